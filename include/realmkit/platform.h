@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * realmkit platform: the machine an RMM guards.
+ *
+ * A machine has DRAM in one or more banks (non-DRAM holes between them), a
+ * Granule Protection Table (GPT) giving every 4 KiB granule a physical
+ * address space (PAS), and firmware at R-EL2 (the RMM) reached by SMC.
+ *
+ * Host code reaches the RMM exactly as on hardware, through two doors only:
+ *  1. the SMC conduit, rk_smc(): SMCCC register file in, register file out;
+ *  2. non-secure memory access by physical address, rk_ns_read(),
+ *     rk_ns_write() and rk_ns_map(), each checked against the GPT: touching a
+ *     granule whose PAS is not NS fails with -RK_EGPF (granule protection
+ *     fault) and changes nothing; touching an address outside DRAM fails
+ *     with -EFAULT.
+ * Everything else in this header is machine construction and inspection.
+ */
+#ifndef REALMKIT_PLATFORM_H
+#define REALMKIT_PLATFORM_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RK_GRANULE_SHIFT 12
+#define RK_GRANULE_SIZE (1ULL << RK_GRANULE_SHIFT)
+
+/* The error a GPT check failure returns (negated), distinct from -EFAULT. */
+#define RK_EGPF EACCES
+
+/* Physical address spaces a granule can be in (GPT entry values). */
+enum rk_pas {
+	RK_PAS_NS = 0,     /* non-secure: host-accessible */
+	RK_PAS_REALM = 1,  /* realm world: RMM and realms only */
+	RK_PAS_ROOT = 2,   /* root (EL3): nobody but firmware */
+	RK_PAS_SECURE = 3, /* secure world: not used by CCA hosts */
+};
+
+#define RK_MAX_DRAM_BANKS 8
+
+struct rk_dram_bank {
+	uint64_t base; /* granule-aligned PA */
+	uint64_t size; /* granule-aligned size in bytes */
+};
+
+/* RMM specification revision the machine's RMM implements. */
+enum rk_rmm_revision {
+	RK_RMM_REV_2_0_BET1 = 0, /* RMM 2.0-bet1 (default) */
+};
+
+struct rk_machine_config {
+	/* DRAM: if nbanks == 0, one bank of dram_size bytes at 0x80000000. */
+	uint64_t dram_size;
+	unsigned int nbanks;
+	struct rk_dram_bank banks[RK_MAX_DRAM_BANKS];
+	/* Physical address width (FR0.S2SZ is derived from it). 0: 48. */
+	unsigned int pa_bits;
+	enum rk_rmm_revision revision;
+	/* Number of physical CPUs (RMM per-CPU contexts). 0: 8. */
+	unsigned int ncpus;
+	/* DRAM ranges firmware keeps out of the NS world at boot (ROOT/SECURE). */
+	unsigned int ncarveouts;
+	struct rk_pas_region {
+		uint64_t base, size; /* granule-aligned, inside DRAM */
+		enum rk_pas pas;
+	} carveouts[4];
+};
+
+struct rk_machine;
+
+/* Default configuration: 1 GiB DRAM at 0x80000000, 48-bit PA, RMM 2.0-bet1. */
+void rk_machine_config_default(struct rk_machine_config *cfg);
+
+/*
+ * Create a machine with its RMM loaded (not yet activated: the host runs
+ * RMI_RMM_CONFIG_SET / RMI_RMM_ACTIVATE as on hardware). DRAM is backed lazily,
+ * so large machines cost nothing until touched. Returns 0 or -errno
+ * (-EINVAL for an invalid layout, -ENOMEM).
+ */
+int rk_machine_create(const struct rk_machine_config *cfg, struct rk_machine **out);
+void rk_machine_destroy(struct rk_machine *m);
+
+/* ---- Door 1: the SMC conduit ------------------------------------------- */
+
+/* SMCCC register file: x0 = FID and x1..x17 on entry; x0..x17 on return. */
+struct rk_smc_regs {
+	uint64_t x[18];
+};
+
+/* Issue an SMC from the host (EL2, non-secure). Thread-safe. */
+void rk_smc(struct rk_machine *m, struct rk_smc_regs *regs);
+
+/* ---- Door 2: non-secure memory access by physical address ---------------- */
+
+/*
+ * Copy between host memory and [pa, pa + len). Every granule touched must be
+ * DRAM (else -EFAULT) and NS in the GPT (else -RK_EGPF); on failure nothing
+ * is copied.
+ */
+int rk_ns_read(struct rk_machine *m, uint64_t pa, void *buf, size_t len);
+int rk_ns_write(struct rk_machine *m, uint64_t pa, const void *buf, size_t len);
+
+/*
+ * Map [pa, pa + len) for direct host access. Checked like rk_ns_read() at the
+ * time of the call. The mapping is the host's view of NS memory: once a
+ * granule in it is delegated, the host must no longer touch it (on hardware
+ * the access would fault; here it is the host's bug, as with a stale PTE).
+ */
+int rk_ns_map(struct rk_machine *m, uint64_t pa, size_t len, uint8_t **out);
+
+/* ---- Inspection ---------------------------------------------------------- */
+
+/* The GPT entry of the granule holding pa; -EFAULT if pa is not DRAM. */
+int rk_gpt_get(const struct rk_machine *m, uint64_t pa, enum rk_pas *out);
+/* DRAM layout. */
+unsigned int rk_machine_nbanks(const struct rk_machine *m);
+struct rk_dram_bank rk_machine_bank(const struct rk_machine *m, unsigned int i);
+uint64_t rk_machine_dram_granules(const struct rk_machine *m);
+bool rk_pa_is_dram(const struct rk_machine *m, uint64_t pa);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The board: a platform with its firmware (the RMM) loaded, and the two doors
+ * host code uses (SMC conduit, GPT-checked NS memory access).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform/platform.h"
+#include "realmkit/platform.h"
+#include "rmm/rmm.h"
+
+struct rk_machine {
+	struct platform plat;
+	struct rmm *rmm;
+};
+
+int rk_machine_create(const struct rk_machine_config *cfg, struct rk_machine **out)
+{
+	struct rk_machine_config def;
+	struct rk_machine *m;
+	int ret;
+
+	if (!out)
+		return -EINVAL;
+	if (!cfg) {
+		rk_machine_config_default(&def);
+		cfg = &def;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	ret = platform_init(&m->plat, cfg);
+	if (ret) {
+		free(m);
+		return ret;
+	}
+	ret = rmm_create(&m->plat, cfg, &m->rmm);
+	if (ret) {
+		platform_fini(&m->plat);
+		free(m);
+		return ret;
+	}
+	*out = m;
+	return 0;
+}
+
+void rk_machine_destroy(struct rk_machine *m)
+{
+	if (!m)
+		return;
+	rmm_destroy(m->rmm);
+	platform_fini(&m->plat);
+	free(m);
+}
+
+void rk_smc(struct rk_machine *m, struct rk_smc_regs *regs)
+{
+	rmm_handle_smc(m->rmm, regs->x);
+}
+
+/* -EFAULT if any granule of the range is not DRAM, -RK_EGPF if any is not NS. */
+static int ns_check(const struct rk_machine *m, uint64_t pa, size_t len)
+{
+	uint64_t gidx = 0;
+	int ret = 0;
+
+	if (!len)
+		return 0;
+	if (pa + len < pa)
+		return -EFAULT;
+	for (uint64_t a = pa & ~(RK_GRANULE_SIZE - 1); a < pa + len; a += RK_GRANULE_SIZE) {
+		if (!plat_pa_to_gidx(&m->plat, a, &gidx))
+			return -EFAULT;
+		if (plat_gpt_get(&m->plat, gidx) != RK_PAS_NS)
+			ret = -RK_EGPF;
+	}
+	return ret;
+}
+
+static void ns_copy(const struct rk_machine *m, uint64_t pa, uint8_t *buf, size_t len, bool to_mem)
+{
+	while (len) {
+		uint64_t gidx = 0, off = pa & (RK_GRANULE_SIZE - 1), n = RK_GRANULE_SIZE - off;
+
+		if (n > len)
+			n = len;
+		plat_pa_to_gidx(&m->plat, pa, &gidx);
+		uint8_t *p = plat_gidx_ptr(&m->plat, gidx) + off;
+		if (to_mem)
+			memcpy(p, buf, n);
+		else
+			memcpy(buf, p, n);
+		pa += n;
+		buf += n;
+		len -= n;
+	}
+}
+
+int rk_ns_read(struct rk_machine *m, uint64_t pa, void *buf, size_t len)
+{
+	int ret = ns_check(m, pa, len);
+
+	if (!ret)
+		ns_copy(m, pa, buf, len, false);
+	return ret;
+}
+
+int rk_ns_write(struct rk_machine *m, uint64_t pa, const void *buf, size_t len)
+{
+	int ret = ns_check(m, pa, len);
+
+	if (!ret)
+		ns_copy(m, pa, (uint8_t *)buf, len, true);
+	return ret;
+}
+
+int rk_ns_map(struct rk_machine *m, uint64_t pa, size_t len, uint8_t **out)
+{
+	uint64_t gidx = 0;
+	int ret;
+
+	if (!len || !plat_range_in_dram(&m->plat, pa, len))
+		return -EFAULT;
+	ret = ns_check(m, pa, len);
+	if (ret)
+		return ret;
+	plat_pa_to_gidx(&m->plat, pa, &gidx);
+	*out = plat_gidx_ptr(&m->plat, gidx) + (pa & (RK_GRANULE_SIZE - 1));
+	return 0;
+}
+
+int rk_gpt_get(const struct rk_machine *m, uint64_t pa, enum rk_pas *out)
+{
+	uint64_t gidx = 0;
+
+	if (!plat_pa_to_gidx(&m->plat, pa, &gidx))
+		return -EFAULT;
+	*out = plat_gpt_get(&m->plat, gidx);
+	return 0;
+}
+
+unsigned int rk_machine_nbanks(const struct rk_machine *m)
+{
+	return m->plat.nbanks;
+}
+
+struct rk_dram_bank rk_machine_bank(const struct rk_machine *m, unsigned int i)
+{
+	struct rk_dram_bank b = { 0, 0 };
+
+	if (i < m->plat.nbanks) {
+		b.base = m->plat.banks[i].base;
+		b.size = m->plat.banks[i].size;
+	}
+	return b;
+}
+
+uint64_t rk_machine_dram_granules(const struct rk_machine *m)
+{
+	return m->plat.ngranules;
+}
+
+bool rk_pa_is_dram(const struct rk_machine *m, uint64_t pa)
+{
+	uint64_t gidx = 0;
+
+	return plat_pa_to_gidx(&m->plat, pa, &gidx);
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/* Platform: DRAM banks backed lazily, and the GPT. */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "platform/platform.h"
+
+#define DEFAULT_DRAM_BASE 0x80000000ULL
+#define DEFAULT_DRAM_SIZE (1ULL << 30)
+/* Runs at least this long are scrubbed by giving the pages back to the kernel. */
+#define SCRUB_MADVISE_MIN (16 * RK_GRANULE_SIZE)
+
+void rk_machine_config_default(struct rk_machine_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->dram_size = DEFAULT_DRAM_SIZE;
+	cfg->pa_bits = 48;
+	cfg->ncpus = 8;
+	cfg->revision = RK_RMM_REV_2_0_BET1;
+}
+
+static void *lazy_alloc(uint64_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static int validate_banks(const struct rk_dram_bank *banks, unsigned int n, unsigned int pa_bits)
+{
+	uint64_t pa_limit = 1ULL << pa_bits;
+
+	if (n == 0 || n > RK_MAX_DRAM_BANKS)
+		return -EINVAL;
+	for (unsigned int i = 0; i < n; i++) {
+		const struct rk_dram_bank *b = &banks[i];
+		if (!b->size || (b->base | b->size) & (RK_GRANULE_SIZE - 1))
+			return -EINVAL;
+		if (b->base + b->size < b->base || b->base + b->size > pa_limit)
+			return -EINVAL;
+		/* ascending and non-overlapping: holes are allowed, overlap is not */
+		if (i && b->base < banks[i - 1].base + banks[i - 1].size)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int platform_init(struct platform *p, const struct rk_machine_config *cfg)
+{
+	struct rk_dram_bank one = { DEFAULT_DRAM_BASE, cfg->dram_size };
+	const struct rk_dram_bank *banks = cfg->nbanks ? cfg->banks : &one;
+	unsigned int n = cfg->nbanks ? cfg->nbanks : 1;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	if (sysconf(_SC_PAGESIZE) != (long)RK_GRANULE_SIZE)
+		return -ENOTSUP; /* the lazy backing assumes 4 KiB host pages */
+	p->pa_bits = cfg->pa_bits ? cfg->pa_bits : 48;
+	if (p->pa_bits < 32 || p->pa_bits > 52)
+		return -EINVAL;
+	ret = validate_banks(banks, n, p->pa_bits);
+	if (ret)
+		return ret;
+
+	p->nbanks = n;
+	for (unsigned int i = 0; i < n; i++) {
+		p->banks[i].base = banks[i].base;
+		p->banks[i].size = banks[i].size;
+		p->banks[i].gidx0 = p->ngranules;
+		p->ngranules += banks[i].size >> RK_GRANULE_SHIFT;
+		p->banks[i].mem = lazy_alloc(banks[i].size);
+		if (!p->banks[i].mem) {
+			platform_fini(p);
+			return -ENOMEM;
+		}
+	}
+	/* every granule starts NS (0): anonymous memory reads as zero */
+	p->gpt = lazy_alloc(p->ngranules);
+	if (!p->gpt) {
+		platform_fini(p);
+		return -ENOMEM;
+	}
+	if (cfg->ncarveouts > 4) {
+		platform_fini(p);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < cfg->ncarveouts; i++) {
+		const struct rk_pas_region *r = &cfg->carveouts[i];
+		uint64_t gidx = 0;
+
+		if ((r->base | r->size) & (RK_GRANULE_SIZE - 1) || r->pas > RK_PAS_SECURE ||
+		    !plat_range_in_dram(p, r->base, r->size)) {
+			platform_fini(p);
+			return -EINVAL;
+		}
+		plat_pa_to_gidx(p, r->base, &gidx);
+		for (uint64_t k = 0; k < r->size >> RK_GRANULE_SHIFT; k++)
+			atomic_store(&p->gpt[gidx + k], (uint8_t)r->pas);
+	}
+	return 0;
+}
+
+void platform_fini(struct platform *p)
+{
+	for (unsigned int i = 0; i < p->nbanks; i++)
+		if (p->banks[i].mem)
+			munmap(p->banks[i].mem, p->banks[i].size);
+	if (p->gpt)
+		munmap((void *)p->gpt, p->ngranules);
+	memset(p, 0, sizeof(*p));
+}
+
+int plat_gpt_transition(struct platform *p, uint64_t gidx, enum rk_pas from, enum rk_pas to)
+{
+	uint8_t expected = (uint8_t)from;
+
+	if (!atomic_compare_exchange_strong_explicit(&p->gpt[gidx], &expected, (uint8_t)to,
+						     memory_order_acq_rel, memory_order_acquire))
+		return -EPERM;
+	return 0;
+}
+
+void plat_scrub(struct platform *p, uint64_t gidx, uint64_t count)
+{
+	uint8_t *mem = plat_gidx_ptr(p, gidx);
+	uint64_t len = count << RK_GRANULE_SHIFT;
+
+	if (len >= SCRUB_MADVISE_MIN && madvise(mem, len, MADV_DONTNEED) == 0)
+		return;
+	memset(mem, 0, len);
+}
+
+bool plat_range_in_dram(const struct platform *p, uint64_t pa, uint64_t len)
+{
+	uint64_t gidx = 0;
+
+	if (!len || pa + len < pa || !plat_pa_to_gidx(p, pa, &gidx))
+		return false;
+	const struct plat_bank *b = plat_gidx_bank(p, gidx);
+	return pa + len - b->base <= b->size;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Platform internals: DRAM banks and the Granule Protection Table.
+ *
+ * Granules are numbered densely across banks ("granule index", gidx): bank 0's
+ * granules first, then bank 1's, ... The GPT holds one PAS byte per granule.
+ * The root view (plat_gidx_ptr) is firmware's: it ignores the GPT and is used
+ * only by the RMM. Host code uses the checked accessors of realmkit/platform.h.
+ */
+#ifndef RK_PLATFORM_PLATFORM_H
+#define RK_PLATFORM_PLATFORM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "realmkit/platform.h"
+
+struct plat_bank {
+	uint64_t base;  /* first PA */
+	uint64_t size;  /* bytes */
+	uint64_t gidx0; /* granule index of the first granule */
+	uint8_t *mem;   /* backing store (lazily populated) */
+};
+
+struct platform {
+	uint64_t ngranules;    /* granules of DRAM in all banks */
+	_Atomic uint8_t *gpt;  /* enum rk_pas per granule */
+	unsigned int nbanks;
+	unsigned int pa_bits;
+	struct plat_bank banks[RK_MAX_DRAM_BANKS];
+};
+
+int platform_init(struct platform *p, const struct rk_machine_config *cfg);
+void platform_fini(struct platform *p);
+
+/* PA -> granule index. False if pa is not in DRAM. pa need not be aligned. */
+static inline bool plat_pa_to_gidx(const struct platform *p, uint64_t pa, uint64_t *gidx)
+{
+	for (unsigned int i = 0; i < p->nbanks; i++) {
+		const struct plat_bank *b = &p->banks[i];
+		if (pa - b->base < b->size) {
+			*gidx = b->gidx0 + ((pa - b->base) >> RK_GRANULE_SHIFT);
+			return true;
+		}
+	}
+	return false;
+}
+
+static inline const struct plat_bank *plat_gidx_bank(const struct platform *p, uint64_t gidx)
+{
+	unsigned int i = 0;
+	while (i + 1 < p->nbanks && gidx >= p->banks[i + 1].gidx0)
+		i++;
+	return &p->banks[i];
+}
+
+static inline uint64_t plat_gidx_to_pa(const struct platform *p, uint64_t gidx)
+{
+	const struct plat_bank *b = plat_gidx_bank(p, gidx);
+	return b->base + ((gidx - b->gidx0) << RK_GRANULE_SHIFT);
+}
+
+/* Root (firmware) view of a granule's contents. */
+static inline uint8_t *plat_gidx_ptr(const struct platform *p, uint64_t gidx)
+{
+	const struct plat_bank *b = plat_gidx_bank(p, gidx);
+	return b->mem + ((gidx - b->gidx0) << RK_GRANULE_SHIFT);
+}
+
+static inline enum rk_pas plat_gpt_get(const struct platform *p, uint64_t gidx)
+{
+	return (enum rk_pas)atomic_load_explicit(&p->gpt[gidx], memory_order_acquire);
+}
+
+/*
+ * The EL3 granule transition service (GTSI): move a granule from PAS `from`
+ * to `to`. Fails with -EPERM, changing nothing, if its PAS is not `from`.
+ */
+int plat_gpt_transition(struct platform *p, uint64_t gidx, enum rk_pas from, enum rk_pas to);
+
+/* Zero `count` granules from gidx (they must be in one bank). */
+void plat_scrub(struct platform *p, uint64_t gidx, uint64_t count);
+
+/* True if [pa, pa+len) lies in one DRAM bank (len > 0, no overflow). */
+bool plat_range_in_dram(const struct platform *p, uint64_t pa, uint64_t len);
+
+#endif

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Granule metadata: 8 bytes for every 4 KiB granule of DRAM.
+ *
+ * LOCKING PROTOCOL (read this before touching any RMM object)
+ *
+ *  L1. Every granule has a spinlock (struct granule.lock). A granule's state,
+ *      refcount and contents (RD, REC, RTT, DATA) may only be read or changed
+ *      by the holder of its lock. The GPT entry of a granule is changed only
+ *      by the holder of its lock.
+ *  L2. A command that needs several non-RTT granules locks them in ascending
+ *      PA order (find_lock_granules()), all before it takes any RTT lock.
+ *  L3. RTTs are locked hand over hand from the root towards the leaves: lock
+ *      the child, then release the parent (rtt_walk_lock()). A thread never
+ *      holds two RTTs except a parent and its child, never locks towards the
+ *      root, and never takes a non-RTT granule lock while it holds an RTT lock,
+ *      with one exception: a DELEGATED granule found by address inside a walk
+ *      is locked with granule_trylock() and the command fails with
+ *      RMI_ERROR_INPUT if it is contended (it cannot be a legal target then).
+ *  L4. The RD is locked (L2) to read the realm's parameters and state; a walk
+ *      may keep it locked for the whole command (commands that change realm
+ *      state, measurement or refcounts do) or drop it after taking the root.
+ *  L5. The refcount of an RTT granule counts its live entries (TABLE and
+ *      ASSIGNED*), of an RD the RECs of the realm; it is changed under the
+ *      granule's own lock.
+ *  L6. Invariant: a DELEGATED granule that is not locked reads as zeros.
+ *
+ * Deadlock freedom: L2 orders non-RTT locks by address; L3 orders RTT locks by
+ * tree depth and no RTT holder waits for a non-RTT lock (trylock only), so
+ * no cycle can form between two threads.
+ */
+#ifndef RK_RMM_GRANULE_H
+#define RK_RMM_GRANULE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The RMM's view of a granule (spec granule states). */
+enum granule_state {
+	GRANULE_STATE_NS = 0,        /* UNDELEGATED: PAS NS, owned by the host */
+	GRANULE_STATE_DELEGATED = 1, /* PAS realm, free for RMM use, all zeros */
+	GRANULE_STATE_RD = 2,        /* holds a Realm Descriptor */
+	GRANULE_STATE_REC = 3,       /* holds a Realm Execution Context */
+	GRANULE_STATE_REC_AUX = 4,   /* auxiliary storage donated to a REC */
+	GRANULE_STATE_DATA = 5,      /* realm data page mapped in an RTT */
+	GRANULE_STATE_RTT = 6,       /* a stage-2 translation table */
+	GRANULE_STATE_PARTIAL = 7,   /* object being built or torn down by an SRO */
+	GRANULE_STATE_COUNT
+};
+
+struct granule {
+	_Atomic uint8_t lock; /* 0 free, 1 held */
+	uint8_t state;        /* enum granule_state */
+	uint16_t refcount;    /* L5 */
+	uint32_t reserved;    /* keeps the struct at 8 bytes, naturally aligned */
+};
+
+_Static_assert(sizeof(struct granule) == 8, "granule metadata must stay 8 bytes");
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
+
+static inline void granule_lock(struct granule *g)
+{
+	for (;;) {
+		if (!atomic_exchange_explicit(&g->lock, 1, memory_order_acquire))
+			return;
+		while (atomic_load_explicit(&g->lock, memory_order_relaxed))
+			cpu_relax();
+	}
+}
+
+static inline bool granule_trylock(struct granule *g)
+{
+	return !atomic_exchange_explicit(&g->lock, 1, memory_order_acquire);
+}
+
+static inline void granule_unlock(struct granule *g)
+{
+	atomic_store_explicit(&g->lock, 0, memory_order_release);
+}
+
+static inline enum granule_state granule_state(const struct granule *g)
+{
+	return (enum granule_state)g->state;
+}
+
+static inline void granule_set_state(struct granule *g, enum granule_state s)
+{
+	g->state = (uint8_t)s;
+}
+
+const char *granule_state_name(enum granule_state s);
+
+#endif

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Mapping commands: RTT_DATA_MAP_INIT (measured populate), RTT_DATA_MAP,
+ * RTT_UNPROT_MAP, RTT_DATA_UNMAP, RTT_UNPROT_UNMAP.
+ *
+ * Range commands work within one leaf RTT per call and report partial
+ * progress: SUCCESS with x1 = out_top if anything was done, the error
+ * otherwise. A DELEGATED granule named by address is locked with a trylock
+ * (rule L3); on contention the whole command restarts, which is safe because
+ * mapping the same PA again is idempotent.
+ */
+#include <string.h>
+
+#include "rmm/realm.h"
+#include "rmm/rmi/rmi_handlers_gen.h"
+
+#define MAP_FLAG(f, name) (((f) & RMI_MAP_FLAGS_##name##_MASK) >> RMI_MAP_FLAGS_##name##_SHIFT)
+#define DESC(d, name) (((d) & RMI_ADDR_RANGE_##name##_MASK) >> RMI_ADDR_RANGE_##name##_SHIFT)
+#define DESC_ST_UNDELEGATED 1ULL
+#define DESC_CNT_MAX ((1u << RMI_ADDR_RANGE_CNT_WIDTH) - 1)
+#define MAX_LIST (RK_GRANULE_SIZE / sizeof(uint64_t))
+#define PA_LIMIT_NO_LPA2 (1ULL << 48)
+
+enum restart { DONE, RESTART };
+
+static int desc_level(uint64_t d)
+{
+	return 3 - (int)DESC(d, SZ);
+}
+
+static uint64_t desc_pa(uint64_t d)
+{
+	return d & RMI_ADDR_RANGE_ADDR_MASK;
+}
+
+static uint64_t make_desc(uint64_t pa, int level, uint64_t cnt, uint64_t st)
+{
+	return (uint64_t)(3 - level) | (cnt << RMI_ADDR_RANGE_CNT_SHIFT) |
+	       (pa & RMI_ADDR_RANGE_ADDR_MASK) | (st << RMI_ADDR_RANGE_ST_SHIFT);
+}
+
+/* Read the output-address descriptors of a map command; 0 = none usable. */
+static unsigned int read_descs(struct rmm *rmm, uint64_t flags, uint64_t oaddr, uint64_t *descs)
+{
+	unsigned int n, i, j;
+
+	switch (MAP_FLAG(flags, OADDR_TYPE)) {
+	case RMI_ADDR_TYPE_SINGLE:
+		descs[0] = oaddr;
+		n = 1;
+		break;
+	case RMI_ADDR_TYPE_LIST:
+		if (oaddr & 7)
+			return 0;
+		n = (unsigned int)MAP_FLAG(flags, LIST_COUNT);
+		if (n > (RK_GRANULE_SIZE - (oaddr & (RK_GRANULE_SIZE - 1))) / 8)
+			n = (unsigned int)((RK_GRANULE_SIZE - (oaddr & (RK_GRANULE_SIZE - 1))) / 8);
+		if (!n || !rmm_ns_read(rmm, oaddr, descs, n * sizeof(uint64_t)))
+			return 0;
+		break;
+	default:
+		return 0;
+	}
+	/* drop empty descriptors */
+	for (i = j = 0; i < n; i++)
+		if (DESC(descs[i], CNT))
+			descs[j++] = descs[i];
+	return j;
+}
+
+/* Trylock every granule of a block in `expected` state. -EBUSY: contended; -EINVAL: wrong state. */
+static int lock_block(struct rmm *rmm, uint64_t pa, uint64_t n, enum granule_state expected,
+		      const struct granule *leaf)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		struct granule *g = granule_from_pa(rmm, pa + i * RK_GRANULE_SIZE);
+		int err = 0;
+
+		if (!g || g == leaf)
+			err = -EINVAL;
+		else if (!granule_trylock(g))
+			err = -EBUSY;
+		else if (granule_state(g) != expected) {
+			granule_unlock(g);
+			err = -EINVAL;
+		}
+		if (err) {
+			while (i--)
+				granule_unlock(granule_from_pa(rmm, pa + i * RK_GRANULE_SIZE));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void set_block(struct rmm *rmm, uint64_t pa, uint64_t n, enum granule_state to, bool scrub)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		struct granule *g = granule_from_pa(rmm, pa + i * RK_GRANULE_SIZE);
+		if (scrub)
+			plat_scrub(rmm->plat, (uint64_t)(g - rmm->granules), 1);
+		granule_set_state(g, to);
+		granule_unlock(g);
+	}
+}
+
+void rmi_rtt_data_map_init(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+{
+	uint64_t rd_pa = a[0], data_pa = a[1], ipa = a[2], src = a[3], flags = a[4];
+	struct granule *g_rd, *g_data;
+	struct rtt_walk w;
+	struct s2tt_ctx c;
+	uint64_t gidx = 0;
+
+retry:
+	if (flags > RMI_MEASURE_CONTENT || data_pa == rd_pa) {
+		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+		return;
+	}
+	if (src & (RK_GRANULE_SIZE - 1) || !plat_pa_to_gidx(rmm->plat, src, &gidx) ||
+	    plat_gpt_get(rmm->plat, gidx) != RK_PAS_NS) {
+		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+		return;
+	}
+	g_rd = rd_lock(rmm, rd_pa, &c);
+	if (!g_rd) {
+		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+		return;
+	}
+	struct rd *rd = rd_of(rmm, g_rd);
+	if (rd->state != RMI_REALM_STATE_NEW) {
+		r[0] = rmi_result(RMI_ERROR_REALM, 0);
+		goto out_rd;
+	}
+	if (ipa & (RK_GRANULE_SIZE - 1) || !s2tt_ipa_protected(&c, ipa) || data_pa >= PA_LIMIT_NO_LPA2) {
+		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+		goto out_rd;
+	}
+	s2tt_walk_lock(rmm, &c, ipa, S2TT_MAX_LEVEL, &w);
+	if (w.level < S2TT_MAX_LEVEL) {
+		r[0] = rmi_error_rtt(w.level);
+		goto out_walk;
+	}
+	if (s2tte_kind(w.table[w.idx], w.level) != S2TTE_UNASSIGNED) {
+		r[0] = rmi_error_rtt(S2TT_MAX_LEVEL);
+		goto out_walk;
+	}
+	int err = lock_block(rmm, data_pa, 1, GRANULE_STATE_DELEGATED, w.g);
+	if (err == -EBUSY) {
+		granule_unlock(w.g);
+		granule_unlock(g_rd);
+		cpu_relax();
+		goto retry;
+	}
+	if (err) {
+		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+		goto out_walk;
+	}
+	g_data = granule_from_pa(rmm, data_pa);
+	uint8_t *dst = granule_ptr(rmm, g_data);
+	if (!rmm_ns_read(rmm, src, dst, RK_GRANULE_SIZE)) {
+		memset(dst, 0, RK_GRANULE_SIZE);
+		granule_unlock(g_data);
+		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+		goto out_walk;
+	}
+	if (rk_rim_extend_data(rd->hash_algo, rd->rim, ipa, flags, dst)) {
+		memset(dst, 0, RK_GRANULE_SIZE);
+		granule_unlock(g_data);
+		r[0] = rmi_result(RMI_ERROR_GLOBAL, 0);
+		goto out_walk;
+	}
+	w.table[w.idx] = s2tte_assigned(data_pa, S2TT_MAX_LEVEL, RMI_RIPAS_RAM);
+	w.g->refcount++;
+	granule_set_state(g_data, GRANULE_STATE_DATA);
+	granule_unlock(g_data);
+	r[0] = rmi_result(RMI_SUCCESS, 0);
+out_walk:
+	granule_unlock(w.g);
+out_rd:
+	granule_unlock(g_rd);
+}
+
+/* ---- RTT_DATA_MAP and RTT_UNPROT_MAP ---- */
+
+struct map_kind {
+	bool protected_range;       /* DATA_MAP: protected; UNPROT_MAP: unprotected */
+};
+
+static enum restart map_range(struct rmm *rmm, const uint64_t *a, uint64_t *r, const struct map_kind *mk)
+{
+	static _Thread_local uint64_t descs[MAX_LIST];
+	uint64_t base = a[1], top = a[2], flags = a[3], addr;
+	unsigned int nd;
+	struct granule *g_rd;
+	struct rtt_walk w;
+	struct s2tt_ctx c;
+	enum restart ret = DONE;
+	uint64_t err = 0;
+
+	g_rd = rd_lock(rmm, a[0], &c);
+	if (!g_rd) {
+		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+		return DONE;
+	}
+	struct rd *rd = rd_of(rmm, g_rd);
+	if (rd->state != RMI_REALM_STATE_NEW && rd->state != RMI_REALM_STATE_ACTIVE) {
+		r[0] = rmi_result(RMI_ERROR_REALM, 0);
+		goto out_rd;
+	}
+	r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+	if (top <= base)
+		goto out_rd;
+	nd = read_descs(rmm, flags, a[4], descs);
+	if (!nd)
+		goto out_rd;
+	if (mk->protected_range) {
+		if ((descs[0] >> RMI_ADDR_RANGE_ST_SHIFT) & 1)
+			goto out_rd; /* must describe DELEGATED memory */
+	} else {
+		uint64_t s2ap = MAP_FLAG(flags, S2AP), memattr = MAP_FLAG(flags, MEMATTR);
+		if (s2ap & ~3ULL || memattr == S2TTE_MEMATTR_FWB_RESERVED)
+			goto out_rd;
+	}
+	int level = desc_level(descs[0]);
+	if (level < S2TT_MIN_BLOCK_LEVEL || level < c.start_level || !s2tt_aligned(base, level) ||
+	    top - RK_GRANULE_SIZE >= s2tt_ipa_limit(&c) || top & (RK_GRANULE_SIZE - 1))
+		goto out_rd;
+	if (mk->protected_range ? !s2tt_ipa_protected(&c, top - RK_GRANULE_SIZE)
+				: s2tt_ipa_protected(&c, base))
+		goto out_rd;
+	uint64_t bsz = s2tt_entry_size(level);
+	if (top - base < bsz) {
+		r[0] = rmi_error_rtt(level);
+		goto out_rd;
+	}
+	s2tt_walk_lock(rmm, &c, base, level, &w);
+	if (w.level != level) {
+		r[0] = rmi_error_rtt(w.level);
+		goto out_walk;
+	}
+
+	addr = base;
+	unsigned int idx = w.idx;
+	for (unsigned int d = 0; d < nd && !err; d++) {
+		uint64_t cnt = DESC(descs[d], CNT);
+		if (desc_level(descs[d]) != level) {
+			err = rmi_error_rtt(level);
+			break;
+		}
+		for (uint64_t j = 0; j < cnt; j++) {
+			uint64_t pa = desc_pa(descs[d]) + j * bsz, e;
+			if (idx >= S2TT_ENTRIES)
+				goto done; /* end of this leaf table: the host continues */
+			if (addr + bsz > top) {
+				err = rmi_error_rtt(level);
+				break;
+			}
+			if (pa & (bsz - 1) || pa + bsz > PA_LIMIT_NO_LPA2) {
+				err = rmi_result(RMI_ERROR_INPUT, 0);
+				break;
+			}
+			e = w.table[idx];
+			enum s2tte_kind k = s2tte_kind(e, level);
+			if (mk->protected_range) {
+				if (k == S2TTE_ASSIGNED && s2tte_oa(e) == pa)
+					goto next; /* idempotent */
+				if (k != S2TTE_UNASSIGNED) {
+					err = rmi_error_rtt(level);
+					break;
+				}
+				int lerr = lock_block(rmm, pa, bsz / RK_GRANULE_SIZE, GRANULE_STATE_DELEGATED, w.g);
+				if (lerr == -EBUSY) {
+					ret = RESTART;
+					goto out_walk;
+				}
+				if (lerr) {
+					err = rmi_result(RMI_ERROR_INPUT, 0);
+					break;
+				}
+				/* DELEGATED granules are already zero (L6) */
+				set_block(rmm, pa, bsz / RK_GRANULE_SIZE, GRANULE_STATE_DATA, false);
+				w.table[idx] = s2tte_assigned(pa, level, s2tte_ripas(e, level));
+			} else {
+				uint64_t ns = s2tte_assigned_ns(pa | (MAP_FLAG(flags, MEMATTR) << S2TTE_MEMATTR_SHIFT) |
+								    (MAP_FLAG(flags, S2AP) << S2TTE_AP_SHIFT), level);
+				if (k == S2TTE_ASSIGNED_NS && e == ns)
+					goto next; /* idempotent */
+				if (k != S2TTE_UNASSIGNED_NS) {
+					err = rmi_error_rtt(level);
+					break;
+				}
+				w.table[idx] = ns;
+			}
+			w.g->refcount++;
+next:
+			addr += bsz;
+			idx++;
+		}
+	}
+done:
+	if (addr > base) {
+		r[1] = addr;
+		r[0] = rmi_result(RMI_SUCCESS, 0);
+	} else {
+		r[0] = err ? err : rmi_error_rtt(level);
+	}
+out_walk:
+	granule_unlock(w.g);
+out_rd:
+	granule_unlock(g_rd);
+	return ret;
+}
+
+void rmi_rtt_data_map(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+{
+	static const struct map_kind mk = { .protected_range = true };
+
+	while (map_range(rmm, a, r, &mk) == RESTART)
+		cpu_relax();
+}
+
+void rmi_rtt_unprot_map(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+{
+	static const struct map_kind mk = { .protected_range = false };
+
+	map_range(rmm, a, r, &mk);
+}
+
+/* ---- RTT_DATA_UNMAP and RTT_UNPROT_UNMAP ---- */
+
+struct unmap_out {
+	unsigned int type, cap, n; /* address type, list capacity, descriptors used */
+	uint64_t single;          /* SINGLE: the range so far (0: none) */
+	uint64_t *list;
+};
+
+/* Record an unmapped block; false if the output cannot take it (stop the sweep). */
+static bool unmap_out_add(struct unmap_out *o, uint64_t pa, int level, uint64_t st)
+{
+	uint64_t *last = o->type == RMI_ADDR_TYPE_SINGLE ? &o->single
+			 : (o->n ? &o->list[o->n - 1] : NULL);
+
+	if (o->type == RMI_ADDR_TYPE_NONE)
+		return true;
+	if (last && *last) {
+		uint64_t cnt = DESC(*last, CNT);
+		if (desc_level(*last) == level && desc_pa(*last) + cnt * s2tt_entry_size(level) == pa &&
+		    cnt < DESC_CNT_MAX) {
+			*last += 1ULL << RMI_ADDR_RANGE_CNT_SHIFT;
+			return true;
+		}
+		if (o->type == RMI_ADDR_TYPE_SINGLE)
+			return false; /* PA discontinuity ends a SINGLE sweep */
+	}
+	if (o->type == RMI_ADDR_TYPE_SINGLE) {
+		o->single = make_desc(pa, level, 1, st);
+		return true;
+	}
+	if (o->n == o->cap)
+		return false;
+	o->list[o->n++] = make_desc(pa, level, 1, st);
+	return true;
+}
+
+static void unmap_range(struct rmm *rmm, const uint64_t *a, uint64_t *r, bool prot)
+{
+	static _Thread_local uint64_t list[MAX_LIST];
+	uint64_t base = a[1], top = a[2], flags = a[3], oaddr = a[4], addr;
+	struct unmap_out o = { .list = list };
+	struct granule *g_rd;
+	struct rtt_walk w;
+	struct s2tt_ctx c;
+	uint64_t err = 0;
+
+	g_rd = rd_lock(rmm, a[0], &c);
+	if (!g_rd) {
+		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+		return;
+	}
+	r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+	if ((base | top) & (RK_GRANULE_SIZE - 1) || top <= base || top > s2tt_ipa_limit(&c))
+		goto out_rd;
+	if (prot ? !s2tt_ipa_protected(&c, top - RK_GRANULE_SIZE) : s2tt_ipa_protected(&c, base))
+		goto out_rd;
+	o.type = (unsigned int)MAP_FLAG(flags, OADDR_TYPE);
+	if (o.type == RMI_ADDR_TYPE_LIST) {
+		o.cap = (unsigned int)MAP_FLAG(flags, LIST_COUNT);
+		if (oaddr & 7 || !o.cap)
+			goto out_rd;
+		if (o.cap > (RK_GRANULE_SIZE - (oaddr & (RK_GRANULE_SIZE - 1))) / 8)
+			o.cap = (unsigned int)((RK_GRANULE_SIZE - (oaddr & (RK_GRANULE_SIZE - 1))) / 8);
+		if (!rmm_ns_read(rmm, oaddr, list, o.cap * sizeof(uint64_t)))
+			goto out_rd; /* the output list must be NS memory */
+	} else if (o.type > RMI_ADDR_TYPE_LIST || oaddr || MAP_FLAG(flags, LIST_COUNT)) {
+		goto out_rd;
+	}
+	granule_unlock(g_rd); /* nothing below reads or changes the RD */
+	g_rd = NULL;
+
+	s2tt_walk_lock(rmm, &c, base, S2TT_MAX_LEVEL, &w);
+	if (!s2tt_aligned(base, w.level)) {
+		r[0] = rmi_error_rtt(w.level);
+		goto out_walk;
+	}
+	addr = base;
+	for (unsigned int i = w.idx; i < S2TT_ENTRIES && addr < top; i++) {
+		uint64_t e = w.table[i], sz = s2tt_entry_size(w.level);
+		enum s2tte_kind k = s2tte_kind(e, w.level);
+
+		if (k == S2TTE_TABLE || (prot ? k == S2TTE_ASSIGNED_NS : k == S2TTE_ASSIGNED)) {
+			err = rmi_error_rtt(w.level);
+			break;
+		}
+		if (!s2tte_is_live(e, w.level)) {
+			addr += sz;
+			continue;
+		}
+		if (addr + sz > top) {
+			err = rmi_error_rtt(w.level);
+			break;
+		}
+		if (!unmap_out_add(&o, s2tte_oa(e), w.level, prot ? 0 : DESC_ST_UNDELEGATED))
+			break;
+		if (prot) {
+			enum rmi_ripas ripas = s2tte_ripas(e, w.level);
+			uint64_t pa = s2tte_oa(e), n = sz / RK_GRANULE_SIZE;
+			w.table[i] = s2tte_unassigned(ripas == RMI_RIPAS_RAM ? RMI_RIPAS_DESTROYED : ripas);
+			/* DATA granules: every holder of their lock releases it without waiting (L3) */
+			for (uint64_t j = 0; j < n; j++)
+				granule_lock(granule_from_pa(rmm, pa + j * RK_GRANULE_SIZE));
+			set_block(rmm, pa, n, GRANULE_STATE_DELEGATED, true);
+		} else {
+			w.table[i] = s2tte_unassigned_ns();
+		}
+		w.g->refcount--;
+		addr += sz;
+	}
+	if (addr > base) {
+		if (o.type == RMI_ADDR_TYPE_LIST && o.n)
+			(void)rmm_ns_write(rmm, oaddr, list, o.n * sizeof(uint64_t));
+		r[1] = addr;
+		r[2] = o.type == RMI_ADDR_TYPE_SINGLE ? o.single : 0;
+		r[3] = o.type == RMI_ADDR_TYPE_LIST ? o.n : 0;
+		r[0] = rmi_result(RMI_SUCCESS, 0);
+	} else {
+		r[0] = err ? err : rmi_error_rtt(w.level);
+	}
+out_walk:
+	granule_unlock(w.g);
+out_rd:
+	if (g_rd)
+		granule_unlock(g_rd);
+}
+
+void rmi_rtt_data_unmap(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+{
+	unmap_range(rmm, a, r, true);
+}
+
+void rmi_rtt_unprot_unmap(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+{
+	unmap_range(rmm, a, r, false);
+}

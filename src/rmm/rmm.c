@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/* RMM instance, SMC entry and RMI dispatch. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "rmm/rmi/rmi.h"
+#include "rmm/rmm.h"
+
+static uint64_t field(uint64_t v, unsigned int shift)
+{
+	return v << shift;
+}
+
+static void rmm_init_features(struct rmm *rmm, const struct platform *plat)
+{
+	uint64_t *fr = rmm->feat.reg;
+
+	memset(fr, 0, sizeof(rmm->feat.reg));
+	/* FR0: IPA width = PA width; no LPA2, SVE or PMU; 16 BPs and WPs */
+	fr[0] = field(plat->pa_bits > 48 ? 48 : plat->pa_bits, RMI_FR0_S2SZ_SHIFT) |
+		field(15, RMI_FR0_NUM_BPS_SHIFT) | field(15, RMI_FR0_NUM_WPS_SHIFT);
+	/* FR1: 4 KiB granules; SHA-256, SHA-384 and SHA-512; 2^10 - 1 RECs; L0GPT 1 GiB; PPS 48 */
+	fr[1] = field(1, RMI_FR1_GRAN_SZ_4KB_SHIFT) | field(1, RMI_FR1_HASH_SHA_256_SHIFT) |
+		field(1, RMI_FR1_HASH_SHA_384_SHIFT) | field(1, RMI_FR1_HASH_SHA_512_SHIFT) |
+		field(RMM_MAX_RECS_ORDER, RMI_FR1_MAX_RECS_ORDER_SHIFT) |
+		field(0, RMI_FR1_L0GPTSZ_SHIFT) | field(5, RMI_FR1_PPS_SHIFT);
+	/* FR2 (device assignment), FR3 (planes), FR4 (MEC count): none */
+}
+
+int rmm_create(struct platform *plat, const struct rk_machine_config *cfg, struct rmm **out)
+{
+	struct rmm *rmm = calloc(1, sizeof(*rmm));
+	size_t meta = plat->ngranules * sizeof(struct granule);
+
+	if (!rmm)
+		return -ENOMEM;
+	rmm->plat = plat;
+	/* granule metadata is populated lazily too: untouched DRAM costs nothing */
+	rmm->granules = mmap(NULL, meta, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (rmm->granules == MAP_FAILED) {
+		free(rmm);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&rmm->vmid_lock, NULL);
+	rmm_init_features(rmm, plat);
+	/* VMID 0 is the host's */
+	rmm->vmid_bitmap[0] = 1;
+	atomic_store(&rmm->state, RMM_STATE_INIT);
+	(void)cfg;
+	*out = rmm;
+	return 0;
+}
+
+void rmm_destroy(struct rmm *rmm)
+{
+	if (!rmm)
+		return;
+	munmap(rmm->granules, rmm->plat->ngranules * sizeof(struct granule));
+	pthread_mutex_destroy(&rmm->vmid_lock);
+	free(rmm);
+}
+
+int rmm_vmid_alloc(struct rmm *rmm, uint16_t *out)
+{
+	int ret = -ENOSPC;
+
+	pthread_mutex_lock(&rmm->vmid_lock);
+	for (unsigned int w = 0; w < RMM_MAX_VMIDS / 64; w++) {
+		if (rmm->vmid_bitmap[w] == ~0ULL)
+			continue;
+		unsigned int b = (unsigned int)__builtin_ctzll(~rmm->vmid_bitmap[w]);
+		rmm->vmid_bitmap[w] |= 1ULL << b;
+		*out = (uint16_t)(w * 64 + b);
+		ret = 0;
+		break;
+	}
+	pthread_mutex_unlock(&rmm->vmid_lock);
+	return ret;
+}
+
+void rmm_vmid_free(struct rmm *rmm, uint16_t vmid)
+{
+	pthread_mutex_lock(&rmm->vmid_lock);
+	rmm->vmid_bitmap[vmid / 64] &= ~(1ULL << (vmid % 64));
+	pthread_mutex_unlock(&rmm->vmid_lock);
+}
+
+/* NS access by the RMM: every granule must be DRAM and NS in the GPT. */
+static bool ns_range_ok(struct rmm *rmm, uint64_t pa, uint64_t len)
+{
+	uint64_t gidx = 0;
+
+	if (!len || pa + len < pa)
+		return false;
+	for (uint64_t a = pa & ~(RK_GRANULE_SIZE - 1); a < pa + len; a += RK_GRANULE_SIZE) {
+		if (!plat_pa_to_gidx(rmm->plat, a, &gidx) || plat_gpt_get(rmm->plat, gidx) != RK_PAS_NS)
+			return false;
+	}
+	return true;
+}
+
+static void ns_copy(struct rmm *rmm, uint64_t pa, uint8_t *buf, uint64_t len, bool to_ns)
+{
+	while (len) {
+		uint64_t gidx = 0, off = pa & (RK_GRANULE_SIZE - 1), n = RK_GRANULE_SIZE - off;
+
+		if (n > len)
+			n = len;
+		plat_pa_to_gidx(rmm->plat, pa, &gidx);
+		uint8_t *p = plat_gidx_ptr(rmm->plat, gidx) + off;
+		if (to_ns)
+			memcpy(p, buf, n);
+		else
+			memcpy(buf, p, n);
+		pa += n;
+		buf += n;
+		len -= n;
+	}
+}
+
+bool rmm_ns_read(struct rmm *rmm, uint64_t pa, void *buf, uint64_t len)
+{
+	if (!ns_range_ok(rmm, pa, len))
+		return false;
+	ns_copy(rmm, pa, buf, len, false);
+	return true;
+}
+
+bool rmm_ns_write(struct rmm *rmm, uint64_t pa, const void *buf, uint64_t len)
+{
+	if (!ns_range_ok(rmm, pa, len))
+		return false;
+	ns_copy(rmm, pa, (uint8_t *)buf, len, true);
+	return true;
+}
+
+const struct rmi_cmd_desc *rmi_cmd_lookup(uint64_t fid)
+{
+	uint64_t fnum;
+
+	fid &= ~SMC_FID_SVE_HINT;
+	if ((fid & ~0xFFFFULL) != SMC_FID_BASE)
+		return NULL;
+	fnum = fid & 0xFFFF;
+	if (fnum < RMI_FNUM_MIN || fnum > RMI_FNUM_MAX)
+		return NULL;
+	return &rmi_cmd_table[fnum - RMI_FNUM_MIN];
+}
+
+void rmm_handle_smc(struct rmm *rmm, uint64_t x[18])
+{
+	const struct rmi_cmd_desc *cmd = rmi_cmd_lookup(x[0]);
+	uint64_t res[RMI_MAX_RES] = { 0 };
+	uint64_t args[RMI_MAX_ARGS];
+
+	if (!cmd || !cmd->defined) {
+		/* outside the RMI range, or a hole in it */
+		x[0] = SMC_UNKNOWN;
+		return;
+	}
+	memcpy(args, &x[1], sizeof(args));
+	if (!cmd->handler) {
+		res[0] = rmi_result(RMI_ERROR_NOT_SUPPORTED, 0);
+	} else {
+		int st = atomic_load_explicit(&rmm->state, memory_order_acquire);
+		bool ok = cmd->gate == RMI_GATE_ANY ||
+			  (cmd->gate == RMI_GATE_INIT && st == RMM_STATE_INIT) ||
+			  (cmd->gate == RMI_GATE_ACTIVE && st == RMM_STATE_ACTIVE);
+		if (ok)
+			cmd->handler(rmm, args, res);
+		else
+			res[0] = rmi_result(RMI_ERROR_GLOBAL, 0);
+	}
+	/* x0..x4 carry results; SMCCC: the other registers are preserved */
+	memcpy(x, res, sizeof(res));
+}

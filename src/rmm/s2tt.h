@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Realm stage-2 translation tables (RTTs) in the VMSAv8-64 descriptor format,
+ * 4 KiB granules, levels 0-3, blocks at levels 1 and 2, up to 16 concatenated
+ * root tables. Valid descriptors are real stage-2 descriptors; invalid ones
+ * (bit 0 clear) carry the RMM's HIPAS/RIPAS bookkeeping:
+ *
+ *   invalid: [5:3] HIPAS (0 UNASSIGNED, 1 ASSIGNED), [2:1] RIPAS,
+ *            [47:12] OA of an ASSIGNED entry, [55] NS (for *_NS types)
+ *   valid:   [1:0] 0b01 block / 0b11 page or table, [4:2] MemAttr (FWB),
+ *            [7:6] S2AP (R, W), [9:8] SH, [10] AF, [47:12] OA, [55] NS
+ *
+ * Every RTT command reaches entries through s2tt_walk_lock(): there is no
+ * other descent into the tables.
+ */
+#ifndef RK_RMM_S2TT_H
+#define RK_RMM_S2TT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "realmkit/abi_gen.h"
+
+struct rmm;
+struct granule;
+
+#define S2TT_ENTRIES 512u
+#define S2TT_MIN_LEVEL 0
+#define S2TT_MAX_LEVEL 3
+#define S2TT_MIN_BLOCK_LEVEL 1
+#define S2TT_MAX_ROOT_RTTS 16u
+
+#define S2TTE_VALID (1ULL << 0)
+#define S2TTE_TYPE_MASK 3ULL
+#define S2TTE_TYPE_BLOCK 1ULL
+#define S2TTE_TYPE_PAGE 3ULL  /* level 3 */
+#define S2TTE_TYPE_TABLE 3ULL /* levels 0-2 */
+#define S2TTE_RIPAS_SHIFT 1
+#define S2TTE_RIPAS_MASK (3ULL << S2TTE_RIPAS_SHIFT)
+#define S2TTE_HIPAS_SHIFT 3
+#define S2TTE_HIPAS_MASK (7ULL << S2TTE_HIPAS_SHIFT)
+#define S2TTE_HIPAS_UNASSIGNED 0ULL
+#define S2TTE_HIPAS_ASSIGNED 1ULL
+#define S2TTE_MEMATTR_SHIFT 2
+#define S2TTE_MEMATTR_MASK (7ULL << S2TTE_MEMATTR_SHIFT)
+#define S2TTE_MEMATTR_FWB_NORMAL_WB 6ULL
+#define S2TTE_MEMATTR_FWB_RESERVED 4ULL
+#define S2TTE_AP_SHIFT 6
+#define S2TTE_AP_MASK (3ULL << S2TTE_AP_SHIFT)
+#define S2TTE_AP_RW (3ULL << S2TTE_AP_SHIFT)
+#define S2TTE_SH_IS (3ULL << 8)
+#define S2TTE_AF (1ULL << 10)
+#define S2TTE_NS (1ULL << 55)
+#define S2TTE_OA_MASK 0x0000FFFFFFFFF000ULL
+/* Bits of an NS descriptor the host controls (RTT_UNPROT_MAP): OA, MemAttr, S2AP. */
+#define S2TTE_NS_HOST_MASK (S2TTE_OA_MASK | S2TTE_MEMATTR_MASK | S2TTE_AP_MASK)
+
+/* What an entry is (the spec's RTTE states, split by protected/NS half). */
+enum s2tte_kind {
+	S2TTE_UNASSIGNED,    /* protected IPA, no output address; RIPAS in the entry */
+	S2TTE_ASSIGNED,      /* protected IPA with a DATA output address; any RIPAS */
+	S2TTE_UNASSIGNED_NS, /* unprotected IPA, not mapped */
+	S2TTE_ASSIGNED_NS,   /* unprotected IPA mapped to host (NS) memory */
+	S2TTE_TABLE,         /* points to the next-level RTT */
+};
+
+static inline unsigned int s2tt_level_shift(int level)
+{
+	return 12u + 9u * (unsigned int)(3 - level);
+}
+
+static inline uint64_t s2tt_entry_size(int level)
+{
+	return 1ULL << s2tt_level_shift(level);
+}
+
+static inline bool s2tt_aligned(uint64_t addr, int level)
+{
+	return (addr & (s2tt_entry_size(level) - 1)) == 0;
+}
+
+enum s2tte_kind s2tte_kind(uint64_t e, int level);
+enum rmi_ripas s2tte_ripas(uint64_t e, int level); /* S2TTE_(UN)ASSIGNED only */
+bool s2tte_is_live(uint64_t e, int level);
+
+static inline uint64_t s2tte_oa(uint64_t e)
+{
+	return e & S2TTE_OA_MASK;
+}
+
+uint64_t s2tte_unassigned(enum rmi_ripas ripas);
+uint64_t s2tte_unassigned_ns(void);
+uint64_t s2tte_assigned(uint64_t pa, int level, enum rmi_ripas ripas);
+uint64_t s2tte_assigned_ns(uint64_t host_desc, int level);
+uint64_t s2tte_table(uint64_t pa);
+
+/* Stage-2 geometry of a realm (from its RD). */
+struct s2tt_ctx {
+	uint64_t rtt_base;    /* PA of the first root RTT */
+	uint8_t s2sz;         /* IPA width */
+	int8_t start_level;   /* level of the root tables */
+	uint8_t num_root;     /* concatenated root tables */
+	uint8_t reserved;
+};
+
+static inline uint64_t s2tt_ipa_limit(const struct s2tt_ctx *c)
+{
+	return 1ULL << c->s2sz;
+}
+
+/* Protected (PAR) half: IPA bit s2sz-1 clear. */
+static inline bool s2tt_ipa_protected(const struct s2tt_ctx *c, uint64_t ipa)
+{
+	return ipa < (1ULL << (c->s2sz - 1));
+}
+
+/* Result of a walk: the locked table holding the entry at `level` for the IPA. */
+struct rtt_walk {
+	struct granule *g; /* locked RTT granule */
+	uint64_t *table;   /* its entries */
+	unsigned int idx;  /* index of the entry within table */
+	int level;         /* level of that entry (the level the walk reached) */
+};
+
+/*
+ * The one walker. Locks the root RTT covering ipa and descends hand over hand
+ * (locking rule L3) towards target_level, stopping early at the first entry
+ * that is not a table. On return exactly one RTT (w->g) is locked.
+ * ipa must be < 2^s2sz and target_level in [start_level, 3].
+ */
+void s2tt_walk_lock(struct rmm *rmm, const struct s2tt_ctx *c, uint64_t ipa, int target_level,
+		    struct rtt_walk *w);
+
+/* Index within the table at `level` of the entry covering ipa (root: per-granule). */
+unsigned int s2tt_index(const struct s2tt_ctx *c, uint64_t ipa, int level);
+
+/* IPA of entry idx of the table that covers ipa at `level`. */
+static inline uint64_t s2tt_entry_ipa(uint64_t ipa, int level, unsigned int idx)
+{
+	uint64_t table_span = s2tt_entry_size(level) * S2TT_ENTRIES;
+
+	return (ipa & ~(table_span - 1)) + (uint64_t)idx * s2tt_entry_size(level);
+}
+
+/* Number of root RTTs and validity of a start level for an IPA width. */
+bool s2tt_geometry_valid(unsigned int s2sz, int start_level, unsigned int num_root,
+			 unsigned int pa_bits);
+
+#endif

@@ -1,0 +1,2 @@
+/* keeps the test-support library non-empty */
+int rk_test_support_anchor;
