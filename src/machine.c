@@ -9,6 +9,7 @@
 
 #include "platform/platform.h"
 #include "realmkit/platform.h"
+#include "machine.h"
 #include "rmm/rmm.h"
 
 struct rk_machine {
@@ -167,4 +168,14 @@ bool rk_pa_is_dram(const struct rk_machine *m, uint64_t pa)
 	uint64_t gidx = 0;
 
 	return plat_pa_to_gidx(&m->plat, pa, &gidx);
+}
+
+struct rmm *machine_rmm(struct rk_machine *m)
+{
+	return m->rmm;
+}
+
+struct platform *machine_platform(struct rk_machine *m)
+{
+	return &m->plat;
 }

@@ -124,12 +124,18 @@ int plat_gpt_transition(struct platform *p, uint64_t gidx, enum rk_pas from, enu
 
 void plat_scrub(struct platform *p, uint64_t gidx, uint64_t count)
 {
-	uint8_t *mem = plat_gidx_ptr(p, gidx);
-	uint64_t len = count << RK_GRANULE_SHIFT;
+	while (count) {
+		const struct plat_bank *b = plat_gidx_bank(p, gidx);
+		uint64_t in_bank = b->gidx0 + (b->size >> RK_GRANULE_SHIFT) - gidx;
+		uint64_t n = count < in_bank ? count : in_bank;
+		uint8_t *mem = plat_gidx_ptr(p, gidx);
+		uint64_t len = n << RK_GRANULE_SHIFT;
 
-	if (len >= SCRUB_MADVISE_MIN && madvise(mem, len, MADV_DONTNEED) == 0)
-		return;
-	memset(mem, 0, len);
+		if (len < SCRUB_MADVISE_MIN || madvise(mem, len, MADV_DONTNEED) != 0)
+			memset(mem, 0, len);
+		gidx += n;
+		count -= n;
+	}
 }
 
 bool plat_range_in_dram(const struct platform *p, uint64_t pa, uint64_t len)

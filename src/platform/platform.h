@@ -79,7 +79,7 @@ static inline enum rk_pas plat_gpt_get(const struct platform *p, uint64_t gidx)
  */
 int plat_gpt_transition(struct platform *p, uint64_t gidx, enum rk_pas from, enum rk_pas to);
 
-/* Zero `count` granules from gidx (they must be in one bank). */
+/* Zero `count` granules from gidx (dense granule numbering may cross banks). */
 void plat_scrub(struct platform *p, uint64_t gidx, uint64_t count);
 
 /* True if [pa, pa+len) lies in one DRAM bank (len > 0, no overflow). */

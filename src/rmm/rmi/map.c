@@ -93,14 +93,17 @@ static int lock_block(struct rmm *rmm, uint64_t pa, uint64_t n, enum granule_sta
 	return 0;
 }
 
+/* Move a locked block (contiguous granules of one bank) to `to` and unlock it. */
 static void set_block(struct rmm *rmm, uint64_t pa, uint64_t n, enum granule_state to, bool scrub)
 {
+	struct granule *g0 = granule_from_pa(rmm, pa);
+
+	if (scrub)
+		plat_scrub(rmm->plat, (uint64_t)(g0 - rmm->granules), n);
 	for (uint64_t i = 0; i < n; i++) {
-		struct granule *g = granule_from_pa(rmm, pa + i * RK_GRANULE_SIZE);
-		if (scrub)
-			plat_scrub(rmm->plat, (uint64_t)(g - rmm->granules), 1);
-		granule_set_state(g, to);
-		granule_unlock(g);
+		granule_set_state(&g0[i], to);
+		g0[i].refcount = 0;
+		granule_unlock(&g0[i]);
 	}
 }
 

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Run every test realmkit has, on a fresh Debian 12 machine:
+#   1. install the Debian packages (scripts/setup.sh)
+#   2. gcc build + ctest          (build-gcc)
+#   3. clang build + ctest        (build-clang)
+#   4. ASan+UBSan build + ctest   (build-asan)
+#   5. TSan build + the tests labelled 'tsan' (build-tsan)
+#   6. static checks: generated docs up to date, no holes in host structs
+# Ends with one line: "N passed, N failed".
+set -uo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+"$here/scripts/setup.sh" || exit 1
+
+jobs=${RK_JOBS:-$(nproc)}
+passed=0
+failed=0
+
+note() { printf '\n==== %s ====\n' "$*"; }
+
+# run_ctest DIR [ctest args...]: adds the counts of one ctest run to the totals
+run_ctest() {
+	local dir=$1; shift
+	local log; log=$(mktemp)
+	(cd "$dir" && ctest --output-on-failure -j"$jobs" "$@") 2>&1 | tee "$log"
+	local line; line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -1)
+	if [ -z "$line" ]; then
+		echo "test.sh: no ctest summary from $dir"
+		failed=$((failed + 1))
+	else
+		local nfail total
+		nfail=$(sed -E 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+		total=$(sed -E 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")
+		passed=$((passed + total - nfail))
+		failed=$((failed + nfail))
+	fi
+	rm -f "$log"
+}
+
+# build DIR CC [cmake args...]
+build() {
+	local dir=$1 cc=$2; shift 2
+	if ! CC=$cc cmake -S "$here" -B "$here/$dir" -G Ninja "$@" >"$here/$dir.configure.log" 2>&1; then
+		cat "$here/$dir.configure.log"; return 1
+	fi
+	cmake --build "$here/$dir" -j"$jobs"
+}
+
+check() { # check NAME CMD...: a static check counted as one test
+	if "${@:2}"; then passed=$((passed + 1)); echo "check $1: ok"
+	else failed=$((failed + 1)); echo "check $1: FAILED"; fi
+}
+
+note "gcc"
+if build build-gcc gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo; then run_ctest build-gcc; else failed=$((failed + 1)); fi
+
+note "clang"
+if build build-clang clang -DCMAKE_BUILD_TYPE=RelWithDebInfo; then run_ctest build-clang; else failed=$((failed + 1)); fi
+
+note "ASan + UBSan"
+if build build-asan gcc -DRK_SANITIZE=asan -DCMAKE_BUILD_TYPE=Debug -DRK_BUILD_BENCH=OFF; then
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run_ctest build-asan
+else failed=$((failed + 1)); fi
+
+note "TSan (concurrency tests)"
+if build build-tsan clang -DRK_SANITIZE=tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRK_BUILD_BENCH=OFF -DRK_BUILD_GUEST=OFF; then
+	TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan -L tsan
+else failed=$((failed + 1)); fi
+
+note "static checks"
+check abi-coverage-doc python3 abi/gen.py --check-docs docs/abi-coverage.md abi/rmm-2.0.json abi/realmkit-impl.json
+if [ -x scripts/check-holes.sh ]; then check struct-holes scripts/check-holes.sh build-gcc; fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
