@@ -6,7 +6,9 @@
 #include <sys/mman.h>
 
 #include "rmm/rmi/rmi.h"
+#include "rmm/rec.h"
 #include "rmm/rmm.h"
+#include "rmm/sro.h"
 
 static uint64_t field(uint64_t v, unsigned int shift)
 {
@@ -45,6 +47,13 @@ int rmm_create(struct platform *plat, const struct rk_machine_config *cfg, struc
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&rmm->vmid_lock, NULL);
+	rmm->sro = calloc(1, sizeof(*rmm->sro));
+	if (!rmm->sro || sro_pool_init(rmm->sro)) {
+		free(rmm->sro);
+		munmap(rmm->granules, meta);
+		free(rmm);
+		return -ENOMEM;
+	}
 	rmm_init_features(rmm, plat);
 	/* VMID 0 is the host's */
 	rmm->vmid_bitmap[0] = 1;
@@ -58,6 +67,15 @@ void rmm_destroy(struct rmm *rmm)
 {
 	if (!rmm)
 		return;
+	/* RECs the host never destroyed still own execution engines */
+	for (uint64_t i = 0; i < rmm->plat->ngranules; i++) {
+		struct granule *g = &rmm->granules[i];
+		if (granule_state(g) == GRANULE_STATE_REC ||
+		    (granule_state(g) == GRANULE_STATE_PARTIAL && rec_of(rmm, g)->cpu))
+			rec_free_engine(rec_of(rmm, g));
+	}
+	sro_pool_fini(rmm->sro);
+	free(rmm->sro);
 	munmap(rmm->granules, rmm->plat->ngranules * sizeof(struct granule));
 	pthread_mutex_destroy(&rmm->vmid_lock);
 	free(rmm);

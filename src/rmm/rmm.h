@@ -30,6 +30,8 @@ struct rmm_features {
 	uint64_t reg[5];
 };
 
+struct sro_pool;
+
 struct rmm {
 	struct platform *plat;
 	struct granule *granules;    /* one per DRAM granule, indexed by gidx */
@@ -39,6 +41,7 @@ struct rmm {
 	uint32_t config_tracking_size;    /* RmiRmmConfig.tracking_region_size */
 	pthread_mutex_t vmid_lock;   /* protects vmid_bitmap (not a granule lock) */
 	uint64_t vmid_bitmap[RMM_MAX_VMIDS / 64];
+	struct sro_pool *sro;        /* stateful RMI operations (sro.h) */
 };
 
 int rmm_create(struct platform *plat, const struct rk_machine_config *cfg, struct rmm **out);

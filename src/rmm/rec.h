@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/* The REC (Realm Execution Context), as the RMM keeps it inside the REC granule. */
+#ifndef RK_RMM_REC_H
+#define RK_RMM_REC_H
+
+#include <stdint.h>
+
+#include "rmm/rmm.h"
+
+#define REC_NUM_AUX 16u /* granules donated to every REC by the REC_CREATE SRO */
+#define REC_NUM_GPRS 31u
+
+struct rk_cpu;
+
+/* What the REC waits for the host to complete before it can run on. */
+enum rec_pending {
+	REC_PENDING_NONE = 0,        /* nothing outstanding */
+	REC_PENDING_PSCI = 1,        /* PSCI CPU_ON/AFFINITY_INFO: RMI_PSCI_COMPLETE due */
+	REC_PENDING_RIPAS = 2,       /* RSI_IPA_STATE_SET: RMI_RTT_SET_RIPAS, then entry */
+	REC_PENDING_HOST_CALL = 3,   /* RSI_HOST_CALL: results come with the next entry */
+	REC_PENDING_MMIO = 4,        /* emulatable data abort: the host may emulate it */
+};
+
+/* Lives in the REC granule; accessed under the REC granule's lock, or by the
+ * thread running the REC (refcount == 1, see REC_ENTER). */
+struct rec {
+	uint64_t rd;                  /* PA of the owning RD */
+	uint64_t mpidr;               /* RmiRecMpidr value */
+	uint64_t aux[REC_NUM_AUX];    /* donated granules (REC_AUX) */
+	uint64_t gprs[REC_NUM_GPRS];
+	uint64_t pc;
+	uint64_t pstate;
+	uint64_t sysregs[8];          /* saved EL1 state while the engine is absent */
+	struct rk_cpu *cpu;           /* execution engine, created on first entry */
+	uint32_t index;               /* MPIDR index = creation order */
+	uint8_t runnable;             /* bool: may be entered */
+	uint8_t pending;              /* enum rec_pending */
+	uint8_t psci_target_valid;    /* bool */
+	uint8_t ripas_value;          /* requested RIPAS */
+	uint64_t psci_fid;            /* pending PSCI function */
+	uint64_t psci_target_mpidr;   /* its target */
+	uint64_t ripas_base, ripas_top, ripas_addr; /* pending RIPAS change */
+	uint64_t ripas_flags;
+	uint64_t host_call_ipa;       /* pending host call structure */
+	uint64_t last_esr, last_far, last_hpfar; /* last exit, to validate entry flags */
+	uint8_t last_exit_emulatable; /* bool: last exit was an emulatable MMIO abort */
+	uint8_t last_exit_ns_abort;   /* bool: last exit was a data abort at an unprotected IPA */
+	uint8_t reserved[6];
+};
+
+_Static_assert(sizeof(struct rec) <= 4096, "REC must fit its granule");
+
+static inline struct rec *rec_of(struct rmm *rmm, struct granule *g)
+{
+	return (struct rec *)granule_ptr(rmm, g);
+}
+
+/*
+ * RmiRecMpidr: Aff0 [3:0], Aff1 [15:8], Aff2 [23:16], Aff3 [31:24], other bits
+ * zero. Its index is Aff0 | Aff1 << 4 | Aff2 << 12 | Aff3 << 20.
+ */
+static inline bool rec_mpidr_index(uint64_t mpidr, uint32_t *idx)
+{
+	const uint64_t valid = 0xfULL | (0xffULL << 8) | (0xffULL << 16) | (0xffULL << 24);
+
+	if (mpidr & ~valid)
+		return false;
+	*idx = (uint32_t)((mpidr & 0xf) | ((mpidr >> 8) & 0xff) << 4 | ((mpidr >> 16) & 0xff) << 12 |
+			  ((mpidr >> 24) & 0xff) << 20);
+	return true;
+}
+
+/* The RmiRecMpidr of an index (inverse of rec_mpidr_index). */
+static inline uint64_t rec_index_mpidr(uint32_t idx)
+{
+	return (idx & 0xf) | ((uint64_t)((idx >> 4) & 0xff) << 8) |
+	       ((uint64_t)((idx >> 12) & 0xff) << 16) | ((uint64_t)((idx >> 20) & 0xff) << 24);
+}
+
+/* Release the execution engine of a REC that is being destroyed. */
+void rec_free_engine(struct rec *rec);
+
+#endif
