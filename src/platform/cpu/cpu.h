@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rk_cpu: a backend-neutral interface to run one realm vCPU (a REC).
+ *
+ * The RMM runs realm code only through this interface; it never calls the
+ * emulator directly. The only backend today is Unicorn 2.0.1 (cpu_unicorn.c),
+ * one engine per vCPU.
+ *
+ * Model
+ * -----
+ * - The guest runs at EL1 in AArch64 with its MMU off, so guest VA == IPA.
+ *   Guest memory is described by rk_cpu_map(): IPA ranges backed by host
+ *   memory the caller owns. Every access to an IPA that is not mapped (or that
+ *   violates the mapping's protection) stops the vCPU with a precise data or
+ *   instruction abort exit, so the RMM can implement stage 2.
+ * - A vCPU starts in EL1h with DAIF masked, PC = 0 and all GPRs 0.
+ * - Synchronous exceptions that belong to the RMM or the host (SMC, HVC, WFI,
+ *   aborts on unmapped IPAs, undefined instructions) become exits. SVC and BRK
+ *   executed by the guest at EL1 are delivered to the guest's own VBAR_EL1
+ *   vectors by the backend and never exit.
+ *
+ * Threads
+ * -------
+ * One rk_cpu is driven by one thread at a time: every function except
+ * rk_cpu_kick() must not be called while rk_cpu_run() is in progress on
+ * another thread (rk_cpu_run() itself returns -EBUSY then). rk_cpu_kick() may
+ * be called from any thread at any time between create and destroy.
+ * Different rk_cpu objects are independent and run in parallel.
+ *
+ * Errors
+ * ------
+ * Functions that act return 0 or a negative errno; they never abort on bad
+ * input. Predicates return bool.
+ */
+#ifndef RK_PLATFORM_CPU_H
+#define RK_PLATFORM_CPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rk_cpu;
+
+/* ------------------------------------------------------------------------ */
+/* Lifecycle                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* Create a vCPU in its reset state (EL1h, DAIF masked, PC 0, no memory). */
+int rk_cpu_create(struct rk_cpu **out);
+/* Destroy a vCPU (NULL is allowed). Must not race with rk_cpu_run/kick. */
+void rk_cpu_destroy(struct rk_cpu *cpu);
+
+/* ------------------------------------------------------------------------ */
+/* Guest physical (IPA) memory                                              */
+/* ------------------------------------------------------------------------ */
+
+#define RK_CPU_PAGE_SIZE 4096u
+
+/* Protection bits for rk_cpu_map(). */
+#define RK_CPU_PROT_READ  1u
+#define RK_CPU_PROT_WRITE 2u
+#define RK_CPU_PROT_EXEC  4u
+#define RK_CPU_PROT_ALL   (RK_CPU_PROT_READ | RK_CPU_PROT_WRITE | RK_CPU_PROT_EXEC)
+
+/*
+ * Maximum number of (coalesced) regions per vCPU. Unicorn 2.0.1 aborts the
+ * process on its 1024th region and map/unmap cost grows with the count, so
+ * rk_cpu refuses to go beyond this with -ENOSPC.
+ */
+#define RK_CPU_MAX_REGIONS 512u
+
+/*
+ * Map [ipa, ipa + size) to host memory [host, host + size) with protection
+ * prot (RK_CPU_PROT_*). ipa and size must be multiples of RK_CPU_PAGE_SIZE,
+ * size > 0, and the range must not overlap an existing mapping. The host
+ * memory must stay valid until it is unmapped or the vCPU is destroyed.
+ *
+ * A mapping adjacent to an existing one with the same protection and
+ * contiguous host memory is merged into that region, so a realm whose memory
+ * is one host buffer costs one region however it is mapped. Changes are
+ * applied to the engine at the next rk_cpu_run(), so many small maps between
+ * two runs cost one engine mapping.
+ *
+ * Returns 0, -EINVAL (alignment, size, prot, NULL host, wrap), -EEXIST
+ * (overlap), -ENOSPC (more than RK_CPU_MAX_REGIONS regions), -EBUSY (running).
+ */
+int rk_cpu_map(struct rk_cpu *cpu, uint64_t ipa, uint64_t size, uint8_t *host,
+               unsigned prot);
+
+/*
+ * Unmap every mapped page in [ipa, ipa + size) (unmapped pages in the range
+ * are ignored). May split a region in two. Returns 0, -EINVAL, -ENOSPC (the
+ * split would exceed RK_CPU_MAX_REGIONS; nothing changed), -EBUSY.
+ */
+int rk_cpu_unmap(struct rk_cpu *cpu, uint64_t ipa, uint64_t size);
+
+/* True if every byte of [ipa, ipa + size) is mapped (size 0: false). */
+bool rk_cpu_is_mapped(const struct rk_cpu *cpu, uint64_t ipa, uint64_t size);
+
+/* Counters, for tests, diagnostics and the CLI. */
+struct rk_cpu_stats {
+	unsigned regions;          /* coalesced regions (what the limit counts) */
+	unsigned engine_regions;   /* regions currently mapped in the engine */
+	uint64_t engine_maps;      /* engine map operations so far */
+	uint64_t engine_unmaps;    /* engine unmap operations so far */
+	uint64_t engine_unmapped_pages; /* pages those unmaps covered (their cost) */
+	uint64_t runs;             /* rk_cpu_run() calls */
+	uint64_t exits;            /* exits reported by rk_cpu_run() */
+	uint64_t smc_in_hook;      /* SMCs completed by the SMC handler */
+	uint64_t guest_exceptions; /* SVC/BRK delivered to the guest's vectors */
+};
+void rk_cpu_get_stats(const struct rk_cpu *cpu, struct rk_cpu_stats *out);
+
+/* ------------------------------------------------------------------------ */
+/* Registers                                                                */
+/* ------------------------------------------------------------------------ */
+
+enum rk_cpu_reg {
+	RK_CPU_REG_X0 = 0, /* X0..X30 are RK_CPU_REG_X0 + n */
+	RK_CPU_REG_X30 = 30,
+	RK_CPU_REG_SP,     /* the current stack pointer (SP_EL1 in EL1h) */
+	RK_CPU_REG_PC,
+	RK_CPU_REG_PSTATE, /* NZCV, DAIF, M[3:0] (EL and SPSel), as SPSR */
+	RK_CPU_REG_SP_EL0,
+	RK_CPU_REG_SP_EL1,
+	RK_CPU_REG_ELR_EL1,
+	RK_CPU_REG_SPSR_EL1,
+	RK_CPU_REG_ESR_EL1,
+	RK_CPU_REG_FAR_EL1,
+	RK_CPU_REG_VBAR_EL1,
+	RK_CPU_REG_SCTLR_EL1,
+	RK_CPU_REG_MPIDR_EL1, /* what the guest reads (VMPIDR_EL2) */
+	RK_CPU_REG_TPIDR_EL1,
+	RK_CPU_REG_COUNT
+};
+
+#define RK_CPU_REG_X(n) ((enum rk_cpu_reg)(RK_CPU_REG_X0 + (n)))
+#define RK_CPU_NUM_GPRS 31u
+
+/* PSTATE values (as in SPSR_ELx). */
+#define RK_CPU_PSTATE_EL1T 0x4u
+#define RK_CPU_PSTATE_EL1H 0x5u
+#define RK_CPU_PSTATE_M_MASK 0xfu
+#define RK_CPU_PSTATE_DAIF (0xfu << 6)
+#define RK_CPU_PSTATE_I (1u << 7)
+#define RK_CPU_PSTATE_RESET (RK_CPU_PSTATE_DAIF | RK_CPU_PSTATE_EL1H)
+
+/*
+ * Read/write one register. -EINVAL for an unknown register. Inside the SMC
+ * handler (see rk_cpu_set_smc_handler) only X0..X30 may be written (-EBUSY).
+ * Writing PSTATE changes flags, masks and SPSel but not the exception level:
+ * M[3:2] must stay EL1 (-EINVAL otherwise).
+ */
+int rk_cpu_get_reg(struct rk_cpu *cpu, enum rk_cpu_reg reg, uint64_t *val);
+int rk_cpu_set_reg(struct rk_cpu *cpu, enum rk_cpu_reg reg, uint64_t val);
+/* X0..X30 at once (host calls, PSCI, REC entry/exit). */
+int rk_cpu_get_gprs(struct rk_cpu *cpu, uint64_t x[RK_CPU_NUM_GPRS]);
+int rk_cpu_set_gprs(struct rk_cpu *cpu, const uint64_t x[RK_CPU_NUM_GPRS]);
+
+/* ------------------------------------------------------------------------ */
+/* Running                                                                  */
+/* ------------------------------------------------------------------------ */
+
+enum rk_cpu_exit_reason {
+	RK_CPU_EXIT_NONE = 0,
+	RK_CPU_EXIT_SMC,     /* pc = after the SMC; imm; X0..X30 live */
+	RK_CPU_EXIT_HVC,     /* pc = after the HVC; imm */
+	RK_CPU_EXIT_WFI,     /* pc = the WFI; rk_cpu_skip_insn() completes it */
+	RK_CPU_EXIT_DABT,    /* pc = the faulting load/store; mem.* */
+	RK_CPU_EXIT_IABT,    /* pc = mem.addr = the address fetched */
+	RK_CPU_EXIT_UNDEF,   /* pc = the undefined instruction; insn */
+	RK_CPU_EXIT_TIMEOUT, /* the time slice ended; pc = next instruction */
+	RK_CPU_EXIT_KICK,    /* rk_cpu_kick(); pc = next instruction */
+	RK_CPU_EXIT_ERROR,   /* the engine failed or the guest did something
+	                        the backend cannot model; error says what */
+};
+
+/* A data or instruction abort. */
+struct rk_cpu_mem_access {
+	uint64_t addr;  /* faulting IPA (guest VA == IPA) */
+	uint64_t value; /* store data (is_write), masked to size */
+	uint32_t size;  /* access size in bytes */
+	bool is_write;  /* WnR */
+	bool is_perm;   /* mapped, but the access violates the protection */
+	/*
+	 * Syndrome, as the hardware reports it in ESR_EL2.ISS: valid (isv) only
+	 * for a load or store of a single general-purpose register without
+	 * writeback (LDR/STR/LDUR/STUR/LDTR/STTR, register offset, literal,
+	 * LDAR/STLR and their B/H/SB/SH/SW forms). Pairs, SIMD/FP, exclusives,
+	 * atomics and writeback forms have isv = false.
+	 */
+	bool isv;
+	uint8_t srt; /* Rt; 31 = XZR/WZR */
+	bool sse;    /* the load sign-extends */
+	bool sf;     /* Rt is a 64-bit X register */
+	bool ar;     /* acquire/release */
+};
+
+struct rk_cpu_exit {
+	enum rk_cpu_exit_reason reason;
+	uint64_t pc;   /* guest PC now (see the reasons) */
+	uint32_t insn; /* SMC/HVC/WFI/UNDEF/DABT: the instruction (0 if unknown) */
+	uint16_t imm;  /* SMC/HVC: the immediate */
+	struct rk_cpu_mem_access mem; /* DABT; IABT uses addr and is_perm */
+	int error;     /* ERROR: negative errno (-EIO engine, -ENOTSUP guest) */
+};
+
+/*
+ * Run the vCPU until it exits, for at most timeout_us microseconds of wall
+ * time (0: no limit). Fills *exit and returns 0 for every exit, including
+ * RK_CPU_EXIT_ERROR. Returns -EINVAL (NULL), -EBUSY (already running on
+ * another thread, or called from the SMC handler).
+ *
+ * Pending memory changes are applied first (a failure there is an ERROR exit).
+ * A kick that arrived since the last run makes this return RK_CPU_EXIT_KICK
+ * at once.
+ */
+int rk_cpu_run(struct rk_cpu *cpu, uint64_t timeout_us, struct rk_cpu_exit *exit);
+
+/*
+ * Make the current run of cpu return RK_CPU_EXIT_KICK soon (within about a
+ * millisecond), or the next run return it at once if none is in progress.
+ * Thread-safe; async-signal-unsafe.
+ */
+void rk_cpu_kick(struct rk_cpu *cpu);
+
+/* The name of an exit reason ("smc", "dabt", ...). */
+const char *rk_cpu_exit_reason_name(enum rk_cpu_exit_reason reason);
+
+/*
+ * Optional fast path for SMCs: fn is called inside rk_cpu_run() for every SMC
+ * the guest executes, with PC already past the SMC. It may read any register
+ * and write X0..X30. If it returns true the SMC is complete and the guest
+ * continues without an exit (e.g. RSI calls the RMM answers by itself); if it
+ * returns false the run exits with RK_CPU_EXIT_SMC. fn must not call
+ * rk_cpu_run, map/unmap or inject. ctx is a type of the caller's choosing.
+ * fn = NULL removes the handler.
+ */
+struct rk_cpu_smc_ctx;
+typedef bool (*rk_cpu_smc_fn)(struct rk_cpu *cpu, uint16_t imm,
+                              struct rk_cpu_smc_ctx *ctx);
+int rk_cpu_set_smc_handler(struct rk_cpu *cpu, rk_cpu_smc_fn fn,
+                           struct rk_cpu_smc_ctx *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* Completing exits                                                         */
+/* ------------------------------------------------------------------------ */
+
+/* PC += 4 (after WFI, an emulated MMIO store, an emulated sysreg...). */
+int rk_cpu_skip_insn(struct rk_cpu *cpu);
+
+/*
+ * Complete the emulatable MMIO load of the last exit: value is masked to the
+ * access size, sign-extended if mem.sse, truncated to 32 bits unless mem.sf,
+ * written to X[mem.srt] (not if 31) and PC advances by 4. -EINVAL if the last
+ * exit was not a DABT load with isv, or it was already completed.
+ */
+int rk_cpu_complete_mmio_read(struct rk_cpu *cpu, uint64_t value);
+/* Complete the emulatable MMIO store of the last exit: PC += 4. */
+int rk_cpu_complete_mmio_write(struct rk_cpu *cpu);
+
+/* ------------------------------------------------------------------------ */
+/* Exceptions and interrupts                                                */
+/* ------------------------------------------------------------------------ */
+
+/* ESR_ELx fields (Arm ARM D17.2.37). */
+#define RK_CPU_ESR_EC_SHIFT 26
+#define RK_CPU_ESR_IL (1u << 25)
+#define RK_CPU_ESR_EC_UNKNOWN 0x00u
+#define RK_CPU_ESR_EC_WFX 0x01u
+#define RK_CPU_ESR_EC_SVC64 0x15u
+#define RK_CPU_ESR_EC_HVC64 0x16u
+#define RK_CPU_ESR_EC_SMC64 0x17u
+#define RK_CPU_ESR_EC_IABT_LOWER 0x20u
+#define RK_CPU_ESR_EC_IABT_CUR 0x21u
+#define RK_CPU_ESR_EC_DABT_LOWER 0x24u
+#define RK_CPU_ESR_EC_DABT_CUR 0x25u
+#define RK_CPU_ESR_EC_BRK64 0x3cu
+#define RK_CPU_ESR_ISV (1u << 24)
+#define RK_CPU_ESR_SAS_SHIFT 22
+#define RK_CPU_ESR_SSE (1u << 21)
+#define RK_CPU_ESR_SRT_SHIFT 16
+#define RK_CPU_ESR_SF (1u << 15)
+#define RK_CPU_ESR_AR (1u << 14)
+#define RK_CPU_ESR_WNR (1u << 6)
+#define RK_CPU_ESR_FSC_TRANS_L3 0x07u /* translation fault, level 3 */
+#define RK_CPU_ESR_FSC_PERM_L3 0x0fu  /* permission fault, level 3 */
+#define RK_CPU_ESR_FSC_SEA 0x10u      /* synchronous external abort */
+
+/*
+ * The data-abort ISS bits the hardware would report for this access: ISV,
+ * SAS, SSE, SRT, SF and AR when a->isv, and WnR always. No EC, IL or DFSC.
+ */
+uint64_t rk_cpu_dabt_iss(const struct rk_cpu_mem_access *a);
+
+/*
+ * Take a synchronous exception to the guest's EL1, as the hardware would:
+ * ELR_EL1 = PC, SPSR_EL1 = PSTATE, ESR_EL1 = esr, FAR_EL1 = far, PSTATE =
+ * EL1h with DAIF masked, PC = VBAR_EL1 + 0x200 (from EL1h) or + 0x000 (from
+ * EL1t). After a DABT/UNDEF exit PC is the faulting instruction, as an
+ * injected SEA or UNDEF needs; after an HVC exit set PC back by 4 first.
+ * -ENOTSUP if the vCPU is not at EL1 (exceptions from EL0 need an EL change
+ * Unicorn 2.0.1 cannot make from outside).
+ */
+int rk_cpu_inject_sync(struct rk_cpu *cpu, uint64_t esr, uint64_t far);
+/* inject_sync with ESR = EC 0 (unknown reason), IL = 1: an UNDEF. */
+int rk_cpu_inject_undef(struct rk_cpu *cpu);
+
+/*
+ * Assert or deassert the virtual IRQ line (HCR_EL2.VI). While asserted and
+ * PSTATE.I is clear the guest takes an IRQ at VBAR_EL1 + 0x280 (from EL1h).
+ */
+int rk_cpu_set_virq(struct rk_cpu *cpu, bool pending);
+
+#endif /* RK_PLATFORM_CPU_H */

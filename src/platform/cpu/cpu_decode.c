@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * AArch64 load/store decoding for data-abort syndromes.
+ *
+ * Encodings from the Arm ARM (C4.1.4 "Loads and Stores"). Only the forms for
+ * which a stage-2 data abort reports ISV = 1 are accepted (Arm ARM D17.2.37,
+ * ESR_EL2.ISV): a single general-purpose register, no writeback, not
+ * exclusive, not an atomic, not SIMD/FP.
+ */
+#include "platform/cpu/cpu_decode.h"
+
+#include <string.h>
+
+static bool decode_sized(uint32_t insn, struct rk_cpu_ldst *out)
+{
+	unsigned size = (insn >> 30) & 3u;
+	unsigned opc = (insn >> 22) & 3u;
+
+	out->size = (uint8_t)(1u << size);
+	out->rt = (uint8_t)(insn & 31u);
+	switch (opc) {
+	case 0: /* STRB/STRH/STR */
+		out->is_load = false;
+		out->sse = false;
+		out->sf = size == 3;
+		return true;
+	case 1: /* LDRB/LDRH/LDR */
+		out->is_load = true;
+		out->sse = false;
+		out->sf = size == 3;
+		return true;
+	case 2: /* LDRSB/LDRSH/LDRSW to X; size 3 is PRFM */
+		if (size == 3)
+			return false;
+		out->is_load = true;
+		out->sse = true;
+		out->sf = true;
+		return true;
+	default: /* LDRSB/LDRSH to W; sizes 2 and 3 unallocated */
+		if (size >= 2)
+			return false;
+		out->is_load = true;
+		out->sse = true;
+		out->sf = false;
+		return true;
+	}
+}
+
+bool rk_cpu_decode_ldst(uint32_t insn, struct rk_cpu_ldst *out)
+{
+	struct rk_cpu_ldst d;
+
+	memset(&d, 0, sizeof(d));
+
+	/* Load/store register (unsigned immediate): size 111 0 01 opc imm12 Rn Rt */
+	if ((insn & 0x3f000000u) == 0x39000000u) {
+		if (!decode_sized(insn, &d))
+			return false;
+		goto ok;
+	}
+	/* size 111 0 00 opc x imm9/Rm .. Rn Rt: bit 21 and bits [11:10] select */
+	if ((insn & 0x3f000000u) == 0x38000000u) {
+		unsigned b21 = (insn >> 21) & 1u;
+		unsigned op2 = (insn >> 10) & 3u;
+
+		/* 0/00 unscaled (LDUR), 0/10 unprivileged (LDTR), 1/10 register.
+		 * 0/01 post-index and 0/11 pre-index write back; 1/00 are atomics;
+		 * 1/x1 are LDRAA/LDRAB. */
+		if (!((b21 == 0 && (op2 == 0 || op2 == 2)) || (b21 == 1 && op2 == 2)))
+			return false;
+		if (!decode_sized(insn, &d))
+			return false;
+		goto ok;
+	}
+	/* Load register (literal): opc 011 0 00 imm19 Rt */
+	if ((insn & 0x3f000000u) == 0x18000000u) {
+		unsigned opc = (insn >> 30) & 3u;
+
+		d.rt = (uint8_t)(insn & 31u);
+		d.is_load = true;
+		switch (opc) {
+		case 0: d.size = 4; d.sf = false; break;            /* LDR Wt */
+		case 1: d.size = 8; d.sf = true; break;             /* LDR Xt */
+		case 2: d.size = 4; d.sf = true; d.sse = true; break; /* LDRSW */
+		default: return false;                              /* PRFM */
+		}
+		goto ok;
+	}
+	/* Load/store ordered: size 001000 1 L 0 Rs o0 Rt2 Rn Rt (o2 = 1, o1 = 0) */
+	if ((insn & 0x3fa00000u) == 0x08800000u) {
+		unsigned size = (insn >> 30) & 3u;
+
+		d.size = (uint8_t)(1u << size);
+		d.rt = (uint8_t)(insn & 31u);
+		d.is_load = ((insn >> 22) & 1u) != 0;
+		d.sf = size == 3;
+		d.ar = true;
+		goto ok;
+	}
+	return false;
+ok:
+	if (out)
+		*out = d;
+	return true;
+}
+
+uint64_t rk_cpu_ldst_extend(uint64_t value, unsigned size, bool sse, bool sf)
+{
+	unsigned bits = size * 8u;
+
+	if (bits == 0 || bits > 64)
+		return 0;
+	if (bits < 64) {
+		uint64_t mask = (1ull << bits) - 1u;
+
+		value &= mask;
+		if (sse && (value >> (bits - 1)) & 1u)
+			value |= ~mask;
+	}
+	if (!sf)
+		value &= 0xffffffffull;
+	return value;
+}

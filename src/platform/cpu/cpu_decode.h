@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * AArch64 load/store decoding for data-abort syndromes (backend-neutral).
+ */
+#ifndef RK_PLATFORM_CPU_DECODE_H
+#define RK_PLATFORM_CPU_DECODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* A load or store of a single general-purpose register, without writeback. */
+struct rk_cpu_ldst {
+	uint8_t size; /* bytes: 1, 2, 4 or 8 */
+	bool is_load;
+	uint8_t rt;   /* 31 = XZR/WZR */
+	bool sse;     /* load sign-extends */
+	bool sf;      /* Rt is an X register */
+	bool ar;      /* acquire/release */
+};
+
+/*
+ * Decode insn. Returns true, and fills *out, if it is a form for which the
+ * hardware reports ISV = 1 on a stage-2 abort: LDR/STR and their B/H/SB/SH/SW
+ * forms with unsigned-offset, unscaled, unprivileged or register-offset
+ * addressing, LDR (literal), LDAR/STLR (and LDLAR/STLLR). Returns false for
+ * everything else, including writeback forms, pairs, SIMD/FP, exclusives,
+ * atomics and prefetches.
+ */
+bool rk_cpu_decode_ldst(uint32_t insn, struct rk_cpu_ldst *out);
+
+/*
+ * Sign/zero-extend a loaded value as the instruction would write it to Rt:
+ * mask to size bytes, sign-extend if sse, truncate to 32 bits unless sf.
+ */
+uint64_t rk_cpu_ldst_extend(uint64_t value, unsigned size, bool sse, bool sf);
+
+/* Instruction encodings the backend recognises. */
+#define RK_A64_WFI 0xd503207fu
+#define RK_A64_WFE 0xd503205fu
+/* SMC/HVC/SVC/BRK #imm16: imm16 in bits [20:5]. */
+#define RK_A64_IMM16(insn) ((uint16_t)(((insn) >> 5) & 0xffffu))
+#define RK_A64_IS_SMC(insn) (((insn) & 0xffe0001fu) == 0xd4000003u)
+#define RK_A64_IS_HVC(insn) (((insn) & 0xffe0001fu) == 0xd4000002u)
+
+#endif /* RK_PLATFORM_CPU_DECODE_H */

@@ -1,0 +1,1297 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rk_cpu on Unicorn 2.0.1 (Debian 12 libunicorn-dev). See cpu.h for the
+ * interface and /work/shared/reference/unicorn-2.0.1.md for the engine facts
+ * this relies on.
+ *
+ * Design notes
+ * ------------
+ * One engine per vCPU: switching vCPUs on one engine sees stale translations.
+ *
+ * Precise data aborts. In Unicorn 2.0.1 the PC seen by an unmapped-memory
+ * hook is the start of the translated block, not the faulting instruction;
+ * the registers are already those of the faulting instruction, so resuming at
+ * the block start would re-execute earlier instructions. A UC_HOOK_MEM_WRITE
+ * hook installed before anything is translated makes the translator store the
+ * exact PC before every load and store (translate-a64.c disas_ldst checks
+ * HOOK_EXISTS_BOUNDED(MEM_READ or MEM_WRITE, pc)). The hook itself is empty.
+ * So in the fault hook PC is the faulting instruction: we read it, decode it
+ * (cpu_decode.c) and stop by returning false, which longjmps out before the
+ * instruction writes anything. Cost, measured by bench/bench_cpu.c: any
+ * memory hook sends every load through the slow path (loads about 5-9x
+ * slower); stores always take the slow path in 2.0.1, so they only pay the
+ * empty callback; register-only code is unaffected. We chose exactness over
+ * load speed: decoding forward from the block start cannot tell apart, e.g.,
+ * two post-indexed stores in one block (both recompute to the fault address).
+ *
+ * WFI is trapped with HCR_EL2.TWI so that it arrives as an UNDEF exception
+ * with PC on the WFI (QEMU's helper_wfi), which we recognise by its encoding.
+ * WFE is a yield in 2.0.1 and never traps (HCR_EL2.TWE is ignored).
+ *
+ * SVC and BRK at EL1 go to the guest's VBAR_EL1 (built in C, as Unicorn never
+ * vectors synchronous exceptions); no exit.
+ *
+ * Timeouts and kicks. uc_emu_start()'s own timeout creates and joins a thread
+ * per call that polls every 2 us, which is too expensive per exit. Each vCPU
+ * has one watchdog thread instead: rk_cpu_run() arms it with a deadline
+ * (signalling it only when the deadline is earlier than its current wake-up),
+ * and it calls uc_emu_stop() when the deadline passes or a kick is pending.
+ * uc_emu_start() clears a stop requested just before it starts, so while a
+ * kick or timeout is pending the watchdog repeats the stop every
+ * RK_CPU_WD_RETRY_NS until the run returns.
+ *
+ * Memory. rk_cpu keeps the coalesced regions the caller asked for and applies
+ * them to the engine lazily, at the start of rk_cpu_run(). Unmapping in
+ * Unicorn costs ~140 ns per page (TLB flush per page), so growing a large
+ * engine region one page at a time by unmap + remap would be quadratic.
+ * Instead each coalesced region is kept in the engine as a few pieces of
+ * balanced sizes (two adjacent pieces merge when neither is more than twice
+ * the other, like a binary counter): a region grown page by page costs
+ * O(log n) pieces and each byte is remapped O(log n) times. If the pieces
+ * would exceed RK_CPU_ENGINE_MAX_PIECES, every region is mapped as one piece.
+ * Before unmapping a piece its translated code is dropped
+ * (uc_ctl_remove_cache), so new memory at the same IPA never runs stale code.
+ */
+#include "platform/cpu/cpu.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <unicorn/unicorn.h>
+
+#include "platform/cpu/cpu_decode.h"
+#include "platform/cpu/cpu_unicorn.h"
+
+/* Hard cap on engine regions: well below Unicorn's fatal 1024th. */
+#define RK_CPU_ENGINE_MAX_PIECES 768u
+/* While a stop is wanted, the watchdog repeats it this often. */
+#define RK_CPU_WD_RETRY_NS 500000l
+
+struct rk_cpu_region {
+	uint64_t ipa;
+	uint64_t size;
+	uint8_t *host;
+	unsigned prot;
+};
+
+enum rk_cpu_internal {
+	RK_CPU_INTERNAL_NONE = 0,
+	RK_CPU_INTERNAL_SYNC, /* deliver internal_esr to the guest (SVC, BRK) */
+};
+
+struct rk_cpu {
+	uc_engine *uc;
+
+	/* Memory: what the caller asked for, and what the engine has. */
+	struct rk_cpu_region *regions; /* sorted, coalesced */
+	unsigned nregions;
+	struct rk_cpu_region *pieces; /* sorted, mapped in the engine */
+	unsigned npieces;
+	bool mem_dirty;
+	bool broken; /* the engine's memory map is unknown after a failure */
+
+	/* Run state, touched only by the thread inside rk_cpu_run(). */
+	atomic_bool running;
+	bool in_hook;
+	bool have_pending;
+	struct rk_cpu_exit pending;
+	enum rk_cpu_internal internal;
+	uint64_t internal_esr;
+	uint64_t internal_elr;
+	struct rk_cpu_exit last;
+	bool last_done;
+	rk_cpu_smc_fn smc_fn;
+	struct rk_cpu_smc_ctx *smc_ctx;
+	uint64_t hcr;
+	struct rk_cpu_stats stats;
+
+	/* Watchdog. */
+	pthread_t wd;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool wd_quit;          /* lock */
+	bool armed;            /* lock: a run is in progress */
+	bool has_deadline;     /* lock */
+	struct timespec deadline; /* lock */
+	bool wd_timed_wait;    /* lock: the watchdog sleeps until wd_wake */
+	struct timespec wd_wake;  /* lock */
+	atomic_bool kick_pending;
+	atomic_bool timed_out;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers                                                            */
+/* ------------------------------------------------------------------------ */
+
+static int ts_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	if (a->tv_nsec != b->tv_nsec)
+		return a->tv_nsec < b->tv_nsec ? -1 : 1;
+	return 0;
+}
+
+static struct timespec ts_add_ns(struct timespec t, uint64_t ns)
+{
+	uint64_t sec = ns / 1000000000ull;
+
+	/* Clamp absurd timeouts to about a century. */
+	if (sec > 3153600000ull)
+		sec = 3153600000ull;
+	t.tv_sec += (time_t)sec;
+	t.tv_nsec += (long)(ns % 1000000000ull);
+	if (t.tv_nsec >= 1000000000l) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000l;
+	}
+	return t;
+}
+
+static struct timespec mono_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+static uint64_t region_end(const struct rk_cpu_region *r)
+{
+	return r->ipa + r->size;
+}
+
+static int uc_cp_read(uc_engine *uc, uint64_t *val, int op0, int op1, int crn,
+                      int crm, int op2)
+{
+	uc_arm64_cp_reg r = { .crn = (uint32_t)crn, .crm = (uint32_t)crm,
+	                      .op0 = (uint32_t)op0, .op1 = (uint32_t)op1,
+	                      .op2 = (uint32_t)op2, .val = 0 };
+
+	if (uc_reg_read(uc, UC_ARM64_REG_CP_REG, &r) != UC_ERR_OK)
+		return -EIO;
+	*val = r.val;
+	return 0;
+}
+
+static int uc_cp_write(uc_engine *uc, uint64_t val, int op0, int op1, int crn,
+                       int crm, int op2)
+{
+	uc_arm64_cp_reg r = { .crn = (uint32_t)crn, .crm = (uint32_t)crm,
+	                      .op0 = (uint32_t)op0, .op1 = (uint32_t)op1,
+	                      .op2 = (uint32_t)op2, .val = val };
+
+	return uc_reg_write(uc, UC_ARM64_REG_CP_REG, &r) == UC_ERR_OK ? 0 : -EIO;
+}
+
+#define CP_READ(uc, val, enc) uc_cp_read((uc), (val), enc)
+#define CP_WRITE(uc, val, enc) uc_cp_write((uc), (val), enc)
+
+static uint64_t read_u64(uc_engine *uc, int reg)
+{
+	uint64_t v = 0;
+
+	uc_reg_read(uc, reg, &v);
+	return v;
+}
+
+static void write_u64(uc_engine *uc, int reg, uint64_t v)
+{
+	uc_reg_write(uc, reg, &v);
+}
+
+static uint32_t read_pstate(uc_engine *uc)
+{
+	uint32_t v = 0;
+
+	uc_reg_read(uc, UC_ARM64_REG_PSTATE, &v);
+	return v;
+}
+
+static bool read_insn(uc_engine *uc, uint64_t addr, uint32_t *insn)
+{
+	uint8_t b[4];
+
+	if (uc_mem_read(uc, addr, b, sizeof(b)) != UC_ERR_OK)
+		return false;
+	*insn = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+	        (uint32_t)b[3] << 24;
+	return true;
+}
+
+static bool busy(const struct rk_cpu *cpu)
+{
+	return cpu->in_hook || atomic_load(&cpu->running);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Hooks (run on the thread inside uc_emu_start)                            */
+/* ------------------------------------------------------------------------ */
+
+static void record(struct rk_cpu *cpu, const struct rk_cpu_exit *e)
+{
+	if (cpu->have_pending)
+		return;
+	cpu->pending = *e;
+	cpu->have_pending = true;
+}
+
+static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
+{
+	struct rk_cpu *cpu = user;
+	struct rk_cpu_exit e;
+	uint64_t pc = read_u64(uc, UC_ARM64_REG_PC);
+	uint32_t insn = 0;
+
+	memset(&e, 0, sizeof(e));
+	e.pc = pc;
+	switch (intno) {
+	case RK_UC_EXCP_SMC:
+		read_insn(uc, pc - 4, &insn);
+		e.reason = RK_CPU_EXIT_SMC;
+		e.insn = insn;
+		e.imm = RK_A64_IMM16(insn);
+		if (cpu->smc_fn) {
+			bool done;
+
+			cpu->in_hook = true;
+			done = cpu->smc_fn(cpu, e.imm, cpu->smc_ctx);
+			cpu->in_hook = false;
+			if (done) {
+				cpu->stats.smc_in_hook++;
+				return;
+			}
+		}
+		break;
+	case RK_UC_EXCP_HVC:
+		read_insn(uc, pc - 4, &insn);
+		e.reason = RK_CPU_EXIT_HVC;
+		e.insn = insn;
+		e.imm = RK_A64_IMM16(insn);
+		break;
+	case RK_UC_EXCP_UDEF:
+		read_insn(uc, pc, &insn);
+		e.reason = insn == RK_A64_WFI ? RK_CPU_EXIT_WFI : RK_CPU_EXIT_UNDEF;
+		e.insn = insn;
+		break;
+	case RK_UC_EXCP_SVC:
+	case RK_UC_EXCP_BKPT:
+		if (intno == RK_UC_EXCP_SVC) {
+			/* Preferred return: the next instruction. */
+			read_insn(uc, pc - 4, &insn);
+			cpu->internal_esr = (uint64_t)RK_CPU_ESR_EC_SVC64 << RK_CPU_ESR_EC_SHIFT;
+		} else {
+			/* Preferred return: the BRK itself. */
+			read_insn(uc, pc, &insn);
+			cpu->internal_esr = (uint64_t)RK_CPU_ESR_EC_BRK64 << RK_CPU_ESR_EC_SHIFT;
+		}
+		cpu->internal_esr |= RK_CPU_ESR_IL | RK_A64_IMM16(insn);
+		cpu->internal_elr = pc;
+		if (!cpu->have_pending)
+			cpu->internal = RK_CPU_INTERNAL_SYNC;
+		uc_emu_stop(uc);
+		return;
+	default:
+		/* Guest-MMU aborts, alignment faults... we cannot read their
+		 * syndrome from Unicorn. */
+		e.reason = RK_CPU_EXIT_ERROR;
+		e.error = -ENOTSUP;
+		read_insn(uc, pc, &e.insn);
+		break;
+	}
+	record(cpu, &e);
+	uc_emu_stop(uc);
+}
+
+static bool hook_mem_fault(uc_engine *uc, uc_mem_type type, uint64_t addr,
+                           int size, int64_t value, void *user)
+{
+	struct rk_cpu *cpu = user;
+	struct rk_cpu_exit e;
+	struct rk_cpu_ldst d;
+
+	memset(&e, 0, sizeof(e));
+	e.mem.addr = addr;
+	e.mem.size = size > 0 ? (uint32_t)size : 0;
+	switch (type) {
+	case UC_MEM_FETCH_UNMAPPED:
+	case UC_MEM_FETCH_PROT:
+		e.reason = RK_CPU_EXIT_IABT;
+		e.pc = addr;
+		e.mem.is_perm = type == UC_MEM_FETCH_PROT;
+		record(cpu, &e);
+		return false;
+	case UC_MEM_WRITE_UNMAPPED:
+	case UC_MEM_WRITE_PROT:
+		e.mem.is_write = true;
+		break;
+	default:
+		break;
+	}
+	e.mem.is_perm = type == UC_MEM_WRITE_PROT || type == UC_MEM_READ_PROT;
+	e.reason = RK_CPU_EXIT_DABT;
+	e.pc = read_u64(uc, UC_ARM64_REG_PC); /* exact: see the design notes */
+	if (read_insn(uc, e.pc, &e.insn) && rk_cpu_decode_ldst(e.insn, &d) &&
+	    d.is_load == !e.mem.is_write && d.size == e.mem.size) {
+		e.mem.isv = true;
+		e.mem.srt = d.rt;
+		e.mem.sse = d.sse;
+		e.mem.sf = d.sf;
+		e.mem.ar = d.ar;
+	}
+	if (e.mem.is_write)
+		e.mem.value = rk_cpu_ldst_extend((uint64_t)value, e.mem.size < 8 ? e.mem.size : 8,
+		                                 false, true);
+	record(cpu, &e);
+	return false; /* Unicorn longjmps out; nothing of the access happens */
+}
+
+/* Installed only for its side effect on translation (exact PC at loads and
+ * stores); see the design notes. */
+static void hook_mem_write(uc_engine *uc, uc_mem_type type, uint64_t addr,
+                           int size, int64_t value, void *user)
+{
+}
+
+/* ------------------------------------------------------------------------ */
+/* Watchdog                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static void *wd_main(void *arg)
+{
+	struct rk_cpu *cpu = arg;
+
+	pthread_mutex_lock(&cpu->lock);
+	while (!cpu->wd_quit) {
+		struct timespec now, wake;
+		bool kick, expired;
+
+		if (!cpu->armed) {
+			cpu->wd_timed_wait = false;
+			pthread_cond_wait(&cpu->cond, &cpu->lock);
+			continue;
+		}
+		now = mono_now();
+		kick = atomic_load(&cpu->kick_pending);
+		expired = cpu->has_deadline && ts_cmp(&now, &cpu->deadline) >= 0;
+		if (expired)
+			atomic_store(&cpu->timed_out, true);
+		if (kick || expired) {
+			uc_emu_stop(cpu->uc);
+			wake = ts_add_ns(now, RK_CPU_WD_RETRY_NS);
+		} else if (cpu->has_deadline) {
+			wake = cpu->deadline;
+		} else {
+			cpu->wd_timed_wait = false;
+			pthread_cond_wait(&cpu->cond, &cpu->lock);
+			continue;
+		}
+		cpu->wd_timed_wait = true;
+		cpu->wd_wake = wake;
+		pthread_cond_timedwait(&cpu->cond, &cpu->lock, &wake);
+		cpu->wd_timed_wait = false;
+	}
+	pthread_mutex_unlock(&cpu->lock);
+	return NULL;
+}
+
+static void wd_arm(struct rk_cpu *cpu, uint64_t timeout_us)
+{
+	pthread_mutex_lock(&cpu->lock);
+	cpu->armed = true;
+	atomic_store(&cpu->timed_out, false);
+	cpu->has_deadline = timeout_us != 0;
+	if (cpu->has_deadline) {
+		uint64_t ns = timeout_us > UINT64_MAX / 1000u ? UINT64_MAX : timeout_us * 1000u;
+
+		cpu->deadline = ts_add_ns(mono_now(), ns);
+		if (!cpu->wd_timed_wait || ts_cmp(&cpu->deadline, &cpu->wd_wake) < 0)
+			pthread_cond_signal(&cpu->cond);
+	}
+	pthread_mutex_unlock(&cpu->lock);
+}
+
+static void wd_disarm(struct rk_cpu *cpu)
+{
+	pthread_mutex_lock(&cpu->lock);
+	cpu->armed = false;
+	pthread_mutex_unlock(&cpu->lock);
+}
+
+void rk_cpu_kick(struct rk_cpu *cpu)
+{
+	if (!cpu)
+		return;
+	atomic_store(&cpu->kick_pending, true);
+	uc_emu_stop(cpu->uc); /* fast path; the watchdog retries if it is lost */
+	pthread_mutex_lock(&cpu->lock);
+	pthread_cond_signal(&cpu->cond);
+	pthread_mutex_unlock(&cpu->lock);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Lifecycle                                                                */
+/* ------------------------------------------------------------------------ */
+
+static int setup_engine(struct rk_cpu *cpu)
+{
+	uc_engine *uc = cpu->uc;
+	uc_hook h;
+	uint32_t pstate = RK_CPU_PSTATE_RESET;
+
+	/* EL1 is AArch64 only with SCR_EL3.RW; NS makes EL2 (HCR_EL2, VMPIDR)
+	 * apply; HCE turns HVC from UNDEF into an HVC exception. */
+	if (CP_WRITE(uc, RK_UC_SCR_NS | RK_UC_SCR_RW | RK_UC_SCR_HCE, RK_UC_SYSREG_SCR_EL3))
+		return -EIO;
+	cpu->hcr = RK_UC_HCR_RW | RK_UC_HCR_IMO | RK_UC_HCR_TWI;
+	if (CP_WRITE(uc, cpu->hcr, RK_UC_SYSREG_HCR_EL2))
+		return -EIO;
+	if (CP_WRITE(uc, 0x80000000ull, RK_UC_SYSREG_VMPIDR_EL2))
+		return -EIO;
+	if (uc_reg_write(uc, UC_ARM64_REG_PSTATE, &pstate) != UC_ERR_OK)
+		return -EIO;
+	/* No "until" address: a guest branch to 0 must be an abort, not a stop. */
+	if (uc_ctl_exits_enable(uc) != UC_ERR_OK)
+		return -EIO;
+	/* All hooks before anything is translated. */
+	if (uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)hook_intr, cpu, 1, 0) != UC_ERR_OK ||
+	    uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT,
+	                (void *)hook_mem_fault, cpu, 1, 0) != UC_ERR_OK ||
+	    uc_hook_add(uc, &h, UC_HOOK_MEM_WRITE, (void *)hook_mem_write, cpu, 1, 0) !=
+	            UC_ERR_OK)
+		return -EIO;
+	return 0;
+}
+
+int rk_cpu_create(struct rk_cpu **out)
+{
+	struct rk_cpu *cpu;
+	pthread_condattr_t ca;
+	int rc = -ENOMEM;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	cpu = calloc(1, sizeof(*cpu));
+	if (!cpu)
+		return -ENOMEM;
+	cpu->regions = calloc(RK_CPU_MAX_REGIONS, sizeof(*cpu->regions));
+	cpu->pieces = calloc(RK_CPU_ENGINE_MAX_PIECES, sizeof(*cpu->pieces));
+	if (!cpu->regions || !cpu->pieces)
+		goto err_free;
+	atomic_init(&cpu->running, false);
+	atomic_init(&cpu->kick_pending, false);
+	atomic_init(&cpu->timed_out, false);
+	if (uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &cpu->uc) != UC_ERR_OK) {
+		cpu->uc = NULL;
+		rc = -EIO;
+		goto err_free;
+	}
+	rc = setup_engine(cpu);
+	if (rc)
+		goto err_close;
+
+	rc = -ENOMEM;
+	if (pthread_mutex_init(&cpu->lock, NULL))
+		goto err_close;
+	if (pthread_condattr_init(&ca))
+		goto err_mutex;
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) ||
+	    pthread_cond_init(&cpu->cond, &ca)) {
+		pthread_condattr_destroy(&ca);
+		goto err_mutex;
+	}
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&cpu->wd, NULL, wd_main, cpu)) {
+		rc = -EAGAIN;
+		goto err_cond;
+	}
+	*out = cpu;
+	return 0;
+
+err_cond:
+	pthread_cond_destroy(&cpu->cond);
+err_mutex:
+	pthread_mutex_destroy(&cpu->lock);
+err_close:
+	uc_close(cpu->uc);
+err_free:
+	free(cpu->pieces);
+	free(cpu->regions);
+	free(cpu);
+	return rc;
+}
+
+void rk_cpu_destroy(struct rk_cpu *cpu)
+{
+	if (!cpu)
+		return;
+	pthread_mutex_lock(&cpu->lock);
+	cpu->wd_quit = true;
+	pthread_cond_signal(&cpu->cond);
+	pthread_mutex_unlock(&cpu->lock);
+	pthread_join(cpu->wd, NULL);
+	pthread_cond_destroy(&cpu->cond);
+	pthread_mutex_destroy(&cpu->lock);
+	uc_close(cpu->uc);
+	free(cpu->pieces);
+	free(cpu->regions);
+	free(cpu);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Memory: the caller's view                                                */
+/* ------------------------------------------------------------------------ */
+
+static bool page_aligned(uint64_t v)
+{
+	return (v & (RK_CPU_PAGE_SIZE - 1)) == 0;
+}
+
+static bool mergeable(const struct rk_cpu_region *a, uint64_t ipa, const uint8_t *host,
+                      unsigned prot)
+{
+	/* a immediately followed by (ipa, host) */
+	return region_end(a) == ipa && a->prot == prot && a->host + a->size == host;
+}
+
+int rk_cpu_map(struct rk_cpu *cpu, uint64_t ipa, uint64_t size, uint8_t *host,
+               unsigned prot)
+{
+	unsigned i, idx, n;
+	bool left, right;
+
+	if (!cpu || !host || size == 0 || !page_aligned(ipa) || !page_aligned(size) ||
+	    ipa + size < ipa || (prot & ~RK_CPU_PROT_ALL) != 0 || prot == 0 ||
+	    (uintptr_t)host + size < (uintptr_t)host)
+		return -EINVAL;
+	if (busy(cpu))
+		return -EBUSY;
+	n = cpu->nregions;
+	/* idx: first region at or after ipa */
+	for (idx = 0; idx < n && cpu->regions[idx].ipa < ipa; idx++)
+		;
+	if (idx > 0 && region_end(&cpu->regions[idx - 1]) > ipa)
+		return -EEXIST;
+	if (idx < n && cpu->regions[idx].ipa < ipa + size)
+		return -EEXIST;
+	left = idx > 0 && mergeable(&cpu->regions[idx - 1], ipa, host, prot);
+	right = idx < n && cpu->regions[idx].prot == prot &&
+	        cpu->regions[idx].ipa == ipa + size && host + size == cpu->regions[idx].host;
+
+	if (left && right) {
+		cpu->regions[idx - 1].size += size + cpu->regions[idx].size;
+		for (i = idx; i + 1 < n; i++)
+			cpu->regions[i] = cpu->regions[i + 1];
+		cpu->nregions--;
+	} else if (left) {
+		cpu->regions[idx - 1].size += size;
+	} else if (right) {
+		cpu->regions[idx].ipa = ipa;
+		cpu->regions[idx].host = host;
+		cpu->regions[idx].size += size;
+	} else {
+		if (n >= RK_CPU_MAX_REGIONS)
+			return -ENOSPC;
+		for (i = n; i > idx; i--)
+			cpu->regions[i] = cpu->regions[i - 1];
+		cpu->regions[idx] = (struct rk_cpu_region){ ipa, size, host, prot };
+		cpu->nregions++;
+	}
+	cpu->mem_dirty = true;
+	return 0;
+}
+
+int rk_cpu_unmap(struct rk_cpu *cpu, uint64_t ipa, uint64_t size)
+{
+	struct rk_cpu_region *out;
+	unsigned i, n = 0, count = 0;
+	uint64_t end = ipa + size;
+
+	if (!cpu || size == 0 || !page_aligned(ipa) || !page_aligned(size) || end < ipa)
+		return -EINVAL;
+	if (busy(cpu))
+		return -EBUSY;
+	/* Count first, so that -ENOSPC changes nothing. */
+	for (i = 0; i < cpu->nregions; i++) {
+		const struct rk_cpu_region *r = &cpu->regions[i];
+
+		if (region_end(r) <= ipa || r->ipa >= end) {
+			count++;
+			continue;
+		}
+		count += (r->ipa < ipa) + (region_end(r) > end);
+	}
+	if (count > RK_CPU_MAX_REGIONS)
+		return -ENOSPC;
+	if (count == cpu->nregions) {
+		bool touched = false;
+
+		for (i = 0; i < cpu->nregions; i++)
+			if (region_end(&cpu->regions[i]) > ipa && cpu->regions[i].ipa < end)
+				touched = true;
+		if (!touched)
+			return 0;
+	}
+	out = calloc(count ? count : 1, sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	for (i = 0; i < cpu->nregions; i++) {
+		const struct rk_cpu_region *r = &cpu->regions[i];
+
+		if (region_end(r) <= ipa || r->ipa >= end) {
+			out[n++] = *r;
+			continue;
+		}
+		if (r->ipa < ipa)
+			out[n++] = (struct rk_cpu_region){ r->ipa, ipa - r->ipa, r->host, r->prot };
+		if (region_end(r) > end)
+			out[n++] = (struct rk_cpu_region){ end, region_end(r) - end,
+			                                   r->host + (end - r->ipa), r->prot };
+	}
+	memcpy(cpu->regions, out, n * sizeof(*out));
+	cpu->nregions = n;
+	free(out);
+	cpu->mem_dirty = true;
+	return 0;
+}
+
+bool rk_cpu_is_mapped(const struct rk_cpu *cpu, uint64_t ipa, uint64_t size)
+{
+	uint64_t end = ipa + size;
+	unsigned i;
+
+	if (!cpu || size == 0 || end < ipa)
+		return false;
+	for (i = 0; i < cpu->nregions && ipa < end; i++) {
+		const struct rk_cpu_region *r = &cpu->regions[i];
+
+		if (region_end(r) <= ipa)
+			continue;
+		if (r->ipa > ipa)
+			return false;
+		ipa = region_end(r);
+	}
+	return ipa >= end;
+}
+
+void rk_cpu_get_stats(const struct rk_cpu *cpu, struct rk_cpu_stats *out)
+{
+	if (!out)
+		return;
+	memset(out, 0, sizeof(*out));
+	if (!cpu)
+		return;
+	*out = cpu->stats;
+	out->regions = cpu->nregions;
+	out->engine_regions = cpu->npieces;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Memory: applying it to the engine                                        */
+/* ------------------------------------------------------------------------ */
+
+/* One planned engine piece: either exactly one existing piece (kept), or a new
+ * mapping that replaces the existing pieces [first, first + count). */
+struct plan_ent {
+	uint64_t ipa;
+	uint64_t size;
+	unsigned first; /* index into cpu->pieces (valid pieces only) */
+	unsigned count; /* existing pieces absorbed */
+	bool gap;       /* contains memory not yet in the engine */
+};
+
+static bool balanced(uint64_t a, uint64_t b)
+{
+	uint64_t lo = a < b ? a : b, hi = a < b ? b : a;
+
+	return hi / 2 <= lo;
+}
+
+static unsigned to_uc_prot(unsigned prot)
+{
+	unsigned p = 0;
+
+	if (prot & RK_CPU_PROT_READ)
+		p |= UC_PROT_READ;
+	if (prot & RK_CPU_PROT_WRITE)
+		p |= UC_PROT_WRITE;
+	if (prot & RK_CPU_PROT_EXEC)
+		p |= UC_PROT_EXEC;
+	return p;
+}
+
+static bool piece_valid(const struct rk_cpu *cpu, const struct rk_cpu_region *p)
+{
+	unsigned i;
+
+	for (i = 0; i < cpu->nregions; i++) {
+		const struct rk_cpu_region *r = &cpu->regions[i];
+
+		if (r->ipa <= p->ipa && region_end(p) <= region_end(r))
+			return r->prot == p->prot && r->host + (p->ipa - r->ipa) == p->host;
+	}
+	return false;
+}
+
+static int engine_unmap(struct rk_cpu *cpu, const struct rk_cpu_region *p)
+{
+	/* Drop translations first: new memory at this IPA must not run stale
+	 * code (TBs are keyed by the engine's RAM offsets, which get reused). */
+	uc_ctl_remove_cache(cpu->uc, p->ipa, region_end(p));
+	if (uc_mem_unmap(cpu->uc, p->ipa, p->size) != UC_ERR_OK)
+		return -EIO;
+	cpu->stats.engine_unmaps++;
+	cpu->stats.engine_unmapped_pages += p->size / RK_CPU_PAGE_SIZE;
+	return 0;
+}
+
+/* Plan region r's pieces, cpu->pieces[*pi...] being the valid pieces inside it. */
+static unsigned plan_region(const struct rk_cpu *cpu, const struct rk_cpu_region *r,
+                            unsigned *pi, bool whole, struct plan_ent *st)
+{
+	unsigned top = 0;
+	uint64_t at = r->ipa;
+
+	while (at < region_end(r)) {
+		struct plan_ent e;
+
+		if (*pi < cpu->npieces && cpu->pieces[*pi].ipa == at) {
+			e = (struct plan_ent){ at, cpu->pieces[*pi].size, *pi, 1, false };
+			(*pi)++;
+		} else {
+			uint64_t next = region_end(r);
+
+			if (*pi < cpu->npieces && cpu->pieces[*pi].ipa < next)
+				next = cpu->pieces[*pi].ipa;
+			e = (struct plan_ent){ at, next - at, *pi, 0, true };
+		}
+		at += e.size;
+		st[top++] = e;
+		while (top >= 2 && (whole || balanced(st[top - 2].size, st[top - 1].size))) {
+			struct plan_ent *a = &st[top - 2], *b = &st[top - 1];
+
+			if (a->count == 0)
+				a->first = b->first;
+			a->size += b->size;
+			a->count += b->count;
+			a->gap = a->gap || b->gap;
+			top--;
+		}
+	}
+	return top;
+}
+
+static int sync_memory(struct rk_cpu *cpu)
+{
+	struct plan_ent *plan;
+	struct rk_cpu_region *np;
+	unsigned i, j, n, nplan, max_plan;
+	bool whole = false;
+	int rc = 0;
+
+	if (cpu->broken)
+		return -EIO;
+	if (!cpu->mem_dirty)
+		return 0;
+
+	/* 1. Unmap pieces that no longer match the caller's regions. */
+	for (i = 0, n = 0; i < cpu->npieces; i++) {
+		if (piece_valid(cpu, &cpu->pieces[i])) {
+			cpu->pieces[n++] = cpu->pieces[i];
+			continue;
+		}
+		rc = engine_unmap(cpu, &cpu->pieces[i]);
+		if (rc) {
+			cpu->broken = true;
+			return rc;
+		}
+	}
+	cpu->npieces = n;
+
+	/* 2. Plan: existing pieces plus gaps, merged while balanced. */
+	max_plan = 2 * cpu->npieces + cpu->nregions + 1;
+	plan = calloc(max_plan, sizeof(*plan));
+	np = calloc(RK_CPU_ENGINE_MAX_PIECES, sizeof(*np));
+	if (!plan || !np) {
+		free(plan);
+		free(np);
+		return -ENOMEM;
+	}
+replan:
+	nplan = 0;
+	for (i = 0, j = 0; i < cpu->nregions; i++)
+		nplan += plan_region(cpu, &cpu->regions[i], &j, whole, plan + nplan);
+	if (nplan > RK_CPU_ENGINE_MAX_PIECES && !whole) {
+		whole = true;
+		goto replan;
+	}
+
+	/* 3. Apply. */
+	for (i = 0, j = 0, n = 0; i < cpu->nregions; i++) {
+		const struct rk_cpu_region *r = &cpu->regions[i];
+
+		for (; j < nplan && plan[j].ipa < region_end(r); j++) {
+			const struct plan_ent *e = &plan[j];
+			struct rk_cpu_region p = { e->ipa, e->size, r->host + (e->ipa - r->ipa),
+			                           r->prot };
+			unsigned k;
+
+			if (e->count == 1 && !e->gap) {
+				np[n++] = cpu->pieces[e->first];
+				continue;
+			}
+			for (k = 0; k < e->count; k++) {
+				rc = engine_unmap(cpu, &cpu->pieces[e->first + k]);
+				if (rc)
+					goto fail;
+			}
+			if (uc_mem_map_ptr(cpu->uc, p.ipa, p.size, to_uc_prot(p.prot), p.host) !=
+			    UC_ERR_OK) {
+				rc = -EIO;
+				goto fail;
+			}
+			cpu->stats.engine_maps++;
+			np[n++] = p;
+		}
+	}
+	memcpy(cpu->pieces, np, n * sizeof(*np));
+	cpu->npieces = n;
+	cpu->mem_dirty = false;
+	free(plan);
+	free(np);
+	return 0;
+fail:
+	cpu->broken = true;
+	free(plan);
+	free(np);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Registers                                                                */
+/* ------------------------------------------------------------------------ */
+
+static int gpr_uc_id(unsigned n)
+{
+	if (n <= 28)
+		return UC_ARM64_REG_X0 + (int)n;
+	return n == 29 ? UC_ARM64_REG_X29 : UC_ARM64_REG_X30;
+}
+
+static bool sp_sel(uint32_t pstate)
+{
+	return (pstate & 1u) != 0;
+}
+
+int rk_cpu_get_reg(struct rk_cpu *cpu, enum rk_cpu_reg reg, uint64_t *val)
+{
+	uc_engine *uc;
+
+	if (!cpu || !val)
+		return -EINVAL;
+	if (atomic_load(&cpu->running) && !cpu->in_hook)
+		return -EBUSY;
+	uc = cpu->uc;
+	if ((unsigned)reg <= RK_CPU_REG_X30) {
+		*val = read_u64(uc, gpr_uc_id((unsigned)reg));
+		return 0;
+	}
+	switch (reg) {
+	case RK_CPU_REG_SP:
+		*val = read_u64(uc, UC_ARM64_REG_SP);
+		return 0;
+	case RK_CPU_REG_PC:
+		*val = read_u64(uc, UC_ARM64_REG_PC);
+		return 0;
+	case RK_CPU_REG_PSTATE:
+		*val = read_pstate(uc);
+		return 0;
+	case RK_CPU_REG_SP_EL0: /* live in SP while in EL1t */
+		*val = read_u64(uc, sp_sel(read_pstate(uc)) ? UC_ARM64_REG_SP_EL0 : UC_ARM64_REG_SP);
+		return 0;
+	case RK_CPU_REG_SP_EL1: /* live in SP while in EL1h */
+		*val = read_u64(uc, sp_sel(read_pstate(uc)) ? UC_ARM64_REG_SP : UC_ARM64_REG_SP_EL1);
+		return 0;
+	case RK_CPU_REG_ELR_EL1:
+		*val = read_u64(uc, UC_ARM64_REG_ELR_EL1);
+		return 0;
+	case RK_CPU_REG_SPSR_EL1:
+		return CP_READ(uc, val, RK_UC_SYSREG_SPSR_EL1);
+	case RK_CPU_REG_ESR_EL1:
+		*val = read_u64(uc, UC_ARM64_REG_ESR_EL1);
+		return 0;
+	case RK_CPU_REG_FAR_EL1:
+		*val = read_u64(uc, UC_ARM64_REG_FAR_EL1);
+		return 0;
+	case RK_CPU_REG_VBAR_EL1:
+		*val = read_u64(uc, UC_ARM64_REG_VBAR_EL1);
+		return 0;
+	case RK_CPU_REG_SCTLR_EL1:
+		return CP_READ(uc, val, RK_UC_SYSREG_SCTLR_EL1);
+	case RK_CPU_REG_MPIDR_EL1:
+		return CP_READ(uc, val, RK_UC_SYSREG_VMPIDR_EL2);
+	case RK_CPU_REG_TPIDR_EL1:
+		*val = read_u64(uc, UC_ARM64_REG_TPIDR_EL1);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int set_pstate(uc_engine *uc, uint64_t val)
+{
+	uint32_t old = read_pstate(uc), nv = (uint32_t)val;
+
+	if (val > UINT32_MAX || ((nv >> 2) & 3u) != 1 || (nv & 0x12u))
+		return -EINVAL; /* must stay AArch64 EL1 (t or h) */
+	if (sp_sel(old) != sp_sel(nv)) {
+		/* PSTATE writes do not switch the banked SP: do it here. */
+		uint64_t cur = read_u64(uc, UC_ARM64_REG_SP);
+
+		write_u64(uc, sp_sel(old) ? UC_ARM64_REG_SP_EL1 : UC_ARM64_REG_SP_EL0, cur);
+		write_u64(uc, UC_ARM64_REG_SP,
+		          read_u64(uc, sp_sel(nv) ? UC_ARM64_REG_SP_EL1 : UC_ARM64_REG_SP_EL0));
+	}
+	return uc_reg_write(uc, UC_ARM64_REG_PSTATE, &nv) == UC_ERR_OK ? 0 : -EIO;
+}
+
+int rk_cpu_set_reg(struct rk_cpu *cpu, enum rk_cpu_reg reg, uint64_t val)
+{
+	uc_engine *uc;
+
+	if (!cpu)
+		return -EINVAL;
+	if ((unsigned)reg > RK_CPU_REG_X30 && (unsigned)reg < RK_CPU_REG_COUNT && cpu->in_hook)
+		return -EBUSY;
+	if (atomic_load(&cpu->running) && !cpu->in_hook)
+		return -EBUSY;
+	uc = cpu->uc;
+	if ((unsigned)reg <= RK_CPU_REG_X30) {
+		write_u64(uc, gpr_uc_id((unsigned)reg), val);
+		return 0;
+	}
+	switch (reg) {
+	case RK_CPU_REG_SP:
+		write_u64(uc, UC_ARM64_REG_SP, val);
+		return 0;
+	case RK_CPU_REG_PC:
+		write_u64(uc, UC_ARM64_REG_PC, val);
+		return 0;
+	case RK_CPU_REG_PSTATE:
+		return set_pstate(uc, val);
+	case RK_CPU_REG_SP_EL0:
+		write_u64(uc, sp_sel(read_pstate(uc)) ? UC_ARM64_REG_SP_EL0 : UC_ARM64_REG_SP, val);
+		return 0;
+	case RK_CPU_REG_SP_EL1:
+		write_u64(uc, sp_sel(read_pstate(uc)) ? UC_ARM64_REG_SP : UC_ARM64_REG_SP_EL1, val);
+		return 0;
+	case RK_CPU_REG_ELR_EL1:
+		write_u64(uc, UC_ARM64_REG_ELR_EL1, val);
+		return 0;
+	case RK_CPU_REG_SPSR_EL1:
+		return CP_WRITE(uc, val, RK_UC_SYSREG_SPSR_EL1);
+	case RK_CPU_REG_ESR_EL1:
+		write_u64(uc, UC_ARM64_REG_ESR_EL1, val);
+		return 0;
+	case RK_CPU_REG_FAR_EL1:
+		write_u64(uc, UC_ARM64_REG_FAR_EL1, val);
+		return 0;
+	case RK_CPU_REG_VBAR_EL1:
+		write_u64(uc, UC_ARM64_REG_VBAR_EL1, val);
+		return 0;
+	case RK_CPU_REG_SCTLR_EL1:
+		return CP_WRITE(uc, val, RK_UC_SYSREG_SCTLR_EL1);
+	case RK_CPU_REG_MPIDR_EL1:
+		return CP_WRITE(uc, val, RK_UC_SYSREG_VMPIDR_EL2);
+	case RK_CPU_REG_TPIDR_EL1:
+		write_u64(uc, UC_ARM64_REG_TPIDR_EL1, val);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int rk_cpu_get_gprs(struct rk_cpu *cpu, uint64_t x[RK_CPU_NUM_GPRS])
+{
+	int ids[RK_CPU_NUM_GPRS];
+	void *ptrs[RK_CPU_NUM_GPRS];
+	unsigned i;
+
+	if (!cpu || !x)
+		return -EINVAL;
+	if (atomic_load(&cpu->running) && !cpu->in_hook)
+		return -EBUSY;
+	for (i = 0; i < RK_CPU_NUM_GPRS; i++) {
+		ids[i] = gpr_uc_id(i);
+		ptrs[i] = &x[i];
+	}
+	return uc_reg_read_batch(cpu->uc, ids, ptrs, (int)RK_CPU_NUM_GPRS) == UC_ERR_OK ? 0 : -EIO;
+}
+
+int rk_cpu_set_gprs(struct rk_cpu *cpu, const uint64_t x[RK_CPU_NUM_GPRS])
+{
+	int ids[RK_CPU_NUM_GPRS];
+	void *ptrs[RK_CPU_NUM_GPRS];
+	uint64_t copy[RK_CPU_NUM_GPRS];
+	unsigned i;
+
+	if (!cpu || !x)
+		return -EINVAL;
+	if (atomic_load(&cpu->running) && !cpu->in_hook)
+		return -EBUSY;
+	for (i = 0; i < RK_CPU_NUM_GPRS; i++) {
+		ids[i] = gpr_uc_id(i);
+		copy[i] = x[i];
+		ptrs[i] = &copy[i];
+	}
+	return uc_reg_write_batch(cpu->uc, ids, ptrs, (int)RK_CPU_NUM_GPRS) == UC_ERR_OK ? 0 : -EIO;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Running                                                                  */
+/* ------------------------------------------------------------------------ */
+
+const char *rk_cpu_exit_reason_name(enum rk_cpu_exit_reason reason)
+{
+	switch (reason) {
+	case RK_CPU_EXIT_NONE: return "none";
+	case RK_CPU_EXIT_SMC: return "smc";
+	case RK_CPU_EXIT_HVC: return "hvc";
+	case RK_CPU_EXIT_WFI: return "wfi";
+	case RK_CPU_EXIT_DABT: return "dabt";
+	case RK_CPU_EXIT_IABT: return "iabt";
+	case RK_CPU_EXIT_UNDEF: return "undef";
+	case RK_CPU_EXIT_TIMEOUT: return "timeout";
+	case RK_CPU_EXIT_KICK: return "kick";
+	case RK_CPU_EXIT_ERROR: return "error";
+	}
+	return "?";
+}
+
+int rk_cpu_set_smc_handler(struct rk_cpu *cpu, rk_cpu_smc_fn fn, struct rk_cpu_smc_ctx *ctx)
+{
+	if (!cpu)
+		return -EINVAL;
+	if (busy(cpu))
+		return -EBUSY;
+	cpu->smc_fn = fn;
+	cpu->smc_ctx = fn ? ctx : NULL;
+	return 0;
+}
+
+static int do_inject(struct rk_cpu *cpu, uint64_t esr, uint64_t far, uint64_t elr)
+{
+	uc_engine *uc = cpu->uc;
+	uint32_t pstate = read_pstate(uc), m = pstate & RK_CPU_PSTATE_M_MASK;
+	uint32_t nps = RK_CPU_PSTATE_RESET;
+	uint64_t vbar = read_u64(uc, UC_ARM64_REG_VBAR_EL1), off;
+
+	if (m == RK_CPU_PSTATE_EL1H) {
+		off = 0x200; /* current EL with SP_ELx */
+	} else if (m == RK_CPU_PSTATE_EL1T) {
+		off = 0x000; /* current EL with SP_EL0: switch to SP_EL1 */
+		write_u64(uc, UC_ARM64_REG_SP_EL0, read_u64(uc, UC_ARM64_REG_SP));
+		write_u64(uc, UC_ARM64_REG_SP, read_u64(uc, UC_ARM64_REG_SP_EL1));
+	} else {
+		return -ENOTSUP;
+	}
+	write_u64(uc, UC_ARM64_REG_ELR_EL1, elr);
+	if (CP_WRITE(uc, pstate, RK_UC_SYSREG_SPSR_EL1))
+		return -EIO;
+	write_u64(uc, UC_ARM64_REG_ESR_EL1, esr);
+	write_u64(uc, UC_ARM64_REG_FAR_EL1, far);
+	if (uc_reg_write(uc, UC_ARM64_REG_PSTATE, &nps) != UC_ERR_OK)
+		return -EIO;
+	write_u64(uc, UC_ARM64_REG_PC, vbar + off);
+	return 0;
+}
+
+int rk_cpu_inject_sync(struct rk_cpu *cpu, uint64_t esr, uint64_t far)
+{
+	int rc;
+
+	if (!cpu)
+		return -EINVAL;
+	if (busy(cpu))
+		return -EBUSY;
+	rc = do_inject(cpu, esr, far, read_u64(cpu->uc, UC_ARM64_REG_PC));
+	if (rc == 0)
+		cpu->last_done = true; /* the faulting access will not complete */
+	return rc;
+}
+
+int rk_cpu_inject_undef(struct rk_cpu *cpu)
+{
+	return rk_cpu_inject_sync(cpu, (uint64_t)RK_CPU_ESR_EC_UNKNOWN << RK_CPU_ESR_EC_SHIFT |
+	                                       RK_CPU_ESR_IL, 0);
+}
+
+int rk_cpu_set_virq(struct rk_cpu *cpu, bool pending)
+{
+	uint64_t hcr;
+
+	if (!cpu)
+		return -EINVAL;
+	if (busy(cpu))
+		return -EBUSY;
+	hcr = pending ? cpu->hcr | RK_UC_HCR_VI : cpu->hcr & ~RK_UC_HCR_VI;
+	if (CP_WRITE(cpu->uc, hcr, RK_UC_SYSREG_HCR_EL2))
+		return -EIO;
+	cpu->hcr = hcr;
+	return 0;
+}
+
+static void set_simple(struct rk_cpu_exit *exit, enum rk_cpu_exit_reason reason, uint64_t pc)
+{
+	memset(exit, 0, sizeof(*exit));
+	exit->reason = reason;
+	exit->pc = pc;
+}
+
+int rk_cpu_run(struct rk_cpu *cpu, uint64_t timeout_us, struct rk_cpu_exit *exit)
+{
+	bool expected = false;
+	uc_engine *uc;
+	int rc;
+
+	if (!cpu || !exit)
+		return -EINVAL;
+	if (cpu->in_hook)
+		return -EBUSY;
+	if (!atomic_compare_exchange_strong(&cpu->running, &expected, true))
+		return -EBUSY;
+	uc = cpu->uc;
+	cpu->stats.runs++;
+
+	rc = sync_memory(cpu);
+	if (rc) {
+		set_simple(exit, RK_CPU_EXIT_ERROR, read_u64(uc, UC_ARM64_REG_PC));
+		exit->error = rc;
+		goto out;
+	}
+	if (atomic_exchange(&cpu->kick_pending, false)) {
+		set_simple(exit, RK_CPU_EXIT_KICK, read_u64(uc, UC_ARM64_REG_PC));
+		goto out;
+	}
+
+	wd_arm(cpu, timeout_us);
+	for (;;) {
+		uc_err err;
+
+		cpu->have_pending = false;
+		cpu->internal = RK_CPU_INTERNAL_NONE;
+		err = uc_emu_start(uc, read_u64(uc, UC_ARM64_REG_PC), 0, 0, 0);
+		if (cpu->have_pending) {
+			*exit = cpu->pending;
+			if (exit->reason == RK_CPU_EXIT_DABT || exit->reason == RK_CPU_EXIT_IABT)
+				write_u64(uc, UC_ARM64_REG_PC, exit->pc);
+			break;
+		}
+		if (cpu->internal == RK_CPU_INTERNAL_SYNC) {
+			rc = do_inject(cpu, cpu->internal_esr, 0, cpu->internal_elr);
+			if (rc) {
+				set_simple(exit, RK_CPU_EXIT_ERROR, cpu->internal_elr);
+				exit->error = rc;
+				break;
+			}
+			cpu->stats.guest_exceptions++;
+		} else if (err != UC_ERR_OK) {
+			set_simple(exit, RK_CPU_EXIT_ERROR, read_u64(uc, UC_ARM64_REG_PC));
+			exit->error = -EIO;
+			break;
+		}
+		if (atomic_exchange(&cpu->kick_pending, false)) {
+			set_simple(exit, RK_CPU_EXIT_KICK, read_u64(uc, UC_ARM64_REG_PC));
+			break;
+		}
+		if (atomic_load(&cpu->timed_out)) {
+			set_simple(exit, RK_CPU_EXIT_TIMEOUT, read_u64(uc, UC_ARM64_REG_PC));
+			break;
+		}
+		/* A guest exception delivered, or a stop meant for an earlier
+		 * moment: keep running. */
+	}
+	wd_disarm(cpu);
+out:
+	cpu->last = *exit;
+	cpu->last_done = false;
+	cpu->stats.exits++;
+	atomic_store(&cpu->running, false);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Completing exits                                                         */
+/* ------------------------------------------------------------------------ */
+
+int rk_cpu_skip_insn(struct rk_cpu *cpu)
+{
+	if (!cpu)
+		return -EINVAL;
+	if (busy(cpu))
+		return -EBUSY;
+	write_u64(cpu->uc, UC_ARM64_REG_PC, read_u64(cpu->uc, UC_ARM64_REG_PC) + 4);
+	cpu->last_done = true;
+	return 0;
+}
+
+int rk_cpu_complete_mmio_read(struct rk_cpu *cpu, uint64_t value)
+{
+	const struct rk_cpu_mem_access *m;
+
+	if (!cpu)
+		return -EINVAL;
+	if (busy(cpu))
+		return -EBUSY;
+	m = &cpu->last.mem;
+	if (cpu->last.reason != RK_CPU_EXIT_DABT || m->is_write || !m->isv || cpu->last_done)
+		return -EINVAL;
+	value = rk_cpu_ldst_extend(value, m->size, m->sse, m->sf);
+	if (m->srt != 31)
+		write_u64(cpu->uc, gpr_uc_id(m->srt), value);
+	write_u64(cpu->uc, UC_ARM64_REG_PC, cpu->last.pc + 4);
+	cpu->last_done = true;
+	return 0;
+}
+
+int rk_cpu_complete_mmio_write(struct rk_cpu *cpu)
+{
+	if (!cpu)
+		return -EINVAL;
+	if (busy(cpu))
+		return -EBUSY;
+	if (cpu->last.reason != RK_CPU_EXIT_DABT || !cpu->last.mem.is_write || cpu->last_done)
+		return -EINVAL;
+	write_u64(cpu->uc, UC_ARM64_REG_PC, cpu->last.pc + 4);
+	cpu->last_done = true;
+	return 0;
+}
+
+uint64_t rk_cpu_dabt_iss(const struct rk_cpu_mem_access *a)
+{
+	uint64_t iss = 0;
+	unsigned sas = 0;
+
+	if (!a)
+		return 0;
+	if (a->is_write)
+		iss |= RK_CPU_ESR_WNR;
+	if (!a->isv)
+		return iss;
+	while ((1u << sas) < a->size && sas < 3)
+		sas++;
+	iss |= RK_CPU_ESR_ISV | (uint64_t)sas << RK_CPU_ESR_SAS_SHIFT |
+	       (uint64_t)(a->srt & 31u) << RK_CPU_ESR_SRT_SHIFT;
+	if (a->sse)
+		iss |= RK_CPU_ESR_SSE;
+	if (a->sf)
+		iss |= RK_CPU_ESR_SF;
+	if (a->ar)
+		iss |= RK_CPU_ESR_AR;
+	return iss;
+}

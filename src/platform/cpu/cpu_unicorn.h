@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unicorn 2.0.1 AArch64 facts the backend, its tests and its benchmark share.
+ * Nothing outside src/platform/cpu, tests/test_cpu*.c and bench/bench_cpu.c
+ * should include this: the RMM uses cpu.h only.
+ */
+#ifndef RK_PLATFORM_CPU_UNICORN_H
+#define RK_PLATFORM_CPU_UNICORN_H
+
+/*
+ * The exception numbers UC_HOOK_INTR reports. They are QEMU internals
+ * (target/arm/cpu.h EXCP_*), not in Unicorn's headers.
+ */
+enum rk_uc_excp {
+	RK_UC_EXCP_UDEF = 1,           /* undefined; also trapped WFI (HCR_EL2.TWI) */
+	RK_UC_EXCP_SVC = 2,            /* PC already past the SVC */
+	RK_UC_EXCP_PREFETCH_ABORT = 3, /* only with the guest MMU on */
+	RK_UC_EXCP_DATA_ABORT = 4,     /* only with the guest MMU on */
+	RK_UC_EXCP_IRQ = 5,
+	RK_UC_EXCP_FIQ = 6,
+	RK_UC_EXCP_BKPT = 7,           /* BRK; PC on the BRK */
+	RK_UC_EXCP_HVC = 11,           /* needs SCR_EL3.HCE; PC past the HVC */
+	RK_UC_EXCP_HYP_TRAP = 12,
+	RK_UC_EXCP_SMC = 13,           /* PC past the SMC */
+};
+
+/* System register encodings for UC_ARM64_REG_CP_REG {op0, op1, crn, crm, op2}. */
+#define RK_UC_SYSREG_SCR_EL3    3, 6, 1, 1, 0
+#define RK_UC_SYSREG_HCR_EL2    3, 4, 1, 1, 0
+#define RK_UC_SYSREG_VMPIDR_EL2 3, 4, 0, 0, 5
+#define RK_UC_SYSREG_SPSR_EL1   3, 0, 4, 0, 0
+#define RK_UC_SYSREG_SCTLR_EL1  3, 0, 1, 0, 0
+
+/* Bits we set. */
+#define RK_UC_SCR_NS  (1ull << 0)
+#define RK_UC_SCR_HCE (1ull << 8)
+#define RK_UC_SCR_RW  (1ull << 10)
+#define RK_UC_HCR_IMO (1ull << 4)
+#define RK_UC_HCR_VI  (1ull << 7)
+#define RK_UC_HCR_TWI (1ull << 13)
+#define RK_UC_HCR_RW  (1ull << 31)
+
+#endif /* RK_PLATFORM_CPU_UNICORN_H */

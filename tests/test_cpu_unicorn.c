@@ -1,0 +1,1113 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rk_cpu on Unicorn: exits, MMIO decode and write-back, exception injection,
+ * timeouts and kicks, the memory map (coalescing, limit), threads.
+ *
+ * Guest payloads are AArch64 instruction words assembled with
+ * aarch64-linux-gnu-as; the disassembly is next to each word.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "platform/cpu/cpu.h"
+#include "platform/cpu/cpu_decode.h"
+
+#define RAM_IPA 0x80000000ull
+#define RAM_SIZE 0x10000ull              /* 16 pages */
+#define MMIO_IPA 0x8009000000ull         /* unprotected half, s2sz 40 */
+#define UNMAPPED_PROT_IPA 0x80100000ull  /* protected, not mapped */
+
+struct fx {
+	struct rk_cpu *cpu;
+	uint8_t *ram;
+};
+
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->ram = aligned_alloc(4096, RAM_SIZE);
+	assert_non_null(f->ram);
+	memset(f->ram, 0, RAM_SIZE);
+	assert_int_equal(rk_cpu_create(&f->cpu), 0);
+	assert_int_equal(rk_cpu_map(f->cpu, RAM_IPA, RAM_SIZE, f->ram, RK_CPU_PROT_ALL), 0);
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	rk_cpu_destroy(f->cpu);
+	free(f->ram);
+	free(f);
+	return 0;
+}
+
+static void load(struct fx *f, uint64_t off, const uint32_t *w, size_t n)
+{
+	size_t i;
+
+	assert_true(off + n * 4 <= RAM_SIZE);
+	for (i = 0; i < n; i++) {
+		f->ram[off + 4 * i + 0] = (uint8_t)w[i];
+		f->ram[off + 4 * i + 1] = (uint8_t)(w[i] >> 8);
+		f->ram[off + 4 * i + 2] = (uint8_t)(w[i] >> 16);
+		f->ram[off + 4 * i + 3] = (uint8_t)(w[i] >> 24);
+	}
+}
+
+static uint64_t reg(struct rk_cpu *cpu, enum rk_cpu_reg r)
+{
+	uint64_t v = 0xdeadbeef;
+
+	assert_int_equal(rk_cpu_get_reg(cpu, r, &v), 0);
+	return v;
+}
+
+static void set(struct rk_cpu *cpu, enum rk_cpu_reg r, uint64_t v)
+{
+	assert_int_equal(rk_cpu_set_reg(cpu, r, v), 0);
+}
+
+static struct rk_cpu_exit run(struct rk_cpu *cpu, enum rk_cpu_exit_reason want)
+{
+	struct rk_cpu_exit e;
+
+	assert_int_equal(rk_cpu_run(cpu, 5000000, &e), 0);
+	if (e.reason != want)
+		fail_msg("exit %s (error %d) at pc 0x%llx, wanted %s",
+		         rk_cpu_exit_reason_name(e.reason), e.error,
+		         (unsigned long long)e.pc, rk_cpu_exit_reason_name(want));
+	return e;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static const uint32_t p_smc[] = {
+	0xd2800200, /* mov x0, #0x10 */
+	0xd2800221, /* mov x1, #0x11 */
+	0xd2800242, /* mov x2, #0x12 */
+	0xd2800263, /* mov x3, #0x13 */
+	0xd2800284, /* mov x4, #0x14 */
+	0xd28002a5, /* mov x5, #0x15 */
+	0xd28002c6, /* mov x6, #0x16 */
+	0xd28002e7, /* mov x7, #0x17 */
+	0xd4024683, /* smc #0x1234 */
+	0x8b01000a, /* add x10, x0, x1 */
+	0x8b02014a, /* add x10, x10, x2 */
+	0x8b03014a, /* add x10, x10, x3 */
+	0xd4000023, /* smc #0x1 */
+	0xd40000e3, /* smc #0x7 */
+	0xaa0003eb, /* mov x11, x0 */
+	0xd4000103, /* smc #0x8 */
+};
+
+struct rk_cpu_smc_ctx {
+	unsigned calls;
+	int run_rc;
+	int set_pc_rc;
+	int set_x0_rc;
+};
+
+static bool smc_handler(struct rk_cpu *cpu, uint16_t imm, struct rk_cpu_smc_ctx *ctx)
+{
+	struct rk_cpu_exit e;
+
+	ctx->calls++;
+	if (imm != 7)
+		return false;
+	/* Not allowed from inside the handler. */
+	ctx->run_rc = rk_cpu_run(cpu, 0, &e);
+	ctx->set_pc_rc = rk_cpu_set_reg(cpu, RK_CPU_REG_PC, 0);
+	ctx->set_x0_rc = rk_cpu_set_reg(cpu, RK_CPU_REG_X0, 42);
+	return true;
+}
+
+static void test_smc_exit_and_writeback(void **state)
+{
+	struct fx *f = *state;
+	struct rk_cpu_smc_ctx ctx = { 0 };
+	struct rk_cpu_stats st;
+	struct rk_cpu_exit e;
+	uint64_t x[RK_CPU_NUM_GPRS];
+	unsigned i;
+
+	load(f, 0, p_smc, sizeof(p_smc) / 4);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	assert_int_equal(rk_cpu_set_smc_handler(f->cpu, smc_handler, &ctx), 0);
+
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(e.imm, 0x1234);
+	assert_int_equal(e.insn, 0xd4024683);
+	assert_int_equal(e.pc, RAM_IPA + 9 * 4); /* after the SMC */
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_PC), RAM_IPA + 9 * 4);
+	assert_int_equal(rk_cpu_get_gprs(f->cpu, x), 0);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(x[i], 0x10 + i);
+
+	/* Results written by the "RMM" are what the guest sees. */
+	x[0] = 1000;
+	x[1] = 200;
+	x[2] = 30;
+	x[3] = 4;
+	assert_int_equal(rk_cpu_set_gprs(f->cpu, x), 0);
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(e.imm, 1);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(10)), 1234);
+
+	/* smc #7 is completed by the handler (x0 = 42), smc #8 exits. */
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(e.imm, 8);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(11)), 42);
+	assert_int_equal(ctx.calls, 4); /* 0x1234, 1 and 8 declined, 7 handled */
+	assert_int_equal(ctx.run_rc, -EBUSY);
+	assert_int_equal(ctx.set_pc_rc, -EBUSY);
+	assert_int_equal(ctx.set_x0_rc, 0);
+	rk_cpu_get_stats(f->cpu, &st);
+	assert_int_equal(st.smc_in_hook, 1);
+}
+
+/* ------------------------------------------------------------------------ */
+
+static const uint32_t p_mmio_st[] = {
+	0x91000694, /* add x20, x20, #0x1 */
+	0x39000041, /* strb w1, [x2] */
+	0x91000694, /* add x20, x20, #0x1 */
+	0x79000443, /* strh w3, [x2, #2] */
+	0x91000694, /* add x20, x20, #0x1 */
+	0xb9000444, /* str w4, [x2, #4] */
+	0x91000694, /* add x20, x20, #0x1 */
+	0xf9000445, /* str x5, [x2, #8] */
+	0x91000694, /* add x20, x20, #0x1 */
+	0xf81f8046, /* stur x6, [x2, #-8] */
+	0x91000694, /* add x20, x20, #0x1 */
+	0xf8286847, /* str x7, [x2, x8] */
+	0x91000694, /* add x20, x20, #0x1 */
+	0x889ffc49, /* stlr w9, [x2] */
+	0x91000694, /* add x20, x20, #0x1 */
+	0x3900045f, /* strb wzr, [x2, #1] */
+	0x91000694, /* add x20, x20, #0x1 */
+	0xf8008441, /* str x1, [x2], #8   (writeback: no ISV) */
+	0x91000694, /* add x20, x20, #0x1 */
+	0xa9000c41, /* stp x1, x3, [x2]   (pair: no ISV) */
+	0xd4000003, /* smc #0x0 */
+};
+
+struct st_expect {
+	uint64_t addr;
+	unsigned size;
+	uint64_t value;
+	bool isv;
+	unsigned srt;
+	bool sf;
+	bool ar;
+};
+
+static void test_mmio_store(void **state)
+{
+	struct fx *f = *state;
+	struct rk_cpu_exit e;
+	const uint64_t b = MMIO_IPA + 0x10;
+	const struct st_expect ex[] = {
+		{ b, 1, 0xa1, true, 1, false, false },
+		{ b + 2, 2, 0xb3b2, true, 3, false, false },
+		{ b + 4, 4, 0xc4c3c2c1, true, 4, false, false },
+		{ b + 8, 8, 0xd5d4d3d2d1d0cfceull, true, 5, true, false },
+		{ b - 8, 8, 0x0606060606060606ull, true, 6, true, false },
+		{ b + 0x100, 8, 0x7777777777777777ull, true, 7, true, false },
+		{ b, 4, 0x99999999, true, 9, false, true },
+		{ b + 1, 1, 0, true, 31, false, false },
+		{ b, 8, 0xa1a1a1a1a1a1a1a1ull, false, 0, false, false },
+		{ b, 8, 0xa1a1a1a1a1a1a1a1ull, false, 0, false, false },
+	};
+	unsigned i;
+
+	load(f, 0, p_mmio_st, sizeof(p_mmio_st) / 4);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	set(f->cpu, RK_CPU_REG_X(1), 0xa1a1a1a1a1a1a1a1ull);
+	set(f->cpu, RK_CPU_REG_X(2), b);
+	set(f->cpu, RK_CPU_REG_X(3), 0xb3b2);
+	set(f->cpu, RK_CPU_REG_X(4), 0xffffffffc4c3c2c1ull);
+	set(f->cpu, RK_CPU_REG_X(5), 0xd5d4d3d2d1d0cfceull);
+	set(f->cpu, RK_CPU_REG_X(6), 0x0606060606060606ull);
+	set(f->cpu, RK_CPU_REG_X(7), 0x7777777777777777ull);
+	set(f->cpu, RK_CPU_REG_X(8), 0x100);
+	set(f->cpu, RK_CPU_REG_X(9), 0x1234567899999999ull);
+
+	for (i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
+		uint64_t iss;
+
+		e = run(f->cpu, RK_CPU_EXIT_DABT);
+		/* Precise PC: the store, not the block start; the add before it
+		 * ran exactly once. */
+		assert_int_equal(e.pc, RAM_IPA + (2 * i + 1) * 4);
+		assert_int_equal(reg(f->cpu, RK_CPU_REG_PC), e.pc);
+		assert_int_equal(reg(f->cpu, RK_CPU_REG_X(20)), i + 1);
+		assert_int_equal(e.insn, p_mmio_st[2 * i + 1]);
+		assert_true(e.mem.is_write);
+		assert_false(e.mem.is_perm);
+		assert_int_equal(e.mem.addr, ex[i].addr);
+		assert_int_equal(e.mem.isv, ex[i].isv);
+		if (ex[i].isv) {
+			assert_int_equal(e.mem.size, ex[i].size);
+			assert_int_equal(e.mem.value, ex[i].value);
+			assert_int_equal(e.mem.srt, ex[i].srt);
+			assert_int_equal(e.mem.sf, ex[i].sf);
+			assert_int_equal(e.mem.ar, ex[i].ar);
+			assert_false(e.mem.sse);
+		}
+		iss = rk_cpu_dabt_iss(&e.mem);
+		assert_true(iss & RK_CPU_ESR_WNR);
+		assert_int_equal(!!(iss & RK_CPU_ESR_ISV), ex[i].isv);
+		if (ex[i].isv)
+			assert_int_equal((iss >> RK_CPU_ESR_SRT_SHIFT) & 31, ex[i].srt);
+		/* A load completion is refused for a store. */
+		assert_int_equal(rk_cpu_complete_mmio_read(f->cpu, 0), -EINVAL);
+		assert_int_equal(rk_cpu_complete_mmio_write(f->cpu), 0);
+		assert_int_equal(rk_cpu_complete_mmio_write(f->cpu), -EINVAL); /* once */
+		if (i == 8) /* the post-indexed store was skipped, not executed */
+			assert_int_equal(reg(f->cpu, RK_CPU_REG_X(2)), b);
+	}
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(20)), 10);
+}
+
+/* ------------------------------------------------------------------------ */
+
+static const uint32_t p_mmio_ld[] = {
+	0x39400041, /* ldrb w1, [x2] */
+	0x79400443, /* ldrh w3, [x2, #2] */
+	0xb9400444, /* ldr w4, [x2, #4] */
+	0xf9400445, /* ldr x5, [x2, #8] */
+	0x39c00046, /* ldrsb w6, [x2] */
+	0x39800047, /* ldrsb x7, [x2] */
+	0x79c00048, /* ldrsh w8, [x2] */
+	0x79800049, /* ldrsh x9, [x2] */
+	0xb980004a, /* ldrsw x10, [x2] */
+	0x88dffc4b, /* ldar w11, [x2] */
+	0xf86d684c, /* ldr x12, [x2, x13] */
+	0xb85fc04e, /* ldur w14, [x2, #-4] */
+	0xd4000003, /* smc #0x0 */
+};
+
+struct ld_expect {
+	unsigned rt;
+	uint64_t addr_off;
+	unsigned size;
+	bool sse;
+	bool sf;
+	uint64_t result;
+};
+
+static void test_mmio_load(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t b = MMIO_IPA + 0x100;
+	const uint64_t v = 0x8899aabbccddeeffull;
+	const struct ld_expect ex[] = {
+		{ 1, 0, 1, false, false, 0xff },
+		{ 3, 2, 2, false, false, 0xeeff },
+		{ 4, 4, 4, false, false, 0xccddeeff },
+		{ 5, 8, 8, false, true, v },
+		{ 6, 0, 1, true, false, 0xffffffff },
+		{ 7, 0, 1, true, true, 0xffffffffffffffffull },
+		{ 8, 0, 2, true, false, 0xffffeeff },
+		{ 9, 0, 2, true, true, 0xffffffffffffeeffull },
+		{ 10, 0, 4, true, true, 0xffffffffccddeeffull },
+		{ 11, 0, 4, false, false, 0xccddeeff },
+		{ 12, 0x40, 8, false, true, v },
+		{ 14, (uint64_t)-4, 4, false, false, 0xccddeeff },
+	};
+	unsigned i;
+
+	load(f, 0, p_mmio_ld, sizeof(p_mmio_ld) / 4);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	for (i = 0; i < 15; i++)
+		set(f->cpu, RK_CPU_REG_X(i), 0x5555555555555555ull);
+	set(f->cpu, RK_CPU_REG_X(2), b);
+	set(f->cpu, RK_CPU_REG_X(13), 0x40);
+
+	for (i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
+		struct rk_cpu_exit e = run(f->cpu, RK_CPU_EXIT_DABT);
+		uint64_t iss = rk_cpu_dabt_iss(&e.mem);
+		unsigned sas = ex[i].size == 1 ? 0 : ex[i].size == 2 ? 1 : ex[i].size == 4 ? 2 : 3;
+
+		assert_int_equal(e.pc, RAM_IPA + 4 * i);
+		assert_false(e.mem.is_write);
+		assert_true(e.mem.isv);
+		assert_int_equal(e.mem.addr, b + ex[i].addr_off);
+		assert_int_equal(e.mem.size, ex[i].size);
+		assert_int_equal(e.mem.srt, ex[i].rt);
+		assert_int_equal(e.mem.sse, ex[i].sse);
+		assert_int_equal(e.mem.sf, ex[i].sf);
+		assert_int_equal(e.mem.ar, i == 9);
+		assert_int_equal(iss & RK_CPU_ESR_WNR, 0);
+		assert_true(iss & RK_CPU_ESR_ISV);
+		assert_int_equal((iss >> RK_CPU_ESR_SAS_SHIFT) & 3, sas);
+		assert_int_equal(!!(iss & RK_CPU_ESR_SSE), ex[i].sse);
+		assert_int_equal(!!(iss & RK_CPU_ESR_SF), ex[i].sf);
+		assert_int_equal((iss >> RK_CPU_ESR_SRT_SHIFT) & 31, ex[i].rt);
+		assert_int_equal(rk_cpu_complete_mmio_write(f->cpu), -EINVAL);
+		assert_int_equal(rk_cpu_complete_mmio_read(f->cpu, v), 0);
+		assert_int_equal(rk_cpu_complete_mmio_read(f->cpu, v), -EINVAL);
+		assert_int_equal(reg(f->cpu, RK_CPU_REG_PC), RAM_IPA + 4 * (i + 1));
+	}
+	run(f->cpu, RK_CPU_EXIT_SMC);
+	for (i = 0; i < sizeof(ex) / sizeof(ex[0]); i++)
+		assert_int_equal(reg(f->cpu, RK_CPU_REG_X(ex[i].rt)), ex[i].result);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(13)), 0x40);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(2)), b);
+}
+
+/* ------------------------------------------------------------------------ */
+
+static const uint32_t p_wfx[] = {
+	0xd503207f, /* wfi */
+	0xd4000023, /* smc #0x1 */
+	0xd4000442, /* hvc #0x22 */
+	0x00000000, /* udf #0 */
+	0xd4000043, /* smc #0x2 */
+};
+
+static void test_wfi_hvc_undef(void **state)
+{
+	struct fx *f = *state;
+	struct rk_cpu_exit e;
+
+	load(f, 0, p_wfx, sizeof(p_wfx) / 4);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+
+	e = run(f->cpu, RK_CPU_EXIT_WFI);
+	assert_int_equal(e.pc, RAM_IPA);
+	assert_int_equal(e.insn, 0xd503207f);
+	/* Without completing it, the WFI exits again. */
+	e = run(f->cpu, RK_CPU_EXIT_WFI);
+	assert_int_equal(rk_cpu_skip_insn(f->cpu), 0);
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(e.imm, 1);
+
+	e = run(f->cpu, RK_CPU_EXIT_HVC);
+	assert_int_equal(e.imm, 0x22);
+	assert_int_equal(e.pc, RAM_IPA + 12);
+
+	e = run(f->cpu, RK_CPU_EXIT_UNDEF);
+	assert_int_equal(e.pc, RAM_IPA + 12);
+	assert_int_equal(e.insn, 0);
+	assert_int_equal(rk_cpu_skip_insn(f->cpu), 0);
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(e.imm, 2);
+}
+
+/* ------------------------------------------------------------------------ */
+
+static const uint32_t p_vec_main[] = {
+	0x10004009, /* 0x00 adr x9, . + 0x800 */
+	0xd518c009, /* 0x04 msr vbar_el1, x9 */
+	0xd5033fdf, /* 0x08 isb */
+	0xf9400041, /* 0x0c ldr x1, [x2] */
+	0xd4000203, /* 0x10 smc #0x10 */
+	0xd4000841, /* 0x14 svc #0x42 */
+	0xd4000303, /* 0x18 smc #0x18 */
+	0x00000000, /* 0x1c udf #0 */
+	0xd4000403, /* 0x20 smc #0x20 */
+	0xd50342ff, /* 0x24 msr daifclr, #0x2 */
+	0x14000000, /* 0x28 b . */
+};
+static const uint32_t p_vec_el1t[] = { /* VBAR + 0x000 */
+	0x910003e8, /* mov x8, sp */
+	0xd4000003, /* smc #0x0 */
+	0x14000000, /* b . */
+};
+static const uint32_t p_vec_el1h[] = { /* VBAR + 0x200 */
+	0xd5385203, /* mrs x3, esr_el1 */
+	0xd5386004, /* mrs x4, far_el1 */
+	0xd5384025, /* mrs x5, elr_el1 */
+	0xd5384006, /* mrs x6, spsr_el1 */
+	0xd4004003, /* smc #0x200 */
+	0xd35afc67, /* lsr x7, x3, #26 */
+	0xf10054ff, /* cmp x7, #0x15 */
+	0x54000060, /* b.eq 1f */
+	0x910010a5, /* add x5, x5, #0x4 */
+	0xd5184025, /* msr elr_el1, x5 */
+	0xd69f03e0, /* 1: eret */
+};
+static const uint32_t p_vec_irq[] = { /* VBAR + 0x280 */
+	0xd4005003, /* smc #0x280 */
+	0x14000000, /* b . */
+};
+
+#define VBAR (RAM_IPA + 0x800)
+
+static void load_vectors(struct fx *f)
+{
+	load(f, 0, p_vec_main, sizeof(p_vec_main) / 4);
+	load(f, 0x800, p_vec_el1t, sizeof(p_vec_el1t) / 4);
+	load(f, 0xa00, p_vec_el1h, sizeof(p_vec_el1h) / 4);
+	load(f, 0xa80, p_vec_irq, sizeof(p_vec_irq) / 4);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+}
+
+static void test_sea_svc_undef_injection(void **state)
+{
+	struct fx *f = *state;
+	struct rk_cpu_exit e;
+	struct rk_cpu_stats st;
+	const uint64_t esr = (uint64_t)RK_CPU_ESR_EC_DABT_CUR << RK_CPU_ESR_EC_SHIFT |
+	                     RK_CPU_ESR_IL | RK_CPU_ESR_FSC_SEA;
+
+	load_vectors(f);
+	set(f->cpu, RK_CPU_REG_X(2), UNMAPPED_PROT_IPA + 0x28);
+	set(f->cpu, RK_CPU_REG_PSTATE, RK_CPU_PSTATE_RESET | (1u << 30) /* Z */);
+
+	/* The load from a protected IPA nobody mapped: a DABT exit. */
+	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	assert_int_equal(e.pc, RAM_IPA + 0x0c);
+	assert_int_equal(e.mem.addr, UNMAPPED_PROT_IPA + 0x28);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_VBAR_EL1), VBAR);
+
+	/* The RMM injects an SEA. */
+	assert_int_equal(rk_cpu_inject_sync(f->cpu, esr, e.mem.addr), 0);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_PC), VBAR + 0x200);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_ELR_EL1), RAM_IPA + 0x0c);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_ESR_EL1), esr);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_FAR_EL1), UNMAPPED_PROT_IPA + 0x28);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_SPSR_EL1), RK_CPU_PSTATE_RESET | (1u << 30));
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_PSTATE) & 0x3ff, RK_CPU_PSTATE_RESET);
+
+	/* The guest's handler sees the same through MRS. */
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(e.imm, 0x200);
+	assert_int_equal(e.pc, VBAR + 0x200 + 5 * 4);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(3)), esr);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(4)), UNMAPPED_PROT_IPA + 0x28);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(5)), RAM_IPA + 0x0c);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(6)), RK_CPU_PSTATE_RESET | (1u << 30));
+
+	/* It returns past the load (ERET restores PSTATE, incl. Z). */
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(e.imm, 0x10);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_PSTATE), RK_CPU_PSTATE_RESET | (1u << 30));
+
+	/* SVC #0x42 is delivered to the guest without an exit. */
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(e.imm, 0x200);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(3)),
+	                 (uint64_t)RK_CPU_ESR_EC_SVC64 << RK_CPU_ESR_EC_SHIFT | RK_CPU_ESR_IL | 0x42);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(5)), RAM_IPA + 0x18); /* after the SVC */
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(e.imm, 0x18);
+	rk_cpu_get_stats(f->cpu, &st);
+	assert_int_equal(st.guest_exceptions, 1);
+
+	/* UDF: an UNDEF exit; the RMM injects an UNDEF. */
+	e = run(f->cpu, RK_CPU_EXIT_UNDEF);
+	assert_int_equal(e.pc, RAM_IPA + 0x1c);
+	assert_int_equal(rk_cpu_inject_undef(f->cpu), 0);
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(e.imm, 0x200);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(3)), RK_CPU_ESR_IL);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(5)), RAM_IPA + 0x1c);
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(e.imm, 0x20);
+}
+
+static void test_virq_and_el1t(void **state)
+{
+	struct fx *f = *state;
+	struct rk_cpu_exit e;
+
+	load_vectors(f);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x24); /* msr daifclr, #2; b . */
+	set(f->cpu, RK_CPU_REG_VBAR_EL1, VBAR);
+	assert_int_equal(rk_cpu_run(f->cpu, 20000, &e), 0);
+	assert_int_equal(e.reason, RK_CPU_EXIT_TIMEOUT);
+	assert_int_equal(e.pc, RAM_IPA + 0x28);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_PSTATE) & RK_CPU_PSTATE_I, 0);
+	assert_int_equal(rk_cpu_set_virq(f->cpu, true), 0);
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(e.imm, 0x280);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_ELR_EL1), RAM_IPA + 0x28);
+	assert_int_not_equal(reg(f->cpu, RK_CPU_REG_PSTATE) & RK_CPU_PSTATE_I, 0);
+	assert_int_equal(rk_cpu_set_virq(f->cpu, false), 0);
+
+	/* Injection from EL1t: vector + 0x000, and SP switches to SP_EL1. */
+	set(f->cpu, RK_CPU_REG_SP, 0x8000f000); /* SP_EL1 (EL1h now) */
+	set(f->cpu, RK_CPU_REG_PSTATE, RK_CPU_PSTATE_DAIF | RK_CPU_PSTATE_EL1T);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_SP_EL1), 0x8000f000);
+	set(f->cpu, RK_CPU_REG_SP, 0x8000e000); /* now SP_EL0 */
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_SP_EL0), 0x8000e000);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_SP_EL1), 0x8000f000);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x28);
+	assert_int_equal(rk_cpu_inject_sync(f->cpu, RK_CPU_ESR_IL, 0), 0);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_PC), VBAR);
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(8)), 0x8000f000);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_SP_EL0), 0x8000e000);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_SPSR_EL1),
+	                 RK_CPU_PSTATE_DAIF | RK_CPU_PSTATE_EL1T);
+
+	/* PSTATE cannot leave EL1 from the host. */
+	assert_int_equal(rk_cpu_set_reg(f->cpu, RK_CPU_REG_PSTATE, 0x3c4 & ~0xcu), -EINVAL);
+	assert_int_equal(rk_cpu_set_reg(f->cpu, RK_CPU_REG_PSTATE, 0x3c9), -EINVAL);
+}
+
+/* ------------------------------------------------------------------------ */
+
+static const uint32_t p_misc[] = {
+	0x14000000, /* 0x00 b . */
+	0xd53800a0, /* 0x04 mrs x0, mpidr_el1 */
+	0xd4000003, /* 0x08 smc #0x0 */
+	0xa8810401, /* 0x0c stp x1, x1, [x0], #16 */
+	0xa8810401, /* 0x10 stp x1, x1, [x0], #16 */
+	0xd4000003, /* 0x14 smc #0x0 */
+	0x9b027c00, /* 0x18 1: mul x0, x0, x2 */
+	0x8b030000, /* 0x1c add x0, x0, x3 */
+	0xf1000421, /* 0x20 subs x1, x1, #0x1 */
+	0x54ffffa1, /* 0x24 b.ne 1b */
+	0xd4000003, /* 0x28 smc #0x0 */
+	0xd61f0120, /* 0x2c br x9 */
+	0xd2800020, /* 0x30 mov x0, #0x1 */
+	0xd4000003, /* 0x34 smc #0x0 */
+	0xd2800040, /* 0x38 mov x0, #0x2 */
+	0xd4000003, /* 0x3c smc #0x0 */
+	0xf9400041, /* 0x40 ldr x1, [x2] */
+	0xd4000003, /* 0x44 smc #0x0 */
+};
+#define P_LOOP 0x00
+#define P_MPIDR 0x04
+#define P_PAIR 0x0c
+#define P_LCG 0x18
+#define P_BR 0x2c
+#define P_ONE 0x30
+#define P_TWO 0x38
+#define P_LDR 0x40
+
+static void test_timeout(void **state)
+{
+	struct fx *f = *state;
+	struct rk_cpu_exit e;
+	double t;
+
+	load(f, 0, p_misc, sizeof(p_misc) / 4);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_LOOP);
+	t = now_s();
+	assert_int_equal(rk_cpu_run(f->cpu, 50000, &e), 0);
+	t = now_s() - t;
+	assert_int_equal(e.reason, RK_CPU_EXIT_TIMEOUT);
+	assert_int_equal(e.pc, RAM_IPA + P_LOOP);
+	assert_true(t >= 0.049);
+	assert_true(t < 2.0);
+	/* Again, shorter: the watchdog re-arms. */
+	t = now_s();
+	assert_int_equal(rk_cpu_run(f->cpu, 5000, &e), 0);
+	t = now_s() - t;
+	assert_int_equal(e.reason, RK_CPU_EXIT_TIMEOUT);
+	assert_true(t >= 0.0049);
+	assert_true(t < 1.0);
+}
+
+struct kicker {
+	struct rk_cpu *cpu;
+	unsigned delay_us;
+};
+
+static void *kick_thread(void *arg)
+{
+	struct kicker *k = arg;
+	struct timespec ts = { 0, (long)k->delay_us * 1000 };
+
+	nanosleep(&ts, NULL);
+	rk_cpu_kick(k->cpu);
+	return NULL;
+}
+
+static void test_kick(void **state)
+{
+	struct fx *f = *state;
+	struct kicker k = { f->cpu, 30000 };
+	struct rk_cpu_exit e;
+	pthread_t th;
+	double t;
+	int i;
+
+	load(f, 0, p_misc, sizeof(p_misc) / 4);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_LOOP);
+
+	/* A kick before the run: the run returns at once. */
+	rk_cpu_kick(f->cpu);
+	assert_int_equal(rk_cpu_run(f->cpu, 0, &e), 0);
+	assert_int_equal(e.reason, RK_CPU_EXIT_KICK);
+	assert_int_equal(e.pc, RAM_IPA + P_LOOP);
+
+	/* A kick from another thread during a run without a time limit. */
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(pthread_create(&th, NULL, kick_thread, &k), 0);
+		t = now_s();
+		assert_int_equal(rk_cpu_run(f->cpu, 0, &e), 0);
+		t = now_s() - t;
+		assert_int_equal(pthread_join(th, NULL), 0);
+		assert_int_equal(e.reason, RK_CPU_EXIT_KICK);
+		assert_true(t < 2.0);
+	}
+	/* Kicks are consumed: this one times out. */
+	assert_int_equal(rk_cpu_run(f->cpu, 2000, &e), 0);
+	assert_int_equal(e.reason, RK_CPU_EXIT_TIMEOUT);
+}
+
+static void test_mpidr_iabt(void **state)
+{
+	struct fx *f = *state;
+	struct rk_cpu_exit e;
+
+	load(f, 0, p_misc, sizeof(p_misc) / 4);
+	set(f->cpu, RK_CPU_REG_MPIDR_EL1, 0x80000102);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_MPIDR_EL1), 0x80000102);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_MPIDR);
+	run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(0)), 0x80000102);
+
+	set(f->cpu, RK_CPU_REG_X(9), UNMAPPED_PROT_IPA + 0x40);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_BR);
+	e = run(f->cpu, RK_CPU_EXIT_IABT);
+	assert_int_equal(e.pc, UNMAPPED_PROT_IPA + 0x40);
+	assert_int_equal(e.mem.addr, UNMAPPED_PROT_IPA + 0x40);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_PC), UNMAPPED_PROT_IPA + 0x40);
+	/* Branch to 0 is an abort too (no "until" address at 0). */
+	set(f->cpu, RK_CPU_REG_X(9), 0);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_BR);
+	e = run(f->cpu, RK_CPU_EXIT_IABT);
+	assert_int_equal(e.pc, 0);
+}
+
+/* Two post-indexed pair stores in one block: both recompute to the fault
+ * address, only an exact PC tells which one faulted. */
+static void test_precise_pc_pairs(void **state)
+{
+	struct fx *f = *state;
+	struct rk_cpu_exit e;
+	uint64_t v;
+
+	load(f, 0, p_misc, sizeof(p_misc) / 4);
+	set(f->cpu, RK_CPU_REG_X(1), 0x1111222233334444ull);
+
+	/* The second store faults. */
+	set(f->cpu, RK_CPU_REG_X(0), RAM_IPA + RAM_SIZE - 16);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_PAIR);
+	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	assert_int_equal(e.pc, RAM_IPA + P_PAIR + 4);
+	assert_int_equal(e.mem.addr, RAM_IPA + RAM_SIZE);
+	assert_true(e.mem.is_write);
+	assert_false(e.mem.isv);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(0)), RAM_IPA + RAM_SIZE);
+	memcpy(&v, f->ram + RAM_SIZE - 16, 8);
+	assert_int_equal(v, 0x1111222233334444ull);
+
+	/* The first store faults. */
+	set(f->cpu, RK_CPU_REG_X(0), RAM_IPA + RAM_SIZE);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_PAIR);
+	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	assert_int_equal(e.pc, RAM_IPA + P_PAIR);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(0)), RAM_IPA + RAM_SIZE);
+
+	/* The "host" maps the page and the store is retried. */
+	{
+		uint8_t *page = aligned_alloc(4096, 8192);
+
+		assert_non_null(page);
+		memset(page, 0, 8192);
+		assert_int_equal(rk_cpu_map(f->cpu, RAM_IPA + RAM_SIZE, 8192, page,
+		                            RK_CPU_PROT_READ | RK_CPU_PROT_WRITE), 0);
+		e = run(f->cpu, RK_CPU_EXIT_SMC);
+		assert_int_equal(reg(f->cpu, RK_CPU_REG_X(0)), RAM_IPA + RAM_SIZE + 32);
+		memcpy(&v, page + 24, 8);
+		assert_int_equal(v, 0x1111222233334444ull);
+		/* Not executable: fetch is a permission IABT. */
+		set(f->cpu, RK_CPU_REG_PC, RAM_IPA + RAM_SIZE);
+		e = run(f->cpu, RK_CPU_EXIT_IABT);
+		assert_true(e.mem.is_perm);
+		assert_int_equal(rk_cpu_unmap(f->cpu, RAM_IPA + RAM_SIZE, 8192), 0);
+		/* Runs with the page gone before it is freed. */
+		set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_MPIDR);
+		run(f->cpu, RK_CPU_EXIT_SMC);
+		free(page);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void test_region_limit(void **state)
+{
+	struct fx *f = *state;
+	struct rk_cpu_stats st;
+	struct rk_cpu_exit e;
+	uint8_t *pool;
+	const uint64_t base = 0x40000000ull;
+	unsigned i;
+
+	/* RAM is 1 region; add separated pages up to the limit. */
+	pool = aligned_alloc(4096, (size_t)RK_CPU_MAX_REGIONS * 4096);
+	assert_non_null(pool);
+	memset(pool, 0, (size_t)RK_CPU_MAX_REGIONS * 4096);
+	for (i = 0; i + 1 < RK_CPU_MAX_REGIONS; i++)
+		assert_int_equal(rk_cpu_map(f->cpu, base + 2ull * i * 4096, 4096,
+		                            pool + (size_t)i * 4096, RK_CPU_PROT_ALL), 0);
+	rk_cpu_get_stats(f->cpu, &st);
+	assert_int_equal(st.regions, RK_CPU_MAX_REGIONS);
+	/* One more is refused cleanly, whether new or by splitting. */
+	assert_int_equal(rk_cpu_map(f->cpu, base + 2ull * i * 4096, 4096, pool + (size_t)i * 4096,
+	                            RK_CPU_PROT_ALL), -ENOSPC);
+	assert_int_equal(rk_cpu_unmap(f->cpu, RAM_IPA + 4096, 4096), -ENOSPC);
+	/* But a page that merges into a neighbour is fine. */
+	assert_int_equal(rk_cpu_map(f->cpu, base + 4096, 4096, pool + 4096, RK_CPU_PROT_ALL), 0);
+	rk_cpu_get_stats(f->cpu, &st);
+	assert_int_equal(st.regions, RK_CPU_MAX_REGIONS);
+
+	/* The engine takes them all and the guest runs. */
+	load(f, 0, p_misc, sizeof(p_misc) / 4);
+	pool[4096 * 300] = 0x5a;
+	set(f->cpu, RK_CPU_REG_X(2), base + 2ull * 300 * 4096);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_LDR);
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(1)), 0x5a);
+	rk_cpu_get_stats(f->cpu, &st);
+	assert_int_equal(st.engine_regions, RK_CPU_MAX_REGIONS);
+	/* The gaps between them are unmapped. */
+	set(f->cpu, RK_CPU_REG_X(2), base + 2ull * 300 * 4096 + 4096);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_LDR);
+	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	assert_int_equal(e.mem.addr, base + 2ull * 300 * 4096 + 4096);
+
+	/* Unmap them all: back to one region. */
+	assert_int_equal(rk_cpu_unmap(f->cpu, base, 2ull * RK_CPU_MAX_REGIONS * 4096), 0);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_MPIDR);
+	run(f->cpu, RK_CPU_EXIT_SMC);
+	rk_cpu_get_stats(f->cpu, &st);
+	assert_int_equal(st.regions, 1);
+	assert_int_equal(st.engine_regions, 1);
+	free(pool);
+}
+
+static void test_coalesce_and_growth(void **state)
+{
+	struct fx *f = *state;
+	struct rk_cpu_stats st0, st;
+	struct rk_cpu *cpu;
+	struct rk_cpu_exit e;
+	const uint64_t base = 0x90000000ull;
+	const unsigned pages = 200;
+	uint8_t *buf, *other;
+	unsigned i;
+
+	buf = aligned_alloc(4096, (size_t)(pages + 64) * 4096);
+	other = aligned_alloc(4096, 4096);
+	assert_non_null(buf);
+	assert_non_null(other);
+	memset(buf, 0, (size_t)(pages + 64) * 4096);
+	memset(other, 0, 4096);
+
+	/* Before the first run: page by page, in a scrambled order, is still
+	 * one region and one engine mapping (code is mapped at RAM_IPA). */
+	assert_int_equal(rk_cpu_create(&cpu), 0);
+	for (i = 0; i < 64; i++) {
+		unsigned p = (i * 37) % 64; /* a permutation of 0..63 */
+
+		assert_int_equal(rk_cpu_map(cpu, base + (uint64_t)p * 4096, 4096,
+		                            buf + (size_t)p * 4096, RK_CPU_PROT_ALL), 0);
+	}
+	rk_cpu_get_stats(cpu, &st);
+	assert_int_equal(st.regions, 1);
+	assert_true(rk_cpu_is_mapped(cpu, base, 64 * 4096));
+	assert_false(rk_cpu_is_mapped(cpu, base, 65 * 4096));
+	/* Same IPA adjacency but a different host buffer: a second region. */
+	assert_int_equal(rk_cpu_map(cpu, base + 64 * 4096, 4096, other, RK_CPU_PROT_ALL), 0);
+	/* Overlaps are refused. */
+	assert_int_equal(rk_cpu_map(cpu, base + 10 * 4096, 4096, other, RK_CPU_PROT_ALL), -EEXIST);
+	rk_cpu_get_stats(cpu, &st);
+	assert_int_equal(st.regions, 2);
+	assert_int_equal(rk_cpu_unmap(cpu, base + 64 * 4096, 4096), 0);
+
+	load(f, 0, p_misc, sizeof(p_misc) / 4);
+	memcpy(buf, f->ram + P_LDR, 8); /* ldr x1, [x2]; smc #0 at base */
+	set(cpu, RK_CPU_REG_PC, base);
+	set(cpu, RK_CPU_REG_X(2), base + 8);
+	run(cpu, RK_CPU_EXIT_SMC);
+	rk_cpu_get_stats(cpu, &st0);
+	assert_int_equal(st0.engine_regions, 1);
+	assert_int_equal(st0.engine_maps, 1);
+
+	/* After it: grow page by page with a run in between; each new page is
+	 * read by the guest. The engine keeps O(log n) pieces. */
+	for (i = 64; i < pages; i++) {
+		uint64_t ipa = base + (uint64_t)i * 4096;
+
+		buf[(size_t)i * 4096] = (uint8_t)i;
+		set(cpu, RK_CPU_REG_X(2), ipa);
+		set(cpu, RK_CPU_REG_PC, base);
+		e = run(cpu, RK_CPU_EXIT_DABT);
+		assert_int_equal(e.mem.addr, ipa);
+		assert_int_equal(rk_cpu_map(cpu, ipa, 4096, buf + (size_t)i * 4096,
+		                            RK_CPU_PROT_ALL), 0);
+		run(cpu, RK_CPU_EXIT_SMC);
+		assert_int_equal(reg(cpu, RK_CPU_REG_X(1)), i);
+	}
+	rk_cpu_get_stats(cpu, &st);
+	assert_int_equal(st.regions, 1);
+	assert_true(st.engine_regions <= 12);
+	/* Not quadratic: merging everything each time would unmap about
+	 * (64 + 200) * 136 / 2 = 17952 pages. */
+	assert_true(st.engine_unmaps < 4 * pages);
+	assert_true(st.engine_unmapped_pages < 3000);
+
+	/* Unmapping a page in the middle splits the region: an abort there,
+	 * data around it intact. */
+	assert_int_equal(rk_cpu_unmap(cpu, base + 100 * 4096, 4096), 0);
+	rk_cpu_get_stats(cpu, &st);
+	assert_int_equal(st.regions, 2);
+	set(cpu, RK_CPU_REG_X(2), base + 100 * 4096);
+	set(cpu, RK_CPU_REG_PC, base);
+	run(cpu, RK_CPU_EXIT_DABT);
+	set(cpu, RK_CPU_REG_X(2), base + 101 * 4096);
+	set(cpu, RK_CPU_REG_PC, base);
+	run(cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(reg(cpu, RK_CPU_REG_X(1)), 101);
+	set(cpu, RK_CPU_REG_X(2), base + 99 * 4096);
+	set(cpu, RK_CPU_REG_PC, base);
+	run(cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(reg(cpu, RK_CPU_REG_X(1)), 99);
+
+	rk_cpu_destroy(cpu);
+	free(buf);
+	free(other);
+}
+
+/* New memory at an IPA that held code must not run the old translation. */
+static void test_no_stale_code(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *a = aligned_alloc(4096, 4096), *b = aligned_alloc(4096, 4096);
+	const uint64_t ipa = 0xa0000000ull;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	load(f, 0, p_misc, sizeof(p_misc) / 4);
+	memcpy(a, f->ram + P_ONE, 8);
+	memcpy(b, f->ram + P_TWO, 8);
+	assert_int_equal(rk_cpu_map(f->cpu, ipa, 4096, a, RK_CPU_PROT_ALL), 0);
+	set(f->cpu, RK_CPU_REG_PC, ipa);
+	run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(0)), 1);
+	assert_int_equal(rk_cpu_unmap(f->cpu, ipa, 4096), 0);
+	assert_int_equal(rk_cpu_map(f->cpu, ipa, 4096, b, RK_CPU_PROT_ALL), 0);
+	set(f->cpu, RK_CPU_REG_PC, ipa);
+	run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(0)), 2);
+	assert_int_equal(rk_cpu_unmap(f->cpu, ipa, 4096), 0);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_MPIDR);
+	run(f->cpu, RK_CPU_EXIT_SMC);
+	free(a);
+	free(b);
+}
+
+/* ------------------------------------------------------------------------ */
+
+struct lcg_job {
+	uint64_t seed, mul, inc, iters;
+	uint64_t result;
+	double t0, t1;
+	int rc;
+	enum rk_cpu_exit_reason reason;
+};
+
+static uint64_t lcg_c(const struct lcg_job *j)
+{
+	uint64_t x = j->seed, n;
+
+	for (n = 0; n < j->iters; n++)
+		x = x * j->mul + j->inc;
+	return x;
+}
+
+static void *lcg_thread(void *arg)
+{
+	struct lcg_job *j = arg;
+	struct rk_cpu *cpu = NULL;
+	struct rk_cpu_exit e;
+	uint8_t *ram = aligned_alloc(4096, 4096);
+
+	j->rc = -1;
+	if (!ram)
+		return NULL;
+	memset(ram, 0, 4096);
+	memcpy(ram, (const uint8_t *)p_misc + P_LCG, 5 * 4);
+	if (rk_cpu_create(&cpu) == 0 &&
+	    rk_cpu_map(cpu, RAM_IPA, 4096, ram, RK_CPU_PROT_ALL) == 0) {
+		rk_cpu_set_reg(cpu, RK_CPU_REG_X(0), j->seed);
+		rk_cpu_set_reg(cpu, RK_CPU_REG_X(1), j->iters);
+		rk_cpu_set_reg(cpu, RK_CPU_REG_X(2), j->mul);
+		rk_cpu_set_reg(cpu, RK_CPU_REG_X(3), j->inc);
+		rk_cpu_set_reg(cpu, RK_CPU_REG_PC, RAM_IPA);
+		j->t0 = now_s();
+		j->rc = rk_cpu_run(cpu, 0, &e);
+		j->t1 = now_s();
+		j->reason = e.reason;
+		rk_cpu_get_reg(cpu, RK_CPU_REG_X(0), &j->result);
+	}
+	rk_cpu_destroy(cpu);
+	free(ram);
+	return NULL;
+}
+
+static void test_two_threads(void **state)
+{
+	/* p_misc is little-endian words; the payload copy relies on that. */
+	struct lcg_job j[2] = {
+		{ .seed = 1, .mul = 6364136223846793005ull, .inc = 1442695040888963407ull,
+		  .iters = 3000000 },
+		{ .seed = 7, .mul = 2862933555777941757ull, .inc = 3037000493ull, .iters = 3000000 },
+	};
+	pthread_t th[2];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, lcg_thread, &j[i]), 0);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(j[i].rc, 0);
+		assert_int_equal(j[i].reason, RK_CPU_EXIT_SMC);
+		assert_int_equal(j[i].result, lcg_c(&j[i]));
+	}
+	assert_int_not_equal(j[0].result, j[1].result);
+	/* The two runs overlapped in time. */
+	assert_true(j[0].t0 < j[1].t1 && j[1].t0 < j[0].t1);
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void test_bad_args(void **state)
+{
+	struct fx *f = *state;
+	struct rk_cpu_exit e;
+	struct rk_cpu_stats st;
+	uint64_t v;
+	uint8_t page[8192];
+
+	assert_int_equal(rk_cpu_create(NULL), -EINVAL);
+	rk_cpu_destroy(NULL);
+	rk_cpu_kick(NULL);
+	assert_int_equal(rk_cpu_run(NULL, 0, &e), -EINVAL);
+	assert_int_equal(rk_cpu_run(f->cpu, 0, NULL), -EINVAL);
+	assert_int_equal(rk_cpu_map(NULL, 0, 4096, page, 1), -EINVAL);
+	assert_int_equal(rk_cpu_map(f->cpu, 0x1000, 4096, NULL, 1), -EINVAL);
+	assert_int_equal(rk_cpu_map(f->cpu, 0x1001, 4096, page, 1), -EINVAL);
+	assert_int_equal(rk_cpu_map(f->cpu, 0x1000, 4095, page, 1), -EINVAL);
+	assert_int_equal(rk_cpu_map(f->cpu, 0x1000, 0, page, 1), -EINVAL);
+	assert_int_equal(rk_cpu_map(f->cpu, 0x1000, 4096, page, 0), -EINVAL);
+	assert_int_equal(rk_cpu_map(f->cpu, 0x1000, 4096, page, 8), -EINVAL);
+	assert_int_equal(rk_cpu_map(f->cpu, 0xfffffffffffff000ull, 0x2000, page, 1), -EINVAL);
+	assert_int_equal(rk_cpu_map(f->cpu, RAM_IPA + RAM_SIZE - 4096, 8192, page, 1), -EEXIST);
+	assert_int_equal(rk_cpu_map(f->cpu, RAM_IPA - 4096, 8192, page, 1), -EEXIST);
+	assert_int_equal(rk_cpu_unmap(f->cpu, 0x1001, 4096), -EINVAL);
+	assert_int_equal(rk_cpu_unmap(f->cpu, 0x1000, 0), -EINVAL);
+	assert_int_equal(rk_cpu_unmap(f->cpu, 0x1000, 4096), 0); /* nothing there */
+	assert_false(rk_cpu_is_mapped(NULL, 0, 1));
+	assert_false(rk_cpu_is_mapped(f->cpu, RAM_IPA, 0));
+	assert_true(rk_cpu_is_mapped(f->cpu, RAM_IPA + 5, 10));
+	assert_int_equal(rk_cpu_get_reg(f->cpu, RK_CPU_REG_COUNT, &v), -EINVAL);
+	assert_int_equal(rk_cpu_get_reg(f->cpu, (enum rk_cpu_reg)-1, &v), -EINVAL);
+	assert_int_equal(rk_cpu_get_reg(f->cpu, RK_CPU_REG_PC, NULL), -EINVAL);
+	assert_int_equal(rk_cpu_set_reg(f->cpu, RK_CPU_REG_COUNT, 0), -EINVAL);
+	assert_int_equal(rk_cpu_set_reg(NULL, RK_CPU_REG_PC, 0), -EINVAL);
+	assert_int_equal(rk_cpu_get_gprs(f->cpu, NULL), -EINVAL);
+	assert_int_equal(rk_cpu_set_gprs(NULL, NULL), -EINVAL);
+	assert_int_equal(rk_cpu_complete_mmio_read(f->cpu, 0), -EINVAL);
+	assert_int_equal(rk_cpu_complete_mmio_write(f->cpu), -EINVAL);
+	assert_int_equal(rk_cpu_inject_sync(NULL, 0, 0), -EINVAL);
+	assert_int_equal(rk_cpu_set_virq(NULL, true), -EINVAL);
+	assert_int_equal(rk_cpu_set_smc_handler(NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(rk_cpu_skip_insn(NULL), -EINVAL);
+	assert_int_equal(rk_cpu_dabt_iss(NULL), 0);
+	assert_string_equal(rk_cpu_exit_reason_name(RK_CPU_EXIT_DABT), "dabt");
+	assert_string_equal(rk_cpu_exit_reason_name((enum rk_cpu_exit_reason)99), "?");
+	rk_cpu_get_stats(NULL, &st);
+	assert_int_equal(st.regions, 0);
+	rk_cpu_get_stats(f->cpu, NULL);
+}
+
+static void test_decode(void **state)
+{
+	struct rk_cpu_ldst d;
+
+	(void)state;
+	assert_true(rk_cpu_decode_ldst(0xb9400444, &d)); /* ldr w4, [x2, #4] */
+	assert_int_equal(d.size, 4);
+	assert_true(d.is_load);
+	assert_int_equal(d.rt, 4);
+	assert_true(rk_cpu_decode_ldst(0x58000041, &d)); /* ldr x1, #8 (literal) */
+	assert_int_equal(d.size, 8);
+	assert_true(d.sf);
+	assert_true(rk_cpu_decode_ldst(0x98000041, &d)); /* ldrsw x1, #8 */
+	assert_true(d.sse);
+	assert_true(d.sf);
+	assert_true(rk_cpu_decode_ldst(0x38a16841, &d)); /* ldrsb x1, [x2, x1] */
+	assert_true(d.sse);
+	assert_true(rk_cpu_decode_ldst(0xb8400841, &d)); /* ldtr w1, [x2] */
+	assert_false(rk_cpu_decode_ldst(0xf8408441, &d)); /* ldr x1, [x2], #8 */
+	assert_false(rk_cpu_decode_ldst(0xf8408c41, &d)); /* ldr x1, [x2, #8]! */
+	assert_false(rk_cpu_decode_ldst(0xa9400c41, &d)); /* ldp x1, x3, [x2] */
+	assert_false(rk_cpu_decode_ldst(0xc85f7c41, &d)); /* ldxr x1, [x2] */
+	assert_false(rk_cpu_decode_ldst(0xf8200041, &d)); /* ldadd x0, x1, [x2] */
+	assert_false(rk_cpu_decode_ldst(0x3d400441, &d)); /* ldr b1, [x2, #1] */
+	assert_false(rk_cpu_decode_ldst(0xf9800040, &d)); /* prfm pldl1keep, [x2] */
+	assert_false(rk_cpu_decode_ldst(0xd503201f, &d)); /* nop */
+	assert_int_equal(rk_cpu_ldst_extend(0x80, 1, true, false), 0xffffff80);
+	assert_int_equal(rk_cpu_ldst_extend(0x80, 1, true, true), 0xffffffffffffff80ull);
+	assert_int_equal(rk_cpu_ldst_extend(0x1234567880, 1, false, true), 0x80);
+	assert_int_equal(rk_cpu_ldst_extend(0xffffffffffffffffull, 8, true, false), 0xffffffff);
+	assert_int_equal(rk_cpu_ldst_extend(5, 0, false, true), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decode),
+		cmocka_unit_test_setup_teardown(test_smc_exit_and_writeback, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_mmio_store, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_mmio_load, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_wfi_hvc_undef, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sea_svc_undef_injection, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_virq_and_el1t, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_timeout, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_kick, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_mpidr_iabt, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_precise_pc_pairs, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_region_limit, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_coalesce_and_growth, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_no_stale_code, fx_setup, fx_teardown),
+		cmocka_unit_test(test_two_threads),
+		cmocka_unit_test_setup_teardown(test_bad_args, fx_setup, fx_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
