@@ -10,6 +10,7 @@
 #include "platform/platform.h"
 #include "realmkit/platform.h"
 #include "machine.h"
+#include "rmm/attest_keys.h"
 #include "rmm/rmm.h"
 
 struct rk_machine {
@@ -168,6 +169,15 @@ bool rk_pa_is_dram(const struct rk_machine *m, uint64_t pa)
 	uint64_t gidx = 0;
 
 	return plat_pa_to_gidx(&m->plat, pa, &gidx);
+}
+
+const struct rk_attest_key *rk_machine_cpak(struct rk_machine *m)
+{
+	struct rmm_attest *a = m->rmm->attest;
+
+	if (rmm_attest_ready(a))
+		return NULL;
+	return a->cpak;
 }
 
 struct rmm *machine_rmm(struct rk_machine *m)

@@ -63,6 +63,16 @@ struct rk_machine_config {
 	enum rk_rmm_revision revision;
 	/* Number of physical CPUs (RMM per-CPU contexts). 0: 8. */
 	unsigned int ncpus;
+	/*
+	 * Attestation material (PEM / CBOR file paths, all optional). Without
+	 * rak_pem the machine generates a P-384 Realm Attestation Key when it
+	 * first needs one; without platform_token it generates a platform token
+	 * signed with cpak_pem, or with a CPAK it generates (rk_machine_cpak()).
+	 * A platform_token file must be bound to the RAK given in rak_pem.
+	 */
+	const char *rak_pem;
+	const char *cpak_pem;
+	const char *platform_token;
 	/* DRAM ranges firmware keeps out of the NS world at boot (ROOT/SECURE). */
 	unsigned int ncarveouts;
 	struct rk_pas_region {
@@ -112,6 +122,16 @@ int rk_ns_write(struct rk_machine *m, uint64_t pa, const void *buf, size_t len);
  * the access would fault; here it is the host's bug, as with a stale PTE).
  */
 int rk_ns_map(struct rk_machine *m, uint64_t pa, size_t len, uint8_t **out);
+
+/* ---- Attestation keys ------------------------------------------------------ */
+
+struct rk_attest_key;
+/*
+ * The machine's CCA Platform Attestation Key (public part is what a verifier
+ * trusts), created or loaded on first use. NULL if the machine was given a
+ * platform token file instead, or the key cannot be made.
+ */
+const struct rk_attest_key *rk_machine_cpak(struct rk_machine *m);
 
 /* ---- Inspection ---------------------------------------------------------- */
 

@@ -22,6 +22,9 @@ struct rd {
 	uint16_t rec_count;        /* RECs created so far (next MPIDR index) */
 	uint16_t running_recs;     /* RECs inside REC_ENTER now */
 	uint64_t flags0;           /* RmiRealmParams.flags0 as given */
+	uint64_t s2_gen;           /* stage-2 generation: bumped when a mapping goes away */
+	uint8_t run_lock;          /* one REC of the realm executes at a time (atomic) */
+	uint8_t reserved[7];
 	uint8_t rim[RK_MEASUREMENT_MAX];
 	uint8_t rem[RMM_NUM_REMS][RK_MEASUREMENT_MAX];
 	uint8_t rpv[64];

@@ -45,7 +45,15 @@ struct rec {
 	uint64_t last_esr, last_far, last_hpfar; /* last exit, to validate entry flags */
 	uint8_t last_exit_emulatable; /* bool: last exit was an emulatable MMIO abort */
 	uint8_t last_exit_ns_abort;   /* bool: last exit was a data abort at an unprotected IPA */
-	uint8_t reserved[6];
+	uint8_t mmio_is_write;        /* bool: the emulatable abort was a store */
+	uint8_t reserved[5];
+	uint64_t s2_gen;              /* stage-2 generation the engine's mappings reflect */
+	uint64_t psci_entry, psci_context; /* CPU_ON arguments kept for PSCI_COMPLETE */
+	uint64_t exits;               /* statistics: REC exits */
+	uint32_t token_len;           /* attestation token in the aux granules */
+	uint32_t token_off;           /* bytes already handed to the realm */
+	uint8_t token_active;         /* bool: ATTEST_TOKEN_INIT done, CONTINUE due */
+	uint8_t reserved2[7];
 };
 
 _Static_assert(sizeof(struct rec) <= 4096, "REC must fit its granule");
@@ -79,5 +87,9 @@ static inline uint64_t rec_index_mpidr(uint32_t idx)
 
 /* Release the execution engine of a REC that is being destroyed. */
 void rec_free_engine(struct rec *rec);
+
+/* Lock a REC (in `state`) and its RD in PA order (L2). NULL if rec_pa is not one. */
+struct granule *lock_rec_and_rd(struct rmm *rmm, uint64_t rec_pa, enum granule_state state,
+				struct granule **g_rd);
 
 #endif

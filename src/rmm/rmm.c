@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 
 #include "rmm/rmi/rmi.h"
+#include "rmm/attest_keys.h"
 #include "rmm/rec.h"
 #include "rmm/rmm.h"
 #include "rmm/sro.h"
@@ -48,7 +49,9 @@ int rmm_create(struct platform *plat, const struct rk_machine_config *cfg, struc
 	}
 	pthread_mutex_init(&rmm->vmid_lock, NULL);
 	rmm->sro = calloc(1, sizeof(*rmm->sro));
-	if (!rmm->sro || sro_pool_init(rmm->sro)) {
+	rmm->attest = calloc(1, sizeof(*rmm->attest));
+	if (!rmm->sro || !rmm->attest || sro_pool_init(rmm->sro) || rmm_attest_init(rmm->attest, cfg)) {
+		free(rmm->attest);
 		free(rmm->sro);
 		munmap(rmm->granules, meta);
 		free(rmm);
@@ -58,7 +61,6 @@ int rmm_create(struct platform *plat, const struct rk_machine_config *cfg, struc
 	/* VMID 0 is the host's */
 	rmm->vmid_bitmap[0] = 1;
 	atomic_store(&rmm->state, RMM_STATE_INIT);
-	(void)cfg;
 	*out = rmm;
 	return 0;
 }
@@ -76,6 +78,8 @@ void rmm_destroy(struct rmm *rmm)
 	}
 	sro_pool_fini(rmm->sro);
 	free(rmm->sro);
+	rmm_attest_fini(rmm->attest);
+	free(rmm->attest);
 	munmap(rmm->granules, rmm->plat->ngranules * sizeof(struct granule));
 	pthread_mutex_destroy(&rmm->vmid_lock);
 	free(rmm);

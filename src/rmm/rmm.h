@@ -31,6 +31,7 @@ struct rmm_features {
 };
 
 struct sro_pool;
+struct rmm_attest;
 
 struct rmm {
 	struct platform *plat;
@@ -42,6 +43,7 @@ struct rmm {
 	pthread_mutex_t vmid_lock;   /* protects vmid_bitmap (not a granule lock) */
 	uint64_t vmid_bitmap[RMM_MAX_VMIDS / 64];
 	struct sro_pool *sro;        /* stateful RMI operations (sro.h) */
+	struct rmm_attest *attest;   /* attestation keys (attest_keys.h) */
 };
 
 int rmm_create(struct platform *plat, const struct rk_machine_config *cfg, struct rmm **out);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "rmm/realm.h"
+#include "rmm/rec_run.h"
 #include "rmm/rmi/rmi_handlers_gen.h"
 
 #define MAP_FLAG(f, name) (((f) & RMI_MAP_FLAGS_##name##_MASK) >> RMI_MAP_FLAGS_##name##_SHIFT)
@@ -398,8 +399,9 @@ static void unmap_range(struct rmm *rmm, const uint64_t *a, uint64_t *r, bool pr
 	} else if (o.type > RMI_ADDR_TYPE_LIST || oaddr || MAP_FLAG(flags, LIST_COUNT)) {
 		goto out_rd;
 	}
-	granule_unlock(g_rd); /* nothing below reads or changes the RD */
-	g_rd = NULL;
+	/* RD -> run lock -> RTTs: no engine of the realm runs while mappings go away */
+	struct rd *rd = rd_of(rmm, g_rd);
+	realm_run_lock(rd);
 
 	s2tt_walk_lock(rmm, &c, base, S2TT_MAX_LEVEL, &w);
 	if (!s2tt_aligned(base, w.level)) {
@@ -440,6 +442,7 @@ static void unmap_range(struct rmm *rmm, const uint64_t *a, uint64_t *r, bool pr
 		addr += sz;
 	}
 	if (addr > base) {
+		realm_s2_changed(rd);
 		if (o.type == RMI_ADDR_TYPE_LIST && o.n)
 			(void)rmm_ns_write(rmm, oaddr, list, o.n * sizeof(uint64_t));
 		r[1] = addr;
@@ -451,9 +454,9 @@ static void unmap_range(struct rmm *rmm, const uint64_t *a, uint64_t *r, bool pr
 	}
 out_walk:
 	granule_unlock(w.g);
+	realm_run_unlock(rd);
 out_rd:
-	if (g_rd)
-		granule_unlock(g_rd);
+	granule_unlock(g_rd);
 }
 
 void rmi_rtt_data_unmap(struct rmm *rmm, const uint64_t *a, uint64_t *r)

@@ -33,11 +33,6 @@ void sro_pool_fini(struct sro_pool *pool)
 	pthread_mutex_destroy(&pool->lock);
 }
 
-void rec_free_engine(struct rec *rec)
-{
-	/* engines are created by REC_ENTER, which is not implemented yet */
-	rec->cpu = NULL;
-}
 
 static uint64_t incomplete(enum rmi_mem_req req)
 {
@@ -110,8 +105,7 @@ void rmi_rec_create(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 	r[2] = donate_req(REC_NUM_AUX);
 }
 
-/* Lock a REC and its RD (L2 order). NULL rec if pa is not a REC in `state`. */
-static struct granule *lock_rec_and_rd(struct rmm *rmm, uint64_t rec_pa, enum granule_state state,
+struct granule *lock_rec_and_rd(struct rmm *rmm, uint64_t rec_pa, enum granule_state state,
 				       struct granule **g_rd)
 {
 	struct granule_req reqs[2];

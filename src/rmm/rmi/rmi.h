@@ -17,13 +17,13 @@
 #include "realmkit/abi_gen.h"
 
 struct rmm;
-struct rec;
+struct rsi_call;
 
 #define RMI_MAX_ARGS 6
 #define RMI_MAX_RES 5
 
 typedef void rmi_handler_fn(struct rmm *rmm, const uint64_t *args, uint64_t *res);
-typedef void rsi_handler_fn(struct rmm *rmm, struct rec *rec, uint64_t *regs);
+typedef void rsi_handler_fn(struct rmm *rmm, struct rsi_call *call);
 
 /* Which RMM global states accept a command (spec 2.0 §1.5 of the digest). */
 enum rmi_gate {

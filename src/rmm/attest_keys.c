@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rmm/attest_keys.h"
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+int rmm_attest_init(struct rmm_attest *a, const struct rk_machine_config *cfg)
+{
+	memset(a, 0, sizeof(*a));
+	if (pthread_mutex_init(&a->lock, NULL))
+		return -ENOMEM;
+	a->rak_pem = dup_or_null(cfg->rak_pem);
+	a->cpak_pem = dup_or_null(cfg->cpak_pem);
+	a->platform_token_path = dup_or_null(cfg->platform_token);
+	if ((cfg->rak_pem && !a->rak_pem) || (cfg->cpak_pem && !a->cpak_pem) ||
+	    (cfg->platform_token && !a->platform_token_path)) {
+		rmm_attest_fini(a);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void rmm_attest_fini(struct rmm_attest *a)
+{
+	rk_attest_key_free(a->rak);
+	rk_attest_key_free(a->cpak);
+	free(a->platform_token);
+	free(a->rak_pem);
+	free(a->cpak_pem);
+	free(a->platform_token_path);
+	pthread_mutex_destroy(&a->lock);
+	memset(a, 0, sizeof(*a));
+}
+
+static int read_file(const char *path, uint8_t **out, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	size_t n = 0;
+	long sz;
+
+	if (!f)
+		return -errno;
+	if (fseek(f, 0, SEEK_END) || (sz = ftell(f)) < 0 || sz > (long)RK_ATTEST_TOKEN_MAX_SIZE ||
+	    fseek(f, 0, SEEK_SET)) {
+		fclose(f);
+		return -EINVAL;
+	}
+	buf = malloc(sz ? (size_t)sz : 1);
+	if (!buf) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	n = fread(buf, 1, (size_t)sz, f);
+	fclose(f);
+	if (n != (size_t)sz) {
+		free(buf);
+		return -EIO;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static int setup(struct rmm_attest *a)
+{
+	int ret;
+
+	ret = a->rak_pem ? rk_attest_key_load_pem(a->rak_pem, &a->rak) : rk_attest_key_generate(&a->rak);
+	if (ret)
+		return ret;
+	if (a->platform_token_path)
+		return read_file(a->platform_token_path, &a->platform_token, &a->platform_token_len);
+	return a->cpak_pem ? rk_attest_key_load_pem(a->cpak_pem, &a->cpak) : rk_attest_key_generate(&a->cpak);
+}
+
+int rmm_attest_ready(struct rmm_attest *a)
+{
+	int ret;
+
+	pthread_mutex_lock(&a->lock);
+	if (a->state == 0) {
+		ret = setup(a);
+		a->state = ret ? ret : 1;
+	}
+	ret = a->state < 0 ? a->state : 0;
+	pthread_mutex_unlock(&a->lock);
+	return ret;
+}

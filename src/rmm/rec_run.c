@@ -1,0 +1,451 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * RMI_REC_ENTER and the REC run loop.
+ *
+ * Locking: REC_ENTER checks its conditions with the REC and RD locked (L2),
+ * marks the REC running (refcount 1), drops both and takes the realm's run
+ * lock (one REC of a realm executes at a time: exclusives are not atomic
+ * between engines). Lock order: RD -> realm run lock -> RTTs. Commands that
+ * take a valid mapping away (DATA_UNMAP, UNPROT_UNMAP, SET_RIPAS) take the run
+ * lock too, so no engine keeps using a granule after it left the realm; they
+ * bump the stage-2 generation, and an engine whose generation is stale drops
+ * all its mappings at the next entry and faults them back in from the RTTs.
+ */
+#include <sched.h>
+#include <string.h>
+#include <time.h>
+
+#include "platform/cpu/cpu.h"
+#include "rmm/rec_run.h"
+#include "rmm/rmi/rmi_handlers_gen.h"
+
+#define ENTER_FLAG(f, name) (((f) & RMI_REC_ENTER_FLAGS_##name##_MASK) != 0)
+#define ESR_EC(ec) ((uint64_t)(ec) << RK_CPU_ESR_EC_SHIFT)
+#define ESR_FSC_TRANS(level) (0x04u + (unsigned int)(level))
+#define ESR_ISS_TI_WFE 1u
+#define INSN_WFE 0xd503205fu
+#define PSTATE_EL1H_DAIF 0x3c5u
+#define SCTLR_EL1_RESET 0x30d00800ull /* RES1 bits; MMU and caches off */
+
+void realm_run_lock(struct rd *rd)
+{
+	while (__atomic_exchange_n(&rd->run_lock, 1, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+void realm_run_unlock(struct rd *rd)
+{
+	__atomic_store_n(&rd->run_lock, 0, __ATOMIC_RELEASE);
+}
+
+void rec_free_engine(struct rec *rec)
+{
+	rk_cpu_destroy(rec->cpu);
+	rec->cpu = NULL;
+}
+
+/* ---- register access, engine or not ---- */
+
+void rec_set_gpr(struct rec *rec, unsigned int n, uint64_t v)
+{
+	if (rec->cpu)
+		(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_X(n), v);
+	else
+		rec->gprs[n] = v;
+}
+
+uint64_t rec_get_gpr(struct rec *rec, unsigned int n)
+{
+	uint64_t v = 0;
+
+	if (rec->cpu)
+		(void)rk_cpu_get_reg(rec->cpu, RK_CPU_REG_X(n), &v);
+	else
+		v = rec->gprs[n];
+	return v;
+}
+
+void rec_set_pc(struct rec *rec, uint64_t pc)
+{
+	if (rec->cpu)
+		(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_PC, pc);
+	else
+		rec->pc = pc;
+}
+
+void rec_reset(struct rec *rec, uint64_t pc, uint64_t x0)
+{
+	if (rec->cpu) {
+		uint64_t zero[RK_CPU_NUM_GPRS] = { 0 };
+		zero[0] = x0;
+		(void)rk_cpu_set_gprs(rec->cpu, zero);
+		(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_PSTATE, PSTATE_EL1H_DAIF);
+		(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_SCTLR_EL1, SCTLR_EL1_RESET);
+		(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_PC, pc);
+	} else {
+		memset(rec->gprs, 0, sizeof(rec->gprs));
+		rec->gprs[0] = x0;
+		rec->pc = pc;
+		rec->pstate = PSTATE_EL1H_DAIF;
+	}
+}
+
+/* The engine of a REC, created on its first entry from the REC's saved state. */
+static int rec_engine(struct rec *rec)
+{
+	uint64_t mpidr_el1;
+	int ret;
+
+	if (rec->cpu)
+		return 0;
+	ret = rk_cpu_create(&rec->cpu);
+	if (ret)
+		return ret;
+	/* MPIDR_EL1 as the realm reads it: RES1 bit 31, Aff3 at [39:32] */
+	mpidr_el1 = (1ULL << 31) | (rec->mpidr & 0xffffffULL) | ((rec->mpidr >> 24 & 0xff) << 32);
+	ret = rk_cpu_set_gprs(rec->cpu, rec->gprs);
+	if (!ret)
+		ret = rk_cpu_set_reg(rec->cpu, RK_CPU_REG_PC, rec->pc);
+	if (!ret)
+		ret = rk_cpu_set_reg(rec->cpu, RK_CPU_REG_MPIDR_EL1, mpidr_el1);
+	if (ret)
+		rec_free_engine(rec);
+	return ret;
+}
+
+/* ---- stage 2 as the realm sees it ---- */
+
+enum ipa_resolve realm_ipa_resolve(struct rmm *rmm, const struct s2tt_ctx *s2, uint64_t ipa,
+				   uint64_t *pa, int *level)
+{
+	struct rtt_walk w;
+	enum ipa_resolve res;
+
+	if (!s2tt_ipa_protected(s2, ipa))
+		return IPA_EMPTY;
+	s2tt_walk_lock(rmm, s2, ipa, S2TT_MAX_LEVEL, &w);
+	uint64_t e = w.table[w.idx];
+	enum s2tte_kind k = s2tte_kind(e, w.level);
+	enum rmi_ripas ripas = s2tte_ripas(e, w.level);
+	if (k == S2TTE_ASSIGNED && ripas == RMI_RIPAS_RAM) {
+		*pa = s2tte_oa(e) + (ipa & (s2tt_entry_size(w.level) - 1));
+		res = IPA_MAPPED;
+	} else if (ripas == RMI_RIPAS_EMPTY) {
+		res = IPA_EMPTY;
+	} else {
+		res = IPA_UNMAPPED;
+	}
+	*level = w.level;
+	granule_unlock(w.g);
+	return res;
+}
+
+void rec_exit_s2_abort(struct rmi_rec_exit *exit, uint64_t ipa, int level)
+{
+	exit->exit_reason = RMI_EXIT_SYNC;
+	exit->esr = ESR_EC(RK_CPU_ESR_EC_DABT_LOWER) | ESR_FSC_TRANS(level);
+	exit->far = 0;
+	exit->hpfar = (ipa >> 12) << 4;
+}
+
+static void inject_sea(struct rk_cpu *cpu, bool instruction, uint64_t addr)
+{
+	uint64_t ec = instruction ? RK_CPU_ESR_EC_IABT_CUR : RK_CPU_ESR_EC_DABT_CUR;
+
+	(void)rk_cpu_inject_sync(cpu, ESR_EC(ec) | RK_CPU_ESR_IL | RK_CPU_ESR_FSC_SEA, addr);
+}
+
+/* Map the block holding ipa into the engine; on region exhaustion start afresh. */
+static void engine_map(struct rmm *rmm, struct rk_cpu *cpu, const struct s2tt_ctx *s2,
+		       uint64_t ipa, uint64_t pa, int level, unsigned int prot)
+{
+	uint64_t size = s2tt_entry_size(level), base = ipa & ~(size - 1), gidx = 0;
+
+	if (!plat_range_in_dram(rmm->plat, pa, size)) { /* a block across banks: one page */
+		base = ipa & ~(RK_GRANULE_SIZE - 1);
+		pa += base - (ipa & ~(size - 1));
+		size = RK_GRANULE_SIZE;
+	}
+	plat_pa_to_gidx(rmm->plat, pa, &gidx);
+	uint8_t *host = plat_gidx_ptr(rmm->plat, gidx);
+	if (rk_cpu_map(cpu, base, size, host, prot) == -ENOSPC) {
+		(void)rk_cpu_unmap(cpu, 0, s2tt_ipa_limit(s2));
+		(void)rk_cpu_map(cpu, base, size, host, prot);
+	}
+}
+
+/* A data or instruction abort from the engine. True: the host must act (exit filled). */
+static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx *s2,
+			 const struct rk_cpu_exit *ex, struct rmi_rec_exit *exit)
+{
+	bool iabt = ex->reason == RK_CPU_EXIT_IABT;
+	uint64_t addr = ex->mem.addr;
+	struct rtt_walk w;
+
+	if (addr >= s2tt_ipa_limit(s2)) {
+		inject_sea(rec->cpu, iabt, addr); /* outside the IPA space: the RMM's own business */
+		return false;
+	}
+	s2tt_walk_lock(rmm, s2, addr, S2TT_MAX_LEVEL, &w);
+	uint64_t e = w.table[w.idx];
+	int level = w.level;
+	enum s2tte_kind k = s2tte_kind(e, level);
+	enum rmi_ripas ripas = s2tte_ripas(e, level);
+	granule_unlock(w.g);
+
+	if (k == S2TTE_ASSIGNED && ripas == RMI_RIPAS_RAM) {
+		engine_map(rmm, rec->cpu, s2, addr, s2tte_oa(e), level, RK_CPU_PROT_ALL);
+		return false;
+	}
+	if (k == S2TTE_ASSIGNED_NS && !iabt) {
+		unsigned int prot = 0;
+		if (e & (1ULL << S2TTE_AP_SHIFT))
+			prot |= RK_CPU_PROT_READ;
+		if (e & (2ULL << S2TTE_AP_SHIFT))
+			prot |= RK_CPU_PROT_WRITE;
+		if (!ex->mem.is_perm && prot) {
+			engine_map(rmm, rec->cpu, s2, addr, s2tte_oa(e), level, prot);
+			return false;
+		}
+		/* permission fault on NS memory: the host decides (fall through to MMIO path) */
+	}
+	if (s2tt_ipa_protected(s2, addr)) {
+		if (ripas == RMI_RIPAS_EMPTY) {
+			inject_sea(rec->cpu, iabt, addr);
+			return false;
+		}
+		/* RIPAS RAM without a mapping, or DESTROYED: a stage-2 fault for the host */
+		exit->exit_reason = RMI_EXIT_SYNC;
+		exit->esr = ESR_EC(iabt ? RK_CPU_ESR_EC_IABT_LOWER : RK_CPU_ESR_EC_DABT_LOWER) |
+			    ESR_FSC_TRANS(level);
+		exit->far = 0;
+		exit->hpfar = (addr >> 12) << 4;
+		return true;
+	}
+	if (iabt) {
+		inject_sea(rec->cpu, true, addr); /* no execution from unprotected memory */
+		return false;
+	}
+	/* unprotected IPA: emulatable MMIO when the syndrome is valid */
+	exit->exit_reason = RMI_EXIT_SYNC;
+	exit->hpfar = (addr >> 12) << 4;
+	if (ex->mem.isv) {
+		exit->esr = ESR_EC(RK_CPU_ESR_EC_DABT_LOWER) | RK_CPU_ESR_IL | rk_cpu_dabt_iss(&ex->mem) |
+			    (ex->mem.is_perm ? RK_CPU_ESR_FSC_PERM_L3 : ESR_FSC_TRANS(level));
+		exit->far = addr & (RK_GRANULE_SIZE - 1);
+		if (ex->mem.is_write)
+			exit->gprs[0] = ex->mem.value;
+		rec->last_exit_emulatable = 1;
+		rec->mmio_is_write = ex->mem.is_write;
+	} else {
+		exit->esr = ESR_EC(RK_CPU_ESR_EC_DABT_LOWER) | RK_CPU_ESR_IL |
+			    (ex->mem.is_perm ? RK_CPU_ESR_FSC_PERM_L3 : ESR_FSC_TRANS(level));
+		exit->far = 0;
+	}
+	rec->last_exit_ns_abort = 1;
+	rec->last_far = addr;
+	return true;
+}
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* Run until the host has to act; fills exit. */
+static void rec_run_loop(struct rmm *rmm, struct rec *rec, uint64_t rec_pa, struct rd *rd,
+			 const struct s2tt_ctx *s2, uint64_t enter_flags, struct rmi_rec_exit *exit)
+{
+	double deadline = now_us() + REC_TIME_SLICE_US;
+	struct rk_cpu_exit ex;
+
+	for (;;) {
+		double left = deadline - now_us();
+		if (left < 1) {
+			exit->exit_reason = RMI_EXIT_IRQ;
+			return;
+		}
+		if (rk_cpu_run(rec->cpu, (uint64_t)left, &ex)) {
+			exit->exit_reason = RMI_EXIT_SERROR;
+			rec->runnable = 0;
+			return;
+		}
+		switch (ex.reason) {
+		case RK_CPU_EXIT_SMC: {
+			struct rsi_call c = { .rmm = rmm, .rec = rec, .rd_pa = rec->rd, .s2 = *s2, .exit = exit };
+			(void)rk_cpu_get_gprs(rec->cpu, c.x);
+			rsi_handle(&c);
+			(void)rk_cpu_set_gprs(rec->cpu, c.x);
+			if (c.retry)
+				(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_PC, ex.pc - 4);
+			if (c.to_host)
+				return;
+			break;
+		}
+		case RK_CPU_EXIT_HVC:
+			/* an HVC from the realm is UNDEFINED */
+			(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_PC, ex.pc - 4);
+			(void)rk_cpu_inject_undef(rec->cpu);
+			break;
+		case RK_CPU_EXIT_UNDEF:
+			(void)rk_cpu_inject_undef(rec->cpu);
+			break;
+		case RK_CPU_EXIT_WFI: {
+			bool wfe = ex.insn == INSN_WFE;
+			(void)rk_cpu_skip_insn(rec->cpu);
+			if ((wfe && ENTER_FLAG(enter_flags, TRAP_WFE)) || (!wfe && ENTER_FLAG(enter_flags, TRAP_WFI))) {
+				exit->exit_reason = RMI_EXIT_SYNC;
+				exit->esr = ESR_EC(RK_CPU_ESR_EC_WFX) | RK_CPU_ESR_IL | (wfe ? ESR_ISS_TI_WFE : 0);
+			} else {
+				/* not trapped: the vCPU idles until an interrupt; let the host run */
+				exit->exit_reason = RMI_EXIT_IRQ;
+			}
+			return;
+		}
+		case RK_CPU_EXIT_DABT:
+		case RK_CPU_EXIT_IABT:
+			if (handle_abort(rmm, rec, s2, &ex, exit))
+				return;
+			break;
+		case RK_CPU_EXIT_TIMEOUT:
+		case RK_CPU_EXIT_KICK:
+			exit->exit_reason = RMI_EXIT_IRQ;
+			return;
+		case RK_CPU_EXIT_ERROR:
+		case RK_CPU_EXIT_NONE:
+		default:
+			/* the engine cannot go on with this REC: report an SError, stop it */
+			exit->exit_reason = RMI_EXIT_SERROR;
+			rec->runnable = 0;
+			return;
+		}
+		(void)rec_pa;
+		(void)rd;
+	}
+}
+
+/* Work the host's answer to the previous exit into the REC (spec: entry processing). */
+static bool rec_entry_complete(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx *s2,
+			       const struct rmi_rec_enter *enter, struct rmi_rec_exit *exit)
+{
+	if (ENTER_FLAG(enter->flags, INJECT_SEA)) {
+		uint64_t esr = ESR_EC(RK_CPU_ESR_EC_DABT_CUR) | RK_CPU_ESR_IL | RK_CPU_ESR_FSC_SEA;
+		(void)rk_cpu_inject_sync(rec->cpu, esr, rec->last_far);
+	} else if (ENTER_FLAG(enter->flags, EMULATED_MMIO)) {
+		if (rec->mmio_is_write)
+			(void)rk_cpu_complete_mmio_write(rec->cpu);
+		else
+			(void)rk_cpu_complete_mmio_read(rec->cpu, enter->gprs[0]);
+	}
+	switch (rec->pending) {
+	case REC_PENDING_HOST_CALL: {
+		uint64_t pa = 0;
+		int level = 3;
+		enum ipa_resolve res = realm_ipa_resolve(rmm, s2, rec->host_call_ipa, &pa, &level);
+		if (res == IPA_UNMAPPED) {
+			rec_exit_s2_abort(exit, rec->host_call_ipa, level);
+			return false; /* the host maps it, then enters again */
+		}
+		if (res == IPA_MAPPED) {
+			uint64_t gidx = 0;
+			plat_pa_to_gidx(rmm->plat, pa, &gidx);
+			memcpy(plat_gidx_ptr(rmm->plat, gidx) + (pa & (RK_GRANULE_SIZE - 1)) +
+				       RSI_HOST_CALL_OFF_GPRS, enter->gprs, sizeof(enter->gprs));
+		}
+		rec_set_gpr(rec, 0, RSI_SUCCESS);
+		break;
+	}
+	case REC_PENDING_RIPAS: {
+		bool reject = ENTER_FLAG(enter->flags, RIPAS_RESPONSE) && rec->ripas_value == RMI_RIPAS_RAM &&
+			      rec->ripas_addr < rec->ripas_top;
+		rec_set_gpr(rec, 0, RSI_SUCCESS);
+		rec_set_gpr(rec, 1, rec->ripas_addr);
+		rec_set_gpr(rec, 2, reject ? 1 : 0);
+		break;
+	}
+	default:
+		break;
+	}
+	rec->pending = REC_PENDING_NONE;
+	rec->last_exit_emulatable = 0;
+	rec->last_exit_ns_abort = 0;
+	return true;
+}
+
+void rmi_rec_enter(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+{
+	static _Thread_local struct rmi_rec_enter enter;
+	static _Thread_local struct rmi_rec_exit exit;
+	uint64_t rec_pa = a[0], run_pa = a[1], gidx = 0;
+	struct granule *g_rec, *g_rd;
+	struct s2tt_ctx s2;
+	struct rec *rec;
+	struct rd *rd;
+
+	if (run_pa & (RK_GRANULE_SIZE - 1) || !plat_pa_to_gidx(rmm->plat, run_pa, &gidx) ||
+	    plat_gpt_get(rmm->plat, gidx) != RK_PAS_NS) {
+		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+		return;
+	}
+	g_rec = lock_rec_and_rd(rmm, rec_pa, GRANULE_STATE_REC, &g_rd);
+	if (!g_rec) {
+		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+		return;
+	}
+	rec = rec_of(rmm, g_rec);
+	rd = rd_of(rmm, g_rd);
+	if (g_rec->refcount)
+		r[0] = rmi_result(RMI_ERROR_REC, 0);
+	else if (!rmm_ns_read(rmm, run_pa, &enter, sizeof(enter)))
+		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+	else if (rd->state != RMI_REALM_STATE_ACTIVE)
+		r[0] = rmi_result(RMI_ERROR_REALM, 0);
+	else if (!rec->runnable || rec->pending == REC_PENDING_PSCI)
+		r[0] = rmi_result(RMI_ERROR_REC, 0);
+	else if (ENTER_FLAG(enter.flags, INJECT_SEA) && !rec->last_exit_ns_abort)
+		r[0] = rmi_result(RMI_ERROR_REC, 0);
+	else if (ENTER_FLAG(enter.flags, EMULATED_MMIO) && !rec->last_exit_emulatable)
+		r[0] = rmi_result(RMI_ERROR_REC, 0);
+	else
+		r[0] = rmi_result(RMI_SUCCESS, 0);
+	if (r[0] != RMI_SUCCESS) {
+		granule_unlock(g_rec);
+		granule_unlock(g_rd);
+		return;
+	}
+	g_rec->refcount = 1; /* running */
+	rd->running_recs++;
+	s2 = rd->s2;
+	granule_unlock(g_rec);
+	granule_unlock(g_rd);
+
+	memset(&exit, 0, sizeof(exit));
+	realm_run_lock(rd);
+	if (rec_engine(rec)) {
+		exit.exit_reason = RMI_EXIT_SERROR;
+		rec->runnable = 0;
+	} else {
+		uint64_t gen = __atomic_load_n(&rd->s2_gen, __ATOMIC_ACQUIRE);
+		if (rec->s2_gen != gen) {
+			(void)rk_cpu_unmap(rec->cpu, 0, s2tt_ipa_limit(&s2));
+			rec->s2_gen = gen;
+		}
+		if (rec_entry_complete(rmm, rec, &s2, &enter, &exit))
+			rec_run_loop(rmm, rec, rec_pa, rd, &s2, enter.flags, &exit);
+	}
+	rec->exits++;
+	realm_run_unlock(rd);
+	(void)rmm_ns_write(rmm, run_pa + RMI_REC_RUN_OFF_EXIT, &exit, sizeof(exit));
+
+	g_rec = lock_rec_and_rd(rmm, rec_pa, GRANULE_STATE_REC, &g_rd);
+	if (g_rec) { /* cannot fail: a running REC cannot be destroyed */
+		g_rec->refcount = 0;
+		rd_of(rmm, g_rd)->running_recs--;
+		granule_unlock(g_rec);
+		granule_unlock(g_rd);
+	}
+	r[0] = rmi_result(RMI_SUCCESS, 0);
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Running a REC: the loop inside RMI_REC_ENTER that drives the execution
+ * engine (platform/cpu), resolves stage-2 faults against the RTTs, answers
+ * RSI and PSCI calls, and fills RmiRecExit when the host has to act.
+ */
+#ifndef RK_RMM_REC_RUN_H
+#define RK_RMM_REC_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "realmkit/abi_gen.h"
+#include "rmm/realm.h"
+#include "rmm/rec.h"
+
+/* Longest uninterrupted run of one REC_ENTER before an IRQ exit (time slice). */
+#define REC_TIME_SLICE_US 2000u
+
+/* One RSI or PSCI call being handled. */
+struct rsi_call {
+	struct rmm *rmm;
+	struct rec *rec;
+	uint64_t rd_pa;
+	struct s2tt_ctx s2;
+	uint64_t x[REC_NUM_GPRS];      /* the realm's x0..x30; results go back here */
+	struct rmi_rec_exit *exit;     /* exit record, if the call needs the host */
+	bool to_host;                  /* set: fill *exit and leave REC_ENTER */
+	bool retry;                    /* set: re-execute the SMC after the exit */
+};
+
+/* Handle an SMC from the realm (RSI, PSCI, SMCCC). */
+void rsi_handle(struct rsi_call *c);
+
+/* Where an IPA of the realm leads, as the RSI commands that take an IPA need it. */
+enum ipa_resolve {
+	IPA_MAPPED,     /* RIPAS RAM with a valid mapping: *pa is its output address */
+	IPA_EMPTY,      /* RIPAS EMPTY (or outside the PAR): an input error for RSI */
+	IPA_UNMAPPED,   /* RIPAS RAM without mapping, or DESTROYED: the host must act */
+};
+enum ipa_resolve realm_ipa_resolve(struct rmm *rmm, const struct s2tt_ctx *s2, uint64_t ipa,
+				   uint64_t *pa, int *level);
+
+/* Write len bytes at realm ipa (within one granule); IPA_UNMAPPED sets up the host exit and a retry. */
+enum ipa_resolve realm_ipa_resolve_copy(struct rsi_call *c, uint64_t ipa, const void *buf, size_t len);
+
+/* Fill exit as a stage-2 data abort at ipa that the host must resolve. */
+void rec_exit_s2_abort(struct rmi_rec_exit *exit, uint64_t ipa, int level);
+
+/* REC register access that works whether or not the engine exists. */
+void rec_set_gpr(struct rec *rec, unsigned int n, uint64_t v);
+uint64_t rec_get_gpr(struct rec *rec, unsigned int n);
+void rec_set_pc(struct rec *rec, uint64_t pc);
+/* Reset a REC for PSCI CPU_ON: EL1h, DAIF masked, MMU off, pc and x0 given. */
+void rec_reset(struct rec *rec, uint64_t pc, uint64_t x0);
+
+/* The realm's run lock (see rec_run.c). */
+void realm_run_lock(struct rd *rd);
+void realm_run_unlock(struct rd *rd);
+
+/* Bumped whenever a mapping is removed or changed: engines flush and refault. */
+static inline void realm_s2_changed(struct rd *rd)
+{
+	__atomic_add_fetch(&rd->s2_gen, 1, __ATOMIC_RELEASE);
+}
+
+#endif

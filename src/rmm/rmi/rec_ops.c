@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/* Host completions of realm requests: RMI_PSCI_COMPLETE and RMI_RTT_SET_RIPAS. */
+#include <string.h>
+
+#include "rmm/rec_run.h"
+#include "rmm/rmi/rmi_handlers_gen.h"
+
+#define PSCI_FN(fid) ((fid) & 0x1fu)
+#define PSCI_CPU_ON 0x3u
+#define PSCI_AFFINITY_INFO 0x4u
+#define PSCI_SUCCESS 0ULL
+#define PSCI_ALREADY_ON ((uint64_t)-4)
+#define PSCI_DENIED ((uint64_t)-3)
+#define PSCI_AFF_ON 0ULL
+#define PSCI_AFF_OFF 1ULL
+
+void rmi_psci_complete(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+{
+	struct granule_req reqs[2] = {
+		{ a[0], GRANULE_STATE_REC, NULL }, { a[1], GRANULE_STATE_REC, NULL },
+	};
+	uint64_t status = a[2], answer;
+	uint32_t want;
+
+	r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+	if ((a[0] | a[1]) & (RK_GRANULE_SIZE - 1) || !find_lock_granules(rmm, reqs, 2))
+		return;
+	struct rec *caller = rec_of(rmm, reqs[0].g), *target = rec_of(rmm, reqs[1].g);
+	uint64_t t = caller->psci_target_mpidr & ~((1ULL << 31) | (1ULL << 30));
+	uint64_t fn = PSCI_FN(caller->psci_fid);
+
+	if (reqs[0].g->refcount || caller->pending != REC_PENDING_PSCI || caller->rd != target->rd)
+		goto out;
+	if (!rec_mpidr_index((t & 0xffffff) | ((t >> 32) & 0xff) << 24, &want) || want != target->index)
+		goto out;
+	if (fn == PSCI_CPU_ON) {
+		if (status != PSCI_SUCCESS && status != PSCI_DENIED)
+			goto out;
+		if (status == PSCI_DENIED && target->runnable)
+			goto out;
+		if (status == PSCI_DENIED) {
+			answer = PSCI_DENIED;
+		} else if (target->runnable) {
+			answer = PSCI_ALREADY_ON;
+		} else {
+			rec_reset(target, caller->psci_entry, caller->psci_context);
+			target->runnable = 1;
+			answer = PSCI_SUCCESS;
+		}
+	} else if (fn == PSCI_AFFINITY_INFO) {
+		if (status != PSCI_SUCCESS)
+			goto out;
+		answer = target->runnable ? PSCI_AFF_ON : PSCI_AFF_OFF;
+	} else {
+		goto out;
+	}
+	rec_set_gpr(caller, 0, answer);
+	for (unsigned int i = 1; i <= 3; i++)
+		rec_set_gpr(caller, i, 0);
+	caller->pending = REC_PENDING_NONE;
+	r[0] = rmi_result(RMI_SUCCESS, 0);
+out:
+	granule_unlock(reqs[0].g);
+	granule_unlock(reqs[1].g);
+}
+
+/* The RIPAS an entry gets for a request, or false to stop the sweep here. */
+static bool ripas_update(uint64_t e, int level, enum rmi_ripas want, bool change_destroyed,
+			 uint64_t *out, bool *unmapped)
+{
+	enum s2tte_kind k = s2tte_kind(e, level);
+	enum rmi_ripas cur;
+
+	*unmapped = false;
+	if (k != S2TTE_UNASSIGNED && k != S2TTE_ASSIGNED)
+		return false;
+	cur = s2tte_ripas(e, level);
+	if (cur == want) {
+		*out = e;
+		return true;
+	}
+	if (want == RMI_RIPAS_RAM && cur == RMI_RIPAS_DESTROYED && !change_destroyed)
+		return false;
+	if (k == S2TTE_UNASSIGNED) {
+		*out = s2tte_unassigned(want);
+	} else {
+		*out = s2tte_assigned(s2tte_oa(e), level, want);
+		*unmapped = cur == RMI_RIPAS_RAM; /* a valid mapping goes away */
+	}
+	return true;
+}
+
+void rmi_rtt_set_ripas(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+{
+	struct granule_req reqs[2] = {
+		{ a[0], GRANULE_STATE_RD, NULL }, { a[1], GRANULE_STATE_REC, NULL },
+	};
+	uint64_t base = a[2], top = a[3], addr;
+	struct rtt_walk w;
+
+	if (top <= base || top & (RK_GRANULE_SIZE - 1)) {
+		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+		return;
+	}
+	if (a[0] == a[1] || !find_lock_granules(rmm, reqs, 2)) {
+		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+		return;
+	}
+	struct rd *rd = rd_of(rmm, reqs[0].g);
+	struct rec *rec = rec_of(rmm, reqs[1].g);
+	struct s2tt_ctx s2 = rd->s2;
+	if (reqs[1].g->refcount || rec->rd != a[0]) {
+		r[0] = rmi_result(RMI_ERROR_REC, 0);
+		goto out_unlock;
+	}
+	if (rec->pending != REC_PENDING_RIPAS || base != rec->ripas_addr || top > rec->ripas_top) {
+		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+		goto out_unlock;
+	}
+	/* RD -> run lock -> RTTs: no engine of the realm runs while mappings go away */
+	realm_run_lock(rd);
+	s2tt_walk_lock(rmm, &s2, base, S2TT_MAX_LEVEL, &w);
+	if (!s2tt_aligned(base, w.level)) {
+		r[0] = rmi_error_rtt(w.level);
+		goto out_walk;
+	}
+	bool unmapped_any = false;
+	addr = base;
+	for (unsigned int i = w.idx; i < S2TT_ENTRIES && addr < top; i++) {
+		uint64_t sz = s2tt_entry_size(w.level), ne;
+		bool unmapped;
+		if (addr + sz > top ||
+		    !ripas_update(w.table[i], w.level, (enum rmi_ripas)rec->ripas_value, rec->ripas_flags & 1,
+				  &ne, &unmapped))
+			break;
+		w.table[i] = ne;
+		unmapped_any |= unmapped;
+		addr += sz;
+	}
+	if (addr == base) {
+		r[0] = rmi_error_rtt(w.level);
+		goto out_walk;
+	}
+	if (unmapped_any)
+		realm_s2_changed(rd);
+	rec->ripas_addr = addr;
+	r[1] = addr;
+	r[0] = rmi_result(RMI_SUCCESS, 0);
+out_walk:
+	granule_unlock(w.g);
+	realm_run_unlock(rd);
+out_unlock:
+	granule_unlock(reqs[0].g);
+	granule_unlock(reqs[1].g);
+}
