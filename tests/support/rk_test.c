@@ -234,7 +234,7 @@ struct t_snap *t_snap_take(struct rk_machine *m)
 	return s;
 }
 
-void t_snap_check(struct rk_machine *m, const struct t_snap *s)
+static void snap_check_at(struct rk_machine *m, const struct t_snap *s, const char *file, int line)
 {
 	struct rmm *rmm = machine_rmm(m);
 	struct platform *p = machine_platform(m);
@@ -246,6 +246,8 @@ void t_snap_check(struct rk_machine *m, const struct t_snap *s)
 			    (uint8_t)plat_gpt_get(p, i) == s->gpt[i] && atomic_load(&g->lock) == 0 &&
 			    (!s->content[i] || !memcmp(s->content[i], plat_gidx_ptr(p, i), G));
 		if (!same) {
+			if (file)
+				print_error("%s:%d: state changed\n", file, line);
 			print_error("granule at PA 0x%llx changed: state %u -> %u, refcount %u -> %u, "
 				    "gpt %u -> %u, lock %u, contents %s\n",
 				    (unsigned long long)plat_gidx_to_pa(p, i), s->state[i], g->state,
@@ -265,6 +267,11 @@ void t_snap_check(struct rk_machine *m, const struct t_snap *s)
 	assert_true(vmids_same);
 }
 
+void t_snap_check(struct rk_machine *m, const struct t_snap *s)
+{
+	snap_check_at(m, s, NULL, 0);
+}
+
 void t_snap_free(struct t_snap *s)
 {
 	if (!s)
@@ -278,20 +285,20 @@ void t_snap_free(struct t_snap *s)
 	free(s);
 }
 
-uint64_t t_fail(struct rk_machine *m, uint64_t expect, struct rmi_out *out, uint64_t fid,
-		const uint64_t *args, int nargs)
+uint64_t t_fail(const char *file, int line, struct rk_machine *m, uint64_t expect, struct rmi_out *out,
+		uint64_t fid, const uint64_t *args, int nargs)
 {
 	struct t_snap *s = t_snap_take(m);
 	struct rmi_out o;
 	uint64_t x0 = rmi_args(m, fid, &o, args, nargs);
 
 	if (x0 != expect) {
-		print_error("FID 0x%llx: x0 = 0x%llx (status %u index %u), expected 0x%llx (status %u index %u)\n",
-			    (unsigned long long)fid, (unsigned long long)x0, ST(x0), IDX(x0),
+		print_error("%s:%d: FID 0x%llx: x0 = 0x%llx (status %u index %u), expected 0x%llx (status %u index %u)\n",
+			    file, line, (unsigned long long)fid, (unsigned long long)x0, ST(x0), IDX(x0),
 			    (unsigned long long)expect, ST(expect), IDX(expect));
 		fail();
 	}
-	t_snap_check(m, s);
+	snap_check_at(m, s, file, line);
 	t_snap_free(s);
 	if (out)
 		*out = o;

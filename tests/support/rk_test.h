@@ -100,13 +100,16 @@ void t_snap_check(struct rk_machine *m, const struct t_snap *s);
 void t_snap_free(struct t_snap *s);
 
 /* Issue a command; assert x0 == expect and that the RMM state did not change. Returns x0. */
-uint64_t t_fail(struct rk_machine *m, uint64_t expect, struct rmi_out *out, uint64_t fid,
-		const uint64_t *args, int nargs);
+uint64_t t_fail(const char *file, int line, struct rk_machine *m, uint64_t expect, struct rmi_out *out,
+		uint64_t fid, const uint64_t *args, int nargs);
 #define T_ARGS(...) (const uint64_t[]){ __VA_ARGS__ }, RK_NARGS(__VA_ARGS__)
-#define RMI_FAIL(m, expect, fid, ...) t_fail((m), (expect), NULL, (fid), T_ARGS(__VA_ARGS__))
-#define RMI_FAIL_OUT(m, expect, out, fid, ...) t_fail((m), (expect), (out), (fid), T_ARGS(__VA_ARGS__))
+#define RMI_FAIL(m, expect, fid, ...) \
+	t_fail(__FILE__, __LINE__, (m), (expect), NULL, (fid), T_ARGS(__VA_ARGS__))
+#define RMI_FAIL_OUT(m, expect, out, fid, ...) \
+	t_fail(__FILE__, __LINE__, (m), (expect), (out), (fid), T_ARGS(__VA_ARGS__))
 /* Issue a command that must succeed and leave the state as it was (idempotent). */
-#define RMI_NOCHANGE(m, out, fid, ...) t_fail((m), RMI_SUCCESS, (out), (fid), T_ARGS(__VA_ARGS__))
+#define RMI_NOCHANGE(m, out, fid, ...) \
+	t_fail(__FILE__, __LINE__, (m), RMI_SUCCESS, (out), (fid), T_ARGS(__VA_ARGS__))
 
 /* ---- a bump allocator of granules ------------------------------------------------ */
 
