@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Claims memory, error reporting and the default platform claims. */
 #include <errno.h>
-#include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
