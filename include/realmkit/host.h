@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * realmkit host: the KVM-side layer. What a VMM uses to run normal VMs and
+ * realms (CCA VMs) on a machine whose RMM it reaches only through the two
+ * doors of realmkit/platform.h (rk_smc() and the GPT-checked rk_ns_*()).
+ *
+ * Vocabulary. "realm" means one CCA VM. Properties of the RMM as a whole are
+ * named rmi_* (rmi_ipa_limit, rmi_max_recs, ...). Every RMM object the host
+ * holds is a typed handle: the PA of a granule in a known role (rk_rd_t,
+ * rk_rtt_t, rk_rec_t, rk_data_t), never a void pointer.
+ *
+ * Lifecycle (docs/lifecycle.md has the diagram and the tables, which a test
+ * checks against rk_vm_transitions(), rk_vm_ops() and rk_host_teardown_stages()):
+ *
+ *   NONE --create--> NEW --activate--> ACTIVE
+ *     \               |                  |
+ *      +--------------+---- destroy -----+--> DYING --> DEAD
+ *
+ * The host's VM state is host-internal, not ABI: the RMM tracks its own realm
+ * state (NEW, ACTIVE, SYSTEM_OFF, ZOMBIE), which rk_vm_rmm_realm_states()
+ * asks it for.
+ *
+ * Errors: functions return 0 or a negative errno; rk_host_last_error() then
+ * tells which RMI command failed with which status, and why, in one line.
+ *   -EINVAL  bad argument            -EPERM   not legal in the VM's state
+ *   -ENOENT  no such vCPU            -EFAULT  IPA not backed by a memory slot
+ *   -EEXIST  overlap / already mapped -ENOMEM host memory exhausted
+ *   -ENODEV  no usable RMM (realms)  -EIO     an RMI command failed
+ *   -EOPNOTSUPP the RMM does not implement a command the host needs
+ *   -ENOSYS  not implemented by the host yet (the vCPU run loop)
+ *
+ * Threading: one host and its VMs are used by one thread at a time.
+ */
+#ifndef REALMKIT_HOST_H
+#define REALMKIT_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "realmkit/abi_gen.h"
+#include "realmkit/platform.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Typed handles: RMM objects the host holds, by the PA of their granule ---- */
+
+typedef struct { uint64_t pa; } rk_rd_t;   /* Realm Descriptor */
+typedef struct { uint64_t pa; } rk_rtt_t;  /* Realm Translation Table */
+typedef struct { uint64_t pa; } rk_rec_t;  /* Realm Execution Context */
+typedef struct { uint64_t pa; } rk_data_t; /* realm data granule (or first granule of a block) */
+
+struct rk_host;
+struct rk_vm;
+
+/* ---- Host ----------------------------------------------------------------- */
+
+/*
+ * A fault armed in the host's SMC wrapper: the nth call (1 = the next one) of
+ * RMI command `fid` issued after arming does not reach the RMM; the wrapper
+ * returns x[0..4] instead (x[0] = the status, packed as an RmiResult).
+ */
+struct rk_host_fault {
+	uint64_t fid;
+	uint64_t x[5];
+	uint32_t nth;
+	uint32_t reserved;
+};
+
+/*
+ * An SMC filter sees every RMI call after fault injection and before the RMM.
+ * Return true if it handled the call (regs holds the results), false to let
+ * it through. For tests of host code against an RMM that behaves differently.
+ */
+typedef bool (*rk_host_smc_filter)(void *arg, struct rk_smc_regs *regs);
+
+struct rk_host_config {
+	FILE *trace;                       /* every RMI call and its result; NULL: none */
+	const struct rk_host_fault *faults; /* armed before the RMM is booted */
+	uint32_t nfaults;
+	uint32_t reserved;
+};
+
+/*
+ * Take over a machine: build the page allocator over its NS DRAM, then boot
+ * the RMM as Linux does (RMI_VERSION, RMI_FEATURES, RMI_RMM_CONFIG_SET,
+ * RMI_RMM_ACTIVATE, RMI_GRANULE_TRACKING_GET, RMI_GPT_L1_CREATE). An RMM that
+ * is absent or fails to boot is not an error: rk_host_caps() says so and
+ * realm VMs are refused with -ENODEV. An RMM already activated (by someone
+ * else) is accepted if its configuration matches.
+ */
+int rk_host_create(struct rk_machine *m, const struct rk_host_config *cfg, struct rk_host **out);
+/* Destroys every VM still alive (rk_vm_destroy + rk_vm_free), then the host. */
+void rk_host_destroy(struct rk_host *h);
+
+struct rk_host_caps {
+	bool rmm_present;          /* RMI_VERSION answered */
+	bool rmm_usable;           /* RMI 2.0 and booted: realms can be created */
+	uint16_t reserved;
+	uint32_t rmi_version;      /* (major << 16) | minor: RMI_VERSION x1 */
+	uint32_t rmi_version_high; /* RMI_VERSION x2 */
+	uint32_t rmi_ipa_limit;    /* FR0.S2SZ: largest realm IPA size, bits */
+	uint32_t rmi_hash_algos;   /* bit (1 << RMI_HASH_*) per algorithm in FR1 */
+	uint32_t rmi_max_recs;     /* 2^FR1.MAX_RECS_ORDER - 1 */
+	uint32_t host_ipa_limit;   /* largest normal VM IPA size, bits */
+	uint64_t rmi_features[5];  /* FR0..FR4 as read */
+};
+
+int rk_host_caps(const struct rk_host *h, struct rk_host_caps *out);
+
+struct rk_host_error {
+	int err;         /* the negative errno returned */
+	uint32_t reserved;
+	uint64_t fid;    /* RMI command that failed, 0 if none */
+	uint64_t x0;     /* its result (packed RmiResult) */
+	char msg[200];   /* one line, no newline */
+};
+
+/* The last error of a host call (cleared by every successful public call). */
+const struct rk_host_error *rk_host_last_error(const struct rk_host *h);
+const char *rk_rmi_status_name(uint64_t x0);  /* "ERROR_RTT", ... */
+const char *rk_rmi_command_name(uint64_t fid); /* "RMI_REALM_CREATE", ... or "RMI_?" */
+
+/* ---- Fault injection and observation ------------------------------------- */
+
+/* Arm a fault: the nth next call of fid returns `status` (x1..x4 = 0). */
+int rk_host_inject_fault(struct rk_host *h, uint64_t fid, uint32_t nth, uint64_t status);
+/* Same with all five result registers given. */
+int rk_host_inject_fault_regs(struct rk_host *h, const struct rk_host_fault *f);
+void rk_host_clear_faults(struct rk_host *h);
+/* Number of armed faults that have fired since the host was created. */
+uint64_t rk_host_faults_fired(const struct rk_host *h);
+void rk_host_set_smc_filter(struct rk_host *h, rk_host_smc_filter fn, void *arg);
+void rk_host_set_trace(struct rk_host *h, FILE *f);
+
+struct rk_host_stats {
+	uint64_t rmi_calls;         /* every call through the host's SMC wrapper */
+	uint64_t rmi_retries;       /* of which retries after BUSY / BLOCKED */
+	uint64_t rmi_faults;        /* of which answered by an injected fault */
+	uint64_t s2_table_writes;   /* descriptors written to host-memory page tables */
+	uint64_t ns_writes;         /* other host writes to NS memory (content, params, lists) */
+	uint64_t s2_tables;         /* live non-root stage-2 tables (page tables and RTTs) */
+	uint64_t s2_rtt_hint_skips; /* entries skipped on RMI_RTT_DESTROY's x2 hint */
+	uint64_t shadow_mismatches; /* RMM answers that contradicted the host's RTT shadow */
+	uint64_t ledger_errors;     /* host bugs caught by the granule ledger (always 0) */
+	uint64_t granules_total;    /* DRAM granules */
+	uint64_t granules_free;     /* in the page allocator */
+	uint64_t granules_leaked;   /* leaked: never reused */
+};
+
+void rk_host_get_stats(const struct rk_host *h, struct rk_host_stats *out);
+/* Calls of one RMI command through the wrapper (injected ones included). */
+uint64_t rk_host_rmi_count(const struct rk_host *h, uint64_t fid);
+
+/* ---- Host memory: the granule ledger and the leak report ------------------- */
+
+/* What the host believes of a granule of DRAM. */
+enum rk_granule_state {
+	RK_GRANULE_FREE = 0,      /* in the page allocator (NS) */
+	RK_GRANULE_HOST = 1,      /* allocated, NS: host memory */
+	RK_GRANULE_DELEGATED = 2, /* delegated, in no RMM object yet */
+	RK_GRANULE_RMM = 3,       /* in an RMM object (RD, RTT, REC, aux, data) */
+	RK_GRANULE_LEAKED = 4,    /* could not be reclaimed: never reused */
+	RK_GRANULE_RESERVED = 5,  /* not NS at boot (firmware carve-out) */
+};
+
+enum rk_granule_role {
+	RK_ROLE_NONE = 0,
+	RK_ROLE_HOST = 1,     /* host-internal page (RMM config, params, lists, bounce) */
+	RK_ROLE_MEMSLOT = 2,  /* guest memory; realm data granule while delegated */
+	RK_ROLE_S2_TABLE = 3, /* normal VM stage-2 page table */
+	RK_ROLE_RD = 4,
+	RK_ROLE_RTT = 5,
+	RK_ROLE_REC = 6,
+	RK_ROLE_REC_AUX = 7,  /* donated to the RMM by an SRO */
+	RK_ROLE_COUNT
+};
+
+struct rk_granule_info {
+	uint8_t state; /* enum rk_granule_state */
+	uint8_t role;  /* enum rk_granule_role */
+	uint8_t dirty; /* may hold data: zeroed before it is handed out again */
+	uint8_t reserved;
+	uint32_t vm_id; /* owning VM (0: the host) */
+};
+
+int rk_host_granule_info(const struct rk_host *h, uint64_t pa, struct rk_granule_info *out);
+const char *rk_granule_state_name(unsigned int state);
+const char *rk_granule_role_name(unsigned int role);
+
+/* One leaked range: granules the host gave up on, and the failure that caused it. */
+struct rk_leak {
+	uint64_t pa;
+	uint64_t ngranules;
+	uint64_t fid;    /* RMI command whose failure made the granules unreclaimable (0: none) */
+	uint64_t x0;     /* its result */
+	uint32_t role;   /* enum rk_granule_role */
+	uint32_t vm_id;
+};
+
+/* Copies up to cap entries; returns the number of entries in the report. */
+size_t rk_host_leak_report(const struct rk_host *h, struct rk_leak *out, size_t cap);
+uint64_t rk_host_leaked_granules(const struct rk_host *h);
+void rk_host_print_leaks(const struct rk_host *h, FILE *f);
+
+/* ---- VMs -------------------------------------------------------------------- */
+
+enum rk_vm_kind {
+	RK_VM_NORMAL = 0, /* stage-2 page tables in host memory, written by the host */
+	RK_VM_REALM = 1,  /* CCA VM: RTTs owned by the RMM, driven over RMI */
+};
+
+/* Host-internal VM state (not ABI); see rk_vm_state_rmm_states(). */
+enum rk_vm_state {
+	RK_VM_NONE = 0,   /* realm VM without a Realm Descriptor yet */
+	RK_VM_NEW = 1,    /* being built: memory may be populated */
+	RK_VM_ACTIVE = 2, /* activated: vCPUs may run; no more populate */
+	RK_VM_DYING = 3,  /* teardown in progress */
+	RK_VM_DEAD = 4,   /* torn down; leaks (if any) in the leak report */
+	RK_VM_NSTATES
+};
+
+struct rk_vm_config {
+	enum rk_vm_kind kind;
+	uint32_t ipa_bits;  /* IPA size; checked against rmi_ipa_limit (realm) or host_ipa_limit */
+	uint32_t hash_algo; /* realm: RMI_HASH_*; must be in rk_host_caps().rmi_hash_algos */
+	uint32_t num_bps;   /* realm: breakpoints - 1 (RmiRealmParams encoding); 0: the RMM's maximum */
+	uint32_t num_wps;   /* realm: watchpoints - 1; 0: the RMM's maximum */
+	uint32_t reserved;
+	uint8_t rpv[64];    /* realm: Realm Personalization Value */
+};
+
+/* Defaults: 40-bit IPA, SHA-256, zero RPV. */
+void rk_vm_config_default(struct rk_vm_config *cfg, enum rk_vm_kind kind);
+
+/* A normal VM starts NEW; a realm VM starts NONE (no RMM object yet). */
+int rk_vm_create(struct rk_host *h, const struct rk_vm_config *cfg, struct rk_vm **out);
+/*
+ * Realm only, NONE -> NEW: delegate the RD and the root RTTs (range
+ * delegation) and issue RMI_REALM_CREATE. Implicit in the first populate, map,
+ * activate or run, as in Linux v14.
+ */
+int rk_vm_realm_create(struct rk_vm *vm);
+
+#define RK_MEMSLOT_SHARED (1u << 0) /* realm: unprotected IPA (top IPA bit set), NS memory */
+
+/*
+ * Guest memory at [ipa, ipa + size), backed by host memory the host allocates
+ * (2 MiB-aligned chunks where the IPA allows, so blocks can be used).
+ * Not mapped until populated or mapped. Legal in NONE, NEW, ACTIVE.
+ */
+int rk_vm_add_memslot(struct rk_vm *vm, uint64_t ipa, uint64_t size, uint32_t flags);
+
+#define RK_POPULATE_MEASURE (1u << 0) /* extend the RIM with the contents (RMI_MEASURE_CONTENT) */
+
+/*
+ * Load [ipa, ipa + len) of a memory slot from a host buffer (len rounded up to
+ * 4 KiB, the tail zero-filled) and map it, before the VM runs (NONE, NEW).
+ * Realm: range-delegate the destination granules, then RMI_RTT_DATA_MAP_INIT
+ * per granule, measured or not. Normal VM: copy, then map.
+ */
+int rk_vm_populate(struct rk_vm *vm, uint64_t ipa, const void *buf, size_t len, uint32_t flags);
+
+/*
+ * Map [ipa, ipa + size) of memory slots with unknown (zero) contents, in 2 MiB
+ * blocks where IPA and backing allow. Realm: RMI_RTT_DATA_MAP of delegated
+ * granules (protected IPA) or RMI_RTT_UNPROT_MAP (shared slot).
+ * Legal in NONE, NEW, ACTIVE.
+ */
+int rk_vm_map(struct rk_vm *vm, uint64_t ipa, uint64_t size);
+/* Unmap; the memory stays in its slot (realm: unmapped, undelegated). Blocks are split. */
+int rk_vm_unmap(struct rk_vm *vm, uint64_t ipa, uint64_t size);
+/* Fold tables whose entries are one contiguous block (or all empty) into their parent. */
+int rk_vm_fold(struct rk_vm *vm, uint64_t ipa, uint64_t size);
+
+enum rk_s2_kind { RK_S2_TABLE = 0, RK_S2_PAGE = 1, RK_S2_BLOCK = 2, RK_S2_INVALID = 3 };
+
+/* One stage-2 entry as the owner of the tables reports it. */
+struct rk_s2_entry {
+	uint64_t ipa;
+	uint64_t pa;        /* output address (table: next-level table) */
+	int32_t level;
+	uint32_t kind;      /* enum rk_s2_kind */
+	int32_t ripas;      /* realm: RIPAS from RMI_RTT_READ_ENTRY; normal VM: -1 */
+	uint32_t mismatch;  /* realm: the RMM's answer differs from the host's shadow */
+};
+
+typedef int (*rk_s2_dump_fn)(void *arg, const struct rk_s2_entry *e);
+
+/*
+ * Visit every table and valid leaf covering [ipa, ipa + size), parents before
+ * children. Normal VM: read from the page tables. Realm: RMI_RTT_READ_ENTRY for
+ * each entry the host's shadow holds. A non-zero return from fn stops the walk.
+ */
+int rk_vm_s2_dump(struct rk_vm *vm, uint64_t ipa, uint64_t size, rk_s2_dump_fn fn, void *arg);
+int rk_vm_s2_print(struct rk_vm *vm, FILE *f);
+
+/* ---- vCPUs ------------------------------------------------------------------ */
+
+#define RK_VCPU_RUNNABLE (1u << 0) /* realm: REC created runnable (measured into the RIM) */
+
+struct rk_vcpu_config {
+	uint64_t pc;
+	uint64_t gprs[8]; /* x0..x7 at reset */
+	uint32_t flags;   /* RK_VCPU_*; ignored if cfg is NULL: vCPU 0 runnable, others not */
+	uint32_t reserved;
+};
+
+/*
+ * vCPU `id` (ids are dense: 0, 1, 2, ..., in creation order, which is the
+ * REC MPIDR order). Host-side only: a realm's RECs are created at activation.
+ * Legal in NONE, NEW.
+ */
+int rk_vcpu_create(struct rk_vm *vm, uint32_t id, const struct rk_vcpu_config *cfg);
+
+/*
+ * NEW -> ACTIVE (NONE: realm created first). Realm: one REC per vCPU, in id
+ * order, through the SRO protocol (RMI_REC_CREATE, RMI_OP_MEM_DONATE,
+ * RMI_OP_CONTINUE); RMI_RTT_INIT_RIPAS over every protected memory slot;
+ * RMI_REALM_ACTIVATE. On failure the VM stays NEW and activation can be retried.
+ */
+int rk_vm_activate(struct rk_vm *vm);
+
+/*
+ * Run vCPU id: activates the VM first if it is not yet (as Linux v14 does on
+ * the first KVM_RUN). The run loop itself is not implemented yet: after
+ * activation this returns -ENOSYS.
+ */
+int rk_vcpu_run(struct rk_vm *vm, uint32_t id);
+
+/*
+ * Tear down (NONE/NEW/ACTIVE -> DYING -> DEAD), reclaiming every granule
+ * (docs/lifecycle.md, teardown stages). Never fails halfway: a step that fails
+ * is reported, its granules are leaked (rk_host_leak_report()), and the
+ * teardown goes on with what can still be reclaimed. Returns 0 if nothing
+ * leaked, -EIO if something did (the VM is DEAD either way), -EPERM if the VM
+ * is already DYING or DEAD.
+ */
+int rk_vm_destroy(struct rk_vm *vm);
+/* Release the VM structure (destroying it first if needed). */
+void rk_vm_free(struct rk_vm *vm);
+
+enum rk_vm_state rk_vm_get_state(const struct rk_vm *vm);
+enum rk_vm_kind rk_vm_get_kind(const struct rk_vm *vm);
+uint32_t rk_vm_id(const struct rk_vm *vm);
+uint32_t rk_vm_ipa_bits(const struct rk_vm *vm);
+/* Realm: the RD handle (-ENOENT in NONE, and after the RD was destroyed). */
+int rk_vm_rd(const struct rk_vm *vm, rk_rd_t *out);
+/*
+ * Realm: the host's prediction of the RIM, computed with realmkit/measure.h
+ * from what it asked the RMM to do (REALM_CREATE parameters, measured
+ * DATA_MAP_INIT contents, runnable RECs). The host cannot read the RD.
+ */
+int rk_vm_rim(const struct rk_vm *vm, uint8_t rim[64], size_t *len);
+
+/*
+ * Ask the RMM which realm states (bit 1 << RMI_REALM_STATE_*) are consistent
+ * with its answers to side-effect-free probes (RMI_RTT_READ_ENTRY,
+ * RMI_RTT_DATA_MAP and RMI_RTT_DATA_MAP_INIT with arguments that fail, in the
+ * failure-condition order of the reference). 0: the RMM knows no such realm.
+ * SYSTEM_OFF and ZOMBIE cannot be told apart this way.
+ */
+uint32_t rk_vm_rmm_realm_states(struct rk_vm *vm);
+
+/* ---- The lifecycle as data (docs/lifecycle.md is checked against it) -------- */
+
+enum rk_vm_op {
+	RK_OP_REALM_CREATE = 0,
+	RK_OP_ADD_MEMSLOT,
+	RK_OP_POPULATE,
+	RK_OP_MAP,
+	RK_OP_UNMAP,
+	RK_OP_VCPU_CREATE,
+	RK_OP_ACTIVATE,
+	RK_OP_RUN,
+	RK_OP_DESTROY,
+	RK_OP_COUNT
+};
+
+struct rk_vm_state_info {
+	const char *name;        /* "NONE", ... */
+	const char *rmm_states;  /* the RMM realm states it corresponds to, in words */
+	const char *meaning;
+	uint32_t rmm_mask;       /* bit (1 << RMI_REALM_STATE_*) the RMM may be in */
+	uint32_t reserved;
+};
+
+struct rk_vm_transition {
+	enum rk_vm_state from, to;
+	const char *trigger; /* API call(s) */
+	const char *rmi;     /* RMI commands a realm issues (normal VM: none) */
+};
+
+struct rk_vm_op_info {
+	const char *name;    /* API function */
+	uint32_t legal;      /* bit (1 << enum rk_vm_state) where the operation is allowed */
+	uint32_t reserved;
+	const char *note;
+};
+
+struct rk_teardown_stage {
+	const char *name;
+	const char *rmi;      /* RMI commands issued */
+	const char *returned; /* granules returned to the page allocator */
+	const char *on_failure;
+};
+
+const struct rk_vm_state_info *rk_vm_state_info(enum rk_vm_state s);
+const char *rk_vm_state_name(enum rk_vm_state s);
+const struct rk_vm_transition *rk_vm_transitions(size_t *n);
+const struct rk_vm_op_info *rk_vm_ops(size_t *n); /* indexed by enum rk_vm_op */
+const struct rk_teardown_stage *rk_host_teardown_stages(size_t *n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
