@@ -69,15 +69,20 @@ static unsigned int read_descs(struct rmm *rmm, uint64_t flags, uint64_t oaddr, 
 	return j;
 }
 
-/* Trylock every granule of a block in `expected` state. -EBUSY: contended; -EINVAL: wrong state. */
+/*
+ * Trylock every granule of a block in `expected` state. -EBUSY: contended;
+ * -EINVAL: wrong state. The granules the caller holds (the leaf RTT and the
+ * RD) are in the wrong state by definition: a trylock on them would fail
+ * forever, so they are refused up front.
+ */
 static int lock_block(struct rmm *rmm, uint64_t pa, uint64_t n, enum granule_state expected,
-		      const struct granule *leaf)
+		      const struct granule *leaf, const struct granule *rd)
 {
 	for (uint64_t i = 0; i < n; i++) {
 		struct granule *g = granule_from_pa(rmm, pa + i * RK_GRANULE_SIZE);
 		int err = 0;
 
-		if (!g || g == leaf)
+		if (!g || g == leaf || g == rd)
 			err = -EINVAL;
 		else if (!granule_trylock(g))
 			err = -EBUSY;
@@ -149,7 +154,7 @@ retry:
 		r[0] = rmi_error_rtt(S2TT_MAX_LEVEL);
 		goto out_walk;
 	}
-	int err = lock_block(rmm, data_pa, 1, GRANULE_STATE_DELEGATED, w.g);
+	int err = lock_block(rmm, data_pa, 1, GRANULE_STATE_DELEGATED, w.g, g_rd);
 	if (err == -EBUSY) {
 		granule_unlock(w.g);
 		granule_unlock(g_rd);
@@ -273,7 +278,8 @@ static enum restart map_range(struct rmm *rmm, const uint64_t *a, uint64_t *r, c
 					err = rmi_error_rtt(level);
 					break;
 				}
-				int lerr = lock_block(rmm, pa, bsz / RK_GRANULE_SIZE, GRANULE_STATE_DELEGATED, w.g);
+				int lerr = lock_block(rmm, pa, bsz / RK_GRANULE_SIZE, GRANULE_STATE_DELEGATED, w.g,
+						      g_rd);
 				if (lerr == -EBUSY) {
 					ret = RESTART;
 					goto out_walk;
