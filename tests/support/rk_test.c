@@ -234,6 +234,31 @@ struct t_snap *t_snap_take(struct rk_machine *m)
 	return s;
 }
 
+/*
+ * The RD's architectural contents: geometry, state, algorithm, VMID, RECs,
+ * flags, measurements, RPV and realm ID. Internal bookkeeping (run lock,
+ * stage-2 generation counters for the CPU backend) is not compared.
+ */
+static bool rd_same(const uint8_t *a, const uint8_t *b)
+{
+	const struct rd *x = (const struct rd *)a, *y = (const struct rd *)b;
+
+	return !memcmp(&x->s2, &y->s2, sizeof(x->s2)) && x->state == y->state &&
+	       x->hash_algo == y->hash_algo && x->vmid == y->vmid && x->rec_count == y->rec_count &&
+	       x->running_recs == y->running_recs && x->flags0 == y->flags0 &&
+	       !memcmp(x->rim, y->rim, sizeof(x->rim)) && !memcmp(x->rem, y->rem, sizeof(x->rem)) &&
+	       !memcmp(x->rpv, y->rpv, sizeof(x->rpv)) && !memcmp(x->realm_id, y->realm_id, sizeof(x->realm_id));
+}
+
+static bool contents_same(const struct t_snap *s, uint64_t i, const uint8_t *now)
+{
+	if (!s->content[i])
+		return true;
+	if (s->state[i] == GRANULE_STATE_RD)
+		return rd_same(s->content[i], now);
+	return !memcmp(s->content[i], now, G);
+}
+
 static void snap_check_at(struct rk_machine *m, const struct t_snap *s, const char *file, int line)
 {
 	struct rmm *rmm = machine_rmm(m);
@@ -244,7 +269,7 @@ static void snap_check_at(struct rk_machine *m, const struct t_snap *s, const ch
 		struct granule *g = &rmm->granules[i];
 		bool same = g->state == s->state[i] && g->refcount == s->ref[i] &&
 			    (uint8_t)plat_gpt_get(p, i) == s->gpt[i] && atomic_load(&g->lock) == 0 &&
-			    (!s->content[i] || !memcmp(s->content[i], plat_gidx_ptr(p, i), G));
+			    contents_same(s, i, plat_gidx_ptr(p, i));
 		if (!same) {
 			if (file)
 				print_error("%s:%d: state changed\n", file, line);
@@ -253,8 +278,7 @@ static void snap_check_at(struct rk_machine *m, const struct t_snap *s, const ch
 				    (unsigned long long)plat_gidx_to_pa(p, i), s->state[i], g->state,
 				    s->ref[i], g->refcount, s->gpt[i], (unsigned int)plat_gpt_get(p, i),
 				    (unsigned int)atomic_load(&g->lock),
-				    s->content[i] && memcmp(s->content[i], plat_gidx_ptr(p, i), G) ? "changed"
-												   : "same");
+				    contents_same(s, i, plat_gidx_ptr(p, i)) ? "same" : "changed");
 			fail();
 		}
 	}
