@@ -17,7 +17,7 @@
 /* A claims map being read, for error messages. */
 struct cmap {
 	const cbor_item_t *map;
-	char tok[48];		/* "realm", "platform", "platform software component 3" */
+	char tok[64];		/* "realm", "platform", "platform software component 3" */
 	bool swc;		/* a software component map */
 	struct rk_verify_error *err;
 };
