@@ -154,6 +154,13 @@ static int map_cb(struct s2_ctx *ctx, unsigned int visit)
 		while (ctx->idx + n < S2_ENTRIES && addr + (n + 1) * sz <= ctx->end && !ctx->table[ctx->idx + n] &&
 		       !host_memslot_pa(s2->vm, addr + n * sz, sz, &pn) && pn == pa + n * sz)
 			n++;
+		/* only memory the host owns (never a leaked granule) is mapped */
+		for (uint64_t g = 0; g < n * sz / G4K; g++) {
+			unsigned int st = host_led_state(s2->h, pa + g * G4K);
+			if (st != RK_GRANULE_HOST && st != RK_GRANULE_DELEGATED)
+				return host_fail(s2->h, -EIO, 0, 0, "granule 0x%" PRIx64 " is %s: not mapped",
+						 (uint64_t)(pa + g * G4K), rk_granule_state_name(st));
+		}
 		ctx->skip_to = addr + n * sz;
 		return s2->ops->leaf_map(ctx, pa, n, a->src);
 	}

@@ -233,9 +233,11 @@ static int r_table_create(struct s2_ctx *ctx)
 	return 0;
 }
 
-/* Give back an RTT the RMM returned (DELEGATED again) and drop its shadow. */
-static void rtt_returned(struct host_s2 *s2, uint64_t shadow_pa, uint64_t returned_pa)
+/* Give back an RTT the RMM returned (DELEGATED again) and drop its shadow. -EIO if it leaked. */
+static int rtt_returned(struct host_s2 *s2, uint64_t shadow_pa, uint64_t returned_pa)
 {
+	int ret = 0;
+
 	if (returned_pa != shadow_pa) {
 		s2->h->stats.shadow_mismatches++;
 		if (host_led_state(s2->h, shadow_pa) == RK_GRANULE_RMM)
@@ -244,9 +246,10 @@ static void rtt_returned(struct host_s2 *s2, uint64_t shadow_pa, uint64_t return
 	shadow_del(s2, shadow_pa);
 	if (host_led_state(s2->h, returned_pa) == RK_GRANULE_RMM) {
 		host_led_move(s2->h, returned_pa, 1, RK_GRANULE_RMM, RK_GRANULE_DELEGATED);
-		host_free_delegated(s2->h, returned_pa, 1);
+		ret = host_free_delegated(s2->h, returned_pa, 1);
 	}
 	s2->h->stats.s2_tables--;
+	return ret;
 }
 
 static int r_table_destroy(struct s2_ctx *ctx)
@@ -258,7 +261,7 @@ static int r_table_destroy(struct s2_ctx *ctx)
 	x0 = host_rmi(s2->h, RMI_FID_RTT_DESTROY, x, rd_of(s2).pa, ctx->addr, (uint64_t)(ctx->level + 1), 0, 0);
 	if (RMI_ST(x0) != RMI_SUCCESS || !parent)
 		return rmi_failed(s2, RMI_FID_RTT_DESTROY, x0, ctx->addr);
-	rtt_returned(s2, s2e_pa(ctx->old), x[1]);
+	int ret = rtt_returned(s2, s2e_pa(ctx->old), x[1]);
 	parent->e[ctx->idx] = 0;
 	/* x2: top of the non-live range from this entry; the shadow must agree to use it */
 	if (x[2] > next) {
@@ -276,7 +279,7 @@ static int r_table_destroy(struct s2_ctx *ctx)
 			s2->h->stats.shadow_mismatches++;
 		}
 	}
-	return 0;
+	return ret;
 }
 
 static int r_table_fold(struct s2_ctx *ctx, uint64_t e)
@@ -290,9 +293,8 @@ static int r_table_fold(struct s2_ctx *ctx, uint64_t e)
 		return 1; /* not homogeneous for the RMM (e.g. RIPAS differs): leave it */
 	if (RMI_ST(x0) != RMI_SUCCESS || !parent)
 		return rmi_failed(s2, RMI_FID_RTT_FOLD, x0, ctx->addr);
-	rtt_returned(s2, s2e_pa(ctx->old), x[1]);
 	parent->e[ctx->idx] = e;
-	return 0;
+	return rtt_returned(s2, s2e_pa(ctx->old), x[1]);
 }
 
 /* RMI_RTT_DATA_MAP_INIT, page by page: populate. */

@@ -296,6 +296,27 @@ int rk_vm_add_memslot(struct rk_vm *vm, uint64_t ipa, uint64_t size, uint32_t fl
 
 /* ---- populate and map ---- */
 
+/*
+ * A leaked granule is never reused: a slot page whose granule was leaked
+ * (its undelegation failed) gets a new granule before it is mapped again, as
+ * guest_memfd would allocate a new page for the gfn.
+ */
+static int slot_repair(struct rk_vm *vm, struct host_memslot *s, uint64_t ipa, uint64_t size)
+{
+	unsigned int zero = (vm->kind == RK_VM_NORMAL || (s->flags & RK_MEMSLOT_SHARED)) ? PALLOC_ZERO : 0;
+
+	for (uint64_t i = (ipa - s->ipa) / G4K; i < (ipa - s->ipa + size) / G4K; i++) {
+		uint64_t pa;
+
+		if (host_led_state(vm->host, s->pa[i]) != RK_GRANULE_LEAKED)
+			continue;
+		if (host_palloc(vm->host, 1, 1, RK_ROLE_MEMSLOT, vm->id, zero, &pa))
+			return host_fail(vm->host, -ENOMEM, 0, 0, "no host memory to replace a leaked granule");
+		s->pa[i] = pa;
+	}
+	return 0;
+}
+
 static int map_range(struct rk_vm *vm, uint64_t ipa, uint64_t size, const struct s2_src *src, int min_level)
 {
 	struct host_memslot *s = host_memslot_find(vm, ipa, size);
@@ -306,6 +327,9 @@ static int map_range(struct rk_vm *vm, uint64_t ipa, uint64_t size, const struct
 		return host_fail(vm->host, -EFAULT, 0, 0, "0x%" PRIx64 "+0x%" PRIx64 " is not inside one memory slot",
 				 ipa, size);
 	private_realm = vm->kind == RK_VM_REALM && !(s->flags & RK_MEMSLOT_SHARED);
+	ret = slot_repair(vm, s, ipa, size);
+	if (ret)
+		return ret;
 	if (src && vm->kind == RK_VM_REALM && !private_realm)
 		return host_fail(vm->host, -EINVAL, 0, 0, "populate is for private memory; write shared memory directly");
 	ret = ensure_created(vm);
