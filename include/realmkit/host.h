@@ -106,6 +106,7 @@ struct rk_host_caps {
 	uint32_t rmi_hash_algos;   /* bit (1 << RMI_HASH_*) per algorithm in FR1 */
 	uint32_t rmi_max_recs;     /* 2^FR1.MAX_RECS_ORDER - 1 */
 	uint32_t host_ipa_limit;   /* largest normal VM IPA size, bits */
+	uint32_t reserved2;
 	uint64_t rmi_features[5];  /* FR0..FR4 as read */
 };
 
