@@ -12,6 +12,7 @@
 static const struct rk_subcommand subcommands[] = {
 	{ "version", "print realmkit and RMM ABI versions", cmd_version },
 	{ "info", "create a machine and print the RMM's features", cmd_info },
+	{ "demo", "build, measure and tear down a demo realm through the host library", cmd_demo },
 	{ "verify", "verify a CCA attestation token and print its claims", cmd_verify },
 };
 
