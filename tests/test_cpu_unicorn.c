@@ -674,6 +674,29 @@ static void test_kick(void **state)
 	assert_int_equal(e.reason, RK_CPU_EXIT_TIMEOUT);
 }
 
+/* DC ZVA is trapped (HCR_EL2.TDZ) and advertised as prohibited. */
+static void test_dc_zva_trapped(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t p[] = {
+		0xd53b00e0, /* mrs x0, dczid_el0 */
+		0xd4000003, /* smc #0 */
+		0xd50b7421, /* dc zva, x1 */
+	};
+	struct rk_cpu_exit e;
+
+	load(f, 0, p, 3);
+	f->ram[0x1000] = 0x77;
+	set(f->cpu, RK_CPU_REG_X(1), RAM_IPA + 0x1000);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_not_equal(reg(f->cpu, RK_CPU_REG_X(0)) & 0x10, 0); /* DZP */
+	e = run(f->cpu, RK_CPU_EXIT_UNDEF);
+	assert_int_equal(e.pc, RAM_IPA + 8);
+	assert_int_equal(e.insn, 0xd50b7421);
+	assert_int_equal(f->ram[0x1000], 0x77);
+}
+
 static void test_mpidr_iabt(void **state)
 {
 	struct fx *f = *state;
@@ -1005,6 +1028,182 @@ static void test_two_threads(void **state)
 
 /* ------------------------------------------------------------------------ */
 
+/*
+ * Timeouts and kicks stop the vCPU anywhere; resuming must be exact. Every
+ * kind of access that is hard to resume is in the loop: post-indexed pairs,
+ * pointer chasing (Rt == Rn), LDXR/STXR, LDP with Rt == Rn, LDRSB into its
+ * base, SIMD post-indexed copies, a register-only loop, a writeback store.
+ * A run cut into ~20 us slices and kicked at random must end with the same
+ * registers and memory as an uninterrupted run. (The classifier that decides
+ * where a stop may land is tested case by case in test_decode.)
+ */
+static const uint32_t p_stop[] = {
+	0xaa0a03e0, /* outer: mov x0, x10 */
+	0xaa0b03e1, /* mov x1, x11 */
+	0xd2800202, /* mov x2, #16 */
+	0xa8c11003, /* 1: ldp x3, x4, [x0], #16 */
+	0xa8811023, /* stp x3, x4, [x1], #16 */
+	0xf1000442, /* subs x2, x2, #1 */
+	0x54ffffa1, /* b.ne 1b */
+	0xaa0c03e5, /* mov x5, x12 */
+	0xd2800006, /* mov x6, #0 */
+	0xf94004a7, /* 2: ldr x7, [x5, #8] */
+	0x8b0700c6, /* add x6, x6, x7 */
+	0xf94000a5, /* ldr x5, [x5] */
+	0xb5ffffa5, /* cbnz x5, 2b */
+	0x8b0602b5, /* add x21, x21, x6 */
+	0xc85f7da8, /* 3: ldxr x8, [x13] */
+	0x91000508, /* add x8, x8, #1 */
+	0xc8097da8, /* stxr w9, x8, [x13] */
+	0x35ffffa9, /* cbnz w9, 3b */
+	0xaa0f03ee, /* mov x14, x15 */
+	0xa94039d0, /* ldp x16, x14, [x14]  (Rt2 == Rn) */
+	0x8b1002b5, /* add x21, x21, x16 */
+	0x8b0e02b5, /* add x21, x21, x14 */
+	0xaa1203f1, /* mov x17, x18 */
+	0x39800231, /* ldrsb x17, [x17] */
+	0x8b1102b5, /* add x21, x21, x17 */
+	0xaa0a03e0, /* mov x0, x10 */
+	0xaa1703e1, /* mov x1, x23 */
+	0xd2800102, /* mov x2, #8 */
+	0x4cdf7000, /* 5: ld1 {v0.16b}, [x0], #16 */
+	0x4c9f7020, /* st1 {v0.16b}, [x1], #16 */
+	0xf1000442, /* subs x2, x2, #1 */
+	0x54ffffa1, /* b.ne 5b */
+	0xd2800293, /* mov x19, #20 */
+	0x8b1302b5, /* 4: add x21, x21, x19 */
+	0xca551eb5, /* eor x21, x21, x21, lsr #7 */
+	0xf1000673, /* subs x19, x19, #1 */
+	0x54ffffa1, /* b.ne 4b */
+	0xf9400143, /* ldr x3, [x10] */
+	0x8b150063, /* add x3, x3, x21 */
+	0xf9000143, /* str x3, [x10] */
+	0xf80086d5, /* str x21, [x22], #8 */
+	0xf1000694, /* subs x20, x20, #1 */
+	0x54fffac1, /* b.ne outer */
+	0xd4000003, /* smc #0 */
+};
+
+#define STOP_ITERS 1000
+
+static void stop_setup(struct rk_cpu *cpu, uint8_t *ram)
+{
+	uint64_t v;
+	unsigned i;
+
+	memset(ram, 0, RAM_SIZE);
+	memcpy(ram, p_stop, sizeof(p_stop)); /* little-endian host */
+	for (i = 0; i < 256; i++)
+		ram[0x4000 + i] = (uint8_t)(i * 13 + 5);
+	for (i = 0; i < 20; i++) { /* a list visiting the nodes in a scrambled order */
+		unsigned node = (i * 7) % 20, next = ((i + 1) * 7) % 20;
+
+		v = i == 19 ? 0 : RAM_IPA + 0x6000 + 16 * next;
+		memcpy(ram + 0x6000 + 16 * node, &v, 8);
+		v = 1000 + node;
+		memcpy(ram + 0x6000 + 16 * node + 8, &v, 8);
+	}
+	v = 0x1234;
+	memcpy(ram + 0x7100, &v, 8);
+	v = 0x55;
+	memcpy(ram + 0x7108, &v, 8);
+	ram[0x7200] = 0x9c;
+	for (i = 0; i < 31; i++)
+		set(cpu, RK_CPU_REG_X(i), 0);
+	set(cpu, RK_CPU_REG_X(10), RAM_IPA + 0x4000);
+	set(cpu, RK_CPU_REG_X(11), RAM_IPA + 0x5000);
+	set(cpu, RK_CPU_REG_X(12), RAM_IPA + 0x6000 + 0); /* node 0 is first (i = 0) */
+	set(cpu, RK_CPU_REG_X(13), RAM_IPA + 0x7000);
+	set(cpu, RK_CPU_REG_X(15), RAM_IPA + 0x7100);
+	set(cpu, RK_CPU_REG_X(18), RAM_IPA + 0x7200);
+	set(cpu, RK_CPU_REG_X(20), STOP_ITERS);
+	set(cpu, RK_CPU_REG_X(22), RAM_IPA + 0x8000);
+	set(cpu, RK_CPU_REG_X(23), RAM_IPA + 0xe000);
+	set(cpu, RK_CPU_REG_PC, RAM_IPA);
+}
+
+struct rand_kicker {
+	struct rk_cpu *cpu;
+	volatile int stop; /* read by the kicker, written once by the test */
+	pthread_mutex_t lock;
+};
+
+static void *rand_kick_thread(void *arg)
+{
+	struct rand_kicker *k = arg;
+	unsigned seed = 12345;
+
+	for (;;) {
+		struct timespec ts;
+		int stop;
+
+		pthread_mutex_lock(&k->lock);
+		stop = k->stop;
+		pthread_mutex_unlock(&k->lock);
+		if (stop)
+			break;
+		seed = seed * 1103515245u + 12345u;
+		ts.tv_sec = 0;
+		ts.tv_nsec = 10000 + (long)(seed >> 16) % 60000;
+		nanosleep(&ts, NULL);
+		rk_cpu_kick(k->cpu);
+	}
+	return NULL;
+}
+
+static void test_stops_are_exact(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *ref = malloc(RAM_SIZE);
+	uint64_t xref[RK_CPU_NUM_GPRS], x[RK_CPU_NUM_GPRS], v;
+	struct rand_kicker k = { .cpu = f->cpu };
+	unsigned timeouts = 0, kicks = 0, round;
+	struct rk_cpu_exit e;
+	pthread_t th;
+
+	assert_non_null(ref);
+	/* Reference: one uninterrupted run. */
+	stop_setup(f->cpu, f->ram);
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(rk_cpu_get_gprs(f->cpu, xref), 0);
+	memcpy(ref, f->ram, RAM_SIZE);
+	memcpy(&v, ref + 0x7000, 8);
+	assert_int_equal(v, STOP_ITERS); /* the atomic counter */
+	assert_int_equal(xref[22], RAM_IPA + 0x8000 + 8 * STOP_ITERS);
+
+	assert_int_equal(pthread_mutex_init(&k.lock, NULL), 0);
+	assert_int_equal(pthread_create(&th, NULL, rand_kick_thread, &k), 0);
+	for (round = 0; round < 2; round++) {
+		stop_setup(f->cpu, f->ram);
+		for (;;) {
+			assert_int_equal(rk_cpu_run(f->cpu, 20, &e), 0);
+			if (e.reason == RK_CPU_EXIT_SMC)
+				break;
+			if (e.reason == RK_CPU_EXIT_TIMEOUT)
+				timeouts++;
+			else if (e.reason == RK_CPU_EXIT_KICK)
+				kicks++;
+			else
+				fail_msg("exit %s at 0x%llx", rk_cpu_exit_reason_name(e.reason),
+				         (unsigned long long)e.pc);
+		}
+		assert_int_equal(rk_cpu_get_gprs(f->cpu, x), 0);
+		assert_memory_equal(x, xref, sizeof(x));
+		assert_memory_equal(f->ram, ref, RAM_SIZE);
+	}
+	pthread_mutex_lock(&k.lock);
+	k.stop = 1;
+	pthread_mutex_unlock(&k.lock);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	pthread_mutex_destroy(&k.lock);
+	/* It was really cut up. */
+	assert_true(timeouts + kicks >= 20);
+	assert_true(timeouts > 0);
+	free(ref);
+}
+
+/* ------------------------------------------------------------------------ */
+
 static void test_bad_args(void **state)
 {
 	struct fx *f = *state;
@@ -1088,10 +1287,70 @@ static void test_decode(void **state)
 	assert_int_equal(rk_cpu_ldst_extend(5, 0, false, true), 0);
 }
 
+struct resume_case {
+	uint32_t insn;
+	bool is_write;
+	enum rk_cpu_resume want;
+	const char *what;
+};
+
+static void test_resume_classifier(void **state)
+{
+	const enum rk_cpu_resume N = RK_CPU_RESUME_NONE, R = RK_CPU_RESUME_REEXEC,
+	                         C = RK_CPU_RESUME_COMPLETE;
+	const struct resume_case c[] = {
+		{ 0xa94039d0, false, N, "ldp x16, x14, [x14] (Rt2 == Rn)" },
+		{ 0xa9400400, false, R, "ldp x0, x1, [x0] (Rt via a temporary)" },
+		{ 0xa8c10400, false, N, "ldp x0, x1, [x0], #16 (UNPREDICTABLE)" },
+		{ 0xa8c11003, false, R, "ldp x3, x4, [x0], #16" },
+		{ 0xa8810400, true, R, "stp x0, x1, [x0], #16" },
+		{ 0xad400400, false, R, "ldp q0, q1, [x0]" },
+		{ 0xc8097da8, true, N, "stxr w9, x8, [x13] (store)" },
+		{ 0xc8097da8, false, R, "stxr w9, x8, [x13] (its load)" },
+		{ 0xc809fda8, true, N, "stlxr" },
+		{ 0xc8240861, true, N, "stxp" },
+		{ 0xc85ffda8, false, R, "ldaxr x8, [x13]" },
+		{ 0xc87f0861, false, R, "ldxp x1, x2, [x3]" },
+		{ 0xc89ffc41, true, R, "stlr x1, [x2]" },
+		{ 0xc89ffc41, false, N, "stlr as a load" },
+		{ 0xc8dffc00, false, C, "ldar x0, [x0]" },
+		{ 0xc8dffc00, true, N, "ldar as a store" },
+		{ 0xf8408400, false, N, "ldr x0, [x0], #8 (UNPREDICTABLE)" },
+		{ 0xf8408401, false, R, "ldr x1, [x0], #8" },
+		{ 0xf8606820, false, C, "ldr x0, [x1, x0]" },
+		{ 0xf8626820, false, R, "ldr x0, [x1, x2]" },
+		{ 0xf94000a5, false, C, "ldr x5, [x5]" },
+		{ 0xb9800442, false, C, "ldrsw x2, [x2, #4]" },
+		{ 0x39800231, false, C, "ldrsb x17, [x17]" },
+		{ 0xf8400863, false, C, "ldtr x3, [x3]" },
+		{ 0xb9400be0, false, R, "ldr w0, [sp, #8] (Rn = SP)" },
+		{ 0xf940001f, false, R, "ldr xzr, [x0]" },
+		{ 0xf900001f, true, R, "str xzr, [x0]" },
+		{ 0xf80086d5, true, R, "str x21, [x22], #8" },
+		{ 0x58000200, false, R, "ldr x0, literal" },
+		{ 0x3dc00000, false, R, "ldr q0, [x0]" },
+		{ 0x3c810c00, true, R, "str q0, [x0, #16]!" },
+		{ 0x4cdf0800, false, R, "ld4 {v0.4s-v3.4s}, [x0], #64" },
+		{ 0x4d008441, true, R, "st1 {v1.d}[1], [x2]" },
+		{ 0xf9800000, false, N, "prfm" },
+		{ 0xd50b7420, true, N, "dc zva" },
+		{ 0xf8200041, false, N, "ldadd (LSE)" },
+		{ 0x91000400, false, N, "add" },
+	};
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		if (rk_cpu_resume_after_access(c[i].insn, c[i].is_write) != c[i].want)
+			fail_msg("%s: got %d, want %d", c[i].what,
+			         rk_cpu_resume_after_access(c[i].insn, c[i].is_write), c[i].want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_resume_classifier),
 		cmocka_unit_test_setup_teardown(test_smc_exit_and_writeback, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_store, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_load, fx_setup, fx_teardown),
@@ -1101,11 +1360,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_timeout, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_kick, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_mpidr_iabt, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_dc_zva_trapped, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_precise_pc_pairs, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_region_limit, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_coalesce_and_growth, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_no_stale_code, fx_setup, fx_teardown),
 		cmocka_unit_test(test_two_threads),
+		cmocka_unit_test_setup_teardown(test_stops_are_exact, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_args, fx_setup, fx_teardown),
 	};
 

@@ -121,3 +121,82 @@ uint64_t rk_cpu_ldst_extend(uint64_t value, unsigned size, bool sse, bool sf)
 		value &= 0xffffffffull;
 	return value;
 }
+
+enum rk_cpu_resume rk_cpu_resume_after_access(uint32_t insn, bool is_write)
+{
+	const enum rk_cpu_resume none = RK_CPU_RESUME_NONE, reexec = RK_CPU_RESUME_REEXEC;
+	unsigned rt = insn & 31u, rn = (insn >> 5) & 31u, rt2 = (insn >> 10) & 31u;
+	unsigned rm = (insn >> 16) & 31u;
+
+	/* Load/store exclusive, ordered: size 001000 o2 L o1 Rs o0 Rt2 Rn Rt */
+	if ((insn & 0x3f000000u) == 0x08000000u) {
+		bool o2 = (insn >> 23) & 1u, l = (insn >> 22) & 1u, o1 = (insn >> 21) & 1u;
+
+		if (!o2) /* LDXR/LDXP write Rt only after the access; STXR's
+			  * status is written after its store: stop at its load */
+			return is_write ? none : reexec;
+		if (o1)
+			return none; /* CAS (v8.1) */
+		if (l) /* LDAR/LDLAR write Rt directly */
+			return is_write ? none : RK_CPU_RESUME_COMPLETE;
+		return is_write ? reexec : none; /* STLR/STLLR */
+	}
+	/* Load register (literal): opc 011 V 00 imm19 Rt; the address is PC-relative */
+	if ((insn & 0x3b000000u) == 0x18000000u)
+		return is_write ? none : reexec;
+	/* Load/store pair (all indexing forms): opc 101 V 0 idx L imm7 Rt2 Rn Rt */
+	if ((insn & 0x3a000000u) == 0x28000000u) {
+		bool l = (insn >> 22) & 1u, v = (insn >> 26) & 1u;
+		unsigned idx = (insn >> 23) & 3u;
+		bool wb = idx == 1 || idx == 3;
+
+		if (!l)
+			return is_write ? reexec : none;
+		if (is_write)
+			return none;
+		if (v)
+			return reexec;
+		/* Rt goes through a temporary, Rt2 is written by the second access. */
+		if (rn != 31 && (rt2 == rn || (wb && rt == rn)))
+			return none;
+		return reexec;
+	}
+	/* Load/store register: size 111 V 0 x opc ... Rn Rt */
+	if ((insn & 0x3a000000u) == 0x38000000u) {
+		bool v = (insn >> 26) & 1u, uimm = (insn >> 24) & 1u, b21 = (insn >> 21) & 1u;
+		unsigned opc = (insn >> 22) & 3u, size = insn >> 30, op2 = (insn >> 10) & 3u;
+		bool load, wb = false, regoff = false;
+
+		if (!uimm) {
+			if (!b21)
+				wb = op2 == 1 || op2 == 3; /* post-, pre-index */
+			else if (op2 == 2)
+				regoff = true;
+			else
+				return none; /* atomics, LDRAA/LDRAB */
+		}
+		if (v) {
+			load = opc & 1u;
+		} else {
+			if ((size == 3 && opc >= 2) || (size == 2 && opc == 3))
+				return none; /* PRFM, unallocated */
+			load = opc != 0;
+		}
+		if (!load)
+			return is_write ? reexec : none;
+		if (is_write)
+			return none;
+		if (v || rt == 31)
+			return reexec;
+		if (wb) /* writeback comes after the access; Rt == Rn is UNPREDICTABLE */
+			return rn != 31 && rt == rn ? none : reexec;
+		if ((rn != 31 && rt == rn) || (regoff && rt == rm))
+			return RK_CPU_RESUME_COMPLETE;
+		return reexec;
+	}
+	/* AdvSIMD load/store multiple/single structures: 0 Q 00110 ...: they
+	 * write V registers; the base writeback comes after the accesses. */
+	if ((insn & 0xbe000000u) == 0x0c000000u)
+		return reexec;
+	return none;
+}

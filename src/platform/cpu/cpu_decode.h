@@ -34,6 +34,23 @@ bool rk_cpu_decode_ldst(uint32_t insn, struct rk_cpu_ldst *out);
  */
 uint64_t rk_cpu_ldst_extend(uint64_t value, unsigned size, bool sse, bool sf);
 
+/*
+ * How a vCPU stopped right after one memory access of insn (a store if
+ * is_write, else a load) can resume exactly:
+ *  NONE      it cannot (do not stop here);
+ *  REEXEC    run insn again from the start: nothing it wrote so far feeds
+ *            its own inputs (stores, loads whose destination is not an
+ *            address register, exclusives before their store, SIMD...);
+ *  COMPLETE  the load already wrote Rt, which is also an address register:
+ *            finish it instead (Rt = the loaded value extended as
+ *            rk_cpu_decode_ldst says, PC + 4). Only for forms
+ *            rk_cpu_decode_ldst accepts.
+ * This is what makes asynchronous stops safe on Unicorn 2.0.1, which can
+ * leave a translated block right after any memory access.
+ */
+enum rk_cpu_resume { RK_CPU_RESUME_NONE, RK_CPU_RESUME_REEXEC, RK_CPU_RESUME_COMPLETE };
+enum rk_cpu_resume rk_cpu_resume_after_access(uint32_t insn, bool is_write);
+
 /* Instruction encodings the backend recognises. */
 #define RK_A64_WFI 0xd503207fu
 #define RK_A64_WFE 0xd503205fu

@@ -14,15 +14,17 @@
  * the block start would re-execute earlier instructions. A UC_HOOK_MEM_WRITE
  * hook installed before anything is translated makes the translator store the
  * exact PC before every load and store (translate-a64.c disas_ldst checks
- * HOOK_EXISTS_BOUNDED(MEM_READ or MEM_WRITE, pc)). The hook itself is empty.
- * So in the fault hook PC is the faulting instruction: we read it, decode it
- * (cpu_decode.c) and stop by returning false, which longjmps out before the
- * instruction writes anything. Cost, measured by bench/bench_cpu.c: any
- * memory hook sends every load through the slow path (loads about 5-9x
+ * HOOK_EXISTS_BOUNDED(MEM_READ or MEM_WRITE, pc)); the hook also serves the
+ * stops below. So in the fault hook PC is the faulting instruction: we read
+ * it, decode it (cpu_decode.c) and stop by returning false, which longjmps out
+ * before the instruction writes anything. Cost, measured by bench/bench_cpu.c:
+ * any memory hook sends every load through the slow path (loads about 8x
  * slower); stores always take the slow path in 2.0.1, so they only pay the
- * empty callback; register-only code is unaffected. We chose exactness over
- * load speed: decoding forward from the block start cannot tell apart, e.g.,
- * two post-indexed stores in one block (both recompute to the fault address).
+ * callback; register-only code is unaffected. We chose exactness over load
+ * speed: decoding forward from the block start cannot tell apart, e.g., two
+ * post-indexed stores in one block (both recompute to the fault address).
+ * (Upstream Unicorn 2.1 restores the exact PC before calling unmapped hooks
+ * and reworked the exit checks; a backend for it would not need this.)
  *
  * WFI is trapped with HCR_EL2.TWI so that it arrives as an UNDEF exception
  * with PC on the WFI (QEMU's helper_wfi), which we recognise by its encoding.
@@ -31,14 +33,36 @@
  * SVC and BRK at EL1 go to the guest's VBAR_EL1 (built in C, as Unicorn never
  * vectors synchronous exceptions); no exit.
  *
- * Timeouts and kicks. uc_emu_start()'s own timeout creates and joins a thread
- * per call that polls every 2 us, which is too expensive per exit. Each vCPU
- * has one watchdog thread instead: rk_cpu_run() arms it with a deadline
- * (signalling it only when the deadline is earlier than its current wake-up),
- * and it calls uc_emu_stop() when the deadline passes or a kick is pending.
- * uc_emu_start() clears a stop requested just before it starts, so while a
- * kick or timeout is pending the watchdog repeats the stop every
- * RK_CPU_WD_RETRY_NS until the run returns.
+ * Timeouts and kicks must stop the vCPU at a point where it can resume
+ * exactly. A plain uc_emu_stop() from another thread does not: Unicorn 2.0.1
+ * checks for an exit request at the start of every translated block AND right
+ * after every memory access (tcg-op.c check_exit_request); leaving a block
+ * after an access makes cpu_tb_exec() reset PC to the start of the block
+ * while the registers and memory already reflect the instructions before the
+ * access, so the guest re-executes them on resume (seen as duplicated or
+ * skipped stores). So a stop request only sets want_stop, and:
+ *  - the memory hooks (stores: UC_HOOK_MEM_WRITE, before the access; loads:
+ *    UC_HOOK_MEM_READ_AFTER) stop at the first access after which the
+ *    instruction can be resumed exactly (rk_cpu_resume_after_access: run it
+ *    again, or finish a load whose Rt is also its base), and record that
+ *    fix-up; the run applies it after uc_emu_start() returns;
+ *  - an SMC completed in the SMC handler stops there (an exception boundary);
+ *  - for code that does no memory access, the watchdog calls uc_emu_stop()
+ *    itself once the vCPU thread has used RK_CPU_ASYNC_STOP_CPU_NS of CPU time
+ *    since want_stop was set: by then any access whose hook ran before
+ *    want_stop was visible has passed its check, and every later access has
+ *    seen want_stop and stopped with a fix-up, so this stop can only land at
+ *    the start of a block, where PC is right. (Architecturally UNPREDICTABLE
+ *    forms such as LDR X0, [X0], #8 are never stop points and could still be
+ *    hit by it.) It repeats the stop every poll while the run lasts, because
+ *    uc_emu_start() discards a stop requested just before it starts.
+ * uc_emu_start()'s own timeout is not used: it creates and joins a thread per
+ * call that polls every 2 us. Each vCPU has one watchdog thread instead,
+ * armed with a deadline per run and signalled only when the new deadline is
+ * earlier than its current wake-up.
+ *
+ * DC ZVA writes memory from a helper with a stale PC, so HCR_EL2.TDZ traps it
+ * (an UNDEF exit; DCZID_EL0.DZP reads 1 so well-behaved guests do not use it).
  *
  * Memory. rk_cpu keeps the coalesced regions the caller asked for and applies
  * them to the engine lazily, at the start of rk_cpu_run(). Unmapping in
@@ -68,8 +92,10 @@
 
 /* Hard cap on engine regions: well below Unicorn's fatal 1024th. */
 #define RK_CPU_ENGINE_MAX_PIECES 768u
-/* While a stop is wanted, the watchdog repeats it this often. */
-#define RK_CPU_WD_RETRY_NS 500000l
+/* While a stop is wanted, the watchdog looks again this often. */
+#define RK_CPU_WD_POLL_NS 100000l
+/* vCPU CPU time after want_stop before the watchdog stops it itself. */
+#define RK_CPU_ASYNC_STOP_CPU_NS 20000ll
 
 struct rk_cpu_region {
 	uint64_t ipa;
@@ -108,6 +134,13 @@ struct rk_cpu {
 	struct rk_cpu_smc_ctx *smc_ctx;
 	uint64_t hcr;
 	struct rk_cpu_stats stats;
+	struct {
+		bool valid;
+		bool complete; /* else: re-execute the instruction at pc */
+		uint8_t rt;
+		uint64_t pc;
+		uint64_t value; /* complete: the value for X[rt] */
+	} fix;
 
 	/* Watchdog. */
 	pthread_t wd;
@@ -119,8 +152,12 @@ struct rk_cpu {
 	struct timespec deadline; /* lock */
 	bool wd_timed_wait;    /* lock: the watchdog sleeps until wd_wake */
 	struct timespec wd_wake;  /* lock */
+	clockid_t run_clock;   /* lock: CPU-time clock of the running thread */
+	bool stopping;         /* lock: want_stop set for this run */
+	int64_t stop_cpu0;     /* lock: run_clock when want_stop was set */
 	atomic_bool kick_pending;
 	atomic_bool timed_out;
+	atomic_bool want_stop; /* stop at the next exact point */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -212,17 +249,6 @@ static uint32_t read_pstate(uc_engine *uc)
 	return v;
 }
 
-static bool read_insn(uc_engine *uc, uint64_t addr, uint32_t *insn)
-{
-	uint8_t b[4];
-
-	if (uc_mem_read(uc, addr, b, sizeof(b)) != UC_ERR_OK)
-		return false;
-	*insn = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-	        (uint32_t)b[3] << 24;
-	return true;
-}
-
 static bool busy(const struct rk_cpu *cpu)
 {
 	return cpu->in_hook || atomic_load(&cpu->running);
@@ -231,6 +257,36 @@ static bool busy(const struct rk_cpu *cpu)
 /* ------------------------------------------------------------------------ */
 /* Hooks (run on the thread inside uc_emu_start)                            */
 /* ------------------------------------------------------------------------ */
+
+/*
+ * Read the instruction at addr from the caller's host memory (cheaper than
+ * uc_mem_read in the hooks). While a run is in progress the engine's memory
+ * is exactly cpu->regions.
+ */
+static bool fetch_insn(const struct rk_cpu *cpu, uint64_t addr, uint32_t *insn)
+{
+	unsigned lo = 0, hi = cpu->nregions;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		const struct rk_cpu_region *r = &cpu->regions[mid];
+
+		if (addr < r->ipa) {
+			hi = mid;
+		} else if (addr - r->ipa >= r->size) {
+			lo = mid + 1;
+		} else {
+			const uint8_t *b = r->host + (addr - r->ipa);
+
+			if (addr - r->ipa > r->size - 4 || !(r->prot & RK_CPU_PROT_EXEC))
+				return false;
+			*insn = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+			        (uint32_t)b[3] << 24;
+			return true;
+		}
+	}
+	return false;
+}
 
 static void record(struct rk_cpu *cpu, const struct rk_cpu_exit *e)
 {
@@ -251,7 +307,7 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 	e.pc = pc;
 	switch (intno) {
 	case RK_UC_EXCP_SMC:
-		read_insn(uc, pc - 4, &insn);
+		fetch_insn(cpu, pc - 4, &insn);
 		e.reason = RK_CPU_EXIT_SMC;
 		e.insn = insn;
 		e.imm = RK_A64_IMM16(insn);
@@ -263,18 +319,21 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 			cpu->in_hook = false;
 			if (done) {
 				cpu->stats.smc_in_hook++;
+				/* An exception boundary: a safe place to stop. */
+				if (atomic_load(&cpu->want_stop))
+					uc_emu_stop(uc);
 				return;
 			}
 		}
 		break;
 	case RK_UC_EXCP_HVC:
-		read_insn(uc, pc - 4, &insn);
+		fetch_insn(cpu, pc - 4, &insn);
 		e.reason = RK_CPU_EXIT_HVC;
 		e.insn = insn;
 		e.imm = RK_A64_IMM16(insn);
 		break;
 	case RK_UC_EXCP_UDEF:
-		read_insn(uc, pc, &insn);
+		fetch_insn(cpu, pc, &insn);
 		e.reason = insn == RK_A64_WFI ? RK_CPU_EXIT_WFI : RK_CPU_EXIT_UNDEF;
 		e.insn = insn;
 		break;
@@ -282,11 +341,11 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 	case RK_UC_EXCP_BKPT:
 		if (intno == RK_UC_EXCP_SVC) {
 			/* Preferred return: the next instruction. */
-			read_insn(uc, pc - 4, &insn);
+			fetch_insn(cpu, pc - 4, &insn);
 			cpu->internal_esr = (uint64_t)RK_CPU_ESR_EC_SVC64 << RK_CPU_ESR_EC_SHIFT;
 		} else {
 			/* Preferred return: the BRK itself. */
-			read_insn(uc, pc, &insn);
+			fetch_insn(cpu, pc, &insn);
 			cpu->internal_esr = (uint64_t)RK_CPU_ESR_EC_BRK64 << RK_CPU_ESR_EC_SHIFT;
 		}
 		cpu->internal_esr |= RK_CPU_ESR_IL | RK_A64_IMM16(insn);
@@ -300,7 +359,7 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 		 * syndrome from Unicorn. */
 		e.reason = RK_CPU_EXIT_ERROR;
 		e.error = -ENOTSUP;
-		read_insn(uc, pc, &e.insn);
+		fetch_insn(cpu, pc, &e.insn);
 		break;
 	}
 	record(cpu, &e);
@@ -335,7 +394,7 @@ static bool hook_mem_fault(uc_engine *uc, uc_mem_type type, uint64_t addr,
 	e.mem.is_perm = type == UC_MEM_WRITE_PROT || type == UC_MEM_READ_PROT;
 	e.reason = RK_CPU_EXIT_DABT;
 	e.pc = read_u64(uc, UC_ARM64_REG_PC); /* exact: see the design notes */
-	if (read_insn(uc, e.pc, &e.insn) && rk_cpu_decode_ldst(e.insn, &d) &&
+	if (fetch_insn(cpu, e.pc, &e.insn) && rk_cpu_decode_ldst(e.insn, &d) &&
 	    d.is_load == !e.mem.is_write && d.size == e.mem.size) {
 		e.mem.isv = true;
 		e.mem.srt = d.rt;
@@ -350,16 +409,63 @@ static bool hook_mem_fault(uc_engine *uc, uc_mem_type type, uint64_t addr,
 	return false; /* Unicorn longjmps out; nothing of the access happens */
 }
 
-/* Installed only for its side effect on translation (exact PC at loads and
- * stores); see the design notes. */
-static void hook_mem_write(uc_engine *uc, uc_mem_type type, uint64_t addr,
-                           int size, int64_t value, void *user)
+/*
+ * Every store (before it happens) and every load (after it). The store hook's
+ * existence also makes the translator keep PC exact at loads and stores; see
+ * the design notes. While a stop is wanted, stop right after this access if
+ * the instruction can then resume exactly.
+ */
+static void hook_mem_access(uc_engine *uc, uc_mem_type type, uint64_t addr,
+                            int size, int64_t value, void *user)
 {
+	struct rk_cpu *cpu = user;
+	enum rk_cpu_resume how;
+	struct rk_cpu_ldst d;
+	uint32_t insn;
+	uint64_t pc;
+
+	if (!atomic_load(&cpu->want_stop) || cpu->fix.valid)
+		return;
+	pc = read_u64(uc, UC_ARM64_REG_PC);
+	if (!fetch_insn(cpu, pc, &insn))
+		return;
+	how = rk_cpu_resume_after_access(insn, type == UC_MEM_WRITE);
+	if (how == RK_CPU_RESUME_NONE)
+		return;
+	if (how == RK_CPU_RESUME_COMPLETE) {
+		if (!rk_cpu_decode_ldst(insn, &d) || !d.is_load)
+			return;
+		cpu->fix.rt = d.rt;
+		cpu->fix.value = rk_cpu_ldst_extend((uint64_t)value, d.size, d.sse, d.sf);
+	}
+	cpu->fix.complete = how == RK_CPU_RESUME_COMPLETE;
+	cpu->fix.pc = pc;
+	cpu->fix.valid = true;
+	uc_emu_stop(uc); /* the engine leaves the block right after this access */
 }
 
 /* ------------------------------------------------------------------------ */
 /* Watchdog                                                                 */
 /* ------------------------------------------------------------------------ */
+
+static int64_t thread_cpu_ns(clockid_t clk)
+{
+	struct timespec t;
+
+	if (clock_gettime(clk, &t))
+		return INT64_MAX; /* cannot tell: behave as if it ran long enough */
+	return (int64_t)t.tv_sec * 1000000000ll + t.tv_nsec;
+}
+
+/* Ask the running vCPU to stop at its next exact point (lock held, armed). */
+static void want_stop_locked(struct rk_cpu *cpu)
+{
+	if (cpu->stopping)
+		return;
+	cpu->stopping = true;
+	cpu->stop_cpu0 = thread_cpu_ns(cpu->run_clock);
+	atomic_store(&cpu->want_stop, true);
+}
 
 static void *wd_main(void *arg)
 {
@@ -381,8 +487,14 @@ static void *wd_main(void *arg)
 		if (expired)
 			atomic_store(&cpu->timed_out, true);
 		if (kick || expired) {
-			uc_emu_stop(cpu->uc);
-			wake = ts_add_ns(now, RK_CPU_WD_RETRY_NS);
+			if (!cpu->stopping) {
+				want_stop_locked(cpu);
+			} else if (thread_cpu_ns(cpu->run_clock) - cpu->stop_cpu0 >=
+			           RK_CPU_ASYNC_STOP_CPU_NS) {
+				/* No exact stop point reached: memory-free code. */
+				uc_emu_stop(cpu->uc);
+			}
+			wake = ts_add_ns(now, RK_CPU_WD_POLL_NS);
 		} else if (cpu->has_deadline) {
 			wake = cpu->deadline;
 		} else {
@@ -401,8 +513,15 @@ static void *wd_main(void *arg)
 
 static void wd_arm(struct rk_cpu *cpu, uint64_t timeout_us)
 {
+	clockid_t clk;
+
+	if (pthread_getcpuclockid(pthread_self(), &clk))
+		clk = CLOCK_THREAD_CPUTIME_ID; /* not expected; see thread_cpu_ns */
 	pthread_mutex_lock(&cpu->lock);
 	cpu->armed = true;
+	cpu->run_clock = clk;
+	cpu->stopping = false;
+	atomic_store(&cpu->want_stop, false);
 	atomic_store(&cpu->timed_out, false);
 	cpu->has_deadline = timeout_us != 0;
 	if (cpu->has_deadline) {
@@ -412,6 +531,8 @@ static void wd_arm(struct rk_cpu *cpu, uint64_t timeout_us)
 		if (!cpu->wd_timed_wait || ts_cmp(&cpu->deadline, &cpu->wd_wake) < 0)
 			pthread_cond_signal(&cpu->cond);
 	}
+	if (atomic_load(&cpu->kick_pending)) /* a kick raced with the start */
+		want_stop_locked(cpu);
 	pthread_mutex_unlock(&cpu->lock);
 }
 
@@ -419,6 +540,8 @@ static void wd_disarm(struct rk_cpu *cpu)
 {
 	pthread_mutex_lock(&cpu->lock);
 	cpu->armed = false;
+	cpu->stopping = false;
+	atomic_store(&cpu->want_stop, false);
 	pthread_mutex_unlock(&cpu->lock);
 }
 
@@ -426,9 +549,10 @@ void rk_cpu_kick(struct rk_cpu *cpu)
 {
 	if (!cpu)
 		return;
-	atomic_store(&cpu->kick_pending, true);
-	uc_emu_stop(cpu->uc); /* fast path; the watchdog retries if it is lost */
 	pthread_mutex_lock(&cpu->lock);
+	atomic_store(&cpu->kick_pending, true);
+	if (cpu->armed)
+		want_stop_locked(cpu);
 	pthread_cond_signal(&cpu->cond);
 	pthread_mutex_unlock(&cpu->lock);
 }
@@ -447,7 +571,7 @@ static int setup_engine(struct rk_cpu *cpu)
 	 * apply; HCE turns HVC from UNDEF into an HVC exception. */
 	if (CP_WRITE(uc, RK_UC_SCR_NS | RK_UC_SCR_RW | RK_UC_SCR_HCE, RK_UC_SYSREG_SCR_EL3))
 		return -EIO;
-	cpu->hcr = RK_UC_HCR_RW | RK_UC_HCR_IMO | RK_UC_HCR_TWI;
+	cpu->hcr = RK_UC_HCR_RW | RK_UC_HCR_IMO | RK_UC_HCR_TWI | RK_UC_HCR_TDZ;
 	if (CP_WRITE(uc, cpu->hcr, RK_UC_SYSREG_HCR_EL2))
 		return -EIO;
 	if (CP_WRITE(uc, 0x80000000ull, RK_UC_SYSREG_VMPIDR_EL2))
@@ -461,8 +585,8 @@ static int setup_engine(struct rk_cpu *cpu)
 	if (uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)hook_intr, cpu, 1, 0) != UC_ERR_OK ||
 	    uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT,
 	                (void *)hook_mem_fault, cpu, 1, 0) != UC_ERR_OK ||
-	    uc_hook_add(uc, &h, UC_HOOK_MEM_WRITE, (void *)hook_mem_write, cpu, 1, 0) !=
-	            UC_ERR_OK)
+	    uc_hook_add(uc, &h, UC_HOOK_MEM_WRITE | UC_HOOK_MEM_READ_AFTER,
+	                (void *)hook_mem_access, cpu, 1, 0) != UC_ERR_OK)
 		return -EIO;
 	return 0;
 }
@@ -486,6 +610,7 @@ int rk_cpu_create(struct rk_cpu **out)
 	atomic_init(&cpu->running, false);
 	atomic_init(&cpu->kick_pending, false);
 	atomic_init(&cpu->timed_out, false);
+	atomic_init(&cpu->want_stop, false);
 	if (uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &cpu->uc) != UC_ERR_OK) {
 		cpu->uc = NULL;
 		rc = -EIO;
@@ -1185,7 +1310,19 @@ int rk_cpu_run(struct rk_cpu *cpu, uint64_t timeout_us, struct rk_cpu_exit *exit
 
 		cpu->have_pending = false;
 		cpu->internal = RK_CPU_INTERNAL_NONE;
+		cpu->fix.valid = false;
 		err = uc_emu_start(uc, read_u64(uc, UC_ARM64_REG_PC), 0, 0, 0);
+		if (cpu->fix.valid) {
+			/* Stopped right after an access: PC is the block start. */
+			if (cpu->fix.complete) {
+				if (cpu->fix.rt != 31)
+					write_u64(uc, gpr_uc_id(cpu->fix.rt), cpu->fix.value);
+				write_u64(uc, UC_ARM64_REG_PC, cpu->fix.pc + 4);
+			} else {
+				write_u64(uc, UC_ARM64_REG_PC, cpu->fix.pc);
+			}
+			cpu->fix.valid = false;
+		}
 		if (cpu->have_pending) {
 			*exit = cpu->pending;
 			if (exit->reason == RK_CPU_EXIT_DABT || exit->reason == RK_CPU_EXIT_IABT)
@@ -1205,6 +1342,7 @@ int rk_cpu_run(struct rk_cpu *cpu, uint64_t timeout_us, struct rk_cpu_exit *exit
 			exit->error = -EIO;
 			break;
 		}
+		/* Only stops at an exact point get here; see the design notes. */
 		if (atomic_exchange(&cpu->kick_pending, false)) {
 			set_simple(exit, RK_CPU_EXIT_KICK, read_u64(uc, UC_ARM64_REG_PC));
 			break;

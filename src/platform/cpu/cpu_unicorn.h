@@ -38,6 +38,7 @@ enum rk_uc_excp {
 #define RK_UC_HCR_IMO (1ull << 4)
 #define RK_UC_HCR_VI  (1ull << 7)
 #define RK_UC_HCR_TWI (1ull << 13)
+#define RK_UC_HCR_TDZ (1ull << 28)
 #define RK_UC_HCR_RW  (1ull << 31)
 
 #endif /* RK_PLATFORM_CPU_UNICORN_H */

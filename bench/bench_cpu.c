@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bench_cpu: the rk_cpu backend against raw Unicorn 2.0.1, in the same run.
+ *
+ *   guest loops:  integer, store, load   rk_cpu vs raw Unicorn (no hooks)
+ *   SMC:          raw hook (handled in the hook, no stop) vs
+ *                 rk_cpu SMC handler (in the hook) and
+ *                 rk_cpu exit + rk_cpu_run round trip (with and without a
+ *                 time slice), and raw Unicorn stop + uc_emu_start
+ *
+ * Each figure is the best of several trials (the machine is shared).
+ * Usage: bench_cpu [scale]   (scale 1 = default sizes; 0.1 for a quick run)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <unicorn/unicorn.h>
+
+#include "platform/cpu/cpu.h"
+#include "platform/cpu/cpu_unicorn.h"
+
+#define RAM_IPA 0x80000000ull
+#define RAM_SIZE 0x200000ull
+#define DATA_IPA (RAM_IPA + 0x100000)
+#define TRIALS 3
+
+static const uint32_t payload[] = {
+	0x91000400, /* 0x00 1: add x0, x0, #0x1 */
+	0x8b000042, /* 0x04 add x2, x2, x0 */
+	0xf1000421, /* 0x08 subs x1, x1, #0x1 */
+	0x54ffffa1, /* 0x0c b.ne 1b */
+	0xd4000003, /* 0x10 smc #0x0 */
+	0xf9000060, /* 0x14 2: str x0, [x3] */
+	0xf9000462, /* 0x18 str x2, [x3, #8] */
+	0xf1000421, /* 0x1c subs x1, x1, #0x1 */
+	0x54ffffa1, /* 0x20 b.ne 2b */
+	0xd4000003, /* 0x24 smc #0x0 */
+	0xf9400064, /* 0x28 3: ldr x4, [x3] */
+	0xf9400465, /* 0x2c ldr x5, [x3, #8] */
+	0xf1000421, /* 0x30 subs x1, x1, #0x1 */
+	0x54ffffa1, /* 0x34 b.ne 3b */
+	0xd4000003, /* 0x38 smc #0x0 */
+	0xd4000003, /* 0x3c 4: smc #0x0 */
+	0xf1000421, /* 0x40 subs x1, x1, #0x1 */
+	0x54ffffc1, /* 0x44 b.ne 4b */
+	0xd4000002, /* 0x48 hvc #0x0 */
+};
+#define P_INT 0x00
+#define P_STORE 0x14
+#define P_LOAD 0x28
+#define P_SMC 0x3c
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static uint8_t *new_ram(void)
+{
+	uint8_t *ram = aligned_alloc(4096, RAM_SIZE);
+
+	if (!ram) {
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+	memset(ram, 0, RAM_SIZE);
+	memcpy(ram, payload, sizeof(payload)); /* little-endian host */
+	return ram;
+}
+
+/* ---- raw Unicorn -------------------------------------------------------- */
+
+struct raw {
+	uc_engine *uc;
+	uint8_t *ram;
+	bool handle_smc; /* complete SMCs inside the hook */
+};
+
+static void raw_intr(uc_engine *uc, uint32_t intno, void *user)
+{
+	struct raw *r = user;
+
+	if (intno == RK_UC_EXCP_SMC && r->handle_smc) {
+		uint64_t x0 = 0;
+
+		uc_reg_write(uc, UC_ARM64_REG_X0, &x0);
+		return;
+	}
+	uc_emu_stop(uc);
+}
+
+static void raw_open(struct raw *r)
+{
+	uc_hook h;
+
+	memset(r, 0, sizeof(*r));
+	r->ram = new_ram();
+	if (uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &r->uc) != UC_ERR_OK ||
+	    uc_mem_map_ptr(r->uc, RAM_IPA, RAM_SIZE, UC_PROT_ALL, r->ram) != UC_ERR_OK ||
+	    uc_hook_add(r->uc, &h, UC_HOOK_INTR, (void *)raw_intr, r, 1, 0) != UC_ERR_OK) {
+		fprintf(stderr, "unicorn setup failed\n");
+		exit(1);
+	}
+}
+
+static void raw_close(struct raw *r)
+{
+	uc_close(r->uc);
+	free(r->ram);
+}
+
+static double raw_loop(struct raw *r, uint64_t off, uint64_t n)
+{
+	uint64_t x3 = DATA_IPA, zero = 0;
+	double t;
+
+	uc_reg_write(r->uc, UC_ARM64_REG_X1, &n);
+	uc_reg_write(r->uc, UC_ARM64_REG_X3, &x3);
+	uc_reg_write(r->uc, UC_ARM64_REG_X0, &zero);
+	t = now_s();
+	if (uc_emu_start(r->uc, RAM_IPA + off, 0, 0, 0) != UC_ERR_OK) {
+		fprintf(stderr, "raw run failed\n");
+		exit(1);
+	}
+	return now_s() - t;
+}
+
+/* ---- rk_cpu ------------------------------------------------------------- */
+
+struct rk_cpu_smc_ctx {
+	uint64_t calls;
+};
+
+static bool smc_fast(struct rk_cpu *cpu, uint16_t imm, struct rk_cpu_smc_ctx *ctx)
+{
+	ctx->calls++;
+	return rk_cpu_set_reg(cpu, RK_CPU_REG_X0, 0) == 0;
+}
+
+struct rk {
+	struct rk_cpu *cpu;
+	uint8_t *ram;
+};
+
+static void rk_open(struct rk *r)
+{
+	r->ram = new_ram();
+	if (rk_cpu_create(&r->cpu) ||
+	    rk_cpu_map(r->cpu, RAM_IPA, RAM_SIZE, r->ram, RK_CPU_PROT_ALL)) {
+		fprintf(stderr, "rk_cpu setup failed\n");
+		exit(1);
+	}
+}
+
+static void rk_close(struct rk *r)
+{
+	rk_cpu_destroy(r->cpu);
+	free(r->ram);
+}
+
+static double rk_loop(struct rk *r, uint64_t off, uint64_t n, enum rk_cpu_exit_reason want)
+{
+	struct rk_cpu_exit e;
+	double t;
+
+	rk_cpu_set_reg(r->cpu, RK_CPU_REG_X(1), n);
+	rk_cpu_set_reg(r->cpu, RK_CPU_REG_X(3), DATA_IPA);
+	rk_cpu_set_reg(r->cpu, RK_CPU_REG_X(0), 0);
+	rk_cpu_set_reg(r->cpu, RK_CPU_REG_PC, RAM_IPA + off);
+	t = now_s();
+	if (rk_cpu_run(r->cpu, 0, &e) || e.reason != want) {
+		fprintf(stderr, "rk_cpu run: %s\n", rk_cpu_exit_reason_name(e.reason));
+		exit(1);
+	}
+	return now_s() - t;
+}
+
+/* n SMCs, each a full exit: rk_cpu_run returns, the "RMM" writes x0, runs. */
+static double rk_smc_exits(struct rk *r, uint64_t n, uint64_t slice_us)
+{
+	struct rk_cpu_exit e;
+	double t;
+
+	rk_cpu_set_reg(r->cpu, RK_CPU_REG_X(1), n);
+	rk_cpu_set_reg(r->cpu, RK_CPU_REG_PC, RAM_IPA + P_SMC);
+	t = now_s();
+	for (;;) {
+		if (rk_cpu_run(r->cpu, slice_us, &e))
+			exit(1);
+		if (e.reason == RK_CPU_EXIT_HVC)
+			break;
+		if (e.reason != RK_CPU_EXIT_SMC) {
+			fprintf(stderr, "unexpected %s\n", rk_cpu_exit_reason_name(e.reason));
+			exit(1);
+		}
+		rk_cpu_set_reg(r->cpu, RK_CPU_REG_X0, 0);
+	}
+	return now_s() - t;
+}
+
+/* n SMCs, each stopping raw Unicorn: uc_emu_stop in the hook, uc_emu_start. */
+static double raw_smc_exits(struct raw *r, uint64_t n)
+{
+	uint64_t pc = RAM_IPA + P_SMC, x0 = 0;
+	uint32_t insn;
+	double t;
+
+	r->handle_smc = false;
+	uc_reg_write(r->uc, UC_ARM64_REG_X1, &n);
+	t = now_s();
+	for (;;) {
+		if (uc_emu_start(r->uc, pc, 0, 0, 0) != UC_ERR_OK)
+			exit(1);
+		uc_reg_read(r->uc, UC_ARM64_REG_PC, &pc);
+		insn = 0;
+		uc_mem_read(r->uc, pc - 4, &insn, 4);
+		if (insn != 0xd4000003)
+			break; /* the HVC (UNDEF on this raw engine: PC on it) */
+		uc_reg_write(r->uc, UC_ARM64_REG_X0, &x0);
+	}
+	return now_s() - t;
+}
+
+/* ---- report ------------------------------------------------------------- */
+
+static double best(double a, double b)
+{
+	return a < b ? a : b;
+}
+
+int main(int argc, char **argv)
+{
+	double scale = argc > 1 ? atof(argv[1]) : 1.0;
+	uint64_t n_int = (uint64_t)(100e6 * scale), n_mem = (uint64_t)(4e6 * scale);
+	uint64_t n_ld = (uint64_t)(20e6 * scale), n_smc = (uint64_t)(2e6 * scale);
+	uint64_t n_exit = (uint64_t)(300e3 * scale);
+	double ri = 1e9, rs = 1e9, rl = 1e9, ki = 1e9, ks = 1e9, kl = 1e9;
+	double rsmc = 1e9, ksmc = 1e9, kexit = 1e9, kexit_slice = 1e9, rexit = 1e9;
+	struct rk_cpu_smc_ctx ctx = { 0 };
+	struct raw raw;
+	struct rk rk;
+	int t;
+
+	if (scale <= 0 || n_exit == 0) {
+		fprintf(stderr, "usage: %s [scale > 0]\n", argv[0]);
+		return 2;
+	}
+	raw_open(&raw);
+	rk_open(&rk);
+	/* Warm up translation caches. */
+	raw_loop(&raw, P_INT, 1000);
+	rk_loop(&rk, P_INT, 1000, RK_CPU_EXIT_SMC);
+
+	for (t = 0; t < TRIALS; t++) {
+		ri = best(ri, raw_loop(&raw, P_INT, n_int));
+		ki = best(ki, rk_loop(&rk, P_INT, n_int, RK_CPU_EXIT_SMC));
+		rs = best(rs, raw_loop(&raw, P_STORE, n_mem));
+		ks = best(ks, rk_loop(&rk, P_STORE, n_mem, RK_CPU_EXIT_SMC));
+		rl = best(rl, raw_loop(&raw, P_LOAD, n_ld));
+		kl = best(kl, rk_loop(&rk, P_LOAD, n_ld, RK_CPU_EXIT_SMC));
+
+		raw.handle_smc = true;
+		rsmc = best(rsmc, raw_loop(&raw, P_SMC, n_smc));
+		raw.handle_smc = false;
+		rk_cpu_set_smc_handler(rk.cpu, smc_fast, &ctx);
+		ksmc = best(ksmc, rk_loop(&rk, P_SMC, n_smc, RK_CPU_EXIT_HVC));
+		rk_cpu_set_smc_handler(rk.cpu, NULL, NULL);
+		kexit = best(kexit, rk_smc_exits(&rk, n_exit, 0));
+		kexit_slice = best(kexit_slice, rk_smc_exits(&rk, n_exit, 10000));
+		rexit = best(rexit, raw_smc_exits(&raw, n_exit));
+	}
+
+	printf("# bench_cpu (rk_cpu on Unicorn 2.0.1 vs raw Unicorn, best of %d)\n", TRIALS);
+	printf("| workload | raw Unicorn | rk_cpu | rk_cpu / raw speed |\n");
+	printf("|---|---|---|---|\n");
+	printf("| integer loop (4 insns/iter) | %.2f ns/iter | %.2f ns/iter | %.0f%% |\n",
+	       ri * 1e9 / (double)n_int, ki * 1e9 / (double)n_int, 100.0 * ri / ki);
+	printf("| store loop (2 x STR/iter) | %.2f ns/iter | %.2f ns/iter | %.0f%% |\n",
+	       rs * 1e9 / (double)n_mem, ks * 1e9 / (double)n_mem, 100.0 * rs / ks);
+	printf("| load loop (2 x LDR/iter) | %.2f ns/iter | %.2f ns/iter | %.0f%% |\n",
+	       rl * 1e9 / (double)n_ld, kl * 1e9 / (double)n_ld, 100.0 * rl / kl);
+	printf("| SMC completed in the hook | %.1f ns/SMC | %.1f ns/SMC | %.0f%% |\n",
+	       rsmc * 1e9 / (double)n_smc, ksmc * 1e9 / (double)n_smc, 100.0 * rsmc / ksmc);
+	printf("| SMC as an exit, no time slice | %.1f ns/SMC (stop+start) | %.1f ns/SMC | %.0f%% |\n",
+	       rexit * 1e9 / (double)n_exit, kexit * 1e9 / (double)n_exit, 100.0 * rexit / kexit);
+	printf("| SMC as an exit, 10 ms slice | | %.1f ns/SMC | %.0f%% |\n",
+	       kexit_slice * 1e9 / (double)n_exit, 100.0 * rexit / kexit_slice);
+	printf("| SMC exit vs raw in-hook SMC | %.1f ns/SMC | %.1f ns/SMC | %.0f%% |\n",
+	       rsmc * 1e9 / (double)n_smc, kexit * 1e9 / (double)n_exit,
+	       100.0 * (rsmc / (double)n_smc) / (kexit / (double)n_exit));
+	rk_close(&rk);
+	raw_close(&raw);
+	return ctx.calls == 0;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Realm payload layout; preprocessed with rk_guest_abi.h (see CMakeLists). */
+#define RK_LINKER_SCRIPT
+#include "rk_guest_abi.h"
+
+OUTPUT_FORMAT("elf64-littleaarch64")
+OUTPUT_ARCH(aarch64)
+ENTRY(_start)
+
+SECTIONS
+{
+	. = RK_GUEST_RAM_BASE;
+	__image_start = .;
+	.text : {
+		KEEP(*(.text.boot))        /* _start at RK_GUEST_RAM_BASE */
+		. = ALIGN(0x800);
+		KEEP(*(.text.vectors))     /* VBAR_EL1 needs 2 KiB alignment */
+		*(.text .text.*)
+	}
+	.rodata : ALIGN(16) { *(.rodata .rodata.*) }
+	.data : ALIGN(16) { *(.data .data.*) }
+	. = ALIGN(16);
+	__image_end = .;               /* end of the flat .bin */
+	.bss (NOLOAD) : ALIGN(16) {
+		__bss_start = .;
+		*(.bss .bss.* COMMON)
+		. = ALIGN(16);
+		__bss_end = .;
+	}
+	.stacks (NOLOAD) : ALIGN(16) {
+		__stacks_start = .;
+		. += RK_GUEST_MAX_CPUS * RK_GUEST_STACK_SIZE;
+		__stacks_end = .;
+	}
+	__end = .;
+	ASSERT(__end - RK_GUEST_RAM_BASE <= RK_GUEST_RAM_SIZE,
+	       "payload (image + bss + stacks) exceeds RK_GUEST_RAM_SIZE")
+	/DISCARD/ : { *(.comment) *(.note .note.*) *(.eh_frame .eh_frame_hdr) }
+}

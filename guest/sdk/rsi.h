@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * RSI (Realm Services Interface) calls, RMM spec 2.0-bet1 (FIDs 0xC4000190 +
+ * n; the RSI revision is 1.x). Every function returns the RSI status in x0.
+ */
+#ifndef RK_GUEST_RSI_H
+#define RK_GUEST_RSI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RSI_FID_VERSION 0xc4000190u
+#define RSI_FID_FEATURES 0xc4000191u
+#define RSI_FID_MEASUREMENT_READ 0xc4000192u
+#define RSI_FID_MEASUREMENT_EXTEND 0xc4000193u
+#define RSI_FID_ATTEST_TOKEN_INIT 0xc4000194u
+#define RSI_FID_ATTEST_TOKEN_CONTINUE 0xc4000195u
+#define RSI_FID_REALM_CONFIG 0xc4000196u
+#define RSI_FID_IPA_STATE_SET 0xc4000197u
+#define RSI_FID_IPA_STATE_GET 0xc4000198u
+#define RSI_FID_HOST_CALL 0xc4000199u
+
+#define RSI_SUCCESS 0u
+#define RSI_ERROR_INPUT 1u
+#define RSI_ERROR_STATE 2u
+#define RSI_INCOMPLETE 3u
+#define RSI_ERROR_UNKNOWN 4u
+#define RSI_ERROR_DEVICE 5u
+
+#define RSI_REVISION(major, minor) (((uint64_t)(major) << 16) | (minor))
+
+enum rsi_ripas { RSI_RIPAS_EMPTY = 0, RSI_RIPAS_RAM = 1 };
+#define RSI_CHANGE_DESTROYED 1u /* IPA_STATE_SET flags bit 0 */
+#define RSI_ACCEPT 0u
+#define RSI_REJECT 1u
+
+#define RSI_MEASUREMENT_SLOTS 5 /* 0 = RIM, 1..4 = REMs */
+#define RSI_MEASUREMENT_MAX 64
+#define RSI_CHALLENGE_SIZE 64
+#define RSI_GRANULE_SIZE 4096u
+
+/* Written by RSI_REALM_CONFIG (4 KiB, granule aligned). */
+struct rsi_realm_config {
+	uint64_t ipa_width;       /* 0x000 */
+	uint8_t hash_algo;        /* 0x008: 0 SHA-256, 1 SHA-512, 2 SHA-384 */
+	uint8_t pad0[7];
+	uint64_t num_aux_planes;  /* 0x010 */
+	uint32_t gicv3_vtr;       /* 0x018 */
+	uint32_t pad1;
+	uint64_t ats_plane;       /* 0x020 */
+	uint8_t pad2[0x200 - 0x28];
+	uint8_t rpv[64];          /* 0x200 */
+	uint8_t pad3[0x1000 - 0x240];
+} __attribute__((aligned(4096)));
+_Static_assert(sizeof(struct rsi_realm_config) == 4096, "RsiRealmConfig");
+_Static_assert(__builtin_offsetof(struct rsi_realm_config, rpv) == 0x200, "rpv");
+
+/* RSI_HOST_CALL argument (256 bytes, 256-byte aligned). */
+struct rsi_host_call {
+	uint16_t imm;             /* 0x000 */
+	uint16_t pad[3];
+	uint64_t gprs[31];        /* 0x008 */
+} __attribute__((aligned(256)));
+_Static_assert(sizeof(struct rsi_host_call) == 256, "RsiHostCall");
+
+/* x0-x17 in and out of an SMC (SMCCC 1.2). */
+struct rk_smc_regs {
+	uint64_t x[18];
+};
+void rk_smc(struct rk_smc_regs *regs);
+
+uint64_t rsi_version(uint64_t requested, uint64_t *lower, uint64_t *higher);
+uint64_t rsi_features(uint64_t index, uint64_t *value);
+/* out: 64 bytes (bytes past the hash size are zero) */
+uint64_t rsi_measurement_read(unsigned index, uint8_t out[RSI_MEASUREMENT_MAX]);
+uint64_t rsi_measurement_extend(unsigned index, const void *data, size_t size);
+uint64_t rsi_attest_token_init(const uint8_t challenge[RSI_CHALLENGE_SIZE], uint64_t *max_size);
+uint64_t rsi_attest_token_continue(uint64_t granule_ipa, uint64_t offset, uint64_t size,
+                                   uint64_t *written);
+uint64_t rsi_realm_config(struct rsi_realm_config *config);
+/* One call: the host may stop early; *next is the first IPA not changed. */
+uint64_t rsi_ipa_state_set(uint64_t base, uint64_t top, enum rsi_ripas ripas, uint64_t flags,
+                           uint64_t *next, uint64_t *response);
+/* Repeat IPA_STATE_SET until [base, top) is done or the host rejects. */
+uint64_t rsi_ipa_state_set_range(uint64_t base, uint64_t top, enum rsi_ripas ripas,
+                                 uint64_t flags, uint64_t *response);
+uint64_t rsi_ipa_state_get(uint64_t base, uint64_t end, uint64_t *top, enum rsi_ripas *ripas);
+uint64_t rsi_host_call(struct rsi_host_call *call);
+
+/*
+ * The whole attestation token for challenge into buf (protected memory,
+ * granule aligned, cap bytes). *len = token size. Returns RSI_SUCCESS, an RSI
+ * error, or RSI_ERROR_INPUT if cap is too small.
+ */
+uint64_t rsi_attest_token(const uint8_t challenge[RSI_CHALLENGE_SIZE], void *buf, size_t cap,
+                          size_t *len);
+
+#endif
