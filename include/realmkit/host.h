@@ -230,9 +230,12 @@ struct rk_vm_config {
 	uint32_t hash_algo; /* realm: RMI_HASH_*; must be in rk_host_caps().rmi_hash_algos */
 	uint32_t num_bps;   /* realm: breakpoints - 1 (RmiRealmParams encoding); 0: the RMM's maximum */
 	uint32_t num_wps;   /* realm: watchpoints - 1; 0: the RMM's maximum */
-	uint32_t reserved;
+	uint32_t flags;     /* RK_VM_* */
 	uint8_t rpv[64];    /* realm: Realm Personalization Value */
 };
+
+/* Realm: do not keep the RIM prediction (saves one hash per measured page). */
+#define RK_VM_NO_RIM_PREDICTION (1u << 0)
 
 /* Defaults: 40-bit IPA, SHA-256, zero RPV. */
 void rk_vm_config_default(struct rk_vm_config *cfg, enum rk_vm_kind kind);
@@ -354,6 +357,7 @@ int rk_vm_rd(const struct rk_vm *vm, rk_rd_t *out);
  * Realm: the host's prediction of the RIM, computed with realmkit/measure.h
  * from what it asked the RMM to do (REALM_CREATE parameters, measured
  * DATA_MAP_INIT contents, runnable RECs). The host cannot read the RD.
+ * -ENODATA if the VM was created with RK_VM_NO_RIM_PREDICTION.
  */
 int rk_vm_rim(const struct rk_vm *vm, uint8_t rim[64], size_t *len);
 

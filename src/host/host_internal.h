@@ -170,6 +170,7 @@ struct rk_vm {
 };
 
 #define VM_EVER_ACTIVE (1u << 0) /* the guest may have written its NS memory */
+#define VM_NO_RIM (1u << 1)      /* RK_VM_NO_RIM_PREDICTION */
 
 /* ---- errors (host.c) ---- */
 int host_fail(struct rk_host *h, int err, uint64_t fid, uint64_t x0, const char *fmt, ...)
@@ -191,6 +192,8 @@ int host_palloc(struct rk_host *h, uint64_t n, uint64_t align, unsigned int role
 void host_pfree(struct rk_host *h, uint64_t pa, uint64_t n);
 
 unsigned int host_led_state(const struct rk_host *h, uint64_t pa);
+/* Length of the prefix of [pa, pa + n granules) whose state is (in) / is not (!in) `state`. */
+uint64_t host_led_prefix(const struct rk_host *h, uint64_t pa, uint64_t n, unsigned int state, bool in);
 /* Move n granules from state `from` to `to`; a granule in another state is a ledger error. */
 void host_led_move(struct rk_host *h, uint64_t pa, uint64_t n, unsigned int from, unsigned int to);
 void host_led_dirty(struct rk_host *h, uint64_t pa, uint64_t n, bool dirty);

@@ -59,7 +59,22 @@ bool host_pa_index(const struct rk_host *h, uint64_t pa, uint64_t *idx)
 		return false;
 	for (uint32_t i = 0; i < h->nbanks; i++) {
 		const struct host_bank *b = &h->banks[i];
-		if (pa >= b->base && pa < b->base + b->ngranules * G4K) {
+		if (pa - b->base < b->ngranules * G4K) { /* unsigned: also false below the bank */
+			*idx = b->first + (pa - b->base) / G4K;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Index of pa if [pa, pa + n granules) lies in one bank. */
+static bool run_index(const struct rk_host *h, uint64_t pa, uint64_t n, uint64_t *idx)
+{
+	for (uint32_t i = 0; i < h->nbanks; i++) {
+		const struct host_bank *b = &h->banks[i];
+		if (pa - b->base < b->ngranules * G4K) {
+			if (pa & (G4K - 1) || (pa - b->base) / G4K + n > b->ngranules)
+				return false;
 			*idx = b->first + (pa - b->base) / G4K;
 			return true;
 		}
@@ -215,19 +230,42 @@ int host_palloc(struct rk_host *h, uint64_t n, uint64_t align, unsigned int role
 
 void host_pfree(struct rk_host *h, uint64_t pa, uint64_t n)
 {
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t idx;
+	uint64_t idx;
 
-		if (!host_pa_index(h, pa + i * G4K, &idx) || led_state(h->ledger[idx]) != RK_GRANULE_HOST) {
+	if (n > 1 && !run_index(h, pa, n, &idx)) {
+		for (uint64_t i = 0; i < n; i++)
+			host_pfree(h, pa + i * G4K, 1);
+		return;
+	}
+	if (n == 1 && !host_pa_index(h, pa, &idx)) {
+		h->stats.ledger_errors++;
+		return;
+	}
+	for (uint64_t i = idx; i < idx + n; i++) {
+		if (led_state(h->ledger[i]) != RK_GRANULE_HOST) {
 			/* double free, or freeing memory the RMM may hold: never */
 			h->stats.ledger_errors++;
 			continue;
 		}
-		h->ledger[idx] = led_make(RK_GRANULE_FREE, RK_ROLE_NONE, h->ledger[idx] & LED_DIRTY);
-		h->owner[idx] = 0;
-		bm_clear(h->used, idx);
+		h->ledger[i] = led_make(RK_GRANULE_FREE, RK_ROLE_NONE, h->ledger[i] & LED_DIRTY);
+		h->owner[i] = 0;
+		bm_clear(h->used, i);
 		h->stats.granules_free++;
 	}
+}
+
+uint64_t host_led_prefix(const struct rk_host *h, uint64_t pa, uint64_t n, unsigned int state, bool in)
+{
+	uint64_t idx, i;
+
+	if (!run_index(h, pa, n, &idx)) {
+		for (i = 0; i < n && (host_led_state(h, pa + i * G4K) == state) == in; i++)
+			;
+		return i;
+	}
+	for (i = 0; i < n && (led_state(h->ledger[idx + i]) == state) == in; i++)
+		;
+	return i;
 }
 
 unsigned int host_led_state(const struct rk_host *h, uint64_t pa)
@@ -241,28 +279,40 @@ unsigned int host_led_state(const struct rk_host *h, uint64_t pa)
 
 void host_led_move(struct rk_host *h, uint64_t pa, uint64_t n, unsigned int from, unsigned int to)
 {
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t idx;
+	uint64_t idx;
 
-		if (!host_pa_index(h, pa + i * G4K, &idx) || led_state(h->ledger[idx]) != from) {
+	if (!run_index(h, pa, n, &idx)) {
+		if (n > 1) {
+			for (uint64_t i = 0; i < n; i++)
+				host_led_move(h, pa + i * G4K, 1, from, to);
+		} else if (n) {
+			h->stats.ledger_errors++;
+		}
+		return;
+	}
+	for (uint64_t i = idx; i < idx + n; i++) {
+		if (led_state(h->ledger[i]) != from) {
 			h->stats.ledger_errors++;
 			continue;
 		}
-		h->ledger[idx] = (uint8_t)((h->ledger[idx] & ~LED_STATE_MASK) | to);
+		h->ledger[i] = (uint8_t)((h->ledger[i] & ~LED_STATE_MASK) | to);
 	}
 }
 
 void host_led_dirty(struct rk_host *h, uint64_t pa, uint64_t n, bool dirty)
 {
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t idx;
+	uint64_t idx;
 
-		if (!host_pa_index(h, pa + i * G4K, &idx))
-			continue;
+	if (!run_index(h, pa, n, &idx)) {
+		for (uint64_t i = 0; n > 1 && i < n; i++)
+			host_led_dirty(h, pa + i * G4K, 1, dirty);
+		return;
+	}
+	for (uint64_t i = idx; i < idx + n; i++) {
 		if (dirty)
-			h->ledger[idx] |= LED_DIRTY;
+			h->ledger[i] |= LED_DIRTY;
 		else
-			h->ledger[idx] &= (uint8_t)~LED_DIRTY;
+			h->ledger[i] &= (uint8_t)~LED_DIRTY;
 	}
 }
 

@@ -140,12 +140,11 @@ static int rec_create(struct rk_vm *vm, struct rk_vcpu *vcpu)
 		/* the REC granule is DELEGATED again; the RMM gave back what it took (if not: leaked) */
 		host_free_delegated(h, rec.pa, 1);
 		leak_blocks(h, &vcpu->aux, RMI_FID_REC_CREATE, x[0]);
-		h->err.err = ret;
 		return ret;
 	}
 	host_led_move(h, rec.pa, 1, RK_GRANULE_DELEGATED, RK_GRANULE_RMM);
 	vcpu->rec = rec;
-	if (p.flags & RMI_REC_PARAMS_FLAGS_RUNNABLE_MASK)
+	if ((p.flags & RMI_REC_PARAMS_FLAGS_RUNNABLE_MASK) && !(vm->flags & VM_NO_RIM))
 		rk_rim_extend_rec(vm->realm.hash_algo, vm->realm.rim, &p);
 	return 0;
 }

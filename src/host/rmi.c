@@ -188,13 +188,12 @@ int host_undelegate(struct rk_host *h, uint64_t pa, uint64_t n)
 
 int host_free_delegated(struct rk_host *h, uint64_t pa, uint64_t n)
 {
-	uint64_t top = pa + n * G4K;
 	int ret = host_undelegate(h, pa, n);
+	/* free what came back: the HOST granules at the start of the range; the rest is leaked */
+	uint64_t back = host_led_prefix(h, pa, n, RK_GRANULE_HOST, true);
 
-	/* free what came back: the HOST granules at the start of the range */
-	for (uint64_t a = pa; a < top; a += G4K)
-		if (host_led_state(h, a) == RK_GRANULE_HOST)
-			host_pfree(h, a, 1);
+	if (back)
+		host_pfree(h, pa, back);
 	return ret;
 }
 
@@ -205,18 +204,16 @@ static int for_runs(struct rk_host *h, uint64_t pa, uint64_t n, unsigned int sta
 	int ret = 0;
 
 	for (uint64_t i = 0; i < n;) {
-		uint64_t j = i;
-		while (j < n && host_led_state(h, pa + j * G4K) == state)
-			j++;
-		if (j > i) {
-			int r = fn(h, pa + i * G4K, j - i);
+		uint64_t run = host_led_prefix(h, pa + i * G4K, n - i, state, true);
+		if (run) {
+			int r = fn(h, pa + i * G4K, run);
 			if (r && !ret)
 				ret = r;
 			if (r && state == RK_GRANULE_HOST)
 				return ret; /* delegation failed: stop there */
-			i = j;
+			i += run;
 		} else {
-			i++;
+			i += host_led_prefix(h, pa + i * G4K, n - i, state, false);
 		}
 	}
 	return ret;

@@ -155,11 +155,15 @@ static int map_cb(struct s2_ctx *ctx, unsigned int visit)
 		       !host_memslot_pa(s2->vm, addr + n * sz, sz, &pn) && pn == pa + n * sz)
 			n++;
 		/* only memory the host owns (never a leaked granule) is mapped */
-		for (uint64_t g = 0; g < n * sz / G4K; g++) {
-			unsigned int st = host_led_state(s2->h, pa + g * G4K);
-			if (st != RK_GRANULE_HOST && st != RK_GRANULE_DELEGATED)
+		for (uint64_t g = 0, total = n * sz / G4K; g < total;) {
+			uint64_t run = host_led_prefix(s2->h, pa + g * G4K, total - g, RK_GRANULE_HOST, true);
+			run += host_led_prefix(s2->h, pa + (g + run) * G4K, total - g - run, RK_GRANULE_DELEGATED, true);
+			if (!run) {
+				unsigned int st = host_led_state(s2->h, pa + g * G4K);
 				return host_fail(s2->h, -EIO, 0, 0, "granule 0x%" PRIx64 " is %s: not mapped",
 						 (uint64_t)(pa + g * G4K), rk_granule_state_name(st));
+			}
+			g += run;
 		}
 		ctx->skip_to = addr + n * sz;
 		return s2->ops->leaf_map(ctx, pa, n, a->src);

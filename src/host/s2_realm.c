@@ -329,8 +329,9 @@ static int r_map_init(struct s2_ctx *ctx, struct host_shadow *node, uint64_t pa,
 			return rmi_failed(s2, RMI_FID_RTT_DATA_MAP_INIT, x0, ipa);
 		host_led_move(s2->h, data, 1, RK_GRANULE_DELEGATED, RK_GRANULE_RMM);
 		node->e[ctx->idx + i] = s2e_leaf(data, S2_MAX_LEVEL, S2_LEAF_ATTRS);
-		rk_rim_extend_data(realm->hash_algo, realm->rim, ipa,
-				   src->measure ? RMI_MEASURE_CONTENT : RMI_NO_MEASURE_CONTENT, page);
+		if (!(s2->vm->flags & VM_NO_RIM))
+			rk_rim_extend_data(realm->hash_algo, realm->rim, ipa,
+					   src->measure ? RMI_MEASURE_CONTENT : RMI_NO_MEASURE_CONTENT, page);
 	}
 	return 0;
 }

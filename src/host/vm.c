@@ -62,6 +62,8 @@ static int vm_config_check(struct rk_host *h, const struct rk_vm_config *cfg, un
 {
 	if (cfg->kind != RK_VM_NORMAL && cfg->kind != RK_VM_REALM)
 		return host_fail(h, -EINVAL, 0, 0, "unknown VM kind %u", (unsigned int)cfg->kind);
+	if (cfg->flags & ~RK_VM_NO_RIM_PREDICTION)
+		return host_fail(h, -EINVAL, 0, 0, "unknown VM flags 0x%x", cfg->flags);
 	if (cfg->kind == RK_VM_NORMAL) {
 		if (ipa_bits < MIN_IPA_BITS || ipa_bits > h->caps.host_ipa_limit)
 			return host_fail(h, -EINVAL, 0, 0, "IPA size %u outside %u..%u (host_ipa_limit)", ipa_bits,
@@ -108,6 +110,7 @@ int rk_vm_create(struct rk_host *h, const struct rk_vm_config *cfg, struct rk_vm
 	vm->ipa_bits = ipa_bits;
 	if (cfg->kind == RK_VM_REALM) {
 		vm->state = RK_VM_NONE;
+		vm->flags = (cfg->flags & RK_VM_NO_RIM_PREDICTION) ? VM_NO_RIM : 0;
 		vm->realm.hash_algo = cfg->hash_algo;
 		vm->realm.num_bps = cfg->num_bps ? cfg->num_bps : (uint32_t)FR(h->caps.rmi_features[0], RMI_FR0, NUM_BPS);
 		vm->realm.num_wps = cfg->num_wps ? cfg->num_wps : (uint32_t)FR(h->caps.rmi_features[0], RMI_FR0, NUM_WPS);
@@ -639,6 +642,8 @@ int rk_vm_rim(const struct rk_vm *vm, uint8_t rim[64], size_t *len)
 {
 	if (!vm || !rim || vm->kind != RK_VM_REALM || vm->state == RK_VM_NONE)
 		return -ENOENT;
+	if (vm->flags & VM_NO_RIM)
+		return -ENODATA;
 	memcpy(rim, vm->realm.rim, RK_MEASUREMENT_MAX);
 	if (len)
 		*len = rk_hash_len(vm->realm.hash_algo);
