@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "host/rmi_cmds.h"
 #include "host/s2.h"
 
 #define RIPAS_RETRIES 4
@@ -60,7 +61,7 @@ int host_realm_create(struct rk_vm *vm)
 	ret = host_s2_realm_attach(s2, root);
 	if (ret)
 		goto undo;
-	x0 = host_rmi(h, RMI_FID_REALM_CREATE, NULL, rd.pa, h->params_pa, 0, 0, 0);
+	x0 = host_rmi_realm_create(h, rd, h->params_pa);
 	if (RMI_ST(x0) != RMI_SUCCESS) {
 		ret = rmi_failed(h, RMI_FID_REALM_CREATE, x0, "cannot create the realm");
 		host_s2_realm_detach(s2);
@@ -126,7 +127,7 @@ static int rec_create(struct rk_vm *vm, struct rk_vcpu *vcpu)
 		host_free_delegated(h, rec.pa, 1);
 		return host_fail(h, -EIO, 0, 0, "cannot write the REC parameters");
 	}
-	host_rmi(h, RMI_FID_REC_CREATE, x, vm->realm.rd.pa, rec.pa, h->params_pa, 0, 0);
+	host_rmi_rec_create(h, vm->realm.rd, rec, h->params_pa, x);
 	ret = host_sro_drive(h, x, &vcpu->aux, RK_ROLE_REC_AUX, vm->id);
 	if (ret) {
 		/* abandoned in the middle: the REC granule and what was donated stay with the RMM */
@@ -155,7 +156,7 @@ static int rec_destroy(struct rk_vm *vm, struct rk_vcpu *vcpu)
 	uint64_t x[5];
 	int ret;
 
-	host_rmi(h, RMI_FID_REC_DESTROY, x, vcpu->rec.pa, 0, 0, 0, 0);
+	host_rmi_rec_destroy(h, vcpu->rec, x);
 	ret = host_sro_drive(h, x, &vcpu->aux, RK_ROLE_REC_AUX, vm->id);
 	if (!ret && RMI_ST(x[0]) != RMI_SUCCESS)
 		ret = rmi_failed(h, RMI_FID_REC_DESTROY, x[0], "cannot destroy a REC");
@@ -183,7 +184,7 @@ static int init_ripas(struct rk_vm *vm, uint64_t base, uint64_t top)
 	int tries = 0;
 
 	while (base < top) {
-		uint64_t x[5], x0 = host_rmi(h, RMI_FID_RTT_INIT_RIPAS, x, vm->realm.rd.pa, base, top, 0, 0);
+		uint64_t x[5], x0 = host_rmi_rtt_init_ripas(h, vm->realm.rd, base, top, x);
 
 		if (RMI_ST(x0) == RMI_ERROR_RTT && RMI_IDX(x0) < S2_MAX_LEVEL && tries++ < RIPAS_RETRIES) {
 			/* the walk stopped at a level whose entry is larger than the range: go down one */
@@ -230,7 +231,7 @@ int host_realm_activate(struct rk_vm *vm)
 		if (ret)
 			return ret;
 	}
-	x0 = host_rmi(h, RMI_FID_REALM_ACTIVATE, NULL, vm->realm.rd.pa, 0, 0, 0, 0);
+	x0 = host_rmi_realm_activate(h, vm->realm.rd);
 	if (RMI_ST(x0) != RMI_SUCCESS)
 		return rmi_failed(h, RMI_FID_REALM_ACTIVATE, x0, "cannot activate the realm");
 	host_vm_set_state(vm, RK_VM_ACTIVE);
@@ -242,22 +243,23 @@ uint32_t host_realm_probe(struct rk_vm *vm)
 	struct rk_host *h = vm->host;
 	uint32_t mask = (1u << RMI_REALM_STATE_NEW) | (1u << RMI_REALM_STATE_ACTIVE) |
 			(1u << RMI_REALM_STATE_SYSTEM_OFF) | (1u << RMI_REALM_STATE_ZOMBIE);
-	uint64_t rd = vm->realm.rd.pa, x0;
+	rk_rd_t rd = vm->realm.rd;
+	uint64_t x[5], x0;
 
-	if (!rd)
+	if (!rd.pa)
 		return 0;
 	/* is there an RD? (any realm state) */
-	x0 = host_rmi(h, RMI_FID_RTT_READ_ENTRY, NULL, rd, 0, (uint64_t)vm->s2.start_level, 0, 0);
+	x0 = host_rmi_rtt_read_entry(h, rd, 0, vm->s2.start_level, x);
 	if (RMI_ST(x0) != RMI_SUCCESS)
 		return 0;
 	/* RTT_DATA_MAP checks "realm is NEW or ACTIVE" before "top > base" */
-	x0 = host_rmi(h, RMI_FID_RTT_DATA_MAP, NULL, rd, 0, 0, RMI_ADDR_TYPE_SINGLE, 0);
+	x0 = host_rmi_data_map(h, rd, 0, 0, RMI_ADDR_TYPE_SINGLE, 0, x);
 	if (RMI_ST(x0) == RMI_ERROR_REALM)
 		mask &= (1u << RMI_REALM_STATE_SYSTEM_OFF) | (1u << RMI_REALM_STATE_ZOMBIE);
 	else if (RMI_ST(x0) == RMI_ERROR_INPUT)
 		mask &= (1u << RMI_REALM_STATE_NEW) | (1u << RMI_REALM_STATE_ACTIVE);
 	/* RTT_DATA_MAP_INIT checks "realm is NEW" before the alignment of the IPA */
-	x0 = host_rmi(h, RMI_FID_RTT_DATA_MAP_INIT, NULL, rd, h->probe_pa, 1, h->probe_pa, 0);
+	x0 = host_rmi_data_map_init(h, rd, (rk_data_t){ h->probe_pa }, 1, h->probe_pa, 0);
 	if (RMI_ST(x0) == RMI_ERROR_REALM)
 		mask &= ~(1u << RMI_REALM_STATE_NEW);
 	else if (RMI_ST(x0) == RMI_ERROR_INPUT)
@@ -269,7 +271,8 @@ int host_realm_teardown(struct rk_vm *vm)
 {
 	struct rk_host *h = vm->host;
 	struct host_s2 *s2 = &vm->s2;
-	uint64_t rd = vm->realm.rd.pa, root = vm->realm.rtt_base.pa, x0;
+	rk_rd_t rd = vm->realm.rd;
+	uint64_t root = vm->realm.rtt_base.pa, x0;
 	uint64_t ffid = 0, fx0 = 0; /* first failure */
 	bool destroy_rd;
 	int failures = 0;
@@ -283,11 +286,11 @@ int host_realm_teardown(struct rk_vm *vm)
 		}                                  \
 	} while (0)
 
-	if (!rd)
+	if (!rd.pa)
 		return 0; /* NONE: the RMM holds nothing of this VM */
 
 	/* 1. terminate */
-	x0 = host_rmi(h, RMI_FID_REALM_TERMINATE, NULL, rd, 0, 0, 0, 0);
+	x0 = host_rmi_realm_terminate(h, rd);
 	destroy_rd = RMI_ST(x0) == RMI_SUCCESS;
 	if (destroy_rd) {
 		vm->realm.flags |= REALM_TERMINATED;
@@ -312,7 +315,7 @@ int host_realm_teardown(struct rk_vm *vm)
 
 	/* 5. destroy the RD */
 	if (destroy_rd) {
-		x0 = host_rmi(h, RMI_FID_REALM_DESTROY, NULL, rd, 0, 0, 0, 0);
+		x0 = host_rmi_realm_destroy(h, rd);
 		if (RMI_ST(x0) != RMI_SUCCESS) {
 			rmi_failed(h, RMI_FID_REALM_DESTROY, x0, "teardown");
 			FAILED();
@@ -321,15 +324,15 @@ int host_realm_teardown(struct rk_vm *vm)
 	}
 	if (destroy_rd) {
 		/* 6. undelegate the RD and the root RTTs */
-		host_led_move(h, rd, 1, RK_GRANULE_RMM, RK_GRANULE_DELEGATED);
+		host_led_move(h, rd.pa, 1, RK_GRANULE_RMM, RK_GRANULE_DELEGATED);
 		host_led_move(h, root, s2->nroot, RK_GRANULE_RMM, RK_GRANULE_DELEGATED);
-		if (host_free_delegated(h, rd, 1))
+		if (host_free_delegated(h, rd.pa, 1))
 			FAILED();
 		if (host_free_delegated(h, root, s2->nroot))
 			FAILED();
 		vm->realm.rd.pa = 0;
 	} else {
-		host_leak(h, rd, 1, ffid, fx0);
+		host_leak(h, rd.pa, 1, ffid, fx0);
 		host_leak(h, root, s2->nroot, ffid, fx0);
 		vm->realm.flags |= REALM_RD_LEAKED; /* the handle stays, for rk_vm_rmm_realm_states() */
 	}

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/rmi_cmds.h"
 #include "host/s2.h"
 
 #define RTT_RETRIES 2
@@ -153,13 +154,11 @@ static int rmi_failed(struct host_s2 *s2, uint64_t fid, uint64_t x0, uint64_t ip
 			 rk_rmi_command_name(fid), ipa, rk_rmi_status_name(x0), RMI_IDX(x0));
 }
 
-/* Issue a command that may start an SRO without memory transfer (IRQ yield), and finish it. */
-static uint64_t rmi_sro(struct host_s2 *s2, uint64_t fid, uint64_t x[5], uint64_t a1, uint64_t a2,
-			uint64_t a3, uint64_t a4, uint64_t a5)
+/* Finish an SRO without memory transfer (an IRQ yield) a command started; x[0] = final. */
+static uint64_t sro_finish(struct host_s2 *s2, uint64_t fid, uint64_t x[5])
 {
 	struct host_blocks none = { NULL, 0, 0 };
 
-	host_rmi(s2->h, fid, x, a1, a2, a3, a4, a5);
 	if (RMI_ST(x[0]) == RMI_INCOMPLETE && host_sro_drive(s2->h, x, &none, RK_ROLE_NONE, s2->vm->id))
 		x[0] = RMI_ERROR_INPUT; /* abandoned: report a failure */
 	if (none.n) {
@@ -207,8 +206,7 @@ static int r_table_create(struct s2_ctx *ctx)
 		free(node);
 		return ret;
 	}
-	x0 = host_rmi(s2->h, RMI_FID_RTT_CREATE, NULL, rd_of(s2).pa, rtt.pa, ctx->addr,
-		      (uint64_t)(ctx->level + 1), 0);
+	x0 = host_rmi_rtt_create(s2->h, rd_of(s2), rtt, ctx->addr, ctx->level + 1);
 	if (RMI_ST(x0) != RMI_SUCCESS) {
 		/* ERROR_RTT(level) here would mean the RTT exists and the shadow missed it */
 		if (RMI_ST(x0) == RMI_ERROR_RTT && (int)RMI_IDX(x0) == ctx->level)
@@ -258,7 +256,7 @@ static int r_table_destroy(struct s2_ctx *ctx)
 	struct host_shadow *parent = node_of(ctx);
 	uint64_t x[5], x0, next = ctx->addr + s2_size(ctx->level);
 
-	x0 = host_rmi(s2->h, RMI_FID_RTT_DESTROY, x, rd_of(s2).pa, ctx->addr, (uint64_t)(ctx->level + 1), 0, 0);
+	x0 = host_rmi_rtt_destroy(s2->h, rd_of(s2), ctx->addr, ctx->level + 1, x);
 	if (RMI_ST(x0) != RMI_SUCCESS || !parent)
 		return rmi_failed(s2, RMI_FID_RTT_DESTROY, x0, ctx->addr);
 	int ret = rtt_returned(s2, s2e_pa(ctx->old), x[1]);
@@ -288,7 +286,7 @@ static int r_table_fold(struct s2_ctx *ctx, uint64_t e)
 	struct host_shadow *parent = node_of(ctx);
 	uint64_t x[5], x0;
 
-	x0 = host_rmi(s2->h, RMI_FID_RTT_FOLD, x, rd_of(s2).pa, ctx->addr, (uint64_t)(ctx->level + 1), 0, 0);
+	x0 = host_rmi_rtt_fold(s2->h, rd_of(s2), ctx->addr, ctx->level + 1, x);
 	if (RMI_ST(x0) == RMI_ERROR_RTT)
 		return 1; /* not homogeneous for the RMM (e.g. RIPAS differs): leave it */
 	if (RMI_ST(x0) != RMI_SUCCESS || !parent)
@@ -306,12 +304,13 @@ static int r_map_init(struct s2_ctx *ctx, struct host_shadow *node, uint64_t pa,
 	struct rk_realm *realm = &s2->vm->realm;
 
 	for (uint32_t i = 0; i < n; i++) {
-		uint64_t ipa = ctx->addr + i * G4K, data = pa + i * G4K, x0 = 0;
+		uint64_t ipa = ctx->addr + i * G4K, x0 = 0;
+		rk_data_t data = { pa + i * G4K };
 		uint64_t off = ipa - src->ipa, len = src->len - off < G4K ? src->len - off : G4K;
 		int ret;
 
-		if (host_led_state(s2->h, data) == RK_GRANULE_HOST) {
-			ret = host_delegate(s2->h, data, 1);
+		if (host_led_state(s2->h, data.pa) == RK_GRANULE_HOST) {
+			ret = host_delegate(s2->h, data.pa, 1);
 			if (ret)
 				return ret;
 		}
@@ -320,15 +319,15 @@ static int r_map_init(struct s2_ctx *ctx, struct host_shadow *node, uint64_t pa,
 		if (host_ns_write(s2->h, s2->h->bounce_pa, page, G4K))
 			return host_fail(s2->h, -EIO, 0, 0, "cannot write the bounce page");
 		for (int tries = 0; tries <= RTT_RETRIES; tries++) {
-			x0 = host_rmi(s2->h, RMI_FID_RTT_DATA_MAP_INIT, NULL, rd_of(s2).pa, data, ipa,
-				      s2->h->bounce_pa, src->measure ? RMI_MEASURE_CONTENT : RMI_NO_MEASURE_CONTENT);
+			x0 = host_rmi_data_map_init(s2->h, rd_of(s2), data, ipa, s2->h->bounce_pa,
+						    src->measure ? RMI_MEASURE_CONTENT : RMI_NO_MEASURE_CONTENT);
 			if (RMI_ST(x0) != RMI_ERROR_RTT || host_s2_ensure_level(s2, ipa, S2_MAX_LEVEL))
 				break;
 		}
 		if (RMI_ST(x0) != RMI_SUCCESS)
 			return rmi_failed(s2, RMI_FID_RTT_DATA_MAP_INIT, x0, ipa);
-		host_led_move(s2->h, data, 1, RK_GRANULE_DELEGATED, RK_GRANULE_RMM);
-		node->e[ctx->idx + i] = s2e_leaf(data, S2_MAX_LEVEL, S2_LEAF_ATTRS);
+		host_led_move(s2->h, data.pa, 1, RK_GRANULE_DELEGATED, RK_GRANULE_RMM);
+		node->e[ctx->idx + i] = s2e_leaf(data.pa, S2_MAX_LEVEL, S2_LEAF_ATTRS);
 		if (!(s2->vm->flags & VM_NO_RIM))
 			rk_rim_extend_data(realm->hash_algo, realm->rim, ipa,
 					   src->measure ? RMI_MEASURE_CONTENT : RMI_NO_MEASURE_CONTENT, page);
@@ -365,7 +364,11 @@ static int r_leaf_map(struct s2_ctx *ctx, uint64_t pa, uint32_t n, const struct 
 		if (!prot)
 			flags |= (S2_MEMATTR_WB >> 2) << RMI_MAP_FLAGS_MEMATTR_SHIFT |
 				 (S2_AP_RW >> 6) << RMI_MAP_FLAGS_S2AP_SHIFT;
-		x0 = rmi_sro(s2, fid, x, rd_of(s2).pa, base, top, flags, desc);
+		if (prot)
+			host_rmi_data_map(s2->h, rd_of(s2), base, top, flags, desc, x);
+		else
+			host_rmi_unprot_map(s2->h, rd_of(s2), base, top, flags, desc, x);
+		x0 = sro_finish(s2, fid, x);
 		if (RMI_ST(x0) == RMI_ERROR_RTT && tries++ < RTT_RETRIES &&
 		    !host_s2_ensure_level(s2, base, ctx->level))
 			continue;
@@ -396,7 +399,11 @@ static int r_leaf_unmap(struct s2_ctx *ctx, uint32_t n)
 		uint64_t first = (base - ctx->addr) / sz;
 		uint64_t exp_pa = s2e_pa(node->e[ctx->idx + first]), k, rpa, rn;
 
-		x0 = rmi_sro(s2, fid, x, rd_of(s2).pa, base, top, prot ? RMI_ADDR_TYPE_SINGLE : RMI_ADDR_TYPE_NONE, 0);
+		if (prot)
+			host_rmi_data_unmap(s2->h, rd_of(s2), base, top, RMI_ADDR_TYPE_SINGLE, 0, x);
+		else
+			host_rmi_unprot_unmap(s2->h, rd_of(s2), base, top, RMI_ADDR_TYPE_NONE, 0, x);
+		x0 = sro_finish(s2, fid, x);
 		if (RMI_ST(x0) == RMI_ERROR_RTT && tries++ < RTT_RETRIES)
 			continue;
 		if (RMI_ST(x0) != RMI_SUCCESS || x[1] <= base || x[1] > top || (x[1] - base) % sz)
@@ -437,7 +444,7 @@ static int r_read(struct s2_ctx *ctx, struct rk_s2_entry *out)
 	struct host_s2 *s2 = ctx->s2;
 	uint64_t x[5], x0, want_kind, desc;
 
-	x0 = host_rmi(s2->h, RMI_FID_RTT_READ_ENTRY, x, rd_of(s2).pa, ctx->addr, (uint64_t)ctx->level, 0, 0);
+	x0 = host_rmi_rtt_read_entry(s2->h, rd_of(s2), ctx->addr, ctx->level, x);
 	if (RMI_ST(x0) != RMI_SUCCESS)
 		return rmi_failed(s2, RMI_FID_RTT_READ_ENTRY, x0, ctx->addr);
 	memset(out, 0, sizeof(*out));
