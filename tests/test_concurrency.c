@@ -40,6 +40,7 @@ struct worker {
 	int fail_line;
 	uint64_t fail_x0;
 	const char *what;
+	unsigned int nok; /* successful state changes */
 };
 
 static bool wfail(struct worker *w, int line, uint64_t x0, const char *what)
@@ -311,8 +312,10 @@ static void *mapper_main(void *arg)
 			x0 = CALL(w, &o, RMI_FID_RTT_DATA_MAP, sh.rd, ipa, top, RMI_ADDR_TYPE_SINGLE,
 				  t_desc(pool_pa(w), 3, cnt));
 			ALLOWED(w, x0, B(RMI_SUCCESS) | B(RMI_ERROR_INPUT) | B(RMI_ERROR_RTT));
-			if (x0 == RMI_SUCCESS)
+			if (x0 == RMI_SUCCESS) {
 				ENSURE(w, o.x[1] > ipa && o.x[1] <= top);
+				w->nok++;
+			}
 			break;
 		}
 		case 1: { /* a 2 MiB block */
@@ -320,11 +323,13 @@ static void *mapper_main(void *arg)
 			x0 = CALL(w, &o, RMI_FID_RTT_DATA_MAP, sh.rd, base, base + L2SZ, RMI_ADDR_TYPE_SINGLE,
 				  t_desc(sh.blocks + rnd(w, 4) * L2SZ, 2, 1));
 			ALLOWED(w, x0, B(RMI_SUCCESS) | B(RMI_ERROR_INPUT) | B(RMI_ERROR_RTT));
+			w->nok += x0 == RMI_SUCCESS;
 			break;
 		}
 		case 2: /* measured populate */
 			x0 = CALL(w, NULL, RMI_FID_RTT_DATA_MAP_INIT, sh.rd, pool_pa(w), ipa, sh.src, rnd(w, 2));
 			ALLOWED(w, x0, B(RMI_SUCCESS) | B(RMI_ERROR_INPUT) | B(RMI_ERROR_RTT));
+			w->nok += x0 == RMI_SUCCESS;
 			break;
 		default: { /* LIST */
 			uint64_t list = sh.lists[w->seed % 4], d[3];
@@ -334,6 +339,7 @@ static void *mapper_main(void *arg)
 			x0 = CALL(w, &o, RMI_FID_RTT_DATA_MAP, sh.rd, ipa, ipa + 3 * G,
 				  RMI_ADDR_TYPE_LIST | (3 << 2), list);
 			ALLOWED(w, x0, B(RMI_SUCCESS) | B(RMI_ERROR_INPUT) | B(RMI_ERROR_RTT));
+			w->nok += x0 == RMI_SUCCESS;
 			break;
 		}
 		}
@@ -361,10 +367,12 @@ static void *unmapper_main(void *arg)
 			x0 = CALL(w, &o, RMI_FID_RTT_DATA_UNMAP, sh.rd, base, top, type, 0);
 		/* ERROR_RTT: base inside a block, or a block larger than the range */
 		ALLOWED(w, x0, B(RMI_SUCCESS) | B(RMI_ERROR_RTT));
-		if (x0 == RMI_SUCCESS)
+		if (x0 == RMI_SUCCESS) {
 			ENSURE(w, o.x[1] > base);
-		else
+			w->nok += o.x[2] || o.x[3] || type == RMI_ADDR_TYPE_NONE;
+		} else {
 			ENSURE(w, o.x[1] == 0);
+		}
 	}
 	return NULL;
 }
@@ -377,12 +385,17 @@ static void *rtt_main(void *arg)
 	for (unsigned int i = 0; i < w->iters; i++) {
 		uint64_t ipa = rnd(w, 2) * L2SZ, x0;
 
-		switch (rnd(w, 3)) {
+		switch (rnd(w, 8)) {
 		case 0:
+		case 2:
+		case 3:
+		case 4:
+		case 5:
 			x0 = CALL(w, NULL, RMI_FID_RTT_CREATE, sh.rd, pool_pa(w), ipa, 3);
 			ALLOWED(w, x0, B(RMI_SUCCESS) | B(RMI_ERROR_INPUT) | B(RMI_ERROR_RTT));
 			if (ST(x0) == RMI_ERROR_RTT)
 				ENSURE(w, x0 == T_RTT(2));
+			w->nok += x0 == RMI_SUCCESS;
 			break;
 		case 1:
 			x0 = CALL(w, &o, RMI_FID_RTT_FOLD, sh.rd, ipa, 3);
@@ -391,6 +404,7 @@ static void *rtt_main(void *arg)
 		default:
 			x0 = CALL(w, &o, RMI_FID_RTT_DESTROY, sh.rd, ipa, 3);
 			ALLOWED(w, x0, B(RMI_SUCCESS) | B(RMI_ERROR_RTT));
+			w->nok += x0 == RMI_SUCCESS;
 			break;
 		}
 	}
@@ -458,8 +472,12 @@ static void test_same_realm_race(void **state)
 	sh.pool = t_pool_delegated(m, &p, sh.npool, 0);
 	sh.blocks = t_pool_delegated(m, &p, 2048, L2SZ);
 	for (unsigned int i = 0; i < 4; i++)
-		ws[i] = (struct worker){ .m = m, .seed = 4 * (7 + i) + i, .iters = 4000 };
+		ws[i] = (struct worker){ .m = m, .seed = 4 * (7 + i) + i, .iters = 8000 };
 	run_workers(ws, 4, same_realm_main);
+	print_message("same realm: %u maps, %u unmaps, %u RTT creates/destroys\n", ws[0].nok,
+		      ws[1].nok, ws[2].nok);
+	/* the race must have raced: each kind of change happened many times */
+	assert_true(ws[0].nok > 50 && ws[1].nok > 50 && ws[2].nok > 0);
 
 	/* invariants after the storm */
 	t_check_gpt_consistent(m, counts);
