@@ -256,8 +256,10 @@ static int r_table_destroy(struct s2_ctx *ctx)
 	struct host_shadow *parent = node_of(ctx);
 	uint64_t x[5], x0, next = ctx->addr + s2_size(ctx->level);
 
+	if (!parent)
+		return host_fail(s2->h, -EIO, 0, 0, "no shadow of RTT 0x%" PRIx64, ctx->table_pa);
 	x0 = host_rmi_rtt_destroy(s2->h, rd_of(s2), ctx->addr, ctx->level + 1, x);
-	if (RMI_ST(x0) != RMI_SUCCESS || !parent)
+	if (RMI_ST(x0) != RMI_SUCCESS)
 		return rmi_failed(s2, RMI_FID_RTT_DESTROY, x0, ctx->addr);
 	int ret = rtt_returned(s2, s2e_pa(ctx->old), x[1]);
 	parent->e[ctx->idx] = 0;
@@ -286,10 +288,12 @@ static int r_table_fold(struct s2_ctx *ctx, uint64_t e)
 	struct host_shadow *parent = node_of(ctx);
 	uint64_t x[5], x0;
 
+	if (!parent)
+		return host_fail(s2->h, -EIO, 0, 0, "no shadow of RTT 0x%" PRIx64, ctx->table_pa);
 	x0 = host_rmi_rtt_fold(s2->h, rd_of(s2), ctx->addr, ctx->level + 1, x);
 	if (RMI_ST(x0) == RMI_ERROR_RTT)
 		return 1; /* not homogeneous for the RMM (e.g. RIPAS differs): leave it */
-	if (RMI_ST(x0) != RMI_SUCCESS || !parent)
+	if (RMI_ST(x0) != RMI_SUCCESS)
 		return rmi_failed(s2, RMI_FID_RTT_FOLD, x0, ctx->addr);
 	parent->e[ctx->idx] = e;
 	return rtt_returned(s2, s2e_pa(ctx->old), x[1]);

@@ -564,6 +564,7 @@ int rk_vm_destroy(struct rk_vm *vm)
 	ret = vm_check(vm, RK_OP_DESTROY, "rk_vm_destroy");
 	if (ret)
 		return ret;
+	host_ok(h); /* the message at the end names this teardown's failures only */
 	leaked = h->stats.granules_leaked;
 	host_vm_set_state(vm, RK_VM_DYING);
 	if (vm->kind == RK_VM_REALM) {
@@ -585,7 +586,8 @@ int rk_vm_destroy(struct rk_vm *vm)
 	if (leaked || failures)
 		return host_fail(h, -EIO, h->err.fid, h->err.x0,
 				 "teardown of vm %u: %u step(s) failed, %" PRIu64 " granule(s) leaked (last: %s -> %s)",
-				 vm->id, failures, leaked, rk_rmi_command_name(h->err.fid), rk_rmi_status_name(h->err.x0));
+				 vm->id, failures, leaked, h->err.fid ? rk_rmi_command_name(h->err.fid) : "-",
+				 h->err.fid ? rk_rmi_status_name(h->err.x0) : "-");
 	return done(h, 0);
 }
 
