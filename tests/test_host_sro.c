@@ -41,7 +41,7 @@ struct fake {
 	unsigned int per_call;         /* blocks consumed per OP_MEM_DONATE / returned per OP_MEM_RECLAIM */
 	bool fail_after_donation;
 	bool bogus_reclaim;            /* add a descriptor for memory the host never gave */
-	bool yield_maps;               /* IRQ yield on DATA_MAP / DATA_UNMAP / UNPROT_UNMAP */
+	bool yield_maps;               /* IRQ yield on DATA_MAP / DATA_UNMAP / UNPROT_UNMAP / RANGE_(UN)DELEGATE */
 	uint64_t bogus_pa;
 	/* the operation in flight */
 	enum fake_next next;
@@ -179,7 +179,8 @@ static bool fake_filter(void *arg, struct rk_smc_regs *r)
 	uint64_t fid = r->x[0];
 
 	if (f->yield_maps && (fid == RMI_FID_RTT_DATA_MAP || fid == RMI_FID_RTT_DATA_UNMAP ||
-			      fid == RMI_FID_RTT_UNPROT_UNMAP)) {
+			      fid == RMI_FID_RTT_UNPROT_UNMAP || fid == RMI_FID_GRANULE_RANGE_DELEGATE ||
+			      fid == RMI_FID_GRANULE_RANGE_UNDELEGATE)) {
 		/* the real command runs; its result arrives with OP_CONTINUE */
 		rk_smc(m, r);
 		if ((r->x[0] & 0xff) != RMI_SUCCESS)
@@ -456,6 +457,7 @@ static void test_irq_yield_on_mapping_commands(void **state)
 	assert_int_equal(n, 2 + 2 + 248 + 1); /* L2, L3 tables; 2 populated pages; 248 pages; one block */
 	assert_true(fk.yields > 0);
 	assert_int_equal(rk_host_rmi_count(h, RMI_FID_OP_CONTINUE), fk.yields);
+	assert_true(fk.yields > rk_host_rmi_count(h, RMI_FID_RTT_DATA_MAP));
 	assert_int_equal(rk_vm_activate(vm), 0);
 	assert_int_equal(rk_vm_destroy(vm), 0);
 	rk_vm_free(vm);

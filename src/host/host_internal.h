@@ -230,6 +230,13 @@ int host_undelegate_runs(struct rk_host *h, uint64_t pa, uint64_t n);
  */
 int host_sro_drive(struct rk_host *h, uint64_t x[5], struct host_blocks *held, unsigned int role,
 		   uint32_t vm_id);
+/*
+ * Finish an SRO that moves no memory (an IRQ yield; reference 8.4, 8.5, and
+ * 4.1 where Linux has a FIXME) if the command in x started one; x[0] = final.
+ * Memory the RMM would ask for is given, and leaked (the host cannot tell
+ * what it is for).
+ */
+uint64_t host_sro_finish(struct rk_host *h, uint64_t fid, uint64_t x[5], uint32_t vm_id);
 int host_blocks_add(struct host_blocks *b, uint64_t pa, uint64_t n);
 void host_blocks_free(struct host_blocks *b);
 

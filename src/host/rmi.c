@@ -153,7 +153,10 @@ int host_delegate(struct rk_host *h, uint64_t pa, uint64_t n)
 	uint64_t top = pa + n * G4K, x[5];
 
 	while (pa < top) {
-		uint64_t x0 = host_rmi(h, RMI_FID_GRANULE_RANGE_DELEGATE, x, pa, top, 0, 0, 0);
+		uint64_t x0;
+
+		host_rmi(h, RMI_FID_GRANULE_RANGE_DELEGATE, x, pa, top, 0, 0, 0);
+		x0 = host_sro_finish(h, RMI_FID_GRANULE_RANGE_DELEGATE, x, 0);
 		if (RMI_ST(x0) != RMI_SUCCESS || x[1] <= pa || x[1] > top || (x[1] & (G4K - 1)))
 			return host_fail(h, RMI_ST(x0) == RMI_SUCCESS ? -EIO : host_rmi_errno(x0),
 					 RMI_FID_GRANULE_RANGE_DELEGATE, x0,
@@ -170,7 +173,10 @@ int host_undelegate(struct rk_host *h, uint64_t pa, uint64_t n)
 	uint64_t top = pa + n * G4K, x[5];
 
 	while (pa < top) {
-		uint64_t x0 = host_rmi(h, RMI_FID_GRANULE_RANGE_UNDELEGATE, x, pa, top, 0, 0, 0);
+		uint64_t x0;
+
+		host_rmi(h, RMI_FID_GRANULE_RANGE_UNDELEGATE, x, pa, top, 0, 0, 0);
+		x0 = host_sro_finish(h, RMI_FID_GRANULE_RANGE_UNDELEGATE, x, 0);
 		if (RMI_ST(x0) != RMI_SUCCESS || x[1] <= pa || x[1] > top || (x[1] & (G4K - 1))) {
 			/* Linux free_delegated_page(): a granule that cannot be undelegated is leaked */
 			host_leak(h, pa, (top - pa) / G4K, RMI_FID_GRANULE_RANGE_UNDELEGATE, x0);
@@ -444,4 +450,21 @@ int host_sro_drive(struct rk_host *h, uint64_t x[5], struct host_blocks *held, u
 			return ret;
 	}
 	return 0;
+}
+
+uint64_t host_sro_finish(struct rk_host *h, uint64_t fid, uint64_t x[5], uint32_t vm_id)
+{
+	struct host_blocks none = { NULL, 0, 0 };
+
+	if (RMI_ST(x[0]) != RMI_INCOMPLETE || x[0] == SMC_UNKNOWN)
+		return x[0];
+	if (host_sro_drive(h, x, &none, RK_ROLE_NONE, vm_id))
+		x[0] = RMI_ERROR_INPUT; /* abandoned: report a failure */
+	if (none.n) {
+		/* the command took memory: the host cannot tell what for; never reuse it */
+		for (uint32_t i = 0; i < none.n; i++)
+			host_leak(h, none.v[i].pa, none.v[i].n, fid, x[0]);
+		host_blocks_free(&none);
+	}
+	return x[0];
 }

@@ -154,20 +154,9 @@ static int rmi_failed(struct host_s2 *s2, uint64_t fid, uint64_t x0, uint64_t ip
 			 rk_rmi_command_name(fid), ipa, rk_rmi_status_name(x0), RMI_IDX(x0));
 }
 
-/* Finish an SRO without memory transfer (an IRQ yield) a command started; x[0] = final. */
 static uint64_t sro_finish(struct host_s2 *s2, uint64_t fid, uint64_t x[5])
 {
-	struct host_blocks none = { NULL, 0, 0 };
-
-	if (RMI_ST(x[0]) == RMI_INCOMPLETE && host_sro_drive(s2->h, x, &none, RK_ROLE_NONE, s2->vm->id))
-		x[0] = RMI_ERROR_INPUT; /* abandoned: report a failure */
-	if (none.n) {
-		/* a mapping command took memory: the host cannot tell what for; never reuse it */
-		for (uint32_t i = 0; i < none.n; i++)
-			host_leak(s2->h, none.v[i].pa, none.v[i].n, fid, x[0]);
-		host_blocks_free(&none);
-	}
-	return x[0];
+	return host_sro_finish(s2->h, fid, x, s2->vm->id);
 }
 
 /* ---- ops ---- */
