@@ -724,6 +724,13 @@ static void test_init_ripas(void **state)
 	assert_int_equal(o.x[1], 10 * L2SZ);
 	expect_entry(9 * L2SZ + 3 * G, 3, RMI_RTTE_ASSIGNED, d + 3 * G, RMI_RIPAS_RAM);
 	assert_true(t_raw_entry(m, rd, 9 * L2SZ + 3 * G, 3, NULL) & S2TTE_VALID);
+	/* an ASSIGNED EMPTY 2 MiB block -> ASSIGNED RAM block */
+	uint64_t blk = del(512, L2SZ);
+	assert_int_equal(data_map(11 * L2SZ, 12 * L2SZ, t_desc(blk, 2, 1)), 12 * L2SZ);
+	assert_int_equal(RMI(m, INIT_RIPAS, &o, rd, 11 * L2SZ, 12 * L2SZ), RMI_SUCCESS);
+	assert_int_equal(o.x[1], 12 * L2SZ);
+	expect_entry(11 * L2SZ, 2, RMI_RTTE_ASSIGNED, blk, RMI_RIPAS_RAM);
+	assert_int_equal(t_raw_entry(m, rd, 11 * L2SZ, 2, NULL) & S2TTE_TYPE_MASK, S2TTE_TYPE_BLOCK);
 	/* DESTROYED (unassigned or assigned) stops it */
 	uint64_t src = t_pool_get(&pool, 1, 0), p = del(2, 0);
 	const uint64_t b = 10 * L2SZ;
