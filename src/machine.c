@@ -180,6 +180,11 @@ const struct rk_attest_key *rk_machine_cpak(struct rk_machine *m)
 	return a->cpak;
 }
 
+void rk_machine_set_rsi_log(struct rk_machine *m, FILE *f)
+{
+	atomic_store(&m->rmm->rsi_log, f);
+}
+
 struct rmm *machine_rmm(struct rk_machine *m)
 {
 	return m->rmm;

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -122,6 +123,15 @@ int rk_ns_write(struct rk_machine *m, uint64_t pa, const void *buf, size_t len);
  * the access would fault; here it is the host's bug, as with a stale PTE).
  */
 int rk_ns_map(struct rk_machine *m, uint64_t pa, size_t len, uint8_t **out);
+
+/* ---- Firmware log ------------------------------------------------------------ */
+
+/*
+ * Where the RMM logs every RSI and PSCI call a realm makes, with arguments and
+ * results (as TF-RMM logs to its own console); NULL (the default) for none.
+ * The host cannot see these calls otherwise.
+ */
+void rk_machine_set_rsi_log(struct rk_machine *m, FILE *f);
 
 /* ---- Attestation keys ------------------------------------------------------ */
 

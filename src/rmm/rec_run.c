@@ -12,6 +12,7 @@
  * all its mappings at the next entry and faults them back in from the RTTs.
  */
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -255,6 +256,21 @@ static double now_us(void)
 	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
+/* Firmware log line for one realm call (rk_machine_set_rsi_log()). */
+static void rsi_log_call(struct rmm *rmm, const struct rec *rec, const uint64_t in[5],
+			 const struct rsi_call *c)
+{
+	FILE *f = atomic_load_explicit(&rmm->rsi_log, memory_order_relaxed);
+
+	if (!f)
+		return;
+	fprintf(f, "rmm: rec %u %s(0x%llx, 0x%llx, 0x%llx, 0x%llx) -> 0x%llx 0x%llx 0x%llx%s\n", rec->index,
+		rsi_call_name(in[0]), (unsigned long long)in[1], (unsigned long long)in[2],
+		(unsigned long long)in[3], (unsigned long long)in[4], (unsigned long long)c->x[0],
+		(unsigned long long)c->x[1], (unsigned long long)c->x[2],
+		c->to_host ? (c->retry ? " [exit to host, retry]" : " [exit to host]") : "");
+}
+
 /* Run until the host has to act; fills exit. */
 static void rec_run_loop(struct rmm *rmm, struct rec *rec, uint64_t rec_pa, struct rd *rd,
 			 const struct s2tt_ctx *s2, uint64_t enter_flags, struct rmi_rec_exit *exit)
@@ -277,7 +293,9 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, uint64_t rec_pa, stru
 		case RK_CPU_EXIT_SMC: {
 			struct rsi_call c = { .rmm = rmm, .rec = rec, .rd_pa = rec->rd, .s2 = *s2, .exit = exit };
 			(void)rk_cpu_get_gprs(rec->cpu, c.x);
+			uint64_t in[5] = { c.x[0], c.x[1], c.x[2], c.x[3], c.x[4] };
 			rsi_handle(&c);
+			rsi_log_call(rmm, rec, in, &c);
 			(void)rk_cpu_set_gprs(rec->cpu, c.x);
 			if (c.retry)
 				(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_PC, ex.pc - 4);

@@ -31,6 +31,8 @@ struct rsi_call {
 
 /* Handle an SMC from the realm (RSI, PSCI, SMCCC). */
 void rsi_handle(struct rsi_call *c);
+/* "RSI_HOST_CALL", "PSCI_CPU_ON", "SMCCC_VERSION", "SMC 0x..." */
+const char *rsi_call_name(uint64_t fid);
 
 /* Where an IPA of the realm leads, as the RSI commands that take an IPA need it. */
 enum ipa_resolve {

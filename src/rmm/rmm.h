@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "platform/platform.h"
 #include "realmkit/abi_gen.h"
@@ -44,6 +45,7 @@ struct rmm {
 	uint64_t vmid_bitmap[RMM_MAX_VMIDS / 64];
 	struct sro_pool *sro;        /* stateful RMI operations (sro.h) */
 	struct rmm_attest *attest;   /* attestation keys (attest_keys.h) */
+	FILE *_Atomic rsi_log;       /* firmware log of realm calls, or NULL */
 };
 
 int rmm_create(struct platform *plat, const struct rk_machine_config *cfg, struct rmm **out);

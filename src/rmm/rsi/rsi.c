@@ -5,6 +5,7 @@
  * place (the realm continues) or fills the exit record for the host.
  * Called with the realm's run lock held (rec_run.c), never with a granule lock.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "rmm/rec_run.h"
@@ -329,6 +330,33 @@ static void psci_handle(struct rsi_call *c, uint64_t fid)
 		c->x[0] = PSCI_NOT_SUPPORTED;
 		return;
 	}
+}
+
+const char *rsi_call_name(uint64_t fid)
+{
+	static const char *const psci[] = {
+		[PSCI_VERSION] = "PSCI_VERSION", [PSCI_CPU_SUSPEND] = "PSCI_CPU_SUSPEND",
+		[PSCI_CPU_OFF] = "PSCI_CPU_OFF", [PSCI_CPU_ON] = "PSCI_CPU_ON",
+		[PSCI_AFFINITY_INFO] = "PSCI_AFFINITY_INFO", [PSCI_SYSTEM_OFF] = "PSCI_SYSTEM_OFF",
+		[PSCI_SYSTEM_RESET] = "PSCI_SYSTEM_RESET", [PSCI_FEATURES] = "PSCI_FEATURES",
+	};
+	static _Thread_local char buf[40];
+	uint64_t fnum = fid & 0xffff;
+
+	fid &= ~SMC_FID_SVE_HINT;
+	if ((fid & ~0xffffULL) == SMC_FID_BASE && fnum >= RSI_FNUM_MIN && fnum <= RSI_FNUM_MAX &&
+	    rsi_cmd_table[fnum - RSI_FNUM_MIN].name) {
+		snprintf(buf, sizeof(buf), "RSI_%s", rsi_cmd_table[fnum - RSI_FNUM_MIN].name);
+		return buf;
+	}
+	if (((fid & ~(uint64_t)PSCI_FID_MASK_FN) == PSCI_SMC32_BASE ||
+	     (fid & ~(uint64_t)PSCI_FID_MASK_FN) == PSCI_SMC64_BASE) &&
+	    (fid & PSCI_FID_MASK_FN) < sizeof(psci) / sizeof(psci[0]) && psci[fid & PSCI_FID_MASK_FN])
+		return psci[fid & PSCI_FID_MASK_FN];
+	if (fid == SMCCC_VERSION)
+		return "SMCCC_VERSION";
+	snprintf(buf, sizeof(buf), "SMC 0x%llx", (unsigned long long)fid);
+	return buf;
 }
 
 void rsi_handle(struct rsi_call *c)
