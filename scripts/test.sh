@@ -63,7 +63,7 @@ if build build-asan gcc -DRK_SANITIZE=asan -DCMAKE_BUILD_TYPE=Debug -DRK_BUILD_B
 else failed=$((failed + 1)); fi
 
 note "TSan (concurrency tests)"
-if build build-tsan clang -DRK_SANITIZE=tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRK_BUILD_BENCH=OFF -DRK_BUILD_GUEST=OFF; then
+if build build-tsan clang -DRK_SANITIZE=tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRK_BUILD_BENCH=OFF; then
 	TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan -L tsan
 else failed=$((failed + 1)); fi
 
