@@ -695,6 +695,9 @@ static void test_data_unmap_errors(void **state)
 	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 2 * L2SZ, 2 * L2SZ + G, 3, 0);        /* 6 < 7 */
 	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, U, U + G, 3, 0);                       /* 5, 6 */
 	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd + 8, L2SZ + G, L2SZ + 2 * G, 0, 0);      /* 2 < 7 */
+	/* a non-live 2 MiB entry straddling top is skipped, and out_top stops at top */
+	assert_int_equal(RMI(m, UNMAP, &o, rd, 4 * L2SZ, 4 * L2SZ + G, 0ULL, 0ULL), RMI_SUCCESS);
+	assert_int_equal(o.x[1], 4 * L2SZ + G);
 }
 
 /* ---- RTT_UNPROT_MAP / RTT_UNPROT_UNMAP ---- */

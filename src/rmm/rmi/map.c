@@ -424,7 +424,8 @@ static void unmap_range(struct rmm *rmm, const uint64_t *a, uint64_t *r, bool pr
 			break;
 		}
 		if (!s2tte_is_live(e, w.level)) {
-			addr += sz;
+			/* nothing to unmap here; out_top never passes top */
+			addr = addr + sz < top ? addr + sz : top;
 			continue;
 		}
 		if (addr + sz > top) {
