@@ -206,8 +206,11 @@ struct rk_cpu_exit {
 };
 
 /*
- * Run the vCPU until it exits, for at most timeout_us microseconds of wall
- * time (0: no limit). Fills *exit and returns 0 for every exit, including
+ * Run the vCPU until it exits, for about timeout_us microseconds of wall time
+ * at most (0: no limit). A time slice or kick ends at the guest's next memory
+ * access after which it can resume exactly (within microseconds in most
+ * code), or after ~2 ms of CPU time in code that makes no memory access; see
+ * cpu_unicorn.c for why. Fills *exit and returns 0 for every exit, including
  * RK_CPU_EXIT_ERROR. Returns -EINVAL (NULL), -EBUSY (already running on
  * another thread, or called from the SMC handler).
  *
@@ -218,9 +221,9 @@ struct rk_cpu_exit {
 int rk_cpu_run(struct rk_cpu *cpu, uint64_t timeout_us, struct rk_cpu_exit *exit);
 
 /*
- * Make the current run of cpu return RK_CPU_EXIT_KICK soon (within about a
- * millisecond), or the next run return it at once if none is in progress.
- * Thread-safe; async-signal-unsafe.
+ * Make the current run of cpu return RK_CPU_EXIT_KICK soon (see rk_cpu_run),
+ * or the next run return it at once if none is in progress. Thread-safe;
+ * async-signal-unsafe.
  */
 void rk_cpu_kick(struct rk_cpu *cpu);
 

@@ -157,8 +157,10 @@ enum rk_cpu_resume rk_cpu_resume_after_access(uint32_t insn, bool is_write)
 		if (v)
 			return reexec;
 		/* Rt goes through a temporary, Rt2 is written by the second access. */
-		if (rn != 31 && (rt2 == rn || (wb && rt == rn)))
-			return none;
+		if (rn != 31 && wb && (rt2 == rn || rt == rn))
+			return none; /* UNPREDICTABLE */
+		if (rn != 31 && rt2 == rn)
+			return RK_CPU_RESUME_REEXEC_FIRST;
 		return reexec;
 	}
 	/* Load/store register: size 111 V 0 x opc ... Rn Rt */
@@ -199,4 +201,17 @@ enum rk_cpu_resume rk_cpu_resume_after_access(uint32_t insn, bool is_write)
 	if ((insn & 0xbe000000u) == 0x0c000000u)
 		return reexec;
 	return none;
+}
+
+uint64_t rk_cpu_pair_first_addr(uint32_t insn, uint64_t base)
+{
+	unsigned opc = insn >> 30, idx = (insn >> 23) & 3u, v = (insn >> 26) & 1u;
+	unsigned scale = v ? 2u + opc : (opc == 2 ? 3u : 2u);
+	int64_t imm = (int64_t)((insn >> 15) & 0x7fu);
+
+	if (imm & 0x40)
+		imm -= 0x80; /* imm7 is signed */
+	if (idx == 1) /* post-index: the base itself */
+		return base;
+	return base + (uint64_t)(imm * (int64_t)(1u << scale));
 }

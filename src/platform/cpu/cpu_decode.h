@@ -48,8 +48,18 @@ uint64_t rk_cpu_ldst_extend(uint64_t value, unsigned size, bool sse, bool sf);
  * This is what makes asynchronous stops safe on Unicorn 2.0.1, which can
  * leave a translated block right after any memory access.
  */
-enum rk_cpu_resume { RK_CPU_RESUME_NONE, RK_CPU_RESUME_REEXEC, RK_CPU_RESUME_COMPLETE };
+enum rk_cpu_resume {
+	RK_CPU_RESUME_NONE,
+	RK_CPU_RESUME_REEXEC,
+	RK_CPU_RESUME_COMPLETE,
+	RK_CPU_RESUME_REEXEC_FIRST, /* REEXEC after the first access only (an LDP
+	                             * whose second access overwrites its base);
+	                             * see rk_cpu_pair_first_addr */
+};
 enum rk_cpu_resume rk_cpu_resume_after_access(uint32_t insn, bool is_write);
+/* The address of the first access of a load/store pair, given its base
+ * register's value. */
+uint64_t rk_cpu_pair_first_addr(uint32_t insn, uint64_t base);
 
 /* Instruction encodings the backend recognises. */
 #define RK_A64_WFI 0xd503207fu

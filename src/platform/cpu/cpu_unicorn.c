@@ -47,15 +47,20 @@
  *    again, or finish a load whose Rt is also its base), and record that
  *    fix-up; the run applies it after uc_emu_start() returns;
  *  - an SMC completed in the SMC handler stops there (an exception boundary);
- *  - for code that does no memory access, the watchdog calls uc_emu_stop()
- *    itself once the vCPU thread has used RK_CPU_ASYNC_STOP_CPU_NS of CPU time
- *    since want_stop was set: by then any access whose hook ran before
- *    want_stop was visible has passed its check, and every later access has
- *    seen want_stop and stopped with a fix-up, so this stop can only land at
- *    the start of a block, where PC is right. (Architecturally UNPREDICTABLE
- *    forms such as LDR X0, [X0], #8 are never stop points and could still be
- *    hit by it.) It repeats the stop every poll while the run lasts, because
- *    uc_emu_start() discards a stop requested just before it starts.
+ *  - for code that does no memory access at all, the watchdog calls
+ *    uc_emu_stop() itself, but only after the vCPU thread has run for
+ *    RK_CPU_QUIET_CPU_NS of CPU time with no access (the hooks count them), so
+ *    that the stop lands at the start of a block, where PC is right. The quiet
+ *    time must exceed the longest time a thread can spend between a store's
+ *    hook and its exit check: normally ~100 ns, but that path allocates
+ *    (Unicorn 2.0.1 runs notdirty_write/page_collection_lock for every store),
+ *    and under ASan it was measured at up to ~100 us; 2 ms leaves a wide
+ *    margin. A thread stalled longer than that inside Unicorn between a
+ *    store's hook and its check would resume wrongly; so would an
+ *    architecturally UNPREDICTABLE form such as LDR X0, [X0], #8, which is
+ *    never a stop point. The watchdog repeats the stop every poll while the run
+ *    lasts, because uc_emu_start() discards a stop requested just before it
+ *    starts.
  * uc_emu_start()'s own timeout is not used: it creates and joins a thread per
  * call that polls every 2 us. Each vCPU has one watchdog thread instead,
  * armed with a deadline per run and signalled only when the new deadline is
@@ -94,8 +99,8 @@
 #define RK_CPU_ENGINE_MAX_PIECES 768u
 /* While a stop is wanted, the watchdog looks again this often. */
 #define RK_CPU_WD_POLL_NS 100000l
-/* vCPU CPU time after want_stop before the watchdog stops it itself. */
-#define RK_CPU_ASYNC_STOP_CPU_NS 20000ll
+/* vCPU CPU time without any memory access before the watchdog stops it. */
+#define RK_CPU_QUIET_CPU_NS 2000000ll
 
 struct rk_cpu_region {
 	uint64_t ipa;
@@ -154,7 +159,10 @@ struct rk_cpu {
 	struct timespec wd_wake;  /* lock */
 	clockid_t run_clock;   /* lock: CPU-time clock of the running thread */
 	bool stopping;         /* lock: want_stop set for this run */
-	int64_t stop_cpu0;     /* lock: run_clock when want_stop was set */
+	int64_t quiet_cpu0;    /* lock: run_clock when mem_seq last moved */
+	uint64_t quiet_seq;    /* lock: mem_seq then */
+	uint64_t mem_count;    /* vCPU thread: memory accesses so far */
+	_Atomic uint64_t mem_seq; /* mem_count, published for the watchdog */
 	atomic_bool kick_pending;
 	atomic_bool timed_out;
 	atomic_bool want_stop; /* stop at the next exact point */
@@ -227,6 +235,13 @@ static int uc_cp_write(uc_engine *uc, uint64_t val, int op0, int op1, int crn,
 
 #define CP_READ(uc, val, enc) uc_cp_read((uc), (val), enc)
 #define CP_WRITE(uc, val, enc) uc_cp_write((uc), (val), enc)
+
+static int gpr_uc_id(unsigned n)
+{
+	if (n <= 28)
+		return UC_ARM64_REG_X0 + (int)n;
+	return n == 29 ? UC_ARM64_REG_X29 : UC_ARM64_REG_X30;
+}
 
 static uint64_t read_u64(uc_engine *uc, int reg)
 {
@@ -424,12 +439,20 @@ static void hook_mem_access(uc_engine *uc, uc_mem_type type, uint64_t addr,
 	uint32_t insn;
 	uint64_t pc;
 
+	atomic_store_explicit(&cpu->mem_seq, ++cpu->mem_count, memory_order_relaxed);
 	if (!atomic_load(&cpu->want_stop) || cpu->fix.valid)
 		return;
 	pc = read_u64(uc, UC_ARM64_REG_PC);
 	if (!fetch_insn(cpu, pc, &insn))
 		return;
 	how = rk_cpu_resume_after_access(insn, type == UC_MEM_WRITE);
+	if (how == RK_CPU_RESUME_REEXEC_FIRST) {
+		unsigned rn = (insn >> 5) & 31u;
+
+		how = addr == rk_cpu_pair_first_addr(insn, read_u64(uc, gpr_uc_id(rn)))
+		              ? RK_CPU_RESUME_REEXEC
+		              : RK_CPU_RESUME_NONE;
+	}
 	if (how == RK_CPU_RESUME_NONE)
 		return;
 	if (how == RK_CPU_RESUME_COMPLETE) {
@@ -453,8 +476,31 @@ static int64_t thread_cpu_ns(clockid_t clk)
 	struct timespec t;
 
 	if (clock_gettime(clk, &t))
-		return INT64_MAX; /* cannot tell: behave as if it ran long enough */
+		return -1;
 	return (int64_t)t.tv_sec * 1000000000ll + t.tv_nsec;
+}
+
+/*
+ * Has the vCPU thread run RK_CPU_QUIET_CPU_NS of CPU time without any memory
+ * access? (Lock held.) Restarts the count whenever an access happened. If
+ * its CPU clock cannot be read, wall time between polls is used instead.
+ */
+static bool quiet_long_enough_locked(struct rk_cpu *cpu)
+{
+	uint64_t seq = atomic_load_explicit(&cpu->mem_seq, memory_order_relaxed);
+	int64_t t = thread_cpu_ns(cpu->run_clock);
+
+	if (t < 0) {
+		struct timespec w = mono_now();
+
+		t = (int64_t)w.tv_sec * 1000000000ll + w.tv_nsec;
+	}
+	if (seq != cpu->quiet_seq) {
+		cpu->quiet_seq = seq;
+		cpu->quiet_cpu0 = t;
+		return false;
+	}
+	return t - cpu->quiet_cpu0 >= RK_CPU_QUIET_CPU_NS;
 }
 
 /* Ask the running vCPU to stop at its next exact point (lock held, armed). */
@@ -463,7 +509,8 @@ static void want_stop_locked(struct rk_cpu *cpu)
 	if (cpu->stopping)
 		return;
 	cpu->stopping = true;
-	cpu->stop_cpu0 = thread_cpu_ns(cpu->run_clock);
+	cpu->quiet_seq = atomic_load_explicit(&cpu->mem_seq, memory_order_relaxed) - 1;
+	quiet_long_enough_locked(cpu); /* start counting from now */
 	atomic_store(&cpu->want_stop, true);
 }
 
@@ -489,8 +536,7 @@ static void *wd_main(void *arg)
 		if (kick || expired) {
 			if (!cpu->stopping) {
 				want_stop_locked(cpu);
-			} else if (thread_cpu_ns(cpu->run_clock) - cpu->stop_cpu0 >=
-			           RK_CPU_ASYNC_STOP_CPU_NS) {
+			} else if (quiet_long_enough_locked(cpu)) {
 				/* No exact stop point reached: memory-free code. */
 				uc_emu_stop(cpu->uc);
 			}
@@ -611,6 +657,7 @@ int rk_cpu_create(struct rk_cpu **out)
 	atomic_init(&cpu->kick_pending, false);
 	atomic_init(&cpu->timed_out, false);
 	atomic_init(&cpu->want_stop, false);
+	atomic_init(&cpu->mem_seq, 0);
 	if (uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &cpu->uc) != UC_ERR_OK) {
 		cpu->uc = NULL;
 		rc = -EIO;
@@ -1000,13 +1047,6 @@ fail:
 /* ------------------------------------------------------------------------ */
 /* Registers                                                                */
 /* ------------------------------------------------------------------------ */
-
-static int gpr_uc_id(unsigned n)
-{
-	if (n <= 28)
-		return UC_ARM64_REG_X0 + (int)n;
-	return n == 29 ? UC_ARM64_REG_X29 : UC_ARM64_REG_X30;
-}
 
 static bool sp_sel(uint32_t pstate)
 {
