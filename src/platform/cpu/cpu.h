@@ -18,6 +18,8 @@
  *   aborts on unmapped IPAs, undefined instructions) become exits. SVC and BRK
  *   executed by the guest at EL1 are delivered to the guest's own VBAR_EL1
  *   vectors by the backend and never exit.
+ * - WFI always exits (trapped); WFE is a no-op. DC ZVA is prohibited
+ *   (DCZID_EL0.DZP reads 1) and exits as UNDEF. There is no generic timer.
  *
  * Threads
  * -------
