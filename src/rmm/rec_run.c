@@ -316,7 +316,8 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, uint64_t rec_pa, stru
 			(void)rk_cpu_skip_insn(rec->cpu);
 			if ((wfe && ENTER_FLAG(enter_flags, TRAP_WFE)) || (!wfe && ENTER_FLAG(enter_flags, TRAP_WFI))) {
 				exit->exit_reason = RMI_EXIT_SYNC;
-				exit->esr = ESR_EC(RK_CPU_ESR_EC_WFX) | RK_CPU_ESR_IL | (wfe ? ESR_ISS_TI_WFE : 0);
+				/* WFx exposes EC and TI only (reference 10.4) */
+				exit->esr = ESR_EC(RK_CPU_ESR_EC_WFX) | (wfe ? ESR_ISS_TI_WFE : 0);
 			} else {
 				/* not trapped: the vCPU idles until an interrupt; let the host run */
 				exit->exit_reason = RMI_EXIT_IRQ;
