@@ -24,6 +24,7 @@
 #define ESR_EC(ec) ((uint64_t)(ec) << RK_CPU_ESR_EC_SHIFT)
 #define ESR_FSC_TRANS(level) (0x04u + (unsigned int)(level))
 #define ESR_ISS_TI_WFE 1u
+#define ESR_FSC_GPF 0x28u /* granule protection fault */
 #define INSN_WFE 0xd503205fu
 #define PSTATE_EL1H_DAIF 0x3c5u
 #define SCTLR_EL1_RESET 0x30d00800ull /* RES1 bits; MMU and caches off */
@@ -175,6 +176,14 @@ static void engine_map(struct rmm *rmm, struct rk_cpu *cpu, const struct s2tt_ct
 	}
 }
 
+/* True if pa is a DRAM granule in the NS PAS (what an NS stage-2 mapping may reach). */
+static bool ns_granule(struct rmm *rmm, uint64_t pa)
+{
+	uint64_t gidx = 0;
+
+	return plat_pa_to_gidx(rmm->plat, pa, &gidx) && plat_gpt_get(rmm->plat, gidx) == RK_PAS_NS;
+}
+
 /* A data or instruction abort from the engine. True: the host must act (exit filled). */
 static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx *s2,
 			 const struct rk_cpu_exit *ex, struct rmi_rec_exit *exit)
@@ -198,17 +207,26 @@ static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx
 		engine_map(rmm, rec->cpu, s2, addr, s2tte_oa(e), level, RK_CPU_PROT_ALL);
 		return false;
 	}
+	bool gpf = false;
 	if (k == S2TTE_ASSIGNED_NS && !iabt) {
 		unsigned int prot = 0;
+		uint64_t page = s2tte_oa(e) + (addr & (s2tt_entry_size(level) - 1) & ~(RK_GRANULE_SIZE - 1));
 		if (e & (1ULL << S2TTE_AP_SHIFT))
 			prot |= RK_CPU_PROT_READ;
 		if (e & (2ULL << S2TTE_AP_SHIFT))
 			prot |= RK_CPU_PROT_WRITE;
-		if (!ex->mem.is_perm && prot) {
-			engine_map(rmm, rec->cpu, s2, addr, s2tte_oa(e), level, prot);
+		/*
+		 * The access goes to the NS PAS: only a DRAM granule that is NS in
+		 * the GPT may back it (the hardware's granule protection check);
+		 * anything else is a fault for the host, never the granule's data.
+		 * One page at a time, so every page is checked.
+		 */
+		gpf = !ns_granule(rmm, page);
+		if (!ex->mem.is_perm && prot && !gpf) {
+			engine_map(rmm, rec->cpu, s2, addr & ~(RK_GRANULE_SIZE - 1), page, 3, prot);
 			return false;
 		}
-		/* permission fault on NS memory: the host decides (fall through to MMIO path) */
+		/* permission or protection fault on NS memory: the host decides (MMIO path) */
 	}
 	if (s2tt_ipa_protected(s2, addr)) {
 		if (ripas == RMI_RIPAS_EMPTY) {
@@ -230,17 +248,16 @@ static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx
 	/* unprotected IPA: emulatable MMIO when the syndrome is valid */
 	exit->exit_reason = RMI_EXIT_SYNC;
 	exit->hpfar = (addr >> 12) << 4;
+	uint64_t fsc = gpf ? ESR_FSC_GPF : ex->mem.is_perm ? RK_CPU_ESR_FSC_PERM_L3 : ESR_FSC_TRANS(level);
 	if (ex->mem.isv) {
-		exit->esr = ESR_EC(RK_CPU_ESR_EC_DABT_LOWER) | RK_CPU_ESR_IL | rk_cpu_dabt_iss(&ex->mem) |
-			    (ex->mem.is_perm ? RK_CPU_ESR_FSC_PERM_L3 : ESR_FSC_TRANS(level));
+		exit->esr = ESR_EC(RK_CPU_ESR_EC_DABT_LOWER) | RK_CPU_ESR_IL | rk_cpu_dabt_iss(&ex->mem) | fsc;
 		exit->far = addr & (RK_GRANULE_SIZE - 1);
 		if (ex->mem.is_write)
 			exit->gprs[0] = ex->mem.value;
 		rec->last_exit_emulatable = 1;
 		rec->mmio_is_write = ex->mem.is_write;
 	} else {
-		exit->esr = ESR_EC(RK_CPU_ESR_EC_DABT_LOWER) | RK_CPU_ESR_IL |
-			    (ex->mem.is_perm ? RK_CPU_ESR_FSC_PERM_L3 : ESR_FSC_TRANS(level));
+		exit->esr = ESR_EC(RK_CPU_ESR_EC_DABT_LOWER) | RK_CPU_ESR_IL | fsc;
 		exit->far = 0;
 	}
 	rec->last_exit_ns_abort = 1;
