@@ -246,6 +246,24 @@ static void psci_exit(struct rsi_call *c, uint64_t fid, uint64_t target)
 	c->to_host = true;
 }
 
+/*
+ * Is fid one of the PSCI functions the RMM implements? Only CPU_SUSPEND,
+ * CPU_ON and AFFINITY_INFO have an SMC64 form (PSCI 1.1, section 5.1); an
+ * SMC64 FID of another function does not exist (reference section 15:
+ * "anything else in range: NOT_SUPPORTED").
+ */
+static bool psci_implemented(uint64_t fid)
+{
+	unsigned int fn = fid & PSCI_FID_MASK_FN;
+
+	if ((fid & ~(uint64_t)PSCI_FID_MASK_FN) == PSCI_SMC64_BASE)
+		return fn == PSCI_CPU_SUSPEND || fn == PSCI_CPU_ON || fn == PSCI_AFFINITY_INFO;
+	if ((fid & ~(uint64_t)PSCI_FID_MASK_FN) != PSCI_SMC32_BASE)
+		return false;
+	return fn == PSCI_VERSION || fn == PSCI_CPU_SUSPEND || fn == PSCI_CPU_OFF || fn == PSCI_CPU_ON ||
+	       fn == PSCI_AFFINITY_INFO || fn == PSCI_SYSTEM_OFF || fn == PSCI_SYSTEM_RESET || fn == PSCI_FEATURES;
+}
+
 static void psci_handle(struct rsi_call *c, uint64_t fid)
 {
 	struct rd *rd = call_rd(c);
@@ -253,20 +271,17 @@ static void psci_handle(struct rsi_call *c, uint64_t fid)
 	bool smc64 = (fid & 0xff000000u) == PSCI_SMC64_BASE;
 	uint32_t idx;
 
+	if (!psci_implemented(fid)) {
+		c->x[0] = PSCI_NOT_SUPPORTED;
+		return;
+	}
 	switch (fn) {
 	case PSCI_VERSION:
 		c->x[0] = PSCI_1_1;
 		return;
 	case PSCI_FEATURES: {
-		uint64_t f = c->x[1] & 0xffffffffu;
-		unsigned int ffn = f & PSCI_FID_MASK_FN;
-		bool in_range = (f & ~PSCI_FID_MASK_FN) == PSCI_SMC32_BASE ||
-				(f & ~PSCI_FID_MASK_FN) == PSCI_SMC64_BASE;
-		bool ok = (in_range && (ffn == PSCI_VERSION || ffn == PSCI_CPU_SUSPEND || ffn == PSCI_CPU_OFF ||
-					ffn == PSCI_CPU_ON || ffn == PSCI_AFFINITY_INFO || ffn == PSCI_SYSTEM_OFF ||
-					ffn == PSCI_SYSTEM_RESET || ffn == PSCI_FEATURES)) ||
-			  f == SMCCC_VERSION;
-		c->x[0] = ok ? PSCI_SUCCESS : PSCI_NOT_SUPPORTED;
+		uint64_t f = c->x[1] & 0xffffffffu; /* an SMC32 call: 32-bit argument */
+		c->x[0] = psci_implemented(f) || f == SMCCC_VERSION ? PSCI_SUCCESS : PSCI_NOT_SUPPORTED;
 		return;
 	}
 	case PSCI_CPU_SUSPEND:
@@ -306,7 +321,8 @@ static void psci_handle(struct rsi_call *c, uint64_t fid)
 	}
 	case PSCI_AFFINITY_INFO: {
 		uint64_t target = smc64 ? c->x[1] : c->x[1] & 0xffffffffu;
-		if (c->x[2] != 0 || !psci_target_index(rd, target, &idx)) {
+		uint64_t lowest = smc64 ? c->x[2] : c->x[2] & 0xffffffffu;
+		if (lowest != 0 || !psci_target_index(rd, target, &idx)) {
 			c->x[0] = PSCI_INVALID_PARAMS;
 			return;
 		}
