@@ -16,6 +16,8 @@ structs=(
 	s2_ctx s2_walker s2_src
 	rk_host_caps rk_host_error rk_host_fault rk_host_config rk_host_stats rk_granule_info rk_leak
 	rk_vm_config rk_vcpu_config rk_s2_entry rk_vm_state_info rk_vm_transition rk_vm_op_info rk_teardown_stage
+	# the RMM's hot structs: granule metadata, RD, REC, walker, SRO contexts; the platform
+	granule rd rec s2tt_ctx rtt_walk sro_ctx platform plat_bank
 )
 
 if ! command -v pahole >/dev/null; then

@@ -101,6 +101,7 @@ struct s2tt_ctx {
 	int8_t start_level;   /* level of the root tables */
 	uint8_t num_root;     /* concatenated root tables */
 	uint8_t reserved;
+	uint32_t reserved2;   /* no tail padding (pahole) */
 };
 
 static inline uint64_t s2tt_ipa_limit(const struct s2tt_ctx *c)
