@@ -27,9 +27,16 @@
  *   -EEXIST  overlap / already mapped -ENOMEM host memory exhausted
  *   -ENODEV  no usable RMM (realms)  -EIO     an RMI command failed
  *   -EOPNOTSUPP the RMM does not implement a command the host needs
- *   -ENOSYS  not implemented by the host yet (the vCPU run loop)
+ *   -EBUSY   the VM's vCPUs are running (destroy), or this vCPU already runs
+ *   -EINTR   rk_vcpu_run() returned because rk_vm_stop() asked
+ *   -EACCES  the host cannot access a realm's private memory
  *
- * Threading: one host and its VMs are used by one thread at a time.
+ * Threading: every call takes the host's lock, so a host and its VMs may be
+ * used from several threads. rk_vcpu_run() of different vCPUs, of one VM or
+ * of several, run in parallel: RMI_REC_ENTER is issued without the lock, and
+ * exits are handled under it. rk_host_last_error() is per thread. A VM must
+ * not be destroyed while one of its vCPUs runs (-EBUSY), nor the host while
+ * any vCPU runs.
  */
 #ifndef REALMKIT_HOST_H
 #define REALMKIT_HOST_H
@@ -328,12 +335,154 @@ int rk_vcpu_create(struct rk_vm *vm, uint32_t id, const struct rk_vcpu_config *c
  */
 int rk_vm_activate(struct rk_vm *vm);
 
+/* ---- Running: devices, host calls, RIPAS policy, the run loop ---------------- */
+
 /*
- * Run vCPU id: activates the VM first if it is not yet (as Linux v14 does on
- * the first KVM_RUN). The run loop itself is not implemented yet: after
- * activation this returns -ENOSYS.
+ * The run loop (docs/lifecycle.md, "Running") is KVM_RUN with the VMM's device
+ * model inside the host library: rk_vcpu_run() runs one vCPU in the calling
+ * thread and handles every exit itself until the VM stops:
+ *
+ *   realm (RMI_REC_ENTER; RecRun page per vCPU in host memory)
+ *     SYNC data abort, unprotected IPA: emulated MMIO to the VM's device there
+ *         (RMI_REC_ENTER_FLAGS_EMULATED_MMIO), shared memory mapped on demand
+ *         with RMI_RTT_UNPROT_MAP (a RK_MEMSLOT_SHARED slot, or the unprotected
+ *         alias of a private slot page the realm made RIPAS EMPTY), otherwise
+ *         INJECT_SEA (no device there, or no syndrome to emulate).
+ *     SYNC abort, protected IPA (RIPAS RAM, not mapped): the page of the
+ *         memory slot is delegated and mapped (RMI_RTT_DATA_MAP), as KVM does;
+ *         outside every slot the VM stops with -EFAULT.
+ *     PSCI: CPU_ON / AFFINITY_INFO completed with RMI_PSCI_COMPLETE before the
+ *         caller's next entry (CPU_ON status SUCCESS if the target exists,
+ *         else DENIED, as Linux v14); CPU_OFF parks the vCPU until a CPU_ON
+ *         targets it; SYSTEM_OFF / SYSTEM_RESET stop the VM.
+ *     RIPAS_CHANGE: the VM's policy decides; accepted: RMI_RTT_SET_RIPAS loop
+ *         on the next entry; to EMPTY the private pages are then unmapped and
+ *         undelegated, to RAM the unprotected alias is unmapped first.
+ *     HOST_CALL: the VM's host-call handler; its answer goes in enter.gprs.
+ *     IRQ, FIQ: enter again. SERROR: the RMM's engine failed: the VM stops.
+ *   normal VM: the host runs the vCPU on a CPU backend engine it owns
+ *     (src/platform/cpu), with the same devices, PSCI, host calls (the SMC
+ *     RSI_HOST_CALL is emulated by the host) and stage-2 faults.
+ *
+ * A vCPU that is off (never started, or CPU_OFF) waits in rk_vcpu_run() for a
+ * CPU_ON targeting it. rk_vm_run() runs every vCPU on a thread of its own.
+ */
+
+/* An emulated MMIO device. offset is from the region's base; size is 1, 2, 4 or 8.
+ * Return 0, or non-zero to fail the access (the guest gets a synchronous
+ * external abort). Called from vCPU threads with the VM's device lock held
+ * (one callback at a time per VM); may call rk_vm_read_mem(), rk_vm_write_mem()
+ * and rk_vm_stop(). */
+struct rk_mmio_ops {
+	int (*read)(void *arg, uint32_t vcpu, uint64_t offset, uint32_t size, uint64_t *value);
+	int (*write)(void *arg, uint32_t vcpu, uint64_t offset, uint32_t size, uint64_t value);
+};
+
+/* MMIO region [ipa, ipa + size) (4 KiB aligned, outside memory slots;
+ * realm: in the unprotected half). Legal in NONE, NEW, ACTIVE. */
+int rk_vm_add_mmio(struct rk_vm *vm, uint64_t ipa, uint64_t size, const struct rk_mmio_ops *ops, void *arg);
+
+/* Console output of a UART: len bytes (a line, or a full buffer). */
+typedef void (*rk_console_fn)(void *arg, const char *buf, size_t len);
+
+#define RK_UART_SIZE 0x1000u
+/*
+ * A PL011-compatible UART at ipa (RK_UART_SIZE bytes): bytes written to
+ * UARTDR (offset 0) go to out, a line at a time ('\r' dropped; whatever is
+ * left is flushed when the VM stops); UARTFR (0x18) reads "transmit FIFO
+ * empty"; other registers read as 0 and ignore writes.
+ */
+int rk_vm_add_uart(struct rk_vm *vm, uint64_t ipa, rk_console_fn out, void *arg);
+
+/*
+ * Host calls (RSI_HOST_CALL): imm and gprs[0..30] as the guest sent them; the
+ * handler leaves in gprs what the guest gets back (RecEnter gprs). Return 0,
+ * or a negative errno to stop the VM with that error. Without a handler every
+ * call is answered with zeros ("not provided"). Called like the MMIO callbacks.
+ */
+typedef int (*rk_host_call_fn)(void *arg, struct rk_vm *vm, uint32_t vcpu, uint32_t imm, uint64_t gprs[31]);
+void rk_vm_set_host_call_handler(struct rk_vm *vm, rk_host_call_fn fn, void *arg);
+
+/*
+ * Realm RIPAS changes (RSI_IPA_STATE_SET): return true to accept the change
+ * of [base, top) to ripas (RMI_RIPAS_EMPTY or RMI_RIPAS_RAM). Without a policy
+ * a change is accepted when the range is inside the VM's private memory slots.
+ */
+typedef bool (*rk_ripas_policy_fn)(void *arg, struct rk_vm *vm, uint32_t vcpu, uint64_t base, uint64_t top,
+				   unsigned int ripas);
+void rk_vm_set_ripas_policy(struct rk_vm *vm, rk_ripas_policy_fn fn, void *arg);
+
+/* Run-loop events worth a line (unhandled MMIO, rejected RIPAS changes, the
+ * error that stopped the VM); NULL (the default): none. --trace style exit lines
+ * go to the host's trace (rk_host_set_trace()). */
+void rk_vm_set_run_log(struct rk_vm *vm, FILE *f);
+
+/*
+ * Guest memory the host can reach: a normal VM's memory slots; a realm's
+ * unprotected IPAs backed by host memory (a shared slot, or the alias of a
+ * private slot page the realm shared). A realm's protected IPAs are -EACCES
+ * (private memory); IPAs in no slot -EFAULT.
+ */
+int rk_vm_read_mem(struct rk_vm *vm, uint64_t ipa, void *buf, size_t len);
+int rk_vm_write_mem(struct rk_vm *vm, uint64_t ipa, const void *buf, size_t len);
+
+enum rk_vm_stop_reason {
+	RK_STOP_NONE = 0,         /* running, or never ran */
+	RK_STOP_SYSTEM_OFF = 1,   /* PSCI SYSTEM_OFF */
+	RK_STOP_SYSTEM_RESET = 2, /* PSCI SYSTEM_RESET (not restarted) */
+	RK_STOP_REQUESTED = 3,    /* rk_vm_stop() */
+	RK_STOP_TIMEOUT = 4,      /* rk_vm_run()'s timeout */
+	RK_STOP_ERROR = 5,        /* the run loop could not go on: see msg */
+};
+
+struct rk_vm_run_info {
+	uint32_t reason;         /* enum rk_vm_stop_reason */
+	uint32_t vcpu;           /* the vCPU whose exit stopped the VM */
+	int32_t err;             /* RK_STOP_ERROR: the negative errno */
+	uint32_t reserved;
+	uint64_t fid;            /* RMI command behind an error (0: none) */
+	uint64_t x0;             /* its result */
+	uint64_t entries;        /* RMI_REC_ENTER calls (normal VM: engine runs) */
+	uint64_t exits[8];       /* by RMI_EXIT_* reason, SYNC .. S2AP_CHANGE (normal VM: the same classes) */
+	uint64_t mmio;           /* emulated MMIO accesses */
+	uint64_t mmio_unhandled; /* MMIO aborts with no device or no syndrome: SEA injected */
+	uint64_t s2_faults;      /* stage-2 faults on private (normal VM: any) memory resolved by mapping */
+	uint64_t shared_faults;  /* unprotected faults resolved with RMI_RTT_UNPROT_MAP */
+	uint64_t host_calls;
+	uint64_t psci;           /* PSCI exits */
+	uint64_t ripas_changes;  /* RIPAS_CHANGE exits */
+	uint64_t ripas_rejected; /* of which rejected by the policy */
+	char msg[256];           /* one line: why the VM stopped */
+};
+
+int rk_vm_get_run_info(struct rk_vm *vm, struct rk_vm_run_info *out);
+const char *rk_vm_stop_reason_name(unsigned int reason);
+
+/*
+ * Run vCPU id in the calling thread until the VM stops; activates the VM first
+ * if it is not yet (as Linux v14 does on the first KVM_RUN). Returns 0 when
+ * the guest switched the VM off (SYSTEM_OFF, SYSTEM_RESET), -EINTR when
+ * rk_vm_stop() asked (also before the first entry: KVM's immediate_exit),
+ * -EBUSY if another thread runs this vCPU, or the negative errno of the
+ * failure that stopped the VM (RK_STOP_ERROR; rk_vm_get_run_info() says
+ * what). Once the VM stopped by itself or failed, every run returns that.
  */
 int rk_vcpu_run(struct rk_vm *vm, uint32_t id);
+
+/*
+ * Run every vCPU, each on a thread of its own, until the VM stops or
+ * timeout_ms (0: none) passes (then the VM is stopped: RK_STOP_TIMEOUT,
+ * -ETIMEDOUT). Returns as rk_vcpu_run().
+ */
+int rk_vm_run(struct rk_vm *vm, uint64_t timeout_ms);
+
+/*
+ * Ask every vCPU of vm to return from rk_vcpu_run() with -EINTR: waiting ones
+ * at once, running ones within a time slice (2 ms). The request stays until
+ * rk_vm_resume(). Thread-safe, also from device and host-call callbacks.
+ */
+void rk_vm_stop(struct rk_vm *vm);
+void rk_vm_resume(struct rk_vm *vm);
 
 /*
  * Tear down (NONE/NEW/ACTIVE -> DYING -> DEAD), reclaiming every granule
@@ -360,6 +509,51 @@ int rk_vm_rd(const struct rk_vm *vm, rk_rd_t *out);
  * -ENODATA if the VM was created with RK_VM_NO_RIM_PREDICTION.
  */
 int rk_vm_rim(const struct rk_vm *vm, uint8_t rim[64], size_t *len);
+
+/* ---- Construction plans: building a VM, and predicting a realm's RIM ------------ */
+
+/* A memory slot of a plan (rk_vm_add_memslot()). */
+struct rk_plan_memslot {
+	uint64_t ipa, size;
+	uint32_t flags; /* RK_MEMSLOT_* */
+	uint32_t reserved;
+};
+
+/* A populate of a plan (rk_vm_populate()): len bytes at ipa, 4 KiB aligned. */
+struct rk_plan_load {
+	uint64_t ipa;
+	const void *data;
+	size_t len;
+	uint32_t flags; /* RK_POPULATE_* */
+	uint32_t reserved;
+};
+
+/*
+ * Everything that builds a VM, in order: the VM (config), its memory slots,
+ * its populates, its vCPUs (RECs, created at activation in id order).
+ */
+struct rk_vm_plan {
+	struct rk_vm_config config;
+	const struct rk_plan_memslot *memslots;
+	const struct rk_plan_load *loads;
+	const struct rk_vcpu_config *vcpus; /* NULL: nvcpus vCPUs with the defaults of rk_vcpu_create() */
+	uint32_t nmemslots;
+	uint32_t nloads;
+	uint32_t nvcpus;
+	uint32_t reserved;
+};
+
+/* Carry out a plan: rk_vm_create, rk_vm_add_memslot, rk_vm_populate, rk_vcpu_create. */
+int rk_vm_create_from_plan(struct rk_host *h, const struct rk_vm_plan *plan, struct rk_vm **out);
+
+/*
+ * The RIM a realm built from plan will have, computed through the host's
+ * measurement path only (the same RmiRealmParams, page images and
+ * RmiRecParams the host gives the RMM, hashed with realmkit/measure.h): no
+ * host, no RMI call. rmi_fr0 is RMI_FEATURES(0) of the RMM, to resolve
+ * num_bps/num_wps = 0 ("the RMM's maximum"); 0 if the plan gives them.
+ */
+int rk_plan_rim(const struct rk_vm_plan *plan, uint64_t rmi_fr0, uint8_t rim[64], size_t *len);
 
 /*
  * Ask the RMM which realm states (bit 1 << RMI_REALM_STATE_*) are consistent

@@ -17,6 +17,25 @@
 
 #define FR(v, reg, f) (((v) & reg##_##f##_MASK) >> reg##_##f##_SHIFT)
 
+/* ---- the host lock ---- */
+
+void host_lock(struct rk_host *h)
+{
+	pthread_mutex_lock(&h->lock);
+}
+
+void host_unlock(struct rk_host *h)
+{
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* ---- errors: the host's last error (under the lock), and each thread's own copy ---- */
+
+static _Thread_local struct {
+	const struct rk_host *h;
+	struct rk_host_error err;
+} tls_err;
+
 int host_fail(struct rk_host *h, int err, uint64_t fid, uint64_t x0, const char *fmt, ...)
 {
 	va_list ap;
@@ -27,6 +46,8 @@ int host_fail(struct rk_host *h, int err, uint64_t fid, uint64_t x0, const char 
 	va_start(ap, fmt);
 	vsnprintf(h->err.msg, sizeof(h->err.msg), fmt, ap);
 	va_end(ap);
+	tls_err.h = h;
+	tls_err.err = h->err;
 	if (h->trace)
 		fprintf(h->trace, "host: error %d: %s\n", err, h->err.msg);
 	return err;
@@ -35,6 +56,8 @@ int host_fail(struct rk_host *h, int err, uint64_t fid, uint64_t x0, const char 
 void host_ok(struct rk_host *h)
 {
 	memset(&h->err, 0, sizeof(h->err));
+	if (tls_err.h == h)
+		memset(&tls_err.err, 0, sizeof(tls_err.err));
 }
 
 int host_rmi_errno(uint64_t x0)
@@ -46,7 +69,7 @@ int host_rmi_errno(uint64_t x0)
 
 const struct rk_host_error *rk_host_last_error(const struct rk_host *h)
 {
-	return &h->err;
+	return tls_err.h == h ? &tls_err.err : &h->err;
 }
 
 /* Record why the RMM cannot be used for realms; the host itself carries on. */
@@ -184,14 +207,22 @@ int rk_host_create(struct rk_machine *m, const struct rk_host_config *cfg, struc
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
+	{
+		pthread_mutexattr_t a;
+		pthread_mutexattr_init(&a);
+		pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+		pthread_mutex_init(&h->lock, &a);
+		pthread_mutexattr_destroy(&a);
+		pthread_mutex_init(&h->fault_lock, NULL);
+	}
 	h->m = m;
 	h->next_vm_id = 1;
 	if (cfg) {
 		h->trace = cfg->trace;
 		for (uint32_t i = 0; i < cfg->nfaults; i++) {
 			if (!cfg->faults[i].nth) {
-				free(h);
-				return -EINVAL;
+				ret = -EINVAL;
+				goto fail;
 			}
 			h->faults[h->nfaults++].f = cfg->faults[i];
 		}
@@ -214,6 +245,8 @@ int rk_host_create(struct rk_machine *m, const struct rk_host_config *cfg, struc
 	return 0;
 fail:
 	host_palloc_fini(h);
+	pthread_mutex_destroy(&h->fault_lock);
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 	return ret;
 }
@@ -222,11 +255,15 @@ void rk_host_destroy(struct rk_host *h)
 {
 	if (!h)
 		return;
+	host_lock(h);
 	while (h->vms)
 		rk_vm_free(h->vms);
 	if (h->params_pa)
 		host_pfree(h, h->params_pa, 4);
 	host_palloc_fini(h);
+	host_unlock(h);
+	pthread_mutex_destroy(&h->fault_lock);
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
 
@@ -234,7 +271,7 @@ int rk_host_caps(const struct rk_host *h, struct rk_host_caps *out)
 {
 	if (!h || !out)
 		return -EINVAL;
-	*out = h->caps;
+	*out = h->caps; /* written at creation only */
 	return 0;
 }
 
@@ -243,20 +280,26 @@ int rk_host_caps(const struct rk_host *h, struct rk_host_caps *out)
 int rk_host_inject_fault_regs(struct rk_host *h, const struct rk_host_fault *f)
 {
 	uint32_t i;
+	int ret = 0;
 
 	if (!h || !f || !f->nth)
 		return -EINVAL;
+	pthread_mutex_lock(&h->fault_lock);
 	for (i = 0; i < h->nfaults; i++)
 		if (h->faults[i].fired)
 			break; /* reuse a spent slot */
 	if (i == h->nfaults) {
 		if (h->nfaults == HOST_MAX_FAULTS)
-			return -ENOSPC;
-		h->nfaults++;
+			ret = -ENOSPC;
+		else
+			h->nfaults++;
 	}
-	memset(&h->faults[i], 0, sizeof(h->faults[i]));
-	h->faults[i].f = *f;
-	return 0;
+	if (!ret) {
+		memset(&h->faults[i], 0, sizeof(h->faults[i]));
+		h->faults[i].f = *f;
+	}
+	pthread_mutex_unlock(&h->fault_lock);
+	return ret;
 }
 
 int rk_host_inject_fault(struct rk_host *h, uint64_t fid, uint32_t nth, uint64_t status)
@@ -272,33 +315,61 @@ int rk_host_inject_fault(struct rk_host *h, uint64_t fid, uint32_t nth, uint64_t
 
 void rk_host_clear_faults(struct rk_host *h)
 {
-	if (h)
-		h->nfaults = 0;
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->fault_lock);
+	h->nfaults = 0;
+	pthread_mutex_unlock(&h->fault_lock);
 }
 
 uint64_t rk_host_faults_fired(const struct rk_host *h)
 {
-	return h ? h->faults_fired : 0;
+	uint64_t n;
+
+	if (!h)
+		return 0;
+	pthread_mutex_lock((pthread_mutex_t *)&h->fault_lock);
+	n = h->faults_fired;
+	pthread_mutex_unlock((pthread_mutex_t *)&h->fault_lock);
+	return n;
 }
 
 void rk_host_set_smc_filter(struct rk_host *h, rk_host_smc_filter fn, void *arg)
 {
 	if (!h)
 		return;
+	pthread_mutex_lock(&h->fault_lock);
 	h->filter = fn;
 	h->filter_arg = arg;
+	pthread_mutex_unlock(&h->fault_lock);
 }
 
 void rk_host_set_trace(struct rk_host *h, FILE *f)
 {
-	if (h)
-		h->trace = f;
+	if (!h)
+		return;
+	host_lock(h);
+	pthread_mutex_lock(&h->fault_lock);
+	h->trace = f;
+	pthread_mutex_unlock(&h->fault_lock);
+	host_unlock(h);
 }
+
+#define LOAD(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
 
 void rk_host_get_stats(const struct rk_host *h, struct rk_host_stats *out)
 {
-	if (h && out)
-		*out = h->stats;
+	struct rk_host *hh = (struct rk_host *)h;
+
+	if (!h || !out)
+		return;
+	host_lock(hh);
+	*out = h->stats;
+	/* counted without the lock (RMI_REC_ENTER) */
+	out->rmi_calls = LOAD(h->stats.rmi_calls);
+	out->rmi_retries = LOAD(h->stats.rmi_retries);
+	out->rmi_faults = LOAD(h->stats.rmi_faults);
+	host_unlock(hh);
 }
 
 uint64_t rk_host_rmi_count(const struct rk_host *h, uint64_t fid)
@@ -307,5 +378,5 @@ uint64_t rk_host_rmi_count(const struct rk_host *h, uint64_t fid)
 
 	if (!h || (fid & ~0xFFFFULL) != SMC_FID_BASE || fnum < RMI_FNUM_MIN || fnum > RMI_FNUM_MAX)
 		return 0;
-	return h->rmi_count[fnum - RMI_FNUM_MIN];
+	return LOAD(h->rmi_count[fnum - RMI_FNUM_MIN]);
 }

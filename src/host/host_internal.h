@@ -10,6 +10,7 @@
 #ifndef RK_HOST_INTERNAL_H
 #define RK_HOST_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -47,6 +48,8 @@ struct host_fault {
 };
 
 struct rk_host {
+	pthread_mutex_t lock;       /* the host lock (recursive): every public call, exit handling */
+	pthread_mutex_t fault_lock; /* the armed faults (host_rmi() runs without the host lock) */
 	struct rk_machine *m;
 	uint8_t *ledger;            /* per granule: state, dirty, role */
 	uint32_t *owner;            /* per granule: VM id (0: host) */
@@ -89,6 +92,26 @@ struct host_blocks {
 	uint32_t n, cap;
 };
 
+struct rk_cpu;
+
+/* What a vCPU owes the RMM (or its engine) before its next entry. */
+struct host_pending {
+	uint64_t psci_fid;       /* PSCI_COMPLETE due (0: none) */
+	uint64_t psci_status;    /* its status (PSCI SUCCESS or DENIED) */
+	uint64_t ripas_base, ripas_top;
+	uint64_t gprs[31];       /* RecEnter gprs (host call answer, MMIO read value) */
+	uint64_t enter_flags;    /* RMI_REC_ENTER_FLAGS_* of the next entry */
+	uint64_t last_fault;     /* IPA of the last stage-2 fault the host mapped, + 1 (0: none) */
+	uint32_t psci_target;    /* target vCPU of a CPU_ON / AFFINITY_INFO */
+	uint32_t ripas;          /* RIPAS_CHANGE due: 1 + the RIPAS asked (0: none) */
+	uint32_t ripas_accept;
+	uint32_t gprs_valid;     /* copy gprs into RecEnter */
+	uint64_t start_pc;       /* normal VM: a CPU_ON started this vCPU here (run.mtx) */
+	uint64_t start_ctx;      /* ... with this context id in x0 */
+	uint32_t start;          /* ... if set */
+	uint32_t reserved;
+};
+
 /* A vCPU: host-side record; its REC exists once the realm is activated. */
 struct rk_vcpu {
 	uint64_t pc;
@@ -96,11 +119,44 @@ struct rk_vcpu {
 	rk_rec_t rec;            /* 0: no REC */
 	struct host_blocks aux;  /* granules donated to the REC */
 	struct rk_vm *vm;
+	/* run loop */
+	uint64_t run_pa;         /* realm: its RmiRecRun page (host memory); 0: none yet */
+	struct rmi_rec_run *run; /* the host's view of it */
+	struct rk_cpu *cpu;      /* normal VM: its engine; NULL: none yet */
+	uint64_t wake_gen;       /* CPU_ON completions that targeted this vCPU (run.mtx) */
+	struct host_pending pend;
+	uint32_t on;             /* power state as the host sees it (run.mtx) */
+	uint32_t in_run;         /* a thread is inside rk_vcpu_run() for it (run.mtx) */
 	uint32_t id;
 	uint32_t flags;          /* RK_VCPU_RUNNABLE, VCPU_REC_LOST */
 };
 
 #define VCPU_REC_LOST (1u << 31) /* REC leaked: its SRO was abandoned */
+
+struct host_mmio {
+	uint64_t ipa, size;
+	const struct rk_mmio_ops *ops;
+	void *arg;
+	void *owned;             /* freed with the VM (the UART's state) */
+};
+
+/* Per VM: run control. Lock order: dev_mtx -> host lock -> mtx; exec_mtx innermost. */
+struct host_run {
+	pthread_mutex_t mtx;     /* power states, stop, info */
+	pthread_cond_t cv;       /* a vCPU was started, or the VM stops */
+	pthread_mutex_t dev_mtx; /* MMIO and host-call callbacks, one at a time */
+	pthread_mutex_t exec_mtx; /* normal VM: one engine of the VM runs at a time */
+	struct host_mmio *mmio;
+	rk_host_call_fn hc_fn;
+	void *hc_arg;
+	rk_ripas_policy_fn ripas_fn;
+	void *ripas_arg;
+	FILE *log;
+	struct rk_vm_run_info info;
+	uint32_t nmmio, mmio_cap;
+	uint32_t stop_requested; /* rk_vm_stop() until rk_vm_resume() */
+	uint32_t running;        /* threads inside rk_vcpu_run() */
+};
 
 /* What the host holds for a realm (the RD itself is the RMM's). */
 struct rk_realm {
@@ -147,8 +203,9 @@ struct host_s2 {
 
 struct host_memslot {
 	uint64_t ipa, size;
-	uint64_t *pa;   /* backing PA of each granule */
-	uint32_t flags; /* RK_MEMSLOT_* */
+	uint64_t *pa;     /* backing PA of each granule */
+	uint64_t *shared; /* realm private slot: bitmap of pages the realm made RIPAS EMPTY (NULL: none) */
+	uint32_t flags;   /* RK_MEMSLOT_* */
 	uint32_t id;
 };
 
@@ -159,6 +216,7 @@ struct rk_vm {
 	struct rk_vcpu **vcpus;
 	struct host_s2 s2;
 	struct rk_realm realm;
+	struct host_run run;
 	uint32_t nslots, slots_cap;
 	uint32_t nvcpus, vcpus_cap;
 	uint32_t id;
@@ -171,6 +229,10 @@ struct rk_vm {
 
 #define VM_EVER_ACTIVE (1u << 0) /* the guest may have written its NS memory */
 #define VM_NO_RIM (1u << 1)      /* RK_VM_NO_RIM_PREDICTION */
+
+/* ---- the host lock (host.c) ---- */
+void host_lock(struct rk_host *h);
+void host_unlock(struct rk_host *h);
 
 /* ---- errors (host.c) ---- */
 int host_fail(struct rk_host *h, int err, uint64_t fid, uint64_t x0, const char *fmt, ...)
@@ -249,6 +311,54 @@ struct host_memslot *host_memslot_find(struct rk_vm *vm, uint64_t ipa, uint64_t 
 /* Backing PA of [ipa, ipa + size) if it is one contiguous, size-aligned run; else -ERANGE. */
 int host_memslot_pa(struct rk_vm *vm, uint64_t ipa, uint64_t size, uint64_t *pa);
 void host_vm_set_state(struct rk_vm *vm, enum rk_vm_state to);
+/* Map [ipa, ipa + size) of memory slots (realm: delegate first); alias: the unprotected
+ * alias of a private slot, as shared memory (pages zeroed first if dirty). */
+int host_vm_map(struct rk_vm *vm, uint64_t ipa, uint64_t size, int min_level, bool alias);
+/* Backing PA of [ipa, ipa + size): one contiguous run of a slot (alias: the private slot
+ * under the unprotected alias), else -EFAULT (no slot) / -ERANGE. */
+int host_memslot_backing(struct rk_vm *vm, uint64_t ipa, uint64_t size, bool alias, uint64_t *pa);
+int host_vm_activate(struct rk_vm *vm);
+/* Is op legal in the VM's state? -EPERM with a message naming both if not. */
+int host_vm_check(struct rk_vm *vm, enum rk_vm_op op, const char *fn);
+
+/* ---- construction plans (plan.c): what the host gives the RMM, shared with rk_plan_rim() ---- */
+#define HOST_DEFAULT_IPA_BITS 40u
+void host_realm_params(struct rmi_realm_params *p, uint32_t ipa_bits, uint32_t hash_algo, uint32_t num_bps,
+		       uint32_t num_wps, const uint8_t rpv[64]);
+uint64_t host_rec_mpidr(uint32_t idx);
+void host_rec_params(struct rmi_rec_params *p, uint32_t id, uint32_t flags, uint64_t pc, const uint64_t gprs[8]);
+/* The 4 KiB page at ipa of a populate of [src_ipa, src_ipa + len) from buf (zero-filled past its end). */
+void host_populate_page(uint8_t page[4096], const uint8_t *buf, uint64_t src_ipa, uint64_t len, uint64_t ipa);
+
+/* ---- the run loop (run.c, run_normal.c, devices.c) ---- */
+int host_run_init(struct rk_vm *vm);
+void host_run_fini(struct rk_vm *vm); /* vCPU run pages and engines, devices */
+void host_run_vcpu_fini(struct rk_vm *vm, struct rk_vcpu *v);
+/* Stop the VM for good (first reason wins); wakes every waiting vCPU. */
+void host_run_stop(struct rk_vm *vm, uint32_t vcpu, unsigned int reason, int err, uint64_t fid, uint64_t x0,
+		   const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+struct host_mmio *host_mmio_find(struct rk_vm *vm, uint64_t ipa);
+/* Emulate one MMIO access with the device at ipa: 0, -ENODEV (none there), -EIO (device refused). */
+int host_mmio_access(struct rk_vm *vm, uint32_t vcpu, uint64_t ipa, uint32_t size, bool write, uint64_t *value);
+void host_devices_flush(struct rk_vm *vm);
+void host_devices_free(struct rk_vm *vm);
+/* Host call: the VM's handler (zeros without one). <0: stop the VM. */
+int host_run_host_call(struct rk_vm *vm, uint32_t vcpu, uint32_t imm, uint64_t gprs[31]);
+/* vCPU index of a PSCI target (MPIDR_EL1 affinity); false if none. */
+bool host_mpidr_vcpu(const struct rk_vm *vm, uint64_t mpidr, uint32_t *id);
+/* A CPU_ON targeting vCPU t succeeded: mark it on and wake its thread. */
+void host_run_wake(struct rk_vm *vm, uint32_t t);
+void host_run_log(struct rk_vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool host_run_stopping(struct rk_vm *vm);
+/* Sleep until v is on or the VM stops. 1: go on (gen: its wake generation), else what rk_vcpu_run() returns. */
+int host_run_wait(struct rk_vm *vm, struct rk_vcpu *v, uint64_t *gen);
+/* v went off (unless a CPU_ON targeted it since gen); stops the VM if no vCPU is on any more. */
+void host_run_vcpu_off(struct rk_vm *vm, struct rk_vcpu *v, uint64_t gen, const char *why);
+/* Stop the VM with an error found on vCPU v ("vCPU n: msg"); returns err. */
+int host_run_error(struct rk_vm *vm, struct rk_vcpu *v, int err, uint64_t fid, uint64_t x0, const char *msg);
+int host_normal_vcpu_loop(struct rk_vm *vm, struct rk_vcpu *v);
+void host_normal_vcpu_free(struct rk_vcpu *v);
+void host_normal_kick(struct rk_vm *vm);
 
 static inline uint64_t host_align_up(uint64_t v, uint64_t a)
 {

@@ -398,6 +398,10 @@ int host_ns_zero(struct rk_host *h, uint64_t pa, uint64_t n)
 
 /* ---- public: ledger and leak report ---- */
 
+/* The public queries take the host lock (const: the lock is the only thing they change). */
+#define LOCKED(h) host_lock((struct rk_host *)(h))
+#define UNLOCKED(h) host_unlock((struct rk_host *)(h))
+
 int rk_host_granule_info(const struct rk_host *h, uint64_t pa, struct rk_granule_info *out)
 {
 	uint64_t idx;
@@ -405,10 +409,12 @@ int rk_host_granule_info(const struct rk_host *h, uint64_t pa, struct rk_granule
 	if (!h || !out || !host_pa_index(h, pa & ~(G4K - 1), &idx))
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
+	LOCKED(h);
 	out->state = (uint8_t)led_state(h->ledger[idx]);
 	out->role = (uint8_t)(h->ledger[idx] >> LED_ROLE_SHIFT);
 	out->dirty = (h->ledger[idx] & LED_DIRTY) != 0;
 	out->vm_id = h->owner[idx];
+	UNLOCKED(h);
 	return 0;
 }
 
@@ -430,22 +436,32 @@ const char *rk_granule_role_name(unsigned int role)
 
 size_t rk_host_leak_report(const struct rk_host *h, struct rk_leak *out, size_t cap)
 {
+	size_t n;
+
 	if (!h)
 		return 0;
+	LOCKED(h);
 	for (size_t i = 0; out && i < cap && i < h->nleaks; i++)
 		out[i] = h->leaks[i];
-	return (size_t)h->nleaks;
+	n = (size_t)h->nleaks;
+	UNLOCKED(h);
+	return n;
 }
 
 uint64_t rk_host_leaked_granules(const struct rk_host *h)
 {
-	return h ? h->stats.granules_leaked : 0;
+	uint64_t n;
+
+	if (!h)
+		return 0;
+	LOCKED(h);
+	n = h->stats.granules_leaked;
+	UNLOCKED(h);
+	return n;
 }
 
-void rk_host_print_leaks(const struct rk_host *h, FILE *f)
+static void print_leaks(const struct rk_host *h, FILE *f)
 {
-	if (!h || !f)
-		return;
 	fprintf(f, "leak report: %" PRIu64 " granule(s) leaked in %" PRIu64 " range(s)\n",
 		h->stats.granules_leaked, h->nleaks);
 	for (uint64_t i = 0; i < h->nleaks; i++) {
@@ -457,4 +473,13 @@ void rk_host_print_leaks(const struct rk_host *h, FILE *f)
 		else
 			fprintf(f, " (no RMI failure: lost with an abandoned operation)\n");
 	}
+}
+
+void rk_host_print_leaks(const struct rk_host *h, FILE *f)
+{
+	if (!h || !f)
+		return;
+	LOCKED(h);
+	print_leaks(h, f);
+	UNLOCKED(h);
 }

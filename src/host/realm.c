@@ -45,15 +45,12 @@ int host_realm_create(struct rk_vm *vm)
 		ret = host_delegate(h, root.pa, s2->nroot);
 	if (ret)
 		goto undo;
-	memset(&p, 0, sizeof(p));
-	p.s2sz = vm->ipa_bits;
-	p.hash_algo = vm->realm.hash_algo;
-	p.num_bps = vm->realm.num_bps;
-	p.num_wps = vm->realm.num_wps;
+	/* the same parameters rk_plan_rim() measures (plan.c), plus where the RTTs are */
+	host_realm_params(&p, vm->ipa_bits, vm->realm.hash_algo, vm->realm.num_bps, vm->realm.num_wps,
+			  vm->realm.rpv);
 	p.rtt_base = root.pa;
 	p.rtt_level_start = s2->start_level;
 	p.rtt_num_start = s2->nroot;
-	memcpy(p.rpv, vm->realm.rpv, sizeof(p.rpv));
 	if (host_ns_write(h, h->params_pa, &p, sizeof(p))) {
 		ret = host_fail(h, -EIO, 0, 0, "cannot write the realm parameters");
 		goto undo;
@@ -86,13 +83,6 @@ undo:
 	return ret;
 }
 
-/* RmiRecMpidr of a vCPU index (Aff0[3:0], Aff1, Aff2, Aff3). */
-static uint64_t rec_mpidr(uint32_t idx)
-{
-	return (idx & 0xf) | ((uint64_t)((idx >> 4) & 0xff) << 8) | ((uint64_t)((idx >> 12) & 0xff) << 16) |
-	       ((uint64_t)((idx >> 20) & 0xff) << 24);
-}
-
 static void leak_blocks(struct rk_host *h, struct host_blocks *b, uint64_t fid, uint64_t x0)
 {
 	for (uint32_t i = 0; i < b->n; i++)
@@ -108,11 +98,7 @@ static int rec_create(struct rk_vm *vm, struct rk_vcpu *vcpu)
 	rk_rec_t rec;
 	int ret;
 
-	memset(&p, 0, sizeof(p));
-	p.flags = (vcpu->flags & RK_VCPU_RUNNABLE) ? RMI_REC_PARAMS_FLAGS_RUNNABLE_MASK : 0;
-	p.mpidr = rec_mpidr(vcpu->id);
-	p.pc = vcpu->pc;
-	memcpy(p.gprs, vcpu->gprs, sizeof(p.gprs));
+	host_rec_params(&p, vcpu->id, vcpu->flags, vcpu->pc, vcpu->gprs); /* as rk_plan_rim() (plan.c) */
 	ret = host_palloc(h, 1, 1, RK_ROLE_REC, vm->id, 0, &rec.pa);
 	if (ret)
 		return host_fail(h, ret, 0, 0, "no memory for a REC");

@@ -99,6 +99,13 @@ static struct host_fault *fault_fires(struct rk_host *h, uint64_t fid)
 	return hit;
 }
 
+#define COUNT(field) __atomic_fetch_add(&(field), 1, __ATOMIC_RELAXED)
+
+/*
+ * host_rmi() runs without the host lock for RMI_REC_ENTER (vCPUs of several
+ * threads): its counters are atomic, and the armed faults, the filter and the
+ * trace stream are read under fault_lock.
+ */
 uint64_t host_rmi(struct rk_host *h, uint64_t fid, uint64_t out[5], uint64_t a1, uint64_t a2,
 		  uint64_t a3, uint64_t a4, uint64_t a5)
 {
@@ -107,6 +114,9 @@ uint64_t host_rmi(struct rk_host *h, uint64_t fid, uint64_t out[5], uint64_t a1,
 
 	for (uint32_t tries = 0;; tries++) {
 		struct host_fault *f;
+		rk_host_smc_filter filter;
+		void *filter_arg;
+		FILE *trace;
 		bool injected = false;
 
 		memset(&r, 0, sizeof(r));
@@ -116,23 +126,29 @@ uint64_t host_rmi(struct rk_host *h, uint64_t fid, uint64_t out[5], uint64_t a1,
 		r.x[3] = a3;
 		r.x[4] = a4;
 		r.x[5] = a5;
-		h->stats.rmi_calls++;
+		COUNT(h->stats.rmi_calls);
 		if (idx >= 0)
-			h->rmi_count[idx]++;
+			COUNT(h->rmi_count[idx]);
 		if (tries)
-			h->stats.rmi_retries++;
-		f = fault_fires(h, fid);
+			COUNT(h->stats.rmi_retries);
+		pthread_mutex_lock(&h->fault_lock);
+		f = h->nfaults ? fault_fires(h, fid) : NULL;
 		if (f) {
 			f->fired = 1;
 			h->faults_fired++;
-			h->stats.rmi_faults++;
 			memcpy(r.x, f->f.x, sizeof(f->f.x));
 			injected = true;
-		} else if (!h->filter || !h->filter(h->filter_arg, &r)) {
-			rk_smc(h->m, &r);
 		}
-		if (h->trace)
-			fprintf(h->trace, "rmi: %s(0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64
+		filter = h->filter;
+		filter_arg = h->filter_arg;
+		trace = h->trace;
+		pthread_mutex_unlock(&h->fault_lock);
+		if (injected)
+			COUNT(h->stats.rmi_faults);
+		else if (!filter || !filter(filter_arg, &r))
+			rk_smc(h->m, &r);
+		if (trace)
+			fprintf(trace, "rmi: %s(0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64
 				", 0x%" PRIx64 ") -> %s idx %u [0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 "]%s\n",
 				rk_rmi_command_name(fid), a1, a2, a3, a4, a5, rk_rmi_status_name(r.x[0]),
 				RMI_IDX(r.x[0]), r.x[1], r.x[2], r.x[3], injected ? " (injected)" : "");

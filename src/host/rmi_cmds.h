@@ -104,4 +104,22 @@ static inline uint64_t host_rmi_unprot_unmap(struct rk_host *h, rk_rd_t rd, uint
 	return host_rmi(h, RMI_FID_RTT_UNPROT_UNMAP, x, rd.pa, base, top, flags, oaddr);
 }
 
+static inline uint64_t host_rmi_rec_enter(struct rk_host *h, rk_rec_t rec, uint64_t run_pa)
+{
+	return host_rmi(h, RMI_FID_REC_ENTER, NULL, rec.pa, run_pa, 0, 0, 0);
+}
+
+/* bet1: calling REC, target REC, PSCI status. */
+static inline uint64_t host_rmi_psci_complete(struct rk_host *h, rk_rec_t caller, rk_rec_t target, uint64_t status)
+{
+	return host_rmi(h, RMI_FID_PSCI_COMPLETE, NULL, caller.pa, target.pa, status, 0, 0);
+}
+
+/* x[1] = the address the RIPAS change reached. */
+static inline uint64_t host_rmi_rtt_set_ripas(struct rk_host *h, rk_rd_t rd, rk_rec_t rec, uint64_t base,
+					      uint64_t top, uint64_t x[5])
+{
+	return host_rmi(h, RMI_FID_RTT_SET_RIPAS, x, rd.pa, rec.pa, base, top, 0);
+}
+
 #endif

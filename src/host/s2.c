@@ -126,7 +126,7 @@ int host_s2_walk(struct host_s2 *s2, uint64_t addr, uint64_t size, const struct 
 struct map_args {
 	const struct s2_src *src;
 	int min_level;
-	int reserved;
+	int alias; /* backing: the private slot under the unprotected alias */
 };
 
 static int map_cb(struct s2_ctx *ctx, unsigned int visit)
@@ -142,22 +142,25 @@ static int map_cb(struct s2_ctx *ctx, unsigned int visit)
 		/* a leaf already there: fine if it maps what the memory slot holds (not for populate) */
 		uint64_t lo = addr > ctx->start ? addr : ctx->start;
 		uint64_t hi = addr + sz < ctx->end ? addr + sz : ctx->end;
-		if (!a->src && !host_memslot_pa(s2->vm, lo, hi - lo, &pa) && pa == s2e_pa(ctx->old) + (lo - addr))
+		if (!a->src && !host_memslot_backing(s2->vm, lo, hi - lo, a->alias, &pa) &&
+		    pa == s2e_pa(ctx->old) + (lo - addr))
 			return 0;
 		return host_fail(s2->h, -EEXIST, 0, 0, "IPA 0x%" PRIx64 " is already mapped", lo);
 	}
-	if (covered && ctx->level >= min_level && !host_memslot_pa(s2->vm, addr, sz, &pa) &&
+	if (covered && ctx->level >= min_level && !host_memslot_backing(s2->vm, addr, sz, a->alias, &pa) &&
 	    !(pa & (sz - 1))) {
 		/* a run of invalid entries mapping contiguous memory: one backend call */
 		uint32_t n = 1;
 		uint64_t pn;
 		while (ctx->idx + n < S2_ENTRIES && addr + (n + 1) * sz <= ctx->end && !ctx->table[ctx->idx + n] &&
-		       !host_memslot_pa(s2->vm, addr + n * sz, sz, &pn) && pn == pa + n * sz)
+		       !host_memslot_backing(s2->vm, addr + n * sz, sz, a->alias, &pn) && pn == pa + n * sz)
 			n++;
-		/* only memory the host owns (never a leaked granule) is mapped */
+		/* only memory the host owns (never a leaked granule) is mapped; shared: never delegated memory */
 		for (uint64_t g = 0, total = n * sz / G4K; g < total;) {
 			uint64_t run = host_led_prefix(s2->h, pa + g * G4K, total - g, RK_GRANULE_HOST, true);
-			run += host_led_prefix(s2->h, pa + (g + run) * G4K, total - g - run, RK_GRANULE_DELEGATED, true);
+			if (!a->alias)
+				run += host_led_prefix(s2->h, pa + (g + run) * G4K, total - g - run, RK_GRANULE_DELEGATED,
+						       true);
 			if (!run) {
 				unsigned int st = host_led_state(s2->h, pa + g * G4K);
 				return host_fail(s2->h, -EIO, 0, 0, "granule 0x%" PRIx64 " is %s: not mapped",
@@ -176,6 +179,14 @@ static int map_cb(struct s2_ctx *ctx, unsigned int visit)
 int host_s2_map(struct host_s2 *s2, uint64_t ipa, uint64_t size, const struct s2_src *src, int min_level)
 {
 	struct map_args a = { src, min_level, 0 };
+	struct s2_walker w = { map_cb, &a, S2_VISIT_LEAF, 0 };
+
+	return host_s2_walk(s2, ipa, size, &w);
+}
+
+int host_s2_map_alias(struct host_s2 *s2, uint64_t ipa, uint64_t size, int min_level)
+{
+	struct map_args a = { NULL, min_level, 1 };
 	struct s2_walker w = { map_cb, &a, S2_VISIT_LEAF, 0 };
 
 	return host_s2_walk(s2, ipa, size, &w);

@@ -154,6 +154,8 @@ int host_s2_walk(struct host_s2 *s2, uint64_t addr, uint64_t size, const struct 
 /* The operations, all through host_s2_walk(). */
 int host_s2_map(struct host_s2 *s2, uint64_t ipa, uint64_t size, const struct s2_src *src,
 		int min_level);
+/* Realm: map the unprotected alias ipa with the backing of the private slot under it (shared). */
+int host_s2_map_alias(struct host_s2 *s2, uint64_t ipa, uint64_t size, int min_level);
 int host_s2_unmap(struct host_s2 *s2, uint64_t ipa, uint64_t size);
 int host_s2_fold(struct host_s2 *s2, uint64_t ipa, uint64_t size);
 int host_s2_dump(struct host_s2 *s2, uint64_t ipa, uint64_t size, rk_s2_dump_fn fn, void *arg);

@@ -299,7 +299,6 @@ static int r_map_init(struct s2_ctx *ctx, struct host_shadow *node, uint64_t pa,
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t ipa = ctx->addr + i * G4K, x0 = 0;
 		rk_data_t data = { pa + i * G4K };
-		uint64_t off = ipa - src->ipa, len = src->len - off < G4K ? src->len - off : G4K;
 		int ret;
 
 		if (host_led_state(s2->h, data.pa) == RK_GRANULE_HOST) {
@@ -307,8 +306,7 @@ static int r_map_init(struct s2_ctx *ctx, struct host_shadow *node, uint64_t pa,
 			if (ret)
 				return ret;
 		}
-		memcpy(page, src->buf + off, len);
-		memset(page + len, 0, G4K - len);
+		host_populate_page(page, src->buf, src->ipa, src->len, ipa); /* as rk_plan_rim() (plan.c) */
 		if (host_ns_write(s2->h, s2->h->bounce_pa, page, G4K))
 			return host_fail(s2->h, -EIO, 0, 0, "cannot write the bounce page");
 		for (int tries = 0; tries <= RTT_RETRIES; tries++) {

@@ -13,14 +13,14 @@
 
 #include "host/s2.h"
 
-#define DEFAULT_IPA_BITS 40u
+#define DEFAULT_IPA_BITS HOST_DEFAULT_IPA_BITS
 #define MIN_IPA_BITS 32u
 #define BLOCK_GRANULES 512u /* 2 MiB */
 
 #define FR(v, reg, f) (((v) & reg##_##f##_MASK) >> reg##_##f##_SHIFT)
 
 /* Is op legal in the VM's state? -EPERM with a message naming both if not. */
-static int vm_check(struct rk_vm *vm, enum rk_vm_op op, const char *fn)
+int host_vm_check(struct rk_vm *vm, enum rk_vm_op op, const char *fn)
 {
 	size_t n;
 	const struct rk_vm_op_info *o = &rk_vm_ops(&n)[op];
@@ -84,7 +84,7 @@ static int vm_config_check(struct rk_host *h, const struct rk_vm_config *cfg, un
 	return 0;
 }
 
-int rk_vm_create(struct rk_host *h, const struct rk_vm_config *cfg, struct rk_vm **out)
+static int vm_create(struct rk_host *h, const struct rk_vm_config *cfg, struct rk_vm **out)
 {
 	struct rk_vm_config def;
 	struct rk_vm *vm;
@@ -125,13 +125,20 @@ int rk_vm_create(struct rk_host *h, const struct rk_vm_config *cfg, struct rk_vm
 			return ret;
 		}
 	}
+	ret = host_run_init(vm);
+	if (ret) {
+		if (vm->kind == RK_VM_NORMAL)
+			vm->s2.ops->root_free(&vm->s2);
+		free(vm);
+		return host_fail(h, ret, 0, 0, "cannot initialise the run state of a VM");
+	}
 	vm->next = h->vms;
 	h->vms = vm;
 	*out = vm;
 	return done(h, 0);
 }
 
-int rk_vm_realm_create(struct rk_vm *vm)
+static int vm_realm_create(struct rk_vm *vm)
 {
 	int ret;
 
@@ -139,7 +146,7 @@ int rk_vm_realm_create(struct rk_vm *vm)
 		return -EINVAL;
 	if (vm->kind != RK_VM_REALM)
 		return host_fail(vm->host, -EINVAL, 0, 0, "rk_vm_realm_create: vm %u is not a realm", vm->id);
-	ret = vm_check(vm, RK_OP_REALM_CREATE, "rk_vm_realm_create");
+	ret = host_vm_check(vm, RK_OP_REALM_CREATE, "rk_vm_realm_create");
 	if (!ret)
 		ret = host_realm_create(vm);
 	return done(vm->host, ret);
@@ -167,9 +174,23 @@ struct host_memslot *host_memslot_find(struct rk_vm *vm, uint64_t ipa, uint64_t 
 
 int host_memslot_pa(struct rk_vm *vm, uint64_t ipa, uint64_t size, uint64_t *pa)
 {
-	struct host_memslot *s = host_memslot_find(vm, ipa, size);
+	return host_memslot_backing(vm, ipa, size, false, pa);
+}
+
+int host_memslot_backing(struct rk_vm *vm, uint64_t ipa, uint64_t size, bool alias, uint64_t *pa)
+{
+	struct host_memslot *s;
 	uint64_t i0, n = size / G4K;
 
+	if (alias) {
+		/* the unprotected alias of a private slot (realm) */
+		ipa &= ~(1ULL << (vm->ipa_bits - 1));
+		s = host_memslot_find(vm, ipa, size);
+		if (s && (s->flags & RK_MEMSLOT_SHARED))
+			s = NULL;
+	} else {
+		s = host_memslot_find(vm, ipa, size);
+	}
 	if (!s)
 		return -EFAULT;
 	i0 = (ipa - s->ipa) / G4K;
@@ -226,9 +247,11 @@ static void slot_release(struct rk_vm *vm, struct host_memslot *s)
 	}
 	free(s->pa);
 	s->pa = NULL;
+	free(s->shared);
+	s->shared = NULL;
 }
 
-int rk_vm_add_memslot(struct rk_vm *vm, uint64_t ipa, uint64_t size, uint32_t flags)
+static int vm_add_memslot(struct rk_vm *vm, uint64_t ipa, uint64_t size, uint32_t flags)
 {
 	struct rk_host *h;
 	struct host_memslot *s;
@@ -238,7 +261,7 @@ int rk_vm_add_memslot(struct rk_vm *vm, uint64_t ipa, uint64_t size, uint32_t fl
 	if (!vm)
 		return -EINVAL;
 	h = vm->host;
-	ret = vm_check(vm, RK_OP_ADD_MEMSLOT, "rk_vm_add_memslot");
+	ret = host_vm_check(vm, RK_OP_ADD_MEMSLOT, "rk_vm_add_memslot");
 	if (ret)
 		return ret;
 	half = 1ULL << (vm->ipa_bits - 1);
@@ -320,6 +343,50 @@ static int slot_repair(struct rk_vm *vm, struct host_memslot *s, uint64_t ipa, u
 	return 0;
 }
 
+static int map_range(struct rk_vm *vm, uint64_t ipa, uint64_t size, const struct s2_src *src, int min_level);
+
+/* The unprotected alias of private slot pages, as shared memory: zeroed if they may hold data. */
+static int map_alias(struct rk_vm *vm, uint64_t ipa, uint64_t size, int min_level)
+{
+	struct rk_host *h = vm->host;
+	uint64_t bit = 1ULL << (vm->ipa_bits - 1);
+	struct host_memslot *s = host_memslot_find(vm, ipa & ~bit, size);
+	int ret;
+
+	if (vm->kind != RK_VM_REALM || !(ipa & bit) || !s || (s->flags & RK_MEMSLOT_SHARED))
+		return host_fail(h, -EFAULT, 0, 0, "0x%" PRIx64 "+0x%" PRIx64 " is not the alias of a private slot",
+				 ipa, size);
+	ret = slot_repair(vm, s, ipa & ~bit, size);
+	if (ret)
+		return ret;
+	for (uint64_t i = ((ipa & ~bit) - s->ipa) / G4K, n = 0; n < size / G4K; i++, n++) {
+		uint64_t pa = s->pa[i];
+
+		if (host_led_state(h, pa) != RK_GRANULE_HOST)
+			return host_fail(h, -EBUSY, 0, 0, "IPA 0x%" PRIx64 ": its granule is %s, not host memory",
+					 (uint64_t)((ipa & ~bit) + n * G4K), rk_granule_state_name(host_led_state(h, pa)));
+		/* it may hold another VM's data (private slot memory is not zeroed until delegated) */
+		if (host_ns_zero(h, pa, 1))
+			return host_fail(h, -EIO, 0, 0, "cannot zero granule 0x%" PRIx64, pa);
+	}
+	ret = host_s2_map_alias(&vm->s2, ipa, size, min_level);
+	if (!ret) {
+		/* the guest may write it from now on */
+		for (uint64_t i = ((ipa & ~bit) - s->ipa) / G4K, n = 0; n < size / G4K; i++, n++)
+			host_led_dirty(h, s->pa[i], 1, true);
+	}
+	return ret;
+}
+
+int host_vm_map(struct rk_vm *vm, uint64_t ipa, uint64_t size, int min_level, bool alias)
+{
+	int ret = alias ? map_alias(vm, ipa, size, min_level) : map_range(vm, ipa, size, NULL, min_level);
+
+	if (!ret)
+		vm->flags |= VM_EVER_ACTIVE;
+	return ret;
+}
+
 static int map_range(struct rk_vm *vm, uint64_t ipa, uint64_t size, const struct s2_src *src, int min_level)
 {
 	struct host_memslot *s = host_memslot_find(vm, ipa, size);
@@ -350,14 +417,14 @@ static int map_range(struct rk_vm *vm, uint64_t ipa, uint64_t size, const struct
 	return host_s2_map(&vm->s2, ipa, size, src, min_level);
 }
 
-int rk_vm_populate(struct rk_vm *vm, uint64_t ipa, const void *buf, size_t len, uint32_t flags)
+static int vm_populate(struct rk_vm *vm, uint64_t ipa, const void *buf, size_t len, uint32_t flags)
 {
 	struct s2_src src;
 	int ret;
 
 	if (!vm)
 		return -EINVAL;
-	ret = vm_check(vm, RK_OP_POPULATE, "rk_vm_populate");
+	ret = host_vm_check(vm, RK_OP_POPULATE, "rk_vm_populate");
 	if (ret)
 		return ret;
 	if (!buf || !len || (ipa & (G4K - 1)) || (flags & ~RK_POPULATE_MEASURE))
@@ -378,13 +445,13 @@ static int range_ok(struct rk_vm *vm, uint64_t ipa, uint64_t size, const char *f
 	return 0;
 }
 
-int rk_vm_map(struct rk_vm *vm, uint64_t ipa, uint64_t size)
+static int vm_map(struct rk_vm *vm, uint64_t ipa, uint64_t size)
 {
 	int ret;
 
 	if (!vm)
 		return -EINVAL;
-	ret = vm_check(vm, RK_OP_MAP, "rk_vm_map");
+	ret = host_vm_check(vm, RK_OP_MAP, "rk_vm_map");
 	if (!ret)
 		ret = range_ok(vm, ipa, size, "rk_vm_map");
 	if (!ret)
@@ -394,13 +461,13 @@ int rk_vm_map(struct rk_vm *vm, uint64_t ipa, uint64_t size)
 	return done(vm->host, ret);
 }
 
-int rk_vm_unmap(struct rk_vm *vm, uint64_t ipa, uint64_t size)
+static int vm_unmap(struct rk_vm *vm, uint64_t ipa, uint64_t size)
 {
 	int ret;
 
 	if (!vm)
 		return -EINVAL;
-	ret = vm_check(vm, RK_OP_UNMAP, "rk_vm_unmap");
+	ret = host_vm_check(vm, RK_OP_UNMAP, "rk_vm_unmap");
 	if (!ret)
 		ret = range_ok(vm, ipa, size, "rk_vm_unmap");
 	if (!ret)
@@ -408,13 +475,13 @@ int rk_vm_unmap(struct rk_vm *vm, uint64_t ipa, uint64_t size)
 	return done(vm->host, ret);
 }
 
-int rk_vm_fold(struct rk_vm *vm, uint64_t ipa, uint64_t size)
+static int vm_fold(struct rk_vm *vm, uint64_t ipa, uint64_t size)
 {
 	int ret;
 
 	if (!vm)
 		return -EINVAL;
-	ret = vm_check(vm, RK_OP_UNMAP, "rk_vm_fold");
+	ret = host_vm_check(vm, RK_OP_UNMAP, "rk_vm_fold");
 	if (!ret)
 		ret = range_ok(vm, ipa, size, "rk_vm_fold");
 	if (!ret)
@@ -422,13 +489,13 @@ int rk_vm_fold(struct rk_vm *vm, uint64_t ipa, uint64_t size)
 	return done(vm->host, ret);
 }
 
-int rk_vm_s2_dump(struct rk_vm *vm, uint64_t ipa, uint64_t size, rk_s2_dump_fn fn, void *arg)
+static int vm_s2_dump(struct rk_vm *vm, uint64_t ipa, uint64_t size, rk_s2_dump_fn fn, void *arg)
 {
 	int ret;
 
 	if (!vm || !fn)
 		return -EINVAL;
-	ret = vm_check(vm, RK_OP_UNMAP, "rk_vm_s2_dump");
+	ret = host_vm_check(vm, RK_OP_UNMAP, "rk_vm_s2_dump");
 	if (!ret)
 		ret = range_ok(vm, ipa, size, "rk_vm_s2_dump");
 	if (!ret)
@@ -460,7 +527,7 @@ int rk_vm_s2_print(struct rk_vm *vm, FILE *f)
 
 /* ---- vCPUs, activation, run ---- */
 
-int rk_vcpu_create(struct rk_vm *vm, uint32_t id, const struct rk_vcpu_config *cfg)
+static int vcpu_create(struct rk_vm *vm, uint32_t id, const struct rk_vcpu_config *cfg)
 {
 	struct rk_host *h;
 	struct rk_vcpu *v;
@@ -469,7 +536,7 @@ int rk_vcpu_create(struct rk_vm *vm, uint32_t id, const struct rk_vcpu_config *c
 	if (!vm)
 		return -EINVAL;
 	h = vm->host;
-	ret = vm_check(vm, RK_OP_VCPU_CREATE, "rk_vcpu_create");
+	ret = host_vm_check(vm, RK_OP_VCPU_CREATE, "rk_vcpu_create");
 	if (ret)
 		return ret;
 	if (id != vm->nvcpus)
@@ -499,11 +566,12 @@ int rk_vcpu_create(struct rk_vm *vm, uint32_t id, const struct rk_vcpu_config *c
 	} else {
 		v->flags = id == 0 ? RK_VCPU_RUNNABLE : 0;
 	}
+	v->on = (v->flags & RK_VCPU_RUNNABLE) != 0; /* the REC is created runnable or not */
 	vm->vcpus[vm->nvcpus++] = v;
 	return done(h, 0);
 }
 
-static int activate(struct rk_vm *vm)
+int host_vm_activate(struct rk_vm *vm)
 {
 	int ret = 0;
 
@@ -516,42 +584,21 @@ static int activate(struct rk_vm *vm)
 	return ret;
 }
 
-int rk_vm_activate(struct rk_vm *vm)
+static int vm_activate(struct rk_vm *vm)
 {
 	int ret;
 
 	if (!vm)
 		return -EINVAL;
-	ret = vm_check(vm, RK_OP_ACTIVATE, "rk_vm_activate");
+	ret = host_vm_check(vm, RK_OP_ACTIVATE, "rk_vm_activate");
 	if (!ret)
-		ret = activate(vm);
+		ret = host_vm_activate(vm);
 	return done(vm->host, ret);
-}
-
-int rk_vcpu_run(struct rk_vm *vm, uint32_t id)
-{
-	int ret;
-
-	if (!vm)
-		return -EINVAL;
-	ret = vm_check(vm, RK_OP_RUN, "rk_vcpu_run");
-	if (ret)
-		return ret;
-	if (id >= vm->nvcpus)
-		return host_fail(vm->host, -ENOENT, 0, 0, "rk_vcpu_run: vCPU %u has not been created (run before create)",
-				 id);
-	if (vm->state != RK_VM_ACTIVE) {
-		ret = activate(vm); /* Linux v14: the first KVM_RUN activates the realm */
-		if (ret)
-			return ret;
-	}
-	return host_fail(vm->host, -ENOSYS, 0, 0, "rk_vcpu_run: vm %u is ACTIVE; the vCPU run loop is not implemented yet",
-			 vm->id);
 }
 
 /* ---- destroy ---- */
 
-int rk_vm_destroy(struct rk_vm *vm)
+static int vm_destroy(struct rk_vm *vm)
 {
 	struct rk_host *h;
 	uint64_t leaked;
@@ -561,10 +608,17 @@ int rk_vm_destroy(struct rk_vm *vm)
 	if (!vm)
 		return -EINVAL;
 	h = vm->host;
-	ret = vm_check(vm, RK_OP_DESTROY, "rk_vm_destroy");
+	ret = host_vm_check(vm, RK_OP_DESTROY, "rk_vm_destroy");
 	if (ret)
 		return ret;
+	pthread_mutex_lock(&vm->run.mtx);
+	ret = vm->run.running ? -EBUSY : 0;
+	pthread_mutex_unlock(&vm->run.mtx);
+	if (ret)
+		return host_fail(h, ret, 0, 0, "rk_vm_destroy: vm %u has vCPUs running: stop them first (rk_vm_stop)",
+				 vm->id);
 	host_ok(h); /* the message at the end names this teardown's failures only */
+	host_run_fini(vm);
 	leaked = h->stats.granules_leaked;
 	host_vm_set_state(vm, RK_VM_DYING);
 	if (vm->kind == RK_VM_REALM) {
@@ -591,7 +645,7 @@ int rk_vm_destroy(struct rk_vm *vm)
 	return done(h, 0);
 }
 
-void rk_vm_free(struct rk_vm *vm)
+static void vm_free(struct rk_vm *vm)
 {
 	struct rk_vm **pp;
 
@@ -607,14 +661,29 @@ void rk_vm_free(struct rk_vm *vm)
 	}
 	free(vm->slots);
 	free(vm->vcpus);
+	host_devices_free(vm);
+	pthread_cond_destroy(&vm->run.cv);
+	pthread_mutex_destroy(&vm->run.mtx);
+	pthread_mutex_destroy(&vm->run.dev_mtx);
+	pthread_mutex_destroy(&vm->run.exec_mtx);
 	free(vm);
 }
 
 /* ---- queries ---- */
 
+/* ---- queries (the host lock: a VM's fields change under it) ---- */
+
+#define QLOCK(vm) host_lock(((struct rk_vm *)(vm))->host)
+#define QUNLOCK(vm) host_unlock(((struct rk_vm *)(vm))->host)
+
 enum rk_vm_state rk_vm_get_state(const struct rk_vm *vm)
 {
-	return (enum rk_vm_state)vm->state;
+	enum rk_vm_state st;
+
+	QLOCK(vm);
+	st = (enum rk_vm_state)vm->state;
+	QUNLOCK(vm);
+	return st;
 }
 
 enum rk_vm_kind rk_vm_get_kind(const struct rk_vm *vm)
@@ -634,27 +703,147 @@ uint32_t rk_vm_ipa_bits(const struct rk_vm *vm)
 
 int rk_vm_rd(const struct rk_vm *vm, rk_rd_t *out)
 {
-	if (!vm || !out || vm->kind != RK_VM_REALM || !vm->realm.rd.pa)
+	int ret = 0;
+
+	if (!vm || !out)
 		return -ENOENT;
-	*out = vm->realm.rd;
-	return 0;
+	QLOCK(vm);
+	if (vm->kind != RK_VM_REALM || !vm->realm.rd.pa)
+		ret = -ENOENT;
+	else
+		*out = vm->realm.rd;
+	QUNLOCK(vm);
+	return ret;
 }
 
 int rk_vm_rim(const struct rk_vm *vm, uint8_t rim[64], size_t *len)
 {
-	if (!vm || !rim || vm->kind != RK_VM_REALM || vm->state == RK_VM_NONE)
+	int ret = 0;
+
+	if (!vm || !rim)
 		return -ENOENT;
-	if (vm->flags & VM_NO_RIM)
-		return -ENODATA;
-	memcpy(rim, vm->realm.rim, RK_MEASUREMENT_MAX);
-	if (len)
-		*len = rk_hash_len(vm->realm.hash_algo);
-	return 0;
+	QLOCK(vm);
+	if (vm->kind != RK_VM_REALM || vm->state == RK_VM_NONE) {
+		ret = -ENOENT;
+	} else if (vm->flags & VM_NO_RIM) {
+		ret = -ENODATA;
+	} else {
+		memcpy(rim, vm->realm.rim, RK_MEASUREMENT_MAX);
+		if (len)
+			*len = rk_hash_len(vm->realm.hash_algo);
+	}
+	QUNLOCK(vm);
+	return ret;
 }
 
 uint32_t rk_vm_rmm_realm_states(struct rk_vm *vm)
 {
+	uint32_t st;
+
 	if (!vm || vm->kind != RK_VM_REALM)
 		return 0;
-	return host_realm_probe(vm);
+	QLOCK(vm);
+	st = host_realm_probe(vm);
+	QUNLOCK(vm);
+	return st;
+}
+
+/* ---- the public calls: each under the host lock ---- */
+
+#define LOCKED_CALL(h, call)            \
+	do {                            \
+		int ret_;               \
+		host_lock(h);           \
+		ret_ = (call);          \
+		host_unlock(h);         \
+		return ret_;            \
+	} while (0)
+
+int rk_vm_create(struct rk_host *h, const struct rk_vm_config *cfg, struct rk_vm **out)
+{
+	if (!h || !out)
+		return -EINVAL;
+	LOCKED_CALL(h, vm_create(h, cfg, out));
+}
+
+int rk_vm_realm_create(struct rk_vm *vm)
+{
+	if (!vm)
+		return -EINVAL;
+	LOCKED_CALL(vm->host, vm_realm_create(vm));
+}
+
+int rk_vm_add_memslot(struct rk_vm *vm, uint64_t ipa, uint64_t size, uint32_t flags)
+{
+	if (!vm)
+		return -EINVAL;
+	LOCKED_CALL(vm->host, vm_add_memslot(vm, ipa, size, flags));
+}
+
+int rk_vm_populate(struct rk_vm *vm, uint64_t ipa, const void *buf, size_t len, uint32_t flags)
+{
+	if (!vm)
+		return -EINVAL;
+	LOCKED_CALL(vm->host, vm_populate(vm, ipa, buf, len, flags));
+}
+
+int rk_vm_map(struct rk_vm *vm, uint64_t ipa, uint64_t size)
+{
+	if (!vm)
+		return -EINVAL;
+	LOCKED_CALL(vm->host, vm_map(vm, ipa, size));
+}
+
+int rk_vm_unmap(struct rk_vm *vm, uint64_t ipa, uint64_t size)
+{
+	if (!vm)
+		return -EINVAL;
+	LOCKED_CALL(vm->host, vm_unmap(vm, ipa, size));
+}
+
+int rk_vm_fold(struct rk_vm *vm, uint64_t ipa, uint64_t size)
+{
+	if (!vm)
+		return -EINVAL;
+	LOCKED_CALL(vm->host, vm_fold(vm, ipa, size));
+}
+
+int rk_vm_s2_dump(struct rk_vm *vm, uint64_t ipa, uint64_t size, rk_s2_dump_fn fn, void *arg)
+{
+	if (!vm || !fn)
+		return -EINVAL;
+	LOCKED_CALL(vm->host, vm_s2_dump(vm, ipa, size, fn, arg));
+}
+
+int rk_vcpu_create(struct rk_vm *vm, uint32_t id, const struct rk_vcpu_config *cfg)
+{
+	if (!vm)
+		return -EINVAL;
+	LOCKED_CALL(vm->host, vcpu_create(vm, id, cfg));
+}
+
+int rk_vm_activate(struct rk_vm *vm)
+{
+	if (!vm)
+		return -EINVAL;
+	LOCKED_CALL(vm->host, vm_activate(vm));
+}
+
+int rk_vm_destroy(struct rk_vm *vm)
+{
+	if (!vm)
+		return -EINVAL;
+	LOCKED_CALL(vm->host, vm_destroy(vm));
+}
+
+void rk_vm_free(struct rk_vm *vm)
+{
+	struct rk_host *h;
+
+	if (!vm)
+		return;
+	h = vm->host;
+	host_lock(h);
+	vm_free(vm);
+	host_unlock(h);
 }

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the run loop serves a guest with, besides memory: MMIO devices (a
+ * table of regions; a PL011-compatible UART console is built in), host calls,
+ * the RIPAS policy hook, and host access to guest memory it may see.
+ *
+ * Device and host-call callbacks run on vCPU threads with the VM's device
+ * lock (run.dev_mtx) held, one at a time per VM. The region table is only
+ * changed while no vCPU of the VM runs, so lookups need no lock.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/s2.h"
+
+#define UART_DR 0x000u
+#define UART_FR 0x018u
+#define UART_FR_TXFE (1u << 7) /* transmit FIFO empty */
+#define UART_LINE 256u
+
+struct uart {
+	rk_console_fn out;
+	void *arg;
+	uint32_t len;
+	char buf[UART_LINE];
+};
+
+static void uart_flush(struct uart *u)
+{
+	if (u->len && u->out)
+		u->out(u->arg, u->buf, u->len);
+	u->len = 0;
+}
+
+static int uart_read(void *arg, uint32_t vcpu, uint64_t offset, uint32_t size, uint64_t *value)
+{
+	(void)arg;
+	(void)vcpu;
+	(void)size;
+	*value = offset == UART_FR ? UART_FR_TXFE : 0;
+	return 0;
+}
+
+static int uart_write(void *arg, uint32_t vcpu, uint64_t offset, uint32_t size, uint64_t value)
+{
+	struct uart *u = arg;
+	char c = (char)(value & 0xff);
+
+	(void)vcpu;
+	(void)size;
+	if (offset != UART_DR || c == '\r')
+		return 0;
+	u->buf[u->len++] = c;
+	if (c == '\n' || u->len == UART_LINE)
+		uart_flush(u);
+	return 0;
+}
+
+static const struct rk_mmio_ops uart_ops = { uart_read, uart_write };
+
+/* Changes to what the run loop reads without the host lock need the VM's vCPUs stopped. */
+static int not_running(struct rk_vm *vm, const char *fn)
+{
+	int busy;
+
+	pthread_mutex_lock(&vm->run.mtx);
+	busy = vm->run.running != 0;
+	pthread_mutex_unlock(&vm->run.mtx);
+	return busy ? host_fail(vm->host, -EBUSY, 0, 0, "%s: vm %u has vCPUs running", fn, vm->id) : 0;
+}
+
+static int add_mmio(struct rk_vm *vm, uint64_t ipa, uint64_t size, const struct rk_mmio_ops *ops, void *arg,
+		    void *owned)
+{
+	struct rk_host *h = vm->host;
+	int ret = host_vm_check(vm, RK_OP_ADD_MEMSLOT, "rk_vm_add_mmio");
+
+	if (ret)
+		return ret;
+	ret = not_running(vm, "rk_vm_add_mmio");
+	if (ret)
+		return ret;
+	if (!ops || !size || (ipa | size) & (G4K - 1) || ipa + size < ipa || ipa + size > (1ULL << vm->ipa_bits))
+		return host_fail(h, -EINVAL, 0, 0, "MMIO region 0x%" PRIx64 "+0x%" PRIx64 " is not a valid range", ipa,
+				 size);
+	if (vm->kind == RK_VM_REALM && !(ipa >> (vm->ipa_bits - 1)))
+		return host_fail(h, -EINVAL, 0, 0, "a realm's MMIO region must be in the unprotected half");
+	for (uint32_t i = 0; i < vm->nslots; i++)
+		if (ipa < vm->slots[i].ipa + vm->slots[i].size && vm->slots[i].ipa < ipa + size)
+			return host_fail(h, -EEXIST, 0, 0, "MMIO region 0x%" PRIx64 " overlaps memory slot %u", ipa,
+					 vm->slots[i].id);
+	for (uint32_t i = 0; i < vm->run.nmmio; i++)
+		if (ipa < vm->run.mmio[i].ipa + vm->run.mmio[i].size && vm->run.mmio[i].ipa < ipa + size)
+			return host_fail(h, -EEXIST, 0, 0, "MMIO region 0x%" PRIx64 " overlaps another", ipa);
+	if (vm->run.nmmio == vm->run.mmio_cap) {
+		uint32_t cap = vm->run.mmio_cap ? vm->run.mmio_cap * 2 : 4;
+		struct host_mmio *v = realloc(vm->run.mmio, cap * sizeof(*v));
+		if (!v)
+			return host_fail(h, -ENOMEM, 0, 0, "no memory for an MMIO region");
+		vm->run.mmio = v;
+		vm->run.mmio_cap = cap;
+	}
+	vm->run.mmio[vm->run.nmmio++] = (struct host_mmio){ ipa, size, ops, arg, owned };
+	host_ok(h);
+	return 0;
+}
+
+int rk_vm_add_mmio(struct rk_vm *vm, uint64_t ipa, uint64_t size, const struct rk_mmio_ops *ops, void *arg)
+{
+	int ret;
+
+	if (!vm)
+		return -EINVAL;
+	host_lock(vm->host);
+	ret = add_mmio(vm, ipa, size, ops, arg, NULL);
+	host_unlock(vm->host);
+	return ret;
+}
+
+int rk_vm_add_uart(struct rk_vm *vm, uint64_t ipa, rk_console_fn out, void *arg)
+{
+	struct uart *u;
+	int ret;
+
+	if (!vm)
+		return -EINVAL;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	u->out = out;
+	u->arg = arg;
+	host_lock(vm->host);
+	ret = add_mmio(vm, ipa, RK_UART_SIZE, &uart_ops, u, u);
+	host_unlock(vm->host);
+	if (ret)
+		free(u);
+	return ret;
+}
+
+struct host_mmio *host_mmio_find(struct rk_vm *vm, uint64_t ipa)
+{
+	for (uint32_t i = 0; i < vm->run.nmmio; i++)
+		if (ipa - vm->run.mmio[i].ipa < vm->run.mmio[i].size)
+			return &vm->run.mmio[i];
+	return NULL;
+}
+
+int host_mmio_access(struct rk_vm *vm, uint32_t vcpu, uint64_t ipa, uint32_t size, bool write, uint64_t *value)
+{
+	struct host_mmio *d = host_mmio_find(vm, ipa);
+	int ret;
+
+	if (!d)
+		return -ENODEV;
+	pthread_mutex_lock(&vm->run.dev_mtx);
+	if (write)
+		ret = d->ops->write ? d->ops->write(d->arg, vcpu, ipa - d->ipa, size, *value) : 0;
+	else if (d->ops->read)
+		ret = d->ops->read(d->arg, vcpu, ipa - d->ipa, size, value);
+	else
+		*value = 0, ret = 0;
+	pthread_mutex_unlock(&vm->run.dev_mtx);
+	return ret ? -EIO : 0;
+}
+
+void host_devices_flush(struct rk_vm *vm)
+{
+	pthread_mutex_lock(&vm->run.dev_mtx);
+	for (uint32_t i = 0; i < vm->run.nmmio; i++)
+		if (vm->run.mmio[i].ops == &uart_ops)
+			uart_flush(vm->run.mmio[i].arg);
+	pthread_mutex_unlock(&vm->run.dev_mtx);
+}
+
+void host_devices_free(struct rk_vm *vm)
+{
+	for (uint32_t i = 0; i < vm->run.nmmio; i++)
+		free(vm->run.mmio[i].owned);
+	free(vm->run.mmio);
+	vm->run.mmio = NULL;
+	vm->run.nmmio = vm->run.mmio_cap = 0;
+}
+
+/* ---- host calls, RIPAS policy, log ---- */
+
+int host_run_host_call(struct rk_vm *vm, uint32_t vcpu, uint32_t imm, uint64_t gprs[31])
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&vm->run.dev_mtx);
+	if (vm->run.hc_fn)
+		ret = vm->run.hc_fn(vm->run.hc_arg, vm, vcpu, imm, gprs);
+	else
+		memset(gprs, 0, 31 * sizeof(uint64_t)); /* "not provided" */
+	pthread_mutex_unlock(&vm->run.dev_mtx);
+	return ret;
+}
+
+void rk_vm_set_host_call_handler(struct rk_vm *vm, rk_host_call_fn fn, void *arg)
+{
+	if (!vm)
+		return;
+	host_lock(vm->host);
+	if (!not_running(vm, "rk_vm_set_host_call_handler")) {
+		vm->run.hc_fn = fn;
+		vm->run.hc_arg = arg;
+	}
+	host_unlock(vm->host);
+}
+
+void rk_vm_set_ripas_policy(struct rk_vm *vm, rk_ripas_policy_fn fn, void *arg)
+{
+	if (!vm)
+		return;
+	host_lock(vm->host);
+	if (!not_running(vm, "rk_vm_set_ripas_policy")) {
+		vm->run.ripas_fn = fn;
+		vm->run.ripas_arg = arg;
+	}
+	host_unlock(vm->host);
+}
+
+void rk_vm_set_run_log(struct rk_vm *vm, FILE *f)
+{
+	if (!vm)
+		return;
+	host_lock(vm->host);
+	if (!not_running(vm, "rk_vm_set_run_log"))
+		vm->run.log = f;
+	host_unlock(vm->host);
+}
+
+/* ---- guest memory the host may touch ---- */
+
+/* Backing PA of the granule at ipa, if the host may access it. */
+static int host_visible_pa(struct rk_vm *vm, uint64_t ipa, uint64_t *pa)
+{
+	uint64_t page = ipa & ~(G4K - 1), bit = 1ULL << (vm->ipa_bits - 1);
+	struct host_memslot *s;
+
+	if (ipa >> vm->ipa_bits)
+		return -EFAULT;
+	s = host_memslot_find(vm, page, G4K);
+	if (vm->kind == RK_VM_NORMAL || (s && (s->flags & RK_MEMSLOT_SHARED))) {
+		if (!s)
+			return -EFAULT;
+		*pa = s->pa[(page - s->ipa) / G4K] + (ipa & (G4K - 1));
+		return 0;
+	}
+	if (!(ipa & bit))
+		return s ? -EACCES : -EFAULT; /* private memory of a realm */
+	s = host_memslot_find(vm, page & ~bit, G4K);
+	if (!s || (s->flags & RK_MEMSLOT_SHARED))
+		return -EFAULT;
+	*pa = s->pa[((page & ~bit) - s->ipa) / G4K];
+	if (host_led_state(vm->host, *pa) != RK_GRANULE_HOST)
+		return -EACCES; /* the page is private (delegated) now */
+	*pa += ipa & (G4K - 1);
+	return 0;
+}
+
+static int mem_access(struct rk_vm *vm, uint64_t ipa, void *buf, size_t len, bool write)
+{
+	struct rk_host *h = vm->host;
+	int ret = 0;
+
+	host_lock(h);
+	while (len && !ret) {
+		size_t n = G4K - (ipa & (G4K - 1));
+		uint64_t pa;
+
+		if (n > len)
+			n = len;
+		ret = host_visible_pa(vm, ipa, &pa);
+		if (!ret)
+			ret = write ? host_ns_write(h, pa, buf, n) : host_ns_read(h, pa, buf, n);
+		if (ret) {
+			host_fail(h, ret, 0, 0, "%s IPA 0x%" PRIx64 ": %s", write ? "rk_vm_write_mem" : "rk_vm_read_mem", ipa,
+				  ret == -EACCES ? "private memory of the realm" : "not in a memory slot the host can reach");
+			break;
+		}
+		ipa += n;
+		buf = (uint8_t *)buf + n;
+		len -= n;
+	}
+	host_unlock(h);
+	return ret;
+}
+
+int rk_vm_read_mem(struct rk_vm *vm, uint64_t ipa, void *buf, size_t len)
+{
+	if (!vm || (!buf && len))
+		return -EINVAL;
+	return mem_access(vm, ipa, buf, len, false);
+}
+
+int rk_vm_write_mem(struct rk_vm *vm, uint64_t ipa, const void *buf, size_t len)
+{
+	if (!vm || (!buf && len))
+		return -EINVAL;
+	return mem_access(vm, ipa, (void *)buf, len, true);
+}

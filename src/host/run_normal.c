@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The run loop of a normal VM. There is no RMM: the host itself is the
+ * hypervisor, and runs each vCPU on a CPU backend engine it owns
+ * (src/platform/cpu, the backend the RMM runs realm RECs on), doing what the
+ * RMM does for a realm and what the host does after an exit, with the same
+ * devices, host calls and PSCI semantics:
+ *
+ *   data/instruction abort in a memory slot: map it in stage 2 (the host's
+ *       page tables) and in the engine (2 MiB at a time where the backing is
+ *       contiguous), then retry the access;
+ *   data abort on a device: emulate (ISV = 1) or inject an SEA; no device: SEA;
+ *   SMC or HVC: PSCI 1.1 (VERSION, FEATURES, CPU_SUSPEND, CPU_OFF, CPU_ON,
+ *       AFFINITY_INFO, SYSTEM_OFF, SYSTEM_RESET), SMCCC_VERSION, and the
+ *       RSI_HOST_CALL function ID as a host call (the realm payloads report
+ *       through it); anything else returns SMC_UNKNOWN;
+ *   WFI/WFE: completed (the vCPU yields its host CPU); undefined instruction:
+ *       UNDEF injected; time slice (2 ms) or kick: check for a stop request.
+ *
+ * One engine of a VM runs at a time (run.exec_mtx), as the RMM runs one REC of
+ * a realm at a time: exclusives and atomics are not atomic between Unicorn
+ * engines.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <string.h>
+
+#include "host/s2.h"
+#include "platform/cpu/cpu.h"
+
+#define SLICE_US 2000u
+#define CHUNK (2ULL << 20)
+
+#define SMCCC_VERSION 0x80000000u
+#define PSCI_BASE32 0x84000000u
+#define PSCI_BASE64 0xC4000000u
+#define PSCI_VERSION 0x0u
+#define PSCI_CPU_SUSPEND 0x1u
+#define PSCI_CPU_OFF 0x2u
+#define PSCI_CPU_ON 0x3u
+#define PSCI_AFFINITY_INFO 0x4u
+#define PSCI_SYSTEM_OFF 0x8u
+#define PSCI_SYSTEM_RESET 0x9u
+#define PSCI_FEATURES 0xAu
+#define PSCI_SUCCESS 0ULL
+#define PSCI_NOT_SUPPORTED ((uint64_t)-1)
+#define PSCI_INVALID_PARAMS ((uint64_t)-2)
+#define PSCI_ALREADY_ON ((uint64_t)-4)
+#define RSI_FID_HOST_CALL_64 0xC4000199u
+#define RSI_SUCCESS_ 0ULL
+#define RSI_ERROR_INPUT_ 1ULL
+#define SCTLR_EL1_RESET 0x30d00800ull
+
+#define STAT(vm, field) __atomic_fetch_add(&(vm)->run.info.field, 1, __ATOMIC_RELAXED)
+#define EXIT(vm, r) __atomic_fetch_add(&(vm)->run.info.exits[r], 1, __ATOMIC_RELAXED)
+
+void host_normal_vcpu_free(struct rk_vcpu *v)
+{
+	rk_cpu_destroy(v->cpu);
+	v->cpu = NULL;
+}
+
+void host_normal_kick(struct rk_vm *vm)
+{
+	pthread_mutex_lock(&vm->run.mtx);
+	for (uint32_t i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpus[i]->cpu)
+			rk_cpu_kick(vm->vcpus[i]->cpu);
+	pthread_mutex_unlock(&vm->run.mtx);
+}
+
+/* Reset as a PSCI CPU_ON does (EL1h, DAIF masked, MMU off), then pc and x0. */
+static void cpu_reset(struct rk_cpu *cpu, uint64_t pc, uint64_t x0)
+{
+	uint64_t x[RK_CPU_NUM_GPRS] = { 0 };
+
+	x[0] = x0;
+	(void)rk_cpu_set_gprs(cpu, x);
+	(void)rk_cpu_set_reg(cpu, RK_CPU_REG_PSTATE, RK_CPU_PSTATE_RESET);
+	(void)rk_cpu_set_reg(cpu, RK_CPU_REG_SCTLR_EL1, SCTLR_EL1_RESET);
+	(void)rk_cpu_set_reg(cpu, RK_CPU_REG_PC, pc);
+}
+
+static int engine_create(struct rk_vm *vm, struct rk_vcpu *v)
+{
+	uint64_t mpidr = host_rec_mpidr(v->id), x[RK_CPU_NUM_GPRS] = { 0 };
+	struct rk_cpu *cpu;
+	int ret = rk_cpu_create(&cpu);
+
+	if (ret)
+		return ret;
+	/* MPIDR_EL1 as the guest reads it: RES1 bit 31, Aff3 at [39:32] (as the RMM sets it) */
+	ret = rk_cpu_set_reg(cpu, RK_CPU_REG_MPIDR_EL1,
+			     (1ULL << 31) | (mpidr & 0xffffffULL) | ((mpidr >> 24 & 0xff) << 32));
+	memcpy(x, v->gprs, sizeof(v->gprs));
+	if (!ret)
+		ret = rk_cpu_set_gprs(cpu, x);
+	if (!ret)
+		ret = rk_cpu_set_reg(cpu, RK_CPU_REG_PC, v->pc);
+	if (ret) {
+		rk_cpu_destroy(cpu);
+		return ret;
+	}
+	pthread_mutex_lock(&vm->run.mtx);
+	v->cpu = cpu;
+	pthread_mutex_unlock(&vm->run.mtx);
+	return 0;
+}
+
+/* Map the memory-slot memory around ipa into stage 2 and the engine. 0, or -EFAULT (no slot). */
+static int map_memory(struct rk_vm *vm, struct rk_vcpu *v, uint64_t ipa)
+{
+	struct rk_host *h = vm->host;
+	uint64_t page = ipa & ~(G4K - 1), base = ipa & ~(CHUNK - 1), top = base + CHUNK, pa;
+	struct host_memslot *s;
+	uint8_t *p;
+	int ret;
+
+	host_lock(h);
+	s = host_memslot_find(vm, page, G4K);
+	if (!s) {
+		host_unlock(h);
+		return -EFAULT;
+	}
+	/* the 2 MiB around it, within the slot, if its backing is contiguous; else the page */
+	if (base < s->ipa)
+		base = s->ipa;
+	if (top > s->ipa + s->size)
+		top = s->ipa + s->size;
+	if (host_memslot_pa(vm, base, top - base, &pa) || rk_cpu_is_mapped(v->cpu, base, G4K) ||
+	    rk_cpu_is_mapped(v->cpu, top - G4K, G4K)) {
+		base = page;
+		top = page + G4K;
+		ret = host_memslot_pa(vm, base, G4K, &pa);
+		if (ret) {
+			host_unlock(h);
+			return ret;
+		}
+	}
+	ret = host_vm_map(vm, base, top - base, S2_MAX_LEVEL, false);
+	if (ret == -EEXIST)
+		ret = 0;
+	if (!ret)
+		ret = rk_ns_map(h->m, pa, top - base, &p);
+	host_unlock(h);
+	if (!ret) {
+		ret = rk_cpu_map(v->cpu, base, top - base, p, RK_CPU_PROT_ALL);
+		if (ret == -EEXIST)
+			ret = 0; /* mapped already (another chunk size) */
+	}
+	return ret;
+}
+
+static void inject_sea(struct rk_cpu *cpu, bool instruction, uint64_t addr)
+{
+	uint64_t ec = instruction ? RK_CPU_ESR_EC_IABT_CUR : RK_CPU_ESR_EC_DABT_CUR;
+
+	(void)rk_cpu_inject_sync(cpu, (ec << RK_CPU_ESR_EC_SHIFT) | RK_CPU_ESR_IL | RK_CPU_ESR_FSC_SEA, addr);
+}
+
+/* RSI_HOST_CALL, as the RMM implements it for realms: the RsiHostCall at x1. */
+static int host_call(struct rk_vm *vm, struct rk_vcpu *v, uint64_t x[RK_CPU_NUM_GPRS])
+{
+	uint64_t ipa = x[1], hc[32];
+	int ret;
+
+	if (ipa & 0xff || rk_vm_read_mem(vm, ipa, hc, sizeof(hc))) {
+		x[0] = RSI_ERROR_INPUT_;
+		return 1;
+	}
+	STAT(vm, host_calls);
+	EXIT(vm, RMI_EXIT_HOST_CALL);
+	ret = host_run_host_call(vm, v->id, (uint32_t)(hc[0] & 0xffff), &hc[1]);
+	if (ret < 0) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "the host-call handler failed (%d) on host call 0x%" PRIx64, ret,
+			 hc[0] & 0xffff);
+		return host_run_error(vm, v, ret, 0, 0, msg);
+	}
+	if (rk_vm_write_mem(vm, ipa + 8, &hc[1], 31 * sizeof(uint64_t)))
+		return host_run_error(vm, v, -EFAULT, 0, 0, "cannot write the host-call answer back");
+	x[0] = RSI_SUCCESS_;
+	return 1;
+}
+
+static int psci(struct rk_vm *vm, struct rk_vcpu *v, uint64_t x[RK_CPU_NUM_GPRS], uint64_t gen)
+{
+	uint32_t fid = (uint32_t)x[0], fn = fid & 0x1f, t;
+	bool smc64 = (fid & ~0x1fu) == PSCI_BASE64;
+
+	STAT(vm, psci);
+	switch (fn) {
+	case PSCI_VERSION:
+		x[0] = 0x10001;
+		return 1;
+	case PSCI_FEATURES: {
+		uint32_t f = (uint32_t)x[1], ffn = f & 0x1f;
+		bool in = (f & ~0x1fu) == PSCI_BASE32 || (f & ~0x1fu) == PSCI_BASE64;
+		x[0] = (in && (ffn <= PSCI_AFFINITY_INFO || ffn == PSCI_SYSTEM_OFF || ffn == PSCI_SYSTEM_RESET ||
+			       ffn == PSCI_FEATURES)) || f == SMCCC_VERSION
+			       ? PSCI_SUCCESS
+			       : PSCI_NOT_SUPPORTED;
+		return 1;
+	}
+	case PSCI_CPU_SUSPEND:
+		x[0] = PSCI_SUCCESS;
+		return 1;
+	case PSCI_CPU_OFF:
+		EXIT(vm, RMI_EXIT_PSCI);
+		x[0] = PSCI_SUCCESS;
+		host_run_vcpu_off(vm, v, gen, "PSCI CPU_OFF");
+		return 1;
+	case PSCI_CPU_ON: {
+		uint64_t target = smc64 ? x[1] : x[1] & 0xffffffffu, entry = smc64 ? x[2] : x[2] & 0xffffffffu,
+			 ctx = smc64 ? x[3] : x[3] & 0xffffffffu;
+		EXIT(vm, RMI_EXIT_PSCI);
+		if (!host_mpidr_vcpu(vm, target, &t)) {
+			x[0] = PSCI_INVALID_PARAMS;
+			return 1;
+		}
+		pthread_mutex_lock(&vm->run.mtx);
+		if (vm->vcpus[t]->on) {
+			x[0] = PSCI_ALREADY_ON;
+		} else {
+			struct rk_vcpu *tv = vm->vcpus[t];
+			tv->pend.start_pc = entry;
+			tv->pend.start_ctx = ctx;
+			tv->pend.start = 1;
+			tv->on = 1;
+			tv->wake_gen++;
+			pthread_cond_broadcast(&vm->run.cv);
+			x[0] = PSCI_SUCCESS;
+		}
+		pthread_mutex_unlock(&vm->run.mtx);
+		return 1;
+	}
+	case PSCI_AFFINITY_INFO:
+		if (x[2] || !host_mpidr_vcpu(vm, smc64 ? x[1] : x[1] & 0xffffffffu, &t)) {
+			x[0] = PSCI_INVALID_PARAMS;
+			return 1;
+		}
+		pthread_mutex_lock(&vm->run.mtx);
+		x[0] = vm->vcpus[t]->on ? 0 : 1;
+		pthread_mutex_unlock(&vm->run.mtx);
+		return 1;
+	case PSCI_SYSTEM_OFF:
+		EXIT(vm, RMI_EXIT_PSCI);
+		host_run_stop(vm, v->id, RK_STOP_SYSTEM_OFF, 0, 0, 0, "vCPU %u: PSCI SYSTEM_OFF", v->id);
+		return 0;
+	case PSCI_SYSTEM_RESET:
+		EXIT(vm, RMI_EXIT_PSCI);
+		host_run_stop(vm, v->id, RK_STOP_SYSTEM_RESET, 0, 0, 0, "vCPU %u: PSCI SYSTEM_RESET (not restarted)",
+			      v->id);
+		return 0;
+	default:
+		x[0] = PSCI_NOT_SUPPORTED;
+		return 1;
+	}
+}
+
+static int smc(struct rk_vm *vm, struct rk_vcpu *v, uint64_t gen)
+{
+	uint64_t x[RK_CPU_NUM_GPRS];
+	uint32_t fid;
+	int ret = 1;
+
+	(void)rk_cpu_get_gprs(v->cpu, x);
+	fid = (uint32_t)x[0];
+	if (x[0] >> 32)
+		x[0] = (uint64_t)-1; /* not an SMCCC function ID */
+	else if ((fid & ~0x1fu) == PSCI_BASE32 || (fid & ~0x1fu) == PSCI_BASE64)
+		ret = psci(vm, v, x, gen);
+	else if (fid == RSI_FID_HOST_CALL_64)
+		ret = host_call(vm, v, x);
+	else if (fid == SMCCC_VERSION)
+		x[0] = 0x10002;
+	else
+		x[0] = (uint64_t)-1; /* SMC_UNKNOWN: a normal VM has no RMM (RSI) */
+	(void)rk_cpu_set_gprs(v->cpu, x);
+	return ret;
+}
+
+static int dabt(struct rk_vm *vm, struct rk_vcpu *v, const struct rk_cpu_exit *ex)
+{
+	uint64_t ipa = ex->mem.addr, value = ex->mem.value;
+	const char *why;
+
+	if (!ex->mem.is_perm && !map_memory(vm, v, ipa)) {
+		STAT(vm, s2_faults);
+		return 1;
+	}
+	if (host_mmio_find(vm, ipa)) {
+		if (ex->mem.isv) {
+			if (!host_mmio_access(vm, v->id, ipa, ex->mem.size, ex->mem.is_write, &value)) {
+				STAT(vm, mmio);
+				(void)(ex->mem.is_write ? rk_cpu_complete_mmio_write(v->cpu)
+							: rk_cpu_complete_mmio_read(v->cpu, value));
+				return 1;
+			}
+			why = "the device refused the access";
+		} else {
+			why = "no syndrome to emulate it (ISV = 0)";
+		}
+	} else {
+		why = "no device and no memory there";
+	}
+	STAT(vm, mmio_unhandled);
+	inject_sea(v->cpu, false, ipa);
+	host_run_log(vm, "vCPU %u: %s at IPA 0x%" PRIx64 ": %s: SEA injected", v->id, ex->mem.is_write ? "write" : "read",
+		     ipa, why);
+	return 1;
+}
+
+int host_normal_vcpu_loop(struct rk_vm *vm, struct rk_vcpu *v)
+{
+	struct rk_cpu_exit ex;
+	char msg[160];
+	int ret;
+
+	if (!v->cpu && (ret = engine_create(vm, v)))
+		return host_run_error(vm, v, ret, 0, 0, "cannot create a CPU engine");
+	for (;;) {
+		uint64_t gen;
+
+		ret = host_run_wait(vm, v, &gen);
+		if (ret != 1)
+			return ret;
+		pthread_mutex_lock(&vm->run.mtx);
+		if (v->pend.start) {
+			v->pend.start = 0;
+			cpu_reset(v->cpu, v->pend.start_pc, v->pend.start_ctx);
+		}
+		pthread_mutex_unlock(&vm->run.mtx);
+		pthread_mutex_lock(&vm->run.exec_mtx);
+		ret = rk_cpu_run(v->cpu, SLICE_US, &ex);
+		pthread_mutex_unlock(&vm->run.exec_mtx);
+		__atomic_fetch_add(&vm->run.info.entries, 1, __ATOMIC_RELAXED);
+		if (ret)
+			return host_run_error(vm, v, ret, 0, 0, "rk_cpu_run failed");
+		ret = 1;
+		switch (ex.reason) {
+		case RK_CPU_EXIT_SMC:
+		case RK_CPU_EXIT_HVC:
+			ret = smc(vm, v, gen);
+			break;
+		case RK_CPU_EXIT_WFI:
+			EXIT(vm, RMI_EXIT_SYNC);
+			(void)rk_cpu_skip_insn(v->cpu);
+			sched_yield();
+			break;
+		case RK_CPU_EXIT_DABT:
+			EXIT(vm, RMI_EXIT_SYNC);
+			ret = dabt(vm, v, &ex);
+			break;
+		case RK_CPU_EXIT_IABT:
+			EXIT(vm, RMI_EXIT_SYNC);
+			if (!ex.mem.is_perm && !map_memory(vm, v, ex.mem.addr)) {
+				STAT(vm, s2_faults);
+			} else {
+				inject_sea(v->cpu, true, ex.mem.addr);
+				host_run_log(vm, "vCPU %u: instruction fetch at IPA 0x%" PRIx64 " outside memory: SEA injected",
+					     v->id, ex.mem.addr);
+			}
+			break;
+		case RK_CPU_EXIT_UNDEF:
+			EXIT(vm, RMI_EXIT_SYNC);
+			(void)rk_cpu_inject_undef(v->cpu);
+			break;
+		case RK_CPU_EXIT_TIMEOUT:
+		case RK_CPU_EXIT_KICK:
+			EXIT(vm, RMI_EXIT_IRQ);
+			break;
+		default:
+			snprintf(msg, sizeof(msg), "the CPU engine cannot go on (%s, error %d) at PC 0x%" PRIx64,
+				 rk_cpu_exit_reason_name(ex.reason), ex.error, ex.pc);
+			return host_run_error(vm, v, -EIO, 0, 0, msg);
+		}
+		if (ret != 1)
+			return ret;
+	}
+}
