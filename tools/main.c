@@ -12,6 +12,8 @@
 static const struct rk_subcommand subcommands[] = {
 	{ "version", "print realmkit and RMM ABI versions", cmd_version },
 	{ "info", "create a machine and print the RMM's features", cmd_info },
+	{ "run", "run a realm (or a normal VM) from an ELF or flat image, console on stdout", cmd_run },
+	{ "measure", "predict the RIM of the realm `run` would build, without building it", cmd_measure },
 	{ "demo", "build, measure and tear down a demo realm through the host library", cmd_demo },
 	{ "verify", "verify a CCA attestation token and print its claims", cmd_verify },
 };

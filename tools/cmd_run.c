@@ -1,0 +1,806 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * realmkit run IMAGE [options]: run a realm (or a normal VM) from an AArch64
+ * ELF or flat image, in the manner of kvmtool's `lkvm run`.
+ *
+ * The image is loaded at RK_GUEST_RAM_BASE (guest/sdk/rk_guest_abi.h; an ELF
+ * at its own load addresses, which must be inside guest RAM) and measured;
+ * the realm gets -m MiB of private RAM there (RIPAS RAM, mapped on demand),
+ * a PL011 console at RK_GUEST_UART_IPA, a 64 KiB shared buffer in the
+ * unprotected half, -c vCPUs (vCPU 0 runnable at the entry point, the others
+ * started with PSCI CPU_ON), and the host calls of guest/README.md. Its
+ * console is streamed to stdout; realmkit's own messages go to stderr.
+ *
+ * The construction plan (what is measured) is built by plan_from_options(),
+ * which `realmkit measure` (cmd_measure.c) shares: it predicts the RIM from
+ * the same plan with rk_plan_rim(), without a host.
+ *
+ * Exit status: 0 the realm reported PASS (RK_HC_RESULT), or switched off
+ * without reporting if its image does not use the report call; 1 anything
+ * else (reported FAIL, stopped on an error, timeout, a teardown leak), with
+ * one line saying why; 2 usage error; 130 interrupted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libelf.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../guest/sdk/rk_guest_abi.h"
+#include "cli.h"
+#include "realmkit/host.h"
+#include "realmkit/measure.h"
+
+#define MIB ((uint64_t)1 << 20)
+#define DEFAULT_MEM_MIB 16u
+#define MAX_CPUS 64u
+#define SHARED_IPA (RK_GUEST_UNPROT_BASE + 0x10000000ULL) /* 64 KiB of shared memory for RK_HC_SHARED_BUF */
+#define SHARED_SIZE 0x10000ULL
+/* Breakpoints and watchpoints (RmiRealmParams num_bps/num_wps, measured): the RMM's maximum,
+ * given explicitly so that `realmkit measure` needs no RMM to know it. */
+#define PLAN_NUM_BPS 15u
+#define PLAN_NUM_WPS 15u
+#define CHALLENGE_SIZE 64u
+
+struct run_opts {
+	const char *image;
+	const char *token_out;
+	const char *cpak;
+	uint64_t mem_mib;
+	double timeout_s;
+	uint32_t cpus;
+	uint32_t hash_algo;
+	bool trace, normal, quiet, attest;
+	uint8_t challenge[CHALLENGE_SIZE];
+};
+
+struct run_image {
+	uint8_t *data;   /* [base, base + len) */
+	uint64_t base, len;
+	uint64_t entry;
+	bool elf;
+	bool reports;    /* the ELF defines rk_report: it tells its result with RK_HC_RESULT */
+};
+
+struct run_plan {
+	struct rk_vm_plan plan;
+	struct rk_plan_memslot slots[2];
+	struct rk_plan_load load;
+	struct rk_vcpu_config *vcpus;
+};
+
+/* For cmd_measure.c (cli.h holds only the subcommands): the RIM of the plan these options make. */
+int run_plan_rim(int argc, char **argv, const char *prog, uint8_t rim[64], size_t *len, char *desc,
+		 size_t desc_len);
+
+/* ---- options ---- */
+
+static void usage(FILE *f, bool measure)
+{
+	if (measure) {
+		fprintf(f,
+			"usage: realmkit measure IMAGE [-m MEM_MIB] [-c CPUS] [--hash sha256|sha384|sha512]\n"
+			"\n"
+			"Print the RIM (hex) the realm `realmkit run IMAGE` with the same options builds\n"
+			"will have, computed from the host's construction plan through the measurement\n"
+			"path only: no RMM, no realm. The other options of `run` are accepted and ignored.\n"
+			"  -v, --verbose   also print the plan on stderr\n");
+		return;
+	}
+	fprintf(f,
+		"usage: realmkit run IMAGE [options]\n"
+		"\n"
+		"Build a realm from IMAGE (AArch64 ELF, or a flat image loaded at 0x%llx),\n"
+		"run it with its console on stdout, tear it down. See guest/README.md.\n"
+		"\n"
+		"  -m, --mem MIB          guest RAM at 0x%llx (default %u, multiple of 2)\n"
+		"  -c, --cpus N           vCPUs (default 1; the guest starts them with PSCI CPU_ON)\n"
+		"  -H, --hash ALGO        sha256 (default), sha384 or sha512: the realm's measurement\n"
+		"                         algorithm\n"
+		"  -t, --timeout S        stop the realm after S seconds (default: none)\n"
+		"      --trace            print every RMI call (and each exit) and every RSI call\n"
+		"                         the realm makes, with arguments and results, on stderr\n"
+		"      --attest HEX       the 64-byte challenge the attest example gets (RK_HC_CHALLENGE)\n"
+		"      --token-out FILE   write the attestation token the realm hands over there\n"
+		"      --cpak KEY.pem     the machine's CCA platform attestation key (PEM)\n"
+		"      --normal           run IMAGE as a normal VM (no RMM: no RSI, no attestation)\n"
+		"  -q, --quiet            no realmkit messages on success\n"
+		"  -h, --help             this help\n"
+		"\n"
+		"Exit status: 0 the realm reported PASS (or switched off, if it does not report),\n"
+		"1 it reported FAIL, stopped on an error or timed out (the reason on stderr),\n"
+		"2 usage error, 130 interrupted.\n",
+		(unsigned long long)RK_GUEST_RAM_BASE, (unsigned long long)RK_GUEST_RAM_BASE, DEFAULT_MEM_MIB);
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool parse_challenge(const char *s, uint8_t out[CHALLENGE_SIZE])
+{
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	if (strlen(s) != 2 * CHALLENGE_SIZE)
+		return false;
+	for (unsigned int i = 0; i < CHALLENGE_SIZE; i++) {
+		int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+static bool parse_hash(const char *s, uint32_t *algo)
+{
+	if (!strcmp(s, "sha256") || !strcmp(s, "sha-256"))
+		*algo = RMI_HASH_SHA_256;
+	else if (!strcmp(s, "sha384") || !strcmp(s, "sha-384"))
+		*algo = RMI_HASH_SHA_384;
+	else if (!strcmp(s, "sha512") || !strcmp(s, "sha-512"))
+		*algo = RMI_HASH_SHA_512;
+	else
+		return false;
+	return true;
+}
+
+/* 0 parsed, 1 help printed, 2 usage error. */
+static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o, bool measure)
+{
+	enum { OPT_TRACE = 256, OPT_ATTEST, OPT_TOKEN, OPT_CPAK, OPT_NORMAL };
+	static const struct option opts[] = {
+		{ "mem", required_argument, NULL, 'm' },     { "cpus", required_argument, NULL, 'c' },
+		{ "hash", required_argument, NULL, 'H' },    { "timeout", required_argument, NULL, 't' },
+		{ "trace", no_argument, NULL, OPT_TRACE },   { "attest", required_argument, NULL, OPT_ATTEST },
+		{ "token-out", required_argument, NULL, OPT_TOKEN }, { "cpak", required_argument, NULL, OPT_CPAK },
+		{ "normal", no_argument, NULL, OPT_NORMAL }, { "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },       { "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	char *end;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->mem_mib = DEFAULT_MEM_MIB;
+	o->cpus = 1;
+	o->hash_algo = RMI_HASH_SHA_256;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "m:c:H:t:qvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			o->mem_mib = strtoull(optarg, &end, 0);
+			if (*end || !o->mem_mib || o->mem_mib % 2 || o->mem_mib > 65536) {
+				fprintf(stderr, "%s: -m takes a number of MiB, a multiple of 2, 2..65536\n", prog);
+				return 2;
+			}
+			break;
+		case 'c':
+			o->cpus = (uint32_t)strtoul(optarg, &end, 0);
+			if (*end || !o->cpus || o->cpus > MAX_CPUS) {
+				fprintf(stderr, "%s: -c takes 1..%u vCPUs\n", prog, MAX_CPUS);
+				return 2;
+			}
+			break;
+		case 'H':
+			if (!parse_hash(optarg, &o->hash_algo)) {
+				fprintf(stderr, "%s: --hash sha256|sha384|sha512\n", prog);
+				return 2;
+			}
+			break;
+		case 't':
+			o->timeout_s = strtod(optarg, &end);
+			if (*end || o->timeout_s <= 0) {
+				fprintf(stderr, "%s: --timeout takes a positive number of seconds\n", prog);
+				return 2;
+			}
+			break;
+		case OPT_TRACE:
+			o->trace = true;
+			break;
+		case OPT_ATTEST:
+			if (!parse_challenge(optarg, o->challenge)) {
+				fprintf(stderr, "%s: --attest takes the 64-byte challenge in hex (128 digits)\n", prog);
+				return 2;
+			}
+			o->attest = true;
+			break;
+		case OPT_TOKEN:
+			o->token_out = optarg;
+			break;
+		case OPT_CPAK:
+			o->cpak = optarg;
+			break;
+		case OPT_NORMAL:
+			o->normal = true;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'v':
+			o->quiet = false;
+			break;
+		case 'h':
+			usage(stdout, measure);
+			return 1;
+		default:
+			usage(stderr, measure);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr, measure);
+		return 2;
+	}
+	o->image = argv[optind];
+	if (o->token_out && !o->attest && !measure) {
+		fprintf(stderr, "%s: --token-out needs --attest CHALLENGE\n", prog);
+		return 2;
+	}
+	if (o->normal && (o->attest || o->cpak) && !measure) {
+		fprintf(stderr, "%s: a normal VM has no attestation (--attest, --cpak)\n", prog);
+		return 2;
+	}
+	return 0;
+}
+
+/* ---- images ---- */
+
+static int read_file(const char *path, uint8_t **out, size_t *len)
+{
+	struct stat st;
+	uint8_t *buf;
+	int fd = open(path, O_RDONLY), err;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		err = errno ? -errno : -EINVAL;
+		close(fd);
+		return err;
+	}
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if (st.st_size && pread(fd, buf, (size_t)st.st_size, 0) != st.st_size) {
+		free(buf);
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	*out = buf;
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+/* Does the ELF define symbol `name`? */
+static bool elf_has_symbol(Elf *e, const char *name)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
+			continue;
+		d = elf_getdata(scn, NULL);
+		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *n;
+			if (!gelf_getsym(d, (int)i, &sym) || sym.st_shndx == SHN_UNDEF)
+				continue;
+			n = elf_strptr(e, sh.sh_link, sym.st_name);
+			if (n && !strcmp(n, name))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * An ELF: its PT_LOAD file contents, from the lowest load address to the end
+ * of the highest, zero-filled between segments (what objcopy -O binary gives,
+ * so IMAGE.elf and IMAGE.bin build the same realm). .bss and the rest of RAM
+ * read as zero without being measured.
+ */
+static int load_elf(const char *prog, const char *path, const uint8_t *file, size_t flen, uint64_t mem,
+		    struct run_image *img)
+{
+	uint64_t lo = UINT64_MAX, hi = 0, ram_top = RK_GUEST_RAM_BASE + mem;
+	GElf_Ehdr eh;
+	size_t nph;
+	Elf *e;
+	int ret = -EINVAL;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	e = elf_memory((char *)file, flen);
+	if (!e || elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh) || gelf_getclass(e) != ELFCLASS64 ||
+	    elf_getphdrnum(e, &nph)) {
+		fprintf(stderr, "%s: %s: not a readable ELF64 file (%s)\n", prog, path, elf_errmsg(-1));
+		goto out;
+	}
+	if (eh.e_machine != EM_AARCH64) {
+		fprintf(stderr, "%s: %s: not an AArch64 ELF (e_machine %u)\n", prog, path, eh.e_machine);
+		goto out;
+	}
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD || !ph.p_memsz)
+			continue;
+		if (ph.p_paddr < RK_GUEST_RAM_BASE || ph.p_memsz > ram_top - ph.p_paddr || ph.p_filesz > ph.p_memsz ||
+		    ph.p_offset > flen || ph.p_filesz > flen - ph.p_offset) {
+			fprintf(stderr, "%s: %s: segment at 0x%" PRIx64 "+0x%" PRIx64 " is outside guest RAM 0x%llx..0x%" PRIx64
+				" (-m %" PRIu64 ")\n", prog, path, (uint64_t)ph.p_paddr, (uint64_t)ph.p_memsz,
+				(unsigned long long)RK_GUEST_RAM_BASE, ram_top, mem / MIB);
+			goto out;
+		}
+		if (!ph.p_filesz)
+			continue;
+		if (ph.p_paddr < lo)
+			lo = ph.p_paddr;
+		if (ph.p_paddr + ph.p_filesz > hi)
+			hi = ph.p_paddr + ph.p_filesz;
+	}
+	if (lo >= hi || (lo & (RK_GRANULE_SIZE - 1))) {
+		fprintf(stderr, "%s: %s: no loadable contents, or not 4 KiB aligned\n", prog, path);
+		goto out;
+	}
+	img->data = calloc(1, hi - lo);
+	if (!img->data) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD && ph.p_filesz)
+			memcpy(img->data + (ph.p_paddr - lo), file + ph.p_offset, ph.p_filesz);
+	}
+	img->base = lo;
+	img->len = hi - lo;
+	img->entry = eh.e_entry;
+	img->elf = true;
+	img->reports = elf_has_symbol(e, "rk_report");
+	if (img->entry < RK_GUEST_RAM_BASE || img->entry >= ram_top) {
+		fprintf(stderr, "%s: %s: entry point 0x%" PRIx64 " is outside guest RAM\n", prog, path, img->entry);
+		free(img->data);
+		img->data = NULL;
+		goto out;
+	}
+	ret = 0;
+out:
+	if (e)
+		elf_end(e);
+	return ret;
+}
+
+static int run_load_image(const char *prog, const char *path, uint64_t mem, struct run_image *img)
+{
+	uint8_t *file = NULL;
+	size_t len = 0;
+	int ret;
+
+	memset(img, 0, sizeof(*img));
+	ret = read_file(path, &file, &len);
+	if (ret) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(-ret));
+		return ret;
+	}
+	if (len >= 4 && !memcmp(file, ELFMAG, SELFMAG)) {
+		ret = load_elf(prog, path, file, len, mem, img);
+		free(file);
+		return ret;
+	}
+	/* a flat image: loaded at the start of RAM, entered at its first byte */
+	if (!len || len > mem) {
+		fprintf(stderr, "%s: %s: a flat image of %zu bytes does not fit %" PRIu64 " MiB of RAM\n", prog, path, len,
+			mem / MIB);
+		free(file);
+		return -EINVAL;
+	}
+	img->data = file;
+	img->base = RK_GUEST_RAM_BASE;
+	img->len = len;
+	img->entry = RK_GUEST_RAM_BASE;
+	return 0;
+}
+
+/* ---- the construction plan: what `run` builds and `measure` measures ---- */
+
+static int run_make_plan(const struct run_opts *o, const struct run_image *img, struct run_plan *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->vcpus = calloc(o->cpus, sizeof(*p->vcpus));
+	if (!p->vcpus)
+		return -ENOMEM;
+	rk_vm_config_default(&p->plan.config, o->normal ? RK_VM_NORMAL : RK_VM_REALM);
+	p->plan.config.ipa_bits = RK_GUEST_S2SZ;
+	if (!o->normal) {
+		p->plan.config.hash_algo = o->hash_algo;
+		p->plan.config.num_bps = PLAN_NUM_BPS;
+		p->plan.config.num_wps = PLAN_NUM_WPS;
+	}
+	p->slots[0] = (struct rk_plan_memslot){ RK_GUEST_RAM_BASE, o->mem_mib * MIB, 0, 0 };
+	p->slots[1] = (struct rk_plan_memslot){ SHARED_IPA, SHARED_SIZE, RK_MEMSLOT_SHARED, 0 };
+	p->plan.memslots = p->slots;
+	p->plan.nmemslots = o->normal ? 1 : 2;
+	p->load = (struct rk_plan_load){ img->base, img->data, img->len, RK_POPULATE_MEASURE, 0 };
+	p->plan.loads = &p->load;
+	p->plan.nloads = 1;
+	/* vCPU 0 runnable at the entry point; the guest starts the others (PSCI CPU_ON) */
+	p->vcpus[0].pc = img->entry;
+	p->vcpus[0].flags = RK_VCPU_RUNNABLE;
+	p->plan.vcpus = p->vcpus;
+	p->plan.nvcpus = o->cpus;
+	return 0;
+}
+
+static void run_free(struct run_image *img, struct run_plan *p)
+{
+	if (img)
+		free(img->data);
+	if (p)
+		free(p->vcpus);
+}
+
+/*
+ * `realmkit measure`: parse run's options, build the same plan, and predict its
+ * RIM with rk_plan_rim() (no host, no RMI call). 0, 1 (help printed), 2 (usage
+ * error) or -errno (reported).
+ */
+int run_plan_rim(int argc, char **argv, const char *prog, uint8_t rim[64], size_t *len, char *desc,
+		 size_t desc_len)
+{
+	struct run_opts o;
+	struct run_image img;
+	struct run_plan p;
+	int ret = run_parse(argc, argv, prog, &o, true);
+
+	if (ret)
+		return ret;
+	if (o.normal) {
+		fprintf(stderr, "%s: a normal VM has no RIM (--normal)\n", prog);
+		return 2;
+	}
+	ret = run_load_image(prog, o.image, o.mem_mib * MIB, &img);
+	if (ret)
+		return ret;
+	ret = run_make_plan(&o, &img, &p);
+	if (!ret)
+		ret = rk_plan_rim(&p.plan, 0, rim, len);
+	if (ret)
+		fprintf(stderr, "%s: cannot measure %s: %s\n", prog, o.image, strerror(-ret));
+	else
+		snprintf(desc, desc_len,
+			 "%s: %s, %u-bit IPA, %u/%u breakpoints/watchpoints (RmiRealmParams), image 0x%" PRIx64
+			 "+0x%" PRIx64 " measured (%" PRIu64 " pages), vCPU 0 runnable at 0x%" PRIx64 " (%u vCPU%s)",
+			 o.image, rk_hash_name(o.hash_algo), p.plan.config.ipa_bits, p.plan.config.num_bps,
+			 p.plan.config.num_wps, img.base, img.len, (uint64_t)((img.len + RK_GRANULE_SIZE - 1) / RK_GRANULE_SIZE),
+			 img.entry, o.cpus, o.cpus > 1 ? "s" : "");
+	run_free(&img, &p);
+	return ret;
+}
+
+/* ---- the run ---- */
+
+struct run_ctx {
+	const struct run_opts *o;
+	uint8_t *token;
+	uint64_t token_len;
+	uint64_t progress, checksum;
+	uint64_t result_id, result_value;
+	uint32_t token_status;
+	bool result_seen, result_pass, token_seen;
+	bool console_nl; /* the console's last byte was a newline */
+};
+
+static void console_out(void *arg, const char *buf, size_t len)
+{
+	struct run_ctx *c = arg;
+
+	fwrite(buf, 1, len, stdout);
+	fflush(stdout);
+	c->console_nl = len && buf[len - 1] == '\n';
+}
+
+/* "hello", ... (guest/README.md) or "result 0x..." */
+static const char *example_name(uint64_t id, char buf[32])
+{
+	static const char *const names[] = { NULL, "hello", "smp", "ripas", "abort", "stress", "attest" };
+
+	if (id < sizeof(names) / sizeof(names[0]) && names[id])
+		return names[id];
+	snprintf(buf, 32, "result id 0x%" PRIx64, id);
+	return buf;
+}
+
+/* The host calls of guest/README.md. */
+static int host_call(void *arg, struct rk_vm *vm, uint32_t vcpu, uint32_t imm, uint64_t g[31])
+{
+	struct run_ctx *c = arg;
+	uint64_t in[3] = { g[0], g[1], g[2] };
+
+	(void)vcpu;
+	memset(g, 0, 31 * sizeof(uint64_t));
+	switch (imm) {
+	case RK_HC_CPU_COUNT:
+		g[0] = c->o->cpus;
+		break;
+	case RK_HC_PROGRESS:
+		c->progress = in[0];
+		c->checksum = in[1];
+		break;
+	case RK_HC_STRESS_CONFIG:
+		break; /* the example's defaults */
+	case RK_HC_CHALLENGE:
+		for (unsigned int i = 0; i < CHALLENGE_SIZE; i++)
+			g[i / 8] |= (uint64_t)c->o->challenge[i] << (8 * (i % 8));
+		break;
+	case RK_HC_SHARED_BUF:
+		g[0] = SHARED_IPA;
+		g[1] = SHARED_SIZE;
+		break;
+	case RK_HC_TOKEN_READY:
+		c->token_seen = true;
+		c->token_status = (uint32_t)in[2];
+		if (in[2] || !in[0])
+			break;
+		if (in[0] > SHARED_SIZE || in[1] < SHARED_IPA || in[1] - SHARED_IPA > SHARED_SIZE - in[0]) {
+			c->token_status = RK_GUEST_ERR_TOO_BIG;
+			break;
+		}
+		free(c->token);
+		c->token = malloc(in[0]);
+		if (!c->token || rk_vm_read_mem(vm, in[1], c->token, in[0])) {
+			c->token_status = (uint32_t)-1;
+			break;
+		}
+		c->token_len = in[0];
+		break;
+	case RK_HC_RESULT:
+		c->result_seen = true;
+		c->result_id = in[0];
+		c->result_pass = in[1] == 0;
+		c->result_value = in[2];
+		break;
+	default:
+		if (!c->o->quiet)
+			fprintf(stderr, "realmkit run: unknown host call 0x%x: answered with zeros\n", imm);
+		break;
+	}
+	return 0;
+}
+
+static volatile sig_atomic_t interrupted;
+
+struct sig_waiter {
+	struct rk_vm *vm;
+	sigset_t set;
+	bool done;
+};
+
+/* SIGINT/SIGTERM stop the realm cleanly (it is then torn down); SIGUSR1 ends this thread. */
+static void *sig_main(void *arg)
+{
+	struct sig_waiter *w = arg;
+
+	for (;;) {
+		int sig = 0;
+		if (sigwait(&w->set, &sig))
+			continue;
+		if (sig == SIGUSR1)
+			return NULL;
+		interrupted = 1;
+		rk_vm_stop(w->vm);
+	}
+}
+
+static void print_hex(FILE *f, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%02x", b[i]);
+}
+
+static int write_token(const char *prog, const char *path, const uint8_t *t, uint64_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f || fwrite(t, 1, len, f) != len || fclose(f)) {
+		fprintf(stderr, "%s: cannot write the token to %s: %s\n", prog, path, strerror(errno));
+		if (f)
+			fclose(f);
+		return 1;
+	}
+	return 0;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const char *const prog = "realmkit run";
+	struct run_opts o;
+	struct run_image img;
+	struct run_plan plan;
+	struct run_ctx ctx;
+	struct rk_machine_config mcfg;
+	struct rk_machine *m = NULL;
+	struct rk_host *h = NULL;
+	struct rk_vm *vm = NULL;
+	struct rk_vm_run_info info;
+	struct sig_waiter sw;
+	pthread_t sig_thread;
+	bool sig_started = false;
+	uint8_t rim[RK_MEASUREMENT_MAX];
+	size_t rim_len = 0;
+	double t0;
+	int ret, status = 1;
+
+	ret = run_parse(argc, argv, prog, &o, false);
+	if (ret)
+		return ret == 1 ? 0 : 2;
+	if (run_load_image(prog, o.image, o.mem_mib * MIB, &img))
+		return 1;
+	if (run_make_plan(&o, &img, &plan)) {
+		run_free(&img, NULL);
+		return 1;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.o = &o;
+	ctx.console_nl = true;
+	t0 = now_ms();
+
+	rk_machine_config_default(&mcfg);
+	mcfg.dram_size = 2 * o.mem_mib * MIB + 64 * MIB;
+	mcfg.cpak_pem = o.cpak;
+	if ((ret = rk_machine_create(&mcfg, &m))) {
+		fprintf(stderr, "%s: cannot create the machine: %s\n", prog, strerror(-ret));
+		goto out;
+	}
+	if (o.trace)
+		rk_machine_set_rsi_log(m, stderr);
+	if ((ret = rk_host_create(m, NULL, &h))) {
+		fprintf(stderr, "%s: cannot create the host: %s\n", prog, strerror(-ret));
+		goto out;
+	}
+	if (o.trace)
+		rk_host_set_trace(h, stderr);
+	ret = rk_vm_create_from_plan(h, &plan.plan, &vm);
+	if (!ret)
+		ret = rk_vm_add_uart(vm, RK_GUEST_UART_IPA, console_out, &ctx);
+	if (ret) {
+		fprintf(stderr, "%s: cannot build the %s: %s\n", prog, o.normal ? "VM" : "realm", rk_host_last_error(h)->msg);
+		goto out;
+	}
+	rk_vm_set_host_call_handler(vm, host_call, &ctx);
+	rk_vm_set_run_log(vm, stderr);
+	if ((ret = rk_vm_activate(vm))) {
+		fprintf(stderr, "%s: cannot activate the %s: %s\n", prog, o.normal ? "VM" : "realm",
+			rk_host_last_error(h)->msg);
+		goto out;
+	}
+	if (!o.normal) {
+		/* the host's prediction (from what it asked the RMM to do) must be what `measure` says */
+		uint8_t plan_rim[RK_MEASUREMENT_MAX] = { 0 };
+		if (rk_vm_rim(vm, rim, &rim_len) || rk_plan_rim(&plan.plan, 0, plan_rim, NULL) ||
+		    memcmp(rim, plan_rim, rim_len)) {
+			fprintf(stderr, "%s: the host's RIM prediction differs from the plan's (a host bug)\n", prog);
+			goto out;
+		}
+		if (!o.quiet) {
+			fprintf(stderr, "realmkit: realm %s, %u vCPU%s, %" PRIu64 " MiB, %s RIM ", o.image, o.cpus,
+				o.cpus > 1 ? "s" : "", o.mem_mib, rk_hash_name(o.hash_algo));
+			print_hex(stderr, rim, rim_len);
+			fprintf(stderr, "\n");
+		}
+	}
+
+	/* signals: stop the realm and tear it down rather than die with it */
+	memset(&sw, 0, sizeof(sw));
+	sw.vm = vm;
+	sigemptyset(&sw.set);
+	sigaddset(&sw.set, SIGINT);
+	sigaddset(&sw.set, SIGTERM);
+	sigaddset(&sw.set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &sw.set, NULL);
+	sig_started = !pthread_create(&sig_thread, NULL, sig_main, &sw);
+
+	ret = rk_vm_run(vm, (uint64_t)(o.timeout_s * 1000));
+	rk_vm_get_run_info(vm, &info);
+	if (!ctx.console_nl)
+		fputc('\n', stdout); /* the console's last line had no end */
+	fflush(stdout);
+
+	/* the verdict */
+	if (interrupted) {
+		fprintf(stderr, "%s: interrupted: the realm was stopped\n", prog);
+		status = 130;
+	} else if (info.reason == RK_STOP_TIMEOUT) {
+		fprintf(stderr, "%s: timed out after %g s: the guest was still running (%" PRIu64
+			" vCPU entries, no SYSTEM_OFF); stopped\n", prog, o.timeout_s, info.entries);
+	} else if (info.reason == RK_STOP_ERROR || (ret && ret != -EINTR)) {
+		fprintf(stderr, "%s: the %s stopped on an error: %s\n", prog, o.normal ? "VM" : "realm",
+			info.reason == RK_STOP_ERROR ? info.msg : rk_host_last_error(h)->msg);
+	} else if (ctx.result_seen) {
+		char nb[32];
+		if (ctx.result_pass) {
+			status = 0;
+			if (!o.quiet)
+				fprintf(stderr, "%s: %s: PASS (value 0x%" PRIx64 "), then %s\n", prog,
+					example_name(ctx.result_id, nb), ctx.result_value, info.msg);
+		} else {
+			fprintf(stderr, "%s: the guest reported FAIL (%s, value 0x%" PRIx64 ")\n", prog,
+				example_name(ctx.result_id, nb), ctx.result_value);
+		}
+	} else if (img.reports) {
+		fprintf(stderr, "%s: the guest switched itself off (%s) without reporting a result: "
+			"it stopped on an error (see its console output above)\n", prog, info.msg);
+	} else {
+		status = 0;
+		if (!o.quiet)
+			fprintf(stderr, "%s: %s\n", prog, info.msg);
+	}
+	if (ctx.token_seen && !status) {
+		if (ctx.token_status || !ctx.token) {
+			fprintf(stderr, "%s: the realm could not hand over its attestation token (status 0x%x)\n", prog,
+				ctx.token_status);
+			status = 1;
+		} else if (o.token_out) {
+			status = write_token(prog, o.token_out, ctx.token, ctx.token_len);
+			if (!status && !o.quiet)
+				fprintf(stderr, "%s: attestation token: %" PRIu64 " bytes written to %s\n", prog, ctx.token_len,
+					o.token_out);
+		}
+	} else if (o.token_out && !status) {
+		fprintf(stderr, "%s: --token-out: the guest handed over no attestation token\n", prog);
+		status = 1;
+	}
+
+	/* teardown: every granule must come back */
+	ret = rk_vm_destroy(vm);
+	if (ret) {
+		fprintf(stderr, "%s: teardown failed: %s\n", prog, rk_host_last_error(h)->msg);
+		rk_host_print_leaks(h, stderr);
+		status = 1;
+	} else if (!o.quiet) {
+		fprintf(stderr, "%s: %" PRIu64 " entries, %" PRIu64 " MMIO, %" PRIu64 " host calls, %" PRIu64
+			" PSCI, %" PRIu64 " stage-2 faults; torn down, nothing leaked; %.1f ms\n", prog, info.entries,
+			info.mmio, info.host_calls, info.psci, info.s2_faults + info.shared_faults, now_ms() - t0);
+	}
+out:
+	if (sig_started) {
+		pthread_kill(sig_thread, SIGUSR1);
+		pthread_join(sig_thread, NULL);
+	}
+	rk_vm_free(vm);
+	rk_host_destroy(h);
+	rk_machine_destroy(m);
+	free(ctx.token);
+	run_free(&img, &plan);
+	return status;
+}
