@@ -56,6 +56,7 @@ static void runner_error(struct runner *r, const char *what, uint64_t a, uint64_
 static bool runner_enter(struct runner *r, uint64_t flags, unsigned int *irqs)
 {
 	struct rk_smc_regs regs;
+	double t0 = xr_now();
 
 	memset(&r->run, 0, sizeof(r->run));
 	r->run.enter.flags = flags;
@@ -81,6 +82,10 @@ static bool runner_enter(struct runner *r, uint64_t flags, unsigned int *irqs)
 			return true;
 		if (irqs)
 			(*irqs)++;
+		if (xr_now() - t0 > XR_PATIENCE_S) {
+			runner_error(r, "IRQ exits only", 0, 0);
+			return false;
+		}
 		r->run.enter.flags = 0;
 	}
 }
@@ -204,7 +209,11 @@ static void *counter_main(void *arg)
 
 	pthread_barrier_wait(&start);
 	for (unsigned int k = 0; k < COUNTER_ROUNDS && !j->r.errors; k++) {
-		for (;;) {
+		for (double t0 = xr_now();;) {
+			if (xr_now() - t0 > XR_PATIENCE_S) {
+				runner_error(&j->r, "IRQ exits only", 0, 0);
+				return NULL;
+			}
 			/* one entry at a time: look at the PC after each IRQ exit */
 			struct rk_smc_regs regs;
 			memset(&j->r.run, 0, sizeof(j->r.run));

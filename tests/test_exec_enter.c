@@ -606,7 +606,8 @@ static void test_irq_and_wfi(void **state)
 	EX_DONE(e);
 	xr_next_store(&x, 0, 0, 1);
 	/* not trapped (decision: the WFI completes, the REC exits with IRQ) */
-	for (;;) {
+	for (double t0 = xr_now();;) {
+		assert_true(xr_now() - t0 < XR_PATIENCE_S);
 		assert_int_equal(xr_enter1(&x, 0, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
 		e = ex;
 		EX_EQ(e, exit_reason, RMI_EXIT_IRQ);

@@ -18,7 +18,10 @@
 #define RK_TEST_EXEC_UTIL_H
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include "a64.h"
 #include "machine.h"
@@ -119,8 +122,14 @@ static inline void xenv_init(struct xenv *e)
 	t_pool_init(&e->pool, XR_POOL_BASE, XR_POOL_GRANULES);
 }
 
+struct xr_blocked;
+static struct xr_blocked *xr_active_block; /* a REC held running (see xr_block_start) */
+static inline void xr_block_release(struct xr_blocked *b);
+
 static inline void xenv_fini(struct xenv *e)
 {
+	if (xr_active_block) /* a test failed while it held a REC running */
+		xr_block_release(xr_active_block);
 	rk_machine_destroy(e->m);
 	e->m = NULL;
 }
@@ -396,14 +405,35 @@ static inline uint64_t xr_enter1(struct xr *x, unsigned int i, uint64_t flags, c
 	return xr_enter1_run(x, i, x->run[i], flags, gprs, ex);
 }
 
-/* REC_ENTER until an exit other than IRQ (time slice), as a host run loop does. */
+static inline double xr_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* How long a test waits for a REC to leave an IRQ-only loop, or for a thread, before it fails. */
+#define XR_PATIENCE_S 10.0
+
+/*
+ * REC_ENTER until an exit other than IRQ (time slice), as a host run loop
+ * does; a REC that keeps exiting with IRQ for XR_PATIENCE_S fails the test
+ * (a realm stuck in a loop must fail, not hang).
+ */
 static inline uint64_t xr_enter(struct xr *x, unsigned int i, uint64_t flags, const uint64_t *gprs,
 				struct rmi_rec_exit *ex)
 {
 	uint64_t x0 = xr_enter1(x, i, flags, gprs, ex);
+	double t0 = xr_now();
 
-	while (x0 == RMI_SUCCESS && ex->exit_reason == RMI_EXIT_IRQ)
+	while (x0 == RMI_SUCCESS && ex->exit_reason == RMI_EXIT_IRQ) {
+		if (xr_now() - t0 > XR_PATIENCE_S) {
+			print_error("REC %u keeps exiting with IRQ (a loop?)\n", i);
+			fail();
+		}
 		x0 = xr_enter1(x, i, 0, NULL, ex);
+	}
 	return x0;
 }
 
@@ -662,6 +692,7 @@ struct xr_blocked {
 	struct xr *x;
 	unsigned int i;
 	pthread_t t;
+	atomic_bool done;
 	uint64_t x0;
 	struct rmi_rec_exit ex;
 };
@@ -669,8 +700,18 @@ struct xr_blocked {
 static inline void *xr_blocked_main(void *arg)
 {
 	struct xr_blocked *b = arg;
+	struct rk_smc_regs r;
 
-	b->x0 = xr_enter1(b->x, b->i, 0, NULL, &b->ex);
+	/* plain calls: no cmocka assertion on this thread */
+	memset(&r, 0, sizeof(r));
+	r.x[0] = RMI_FID_REC_ENTER;
+	r.x[1] = b->x->rec[b->i];
+	r.x[2] = b->x->run[b->i];
+	rk_smc(b->x->m, &r);
+	b->x0 = r.x[0];
+	if (rk_ns_read(b->x->m, b->x->run[b->i] + RMI_REC_RUN_OFF_EXIT, &b->ex, sizeof(b->ex)))
+		b->x0 = ~0ULL;
+	atomic_store(&b->done, true);
 	return NULL;
 }
 
@@ -679,22 +720,44 @@ static inline void *xr_blocked_main(void *arg)
  * RMM marks the REC running (refcount 1) and waits for the lock. While it
  * waits, the REC is deterministically "running" for every other command.
  * The caller must not issue a command that takes the run lock meanwhile.
+ * (RMI_FAIL snapshots taken meanwhile copy the RD granule while the waiting
+ * thread spins on its run-lock byte: ThreadSanitizer reports that read,
+ * which is benign - the snapshot does not compare the lock.)
  */
 static inline void xr_block_start(struct xr_blocked *b, struct xr *x, unsigned int i)
 {
+	static const struct rmi_rec_enter none;
+	double t0 = xr_now();
+
 	memset(b, 0, sizeof(*b));
 	b->x = x;
 	b->i = i;
+	atomic_init(&b->done, false);
+	t_write(x->m, x->run[i], &none, sizeof(none));
 	realm_run_lock(t_rd(x->m, x->rd));
 	assert_int_equal(pthread_create(&b->t, NULL, xr_blocked_main, b), 0);
-	while (xr_refcount_locked(x->m, x->rec[i]) == 0)
+	while (xr_refcount_locked(x->m, x->rec[i]) == 0) {
+		if (atomic_load(&b->done) || xr_now() - t0 > XR_PATIENCE_S) {
+			realm_run_unlock(t_rd(x->m, x->rd));
+			pthread_join(b->t, NULL);
+			print_error("REC %u never became running (REC_ENTER: 0x%llx)\n", i, (unsigned long long)b->x0);
+			fail();
+		}
 		sched_yield();
+	}
+	xr_active_block = b;
+}
+
+static inline void xr_block_release(struct xr_blocked *b)
+{
+	xr_active_block = NULL;
+	realm_run_unlock(t_rd(b->x->m, b->x->rd));
+	pthread_join(b->t, NULL);
 }
 
 static inline void xr_block_end(struct xr_blocked *b)
 {
-	realm_run_unlock(t_rd(b->x->m, b->x->rd));
-	assert_int_equal(pthread_join(b->t, NULL), 0);
+	xr_block_release(b);
 	assert_int_equal(b->x0, RMI_SUCCESS);
 	assert_int_equal(xr_refcount_locked(b->x->m, b->x->rec[b->i]), 0);
 }
