@@ -31,7 +31,9 @@
 #define UUNMAP RMI_FID_RTT_UNPROT_UNMAP
 #define SINGLE ((uint64_t)RMI_ADDR_TYPE_SINGLE)
 #define LIST(n) ((uint64_t)RMI_ADDR_TYPE_LIST | ((uint64_t)(n) << 2))
-#define NSATTR(memattr, s2ap) (((uint64_t)(memattr) << 2) | ((uint64_t)(s2ap) << 6))
+/* descriptor bits for flags MemAttr and S2AP (direct: flag bit 0 W -> desc bit 7, bit 1 R -> desc bit 6) */
+#define NSATTR(memattr, s2ap) (((uint64_t)(memattr) << 2) | ((uint64_t)(((s2ap) >> 1) & 1) << 6) | \
+			       ((uint64_t)((s2ap) & 1) << 7))
 
 static struct rk_machine *m;
 static struct t_pool pool;

@@ -24,6 +24,8 @@
 #define ESR_EC(ec) ((uint64_t)(ec) << RK_CPU_ESR_EC_SHIFT)
 #define ESR_FSC_TRANS(level) (0x04u + (unsigned int)(level))
 #define ESR_ISS_TI_WFE 1u
+#define ESR_SAS_MASK (3u << RK_CPU_ESR_SAS_SHIFT)
+#define ESR_EMULATED_ISS_MASK ((uint64_t)(RK_CPU_ESR_ISV | ESR_SAS_MASK | RK_CPU_ESR_SF | RK_CPU_ESR_WNR))
 #define ESR_FSC_GPF 0x28u /* granule protection fault */
 #define INSN_WFE 0xd503205fu
 #define PSTATE_EL1H_DAIF 0x3c5u
@@ -250,7 +252,10 @@ static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx
 	exit->hpfar = (addr >> 12) << 4;
 	uint64_t fsc = gpf ? ESR_FSC_GPF : ex->mem.is_perm ? RK_CPU_ESR_FSC_PERM_L3 : ESR_FSC_TRANS(level);
 	if (ex->mem.isv) {
-		exit->esr = ESR_EC(RK_CPU_ESR_EC_DABT_LOWER) | RK_CPU_ESR_IL | rk_cpu_dabt_iss(&ex->mem) | fsc;
+		/* ISV, SAS, SF, WnR only: the RMM completes the access itself, so the
+		 * register number, sign extension and ordering stay hidden (10.4) */
+		exit->esr = ESR_EC(RK_CPU_ESR_EC_DABT_LOWER) | RK_CPU_ESR_IL |
+			    (rk_cpu_dabt_iss(&ex->mem) & ESR_EMULATED_ISS_MASK) | fsc;
 		exit->far = addr & (RK_GRANULE_SIZE - 1);
 		if (ex->mem.is_write)
 			exit->gprs[0] = ex->mem.value;

@@ -24,6 +24,12 @@
 
 enum restart { DONE, RESTART };
 
+/* RmiRttUnprotMapFlags.S2AP (direct: bit 0 W, bit 1 R) -> descriptor S2AP (bit 6 R, bit 7 W). */
+static uint64_t s2ap_desc(uint64_t s2ap)
+{
+	return (s2ap & 2 ? 1ULL << S2TTE_AP_SHIFT : 0) | (s2ap & 1 ? 2ULL << S2TTE_AP_SHIFT : 0);
+}
+
 static int desc_level(uint64_t d)
 {
 	return 3 - (int)DESC(d, SZ);
@@ -293,7 +299,7 @@ static enum restart map_range(struct rmm *rmm, const uint64_t *a, uint64_t *r, c
 				w.table[idx] = s2tte_assigned(pa, level, s2tte_ripas(e, level));
 			} else {
 				uint64_t ns = s2tte_assigned_ns(pa | (MAP_FLAG(flags, MEMATTR) << S2TTE_MEMATTR_SHIFT) |
-								    (MAP_FLAG(flags, S2AP) << S2TTE_AP_SHIFT), level);
+								    s2ap_desc(MAP_FLAG(flags, S2AP)), level);
 				if (k == S2TTE_ASSIGNED_NS && e == ns)
 					goto next; /* idempotent */
 				if (k != S2TTE_UNASSIGNED_NS) {
