@@ -335,6 +335,50 @@ static void test_attest_token(void **state)
 	rk_machine_destroy(m);
 }
 
+/* An NS page the realm has used stops being reachable once the host delegates it. */
+static void test_ns_page_delegated_under_realm(void **state)
+{
+	const uint64_t ns_ipa = MMIO_IPA + 0x200000, ns_pa = PARAMS_PA + 8 * G;
+	const uint64_t ns_l2 = RD_PA + 80 * G, ns_l3 = RD_PA + 81 * G;
+	uint32_t c[64];
+	unsigned int n = 0, loop;
+	struct rmi_rec_exit ex;
+	uint64_t v = 0x1111222233334444ULL;
+
+	(void)state;
+	n += a64_mov64(&c[n], 20, MMIO_IPA);
+	n += a64_mov64(&c[n], 21, ns_ipa);
+	loop = n;
+	c[n++] = a64_ldr(5, 21);
+	c[n++] = a64_str(5, 20);
+	c[n] = 0x14000000u | ((uint32_t)(loop - n) & 0x3ffffff); /* b loop */
+	n++;
+	build_realm(c, n);
+	t_write(m, ns_pa, &v, sizeof(v));
+	t_delegate(m, ns_l2, 2);
+	assert_int_equal(RMI(m, RMI_FID_RTT_CREATE, NULL, RD_PA, ns_l2, MMIO_IPA, 2ULL), RMI_SUCCESS);
+	assert_int_equal(RMI(m, RMI_FID_RTT_CREATE, NULL, RD_PA, ns_l3, ns_ipa, 3ULL), RMI_SUCCESS);
+	uint64_t flags = (uint64_t)RMI_ADDR_TYPE_SINGLE | (6ULL << 16) | (3ULL << 19); /* Normal WB, RW */
+	assert_int_equal(RMI(m, RMI_FID_RTT_UNPROT_MAP, NULL, RD_PA, ns_ipa, ns_ipa + G, flags,
+			     ns_pa | (1ULL << 2) | (1ULL << 63)), RMI_SUCCESS);
+	assert_int_equal(RMI(m, RMI_FID_REALM_ACTIVATE, NULL, RD_PA), RMI_SUCCESS);
+
+	/* the realm reads the NS page and stores what it saw */
+	assert_int_equal(enter(&ex, 0, 0), RMI_SUCCESS);
+	assert_int_equal(ex.exit_reason, RMI_EXIT_SYNC);
+	assert_int_equal(ex.gprs[0], v);
+	assert_int_equal(enter(&ex, 1, 0), RMI_SUCCESS);
+	assert_int_equal(ex.gprs[0], v);
+	/* the host delegates it: the realm now faults instead of reading it */
+	t_delegate(m, ns_pa, 1);
+	assert_int_equal(enter(&ex, 1, 0), RMI_SUCCESS);
+	assert_int_equal(ex.exit_reason, RMI_EXIT_SYNC);
+	assert_int_equal(ex.esr & 0x3f, 0x28);      /* granule protection fault */
+	assert_int_equal(ex.hpfar, (ns_ipa >> 12) << 4);
+	assert_false(ex.esr & (1u << 6));           /* a load, not the realm's MMIO store */
+	rk_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_sea_on_empty),
 		cmocka_unit_test(test_not_active),
 		cmocka_unit_test(test_attest_token),
+		cmocka_unit_test(test_ns_page_delegated_under_realm),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

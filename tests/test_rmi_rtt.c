@@ -114,7 +114,9 @@ static void init_ripas(uint64_t base, uint64_t top)
 		assert_int_equal(RMI(m, INIT_RIPAS, &o, rd, a, top), RMI_SUCCESS);
 }
 
-#define NSATTR(memattr, s2ap) (((uint64_t)(memattr) << 2) | ((uint64_t)(s2ap) << 6))
+/* descriptor bits for flags MemAttr and S2AP (direct: flag bit 0 W -> desc bit 7, bit 1 R -> desc bit 6) */
+#define NSATTR(memattr, s2ap) (((uint64_t)(memattr) << 2) | ((uint64_t)(((s2ap) >> 1) & 1) << 6) | \
+			       ((uint64_t)((s2ap) & 1) << 7))
 
 /* ---- RTT_CREATE ---- */
 

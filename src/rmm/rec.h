@@ -48,6 +48,7 @@ struct rec {
 	uint8_t mmio_is_write;        /* bool: the emulatable abort was a store */
 	uint8_t reserved[5];
 	uint64_t s2_gen;              /* stage-2 generation the engine's mappings reflect */
+	uint64_t ns_gen;              /* NS (GPT) generation its NS mappings reflect */
 	uint64_t psci_entry, psci_context; /* CPU_ON arguments kept for PSCI_COMPLETE */
 	uint64_t exits;               /* statistics: REC exits */
 	uint32_t token_len;           /* attestation token in the aux granules */

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "platform/cpu/cpu.h"
+#include "rmm/engines.h"
 #include "rmm/rec_run.h"
 #include "rmm/rmi/rmi_handlers_gen.h"
 
@@ -469,13 +470,20 @@ void rmi_rec_enter(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 		exit.exit_reason = RMI_EXIT_SERROR;
 		rec->runnable = 0;
 	} else {
-		uint64_t gen = __atomic_load_n(&rd->s2_gen, __ATOMIC_ACQUIRE);
+		uint64_t nsgen, gen = __atomic_load_n(&rd->s2_gen, __ATOMIC_ACQUIRE);
+		unsigned int slot = engines_enter(rmm->engines, rec->cpu, &nsgen);
 		if (rec->s2_gen != gen) {
 			(void)rk_cpu_unmap(rec->cpu, 0, s2tt_ipa_limit(&s2));
 			rec->s2_gen = gen;
+		} else if (rec->ns_gen != nsgen) {
+			/* granules left the NS PAS since: fault the NS half in again through the GPT */
+			uint64_t half = 1ULL << (s2.s2sz - 1);
+			(void)rk_cpu_unmap(rec->cpu, half, half);
 		}
+		rec->ns_gen = nsgen;
 		if (rec_entry_complete(rmm, rec, &s2, &enter, &exit))
 			rec_run_loop(rmm, rec, rec_pa, rd, &s2, enter.flags, &exit);
+		engines_leave(rmm->engines, slot);
 	}
 	rec->exits++;
 	realm_run_unlock(rd);

@@ -7,6 +7,7 @@
 
 #include "rmm/rmi/rmi.h"
 #include "rmm/attest_keys.h"
+#include "rmm/engines.h"
 #include "rmm/rec.h"
 #include "rmm/rmm.h"
 #include "rmm/sro.h"
@@ -50,7 +51,10 @@ int rmm_create(struct platform *plat, const struct rk_machine_config *cfg, struc
 	pthread_mutex_init(&rmm->vmid_lock, NULL);
 	rmm->sro = calloc(1, sizeof(*rmm->sro));
 	rmm->attest = calloc(1, sizeof(*rmm->attest));
-	if (!rmm->sro || !rmm->attest || sro_pool_init(rmm->sro) || rmm_attest_init(rmm->attest, cfg)) {
+	rmm->engines = calloc(1, sizeof(*rmm->engines));
+	if (!rmm->sro || !rmm->attest || !rmm->engines || sro_pool_init(rmm->sro) ||
+	    rmm_attest_init(rmm->attest, cfg) || engines_init(rmm->engines)) {
+		free(rmm->engines);
 		free(rmm->attest);
 		free(rmm->sro);
 		munmap(rmm->granules, meta);
@@ -80,6 +84,8 @@ void rmm_destroy(struct rmm *rmm)
 	free(rmm->sro);
 	rmm_attest_fini(rmm->attest);
 	free(rmm->attest);
+	engines_fini(rmm->engines);
+	free(rmm->engines);
 	munmap(rmm->granules, rmm->plat->ngranules * sizeof(struct granule));
 	pthread_mutex_destroy(&rmm->vmid_lock);
 	free(rmm);

@@ -33,6 +33,7 @@ struct rmm_features {
 
 struct sro_pool;
 struct rmm_attest;
+struct engine_registry;
 
 struct rmm {
 	struct platform *plat;
@@ -47,6 +48,7 @@ struct rmm {
 	struct sro_pool *sro;        /* stateful RMI operations (sro.h) */
 	struct rmm_attest *attest;   /* attestation keys (attest_keys.h) */
 	FILE *_Atomic rsi_log;       /* firmware log of realm calls, or NULL */
+	struct engine_registry *engines; /* engines executing realm code (engines.h) */
 };
 
 int rmm_create(struct platform *plat, const struct rk_machine_config *cfg, struct rmm **out);

@@ -7,6 +7,7 @@
  * error is returned only if nothing was processed.
  */
 #include "rmm/rmi/rmi_handlers_gen.h"
+#include "rmm/engines.h"
 #include "rmm/rmm.h"
 
 #define BATCH 512u
@@ -43,6 +44,9 @@ static uint64_t do_batch(struct rmm *rmm, uint64_t gidx, uint64_t n, const struc
 		/* cannot fail: the PAS was checked under the granule lock (L1) */
 		(void)plat_gpt_transition(p, gidx + i, op->pas_from, op->pas_to);
 	}
+	/* granules left the NS PAS: no realm engine may keep them mapped (engines.h) */
+	if (op->pas_from == RK_PAS_NS)
+		engines_ns_sync(rmm->engines);
 	if (!op->scrub_before)
 		plat_scrub(p, gidx, done);
 	for (i = 0; i < done; i++) {
