@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The attestation round trip from the CLI (issue 5): `realmkit run attest.elf
+# --attest CHALLENGE --token-out FILE` runs the attest example's protocol
+# (RK_HC_CHALLENGE, RK_HC_SHARED_BUF, RK_HC_TOKEN_READY) and writes the token;
+# `realmkit verify FILE --challenge CHALLENGE --rim $(realmkit measure ...)`
+# must accept it, for SHA-256 and SHA-512 realms, with the platform signature
+# checked when the machine's CPAK is given as a PEM file (--cpak). Tokens are
+# refused with another challenge, another RIM, another CPAK.
+# Needs RK_CLI, RK_BINARY_DIR and RK_SOURCE_DIR (set by ctest).
+set -uo pipefail
+
+cli=${RK_CLI:?RK_CLI not set}
+g=${RK_BINARY_DIR:?RK_BINARY_DIR not set}/guest
+cpak=${RK_SOURCE_DIR:?RK_SOURCE_DIR not set}/../shared/testdata/attestation/cpak-sample.pem
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+if [ ! -f "$g/attest.elf" ]; then
+	echo "SKIP: no guest payloads in $g (aarch64 cross compiler missing)"
+	exit 0
+fi
+
+fail() {
+	echo "FAIL: $*"
+	failures=$((failures + 1))
+}
+
+# check NAME WANT_STATUS CMD...: runs CMD, output in $tmp/NAME.log
+check() {
+	local name=$1 want=$2 st
+	shift 2
+	"$@" >"$tmp/$name.log" 2>&1
+	st=$?
+	if [ "$st" != "$want" ]; then
+		fail "$name: exit status $st, expected $want ($*)"
+		sed 's/^/    /' "$tmp/$name.log" | tail -25
+	fi
+}
+
+has() {
+	grep -qF -- "$2" "$tmp/$1.log" || { fail "$1: no '$2'"; sed 's/^/    /' "$tmp/$1.log" | tail -25; }
+}
+
+chal=$(for i in $(seq 0 63); do printf '%02x' $(((i * 37 + 11) & 255)); done)
+other=$(for i in $(seq 0 63); do printf '%02x' $(((i * 37 + 12) & 255)); done)
+
+for h in sha256 sha512; do
+	rim=$("$cli" measure "$g/attest.elf" --hash $h) || fail "measure $h"
+
+	# without --cpak: the machine's own CPAK; the platform signature is not checked by verify
+	check run_$h 0 "$cli" run "$g/attest.elf" --hash $h --attest "$chal" --token-out "$tmp/$h.cbor" --timeout 60
+	has run_$h "attest: challenge ${chal:0:32}..."
+	has run_$h "attest: token copied to shared"
+	has run_$h "attestation token: "
+	check verify_$h 0 "$cli" verify "$tmp/$h.cbor" --challenge "$chal" --rim "$rim"
+	has verify_$h "result: VALID"
+	has verify_$h "RIM                    matches --rim"
+	has verify_$h "challenge              matches --challenge"
+
+	# with the sample CPAK as a PEM file: the platform signature checks out against it
+	check runk_$h 0 "$cli" run "$g/attest.elf" --hash $h --attest "$chal" --token-out "$tmp/$h-k.cbor" --cpak "$cpak" \
+		--timeout 60
+	check verifyk_$h 0 "$cli" verify "$tmp/$h-k.cbor" --challenge "$chal" --rim "$rim" --cpak "$cpak"
+	has verifyk_$h "platform signature     valid"
+	has verifyk_$h "result: VALID"
+
+	# refusals: another challenge, another RIM (another hash's, another image's), another CPAK
+	check badchal_$h 1 "$cli" verify "$tmp/$h-k.cbor" --challenge "$other" --rim "$rim" --cpak "$cpak"
+	check badrim_$h 1 "$cli" verify "$tmp/$h-k.cbor" --challenge "$chal" --rim "$("$cli" measure "$g/hello.elf" --hash $h)"
+	check badcpak_$h 1 "$cli" verify "$tmp/$h.cbor" --challenge "$chal" --rim "$rim" --cpak "$cpak"
+done
+# the two hashes measure differently
+[ "$("$cli" measure "$g/attest.elf" --hash sha256)" != "$("$cli" measure "$g/attest.elf" --hash sha512)" ] ||
+	fail "SHA-256 and SHA-512 RIMs are equal"
+
+# --token-out needs a token: hello hands none over; a bad challenge is a usage error
+check notoken 1 "$cli" run "$g/hello.elf" --attest "$chal" --token-out "$tmp/none.cbor" --timeout 60
+has notoken "handed over no attestation token"
+check badhex 2 "$cli" run "$g/attest.elf" --attest "xyz"
+
+if [ "$failures" -ne 0 ]; then
+	echo "test_cli_attest: $failures failure(s)"
+	exit 1
+fi
+echo "test_cli_attest: all passed"

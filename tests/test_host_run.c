@@ -1,0 +1,780 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host's vCPU run loop (rk_vcpu_run, rk_vm_run): example realms end to
+ * end through the library (console, host calls, PSCI across vCPUs, RIPAS
+ * changes accepted and rejected, shared memory), the RIM predicted from the
+ * plan (rk_plan_rim, no RMI call) against the host's prediction and the RMM's
+ * own record for every example and hash, hand-assembled realms for the exits
+ * (emulated MMIO load and store, SEA for an MMIO access nothing serves, a
+ * stage-2 fault outside every memory slot, the last vCPU switching off),
+ * stop/timeout/resume, -EBUSY while running, RMI failures at REC_ENTER,
+ * PSCI_COMPLETE, SET_RIPAS and DATA_MAP, normal VMs through the same loop,
+ * and after every run: nothing leaked, every granule back to NS.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../guest/sdk/rk_guest_abi.h"
+#include "a64.h"
+#include "machine.h"
+#include "realmkit/host.h"
+#include "realmkit/measure.h"
+#include "rk_test.h"
+#include "rmm/realm.h"
+
+#define MIB (1ULL << 20)
+#define DRAM_MIB 256ULL
+#define RAM RK_GUEST_RAM_BASE
+#define SHARED_IPA (RK_GUEST_UNPROT_BASE + 0x10000000ULL)
+#define SHARED_SIZE 0x10000ULL
+#define DEV_IPA (RK_GUEST_UNPROT_BASE + 0x01000000ULL)
+#define NODEV_IPA (RK_GUEST_UNPROT_BASE + 0x02000000ULL)
+#define PSCI_SYSTEM_OFF 0x84000008u
+#define PSCI_CPU_OFF 0x84000002u
+#define RSI_IPA_STATE_SET 0xC4000197u
+
+static struct rk_machine *m;
+static struct rk_host *h;
+
+static int setup(void **state)
+{
+	struct rk_machine_config cfg;
+
+	(void)state;
+	rk_machine_config_default(&cfg);
+	cfg.dram_size = DRAM_MIB * MIB;
+	assert_int_equal(rk_machine_create(&cfg, &m), 0);
+	assert_int_equal(rk_host_create(m, NULL, &h), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	rk_host_destroy(h);
+	rk_machine_destroy(m);
+	return 0;
+}
+
+/* Nothing leaked, no ledger error, every granule of DRAM NS again. */
+static void check_clean(void)
+{
+	struct rk_host_stats st;
+
+	rk_host_get_stats(h, &st);
+	assert_int_equal(st.granules_leaked, 0);
+	assert_int_equal(st.ledger_errors, 0);
+	assert_int_equal(st.shadow_mismatches, 0);
+	t_assert_all_undelegated(m);
+}
+
+/* ---- a guest: console capture and the host calls of guest/README.md ---- */
+
+struct guest {
+	struct rk_vm *vm;
+	uint8_t *image;
+	size_t len;
+	char out[16384];
+	size_t out_len;
+	uint32_t ncpus;
+	bool result_seen, result_pass;
+	uint64_t result_value;
+	uint64_t token_len;
+};
+
+static void console(void *arg, const char *buf, size_t len)
+{
+	struct guest *g = arg;
+
+	if (len > sizeof(g->out) - 1 - g->out_len)
+		len = sizeof(g->out) - 1 - g->out_len;
+	memcpy(g->out + g->out_len, buf, len);
+	g->out_len += len;
+	g->out[g->out_len] = '\0';
+}
+
+static int host_call(void *arg, struct rk_vm *vm, uint32_t vcpu, uint32_t imm, uint64_t gp[31])
+{
+	struct guest *g = arg;
+	uint64_t in[3] = { gp[0], gp[1], gp[2] };
+
+	(void)vm;
+	(void)vcpu;
+	memset(gp, 0, 31 * sizeof(uint64_t));
+	switch (imm) {
+	case RK_HC_CPU_COUNT:
+		gp[0] = g->ncpus;
+		break;
+	case RK_HC_STRESS_CONFIG:
+		gp[0] = 200000; /* iterations */
+		gp[1] = 50000;
+		break;
+	case RK_HC_CHALLENGE:
+		for (unsigned int i = 0; i < 8; i++)
+			gp[i] = 0x0101010101010101ULL * (i + 1);
+		break;
+	case RK_HC_SHARED_BUF:
+		gp[0] = SHARED_IPA;
+		gp[1] = SHARED_SIZE;
+		break;
+	case RK_HC_TOKEN_READY:
+		g->token_len = in[2] ? 0 : in[0];
+		break;
+	case RK_HC_RESULT:
+		g->result_seen = true;
+		g->result_pass = in[1] == 0;
+		g->result_value = in[2];
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static uint8_t *load_payload(const char *name, size_t *len)
+{
+	const char *dir = getenv("RK_BINARY_DIR");
+	char path[4096];
+	uint8_t *buf;
+	FILE *f;
+	long n;
+
+	if (!dir)
+		dir = ".";
+	snprintf(path, sizeof(path), "%s/guest/%s.bin", dir, name);
+	f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* The plan `realmkit run` makes (tools/cmd_run.c): RAM at RK_GUEST_RAM_BASE, the image measured, a shared slot. */
+static void make_plan(struct rk_vm_plan *p, struct rk_plan_memslot slots[2], struct rk_plan_load *load,
+		      struct rk_vcpu_config *vcpus, enum rk_vm_kind kind, uint32_t algo, const void *img, size_t len,
+		      uint32_t ncpus, uint64_t mem)
+{
+	memset(p, 0, sizeof(*p));
+	rk_vm_config_default(&p->config, kind);
+	p->config.hash_algo = kind == RK_VM_REALM ? algo : 0;
+	slots[0] = (struct rk_plan_memslot){ RAM, mem, 0, 0 };
+	slots[1] = (struct rk_plan_memslot){ SHARED_IPA, SHARED_SIZE, RK_MEMSLOT_SHARED, 0 };
+	p->memslots = slots;
+	p->nmemslots = kind == RK_VM_REALM ? 2 : 1;
+	*load = (struct rk_plan_load){ RAM, img, len, RK_POPULATE_MEASURE, 0 };
+	p->loads = load;
+	p->nloads = 1;
+	memset(vcpus, 0, ncpus * sizeof(*vcpus));
+	vcpus[0].pc = RAM;
+	vcpus[0].flags = RK_VCPU_RUNNABLE;
+	p->vcpus = vcpus;
+	p->nvcpus = ncpus;
+}
+
+/* Build a VM for payload name (NULL: code[] of n words) with the UART and the host calls. */
+static struct guest *guest_new(const char *name, const uint32_t *code, size_t n, enum rk_vm_kind kind,
+			       uint32_t algo, uint32_t ncpus)
+{
+	struct guest *g = calloc(1, sizeof(*g));
+	struct rk_plan_memslot slots[2];
+	struct rk_vcpu_config vcpus[8];
+	struct rk_plan_load load;
+	struct rk_vm_plan p;
+
+	assert_non_null(g);
+	if (name) {
+		g->image = load_payload(name, &g->len);
+		if (!g->image) {
+			free(g);
+			return NULL;
+		}
+	} else {
+		g->len = n * 4;
+		g->image = malloc(g->len);
+		memcpy(g->image, code, g->len);
+	}
+	g->ncpus = ncpus;
+	make_plan(&p, slots, &load, vcpus, kind, algo, g->image, g->len, ncpus, 16 * MIB);
+	assert_int_equal(rk_vm_create_from_plan(h, &p, &g->vm), 0);
+	assert_int_equal(rk_vm_add_uart(g->vm, RK_GUEST_UART_IPA, console, g), 0);
+	rk_vm_set_host_call_handler(g->vm, host_call, g);
+	return g;
+}
+
+static void guest_free(struct guest *g)
+{
+	if (!g)
+		return;
+	if (rk_vm_get_state(g->vm) != RK_VM_DEAD)
+		assert_int_equal(rk_vm_destroy(g->vm), 0);
+	rk_vm_free(g->vm);
+	free(g->image);
+	free(g);
+	check_clean();
+}
+
+static void expect_out(const struct guest *g, const char *s)
+{
+	if (!strstr(g->out, s))
+		fail_msg("console lacks '%s'; it says:\n%s", s, g->out);
+}
+
+static struct rk_vm_run_info info_of(struct rk_vm *vm)
+{
+	struct rk_vm_run_info i;
+
+	assert_int_equal(rk_vm_get_run_info(vm, &i), 0);
+	return i;
+}
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+#define SKIP_IF_NO_PAYLOAD(g)                                             \
+	do {                                                              \
+		if (!(g)) {                                               \
+			print_message("no guest payloads: skipped\n");    \
+			skip();                                           \
+		}                                                         \
+	} while (0)
+
+/* ---- example realms ---- */
+
+static void test_hello_rim(void **state)
+{
+	(void)state;
+	for (uint32_t algo = RMI_HASH_SHA_256; algo <= RMI_HASH_SHA_512; algo++) {
+		struct guest *g = guest_new("hello", NULL, 0, RK_VM_REALM, algo, 1);
+		uint8_t pred[64], plan[64];
+		char line[200];
+		size_t len;
+		rk_rd_t rd;
+
+		SKIP_IF_NO_PAYLOAD(g);
+		assert_int_equal(rk_vm_activate(g->vm), 0);
+		assert_int_equal(rk_vm_rim(g->vm, pred, &len), 0);
+		assert_int_equal(len, rk_hash_len(algo));
+		assert_int_equal(rk_vm_rd(g->vm, &rd), 0);
+		struct rmm *rmm = machine_rmm(m);
+		assert_memory_equal(rd_of(rmm, granule_from_pa(rmm, rd.pa))->rim, pred, 64);
+		assert_int_equal(rk_vm_run(g->vm, 60000), 0);
+		struct rk_vm_run_info i = info_of(g->vm);
+		assert_int_equal(i.reason, RK_STOP_SYSTEM_OFF);
+		assert_true(i.exits[RMI_EXIT_SYNC] > 100 && i.mmio == i.exits[RMI_EXIT_SYNC] - i.s2_faults);
+		assert_int_equal(i.host_calls, 1);
+		expect_out(g, "Hello from a realm!");
+		/* what the realm read with RSI_MEASUREMENT_READ is what the plan predicts */
+		strcpy(line, "RIM: ");
+		hex(pred, len, line + 5);
+		expect_out(g, line);
+		assert_true(g->result_seen && g->result_pass);
+		/* the plan, measured with no host (rk_plan_rim), from the builder's plan */
+		struct rk_plan_memslot slots[2];
+		struct rk_vcpu_config vcpus[1];
+		struct rk_plan_load load;
+		struct rk_vm_plan p;
+		make_plan(&p, slots, &load, vcpus, RK_VM_REALM, algo, g->image, g->len, 1, 16 * MIB);
+		uint64_t calls = rk_host_rmi_count(h, RMI_FID_VERSION);
+		assert_int_equal(rk_plan_rim(&p, 0, plan, &len), -EINVAL); /* num_bps = 0: needs FR0 */
+		struct rk_host_caps caps;
+		rk_host_caps(h, &caps);
+		assert_int_equal(rk_plan_rim(&p, caps.rmi_features[0], plan, &len), 0);
+		assert_memory_equal(plan, pred, 64);
+		assert_int_equal(rk_host_rmi_count(h, RMI_FID_VERSION), calls);
+		/* a run after SYSTEM_OFF returns the same at once */
+		assert_int_equal(rk_vcpu_run(g->vm, 0), 0);
+		guest_free(g);
+	}
+}
+
+/* For every example and hash: rk_plan_rim() == the host's prediction == the RMM's RIM. */
+static void test_every_example_rim(void **state)
+{
+	static const char *const names[] = { "hello", "smp", "ripas", "abort", "stress", "attest", "bad_undef" };
+	struct rk_host_caps caps;
+
+	(void)state;
+	rk_host_caps(h, &caps);
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		for (uint32_t algo = RMI_HASH_SHA_256; algo <= RMI_HASH_SHA_384; algo++) {
+			struct guest *g = guest_new(names[k], NULL, 0, RK_VM_REALM, algo, 2);
+			struct rk_plan_memslot slots[2];
+			struct rk_vcpu_config vcpus[2];
+			struct rk_plan_load load;
+			struct rk_vm_plan p;
+			uint8_t pred[64], plan[64];
+			rk_rd_t rd;
+
+			SKIP_IF_NO_PAYLOAD(g);
+			assert_int_equal(rk_vm_activate(g->vm), 0);
+			assert_int_equal(rk_vm_rim(g->vm, pred, NULL), 0);
+			make_plan(&p, slots, &load, vcpus, RK_VM_REALM, algo, g->image, g->len, 2, 16 * MIB);
+			assert_int_equal(rk_plan_rim(&p, caps.rmi_features[0], plan, NULL), 0);
+			assert_memory_equal(plan, pred, 64);
+			assert_int_equal(rk_vm_rd(g->vm, &rd), 0);
+			struct rmm *rmm = machine_rmm(m);
+			assert_memory_equal(rd_of(rmm, granule_from_pa(rmm, rd.pa))->rim, plan, 64);
+			guest_free(g);
+		}
+	}
+}
+
+static void test_smp(void **state)
+{
+	(void)state;
+	for (uint32_t n = 2; n <= 8; n += 3) {
+		struct guest *g = guest_new("smp", NULL, 0, RK_VM_REALM, RMI_HASH_SHA_256, n);
+		char line[80];
+
+		SKIP_IF_NO_PAYLOAD(g);
+		uint64_t before = rk_host_rmi_count(h, RMI_FID_PSCI_COMPLETE);
+		assert_int_equal(rk_vm_run(g->vm, 120000), 0);
+		for (uint32_t i = 1; i < n; i++) {
+			snprintf(line, sizeof(line), "cpu %u up (context %u", i, i);
+			expect_out(g, line);
+		}
+		snprintf(line, sizeof(line), "smp: %u cpus, %u started, all up and off", n, n - 1);
+		expect_out(g, line);
+		assert_true(g->result_pass);
+		struct rk_vm_run_info i = info_of(g->vm);
+		/* CPU_ON and AFFINITY_INFO, each completed with RMI_PSCI_COMPLETE; CPU_OFF and SYSTEM_OFF not */
+		assert_true(i.psci > 2 * (n - 1));
+		assert_int_equal(rk_host_rmi_count(h, RMI_FID_PSCI_COMPLETE) - before, i.psci - (n - 1) - 1);
+		guest_free(g);
+	}
+}
+
+static bool reject_all(void *arg, struct rk_vm *vm, uint32_t vcpu, uint64_t base, uint64_t top, unsigned int ripas)
+{
+	unsigned int *n = arg;
+
+	(void)vm;
+	(void)vcpu;
+	(void)base;
+	(void)top;
+	(void)ripas;
+	(*n)++;
+	return false;
+}
+
+static void test_ripas(void **state)
+{
+	struct guest *g = guest_new("ripas", NULL, 0, RK_VM_REALM, RMI_HASH_SHA_256, 1);
+	uint64_t set = rk_host_rmi_count(h, RMI_FID_RTT_SET_RIPAS), unmap = rk_host_rmi_count(h, RMI_FID_RTT_DATA_UNMAP);
+	uint64_t uprot = rk_host_rmi_count(h, RMI_FID_RTT_UNPROT_MAP), uunmap = rk_host_rmi_count(h, RMI_FID_RTT_UNPROT_UNMAP);
+	unsigned int asked = 0;
+	uint8_t b[16];
+
+	(void)state;
+	SKIP_IF_NO_PAYLOAD(g);
+	assert_int_equal(rk_vm_run(g->vm, 60000), 0);
+	expect_out(g, "ripas: shared write/read OK");
+	expect_out(g, "ripas: PASS");
+	assert_true(g->result_pass);
+	struct rk_vm_run_info i = info_of(g->vm);
+	assert_int_equal(i.ripas_changes, 2);
+	assert_int_equal(i.ripas_rejected, 0);
+	assert_int_equal(i.shared_faults, 4); /* the 4 pages of the alias, mapped on demand */
+	assert_true(rk_host_rmi_count(h, RMI_FID_RTT_SET_RIPAS) - set >= 2);
+	assert_true(rk_host_rmi_count(h, RMI_FID_RTT_DATA_UNMAP) > unmap);     /* EMPTY: private pages out */
+	assert_int_equal(rk_host_rmi_count(h, RMI_FID_RTT_UNPROT_MAP) - uprot, 4);
+	assert_true(rk_host_rmi_count(h, RMI_FID_RTT_UNPROT_UNMAP) > uunmap); /* RAM: the alias unmapped */
+	/* the host cannot read private memory; the shared slot it can */
+	assert_int_equal(rk_vm_read_mem(g->vm, RAM, b, sizeof(b)), -EACCES);
+	assert_int_equal(rk_vm_read_mem(g->vm, SHARED_IPA, b, sizeof(b)), 0);
+	assert_int_equal(rk_vm_read_mem(g->vm, SHARED_IPA + SHARED_SIZE, b, sizeof(b)), -EFAULT);
+	guest_free(g);
+
+	/*
+	 * The same realm with a policy that refuses. A refused change to EMPTY reaches the
+	 * realm as "ACCEPT, no progress" (only changes to RAM can be answered REJECT,
+	 * reference 6.3), which the SDK reports as RSI_ERROR_UNKNOWN (4); its alias is
+	 * then no shared memory: the access gets an SEA and the realm stops itself.
+	 */
+	g = guest_new("ripas", NULL, 0, RK_VM_REALM, RMI_HASH_SHA_256, 1);
+	rk_vm_set_ripas_policy(g->vm, reject_all, &asked);
+	assert_int_equal(rk_vm_run(g->vm, 60000), 0);
+	expect_out(g, "IPA_STATE_SET(EMPTY) = 4");
+	expect_out(g, "ripas: shared: IPA_STATE_GET = 0, ripas RAM");
+	expect_out(g, "unhandled exception (EL1h sync): ESR_EL1 0x96000010");
+	assert_false(g->result_seen);
+	i = info_of(g->vm);
+	assert_int_equal(i.ripas_changes, 1);
+	assert_int_equal(i.ripas_rejected, 1);
+	assert_int_equal(asked, 1);
+	assert_int_equal(i.shared_faults, 0);
+	assert_int_equal(i.mmio_unhandled, 1);
+	guest_free(g);
+
+	/* refusing a change to RAM is a REJECT the realm sees (bad_rsi asks for RAM outside its slots) */
+	g = guest_new("bad_rsi", NULL, 0, RK_VM_REALM, RMI_HASH_SHA_256, 1);
+	assert_int_equal(rk_vm_run(g->vm, 60000), 0);
+	expect_out(g, "outside guest RAM) = 0, rejected");
+	assert_int_equal(info_of(g->vm).ripas_rejected, 1);
+	guest_free(g);
+
+	/* abort: a page made EMPTY, then read: the RMM injects the SEA */
+	g = guest_new("abort", NULL, 0, RK_VM_REALM, RMI_HASH_SHA_256, 1);
+	assert_int_equal(rk_vm_run(g->vm, 60000), 0);
+	expect_out(g, "SEA handled: ESR_EL1 0x96000010");
+	assert_true(g->result_pass);
+	guest_free(g);
+}
+
+static void test_attest_and_shared(void **state)
+{
+	struct guest *g = guest_new("attest", NULL, 0, RK_VM_REALM, RMI_HASH_SHA_512, 1);
+	uint8_t tok[4];
+
+	(void)state;
+	SKIP_IF_NO_PAYLOAD(g);
+	assert_int_equal(rk_vm_run(g->vm, 60000), 0);
+	expect_out(g, "attest: challenge 01010101010101010202020202020202...");
+	assert_true(g->result_pass);
+	assert_true(g->token_len > 1000);
+	/* the token in the shared slot: CBOR tag 907 (0xd9 0x03 0x8b) */
+	assert_int_equal(rk_vm_read_mem(g->vm, SHARED_IPA, tok, sizeof(tok)), 0);
+	assert_int_equal(tok[0], 0xd9);
+	assert_int_equal(tok[1], 0x03);
+	assert_int_equal(tok[2], 0x8b);
+	guest_free(g);
+}
+
+static void test_stress(void **state)
+{
+	struct guest *g = guest_new("stress", NULL, 0, RK_VM_REALM, RMI_HASH_SHA_256, 1);
+
+	(void)state;
+	SKIP_IF_NO_PAYLOAD(g);
+	assert_int_equal(rk_vm_run(g->vm, 120000), 0);
+	expect_out(g, "stress: 200000 iterations, host call every 50000");
+	expect_out(g, "after 200000 iterations, 4 host calls");
+	assert_int_equal(info_of(g->vm).host_calls, 4 + 2);
+	guest_free(g);
+}
+
+/* ---- hand-assembled realms: the exits one by one ---- */
+
+/* A device; the callbacks run on vCPU threads: they record, the test checks afterwards. */
+struct dev {
+	uint64_t reads, writes, val4, esr[2];
+	uint32_t sizes[8], nsizes, nesr;
+};
+
+static int dev_read(void *arg, uint32_t vcpu, uint64_t off, uint32_t size, uint64_t *v)
+{
+	struct dev *d = arg;
+
+	(void)vcpu;
+	d->reads++;
+	d->sizes[d->nsizes++ % 8] = size;
+	*v = off == 0 ? 0xfffffff1u /* sign bit of the word set */ : 7;
+	return 0;
+}
+
+static int dev_write(void *arg, uint32_t vcpu, uint64_t off, uint32_t size, uint64_t v)
+{
+	struct dev *d = arg;
+
+	(void)vcpu;
+	d->writes++;
+	d->sizes[d->nsizes++ % 8] = size;
+	if (off == 4)
+		d->val4 = v;
+	if (off == 8 && d->nesr < 2)
+		d->esr[d->nesr++] = v;
+	return off == 0x10 ? -1 : 0; /* 0x10 refuses: the guest gets an SEA */
+}
+
+static const struct rk_mmio_ops dev_ops = { dev_read, dev_write };
+
+/*
+ * x1 = the device; LDR w2, [x1] (0xfffffff1, zero-extended); ADD x2, x2, #1;
+ * STR w2, [x1, #4]; VBAR_EL1 = RAM + 0x800; LDR x4, [NODEV] (no device: SEA);
+ * STR w2, [x1, #0x10] (the device refuses: SEA); SYSTEM_OFF. The synchronous
+ * handler at VBAR + 0x200 stores ESR_EL1 to [x1, #8] and returns past the
+ * faulting instruction.
+ */
+static size_t mmio_program(uint32_t *c)
+{
+	size_t n = 0;
+
+	n += a64_mov64(c + n, 1, DEV_IPA);
+	c[n++] = a64_ldst(A64_OP_LDRW, 2, 2, 1, 0);
+	c[n++] = a64_add_imm(2, 2, 1);
+	c[n++] = a64_ldst(A64_OP_STRW, 2, 2, 1, 4);
+	n += a64_mov64(c + n, 6, RAM + 0x800);
+	c[n++] = a64_msr(A64_VBAR_EL1, 6);
+	n += a64_mov64(c + n, 3, NODEV_IPA);
+	c[n++] = a64_ldr(4, 3);
+	c[n++] = a64_ldst(A64_OP_STRW, 2, 2, 1, 0x10);
+	n += a64_mov64(c + n, 0, PSCI_SYSTEM_OFF);
+	c[n++] = A64_SMC;
+	c[n++] = A64_B_SELF;
+	/* vectors at +0x800; current EL with SP_ELx, synchronous: +0x200 */
+	n = (0x800 + 0x200) / 4;
+	c[n++] = a64_mrs(5, A64_ESR_EL1);
+	c[n++] = a64_str_off(5, 1, 8);
+	c[n++] = a64_mrs(6, A64_ELR_EL1);
+	c[n++] = a64_add_imm(6, 6, 4);
+	c[n++] = a64_msr(A64_ELR_EL1, 6);
+	c[n++] = A64_ERET;
+	return n;
+}
+
+static void test_mmio(void **state)
+{
+	uint32_t code[1024] = { 0 };
+	size_t n = mmio_program(code);
+	struct dev d;
+
+	(void)state;
+	for (int kind = RK_VM_NORMAL; kind <= RK_VM_REALM; kind++) {
+		struct guest *g = guest_new(NULL, code, n, (enum rk_vm_kind)kind, RMI_HASH_SHA_256, 1);
+
+		memset(&d, 0, sizeof(d));
+		assert_int_equal(rk_vm_add_mmio(g->vm, DEV_IPA, 0x1000, &dev_ops, &d), 0);
+		/* overlapping regions, and realm MMIO in the protected half, are refused */
+		assert_int_equal(rk_vm_add_mmio(g->vm, DEV_IPA + 0x800, 0x1000, &dev_ops, &d), -EINVAL);
+		assert_int_equal(rk_vm_add_mmio(g->vm, DEV_IPA, 0x1000, &dev_ops, &d), -EEXIST);
+		assert_int_equal(rk_vm_add_mmio(g->vm, RAM, 0x1000, &dev_ops, &d), kind == RK_VM_REALM ? -EINVAL : -EEXIST);
+		assert_int_equal(rk_vm_run(g->vm, 60000), 0);
+		assert_int_equal(d.reads, 1);
+		assert_int_equal(d.writes, 4); /* +4, ESR, +0x10 (refused), ESR */
+		assert_int_equal(d.val4, 0xfffffff2u);
+		assert_int_equal(d.sizes[0], 4);
+		assert_int_equal(d.sizes[1], 4);
+		assert_int_equal(d.sizes[2], 8);
+		struct rk_vm_run_info i = info_of(g->vm);
+		assert_int_equal(i.mmio, 4);
+		assert_int_equal(i.mmio_unhandled, 2);
+		/* both: a synchronous external abort, data abort taken from EL1 */
+		assert_int_equal(d.nesr, 2);
+		for (int k = 0; k < 2; k++) {
+			assert_int_equal((d.esr[k] >> 26) & 0x3f, 0x25);
+			assert_int_equal(d.esr[k] & 0x3f, 0x10);
+		}
+		guest_free(g);
+	}
+}
+
+/* A realm that makes RAM outside its memory slots (with a policy that allows it) and touches it. */
+static bool accept_all(void *arg, struct rk_vm *vm, uint32_t vcpu, uint64_t base, uint64_t top, unsigned int ripas)
+{
+	(void)arg;
+	(void)vm;
+	(void)vcpu;
+	(void)base;
+	(void)top;
+	(void)ripas;
+	return true;
+}
+
+static void test_fault_outside_slots(void **state)
+{
+	uint32_t c[64];
+	size_t n = 0;
+	uint64_t out = RAM + 64 * MIB;
+
+	(void)state;
+	n += a64_mov64(c + n, 0, RSI_IPA_STATE_SET);
+	n += a64_mov64(c + n, 1, out);
+	n += a64_mov64(c + n, 2, out + 0x1000);
+	c[n++] = a64_movz(3, 1, 0); /* RAM */
+	c[n++] = a64_movz(4, 0, 0);
+	c[n++] = A64_SMC;
+	n += a64_mov64(c + n, 9, out);
+	c[n++] = a64_ldr(4, 9);
+	c[n++] = A64_B_SELF;
+	struct guest *g = guest_new(NULL, c, n, RK_VM_REALM, RMI_HASH_SHA_256, 1);
+	rk_vm_set_ripas_policy(g->vm, accept_all, NULL);
+	assert_int_equal(rk_vm_run(g->vm, 60000), -EFAULT);
+	struct rk_vm_run_info i = info_of(g->vm);
+	assert_int_equal(i.reason, RK_STOP_ERROR);
+	assert_int_equal(i.err, -EFAULT);
+	assert_non_null(strstr(i.msg, "outside every memory slot"));
+	assert_non_null(strstr(i.msg, "protected IPA 0x84000000"));
+	/* it stays stopped */
+	assert_int_equal(rk_vcpu_run(g->vm, 0), -EFAULT);
+	guest_free(g);
+}
+
+static void test_last_vcpu_off(void **state)
+{
+	uint32_t c[8];
+	size_t n = 0;
+
+	(void)state;
+	n += a64_mov64(c + n, 0, PSCI_CPU_OFF);
+	c[n++] = A64_SMC;
+	for (int kind = RK_VM_NORMAL; kind <= RK_VM_REALM; kind++) {
+		struct guest *g = guest_new(NULL, c, n, (enum rk_vm_kind)kind, RMI_HASH_SHA_256, 2);
+		assert_int_equal(rk_vm_run(g->vm, 60000), -EDEADLK);
+		assert_non_null(strstr(info_of(g->vm).msg, "every other vCPU"));
+		guest_free(g);
+	}
+}
+
+/* ---- stop, timeout, resume, busy ---- */
+
+struct runner {
+	struct rk_vm *vm;
+	pthread_t t;
+	int ret;
+};
+
+static void *runner_main(void *arg)
+{
+	struct runner *r = arg;
+
+	r->ret = rk_vm_run(r->vm, 0);
+	return NULL;
+}
+
+static void test_stop_timeout_busy(void **state)
+{
+	struct guest *g = guest_new("bad_loop", NULL, 0, RK_VM_REALM, RMI_HASH_SHA_256, 1);
+	struct runner r;
+
+	(void)state;
+	SKIP_IF_NO_PAYLOAD(g);
+	assert_int_equal(rk_vm_run(g->vm, 100), -ETIMEDOUT);
+	assert_int_equal(info_of(g->vm).reason, RK_STOP_TIMEOUT);
+	expect_out(g, "bad_loop: spinning forever");
+	/* stopped until resumed */
+	assert_int_equal(rk_vcpu_run(g->vm, 0), -EINTR);
+	rk_vm_resume(g->vm);
+	assert_int_equal(info_of(g->vm).reason, RK_STOP_NONE);
+
+	r.vm = g->vm;
+	uint64_t entries = info_of(g->vm).entries;
+	assert_int_equal(pthread_create(&r.t, NULL, runner_main, &r), 0);
+	while (info_of(g->vm).entries < entries + 3)
+		usleep(1000);
+	/* while it runs: no destroy, no second runner of the vCPU, no new device */
+	assert_int_equal(rk_vm_destroy(g->vm), -EBUSY);
+	assert_non_null(strstr(rk_host_last_error(h)->msg, "vCPUs running"));
+	assert_int_equal(rk_vcpu_run(g->vm, 0), -EBUSY);
+	assert_int_equal(rk_vm_add_uart(g->vm, DEV_IPA, console, g), -EBUSY);
+	/* the rest of the host goes on meanwhile */
+	struct rk_vm *other;
+	assert_int_equal(rk_vm_create(h, NULL, &other), 0);
+	assert_int_equal(rk_vm_add_memslot(other, 0, 2 * MIB, 0), 0);
+	rk_vm_free(other);
+	rk_vm_stop(g->vm);
+	pthread_join(r.t, NULL);
+	assert_int_equal(r.ret, -EINTR);
+	assert_int_equal(info_of(g->vm).reason, RK_STOP_REQUESTED);
+	guest_free(g);
+}
+
+/* ---- RMI failures in the run loop: a clear error, the VM stops, nothing leaks ---- */
+
+static void test_rmi_failures(void **state)
+{
+	struct guest *g;
+	struct rk_vm_run_info i;
+
+	(void)state;
+	g = guest_new("hello", NULL, 0, RK_VM_REALM, RMI_HASH_SHA_256, 1);
+	SKIP_IF_NO_PAYLOAD(g);
+	assert_int_equal(rk_host_inject_fault(h, RMI_FID_REC_ENTER, 5, RMI_ERROR_INPUT), 0);
+	assert_int_equal(rk_vm_run(g->vm, 60000), -EIO);
+	i = info_of(g->vm);
+	assert_int_equal(i.reason, RK_STOP_ERROR);
+	assert_int_equal(i.fid, RMI_FID_REC_ENTER);
+	assert_non_null(strstr(i.msg, "RMI_REC_ENTER -> ERROR_INPUT"));
+	assert_non_null(strstr(rk_host_last_error(h)->msg, "RMI_REC_ENTER"));
+	guest_free(g);
+
+	g = guest_new("smp", NULL, 0, RK_VM_REALM, RMI_HASH_SHA_256, 2);
+	assert_int_equal(rk_host_inject_fault(h, RMI_FID_PSCI_COMPLETE, 1, RMI_ERROR_INPUT), 0);
+	assert_int_equal(rk_vm_run(g->vm, 60000), -EIO);
+	assert_non_null(strstr(info_of(g->vm).msg, "RMI_PSCI_COMPLETE(vCPU 0 -> vCPU 1"));
+	guest_free(g);
+
+	/* the stage-2 fault cannot be mapped */
+	g = guest_new("hello", NULL, 0, RK_VM_REALM, RMI_HASH_SHA_256, 1);
+	assert_int_equal(rk_vm_activate(g->vm), 0);
+	assert_int_equal(rk_host_inject_fault(h, RMI_FID_RTT_DATA_MAP, 1, RMI_ERROR_INPUT), 0);
+	assert_int_equal(rk_vm_run(g->vm, 60000), -EIO);
+	assert_non_null(strstr(info_of(g->vm).msg, "cannot map IPA"));
+	guest_free(g);
+
+	/* RTT_SET_RIPAS fails: the realm is told no progress (the SDK says ERROR_UNKNOWN), its
+	 * alias is not shared memory (SEA), it stops on its own; the host goes on */
+	g = guest_new("ripas", NULL, 0, RK_VM_REALM, RMI_HASH_SHA_256, 1);
+	assert_int_equal(rk_host_inject_fault(h, RMI_FID_RTT_SET_RIPAS, 1, RMI_ERROR_INPUT), 0);
+	assert_int_equal(rk_vm_run(g->vm, 60000), 0);
+	expect_out(g, "IPA_STATE_SET(EMPTY) = 4");
+	expect_out(g, "unhandled exception");
+	assert_false(g->result_seen);
+	assert_int_equal(info_of(g->vm).mmio_unhandled, 1);
+	guest_free(g);
+	rk_host_clear_faults(h);
+}
+
+/* ---- normal VMs: the same loop on a host-owned CPU engine, no RMI call ---- */
+
+static void test_normal_vm(void **state)
+{
+	struct guest *g = guest_new("smp", NULL, 0, RK_VM_NORMAL, 0, 4);
+	struct rk_host_stats a, b;
+
+	(void)state;
+	SKIP_IF_NO_PAYLOAD(g);
+	assert_int_equal(rk_vm_activate(g->vm), 0);
+	rk_host_get_stats(h, &a);
+	assert_int_equal(rk_vm_run(g->vm, 60000), 0);
+	rk_host_get_stats(h, &b);
+	assert_int_equal(b.rmi_calls, a.rmi_calls);
+	expect_out(g, "smp: 4 cpus, 3 started, all up and off");
+	assert_true(g->result_pass);
+	guest_free(g);
+
+	/* hello: no RMM, so no RSI; it says so and reports FAIL */
+	g = guest_new("hello", NULL, 0, RK_VM_NORMAL, 0, 1);
+	assert_int_equal(rk_vm_run(g->vm, 60000), 0);
+	expect_out(g, "RSI_MEASUREMENT_READ(RIM) failed: 18446744073709551615");
+	assert_true(g->result_seen && !g->result_pass);
+	/* the host reads a normal VM's memory: the image is there */
+	uint32_t w;
+	assert_int_equal(rk_vm_read_mem(g->vm, RAM, &w, 4), 0);
+	assert_memory_equal(&w, g->image, 4);
+	guest_free(g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hello_rim),
+		cmocka_unit_test(test_every_example_rim),
+		cmocka_unit_test(test_smp),
+		cmocka_unit_test(test_ripas),
+		cmocka_unit_test(test_attest_and_shared),
+		cmocka_unit_test(test_stress),
+		cmocka_unit_test(test_mmio),
+		cmocka_unit_test(test_fault_outside_slots),
+		cmocka_unit_test(test_last_vcpu_off),
+		cmocka_unit_test(test_stop_timeout_busy),
+		cmocka_unit_test(test_rmi_failures),
+		cmocka_unit_test(test_normal_vm),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
