@@ -33,7 +33,8 @@ struct rec {
 	uint64_t sysregs[8];          /* saved EL1 state while the engine is absent */
 	struct rk_cpu *cpu;           /* execution engine, created on first entry */
 	uint32_t index;               /* MPIDR index = creation order */
-	uint8_t runnable;             /* bool: may be entered */
+	uint8_t runnable;             /* bool: may be entered; rec_runnable() to read it
+					 while the REC may be running on another thread */
 	uint8_t pending;              /* enum rec_pending */
 	uint8_t psci_target_valid;    /* bool */
 	uint8_t ripas_value;          /* requested RIPAS */
@@ -84,6 +85,21 @@ static inline uint64_t rec_index_mpidr(uint32_t idx)
 {
 	return (idx & 0xf) | ((uint64_t)((idx >> 4) & 0xff) << 8) |
 	       ((uint64_t)((idx >> 12) & 0xff) << 16) | ((uint64_t)((idx >> 20) & 0xff) << 24);
+}
+
+/*
+ * `runnable` is the one REC field another thread reads while the REC runs
+ * (PSCI_COMPLETE of AFFINITY_INFO or CPU_ON, under the REC's granule lock,
+ * while the running REC's own CPU_OFF clears it): accessed atomically.
+ */
+static inline bool rec_runnable(const struct rec *rec)
+{
+	return __atomic_load_n(&rec->runnable, __ATOMIC_ACQUIRE) != 0;
+}
+
+static inline void rec_set_runnable(struct rec *rec, bool v)
+{
+	__atomic_store_n(&rec->runnable, (uint8_t)v, __ATOMIC_RELEASE);
 }
 
 /* Release the execution engine of a REC that is being destroyed. */

@@ -309,7 +309,7 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, uint64_t rec_pa, stru
 		}
 		if (rk_cpu_run(rec->cpu, (uint64_t)left, &ex)) {
 			exit->exit_reason = RMI_EXIT_SERROR;
-			rec->runnable = 0;
+			rec_set_runnable(rec, false);
 			return;
 		}
 		switch (ex.reason) {
@@ -361,7 +361,7 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, uint64_t rec_pa, stru
 		default:
 			/* the engine cannot go on with this REC: report an SError, stop it */
 			exit->exit_reason = RMI_EXIT_SERROR;
-			rec->runnable = 0;
+			rec_set_runnable(rec, false);
 			return;
 		}
 		(void)rec_pa;
@@ -445,7 +445,7 @@ void rmi_rec_enter(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
 	else if (rd->state != RMI_REALM_STATE_ACTIVE)
 		r[0] = rmi_result(RMI_ERROR_REALM, 0);
-	else if (!rec->runnable || rec->pending == REC_PENDING_PSCI)
+	else if (!rec_runnable(rec) || rec->pending == REC_PENDING_PSCI)
 		r[0] = rmi_result(RMI_ERROR_REC, 0);
 	else if (ENTER_FLAG(enter.flags, INJECT_SEA) && !rec->last_exit_ns_abort)
 		r[0] = rmi_result(RMI_ERROR_REC, 0);
@@ -468,7 +468,7 @@ void rmi_rec_enter(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 	realm_run_lock(rd);
 	if (rec_engine(rec)) {
 		exit.exit_reason = RMI_EXIT_SERROR;
-		rec->runnable = 0;
+		rec_set_runnable(rec, false);
 	} else {
 		uint64_t nsgen, gen = __atomic_load_n(&rd->s2_gen, __ATOMIC_ACQUIRE);
 		unsigned int slot = engines_enter(rmm->engines, rec->cpu, &nsgen);

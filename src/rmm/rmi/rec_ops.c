@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Host completions of realm requests: RMI_PSCI_COMPLETE and RMI_RTT_SET_RIPAS. */
+#include <sched.h>
 #include <string.h>
 
 #include "rmm/rec_run.h"
@@ -22,6 +23,7 @@ void rmi_psci_complete(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 	uint64_t status = a[2], answer;
 	uint32_t want;
 
+retry:
 	r[0] = rmi_result(RMI_ERROR_INPUT, 0);
 	if ((a[0] | a[1]) & (RK_GRANULE_SIZE - 1) || !find_lock_granules(rmm, reqs, 2))
 		return;
@@ -36,21 +38,29 @@ void rmi_psci_complete(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 	if (fn == PSCI_CPU_ON) {
 		if (status != PSCI_SUCCESS && status != PSCI_DENIED)
 			goto out;
-		if (status == PSCI_DENIED && target->runnable)
+		if (status == PSCI_DENIED && rec_runnable(target))
 			goto out;
+		if (status == PSCI_SUCCESS && !rec_runnable(target) && reqs[1].g->refcount) {
+			/* the target switched itself off and is still leaving REC_ENTER:
+			 * its registers are not ours to reset until it is out */
+			granule_unlock(reqs[0].g);
+			granule_unlock(reqs[1].g);
+			sched_yield();
+			goto retry;
+		}
 		if (status == PSCI_DENIED) {
 			answer = PSCI_DENIED;
-		} else if (target->runnable) {
+		} else if (rec_runnable(target)) {
 			answer = PSCI_ALREADY_ON;
 		} else {
 			rec_reset(target, caller->psci_entry, caller->psci_context);
-			target->runnable = 1;
+			rec_set_runnable(target, true);
 			answer = PSCI_SUCCESS;
 		}
 	} else if (fn == PSCI_AFFINITY_INFO) {
 		if (status != PSCI_SUCCESS)
 			goto out;
-		answer = target->runnable ? PSCI_AFF_ON : PSCI_AFF_OFF;
+		answer = rec_runnable(target) ? PSCI_AFF_ON : PSCI_AFF_OFF;
 	} else {
 		goto out;
 	}

@@ -289,7 +289,7 @@ static void psci_handle(struct rsi_call *c, uint64_t fid)
 		psci_exit(c, fid, 0);
 		return;
 	case PSCI_CPU_OFF:
-		c->rec->runnable = 0;
+		rec_set_runnable(c->rec, false);
 		psci_exit(c, fid, 0);
 		return;
 	case PSCI_CPU_ON: {
