@@ -253,6 +253,20 @@ static void hex(const uint8_t *b, size_t n, char *out)
 		}                                                         \
 	} while (0)
 
+struct blk_count {
+	unsigned int blocks, pages;
+};
+
+static int count_blocks(void *arg, const struct rk_s2_entry *e)
+{
+	struct blk_count *c = arg;
+
+	assert_false(e->mismatch);
+	c->blocks += e->kind == RK_S2_BLOCK && e->level == 2;
+	c->pages += e->kind == RK_S2_PAGE;
+	return 0;
+}
+
 /* ---- example realms ---- */
 
 static void test_hello_rim(void **state)
@@ -298,6 +312,12 @@ static void test_hello_rim(void **state)
 		assert_int_equal(rk_host_rmi_count(h, RMI_FID_VERSION), calls);
 		/* a run after SYSTEM_OFF returns the same at once */
 		assert_int_equal(rk_vcpu_run(g->vm, 0), 0);
+		/* the populated block was completed and folded before the first entry: the RIM did not move */
+		struct blk_count bc = { 0, 0 };
+		assert_int_equal(rk_vm_s2_dump(g->vm, RAM, 2 * MIB, count_blocks, &bc), 0);
+		assert_int_equal(bc.blocks, 1);
+		assert_int_equal(bc.pages, 0);
+		assert_memory_equal(rd_of(rmm, granule_from_pa(rmm, rd.pa))->rim, pred, 64);
 		guest_free(g);
 	}
 }
@@ -708,12 +728,27 @@ static void test_rmi_failures(void **state)
 	assert_non_null(strstr(info_of(g->vm).msg, "RMI_PSCI_COMPLETE(vCPU 0 -> vCPU 1"));
 	guest_free(g);
 
-	/* the stage-2 fault cannot be mapped */
+	/* the populated block cannot be completed before the first entry: it stays in pages, only slower */
 	g = guest_new("hello", NULL, 0, RK_VM_REALM, RMI_HASH_SHA_256, 1);
-	assert_int_equal(rk_vm_activate(g->vm), 0);
+	assert_int_equal(rk_host_inject_fault(h, RMI_FID_RTT_DATA_MAP, 1, RMI_ERROR_INPUT), 0);
+	assert_int_equal(rk_vm_run(g->vm, 60000), 0);
+	assert_true(g->result_pass);
+	assert_true(info_of(g->vm).s2_faults > 0); /* the rest faulted in */
+	guest_free(g);
+
+	/* a stage-2 fault that cannot be mapped stops the VM */
+	uint32_t c[16];
+	size_t n = 0;
+	n += a64_mov64(c + n, 1, RAM + 4 * MIB);
+	c[n++] = a64_ldr(2, 1);
+	c[n++] = A64_B_SELF;
+	g = guest_new(NULL, c, n, RK_VM_REALM, RMI_HASH_SHA_256, 1);
+	rk_vm_stop(g->vm);
+	assert_int_equal(rk_vcpu_run(g->vm, 0), -EINTR); /* activation and the populated block */
+	rk_vm_resume(g->vm);
 	assert_int_equal(rk_host_inject_fault(h, RMI_FID_RTT_DATA_MAP, 1, RMI_ERROR_INPUT), 0);
 	assert_int_equal(rk_vm_run(g->vm, 60000), -EIO);
-	assert_non_null(strstr(info_of(g->vm).msg, "cannot map IPA"));
+	assert_non_null(strstr(info_of(g->vm).msg, "cannot map IPA 0x80400000"));
 	guest_free(g);
 
 	/* RTT_SET_RIPAS fails: the realm is told no progress (the SDK says ERROR_UNKNOWN), its

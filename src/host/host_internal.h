@@ -229,6 +229,7 @@ struct rk_vm {
 
 #define VM_EVER_ACTIVE (1u << 0) /* the guest may have written its NS memory */
 #define VM_NO_RIM (1u << 1)      /* RK_VM_NO_RIM_PREDICTION */
+#define VM_BLOCKS_DONE (1u << 2) /* realm: populated blocks completed before the first entry */
 
 /* ---- the host lock (host.c) ---- */
 void host_lock(struct rk_host *h);
@@ -357,7 +358,7 @@ void host_run_vcpu_off(struct rk_vm *vm, struct rk_vcpu *v, uint64_t gen, const 
 /* Stop the VM with an error found on vCPU v ("vCPU n: msg"); returns err. */
 int host_run_error(struct rk_vm *vm, struct rk_vcpu *v, int err, uint64_t fid, uint64_t x0, const char *msg);
 int host_normal_vcpu_loop(struct rk_vm *vm, struct rk_vcpu *v);
-void host_normal_vcpu_free(struct rk_vcpu *v);
+void host_normal_vcpu_free(struct rk_vm *vm, struct rk_vcpu *v);
 void host_normal_kick(struct rk_vm *vm);
 
 static inline uint64_t host_align_up(uint64_t v, uint64_t a)

@@ -55,10 +55,15 @@
 #define STAT(vm, field) __atomic_fetch_add(&(vm)->run.info.field, 1, __ATOMIC_RELAXED)
 #define EXIT(vm, r) __atomic_fetch_add(&(vm)->run.info.exits[r], 1, __ATOMIC_RELAXED)
 
-void host_normal_vcpu_free(struct rk_vcpu *v)
+void host_normal_vcpu_free(struct rk_vm *vm, struct rk_vcpu *v)
 {
-	rk_cpu_destroy(v->cpu);
+	struct rk_cpu *cpu;
+
+	pthread_mutex_lock(&vm->run.mtx); /* rk_vm_stop() may be kicking it */
+	cpu = v->cpu;
 	v->cpu = NULL;
+	pthread_mutex_unlock(&vm->run.mtx);
+	rk_cpu_destroy(cpu);
 }
 
 void host_normal_kick(struct rk_vm *vm)

@@ -347,6 +347,21 @@ int host_s2_dump(struct host_s2 *s2, uint64_t ipa, uint64_t size, rk_s2_dump_fn 
 	return host_s2_walk(s2, ipa, size, &w);
 }
 
+/* ---- is anything mapped? (the host's own view: tables or shadow, no RMI call) ---- */
+
+static int any_leaf_cb(struct s2_ctx *ctx, unsigned int visit)
+{
+	(void)visit;
+	return s2e_valid(ctx->old) ? 1 : 0;
+}
+
+bool host_s2_any_leaf(struct host_s2 *s2, uint64_t ipa, uint64_t size)
+{
+	struct s2_walker w = { any_leaf_cb, NULL, S2_VISIT_LEAF, 0 };
+
+	return host_s2_walk(s2, ipa, size, &w) == 1;
+}
+
 /* ---- ensure-level: create the tables down to a level ---- */
 
 static int ensure_cb(struct s2_ctx *ctx, unsigned int visit)

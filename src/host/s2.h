@@ -159,6 +159,8 @@ int host_s2_map_alias(struct host_s2 *s2, uint64_t ipa, uint64_t size, int min_l
 int host_s2_unmap(struct host_s2 *s2, uint64_t ipa, uint64_t size);
 int host_s2_fold(struct host_s2 *s2, uint64_t ipa, uint64_t size);
 int host_s2_dump(struct host_s2 *s2, uint64_t ipa, uint64_t size, rk_s2_dump_fn fn, void *arg);
+/* Does a valid leaf cover any of [ipa, ipa + size)? (tables or shadow only) */
+bool host_s2_any_leaf(struct host_s2 *s2, uint64_t ipa, uint64_t size);
 /* Tables down to `level` for the entry covering ipa (realm_create_rtt_levels()). */
 int host_s2_ensure_level(struct host_s2 *s2, uint64_t ipa, int level);
 /* Unmap everything, then destroy every non-root table bottom-up. Goes on after
