@@ -8,7 +8,8 @@
  * print the RIM the host predicts (the host cannot read the RD: it predicts
  * the RIM from what it asked the RMM to do, and the demo recomputes it from
  * its own plan with realmkit/measure.h), tear the realm down, and print the
- * leak report, which must be empty. Later the realm will run a payload.
+ * leak report, which must be empty. The demo realm runs no code: `realmkit
+ * run` (cmd_run.c) runs payloads.
  */
 #include <getopt.h>
 #include <inttypes.h>
