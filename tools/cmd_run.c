@@ -42,6 +42,7 @@
 
 #define MIB ((uint64_t)1 << 20)
 #define DEFAULT_MEM_MIB 16u
+#define MAX_MEM_MIB 16384u
 #define MAX_CPUS 64u
 #define SHARED_IPA (RK_GUEST_UNPROT_BASE + 0x10000000ULL) /* 64 KiB of shared memory for RK_HC_SHARED_BUF */
 #define SHARED_SIZE 0x10000ULL
@@ -186,8 +187,8 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 		switch (c) {
 		case 'm':
 			o->mem_mib = strtoull(optarg, &end, 0);
-			if (*end || !o->mem_mib || o->mem_mib % 2 || o->mem_mib > 65536) {
-				fprintf(stderr, "%s: -m takes a number of MiB, a multiple of 2, 2..65536\n", prog);
+			if (*end || !o->mem_mib || o->mem_mib % 2 || o->mem_mib > MAX_MEM_MIB) {
+				fprintf(stderr, "%s: -m takes a number of MiB, a multiple of 2, 2..%u\n", prog, MAX_MEM_MIB);
 				return 2;
 			}
 			break;
@@ -676,7 +677,7 @@ int cmd_run(int argc, char **argv)
 	t0 = now_ms();
 
 	rk_machine_config_default(&mcfg);
-	mcfg.dram_size = 2 * o.mem_mib * MIB + 64 * MIB;
+	mcfg.dram_size = o.mem_mib * MIB + 64 * MIB; /* guest RAM, then RTTs, RECs, host pages */
 	mcfg.cpak_pem = o.cpak;
 	if ((ret = rk_machine_create(&mcfg, &m))) {
 		fprintf(stderr, "%s: cannot create the machine: %s\n", prog, strerror(-ret));
