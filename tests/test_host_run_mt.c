@@ -26,20 +26,6 @@
 static struct rk_machine *m;
 static struct rk_host *h;
 
-/*
- * A race in the RMM, not in the host (reported; remove this when it is fixed):
- * RMI_PSCI_COMPLETE of an AFFINITY_INFO (src/rmm/rmi/rec_ops.c) reads the target
- * REC's `runnable` under the target's granule lock, while the target REC, running
- * on another thread, writes it in its PSCI CPU_OFF (src/rmm/rsi/rsi.c) under the
- * realm's run lock only. The smp realms here (AFFINITY_INFO polling while the
- * other vCPU switches off) hit it under ThreadSanitizer.
- */
-const char *__tsan_default_suppressions(void);
-const char *__tsan_default_suppressions(void)
-{
-	return "race:rmi_psci_complete\n";
-}
-
 struct payload {
 	const char *name;
 	uint8_t *image;
