@@ -6,11 +6,22 @@
 #include <stdint.h>
 
 #include "rmm/rmm.h"
+#include "rmm/s2tt.h"
 
 #define REC_NUM_AUX 16u /* granules donated to every REC by the REC_CREATE SRO */
 #define REC_NUM_GPRS 31u
 
 struct rk_cpu;
+
+/*
+ * What the engine's SMC hook needs to answer register-only RSI/PSCI calls
+ * without leaving the engine (rec_run.c): set at every REC_ENTER.
+ */
+struct rk_cpu_smc_ctx {
+	struct rmm *rmm;
+	struct rec *rec;
+	struct s2tt_ctx s2;
+};
 
 /* What the REC waits for the host to complete before it can run on. */
 enum rec_pending {
@@ -52,6 +63,7 @@ struct rec {
 	uint64_t ns_gen;              /* NS (GPT) generation its NS mappings reflect */
 	uint64_t psci_entry, psci_context; /* CPU_ON arguments kept for PSCI_COMPLETE */
 	uint64_t exits;               /* statistics: REC exits */
+	struct rk_cpu_smc_ctx fast;   /* the SMC hook's context */
 	uint32_t token_len;           /* attestation token in the aux granules */
 	uint32_t token_off;           /* bytes already handed to the realm */
 	uint8_t token_active;         /* bool: ATTEST_TOKEN_INIT done, CONTINUE due */

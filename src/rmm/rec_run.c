@@ -19,6 +19,7 @@
 #include "platform/cpu/cpu.h"
 #include "rmm/engines.h"
 #include "rmm/rec_run.h"
+#include "rmm/rmi/rmi.h"
 #include "rmm/rmi/rmi_handlers_gen.h"
 
 #define ENTER_FLAG(f, name) (((f) & RMI_REC_ENTER_FLAGS_##name##_MASK) != 0)
@@ -95,6 +96,59 @@ void rec_reset(struct rec *rec, uint64_t pc, uint64_t x0)
 	}
 }
 
+/*
+ * The fast path: RSI and PSCI calls that only read and write registers are
+ * answered inside the engine's SMC hook, without an exit from the engine.
+ * Everything else (calls that touch realm memory, may exit to the host, or
+ * change PC) takes the exit path in rec_run_loop().
+ */
+static bool rsi_fast_fid(uint64_t fid, unsigned int *nargs, unsigned int *nres)
+{
+	uint64_t fnum = fid & 0xffff;
+
+	switch (fid & ~SMC_FID_SVE_HINT) {
+	case RSI_FID_VERSION:
+	case RSI_FID_FEATURES:
+	case RSI_FID_MEASUREMENT_READ:
+	case RSI_FID_MEASUREMENT_EXTEND:
+	case RSI_FID_IPA_STATE_GET:
+		/* argument and result registers from the generated ABI table */
+		*nargs = rsi_cmd_table[fnum - RSI_FNUM_MIN].nargs;
+		*nres = rsi_cmd_table[fnum - RSI_FNUM_MIN].nres;
+		return true;
+	case 0x84000000u: /* PSCI_VERSION */
+	case 0x8400000Au: /* PSCI_FEATURES */
+	case 0x80000000u: /* SMCCC_VERSION */
+		*nargs = 1;
+		*nres = 0;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void rsi_log_call(struct rmm *rmm, const struct rec *rec, const uint64_t in[5],
+			 const struct rsi_call *c);
+
+static bool rsi_fast(struct rk_cpu *cpu, uint16_t imm, struct rk_cpu_smc_ctx *fc)
+{
+	struct rsi_call c = { .rmm = fc->rmm, .rec = fc->rec, .rd_pa = fc->rec->rd, .s2 = fc->s2 };
+	unsigned int nargs, nres;
+	uint64_t in[5];
+
+	(void)imm;
+	if (rk_cpu_get_reg(cpu, RK_CPU_REG_X(0), &c.x[0]) || !rsi_fast_fid(c.x[0], &nargs, &nres))
+		return false;
+	for (unsigned int i = 1; i <= nargs; i++)
+		(void)rk_cpu_get_reg(cpu, RK_CPU_REG_X(i), &c.x[i]);
+	memcpy(in, c.x, sizeof(in));
+	rsi_handle(&c);
+	for (unsigned int i = 0; i <= nres; i++) /* x0 and the result registers */
+		(void)rk_cpu_set_reg(cpu, RK_CPU_REG_X(i), c.x[i]);
+	rsi_log_call(fc->rmm, fc->rec, in, &c);
+	return true;
+}
+
 /* The engine of a REC, created on its first entry from the REC's saved state. */
 static int rec_engine(struct rec *rec)
 {
@@ -113,6 +167,8 @@ static int rec_engine(struct rec *rec)
 		ret = rk_cpu_set_reg(rec->cpu, RK_CPU_REG_PC, rec->pc);
 	if (!ret)
 		ret = rk_cpu_set_reg(rec->cpu, RK_CPU_REG_MPIDR_EL1, mpidr_el1);
+	if (!ret)
+		ret = rk_cpu_set_smc_handler(rec->cpu, rsi_fast, &rec->fast);
 	if (ret)
 		rec_free_engine(rec);
 	return ret;
@@ -472,6 +528,7 @@ void rmi_rec_enter(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 	} else {
 		uint64_t nsgen, gen = __atomic_load_n(&rd->s2_gen, __ATOMIC_ACQUIRE);
 		unsigned int slot = engines_enter(rmm->engines, rec->cpu, &nsgen);
+		rec->fast = (struct rk_cpu_smc_ctx){ .rmm = rmm, .rec = rec, .s2 = s2 };
 		if (rec->s2_gen != gen) {
 			(void)rk_cpu_unmap(rec->cpu, 0, s2tt_ipa_limit(&s2));
 			rec->s2_gen = gen;
