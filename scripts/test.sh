@@ -5,7 +5,8 @@
 #   3. clang build + ctest        (build-clang)
 #   4. ASan+UBSan build + ctest   (build-asan)
 #   5. TSan build + the tests labelled 'tsan' (build-tsan)
-#   6. static checks: generated docs up to date, no holes in host structs
+#   6. checks: generated docs up to date, no holes in hot structs (pahole),
+#      30 s of libFuzzer on the attestation token verifier
 # Ends with one line: "N passed, N failed".
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,6 +71,7 @@ else failed=$((failed + 1)); fi
 note "static checks"
 check abi-coverage-doc python3 abi/gen.py --check-docs docs/abi-coverage.md abi/rmm-2.0.json abi/realmkit-impl.json
 if [ -x scripts/check-holes.sh ]; then check struct-holes scripts/check-holes.sh build-gcc; fi
+check fuzz-token-verifier tests/fuzz/run.sh build-fuzz "${RK_FUZZ_SECONDS:-30}"
 
 echo
 echo "$passed passed, $failed failed"
