@@ -11,6 +11,7 @@
 #include "realmkit/platform.h"
 #include "machine.h"
 #include "rmm/attest_keys.h"
+#include "rmm/engines.h"
 #include "rmm/rmm.h"
 
 struct rk_machine {
@@ -178,6 +179,11 @@ const struct rk_attest_key *rk_machine_cpak(struct rk_machine *m)
 	if (rmm_attest_ready(a))
 		return NULL;
 	return a->cpak;
+}
+
+void rk_smc_kick_rec(struct rk_machine *m, uint64_t rec_pa)
+{
+	engines_kick_rec(m->rmm->engines, rec_pa);
 }
 
 void rk_machine_set_rsi_log(struct rk_machine *m, FILE *f)

@@ -5,7 +5,9 @@
  * a stage-2 fault on unmapped RAM resolved by the host, SEA on EMPTY memory,
  * PSCI SYSTEM_OFF, and the entry conditions of the reference (section 6.3).
  */
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "a64.h"
 #include "realmkit/attest.h"
@@ -61,13 +63,19 @@ static uint64_t enter(struct rmi_rec_exit *ex, uint64_t flags, uint64_t gpr0)
 	return x0;
 }
 
+static unsigned int slice_us; /* 0: the machine's default */
+
 static void build_realm(const uint32_t *code, size_t n)
 {
 	static struct rmi_rec_params rp;
 	uint8_t page[4096] = { 0 };
+	struct rk_machine_config cfg;
 	struct rmi_out o;
 
-	m = t_machine(64);
+	rk_machine_config_default(&cfg);
+	cfg.dram_size = 64ULL << 20;
+	cfg.rec_time_slice_us = slice_us;
+	m = t_machine_cfg(&cfg, true);
 	assert_int_equal(t_realm_create(m, RD_PA, ROOT_PA, 40, 1, 2, PARAMS_PA, RMI_HASH_SHA_256), RMI_SUCCESS);
 	t_delegate(m, L2_PA, 2);
 	assert_int_equal(RMI(m, RMI_FID_RTT_CREATE, NULL, RD_PA, L2_PA, 0ULL, 2ULL), RMI_SUCCESS);
@@ -379,6 +387,61 @@ static void test_ns_page_delegated_under_realm(void **state)
 	rk_machine_destroy(m);
 }
 
+/* A host IPI (rk_smc_kick_rec) ends a REC_ENTER long before its time slice. */
+struct kick_run {
+	struct rmi_rec_exit ex;
+	uint64_t x0;
+	double secs;
+	int done;
+};
+
+static double secs_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *kick_runner(void *arg)
+{
+	struct kick_run *k = arg;
+	double t0 = secs_now();
+
+	k->x0 = enter_once(&k->ex, 0, 0);
+	k->secs = secs_now() - t0;
+	__atomic_store_n(&k->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void test_host_kick(void **state)
+{
+	uint32_t code[] = { A64_B_SELF };
+	struct kick_run k = { .done = 0 };
+	pthread_t t;
+
+	(void)state;
+	slice_us = 5000000; /* 5 s: only a kick can end the entry quickly */
+	build_realm(code, 1);
+	slice_us = 0;
+	assert_int_equal(RMI(m, RMI_FID_REALM_ACTIVATE, NULL, RD_PA), RMI_SUCCESS);
+	rk_smc_kick_rec(m, REC_PA); /* not running: nothing happens, nothing breaks */
+	assert_int_equal(pthread_create(&t, NULL, kick_runner, &k), 0);
+	/* kick until the entry is over (the first kicks may come before it starts) */
+	for (int i = 0; i < 200; i++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		rk_smc_kick_rec(m, REC_PA);
+		if (__atomic_load_n(&k.done, __ATOMIC_ACQUIRE))
+			break;
+	}
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(k.x0, RMI_SUCCESS);
+	assert_int_equal(k.ex.exit_reason, RMI_EXIT_IRQ);
+	assert_true(k.secs < 2.0);
+	rk_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_not_active),
 		cmocka_unit_test(test_attest_token),
 		cmocka_unit_test(test_ns_page_delegated_under_realm),
+		cmocka_unit_test(test_host_kick),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

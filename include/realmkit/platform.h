@@ -64,6 +64,9 @@ struct rk_machine_config {
 	enum rk_rmm_revision revision;
 	/* Number of physical CPUs (RMM per-CPU contexts). 0: 8. */
 	unsigned int ncpus;
+	/* Longest uninterrupted run of one RMI_REC_ENTER before an IRQ exit, in
+	 * microseconds (the RMM's time slice). 0: 2000. */
+	unsigned int rec_time_slice_us;
 	/*
 	 * Attestation material (PEM / CBOR file paths, all optional). Without
 	 * rak_pem the machine generates a P-384 Realm Attestation Key when it
@@ -105,6 +108,13 @@ struct rk_smc_regs {
 
 /* Issue an SMC from the host (EL2, non-secure). Thread-safe. */
 void rk_smc(struct rk_machine *m, struct rk_smc_regs *regs);
+
+/*
+ * A host IPI: interrupt the physical CPU that is executing REC rec_pa (inside
+ * an RMI_REC_ENTER), as a host kicks a vCPU. That REC_ENTER returns soon with
+ * exit reason IRQ. Nothing happens if no CPU is running that REC. Thread-safe.
+ */
+void rk_smc_kick_rec(struct rk_machine *m, uint64_t rec_pa);
 
 /* ---- Door 2: non-secure memory access by physical address ---------------- */
 

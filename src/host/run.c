@@ -150,6 +150,8 @@ bool host_run_stopping(struct rk_vm *vm)
 	return s;
 }
 
+static void host_realm_kick(struct rk_vm *vm);
+
 void host_run_stop(struct rk_vm *vm, uint32_t vcpu, unsigned int reason, int err, uint64_t fid, uint64_t x0,
 		   const char *fmt, ...)
 {
@@ -175,8 +177,20 @@ void host_run_stop(struct rk_vm *vm, uint32_t vcpu, unsigned int reason, int err
 	pthread_mutex_unlock(&vm->run.mtx);
 	if (vm->kind == RK_VM_NORMAL)
 		host_normal_kick(vm);
+	else if (!final_reason(reason))
+		host_realm_kick(vm);
 	if (set && reason == RK_STOP_ERROR)
 		host_run_log(vm, "stopped: %s", i->msg);
+}
+
+/* IPI every CPU running one of the realm's RECs: their REC_ENTERs return with IRQ exits. */
+static void host_realm_kick(struct rk_vm *vm)
+{
+	pthread_mutex_lock(&vm->run.mtx);
+	for (uint32_t i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpus[i]->rec.pa)
+			rk_smc_kick_rec(vm->host->m, vm->vcpus[i]->rec.pa);
+	pthread_mutex_unlock(&vm->run.mtx);
 }
 
 void rk_vm_stop(struct rk_vm *vm)

@@ -18,7 +18,7 @@ void engines_fini(struct engine_registry *r)
 	pthread_mutex_destroy(&r->lock);
 }
 
-unsigned int engines_enter(struct engine_registry *r, struct rk_cpu *cpu, uint64_t *gen)
+unsigned int engines_enter(struct engine_registry *r, struct rk_cpu *cpu, uint64_t rec, uint64_t *gen)
 {
 	for (;;) {
 		pthread_mutex_lock(&r->lock);
@@ -26,6 +26,7 @@ unsigned int engines_enter(struct engine_registry *r, struct rk_cpu *cpu, uint64
 			if (!r->slot[i].cpu) {
 				r->slot[i].cpu = cpu;
 				r->slot[i].gen = r->ns_gen;
+				r->slot[i].rec = rec;
 				*gen = r->ns_gen;
 				pthread_mutex_unlock(&r->lock);
 				return i;
@@ -40,6 +41,15 @@ void engines_leave(struct engine_registry *r, unsigned int slot)
 {
 	pthread_mutex_lock(&r->lock);
 	r->slot[slot].cpu = NULL;
+	pthread_mutex_unlock(&r->lock);
+}
+
+void engines_kick_rec(struct engine_registry *r, uint64_t rec)
+{
+	pthread_mutex_lock(&r->lock);
+	for (unsigned int i = 0; i < RMM_MAX_RUNNING; i++)
+		if (r->slot[i].cpu && r->slot[i].rec == rec)
+			rk_cpu_kick(r->slot[i].cpu); /* under the lock: the engine cannot go away */
 	pthread_mutex_unlock(&r->lock);
 }
 

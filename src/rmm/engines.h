@@ -25,6 +25,7 @@ struct rmm;
 struct engine_slot {
 	struct rk_cpu *cpu; /* NULL: free */
 	uint64_t gen;       /* NS generation the engine entered with */
+	uint64_t rec;       /* PA of the REC it runs (for host IPIs) */
 };
 
 struct engine_registry {
@@ -36,7 +37,9 @@ struct engine_registry {
 int engines_init(struct engine_registry *r);
 void engines_fini(struct engine_registry *r);
 /* Register a running engine; returns its slot and the NS generation it runs with. */
-unsigned int engines_enter(struct engine_registry *r, struct rk_cpu *cpu, uint64_t *gen);
+unsigned int engines_enter(struct engine_registry *r, struct rk_cpu *cpu, uint64_t rec, uint64_t *gen);
+/* A host IPI to the CPU running REC rec, if any. */
+void engines_kick_rec(struct engine_registry *r, uint64_t rec);
 void engines_leave(struct engine_registry *r, unsigned int slot);
 /* After granules left the NS PAS: no engine runs with a stale view when this returns. */
 void engines_ns_sync(struct engine_registry *r);

@@ -354,7 +354,7 @@ static void rsi_log_call(struct rmm *rmm, const struct rec *rec, const uint64_t 
 static void rec_run_loop(struct rmm *rmm, struct rec *rec, uint64_t rec_pa, struct rd *rd,
 			 const struct s2tt_ctx *s2, uint64_t enter_flags, struct rmi_rec_exit *exit)
 {
-	double deadline = now_us() + REC_TIME_SLICE_US;
+	double deadline = now_us() + rmm->slice_us;
 	struct rk_cpu_exit ex;
 
 	for (;;) {
@@ -527,7 +527,7 @@ void rmi_rec_enter(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 		rec_set_runnable(rec, false);
 	} else {
 		uint64_t nsgen, gen = __atomic_load_n(&rd->s2_gen, __ATOMIC_ACQUIRE);
-		unsigned int slot = engines_enter(rmm->engines, rec->cpu, &nsgen);
+		unsigned int slot = engines_enter(rmm->engines, rec->cpu, rec_pa, &nsgen);
 		rec->fast = (struct rk_cpu_smc_ctx){ .rmm = rmm, .rec = rec, .s2 = s2 };
 		if (rec->s2_gen != gen) {
 			(void)rk_cpu_unmap(rec->cpu, 0, s2tt_ipa_limit(&s2));

@@ -14,7 +14,8 @@
 #include "rmm/realm.h"
 #include "rmm/rec.h"
 
-/* Longest uninterrupted run of one REC_ENTER before an IRQ exit (time slice). */
+/* Default longest uninterrupted run of one REC_ENTER before an IRQ exit (time
+ * slice; rk_machine_config.rec_time_slice_us). */
 #define REC_TIME_SLICE_US 2000u
 
 /* One RSI or PSCI call being handled. */

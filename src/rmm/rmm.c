@@ -9,6 +9,7 @@
 #include "rmm/attest_keys.h"
 #include "rmm/engines.h"
 #include "rmm/rec.h"
+#include "rmm/rec_run.h"
 #include "rmm/rmm.h"
 #include "rmm/sro.h"
 
@@ -41,6 +42,7 @@ int rmm_create(struct platform *plat, const struct rk_machine_config *cfg, struc
 	if (!rmm)
 		return -ENOMEM;
 	rmm->plat = plat;
+	rmm->slice_us = cfg->rec_time_slice_us ? cfg->rec_time_slice_us : REC_TIME_SLICE_US;
 	/* granule metadata is populated lazily too: untouched DRAM costs nothing */
 	rmm->granules = mmap(NULL, meta, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -42,7 +42,7 @@ struct rmm {
 	_Atomic int state;           /* enum rmm_state */
 	uint32_t config_granule_size;     /* RmiRmmConfig.rmi_granule_size */
 	uint32_t config_tracking_size;    /* RmiRmmConfig.tracking_region_size */
-	uint32_t reserved;           /* no hole before vmid_lock (pahole) */
+	uint32_t slice_us;           /* REC_ENTER time slice */
 	pthread_mutex_t vmid_lock;   /* protects vmid_bitmap (not a granule lock) */
 	uint64_t vmid_bitmap[RMM_MAX_VMIDS / 64];
 	struct sro_pool *sro;        /* stateful RMI operations (sro.h) */
