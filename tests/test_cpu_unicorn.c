@@ -187,6 +187,47 @@ static void test_smc_exit_and_writeback(void **state)
 	assert_int_equal(st.smc_in_hook, 1);
 }
 
+/* A handler registered without the immediate: called with imm 0, before any decoding. */
+static bool smc_noimm_handler(struct rk_cpu *cpu, uint16_t imm, struct rk_cpu_smc_ctx *ctx)
+{
+	uint64_t x0 = 0;
+
+	ctx->calls++;
+	ctx->set_pc_rc = imm; /* what it was given */
+	(void)rk_cpu_get_reg(cpu, RK_CPU_REG_X0, &x0);
+	if (x0 != 1000)
+		return false;
+	ctx->set_x0_rc = rk_cpu_set_reg(cpu, RK_CPU_REG_X0, 42);
+	return true;
+}
+
+static void test_smc_noimm_handler(void **state)
+{
+	struct fx *f = *state;
+	struct rk_cpu_smc_ctx ctx = { 0 };
+	struct rk_cpu_exit e;
+
+	load(f, 0, p_smc, sizeof(p_smc) / 4);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	assert_int_equal(rk_cpu_set_smc_handler_noimm(f->cpu, smc_noimm_handler, &ctx), 0);
+	/* declined (x0 = 0x10): a normal exit that still reports the real immediate */
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(e.imm, 0x1234);
+	assert_int_equal(e.pc, RAM_IPA + 9 * 4);
+	assert_int_equal(ctx.calls, 1);
+	assert_int_equal(ctx.set_pc_rc, 0); /* the handler saw imm 0 */
+	/* accepted (x0 = 1000): completed in the hook, the guest goes on to smc #7 */
+	set(f->cpu, RK_CPU_REG_X0, 1000);
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(e.imm, 7);
+	assert_int_equal(ctx.calls, 3); /* 0x1234, then smc #1 handled, then smc #7 declined */
+	assert_int_equal(ctx.set_x0_rc, 0);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X0), 42);
+	/* rk_cpu_set_smc_handler() (with imm) clears the no-imm mode */
+	assert_int_equal(rk_cpu_set_smc_handler(f->cpu, smc_handler, &ctx), 0);
+	assert_int_equal(rk_cpu_set_smc_handler_noimm(NULL, NULL, NULL), -EINVAL);
+}
+
 /* ------------------------------------------------------------------------ */
 
 static const uint32_t p_mmio_st[] = {
@@ -1373,6 +1414,7 @@ int main(void)
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_resume_classifier),
 		cmocka_unit_test_setup_teardown(test_smc_exit_and_writeback, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_smc_noimm_handler, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_store, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_load, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_wfi_hvc_undef, fx_setup, fx_teardown),

@@ -168,7 +168,7 @@ static int rec_engine(struct rec *rec)
 	if (!ret)
 		ret = rk_cpu_set_reg(rec->cpu, RK_CPU_REG_MPIDR_EL1, mpidr_el1);
 	if (!ret)
-		ret = rk_cpu_set_smc_handler(rec->cpu, rsi_fast, &rec->fast);
+		ret = rk_cpu_set_smc_handler_noimm(rec->cpu, rsi_fast, &rec->fast);
 	if (ret)
 		rec_free_engine(rec);
 	return ret;

@@ -246,6 +246,13 @@ typedef bool (*rk_cpu_smc_fn)(struct rk_cpu *cpu, uint16_t imm,
                               struct rk_cpu_smc_ctx *ctx);
 int rk_cpu_set_smc_handler(struct rk_cpu *cpu, rk_cpu_smc_fn fn,
                            struct rk_cpu_smc_ctx *ctx);
+/*
+ * The same for a handler that does not use the SMC immediate (SMCCC calls
+ * carry everything in registers): it is called with imm = 0 before the
+ * instruction is fetched and decoded, which makes an SMC it completes cheaper.
+ */
+int rk_cpu_set_smc_handler_noimm(struct rk_cpu *cpu, rk_cpu_smc_fn fn,
+                                 struct rk_cpu_smc_ctx *ctx);
 
 /* ------------------------------------------------------------------------ */
 /* Completing exits                                                         */

@@ -137,6 +137,7 @@ struct rk_cpu {
 	bool last_done;
 	rk_cpu_smc_fn smc_fn;
 	struct rk_cpu_smc_ctx *smc_ctx;
+	bool smc_no_imm;       /* the handler ignores imm: call it before decoding */
 	uint64_t hcr;
 	struct rk_cpu_stats stats;
 	struct {
@@ -315,9 +316,24 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 {
 	struct rk_cpu *cpu = user;
 	struct rk_cpu_exit e;
-	uint64_t pc = read_u64(uc, UC_ARM64_REG_PC);
+	uint64_t pc;
 	uint32_t insn = 0;
 
+	/* fast path: a handler that needs no immediate runs before any decoding */
+	if (intno == RK_UC_EXCP_SMC && cpu->smc_fn && cpu->smc_no_imm) {
+		bool done;
+
+		cpu->in_hook = true;
+		done = cpu->smc_fn(cpu, 0, cpu->smc_ctx);
+		cpu->in_hook = false;
+		if (done) {
+			cpu->stats.smc_in_hook++;
+			if (atomic_load(&cpu->want_stop))
+				uc_emu_stop(uc);
+			return;
+		}
+	}
+	pc = read_u64(uc, UC_ARM64_REG_PC);
 	memset(&e, 0, sizeof(e));
 	e.pc = pc;
 	switch (intno) {
@@ -326,7 +342,7 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 		e.reason = RK_CPU_EXIT_SMC;
 		e.insn = insn;
 		e.imm = RK_A64_IMM16(insn);
-		if (cpu->smc_fn) {
+		if (cpu->smc_fn && !cpu->smc_no_imm) {
 			bool done;
 
 			cpu->in_hook = true;
@@ -1246,7 +1262,17 @@ int rk_cpu_set_smc_handler(struct rk_cpu *cpu, rk_cpu_smc_fn fn, struct rk_cpu_s
 		return -EBUSY;
 	cpu->smc_fn = fn;
 	cpu->smc_ctx = fn ? ctx : NULL;
+	cpu->smc_no_imm = false;
 	return 0;
+}
+
+int rk_cpu_set_smc_handler_noimm(struct rk_cpu *cpu, rk_cpu_smc_fn fn, struct rk_cpu_smc_ctx *ctx)
+{
+	int ret = rk_cpu_set_smc_handler(cpu, fn, ctx);
+
+	if (!ret)
+		cpu->smc_no_imm = fn != NULL;
+	return ret;
 }
 
 static int do_inject(struct rk_cpu *cpu, uint64_t esr, uint64_t far, uint64_t elr)
