@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "rmm/attest_keys.h"
 
 static char *dup_or_null(const char *s)
@@ -69,6 +71,26 @@ static int read_file(const char *path, uint8_t **out, size_t *len)
 	return 0;
 }
 
+/*
+ * The platform token depends only on the RAK (its challenge binds it), so it is
+ * signed once with the CPAK and reused by every RSI_ATTEST_TOKEN_INIT.
+ */
+static int sign_platform_token(struct rmm_attest *a)
+{
+	uint8_t cose[256], challenge[32];
+	unsigned int n = 0;
+	size_t len = 0;
+	int ret;
+
+	ret = rk_attest_key_public_cose(a->rak, cose, sizeof(cose), &len);
+	if (ret)
+		return ret;
+	if (EVP_Digest(cose, len, challenge, &n, EVP_sha256(), NULL) != 1 || n != sizeof(challenge))
+		return -EIO;
+	return rk_platform_token_build(a->cpak, NULL, challenge, sizeof(challenge), &a->platform_token,
+				       &a->platform_token_len);
+}
+
 static int setup(struct rmm_attest *a)
 {
 	int ret;
@@ -78,7 +100,8 @@ static int setup(struct rmm_attest *a)
 		return ret;
 	if (a->platform_token_path)
 		return read_file(a->platform_token_path, &a->platform_token, &a->platform_token_len);
-	return a->cpak_pem ? rk_attest_key_load_pem(a->cpak_pem, &a->cpak) : rk_attest_key_generate(&a->cpak);
+	ret = a->cpak_pem ? rk_attest_key_load_pem(a->cpak_pem, &a->cpak) : rk_attest_key_generate(&a->cpak);
+	return ret ? ret : sign_platform_token(a);
 }
 
 int rmm_attest_ready(struct rmm_attest *a)
