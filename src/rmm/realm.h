@@ -3,6 +3,7 @@
 #ifndef RK_RMM_REALM_H
 #define RK_RMM_REALM_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "realmkit/abi_gen.h"
@@ -23,8 +24,12 @@ struct rd {
 	uint16_t running_recs;     /* RECs inside REC_ENTER now */
 	uint64_t flags0;           /* RmiRealmParams.flags0 as given */
 	uint64_t s2_gen;           /* stage-2 generation: bumped when a mapping goes away */
-	uint8_t run_lock;          /* one REC of the realm executes at a time (atomic) */
-	uint8_t reserved[7];
+	struct realm_run_lock {    /* one REC of the realm executes at a time (rec_run.c) */
+		pthread_mutex_t mtx;
+		pthread_cond_t cv;
+		uint64_t next;     /* next ticket to hand out */
+		uint64_t serving;  /* ticket that may run */
+	} run_lock;
 	uint8_t rim[RK_MEASUREMENT_MAX];
 	uint8_t rem[RMM_NUM_REMS][RK_MEASUREMENT_MAX];
 	uint8_t rpv[64];

@@ -33,15 +33,52 @@
 #define PSTATE_EL1H_DAIF 0x3c5u
 #define SCTLR_EL1_RESET 0x30d00800ull /* RES1 bits; MMU and caches off */
 
+/*
+ * A fair (FIFO ticket) blocking lock. Blocking, because the vCPU threads of one
+ * realm usually outnumber the host's cores and a spinning waiter takes the core
+ * the holder needs; fair, because a vCPU that polls (PSCI AFFINITY_INFO, host
+ * calls) would otherwise take the lock back at once and starve the others.
+ */
+void realm_run_lock_init(struct rd *rd)
+{
+	pthread_mutex_init(&rd->run_lock.mtx, NULL);
+	pthread_cond_init(&rd->run_lock.cv, NULL);
+	rd->run_lock.next = 0;
+	rd->run_lock.serving = 0;
+}
+
+void realm_run_lock_fini(struct rd *rd)
+{
+	pthread_cond_destroy(&rd->run_lock.cv);
+	pthread_mutex_destroy(&rd->run_lock.mtx);
+}
+
 void realm_run_lock(struct rd *rd)
 {
-	while (__atomic_exchange_n(&rd->run_lock, 1, __ATOMIC_ACQUIRE))
-		sched_yield();
+	struct realm_run_lock *l = &rd->run_lock;
+
+	pthread_mutex_lock(&l->mtx);
+	uint64_t ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
+	while (__atomic_load_n(&l->serving, __ATOMIC_RELAXED) != ticket)
+		pthread_cond_wait(&l->cv, &l->mtx);
+	pthread_mutex_unlock(&l->mtx);
+}
+
+bool realm_run_contended(struct rd *rd)
+{
+	struct realm_run_lock *l = &rd->run_lock;
+
+	return __atomic_load_n(&l->next, __ATOMIC_RELAXED) - __atomic_load_n(&l->serving, __ATOMIC_RELAXED) > 1;
 }
 
 void realm_run_unlock(struct rd *rd)
 {
-	__atomic_store_n(&rd->run_lock, 0, __ATOMIC_RELEASE);
+	struct realm_run_lock *l = &rd->run_lock;
+
+	pthread_mutex_lock(&l->mtx);
+	__atomic_fetch_add(&l->serving, 1, __ATOMIC_RELAXED);
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mtx);
 }
 
 void rec_free_engine(struct rec *rec)
@@ -354,10 +391,13 @@ static void rsi_log_call(struct rmm *rmm, const struct rec *rec, const uint64_t 
 static void rec_run_loop(struct rmm *rmm, struct rec *rec, uint64_t rec_pa, struct rd *rd,
 			 const struct s2tt_ctx *s2, uint64_t enter_flags, struct rmi_rec_exit *exit)
 {
-	double deadline = now_us() + rmm->slice_us;
+	double start = now_us(), deadline = start + rmm->slice_us;
 	struct rk_cpu_exit ex;
 
 	for (;;) {
+		/* other RECs of the realm wait for the run lock: hand it on sooner */
+		if (realm_run_contended(rd) && start + REC_CONTENDED_SLICE_US < deadline)
+			deadline = start + REC_CONTENDED_SLICE_US;
 		double left = deadline - now_us();
 		if (left < 1) {
 			exit->exit_reason = RMI_EXIT_IRQ;

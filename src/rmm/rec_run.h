@@ -57,7 +57,13 @@ void rec_set_pc(struct rec *rec, uint64_t pc);
 /* Reset a REC for PSCI CPU_ON: EL1h, DAIF masked, MMU off, pc and x0 given. */
 void rec_reset(struct rec *rec, uint64_t pc, uint64_t x0);
 
+/* Time slice while other RECs of the realm wait for the run lock. */
+#define REC_CONTENDED_SLICE_US 100u
+
 /* The realm's run lock (see rec_run.c). */
+bool realm_run_contended(struct rd *rd);
+void realm_run_lock_init(struct rd *rd);
+void realm_run_lock_fini(struct rd *rd);
 void realm_run_lock(struct rd *rd);
 void realm_run_unlock(struct rd *rd);
 

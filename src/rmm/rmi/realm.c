@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 
 #include "rmm/realm.h"
+#include "rmm/rec_run.h"
 #include "rmm/rmi/rmi_handlers_gen.h"
 
 static uint64_t fr(const struct rmm *rmm, unsigned int reg, uint64_t mask, unsigned int shift)
@@ -108,7 +109,9 @@ void rmi_realm_create(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 	rd->flags0 = p.flags0;
 	memcpy(rd->rpv, p.rpv, sizeof(rd->rpv));
 	memcpy(rd->realm_id, realm_id, sizeof(realm_id));
+	realm_run_lock_init(rd);
 	if (rk_rim_init(&p, rd->rim)) {
+		realm_run_lock_fini(rd);
 		memset(rd, 0, sizeof(*rd));
 		unlock_all(reqs, n + 1);
 		goto fail_vmid_global;
@@ -206,6 +209,7 @@ void rmi_realm_destroy(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 			granule_set_state(roots[i], GRANULE_STATE_DELEGATED);
 		}
 		rmm_vmid_free(rmm, rd->vmid);
+		realm_run_lock_fini(rd);
 		plat_scrub(rmm->plat, (uint64_t)(g - rmm->granules), 1);
 		granule_set_state(g, GRANULE_STATE_DELEGATED);
 		r[0] = rmi_result(RMI_SUCCESS, 0);
