@@ -247,10 +247,8 @@ static void hex(const uint8_t *b, size_t n, char *out)
 
 #define SKIP_IF_NO_PAYLOAD(g)                                             \
 	do {                                                              \
-		if (!(g)) {                                               \
-			print_message("no guest payloads: skipped\n");    \
-			skip();                                           \
-		}                                                         \
+		if (!(g))                                                 \
+			T_NO_PAYLOAD(#g);                                 \
 	} while (0)
 
 struct blk_count {

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <cmocka.h>
 
 #include "realmkit/abi_gen.h"
@@ -69,6 +70,8 @@ uint64_t t_realm_create(struct rk_machine *m, uint64_t rd, uint64_t rtt_base, un
 /* Read an entry: returns x0, fills level/state/desc/ripas. */
 uint64_t t_read_entry(struct rk_machine *m, uint64_t rd, uint64_t ipa, int level,
 		      struct rmi_out *out);
+
+#include "rk_payload.h"
 
 /* ---- more machines ---------------------------------------------------------- */
 
