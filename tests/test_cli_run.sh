@@ -16,6 +16,10 @@ trap 'rm -rf "$tmp"' EXIT
 failures=0
 
 if [ ! -f "$g/hello.elf" ]; then
+	if [ "${RK_GUEST_BUILT:-0}" = 1 ]; then
+		echo "FAIL: guest payloads missing in $g although the build made them"
+		exit 1
+	fi
 	echo "SKIP: no guest payloads in $g (aarch64 cross compiler missing)"
 	exit 0
 fi
