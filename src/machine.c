@@ -63,60 +63,14 @@ void rk_smc(struct rk_machine *m, struct rk_smc_regs *regs)
 	rmm_handle_smc(m->rmm, regs->x);
 }
 
-/* -EFAULT if any granule of the range is not DRAM, -RK_EGPF if any is not NS. */
-static int ns_check(const struct rk_machine *m, uint64_t pa, size_t len)
-{
-	uint64_t gidx = 0;
-	int ret = 0;
-
-	if (!len)
-		return 0;
-	if (pa + len < pa)
-		return -EFAULT;
-	for (uint64_t a = pa & ~(RK_GRANULE_SIZE - 1); a < pa + len; a += RK_GRANULE_SIZE) {
-		if (!plat_pa_to_gidx(&m->plat, a, &gidx))
-			return -EFAULT;
-		if (plat_gpt_get(&m->plat, gidx) != RK_PAS_NS)
-			ret = -RK_EGPF;
-	}
-	return ret;
-}
-
-static void ns_copy(const struct rk_machine *m, uint64_t pa, uint8_t *buf, size_t len, bool to_mem)
-{
-	while (len) {
-		uint64_t gidx = 0, off = pa & (RK_GRANULE_SIZE - 1), n = RK_GRANULE_SIZE - off;
-
-		if (n > len)
-			n = len;
-		plat_pa_to_gidx(&m->plat, pa, &gidx);
-		uint8_t *p = plat_gidx_ptr(&m->plat, gidx) + off;
-		if (to_mem)
-			memcpy(p, buf, n);
-		else
-			memcpy(buf, p, n);
-		pa += n;
-		buf += n;
-		len -= n;
-	}
-}
-
 int rk_ns_read(struct rk_machine *m, uint64_t pa, void *buf, size_t len)
 {
-	int ret = ns_check(m, pa, len);
-
-	if (!ret)
-		ns_copy(m, pa, buf, len, false);
-	return ret;
+	return plat_ns_copy(&m->plat, pa, buf, len, false);
 }
 
 int rk_ns_write(struct rk_machine *m, uint64_t pa, const void *buf, size_t len)
 {
-	int ret = ns_check(m, pa, len);
-
-	if (!ret)
-		ns_copy(m, pa, (uint8_t *)buf, len, true);
-	return ret;
+	return plat_ns_copy(&m->plat, pa, (void *)buf, len, true);
 }
 
 int rk_ns_map(struct rk_machine *m, uint64_t pa, size_t len, uint8_t **out)
@@ -126,7 +80,7 @@ int rk_ns_map(struct rk_machine *m, uint64_t pa, size_t len, uint8_t **out)
 
 	if (!len || !plat_range_in_dram(&m->plat, pa, len))
 		return -EFAULT;
-	ret = ns_check(m, pa, len);
+	ret = plat_ns_check(&m->plat, pa, len);
 	if (ret)
 		return ret;
 	plat_pa_to_gidx(&m->plat, pa, &gidx);

@@ -147,3 +147,46 @@ bool plat_range_in_dram(const struct platform *p, uint64_t pa, uint64_t len)
 	const struct plat_bank *b = plat_gidx_bank(p, gidx);
 	return pa + len - b->base <= b->size;
 }
+
+int plat_ns_check(const struct platform *p, uint64_t pa, uint64_t len)
+{
+	uint64_t gidx = 0;
+	int ret = 0;
+
+	if (!len)
+		return 0;
+	if (pa + len < pa)
+		return -EFAULT;
+	for (uint64_t a = pa & ~(RK_GRANULE_SIZE - 1); a < pa + len; a += RK_GRANULE_SIZE) {
+		if (!plat_pa_to_gidx(p, a, &gidx))
+			return -EFAULT;
+		if (plat_gpt_get(p, gidx) != RK_PAS_NS)
+			ret = -RK_EGPF;
+	}
+	return ret;
+}
+
+int plat_ns_copy(struct platform *p, uint64_t pa, void *buf, uint64_t len, bool to_mem)
+{
+	uint8_t *b = buf;
+	int ret = plat_ns_check(p, pa, len);
+
+	if (ret)
+		return ret;
+	while (len) {
+		uint64_t gidx = 0, off = pa & (RK_GRANULE_SIZE - 1), n = RK_GRANULE_SIZE - off;
+
+		if (n > len)
+			n = len;
+		plat_pa_to_gidx(p, pa, &gidx);
+		uint8_t *m = plat_gidx_ptr(p, gidx) + off;
+		if (to_mem)
+			memcpy(m, b, n);
+		else
+			memcpy(b, m, n);
+		pa += n;
+		b += n;
+		len -= n;
+	}
+	return 0;
+}

@@ -82,6 +82,24 @@ int plat_gpt_transition(struct platform *p, uint64_t gidx, enum rk_pas from, enu
 /* Zero `count` granules from gidx (dense granule numbering may cross banks). */
 void plat_scrub(struct platform *p, uint64_t gidx, uint64_t count);
 
+/* True if pa (any address in it) is a DRAM granule in the NS PAS. */
+static inline bool plat_pa_is_ns(const struct platform *p, uint64_t pa)
+{
+	uint64_t gidx = 0;
+
+	return plat_pa_to_gidx(p, pa, &gidx) && plat_gpt_get(p, gidx) == RK_PAS_NS;
+}
+
+/*
+ * Non-secure memory access as the hardware checks it, for the host's door
+ * (rk_ns_*) and for the RMM reading or writing host memory alike:
+ * plat_ns_check() is 0 if every granule of [pa, pa+len) is DRAM and NS,
+ * -EFAULT if one is not DRAM, -RK_EGPF if one is not NS (len 0: 0);
+ * plat_ns_copy() checks, then copies (to_mem: buf -> memory), or copies nothing.
+ */
+int plat_ns_check(const struct platform *p, uint64_t pa, uint64_t len);
+int plat_ns_copy(struct platform *p, uint64_t pa, void *buf, uint64_t len, bool to_mem);
+
 /* True if [pa, pa+len) lies in one DRAM bank (len > 0, no overflow). */
 bool plat_range_in_dram(const struct platform *p, uint64_t pa, uint64_t len);
 

@@ -272,13 +272,6 @@ static void engine_map(struct rmm *rmm, struct rk_cpu *cpu, const struct s2tt_ct
 	}
 }
 
-/* True if pa is a DRAM granule in the NS PAS (what an NS stage-2 mapping may reach). */
-static bool ns_granule(struct rmm *rmm, uint64_t pa)
-{
-	uint64_t gidx = 0;
-
-	return plat_pa_to_gidx(rmm->plat, pa, &gidx) && plat_gpt_get(rmm->plat, gidx) == RK_PAS_NS;
-}
 
 /* A data or instruction abort from the engine. True: the host must act (exit filled). */
 static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx *s2,
@@ -317,7 +310,7 @@ static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx
 		 * anything else is a fault for the host, never the granule's data.
 		 * One page at a time, so every page is checked.
 		 */
-		gpf = !ns_granule(rmm, page);
+		gpf = !plat_pa_is_ns(rmm->plat, page);
 		if (!ex->mem.is_perm && prot && !gpf) {
 			engine_map(rmm, rec->cpu, s2, addr & ~(RK_GRANULE_SIZE - 1), page, 3, prot);
 			return false;
@@ -517,14 +510,13 @@ void rmi_rec_enter(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 {
 	static _Thread_local struct rmi_rec_enter enter;
 	static _Thread_local struct rmi_rec_exit exit;
-	uint64_t rec_pa = a[0], run_pa = a[1], gidx = 0;
+	uint64_t rec_pa = a[0], run_pa = a[1];
 	struct granule *g_rec, *g_rd;
 	struct s2tt_ctx s2;
 	struct rec *rec;
 	struct rd *rd;
 
-	if (run_pa & (RK_GRANULE_SIZE - 1) || !plat_pa_to_gidx(rmm->plat, run_pa, &gidx) ||
-	    plat_gpt_get(rmm->plat, gidx) != RK_PAS_NS) {
+	if (run_pa & (RK_GRANULE_SIZE - 1) || !plat_pa_is_ns(rmm->plat, run_pa)) {
 		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
 		return;
 	}

@@ -119,52 +119,14 @@ void rmm_vmid_free(struct rmm *rmm, uint16_t vmid)
 }
 
 /* NS access by the RMM: every granule must be DRAM and NS in the GPT. */
-static bool ns_range_ok(struct rmm *rmm, uint64_t pa, uint64_t len)
-{
-	uint64_t gidx = 0;
-
-	if (!len || pa + len < pa)
-		return false;
-	for (uint64_t a = pa & ~(RK_GRANULE_SIZE - 1); a < pa + len; a += RK_GRANULE_SIZE) {
-		if (!plat_pa_to_gidx(rmm->plat, a, &gidx) || plat_gpt_get(rmm->plat, gidx) != RK_PAS_NS)
-			return false;
-	}
-	return true;
-}
-
-static void ns_copy(struct rmm *rmm, uint64_t pa, uint8_t *buf, uint64_t len, bool to_ns)
-{
-	while (len) {
-		uint64_t gidx = 0, off = pa & (RK_GRANULE_SIZE - 1), n = RK_GRANULE_SIZE - off;
-
-		if (n > len)
-			n = len;
-		plat_pa_to_gidx(rmm->plat, pa, &gidx);
-		uint8_t *p = plat_gidx_ptr(rmm->plat, gidx) + off;
-		if (to_ns)
-			memcpy(p, buf, n);
-		else
-			memcpy(buf, p, n);
-		pa += n;
-		buf += n;
-		len -= n;
-	}
-}
-
 bool rmm_ns_read(struct rmm *rmm, uint64_t pa, void *buf, uint64_t len)
 {
-	if (!ns_range_ok(rmm, pa, len))
-		return false;
-	ns_copy(rmm, pa, buf, len, false);
-	return true;
+	return len && plat_ns_copy(rmm->plat, pa, buf, len, false) == 0;
 }
 
 bool rmm_ns_write(struct rmm *rmm, uint64_t pa, const void *buf, uint64_t len)
 {
-	if (!ns_range_ok(rmm, pa, len))
-		return false;
-	ns_copy(rmm, pa, (uint8_t *)buf, len, true);
-	return true;
+	return len && plat_ns_copy(rmm->plat, pa, (void *)buf, len, true) == 0;
 }
 
 const struct rmi_cmd_desc *rmi_cmd_lookup(uint64_t fid)

@@ -125,15 +125,13 @@ void rmi_rtt_data_map_init(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 	struct granule *g_rd, *g_data;
 	struct rtt_walk w;
 	struct s2tt_ctx c;
-	uint64_t gidx = 0;
 
 retry:
 	if (flags > RMI_MEASURE_CONTENT || data_pa == rd_pa) {
 		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
 		return;
 	}
-	if (src & (RK_GRANULE_SIZE - 1) || !plat_pa_to_gidx(rmm->plat, src, &gidx) ||
-	    plat_gpt_get(rmm->plat, gidx) != RK_PAS_NS) {
+	if (src & (RK_GRANULE_SIZE - 1) || !plat_pa_is_ns(rmm->plat, src)) {
 		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
 		return;
 	}

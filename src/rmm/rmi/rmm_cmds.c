@@ -23,10 +23,7 @@ void rmi_features(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 /* Common checks of the config pointer: aligned, DRAM, NS. */
 static bool config_ptr_ok(struct rmm *rmm, uint64_t pa)
 {
-	uint64_t gidx = 0;
-
-	return pa && !(pa & (RK_GRANULE_SIZE - 1)) && plat_pa_to_gidx(rmm->plat, pa, &gidx) &&
-	       plat_gpt_get(rmm->plat, gidx) == RK_PAS_NS;
+	return pa && !(pa & (RK_GRANULE_SIZE - 1)) && plat_pa_is_ns(rmm->plat, pa);
 }
 
 void rmi_rmm_config_set(struct rmm *rmm, const uint64_t *a, uint64_t *r)
