@@ -213,8 +213,8 @@ static int rec_engine(struct rec *rec)
 
 /* ---- stage 2 as the realm sees it ---- */
 
-enum ipa_resolve realm_ipa_resolve(struct rmm *rmm, const struct s2tt_ctx *s2, uint64_t ipa,
-				   uint64_t *pa, int *level)
+enum ipa_resolve realm_ipa_copy(struct rmm *rmm, const struct s2tt_ctx *s2, uint64_t ipa, void *buf,
+				size_t len, bool to_realm, int *level)
 {
 	struct rtt_walk w;
 	enum ipa_resolve res;
@@ -226,7 +226,15 @@ enum ipa_resolve realm_ipa_resolve(struct rmm *rmm, const struct s2tt_ctx *s2, u
 	enum s2tte_kind k = s2tte_kind(e, w.level);
 	enum rmi_ripas ripas = s2tte_ripas(e, w.level);
 	if (k == S2TTE_ASSIGNED && ripas == RMI_RIPAS_RAM) {
-		*pa = s2tte_oa(e) + (ipa & (s2tt_entry_size(w.level) - 1));
+		uint64_t pa = s2tte_oa(e) + (ipa & (s2tt_entry_size(w.level) - 1)), gidx = 0;
+
+		/* under the leaf RTT's lock: the page cannot leave the realm meanwhile */
+		plat_pa_to_gidx(rmm->plat, pa, &gidx);
+		uint8_t *p = plat_gidx_ptr(rmm->plat, gidx) + (pa & (RK_GRANULE_SIZE - 1));
+		if (to_realm)
+			memcpy(p, buf, len);
+		else
+			memcpy(buf, p, len);
 		res = IPA_MAPPED;
 	} else if (ripas == RMI_RIPAS_EMPTY) {
 		res = IPA_EMPTY;
@@ -381,7 +389,7 @@ static void rsi_log_call(struct rmm *rmm, const struct rec *rec, const uint64_t 
 }
 
 /* Run until the host has to act; fills exit. */
-static void rec_run_loop(struct rmm *rmm, struct rec *rec, uint64_t rec_pa, struct rd *rd,
+static void rec_run_loop(struct rmm *rmm, struct rec *rec, struct rd *rd,
 			 const struct s2tt_ctx *s2, uint64_t enter_flags, struct rmi_rec_exit *exit)
 {
 	double start = now_us(), deadline = start + rmm->slice_us;
@@ -453,8 +461,6 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, uint64_t rec_pa, stru
 			rec_set_runnable(rec, false);
 			return;
 		}
-		(void)rec_pa;
-		(void)rd;
 	}
 }
 
@@ -473,18 +479,12 @@ static bool rec_entry_complete(struct rmm *rmm, struct rec *rec, const struct s2
 	}
 	switch (rec->pending) {
 	case REC_PENDING_HOST_CALL: {
-		uint64_t pa = 0;
 		int level = 3;
-		enum ipa_resolve res = realm_ipa_resolve(rmm, s2, rec->host_call_ipa, &pa, &level);
-		if (res == IPA_UNMAPPED) {
+		/* the host's results go into the realm's RsiHostCall.gprs */
+		if (realm_ipa_copy(rmm, s2, rec->host_call_ipa + RSI_HOST_CALL_OFF_GPRS, (void *)enter->gprs,
+				   sizeof(enter->gprs), true, &level) == IPA_UNMAPPED) {
 			rec_exit_s2_abort(exit, rec->host_call_ipa, level);
 			return false; /* the host maps it, then enters again */
-		}
-		if (res == IPA_MAPPED) {
-			uint64_t gidx = 0;
-			plat_pa_to_gidx(rmm->plat, pa, &gidx);
-			memcpy(plat_gidx_ptr(rmm->plat, gidx) + (pa & (RK_GRANULE_SIZE - 1)) +
-				       RSI_HOST_CALL_OFF_GPRS, enter->gprs, sizeof(enter->gprs));
 		}
 		rec_set_gpr(rec, 0, RSI_SUCCESS);
 		break;
@@ -571,7 +571,7 @@ void rmi_rec_enter(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 		}
 		rec->ns_gen = nsgen;
 		if (rec_entry_complete(rmm, rec, &s2, &enter, &exit))
-			rec_run_loop(rmm, rec, rec_pa, rd, &s2, enter.flags, &exit);
+			rec_run_loop(rmm, rec, rd, &s2, enter.flags, &exit);
 		engines_leave(rmm->engines, slot);
 	}
 	rec->exits++;

@@ -37,15 +37,21 @@ const char *rsi_call_name(uint64_t fid);
 
 /* Where an IPA of the realm leads, as the RSI commands that take an IPA need it. */
 enum ipa_resolve {
-	IPA_MAPPED,     /* RIPAS RAM with a valid mapping: *pa is its output address */
+	IPA_MAPPED,     /* RIPAS RAM with a valid mapping: copied */
 	IPA_EMPTY,      /* RIPAS EMPTY (or outside the PAR): an input error for RSI */
 	IPA_UNMAPPED,   /* RIPAS RAM without mapping, or DESTROYED: the host must act */
 };
-enum ipa_resolve realm_ipa_resolve(struct rmm *rmm, const struct s2tt_ctx *s2, uint64_t ipa,
-				   uint64_t *pa, int *level);
 
-/* Write len bytes at realm ipa (within one granule); IPA_UNMAPPED sets up the host exit and a retry. */
-enum ipa_resolve realm_ipa_resolve_copy(struct rsi_call *c, uint64_t ipa, const void *buf, size_t len);
+/*
+ * Copy len bytes (within one granule) to or from realm memory at ipa, as the
+ * RMM does for RSI commands that take an IPA. IPA_UNMAPPED: nothing copied,
+ * *level is where the walk stopped (for a stage-2 exit to the host).
+ */
+enum ipa_resolve realm_ipa_copy(struct rmm *rmm, const struct s2tt_ctx *s2, uint64_t ipa, void *buf,
+				size_t len, bool to_realm, int *level);
+
+/* realm_ipa_copy() for an RSI call: IPA_UNMAPPED sets up the host exit and a retry of the call. */
+enum ipa_resolve rsi_realm_copy(struct rsi_call *c, uint64_t ipa, void *buf, size_t len, bool to_realm);
 
 /* Fill exit as a stage-2 data abort at ipa that the host must resolve. */
 void rec_exit_s2_abort(struct rmi_rec_exit *exit, uint64_t ipa, int level);

@@ -92,7 +92,7 @@ void rsi_attest_token_continue(struct rmm *rmm, struct rsi_call *c)
 	uint64_t n = size < left ? size : left;
 	aux_copy(rmm, rec, rec->token_off, chunk, n, false);
 	if (n) {
-		switch (realm_ipa_resolve_copy(c, ipa + off, chunk, n)) {
+		switch (rsi_realm_copy(c, ipa + off, chunk, n, true)) {
 		case IPA_EMPTY:
 			c->x[0] = RSI_ERROR_INPUT;
 			return;

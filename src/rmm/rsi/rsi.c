@@ -39,32 +39,17 @@ static inline struct rd *call_rd(struct rsi_call *c)
 	return rd_of(c->rmm, granule_from_pa(c->rmm, c->rd_pa));
 }
 
-/* Copy to/from realm memory at ipa (within one granule), as the RSI commands
- * that take an IPA do. IPA_UNMAPPED fills a stage-2 abort exit and asks for a retry. */
-static enum ipa_resolve realm_access(struct rsi_call *c, uint64_t ipa, void *buf, size_t len, bool write)
+enum ipa_resolve rsi_realm_copy(struct rsi_call *c, uint64_t ipa, void *buf, size_t len, bool to_realm)
 {
-	uint64_t pa = 0, gidx = 0;
 	int level = 3;
-	enum ipa_resolve res = realm_ipa_resolve(c->rmm, &c->s2, ipa, &pa, &level);
+	enum ipa_resolve res = realm_ipa_copy(c->rmm, &c->s2, ipa, buf, len, to_realm, &level);
 
 	if (res == IPA_UNMAPPED) {
 		rec_exit_s2_abort(c->exit, ipa, level);
 		c->to_host = true;
 		c->retry = true;
-	} else if (res == IPA_MAPPED) {
-		plat_pa_to_gidx(c->rmm->plat, pa, &gidx);
-		uint8_t *p = plat_gidx_ptr(c->rmm->plat, gidx) + (pa & (RK_GRANULE_SIZE - 1));
-		if (write)
-			memcpy(p, buf, len);
-		else
-			memcpy(buf, p, len);
 	}
 	return res;
-}
-
-enum ipa_resolve realm_ipa_resolve_copy(struct rsi_call *c, uint64_t ipa, const void *buf, size_t len)
-{
-	return realm_access(c, ipa, (void *)buf, len, true);
 }
 
 void rsi_version(struct rmm *rmm, struct rsi_call *c)
@@ -129,7 +114,7 @@ void rsi_realm_config(struct rmm *rmm, struct rsi_call *c)
 	cfg.ipa_width = rd->s2.s2sz;
 	cfg.hash_algo = rd->hash_algo;
 	memcpy(cfg.rpv, rd->rpv, sizeof(cfg.rpv));
-	switch (realm_access(c, ipa, &cfg, sizeof(cfg), true)) {
+	switch (rsi_realm_copy(c, ipa, &cfg, sizeof(cfg), true)) {
 	case IPA_MAPPED: c->x[0] = RSI_SUCCESS; break;
 	case IPA_EMPTY: c->x[0] = RSI_ERROR_INPUT; break;
 	case IPA_UNMAPPED: break; /* the host maps it; the realm re-issues the call */
@@ -206,7 +191,7 @@ void rsi_host_call(struct rmm *rmm, struct rsi_call *c)
 		c->x[0] = RSI_ERROR_INPUT;
 		return;
 	}
-	switch (realm_access(c, ipa, &hc, sizeof(hc), false)) {
+	switch (rsi_realm_copy(c, ipa, &hc, sizeof(hc), false)) {
 	case IPA_EMPTY:
 		c->x[0] = RSI_ERROR_INPUT;
 		return;
