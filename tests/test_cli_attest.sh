@@ -9,26 +9,9 @@
 # Needs RK_CLI, RK_BINARY_DIR and RK_SOURCE_DIR (set by ctest).
 set -uo pipefail
 
-cli=${RK_CLI:?RK_CLI not set}
-g=${RK_BINARY_DIR:?RK_BINARY_DIR not set}/guest
+. "$(dirname "$0")/support/cli_common.sh"
 cpak=${RK_SOURCE_DIR:?RK_SOURCE_DIR not set}/../shared/testdata/attestation/cpak-sample.pem
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-if [ ! -f "$g/attest.elf" ]; then
-	if [ "${RK_GUEST_BUILT:-0}" = 1 ]; then
-		echo "FAIL: guest payloads missing in $g although the build made them"
-		exit 1
-	fi
-	echo "SKIP: no guest payloads in $g (aarch64 cross compiler missing)"
-	exit 0
-fi
-
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
+need_payload attest.elf
 
 # check NAME WANT_STATUS CMD...: runs CMD, output in $tmp/NAME.log
 check() {

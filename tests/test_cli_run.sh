@@ -9,25 +9,8 @@
 # Needs RK_CLI and RK_BINARY_DIR (set by ctest) and the guest payloads.
 set -uo pipefail
 
-cli=${RK_CLI:?RK_CLI not set}
-g=${RK_BINARY_DIR:?RK_BINARY_DIR not set}/guest
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-if [ ! -f "$g/hello.elf" ]; then
-	if [ "${RK_GUEST_BUILT:-0}" = 1 ]; then
-		echo "FAIL: guest payloads missing in $g although the build made them"
-		exit 1
-	fi
-	echo "SKIP: no guest payloads in $g (aarch64 cross compiler missing)"
-	exit 0
-fi
-
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
+. "$(dirname "$0")/support/cli_common.sh"
+need_payload hello.elf
 
 # run NAME EXPECTED_STATUS ARGS...: runs the CLI, stdout in $tmp/NAME.out, stderr in $tmp/NAME.err
 run() {
