@@ -164,6 +164,19 @@ static void test_smc_exit_and_writeback(void **state)
 	assert_int_equal(rk_cpu_get_gprs(f->cpu, x), 0);
 	for (i = 0; i < 8; i++)
 		assert_int_equal(x[i], 0x10 + i);
+	{ /* a window of the GPRs reads and writes exactly those registers */
+		uint64_t w[3] = { 0 }, in[2] = { 0x77, 0x88 };
+
+		assert_int_equal(rk_cpu_get_xregs(f->cpu, 5, 3, w), 0);
+		assert_int_equal(w[0], 0x15);
+		assert_int_equal(w[2], 0x17);
+		assert_int_equal(rk_cpu_set_xregs(f->cpu, 6, 2, in), 0);
+		assert_int_equal(reg(f->cpu, RK_CPU_REG_X(5)), 0x15);
+		assert_int_equal(reg(f->cpu, RK_CPU_REG_X(6)), 0x77);
+		assert_int_equal(reg(f->cpu, RK_CPU_REG_X(7)), 0x88);
+		assert_int_equal(rk_cpu_get_xregs(f->cpu, 30, 1, w), 0);
+		assert_int_equal(w[0], x[30]);
+	}
 
 	/* Results written by the "RMM" are what the guest sees. */
 	x[0] = 1000;
@@ -1293,6 +1306,13 @@ static void test_bad_args(void **state)
 	assert_int_equal(rk_cpu_set_reg(NULL, RK_CPU_REG_PC, 0), -EINVAL);
 	assert_int_equal(rk_cpu_get_gprs(f->cpu, NULL), -EINVAL);
 	assert_int_equal(rk_cpu_set_gprs(NULL, NULL), -EINVAL);
+	assert_int_equal(rk_cpu_get_xregs(f->cpu, 0, 0, &v), -EINVAL);
+	assert_int_equal(rk_cpu_get_xregs(f->cpu, 31, 1, &v), -EINVAL);
+	assert_int_equal(rk_cpu_get_xregs(f->cpu, 30, 2, &v), -EINVAL);
+	assert_int_equal(rk_cpu_get_xregs(f->cpu, 0, 1, NULL), -EINVAL);
+	assert_int_equal(rk_cpu_set_xregs(f->cpu, 29, 3, &v), -EINVAL);
+	assert_int_equal(rk_cpu_set_xregs(NULL, 0, 1, &v), -EINVAL);
+	assert_int_equal(rk_cpu_set_xregs(f->cpu, 0xffffffffu, 2, &v), -EINVAL);
 	assert_int_equal(rk_cpu_complete_mmio_read(f->cpu, 0), -EINVAL);
 	assert_int_equal(rk_cpu_complete_mmio_write(f->cpu), -EINVAL);
 	assert_int_equal(rk_cpu_inject_sync(NULL, 0, 0), -EINVAL);

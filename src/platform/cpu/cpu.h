@@ -158,6 +158,13 @@ int rk_cpu_set_reg(struct rk_cpu *cpu, enum rk_cpu_reg reg, uint64_t val);
 /* X0..X30 at once (host calls, PSCI, REC entry/exit). */
 int rk_cpu_get_gprs(struct rk_cpu *cpu, uint64_t x[RK_CPU_NUM_GPRS]);
 int rk_cpu_set_gprs(struct rk_cpu *cpu, const uint64_t x[RK_CPU_NUM_GPRS]);
+/*
+ * X[first]..X[first + n - 1] at once, from or into x[0..n-1]: one engine
+ * call however many registers (the SMC handler's arguments and results).
+ * -EINVAL if n is 0 or the range passes X30.
+ */
+int rk_cpu_get_xregs(struct rk_cpu *cpu, unsigned first, unsigned n, uint64_t *x);
+int rk_cpu_set_xregs(struct rk_cpu *cpu, unsigned first, unsigned n, const uint64_t *x);
 
 /* ------------------------------------------------------------------------ */
 /* Running                                                                  */

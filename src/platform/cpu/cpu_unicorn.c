@@ -1197,40 +1197,46 @@ int rk_cpu_set_reg(struct rk_cpu *cpu, enum rk_cpu_reg reg, uint64_t val)
 	}
 }
 
-int rk_cpu_get_gprs(struct rk_cpu *cpu, uint64_t x[RK_CPU_NUM_GPRS])
+int rk_cpu_get_xregs(struct rk_cpu *cpu, unsigned first, unsigned n, uint64_t *x)
 {
 	int ids[RK_CPU_NUM_GPRS];
 	void *ptrs[RK_CPU_NUM_GPRS];
-	unsigned i;
 
-	if (!cpu || !x)
+	if (!cpu || !x || n == 0 || first >= RK_CPU_NUM_GPRS || n > RK_CPU_NUM_GPRS - first)
 		return -EINVAL;
 	if (atomic_load(&cpu->running) && !cpu->in_hook)
 		return -EBUSY;
-	for (i = 0; i < RK_CPU_NUM_GPRS; i++) {
-		ids[i] = gpr_uc_id(i);
+	for (unsigned i = 0; i < n; i++) {
+		ids[i] = gpr_uc_id(first + i);
 		ptrs[i] = &x[i];
 	}
-	return uc_reg_read_batch(cpu->uc, ids, ptrs, (int)RK_CPU_NUM_GPRS) == UC_ERR_OK ? 0 : -EIO;
+	return uc_reg_read_batch(cpu->uc, ids, ptrs, (int)n) == UC_ERR_OK ? 0 : -EIO;
+}
+
+int rk_cpu_set_xregs(struct rk_cpu *cpu, unsigned first, unsigned n, const uint64_t *x)
+{
+	int ids[RK_CPU_NUM_GPRS];
+	void *ptrs[RK_CPU_NUM_GPRS];
+
+	if (!cpu || !x || n == 0 || first >= RK_CPU_NUM_GPRS || n > RK_CPU_NUM_GPRS - first)
+		return -EINVAL;
+	if (atomic_load(&cpu->running) && !cpu->in_hook)
+		return -EBUSY;
+	for (unsigned i = 0; i < n; i++) {
+		ids[i] = gpr_uc_id(first + i);
+		ptrs[i] = (void *)(uintptr_t)&x[i]; /* the engine only reads through it */
+	}
+	return uc_reg_write_batch(cpu->uc, ids, ptrs, (int)n) == UC_ERR_OK ? 0 : -EIO;
+}
+
+int rk_cpu_get_gprs(struct rk_cpu *cpu, uint64_t x[RK_CPU_NUM_GPRS])
+{
+	return rk_cpu_get_xregs(cpu, 0, RK_CPU_NUM_GPRS, x);
 }
 
 int rk_cpu_set_gprs(struct rk_cpu *cpu, const uint64_t x[RK_CPU_NUM_GPRS])
 {
-	int ids[RK_CPU_NUM_GPRS];
-	void *ptrs[RK_CPU_NUM_GPRS];
-	uint64_t copy[RK_CPU_NUM_GPRS];
-	unsigned i;
-
-	if (!cpu || !x)
-		return -EINVAL;
-	if (atomic_load(&cpu->running) && !cpu->in_hook)
-		return -EBUSY;
-	for (i = 0; i < RK_CPU_NUM_GPRS; i++) {
-		ids[i] = gpr_uc_id(i);
-		copy[i] = x[i];
-		ptrs[i] = &copy[i];
-	}
-	return uc_reg_write_batch(cpu->uc, ids, ptrs, (int)RK_CPU_NUM_GPRS) == UC_ERR_OK ? 0 : -EIO;
+	return rk_cpu_set_xregs(cpu, 0, RK_CPU_NUM_GPRS, x);
 }
 
 /* ------------------------------------------------------------------------ */
