@@ -49,7 +49,8 @@
  *  - an SMC completed in the SMC handler stops there (an exception boundary);
  *  - for code that does no memory access at all, the watchdog calls
  *    uc_emu_stop() itself, but only after the vCPU thread has run for
- *    RK_CPU_QUIET_CPU_NS of CPU time with no access (the hooks count them), so
+ *    RK_CPU_QUIET_CPU_NS of CPU time with no access (the hooks count them while
+ *    a stop is wanted), so
  *    that the stop lands at the start of a block, where PC is right. The quiet
  *    time must exceed the longest time a thread can spend between a store's
  *    hook and its exit check: normally ~100 ns, but that path allocates
@@ -162,7 +163,7 @@ struct rk_cpu {
 	bool stopping;         /* lock: want_stop set for this run */
 	int64_t quiet_cpu0;    /* lock: run_clock when mem_seq last moved */
 	uint64_t quiet_seq;    /* lock: mem_seq then */
-	uint64_t mem_count;    /* vCPU thread: memory accesses so far */
+	uint64_t mem_count;    /* vCPU thread: memory accesses seen while a stop was wanted */
 	_Atomic uint64_t mem_seq; /* mem_count, published for the watchdog */
 	atomic_bool kick_pending;
 	atomic_bool timed_out;
@@ -455,8 +456,12 @@ static void hook_mem_access(uc_engine *uc, uc_mem_type type, uint64_t addr,
 	uint32_t insn;
 	uint64_t pc;
 
+	/* the common case, on every load and store: no stop wanted */
+	if (__builtin_expect(!atomic_load_explicit(&cpu->want_stop, memory_order_relaxed), 1))
+		return;
+	/* only a stopping watchdog looks at the count (quiet_long_enough_locked) */
 	atomic_store_explicit(&cpu->mem_seq, ++cpu->mem_count, memory_order_relaxed);
-	if (!atomic_load(&cpu->want_stop) || cpu->fix.valid)
+	if (cpu->fix.valid)
 		return;
 	pc = read_u64(uc, UC_ARM64_REG_PC);
 	if (!fetch_insn(cpu, pc, &insn))
