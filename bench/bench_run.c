@@ -16,15 +16,25 @@
  * Guest loops are timed between two host calls the guest makes around them,
  * so building and tearing down are not counted; every backend starts the same
  * program at the same entry (the loops right after the start mark's SMC), so
- * the engine translates the same blocks in the same order. Each figure is the
- * best of nine trials, each on a fresh engine: on the 2-core EPYC VM this
- * was measured on, a tight loop runs at one of two speeds (~1.5 or ~5.2 ns per
- * iteration for the integer loop) from one engine to the next, raw Unicorn
- * included; the best trial is the engine's real cost.
+ * the engine translates the same blocks in the same order.
  *
- *   bench_run [scale]    (scale 1 = default sizes; 0.1 for a quick run)
+ * Same conditions for every column: each trial runs on a fresh engine on a
+ * fresh thread (raw Unicorn and rk_cpu on a thread of their own, the realm
+ * and normal VM on the vCPU thread rk_vm_run creates), and the trials of the
+ * four columns are interleaved, so drift of the machine hits all of them
+ * alike. This matters for stores: Unicorn 2.0.1 allocates and frees memory on
+ * every guest store, and glibc's allocator is a few percent slower on a
+ * thread's arena than on the main thread's. Each figure is the best of
+ * TRIALS: on the 2-core EPYC VM this was measured on, a tight loop runs at one
+ * of two speeds (~1.5 or ~5.2 ns per iteration for the integer loop) from one
+ * engine to the next, raw Unicorn included; the best trial is the engine's
+ * real cost.
+ *
+ *   bench_run [scale [workload...]]   (scale 1 = default sizes; 0.1 for a quick
+ *                                     run; workloads: int store rsi mmio hello)
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +53,7 @@
 #define HC_IPA (RAM + 0x1000)
 #define DATA_IPA (RAM + 2 * MIB) /* a 2 MiB block of its own: mapped as one by the host */
 #define MMIO_IPA (RK_GUEST_UNPROT_BASE + 0x01000000ULL)
-#define TRIALS 9
+#define TRIALS 11
 
 #define RSI_HOST_CALL 0xC4000199u
 #define RSI_VERSION 0xC4000190u
@@ -52,6 +62,7 @@
 /* ---- the guest program: x2 = loop, x3 = data or MMIO address, x4 = iterations ---- */
 
 enum { L_INT, L_STORE, L_RSI, L_MMIO, L_COUNT };
+static const char *const loop_keys[L_COUNT] = { "int", "store", "rsi", "mmio" };
 static const char *const loop_names[L_COUNT] = { "integer loop", "store loop", "RSI_VERSION", "MMIO store" };
 
 static uint32_t prog[1024];     /* realm / normal VM: host call, loop, host call, SYSTEM_OFF */
@@ -406,34 +417,108 @@ static bool load_hello(const char *path)
 
 /* ---- main ---- */
 
-static double best(double (*fn)(int, uint64_t), int loop, uint64_t n)
-{
-	double b = 1e30;
+enum col { C_RAW, C_RK, C_NORMAL, C_REALM, C_COUNT };
 
-	for (int i = 0; i < TRIALS; i++) {
-		double t = fn(loop, n);
-		if (t < b)
-			b = t;
+struct trial {
+	enum col col;
+	int loop;
+	uint64_t n;
+	double t;
+	uint64_t entries;
+};
+
+static void *trial_main(void *arg)
+{
+	struct trial *tr = arg;
+
+	switch (tr->col) {
+	case C_RAW:
+		tr->t = raw_run(tr->loop, tr->n);
+		break;
+	case C_RK:
+		tr->t = rk_run(tr->loop, tr->n);
+		break;
+	default: /* the vCPU runs on the thread rk_vm_run creates */
+		tr->t = vm_run(tr->col == C_REALM ? RK_VM_REALM : RK_VM_NORMAL, tr->loop, tr->n, &tr->entries);
+		break;
 	}
-	return b;
+	return NULL;
 }
 
-static double best_vm(enum rk_vm_kind kind, int loop, uint64_t n, uint64_t *entries)
+static int cmp_double(const void *a, const void *b)
 {
-	double b = 1e30;
+	double x = *(const double *)a, y = *(const double *)b;
 
+	return x < y ? -1 : x > y;
+}
+
+struct result {
+	double ns[C_COUNT];      /* best time per iteration of each column */
+	double ratio[C_COUNT];   /* median over rounds of realm time / column time */
+	uint64_t entries;        /* REC entries of the realm's best trial */
+};
+
+/*
+ * TRIALS rounds; a round runs the four columns back to back, each on a fresh
+ * engine on a fresh thread. Times are best of the rounds; ratios are taken
+ * within a round (paired) and the median over rounds is reported, so a
+ * machine state that lasts a few trials (see the two speeds above) cannot
+ * favour one column.
+ */
+static void measure(int loop, uint64_t n, struct result *r)
+{
+	double t[C_COUNT][TRIALS];
+
+	for (int c = 0; c < C_COUNT; c++)
+		r->ns[c] = 1e30;
 	for (int i = 0; i < TRIALS; i++) {
-		double t = vm_run(kind, loop, n, entries);
-		if (t < b)
-			b = t;
+		for (int c = 0; c < C_COUNT; c++) {
+			struct trial tr = { (enum col)c, loop, n, 0, 0 };
+			pthread_t th;
+
+			t[c][i] = 0;
+			if (c == C_RAW && loop == L_MMIO) /* raw Unicorn has no MMIO exit to compare */
+				continue;
+			if (c == C_RAW || c == C_RK) {
+				if (pthread_create(&th, NULL, trial_main, &tr))
+					die("cannot create a thread");
+				pthread_join(th, NULL);
+			} else {
+				trial_main(&tr);
+			}
+			t[c][i] = tr.t / (double)n * 1e9;
+			if (t[c][i] < r->ns[c]) {
+				r->ns[c] = t[c][i];
+				if (c == C_REALM)
+					r->entries = tr.entries;
+			}
+		}
 	}
-	return b;
+	for (int c = 0; c < C_COUNT; c++) {
+		double q[TRIALS];
+
+		for (int i = 0; i < TRIALS; i++)
+			q[i] = t[C_REALM][i] > 0 ? t[c][i] / t[C_REALM][i] : 0;
+		qsort(q, TRIALS, sizeof(q[0]), cmp_double);
+		r->ratio[c] = q[TRIALS / 2];
+	}
+}
+
+/* Is the workload named key selected on the command line (none named: all)? */
+static bool selected(int argc, char **argv, const char *key)
+{
+	if (argc <= 2)
+		return true;
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], key))
+			return true;
+	return false;
 }
 
 int main(int argc, char **argv)
 {
 	double scale = argc > 1 ? atof(argv[1]) : 1.0;
-	static const uint64_t base_n[L_COUNT] = { 100000000, 2000000, 1000000, 100000 };
+	static const uint64_t base_n[L_COUNT] = { 20000000, 2000000, 1000000, 100000 };
 	struct rk_machine_config cfg;
 	struct rk_machine *m;
 	const char *bindir = getenv("RK_BINARY_DIR");
@@ -447,27 +532,35 @@ int main(int argc, char **argv)
 	if (rk_machine_create(&cfg, &m) || rk_host_create(m, NULL, &host))
 		die("cannot create the machine and host");
 
-	printf("# bench_run (realm execution; best of %d; ns per iteration)\n", TRIALS);
+	printf("# bench_run (realm execution): ns per iteration, best of %d rounds; realm speed relative to\n"
+	       "# raw Unicorn and to a normal VM: median over the rounds of the ratio within a round\n", TRIALS);
 	printf("%-14s %12s %12s %12s %12s   %-12s %s\n", "workload", "raw Unicorn", "rk_cpu", "normal VM", "realm",
 	       "realm/raw", "realm/normal VM");
 	for (int l = 0; l < L_COUNT; l++) {
 		uint64_t n = (uint64_t)((double)base_n[l] * scale);
-		uint64_t entries = 0;
-		double raw = l == L_MMIO ? 0 : best(raw_run, l, n) / (double)n * 1e9;
-		double rk = best(rk_run, l, n) / (double)n * 1e9;
-		double nvm = best_vm(RK_VM_NORMAL, l, n, NULL) / (double)n * 1e9;
-		double realm = best_vm(RK_VM_REALM, l, n, &entries) / (double)n * 1e9;
+		struct result r = { .entries = 0 };
 
-		if (l == L_MMIO)
+		if (!selected(argc, argv, loop_keys[l]))
+			continue;
+		measure(l, n, &r);
+		if (l == L_RSI) /* a round trip: how many times raw Unicorn's cost */
+			printf("%-14s %12.2f %12.2f %12.2f %12.2f   %5.2fx time   %.2fx time   (%" PRIu64 " REC entries)\n",
+			       loop_names[l], r.ns[C_RAW], r.ns[C_RK], r.ns[C_NORMAL], r.ns[C_REALM],
+			       1 / r.ratio[C_RAW], 1 / r.ratio[C_NORMAL], r.entries);
+		else if (l == L_MMIO)
 			printf("%-14s %12s %12.1f %12.1f %12.1f   %-12s %.2fx   (vs rk_cpu exit: %.2fx)\n",
-			       loop_names[l], "-", rk, nvm, realm, "-", realm / nvm, realm / rk);
+			       loop_names[l], "-", r.ns[C_RK], r.ns[C_NORMAL], r.ns[C_REALM], "-",
+			       1 / r.ratio[C_NORMAL], 1 / r.ratio[C_RK]);
 		else
 			printf("%-14s %12.2f %12.2f %12.2f %12.2f   %5.0f%% speed  %.0f%% speed  (%" PRIu64 " REC entries)\n",
-			       loop_names[l], raw, rk, nvm, realm, 100 * raw / realm, 100 * nvm / realm, entries);
+			       loop_names[l], r.ns[C_RAW], r.ns[C_RK], r.ns[C_NORMAL], r.ns[C_REALM],
+			       100 * r.ratio[C_RAW], 100 * r.ratio[C_NORMAL], r.entries);
 	}
 
 	snprintf(path, sizeof(path), "%s/guest/hello.bin", bindir ? bindir : ".");
-	if (!load_hello(path) && !load_hello("guest/hello.bin")) {
+	if (!selected(argc, argv, "hello")) {
+		/* not asked for */
+	} else if (!load_hello(path) && !load_hello("guest/hello.bin")) {
 		printf("# hello.bin not found (RK_BINARY_DIR): lifecycle skipped\n");
 	} else {
 		double sum[3] = { 0, 0, 0 }, tot_min = 1e30, full_min = 1e30, full_sum = 0;
