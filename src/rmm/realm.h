@@ -15,6 +15,9 @@
 #define RMM_NUM_REMS 4
 
 /* Lives in the RD granule (4 KiB); accessed only under the RD's lock. */
+/* Wake-up slots of a realm's run lock (rec_run.c). */
+#define RUN_LOCK_SLOTS 16u
+
 struct rd {
 	struct s2tt_ctx s2;        /* stage-2 geometry */
 	uint8_t state;             /* enum rmi_realm_state */
@@ -26,9 +29,17 @@ struct rd {
 	uint64_t s2_gen;           /* stage-2 generation: bumped when a mapping goes away */
 	struct realm_run_lock {    /* one REC of the realm executes at a time (rec_run.c) */
 		pthread_mutex_t mtx;
-		pthread_cond_t cv;
-		uint64_t next;     /* next ticket to hand out */
-		uint64_t serving;  /* ticket that may run */
+		/* waiter with ticket t sleeps on cv[t % RUN_LOCK_SLOTS] (CLOCK_MONOTONIC):
+		 * a release wakes the next in line, not every waiter */
+		pthread_cond_t cv[RUN_LOCK_SLOTS];
+		uint64_t next;             /* next ticket to hand out */
+		uint64_t serving;          /* the next ticket that may take the lock */
+		uint64_t reserved_rec;     /* PA of the REC the free lock is kept for, or 0 */
+		double reserved_until_us;  /* ... until then (monotonic us) */
+		double reserved_start_us;  /* start of that REC's time slice */
+		double reserve_us;         /* how long a reservation lasts (REC_RESERVE_US) */
+		uint8_t held;              /* bool: a REC or an RMI command holds it */
+		uint8_t reserved[7];
 	} run_lock;
 	uint8_t rim[RK_MEASUREMENT_MAX];
 	uint8_t rem[RMM_NUM_REMS][RK_MEASUREMENT_MAX];

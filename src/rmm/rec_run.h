@@ -64,14 +64,30 @@ void rec_set_pc(struct rec *rec, uint64_t pc);
 void rec_reset(struct rec *rec, uint64_t pc, uint64_t x0);
 
 /* Time slice while other RECs of the realm wait for the run lock. */
-#define REC_CONTENDED_SLICE_US 100u
+#define REC_CONTENDED_SLICE_US 500u
 
-/* The realm's run lock (see rec_run.c). */
+/*
+ * The realm's run lock (see rec_run.c). realm_run_lock/unlock serve RMI
+ * commands that must not run while a REC of the realm executes; REC_ENTER
+ * uses the _rec forms, which keep a REC's time slice across a short exit to
+ * the host.
+ */
 bool realm_run_contended(struct rd *rd);
 void realm_run_lock_init(struct rd *rd);
 void realm_run_lock_fini(struct rd *rd);
 void realm_run_lock(struct rd *rd);
 void realm_run_unlock(struct rd *rd);
+/* Take the lock for the REC at rec_pa; returns the start of its time slice (monotonic us). */
+double realm_run_lock_rec(struct rd *rd, uint64_t rec_pa);
+/*
+ * Release it after the REC's exit; keep = the exit is one the host completes
+ * at once (emulated MMIO, host call, PSCI) and the REC's contended slice,
+ * which began at slice_start_us, is not over: then the lock waits for that
+ * REC for up to REC_RESERVE_US before it goes to the next in line.
+ */
+void realm_run_unlock_rec(struct rd *rd, uint64_t rec_pa, bool keep, double slice_start_us);
+/* How long a released run lock waits for the REC that left it after a short exit. */
+#define REC_RESERVE_US 100u
 
 /* Bumped whenever a mapping is removed or changed: engines flush and refault. */
 static inline void realm_s2_changed(struct rd *rd)

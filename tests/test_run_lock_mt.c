@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The realm's run lock (src/rmm/rec_run.c), alone and with threads (also run
+ * under ThreadSanitizer):
+ *  - tickets are served in order;
+ *  - after a short exit inside its contended slice a REC gets the lock back
+ *    with the same slice, ahead of the queue;
+ *  - a reservation lapses after REC_RESERVE_US and the next in line runs;
+ *  - no reservation without waiters, for exits that are not kept, or once
+ *    the REC's contended slice is over;
+ *  - an RMI command (realm_run_lock) waits out a reservation, never forever.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rk_test.h"
+#include "rmm/realm.h"
+#include "rmm/rec_run.h"
+
+#define REC_A 0x80001000ULL
+#define REC_B 0x80002000ULL
+
+static double mono_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+static struct rd *new_rd(void)
+{
+	struct rd *rd = calloc(1, sizeof(*rd));
+
+	assert_non_null(rd);
+	realm_run_lock_init(rd);
+	return rd;
+}
+
+static void free_rd(struct rd *rd)
+{
+	realm_run_lock_fini(rd);
+	free(rd);
+}
+
+/* A thread that takes the lock for a REC (or as an RMI command) and records when. */
+struct taker {
+	struct rd *rd;
+	uint64_t rec;          /* 0: realm_run_lock(), as an RMI command */
+	atomic_int *order;     /* shared sequence counter */
+	int seq;               /* its value when this thread got the lock */
+	double got_us;         /* when */
+	double slice_start;    /* realm_run_lock_rec's answer */
+};
+
+static void *taker_main(void *arg)
+{
+	struct taker *t = arg;
+
+	if (t->rec)
+		t->slice_start = realm_run_lock_rec(t->rd, t->rec);
+	else
+		realm_run_lock(t->rd);
+	t->got_us = mono_us();
+	t->seq = atomic_fetch_add(t->order, 1);
+	if (t->rec)
+		realm_run_unlock_rec(t->rd, t->rec, false, t->slice_start);
+	else
+		realm_run_unlock(t->rd);
+	return NULL;
+}
+
+/* Wait until n tickets are queued behind the holder. */
+static void wait_queued(struct rd *rd, uint64_t n)
+{
+	for (int i = 0; i < 20000; i++) {
+		uint64_t q = __atomic_load_n(&rd->run_lock.next, __ATOMIC_RELAXED) -
+			     __atomic_load_n(&rd->run_lock.serving, __ATOMIC_RELAXED);
+		if (q >= n)
+			return;
+		usleep(50);
+	}
+	fail_msg("waiters did not queue");
+}
+
+static void test_fifo(void **state)
+{
+	struct rd *rd = new_rd();
+	struct taker t[4];
+	pthread_t th[4];
+	atomic_int order = 0;
+
+	(void)state;
+	realm_run_lock(rd);
+	assert_false(realm_run_contended(rd));
+	for (int i = 0; i < 4; i++) {
+		t[i] = (struct taker){ .rd = rd, .rec = i % 2 ? 0 : REC_A + 0x1000u * (uint64_t)i, .order = &order };
+		assert_int_equal(pthread_create(&th[i], NULL, taker_main, &t[i]), 0);
+		wait_queued(rd, (uint64_t)i + 1); /* queue them in a known order */
+	}
+	assert_true(realm_run_contended(rd));
+	realm_run_unlock(rd);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(t[i].seq, i);
+	assert_false(realm_run_contended(rd));
+	free_rd(rd);
+}
+
+static void test_short_exit_keeps_the_slice(void **state)
+{
+	struct rd *rd = new_rd();
+	struct taker b = { .rd = rd, .rec = REC_B };
+	atomic_int order = 0;
+	pthread_t th;
+	double start, again;
+
+	(void)state;
+	b.order = &order;
+	rd->run_lock.reserve_us = 10e6; /* no lapse, however slow this machine is */
+	start = realm_run_lock_rec(rd, REC_A);
+	assert_int_equal(pthread_create(&th, NULL, taker_main, &b), 0);
+	wait_queued(rd, 1);
+	/* A leaves for an MMIO exit inside its slice, B waits: kept for A */
+	realm_run_unlock_rec(rd, REC_A, true, start);
+	assert_int_equal(rd->run_lock.reserved_rec, REC_A);
+	usleep(2000);
+	assert_int_equal(atomic_load(&order), 0); /* B did not take it */
+	again = realm_run_lock_rec(rd, REC_A);
+	assert_true(again == start); /* the same slice goes on */
+	assert_int_equal(rd->run_lock.reserved_rec, 0);
+	/* an exit that is not kept (IRQ): B is next */
+	realm_run_unlock_rec(rd, REC_A, false, start);
+	pthread_join(th, NULL);
+	assert_int_equal(b.seq, 0);
+	assert_true(b.slice_start >= b.got_us - 1e6 && b.slice_start <= b.got_us); /* a new slice for B */
+	free_rd(rd);
+}
+
+static void test_reservation_lapses(void **state)
+{
+	struct rd *rd = new_rd();
+	struct taker b = { .rd = rd, .rec = REC_B };
+	atomic_int order = 0;
+	pthread_t th;
+	double start, left;
+
+	(void)state;
+	b.order = &order;
+	start = realm_run_lock_rec(rd, REC_A);
+	assert_int_equal(pthread_create(&th, NULL, taker_main, &b), 0);
+	wait_queued(rd, 1);
+	left = mono_us();
+	realm_run_unlock_rec(rd, REC_A, true, start);
+	pthread_join(th, NULL); /* A never comes back: B runs once the reservation lapses */
+	assert_true(b.got_us - left >= REC_RESERVE_US * 0.9);
+	assert_true(b.got_us - left < 1e6);
+	assert_int_equal(rd->run_lock.reserved_rec, 0);
+	/* A comes back late: it queues like anyone (the lock is free now) */
+	assert_true(realm_run_lock_rec(rd, REC_A) > start);
+	realm_run_unlock_rec(rd, REC_A, false, 0);
+	free_rd(rd);
+}
+
+static void test_no_reservation(void **state)
+{
+	struct rd *rd = new_rd();
+	struct taker b = { .rd = rd, .rec = REC_B };
+	atomic_int order = 0;
+	pthread_t th;
+	double start;
+
+	(void)state;
+	b.order = &order;
+	/* nobody waits: nothing to keep */
+	start = realm_run_lock_rec(rd, REC_A);
+	realm_run_unlock_rec(rd, REC_A, true, start);
+	assert_int_equal(rd->run_lock.reserved_rec, 0);
+	/* the contended slice is over: B goes first */
+	start = realm_run_lock_rec(rd, REC_A);
+	assert_int_equal(pthread_create(&th, NULL, taker_main, &b), 0);
+	wait_queued(rd, 1);
+	realm_run_unlock_rec(rd, REC_A, true, start - REC_CONTENDED_SLICE_US - 1);
+	pthread_join(th, NULL);
+	assert_int_equal(rd->run_lock.reserved_rec, 0);
+	assert_int_equal(b.seq, 0);
+	free_rd(rd);
+}
+
+static void test_rmi_command_waits_out_a_reservation(void **state)
+{
+	struct rd *rd = new_rd();
+	struct taker cmd = { .rd = rd, .rec = 0 };
+	atomic_int order = 0;
+	pthread_t th;
+	double start, left;
+
+	(void)state;
+	cmd.order = &order;
+	start = realm_run_lock_rec(rd, REC_A);
+	assert_int_equal(pthread_create(&th, NULL, taker_main, &cmd), 0);
+	wait_queued(rd, 1);
+	left = mono_us();
+	realm_run_unlock_rec(rd, REC_A, true, start);
+	pthread_join(th, NULL);
+	assert_int_equal(cmd.seq, 0);
+	assert_true(cmd.got_us - left >= REC_RESERVE_US * 0.9);
+	free_rd(rd);
+}
+
+/* Many RECs and commands hammering one lock: mutual exclusion holds. */
+struct hammer {
+	struct rd *rd;
+	uint64_t rec;
+	atomic_int *inside;
+	atomic_int *violations;
+};
+
+static void *hammer_main(void *arg)
+{
+	struct hammer *h = arg;
+	double start = 0;
+
+	for (int i = 0; i < 400; i++) {
+		if (h->rec)
+			start = realm_run_lock_rec(h->rd, h->rec);
+		else
+			realm_run_lock(h->rd);
+		if (atomic_fetch_add(h->inside, 1) != 0)
+			atomic_fetch_add(h->violations, 1);
+		atomic_fetch_sub(h->inside, 1);
+		if (h->rec)
+			realm_run_unlock_rec(h->rd, h->rec, i % 3 != 0, start);
+		else
+			realm_run_unlock(h->rd);
+	}
+	return NULL;
+}
+
+static void test_exclusion(void **state)
+{
+	struct rd *rd = new_rd();
+	atomic_int inside = 0, violations = 0;
+	struct hammer h[6];
+	pthread_t th[6];
+
+	(void)state;
+	for (int i = 0; i < 6; i++) {
+		h[i] = (struct hammer){ rd, i < 5 ? REC_A + 0x1000u * (uint64_t)i : 0, &inside, &violations };
+		assert_int_equal(pthread_create(&th[i], NULL, hammer_main, &h[i]), 0);
+	}
+	for (int i = 0; i < 6; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(atomic_load(&violations), 0);
+	assert_false(rd->run_lock.held);
+	free_rd(rd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fifo),
+		cmocka_unit_test(test_short_exit_keeps_the_slice),
+		cmocka_unit_test(test_reservation_lapses),
+		cmocka_unit_test(test_no_reservation),
+		cmocka_unit_test(test_rmi_command_waits_out_a_reservation),
+		cmocka_unit_test(test_exclusion),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
