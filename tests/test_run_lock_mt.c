@@ -112,105 +112,108 @@ static void test_fifo(void **state)
 	free_rd(rd);
 }
 
+/* REC A holds the lock, one waiter (REC waiter_rec, or an RMI command if 0) queues behind it. */
+struct scene {
+	struct rd *rd;
+	struct taker w;
+	atomic_int order;
+	pthread_t th;
+	double start; /* A's slice */
+};
+
+static void scene_begin(struct scene *sc, uint64_t waiter_rec, double reserve_us)
+{
+	sc->rd = new_rd();
+	if (reserve_us > 0)
+		sc->rd->run_lock.reserve_us = reserve_us;
+	atomic_init(&sc->order, 0);
+	sc->w = (struct taker){ .rd = sc->rd, .rec = waiter_rec, .order = &sc->order };
+	sc->start = realm_run_lock_rec(sc->rd, REC_A);
+	assert_int_equal(pthread_create(&sc->th, NULL, taker_main, &sc->w), 0);
+	wait_queued(sc->rd, 1);
+}
+
+/* Wait for the waiter to have had the lock; check it was first; free. */
+static void scene_end(struct scene *sc)
+{
+	pthread_join(sc->th, NULL);
+	assert_int_equal(sc->w.seq, 0);
+	assert_int_equal(sc->rd->run_lock.reserved_rec, 0);
+	free_rd(sc->rd);
+}
+
 static void test_short_exit_keeps_the_slice(void **state)
 {
-	struct rd *rd = new_rd();
-	struct taker b = { .rd = rd, .rec = REC_B };
-	atomic_int order = 0;
-	pthread_t th;
-	double start, again;
+	struct scene sc;
+	double again;
 
 	(void)state;
-	b.order = &order;
-	rd->run_lock.reserve_us = 10e6; /* no lapse, however slow this machine is */
-	start = realm_run_lock_rec(rd, REC_A);
-	assert_int_equal(pthread_create(&th, NULL, taker_main, &b), 0);
-	wait_queued(rd, 1);
+	scene_begin(&sc, REC_B, 10e6); /* no lapse, however slow this machine is */
 	/* A leaves for an MMIO exit inside its slice, B waits: kept for A */
-	realm_run_unlock_rec(rd, REC_A, true, start);
-	assert_int_equal(rd->run_lock.reserved_rec, REC_A);
+	realm_run_unlock_rec(sc.rd, REC_A, true, sc.start);
+	assert_int_equal(sc.rd->run_lock.reserved_rec, REC_A);
 	usleep(2000);
-	assert_int_equal(atomic_load(&order), 0); /* B did not take it */
-	again = realm_run_lock_rec(rd, REC_A);
-	assert_true(again == start); /* the same slice goes on */
-	assert_int_equal(rd->run_lock.reserved_rec, 0);
-	/* an exit that is not kept (IRQ): B is next */
-	realm_run_unlock_rec(rd, REC_A, false, start);
-	pthread_join(th, NULL);
-	assert_int_equal(b.seq, 0);
-	assert_true(b.slice_start >= b.got_us - 1e6 && b.slice_start <= b.got_us); /* a new slice for B */
-	free_rd(rd);
+	assert_int_equal(atomic_load(&sc.order), 0); /* B did not take it */
+	again = realm_run_lock_rec(sc.rd, REC_A);
+	assert_true(again == sc.start); /* the same slice goes on */
+	assert_int_equal(sc.rd->run_lock.reserved_rec, 0);
+	/* an exit that is not kept (IRQ): B is next, with a slice of its own */
+	realm_run_unlock_rec(sc.rd, REC_A, false, sc.start);
+	pthread_join(sc.th, NULL);
+	assert_true(sc.w.slice_start > sc.start && sc.w.slice_start <= sc.w.got_us);
+	free_rd(sc.rd);
 }
 
 static void test_reservation_lapses(void **state)
 {
-	struct rd *rd = new_rd();
-	struct taker b = { .rd = rd, .rec = REC_B };
-	atomic_int order = 0;
-	pthread_t th;
-	double start, left;
+	struct scene sc;
+	double left;
 
 	(void)state;
-	b.order = &order;
-	start = realm_run_lock_rec(rd, REC_A);
-	assert_int_equal(pthread_create(&th, NULL, taker_main, &b), 0);
-	wait_queued(rd, 1);
+	scene_begin(&sc, REC_B, 0);
 	left = mono_us();
-	realm_run_unlock_rec(rd, REC_A, true, start);
-	pthread_join(th, NULL); /* A never comes back: B runs once the reservation lapses */
-	assert_true(b.got_us - left >= REC_RESERVE_US * 0.9);
-	assert_true(b.got_us - left < 1e6);
-	assert_int_equal(rd->run_lock.reserved_rec, 0);
-	/* A comes back late: it queues like anyone (the lock is free now) */
-	assert_true(realm_run_lock_rec(rd, REC_A) > start);
-	realm_run_unlock_rec(rd, REC_A, false, 0);
-	free_rd(rd);
+	realm_run_unlock_rec(sc.rd, REC_A, true, sc.start);
+	pthread_join(sc.th, NULL); /* A never comes back: B runs once the reservation lapses */
+	assert_true(sc.w.got_us - left >= REC_RESERVE_US * 0.9);
+	assert_true(sc.w.got_us - left < 1e6);
+	assert_int_equal(sc.rd->run_lock.reserved_rec, 0);
+	/* A comes back late: it queues like anyone (the lock is free now), with a new slice */
+	assert_true(realm_run_lock_rec(sc.rd, REC_A) > sc.start);
+	realm_run_unlock_rec(sc.rd, REC_A, false, 0);
+	free_rd(sc.rd);
 }
 
 static void test_no_reservation(void **state)
 {
 	struct rd *rd = new_rd();
-	struct taker b = { .rd = rd, .rec = REC_B };
-	atomic_int order = 0;
-	pthread_t th;
+	struct scene sc;
 	double start;
 
 	(void)state;
-	b.order = &order;
 	/* nobody waits: nothing to keep */
 	start = realm_run_lock_rec(rd, REC_A);
 	realm_run_unlock_rec(rd, REC_A, true, start);
 	assert_int_equal(rd->run_lock.reserved_rec, 0);
-	/* the contended slice is over: B goes first */
-	start = realm_run_lock_rec(rd, REC_A);
-	assert_int_equal(pthread_create(&th, NULL, taker_main, &b), 0);
-	wait_queued(rd, 1);
-	realm_run_unlock_rec(rd, REC_A, true, start - REC_CONTENDED_SLICE_US - 1);
-	pthread_join(th, NULL);
-	assert_int_equal(rd->run_lock.reserved_rec, 0);
-	assert_int_equal(b.seq, 0);
 	free_rd(rd);
+	/* the contended slice is over: the waiter goes first */
+	scene_begin(&sc, REC_B, 10e6);
+	realm_run_unlock_rec(sc.rd, REC_A, true, sc.start - REC_CONTENDED_SLICE_US - 1);
+	scene_end(&sc);
 }
 
 static void test_rmi_command_waits_out_a_reservation(void **state)
 {
-	struct rd *rd = new_rd();
-	struct taker cmd = { .rd = rd, .rec = 0 };
-	atomic_int order = 0;
-	pthread_t th;
-	double start, left;
+	struct scene sc;
+	double left;
 
 	(void)state;
-	cmd.order = &order;
-	start = realm_run_lock_rec(rd, REC_A);
-	assert_int_equal(pthread_create(&th, NULL, taker_main, &cmd), 0);
-	wait_queued(rd, 1);
+	scene_begin(&sc, 0, 0);
 	left = mono_us();
-	realm_run_unlock_rec(rd, REC_A, true, start);
-	pthread_join(th, NULL);
-	assert_int_equal(cmd.seq, 0);
-	assert_true(cmd.got_us - left >= REC_RESERVE_US * 0.9);
-	free_rd(rd);
+	realm_run_unlock_rec(sc.rd, REC_A, true, sc.start);
+	pthread_join(sc.th, NULL);
+	assert_int_equal(sc.w.seq, 0);
+	assert_true(sc.w.got_us - left >= REC_RESERVE_US * 0.9);
+	free_rd(sc.rd);
 }
 
 /* Many RECs and commands hammering one lock: mutual exclusion holds. */
