@@ -176,11 +176,11 @@ void realm_run_unlock(struct rd *rd)
 void realm_run_unlock_rec(struct rd *rd, uint64_t rec_pa, bool keep, double slice_start_us)
 {
 	struct realm_run_lock *l = &rd->run_lock;
-	double now = now_us();
+	double now;
 
 	pthread_mutex_lock(&l->mtx);
 	l->held = 0;
-	if (keep && realm_run_contended(rd) && now < slice_start_us + REC_CONTENDED_SLICE_US) {
+	if (keep && realm_run_contended(rd) && (now = now_us()) < slice_start_us + REC_CONTENDED_SLICE_US) {
 		l->reserved_rec = rec_pa;
 		l->reserved_until_us = now + l->reserve_us;
 		l->reserved_start_us = slice_start_us;
