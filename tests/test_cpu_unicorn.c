@@ -1291,6 +1291,9 @@ static void test_bad_args(void **state)
 	assert_int_equal(rk_cpu_map(f->cpu, 0x1000, 4096, page, 0), -EINVAL);
 	assert_int_equal(rk_cpu_map(f->cpu, 0x1000, 4096, page, 8), -EINVAL);
 	assert_int_equal(rk_cpu_map(f->cpu, 0xfffffffffffff000ull, 0x2000, page, 1), -EINVAL);
+	/* guest memory stops at the CPU model's physical address range */
+	assert_int_equal(rk_cpu_map(f->cpu, (1ull << RK_CPU_PA_BITS) - 4096, 8192, page, 1), -ERANGE);
+	assert_int_equal(rk_cpu_map(f->cpu, 1ull << 46, 4096, page, 1), -ERANGE);
 	assert_int_equal(rk_cpu_map(f->cpu, RAM_IPA + RAM_SIZE - 4096, 8192, page, 1), -EEXIST);
 	assert_int_equal(rk_cpu_map(f->cpu, RAM_IPA - 4096, 8192, page, 1), -EEXIST);
 	assert_int_equal(rk_cpu_unmap(f->cpu, 0x1001, 4096), -EINVAL);

@@ -591,6 +591,75 @@ static void test_mmio(void **state)
 	}
 }
 
+/*
+ * 48-bit IPA spaces, both kinds. The CPU model's physical address range is 44
+ * bits (RK_CPU_PA_BITS; the guest runs with its MMU off): RAM just below 2^44
+ * (faulted in, stored to, read back) and a device at the base of the
+ * unprotected half, 2^47, work; RAM at 2^46 stops the run with a diagnosis
+ * (normal VM) or an SError exit (realm), and everything is reclaimed.
+ */
+static size_t wide_ipa_program(uint32_t *c, uint64_t ram, uint64_t dev)
+{
+	size_t n = 0;
+
+	n += a64_mov64(c + n, 1, dev);
+	n += a64_mov64(c + n, 3, ram + 0x1238);
+	n += a64_mov64(c + n, 2, 0x1122334455667788ULL);
+	c[n++] = a64_ldst(A64_OP_STRX, 3, 2, 3, 0); /* [ram + 0x1238] = x2 */
+	c[n++] = a64_ldst(A64_OP_LDRX, 3, 4, 3, 0); /* x4 = [ram + 0x1238] */
+	c[n++] = a64_ldst(A64_OP_STRW, 2, 4, 1, 4); /* device +4 = w4 */
+	c[n++] = a64_ldst(A64_OP_LDRW, 2, 5, 1, 0); /* w5 = device +0 */
+	n += a64_mov64(c + n, 0, PSCI_SYSTEM_OFF);
+	c[n++] = A64_SMC;
+	c[n++] = A64_B_SELF;
+	return n;
+}
+
+static void test_wide_ipa(void **state)
+{
+	const uint64_t dev = 1ULL << 47, rams[2] = { (1ULL << 44) - 2 * MIB, 1ULL << 46 };
+
+	(void)state;
+	for (int r = 0; r < 2; r++) {
+		for (int kind = RK_VM_NORMAL; kind <= RK_VM_REALM; kind++) {
+			uint32_t code[64] = { 0 };
+			size_t n = wide_ipa_program(code, rams[r], dev);
+			struct rk_plan_memslot slots[2];
+			struct rk_vcpu_config vcpus[1];
+			struct rk_plan_load load;
+			struct rk_vm_plan p;
+			struct rk_vm *vm;
+			struct dev d;
+
+			make_plan(&p, slots, &load, vcpus, (enum rk_vm_kind)kind, RMI_HASH_SHA_256, code, n * 4, 1, 2 * MIB);
+			p.config.ipa_bits = 48;
+			slots[1] = (struct rk_plan_memslot){ rams[r], 2 * MIB, 0, 0 };
+			p.nmemslots = 2;
+			assert_int_equal(rk_vm_create_from_plan(h, &p, &vm), 0);
+			memset(&d, 0, sizeof(d));
+			assert_int_equal(rk_vm_add_mmio(vm, dev, 0x1000, &dev_ops, &d), 0);
+			int ret = rk_vm_run(vm, 60000);
+			struct rk_vm_run_info i = info_of(vm);
+			if (r == 0) {
+				if (ret)
+					fail_msg("%s: %s", kind == RK_VM_REALM ? "realm" : "normal VM", i.msg);
+				assert_int_equal(i.reason, RK_STOP_SYSTEM_OFF);
+				assert_int_equal(d.writes, 1);
+				assert_int_equal(d.val4, 0x55667788u); /* to RAM and back */
+				assert_int_equal(d.reads, 1);
+			} else {
+				assert_int_not_equal(ret, 0);
+				assert_int_equal(i.reason, RK_STOP_ERROR);
+				assert_non_null(strstr(i.msg, kind == RK_VM_REALM ? "SError" : "44-bit physical address range"));
+				assert_int_equal(d.writes, 0);
+			}
+			assert_int_equal(rk_vm_destroy(vm), 0);
+			rk_vm_free(vm);
+			check_clean();
+		}
+	}
+}
+
 /* A realm that makes RAM outside its memory slots (with a policy that allows it) and touches it. */
 static bool accept_all(void *arg, struct rk_vm *vm, uint32_t vcpu, uint64_t base, uint64_t top, unsigned int ripas)
 {
@@ -802,6 +871,7 @@ int main(void)
 		cmocka_unit_test(test_attest_and_shared),
 		cmocka_unit_test(test_stress),
 		cmocka_unit_test(test_mmio),
+		cmocka_unit_test(test_wide_ipa),
 		cmocka_unit_test(test_fault_outside_slots),
 		cmocka_unit_test(test_last_vcpu_off),
 		cmocka_unit_test(test_stop_timeout_busy),

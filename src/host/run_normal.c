@@ -286,15 +286,29 @@ static int smc(struct rk_vm *vm, struct rk_vcpu *v, uint64_t gen)
 	return ret;
 }
 
+/* Guest RAM the CPU engine cannot map (RK_CPU_PA_BITS): the run stops with a diagnosis. */
+static int beyond_pa_range(struct rk_vm *vm, struct rk_vcpu *v, uint64_t ipa)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "guest RAM at IPA 0x%" PRIx64 " is beyond the CPU model's %u-bit physical address range",
+		 ipa, RK_CPU_PA_BITS);
+	return host_run_error(vm, v, -ERANGE, 0, 0, msg);
+}
+
 static int dabt(struct rk_vm *vm, struct rk_vcpu *v, const struct rk_cpu_exit *ex)
 {
 	uint64_t ipa = ex->mem.addr, value = ex->mem.value;
 	const char *why;
 
-	if (!ex->mem.is_perm && !map_memory(vm, v, ipa)) {
+	int mret = ex->mem.is_perm ? -EFAULT : map_memory(vm, v, ipa);
+
+	if (!mret) {
 		STAT(vm, s2_faults);
 		return 1;
 	}
+	if (mret == -ERANGE)
+		return beyond_pa_range(vm, v, ipa);
 	if (host_mmio_find(vm, ipa)) {
 		if (ex->mem.isv) {
 			if (!host_mmio_access(vm, v->id, ipa, ex->mem.size, ex->mem.is_write, &value)) {
@@ -358,16 +372,20 @@ int host_normal_vcpu_loop(struct rk_vm *vm, struct rk_vcpu *v)
 			EXIT(vm, RMI_EXIT_SYNC);
 			ret = dabt(vm, v, &ex);
 			break;
-		case RK_CPU_EXIT_IABT:
+		case RK_CPU_EXIT_IABT: {
 			EXIT(vm, RMI_EXIT_SYNC);
-			if (!ex.mem.is_perm && !map_memory(vm, v, ex.mem.addr)) {
+			int mret = ex.mem.is_perm ? -EFAULT : map_memory(vm, v, ex.mem.addr);
+			if (!mret) {
 				STAT(vm, s2_faults);
+			} else if (mret == -ERANGE) {
+				return beyond_pa_range(vm, v, ex.mem.addr);
 			} else {
 				inject_sea(v->cpu, true, ex.mem.addr);
 				host_run_log(vm, "vCPU %u: instruction fetch at IPA 0x%" PRIx64 " outside memory: SEA injected",
 					     v->id, ex.mem.addr);
 			}
 			break;
+		}
 		case RK_CPU_EXIT_UNDEF:
 			EXIT(vm, RMI_EXIT_SYNC);
 			(void)rk_cpu_inject_undef(v->cpu);

@@ -393,25 +393,41 @@ static void inject_sea(struct rk_cpu *cpu, bool instruction, uint64_t addr)
 	(void)rk_cpu_inject_sync(cpu, ESR_EC(ec) | RK_CPU_ESR_IL | RK_CPU_ESR_FSC_SEA, addr);
 }
 
-/* Map the block holding ipa into the engine; on region exhaustion start afresh. */
-static void engine_map(struct rmm *rmm, struct rk_cpu *cpu, const struct s2tt_ctx *s2,
-		       uint64_t ipa, uint64_t pa, int level, unsigned int prot)
+/*
+ * Map the block holding ipa into the engine; on region exhaustion start
+ * afresh. A block across DRAM banks or past the CPU model's physical address
+ * range is mapped a page at a time. -ERANGE: the page itself is beyond that
+ * range (RK_CPU_PA_BITS), the engine cannot run this access.
+ */
+static int engine_map(struct rmm *rmm, struct rk_cpu *cpu, const struct s2tt_ctx *s2,
+		      uint64_t ipa, uint64_t pa, int level, unsigned int prot)
 {
 	uint64_t size = s2tt_entry_size(level), base = ipa & ~(size - 1), gidx = 0;
+	int ret;
 
-	if (!plat_range_in_dram(rmm->plat, pa, size)) { /* a block across banks: one page */
+	if (!plat_range_in_dram(rmm->plat, pa, size) ||
+	    (size > RK_GRANULE_SIZE && base + size > 1ULL << RK_CPU_PA_BITS)) {
 		base = ipa & ~(RK_GRANULE_SIZE - 1);
 		pa += base - (ipa & ~(size - 1));
 		size = RK_GRANULE_SIZE;
 	}
 	plat_pa_to_gidx(rmm->plat, pa, &gidx);
 	uint8_t *host = plat_gidx_ptr(rmm->plat, gidx);
-	if (rk_cpu_map(cpu, base, size, host, prot) == -ENOSPC) {
+	ret = rk_cpu_map(cpu, base, size, host, prot);
+	if (ret == -ENOSPC) {
 		(void)rk_cpu_unmap(cpu, 0, s2tt_ipa_limit(s2));
-		(void)rk_cpu_map(cpu, base, size, host, prot);
+		ret = rk_cpu_map(cpu, base, size, host, prot);
 	}
+	return ret;
 }
 
+/* The engine cannot map what the realm touched: an SError exit, the REC stops. */
+static bool engine_cannot_map(struct rec *rec, struct rmi_rec_exit *exit)
+{
+	exit->exit_reason = RMI_EXIT_SERROR;
+	rec_set_runnable(rec, false);
+	return true;
+}
 
 /* A data or instruction abort from the engine. True: the host must act (exit filled). */
 static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx *s2,
@@ -433,7 +449,8 @@ static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx
 	granule_unlock(w.g);
 
 	if (k == S2TTE_ASSIGNED && ripas == RMI_RIPAS_RAM) {
-		engine_map(rmm, rec->cpu, s2, addr, s2tte_oa(e), level, RK_CPU_PROT_ALL);
+		if (engine_map(rmm, rec->cpu, s2, addr, s2tte_oa(e), level, RK_CPU_PROT_ALL))
+			return engine_cannot_map(rec, exit);
 		return false;
 	}
 	bool gpf = false;
@@ -452,7 +469,8 @@ static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx
 		 */
 		gpf = !plat_pa_is_ns(rmm->plat, page);
 		if (!ex->mem.is_perm && prot && !gpf) {
-			engine_map(rmm, rec->cpu, s2, addr & ~(RK_GRANULE_SIZE - 1), page, 3, prot);
+			if (engine_map(rmm, rec->cpu, s2, addr & ~(RK_GRANULE_SIZE - 1), page, 3, prot))
+				return engine_cannot_map(rec, exit);
 			return false;
 		}
 		/* permission or protection fault on NS memory: the host decides (MMIO path) */

@@ -72,6 +72,16 @@ void rk_cpu_destroy(struct rk_cpu *cpu);
 #define RK_CPU_MAX_REGIONS 512u
 
 /*
+ * Guest memory must lie below 2^RK_CPU_PA_BITS: the CPU model's physical
+ * address range (ID_AA64MMFR0_EL1.PARange of Unicorn 2.0.1's Cortex-A72 and
+ * "max" models). With the guest's MMU off an access to memory mapped above it
+ * takes an address size fault the backend cannot report precisely, so
+ * rk_cpu_map() refuses such mappings with -ERANGE. Accesses to unmapped IPAs
+ * above it are still exact aborts (emulated MMIO works there).
+ */
+#define RK_CPU_PA_BITS 44u
+
+/*
  * Map [ipa, ipa + size) to host memory [host, host + size) with protection
  * prot (RK_CPU_PROT_*). ipa and size must be multiples of RK_CPU_PAGE_SIZE,
  * size > 0, and the range must not overlap an existing mapping. The host
@@ -83,8 +93,9 @@ void rk_cpu_destroy(struct rk_cpu *cpu);
  * applied to the engine at the next rk_cpu_run(), so many small maps between
  * two runs cost one engine mapping.
  *
- * Returns 0, -EINVAL (alignment, size, prot, NULL host, wrap), -EEXIST
- * (overlap), -ENOSPC (more than RK_CPU_MAX_REGIONS regions), -EBUSY (running).
+ * Returns 0, -EINVAL (alignment, size, prot, NULL host, wrap), -ERANGE (the
+ * range reaches 2^RK_CPU_PA_BITS), -EEXIST (overlap), -ENOSPC (more than
+ * RK_CPU_MAX_REGIONS regions), -EBUSY (running).
  */
 int rk_cpu_map(struct rk_cpu *cpu, uint64_t ipa, uint64_t size, uint8_t *host,
                unsigned prot);

@@ -762,6 +762,8 @@ int rk_cpu_map(struct rk_cpu *cpu, uint64_t ipa, uint64_t size, uint8_t *host,
 	    ipa + size < ipa || (prot & ~RK_CPU_PROT_ALL) != 0 || prot == 0 ||
 	    (uintptr_t)host + size < (uintptr_t)host)
 		return -EINVAL;
+	if (ipa + size > 1ULL << RK_CPU_PA_BITS)
+		return -ERANGE;
 	if (busy(cpu))
 		return -EBUSY;
 	n = cpu->nregions;
