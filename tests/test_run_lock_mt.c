@@ -118,7 +118,7 @@ struct scene {
 	struct taker w;
 	atomic_int order;
 	pthread_t th;
-	double start; /* A's slice */
+	double start; /* when A took the lock */
 };
 
 static void scene_begin(struct scene *sc, uint64_t waiter_rec, double reserve_us)
@@ -145,17 +145,18 @@ static void scene_end(struct scene *sc)
 static void test_short_exit_keeps_the_slice(void **state)
 {
 	struct scene sc;
-	double again;
+	double again, slice;
 
 	(void)state;
 	scene_begin(&sc, REC_B, 10e6); /* no lapse, however slow this machine is */
-	/* A leaves for an MMIO exit inside its slice, B waits: kept for A */
-	realm_run_unlock_rec(sc.rd, REC_A, true, sc.start);
+	/* A leaves for an MMIO exit inside its slice (it began just now), B waits: kept for A */
+	slice = mono_us();
+	realm_run_unlock_rec(sc.rd, REC_A, true, slice);
 	assert_int_equal(sc.rd->run_lock.reserved_rec, REC_A);
 	usleep(2000);
 	assert_int_equal(atomic_load(&sc.order), 0); /* B did not take it */
 	again = realm_run_lock_rec(sc.rd, REC_A);
-	assert_true(again == sc.start); /* the same slice goes on */
+	assert_true(again == slice); /* the same slice goes on */
 	assert_int_equal(sc.rd->run_lock.reserved_rec, 0);
 	/* an exit that is not kept (IRQ): B is next, with a slice of its own */
 	realm_run_unlock_rec(sc.rd, REC_A, false, sc.start);
@@ -172,7 +173,7 @@ static void test_reservation_lapses(void **state)
 	(void)state;
 	scene_begin(&sc, REC_B, 0);
 	left = mono_us();
-	realm_run_unlock_rec(sc.rd, REC_A, true, sc.start);
+	realm_run_unlock_rec(sc.rd, REC_A, true, left);
 	pthread_join(sc.th, NULL); /* A never comes back: B runs once the reservation lapses */
 	assert_true(sc.w.got_us - left >= REC_RESERVE_US * 0.9);
 	assert_true(sc.w.got_us - left < 1e6);
@@ -197,7 +198,7 @@ static void test_no_reservation(void **state)
 	free_rd(rd);
 	/* the contended slice is over: the waiter goes first */
 	scene_begin(&sc, REC_B, 10e6);
-	realm_run_unlock_rec(sc.rd, REC_A, true, sc.start - REC_CONTENDED_SLICE_US - 1);
+	realm_run_unlock_rec(sc.rd, REC_A, true, mono_us() - REC_CONTENDED_SLICE_US - 1);
 	scene_end(&sc);
 }
 
@@ -209,7 +210,7 @@ static void test_rmi_command_waits_out_a_reservation(void **state)
 	(void)state;
 	scene_begin(&sc, 0, 0);
 	left = mono_us();
-	realm_run_unlock_rec(sc.rd, REC_A, true, sc.start);
+	realm_run_unlock_rec(sc.rd, REC_A, true, left);
 	pthread_join(sc.th, NULL);
 	assert_int_equal(sc.w.seq, 0);
 	assert_true(sc.w.got_us - left >= REC_RESERVE_US * 0.9);
