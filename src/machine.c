@@ -88,6 +88,23 @@ int rk_ns_map(struct rk_machine *m, uint64_t pa, size_t len, uint8_t **out)
 	return 0;
 }
 
+int rk_ns_zero(struct rk_machine *m, uint64_t pa, size_t len)
+{
+	uint64_t gidx = 0;
+	int ret;
+
+	if ((pa | len) & (RK_GRANULE_SIZE - 1))
+		return -EINVAL;
+	if (!len || !plat_range_in_dram(&m->plat, pa, len))
+		return -EFAULT;
+	ret = plat_ns_check(&m->plat, pa, len);
+	if (ret)
+		return ret;
+	plat_pa_to_gidx(&m->plat, pa, &gidx);
+	plat_scrub(&m->plat, gidx, len >> RK_GRANULE_SHIFT);
+	return 0;
+}
+
 int rk_gpt_get(const struct rk_machine *m, uint64_t pa, enum rk_pas *out)
 {
 	uint64_t gidx = 0;

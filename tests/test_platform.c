@@ -83,6 +83,7 @@ static void test_banks_and_holes(void **state)
 	assert_int_equal(rk_ns_read(m, 0x80000000ULL + 16 * MIB - G, buf, G), 0);
 	uint8_t *p = NULL;
 	assert_int_equal(rk_ns_map(m, 0x80000000ULL + 16 * MIB - G, 2 * G, &p), -EFAULT);
+	assert_int_equal(rk_ns_zero(m, 0x80000000ULL + 16 * MIB - G, 2 * G), -EFAULT);
 	rk_machine_destroy(m);
 
 	/* invalid layouts */
@@ -110,6 +111,35 @@ static void expect_gpf(struct rk_machine *m, uint64_t pa)
 	/* a range that starts in NS memory and ends here fails whole */
 	assert_int_equal(rk_ns_write(m, pa - 8, buf, sizeof(buf)), -RK_EGPF);
 	assert_int_equal(rk_ns_map(m, pa - G, 2 * G, &p), -RK_EGPF);
+	assert_int_equal(rk_ns_zero(m, pa & ~(G - 1), G), -RK_EGPF);
+	assert_int_equal(rk_ns_zero(m, (pa & ~(G - 1)) - G, 2 * G), -RK_EGPF);
+}
+
+/* rk_ns_zero: whole granules, small (written) and large (given back to the OS) ranges alike. */
+static void test_ns_zero(void **state)
+{
+	struct rk_machine *m = t_machine(32);
+	const uint64_t base = 0x80000000ULL + 4 * MIB;
+	static const uint64_t sizes[] = { G, 3 * G, 64 * G, MIB + G };
+	uint8_t *p = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		assert_int_equal(rk_ns_map(m, base - G, sizes[i] + 2 * G, &p), 0);
+		memset(p, 0xa5, sizes[i] + 2 * G);
+		assert_int_equal(rk_ns_zero(m, base, sizes[i]), 0);
+		for (uint64_t b = 0; b < sizes[i] + 2 * G; b += 511) {
+			bool inside = b >= G && b < G + sizes[i];
+			assert_int_equal(p[b], inside ? 0 : 0xa5); /* exactly the range */
+		}
+		assert_int_equal(p[G + sizes[i] - 1], 0);
+		assert_int_equal(p[G + sizes[i]], 0xa5);
+	}
+	assert_int_equal(rk_ns_zero(m, base + 8, G), -EINVAL);
+	assert_int_equal(rk_ns_zero(m, base, G + 8), -EINVAL);
+	assert_int_equal(rk_ns_zero(m, base, 0), -EFAULT);
+	assert_int_equal(rk_ns_zero(m, 0x1000, G), -EFAULT); /* not DRAM */
+	rk_machine_destroy(m);
 }
 
 static void test_gpf_on_rmm_objects(void **state)
@@ -182,6 +212,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_64gib_lazily),
 		cmocka_unit_test(test_banks_and_holes),
+		cmocka_unit_test(test_ns_zero),
 		cmocka_unit_test(test_gpf_on_rmm_objects),
 		cmocka_unit_test(test_carveouts),
 	};

@@ -134,6 +134,14 @@ int rk_ns_write(struct rk_machine *m, uint64_t pa, const void *buf, size_t len);
  */
 int rk_ns_map(struct rk_machine *m, uint64_t pa, size_t len, uint8_t **out);
 
+/*
+ * Zero the whole granules [pa, pa + len) (pa and len 4 KiB aligned, else
+ * -EINVAL), checked like rk_ns_write(). Large ranges are given back to the
+ * operating system (they read as zero and cost nothing until touched), so
+ * this is much cheaper than writing zeros through rk_ns_map().
+ */
+int rk_ns_zero(struct rk_machine *m, uint64_t pa, size_t len);
+
 /* ---- Firmware log ------------------------------------------------------------ */
 
 /*

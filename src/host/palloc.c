@@ -385,12 +385,10 @@ int host_ns_read(struct rk_host *h, uint64_t pa, void *buf, size_t len)
 
 int host_ns_zero(struct rk_host *h, uint64_t pa, uint64_t n)
 {
-	uint8_t *p;
-	int ret = rk_ns_map(h->m, pa, n * G4K, &p);
+	int ret = rk_ns_zero(h->m, pa, n * G4K);
 
 	if (ret)
 		return ret;
-	memset(p, 0, n * G4K);
 	h->stats.ns_writes++;
 	host_led_dirty(h, pa, n, false);
 	return 0;
