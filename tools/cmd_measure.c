@@ -17,10 +17,7 @@
 #include <string.h>
 
 #include "cli.h"
-
-/* In cmd_run.c (cli.h holds only the subcommands). */
-int run_plan_rim(int argc, char **argv, const char *prog, uint8_t rim[64], size_t *len, char *desc,
-		 size_t desc_len);
+#include "run_plan.h"
 
 int cmd_measure(int argc, char **argv)
 {

@@ -38,14 +38,15 @@
 #include "../guest/sdk/rk_guest_abi.h"
 #include "cli.h"
 #include "realmkit/host.h"
+#include "run_plan.h"
 #include "realmkit/measure.h"
 
 #define MIB ((uint64_t)1 << 20)
 #define DEFAULT_MEM_MIB 16u
 #define MAX_MEM_MIB 16384u
 #define MAX_CPUS 64u
-#define SHARED_IPA (RK_GUEST_UNPROT_BASE + 0x10000000ULL) /* 64 KiB of shared memory for RK_HC_SHARED_BUF */
-#define SHARED_SIZE 0x10000ULL
+#define SHARED_IPA RUN_SHARED_IPA /* 64 KiB of shared memory for RK_HC_SHARED_BUF */
+#define SHARED_SIZE RUN_SHARED_SIZE
 /* Breakpoints and watchpoints (RmiRealmParams num_bps/num_wps, measured): the RMM's maximum,
  * given explicitly so that `realmkit measure` needs no RMM to know it. */
 #define PLAN_NUM_BPS 15u
@@ -78,10 +79,6 @@ struct run_plan {
 	struct rk_plan_load load;
 	struct rk_vcpu_config *vcpus;
 };
-
-/* For cmd_measure.c (cli.h holds only the subcommands): the RIM of the plan these options make. */
-int run_plan_rim(int argc, char **argv, const char *prog, uint8_t rim[64], size_t *len, char *desc,
-		 size_t desc_len);
 
 /* ---- options ---- */
 
@@ -463,11 +460,62 @@ static void run_free(struct run_image *img, struct run_plan *p)
 		free(p->vcpus);
 }
 
-/*
- * `realmkit measure`: parse run's options, build the same plan, and predict its
- * RIM with rk_plan_rim() (no host, no RMI call). 0, 1 (help printed), 2 (usage
- * error) or -errno (reported).
- */
+/* run_plan.h */
+struct run_setup {
+	struct run_opts o;
+	struct run_image img;
+	struct run_plan p;
+};
+
+int run_setup_open(const char *prog, const char *image, uint64_t mem_mib, uint32_t cpus, uint32_t hash_algo,
+		   bool normal, struct run_setup **out)
+{
+	struct run_setup *s = calloc(1, sizeof(*s));
+	int ret;
+
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	s->o.image = image;
+	s->o.mem_mib = mem_mib;
+	s->o.cpus = cpus;
+	s->o.hash_algo = hash_algo;
+	s->o.normal = normal;
+	ret = run_load_image(prog, image, mem_mib * MIB, &s->img);
+	if (ret) {
+		free(s);
+		return ret;
+	}
+	ret = run_make_plan(&s->o, &s->img, &s->p);
+	if (ret) {
+		fprintf(stderr, "%s: %s\n", prog, strerror(-ret));
+		run_free(&s->img, NULL);
+		free(s);
+		return ret;
+	}
+	*out = s;
+	return 0;
+}
+
+const struct rk_vm_plan *run_setup_plan(const struct run_setup *s)
+{
+	return &s->p.plan;
+}
+
+bool run_setup_reports(const struct run_setup *s)
+{
+	return s->img.reports;
+}
+
+void run_setup_close(struct run_setup *s)
+{
+	if (!s)
+		return;
+	run_free(&s->img, &s->p);
+	free(s);
+}
+
+/* run_plan.h */
 int run_plan_rim(int argc, char **argv, const char *prog, uint8_t rim[64], size_t *len, char *desc,
 		 size_t desc_len)
 {

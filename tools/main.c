@@ -16,6 +16,7 @@ static const struct rk_subcommand subcommands[] = {
 	{ "measure", "predict the RIM of the realm `run` would build, without building it", cmd_measure },
 	{ "demo", "build, measure and tear down a demo realm through the host library", cmd_demo },
 	{ "verify", "verify a CCA attestation token and print its claims", cmd_verify },
+	{ "bench", "time building, running and tearing down a realm against a normal VM", cmd_bench },
 };
 
 static void usage(FILE *f)

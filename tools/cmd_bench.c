@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * realmkit bench IMAGE [-n CYCLES] [-m MIB] [-c CPUS] [--hash ALGO] [--json]:
+ * how long the realm `realmkit run IMAGE` builds takes to build, run to
+ * SYSTEM_OFF and tear down, against the same image as a normal VM (no RMM)
+ * in the same run, on one machine and host.
+ *
+ * After one warm-up cycle of each, CYCLES cycles (default 20) alternate realm
+ * and normal VM, so that drift of the machine hits both alike. For each phase
+ * the median and the minimum are printed; the ratio is of the medians of the
+ * whole cycle. Per realm cycle: RMI calls, vCPU entries. Creating the machine
+ * and the host is timed once. The console is discarded; a realm that does not
+ * switch itself off, or reports FAIL (RK_HC_RESULT), fails the benchmark (the
+ * normal VM only has to switch itself off: as a normal VM the examples' RSI
+ * checks fail by design).
+ *
+ * Exit status: 0 measured, 1 a cycle failed (the reason on stderr), 2 usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "realmkit/host.h"
+#include "realmkit/measure.h"
+#include "run_plan.h"
+
+#define MIB ((uint64_t)1 << 20)
+#define DEFAULT_CYCLES 20u
+#define MAX_CYCLES 100000u
+#define DEFAULT_MEM_MIB 16u
+#define MAX_MEM_MIB 16384u
+#define MAX_CPUS 64u
+#define RUN_TIMEOUT_MS 60000u
+
+enum phase { PH_BUILD, PH_RUN, PH_TEARDOWN, PH_TOTAL, PH_COUNT };
+static const char *const phase_names[PH_COUNT] = { "build", "run", "teardown", "cycle" };
+
+struct bench_opts {
+	const char *image;
+	uint64_t mem_mib;
+	uint32_t cpus, cycles, hash_algo;
+	bool json;
+};
+
+/* One kind (realm or normal VM): its plan and the samples of every cycle. */
+struct bench_kind {
+	const char *name;
+	struct run_setup *setup;
+	double *ms[PH_COUNT];
+	uint64_t rmi_calls, entries; /* of the last cycle */
+	uint32_t cpus;
+	bool check_result; /* it must report PASS if it reports (the realm; as a normal VM the
+			      examples' realm-only checks fail, which is no failure of the run) */
+	bool result_seen, result_pass;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: realmkit bench IMAGE [-n CYCLES] [-m MEM_MIB] [-c CPUS] [--hash ALGO] [--json]\n"
+		"\n"
+		"Time building, running (to SYSTEM_OFF) and tearing down the realm `realmkit run\n"
+		"IMAGE` builds, CYCLES times (default %u, after one warm-up), alternating with the\n"
+		"same image as a normal VM (no RMM) as the baseline, on one machine and host.\n"
+		"Prints the median and minimum of each phase and the realm / normal VM ratio.\n"
+		"\n"
+		"  -n, --cycles N     measured cycles of each kind (default %u)\n"
+		"  -m, --mem MIB      guest RAM (default %u), as for run\n"
+		"  -c, --cpus N       vCPUs (default 1), as for run\n"
+		"  -H, --hash ALGO    sha256 (default), sha384 or sha512\n"
+		"  -j, --json         print the result as JSON\n"
+		"  -h, --help         this help\n",
+		DEFAULT_CYCLES, DEFAULT_CYCLES, DEFAULT_MEM_MIB);
+}
+
+/* 0 parsed, 1 help printed, 2 usage error. */
+static int parse(int argc, char **argv, struct bench_opts *o)
+{
+	static const struct option opts[] = {
+		{ "cycles", required_argument, NULL, 'n' }, { "mem", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'c' },   { "hash", required_argument, NULL, 'H' },
+		{ "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	char *end;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->cycles = DEFAULT_CYCLES;
+	o->mem_mib = DEFAULT_MEM_MIB;
+	o->cpus = 1;
+	o->hash_algo = RMI_HASH_SHA_256;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n:m:c:H:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			o->cycles = (uint32_t)strtoul(optarg, &end, 0);
+			if (*end || !o->cycles || o->cycles > MAX_CYCLES) {
+				fprintf(stderr, "realmkit bench: -n takes 1..%u cycles\n", MAX_CYCLES);
+				return 2;
+			}
+			break;
+		case 'm':
+			o->mem_mib = strtoull(optarg, &end, 0);
+			if (*end || !o->mem_mib || o->mem_mib % 2 || o->mem_mib > MAX_MEM_MIB) {
+				fprintf(stderr, "realmkit bench: -m takes a number of MiB, a multiple of 2, 2..%u\n",
+					MAX_MEM_MIB);
+				return 2;
+			}
+			break;
+		case 'c':
+			o->cpus = (uint32_t)strtoul(optarg, &end, 0);
+			if (*end || !o->cpus || o->cpus > MAX_CPUS) {
+				fprintf(stderr, "realmkit bench: -c takes 1..%u vCPUs\n", MAX_CPUS);
+				return 2;
+			}
+			break;
+		case 'H':
+			if (!strcmp(optarg, "sha256") || !strcmp(optarg, "sha-256")) {
+				o->hash_algo = RMI_HASH_SHA_256;
+			} else if (!strcmp(optarg, "sha384") || !strcmp(optarg, "sha-384")) {
+				o->hash_algo = RMI_HASH_SHA_384;
+			} else if (!strcmp(optarg, "sha512") || !strcmp(optarg, "sha-512")) {
+				o->hash_algo = RMI_HASH_SHA_512;
+			} else {
+				fprintf(stderr, "realmkit bench: --hash sha256|sha384|sha512\n");
+				return 2;
+			}
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	o->image = argv[optind];
+	return 0;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void discard(void *arg, const char *buf, size_t len)
+{
+	(void)arg, (void)buf, (void)len;
+}
+
+/* The host calls of guest/README.md that the examples need to get to SYSTEM_OFF. */
+static int host_call(void *arg, struct rk_vm *vm, uint32_t vcpu, uint32_t imm, uint64_t g[31])
+{
+	struct bench_kind *k = arg;
+	uint64_t in1 = g[1];
+
+	(void)vm, (void)vcpu;
+	memset(g, 0, 31 * sizeof(uint64_t));
+	switch (imm) {
+	case RK_HC_CPU_COUNT:
+		g[0] = k->cpus;
+		break;
+	case RK_HC_SHARED_BUF:
+		g[0] = RUN_SHARED_IPA;
+		g[1] = RUN_SHARED_SIZE;
+		break;
+	case RK_HC_RESULT:
+		k->result_seen = true;
+		k->result_pass = in1 == 0;
+		break;
+	default:
+		break; /* zeros: the examples' defaults (a zero challenge, no stress config) */
+	}
+	return 0;
+}
+
+/* One cycle of kind k; its phase times go to sample i. 0, or 1 with the reason on stderr. */
+static int cycle(struct rk_host *h, struct bench_kind *k, uint32_t i)
+{
+	struct rk_host_stats s0, s1;
+	struct rk_vm_run_info info;
+	struct rk_vm *vm = NULL;
+	double t0, t1, t2, t3;
+	int ret;
+
+	k->result_seen = k->result_pass = false;
+	rk_host_get_stats(h, &s0);
+	t0 = now_ms();
+	ret = rk_vm_create_from_plan(h, run_setup_plan(k->setup), &vm);
+	if (!ret)
+		ret = rk_vm_add_uart(vm, RK_GUEST_UART_IPA, discard, NULL);
+	if (!ret) {
+		rk_vm_set_host_call_handler(vm, host_call, k);
+		ret = rk_vm_activate(vm);
+	}
+	if (ret) {
+		fprintf(stderr, "realmkit bench: cannot build the %s: %s\n", k->name, rk_host_last_error(h)->msg);
+		goto fail;
+	}
+	t1 = now_ms();
+	ret = rk_vm_run(vm, RUN_TIMEOUT_MS);
+	t2 = now_ms();
+	rk_vm_get_run_info(vm, &info);
+	if (ret || info.reason != RK_STOP_SYSTEM_OFF) {
+		fprintf(stderr, "realmkit bench: the %s did not switch itself off: %s\n", k->name, info.msg);
+		goto fail;
+	}
+	if (k->check_result && ((k->result_seen && !k->result_pass) || (!k->result_seen && run_setup_reports(k->setup)))) {
+		fprintf(stderr, "realmkit bench: the %s did not report PASS (realmkit run says why)\n", k->name);
+		goto fail;
+	}
+	if (rk_vm_destroy(vm)) {
+		fprintf(stderr, "realmkit bench: teardown of the %s failed: %s\n", k->name, rk_host_last_error(h)->msg);
+		goto fail;
+	}
+	rk_vm_free(vm);
+	t3 = now_ms();
+	rk_host_get_stats(h, &s1);
+	k->ms[PH_BUILD][i] = t1 - t0;
+	k->ms[PH_RUN][i] = t2 - t1;
+	k->ms[PH_TEARDOWN][i] = t3 - t2;
+	k->ms[PH_TOTAL][i] = t3 - t0;
+	k->rmi_calls = s1.rmi_calls - s0.rmi_calls;
+	k->entries = info.entries;
+	return 0;
+fail:
+	if (vm && rk_vm_get_state(vm) != RK_VM_DEAD)
+		(void)rk_vm_destroy(vm);
+	rk_vm_free(vm);
+	return 1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median and minimum of n samples (sorts them). */
+static void summarize(double *v, uint32_t n, double *median, double *min)
+{
+	qsort(v, n, sizeof(v[0]), cmp_double);
+	*min = v[0];
+	*median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int print_json(const struct bench_opts *o, struct bench_kind k[2], double med[2][PH_COUNT],
+		      double min[2][PH_COUNT], double boot_ms)
+{
+	json_t *root = json_object(), *kinds = json_object();
+	int ret = 1;
+
+	if (!root || !kinds)
+		goto out;
+	json_object_set_new(root, "image", json_string(o->image));
+	json_object_set_new(root, "cycles", json_integer(o->cycles));
+	json_object_set_new(root, "cpus", json_integer(o->cpus));
+	json_object_set_new(root, "mem_mib", json_integer((json_int_t)o->mem_mib));
+	json_object_set_new(root, "hash", json_string(rk_hash_name(o->hash_algo)));
+	json_object_set_new(root, "machine_and_host_ms", json_real(boot_ms));
+	for (int j = 0; j < 2; j++) {
+		json_t *kj = json_object();
+		for (int p = 0; p < PH_COUNT; p++) {
+			json_t *pj = json_object();
+			json_object_set_new(pj, "median_ms", json_real(med[j][p]));
+			json_object_set_new(pj, "min_ms", json_real(min[j][p]));
+			json_object_set_new(kj, phase_names[p], pj);
+		}
+		json_object_set_new(kj, "rmi_calls_per_cycle", json_integer((json_int_t)k[j].rmi_calls));
+		json_object_set_new(kj, "vcpu_entries_per_cycle", json_integer((json_int_t)k[j].entries));
+		json_object_set_new(kinds, j ? "normal_vm" : "realm", kj);
+	}
+	json_object_set(root, "kinds", kinds);
+	json_object_set_new(root, "realm_over_normal_vm", json_real(med[0][PH_TOTAL] / med[1][PH_TOTAL]));
+	if (json_dumpf(root, stdout, JSON_INDENT(2)) == 0) {
+		fputc('\n', stdout);
+		ret = 0;
+	}
+out:
+	json_decref(kinds);
+	json_decref(root);
+	return ret;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	struct bench_opts o;
+	struct bench_kind k[2] = { { .name = "realm", .check_result = true }, { .name = "normal VM" } };
+	struct rk_machine_config mcfg;
+	struct rk_machine *m = NULL;
+	struct rk_host *h = NULL;
+	double med[2][PH_COUNT], min[2][PH_COUNT], t0, boot_ms;
+	int ret = parse(argc, argv, &o), status = 1;
+
+	if (ret)
+		return ret == 1 ? 0 : 2;
+	for (int j = 0; j < 2; j++) {
+		k[j].cpus = o.cpus;
+		if (run_setup_open("realmkit bench", o.image, o.mem_mib, o.cpus, o.hash_algo, j == 1, &k[j].setup))
+			goto out;
+		for (int p = 0; p < PH_COUNT; p++) {
+			k[j].ms[p] = calloc(o.cycles, sizeof(double));
+			if (!k[j].ms[p]) {
+				fprintf(stderr, "realmkit bench: out of memory\n");
+				goto out;
+			}
+		}
+	}
+	t0 = now_ms();
+	rk_machine_config_default(&mcfg);
+	mcfg.dram_size = o.mem_mib * MIB + 64 * MIB; /* as run: guest RAM, then RTTs, RECs, host pages */
+	if ((ret = rk_machine_create(&mcfg, &m)) || (ret = rk_host_create(m, NULL, &h))) {
+		fprintf(stderr, "realmkit bench: cannot create the machine and host: %s\n", strerror(-ret));
+		goto out;
+	}
+	boot_ms = now_ms() - t0;
+	/* warm-up, then the cycles, realm and normal VM alternating */
+	for (int j = 0; j < 2; j++)
+		if (cycle(h, &k[j], 0))
+			goto out;
+	for (uint32_t i = 0; i < o.cycles; i++)
+		for (int j = 0; j < 2; j++)
+			if (cycle(h, &k[j], i))
+				goto out;
+	for (int j = 0; j < 2; j++)
+		for (int p = 0; p < PH_COUNT; p++)
+			summarize(k[j].ms[p], o.cycles, &med[j][p], &min[j][p]);
+	if (o.json) {
+		status = print_json(&o, k, med, min, boot_ms);
+		goto out;
+	}
+	printf("# realmkit bench %s: %u cycles of each, %u vCPU%s, %" PRIu64 " MiB, %s (after one warm-up)\n",
+	       o.image, o.cycles, o.cpus, o.cpus > 1 ? "s" : "", o.mem_mib, rk_hash_name(o.hash_algo));
+	printf("%-10s %21s %21s %8s\n", "phase", "realm ms (median/min)", "normal VM ms", "ratio");
+	for (int p = 0; p < PH_COUNT; p++)
+		printf("%-10s %12.3f /%7.3f %12.3f /%7.3f %7.2fx\n", phase_names[p], med[0][p], min[0][p], med[1][p],
+		       min[1][p], med[1][p] > 0 ? med[0][p] / med[1][p] : 0);
+	printf("per cycle: realm %" PRIu64 " RMI calls, %" PRIu64 " vCPU entries; normal VM %" PRIu64
+	       " vCPU entries\n", k[0].rmi_calls, k[0].entries, k[1].entries);
+	printf("machine + host created in %.3f ms (once)\n", boot_ms);
+	status = 0;
+out:
+	rk_host_destroy(h);
+	rk_machine_destroy(m);
+	for (int j = 0; j < 2; j++) {
+		run_setup_close(k[j].setup);
+		for (int p = 0; p < PH_COUNT; p++)
+			free(k[j].ms[p]);
+	}
+	return status;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What `realmkit run` builds (tools/cmd_run.c), shared with the subcommands
+ * that build the same realm without running it the run's way: `measure`
+ * (its RIM, no RMM) and `bench` (build, run and tear it down many times).
+ */
+#ifndef RK_TOOLS_RUN_PLAN_H
+#define RK_TOOLS_RUN_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../guest/sdk/rk_guest_abi.h"
+#include "realmkit/host.h"
+
+/* The 64 KiB shared buffer run's realms get for RK_HC_SHARED_BUF (unprotected IPA). */
+#define RUN_SHARED_IPA (RK_GUEST_UNPROT_BASE + 0x10000000ULL)
+#define RUN_SHARED_SIZE 0x10000ULL
+
+/*
+ * `realmkit measure`: parse run's options, build the same plan, and predict its
+ * RIM with rk_plan_rim() (no host, no RMI call). 0, 1 (help printed), 2 (usage
+ * error) or -errno (reported).
+ */
+int run_plan_rim(int argc, char **argv, const char *prog, uint8_t rim[64], size_t *len, char *desc,
+		 size_t desc_len);
+
+/* An image loaded and the plan `realmkit run IMAGE -m MEM -c CPUS --hash ALGO [--normal]` makes. */
+struct run_setup;
+/* 0, or -errno with a message on stderr (prefixed by prog). */
+int run_setup_open(const char *prog, const char *image, uint64_t mem_mib, uint32_t cpus, uint32_t hash_algo,
+		   bool normal, struct run_setup **out);
+const struct rk_vm_plan *run_setup_plan(const struct run_setup *s);
+/* The image is an ELF that defines rk_report: it tells its result with RK_HC_RESULT. */
+bool run_setup_reports(const struct run_setup *s);
+void run_setup_close(struct run_setup *s);
+
+#endif
