@@ -9,40 +9,20 @@ set -uo pipefail
 . "$(dirname "$0")/support/cli_common.sh"
 need_payload hello.elf
 
-# run NAME EXPECTED_STATUS ARGS...: stdout in $tmp/NAME.out, stderr in $tmp/NAME.err
-run() {
-	local name=$1 want=$2 st
-	shift 2
-	"$cli" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
-	st=$?
-	if [ "$st" != "$want" ]; then
-		fail "$name: exit status $st, expected $want ($*)"
-		sed 's/^/    out: /' "$tmp/$name.out" | tail -20
-		sed 's/^/    err: /' "$tmp/$name.err" | tail -20
-	fi
-}
-
-has() {
-	if ! grep -qF -- "$3" "$tmp/$1.$2"; then
-		fail "$1: std$2 lacks '$3'"
-		sed "s/^/    $2: /" "$tmp/$1.$2" | tail -20
-	fi
-}
-
 # ---- the table ----
-run table 0 bench "$g/hello.elf" -n 3
-has table out "realmkit bench $g/hello.elf: 3 cycles of each, 1 vCPU, 16 MiB, sha-256"
+run_cli table 0 bench "$g/hello.elf" -n 3
+out_has table out "realmkit bench $g/hello.elf: 3 cycles of each, 1 vCPU, 16 MiB, sha-256"
 for phase in build run teardown cycle; do
 	if ! grep -qE "^$phase +[0-9.]+ / +[0-9.]+ +[0-9.]+ / +[0-9.]+ +[0-9.]+x$" "$tmp/table.out"; then
 		fail "table: no '$phase' row of numbers"
 		cat "$tmp/table.out"
 	fi
 done
-has table out "per cycle: realm "
-has table out "machine + host created in"
+out_has table out "per cycle: realm "
+out_has table out "machine + host created in"
 
 # ---- JSON: several vCPUs and SHA-512 ----
-run json 0 bench "$g/smp.elf" -c 2 -n 2 --hash sha512 --json
+run_cli json 0 bench "$g/smp.elf" -c 2 -n 2 --hash sha512 --json
 if ! python3 - "$tmp/json.out" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -67,20 +47,20 @@ fi
 
 # ---- a realm that does not pass fails the benchmark ----
 need_payload bad_undef.elf
-run bad 1 bench "$g/bad_undef.elf" -n 2
-has bad err "realmkit bench: the realm"
+run_cli bad 1 bench "$g/bad_undef.elf" -n 2
+out_has bad err "realmkit bench: the realm"
 
 # ---- usage ----
-run noimage 2 bench
-run zero 2 bench "$g/hello.elf" -n 0
-run hash 2 bench "$g/hello.elf" --hash md5
-run mem 2 bench "$g/hello.elf" -m 3
-run missing 1 bench "$tmp/does-not-exist.elf"
-has missing err "does-not-exist.elf"
-run help 0 bench --help
-has help out "usage: realmkit bench IMAGE"
-run list 0 --help
-has list out "bench"
+run_cli noimage 2 bench
+run_cli zero 2 bench "$g/hello.elf" -n 0
+run_cli hash 2 bench "$g/hello.elf" --hash md5
+run_cli mem 2 bench "$g/hello.elf" -m 3
+run_cli missing 1 bench "$tmp/does-not-exist.elf"
+out_has missing err "does-not-exist.elf"
+run_cli help 0 bench --help
+out_has help out "usage: realmkit bench IMAGE"
+run_cli list 0 --help
+out_has list out "bench"
 
 if [ "$failures" -ne 0 ]; then
 	echo "test_cli_bench: $failures failure(s)"

@@ -12,97 +12,70 @@ set -uo pipefail
 . "$(dirname "$0")/support/cli_common.sh"
 need_payload hello.elf
 
-# run NAME EXPECTED_STATUS ARGS...: runs the CLI, stdout in $tmp/NAME.out, stderr in $tmp/NAME.err
-run() {
-	local name=$1 want=$2 st
-	shift 2
-	"$cli" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
-	st=$?
-	if [ "$st" != "$want" ]; then
-		fail "$name: exit status $st, expected $want ($*)"
-		sed 's/^/    out: /' "$tmp/$name.out" | tail -20
-		sed 's/^/    err: /' "$tmp/$name.err" | tail -20
-	fi
-}
-
-# has NAME out|err TEXT: a line of NAME's stdout/stderr contains TEXT (fixed string)
-has() {
-	if ! grep -qF -- "$3" "$tmp/$1.$2"; then
-		fail "$1: std$2 lacks '$3'"
-		sed "s/^/    $2: /" "$tmp/$1.$2" | tail -20
-	fi
-}
-
-hasnt() {
-	if grep -qF -- "$3" "$tmp/$1.$2"; then
-		fail "$1: std$2 has '$3'"
-	fi
-}
-
 clean_teardown() {
-	has "$1" err "torn down, nothing leaked"
-	hasnt "$1" err "leak report"
+	out_has "$1" err "torn down, nothing leaked"
+	out_hasnt "$1" err "leak report"
 }
 
 # ---- every example realm, output asserted ----
 
-run hello 0 run "$g/hello.elf" --timeout 60
-has hello out "Hello from a realm! (realmkit guest SDK, cpu 0)"
-has hello out "RSI_VERSION: status 0, lower 1.0, higher 1.1"
-has hello out "Bye."
-has hello err "hello: PASS"
-hasnt hello out $'\r'
+run_cli hello 0 run "$g/hello.elf" --timeout 60
+out_has hello out "Hello from a realm! (realmkit guest SDK, cpu 0)"
+out_has hello out "RSI_VERSION: status 0, lower 1.0, higher 1.1"
+out_has hello out "Bye."
+out_has hello err "hello: PASS"
+out_hasnt hello out $'\r'
 clean_teardown hello
 
 for n in 1 2 4 8; do
-	run smp$n 0 run "$g/smp.elf" -c $n --timeout 120
-	has smp$n out "smp: cpu 0 of $n, PSCI 1.1"
+	run_cli smp$n 0 run "$g/smp.elf" -c $n --timeout 120
+	out_has smp$n out "smp: cpu 0 of $n, PSCI 1.1"
 	for ((i = 1; i < n; i++)); do
-		has smp$n out "cpu $i up (context $i, MPIDR 0x8000000$i)"
+		out_has smp$n out "cpu $i up (context $i, MPIDR 0x8000000$i)"
 	done
-	has smp$n out "smp: $n cpus, $((n - 1)) started, all up and off"
-	has smp$n err "smp: PASS (value 0x$n)"
+	out_has smp$n out "smp: $n cpus, $((n - 1)) started, all up and off"
+	out_has smp$n err "smp: PASS (value 0x$n)"
 	clean_teardown smp$n
 done
 
-run ripas 0 run "$g/ripas.elf" --timeout 60
-has ripas out "ripas: private write/read OK (16384 bytes"
-has ripas out "ripas: IPA_STATE_SET(EMPTY) = 0, accepted"
-has ripas out "ripas: shared: IPA_STATE_GET = 0, ripas EMPTY"
-has ripas out "ripas: shared write/read OK (16384 bytes at 0x80800"
-has ripas out "ripas: IPA_STATE_SET(RAM) = 0, accepted"
-has ripas out "ripas: private again write/read OK"
-has ripas out "ripas: PASS"
+run_cli ripas 0 run "$g/ripas.elf" --timeout 60
+out_has ripas out "ripas: private write/read OK (16384 bytes"
+out_has ripas out "ripas: IPA_STATE_SET(EMPTY) = 0, accepted"
+out_has ripas out "ripas: shared: IPA_STATE_GET = 0, ripas EMPTY"
+out_has ripas out "ripas: shared write/read OK (16384 bytes at 0x80800"
+out_has ripas out "ripas: IPA_STATE_SET(RAM) = 0, accepted"
+out_has ripas out "ripas: private again write/read OK"
+out_has ripas out "ripas: PASS"
 clean_teardown ripas
 
-run abort 0 run "$g/abort.elf" --timeout 60
-has abort out "-> EMPTY: status 0, accepted, RIPAS now EMPTY"
-has abort out "SEA handled: ESR_EL1 0x96000010 (EC 0x25 FSC 0x10)"
-has abort err "abort: PASS (value 0x96000010)"
+run_cli abort 0 run "$g/abort.elf" --timeout 60
+out_has abort out "-> EMPTY: status 0, accepted, RIPAS now EMPTY"
+out_has abort out "SEA handled: ESR_EL1 0x96000010 (EC 0x25 FSC 0x10)"
+out_has abort err "abort: PASS (value 0x96000010)"
 clean_teardown abort
 
-run stress 0 run "$g/stress.elf" --timeout 300
-has stress out "stress: 20000000 iterations, host call every 1000000"
-has stress out "stress: checksum 0x6848f316be2eabb9 after 20000000 iterations, 20 host calls"
-has stress err "stress: PASS (value 0x6848f316be2eabb9)"
+run_cli stress 0 run "$g/stress.elf" --timeout 300
+out_has stress out "stress: 20000000 iterations, host call every 1000000"
+out_has stress out "stress: checksum 0x6848f316be2eabb9 after 20000000 iterations, 20 host calls"
+out_has stress err "stress: PASS (value 0x6848f316be2eabb9)"
 clean_teardown stress
 
-run attest 0 run "$g/attest.elf" --timeout 60
-has attest out "attest: token status 0, "
-has attest out "attest: token copied to shared 0x8010000000"
-has attest err "attest: PASS"
+run_cli attest 0 run "$g/attest.elf" --timeout 60
+out_has attest out "attest: token status 0, "
+out_has attest out "attest: token copied to shared 0x8010000000"
+out_has attest err "attest: PASS"
 clean_teardown attest
 
 # the flat image runs the same
-run hello_bin 0 run "$g/hello.bin" --timeout 60
-has hello_bin out "Hello from a realm!"
+run_cli hello_bin 0 run "$g/hello.bin" --timeout 60
+out_has hello_bin out "Hello from a realm!"
 
 # ---- RIM: measure == what the realm reads == the host's prediction ----
 
 for h in sha256 sha512; do
 	rim=$("$cli" measure "$g/hello.elf" --hash $h) || fail "measure hello $h"
-	run hello_$h 0 run "$g/hello.elf" --hash $h --timeout 60
-	has hello_$h out "RIM: $rim"
+	run_cli hello_$h 0 run "$g/hello.elf" --hash $h --timeout 60
+	out_has hello_$h out "RIM: $rim"
 	[ ${#rim} -eq $([ $h = sha256 ] && echo 64 || echo 128) ] || fail "measure $h: '$rim' has the wrong length"
 	for e in hello smp ripas abort stress attest; do
 		a=$("$cli" measure "$g/$e.elf" --hash $h)
@@ -117,85 +90,85 @@ done
 
 # ---- bad realms: a clear diagnosis, status 1, the host survives, nothing leaks ----
 
-run bad_undef 1 run "$g/bad_undef.elf" --timeout 60
-has bad_undef out "bad_undef: executing UDF #0"
-has bad_undef out "unhandled exception (EL1h sync): ESR_EL1 0x2000000 (EC 0x0"
-has bad_undef err "switched itself off (vCPU 0: PSCI SYSTEM_OFF) without reporting a result"
-hasnt bad_undef out "did not trap"
+run_cli bad_undef 1 run "$g/bad_undef.elf" --timeout 60
+out_has bad_undef out "bad_undef: executing UDF #0"
+out_has bad_undef out "unhandled exception (EL1h sync): ESR_EL1 0x2000000 (EC 0x0"
+out_has bad_undef err "switched itself off (vCPU 0: PSCI SYSTEM_OFF) without reporting a result"
+out_hasnt bad_undef out "did not trap"
 clean_teardown bad_undef
 
-run bad_loop 1 run "$g/bad_loop.elf" --timeout 1
-has bad_loop out "bad_loop: spinning forever"
-has bad_loop err "timed out after 1 s: the guest was still running"
+run_cli bad_loop 1 run "$g/bad_loop.elf" --timeout 1
+out_has bad_loop out "bad_loop: spinning forever"
+out_has bad_loop err "timed out after 1 s: the guest was still running"
 clean_teardown bad_loop
 
-run bad_ipa 1 run "$g/bad_ipa.elf" --timeout 60
-has bad_ipa out "reading IPA 0x10000000000, outside the 40-bit IPA space"
-has bad_ipa out "ESR_EL1 0x96000010 (EC 0x25 ISS 0x10) FAR_EL1 0x10000000000"
-has bad_ipa err "without reporting a result"
+run_cli bad_ipa 1 run "$g/bad_ipa.elf" --timeout 60
+out_has bad_ipa out "reading IPA 0x10000000000, outside the 40-bit IPA space"
+out_has bad_ipa out "ESR_EL1 0x96000010 (EC 0x25 ISS 0x10) FAR_EL1 0x10000000000"
+out_has bad_ipa err "without reporting a result"
 clean_teardown bad_ipa
 
-run bad_rsi 1 run "$g/bad_rsi.elf" --timeout 60
-has bad_rsi out "RSI_HOST_CALL(misaligned RsiHostCall) = 1"
-has bad_rsi out "RSI_MEASUREMENT_READ(slot 7) = 1"
-has bad_rsi out "RSI_IPA_STATE_SET(top < base) = 1"
-has bad_rsi out "no such RSI function) = 0xffffffffffffffff"
-has bad_rsi out "outside guest RAM) = 0, rejected"
-has bad_rsi err "RIPAS change of 0x90000000..0x90001000 to RAM rejected: not inside the private memory slots"
-has bad_rsi err "the guest reported FAIL (result id 0x100, value 0x5)"
+run_cli bad_rsi 1 run "$g/bad_rsi.elf" --timeout 60
+out_has bad_rsi out "RSI_HOST_CALL(misaligned RsiHostCall) = 1"
+out_has bad_rsi out "RSI_MEASUREMENT_READ(slot 7) = 1"
+out_has bad_rsi out "RSI_IPA_STATE_SET(top < base) = 1"
+out_has bad_rsi out "no such RSI function) = 0xffffffffffffffff"
+out_has bad_rsi out "outside guest RAM) = 0, rejected"
+out_has bad_rsi err "RIPAS change of 0x90000000..0x90001000 to RAM rejected: not inside the private memory slots"
+out_has bad_rsi err "the guest reported FAIL (result id 0x100, value 0x5)"
 clean_teardown bad_rsi
 
-run bad_cpu_on 1 run "$g/bad_cpu_on.elf" --timeout 60
-has bad_cpu_on out "CPU_ON(MPIDR 0x70f) = -2 (INVALID_PARAMETERS: no such vCPU)"
-has bad_cpu_on err "the guest reported FAIL (result id 0x101, value 0xfffffffffffffffe)"
+run_cli bad_cpu_on 1 run "$g/bad_cpu_on.elf" --timeout 60
+out_has bad_cpu_on out "CPU_ON(MPIDR 0x70f) = -2 (INVALID_PARAMETERS: no such vCPU)"
+out_has bad_cpu_on err "the guest reported FAIL (result id 0x101, value 0xfffffffffffffffe)"
 clean_teardown bad_cpu_on
 
 # a CPU_ON to the vCPU a 1-vCPU realm does not have: smp probing finds 1 CPU
-run smp_probe 0 run "$g/smp.elf" -c 1 --timeout 60
-has smp_probe out "smp: 1 cpus, 0 started, all up and off"
+run_cli smp_probe 0 run "$g/smp.elf" -c 1 --timeout 60
+out_has smp_probe out "smp: 1 cpus, 0 started, all up and off"
 
 # ---- --trace: every RMI call and exit, every RSI/PSCI call ----
 
-run trace 0 run "$g/hello.elf" --trace --timeout 60
-has trace err "rmi: RMI_REALM_CREATE("
-has trace err "rmi: RMI_RTT_DATA_MAP_INIT("
-has trace err "rmi: RMI_REALM_ACTIVATE("
-has trace err "rmi: RMI_REC_ENTER("
-has trace err "run: vm 1 vcpu 0 exit SYNC esr 0x93"
-has trace err "run: vm 1 vcpu 0 exit HOST_CALL imm 0x7"
-has trace err "rmm: rec 0 RSI_VERSION(0x10000"
-has trace err "rmm: rec 0 RSI_MEASUREMENT_READ(0x0"
-has trace err "rmm: rec 0 PSCI_SYSTEM_OFF("
-has trace err "rmi: RMI_REALM_DESTROY("
-has trace out "Hello from a realm!"
+run_cli trace 0 run "$g/hello.elf" --trace --timeout 60
+out_has trace err "rmi: RMI_REALM_CREATE("
+out_has trace err "rmi: RMI_RTT_DATA_MAP_INIT("
+out_has trace err "rmi: RMI_REALM_ACTIVATE("
+out_has trace err "rmi: RMI_REC_ENTER("
+out_has trace err "run: vm 1 vcpu 0 exit SYNC esr 0x93"
+out_has trace err "run: vm 1 vcpu 0 exit HOST_CALL imm 0x7"
+out_has trace err "rmm: rec 0 RSI_VERSION(0x10000"
+out_has trace err "rmm: rec 0 RSI_MEASUREMENT_READ(0x0"
+out_has trace err "rmm: rec 0 PSCI_SYSTEM_OFF("
+out_has trace err "rmi: RMI_REALM_DESTROY("
+out_has trace out "Hello from a realm!"
 
 # ---- normal VMs: the same loop, no RMM ----
 
-run normal_smp 0 run "$g/smp.elf" --normal -c 3 --timeout 60
-has normal_smp out "smp: 3 cpus, 2 started, all up and off"
-hasnt normal_smp err "RIM"
-run normal_hello 1 run "$g/hello.elf" --normal --timeout 60
-has normal_hello out "Hello from a realm!"
-has normal_hello out "RSI_MEASUREMENT_READ(RIM) failed: 18446744073709551615"
-has normal_hello err "the guest reported FAIL (hello"
+run_cli normal_smp 0 run "$g/smp.elf" --normal -c 3 --timeout 60
+out_has normal_smp out "smp: 3 cpus, 2 started, all up and off"
+out_hasnt normal_smp err "RIM"
+run_cli normal_hello 1 run "$g/hello.elf" --normal --timeout 60
+out_has normal_hello out "Hello from a realm!"
+out_has normal_hello out "RSI_MEASUREMENT_READ(RIM) failed: 18446744073709551615"
+out_has normal_hello err "the guest reported FAIL (hello"
 
 # ---- usage errors, unreadable images ----
 
-run u1 2 run
-run u2 2 run "$g/hello.elf" -c 0
-run u3 2 run "$g/hello.elf" --hash md5
-run u4 2 run "$g/hello.elf" --attest 1234
-run u5 2 run "$g/hello.elf" --token-out "$tmp/x"
-run u6 2 measure "$g/hello.elf" --normal
-run u7 1 run "$tmp/nonexistent.elf"
-has u7 err "No such file or directory"
+run_cli u1 2 run
+run_cli u2 2 run "$g/hello.elf" -c 0
+run_cli u3 2 run "$g/hello.elf" --hash md5
+run_cli u4 2 run "$g/hello.elf" --attest 1234
+run_cli u5 2 run "$g/hello.elf" --token-out "$tmp/x"
+run_cli u6 2 measure "$g/hello.elf" --normal
+run_cli u7 1 run "$tmp/nonexistent.elf"
+out_has u7 err "No such file or directory"
 head -c 100 /dev/urandom >"$tmp/junk.elf"
 printf '\177ELF' | cat - "$tmp/junk.elf" >"$tmp/bad.elf"
-run u8 1 run "$tmp/bad.elf"
-has u8 err "not a readable ELF64 file"
-run u10 1 measure "$tmp/nonexistent.elf"
-run help 0 run --help
-has help out "usage: realmkit run IMAGE"
+run_cli u8 1 run "$tmp/bad.elf"
+out_has u8 err "not a readable ELF64 file"
+run_cli u10 1 measure "$tmp/nonexistent.elf"
+run_cli help 0 run --help
+out_has help out "usage: realmkit run IMAGE"
 
 if [ "$failures" -ne 0 ]; then
 	echo "test_cli_run: $failures failure(s)"
