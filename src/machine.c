@@ -73,9 +73,9 @@ int rk_ns_write(struct rk_machine *m, uint64_t pa, const void *buf, size_t len)
 	return plat_ns_copy(&m->plat, pa, (void *)buf, len, true);
 }
 
-int rk_ns_map(struct rk_machine *m, uint64_t pa, size_t len, uint8_t **out)
+/* [pa, pa + len) is DRAM and NS in the GPT: 0 and its first granule, -EFAULT or -RK_EGPF. */
+static int ns_range(struct rk_machine *m, uint64_t pa, size_t len, uint64_t *gidx)
 {
-	uint64_t gidx = 0;
 	int ret;
 
 	if (!len || !plat_range_in_dram(&m->plat, pa, len))
@@ -83,7 +83,17 @@ int rk_ns_map(struct rk_machine *m, uint64_t pa, size_t len, uint8_t **out)
 	ret = plat_ns_check(&m->plat, pa, len);
 	if (ret)
 		return ret;
-	plat_pa_to_gidx(&m->plat, pa, &gidx);
+	plat_pa_to_gidx(&m->plat, pa, gidx);
+	return 0;
+}
+
+int rk_ns_map(struct rk_machine *m, uint64_t pa, size_t len, uint8_t **out)
+{
+	uint64_t gidx = 0;
+	int ret = ns_range(m, pa, len, &gidx);
+
+	if (ret)
+		return ret;
 	*out = plat_gidx_ptr(&m->plat, gidx) + (pa & (RK_GRANULE_SIZE - 1));
 	return 0;
 }
@@ -95,12 +105,9 @@ int rk_ns_zero(struct rk_machine *m, uint64_t pa, size_t len)
 
 	if ((pa | len) & (RK_GRANULE_SIZE - 1))
 		return -EINVAL;
-	if (!len || !plat_range_in_dram(&m->plat, pa, len))
-		return -EFAULT;
-	ret = plat_ns_check(&m->plat, pa, len);
+	ret = ns_range(m, pa, len, &gidx);
 	if (ret)
 		return ret;
-	plat_pa_to_gidx(&m->plat, pa, &gidx);
 	plat_scrub(&m->plat, gidx, len >> RK_GRANULE_SHIFT);
 	return 0;
 }

@@ -34,8 +34,6 @@
 #define DEFAULT_CYCLES 20u
 #define MAX_CYCLES 100000u
 #define DEFAULT_MEM_MIB 16u
-#define MAX_MEM_MIB 16384u
-#define MAX_CPUS 64u
 #define RUN_TIMEOUT_MS 60000u
 
 enum phase { PH_BUILD, PH_RUN, PH_TEARDOWN, PH_TOTAL, PH_COUNT };
@@ -107,31 +105,16 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 			}
 			break;
 		case 'm':
-			o->mem_mib = strtoull(optarg, &end, 0);
-			if (*end || !o->mem_mib || o->mem_mib % 2 || o->mem_mib > MAX_MEM_MIB) {
-				fprintf(stderr, "realmkit bench: -m takes a number of MiB, a multiple of 2, 2..%u\n",
-					MAX_MEM_MIB);
+			if (!run_opt_mem("realmkit bench", optarg, &o->mem_mib))
 				return 2;
-			}
 			break;
 		case 'c':
-			o->cpus = (uint32_t)strtoul(optarg, &end, 0);
-			if (*end || !o->cpus || o->cpus > MAX_CPUS) {
-				fprintf(stderr, "realmkit bench: -c takes 1..%u vCPUs\n", MAX_CPUS);
+			if (!run_opt_cpus("realmkit bench", optarg, &o->cpus))
 				return 2;
-			}
 			break;
 		case 'H':
-			if (!strcmp(optarg, "sha256") || !strcmp(optarg, "sha-256")) {
-				o->hash_algo = RMI_HASH_SHA_256;
-			} else if (!strcmp(optarg, "sha384") || !strcmp(optarg, "sha-384")) {
-				o->hash_algo = RMI_HASH_SHA_384;
-			} else if (!strcmp(optarg, "sha512") || !strcmp(optarg, "sha-512")) {
-				o->hash_algo = RMI_HASH_SHA_512;
-			} else {
-				fprintf(stderr, "realmkit bench: --hash sha256|sha384|sha512\n");
+			if (!run_opt_hash("realmkit bench", optarg, &o->hash_algo))
 				return 2;
-			}
 			break;
 		case 'j':
 			o->json = true;

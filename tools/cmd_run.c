@@ -146,16 +146,43 @@ static bool parse_challenge(const char *s, uint8_t out[CHALLENGE_SIZE])
 	return true;
 }
 
-static bool parse_hash(const char *s, uint32_t *algo)
+bool run_opt_hash(const char *prog, const char *arg, uint32_t *algo)
 {
-	if (!strcmp(s, "sha256") || !strcmp(s, "sha-256"))
+	if (!strcmp(arg, "sha256") || !strcmp(arg, "sha-256"))
 		*algo = RMI_HASH_SHA_256;
-	else if (!strcmp(s, "sha384") || !strcmp(s, "sha-384"))
+	else if (!strcmp(arg, "sha384") || !strcmp(arg, "sha-384"))
 		*algo = RMI_HASH_SHA_384;
-	else if (!strcmp(s, "sha512") || !strcmp(s, "sha-512"))
+	else if (!strcmp(arg, "sha512") || !strcmp(arg, "sha-512"))
 		*algo = RMI_HASH_SHA_512;
-	else
+	else {
+		fprintf(stderr, "%s: --hash sha256|sha384|sha512\n", prog);
 		return false;
+	}
+	return true;
+}
+
+bool run_opt_mem(const char *prog, const char *arg, uint64_t *mib)
+{
+	char *end;
+
+	*mib = strtoull(arg, &end, 0);
+	if (*end || !*mib || *mib % 2 || *mib > MAX_MEM_MIB) {
+		fprintf(stderr, "%s: -m takes a number of MiB, a multiple of 2, 2..%u\n", prog, MAX_MEM_MIB);
+		return false;
+	}
+	return true;
+}
+
+bool run_opt_cpus(const char *prog, const char *arg, uint32_t *cpus)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 0);
+
+	if (*end || !v || v > MAX_CPUS) {
+		fprintf(stderr, "%s: -c takes 1..%u vCPUs\n", prog, MAX_CPUS);
+		return false;
+	}
+	*cpus = (uint32_t)v;
 	return true;
 }
 
@@ -183,24 +210,16 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 	while ((c = getopt_long(argc, argv, "m:c:H:t:qvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			o->mem_mib = strtoull(optarg, &end, 0);
-			if (*end || !o->mem_mib || o->mem_mib % 2 || o->mem_mib > MAX_MEM_MIB) {
-				fprintf(stderr, "%s: -m takes a number of MiB, a multiple of 2, 2..%u\n", prog, MAX_MEM_MIB);
+			if (!run_opt_mem(prog, optarg, &o->mem_mib))
 				return 2;
-			}
 			break;
 		case 'c':
-			o->cpus = (uint32_t)strtoul(optarg, &end, 0);
-			if (*end || !o->cpus || o->cpus > MAX_CPUS) {
-				fprintf(stderr, "%s: -c takes 1..%u vCPUs\n", prog, MAX_CPUS);
+			if (!run_opt_cpus(prog, optarg, &o->cpus))
 				return 2;
-			}
 			break;
 		case 'H':
-			if (!parse_hash(optarg, &o->hash_algo)) {
-				fprintf(stderr, "%s: --hash sha256|sha384|sha512\n", prog);
+			if (!run_opt_hash(prog, optarg, &o->hash_algo))
 				return 2;
-			}
 			break;
 		case 't':
 			o->timeout_s = strtod(optarg, &end);

@@ -26,6 +26,14 @@
 int run_plan_rim(int argc, char **argv, const char *prog, uint8_t rim[64], size_t *len, char *desc,
 		 size_t desc_len);
 
+/*
+ * The options `run`, `measure` and `bench` share. Each returns true for a good
+ * value, else prints why (prefixed by prog) and returns false.
+ */
+bool run_opt_mem(const char *prog, const char *arg, uint64_t *mib);   /* -m: MiB, even, 2..16384 */
+bool run_opt_cpus(const char *prog, const char *arg, uint32_t *cpus); /* -c: 1..64 */
+bool run_opt_hash(const char *prog, const char *arg, uint32_t *algo); /* --hash: sha256|sha384|sha512 */
+
 /* An image loaded and the plan `realmkit run IMAGE -m MEM -c CPUS --hash ALGO [--normal]` makes. */
 struct run_setup;
 /* 0, or -errno with a message on stderr (prefixed by prog). */
