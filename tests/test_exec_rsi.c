@@ -567,6 +567,16 @@ static void test_unknown_and_smccc(void **state)
 	}
 	call_keep(&x, out, SMCCC_VERSION_FID, 0, 0, 0);
 	assert_int_equal(out[0], 0x10002);
+	/* the FID is W0: the upper half of X0 is ignored (as TF-RMM does) */
+	call_keep(&x, out, 0xFFFFFFFF00000000ULL | SMCCC_VERSION_FID, 0, 0, 0);
+	assert_int_equal(out[0], 0x10002);
+	call_keep(&x, out, 0xFFFFFFFF84000000ULL, 0, 0, 0); /* PSCI_VERSION, sign-extended */
+	assert_int_equal(out[0], 0x10001);
+	call_keep(&x, out, 0x1234567800000000ULL | 0xC4000190ULL, 0x10000, 0, 0); /* RSI_VERSION */
+	assert_int_equal(out[0], RSI_SUCCESS);
+	assert_int_equal(out[1], 0x10000);
+	call_keep(&x, out, 0x1234567800000000ULL | 0xC400019AULL, 1, 2, 3);
+	assert_int_equal(out[0], SMC_UNKNOWN);
 	struct xr *xs[] = { &x };
 	xr_teardown(xs, 1);
 }

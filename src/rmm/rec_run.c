@@ -254,7 +254,7 @@ static bool rsi_fast_fid(uint64_t fid, unsigned int *nargs, unsigned int *nres)
 {
 	uint64_t fnum = fid & 0xffff;
 
-	switch (fid & ~SMC_FID_SVE_HINT) {
+	switch (rsi_fid(fid)) {
 	case RSI_FID_VERSION:
 	case RSI_FID_FEATURES:
 	case RSI_FID_MEASUREMENT_READ:

@@ -30,6 +30,8 @@ struct rsi_call {
 	bool retry;                    /* set: re-execute the SMC after the exit */
 };
 
+/* The SMCCC function identifier in a realm's X0: W0 without the SVE hint bit. */
+uint64_t rsi_fid(uint64_t x0);
 /* Handle an SMC from the realm (RSI, PSCI, SMCCC). */
 void rsi_handle(struct rsi_call *c);
 /* "RSI_HOST_CALL", "PSCI_CPU_ON", "SMCCC_VERSION", "SMC 0x..." */

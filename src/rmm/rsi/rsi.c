@@ -344,7 +344,7 @@ const char *rsi_call_name(uint64_t fid)
 	static _Thread_local char buf[40];
 	uint64_t fnum = fid & 0xffff;
 
-	fid &= ~SMC_FID_SVE_HINT;
+	fid = rsi_fid(fid);
 	if ((fid & ~0xffffULL) == SMC_FID_BASE && fnum >= RSI_FNUM_MIN && fnum <= RSI_FNUM_MAX &&
 	    rsi_cmd_table[fnum - RSI_FNUM_MIN].name) {
 		snprintf(buf, sizeof(buf), "RSI_%s", rsi_cmd_table[fnum - RSI_FNUM_MIN].name);
@@ -360,9 +360,18 @@ const char *rsi_call_name(uint64_t fid)
 	return buf;
 }
 
+/*
+ * The function identifier is W0 (SMCCC): the upper half of X0 is ignored, as
+ * TF-RMM does (compilers have been seen to sign-extend constant FIDs).
+ */
+uint64_t rsi_fid(uint64_t x0)
+{
+	return (x0 & 0xffffffffULL) & ~SMC_FID_SVE_HINT;
+}
+
 void rsi_handle(struct rsi_call *c)
 {
-	uint64_t fid = c->x[0] & ~SMC_FID_SVE_HINT;
+	uint64_t fid = rsi_fid(c->x[0]);
 	uint64_t fnum = fid & 0xffff;
 
 	if ((fid & ~0xffffULL) == SMC_FID_BASE && fnum >= RSI_FNUM_MIN && fnum <= RSI_FNUM_MAX) {
