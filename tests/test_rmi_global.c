@@ -369,11 +369,17 @@ static void test_unknown_fid(void **state)
 		assert_int_equal(r.x[0], SMC_UNKNOWN);
 		for (int k = 1; k < 18; k++)
 			assert_int_equal(r.x[k], 0x1111 * (uint64_t)k);
-		/* the SVE hint does not make an unknown FID known */
+		/* the SVE hint does not make an unknown FID known, nor does X0's upper half */
 		assert_int_equal(RMI(m, unknown[i] | SMC_FID_SVE_HINT, NULL, 0), SMC_UNKNOWN);
+		assert_int_equal(RMI(m, unknown[i] | 0xFFFFFFFF00000000ULL, NULL, 0), SMC_UNKNOWN);
 		t_snap_check(m, s);
 		t_snap_free(s);
 	}
+	/* the FID is W0 (SMCCC): X0's upper half is ignored, as by TF-A and TF-RMM */
+	struct rmi_out o;
+	assert_int_equal(RMI(m, 0xFFFFFFFF00000000ULL | RMI_FID_VERSION, &o, 0x20000), RMI_SUCCESS);
+	assert_int_equal(RMI(m, 0x1234567800000000ULL | RMI_FID_FEATURES, &o, 0), RMI_SUCCESS);
+	assert_int_not_equal(o.x[1], 0); /* FR0 */
 	rk_machine_destroy(m);
 }
 

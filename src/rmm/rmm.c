@@ -129,11 +129,12 @@ bool rmm_ns_write(struct rmm *rmm, uint64_t pa, const void *buf, uint64_t len)
 	return len && plat_ns_copy(rmm->plat, pa, (void *)buf, len, true) == 0;
 }
 
+/* The FID is W0 (SMCCC; TF-A and TF-RMM pass it on as 32 bits): X0's upper half is ignored. */
 const struct rmi_cmd_desc *rmi_cmd_lookup(uint64_t fid)
 {
 	uint64_t fnum;
 
-	fid &= ~SMC_FID_SVE_HINT;
+	fid &= 0xFFFFFFFFULL & ~SMC_FID_SVE_HINT;
 	if ((fid & ~0xFFFFULL) != SMC_FID_BASE)
 		return NULL;
 	fnum = fid & 0xFFFF;
