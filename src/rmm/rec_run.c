@@ -250,7 +250,8 @@ void rec_reset(struct rec *rec, uint64_t pc, uint64_t x0)
 /* Fast-path calls pass and return at most X0..X10 (MEASUREMENT_EXTEND's ten arguments). */
 #define RSI_FAST_NREGS 11u
 
-static bool rsi_fast_fid(uint64_t fid, unsigned int *nargs, unsigned int *nres)
+/* Is fid a fast-path call? Its registers, and its RSI handler (NULL: go through rsi_handle). */
+static bool rsi_fast_fid(uint64_t fid, unsigned int *nargs, unsigned int *nres, rsi_handler_fn **handler)
 {
 	uint64_t fnum = fid & 0xffff;
 
@@ -259,16 +260,20 @@ static bool rsi_fast_fid(uint64_t fid, unsigned int *nargs, unsigned int *nres)
 	case RSI_FID_FEATURES:
 	case RSI_FID_MEASUREMENT_READ:
 	case RSI_FID_MEASUREMENT_EXTEND:
-	case RSI_FID_IPA_STATE_GET:
+	case RSI_FID_IPA_STATE_GET: {
 		/* argument and result registers from the generated ABI table */
-		*nargs = rsi_cmd_table[fnum - RSI_FNUM_MIN].nargs;
-		*nres = rsi_cmd_table[fnum - RSI_FNUM_MIN].nres;
+		const struct rsi_cmd_desc *d = &rsi_cmd_table[fnum - RSI_FNUM_MIN];
+		*nargs = d->nargs;
+		*nres = d->nres;
+		*handler = d->handler;
 		break;
+	}
 	case 0x84000000u: /* PSCI_VERSION */
 	case 0x8400000Au: /* PSCI_FEATURES */
 	case 0x80000000u: /* SMCCC_VERSION */
 		*nargs = 1;
 		*nres = 0;
+		*handler = NULL;
 		break;
 	default:
 		return false;
@@ -281,19 +286,21 @@ static void rsi_log_call(struct rmm *rmm, const struct rec *rec, const uint64_t 
 
 /*
  * Cost matters here (bench_run's RSI round trip): the registers cross the
- * engine boundary in batched calls (X0..X3 first, which covers every call
- * but MEASUREMENT_EXTEND), and only the argument and result registers of
- * the call are initialised (the handlers of these calls touch no others).
+ * engine boundary in batched calls (X0..X1 first, which covers every call
+ * but IPA_STATE_GET and MEASUREMENT_EXTEND), RSI commands go straight to
+ * their handler, and only the argument and result registers of the call are
+ * initialised (the handlers of these calls touch no others).
  */
 static bool rsi_fast(struct rk_cpu *cpu, uint16_t imm, struct rk_cpu_smc_ctx *fc)
 {
 	struct rsi_call c;
 	unsigned int nargs, nres;
+	rsi_handler_fn *handler;
 
 	(void)imm;
-	if (rk_cpu_get_xregs(cpu, 0, 4, c.x) || !rsi_fast_fid(c.x[0], &nargs, &nres))
+	if (rk_cpu_get_xregs(cpu, 0, 2, c.x) || !rsi_fast_fid(c.x[0], &nargs, &nres, &handler))
 		return false;
-	if (nargs > 3 && rk_cpu_get_xregs(cpu, 4, nargs - 3, &c.x[4]))
+	if (nargs > 1 && rk_cpu_get_xregs(cpu, 2, nargs - 1, &c.x[2]))
 		return false;
 	/* a result the handler leaves alone returns 0, never an argument */
 	for (unsigned int i = nargs + 1; i <= nres; i++)
@@ -310,6 +317,8 @@ static bool rsi_fast(struct rk_cpu *cpu, uint16_t imm, struct rk_cpu_smc_ctx *fc
 		memcpy(in, c.x, sizeof(in));
 		rsi_handle(&c);
 		rsi_log_call(fc->rmm, fc->rec, in, &c);
+	} else if (handler) {
+		handler(c.rmm, &c); /* an RSI command: straight to its handler */
 	} else {
 		rsi_handle(&c);
 	}

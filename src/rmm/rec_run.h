@@ -30,8 +30,15 @@ struct rsi_call {
 	bool retry;                    /* set: re-execute the SMC after the exit */
 };
 
-/* The SMCCC function identifier in a realm's X0: W0 without the SVE hint bit. */
-uint64_t rsi_fid(uint64_t x0);
+/*
+ * The SMCCC function identifier in a realm's X0: W0 without the SVE hint bit.
+ * The upper half of X0 is ignored, as TF-RMM does (compilers have been seen
+ * to sign-extend constant FIDs).
+ */
+static inline uint64_t rsi_fid(uint64_t x0)
+{
+	return (x0 & 0xffffffffULL) & ~SMC_FID_SVE_HINT;
+}
 /* Handle an SMC from the realm (RSI, PSCI, SMCCC). */
 void rsi_handle(struct rsi_call *c);
 /* "RSI_HOST_CALL", "PSCI_CPU_ON", "SMCCC_VERSION", "SMC 0x..." */

@@ -360,15 +360,6 @@ const char *rsi_call_name(uint64_t fid)
 	return buf;
 }
 
-/*
- * The function identifier is W0 (SMCCC): the upper half of X0 is ignored, as
- * TF-RMM does (compilers have been seen to sign-extend constant FIDs).
- */
-uint64_t rsi_fid(uint64_t x0)
-{
-	return (x0 & 0xffffffffULL) & ~SMC_FID_SVE_HINT;
-}
-
 void rsi_handle(struct rsi_call *c)
 {
 	uint64_t fid = rsi_fid(c->x[0]);
