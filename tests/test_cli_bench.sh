@@ -13,7 +13,7 @@ need_payload hello.elf
 run_cli table 0 bench "$g/hello.elf" -n 3
 out_has table out "realmkit bench $g/hello.elf: 3 cycles of each, 1 vCPU, 16 MiB, sha-256"
 for phase in build run teardown cycle; do
-	if ! grep -qE "^$phase +[0-9.]+ / +[0-9.]+ +[0-9.]+ / +[0-9.]+ +[0-9.]+x$" "$tmp/table.out"; then
+	if ! grep -qE "^$phase +[0-9.]+ / *[0-9.]+ +[0-9.]+ / *[0-9.]+ +[0-9.]+x$" "$tmp/table.out"; then
 		fail "table: no '$phase' row of numbers"
 		cat "$tmp/table.out"
 	fi
@@ -53,6 +53,7 @@ out_has bad err "realmkit bench: the realm"
 # ---- usage ----
 run_cli noimage 2 bench
 run_cli zero 2 bench "$g/hello.elf" -n 0
+run_cli wrap 2 bench "$g/hello.elf" -n 4294967297
 run_cli hash 2 bench "$g/hello.elf" --hash md5
 run_cli mem 2 bench "$g/hello.elf" -m 3
 run_cli missing 1 bench "$tmp/does-not-exist.elf"

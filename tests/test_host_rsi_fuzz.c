@@ -61,26 +61,23 @@ static uint64_t random_fid(void)
 {
 	uint64_t r = rnd() % 100, fid;
 
-	if (r < 55) {
+	if (r < 55)
 		fid = 0xC4000190ULL + rnd() % 0x20; /* RSI, defined or not */
-	} else if (r < 80) {
+	else if (r < 80)
 		fid = (rnd() & 1 ? 0xC4000000ULL : 0x84000000ULL) + rnd() % 0x20; /* PSCI */
-		uint64_t w = fid & 0xffffffffULL;
-		if (w == PSCI_CPU_OFF || w == PSCI_SYSTEM_OFF || w == PSCI_SYSTEM_RESET)
-			fid = 0x84000000ULL; /* those end the run: PSCI_VERSION instead */
-	} else if (r < 88) {
+	else if (r < 88)
 		fid = 0x80000000ULL + rnd() % 3; /* SMCCC */
-	} else if (r < 94) {
+	else if (r < 94)
 		fid = 0xC4000150ULL + rnd() % 0xC0; /* the host's RMI FIDs */
-	} else {
+	else
 		fid = rnd(); /* anything */
-		if ((fid & 0xffffffe0ULL) == 0x84000000ULL)
-			fid = 0x80000000ULL; /* keep SMC32 PSCI out of the garbage */
-	}
 	if (rnd() % 10 == 0)
 		fid ^= 1ULL << 16; /* the SVE hint */
 	if (rnd() % 10 == 0)
 		fid |= rnd() << 32; /* the upper half of X0 is not part of the FID */
+	uint64_t w = fid & 0xfffeffffULL; /* what the RMM sees */
+	if (w == PSCI_CPU_OFF || w == PSCI_SYSTEM_OFF || w == PSCI_SYSTEM_RESET)
+		fid = 0x84000000ULL; /* those end the run: PSCI_VERSION instead */
 	return fid;
 }
 

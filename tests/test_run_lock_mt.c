@@ -138,7 +138,7 @@ static void scene_end(struct scene *sc)
 {
 	pthread_join(sc->th, NULL);
 	assert_int_equal(sc->w.seq, 0);
-	assert_int_equal(sc->rd->run_lock.reserved_rec, 0);
+	assert_false(sc->rd->run_lock.is_reserved);
 	free_rd(sc->rd);
 }
 
@@ -149,15 +149,17 @@ static void test_short_exit_keeps_the_slice(void **state)
 
 	(void)state;
 	scene_begin(&sc, REC_B, 10e6); /* no lapse, however slow this machine is */
-	/* A leaves for an MMIO exit inside its slice (it began just now), B waits: kept for A */
-	slice = mono_us();
+	/* A leaves for an MMIO exit inside its slice, B waits: kept for A (the slice
+	 * "begins" in the future so that no preemption of this thread can end it) */
+	slice = mono_us() + 10e6;
 	realm_run_unlock_rec(sc.rd, REC_A, true, slice);
+	assert_true(sc.rd->run_lock.is_reserved);
 	assert_int_equal(sc.rd->run_lock.reserved_rec, REC_A);
 	usleep(2000);
 	assert_int_equal(atomic_load(&sc.order), 0); /* B did not take it */
 	again = realm_run_lock_rec(sc.rd, REC_A);
 	assert_true(again == slice); /* the same slice goes on */
-	assert_int_equal(sc.rd->run_lock.reserved_rec, 0);
+	assert_false(sc.rd->run_lock.is_reserved);
 	/* an exit that is not kept (IRQ): B is next, with a slice of its own */
 	realm_run_unlock_rec(sc.rd, REC_A, false, sc.start);
 	pthread_join(sc.th, NULL);
@@ -173,11 +175,11 @@ static void test_reservation_lapses(void **state)
 	(void)state;
 	scene_begin(&sc, REC_B, 0);
 	left = mono_us();
-	realm_run_unlock_rec(sc.rd, REC_A, true, left);
+	realm_run_unlock_rec(sc.rd, REC_A, true, left + 10e6);
 	pthread_join(sc.th, NULL); /* A never comes back: B runs once the reservation lapses */
 	assert_true(sc.w.got_us - left >= REC_RESERVE_US * 0.9);
 	assert_true(sc.w.got_us - left < 1e6);
-	assert_int_equal(sc.rd->run_lock.reserved_rec, 0);
+	assert_false(sc.rd->run_lock.is_reserved);
 	/* A comes back late: it queues like anyone (the lock is free now), with a new slice */
 	assert_true(realm_run_lock_rec(sc.rd, REC_A) > sc.start);
 	realm_run_unlock_rec(sc.rd, REC_A, false, 0);
@@ -191,15 +193,22 @@ static void test_no_reservation(void **state)
 	double start;
 
 	(void)state;
+	/* a REC at PA 0 is a REC like any other: no reservation to take back */
+	start = realm_run_lock_rec(rd, 0);
+	assert_true(start > 0);
+	realm_run_unlock_rec(rd, 0, false, start);
 	/* nobody waits: nothing to keep */
 	start = realm_run_lock_rec(rd, REC_A);
-	realm_run_unlock_rec(rd, REC_A, true, start);
-	assert_int_equal(rd->run_lock.reserved_rec, 0);
+	realm_run_unlock_rec(rd, REC_A, true, start + 10e6);
+	assert_false(rd->run_lock.is_reserved);
 	free_rd(rd);
-	/* the contended slice is over: the waiter goes first */
+	/* the contended slice is over: the waiter goes first, at once (not after 10 s) */
 	scene_begin(&sc, REC_B, 10e6);
-	realm_run_unlock_rec(sc.rd, REC_A, true, mono_us() - REC_CONTENDED_SLICE_US - 1);
+	double left = mono_us();
+	realm_run_unlock_rec(sc.rd, REC_A, true, left - REC_CONTENDED_SLICE_US - 1);
+	assert_false(sc.rd->run_lock.is_reserved);
 	scene_end(&sc);
+	assert_true(sc.w.got_us - left < 5e6);
 }
 
 static void test_rmi_command_waits_out_a_reservation(void **state)
@@ -210,7 +219,7 @@ static void test_rmi_command_waits_out_a_reservation(void **state)
 	(void)state;
 	scene_begin(&sc, 0, 0);
 	left = mono_us();
-	realm_run_unlock_rec(sc.rd, REC_A, true, left);
+	realm_run_unlock_rec(sc.rd, REC_A, true, left + 10e6);
 	pthread_join(sc.th, NULL);
 	assert_int_equal(sc.w.seq, 0);
 	assert_true(sc.w.got_us - left >= REC_RESERVE_US * 0.9);

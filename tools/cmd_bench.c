@@ -7,8 +7,7 @@
  *
  * After one warm-up cycle of each, CYCLES cycles (default 20) alternate realm
  * and normal VM, so that drift of the machine hits both alike. For each phase
- * the median and the minimum are printed; the ratio is of the medians of the
- * whole cycle. Per realm cycle: RMI calls, vCPU entries. Creating the machine
+ * the median and the minimum are printed, and the ratio of the medians. Per realm cycle: RMI calls, vCPU entries. Creating the machine
  * and the host is timed once. The console is discarded; a realm that does not
  * switch itself off, or reports FAIL (RK_HC_RESULT), fails the benchmark (the
  * normal VM only has to switch itself off: as a normal VM the examples' RSI
@@ -97,13 +96,15 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "n:m:c:H:jh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'n':
-			o->cycles = (uint32_t)strtoul(optarg, &end, 0);
-			if (*end || !o->cycles || o->cycles > MAX_CYCLES) {
+		case 'n': {
+			unsigned long n = strtoul(optarg, &end, 0);
+			if (*end || !n || n > MAX_CYCLES) {
 				fprintf(stderr, "realmkit bench: -n takes 1..%u cycles\n", MAX_CYCLES);
 				return 2;
 			}
+			o->cycles = (uint32_t)n;
 			break;
+		}
 		case 'm':
 			if (!run_opt_mem("realmkit bench", optarg, &o->mem_mib))
 				return 2;
@@ -272,7 +273,8 @@ static int print_json(const struct bench_opts *o, struct bench_kind k[2], double
 		json_object_set_new(kinds, j ? "normal_vm" : "realm", kj);
 	}
 	json_object_set(root, "kinds", kinds);
-	json_object_set_new(root, "realm_over_normal_vm", json_real(med[0][PH_TOTAL] / med[1][PH_TOTAL]));
+	json_object_set_new(root, "realm_over_normal_vm",
+			    med[1][PH_TOTAL] > 0 ? json_real(med[0][PH_TOTAL] / med[1][PH_TOTAL]) : json_null());
 	if (json_dumpf(root, stdout, JSON_INDENT(2)) == 0) {
 		fputc('\n', stdout);
 		ret = 0;

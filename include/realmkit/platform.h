@@ -136,7 +136,7 @@ int rk_ns_map(struct rk_machine *m, uint64_t pa, size_t len, uint8_t **out);
 
 /*
  * Zero the whole granules [pa, pa + len) (pa and len 4 KiB aligned, else
- * -EINVAL), checked like rk_ns_write(). Large ranges are given back to the
+ * -EINVAL; len 0 is -EFAULT), checked like rk_ns_write(). Large ranges are given back to the
  * operating system (they read as zero and cost nothing until touched), so
  * this is much cheaper than writing zeros through rk_ns_map().
  */

@@ -134,7 +134,7 @@ static int map_memory(struct rk_vm *vm, struct rk_vcpu *v, uint64_t ipa)
 	if (top > s->ipa + s->size)
 		top = s->ipa + s->size;
 	if (host_memslot_pa(vm, base, top - base, &pa) || rk_cpu_is_mapped(v->cpu, base, G4K) ||
-	    rk_cpu_is_mapped(v->cpu, top - G4K, G4K)) {
+	    rk_cpu_is_mapped(v->cpu, top - G4K, G4K) || top > 1ULL << RK_CPU_PA_BITS) {
 		base = page;
 		top = page + G4K;
 		ret = host_memslot_pa(vm, base, G4K, &pa);

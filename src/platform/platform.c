@@ -122,6 +122,27 @@ int plat_gpt_transition(struct platform *p, uint64_t gidx, enum rk_pas from, enu
 	return 0;
 }
 
+/*
+ * Zero [mem, mem + len): a large range by giving its pages back to the OS
+ * (they read as zero), only whole host pages of it (madvise would round the
+ * length up, past the range, on a host with pages larger than a granule);
+ * the rest by writing zeros.
+ */
+static void scrub_range(uint8_t *mem, uint64_t len)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uintptr_t host_page = pg > 0 ? (uintptr_t)pg : (uintptr_t)RK_GRANULE_SIZE, lo, hi;
+
+	lo = ((uintptr_t)mem + host_page - 1) & ~(host_page - 1);
+	hi = ((uintptr_t)mem + len) & ~(host_page - 1);
+	if (len < SCRUB_MADVISE_MIN || hi <= lo || madvise((void *)lo, hi - lo, MADV_DONTNEED) != 0) {
+		memset(mem, 0, len);
+		return;
+	}
+	memset(mem, 0, lo - (uintptr_t)mem);
+	memset((void *)hi, 0, (uintptr_t)mem + len - hi);
+}
+
 void plat_scrub(struct platform *p, uint64_t gidx, uint64_t count)
 {
 	while (count) {
@@ -131,8 +152,7 @@ void plat_scrub(struct platform *p, uint64_t gidx, uint64_t count)
 		uint8_t *mem = plat_gidx_ptr(p, gidx);
 		uint64_t len = n << RK_GRANULE_SHIFT;
 
-		if (len < SCRUB_MADVISE_MIN || madvise(mem, len, MADV_DONTNEED) != 0)
-			memset(mem, 0, len);
+		scrub_range(mem, len);
 		gidx += n;
 		count -= n;
 	}

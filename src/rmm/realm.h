@@ -14,10 +14,10 @@
 #define RMM_REALM_ID_SIZE 33
 #define RMM_NUM_REMS 4
 
-/* Lives in the RD granule (4 KiB); accessed only under the RD's lock. */
 /* Wake-up slots of a realm's run lock (rec_run.c). */
 #define RUN_LOCK_SLOTS 16u
 
+/* Lives in the RD granule (4 KiB); accessed only under the RD's lock. */
 struct rd {
 	struct s2tt_ctx s2;        /* stage-2 geometry */
 	uint8_t state;             /* enum rmi_realm_state */
@@ -34,12 +34,13 @@ struct rd {
 		pthread_cond_t cv[RUN_LOCK_SLOTS];
 		uint64_t next;             /* next ticket to hand out */
 		uint64_t serving;          /* the next ticket that may take the lock */
-		uint64_t reserved_rec;     /* PA of the REC the free lock is kept for, or 0 */
+		uint64_t reserved_rec;     /* PA of the REC the free lock is kept for (if is_reserved) */
 		double reserved_until_us;  /* ... until then (monotonic us) */
 		double reserved_start_us;  /* start of that REC's time slice */
 		double reserve_us;         /* how long a reservation lasts (REC_RESERVE_US) */
 		uint8_t held;              /* bool: a REC or an RMI command holds it */
-		uint8_t reserved[7];
+		uint8_t is_reserved;       /* bool: kept for reserved_rec until reserved_until_us */
+		uint8_t reserved[6];
 	} run_lock;
 	uint8_t rim[RK_MEASUREMENT_MAX];
 	uint8_t rem[RMM_NUM_REMS][RK_MEASUREMENT_MAX];

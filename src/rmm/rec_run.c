@@ -80,6 +80,7 @@ void realm_run_lock_init(struct rd *rd)
 	l->next = 0;
 	l->serving = 0;
 	l->reserved_rec = 0;
+	l->is_reserved = 0;
 	l->reserved_until_us = 0;
 	l->reserved_start_us = 0;
 	l->reserve_us = REC_RESERVE_US;
@@ -110,11 +111,11 @@ static void run_lock_queue(struct realm_run_lock *l)
 
 	for (;;) {
 		if (!l->held && __atomic_load_n(&l->serving, __ATOMIC_RELAXED) == ticket) {
-			if (!l->reserved_rec)
+			if (!l->is_reserved)
 				break;
 			double now = now_us();
 			if (now >= l->reserved_until_us) {
-				l->reserved_rec = 0; /* lapsed: the REC did not come back in time */
+				l->is_reserved = 0; /* lapsed: the REC did not come back in time */
 				break;
 			}
 			struct timespec until = us_to_ts(l->reserved_until_us);
@@ -142,9 +143,9 @@ double realm_run_lock_rec(struct rd *rd, uint64_t rec_pa)
 	double start;
 
 	pthread_mutex_lock(&l->mtx);
-	if (!l->held && l->reserved_rec == rec_pa) {
+	if (!l->held && l->is_reserved && l->reserved_rec == rec_pa && now_us() < l->reserved_until_us) {
 		/* back within the reservation: go on with the same slice */
-		l->reserved_rec = 0;
+		l->is_reserved = 0;
 		l->held = 1;
 		start = l->reserved_start_us;
 	} else {
@@ -181,6 +182,7 @@ void realm_run_unlock_rec(struct rd *rd, uint64_t rec_pa, bool keep, double slic
 	pthread_mutex_lock(&l->mtx);
 	l->held = 0;
 	if (keep && realm_run_contended(rd) && (now = now_us()) < slice_start_us + REC_CONTENDED_SLICE_US) {
+		l->is_reserved = 1;
 		l->reserved_rec = rec_pa;
 		l->reserved_until_us = now + l->reserve_us;
 		l->reserved_start_us = slice_start_us;
@@ -313,8 +315,8 @@ static bool rsi_fast(struct rk_cpu *cpu, uint16_t imm, struct rk_cpu_smc_ctx *fc
 	c.to_host = false;
 	c.retry = false;
 	if (atomic_load_explicit(&fc->rmm->rsi_log, memory_order_relaxed)) {
-		uint64_t in[5];
-		memcpy(in, c.x, sizeof(in));
+		uint64_t in[5] = { 0 };
+		memcpy(in, c.x, (nargs < 4 ? nargs + 1 : 5) * sizeof(in[0])); /* what the realm passed */
 		rsi_handle(&c);
 		rsi_log_call(fc->rmm, fc->rec, in, &c);
 	} else if (handler) {
@@ -423,6 +425,13 @@ static int engine_map(struct rmm *rmm, struct rk_cpu *cpu, const struct s2tt_ctx
 	plat_pa_to_gidx(rmm->plat, pa, &gidx);
 	uint8_t *host = plat_gidx_ptr(rmm->plat, gidx);
 	ret = rk_cpu_map(cpu, base, size, host, prot);
+	if (ret == -EEXIST) {
+		/* pages of the block are in the engine already (mapped one by one
+		 * before RTT_FOLD made a block of them): the block replaces them */
+		ret = rk_cpu_unmap(cpu, base, size);
+		if (!ret)
+			ret = rk_cpu_map(cpu, base, size, host, prot);
+	}
 	if (ret == -ENOSPC) {
 		(void)rk_cpu_unmap(cpu, 0, s2tt_ipa_limit(s2));
 		ret = rk_cpu_map(cpu, base, size, host, prot);
