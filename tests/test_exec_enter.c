@@ -813,6 +813,54 @@ static void test_unprot_map_access(void **state)
 	xr_teardown(xs, 1);
 }
 
+/*
+ * RTT_FOLD while a REC runs: a page of the 2 MiB range is in the REC's engine
+ * (mapped as a page), the host folds the range into a block between two
+ * entries, the realm touches another page of it: the block replaces the
+ * engine's page mapping and the realm reads the right data (it used to be an
+ * SError exit).
+ */
+static void test_fold_while_running(void **state)
+{
+	const uint64_t blk = 2 * (1ULL << 20); /* [2 MiB, 4 MiB): one level-2 entry */
+	struct prog p = { .n = 0 };
+	struct rmi_out o;
+	struct xr x;
+	uint64_t pa0;
+
+	(void)state;
+	p_prologue(&p);
+	p_mov(&p, 2, blk);
+	p_put(&p, a64_ldr_off(3, 2, 0)); /* page 0 of the range: mapped as a page */
+	p_report(&p, 3);
+	p_mov(&p, 2, blk + 7 * G);
+	p_put(&p, a64_ldr_off(3, 2, 8)); /* page 7, after the fold: the block */
+	p_report(&p, 3);
+	p_put(&p, A64_B_SELF);
+	xr_create(&env, &x, RMI_HASH_SHA_256, NULL);
+	xr_program(&x, &p);
+	xr_rec(&x, true, XR_CODE_IPA);
+	/* 512 contiguous granules, 2 MiB aligned, each page k holding k at 0 and 0x100 + k at 8 */
+	pa0 = t_pool_delegated(x.m, &env.pool, 512, 2 * (1ULL << 20));
+	t_rtt_to(x.m, x.rd, blk, 3, &env.pool);
+	for (uint64_t k = 0; k < 512; k++) {
+		uint64_t page[2] = { k, 0x100 + k };
+		t_write(x.m, x.ns, page, sizeof(page));
+		assert_int_equal(RMI(x.m, RMI_FID_RTT_DATA_MAP_INIT, NULL, x.rd, pa0 + k * G, blk + k * G, x.ns,
+				     0ULL),
+				 RMI_SUCCESS);
+	}
+	xr_activate(&x);
+
+	xr_next_store(&x, 0, 0, 0); /* page 0 read: 0 */
+	assert_int_equal(RMI(x.m, RMI_FID_RTT_FOLD, &o, x.rd, blk, 3), RMI_SUCCESS);
+	assert_int_equal(t_gstate(x.m, o.x[1]), GRANULE_STATE_DELEGATED); /* the level-3 table */
+	assert_int_equal(t_entry_kind(x.m, x.rd, blk, 2), S2TTE_ASSIGNED);
+	xr_next_store(&x, 0, XR_ENTER_MMIO, 0x107); /* page 7 through the block */
+	struct xr *xs[] = { &x };
+	xr_teardown(xs, 1);
+}
+
 /* A read-only NS page (S2AP = DIRECT_READ): loads see the host's data, a store exits as a permission fault. */
 static void test_unprot_map_read_only(void **state)
 {
@@ -940,6 +988,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unprot_map_access, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unprot_map_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unprot_map_not_ns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fold_while_running, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
