@@ -142,6 +142,18 @@ out_has trace err "rmm: rec 0 PSCI_SYSTEM_OFF("
 out_has trace err "rmi: RMI_REALM_DESTROY("
 out_has trace out "Hello from a realm!"
 
+# ---- --state: stage 2 and the machine's granules before teardown ----
+
+run_cli state 0 run "$g/smp.elf" -c 2 --state --timeout 60
+out_has state err "realmkit run: state before teardown: realm 1 is ACTIVE"
+out_has state err "vm 1 (realm) stage 2: "
+out_has state err " block   -> 0x"
+out_has state err "granules of the machine ("
+for role in "RD                1" "REC               2" "REC-aux          32" "RTT "; do
+	out_has state err "RMM        $role"
+done
+clean_teardown state
+
 # ---- normal VMs: the same loop, no RMM ----
 
 run_cli normal_smp 0 run "$g/smp.elf" --normal -c 3 --timeout 60

@@ -61,7 +61,7 @@ struct run_opts {
 	double timeout_s;
 	uint32_t cpus;
 	uint32_t hash_algo;
-	bool trace, normal, quiet, attest;
+	bool trace, normal, quiet, attest, state;
 	uint8_t challenge[CHALLENGE_SIZE];
 };
 
@@ -111,6 +111,9 @@ static void usage(FILE *f, bool measure)
 		"      --token-out FILE   write the attestation token the realm hands over there\n"
 		"      --cpak KEY.pem     the machine's CCA platform attestation key (PEM)\n"
 		"      --normal           run IMAGE as a normal VM (no RMM: no RSI, no attestation)\n"
+		"      --state            when the realm has stopped, before teardown, print its state\n"
+		"                         on stderr: stage 2 as the RMM reports it, and every granule\n"
+		"                         of the machine by owner and role\n"
 		"  -q, --quiet            no realmkit messages on success\n"
 		"  -h, --help             this help\n"
 		"\n"
@@ -189,13 +192,14 @@ bool run_opt_cpus(const char *prog, const char *arg, uint32_t *cpus)
 /* 0 parsed, 1 help printed, 2 usage error. */
 static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o, bool measure)
 {
-	enum { OPT_TRACE = 256, OPT_ATTEST, OPT_TOKEN, OPT_CPAK, OPT_NORMAL };
+	enum { OPT_TRACE = 256, OPT_ATTEST, OPT_TOKEN, OPT_CPAK, OPT_NORMAL, OPT_STATE };
 	static const struct option opts[] = {
 		{ "mem", required_argument, NULL, 'm' },     { "cpus", required_argument, NULL, 'c' },
 		{ "hash", required_argument, NULL, 'H' },    { "timeout", required_argument, NULL, 't' },
 		{ "trace", no_argument, NULL, OPT_TRACE },   { "attest", required_argument, NULL, OPT_ATTEST },
 		{ "token-out", required_argument, NULL, OPT_TOKEN }, { "cpak", required_argument, NULL, OPT_CPAK },
 		{ "normal", no_argument, NULL, OPT_NORMAL }, { "quiet", no_argument, NULL, 'q' },
+		{ "state", no_argument, NULL, OPT_STATE },
 		{ "verbose", no_argument, NULL, 'v' },       { "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -246,6 +250,9 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 			break;
 		case OPT_NORMAL:
 			o->normal = true;
+			break;
+		case OPT_STATE:
+			o->state = true;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -709,6 +716,36 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* --state: the VM's stage 2 and the machine's granules by state and role, before teardown. */
+static void print_state(struct rk_machine *m, struct rk_host *h, struct rk_vm *vm)
+{
+	uint64_t count[RK_GRANULE_RESERVED + 1][RK_ROLE_COUNT], total = 0;
+
+	memset(count, 0, sizeof(count));
+	fprintf(stderr, "realmkit run: state before teardown: %s %u is %s\n",
+		rk_vm_get_kind(vm) == RK_VM_REALM ? "realm" : "normal VM", rk_vm_id(vm),
+		rk_vm_state_name(rk_vm_get_state(vm)));
+	(void)rk_vm_s2_print(vm, stderr);
+	for (unsigned int b = 0; b < rk_machine_nbanks(m); b++) {
+		struct rk_dram_bank bank = rk_machine_bank(m, b);
+
+		for (uint64_t pa = bank.base; pa < bank.base + bank.size; pa += RK_GRANULE_SIZE) {
+			struct rk_granule_info gi;
+
+			if (rk_host_granule_info(h, pa, &gi) || gi.state > RK_GRANULE_RESERVED || gi.role >= RK_ROLE_COUNT)
+				continue;
+			count[gi.state][gi.role]++;
+			total++;
+		}
+	}
+	fprintf(stderr, "granules of the machine (%" PRIu64 "), by the host's ledger:\n", total);
+	for (unsigned int st = 0; st <= RK_GRANULE_RESERVED; st++)
+		for (unsigned int r = 0; r < RK_ROLE_COUNT; r++)
+			if (count[st][r])
+				fprintf(stderr, "  %-10s %-10s %8" PRIu64 "\n", rk_granule_state_name(st),
+					r ? rk_granule_role_name(r) : "-", count[st][r]);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const char *const prog = "realmkit run";
@@ -849,6 +886,8 @@ int cmd_run(int argc, char **argv)
 		status = 1;
 	}
 
+	if (o.state)
+		print_state(m, h, vm);
 	/* teardown: every granule must come back */
 	ret = rk_vm_destroy(vm);
 	if (ret) {
