@@ -510,8 +510,8 @@ static int print_entry(void *arg, const struct rk_s2_entry *e)
 
 	fprintf(f, "%*sL%d 0x%012" PRIx64 " %-7s -> 0x%012" PRIx64, 2 * (e->level + 1), "", e->level, e->ipa,
 		kinds[e->kind & 3], e->pa);
-	if (e->ripas >= 0)
-		fprintf(f, " ripas %d", e->ripas);
+	if (e->ripas >= 0 && e->kind != RK_S2_TABLE) /* a table has no RIPAS of its own */
+		fprintf(f, " ripas %s", e->ripas == 0 ? "EMPTY" : e->ripas == 1 ? "RAM" : e->ripas == 2 ? "DESTROYED" : "?");
 	fprintf(f, "%s\n", e->mismatch ? "  MISMATCH (shadow differs)" : "");
 	return 0;
 }
