@@ -16,22 +16,6 @@
 #define EMPTY_IPA 0x100000ULL
 #define TOKEN_MAX (REC_NUM_AUX * 4096u)
 
-static struct xenv env;
-
-static int setup(void **state)
-{
-	(void)state;
-	xenv_init(&env);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	xenv_fini(&env);
-	return 0;
-}
-
 static void challenge_of(uint8_t ch[64], unsigned int seed)
 {
 	for (int i = 0; i < 64; i++)
@@ -282,10 +266,10 @@ static void test_attest_per_rec(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_attest_sha256, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_attest_sha512, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_attest_sha384, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_attest_per_rec, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attest_sha256, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_attest_sha512, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_attest_sha384, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_attest_per_rec, xenv_setup, xenv_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

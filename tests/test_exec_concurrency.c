@@ -19,22 +19,6 @@
 #define INC_PER_ROUND 500
 #define COUNTER_ROUNDS 120 /* rounds per REC */
 
-static struct xenv env;
-
-static int setup(void **state)
-{
-	(void)state;
-	xenv_init(&env);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	xenv_fini(&env);
-	return 0;
-}
-
 /* ---- a REC_ENTER loop that does not assert (for threads) ------------------------------ */
 
 struct runner {
@@ -337,8 +321,8 @@ static void test_two_recs_one_counter(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_eight_realms, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_recs_one_counter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eight_realms, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_two_recs_one_counter, xenv_setup, xenv_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

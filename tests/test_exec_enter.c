@@ -15,7 +15,6 @@
 
 #include "test_exec_util.h"
 
-
 #define LATE_IPA 0x4000ULL         /* RIPAS RAM, not mapped until the host does */
 #define LATE_CODE_IPA 0x5000ULL    /* RIPAS RAM, not mapped: instruction fetch */
 #define EMPTY_IPA 0x100000ULL      /* UNASSIGNED, RIPAS EMPTY */
@@ -25,22 +24,6 @@
 
 /* SRT, SSE and AR: see test_esr_sanitised (not asserted, reported) */
 #define ESR_UNCHECKED ((31ULL << 16) | XR_ESR_SSE | (1ULL << 14))
-
-static struct xenv env;
-
-static int setup(void **state)
-{
-	(void)state;
-	xenv_init(&env);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	xenv_fini(&env);
-	return 0;
-}
 
 /* A realm with program p, n RECs (REC 0 runnable unless runnable0 is false). */
 static void realm_with(struct xr *x, const struct prog *p, unsigned int n, bool activate)
@@ -974,21 +957,21 @@ static void test_unprot_map_not_ns(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_run_and_rec_inputs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_realm_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_runnable_psci_pending, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flags_need_matching_exit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rec_running, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mmio_completion, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_inject_sea_over_mmio, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_esr_sanitised, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_esr_emulatable_hides_rt, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_irq_and_wfi, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rmm_handled_aborts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unprot_map_access, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unprot_map_read_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unprot_map_not_ns, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fold_while_running, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_and_rec_inputs, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_realm_state, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_not_runnable_psci_pending, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_flags_need_matching_exit, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_rec_running, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_mmio_completion, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_inject_sea_over_mmio, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_esr_sanitised, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_esr_emulatable_hides_rt, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_irq_and_wfi, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_rmm_handled_aborts, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_unprot_map_access, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_unprot_map_read_only, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_unprot_map_not_ns, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_fold_while_running, xenv_setup, xenv_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,22 +10,7 @@
 
 #define MARK(i) (0x9a9a000000000000ULL | (uint64_t)(i))
 
-static struct xenv env;
 static unsigned int entry_idx; /* the secondary entry point of the program below */
-
-static int setup(void **state)
-{
-	(void)state;
-	xenv_init(&env);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	xenv_fini(&env);
-	return 0;
-}
 
 /*
  * The RPC program, then a secondary entry point for CPU_ON: it reports x0
@@ -431,12 +416,12 @@ static void test_psci_complete_conditions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_version_features, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cpu_on, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cpu_off_suspend_affinity, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_system_off, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_system_reset, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_psci_complete_conditions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version_features, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_cpu_on, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_cpu_off_suspend_affinity, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_system_off, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_system_reset, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_psci_complete_conditions, xenv_setup, xenv_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

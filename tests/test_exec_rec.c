@@ -17,22 +17,6 @@
 #define A64_CURRENTEL A64_SYSREG(3, 0, 4, 2, 2)
 #define A64_SPSEL A64_SYSREG(3, 0, 4, 2, 0)
 
-static struct xenv env;
-
-static int setup(void **state)
-{
-	(void)state;
-	xenv_init(&env);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	xenv_fini(&env);
-	return 0;
-}
-
 /* REC_CREATE with these params at a fresh granule; returns the final status (and the granule). */
 static uint64_t try_create(struct xr *x, uint64_t flags, uint64_t mpidr, uint64_t *rec_pa)
 {
@@ -204,9 +188,9 @@ static void test_destroy_rules(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_mpidr_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_initial_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_destroy_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mpidr_order, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_initial_state, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_rules, xenv_setup, xenv_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

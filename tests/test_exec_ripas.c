@@ -20,22 +20,6 @@ enum cell_state { UE, UR, AE, AR, UD, AD, NSTATES };
 static const char *const state_name[] = { "UNASSIGNED EMPTY", "UNASSIGNED RAM", "ASSIGNED EMPTY",
 					  "ASSIGNED RAM", "UNASSIGNED DESTROYED", "ASSIGNED DESTROYED" };
 
-static struct xenv env;
-
-static int setup(void **state)
-{
-	(void)state;
-	xenv_init(&env);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	xenv_fini(&env);
-	return 0;
-}
-
 /* Build one page per entry state at base (realm NEW): UE, UR, AE, AR, UD, AD. */
 static void make_cell(struct xr *x, uint64_t base)
 {
@@ -454,11 +438,11 @@ static void test_access_after_change(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_state_set_inputs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_transitions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_set_ripas_conditions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_progress_and_response, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_access_after_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_set_inputs, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_transitions, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_set_ripas_conditions, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_progress_and_response, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_access_after_change, xenv_setup, xenv_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

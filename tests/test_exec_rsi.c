@@ -23,22 +23,6 @@
 
 #define MARK(i) (0x4d41524b00000000ULL | (uint64_t)(i)) /* x4..x17 markers */
 
-static struct xenv env;
-
-static int setup(void **state)
-{
-	(void)state;
-	xenv_init(&env);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	xenv_fini(&env);
-	return 0;
-}
-
 /* Issue fid(a1, a2, a3) with x4..x17 = markers; out = x0..x17; check x4..x17 are kept. */
 static void call_keep(struct xr *x, uint64_t out[18], uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3)
 {
@@ -584,17 +568,17 @@ static void test_unknown_and_smccc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_version_features, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_measurements_sha256, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_measurements_sha512, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_measurements_sha384, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_realm_config_sha256, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_realm_config_sha512, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_realm_config_sha384, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ipa_state_get, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_host_call_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_host_call_inputs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_and_smccc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_version_features, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_measurements_sha256, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_measurements_sha512, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_measurements_sha384, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_realm_config_sha256, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_realm_config_sha512, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_realm_config_sha384, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_ipa_state_get, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_host_call_round_trip, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_host_call_inputs, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_and_smccc, xenv_setup, xenv_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -134,6 +134,23 @@ static inline void xenv_fini(struct xenv *e)
 	e->m = NULL;
 }
 
+/* Each test program's environment, and the cmocka fixture that gives every test a fresh one. */
+static struct xenv env;
+
+static inline int xenv_setup(void **state)
+{
+	(void)state;
+	xenv_init(&env);
+	return 0;
+}
+
+static inline int xenv_teardown(void **state)
+{
+	(void)state;
+	xenv_fini(&env);
+	return 0;
+}
+
 static inline uint64_t xr_ns_page(struct xr *x)
 {
 	return t_pool_get(&x->e->pool, 1, 0);
