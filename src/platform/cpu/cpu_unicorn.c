@@ -271,6 +271,12 @@ static bool busy(const struct rk_cpu *cpu)
 	return cpu->in_hook || atomic_load(&cpu->running);
 }
 
+/* Registers may be used while no run is in progress, or from inside the SMC handler. */
+static bool regs_busy(const struct rk_cpu *cpu)
+{
+	return atomic_load(&cpu->running) && !cpu->in_hook;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Hooks (run on the thread inside uc_emu_start)                            */
 /* ------------------------------------------------------------------------ */
@@ -1082,7 +1088,7 @@ int rk_cpu_get_reg(struct rk_cpu *cpu, enum rk_cpu_reg reg, uint64_t *val)
 
 	if (!cpu || !val)
 		return -EINVAL;
-	if (atomic_load(&cpu->running) && !cpu->in_hook)
+	if (regs_busy(cpu))
 		return -EBUSY;
 	uc = cpu->uc;
 	if ((unsigned)reg <= RK_CPU_REG_X30) {
@@ -1156,7 +1162,7 @@ int rk_cpu_set_reg(struct rk_cpu *cpu, enum rk_cpu_reg reg, uint64_t val)
 		return -EINVAL;
 	if ((unsigned)reg > RK_CPU_REG_X30 && (unsigned)reg < RK_CPU_REG_COUNT && cpu->in_hook)
 		return -EBUSY;
-	if (atomic_load(&cpu->running) && !cpu->in_hook)
+	if (regs_busy(cpu))
 		return -EBUSY;
 	uc = cpu->uc;
 	if ((unsigned)reg <= RK_CPU_REG_X30) {
@@ -1211,7 +1217,7 @@ int rk_cpu_get_xregs(struct rk_cpu *cpu, unsigned first, unsigned n, uint64_t *x
 
 	if (!cpu || !x || n == 0 || first >= RK_CPU_NUM_GPRS || n > RK_CPU_NUM_GPRS - first)
 		return -EINVAL;
-	if (atomic_load(&cpu->running) && !cpu->in_hook)
+	if (regs_busy(cpu))
 		return -EBUSY;
 	for (unsigned i = 0; i < n; i++) {
 		ids[i] = gpr_uc_id(first + i);
@@ -1227,7 +1233,7 @@ int rk_cpu_set_xregs(struct rk_cpu *cpu, unsigned first, unsigned n, const uint6
 
 	if (!cpu || !x || n == 0 || first >= RK_CPU_NUM_GPRS || n > RK_CPU_NUM_GPRS - first)
 		return -EINVAL;
-	if (atomic_load(&cpu->running) && !cpu->in_hook)
+	if (regs_busy(cpu))
 		return -EBUSY;
 	for (unsigned i = 0; i < n; i++) {
 		ids[i] = gpr_uc_id(first + i);
@@ -1457,6 +1463,27 @@ int rk_cpu_skip_insn(struct rk_cpu *cpu)
 	return 0;
 }
 
+/*
+ * The emulatable MMIO access of the last exit that is still to be completed,
+ * a store (is_write) or a load with a valid syndrome; NULL if there is none.
+ */
+static const struct rk_cpu_mem_access *pending_mmio(const struct rk_cpu *cpu, bool is_write)
+{
+	const struct rk_cpu_mem_access *m = &cpu->last.mem;
+
+	if (cpu->last.reason != RK_CPU_EXIT_DABT || m->is_write != is_write || (!is_write && !m->isv) ||
+	    cpu->last_done)
+		return NULL;
+	return m;
+}
+
+/* Retire the faulting instruction of the last exit. */
+static void complete_last(struct rk_cpu *cpu)
+{
+	write_u64(cpu->uc, UC_ARM64_REG_PC, cpu->last.pc + 4);
+	cpu->last_done = true;
+}
+
 int rk_cpu_complete_mmio_read(struct rk_cpu *cpu, uint64_t value)
 {
 	const struct rk_cpu_mem_access *m;
@@ -1465,14 +1492,13 @@ int rk_cpu_complete_mmio_read(struct rk_cpu *cpu, uint64_t value)
 		return -EINVAL;
 	if (busy(cpu))
 		return -EBUSY;
-	m = &cpu->last.mem;
-	if (cpu->last.reason != RK_CPU_EXIT_DABT || m->is_write || !m->isv || cpu->last_done)
+	m = pending_mmio(cpu, false);
+	if (!m)
 		return -EINVAL;
 	value = rk_cpu_ldst_extend(value, m->size, m->sse, m->sf);
 	if (m->srt != 31)
 		write_u64(cpu->uc, gpr_uc_id(m->srt), value);
-	write_u64(cpu->uc, UC_ARM64_REG_PC, cpu->last.pc + 4);
-	cpu->last_done = true;
+	complete_last(cpu);
 	return 0;
 }
 
@@ -1482,10 +1508,9 @@ int rk_cpu_complete_mmio_write(struct rk_cpu *cpu)
 		return -EINVAL;
 	if (busy(cpu))
 		return -EBUSY;
-	if (cpu->last.reason != RK_CPU_EXIT_DABT || !cpu->last.mem.is_write || cpu->last_done)
+	if (!pending_mmio(cpu, true))
 		return -EINVAL;
-	write_u64(cpu->uc, UC_ARM64_REG_PC, cpu->last.pc + 4);
-	cpu->last_done = true;
+	complete_last(cpu);
 	return 0;
 }
 
