@@ -56,6 +56,19 @@ static void expect(const uint8_t *buf, size_t len, const struct rk_attest_key *c
 		fail_msg("reason \"%s\" lacks \"%s\"", err.reason, fragment);
 }
 
+/* Wrap map in tag, serialize, expect; frees both. */
+static void expect_tagged(struct fixture *f, uint64_t tag, cbor_item_t *map, enum rk_verify_code want,
+			  const char *fragment)
+{
+	cbor_item_t *t = rk_cbor_tag(tag, map);
+	size_t len;
+	uint8_t *tok = ta_serialize(t, &len);
+
+	expect(tok, len, f->cpak, want, fragment);
+	cbor_decref(&t);
+	free(tok);
+}
+
 static void expect_token(struct fixture *f, uint64_t tag, enum rk_verify_code want,
 			 const char *fragment)
 {
@@ -87,7 +100,7 @@ static void test_top_level(void **state)
 	size_t psl, rsl;
 	uint8_t *ps = ta_sign1(f->cpak, pp, pl, &psl), *rs = ta_sign1(f->rak, rp, rl, &rsl);
 	uint8_t *tok, *big;
-	cbor_item_t *map, *t;
+	cbor_item_t *map;
 
 	(void)state;
 	expect(not_tag, 0, NULL, RK_VERIFY_ERR_SIZE, "0 bytes");
@@ -105,19 +118,11 @@ static void test_top_level(void **state)
 	map = cbor_new_definite_map(2);
 	assert_true(rk_cbor_map_put(map, rk_cbor_int(44234), ta_entry(399, ps, psl)));
 	assert_true(rk_cbor_map_put(map, rk_cbor_int(44241), ta_entry(399, rs, rsl)));
-	t = rk_cbor_tag(907, map);
-	tok = ta_serialize(t, &len);
-	expect(tok, len, f->cpak, RK_VERIFY_ERR_TOP_STRUCTURE, "expected [263, bstr]");
-	cbor_decref(&t);
-	free(tok);
+	expect_tagged(f, 907, map, RK_VERIFY_ERR_TOP_STRUCTURE, "expected [263, bstr]");
 	map = cbor_new_definite_map(2);
 	assert_true(rk_cbor_map_put(map, rk_cbor_int(44234), ta_entry(907, ps, psl)));
 	assert_true(rk_cbor_map_put(map, rk_cbor_int(44241), ta_entry(907, rs, rsl)));
-	t = rk_cbor_tag(399, map);
-	tok = ta_serialize(t, &len);
-	expect(tok, len, f->cpak, RK_VERIFY_ERR_TOP_STRUCTURE, "expected a byte string");
-	cbor_decref(&t);
-	free(tok);
+	expect_tagged(f, 399, map, RK_VERIFY_ERR_TOP_STRUCTURE, "expected a byte string");
 
 	/* CMW type other than 263. */
 	{
@@ -128,30 +133,18 @@ static void test_top_level(void **state)
 		map = cbor_new_definite_map(2);
 		assert_true(rk_cbor_map_put(map, rk_cbor_int(44234), arr));
 		assert_true(rk_cbor_map_put(map, rk_cbor_int(44241), ta_entry(907, rs, rsl)));
-		t = rk_cbor_tag(907, map);
-		tok = ta_serialize(t, &len);
-		expect(tok, len, f->cpak, RK_VERIFY_ERR_TOP_STRUCTURE, "CMW type");
-		cbor_decref(&t);
-		free(tok);
+		expect_tagged(f, 907, map, RK_VERIFY_ERR_TOP_STRUCTURE, "CMW type");
 	}
 	/* Realm token missing; platform token given twice. */
 	map = cbor_new_definite_map(2);
 	assert_true(rk_cbor_map_put(map, rk_cbor_int(44234), ta_entry(907, ps, psl)));
 	assert_true(rk_cbor_map_put(map, rk_cbor_int(1), ta_entry(907, rs, rsl)));
-	t = rk_cbor_tag(907, map);
-	tok = ta_serialize(t, &len);
-	expect(tok, len, f->cpak, RK_VERIFY_ERR_TOP_STRUCTURE, "realm token (key 44241)");
-	cbor_decref(&t);
-	free(tok);
+	expect_tagged(f, 907, map, RK_VERIFY_ERR_TOP_STRUCTURE, "realm token (key 44241)");
 	map = cbor_new_definite_map(3);
 	assert_true(rk_cbor_map_put(map, rk_cbor_int(44234), ta_entry(907, ps, psl)));
 	assert_true(rk_cbor_map_put(map, rk_cbor_int(44234), ta_entry(907, ps, psl)));
 	assert_true(rk_cbor_map_put(map, rk_cbor_int(44241), ta_entry(907, rs, rsl)));
-	t = rk_cbor_tag(907, map);
-	tok = ta_serialize(t, &len);
-	expect(tok, len, f->cpak, RK_VERIFY_ERR_CLAIM_DUPLICATE, "more than once");
-	cbor_decref(&t);
-	free(tok);
+	expect_tagged(f, 907, map, RK_VERIFY_ERR_CLAIM_DUPLICATE, "more than once");
 	/* Empty platform entry. */
 	tok = ta_wrap(907, ps, 0, rs, rsl, &len);
 	expect(tok, len, f->cpak, RK_VERIFY_ERR_TOP_STRUCTURE, "empty");
