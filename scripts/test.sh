@@ -5,10 +5,22 @@
 #   3. clang build + ctest        (build-clang)
 #   4. ASan+UBSan build + ctest   (build-asan)
 #   5. TSan build + the tests labelled 'tsan' (build-tsan)
-#   6. checks: generated docs up to date, no holes in hot structs (pahole),
+#   6. the gcc tests again with a CPU hog on every core (tests assert order
+#      and eventual outcomes, never wall-clock coincidences: this proves it)
+#   7. checks: generated docs up to date, no holes in hot structs (pahole),
 #      30 s of libFuzzer on the attestation token verifier
 # Ends with one line: "N passed, N failed".
+#
+#   scripts/test.sh [--under-load]
+#     --under-load  run every stage's tests with a CPU hog on every core
 set -uo pipefail
+under_load=0
+for a in "$@"; do
+	case $a in
+	--under-load) under_load=1 ;;
+	*) echo "usage: scripts/test.sh [--under-load]" >&2; exit 2 ;;
+	esac
+done
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 "$here/scripts/setup.sh" || exit 1
@@ -18,6 +30,25 @@ passed=0
 failed=0
 
 note() { printf '\n==== %s ====\n' "$*"; }
+
+# CPU hogs: one busy loop per core (a loaded CI machine, on purpose)
+hogs=()
+start_hogs() {
+	local i
+	for ((i = 0; i < $(nproc); i++)); do
+		(while :; do :; done) &
+		hogs+=($!)
+	done
+	echo "test.sh: ${#hogs[@]} CPU hogs running"
+}
+stop_hogs() {
+	[ ${#hogs[@]} -eq 0 ] && return 0
+	kill "${hogs[@]}" 2>/dev/null
+	wait "${hogs[@]}" 2>/dev/null
+	hogs=()
+}
+trap stop_hogs EXIT
+[ "$under_load" -eq 1 ] && start_hogs
 
 # run_ctest DIR [ctest args...]: adds the counts of one ctest run to the totals
 run_ctest() {
@@ -53,7 +84,8 @@ check() { # check NAME CMD...: a static check counted as one test
 }
 
 note "gcc"
-if build build-gcc gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo; then run_ctest build-gcc; else failed=$((failed + 1)); fi
+gcc_built=0
+if build build-gcc gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo; then gcc_built=1; run_ctest build-gcc; else failed=$((failed + 1)); fi
 
 note "clang"
 if build build-clang clang -DCMAKE_BUILD_TYPE=RelWithDebInfo; then run_ctest build-clang; else failed=$((failed + 1)); fi
@@ -67,6 +99,13 @@ note "TSan (concurrency tests)"
 if build build-tsan clang -DRK_SANITIZE=tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRK_BUILD_BENCH=OFF; then
 	TSAN_OPTIONS=halt_on_error=1 run_ctest build-tsan -L tsan
 else failed=$((failed + 1)); fi
+
+note "gcc, under load (a CPU hog on every core)"
+if [ "$gcc_built" -eq 1 ] && [ "$under_load" -eq 0 ]; then
+	start_hogs
+	run_ctest build-gcc
+	stop_hogs
+fi
 
 note "static checks"
 check abi-coverage-doc python3 abi/gen.py --check-docs docs/abi-coverage.md abi/rmm-2.0.json abi/realmkit-impl.json

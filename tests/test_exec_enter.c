@@ -328,7 +328,7 @@ static void test_rec_running(void **state)
 		else
 			nanosleep(&pause, NULL); /* we ran it: let the other thread in */
 		clock_gettime(CLOCK_MONOTONIC, &now);
-	} while (refused < 3 && now.tv_sec - t0.tv_sec < 10);
+	} while (refused < 3 && now.tv_sec - t0.tv_sec < XR_PATIENCE_S);
 	atomic_store(&la.stop, 1);
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_true(refused >= 3);

@@ -421,7 +421,7 @@ static void test_host_kick(void **state)
 	pthread_t t;
 
 	(void)state;
-	slice_us = 5000000; /* 5 s: only a kick can end the entry quickly */
+	slice_us = 120000000; /* 120 s: only a kick can end the entry before that */
 	build_realm(code, 1);
 	slice_us = 0;
 	assert_int_equal(RMI(m, RMI_FID_REALM_ACTIVATE, NULL, RD_PA), RMI_SUCCESS);
@@ -438,7 +438,7 @@ static void test_host_kick(void **state)
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_int_equal(k.x0, RMI_SUCCESS);
 	assert_int_equal(k.ex.exit_reason, RMI_EXIT_IRQ);
-	assert_true(k.secs < 2.0);
+	assert_true(k.secs < 60.0); /* the kick ended it, not the slice (however loaded the machine) */
 	rk_machine_destroy(m);
 }
 
