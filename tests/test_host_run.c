@@ -592,22 +592,27 @@ static void test_mmio(void **state)
 }
 
 /*
- * 48-bit IPA spaces, both kinds. The CPU model's physical address range is 44
- * bits (RK_CPU_PA_BITS; the guest runs with its MMU off): RAM just below 2^44
- * (faulted in, stored to, read back) and a device at the base of the
- * unprotected half, 2^47, work; RAM at 2^46 stops the run with a diagnosis
- * (normal VM) or an SError exit (realm), and everything is reclaimed.
+ * The widest IPA space the machine offers, both kinds, used to its top: b =
+ * FR0.S2SZ for a realm, host_ipa_limit for a normal VM (both
+ * RK_MACHINE_CPU_PA_BITS: only what the vCPUs can address is advertised). RAM
+ * in the last 2 MiB of the protected half and memory in the last 2 MiB below
+ * the top page of the unprotected half (shared NS memory for a realm) are
+ * stored to and read back, a device in that top page gets the value; one bit
+ * wider is refused when the VM is created, with the limit named.
  */
-static size_t wide_ipa_program(uint32_t *c, uint64_t ram, uint64_t dev)
+static size_t wide_ipa_program(uint32_t *c, uint64_t ram, uint64_t hi, uint64_t dev)
 {
 	size_t n = 0;
 
 	n += a64_mov64(c + n, 1, dev);
-	n += a64_mov64(c + n, 3, ram + 0x1238);
+	n += a64_mov64(c + n, 3, ram + 2 * MIB - 8);
+	n += a64_mov64(c + n, 7, hi + 2 * MIB - 8);
 	n += a64_mov64(c + n, 2, 0x1122334455667788ULL);
-	c[n++] = a64_ldst(A64_OP_STRX, 3, 2, 3, 0); /* [ram + 0x1238] = x2 */
-	c[n++] = a64_ldst(A64_OP_LDRX, 3, 4, 3, 0); /* x4 = [ram + 0x1238] */
-	c[n++] = a64_ldst(A64_OP_STRW, 2, 4, 1, 4); /* device +4 = w4 */
+	c[n++] = a64_ldst(A64_OP_STRX, 3, 2, 3, 0); /* [ram top] = x2 */
+	c[n++] = a64_ldst(A64_OP_LDRX, 3, 4, 3, 0); /* x4 = [ram top] */
+	c[n++] = a64_ldst(A64_OP_STRX, 3, 4, 7, 0); /* [unprotected top] = x4 */
+	c[n++] = a64_ldst(A64_OP_LDRX, 3, 6, 7, 0); /* x6 = [unprotected top] */
+	c[n++] = a64_ldst(A64_OP_STRW, 2, 6, 1, 4); /* device +4 = w6 */
 	c[n++] = a64_ldst(A64_OP_LDRW, 2, 5, 1, 0); /* w5 = device +0 */
 	n += a64_mov64(c + n, 0, PSCI_SYSTEM_OFF);
 	c[n++] = A64_SMC;
@@ -617,46 +622,49 @@ static size_t wide_ipa_program(uint32_t *c, uint64_t ram, uint64_t dev)
 
 static void test_wide_ipa(void **state)
 {
-	const uint64_t dev = 1ULL << 47, rams[2] = { (1ULL << 44) - 2 * MIB, 1ULL << 46 };
+	struct rk_host_caps caps;
 
 	(void)state;
-	for (int r = 0; r < 2; r++) {
-		for (int kind = RK_VM_NORMAL; kind <= RK_VM_REALM; kind++) {
-			uint32_t code[64] = { 0 };
-			size_t n = wide_ipa_program(code, rams[r], dev);
-			struct rk_plan_memslot slots[2];
-			struct rk_vcpu_config vcpus[1];
-			struct rk_plan_load load;
-			struct rk_vm_plan p;
-			struct rk_vm *vm;
-			struct dev d;
+	assert_int_equal(rk_host_caps(h, &caps), 0);
+	assert_int_equal(caps.rmi_ipa_limit, RK_MACHINE_CPU_PA_BITS);
+	assert_int_equal(caps.host_ipa_limit, RK_MACHINE_CPU_PA_BITS);
+	for (int kind = RK_VM_NORMAL; kind <= RK_VM_REALM; kind++) {
+		const unsigned int b = kind == RK_VM_REALM ? caps.rmi_ipa_limit : caps.host_ipa_limit;
+		const uint64_t ram = (1ULL << (b - 1)) - 2 * MIB, hi = (1ULL << b) - 4 * MIB;
+		const uint64_t dev = (1ULL << b) - 0x1000;
+		uint32_t code[64] = { 0 };
+		size_t n = wide_ipa_program(code, ram, hi, dev);
+		struct rk_plan_memslot slots[3];
+		struct rk_vcpu_config vcpus[1];
+		struct rk_plan_load load;
+		struct rk_vm_plan p;
+		struct rk_vm *vm;
+		struct dev d;
 
-			make_plan(&p, slots, &load, vcpus, (enum rk_vm_kind)kind, RMI_HASH_SHA_256, code, n * 4, 1, 2 * MIB);
-			p.config.ipa_bits = 48;
-			slots[1] = (struct rk_plan_memslot){ rams[r], 2 * MIB, 0, 0 };
-			p.nmemslots = 2;
-			assert_int_equal(rk_vm_create_from_plan(h, &p, &vm), 0);
-			memset(&d, 0, sizeof(d));
-			assert_int_equal(rk_vm_add_mmio(vm, dev, 0x1000, &dev_ops, &d), 0);
-			int ret = rk_vm_run(vm, 60000);
-			struct rk_vm_run_info i = info_of(vm);
-			if (r == 0) {
-				if (ret)
-					fail_msg("%s: %s", kind == RK_VM_REALM ? "realm" : "normal VM", i.msg);
-				assert_int_equal(i.reason, RK_STOP_SYSTEM_OFF);
-				assert_int_equal(d.writes, 1);
-				assert_int_equal(d.val4, 0x55667788u); /* to RAM and back */
-				assert_int_equal(d.reads, 1);
-			} else {
-				assert_int_not_equal(ret, 0);
-				assert_int_equal(i.reason, RK_STOP_ERROR);
-				assert_non_null(strstr(i.msg, kind == RK_VM_REALM ? "SError" : "44-bit physical address range"));
-				assert_int_equal(d.writes, 0);
-			}
-			assert_int_equal(rk_vm_destroy(vm), 0);
-			rk_vm_free(vm);
-			check_clean();
-		}
+		make_plan(&p, slots, &load, vcpus, (enum rk_vm_kind)kind, RMI_HASH_SHA_256, code, n * 4, 1, 2 * MIB);
+		p.config.ipa_bits = b;
+		slots[1] = (struct rk_plan_memslot){ ram, 2 * MIB, 0, 0 };
+		slots[2] = (struct rk_plan_memslot){ hi, 2 * MIB, kind == RK_VM_REALM ? RK_MEMSLOT_SHARED : 0, 0 };
+		p.nmemslots = 3;
+		assert_int_equal(rk_vm_create_from_plan(h, &p, &vm), 0);
+		memset(&d, 0, sizeof(d));
+		assert_int_equal(rk_vm_add_mmio(vm, dev, 0x1000, &dev_ops, &d), 0);
+		if (rk_vm_run(vm, 60000))
+			fail_msg("%s: %s", kind == RK_VM_REALM ? "realm" : "normal VM", info_of(vm).msg);
+		assert_int_equal(info_of(vm).reason, RK_STOP_SYSTEM_OFF);
+		assert_int_equal(d.writes, 1);
+		assert_int_equal(d.val4, 0x55667788u); /* through both halves and back */
+		assert_int_equal(d.reads, 1);
+		assert_int_equal(rk_vm_destroy(vm), 0);
+		rk_vm_free(vm);
+		check_clean();
+
+		/* one bit wider: refused up front, the limit named */
+		p.config.ipa_bits = b + 1;
+		assert_int_equal(rk_vm_create_from_plan(h, &p, &vm), -EINVAL);
+		assert_non_null(strstr(rk_host_last_error(h)->msg,
+				       kind == RK_VM_REALM ? "rmi_ipa_limit" : "host_ipa_limit"));
+		check_clean();
 	}
 }
 

@@ -101,13 +101,14 @@ static void test_features(void **state)
 	struct rk_machine *m = t_machine_inactive(32);
 
 	(void)state;
-	check_features(m, 48);
+	check_features(m, RK_MACHINE_CPU_PA_BITS);
 	rk_machine_destroy(m);
 	m = t_machine(32);
-	check_features(m, 48);
+	check_features(m, RK_MACHINE_CPU_PA_BITS);
 	rk_machine_destroy(m);
 
-	/* FR0.S2SZ follows the PA width, capped at 48 without LPA2 */
+	/* FR0.S2SZ follows the PA width, capped at 48 without LPA2 and at what the
+	 * realm's vCPUs can address (RK_MACHINE_CPU_PA_BITS: only what runs) */
 	rk_machine_config_default(&cfg);
 	cfg.dram_size = 32 * MIB;
 	cfg.pa_bits = 40;
@@ -116,7 +117,7 @@ static void test_features(void **state)
 	rk_machine_destroy(m);
 	cfg.pa_bits = 52;
 	m = t_machine_cfg(&cfg, true);
-	check_features(m, 48);
+	check_features(m, RK_MACHINE_CPU_PA_BITS);
 	rk_machine_destroy(m);
 }
 

@@ -175,8 +175,7 @@ static void test_create_geometry(void **state)
 	static const struct geo valid[] = {
 		{ 32, 1, 1 }, { 32, 2, 4 }, { 33, 1, 1 }, { 33, 2, 8 }, { 34, 1, 1 }, { 34, 2, 16 },
 		{ 35, 1, 1 }, { 36, 1, 1 }, { 39, 1, 1 }, { 40, 0, 1 }, { 40, 1, 2 }, { 41, 0, 1 },
-		{ 41, 1, 4 }, { 42, 1, 8 }, { 43, 0, 1 }, { 43, 1, 16 }, { 44, 0, 1 }, { 47, 0, 1 },
-		{ 48, 0, 1 },
+		{ 41, 1, 4 }, { 42, 1, 8 }, { 43, 0, 1 }, { 43, 1, 16 }, { 44, 0, 1 },
 	};
 	static const struct geo invalid[] = {
 		/* wrong number of concatenated tables */
@@ -186,6 +185,8 @@ static void test_create_geometry(void **state)
 		/* s2sz out of the start level's range */
 		{ 35, 2, 32 }, { 35, 2, 16 }, { 44, 1, 16 }, { 44, 1, 32 }, { 39, 0, 1 }, { 32, 0, 1 },
 		{ 32, 3, 1 }, { 36, 3, 16 }, { 40, 2, 16 },
+		/* valid geometry, but above FR0.S2SZ (RK_MACHINE_CPU_PA_BITS: what the vCPUs reach) */
+		{ 45, 0, 1 }, { 46, 0, 1 }, { 47, 0, 1 }, { 48, 0, 1 },
 		/* level -1 needs LPA2; levels beyond 3 do not exist */
 		{ 40, -1, 1 }, { 48, -1, 1 }, { 40, -2, 1 }, { 40, 4, 1 }, { 48, 0, 16 },
 	};

@@ -584,26 +584,26 @@ static void test_fold_min_level(void **state)
 	struct rk_machine *mm = t_machine(64);
 	struct t_pool p;
 	struct rmi_out o;
-	const uint64_t u48 = 1ULL << 47;
+	const uint64_t u44 = 1ULL << 43; /* the unprotected half of a 44-bit realm */
 
 	(void)state;
 	t_pool_init(&p, T_DRAM_BASE, 1024);
-	uint64_t r = t_realm_new(mm, &p, 48, 0, 1, RMI_HASH_SHA_256);
+	uint64_t r = t_realm_new(mm, &p, 44, 0, 1, RMI_HASH_SHA_256);
 	/* unassigned level-1 tables fold into level-0 entries */
 	uint64_t l1 = t_pool_delegated(mm, &p, 1, 0);
 	t_rtt_create(mm, r, l1, 0, 1);
 	assert_int_equal(RMI(mm, FOLD, &o, r, 0, 1), RMI_SUCCESS);
 	assert_int_equal(o.x[1], l1);
-	t_rtt_create(mm, r, l1, u48, 1);
+	t_rtt_create(mm, r, l1, u44, 1);
 	/* 512 contiguous 1 GiB NS blocks, 512 GiB aligned: homogeneous, but level 0 has no blocks */
-	assert_int_equal(RMI(mm, RMI_FID_RTT_UNPROT_MAP, &o, r, u48, u48 + 512 * GIB,
+	assert_int_equal(RMI(mm, RMI_FID_RTT_UNPROT_MAP, &o, r, u44, u44 + 512 * GIB,
 			     t_unprot_flags(RMI_ADDR_TYPE_SINGLE, 6, 3), t_desc(0, 1, 512)), RMI_SUCCESS);
-	assert_int_equal(o.x[1], u48 + 512 * GIB);
+	assert_int_equal(o.x[1], u44 + 512 * GIB);
 	assert_int_equal(t_refcount(mm, l1), 512);
-	RMI_FAIL(mm, T_RTT(0), FOLD, r, u48, 1);
+	RMI_FAIL(mm, T_RTT(0), FOLD, r, u44, 1);
 	/* not homogeneous: the index is the table's level */
-	assert_int_equal(RMI(mm, RMI_FID_RTT_UNPROT_UNMAP, &o, r, u48, u48 + GIB, 0, 0), RMI_SUCCESS);
-	RMI_FAIL(mm, T_RTT(1), FOLD, r, u48, 1);
+	assert_int_equal(RMI(mm, RMI_FID_RTT_UNPROT_UNMAP, &o, r, u44, u44 + GIB, 0, 0), RMI_SUCCESS);
+	RMI_FAIL(mm, T_RTT(1), FOLD, r, u44, 1);
 	/* level 0 is the root: not a valid fold level */
 	RMI_FAIL(mm, RMI_ERROR_INPUT, FOLD, r, 0, 0);
 	t_check_realm(mm, r, NULL, NULL);

@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "realmkit/cpu_model.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -59,7 +61,8 @@ struct rk_machine_config {
 	uint64_t dram_size;
 	unsigned int nbanks;
 	struct rk_dram_bank banks[RK_MAX_DRAM_BANKS];
-	/* Physical address width (FR0.S2SZ is derived from it). 0: 48. */
+	/* Physical address width. 0: 48. FR0.S2SZ is the smaller of it, 48 (no
+	 * LPA2) and RK_MACHINE_CPU_PA_BITS. */
 	unsigned int pa_bits;
 	enum rk_rmm_revision revision;
 	/* Number of physical CPUs (RMM per-CPU contexts). 0: 8. */

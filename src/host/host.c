@@ -12,8 +12,9 @@
 
 #include "host/host_internal.h"
 
-/* The host CPU model: ID_AA64MMFR0_EL1.PARange = 48 bits, no LPA2. */
-#define HOST_CPU_IPA_LIMIT 48u
+/* The host's vCPUs run on the machine's CPU model: its PA range bounds a
+ * normal VM's IPA space (no LPA2). */
+#define HOST_CPU_IPA_LIMIT RK_MACHINE_CPU_PA_BITS
 
 #define FR(v, reg, f) (((v) & reg##_##f##_MASK) >> reg##_##f##_SHIFT)
 

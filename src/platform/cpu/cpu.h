@@ -41,6 +41,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "realmkit/cpu_model.h"
+
 struct rk_cpu;
 
 /* ------------------------------------------------------------------------ */
@@ -79,7 +81,7 @@ void rk_cpu_destroy(struct rk_cpu *cpu);
  * rk_cpu_map() refuses such mappings with -ERANGE. Accesses to unmapped IPAs
  * above it are still exact aborts (emulated MMIO works there).
  */
-#define RK_CPU_PA_BITS 44u
+#define RK_CPU_PA_BITS RK_MACHINE_CPU_PA_BITS
 
 /*
  * Map [ipa, ipa + size) to host memory [host, host + size) with protection

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The CPU model of a realmkit machine: what its vCPUs can address. */
+#ifndef REALMKIT_CPU_MODEL_H
+#define REALMKIT_CPU_MODEL_H
+
+/*
+ * The physical address range of the machine's CPUs, in bits: what their CPU
+ * model (Unicorn 2.0.1's, ID_AA64MMFR0_EL1.PARange) can address. Every guest
+ * address space is limited to it: the RMM advertises at most this IPA width
+ * (RMI_FEATURES FR0.S2SZ, checked by REALM_CREATE) and the host's normal VMs
+ * get no more. PAs the RMM manages (rk_machine_config.pa_bits) may be wider.
+ */
+#define RK_MACHINE_CPU_PA_BITS 44u
+
+#endif /* REALMKIT_CPU_MODEL_H */
