@@ -1312,6 +1312,147 @@ static void test_stops_are_exact(void **state)
 	assert_true(timeouts > 0);
 }
 
+/*
+ * Parking is invisible to the guest: the stop test's loop (pairs, SIMD
+ * copies, exclusives, pointer chasing) cut into slices with the vCPU parked
+ * after every one ends with the same registers and memory as one
+ * uninterrupted run, and each park gave the engine back.
+ */
+static void test_park_is_invisible(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *ref = malloc(RAM_SIZE);
+	uint64_t xref[RK_CPU_NUM_GPRS], x[RK_CPU_NUM_GPRS];
+	struct rk_cpu_stats st0, st;
+	struct rk_cpu_exit e;
+	unsigned slices = 0;
+
+	assert_non_null(ref);
+	stop_setup(f->cpu, f->ram);
+	run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(rk_cpu_get_gprs(f->cpu, xref), 0);
+	memcpy(ref, f->ram, RAM_SIZE);
+
+	stop_setup(f->cpu, f->ram);
+	rk_cpu_get_stats(f->cpu, &st0);
+	for (;;) {
+		assert_int_equal(rk_cpu_park(f->cpu), 0);
+		assert_true(rk_cpu_is_parked(f->cpu));
+		assert_int_equal(rk_cpu_park(f->cpu), 0); /* again: nothing to do */
+		assert_int_equal(rk_cpu_run(f->cpu, 200, &e), 0);
+		assert_false(rk_cpu_is_parked(f->cpu));
+		if (e.reason == RK_CPU_EXIT_SMC)
+			break;
+		if (e.reason != RK_CPU_EXIT_TIMEOUT)
+			fail_msg("exit %s at 0x%llx", rk_cpu_exit_reason_name(e.reason), (unsigned long long)e.pc);
+		slices++;
+	}
+	assert_int_equal(rk_cpu_get_gprs(f->cpu, x), 0);
+	assert_memory_equal(x, xref, sizeof(x));
+	assert_memory_equal(f->ram, ref, RAM_SIZE);
+	rk_cpu_get_stats(f->cpu, &st);
+	assert_int_equal(st.parks - st0.parks, slices + 1);
+	assert_int_equal(st.wakes - st0.wakes, slices + 1);
+	assert_true(slices >= 1); /* it was really parked mid-loop */
+	free(ref);
+}
+
+/*
+ * What a parked vCPU keeps: system registers (VBAR, SCTLR, SP_EL0/EL1,
+ * TPIDR, MPIDR), a pending virtual IRQ, a pending kick, a memory map changed
+ * while parked, the last exit's MMIO completion; any access wakes it.
+ */
+static void test_park_keeps_state(void **state)
+{
+	struct fx *f = *state;
+	struct rk_cpu_exit e;
+	uint8_t *extra = aligned_alloc(4096, 4096);
+
+	assert_non_null(extra);
+	load_vectors(f);
+	set(f->cpu, RK_CPU_REG_VBAR_EL1, VBAR);
+	set(f->cpu, RK_CPU_REG_TPIDR_EL1, 0x1234);
+	set(f->cpu, RK_CPU_REG_MPIDR_EL1, 0x80000003);
+	set(f->cpu, RK_CPU_REG_SP_EL0, 0x8000e000);
+	set(f->cpu, RK_CPU_REG_SP_EL1, 0x8000f000);
+	assert_int_equal(rk_cpu_park(f->cpu), 0);
+	/* a register read wakes it */
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_VBAR_EL1), VBAR);
+	assert_false(rk_cpu_is_parked(f->cpu));
+	assert_int_equal(rk_cpu_park(f->cpu), 0);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_TPIDR_EL1), 0x1234);
+	assert_int_equal(rk_cpu_park(f->cpu), 0);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_MPIDR_EL1), 0x80000003);
+	assert_int_equal(rk_cpu_park(f->cpu), 0);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_SP_EL0), 0x8000e000);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_SP_EL1), 0x8000f000);
+
+	/* a virtual IRQ asserted before parking is taken after it */
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x24); /* msr daifclr, #2; b . */
+	assert_int_equal(rk_cpu_set_virq(f->cpu, true), 0);
+	assert_int_equal(rk_cpu_park(f->cpu), 0);
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(e.imm, 0x280);
+	assert_int_equal(rk_cpu_set_virq(f->cpu, false), 0);
+
+	/* a kick that arrives while parked ends the next run at once */
+	assert_int_equal(rk_cpu_park(f->cpu), 0);
+	rk_cpu_kick(f->cpu);
+	assert_int_equal(rk_cpu_run(f->cpu, 0, &e), 0);
+	assert_int_equal(e.reason, RK_CPU_EXIT_KICK);
+
+	/* memory mapped while parked is there after; an MMIO load exit parked
+	 * before its completion completes after */
+	load(f, 0, p_misc, sizeof(p_misc) / 4);
+	memset(extra, 0, 4096);
+	extra[0] = 0x5a;
+	assert_int_equal(rk_cpu_park(f->cpu), 0);
+	assert_int_equal(rk_cpu_map(f->cpu, 0x90000000ull, 4096, extra, RK_CPU_PROT_ALL), 0);
+	assert_true(rk_cpu_is_parked(f->cpu)); /* the map did not need the engine */
+	set(f->cpu, RK_CPU_REG_X(2), 0x90000000ull);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_LDR);
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(1)), 0x5a);
+	assert_int_equal(rk_cpu_unmap(f->cpu, 0x90000000ull, 4096), 0);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_LDR);
+	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	assert_int_equal(e.mem.addr, 0x90000000ull);
+	assert_int_equal(rk_cpu_park(f->cpu), 0);
+	assert_int_equal(rk_cpu_complete_mmio_read(f->cpu, 0x77), 0);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(1)), 0x77);
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(e.pc, RAM_IPA + P_LDR + 8);
+
+	assert_int_equal(rk_cpu_park(NULL), -EINVAL);
+	assert_false(rk_cpu_is_parked(NULL));
+	/* destroyed while parked (the fixture's teardown): nothing leaks (ASan) */
+	assert_int_equal(rk_cpu_park(f->cpu), 0);
+	free(extra);
+}
+
+/* Parking from inside the SMC handler is refused: the engine is running. */
+static int park_result;
+static bool park_in_hook(struct rk_cpu *cpu, uint16_t imm, struct rk_cpu_smc_ctx *ctx)
+{
+	(void)imm;
+	(void)ctx;
+	park_result = rk_cpu_park(cpu);
+	return false;
+}
+
+static void test_park_busy(void **state)
+{
+	struct fx *f = *state;
+
+	load(f, 0, p_misc, sizeof(p_misc) / 4);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_ONE);
+	assert_int_equal(rk_cpu_set_smc_handler(f->cpu, park_in_hook, NULL), 0);
+	run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(park_result, -EBUSY);
+	assert_false(rk_cpu_is_parked(f->cpu));
+	assert_int_equal(rk_cpu_set_smc_handler(f->cpu, NULL, NULL), 0);
+}
+
 /* ------------------------------------------------------------------------ */
 
 static void test_bad_args(void **state)
@@ -1497,6 +1638,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_stale_code, fx_setup, fx_teardown),
 		cmocka_unit_test(test_two_threads),
 		cmocka_unit_test_setup_teardown(test_stops_are_exact, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_park_is_invisible, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_park_keeps_state, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_park_busy, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_args, fx_setup, fx_teardown),
 	};
 

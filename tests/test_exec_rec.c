@@ -185,12 +185,92 @@ static void test_destroy_rules(void **state)
 	t_teardown_all(x.m);
 }
 
+/* ---- idle RECs: at most max_open_engines keep an engine open ------------------------------ */
+
+/* RECs of x with an open engine; *open_i: whether REC i is one of them. */
+static unsigned int open_engines(struct xr *x, unsigned int i, bool *open_i, uint64_t *parks)
+{
+	struct rmm *rmm = machine_rmm(x->m);
+	unsigned int n = 0;
+
+	*parks = 0;
+	for (unsigned int k = 0; k < x->nrec; k++) {
+		struct rec *r = rec_of(rmm, granule_from_pa(rmm, x->rec[k]));
+		bool open = r->cpu && !rk_cpu_is_parked(r->cpu);
+		struct rk_cpu_stats st;
+
+		n += open;
+		if (k == i)
+			*open_i = open;
+		if (r->cpu) {
+			rk_cpu_get_stats(r->cpu, &st);
+			*parks += st.parks;
+		}
+	}
+	return n;
+}
+
+/*
+ * Four RECs on a machine that keeps two engines open: after every REC_ENTER
+ * the REC that ran has an engine and no more than two do; the others are
+ * parked, and each REC goes on exactly where it was (its counter lives in a
+ * SIMD register, its identity in MPIDR_EL1).
+ */
+static void test_idle_recs_parked(void **state)
+{
+	struct rk_machine_config cfg;
+	struct prog p = { .n = 0 };
+	struct rmi_rec_exit ex;
+	uint64_t parks;
+	bool open;
+	struct xr x;
+
+	(void)state;
+	rk_machine_destroy(env.m);
+	rk_machine_config_default(&cfg);
+	cfg.dram_size = (uint64_t)XR_MIB << 20;
+	cfg.max_open_engines = 2;
+	env.m = t_machine_cfg(&cfg, true);
+
+	p_prologue(&p);
+	p_put(&p, 0xd53800a2); /* mrs x2, mpidr_el1 */
+	p_put(&p, 0x92401c42); /* and x2, x2, #0xff */
+	p_put(&p, 0xd3607c42); /* lsl x2, x2, #32 */
+	p_put(&p, 0x9e670043); /* fmov d3, x2 */
+	unsigned int loop = p.n;
+	p_put(&p, 0x9e660061); /* fmov x1, d3 */
+	p_put(&p, 0x91000421); /* add x1, x1, #1 */
+	p_put(&p, 0x9e670023); /* fmov d3, x1 */
+	p_report(&p, 1);
+	p_b_to(&p, loop);
+	xr_create(&env, &x, RMI_HASH_SHA_256, NULL);
+	xr_program(&x, &p);
+	for (unsigned int i = 0; i < 4; i++)
+		xr_rec(&x, true, XR_CODE_IPA);
+	xr_activate(&x);
+
+	for (uint64_t round = 1; round <= 3; round++) {
+		for (unsigned int i = 0; i < 4; i++) {
+			assert_int_equal(xr_enter(&x, i, round > 1 ? XR_ENTER_MMIO : 0, NULL, &ex), RMI_SUCCESS);
+			xr_expect_mmio_store(&ex, 0, ((uint64_t)i << 32) + round);
+			assert_true(open_engines(&x, i, &open, &parks) <= 2);
+			assert_true(open);
+		}
+	}
+	/* every REC was parked and woken at least once: 4 RECs, 2 engines, 12 entries round robin */
+	assert_int_equal(open_engines(&x, 0, &open, &parks), 2);
+	assert_true(parks >= 8);
+	struct xr *xs[] = { &x };
+	xr_teardown(xs, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_mpidr_order, xenv_setup, xenv_teardown),
 		cmocka_unit_test_setup_teardown(test_initial_state, xenv_setup, xenv_teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_rules, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_idle_recs_parked, xenv_setup, xenv_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -227,6 +227,9 @@ static int setup(void **state)
 	}
 	rk_machine_config_default(&cfg);
 	cfg.dram_size = 256 * MIB;
+	/* fewer open engines than RECs (10): while some RECs run, idle ones are
+	 * parked and woken again (src/rmm/engines.h), on every thread at once */
+	cfg.max_open_engines = 3;
 	assert_int_equal(rk_machine_create(&cfg, &m), 0);
 	assert_int_equal(rk_host_create(m, NULL, &h), 0);
 	return 0;

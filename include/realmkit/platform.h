@@ -70,6 +70,10 @@ struct rk_machine_config {
 	/* Longest uninterrupted run of one RMI_REC_ENTER before an IRQ exit, in
 	 * microseconds (the RMM's time slice). 0: 2000. */
 	unsigned int rec_time_slice_us;
+	/* RECs that keep an open CPU engine (~3.5 MiB and a thread each); the
+	 * least recently run beyond it are parked: their state is kept, the
+	 * engine reopens at their next REC_ENTER (~1 ms). 0: 64. */
+	unsigned int max_open_engines;
 	/*
 	 * Attestation material (PEM / CBOR file paths, all optional). Without
 	 * rak_pem the machine generates a P-384 Realm Attestation Key when it

@@ -197,6 +197,24 @@ void rec_free_engine(struct rec *rec)
 	rec->cpu = NULL;
 }
 
+/*
+ * Park the engine of REC pa, chosen by engines_used(), if it is still an idle
+ * REC with an engine. Called with no lock held; the REC's granule lock keeps
+ * its REC_ENTER (refcount 1 while running) and REC_DESTROY out meanwhile.
+ */
+static void rec_park_engine(struct rmm *rmm, uint64_t pa)
+{
+	struct granule *g = find_lock_granule(rmm, pa, GRANULE_STATE_REC);
+	struct rec *rec;
+
+	if (!g)
+		return;
+	rec = rec_of(rmm, g);
+	if (!g->refcount && rec->cpu)
+		(void)rk_cpu_park(rec->cpu);
+	granule_unlock(g);
+}
+
 /* ---- register access, engine or not ---- */
 
 void rec_set_gpr(struct rec *rec, unsigned int n, uint64_t v)
@@ -760,5 +778,9 @@ void rmi_rec_enter(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 		granule_unlock(g_rec);
 		granule_unlock(g_rd);
 	}
+	/* no lock held: keep the open engines to the cap (engines.h) */
+	uint64_t victim;
+	if (engines_used(rmm->engines, rec_pa, &victim))
+		rec_park_engine(rmm, victim);
 	r[0] = rmi_result(RMI_SUCCESS, 0);
 }

@@ -62,7 +62,7 @@ int rmm_create(struct platform *plat, const struct rk_machine_config *cfg, struc
 	rmm->attest = calloc(1, sizeof(*rmm->attest));
 	rmm->engines = calloc(1, sizeof(*rmm->engines));
 	if (!rmm->sro || !rmm->attest || !rmm->engines || sro_pool_init(rmm->sro) ||
-	    rmm_attest_init(rmm->attest, cfg) || engines_init(rmm->engines)) {
+	    rmm_attest_init(rmm->attest, cfg) || engines_init(rmm->engines, cfg->max_open_engines)) {
 		free(rmm->engines);
 		free(rmm->attest);
 		free(rmm->sro);

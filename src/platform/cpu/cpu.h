@@ -54,6 +54,24 @@ int rk_cpu_create(struct rk_cpu **out);
 /* Destroy a vCPU (NULL is allowed). Must not race with rk_cpu_run/kick. */
 void rk_cpu_destroy(struct rk_cpu *cpu);
 
+/*
+ * Park an idle vCPU: give back its engine (translated code, TLBs, engine
+ * memory: ~3.5 MiB) and its watchdog thread, keeping only its architectural
+ * state (~13 KiB) and its memory map. The next function that needs the
+ * engine (rk_cpu_run, register access, injection, completion) opens a new
+ * engine in exactly that state, at the cost of an engine open (~0.5 ms) and
+ * translating the guest's code again; the guest cannot tell. A host that
+ * keeps many idle vCPUs parks them so that they cost nothing while idle.
+ * Kicks, the memory map (rk_cpu_map/unmap) and stats work while parked.
+ * Returns 0 (also if already parked), -EINVAL, -EBUSY (running, or in the
+ * SMC handler), -ENOMEM/-EIO (the state could not be saved; not parked).
+ * A failure to open the engine again later is reported by the function that
+ * needed it: -EIO, or an RK_CPU_EXIT_ERROR exit from rk_cpu_run.
+ */
+int rk_cpu_park(struct rk_cpu *cpu);
+/* True if cpu is parked (no engine). */
+bool rk_cpu_is_parked(const struct rk_cpu *cpu);
+
 /* ------------------------------------------------------------------------ */
 /* Guest physical (IPA) memory                                              */
 /* ------------------------------------------------------------------------ */
@@ -123,6 +141,8 @@ struct rk_cpu_stats {
 	uint64_t exits;            /* exits reported by rk_cpu_run() */
 	uint64_t smc_in_hook;      /* SMCs completed by the SMC handler */
 	uint64_t guest_exceptions; /* SVC/BRK delivered to the guest's vectors */
+	uint64_t parks;            /* rk_cpu_park() that gave an engine back */
+	uint64_t wakes;            /* engines opened again for a parked vCPU */
 };
 void rk_cpu_get_stats(const struct rk_cpu *cpu, struct rk_cpu_stats *out);
 

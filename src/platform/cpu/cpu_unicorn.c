@@ -168,6 +168,11 @@ struct rk_cpu {
 	atomic_bool kick_pending;
 	atomic_bool timed_out;
 	atomic_bool want_stop; /* stop at the next exact point */
+	bool wd_running;       /* the watchdog thread exists (not while parked) */
+
+	/* Parked (rk_cpu_park): no engine (uc == NULL), no watchdog; the
+	 * engine's architectural state, saved, until the next use. */
+	uc_context *parked;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -644,7 +649,6 @@ static int setup_engine(struct rk_cpu *cpu)
 	 * apply; HCE turns HVC from UNDEF into an HVC exception. */
 	if (CP_WRITE(uc, RK_UC_SCR_NS | RK_UC_SCR_RW | RK_UC_SCR_HCE, RK_UC_SYSREG_SCR_EL3))
 		return -EIO;
-	cpu->hcr = RK_UC_HCR_RW | RK_UC_HCR_IMO | RK_UC_HCR_TWI | RK_UC_HCR_TDZ;
 	if (CP_WRITE(uc, cpu->hcr, RK_UC_SYSREG_HCR_EL2))
 		return -EIO;
 	if (CP_WRITE(uc, 0x80000000ull, RK_UC_SYSREG_VMPIDR_EL2))
@@ -662,6 +666,46 @@ static int setup_engine(struct rk_cpu *cpu)
 	                (void *)hook_mem_access, cpu, 1, 0) != UC_ERR_OK)
 		return -EIO;
 	return 0;
+}
+
+/* A new engine with realmkit's configuration and hooks, in cpu->uc. */
+static int open_engine(struct rk_cpu *cpu)
+{
+	int rc;
+
+	if (uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &cpu->uc) != UC_ERR_OK) {
+		cpu->uc = NULL;
+		return -EIO;
+	}
+	rc = setup_engine(cpu);
+	if (rc) {
+		uc_close(cpu->uc);
+		cpu->uc = NULL;
+	}
+	return rc;
+}
+
+static int wd_start(struct rk_cpu *cpu)
+{
+	pthread_mutex_lock(&cpu->lock);
+	cpu->wd_quit = false;
+	pthread_mutex_unlock(&cpu->lock);
+	if (pthread_create(&cpu->wd, NULL, wd_main, cpu))
+		return -EAGAIN;
+	cpu->wd_running = true;
+	return 0;
+}
+
+static void wd_stop(struct rk_cpu *cpu)
+{
+	if (!cpu->wd_running)
+		return;
+	pthread_mutex_lock(&cpu->lock);
+	cpu->wd_quit = true;
+	pthread_cond_signal(&cpu->cond);
+	pthread_mutex_unlock(&cpu->lock);
+	pthread_join(cpu->wd, NULL);
+	cpu->wd_running = false;
 }
 
 int rk_cpu_create(struct rk_cpu **out)
@@ -685,14 +729,10 @@ int rk_cpu_create(struct rk_cpu **out)
 	atomic_init(&cpu->timed_out, false);
 	atomic_init(&cpu->want_stop, false);
 	atomic_init(&cpu->mem_seq, 0);
-	if (uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &cpu->uc) != UC_ERR_OK) {
-		cpu->uc = NULL;
-		rc = -EIO;
-		goto err_free;
-	}
-	rc = setup_engine(cpu);
+	cpu->hcr = RK_UC_HCR_RW | RK_UC_HCR_IMO | RK_UC_HCR_TWI | RK_UC_HCR_TDZ;
+	rc = open_engine(cpu);
 	if (rc)
-		goto err_close;
+		goto err_free;
 
 	rc = -ENOMEM;
 	if (pthread_mutex_init(&cpu->lock, NULL))
@@ -705,10 +745,9 @@ int rk_cpu_create(struct rk_cpu **out)
 		goto err_mutex;
 	}
 	pthread_condattr_destroy(&ca);
-	if (pthread_create(&cpu->wd, NULL, wd_main, cpu)) {
-		rc = -EAGAIN;
+	rc = wd_start(cpu);
+	if (rc)
 		goto err_cond;
-	}
 	*out = cpu;
 	return 0;
 
@@ -729,17 +768,90 @@ void rk_cpu_destroy(struct rk_cpu *cpu)
 {
 	if (!cpu)
 		return;
-	pthread_mutex_lock(&cpu->lock);
-	cpu->wd_quit = true;
-	pthread_cond_signal(&cpu->cond);
-	pthread_mutex_unlock(&cpu->lock);
-	pthread_join(cpu->wd, NULL);
+	wd_stop(cpu);
 	pthread_cond_destroy(&cpu->cond);
 	pthread_mutex_destroy(&cpu->lock);
-	uc_close(cpu->uc);
+	if (cpu->uc)
+		uc_close(cpu->uc);
+	if (cpu->parked)
+		uc_context_free(cpu->parked);
 	free(cpu->pieces);
 	free(cpu->regions);
 	free(cpu);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Parking                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The engine state is QEMU's CPUARMState up to its breakpoint pointers
+ * (uc_context_save: a memcpy of ~13 KiB). Restored into a new engine of the
+ * same CPU model it carries every register, the exception level and the
+ * cached translation flags; the pointers it holds (PMSA, NVIC, GICv3 state,
+ * breakpoints) are NULL for this model in every engine. What is not in it is
+ * derived again: the engine's memory (cpu->regions, applied by the next
+ * sync_memory), translated code and TLBs (empty in a new engine), and the
+ * virtual IRQ line, which the engine derives from HCR_EL2.VI on a write.
+ */
+int rk_cpu_park(struct rk_cpu *cpu)
+{
+	uc_context *ctx;
+
+	if (!cpu)
+		return -EINVAL;
+	if (busy(cpu))
+		return -EBUSY;
+	if (cpu->parked)
+		return 0;
+	if (uc_context_alloc(cpu->uc, &ctx) != UC_ERR_OK)
+		return -ENOMEM;
+	if (uc_context_save(cpu->uc, ctx) != UC_ERR_OK) {
+		uc_context_free(ctx);
+		return -EIO;
+	}
+	wd_stop(cpu);
+	uc_close(cpu->uc);
+	cpu->uc = NULL;
+	cpu->parked = ctx;
+	cpu->npieces = 0;      /* the new engine starts with no memory */
+	cpu->broken = false;
+	cpu->mem_dirty = true; /* cpu->regions go to it at the next run */
+	cpu->stats.parks++;
+	return 0;
+}
+
+bool rk_cpu_is_parked(const struct rk_cpu *cpu)
+{
+	return cpu && cpu->parked;
+}
+
+/* Give a parked vCPU an engine again, in the state it was parked in. */
+static int wake(struct rk_cpu *cpu)
+{
+	int rc;
+
+	if (__builtin_expect(!cpu->parked, 1))
+		return 0;
+	rc = open_engine(cpu);
+	if (rc)
+		return rc;
+	if (uc_context_restore(cpu->uc, cpu->parked) != UC_ERR_OK ||
+	    CP_WRITE(cpu->uc, cpu->hcr, RK_UC_SYSREG_HCR_EL2)) {
+		rc = -EIO;
+		goto err;
+	}
+	rc = wd_start(cpu);
+	if (rc)
+		goto err;
+	uc_context_free(cpu->parked);
+	cpu->parked = NULL;
+	cpu->stats.wakes++;
+	return 0;
+err:
+	uc_close(cpu->uc);
+	cpu->uc = NULL;
+	return rc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1090,6 +1202,8 @@ int rk_cpu_get_reg(struct rk_cpu *cpu, enum rk_cpu_reg reg, uint64_t *val)
 		return -EINVAL;
 	if (regs_busy(cpu))
 		return -EBUSY;
+	if (wake(cpu))
+		return -EIO;
 	uc = cpu->uc;
 	if ((unsigned)reg <= RK_CPU_REG_X30) {
 		*val = read_u64(uc, gpr_uc_id((unsigned)reg));
@@ -1164,6 +1278,8 @@ int rk_cpu_set_reg(struct rk_cpu *cpu, enum rk_cpu_reg reg, uint64_t val)
 		return -EBUSY;
 	if (regs_busy(cpu))
 		return -EBUSY;
+	if (wake(cpu))
+		return -EIO;
 	uc = cpu->uc;
 	if ((unsigned)reg <= RK_CPU_REG_X30) {
 		write_u64(uc, gpr_uc_id((unsigned)reg), val);
@@ -1219,6 +1335,8 @@ int rk_cpu_get_xregs(struct rk_cpu *cpu, unsigned first, unsigned n, uint64_t *x
 		return -EINVAL;
 	if (regs_busy(cpu))
 		return -EBUSY;
+	if (wake(cpu))
+		return -EIO;
 	for (unsigned i = 0; i < n; i++) {
 		ids[i] = gpr_uc_id(first + i);
 		ptrs[i] = &x[i];
@@ -1235,6 +1353,8 @@ int rk_cpu_set_xregs(struct rk_cpu *cpu, unsigned first, unsigned n, const uint6
 		return -EINVAL;
 	if (regs_busy(cpu))
 		return -EBUSY;
+	if (wake(cpu))
+		return -EIO;
 	for (unsigned i = 0; i < n; i++) {
 		ids[i] = gpr_uc_id(first + i);
 		ptrs[i] = (void *)(uintptr_t)&x[i]; /* the engine only reads through it */
@@ -1329,6 +1449,8 @@ int rk_cpu_inject_sync(struct rk_cpu *cpu, uint64_t esr, uint64_t far)
 		return -EINVAL;
 	if (busy(cpu))
 		return -EBUSY;
+	if (wake(cpu))
+		return -EIO;
 	rc = do_inject(cpu, esr, far, read_u64(cpu->uc, UC_ARM64_REG_PC));
 	if (rc == 0)
 		cpu->last_done = true; /* the faulting access will not complete */
@@ -1349,6 +1471,8 @@ int rk_cpu_set_virq(struct rk_cpu *cpu, bool pending)
 		return -EINVAL;
 	if (busy(cpu))
 		return -EBUSY;
+	if (wake(cpu))
+		return -EIO;
 	hcr = pending ? cpu->hcr | RK_UC_HCR_VI : cpu->hcr & ~RK_UC_HCR_VI;
 	if (CP_WRITE(cpu->uc, hcr, RK_UC_SYSREG_HCR_EL2))
 		return -EIO;
@@ -1375,8 +1499,14 @@ int rk_cpu_run(struct rk_cpu *cpu, uint64_t timeout_us, struct rk_cpu_exit *exit
 		return -EBUSY;
 	if (!atomic_compare_exchange_strong(&cpu->running, &expected, true))
 		return -EBUSY;
-	uc = cpu->uc;
 	cpu->stats.runs++;
+	rc = wake(cpu);
+	if (rc) {
+		set_simple(exit, RK_CPU_EXIT_ERROR, 0);
+		exit->error = rc;
+		goto out;
+	}
+	uc = cpu->uc;
 
 	rc = sync_memory(cpu);
 	if (rc) {
@@ -1458,6 +1588,8 @@ int rk_cpu_skip_insn(struct rk_cpu *cpu)
 		return -EINVAL;
 	if (busy(cpu))
 		return -EBUSY;
+	if (wake(cpu))
+		return -EIO;
 	write_u64(cpu->uc, UC_ARM64_REG_PC, read_u64(cpu->uc, UC_ARM64_REG_PC) + 4);
 	cpu->last_done = true;
 	return 0;
@@ -1495,6 +1627,8 @@ int rk_cpu_complete_mmio_read(struct rk_cpu *cpu, uint64_t value)
 	m = pending_mmio(cpu, false);
 	if (!m)
 		return -EINVAL;
+	if (wake(cpu))
+		return -EIO;
 	value = rk_cpu_ldst_extend(value, m->size, m->sse, m->sf);
 	if (m->srt != 31)
 		write_u64(cpu->uc, gpr_uc_id(m->srt), value);
@@ -1510,6 +1644,8 @@ int rk_cpu_complete_mmio_write(struct rk_cpu *cpu)
 		return -EBUSY;
 	if (!pending_mmio(cpu, true))
 		return -EINVAL;
+	if (wake(cpu))
+		return -EIO;
 	complete_last(cpu);
 	return 0;
 }

@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "rmm/engines.h"
 #include "rmm/realm.h"
 #include "rmm/rec.h"
 #include "rmm/rmi/rmi_handlers_gen.h"
@@ -168,6 +169,7 @@ void rmi_rec_destroy(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 	memcpy(ctx->aux, rec->aux, sizeof(ctx->aux));
 	pthread_mutex_unlock(&pool->lock);
 	rec_free_engine(rec);
+	engines_forget(rmm->engines, a[0]);
 	granule_set_state(g_rec, GRANULE_STATE_PARTIAL);
 	g_rd->refcount--;
 	granule_unlock(g_rec);
