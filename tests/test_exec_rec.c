@@ -166,6 +166,12 @@ static void test_destroy_rules(void **state)
 	RMI_FAIL(x.m, RMI_ERROR_INPUT, RMI_FID_REC_DESTROY, x.rec[0] + 8);
 	RMI_FAIL(x.m, RMI_ERROR_INPUT, RMI_FID_REC_DESTROY, x.rd);
 	xr_block_end(&b);
+	/* that entry went on from REC 0's host call; on a loaded machine its slice
+	 * can end (IRQ) before the program's next host call: go on to it */
+	if (b.ex.exit_reason != RMI_EXIT_HOST_CALL) {
+		assert_int_equal(b.ex.exit_reason, RMI_EXIT_IRQ);
+		xr_rpc_start(&x, 0);
+	}
 	/* a REC of an ACTIVE realm can be destroyed; its granule is then no REC for REC_ENTER */
 	xr_rec_destroy(&x, x.rec[2]);
 	RMI_FAIL(x.m, RMI_ERROR_INPUT, RMI_FID_REC_DESTROY, x.rec[2]);
