@@ -844,6 +844,57 @@ static void test_fold_while_running(void **state)
 	xr_teardown(xs, 1);
 }
 
+/*
+ * RTT_DESTROY of the level-3 RTT that holds a REC's NS page mapping, between
+ * two entries (docs/abi-coverage.md, RTT_DESTROY): the RTT goes with its
+ * mapping, and the REC's engine must not keep reaching the host page through
+ * it: the next access exits to the host as an emulatable data abort.
+ */
+static void test_destroy_ns_rtt_while_running(void **state)
+{
+	struct prog p = { .n = 0 };
+	struct rmi_rec_exit ex;
+	struct rmi_out o;
+	uint64_t v;
+	struct xr x;
+
+	(void)state;
+	p_prologue(&p);
+	p_mov(&p, 2, NS_IPA);
+	p_put(&p, a64_ldr_off(3, 2, 0x40));
+	p_report(&p, 3);
+	p_put(&p, a64_ldr_off(3, 2, 0x40)); /* after RTT_DESTROY: MMIO */
+	p_report(&p, 3);
+	p_put(&p, A64_B_SELF);
+	xr_create(&env, &x, RMI_HASH_SHA_256, NULL);
+	xr_program(&x, &p);
+	xr_rec(&x, true, XR_CODE_IPA);
+	xr_activate(&x);
+	uint64_t rw = xr_ns_page(&x);
+	v = 0x1111222233334444ULL;
+	t_write(x.m, rw + 0x40, &v, 8);
+	unprot_map(&x, NS_IPA, rw, S2AP_FLAG_R | S2AP_FLAG_W);
+
+	xr_next_store(&x, 0, 0, 0x1111222233334444ULL); /* the engine maps the page */
+	uint64_t l3 = t_raw_entry(x.m, x.rd, NS_IPA, 2, NULL) & S2TTE_OA_MASK;
+	assert_int_equal(RMI(x.m, RMI_FID_RTT_DESTROY, &o, x.rd, NS_IPA, 3), RMI_SUCCESS);
+	assert_int_equal(o.x[1], l3);
+	assert_int_equal(t_gstate(x.m, l3), GRANULE_STATE_DELEGATED);
+	assert_int_equal(xr_enter(&x, 0, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
+	struct rmi_rec_exit e = ex;
+	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
+	assert_int_equal(e.esr & ~ESR_UNCHECKED, XR_ESR_EC(XR_EC_DABT_LOWER) | XR_ESR_IL | XR_ESR_ISV | XR_ESR_SAS(3) |
+							 XR_ESR_SF | XR_FSC_TRANS(2));
+	e.esr = 0;
+	EX_EQ(e, far, 0x40);
+	EX_EQ(e, hpfar, (NS_IPA >> 12) << 4);
+	EX_DONE(e);
+	assert_int_equal(xr_enter_v(&x, 0, XR_ENTER_MMIO, 0xfeed, &ex), RMI_SUCCESS);
+	xr_expect_mmio_store(&ex, 0, 0xfeed);
+	struct xr *xs[] = { &x };
+	xr_teardown(xs, 1);
+}
+
 /* A read-only NS page (S2AP = DIRECT_READ): loads see the host's data, a store exits as a permission fault. */
 static void test_unprot_map_read_only(void **state)
 {
@@ -972,6 +1023,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unprot_map_read_only, xenv_setup, xenv_teardown),
 		cmocka_unit_test_setup_teardown(test_unprot_map_not_ns, xenv_setup, xenv_teardown),
 		cmocka_unit_test_setup_teardown(test_fold_while_running, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_ns_rtt_while_running, xenv_setup, xenv_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -372,6 +372,76 @@ static void test_destroy(void **state)
 	expect_entry(U + 2 * GIB, 1, RMI_RTTE_UNASSIGNED, 0, RMI_RIPAS_EMPTY);
 }
 
+/*
+ * RTT_DESTROY of unprotected RTTs that still hold ASSIGNED_NS entries
+ * (docs/abi-coverage.md, RTT_DESTROY): as in TF-RMM, whose RTT refcount
+ * counts no NS mapping, such an RTT is destroyed and its NS mappings go with
+ * it; an unprotected RTT that holds a TABLE is still live.
+ */
+static void test_destroy_ns_mappings(void **state)
+{
+	const uint64_t npa = 0x40000000ULL; /* NS memory need not be DRAM */
+	const uint64_t flags = t_unprot_flags(RMI_ADDR_TYPE_SINGLE, 6, 3);
+	uint64_t root1 = t_rd(m, rd)->s2.rtt_base + G; /* the unprotected half */
+	struct rmi_out o;
+
+	(void)state;
+	uint64_t l2 = rtt(U, 2), l3 = rtt(U, 3);
+	assert_int_equal(t_refcount(m, root1), 1);
+	/* three NS pages at U + 4 KiB .. U + 16 KiB */
+	assert_int_equal(RMI(m, RMI_FID_RTT_UNPROT_MAP, &o, rd, U + G, U + 4 * G, flags, t_desc(npa, 3, 3)),
+			 RMI_SUCCESS);
+	assert_int_equal(t_refcount(m, l3), 3);
+	/* the level-2 RTT holds a TABLE: live, x2 = ipa, nothing changes */
+	RMI_FAIL_OUT(m, T_RTT(2), &o, DESTROY, rd, U, 2);
+	assert_int_equal(o.x[2], U);
+	/* the level-3 RTT holds only NS mappings: destroyed with them */
+	assert_int_equal(RMI(m, DESTROY, &o, rd, U, 3), RMI_SUCCESS);
+	assert_int_equal(o.x[1], l3);
+	assert_int_equal(o.x[2], U + GIB); /* nothing live after it in the level-2 RTT */
+	assert_int_equal(t_gstate(m, l3), GRANULE_STATE_DELEGATED);
+	assert_int_equal(t_refcount(m, l3), 0);
+	assert_true(t_gzero(m, l3));
+	assert_int_equal(t_entry_kind(m, rd, U, 2), S2TTE_UNASSIGNED_NS);
+	expect_entry(U, 2, RMI_RTTE_UNASSIGNED, 0, RMI_RIPAS_EMPTY);
+	read_entry(U + 2 * G, 3, &o); /* a page that was mapped: the walk stops at level 2 */
+	assert_int_equal(o.x[1], 2);
+	assert_int_equal(o.x[2], RMI_RTTE_UNASSIGNED);
+	assert_int_equal(t_refcount(m, l2), 0);
+
+	/* a level-2 RTT of NS 2 MiB blocks */
+	assert_int_equal(RMI(m, RMI_FID_RTT_UNPROT_MAP, &o, rd, U + L2SZ, U + 3 * L2SZ, flags,
+			     t_desc(npa, 2, 2)),
+			 RMI_SUCCESS);
+	assert_int_equal(t_refcount(m, l2), 2);
+	assert_int_equal(RMI(m, DESTROY, &o, rd, U, 2), RMI_SUCCESS);
+	assert_int_equal(o.x[1], l2);
+	assert_int_equal(t_entry_kind(m, rd, U, 1), S2TTE_UNASSIGNED_NS);
+	assert_int_equal(t_refcount(m, root1), 0);
+
+	/* an RTT made by unfolding an NS block: 512 live entries, destroyed all the same */
+	rtt(U + GIB, 2);
+	assert_int_equal(RMI(m, RMI_FID_RTT_UNPROT_MAP, &o, rd, U + GIB, U + GIB + L2SZ, flags,
+			     t_desc(npa, 2, 1)),
+			 RMI_SUCCESS);
+	uint64_t ul3 = rtt(U + GIB, 3);
+	assert_int_equal(t_refcount(m, ul3), 512);
+	assert_int_equal(RMI(m, DESTROY, &o, rd, U + GIB, 3), RMI_SUCCESS);
+	assert_int_equal(o.x[1], ul3);
+	assert_int_equal(t_refcount(m, ul3), 0);
+	assert_int_equal(t_entry_kind(m, rd, U + GIB, 2), S2TTE_UNASSIGNED_NS);
+
+	/* protected RTTs: an ASSIGNED entry still keeps the RTT live */
+	rtt(0, 2);
+	uint64_t pl3 = rtt(0, 3), d = del(1, 0);
+	assert_int_equal(data_map(0, G, t_desc(d, 3, 1)), G);
+	RMI_FAIL_OUT(m, T_RTT(3), &o, DESTROY, rd, 0, 3);
+	assert_int_equal(o.x[2], 0);
+	assert_int_equal(RMI(m, RMI_FID_RTT_DATA_UNMAP, &o, rd, 0, G, 0, 0), RMI_SUCCESS);
+	assert_int_equal(RMI(m, DESTROY, &o, rd, 0, 3), RMI_SUCCESS);
+	assert_int_equal(o.x[1], pl3);
+}
+
 /* ---- RTT_FOLD ---- */
 
 static void test_fold_unassigned(void **state)
@@ -787,6 +857,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_errors, setup, teardown),
 		cmocka_unit_test(test_create_high_pa),
 		cmocka_unit_test_setup_teardown(test_destroy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_ns_mappings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fold_unassigned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fold_assigned, setup, teardown),
 		cmocka_unit_test(test_fold_assigned_1g),

@@ -6,7 +6,8 @@
  * marks the REC running (refcount 1), drops both and takes the realm's run
  * lock (one REC of a realm executes at a time: exclusives are not atomic
  * between engines). Lock order: RD -> realm run lock -> RTTs. Commands that
- * take a valid mapping away (DATA_UNMAP, UNPROT_UNMAP, SET_RIPAS) take the run
+ * take a valid mapping away (DATA_UNMAP, UNPROT_UNMAP, SET_RIPAS, RTT_DESTROY of
+ * an unprotected RTT) take the run
  * lock too, so no engine keeps using a granule after it left the realm; they
  * bump the stage-2 generation, and an engine whose generation is stale drops
  * all its mappings at the next entry and faults them back in from the RTTs.

@@ -34,6 +34,20 @@ bool s2tte_is_live(uint64_t e, int level)
 	return k == S2TTE_ASSIGNED || k == S2TTE_ASSIGNED_NS || k == S2TTE_TABLE;
 }
 
+unsigned int s2tt_count_assigned_ns(const uint64_t *t, int level)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < S2TT_ENTRIES; i++)
+		n += s2tte_kind(t[i], level) == S2TTE_ASSIGNED_NS;
+	return n;
+}
+
+bool s2tt_blocks_destroy(const uint64_t *t, uint16_t refcount, int level)
+{
+	return refcount != 0 && refcount != s2tt_count_assigned_ns(t, level);
+}
+
 uint64_t s2tte_unassigned(enum rmi_ripas ripas)
 {
 	return (S2TTE_HIPAS_UNASSIGNED << S2TTE_HIPAS_SHIFT) | ((uint64_t)ripas << S2TTE_RIPAS_SHIFT);

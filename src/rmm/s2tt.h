@@ -82,6 +82,16 @@ static inline bool s2tt_aligned(uint64_t addr, int level)
 enum s2tte_kind s2tte_kind(uint64_t e, int level);
 enum rmi_ripas s2tte_ripas(uint64_t e, int level); /* S2TTE_(UN)ASSIGNED only */
 bool s2tte_is_live(uint64_t e, int level);
+/* ASSIGNED_NS entries of the RTT t at level. */
+unsigned int s2tt_count_assigned_ns(const uint64_t *t, int level);
+/*
+ * Whether the RTT t at level (refcount: its live entries, NS ones included)
+ * holds entries that keep it from being destroyed by RTT_DESTROY, or, for a
+ * root RTT, the realm by REALM_DESTROY: TABLE or ASSIGNED entries. ASSIGNED_NS
+ * entries do not: the RTT's destruction drops those mappings (TF-RMM counts no
+ * NS mapping in an RTT's refcount; docs/abi-coverage.md, RTT_DESTROY).
+ */
+bool s2tt_blocks_destroy(const uint64_t *t, uint16_t refcount, int level);
 
 static inline uint64_t s2tte_oa(uint64_t e)
 {

@@ -201,11 +201,13 @@ void rmi_realm_destroy(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 		granule_lock(roots[i]);
 	}
 	for (i = 0; i < n; i++)
-		if (roots[i]->refcount)
+		if (s2tt_blocks_destroy((const uint64_t *)granule_ptr(rmm, roots[i]), roots[i]->refcount,
+					rd->s2.start_level))
 			break;
 	if (i == n) {
 		for (i = 0; i < n; i++) {
 			plat_scrub(rmm->plat, (uint64_t)(roots[i] - rmm->granules), 1);
+			roots[i]->refcount = 0; /* ASSIGNED_NS entries may remain: dropped with the realm */
 			granule_set_state(roots[i], GRANULE_STATE_DELEGATED);
 		}
 		rmm_vmid_free(rmm, rd->vmid);

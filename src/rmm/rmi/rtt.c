@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "rmm/realm.h"
+#include "rmm/rec_run.h"
 #include "rmm/rmi/rmi_handlers_gen.h"
 
 /* Fill a new table at `level` from the parent entry it replaces (copy or unfold). */
@@ -71,12 +72,20 @@ out_unlock:
 	granule_unlock(reqs[0].g);
 }
 
+/*
+ * An unprotected RTT whose only live entries are ASSIGNED_NS is destroyed with
+ * its NS mappings (as TF-RMM does; docs/abi-coverage.md, RTT_DESTROY): the run
+ * lock keeps every REC of the realm out of its engine meanwhile, and the
+ * stage-2 generation makes each engine drop the mappings before it runs again.
+ */
 void rmi_rtt_destroy(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 {
 	uint64_t ipa = a[1];
 	struct granule *g_rd, *child;
 	struct rtt_walk w;
 	struct s2tt_ctx c;
+	struct rd *rd = NULL;
+	unsigned int ns = 0;
 
 	g_rd = rd_lock(rmm, a[0], &c);
 	if (!g_rd) {
@@ -89,32 +98,47 @@ void rmi_rtt_destroy(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 		return;
 	}
 	int level = (int)a[2];
+	if (!s2tt_ipa_protected(&c, ipa)) {
+		/* RD -> run lock -> RTTs (rec_run.c); the RD stays locked while the run lock is held */
+		rd = rd_of(rmm, g_rd);
+		realm_run_lock(rd);
+	}
 	s2tt_walk_lock(rmm, &c, ipa, level - 1, &w);
-	granule_unlock(g_rd); /* L4: the root is held */
+	if (!rd)
+		granule_unlock(g_rd); /* L4: the root is held */
 	if (w.level < level - 1 || s2tte_kind(w.table[w.idx], w.level) != S2TTE_TABLE) {
 		r[0] = rmi_error_rtt(w.level);
 		r[2] = rtt_skip_non_live(&w, ipa);
 		granule_unlock(w.g);
-		return;
+		goto out;
 	}
 	child = granule_from_pa(rmm, s2tte_oa(w.table[w.idx]));
 	granule_lock(child);
-	if (child->refcount) {
+	const uint64_t *t = (const uint64_t *)granule_ptr(rmm, child);
+	if (s2tt_blocks_destroy(t, child->refcount, level)) {
 		r[0] = rmi_error_rtt(level);
 		r[2] = ipa;
 		granule_unlock(child);
 		granule_unlock(w.g);
-		return;
+		goto out;
 	}
-	w.table[w.idx] = s2tt_ipa_protected(&c, ipa) ? s2tte_unassigned(RMI_RIPAS_DESTROYED)
-						     : s2tte_unassigned_ns();
+	if (child->refcount)
+		ns = s2tt_count_assigned_ns(t, level);
+	w.table[w.idx] = rd ? s2tte_unassigned_ns() : s2tte_unassigned(RMI_RIPAS_DESTROYED);
 	w.g->refcount--;
 	r[1] = granule_to_pa(rmm, child);
 	granule_release_to_delegated(rmm, child);
 	granule_unlock(child);
 	r[2] = rtt_skip_non_live(&w, ipa);
 	granule_unlock(w.g);
+	if (ns)
+		realm_s2_changed(rd);
 	r[0] = rmi_result(RMI_SUCCESS, 0);
+out:
+	if (rd) {
+		realm_run_unlock(rd);
+		granule_unlock(g_rd);
+	}
 }
 
 /*
