@@ -205,6 +205,117 @@ static void test_cbor_limits(void **state)
 	expect(deep, sizeof(deep), NULL, RK_VERIFY_ERR_CBOR_UNSUPPORTED, "deeply");
 }
 
+/* Decode buf; on success the item, else NULL with *code set. */
+static cbor_item_t *decode(const uint8_t *buf, size_t len, enum rk_verify_code *code, char *why,
+			   size_t why_len)
+{
+	cbor_item_t *item = NULL;
+
+	*code = RK_VERIFY_OK;
+	if (rk_cbor_decode(buf, len, &item, code, why, why_len))
+		assert_null(item);
+	return item;
+}
+
+/*
+ * One-byte heads of tags 6..20 (0xc6..0xd4) are well-formed CBOR that
+ * libcbor 0.8 refuses; the decoder takes them as tags. Byte strings that
+ * contain such bytes stay as they are; malformed input is still refused.
+ */
+static void test_cbor_small_tags(void **state)
+{
+	static const uint8_t tag6[] = { 0xc6, 0x01 };
+	static const uint8_t nested[] = { 0xd4, 0xd2, 0x80 };	  /* 20(18([])) */
+	static const uint8_t in_map[] = { 0xa2, 0x01, 0xcc, 0x42, 0xc6, 0xd2, /* {1: 12(h'c6d2'), */
+					  0x02, 0x82, 0xc6, 0x00, 0xd5, 0x01 }; /* 2: [6(0), 21(1)]} */
+	static const uint8_t bstr_only[] = { 0x43, 0xd2, 0xc6, 0xd4 };
+	static const uint8_t lone[] = { 0xc6 };
+	static const uint8_t bad_inner[] = { 0xd2, 0x1c };
+	static const uint8_t reserved[] = { 0xdc, 0x00 };
+	static const uint8_t trailing[] = { 0xc6, 0x01, 0x00 };
+	static const uint8_t map_short[] = { 0xa1, 0x01, 0xc6 };
+	static const uint8_t simple[] = { 0x81, 0xe0 };
+	enum rk_verify_code code;
+	uint8_t deep[RK_CBOR_MAX_DEPTH + 2];
+	cbor_item_t *item, *v;
+	char why[128];
+
+	(void)state;
+	item = decode(tag6, sizeof(tag6), &code, why, sizeof(why));
+	if (!item)
+		fail_msg("0xc6 0x01: %s", why);
+	assert_true(cbor_isa_tag(item));
+	assert_int_equal(cbor_tag_value(item), 6);
+	assert_int_equal(cbor_get_int(rk_cbor_tag_item(item)), 1);
+	cbor_decref(&item);
+
+	item = decode(nested, sizeof(nested), &code, why, sizeof(why));
+	assert_non_null(item);
+	assert_int_equal(cbor_tag_value(item), 20);
+	v = rk_cbor_tag_item(item);
+	assert_true(cbor_isa_tag(v));
+	assert_int_equal(cbor_tag_value(v), 18);
+	assert_true(cbor_isa_array(rk_cbor_tag_item(v)));
+	cbor_decref(&item);
+
+	item = decode(in_map, sizeof(in_map), &code, why, sizeof(why));
+	assert_non_null(item);
+	assert_int_equal(rk_cbor_map_find(item, 1, &v), 0);
+	assert_int_equal(cbor_tag_value(v), 12);
+	v = rk_cbor_tag_item(v);
+	assert_int_equal(cbor_bytestring_length(v), 2);
+	assert_memory_equal(cbor_bytestring_handle(v), "\xc6\xd2", 2); /* contents untouched */
+	assert_int_equal(rk_cbor_map_find(item, 2, &v), 0);
+	assert_int_equal(cbor_array_size(v), 2);
+	assert_int_equal(cbor_tag_value(cbor_array_handle(v)[0]), 6);
+	assert_int_equal(cbor_tag_value(cbor_array_handle(v)[1]), 21);
+	cbor_decref(&item);
+
+	item = decode(bstr_only, sizeof(bstr_only), &code, why, sizeof(why));
+	assert_non_null(item);
+	assert_memory_equal(cbor_bytestring_handle(item), "\xd2\xc6\xd4", 3);
+	cbor_decref(&item);
+
+	/* still refused */
+	assert_null(decode(lone, sizeof(lone), &code, why, sizeof(why)));
+	assert_int_equal(code, RK_VERIFY_ERR_CBOR);
+	assert_non_null(strstr(why, "truncated"));
+	assert_null(decode(bad_inner, sizeof(bad_inner), &code, why, sizeof(why)));
+	assert_int_equal(code, RK_VERIFY_ERR_CBOR);
+	assert_non_null(strstr(why, "malformed CBOR at byte 1"));
+	assert_null(decode(reserved, sizeof(reserved), &code, why, sizeof(why)));
+	assert_int_equal(code, RK_VERIFY_ERR_CBOR);
+	assert_null(decode(trailing, sizeof(trailing), &code, why, sizeof(why)));
+	assert_int_equal(code, RK_VERIFY_ERR_CBOR_TRAILING);
+	assert_null(decode(map_short, sizeof(map_short), &code, why, sizeof(why)));
+	assert_int_equal(code, RK_VERIFY_ERR_CBOR);
+	assert_null(decode(simple, sizeof(simple), &code, why, sizeof(why)));
+	assert_int_equal(code, RK_VERIFY_ERR_CBOR_UNSUPPORTED);
+	assert_non_null(strstr(why, "simple value"));
+	/* one-byte tags count toward the nesting limit like any other */
+	memset(deep, 0xc6, sizeof(deep));
+	deep[RK_CBOR_MAX_DEPTH] = 0x00;
+	item = decode(deep, RK_CBOR_MAX_DEPTH + 1, &code, why, sizeof(why));
+	assert_non_null(item);
+	cbor_decref(&item);
+	deep[RK_CBOR_MAX_DEPTH] = 0xc6;
+	deep[RK_CBOR_MAX_DEPTH + 1] = 0x00;
+	assert_null(decode(deep, RK_CBOR_MAX_DEPTH + 2, &code, why, sizeof(why)));
+	assert_int_equal(code, RK_VERIFY_ERR_CBOR_UNSUPPORTED);
+}
+
+/* An unknown claim holding [6(h'00'), {1: 20(18("x"))}]: one-byte tag heads, nested. */
+static cbor_item_t *small_tags_claim(void)
+{
+	cbor_item_t *arr = cbor_new_definite_array(2), *map = cbor_new_definite_map(1);
+
+	assert_true(rk_cbor_map_put(map, rk_cbor_int(1),
+				    rk_cbor_tag(20, rk_cbor_tag(18, cbor_build_string("x")))));
+	assert_true(rk_cbor_array_push(arr, rk_cbor_tag(6, ta_bstr("\0", 1))));
+	assert_true(rk_cbor_array_push(arr, map));
+	return arr;
+}
+
 /* A COSE_Sign1 array from parts (signature not checked before structure). */
 static uint8_t *cose_from(cbor_item_t *prot, cbor_item_t *unprot, cbor_item_t *payload,
 			  cbor_item_t *sig, uint64_t tag, size_t *len)
@@ -424,8 +535,10 @@ static void test_realm_claims(void **state)
 		    ta_set(r, 44238, ta_bstr_fill(2, 64)), ta_set(r, 44239, cbor_incref(rems))),
 		   RK_VERIFY_OK, NULL);
 	cbor_decref(&rems);
-	/* Unknown extra claims are ignored. */
+	/* Unknown extra claims are ignored, ... */
 	REALM_CASE(ta_set(r, 99999, cbor_build_string("extension")), RK_VERIFY_OK, NULL);
+	/* ... also with one-byte tag heads nested in them (libcbor 0.8 refused those) */
+	REALM_CASE(ta_set(r, 99999, small_tags_claim()), RK_VERIFY_OK, NULL);
 	/* Sample RAK but the realm token signed by another key. */
 	{
 		struct rk_attest_key *other = NULL;
@@ -525,6 +638,7 @@ static void test_platform_claims(void **state)
 	struct ta_claims *p = &f->plat;
 	cbor_item_t *sw;
 
+	PLAT_CASE(ta_set(p, 99999, small_tags_claim()), RK_VERIFY_OK, NULL);
 	PLAT_CASE(ta_set(p, 265, cbor_build_string("http://arm.com/psa/2.0.0")),
 		  RK_VERIFY_ERR_PLATFORM_PROFILE,
 		  "unsupported platform profile \"http://arm.com/psa/2.0.0\"");
@@ -652,6 +766,7 @@ int main(void)
 		cmocka_unit_test(test_baseline_valid),
 		cmocka_unit_test(test_top_level),
 		cmocka_unit_test(test_cbor_limits),
+		cmocka_unit_test(test_cbor_small_tags),
 		cmocka_unit_test(test_cose_structure),
 		cmocka_unit_test(test_untagged_cose_valid),
 		cmocka_unit_test(test_realm_claims),

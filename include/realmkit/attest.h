@@ -267,7 +267,7 @@ enum rk_verify_code {
 	RK_VERIFY_ERR_SIZE,		/* empty or larger than RK_ATTEST_TOKEN_MAX_SIZE */
 	RK_VERIFY_ERR_CBOR,		/* not well-formed CBOR / truncated */
 	RK_VERIFY_ERR_CBOR_TRAILING,	/* bytes after the CBOR item */
-	RK_VERIFY_ERR_CBOR_UNSUPPORTED,	/* indefinite length, nesting too deep */
+	RK_VERIFY_ERR_CBOR_UNSUPPORTED,	/* indefinite length, nesting too deep, unassigned simple value */
 	RK_VERIFY_ERR_TOP_TAG,		/* not tag 907 / 399 */
 	RK_VERIFY_ERR_TOP_STRUCTURE,	/* collection map / CMW wrapping wrong */
 	RK_VERIFY_ERR_COSE_STRUCTURE,	/* not a COSE_Sign1 */

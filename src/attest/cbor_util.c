@@ -138,18 +138,38 @@ static int scan_fail(enum rk_verify_code *code, char *reason, size_t reason_len,
 }
 
 /*
+ * libcbor 0.8's streaming decoder, and so cbor_load(), refuses the one-byte
+ * heads of tags 6..20 (0xc6..0xd4) as "unassigned tag values" (streaming.c;
+ * fixed in libcbor 0.11, commit ee2d304 "Support decoding all tag values").
+ * They are well-formed CBOR (RFC 8949 §3.4: any tag number may use the short
+ * form) and COSE_Sign1's tag 18 is one of them (0xd2). The prescan below
+ * takes such a byte as the tag head it is, and rk_cbor_decode() hands libcbor
+ * the same item with each of those heads in the two-byte form (0xd8 NN), which
+ * libcbor decodes to the same tag. Only heads are rewritten, never string
+ * contents, so every byte string (protected headers, payloads, signatures)
+ * comes out exactly as it was.
+ */
+static bool small_tag_head(const uint8_t *p, size_t left)
+{
+	return left > 0 && p[0] >= 0xc6 && p[0] <= 0xd4;
+}
+
+/*
  * Walk the item with libcbor's streaming decoder (no allocation) and check
  * that it can be built safely: each array/map announces no more entries
  * than there are bytes left, nesting is bounded, lengths are definite, and
- * the item ends exactly at len.
+ * the item ends exactly at len. *small_tags counts the one-byte tag heads
+ * libcbor 0.8 refuses; with out (len + *small_tags bytes, from a first pass),
+ * the item is copied there with those heads in their two-byte form.
  */
 static int cbor_prescan(const uint8_t *buf, size_t len, enum rk_verify_code *code, char *reason,
-			size_t reason_len)
+			size_t reason_len, size_t *small_tags, uint8_t *out)
 {
 	uint64_t remaining[RK_CBOR_MAX_DEPTH];
 	unsigned int depth = 0;
-	size_t off = 0;
+	size_t off = 0, o = 0;
 
+	*small_tags = 0;
 	for (;;) {
 		struct scan_ctx ctx = { SCAN_NONE, 0 };
 		struct cbor_decoder_result res;
@@ -160,9 +180,26 @@ static int cbor_prescan(const uint8_t *buf, size_t len, enum rk_verify_code *cod
 			return scan_fail(code, reason, reason_len, RK_VERIFY_ERR_CBOR,
 					 "truncated CBOR (unexpected end)", off);
 		res = cbor_stream_decode(buf + off, left, &scan_callbacks, &ctx);
+		if (res.status == CBOR_DECODER_ERROR && small_tag_head(buf + off, left)) {
+			res = (struct cbor_decoder_result){ .read = 1, .status = CBOR_DECODER_FINISHED };
+			ctx.kind = SCAN_TAG;
+			if (out) {
+				out[o++] = 0xd8;
+				out[o++] = (uint8_t)(buf[off] - 0xc0);
+			}
+			(*small_tags)++;
+		} else if (out && res.status == CBOR_DECODER_FINISHED && res.read <= left) {
+			memcpy(out + o, buf + off, res.read);
+			o += res.read;
+		}
 		if (res.status == CBOR_DECODER_NEDATA)
 			return scan_fail(code, reason, reason_len, RK_VERIFY_ERR_CBOR,
 					 "truncated CBOR (item runs past the end)", off);
+		/* well-formed, but libcbor (any version) has no item for them */
+		if (res.status == CBOR_DECODER_ERROR &&
+		    ((buf[off] >= 0xe0 && buf[off] <= 0xf3) || (buf[off] == 0xf8 && left > 1 && buf[off + 1] >= 32)))
+			return scan_fail(code, reason, reason_len, RK_VERIFY_ERR_CBOR_UNSUPPORTED,
+					 "unassigned CBOR simple value not supported", off);
 		if (res.status != CBOR_DECODER_FINISHED || res.read == 0 || res.read > left)
 			return scan_fail(code, reason, reason_len, RK_VERIFY_ERR_CBOR,
 					 "malformed CBOR", off);
@@ -230,6 +267,8 @@ int rk_cbor_decode(const uint8_t *buf, size_t len, cbor_item_t **out, enum rk_ve
 		   char *reason, size_t reason_len)
 {
 	struct cbor_load_result res;
+	uint8_t *copy = NULL;
+	size_t small_tags = 0;
 	cbor_item_t *item;
 	int ret;
 
@@ -237,11 +276,24 @@ int rk_cbor_decode(const uint8_t *buf, size_t len, cbor_item_t **out, enum rk_ve
 	if (len == 0)
 		return scan_fail(code, reason, reason_len, RK_VERIFY_ERR_CBOR,
 				 "empty CBOR item", 0);
-	ret = cbor_prescan(buf, len, code, reason, reason_len);
+	ret = cbor_prescan(buf, len, code, reason, reason_len, &small_tags, NULL);
 	if (ret)
 		return ret;
+	if (small_tags) {
+		copy = malloc(len + small_tags);
+		if (!copy)
+			return -ENOMEM;
+		ret = cbor_prescan(buf, len, code, reason, reason_len, &small_tags, copy);
+		if (ret) {
+			free(copy);
+			return ret;
+		}
+		buf = copy;
+		len += small_tags;
+	}
 	memset(&res, 0, sizeof(res));
 	item = cbor_load(buf, len, &res);
+	free(copy);
 	if (!item) {
 		if (res.error.code == CBOR_ERR_MEMERROR)
 			return -ENOMEM;

@@ -142,26 +142,10 @@ int rk_cose_sign1_decode(const uint8_t *buf, size_t len, const char *what, struc
 {
 	enum rk_verify_code code = RK_VERIFY_OK;
 	cbor_item_t *root = NULL, *arr, **items;
-	bool small_tag = false;
 	char why[128];
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	/*
-	 * libcbor 0.8 rejects the one-byte heads of tags 6..20 (0xc6..0xd4) as
-	 * "unassigned", and COSE_Sign1 is tag 18 = 0xd2. Peel such a leading
-	 * head here and decode the rest; the two-byte form (0xd8 0x12) goes
-	 * through libcbor as a normal tag.
-	 */
-	if (len > 0 && buf[0] >= 0xc6 && buf[0] <= 0xd4) {
-		if (buf[0] != 0xc0 + RK_COSE_TAG_SIGN1)
-			return rk_verify_fail(err, RK_VERIFY_ERR_COSE_STRUCTURE,
-					      "%s: CBOR tag %u, expected 18 (COSE_Sign1)", what,
-					      (unsigned int)(buf[0] - 0xc0));
-		small_tag = true;
-		buf++;
-		len--;
-	}
 	ret = rk_cbor_decode(buf, len, &root, &code, why, sizeof(why));
 	if (ret == -ENOMEM)
 		return rk_verify_fail(err, RK_VERIFY_ERR_NOMEM, "out of memory");
@@ -169,7 +153,7 @@ int rk_cose_sign1_decode(const uint8_t *buf, size_t len, const char *what, struc
 		return rk_verify_fail(err, code, "%s: %s", what, why);
 	out->root = root;
 	arr = root;
-	if (!small_tag && cbor_isa_tag(root)) {
+	if (cbor_isa_tag(root)) {
 		if (cbor_tag_value(root) != RK_COSE_TAG_SIGN1)
 			return rk_verify_fail(err, RK_VERIFY_ERR_COSE_STRUCTURE,
 					      "%s: CBOR tag %llu, expected 18 (COSE_Sign1)", what,
