@@ -577,6 +577,48 @@ static cbor_item_t *cose_key(int kty, int crv, size_t xl, bool y_bool)
 	return out;
 }
 
+/* A well-formed P-384 COSE_Key plus one more entry whose label is key (or text if not NULL). */
+static cbor_item_t *cose_key_plus(int64_t key, const char *text)
+{
+	cbor_item_t *m = cbor_new_definite_map(5);
+	uint8_t *b;
+	size_t n;
+	cbor_item_t *out;
+
+	assert_true(rk_cbor_map_put(m, rk_cbor_int(1), rk_cbor_int(2)));
+	assert_true(rk_cbor_map_put(m, rk_cbor_int(-1), rk_cbor_int(2)));
+	assert_true(rk_cbor_map_put(m, rk_cbor_int(-2), ta_bstr_fill(7, 48)));
+	assert_true(rk_cbor_map_put(m, rk_cbor_int(-3), ta_bstr_fill(7, 48)));
+	assert_true(rk_cbor_map_put(m, text ? cbor_build_string(text) : rk_cbor_int(key),
+				    key == -2 || key == -3 ? ta_bstr_fill(8, 48) : rk_cbor_int(2)));
+	b = ta_serialize(m, &n);
+	out = ta_bstr(b, n);
+	free(b);
+	cbor_decref(&m);
+	return out;
+}
+
+/* The same with the text label twice. */
+static cbor_item_t *cose_key_text_twice(const char *text)
+{
+	cbor_item_t *m = cbor_new_definite_map(6);
+	uint8_t *b;
+	size_t n;
+	cbor_item_t *out;
+
+	assert_true(rk_cbor_map_put(m, rk_cbor_int(1), rk_cbor_int(2)));
+	assert_true(rk_cbor_map_put(m, cbor_build_string(text), rk_cbor_int(1)));
+	assert_true(rk_cbor_map_put(m, rk_cbor_int(-1), rk_cbor_int(2)));
+	assert_true(rk_cbor_map_put(m, rk_cbor_int(-2), ta_bstr_fill(7, 48)));
+	assert_true(rk_cbor_map_put(m, rk_cbor_int(-3), ta_bstr_fill(7, 48)));
+	assert_true(rk_cbor_map_put(m, cbor_build_string(text), rk_cbor_int(2)));
+	b = ta_serialize(m, &n);
+	out = ta_bstr(b, n);
+	free(b);
+	cbor_decref(&m);
+	return out;
+}
+
 static void test_rak_claim(void **state)
 {
 	struct fixture *f = *state;
@@ -593,6 +635,17 @@ static void test_rak_claim(void **state)
 	REALM_CASE(ta_set(r, 44237, cose_key(2, 1, 48, false)), RK_VERIFY_ERR_RAK, "not P-384");
 	REALM_CASE(ta_set(r, 44237, cose_key(2, 2, 47, false)), RK_VERIFY_ERR_RAK, "47 and 48");
 	REALM_CASE(ta_set(r, 44237, cose_key(2, 2, 48, true)), RK_VERIFY_ERR_RAK, "compressed");
+	/* a label twice (RFC 9052 §7: labels are unique): said so, whichever label */
+	REALM_CASE(ta_set(r, 44237, cose_key_plus(-2, NULL)), RK_VERIFY_ERR_RAK,
+		   "RAK COSE_Key: duplicate label -2 in COSE_Key");
+	REALM_CASE(ta_set(r, 44237, cose_key_plus(-3, NULL)), RK_VERIFY_ERR_RAK, "duplicate label -3 in");
+	REALM_CASE(ta_set(r, 44237, cose_key_plus(1, NULL)), RK_VERIFY_ERR_RAK, "duplicate label 1 in");
+	REALM_CASE(ta_set(r, 44237, cose_key_plus(-1, NULL)), RK_VERIFY_ERR_RAK, "duplicate label -1 in");
+	REALM_CASE(ta_set(r, 44237, cose_key_text_twice("kid")), RK_VERIFY_ERR_RAK,
+		   "duplicate label \"kid\" in COSE_Key");
+	/* other labels once each: not a duplicate (the point is not on the curve) */
+	REALM_CASE(ta_set(r, 44237, cose_key_plus(99, NULL)), RK_VERIFY_ERR_RAK, "not a valid P-384");
+	REALM_CASE(ta_set(r, 44237, cose_key_plus(0, "kid")), RK_VERIFY_ERR_RAK, "not a valid P-384");
 	/* Well-formed but not on the curve. */
 	REALM_CASE(ta_set(r, 44237, cose_key(2, 2, 48, false)), RK_VERIFY_ERR_RAK,
 		   "not a valid P-384 public key");

@@ -110,6 +110,18 @@ bool rk_cbor_get_int(const cbor_item_t *item, int64_t *v);
  * -ENOENT if absent, -EEXIST if present more than once.
  */
 int rk_cbor_map_find(const cbor_item_t *map, int64_t key, cbor_item_t **value);
+/* A map label: an integer or a text string (borrowed from the map). */
+struct rk_cbor_label {
+	bool text;
+	int64_t i;
+	const uint8_t *s;
+	size_t len;
+};
+/*
+ * Whether a map has a label twice among its integer and text-string keys:
+ * 0 none, 1 with *dup (one of them), -ENOMEM. O(n log n).
+ */
+int rk_cbor_map_dup_label(const cbor_item_t *map, struct rk_cbor_label *dup);
 /* Borrowed tagged item (libcbor's accessor increfs). */
 cbor_item_t *rk_cbor_tag_item(const cbor_item_t *tag);
 const char *rk_cbor_type_name(const cbor_item_t *item);

@@ -418,6 +418,53 @@ int rk_cbor_map_find(const cbor_item_t *map, int64_t key, cbor_item_t **value)
 	return found ? 0 : -ENOENT;
 }
 
+static int label_cmp(const void *a, const void *b)
+{
+	const struct rk_cbor_label *x = a, *y = b;
+
+	if (x->text != y->text)
+		return x->text ? 1 : -1;
+	if (!x->text)
+		return x->i < y->i ? -1 : x->i > y->i;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->len ? memcmp(x->s, y->s, x->len) : 0;
+}
+
+int rk_cbor_map_dup_label(const cbor_item_t *map, struct rk_cbor_label *dup)
+{
+	struct cbor_pair *pairs = cbor_map_handle(map);
+	size_t n = cbor_map_size(map), k = 0;
+	struct rk_cbor_label *l;
+	int ret = 0;
+
+	if (n < 2)
+		return 0;
+	l = calloc(n, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (rk_cbor_get_int(pairs[i].key, &l[k].i)) {
+			k++;
+		} else if (cbor_isa_string(pairs[i].key) && cbor_string_is_definite(pairs[i].key)) {
+			l[k].text = true;
+			l[k].s = cbor_string_handle(pairs[i].key);
+			l[k].len = cbor_string_length(pairs[i].key);
+			k++;
+		}
+	}
+	qsort(l, k, sizeof(*l), label_cmp);
+	for (size_t i = 1; i < k; i++) {
+		if (!label_cmp(&l[i - 1], &l[i])) {
+			*dup = l[i];
+			ret = 1;
+			break;
+		}
+	}
+	free(l);
+	return ret;
+}
+
 cbor_item_t *rk_cbor_tag_item(const cbor_item_t *tag)
 {
 	cbor_item_t *item = cbor_tag_item(tag);

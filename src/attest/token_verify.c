@@ -290,6 +290,7 @@ static int decode_claims_map(const struct rk_cose_sign1 *s, const char *what, cb
 static int parse_cose_key(const struct cmap *m, const uint8_t *p, size_t len, uint8_t *point)
 {
 	enum rk_verify_code code = RK_VERIFY_OK;
+	struct rk_cbor_label dup;
 	cbor_item_t *key = NULL, *v;
 	const uint8_t *x, *y;
 	size_t xl, yl;
@@ -308,6 +309,25 @@ static int parse_cose_key(const struct cmap *m, const uint8_t *p, size_t len, ui
 		ret = rk_verify_fail(m->err, RK_VERIFY_ERR_RAK,
 				     "realm claim 44237 (RAK public key) holds a %s, expected a COSE_Key map",
 				     rk_cbor_type_name(key));
+		goto out;
+	}
+	ret = rk_cbor_map_dup_label(key, &dup);
+	if (ret == -ENOMEM) {
+		ret = rk_verify_fail(m->err, RK_VERIFY_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (ret) {
+		char text[40];
+
+		if (dup.text) {
+			rk_attest_printable(text, sizeof(text), dup.s, dup.len);
+			ret = rk_verify_fail(m->err, RK_VERIFY_ERR_RAK,
+					     "RAK COSE_Key: duplicate label \"%s\" in COSE_Key", text);
+		} else {
+			ret = rk_verify_fail(m->err, RK_VERIFY_ERR_RAK,
+					     "RAK COSE_Key: duplicate label %lld in COSE_Key",
+					     (long long)dup.i);
+		}
 		goto out;
 	}
 	if (rk_cbor_map_find(key, 1, &v) || !rk_cbor_get_int(v, &kty) || kty != RK_COSE_KTY_EC2) {
