@@ -156,6 +156,31 @@ static void test_sample_keys(void **state)
 	assert_int_equal(rk_attest_key_generate(&k), 0);
 	assert_true(rk_attest_key_has_private(k));
 	assert_int_equal(rk_attest_key_coord_size(k), 48);
+
+	/* public PEM: the sample's public file exactly; a generated key's reads back without its private part */
+	{
+		size_t plen, flen;
+		char *pem = NULL;
+		uint8_t *file = ta_read("cpak-sample.pub.pem", &flen);
+		struct rk_attest_key *back = NULL;
+
+		assert_int_equal(rk_attest_key_public_pem(priv, &pem, &plen), 0);
+		assert_int_equal(plen, flen);
+		assert_memory_equal(pem, file, flen);
+		assert_int_equal(pem[plen], '\0');
+		free(pem);
+		free(file);
+		assert_int_equal(rk_attest_key_public_pem(k, &pem, &plen), 0);
+		assert_null(strstr(pem, "PRIVATE"));
+		assert_int_equal(rk_attest_key_load_pem_mem(pem, plen, &back), 0);
+		assert_false(rk_attest_key_has_private(back));
+		assert_int_equal(rk_attest_key_public_raw(k, a, sizeof(a), &al), 0);
+		assert_int_equal(rk_attest_key_public_raw(back, b, sizeof(b), &bl), 0);
+		assert_memory_equal(a, b, 97);
+		free(pem);
+		rk_attest_key_free(back);
+		assert_int_equal(rk_attest_key_public_pem(NULL, &pem, &plen), -EINVAL);
+	}
 	rk_attest_key_free(k);
 	rk_attest_key_free(NULL);
 	rk_attest_key_free(priv);

@@ -5,7 +5,8 @@
 # `realmkit verify FILE --challenge CHALLENGE --rim $(realmkit measure ...)`
 # must accept it, for SHA-256 and SHA-512 realms, with the platform signature
 # checked when the machine's CPAK is given as a PEM file (--cpak). Tokens are
-# refused with another challenge, another RIM, another CPAK.
+# refused with another challenge, another RIM, another CPAK. With --cpak-out the
+# run writes the public key of its CPAK (generated or given) for verify --cpak.
 # Needs RK_CLI, RK_BINARY_DIR and RK_SOURCE_DIR (set by ctest).
 set -uo pipefail
 
@@ -60,6 +61,35 @@ done
 # the two hashes measure differently
 [ "$("$cli" measure "$g/attest.elf" --hash sha256)" != "$("$cli" measure "$g/attest.elf" --hash sha512)" ] ||
 	fail "SHA-256 and SHA-512 RIMs are equal"
+
+# --cpak-out (issue 10): a token from a run with the default (generated) keys can be checked
+# against the CPAK the run wrote; not against another run's or the sample's
+check cpakout 0 "$cli" run "$g/attest.elf" --attest "$chal" --token-out "$tmp/d.cbor" --cpak-out "$tmp/d.pem" \
+	--timeout 60
+has cpakout "CPAK public key written to $tmp/d.pem"
+grep -q -- "-----BEGIN PUBLIC KEY-----" "$tmp/d.pem" || fail "cpakout: $tmp/d.pem is no PUBLIC KEY PEM"
+grep -q "PRIVATE" "$tmp/d.pem" && fail "cpakout: $tmp/d.pem holds a private key"
+check cpakout_verify 0 "$cli" verify "$tmp/d.cbor" --challenge "$chal" --cpak "$tmp/d.pem"
+has cpakout_verify "platform signature     valid"
+has cpakout_verify "result: VALID"
+check cpakout_run2 0 "$cli" run "$g/hello.elf" --cpak-out "$tmp/d2.pem" -q --timeout 60
+cmp -s "$tmp/d.pem" "$tmp/d2.pem" && fail "cpakout_run2: two machines generated the same CPAK"
+check cpakout_other 1 "$cli" verify "$tmp/d.cbor" --challenge "$chal" --cpak "$tmp/d2.pem"
+has cpakout_other "platform-signature"
+check cpakout_sample 1 "$cli" verify "$tmp/d.cbor" --challenge "$chal" --cpak "${cpak%.pem}.pub.pem"
+has cpakout_sample "platform-signature"
+# with --cpak: the public part of that key, exactly the sample's public PEM
+check cpakout_given 0 "$cli" run "$g/hello.elf" --cpak "$cpak" --cpak-out "$tmp/s.pem" -q --timeout 60
+cmp -s "$tmp/s.pem" "${cpak%.pem}.pub.pem" || fail "cpakout_given: not the sample CPAK's public key"
+# usage errors: a normal VM has no CPAK; --cpak-out must not overwrite --cpak's private key
+cp "$cpak" "$tmp/k.pem"
+check cpakout_normal 2 "$cli" run "$g/hello.elf" --normal --cpak-out "$tmp/n.pem"
+[ -e "$tmp/n.pem" ] && fail "cpakout_normal: wrote $tmp/n.pem"
+check cpakout_same 2 "$cli" run "$g/hello.elf" --cpak "$tmp/k.pem" --cpak-out "$tmp/../$(basename "$tmp")/k.pem"
+has cpakout_same "would overwrite"
+cmp -s "$tmp/k.pem" "$cpak" || fail "cpakout_same: the private key was overwritten"
+check cpakout_unwritable 1 "$cli" run "$g/hello.elf" --cpak-out "$tmp/no/such/dir/c.pem" --timeout 60
+has cpakout_unwritable "cannot write the CPAK"
 
 # --token-out needs a token: hello hands none over; a bad challenge is a usage error
 check notoken 1 "$cli" run "$g/hello.elf" --attest "$chal" --token-out "$tmp/none.cbor" --timeout 60

@@ -37,6 +37,7 @@
 
 #include "../guest/sdk/rk_guest_abi.h"
 #include "cli.h"
+#include "realmkit/attest.h"
 #include "realmkit/host.h"
 #include "run_plan.h"
 #include "realmkit/measure.h"
@@ -57,6 +58,7 @@ struct run_opts {
 	const char *image;
 	const char *token_out;
 	const char *cpak;
+	const char *cpak_out;
 	uint64_t mem_mib;
 	double timeout_s;
 	uint32_t cpus;
@@ -110,6 +112,9 @@ static void usage(FILE *f, bool measure)
 		"      --attest HEX       the 64-byte challenge the attest example gets (RK_HC_CHALLENGE)\n"
 		"      --token-out FILE   write the attestation token the realm hands over there\n"
 		"      --cpak KEY.pem     the machine's CCA platform attestation key (PEM)\n"
+		"      --cpak-out FILE    write the public key of the CPAK the machine signs with\n"
+		"                         (--cpak's, or the one it generates) there as PEM, for\n"
+		"                         `realmkit verify TOKEN --cpak FILE`\n"
 		"      --normal           run IMAGE as a normal VM (no RMM: no RSI, no attestation)\n"
 		"      --state            when the realm has stopped, before teardown, print its state\n"
 		"                         on stderr: stage 2 as the RMM reports it, and every granule\n"
@@ -189,10 +194,20 @@ bool run_opt_cpus(const char *prog, const char *arg, uint32_t *cpus)
 	return true;
 }
 
+/* Whether two paths name the same file (or the same string). */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (!strcmp(a, b))
+		return true;
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 /* 0 parsed, 1 help printed, 2 usage error. */
 static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o, bool measure)
 {
-	enum { OPT_TRACE = 256, OPT_ATTEST, OPT_TOKEN, OPT_CPAK, OPT_NORMAL, OPT_STATE };
+	enum { OPT_TRACE = 256, OPT_ATTEST, OPT_TOKEN, OPT_CPAK, OPT_NORMAL, OPT_STATE, OPT_CPAK_OUT };
 	static const struct option opts[] = {
 		{ "mem", required_argument, NULL, 'm' },     { "cpus", required_argument, NULL, 'c' },
 		{ "hash", required_argument, NULL, 'H' },    { "timeout", required_argument, NULL, 't' },
@@ -200,6 +215,7 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 		{ "token-out", required_argument, NULL, OPT_TOKEN }, { "cpak", required_argument, NULL, OPT_CPAK },
 		{ "normal", no_argument, NULL, OPT_NORMAL }, { "quiet", no_argument, NULL, 'q' },
 		{ "state", no_argument, NULL, OPT_STATE },
+		{ "cpak-out", required_argument, NULL, OPT_CPAK_OUT },
 		{ "verbose", no_argument, NULL, 'v' },       { "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -248,6 +264,9 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 		case OPT_CPAK:
 			o->cpak = optarg;
 			break;
+		case OPT_CPAK_OUT:
+			o->cpak_out = optarg;
+			break;
 		case OPT_NORMAL:
 			o->normal = true;
 			break;
@@ -279,6 +298,11 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 	}
 	if (o->normal && (o->attest || o->cpak) && !measure) {
 		fprintf(stderr, "%s: a normal VM has no attestation (--attest, --cpak)\n", prog);
+		return 2;
+	}
+	if (o->cpak_out && !measure && (o->normal || (o->cpak && same_file(o->cpak, o->cpak_out)))) {
+		fprintf(stderr, "%s: --cpak-out %s\n", prog,
+			o->normal ? "with --normal: a normal VM has no attestation" : "would overwrite --cpak's key");
 		return 2;
 	}
 	return 0;
@@ -708,6 +732,39 @@ static int write_token(const char *prog, const char *path, const uint8_t *t, uin
 	return 0;
 }
 
+/* --cpak-out: the public key of the CPAK the machine signs its platform tokens with. */
+static int write_cpak(const char *prog, struct rk_machine *m, const char *path, bool quiet)
+{
+	const struct rk_attest_key *cpak = rk_machine_cpak(m);
+	char *pem = NULL;
+	size_t len = 0;
+	FILE *f;
+	int ret;
+
+	if (!cpak) {
+		fprintf(stderr, "%s: --cpak-out: the machine has no CPAK (the key could not be loaded or made)\n",
+			prog);
+		return 1;
+	}
+	ret = rk_attest_key_public_pem(cpak, &pem, &len);
+	if (ret) {
+		fprintf(stderr, "%s: --cpak-out: cannot encode the CPAK: %s\n", prog, strerror(-ret));
+		return 1;
+	}
+	f = fopen(path, "w");
+	ret = !f || fwrite(pem, 1, len, f) != len ? -errno : 0;
+	if (f && fclose(f) && !ret)
+		ret = -errno;
+	free(pem);
+	if (ret) {
+		fprintf(stderr, "%s: cannot write the CPAK to %s: %s\n", prog, path, strerror(-ret));
+		return 1;
+	}
+	if (!quiet)
+		fprintf(stderr, "%s: CPAK public key written to %s\n", prog, path);
+	return 0;
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -789,6 +846,8 @@ int cmd_run(int argc, char **argv)
 	}
 	if (o.trace)
 		rk_machine_set_rsi_log(m, stderr);
+	if (o.cpak_out && write_cpak(prog, m, o.cpak_out, o.quiet))
+		goto out;
 	if ((ret = rk_host_create(m, NULL, &h))) {
 		fprintf(stderr, "%s: cannot create the host: %s\n", prog, strerror(-ret));
 		goto out;

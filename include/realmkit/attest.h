@@ -82,6 +82,14 @@ int rk_attest_key_public_raw(const struct rk_attest_key *key, uint8_t *out, size
 int rk_attest_key_public_cose(const struct rk_attest_key *key, uint8_t *out, size_t cap,
 			      size_t *len);
 
+/*
+ * The public key as PEM text (SubjectPublicKeyInfo, "-----BEGIN PUBLIC
+ * KEY-----"), NUL-terminated, allocated (free()); *len excludes the NUL. Never
+ * the private part. rk_attest_key_load_pem() reads it back (a verifier's
+ * CPAK: `realmkit verify --cpak`).
+ */
+int rk_attest_key_public_pem(const struct rk_attest_key *key, char **out, size_t *len);
+
 /* ------------------------------------------------------------------------ */
 /* Claims                                                                    */
 /* ------------------------------------------------------------------------ */

@@ -11,6 +11,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/buffer.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
@@ -395,6 +396,39 @@ int rk_attest_key_cose_alloc(const struct rk_attest_key *key, uint8_t **out, siz
 	else
 		ret = rk_cbor_serialize(map, out, len);
 	cbor_decref(&map);
+	return ret;
+}
+
+int rk_attest_key_public_pem(const struct rk_attest_key *key, char **out, size_t *len)
+{
+	BUF_MEM *mem = NULL;
+	char *pem;
+	BIO *bio;
+	int ret = -EIO;
+
+	if (!key || !out || !len)
+		return -EINVAL;
+	*out = NULL;
+	*len = 0;
+	bio = BIO_new(BIO_s_mem());
+	if (!bio)
+		return -ENOMEM;
+	/* SubjectPublicKeyInfo ("PUBLIC KEY"): only the public part, whatever the key holds */
+	if (PEM_write_bio_PUBKEY(bio, key->pkey) == 1 && BIO_get_mem_ptr(bio, &mem) == 1 && mem &&
+	    mem->length) {
+		pem = malloc(mem->length + 1);
+		if (pem) {
+			memcpy(pem, mem->data, mem->length);
+			pem[mem->length] = '\0';
+			*out = pem;
+			*len = mem->length;
+			ret = 0;
+		} else {
+			ret = -ENOMEM;
+		}
+	}
+	ERR_clear_error();
+	BIO_free(bio);
 	return ret;
 }
 
