@@ -8,8 +8,10 @@
 #include "platform/platform.h"
 #include "rk_test.h"
 #include "rmm/realm.h"
+#include "rmm/rec.h"
 #include "rmm/rmm.h"
 #include "rmm/s2tt.h"
+#include "rmm/sro.h"
 
 uint64_t rmi(struct rk_machine *m, uint64_t fid, struct rmi_out *out, int nargs, ...)
 {
@@ -543,21 +545,126 @@ static void check_table(struct check_ctx *x, uint64_t pa, int level, uint64_t ip
 	}
 }
 
-void t_check_realm(struct rk_machine *m, uint64_t rd, uint64_t *nrtt, uint64_t *ndata)
+/* The RECs (state REC) owned by the realm at rd. */
+static unsigned int recs_of(struct rk_machine *m, uint64_t rd)
 {
-	struct check_ctx x = { .m = m, .c = t_rd(m, rd)->s2 };
+	struct rmm *rmm = machine_rmm(m);
+	struct platform *p = machine_platform(m);
+	unsigned int n = 0;
+
+	for (uint64_t i = 0; i < p->ngranules; i++)
+		if (granule_state(&rmm->granules[i]) == GRANULE_STATE_REC && rec_of(rmm, &rmm->granules[i])->rd == rd)
+			n++;
+	return n;
+}
+
+/* Check a realm's tables; `seen` marks granules already found (shared between realms). */
+static void check_realm_seen(struct rk_machine *m, uint64_t rd, uint8_t *seen, uint64_t *nrtt, uint64_t *ndata)
+{
+	struct check_ctx x = { .m = m, .c = t_rd(m, rd)->s2, .seen = seen };
 	uint64_t span = s2tt_entry_size(x.c.start_level) * S2TT_ENTRIES;
 
-	x.seen = calloc(machine_platform(m)->ngranules, 1);
-	assert_non_null(x.seen);
-	assert_int_equal(t_granule(m, rd)->refcount, 0); /* no RECs in these tests */
+	/* the RD counts its RECs (none running: no REC_ENTER in progress) */
+	assert_int_equal(t_granule(m, rd)->refcount, recs_of(m, rd));
 	for (unsigned int i = 0; i < x.c.num_root; i++)
 		check_table(&x, x.c.rtt_base + i * G, x.c.start_level, i * span);
-	free(x.seen);
 	if (nrtt)
 		*nrtt += x.nrtt;
 	if (ndata)
 		*ndata += x.ndata;
+}
+
+void t_check_realm(struct rk_machine *m, uint64_t rd, uint64_t *nrtt, uint64_t *ndata)
+{
+	uint8_t *seen = calloc(machine_platform(m)->ngranules, 1);
+
+	assert_non_null(seen);
+	check_realm_seen(m, rd, seen, nrtt, ndata);
+	free(seen);
+}
+
+void t_check_machine(struct rk_machine *m)
+{
+	struct rmm *rmm = machine_rmm(m);
+	struct platform *p = machine_platform(m);
+	struct sro_pool *pool = rmm->sro;
+	uint64_t counts[GRANULE_STATE_COUNT], nrtt = 0, ndata = 0, nrd = 0, nrec = 0, naux = 0, npartial = 0;
+	uint8_t *seen = calloc(p->ngranules, 1), *aux = calloc(p->ngranules, 1);
+
+	assert_non_null(seen);
+	assert_non_null(aux);
+	t_check_gpt_consistent(m, counts);
+	for (uint64_t i = 0; i < p->ngranules; i++) {
+		struct granule *g = &rmm->granules[i];
+
+		if (granule_state(g) == GRANULE_STATE_RD) {
+			check_realm_seen(m, plat_gidx_to_pa(p, i), seen, &nrtt, &ndata);
+			nrd++;
+		} else if (granule_state(g) == GRANULE_STATE_REC) {
+			const struct rec *r = rec_of(rmm, g);
+			struct granule *o = granule_from_pa(rmm, r->rd);
+
+			/* its RD exists; its aux granules are its own */
+			assert_non_null(o);
+			assert_int_equal(granule_state(o), GRANULE_STATE_RD);
+			assert_int_equal(g->refcount, 0);
+			for (unsigned int k = 0; k < REC_NUM_AUX; k++) {
+				struct granule *a = granule_from_pa(rmm, r->aux[k]);
+
+				assert_non_null(a);
+				assert_int_equal(granule_state(a), GRANULE_STATE_REC_AUX);
+				assert_int_equal(aux[a - rmm->granules], 0);
+				aux[a - rmm->granules] = 1;
+				naux++;
+			}
+			nrec++;
+		}
+	}
+	/* every RTT and DATA granule is in exactly one realm's tables (DATA mapped once) */
+	assert_int_equal(counts[GRANULE_STATE_RD], nrd);
+	assert_int_equal(counts[GRANULE_STATE_RTT], nrtt);
+	assert_int_equal(counts[GRANULE_STATE_DATA], ndata);
+	assert_int_equal(counts[GRANULE_STATE_REC], nrec);
+	/* PARTIAL objects and the REC_AUX granules not held by a REC belong to a pending operation */
+	pthread_mutex_lock(&pool->lock);
+	for (unsigned int h = 0; h < RMM_SRO_CONTEXTS; h++) {
+		const struct sro_ctx *c = &pool->ctx[h];
+		unsigned int held;
+
+		if (c->state != SRO_SEALED)
+			continue;
+		npartial++;
+		assert_int_equal(t_gstate(m, c->rec), GRANULE_STATE_PARTIAL);
+		held = c->next == SRO_NEXT_RECLAIM ? c->nreclaim : c->naux;
+		assert_true(held <= REC_NUM_AUX);
+		for (unsigned int k = 0; k < held; k++) {
+			struct granule *a = granule_from_pa(rmm, c->aux[k]);
+
+			assert_non_null(a);
+			assert_int_equal(granule_state(a), GRANULE_STATE_REC_AUX);
+			assert_int_equal(aux[a - rmm->granules], 0);
+			aux[a - rmm->granules] = 1;
+			naux++;
+		}
+	}
+	pthread_mutex_unlock(&pool->lock);
+	assert_int_equal(counts[GRANULE_STATE_PARTIAL], npartial);
+	assert_int_equal(counts[GRANULE_STATE_REC_AUX], naux);
+	free(seen);
+	free(aux);
+}
+
+bool t_check_host_access(struct rk_machine *m, uint64_t pa)
+{
+	struct platform *p = machine_platform(m);
+	uint8_t b[8] = { 0 };
+	bool ns = plat_pa_is_ns(p, pa);
+
+	if (ns && t_gstate(m, pa) != GRANULE_STATE_NS)
+		return false; /* a granule the RMM holds is in the NS PAS */
+	if ((rk_ns_read(m, pa, b, sizeof(b)) == 0) != ns)
+		return false;
+	return ns || rk_ns_write(m, pa, b, sizeof(b)) != 0;
 }
 
 static void unmap_all(struct rk_machine *m, uint64_t rd, uint64_t fid, uint64_t base, uint64_t top)
@@ -623,11 +730,77 @@ void t_undelegate_all(struct rk_machine *m)
 	}
 }
 
-void t_teardown_all(struct rk_machine *m)
+/* Drive the pending operation `h` to its end as a host would: donate or reclaim what it asks for, continue. */
+static void finish_sro(struct rk_machine *m, uint64_t h, uint64_t list)
 {
 	struct rmm *rmm = machine_rmm(m);
 	struct platform *p = machine_platform(m);
 
+	for (unsigned int step = 0; step < 4 * REC_NUM_AUX; step++) {
+		const struct sro_ctx *c = &rmm->sro->ctx[h];
+		struct rmi_out o;
+		uint64_t x0;
+
+		if (c->state != SRO_SEALED)
+			return;
+		if (c->next == SRO_NEXT_DONATE) {
+			uint64_t descs[REC_NUM_AUX], n = 0;
+
+			for (uint64_t i = 0; i < p->ngranules && n < REC_NUM_AUX - c->naux; i++)
+				if (granule_state(&rmm->granules[i]) == GRANULE_STATE_DELEGATED)
+					descs[n++] = t_desc(plat_gidx_to_pa(p, i), 3, 1);
+			for (uint64_t i = 0; i < p->ngranules && n < REC_NUM_AUX - c->naux; i++)
+				if (granule_state(&rmm->granules[i]) == GRANULE_STATE_NS &&
+				    plat_gidx_to_pa(p, i) != list && plat_gpt_get(p, i) == RK_PAS_NS) {
+					t_delegate(m, plat_gidx_to_pa(p, i), 1);
+					descs[n++] = t_desc(plat_gidx_to_pa(p, i), 3, 1);
+				}
+			t_write(m, list, descs, n * sizeof(uint64_t));
+			x0 = RMI(m, RMI_FID_OP_MEM_DONATE, &o, h, list, n);
+		} else if (c->next == SRO_NEXT_RECLAIM) {
+			x0 = RMI(m, RMI_FID_OP_MEM_RECLAIM, &o, h, list, (uint64_t)REC_NUM_AUX);
+		} else {
+			x0 = RMI(m, RMI_FID_OP_CONTINUE, &o, h, 0ULL);
+		}
+		if (ST(x0) != RMI_SUCCESS && ST(x0) != RMI_INCOMPLETE && c->state == SRO_SEALED) {
+			print_error("operation %llu (op %u, next %u): status %u index %u\n", (unsigned long long)h,
+				    c->op, c->next, ST(x0), IDX(x0));
+			fail();
+		}
+	}
+	print_error("operation %llu did not end\n", (unsigned long long)h);
+	fail();
+}
+
+void t_teardown_all(struct rk_machine *m)
+{
+	struct rmm *rmm = machine_rmm(m);
+	struct platform *p = machine_platform(m);
+	uint64_t list = ~0ULL;
+
+	/* an NS granule for the operations' lists (if every one is delegated, undelegate one) */
+	for (uint64_t i = 0; i < p->ngranules && list == ~0ULL; i++)
+		if (granule_state(&rmm->granules[i]) == GRANULE_STATE_NS && plat_gpt_get(p, i) == RK_PAS_NS)
+			list = plat_gidx_to_pa(p, i);
+	for (uint64_t i = 0; i < p->ngranules && list == ~0ULL; i++)
+		if (granule_state(&rmm->granules[i]) == GRANULE_STATE_DELEGATED) {
+			list = plat_gidx_to_pa(p, i);
+			t_undelegate(m, list, 1);
+		}
+	for (uint64_t h = 0; h < RMM_SRO_CONTEXTS; h++)
+		if (rmm->sro->ctx[h].state == SRO_SEALED) {
+			assert_true(list != ~0ULL);
+			finish_sro(m, h, list);
+		}
+	for (uint64_t i = 0; i < p->ngranules; i++)
+		if (granule_state(&rmm->granules[i]) == GRANULE_STATE_REC) {
+			struct rmi_out o;
+
+			assert_int_equal(RMI(m, RMI_FID_REC_DESTROY, &o, plat_gidx_to_pa(p, i)),
+					 (uint64_t)RMI_INCOMPLETE | (2u << 8));
+			finish_sro(m, o.x[1], list);
+			assert_int_equal(granule_state(&rmm->granules[i]), GRANULE_STATE_DELEGATED);
+		}
 	for (uint64_t i = 0; i < p->ngranules; i++)
 		if (granule_state(&rmm->granules[i]) == GRANULE_STATE_RD)
 			t_realm_teardown(m, plat_gidx_to_pa(p, i));

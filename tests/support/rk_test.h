@@ -173,6 +173,18 @@ int t_entry_kind(struct rk_machine *m, uint64_t rd, uint64_t ipa, int level);
 void t_check_realm(struct rk_machine *m, uint64_t rd, uint64_t *nrtt, uint64_t *ndata);
 
 /*
+ * Check the whole machine from the inside (no REC may be running): the GPT
+ * agrees with every granule's state; every realm as t_check_realm, with each
+ * RTT and DATA granule in exactly one realm's tables (a DATA granule mapped
+ * once) and each RD's refcount equal to its RECs; every REC's RD exists and
+ * its aux granules are REC_AUX and its own; PARTIAL objects and the remaining
+ * REC_AUX granules belong to pending operations (SRO contexts), one each.
+ */
+void t_check_machine(struct rk_machine *m);
+/* Whether the host's access to pa (rk_ns_read/write) succeeds exactly when pa is NS memory (never a granule the RMM holds). */
+bool t_check_host_access(struct rk_machine *m, uint64_t pa);
+
+/*
  * Tear a realm down over RMI as a KVM host would: REALM_TERMINATE, DATA_UNMAP and
  * UNPROT_UNMAP over the whole IPA space, RTT_DESTROY bottom-up (found with
  * RTT_READ_ENTRY), REALM_DESTROY; every step asserted. Leaves the granules DELEGATED.
@@ -180,7 +192,11 @@ void t_check_realm(struct rk_machine *m, uint64_t rd, uint64_t *nrtt, uint64_t *
 void t_realm_teardown(struct rk_machine *m, uint64_t rd);
 /* Undelegate every DELEGATED granule (found by looking inside). */
 void t_undelegate_all(struct rk_machine *m);
-/* Tear down every realm on the machine, undelegate everything, assert all UNDELEGATED. */
+/*
+ * Tear down everything on the machine as a host would: drive every pending
+ * operation (SRO) to its end, destroy every REC (through its SRO), tear every
+ * realm down, undelegate everything, assert all UNDELEGATED.
+ */
 void t_teardown_all(struct rk_machine *m);
 
 /* ---- the tests' own measurement model (OpenSSL, not src/rmm/measure.c) --------------- */
