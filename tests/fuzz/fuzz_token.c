@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the CCA token verifier (rk_token_verify). Not part
- * of the normal build; see tests/fuzz/README.md for how to build and run it.
+ * libFuzzer target for the CCA token verifier (rk_token_verify). Built with
+ * -DRK_BUILD_FUZZ=ON and run by tests/fuzz/run.sh (tests/fuzz/README.md).
  * Each input is verified twice: without a CPAK and with a fixed CPAK, so the
  * platform-signature path is reached as well.
  */
+// fuzz-options: -max_len=8192
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
