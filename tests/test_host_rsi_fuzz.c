@@ -21,6 +21,7 @@
 
 #include "../guest/sdk/rk_guest_abi.h"
 #include "a64.h"
+#include "rk_smc_table.h"
 #include "realmkit/host.h"
 #include "rk_test.h"
 
@@ -35,9 +36,6 @@
 #define NCALLS 4096u
 #define IPA_TOP (1ULL << RK_GUEST_S2SZ)
 
-#define PSCI_CPU_OFF 0x84000002u
-#define PSCI_SYSTEM_OFF 0x84000008u
-#define PSCI_SYSTEM_RESET 0x84000009u
 
 static uint64_t rng;
 
@@ -75,8 +73,7 @@ static uint64_t random_fid(void)
 		fid ^= 1ULL << 16; /* the SVE hint */
 	if (rnd() % 10 == 0)
 		fid |= rnd() << 32; /* the upper half of X0 is not part of the FID */
-	uint64_t w = fid & 0xfffeffffULL; /* what the RMM sees */
-	if (w == PSCI_CPU_OFF || w == PSCI_SYSTEM_OFF || w == PSCI_SYSTEM_RESET)
+	if (t_smc_ends_run(fid))
 		fid = 0x84000000ULL; /* those end the run: PSCI_VERSION instead */
 	return fid;
 }
@@ -128,32 +125,6 @@ static void make_table(uint64_t *t)
 	}
 }
 
-/* The realm: for every entry, X0..X7 from the table, SMC, X0 and X1 to the shared buffer. */
-static size_t make_program(uint32_t *c)
-{
-	size_t n = 0, loop;
-
-	n += a64_mov64(c + n, 20, RAM + TABLE_OFF);
-	n += a64_mov64(c + n, 21, NCALLS);
-	n += a64_mov64(c + n, 22, SHARED_IPA);
-	loop = n;
-	c[n++] = a64_ldp(0, 1, 20, 0);
-	c[n++] = a64_ldp(2, 3, 20, 16);
-	c[n++] = a64_ldp(4, 5, 20, 32);
-	c[n++] = a64_ldp(6, 7, 20, 48);
-	c[n++] = A64_SMC;
-	c[n++] = a64_stp(0, 1, 22, 0);
-	c[n++] = a64_add_imm(20, 20, 64);
-	c[n++] = a64_add_imm(22, 22, 16);
-	c[n++] = a64_subs_imm(21, 21, 1);
-	c[n] = a64_bcond(1 /* NE */, (int32_t)loop - (int32_t)n);
-	n++;
-	n += a64_mov64(c + n, 0, PSCI_SYSTEM_OFF);
-	c[n++] = A64_SMC;
-	c[n++] = A64_B_SELF;
-	return n;
-}
-
 static int zero_host_call(void *arg, struct rk_vm *vm, uint32_t vcpu, uint32_t imm, uint64_t gp[31])
 {
 	uint64_t *count = arg;
@@ -169,26 +140,6 @@ static bool ripas_policy(void *arg, struct rk_vm *vm, uint32_t vcpu, uint64_t ba
 {
 	(void)arg, (void)vm, (void)vcpu, (void)top, (void)ripas;
 	return ((base >> 12) & 1) == 0;
-}
-
-/* Is x0 a status the function fid can return? */
-static bool valid_status(uint64_t fid, uint64_t x0)
-{
-	uint32_t w = (uint32_t)fid & ~(1u << 16);
-	int64_t s = (int32_t)(uint32_t)x0;
-
-	if (w >= 0xC4000190u && w <= 0xC4000199u)
-		return x0 <= 5; /* RSI_SUCCESS .. RSI_ERROR_DEVICE */
-	if ((w & ~0x1fu) == 0x84000000u || (w & ~0x1fu) == 0xC4000000u) {
-		if (w == 0x84000000u) /* PSCI_VERSION (SMC32 only) */
-			return x0 == 0x10001;
-		if ((x0 >> 32) && (x0 >> 32) != 0xffffffffu)
-			return false; /* a PSCI status, sign-extended or not */
-		return s >= -9 && s <= 2; /* NOT_SUPPORTED .. INVALID_ADDRESS, AFFINITY_INFO 0..2 */
-	}
-	if (w == 0x80000000u)
-		return x0 == 0x10002; /* SMCCC_VERSION 1.2 */
-	return x0 == ~0ULL || x0 == 0xffffffffULL; /* SMC_UNKNOWN */
 }
 
 /* Build and run the fuzz realm for seed; its NCALLS results (x0, x1) in out. */
@@ -209,7 +160,7 @@ static void run_once(struct rk_host *h, uint64_t seed, uint64_t *out, uint64_t *
 
 	assert_non_null(image);
 	rng = seed;
-	make_program((uint32_t *)image);
+	t_smc_table_program((uint32_t *)image, RAM + TABLE_OFF, NCALLS, SHARED_IPA);
 	make_table((uint64_t *)(image + TABLE_OFF));
 	load.data = image;
 	memset(&vc, 0, sizeof(vc));
@@ -240,7 +191,7 @@ static void run_once(struct rk_host *h, uint64_t seed, uint64_t *out, uint64_t *
 	make_table((uint64_t *)(image + TABLE_OFF));
 	const uint64_t *t = (const uint64_t *)(image + TABLE_OFF);
 	for (unsigned int i = 0; i < NCALLS; i++)
-		if (!valid_status(t[8 * i], out[2 * i]))
+		if (!t_smc_status_valid(t[8 * i], out[2 * i]))
 			fail_msg("seed %llu, call %u: FID 0x%llx (x1 0x%llx x2 0x%llx) returned x0 = 0x%llx",
 				 (unsigned long long)seed, i, (unsigned long long)t[8 * i], (unsigned long long)t[8 * i + 1],
 				 (unsigned long long)t[8 * i + 2], (unsigned long long)out[2 * i]);
