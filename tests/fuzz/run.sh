@@ -84,6 +84,8 @@ for t in "${targets[@]}"; do
 	log="$out/logs/$t.log"
 	touch "$out/artifacts/$t/.start"
 	rc=0
+	# from the repository root: options may name files in it (-dict=tests/fuzz/x.dict)
+	cd "$here"
 	# shellcheck disable=SC2086 # opts and RK_FUZZ_ARGS are lists of options
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 		nice -n "${RK_FUZZ_NICE:-0}" "$bin" -max_total_time="$secs" -print_final_stats=1 -timeout=30 \
