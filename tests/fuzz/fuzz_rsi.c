@@ -15,7 +15,8 @@
  * destroyed and a new one built. Checks, aborting so that libFuzzer reports
  * the input:
  *  - every X0 the realm got back is a status its function can return;
- *  - the vCPU gets through every call (it does not fail or switch off);
+ *  - the vCPU gets through every call (it does not fail, switch off or
+ *    stay away for 10 s: then the realm's stage 2 is printed);
  *  - at each teardown the host reports nothing leaked, no ledger error, no
  *    shadow mismatch, and every granule is NS and UNDELEGATED.
  *
@@ -29,6 +30,8 @@
  * area (the program's own pages stay RAM).
  *
  * RK_FUZZ_SEED_DIR=dir: write the seed inputs to dir and exit (run.sh).
+ * RK_FUZZ_TRACE=1: print every call (X0..X4) and what it returned (X0, X1),
+ * the host's trace of the realm's exits and the RMM's log of realm calls.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -61,6 +64,7 @@ static struct rk_machine *machine;
 static struct rk_host *host;
 static struct rk_vm *vm;
 static unsigned int recycle = 64, inputs;
+static bool trace; /* RK_FUZZ_TRACE: every call and its X0, X1 */
 
 /* The calls of the current input and their results, exchanged with the host-call handler. */
 static struct feed {
@@ -171,9 +175,15 @@ static int feed_call(void *arg, struct rk_vm *v, uint32_t vcpu, uint32_t imm, ui
 		return 0;
 	}
 	if (feed.pending) {
+		const uint64_t *x = feed.call[feed.next - 1];
+
 		feed.result[feed.next - 1][0] = gp[0];
 		feed.result[feed.next - 1][1] = gp[1];
 		feed.pending = false;
+		if (trace)
+			fprintf(stderr, "0x%llx 0x%llx 0x%llx 0x%llx 0x%llx -> 0x%llx 0x%llx\n", (unsigned long long)x[0],
+				(unsigned long long)x[1], (unsigned long long)x[2], (unsigned long long)x[3],
+				(unsigned long long)x[4], (unsigned long long)gp[0], (unsigned long long)gp[1]);
 	}
 	memset(gp, 0, 31 * sizeof(uint64_t));
 	if (feed.next < feed.n) {
@@ -240,6 +250,8 @@ static void realm_new(void)
 		die("fuzz_rsi: rk_vm_create_from_plan: %d", ret);
 	rk_vm_set_host_call_handler(vm, feed_call, NULL);
 	rk_vm_set_ripas_policy(vm, ripas_policy, NULL);
+	if (trace)
+		rk_vm_set_run_log(vm, stderr);
 	feed.pending = false;
 }
 
@@ -286,9 +298,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	if (r && atoi(r) > 0)
 		recycle = (unsigned int)atoi(r);
+	trace = getenv("RK_FUZZ_TRACE") != NULL;
 	machine = t_machine(32);
 	if (rk_host_create(machine, NULL, &host))
 		die("fuzz_rsi: no host");
+	if (trace) {
+		rk_host_set_trace(host, stderr);
+		rk_machine_set_rsi_log(machine, stderr);
+	}
 	atexit(at_exit);
 	return 0;
 }
@@ -310,8 +327,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!vm)
 		realm_new();
 	rk_vm_resume(vm);
-	ret = rk_vcpu_run(vm, 0);
+	ret = rk_vm_run(vm, 10000);
 	rk_vm_get_run_info(vm, &info);
+	if (ret == -ETIMEDOUT) {
+		rk_vm_s2_print(vm, stderr);
+		die("fuzz_rsi: the realm did not come back in 10 s after %u of %u calls (call 0x%llx x1 0x%llx x2 0x%llx "
+		    "x3 0x%llx): %s", feed.next, feed.n, (unsigned long long)feed.call[feed.next ? feed.next - 1 : 0][0],
+		    (unsigned long long)feed.call[feed.next ? feed.next - 1 : 0][1],
+		    (unsigned long long)feed.call[feed.next ? feed.next - 1 : 0][2],
+		    (unsigned long long)feed.call[feed.next ? feed.next - 1 : 0][3], info.msg);
+	}
 	if (ret != -EINTR || feed.next != feed.n || feed.pending)
 		die("fuzz_rsi: the realm stopped after %u of %u calls (run %d, stop %u): %s", feed.next, feed.n, ret,
 		    info.reason, info.msg);

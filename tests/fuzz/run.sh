@@ -96,7 +96,9 @@ for t in "${targets[@]}"; do
 	cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
 	ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
 	ncorp=$(find "$corpus" -type f | wc -l)
-	ncrash=$(find "$out/artifacts/$t" -type f -newer "$out/artifacts/$t/.start" | wc -l) # this run's
+	# this run's crashes, leaks, timeouts, OOMs (not the slow-unit-* libFuzzer also writes)
+	ncrash=$(find "$out/artifacts/$t" -type f -newer "$out/artifacts/$t/.start" \
+		\( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
 	if [ "$rc" -ne 0 ] || [ "$ncrash" -ne 0 ]; then
 		crashed=$((crashed + 1))
 		[ "$ncrash" -ne 0 ] || ncrash=1
