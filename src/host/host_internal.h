@@ -152,6 +152,17 @@ struct host_run {
 	rk_ripas_policy_fn ripas_fn;
 	void *ripas_arg;
 	FILE *log;
+	/*
+	 * host_run_log's rate limit: messages of one kind (one format string) are
+	 * printed HOST_RUN_LOG_LIMIT times, then counted; host_run_log_flush() says
+	 * how many were suppressed.
+	 */
+	pthread_mutex_t log_mtx;
+	struct host_log_kind {
+		const char *fmt; /* NULL: free slot */
+		uint64_t n;
+		char first[160]; /* the first message of the kind, to name it */
+	} log_kinds[16];
 	struct rk_vm_run_info info;
 	uint32_t nmmio, mmio_cap;
 	uint32_t stop_requested; /* rk_vm_stop() until rk_vm_resume() */
@@ -350,6 +361,9 @@ bool host_mpidr_vcpu(const struct rk_vm *vm, uint64_t mpidr, uint32_t *id);
 /* A CPU_ON targeting vCPU t succeeded: mark it on and wake its thread. */
 void host_run_wake(struct rk_vm *vm, uint32_t t);
 void host_run_log(struct rk_vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define HOST_RUN_LOG_LIMIT 10u
+/* One line per kind of host_run_log message that was suppressed, then the counts start again. */
+void host_run_log_flush(struct rk_vm *vm);
 bool host_run_stopping(struct rk_vm *vm);
 /* Sleep until v is on or the VM stops. 1: go on (gen: its wake generation), else what rk_vcpu_run() returns. */
 int host_run_wait(struct rk_vm *vm, struct rk_vcpu *v, uint64_t *gen);

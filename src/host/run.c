@@ -83,6 +83,7 @@ int host_run_init(struct rk_vm *vm)
 	pthread_mutex_init(&r->mtx, NULL);
 	pthread_mutex_init(&r->dev_mtx, NULL);
 	pthread_mutex_init(&r->exec_mtx, NULL);
+	pthread_mutex_init(&r->log_mtx, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&r->cv, &ca);
@@ -106,24 +107,66 @@ void host_run_vcpu_fini(struct rk_vm *vm, struct rk_vcpu *v)
 
 void host_run_fini(struct rk_vm *vm)
 {
+	host_run_log_flush(vm);
 	for (uint32_t i = 0; i < vm->nvcpus; i++)
 		host_run_vcpu_fini(vm, vm->vcpus[i]);
 }
 
+/*
+ * Per-event messages (one per guest action: a guest can make millions) are
+ * rate-limited by kind, the format string: the first HOST_RUN_LOG_LIMIT of a
+ * kind are printed, the rest counted (host_run_log_flush). Kinds past the
+ * table share its last slot.
+ */
 void host_run_log(struct rk_vm *vm, const char *fmt, ...)
 {
-	FILE *f = vm->run.log;
+	struct host_run *r = &vm->run;
+	const size_t nk = sizeof(r->log_kinds) / sizeof(r->log_kinds[0]);
+	struct host_log_kind *k = &r->log_kinds[nk - 1];
+	FILE *f = r->log;
 	va_list ap;
 
 	if (!f)
 		return;
-	flockfile(f);
-	fprintf(f, "vm %u: ", vm->id);
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	fputc('\n', f);
-	funlockfile(f);
+	pthread_mutex_lock(&r->log_mtx);
+	for (size_t i = 0; i < nk; i++) {
+		if (!r->log_kinds[i].fmt || r->log_kinds[i].fmt == fmt) {
+			k = &r->log_kinds[i];
+			break;
+		}
+	}
+	if (!k->fmt) {
+		k->fmt = fmt;
+		va_start(ap, fmt);
+		vsnprintf(k->first, sizeof(k->first), fmt, ap);
+		va_end(ap);
+	}
+	if (k->n++ < HOST_RUN_LOG_LIMIT) {
+		flockfile(f);
+		fprintf(f, "vm %u: ", vm->id);
+		va_start(ap, fmt);
+		vfprintf(f, fmt, ap);
+		va_end(ap);
+		fputc('\n', f);
+		funlockfile(f);
+	}
+	pthread_mutex_unlock(&r->log_mtx);
+}
+
+void host_run_log_flush(struct rk_vm *vm)
+{
+	struct host_run *r = &vm->run;
+
+	pthread_mutex_lock(&r->log_mtx);
+	for (size_t i = 0; i < sizeof(r->log_kinds) / sizeof(r->log_kinds[0]); i++) {
+		struct host_log_kind *k = &r->log_kinds[i];
+
+		if (r->log && k->n > HOST_RUN_LOG_LIMIT)
+			fprintf(r->log, "vm %u: ... %" PRIu64 " more messages like '%s' suppressed\n", vm->id,
+				k->n - HOST_RUN_LOG_LIMIT, k->first);
+		memset(k, 0, sizeof(*k));
+	}
+	pthread_mutex_unlock(&r->log_mtx);
 }
 
 /* What a vCPU thread does now: 1 go on, else the value rk_vcpu_run() returns. run.mtx held. */
@@ -981,6 +1024,7 @@ int rk_vm_run(struct rk_vm *vm, uint64_t timeout_ms)
 			  info.reason == RK_STOP_ERROR || info.reason == RK_STOP_TIMEOUT ? info.msg : "rk_vm_run failed");
 		host_unlock(vm->host);
 	}
+	host_run_log_flush(vm);
 	pthread_cond_destroy(&c.cv);
 	pthread_mutex_destroy(&c.mtx);
 	free(t);
