@@ -175,9 +175,9 @@ run_cli u6 2 measure "$g/hello.elf" --normal
 run_cli u7 1 run "$tmp/nonexistent.elf"
 out_has u7 err "No such file or directory"
 head -c 100 /dev/urandom >"$tmp/junk.elf"
-printf '\177ELF' | cat - "$tmp/junk.elf" >"$tmp/bad.elf"
+printf '\177ELF\011' | cat - "$tmp/junk.elf" >"$tmp/bad.elf"
 run_cli u8 1 run "$tmp/bad.elf"
-out_has u8 err "not a readable ELF64 file"
+out_has u8 err "$tmp/bad.elf: not a 64-bit ELF (EI_CLASS 9)"
 run_cli u10 1 measure "$tmp/nonexistent.elf"
 run_cli help 0 run --help
 out_has help out "usage: realmkit run IMAGE"

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "args.h"
 #include "cli.h"
 #include "realmkit/host.h"
 #include "realmkit/measure.h"
@@ -85,7 +86,6 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 		{ "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	char *end;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -93,15 +93,13 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 	o->mem_mib = DEFAULT_MEM_MIB;
 	o->cpus = 1;
 	o->hash_algo = RMI_HASH_SHA_256;
-	optind = 1;
+	optind = 0; /* a full reset of getopt's state */
 	while ((c = getopt_long(argc, argv, "n:m:c:H:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': {
-			unsigned long n = strtoul(optarg, &end, 0);
-			if (*end || !n || n > MAX_CYCLES) {
-				fprintf(stderr, "realmkit bench: -n takes 1..%u cycles\n", MAX_CYCLES);
+			uint64_t n;
+			if (!arg_number("realmkit bench", "-n", optarg, 1, MAX_CYCLES, "cycles", &n))
 				return 2;
-			}
 			o->cycles = (uint32_t)n;
 			break;
 		}
@@ -134,6 +132,15 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 	}
 	o->image = argv[optind];
 	return 0;
+}
+
+/* cli.h */
+int parse_bench(int argc, char **argv)
+{
+	struct bench_opts o;
+	int ret = parse(argc, argv, &o);
+
+	return ret == 1 ? 0 : ret;
 }
 
 static double now_ms(void)

@@ -18,7 +18,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "args.h"
 #include "cli.h"
+#include "run_plan.h"
 #include "realmkit/host.h"
 #include "realmkit/measure.h"
 
@@ -75,7 +77,8 @@ static int count_entry(void *arg, const struct rk_s2_entry *e)
 
 static int fail(struct rk_host *h, const char *what, int ret)
 {
-	fprintf(stderr, "realmkit demo: %s failed (%d): %s\n", what, ret, h ? rk_host_last_error(h)->msg : "");
+	fprintf(stderr, "realmkit demo: %s failed: %s%s%s\n", what, strerror(-ret), h ? ": " : "",
+		h ? rk_host_last_error(h)->msg : "");
 	return 1;
 }
 
@@ -101,13 +104,82 @@ static void plan_rim(const struct rk_host_caps *caps, unsigned int algo, unsigne
 	rk_rim_extend_rec(algo, rim, &rp);
 }
 
-int cmd_demo(int argc, char **argv)
+struct demo_opts {
+	uint64_t dram_size, size;
+	uint32_t algo;
+	bool trace;
+};
+
+/* 0 parsed, 1 help printed, 2 usage error. */
+static int demo_parse(int argc, char **argv, struct demo_opts *o)
 {
 	static const struct option opts[] = {
 		{ "mem", required_argument, NULL, 'm' },  { "size", required_argument, NULL, 's' },
 		{ "hash", required_argument, NULL, 'H' }, { "trace", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },       { 0 },
 	};
+	uint64_t v;
+	int c;
+
+	o->dram_size = 1024 * MIB;
+	o->size = 64 * MIB;
+	o->algo = RMI_HASH_SHA_256;
+	o->trace = false;
+	optind = 0; /* a full reset of getopt's state */
+	while ((c = getopt_long(argc, argv, "m:s:H:th", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (!arg_number("realmkit demo", "-m", optarg, ARG_DRAM_MIB_MIN, ARG_DRAM_MIB_MAX, "MiB of DRAM", &v))
+				return 2;
+			o->dram_size = v * MIB;
+			break;
+		case 's':
+			if (!arg_number("realmkit demo", "-s", optarg, 4, ARG_DRAM_MIB_MAX / 2, "MiB, a multiple of 2", &v))
+				return 2;
+			o->size = v * MIB;
+			break;
+		case 'H':
+			if (!run_opt_hash("realmkit demo", optarg, &o->algo))
+				return 2;
+			break;
+		case 't':
+			o->trace = true;
+			break;
+		case 'h':
+			printf("usage: realmkit demo [-m MEM_MIB] [-s REALM_MIB] [--hash sha256|sha384|sha512] [--trace]\n"
+			       "Build a realm (REALM_MIB of memory, default 64, a 1 MiB measured image), activate it,\n"
+			       "print the RIM the host predicts, tear it down and print the leak report.\n"
+			       "MEM_MIB: the machine's DRAM (default 1024, %u..%u).\n", ARG_DRAM_MIB_MIN, ARG_DRAM_MIB_MAX);
+			return 1;
+		default:
+			fprintf(stderr, "usage: realmkit demo [-m MEM_MIB] [-s REALM_MIB] [--hash ALGO] [--trace]\n");
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "realmkit demo: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (o->size % (2 * MIB) || o->size > o->dram_size / 2) {
+		fprintf(stderr, "realmkit demo: -s: the realm size must be a multiple of 2 MiB, >= 4 MiB, <= half the "
+			"DRAM (-m)\n");
+		return 2;
+	}
+	return 0;
+}
+
+/* cli.h */
+int parse_demo(int argc, char **argv)
+{
+	struct demo_opts o;
+	int ret = demo_parse(argc, argv, &o);
+
+	return ret == 1 ? 0 : ret;
+}
+
+int cmd_demo(int argc, char **argv)
+{
+	struct demo_opts o;
 	struct rk_machine_config mcfg;
 	struct rk_machine *m = NULL;
 	struct rk_host *h = NULL;
@@ -118,62 +190,37 @@ int cmd_demo(int argc, char **argv)
 	struct rk_vm *vm = NULL;
 	struct s2_count cnt = { 0, 0, 0 };
 	uint8_t rim[RK_MEASUREMENT_MAX], expect[RK_MEASUREMENT_MAX];
-	uint64_t size = 64 * MIB;
-	unsigned int algo = RMI_HASH_SHA_256;
-	bool trace = false;
+	uint64_t size;
+	unsigned int algo;
+	bool trace;
 	uint8_t *img;
 	size_t rim_len;
 	double t0, t_create, t_populate, t_map, t_activate, t_teardown, t_destroy;
-	int c, ret, status = 1;
+	int ret, status = 1;
 
+	ret = demo_parse(argc, argv, &o);
+	if (ret)
+		return ret == 1 ? 0 : 2;
 	rk_machine_config_default(&mcfg);
-	mcfg.dram_size = 1024 * MIB;
-	while ((c = getopt_long(argc, argv, "m:s:H:th", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			mcfg.dram_size = strtoull(optarg, NULL, 0) * MIB;
-			break;
-		case 's':
-			size = strtoull(optarg, NULL, 0) * MIB;
-			break;
-		case 'H':
-			algo = !strcmp(optarg, "sha-512") ? RMI_HASH_SHA_512
-			       : !strcmp(optarg, "sha-384") ? RMI_HASH_SHA_384
-			       : !strcmp(optarg, "sha-256") ? RMI_HASH_SHA_256
-							    : 99;
-			if (algo == 99) {
-				fprintf(stderr, "realmkit demo: --hash sha-256|sha-384|sha-512\n");
-				return 2;
-			}
-			break;
-		case 't':
-			trace = true;
-			break;
-		case 'h':
-			printf("usage: realmkit demo [-m MEM_MIB] [-s REALM_MIB] [--hash sha-256|sha-384|sha-512] [--trace]\n"
-			       "Build a realm (REALM_MIB of memory, default 64, a 1 MiB measured image), activate it,\n"
-			       "print the RIM the host predicts, tear it down and print the leak report.\n");
-			return 0;
-		default:
-			return 2;
-		}
-	}
-	if (size < 4 * MIB || size % (2 * MIB) || size > mcfg.dram_size / 2) {
-		fprintf(stderr, "realmkit demo: the realm size must be a multiple of 2 MiB, >= 4 MiB, <= half the DRAM\n");
-		return 2;
-	}
+	mcfg.dram_size = o.dram_size;
+	size = o.size;
+	algo = o.algo;
+	trace = o.trace;
 	img = malloc(IMAGE_SIZE);
-	if (!img)
+	if (!img) {
+		fprintf(stderr, "realmkit demo: out of memory\n");
 		return 1;
+	}
 	make_image(img, IMAGE_SIZE);
 
 	if ((ret = rk_machine_create(&mcfg, &m))) {
-		fprintf(stderr, "realmkit demo: cannot create the machine (%d)\n", ret);
+		fprintf(stderr, "realmkit demo: cannot create a machine with %" PRIu64 " MiB of DRAM: %s\n",
+			mcfg.dram_size / MIB, strerror(-ret));
 		goto out;
 	}
 	t0 = now_ms();
 	if ((ret = rk_host_create(m, NULL, &h))) {
-		fprintf(stderr, "realmkit demo: cannot create the host (%d)\n", ret);
+		fprintf(stderr, "realmkit demo: cannot create the host: %s\n", strerror(-ret));
 		goto out;
 	}
 	if (trace)

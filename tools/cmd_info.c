@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
 #include "realmkit/abi_gen.h"
 #include "realmkit/platform.h"
@@ -25,29 +26,61 @@ static uint64_t smc(struct rk_machine *m, uint64_t fid, uint64_t a1, uint64_t *x
 	return r.x[0];
 }
 
-int cmd_info(int argc, char **argv)
+/* 0 parsed, 1 help printed, 2 usage error. */
+static int info_parse(int argc, char **argv, uint64_t *dram_size)
 {
 	static const struct option opts[] = {
 		{ "mem", required_argument, NULL, 'm' }, { "help", no_argument, NULL, 'h' }, { 0 },
 	};
-	struct rk_machine_config cfg;
-	struct rk_machine *m;
-	uint64_t v, fr[5];
-	int c, ret;
+	uint64_t mib;
+	int c;
 
-	rk_machine_config_default(&cfg);
+	optind = 0; /* a full reset of getopt's state */
 	while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			cfg.dram_size = strtoull(optarg, NULL, 0) << 20;
+			if (!arg_number("realmkit info", "-m", optarg, ARG_DRAM_MIB_MIN, ARG_DRAM_MIB_MAX, "MiB of DRAM",
+					&mib))
+				return 2;
+			*dram_size = mib << 20;
 			break;
 		case 'h':
-			printf("usage: realmkit info [-m MEM_MIB]\n");
-			return 0;
+			printf("usage: realmkit info [-m MEM_MIB]\n"
+			       "Boot a machine with MEM_MIB of DRAM (default 1024, %u..%u) and print what\n"
+			       "its RMM reports (RMI_VERSION, RMI_FEATURES).\n", ARG_DRAM_MIB_MIN, ARG_DRAM_MIB_MAX);
+			return 1;
 		default:
+			fprintf(stderr, "usage: realmkit info [-m MEM_MIB]\n");
 			return 2;
 		}
 	}
+	if (optind != argc) {
+		fprintf(stderr, "realmkit info: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	return 0;
+}
+
+/* cli.h */
+int parse_info(int argc, char **argv)
+{
+	uint64_t size = 0;
+	int ret = info_parse(argc, argv, &size);
+
+	return ret == 1 ? 0 : ret;
+}
+
+int cmd_info(int argc, char **argv)
+{
+	struct rk_machine_config cfg;
+	struct rk_machine *m;
+	uint64_t v, fr[5];
+	int ret;
+
+	rk_machine_config_default(&cfg);
+	ret = info_parse(argc, argv, &cfg.dram_size);
+	if (ret)
+		return ret == 1 ? 0 : 2;
 	ret = rk_machine_create(&cfg, &m);
 	if (ret) {
 		fprintf(stderr, "realmkit info: cannot create machine: %s\n", strerror(-ret));

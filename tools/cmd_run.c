@@ -15,10 +15,15 @@
  * which `realmkit measure` (cmd_measure.c) shares: it predicts the RIM from
  * the same plan with rk_plan_rim(), without a host.
  *
+ * The image is loaded by tools/image.c. Every argument is checked before
+ * anything is built: option values (args.h), the image, --cpak (read and
+ * parsed) and --token-out (opened).
+ *
  * Exit status: 0 the realm reported PASS (RK_HC_RESULT), or switched off
  * without reporting if its image does not use the report call; 1 anything
- * else (reported FAIL, stopped on an error, timeout, a teardown leak), with
- * one line saying why; 2 usage error; 130 interrupted.
+ * else (reported FAIL, stopped on an error, timeout, a teardown leak, an
+ * image that cannot be loaded), with one line saying why; 2 usage error (a
+ * bad option value, an unusable --cpak or --token-out file); 130 interrupted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,8 +44,11 @@
 #include "cli.h"
 #include "realmkit/attest.h"
 #include "realmkit/host.h"
-#include "run_plan.h"
+#include "args.h"
+#include "image.h"
+#include "realmkit/attest.h"
 #include "realmkit/measure.h"
+#include "run_plan.h"
 
 #define MIB ((uint64_t)1 << 20)
 #define DEFAULT_MEM_MIB 16u
@@ -67,18 +75,10 @@ struct run_opts {
 	uint8_t challenge[CHALLENGE_SIZE];
 };
 
-struct run_image {
-	uint8_t *data;   /* [base, base + len) */
-	uint64_t base, len;
-	uint64_t entry;
-	bool elf;
-	bool reports;    /* the ELF defines rk_report: it tells its result with RK_HC_RESULT */
-};
-
 struct run_plan {
 	struct rk_vm_plan plan;
 	struct rk_plan_memslot slots[2];
-	struct rk_plan_load load;
+	struct rk_plan_load loads[IMAGE_MAX_LOADS];
 	struct rk_vcpu_config *vcpus;
 };
 
@@ -106,12 +106,16 @@ static void usage(FILE *f, bool measure)
 		"  -c, --cpus N           vCPUs (default 1; the guest starts them with PSCI CPU_ON)\n"
 		"  -H, --hash ALGO        sha256 (default), sha384 or sha512: the realm's measurement\n"
 		"                         algorithm\n"
-		"  -t, --timeout S        stop the realm after S seconds (default: none)\n"
+		"  -t, --timeout S        stop the realm after S seconds, 0.001..31536000 (default:\n"
+		"                         none)\n"
 		"      --trace            print every RMI call (and each exit) and every RSI call\n"
 		"                         the realm makes, with arguments and results, on stderr\n"
 		"      --attest HEX       the 64-byte challenge the attest example gets (RK_HC_CHALLENGE)\n"
 		"      --token-out FILE   write the attestation token the realm hands over there\n"
-		"      --cpak KEY.pem     the machine's CCA platform attestation key (PEM)\n"
+		"                         (opened before the realm is built; left as it was if\n"
+		"                         no token comes)\n"
+		"      --cpak KEY.pem     the machine's CCA platform attestation key (PEM, private;\n"
+		"                         read before the realm is built)\n"
 		"      --cpak-out FILE    write the public key of the CPAK the machine signs with\n"
 		"                         (--cpak's, or the one it generates) there as PEM, for\n"
 		"                         `realmkit verify TOKEN --cpak FILE`\n"
@@ -123,35 +127,10 @@ static void usage(FILE *f, bool measure)
 		"  -h, --help             this help\n"
 		"\n"
 		"Exit status: 0 the realm reported PASS (or switched off, if it does not report),\n"
-		"1 it reported FAIL, stopped on an error or timed out (the reason on stderr),\n"
-		"2 usage error, 130 interrupted.\n",
+		"1 it reported FAIL, stopped on an error or timed out, or IMAGE cannot be loaded\n"
+		"(the reason on stderr), 2 usage error (a bad option value, an unusable --cpak or\n"
+		"--token-out file: nothing is built), 130 interrupted.\n",
 		(unsigned long long)RK_GUEST_RAM_BASE, (unsigned long long)RK_GUEST_RAM_BASE, DEFAULT_MEM_MIB);
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static bool parse_challenge(const char *s, uint8_t out[CHALLENGE_SIZE])
-{
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	if (strlen(s) != 2 * CHALLENGE_SIZE)
-		return false;
-	for (unsigned int i = 0; i < CHALLENGE_SIZE; i++) {
-		int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
 }
 
 bool run_opt_hash(const char *prog, const char *arg, uint32_t *algo)
@@ -171,25 +150,23 @@ bool run_opt_hash(const char *prog, const char *arg, uint32_t *algo)
 
 bool run_opt_mem(const char *prog, const char *arg, uint64_t *mib)
 {
-	char *end;
+	uint64_t v;
 
-	*mib = strtoull(arg, &end, 0);
-	if (*end || !*mib || *mib % 2 || *mib > MAX_MEM_MIB) {
-		fprintf(stderr, "%s: -m takes a number of MiB, a multiple of 2, 2..%u\n", prog, MAX_MEM_MIB);
+	if (!arg_u64(arg, &v) || !v || v % 2 || v > MAX_MEM_MIB) {
+		fprintf(stderr, "%s: -m takes a number of MiB, a multiple of 2, 2..%u, not '%s'\n", prog, MAX_MEM_MIB,
+			arg);
 		return false;
 	}
+	*mib = v;
 	return true;
 }
 
 bool run_opt_cpus(const char *prog, const char *arg, uint32_t *cpus)
 {
-	char *end;
-	unsigned long v = strtoul(arg, &end, 0);
+	uint64_t v;
 
-	if (*end || !v || v > MAX_CPUS) {
-		fprintf(stderr, "%s: -c takes 1..%u vCPUs\n", prog, MAX_CPUS);
+	if (!arg_number(prog, "-c", arg, 1, MAX_CPUS, "vCPUs", &v))
 		return false;
-	}
 	*cpus = (uint32_t)v;
 	return true;
 }
@@ -219,14 +196,13 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 		{ "verbose", no_argument, NULL, 'v' },       { "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	char *end;
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->mem_mib = DEFAULT_MEM_MIB;
 	o->cpus = 1;
 	o->hash_algo = RMI_HASH_SHA_256;
-	optind = 1;
+	optind = 0; /* a full reset of getopt's state: parsers may run more than once (tests/fuzz) */
 	while ((c = getopt_long(argc, argv, "m:c:H:t:qvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
@@ -242,17 +218,14 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 				return 2;
 			break;
 		case 't':
-			o->timeout_s = strtod(optarg, &end);
-			if (*end || o->timeout_s <= 0) {
-				fprintf(stderr, "%s: --timeout takes a positive number of seconds\n", prog);
+			if (!arg_seconds(prog, "--timeout", optarg, &o->timeout_s))
 				return 2;
-			}
 			break;
 		case OPT_TRACE:
 			o->trace = true;
 			break;
 		case OPT_ATTEST:
-			if (!parse_challenge(optarg, o->challenge)) {
+			if (arg_hex(optarg, o->challenge, CHALLENGE_SIZE) != CHALLENGE_SIZE) {
 				fprintf(stderr, "%s: --attest takes the 64-byte challenge in hex (128 digits)\n", prog);
 				return 2;
 			}
@@ -308,173 +281,21 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 	return 0;
 }
 
-/* ---- images ---- */
+/* ---- the construction plan: what `run` builds and `measure` measures ---- */
 
-static int read_file(const char *path, uint8_t **out, size_t *len)
+/* Load o->image for o->mem_mib of guest RAM: 0, or -errno with "PROG: IMAGE: why" on stderr. */
+static int run_load_image(const char *prog, const struct run_opts *o, struct image *img)
 {
-	struct stat st;
-	uint8_t *buf;
-	int fd = open(path, O_RDONLY), err;
+	char err[IMAGE_ERR_LEN];
+	int ret = image_load_file(o->image, RK_GUEST_RAM_BASE, o->mem_mib * MIB, img, err, sizeof(err));
 
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		err = errno ? -errno : -EINVAL;
-		close(fd);
-		return err;
-	}
-	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	if (st.st_size && pread(fd, buf, (size_t)st.st_size, 0) != st.st_size) {
-		free(buf);
-		close(fd);
-		return -EIO;
-	}
-	close(fd);
-	*out = buf;
-	*len = (size_t)st.st_size;
-	return 0;
-}
-
-/* Does the ELF define symbol `name`? */
-static bool elf_has_symbol(Elf *e, const char *name)
-{
-	Elf_Scn *scn = NULL;
-
-	while ((scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
-			continue;
-		d = elf_getdata(scn, NULL);
-		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Sym sym;
-			const char *n;
-			if (!gelf_getsym(d, (int)i, &sym) || sym.st_shndx == SHN_UNDEF)
-				continue;
-			n = elf_strptr(e, sh.sh_link, sym.st_name);
-			if (n && !strcmp(n, name))
-				return true;
-		}
-	}
-	return false;
-}
-
-/*
- * An ELF: its PT_LOAD file contents, from the lowest load address to the end
- * of the highest, zero-filled between segments (what objcopy -O binary gives,
- * so IMAGE.elf and IMAGE.bin build the same realm). .bss and the rest of RAM
- * read as zero without being measured.
- */
-static int load_elf(const char *prog, const char *path, const uint8_t *file, size_t flen, uint64_t mem,
-		    struct run_image *img)
-{
-	uint64_t lo = UINT64_MAX, hi = 0, ram_top = RK_GUEST_RAM_BASE + mem;
-	GElf_Ehdr eh;
-	size_t nph;
-	Elf *e;
-	int ret = -EINVAL;
-
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -EINVAL;
-	e = elf_memory((char *)file, flen);
-	if (!e || elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh) || gelf_getclass(e) != ELFCLASS64 ||
-	    elf_getphdrnum(e, &nph)) {
-		fprintf(stderr, "%s: %s: not a readable ELF64 file (%s)\n", prog, path, elf_errmsg(-1));
-		goto out;
-	}
-	if (eh.e_machine != EM_AARCH64) {
-		fprintf(stderr, "%s: %s: not an AArch64 ELF (e_machine %u)\n", prog, path, eh.e_machine);
-		goto out;
-	}
-	for (size_t i = 0; i < nph; i++) {
-		GElf_Phdr ph;
-		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD || !ph.p_memsz)
-			continue;
-		if (ph.p_paddr < RK_GUEST_RAM_BASE || ph.p_memsz > ram_top - ph.p_paddr || ph.p_filesz > ph.p_memsz ||
-		    ph.p_offset > flen || ph.p_filesz > flen - ph.p_offset) {
-			fprintf(stderr, "%s: %s: segment at 0x%" PRIx64 "+0x%" PRIx64 " is outside guest RAM 0x%llx..0x%" PRIx64
-				" (-m %" PRIu64 ")\n", prog, path, (uint64_t)ph.p_paddr, (uint64_t)ph.p_memsz,
-				(unsigned long long)RK_GUEST_RAM_BASE, ram_top, mem / MIB);
-			goto out;
-		}
-		if (!ph.p_filesz)
-			continue;
-		if (ph.p_paddr < lo)
-			lo = ph.p_paddr;
-		if (ph.p_paddr + ph.p_filesz > hi)
-			hi = ph.p_paddr + ph.p_filesz;
-	}
-	if (lo >= hi || (lo & (RK_GRANULE_SIZE - 1))) {
-		fprintf(stderr, "%s: %s: no loadable contents, or not 4 KiB aligned\n", prog, path);
-		goto out;
-	}
-	img->data = calloc(1, hi - lo);
-	if (!img->data) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < nph; i++) {
-		GElf_Phdr ph;
-		if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD && ph.p_filesz)
-			memcpy(img->data + (ph.p_paddr - lo), file + ph.p_offset, ph.p_filesz);
-	}
-	img->base = lo;
-	img->len = hi - lo;
-	img->entry = eh.e_entry;
-	img->elf = true;
-	img->reports = elf_has_symbol(e, "rk_report");
-	if (img->entry < RK_GUEST_RAM_BASE || img->entry >= ram_top) {
-		fprintf(stderr, "%s: %s: entry point 0x%" PRIx64 " is outside guest RAM\n", prog, path, img->entry);
-		free(img->data);
-		img->data = NULL;
-		goto out;
-	}
-	ret = 0;
-out:
-	if (e)
-		elf_end(e);
+	if (ret)
+		fprintf(stderr, "%s: %s: %s%s\n", prog, o->image, err,
+			ret == -EINVAL && strstr(err, "guest RAM") ? " (see -m)" : "");
 	return ret;
 }
 
-static int run_load_image(const char *prog, const char *path, uint64_t mem, struct run_image *img)
-{
-	uint8_t *file = NULL;
-	size_t len = 0;
-	int ret;
-
-	memset(img, 0, sizeof(*img));
-	ret = read_file(path, &file, &len);
-	if (ret) {
-		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(-ret));
-		return ret;
-	}
-	if (len >= 4 && !memcmp(file, ELFMAG, SELFMAG)) {
-		ret = load_elf(prog, path, file, len, mem, img);
-		free(file);
-		return ret;
-	}
-	/* a flat image: loaded at the start of RAM, entered at its first byte */
-	if (!len || len > mem) {
-		fprintf(stderr, "%s: %s: a flat image of %zu bytes does not fit %" PRIu64 " MiB of RAM\n", prog, path, len,
-			mem / MIB);
-		free(file);
-		return -EINVAL;
-	}
-	img->data = file;
-	img->base = RK_GUEST_RAM_BASE;
-	img->len = len;
-	img->entry = RK_GUEST_RAM_BASE;
-	return 0;
-}
-
-/* ---- the construction plan: what `run` builds and `measure` measures ---- */
-
-static int run_make_plan(const struct run_opts *o, const struct run_image *img, struct run_plan *p)
+static int run_make_plan(const struct run_opts *o, const struct image *img, struct run_plan *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->vcpus = calloc(o->cpus, sizeof(*p->vcpus));
@@ -491,9 +312,11 @@ static int run_make_plan(const struct run_opts *o, const struct run_image *img, 
 	p->slots[1] = (struct rk_plan_memslot){ SHARED_IPA, SHARED_SIZE, RK_MEMSLOT_SHARED, 0 };
 	p->plan.memslots = p->slots;
 	p->plan.nmemslots = o->normal ? 1 : 2;
-	p->load = (struct rk_plan_load){ img->base, img->data, img->len, RK_POPULATE_MEASURE, 0 };
-	p->plan.loads = &p->load;
-	p->plan.nloads = 1;
+	for (uint32_t i = 0; i < img->nloads; i++)
+		p->loads[i] = (struct rk_plan_load){ img->loads[i].addr, img->loads[i].data, img->loads[i].len,
+						     RK_POPULATE_MEASURE, 0 };
+	p->plan.loads = p->loads;
+	p->plan.nloads = img->nloads;
 	/* vCPU 0 runnable at the entry point; the guest starts the others (PSCI CPU_ON) */
 	p->vcpus[0].pc = img->entry;
 	p->vcpus[0].flags = RK_VCPU_RUNNABLE;
@@ -502,10 +325,9 @@ static int run_make_plan(const struct run_opts *o, const struct run_image *img, 
 	return 0;
 }
 
-static void run_free(struct run_image *img, struct run_plan *p)
+static void run_free(struct image *img, struct run_plan *p)
 {
-	if (img)
-		free(img->data);
+	image_free(img);
 	if (p)
 		free(p->vcpus);
 }
@@ -513,7 +335,7 @@ static void run_free(struct run_image *img, struct run_plan *p)
 /* run_plan.h */
 struct run_setup {
 	struct run_opts o;
-	struct run_image img;
+	struct image img;
 	struct run_plan p;
 };
 
@@ -531,7 +353,7 @@ int run_setup_open(const char *prog, const char *image, uint64_t mem_mib, uint32
 	s->o.cpus = cpus;
 	s->o.hash_algo = hash_algo;
 	s->o.normal = normal;
-	ret = run_load_image(prog, image, mem_mib * MIB, &s->img);
+	ret = run_load_image(prog, &s->o, &s->img);
 	if (ret) {
 		free(s);
 		return ret;
@@ -565,13 +387,31 @@ void run_setup_close(struct run_setup *s)
 	free(s);
 }
 
+/* cli.h */
+int parse_run(int argc, char **argv)
+{
+	struct run_opts o;
+	int ret = run_parse(argc, argv, "realmkit run", &o, false);
+
+	return ret == 1 ? 0 : ret;
+}
+
+int parse_measure(int argc, char **argv)
+{
+	struct run_opts o;
+	int ret = run_parse(argc, argv, "realmkit measure", &o, true);
+
+	return ret == 1 ? 0 : ret;
+}
+
 /* run_plan.h */
 int run_plan_rim(int argc, char **argv, const char *prog, uint8_t rim[64], size_t *len, char *desc,
 		 size_t desc_len)
 {
 	struct run_opts o;
-	struct run_image img;
+	struct image img;
 	struct run_plan p;
+	uint64_t pages = 0;
 	int ret = run_parse(argc, argv, prog, &o, true);
 
 	if (ret)
@@ -580,20 +420,22 @@ int run_plan_rim(int argc, char **argv, const char *prog, uint8_t rim[64], size_
 		fprintf(stderr, "%s: a normal VM has no RIM (--normal)\n", prog);
 		return 2;
 	}
-	ret = run_load_image(prog, o.image, o.mem_mib * MIB, &img);
+	ret = run_load_image(prog, &o, &img);
 	if (ret)
 		return ret;
 	ret = run_make_plan(&o, &img, &p);
 	if (!ret)
 		ret = rk_plan_rim(&p.plan, 0, rim, len);
+	for (uint32_t i = 0; i < img.nloads; i++)
+		pages += (img.loads[i].len + RK_GRANULE_SIZE - 1) / RK_GRANULE_SIZE;
 	if (ret)
 		fprintf(stderr, "%s: cannot measure %s: %s\n", prog, o.image, strerror(-ret));
 	else
 		snprintf(desc, desc_len,
-			 "%s: %s, %u-bit IPA, %u/%u breakpoints/watchpoints (RmiRealmParams), image 0x%" PRIx64
+			 "%s: %s %s, %u-bit IPA, %u/%u breakpoints/watchpoints (RmiRealmParams), image 0x%" PRIx64
 			 "+0x%" PRIx64 " measured (%" PRIu64 " pages), vCPU 0 runnable at 0x%" PRIx64 " (%u vCPU%s)",
-			 o.image, rk_hash_name(o.hash_algo), p.plan.config.ipa_bits, p.plan.config.num_bps,
-			 p.plan.config.num_wps, img.base, img.len, (uint64_t)((img.len + RK_GRANULE_SIZE - 1) / RK_GRANULE_SIZE),
+			 o.image, image_format_name(img.format), rk_hash_name(o.hash_algo), p.plan.config.ipa_bits,
+			 p.plan.config.num_bps, p.plan.config.num_wps, img.loads[0].addr, img.loads[0].len, pages,
 			 img.entry, o.cpus, o.cpus > 1 ? "s" : "");
 	run_free(&img, &p);
 	return ret;
@@ -610,7 +452,11 @@ struct run_ctx {
 	uint32_t token_status;
 	bool result_seen, result_pass, token_seen;
 	bool console_nl; /* the console's last byte was a newline */
+	uint64_t unknown_hc; /* unknown host calls (the first RUN_MSG_LIMIT are reported) */
 };
+
+/* Per-event messages (one per guest action) are printed this many times, then counted. */
+#define RUN_MSG_LIMIT 10u
 
 static void console_out(void *arg, const char *buf, size_t len)
 {
@@ -682,7 +528,7 @@ static int host_call(void *arg, struct rk_vm *vm, uint32_t vcpu, uint32_t imm, u
 		c->result_value = in[2];
 		break;
 	default:
-		if (!c->o->quiet)
+		if (!c->o->quiet && c->unknown_hc++ < RUN_MSG_LIMIT)
 			fprintf(stderr, "realmkit run: unknown host call 0x%x: answered with zeros\n", imm);
 		break;
 	}
@@ -719,15 +565,30 @@ static void print_hex(FILE *f, const uint8_t *b, size_t n)
 		fprintf(f, "%02x", b[i]);
 }
 
-static int write_token(const char *prog, const char *path, const uint8_t *t, uint64_t len)
-{
-	FILE *f = fopen(path, "wb");
+/*
+ * --token-out FILE: opened before the realm is built, so that a path that cannot
+ * be written is named before anything runs. An existing file is truncated only
+ * when a token is written to it; a file realmkit created is removed again if no
+ * token is written.
+ */
+struct token_out {
+	const char *path;
+	int fd;
+	bool created;
+};
 
-	if (!f || fwrite(t, 1, len, f) != len || fclose(f)) {
-		fprintf(stderr, "%s: cannot write the token to %s: %s\n", prog, path, strerror(errno));
-		if (f)
-			fclose(f);
-		return 1;
+static int token_out_open(const char *prog, const char *path, struct token_out *t)
+{
+	t->path = path;
+	t->created = false;
+	t->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (t->fd >= 0)
+		t->created = true;
+	else if (errno == EEXIST)
+		t->fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (t->fd < 0) {
+		fprintf(stderr, "%s: --token-out %s: %s\n", prog, path, strerror(errno));
+		return 2;
 	}
 	return 0;
 }
@@ -763,6 +624,73 @@ static int write_cpak(const char *prog, struct rk_machine *m, const char *path, 
 	if (!quiet)
 		fprintf(stderr, "%s: CPAK public key written to %s\n", prog, path);
 	return 0;
+}
+
+/* 0 written, 1 not (the reason on stderr). */
+static int token_out_write(const char *prog, struct token_out *t, const uint8_t *buf, uint64_t len)
+{
+	struct stat st;
+	int fd = t->fd;
+
+	t->fd = -1;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && ftruncate(fd, 0))
+		goto fail;
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!n)
+				errno = EIO;
+			goto fail;
+		}
+		buf += n;
+		len -= (uint64_t)n;
+	}
+	if (close(fd)) {
+		fd = -1;
+		goto fail;
+	}
+	t->created = false; /* keep it */
+	return 0;
+fail:
+	fprintf(stderr, "%s: cannot write the token to %s: %s\n", prog, t->path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return 1;
+}
+
+/* Close it if still open; remove it if realmkit created it and wrote no token. */
+static void token_out_close(struct token_out *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	if (t->created)
+		unlink(t->path);
+	t->created = false;
+}
+
+/* --cpak KEY.pem: read and parsed before the machine is built (which reads it again). 0 or 2. */
+static int check_cpak(const char *prog, const char *path)
+{
+	struct rk_attest_key *k = NULL;
+	int ret = rk_attest_key_load_pem(path, &k);
+
+	if (ret) {
+		fprintf(stderr, "%s: --cpak %s: %s\n", prog, path,
+			ret == -EINVAL ? "no EC key in PEM form" :
+			ret == -ENOTSUP ? "not a P-256, P-384 or P-521 EC key" :
+			ret == -EFBIG ? "too large for a PEM key" : strerror(-ret));
+		return 2;
+	}
+	ret = rk_attest_key_has_private(k) ? 0 : 2;
+	if (ret)
+		fprintf(stderr, "%s: --cpak %s: a public key: the machine needs the private CPAK to sign its platform "
+			"token\n", prog, path);
+	rk_attest_key_free(k);
+	return ret;
 }
 
 static double now_ms(void)
@@ -807,9 +735,10 @@ int cmd_run(int argc, char **argv)
 {
 	static const char *const prog = "realmkit run";
 	struct run_opts o;
-	struct run_image img;
+	struct image img;
 	struct run_plan plan;
 	struct run_ctx ctx;
+	struct token_out tok = { NULL, -1, false };
 	struct rk_machine_config mcfg;
 	struct rk_machine *m = NULL;
 	struct rk_host *h = NULL;
@@ -826,11 +755,19 @@ int cmd_run(int argc, char **argv)
 	ret = run_parse(argc, argv, prog, &o, false);
 	if (ret)
 		return ret == 1 ? 0 : 2;
-	if (run_load_image(prog, o.image, o.mem_mib * MIB, &img))
+	/* every argument is checked before anything is built */
+	if (o.cpak && (ret = check_cpak(prog, o.cpak)))
+		return ret;
+	if (run_load_image(prog, &o, &img))
 		return 1;
 	if (run_make_plan(&o, &img, &plan)) {
+		fprintf(stderr, "%s: out of memory\n", prog);
 		run_free(&img, NULL);
 		return 1;
+	}
+	if (o.token_out && (ret = token_out_open(prog, o.token_out, &tok))) {
+		run_free(&img, &plan);
+		return ret;
 	}
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.o = &o;
@@ -899,6 +836,9 @@ int cmd_run(int argc, char **argv)
 	if (!ctx.console_nl)
 		fputc('\n', stdout); /* the console's last line had no end */
 	fflush(stdout);
+	if (!o.quiet && ctx.unknown_hc > RUN_MSG_LIMIT)
+		fprintf(stderr, "%s: ... %" PRIu64 " more 'unknown host call' messages suppressed\n", prog,
+			ctx.unknown_hc - RUN_MSG_LIMIT);
 
 	/* the verdict */
 	if (interrupted) {
@@ -935,7 +875,7 @@ int cmd_run(int argc, char **argv)
 				ctx.token_status);
 			status = 1;
 		} else if (o.token_out) {
-			status = write_token(prog, o.token_out, ctx.token, ctx.token_len);
+			status = token_out_write(prog, &tok, ctx.token, ctx.token_len);
 			if (!status && !o.quiet)
 				fprintf(stderr, "%s: attestation token: %" PRIu64 " bytes written to %s\n", prog, ctx.token_len,
 					o.token_out);
@@ -967,6 +907,7 @@ out:
 	rk_host_destroy(h);
 	rk_machine_destroy(m);
 	free(ctx.token);
+	token_out_close(&tok);
 	run_free(&img, &plan);
 	return status;
 }

@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
+#include "args.h"
 #include "cli.h"
 #include "realmkit/attest.h"
 
@@ -41,37 +43,6 @@ static void usage(FILE *f)
 		"2 usage error (bad option, bad hex, unusable CPAK file).\n");
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Parse hex (optional 0x prefix) into out; returns the byte count or -1. */
-static long parse_hex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n, len;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	len = strlen(s);
-	if (len == 0 || len % 2 || len / 2 > cap)
-		return -1;
-	for (n = 0; n < len / 2; n++) {
-		int hi = hexval((unsigned char)s[2 * n]), lo = hexval((unsigned char)s[2 * n + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[n] = (uint8_t)(hi << 4 | lo);
-	}
-	return (long)n;
-}
-
 static char *to_hex(const uint8_t *p, size_t n)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -92,11 +63,16 @@ static int read_token(const char *path, uint8_t **out, size_t *len)
 	/* One byte more than the largest accepted token, so "too large" is detected. */
 	size_t cap = RK_ATTEST_TOKEN_MAX_SIZE + 1, n;
 	FILE *f = fopen(path, "rb");
+	struct stat st;
 	uint8_t *buf;
 	int err;
 
 	if (!f)
 		return -errno;
+	if (!fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return -EISDIR;
+	}
 	buf = malloc(cap);
 	if (!buf) {
 		fclose(f);
@@ -428,7 +404,15 @@ static int print_json(json_t *j)
 	return ret;
 }
 
-int cmd_verify(int argc, char **argv)
+struct verify_args {
+	const char *cpak_path, *token_path;
+	uint8_t rim[RK_ATTEST_MAX_HASH_SIZE], challenge[RK_ATTEST_CHALLENGE_SIZE];
+	size_t rim_len;
+	bool has_challenge, json;
+};
+
+/* 0 parsed, 1 help printed, 2 usage error. */
+static int verify_parse(int argc, char **argv, struct verify_args *a)
 {
 	static const struct option longopts[] = {
 		{ "cpak", required_argument, NULL, 'k' },
@@ -438,49 +422,39 @@ int cmd_verify(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *cpak_path = NULL, *token_path;
-	uint8_t rim[RK_ATTEST_MAX_HASH_SIZE], challenge[RK_ATTEST_CHALLENGE_SIZE];
-	struct rk_verify_opts opts = { 0 };
-	struct rk_attest_key *cpak = NULL;
-	struct rk_token_claims claims;
-	struct rk_verify_error err;
-	bool json = false;
-	uint8_t *buf = NULL;
-	size_t len = 0;
 	long n;
-	int opt, ret;
+	int opt;
 
-	optind = 1;
+	memset(a, 0, sizeof(*a));
+	optind = 0; /* a full reset of getopt's state */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":k:r:c:jh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'k':
-			cpak_path = optarg;
+			a->cpak_path = optarg;
 			break;
 		case 'r':
-			n = parse_hex(optarg, rim, sizeof(rim));
+			n = arg_hex(optarg, a->rim, sizeof(a->rim));
 			if (n != 32 && n != 48 && n != 64) {
 				fprintf(stderr, PROG ": --rim needs 32, 48 or 64 bytes of hex\n");
 				return 2;
 			}
-			opts.expected_rim = rim;
-			opts.expected_rim_len = (size_t)n;
+			a->rim_len = (size_t)n;
 			break;
 		case 'c':
-			n = parse_hex(optarg, challenge, sizeof(challenge));
+			n = arg_hex(optarg, a->challenge, sizeof(a->challenge));
 			if (n != RK_ATTEST_CHALLENGE_SIZE) {
 				fprintf(stderr, PROG ": --challenge needs 64 bytes of hex\n");
 				return 2;
 			}
-			opts.expected_challenge = challenge;
-			opts.expected_challenge_len = RK_ATTEST_CHALLENGE_SIZE;
+			a->has_challenge = true;
 			break;
 		case 'j':
-			json = true;
+			a->json = true;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return 1;
 		case ':':
 			fprintf(stderr, PROG ": option '%s' needs an argument\n", argv[optind - 1]);
 			usage(stderr);
@@ -497,12 +471,44 @@ int cmd_verify(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	token_path = argv[optind];
+	a->token_path = argv[optind];
+	return 0;
+}
 
-	if (cpak_path) {
-		ret = rk_attest_key_load_pem(cpak_path, &cpak);
+/* cli.h */
+int parse_verify(int argc, char **argv)
+{
+	struct verify_args a;
+	int ret = verify_parse(argc, argv, &a);
+
+	return ret == 1 ? 0 : ret;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	struct verify_args a;
+	struct rk_verify_opts opts = { 0 };
+	struct rk_attest_key *cpak = NULL;
+	struct rk_token_claims claims;
+	struct rk_verify_error err;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int ret = verify_parse(argc, argv, &a);
+
+	if (ret)
+		return ret == 1 ? 0 : 2;
+	if (a.rim_len) {
+		opts.expected_rim = a.rim;
+		opts.expected_rim_len = a.rim_len;
+	}
+	if (a.has_challenge) {
+		opts.expected_challenge = a.challenge;
+		opts.expected_challenge_len = RK_ATTEST_CHALLENGE_SIZE;
+	}
+	if (a.cpak_path) {
+		ret = rk_attest_key_load_pem(a.cpak_path, &cpak);
 		if (ret) {
-			fprintf(stderr, PROG ": cannot use CPAK '%s': %s\n", cpak_path,
+			fprintf(stderr, PROG ": cannot use CPAK '%s': %s\n", a.cpak_path,
 				ret == -EINVAL ? "no EC key in PEM form" :
 				ret == -ENOTSUP ? "not a P-256/P-384/P-521 EC key" : strerror(-ret));
 			return 2;
@@ -510,23 +516,24 @@ int cmd_verify(int argc, char **argv)
 		opts.cpak = cpak;
 	}
 
-	ret = read_token(token_path, &buf, &len);
+	ret = read_token(a.token_path, &buf, &len);
 	if (ret) {
-		fprintf(stderr, PROG ": cannot read '%s': %s\n", token_path, strerror(-ret));
+		fprintf(stderr, PROG ": cannot read '%s': %s\n", a.token_path,
+			ret == -EISDIR ? "is a directory" : strerror(-ret));
 		rk_attest_key_free(cpak);
 		return 1;
 	}
 
 	ret = rk_token_verify(buf, len, &opts, &claims, &err);
 	if (ret == 0) {
-		if (json)
+		if (a.json)
 			ret = print_json(claims_json(&claims, &opts)) ? 1 : 0;
 		else
-			print_claims(&claims, cpak_path, &opts);
+			print_claims(&claims, a.cpak_path, &opts);
 	} else {
-		fprintf(stderr, PROG ": %s: INVALID: %s [%s]\n", token_path, err.reason,
+		fprintf(stderr, PROG ": %s: INVALID: %s [%s]\n", a.token_path, err.reason,
 			rk_verify_code_name(err.code));
-		if (json)
+		if (a.json)
 			print_json(error_json(&err));
 		ret = 1;
 	}

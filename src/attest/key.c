@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -218,6 +219,7 @@ int rk_attest_key_load_pem_mem(const char *pem, size_t len, struct rk_attest_key
 
 int rk_attest_read_file(const char *path, size_t max, uint8_t **out, size_t *len)
 {
+	struct stat st;
 	FILE *f;
 	uint8_t *buf;
 	size_t n;
@@ -228,6 +230,10 @@ int rk_attest_read_file(const char *path, size_t max, uint8_t **out, size_t *len
 	f = fopen(path, "rb");
 	if (!f)
 		return -errno;
+	if (!fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
+		fclose(f); /* fopen opens a directory; reading it fails with EISDIR */
+		return -EISDIR;
+	}
 	buf = malloc(max + 1);
 	if (!buf) {
 		fclose(f);
