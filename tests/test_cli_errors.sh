@@ -103,6 +103,8 @@ out_has demo_huge err "realmkit demo: -m takes a number 64..65536 (MiB of DRAM),
 out_hasnt demo_huge err "-22"
 run_cli demo_s 2 demo -s 7
 out_has demo_s err "realmkit demo: -s: the realm size must be a multiple of 2 MiB"
+run_cli version_extra 2 version extra
+out_has version_extra err "realmkit version: unexpected argument 'extra'"
 run_cli hex_m 0 measure "$g/hello.elf" -m 0x10
 
 # ---- files named before anything runs (defect 8) ----
