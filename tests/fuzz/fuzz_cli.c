@@ -5,19 +5,12 @@
  * measure, verify, bench), the rest split at NUL bytes into arguments, given
  * to parse_<command>() (tools/cli.h), which checks every option value and
  * builds or runs nothing. The result must be 0 or 2; nothing may crash, leak
- * or keep state (getopt's) from one command line to the next. Not part of the
- * CMake build. Build from the repository root, with a build directory B for
- * the generated headers and librealmkit.a (parsing never calls into it; the
- * subcommands need it to link):
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Iinclude -I$B/gen \
- *         tests/fuzz/fuzz_cli.c tools/args.c tools/image.c tools/cmd_[a-z]*.c $B/librealmkit.a \
- *         $(pkg-config --libs unicorn libcbor jansson libelf) -lcrypto -lpthread -lm -o fuzz_cli
- *   mkdir -p corpus-cli && ./fuzz_cli -max_total_time=300 -max_len=512 -close_fd_mask=3 \
- *         -dict=tests/fuzz/fuzz_cli.dict corpus-cli
- *
- * (-close_fd_mask=3: the parsers' usage messages are not wanted; crash reports still appear.)
+ * or keep state (getopt's) from one command line to the next. Built and run
+ * by tests/fuzz/run.sh (CMake, RK_BUILD_FUZZ); -close_fd_mask=3 hides the
+ * parsers' usage messages (crash reports still appear).
  */
+// fuzz-sources: tools/args.c tools/image.c tools/cmd_*.c
+// fuzz-options: -max_len=512 -close_fd_mask=3 -dict=tests/fuzz/fuzz_cli.dict
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
