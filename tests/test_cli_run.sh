@@ -3,8 +3,9 @@
 # output asserted; the RIM `measure` predicts equals the RIM the realm reads
 # (hello prints it) and the host's own prediction, for every example, SHA-256
 # and SHA-512, ELF and flat image; the bad realms (undefined instruction,
-# endless loop, IPA outside the IPA space, malformed RSI calls, CPU_ON of a
-# vCPU that does not exist) each end with a clear diagnosis, exit status 1 and
+# endless loop, an exception loop at an EMPTY vector or in a text file run as
+# code, IPA outside the IPA space, malformed RSI calls, CPU_ON of a vCPU that
+# does not exist) each end with a clear diagnosis, exit status 1 and
 # nothing leaked; --trace; normal VMs; usage errors.
 # Needs RK_CLI and RK_BINARY_DIR (set by ctest) and the guest payloads.
 set -uo pipefail
@@ -101,6 +102,21 @@ run_cli bad_loop 1 run "$g/bad_loop.elf" --timeout 1
 out_has bad_loop out "bad_loop: spinning forever"
 out_has bad_loop err "timed out after 1 s: the guest was still running"
 clean_teardown bad_loop
+
+# every vCPU's exception vector is RIPAS EMPTY memory: the RMM stops the loop, no waiting for --timeout
+for n in 1 4; do
+	run_cli bad_vector$n 1 run "$g/bad_vector.elf" -c $n --timeout 120
+	out_has bad_vector$n out "bad_vector: $n cpus: VBAR_EL1 = 0x"
+	out_has bad_vector$n err "stuck in an exception loop: instruction abort (SEA) at PC 0x"
+	out_has bad_vector$n err "ESR_EL1 0x86000010) taken 20000 times in a row with no progress; the REC was stopped"
+	out_hasnt bad_vector$n err "timed out"
+	clean_teardown bad_vector$n
+done
+# a text file is not code: its first word is UNDEFINED, VBAR_EL1 is 0, and IPA 0x200 is not realm memory
+printf 'This is a text file, not code.\n' >"$tmp/text.bin"
+run_cli text 1 run "$tmp/text.bin" --timeout 120
+out_has text err "stuck in an exception loop: instruction abort (SEA) at PC 0x200 (address 0x200"
+clean_teardown text
 
 run_cli bad_ipa 1 run "$g/bad_ipa.elf" --timeout 60
 out_has bad_ipa out "reading IPA 0x10000000000, outside the 40-bit IPA space"

@@ -12,6 +12,7 @@
  * and after every run: nothing leaked, every granule back to NS.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "../guest/sdk/rk_guest_abi.h"
 #include "a64.h"
 #include "machine.h"
+#include "platform/cpu/cpu.h"
 #include "realmkit/host.h"
 #include "realmkit/measure.h"
 #include "rk_test.h"
@@ -85,6 +87,7 @@ struct guest {
 	bool result_seen, result_pass;
 	uint64_t result_value;
 	uint64_t token_len;
+	uint64_t iterations; /* RK_HC_ITERATIONS (0: the example's default) */
 };
 
 static void console(void *arg, const char *buf, size_t len)
@@ -124,6 +127,9 @@ static int host_call(void *arg, struct rk_vm *vm, uint32_t vcpu, uint32_t imm, u
 		break;
 	case RK_HC_TOKEN_READY:
 		g->token_len = in[2] ? 0 : in[0];
+		break;
+	case RK_HC_ITERATIONS:
+		gp[0] = g->iterations;
 		break;
 	case RK_HC_RESULT:
 		g->result_seen = true;
@@ -869,6 +875,114 @@ static void test_normal_vm(void **state)
 	guest_free(g);
 }
 
+/* ---- the engine's memory: bounded whatever the guest does ---- */
+
+/*
+ * Peak RSS says something only without a sanitizer: ASan keeps freed memory in
+ * quarantine (every engine a vCPU gives up, all its allocations) and both keep
+ * shadow memory. Under one the tests check behaviour only.
+ */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define RSS_CHECKS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define RSS_CHECKS 0
+#endif
+#endif
+#ifndef RSS_CHECKS
+#define RSS_CHECKS 1
+#endif
+
+/* The process's peak resident memory (VmHWM), in bytes; reset_peak first restarts it from now. */
+static uint64_t peak_rss(bool reset_peak)
+{
+	char line[256];
+	uint64_t kb = 0;
+	FILE *f;
+
+	if (reset_peak) {
+		f = fopen("/proc/self/clear_refs", "w");
+		assert_non_null(f);
+		fputs("5", f); /* 5: reset the peak RSS to the current RSS */
+		fclose(f);
+	}
+	f = fopen("/proc/self/status", "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %" SCNu64 " kB", &kb) == 1)
+			break;
+	fclose(f);
+	assert_true(kb > 0);
+	return kb * 1024;
+}
+
+/*
+ * A realm that changes its stage 2 in a loop (ripas_toggle: one page EMPTY <-> RAM)
+ * makes the engine translate its code again after every change. The engine's
+ * translated code stays within its budget (here 2 MiB, so that a few thousand
+ * changes cross it several times): before the budget the code buffer grew by
+ * ~19 KiB per change (1 GiB, then Unicorn's flush crashed the host: ~55000).
+ */
+static void test_stage2_churn_memory_bounded(void **state)
+{
+	struct guest *g;
+	uint64_t before;
+
+	(void)state;
+	rk_cpu_set_code_budget(2 * MIB);
+	g = guest_new("ripas_toggle", NULL, 0, RK_VM_REALM, RMI_HASH_SHA_256, 1);
+	if (!g)
+		rk_cpu_set_code_budget(0);
+	SKIP_IF_NO_PAYLOAD(g);
+	g->iterations = 3000;
+	before = peak_rss(true);
+	assert_int_equal(rk_vm_run(g->vm, 600000), 0);
+	uint64_t grown = peak_rss(false) - before;
+	rk_cpu_set_code_budget(0);
+	expect_out(g, "ripas_toggle: 3000 toggles, 0 stale reads");
+	assert_true(g->result_seen && g->result_pass);
+	assert_int_equal(info_of(g->vm).ripas_changes, 6000);
+	guest_free(g);
+	if (RSS_CHECKS && grown >= 24 * MIB)
+		fail_msg("peak RSS grew by %" PRIu64 " MiB over 3000 stage-2 round trips", (uint64_t)(grown / MIB));
+}
+
+/*
+ * Four vCPUs whose exception vector is RIPAS EMPTY memory (bad_vector): each
+ * takes the same instruction abort at VBAR_EL1 + 0x200 over and over. The RMM
+ * stops the first that has taken it RK_EXC_LOOP_LIMIT times in a row and the
+ * host reports it (before: the realm ran until the timeout, and each turn cost
+ * the engine a translation, ~0.5 KiB: `-c 4` reached 4 GB); the engines' memory
+ * stays within their budget meanwhile.
+ */
+static void test_exception_loop_stopped(void **state)
+{
+	struct guest *g;
+	uint64_t before;
+
+	(void)state;
+	rk_cpu_set_code_budget(2 * MIB);
+	g = guest_new("bad_vector", NULL, 0, RK_VM_REALM, RMI_HASH_SHA_256, 4);
+	if (!g)
+		rk_cpu_set_code_budget(0);
+	SKIP_IF_NO_PAYLOAD(g);
+	before = peak_rss(true);
+	int ret = rk_vm_run(g->vm, 120000);
+	uint64_t grown = peak_rss(false) - before;
+	rk_cpu_set_code_budget(0);
+	struct rk_vm_run_info i = info_of(g->vm);
+	assert_int_equal(ret, -ELOOP);
+	assert_int_equal(i.reason, RK_STOP_ERROR);
+	assert_non_null(strstr(i.msg, "stuck in an exception loop: instruction abort (SEA) at PC 0x"));
+	assert_non_null(strstr(i.msg, "(address 0x"));
+	assert_non_null(strstr(i.msg, "ESR_EL1 0x86000010) taken 20000 times in a row"));
+	expect_out(g, "bad_vector: 4 cpus: VBAR_EL1 = 0x");
+	expect_out(g, "(RIPAS EMPTY: accepted), then UDF");
+	guest_free(g);
+	if (RSS_CHECKS && grown >= 32 * MIB)
+		fail_msg("peak RSS grew by %" PRIu64 " MiB while four vCPUs looped on aborts", (uint64_t)(grown / MIB));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -885,6 +999,8 @@ int main(void)
 		cmocka_unit_test(test_stop_timeout_busy),
 		cmocka_unit_test(test_rmi_failures),
 		cmocka_unit_test(test_normal_vm),
+		cmocka_unit_test(test_stage2_churn_memory_bounded),
+		cmocka_unit_test(test_exception_loop_stopped),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -470,7 +470,8 @@ static void console_out(void *arg, const char *buf, size_t len)
 /* "hello", ... (guest/README.md) or "result 0x..." */
 static const char *example_name(uint64_t id, char buf[32])
 {
-	static const char *const names[] = { NULL, "hello", "smp", "ripas", "abort", "stress", "attest" };
+	static const char *const names[] = { NULL, "hello", "smp", "ripas", "abort", "stress", "attest",
+	                                     "ripas_toggle" };
 
 	if (id < sizeof(names) / sizeof(names[0]) && names[id])
 		return names[id];
@@ -527,6 +528,8 @@ static int host_call(void *arg, struct rk_vm *vm, uint32_t vcpu, uint32_t imm, u
 		c->result_pass = in[1] == 0;
 		c->result_value = in[2];
 		break;
+	case RK_HC_ITERATIONS:
+		break; /* zero: the example's default */
 	default:
 		if (!c->o->quiet && c->unknown_hc++ < RUN_MSG_LIMIT)
 			fprintf(stderr, "realmkit run: unknown host call 0x%x: answered with zeros\n", imm);

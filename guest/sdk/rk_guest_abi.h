@@ -67,6 +67,8 @@
 /* in: gprs[0] = example id (RK_GUEST_EX_*), gprs[1] = 0 pass / 1 fail,
  * gprs[2] = a value (checksum, count...) */
 #define RK_HC_RESULT 0x0007
+/* out: gprs[0] = iterations (0: the example's default) (ripas_toggle) */
+#define RK_HC_ITERATIONS 0x0008
 
 #define RK_GUEST_ERR_TOO_BIG 0x100
 
@@ -77,5 +79,6 @@
 #define RK_GUEST_EX_ABORT 4
 #define RK_GUEST_EX_STRESS 5
 #define RK_GUEST_EX_ATTEST 6
+#define RK_GUEST_EX_RIPAS_TOGGLE 7
 
 #endif /* RK_GUEST_ABI_H */

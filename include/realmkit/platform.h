@@ -123,6 +123,27 @@ void rk_smc(struct rk_machine *m, struct rk_smc_regs *regs);
  */
 void rk_smc_kick_rec(struct rk_machine *m, uint64_t rec_pa);
 
+/*
+ * A REC stuck in an exception loop. When a synchronous exception the RMM
+ * delivers to the realm itself (an SEA for an access to RIPAS EMPTY memory or
+ * outside the IPA space, an UNDEF) is taken again and again at the very
+ * instruction it vectored to, with the same syndrome and address, the realm
+ * can make no progress: its state is the same at every turn. After
+ * RK_EXC_LOOP_LIMIT such turns in a row the RMM stops the REC (no longer
+ * runnable) with an SError exit whose RmiRecExit carries (realmkit's
+ * IMPLEMENTATION DEFINED syndrome):
+ *   esr     = RK_EXC_LOOP_ESR (EC SError, IDS, ISS RK_EXC_LOOP_ISS)
+ *   far     = the faulting address (instruction aborts: the PC)
+ *   gprs[0] = the PC of the faulting instruction
+ *   gprs[1] = the syndrome (ESR_EL1) of the exception delivered each time
+ *   gprs[2] = how many times in a row it was taken
+ * Any other event (another exception, an exit to the host, a change of
+ * stage 2) starts the count again.
+ */
+#define RK_EXC_LOOP_LIMIT 20000u
+#define RK_EXC_LOOP_ISS 0x10f00dULL
+#define RK_EXC_LOOP_ESR ((0x2fULL << 26) | (1ULL << 25) | (1ULL << 24) | RK_EXC_LOOP_ISS)
+
 /* ---- Door 2: non-secure memory access by physical address ---------------- */
 
 /*

@@ -646,7 +646,7 @@ static int realm_exit(struct rk_vm *vm, struct rk_vcpu *v, uint64_t gen)
 	const struct rmi_rec_exit *ex = &v->run->exit;
 	struct host_pending *p = &v->pend;
 	uint64_t reason = ex->exit_reason;
-	char msg[160];
+	char msg[240];
 	int ret;
 
 	if (reason < 8)
@@ -695,6 +695,17 @@ static int realm_exit(struct rk_vm *vm, struct rk_vcpu *v, uint64_t gen)
 		p->gprs_valid = 1;
 		return 1;
 	case RMI_EXIT_SERROR:
+		if (ex->esr == RK_EXC_LOOP_ESR) {
+			unsigned int ec = ESR_EC(ex->gprs[1]);
+			snprintf(msg, sizeof(msg),
+				 "stuck in an exception loop: %s at PC 0x%" PRIx64 " (address 0x%" PRIx64
+				 ", ESR_EL1 0x%" PRIx64 ") taken %" PRIu64 " times in a row with no progress; the REC was stopped",
+				 ec == EC_IABT_LOWER + 1 ? "instruction abort (SEA)"
+				 : ec == EC_DABT_LOWER + 1 ? "data abort (SEA)"
+				 : "undefined instruction",
+				 ex->gprs[0], ex->far, ex->gprs[1], ex->gprs[2]);
+			return host_run_error(vm, v, -ELOOP, 0, 0, msg);
+		}
 		return host_run_error(vm, v, -EIO, 0, 0,
 				  "SError exit: the RMM's CPU engine failed on this vCPU (the REC is no longer runnable)");
 	default:

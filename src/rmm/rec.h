@@ -68,6 +68,17 @@ struct rec {
 	uint32_t token_off;           /* bytes already handed to the realm */
 	uint8_t token_active;         /* bool: ATTEST_TOKEN_INIT done, CONTINUE due */
 	uint8_t reserved2[7];
+	/* exception-loop diagnosis (rec_run.c, RK_EXC_LOOP_LIMIT) */
+	struct {
+		uint64_t vector;      /* PC the last exception the RMM delivered went to */
+		uint64_t pc, addr, esr; /* that exception: where, which address, syndrome */
+		uint64_t count;       /* taken at its own vector this many times in a row */
+		uint64_t cur_esr;     /* syndrome of the one being delivered now */
+		uint8_t reason;       /* enum rk_cpu_exit_reason of the engine exit */
+		uint8_t armed;        /* bool: vector is valid */
+		uint8_t injected;     /* bool: the exit being handled delivered one */
+		uint8_t reserved[5];
+	} xloop;
 };
 
 _Static_assert(sizeof(struct rec) <= 4096, "REC must fit its granule");

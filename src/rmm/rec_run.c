@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "platform/cpu/cpu.h"
+#include "realmkit/platform.h"
 #include "rmm/engines.h"
 #include "rmm/rec_run.h"
 #include "rmm/rmi/rmi.h"
@@ -416,11 +417,75 @@ void rec_exit_s2_abort(struct rmi_rec_exit *exit, uint64_t ipa, int level)
 	exit->hpfar = (ipa >> 12) << 4;
 }
 
-static void inject_sea(struct rk_cpu *cpu, bool instruction, uint64_t addr)
+/* The RMM delivers an exception to the realm itself (counted by the exception-loop diagnosis). */
+static void inject_sea(struct rec *rec, bool instruction, uint64_t addr)
 {
 	uint64_t ec = instruction ? RK_CPU_ESR_EC_IABT_CUR : RK_CPU_ESR_EC_DABT_CUR;
+	uint64_t esr = ESR_EC(ec) | RK_CPU_ESR_IL | RK_CPU_ESR_FSC_SEA;
 
-	(void)rk_cpu_inject_sync(cpu, ESR_EC(ec) | RK_CPU_ESR_IL | RK_CPU_ESR_FSC_SEA, addr);
+	if (!rk_cpu_inject_sync(rec->cpu, esr, addr)) {
+		rec->xloop.injected = 1;
+		rec->xloop.cur_esr = esr;
+	}
+}
+
+static void inject_undef(struct rec *rec)
+{
+	if (!rk_cpu_inject_undef(rec->cpu)) {
+		rec->xloop.injected = 1;
+		rec->xloop.cur_esr = ESR_EC(RK_CPU_ESR_EC_UNKNOWN) | RK_CPU_ESR_IL;
+	}
+}
+
+/*
+ * The exception-loop diagnosis (realmkit/platform.h, RK_EXC_LOOP_LIMIT). Called
+ * after the RMM handled an engine exit without leaving the run loop; pc and
+ * addr say where that exit happened. If the RMM delivered an exception and this
+ * exit was taken at the very instruction the previous delivered exception went
+ * to, with the same kind, address and syndrome, no instruction retired in
+ * between: the REC's state is what it was one turn before. True: stopped after
+ * RK_EXC_LOOP_LIMIT such turns in a row, exit filled.
+ */
+static bool xloop_stuck(struct rec *rec, enum rk_cpu_exit_reason reason, uint64_t pc, uint64_t addr,
+			struct rmi_rec_exit *exit)
+{
+	typeof(rec->xloop) *x = &rec->xloop;
+	uint64_t vector = 0;
+
+	if (!x->injected || rk_cpu_get_reg(rec->cpu, RK_CPU_REG_PC, &vector)) {
+		x->armed = 0;
+		x->count = 0;
+		return false;
+	}
+	bool again = x->armed && pc == x->vector && pc == x->pc && addr == x->addr && reason == x->reason &&
+		     x->cur_esr == x->esr;
+	x->count = again ? x->count + 1 : 1;
+	x->vector = vector;
+	x->pc = pc;
+	x->addr = addr;
+	x->esr = x->cur_esr;
+	x->reason = (uint8_t)reason;
+	x->armed = 1;
+	if (x->count < RK_EXC_LOOP_LIMIT)
+		return false;
+	memset(exit, 0, sizeof(*exit));
+	exit->exit_reason = RMI_EXIT_SERROR;
+	exit->esr = RK_EXC_LOOP_ESR;
+	exit->far = addr;
+	exit->gprs[0] = pc;
+	exit->gprs[1] = x->esr;
+	exit->gprs[2] = x->count;
+	x->armed = 0;
+	x->count = 0;
+	rec_set_runnable(rec, false);
+	return true;
+}
+
+/* Anything but a delivered exception or the end of a time slice: the count starts again. */
+static void xloop_reset(struct rec *rec)
+{
+	rec->xloop.armed = 0;
+	rec->xloop.count = 0;
 }
 
 /*
@@ -475,7 +540,7 @@ static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx
 	struct rtt_walk w;
 
 	if (addr >= s2tt_ipa_limit(s2)) {
-		inject_sea(rec->cpu, iabt, addr); /* outside the IPA space: the RMM's own business */
+		inject_sea(rec, iabt, addr); /* outside the IPA space: the RMM's own business */
 		return false;
 	}
 	s2tt_walk_lock(rmm, s2, addr, S2TT_MAX_LEVEL, &w);
@@ -514,7 +579,7 @@ static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx
 	}
 	if (s2tt_ipa_protected(s2, addr)) {
 		if (ripas == RMI_RIPAS_EMPTY) {
-			inject_sea(rec->cpu, iabt, addr);
+			inject_sea(rec, iabt, addr);
 			return false;
 		}
 		/* RIPAS RAM without a mapping, or DESTROYED: a stage-2 fault for the host */
@@ -526,7 +591,7 @@ static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx
 		return true;
 	}
 	if (iabt) {
-		inject_sea(rec->cpu, true, addr); /* no execution from unprotected memory */
+		inject_sea(rec, true, addr); /* no execution from unprotected memory */
 		return false;
 	}
 	/* unprotected IPA: emulatable MMIO when the syndrome is valid */
@@ -596,6 +661,12 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, struct rd *rd, const 
 			rec_set_runnable(rec, false);
 			return;
 		}
+		uint64_t where = ex.pc, what = ex.mem.addr;
+		rec->xloop.injected = 0;
+		if (ex.reason != RK_CPU_EXIT_TIMEOUT && ex.reason != RK_CPU_EXIT_KICK &&
+		    ex.reason != RK_CPU_EXIT_HVC && ex.reason != RK_CPU_EXIT_UNDEF &&
+		    ex.reason != RK_CPU_EXIT_DABT && ex.reason != RK_CPU_EXIT_IABT)
+			xloop_reset(rec);
 		switch (ex.reason) {
 		case RK_CPU_EXIT_SMC: {
 			struct rsi_call c = { .rmm = rmm, .rec = rec, .rd_pa = rec->rd, .s2 = *s2, .exit = exit };
@@ -612,11 +683,14 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, struct rd *rd, const 
 		}
 		case RK_CPU_EXIT_HVC:
 			/* an HVC from the realm is UNDEFINED */
-			(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_PC, ex.pc - 4);
-			(void)rk_cpu_inject_undef(rec->cpu);
+			where = ex.pc - 4;
+			what = ex.insn;
+			(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_PC, where);
+			inject_undef(rec);
 			break;
 		case RK_CPU_EXIT_UNDEF:
-			(void)rk_cpu_inject_undef(rec->cpu);
+			what = ex.insn;
+			inject_undef(rec);
 			break;
 		case RK_CPU_EXIT_WFI: {
 			bool wfe = ex.insn == INSN_WFE;
@@ -633,8 +707,10 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, struct rd *rd, const 
 		}
 		case RK_CPU_EXIT_DABT:
 		case RK_CPU_EXIT_IABT:
-			if (handle_abort(rmm, rec, s2, &ex, exit))
+			if (handle_abort(rmm, rec, s2, &ex, exit)) {
+				xloop_reset(rec);
 				return;
+			}
 			break;
 		case RK_CPU_EXIT_TIMEOUT:
 		case RK_CPU_EXIT_KICK:
@@ -648,6 +724,8 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, struct rd *rd, const 
 			rec_set_runnable(rec, false);
 			return;
 		}
+		if (xloop_stuck(rec, ex.reason, where, what, exit))
+			return;
 	}
 }
 
@@ -749,6 +827,7 @@ void rmi_rec_enter(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 		unsigned int slot = engines_enter(rmm->engines, rec->cpu, rec_pa, &nsgen);
 		rec->fast = (struct rk_cpu_smc_ctx){ .rmm = rmm, .rec = rec, .s2 = s2 };
 		if (rec->s2_gen != gen) {
+			xloop_reset(rec); /* stage 2 changed: the loop may end */
 			(void)rk_cpu_unmap(rec->cpu, 0, s2tt_ipa_limit(&s2));
 			rec->s2_gen = gen;
 		} else if (rec->ns_gen != nsgen) {

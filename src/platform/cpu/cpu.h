@@ -130,6 +130,27 @@ int rk_cpu_unmap(struct rk_cpu *cpu, uint64_t ipa, uint64_t size);
 /* True if every byte of [ipa, ipa + size) is mapped (size 0: false). */
 bool rk_cpu_is_mapped(const struct rk_cpu *cpu, uint64_t ipa, uint64_t size);
 
+/*
+ * Translated code. The engine translates guest code into a code buffer that
+ * it only empties when full (Unicorn 2.0.1: 1 GiB per vCPU, touched page by
+ * page; emptying it in the middle of a run can crash the process). Code is
+ * translated again after every change of the memory map around it, and an
+ * instruction fetch that faults costs a translation too, so a guest that
+ * changes its stage 2 or takes aborts in a loop fills it. rk_cpu_run()
+ * therefore gives up all translated code, before running, once the
+ * translations reach RK_CPU_CODE_BUDGET bytes (the vCPU moves to a fresh
+ * engine in the same state: see cpu_unicorn.c): the engine's code memory
+ * stays within the budget plus what one run translates. Counted in
+ * rk_cpu_stats.code_flushes.
+ */
+#define RK_CPU_CODE_BUDGET (32ull << 20)
+/*
+ * The budget of vCPUs created from now on (0: RK_CPU_CODE_BUDGET; rounded up
+ * to a multiple of 2 MiB). For tests that want to reach it quickly;
+ * process-wide.
+ */
+void rk_cpu_set_code_budget(uint64_t bytes);
+
 /* Counters, for tests, diagnostics and the CLI. */
 struct rk_cpu_stats {
 	unsigned regions;          /* coalesced regions (what the limit counts) */
@@ -143,6 +164,7 @@ struct rk_cpu_stats {
 	uint64_t guest_exceptions; /* SVC/BRK delivered to the guest's vectors */
 	uint64_t parks;            /* rk_cpu_park() that gave an engine back */
 	uint64_t wakes;            /* engines opened again for a parked vCPU */
+	uint64_t code_flushes;     /* translated code dropped to stay in the budget */
 };
 void rk_cpu_get_stats(const struct rk_cpu *cpu, struct rk_cpu_stats *out);
 

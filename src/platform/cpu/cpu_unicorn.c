@@ -81,14 +81,40 @@
  * would exceed RK_CPU_ENGINE_MAX_PIECES, every region is mapped as one piece.
  * Before unmapping a piece its translated code is dropped
  * (uc_ctl_remove_cache), so new memory at the same IPA never runs stale code.
+ *
+ * Translated code (RK_CPU_CODE_BUDGET, cpu.h). Unicorn 2.0.1 translates into a
+ * 1 GiB code buffer per engine (an anonymous rwx mapping, touched page by
+ * page) and never frees a translation before the buffer is full: remapped
+ * memory is translated again (remove_cache invalidates, it does not free), and
+ * so is a run that starts at an unmapped PC (a temporary block). When the
+ * buffer fills inside a run, tb_gen_code() flushes it, and 2.0.1 can then
+ * crash in tb_set_jmp_target() (upstream issues 1702, 2048); its flush
+ * (tcg_region_assign) also memsets all 1 GiB, so even a flush between runs
+ * (UC_CTL_TB_FLUSH) would make every page resident. 2.0.1 has no control for
+ * the buffer's size (UC_CTL_TCG_BUFFER_SIZE came later). So: when an engine
+ * is opened we find its buffer (the one new large rwx mapping in
+ * /proc/self/maps; engines are opened and closed under one lock), and before
+ * each run one mincore() looks at the buffer's page at the budget: code is
+ * allocated upwards from the buffer's start, so once that page is resident
+ * the translations have reached the budget. Then the vCPU is parked (its
+ * state saved, the engine closed, which unmaps its buffer) and woken at once
+ * in a fresh engine (context, HCR_EL2, hooks; its memory applied again): the
+ * same path as rk_cpu_park() and the next use of a parked vCPU. The budget is a multiple of
+ * 2 MiB because the buffer may be backed by transparent huge pages. If the
+ * buffer cannot be found, a fresh engine every RK_CPU_CODE_FALLBACK_RUNS runs.
+ * One run still translates without limit (only a guest rewriting its own code
+ * for a whole time slice could fill 1 GiB in one).
  */
 #include "platform/cpu/cpu.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include <unicorn/unicorn.h>
@@ -102,6 +128,20 @@
 #define RK_CPU_WD_POLL_NS 100000l
 /* vCPU CPU time without any memory access before the watchdog stops it. */
 #define RK_CPU_QUIET_CPU_NS 2000000ll
+/* Unicorn's code buffer: an anonymous rwx mapping of about 1 GiB per engine. */
+#define RK_CPU_CODE_BUF_MIN (256ull << 20)
+#define RK_CPU_CODE_ALIGN (2ull << 20) /* the budget's granule (a huge page) */
+#define RK_CPU_CODE_BUFS_MAX 1024u
+/* Without a code buffer to watch: a fresh engine every this many runs. */
+#define RK_CPU_CODE_FALLBACK_RUNS 65536u
+
+/* The code budget of vCPUs created from now on (rk_cpu_set_code_budget). */
+static _Atomic uint64_t code_budget_default = RK_CPU_CODE_BUDGET;
+/*
+ * Engines are opened and closed one at a time, so that each finds its own
+ * code buffer among the process's mappings.
+ */
+static pthread_mutex_t engine_open_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct rk_cpu_region {
 	uint64_t ipa;
@@ -125,6 +165,12 @@ struct rk_cpu {
 	unsigned npieces;
 	bool mem_dirty;
 	bool broken; /* the engine's memory map is unknown after a failure */
+
+	/* Translated code: the engine's code buffer and the budget's tripwire. */
+	uint8_t *code_buf;  /* NULL: not found, flush every RK_CPU_CODE_FALLBACK_RUNS */
+	size_t code_size;
+	size_t code_trip;   /* offset of the tripwire page */
+	uint64_t runs_since_flush;
 
 	/* Run state, touched only by the thread inside rk_cpu_run(). */
 	atomic_bool running;
@@ -639,6 +685,115 @@ void rk_cpu_kick(struct rk_cpu *cpu)
 /* Lifecycle                                                                */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * The large anonymous rwx mappings of the process: Unicorn's code buffers
+ * (nothing else here maps memory writable and executable). Returns how many
+ * were stored in starts[] (at most max), or -1 if /proc/self/maps is unreadable.
+ */
+static int find_code_bufs(uintptr_t *starts, size_t *sizes, unsigned max)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	unsigned n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		uintptr_t lo, hi;
+		char perms[8];
+		unsigned long long off;
+		unsigned long inode;
+		int path = 0;
+
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s %llx %*x:%*x %lu %n", &lo, &hi, perms,
+		           &off, &inode, &path) < 5)
+			continue;
+		if (strcmp(perms, "rwxp") || inode != 0 || hi - lo < RK_CPU_CODE_BUF_MIN ||
+		    (path > 0 && line[path] != '\n' && line[path] != '\0'))
+			continue;
+		if (n < max) {
+			starts[n] = lo;
+			sizes[n] = hi - lo;
+		}
+		n++;
+	}
+	fclose(f);
+	return n <= max ? (int)n : -1;
+}
+
+static int setup_engine(struct rk_cpu *cpu);
+static unsigned to_uc_prot(unsigned prot);
+
+/* Open and set up cpu's engine, and find its code buffer (engine_open_lock held). */
+static int open_engine_locked(struct rk_cpu *cpu)
+{
+	static uintptr_t before[RK_CPU_CODE_BUFS_MAX], after[RK_CPU_CODE_BUFS_MAX];
+	static size_t before_sz[RK_CPU_CODE_BUFS_MAX], after_sz[RK_CPU_CODE_BUFS_MAX];
+	int nb = find_code_bufs(before, before_sz, RK_CPU_CODE_BUFS_MAX), na, found = -1, rc;
+	uint64_t budget = atomic_load(&code_budget_default);
+
+	if (uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &cpu->uc) != UC_ERR_OK) {
+		cpu->uc = NULL;
+		return -EIO;
+	}
+	rc = setup_engine(cpu); /* its first register write allocates the code buffer */
+	if (rc)
+		return rc;
+	na = find_code_bufs(after, after_sz, RK_CPU_CODE_BUFS_MAX);
+	for (int i = 0; nb >= 0 && na >= 0 && i < na; i++) {
+		bool old = false;
+
+		for (int j = 0; j < nb; j++)
+			old = old || (before[j] == after[i] && before_sz[j] == after_sz[i]);
+		if (old)
+			continue;
+		found = found == -1 ? i : -2; /* exactly one new buffer, or none */
+	}
+	if (found >= 0) {
+		/* on a huge-page boundary: the buffer may be backed by transparent
+		 * huge pages, resident 2 MiB at a time */
+		uint64_t trip = (budget + RK_CPU_CODE_ALIGN - 1) & ~(RK_CPU_CODE_ALIGN - 1);
+
+		if (trip > after_sz[found] / 2)
+			trip = (after_sz[found] / 2) & ~(RK_CPU_CODE_ALIGN - 1);
+		cpu->code_buf = (uint8_t *)after[found];
+		cpu->code_size = after_sz[found];
+		cpu->code_trip = (size_t)trip;
+	}
+	return 0;
+}
+
+void rk_cpu_set_code_budget(uint64_t bytes)
+{
+	atomic_store(&code_budget_default, bytes ? bytes : RK_CPU_CODE_BUDGET);
+}
+
+static int park_engine(struct rk_cpu *cpu);
+
+/*
+ * Before a run: once the engine's translations have reached the budget, give
+ * them all up (see the design notes: not with a TB flush, which in Unicorn
+ * 2.0.1 zeroes the whole 1 GiB buffer, but by moving to a fresh engine).
+ */
+static void bound_code(struct rk_cpu *cpu)
+{
+	unsigned char resident = 0;
+
+	if (cpu->broken)
+		return;
+	if (cpu->code_buf) {
+		if (mincore(cpu->code_buf + cpu->code_trip, RK_CPU_PAGE_SIZE, &resident) || !(resident & 1))
+			return;
+	} else if (++cpu->runs_since_flush < RK_CPU_CODE_FALLBACK_RUNS) {
+		return;
+	}
+	/* park it: the run opens a fresh engine in the same state (wake()) */
+	if (park_engine(cpu))
+		return; /* try again before the next run */
+	cpu->runs_since_flush = 0;
+	cpu->stats.code_flushes++;
+}
+
 static int setup_engine(struct rk_cpu *cpu)
 {
 	uc_engine *uc = cpu->uc;
@@ -673,15 +828,13 @@ static int open_engine(struct rk_cpu *cpu)
 {
 	int rc;
 
-	if (uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &cpu->uc) != UC_ERR_OK) {
-		cpu->uc = NULL;
-		return -EIO;
-	}
-	rc = setup_engine(cpu);
-	if (rc) {
+	pthread_mutex_lock(&engine_open_lock);
+	rc = open_engine_locked(cpu);
+	if (rc && cpu->uc) {
 		uc_close(cpu->uc);
 		cpu->uc = NULL;
 	}
+	pthread_mutex_unlock(&engine_open_lock);
 	return rc;
 }
 
@@ -756,7 +909,9 @@ err_cond:
 err_mutex:
 	pthread_mutex_destroy(&cpu->lock);
 err_close:
+	pthread_mutex_lock(&engine_open_lock);
 	uc_close(cpu->uc);
+	pthread_mutex_unlock(&engine_open_lock);
 err_free:
 	free(cpu->pieces);
 	free(cpu->regions);
@@ -771,8 +926,11 @@ void rk_cpu_destroy(struct rk_cpu *cpu)
 	wd_stop(cpu);
 	pthread_cond_destroy(&cpu->cond);
 	pthread_mutex_destroy(&cpu->lock);
-	if (cpu->uc)
+	if (cpu->uc) {
+		pthread_mutex_lock(&engine_open_lock);
 		uc_close(cpu->uc);
+		pthread_mutex_unlock(&engine_open_lock);
+	}
 	if (cpu->parked)
 		uc_context_free(cpu->parked);
 	free(cpu->pieces);
@@ -794,16 +952,11 @@ void rk_cpu_destroy(struct rk_cpu *cpu)
  * sync_memory), translated code and TLBs (empty in a new engine), and the
  * virtual IRQ line, which the engine derives from HCR_EL2.VI on a write.
  */
-int rk_cpu_park(struct rk_cpu *cpu)
+/* Save the engine's state and close it (no checks: rk_cpu_park, bound_code). */
+static int park_engine(struct rk_cpu *cpu)
 {
 	uc_context *ctx;
 
-	if (!cpu)
-		return -EINVAL;
-	if (busy(cpu))
-		return -EBUSY;
-	if (cpu->parked)
-		return 0;
 	if (uc_context_alloc(cpu->uc, &ctx) != UC_ERR_OK)
 		return -ENOMEM;
 	if (uc_context_save(cpu->uc, ctx) != UC_ERR_OK) {
@@ -811,14 +964,32 @@ int rk_cpu_park(struct rk_cpu *cpu)
 		return -EIO;
 	}
 	wd_stop(cpu);
+	pthread_mutex_lock(&engine_open_lock);
 	uc_close(cpu->uc);
+	pthread_mutex_unlock(&engine_open_lock);
 	cpu->uc = NULL;
+	cpu->code_buf = NULL;
 	cpu->parked = ctx;
 	cpu->npieces = 0;      /* the new engine starts with no memory */
 	cpu->broken = false;
 	cpu->mem_dirty = true; /* cpu->regions go to it at the next run */
-	cpu->stats.parks++;
 	return 0;
+}
+
+int rk_cpu_park(struct rk_cpu *cpu)
+{
+	int rc;
+
+	if (!cpu)
+		return -EINVAL;
+	if (busy(cpu))
+		return -EBUSY;
+	if (cpu->parked)
+		return 0;
+	rc = park_engine(cpu);
+	if (!rc)
+		cpu->stats.parks++;
+	return rc;
 }
 
 bool rk_cpu_is_parked(const struct rk_cpu *cpu)
@@ -849,7 +1020,9 @@ static int wake(struct rk_cpu *cpu)
 	cpu->stats.wakes++;
 	return 0;
 err:
+	pthread_mutex_lock(&engine_open_lock);
 	uc_close(cpu->uc);
+	pthread_mutex_unlock(&engine_open_lock);
 	cpu->uc = NULL;
 	return rc;
 }
@@ -1500,6 +1673,7 @@ int rk_cpu_run(struct rk_cpu *cpu, uint64_t timeout_us, struct rk_cpu_exit *exit
 	if (!atomic_compare_exchange_strong(&cpu->running, &expected, true))
 		return -EBUSY;
 	cpu->stats.runs++;
+	bound_code(cpu); /* may park it, to give its translated code back */
 	rc = wake(cpu);
 	if (rc) {
 		set_simple(exit, RK_CPU_EXIT_ERROR, 0);
