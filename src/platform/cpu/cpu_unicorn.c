@@ -94,12 +94,14 @@
  * the buffer's size (UC_CTL_TCG_BUFFER_SIZE came later). So: when an engine
  * is opened we find its buffer (the one new large rwx mapping in
  * /proc/self/maps; engines are opened and closed under one lock), and before
- * each run one mincore() looks at the buffer's page at the budget: code is
- * allocated upwards from the buffer's start, so once that page is resident
- * the translations have reached the budget. Then the vCPU is parked (its
- * state saved, the engine closed, which unmaps its buffer) and woken at once
- * in a fresh engine (context, HCR_EL2, hooks; its memory applied again): the
- * same path as rk_cpu_park() and the next use of a parked vCPU. The budget is a multiple of
+ * every RK_CPU_CODE_CHECK_RUNS-th run one mincore() looks at the buffer's page
+ * at the budget (a mincore() on this mapping costs ~1.5 us, ten times an
+ * exit): code is allocated upwards from the buffer's start, so once that page
+ * is resident the translations have reached the budget. Then the vCPU is
+ * parked (its state saved, the engine closed, which unmaps its buffer) and
+ * woken at once in a fresh engine (context, HCR_EL2, hooks; its memory
+ * applied again): the same path as rk_cpu_park() and the next use of a
+ * parked vCPU. The budget is a multiple of
  * 2 MiB because the buffer may be backed by transparent huge pages. If the
  * buffer cannot be found, a fresh engine every RK_CPU_CODE_FALLBACK_RUNS runs.
  * One run still translates without limit (only a guest rewriting its own code
@@ -132,6 +134,8 @@
 #define RK_CPU_CODE_BUF_MIN (256ull << 20)
 #define RK_CPU_CODE_ALIGN (2ull << 20) /* the budget's granule (a huge page) */
 #define RK_CPU_CODE_BUFS_MAX 1024u
+/* The code budget is checked every this many runs (a mincore() costs ~1.5 us). */
+#define RK_CPU_CODE_CHECK_RUNS 64u
 /* Without a code buffer to watch: a fresh engine every this many runs. */
 #define RK_CPU_CODE_FALLBACK_RUNS 65536u
 
@@ -171,6 +175,7 @@ struct rk_cpu {
 	size_t code_size;
 	size_t code_trip;   /* offset of the tripwire page */
 	uint64_t runs_since_flush;
+	unsigned runs_since_check;
 
 	/* Run state, touched only by the thread inside rk_cpu_run(). */
 	atomic_bool running;
@@ -779,12 +784,13 @@ static void bound_code(struct rk_cpu *cpu)
 {
 	unsigned char resident = 0;
 
-	if (cpu->broken)
+	if (cpu->broken || ++cpu->runs_since_check < RK_CPU_CODE_CHECK_RUNS)
 		return;
+	cpu->runs_since_check = 0;
 	if (cpu->code_buf) {
 		if (mincore(cpu->code_buf + cpu->code_trip, RK_CPU_PAGE_SIZE, &resident) || !(resident & 1))
 			return;
-	} else if (++cpu->runs_since_flush < RK_CPU_CODE_FALLBACK_RUNS) {
+	} else if ((cpu->runs_since_flush += RK_CPU_CODE_CHECK_RUNS) < RK_CPU_CODE_FALLBACK_RUNS) {
 		return;
 	}
 	/* park it: the run opens a fresh engine in the same state (wake()) */
