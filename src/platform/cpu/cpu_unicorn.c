@@ -40,32 +40,36 @@
  * after an access makes cpu_tb_exec() reset PC to the start of the block
  * while the registers and memory already reflect the instructions before the
  * access, so the guest re-executes them on resume (seen as duplicated or
- * skipped stores). So a stop request only sets want_stop, and:
+ * skipped stores, a stale x30, a runaway memset). So nothing ever calls
+ * uc_emu_stop() from another thread: a stop request only sets want_stop, and
+ * the vCPU thread stops itself at its next exact point:
+ *  - a block hook (UC_HOOK_BLOCK, called before the block's first
+ *    instruction and before the engine's exit check at the block start) stops
+ *    there, PC being the block start; this is the stop point of code that
+ *    makes no memory access;
  *  - the memory hooks (stores: UC_HOOK_MEM_WRITE, before the access; loads:
  *    UC_HOOK_MEM_READ_AFTER) stop at the first access after which the
  *    instruction can be resumed exactly (rk_cpu_resume_after_access: run it
  *    again, or finish a load whose Rt is also its base), and record that
  *    fix-up; the run applies it after uc_emu_start() returns;
- *  - an SMC completed in the SMC handler stops there (an exception boundary);
- *  - for code that does no memory access at all, the watchdog calls
- *    uc_emu_stop() itself, but only after the vCPU thread has run for
- *    RK_CPU_QUIET_CPU_NS of CPU time with no access (the hooks count them while
- *    a stop is wanted), so
- *    that the stop lands at the start of a block, where PC is right. The quiet
- *    time must exceed the longest time a thread can spend between a store's
- *    hook and its exit check: normally ~100 ns, but that path allocates
- *    (Unicorn 2.0.1 runs notdirty_write/page_collection_lock for every store),
- *    and under ASan it was measured at up to ~100 us; 2 ms leaves a wide
- *    margin. A thread stalled longer than that inside Unicorn between a
- *    store's hook and its check would resume wrongly; so would an
- *    architecturally UNPREDICTABLE form such as LDR X0, [X0], #8, which is
- *    never a stop point. The watchdog repeats the stop every poll while the run
- *    lasts, because uc_emu_start() discards a stop requested just before it
- *    starts.
+ *  - an SMC completed in the SMC handler stops there (an exception boundary).
+ * A stop is thus only ever requested from a hook on the vCPU thread, and the
+ * exit check that takes it belongs to the point the hook knows. An earlier
+ * design let the watchdog uc_emu_stop() code that had made no memory access
+ * for 2 ms of CPU time; a store whose hook ran before the request and that
+ * then spent that long inside the engine (it allocates there; under ASan a
+ * free() drains the quarantine for tens of ms) was cut at its exit check with
+ * nothing recorded (test_cpu_unicorn's test_stall_in_store). The block hook
+ * costs a helper call per executed block (bench/bench_cpu.c: integer loop).
+ * An architecturally UNPREDICTABLE form such as LDR X0, [X0], #8 is never a
+ * stop point of its own; the block hook after it is. want_stop stays set
+ * until the run ends, so a stop that uc_emu_start() discards when it starts
+ * is taken again at the first block.
  * uc_emu_start()'s own timeout is not used: it creates and joins a thread per
- * call that polls every 2 us. Each vCPU has one watchdog thread instead,
- * armed with a deadline per run and signalled only when the new deadline is
- * earlier than its current wake-up.
+ * call that polls every 2 us, and stops asynchronously. Each vCPU has one
+ * watchdog thread instead, armed with a deadline per run and signalled only
+ * when the new deadline is earlier than its current wake-up; at the deadline
+ * it sets want_stop and sleeps until the next run or kick.
  *
  * DC ZVA writes memory from a helper with a stale PC, so HCR_EL2.TDZ traps it
  * (an UNDEF exit; DCZID_EL0.DZP reads 1 so well-behaved guests do not use it).
@@ -126,10 +130,6 @@
 
 /* Hard cap on engine regions: well below Unicorn's fatal 1024th. */
 #define RK_CPU_ENGINE_MAX_PIECES 768u
-/* While a stop is wanted, the watchdog looks again this often. */
-#define RK_CPU_WD_POLL_NS 100000l
-/* vCPU CPU time without any memory access before the watchdog stops it. */
-#define RK_CPU_QUIET_CPU_NS 2000000ll
 /* Unicorn's code buffer: an anonymous rwx mapping of about 1 GiB per engine. */
 #define RK_CPU_CODE_BUF_MIN (256ull << 20)
 #define RK_CPU_CODE_ALIGN (2ull << 20) /* the budget's granule (a huge page) */
@@ -210,12 +210,6 @@ struct rk_cpu {
 	struct timespec deadline; /* lock */
 	bool wd_timed_wait;    /* lock: the watchdog sleeps until wd_wake */
 	struct timespec wd_wake;  /* lock */
-	clockid_t run_clock;   /* lock: CPU-time clock of the running thread */
-	bool stopping;         /* lock: want_stop set for this run */
-	int64_t quiet_cpu0;    /* lock: run_clock when mem_seq last moved */
-	uint64_t quiet_seq;    /* lock: mem_seq then */
-	uint64_t mem_count;    /* vCPU thread: memory accesses seen while a stop was wanted */
-	_Atomic uint64_t mem_seq; /* mem_count, published for the watchdog */
 	atomic_bool kick_pending;
 	atomic_bool timed_out;
 	atomic_bool want_stop; /* stop at the next exact point */
@@ -521,8 +515,6 @@ static void hook_mem_access(uc_engine *uc, uc_mem_type type, uint64_t addr,
 	/* the common case, on every load and store: no stop wanted */
 	if (__builtin_expect(!atomic_load_explicit(&cpu->want_stop, memory_order_relaxed), 1))
 		return;
-	/* only a stopping watchdog looks at the count (quiet_long_enough_locked) */
-	atomic_store_explicit(&cpu->mem_seq, ++cpu->mem_count, memory_order_relaxed);
 	if (cpu->fix.valid)
 		return;
 	pc = read_u64(uc, UC_ARM64_REG_PC);
@@ -550,50 +542,30 @@ static void hook_mem_access(uc_engine *uc, uc_mem_type type, uint64_t addr,
 	uc_emu_stop(uc); /* the engine leaves the block right after this access */
 }
 
+/*
+ * Every translated block, before its first instruction and before the
+ * engine's exit check at the block start: while a stop is wanted, stop there,
+ * where PC is the block start and nothing of the block has run. This is the
+ * stop point of code that makes no memory access.
+ */
+static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+	struct rk_cpu *cpu = user;
+
+	(void)addr;
+	(void)size;
+	if (__builtin_expect(!atomic_load_explicit(&cpu->want_stop, memory_order_relaxed), 1))
+		return;
+	uc_emu_stop(uc);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Watchdog                                                                 */
 /* ------------------------------------------------------------------------ */
 
-static int64_t thread_cpu_ns(clockid_t clk)
-{
-	struct timespec t;
-
-	if (clock_gettime(clk, &t))
-		return -1;
-	return (int64_t)t.tv_sec * 1000000000ll + t.tv_nsec;
-}
-
-/*
- * Has the vCPU thread run RK_CPU_QUIET_CPU_NS of CPU time without any memory
- * access? (Lock held.) Restarts the count whenever an access happened. If
- * its CPU clock cannot be read, wall time between polls is used instead.
- */
-static bool quiet_long_enough_locked(struct rk_cpu *cpu)
-{
-	uint64_t seq = atomic_load_explicit(&cpu->mem_seq, memory_order_relaxed);
-	int64_t t = thread_cpu_ns(cpu->run_clock);
-
-	if (t < 0) {
-		struct timespec w = mono_now();
-
-		t = (int64_t)w.tv_sec * 1000000000ll + w.tv_nsec;
-	}
-	if (seq != cpu->quiet_seq) {
-		cpu->quiet_seq = seq;
-		cpu->quiet_cpu0 = t;
-		return false;
-	}
-	return t - cpu->quiet_cpu0 >= RK_CPU_QUIET_CPU_NS;
-}
-
 /* Ask the running vCPU to stop at its next exact point (lock held, armed). */
 static void want_stop_locked(struct rk_cpu *cpu)
 {
-	if (cpu->stopping)
-		return;
-	cpu->stopping = true;
-	cpu->quiet_seq = atomic_load_explicit(&cpu->mem_seq, memory_order_relaxed) - 1;
-	quiet_long_enough_locked(cpu); /* start counting from now */
 	atomic_store(&cpu->want_stop, true);
 }
 
@@ -617,14 +589,14 @@ static void *wd_main(void *arg)
 		if (expired)
 			atomic_store(&cpu->timed_out, true);
 		if (kick || expired) {
-			if (!cpu->stopping) {
-				want_stop_locked(cpu);
-			} else if (quiet_long_enough_locked(cpu)) {
-				/* No exact stop point reached: memory-free code. */
-				uc_emu_stop(cpu->uc);
-			}
-			wake = ts_add_ns(now, RK_CPU_WD_POLL_NS);
-		} else if (cpu->has_deadline) {
+			/* The vCPU stops itself at its next exact point; never
+			 * uc_emu_stop() from here (see the design notes). */
+			want_stop_locked(cpu);
+			cpu->wd_timed_wait = false;
+			pthread_cond_wait(&cpu->cond, &cpu->lock);
+			continue;
+		}
+		if (cpu->has_deadline) {
 			wake = cpu->deadline;
 		} else {
 			cpu->wd_timed_wait = false;
@@ -642,14 +614,8 @@ static void *wd_main(void *arg)
 
 static void wd_arm(struct rk_cpu *cpu, uint64_t timeout_us)
 {
-	clockid_t clk;
-
-	if (pthread_getcpuclockid(pthread_self(), &clk))
-		clk = CLOCK_THREAD_CPUTIME_ID; /* not expected; see thread_cpu_ns */
 	pthread_mutex_lock(&cpu->lock);
 	cpu->armed = true;
-	cpu->run_clock = clk;
-	cpu->stopping = false;
 	atomic_store(&cpu->want_stop, false);
 	atomic_store(&cpu->timed_out, false);
 	cpu->has_deadline = timeout_us != 0;
@@ -669,7 +635,6 @@ static void wd_disarm(struct rk_cpu *cpu)
 {
 	pthread_mutex_lock(&cpu->lock);
 	cpu->armed = false;
-	cpu->stopping = false;
 	atomic_store(&cpu->want_stop, false);
 	pthread_mutex_unlock(&cpu->lock);
 }
@@ -824,7 +789,8 @@ static int setup_engine(struct rk_cpu *cpu)
 	    uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT,
 	                (void *)hook_mem_fault, cpu, 1, 0) != UC_ERR_OK ||
 	    uc_hook_add(uc, &h, UC_HOOK_MEM_WRITE | UC_HOOK_MEM_READ_AFTER,
-	                (void *)hook_mem_access, cpu, 1, 0) != UC_ERR_OK)
+	                (void *)hook_mem_access, cpu, 1, 0) != UC_ERR_OK ||
+	    uc_hook_add(uc, &h, UC_HOOK_BLOCK, (void *)hook_block, cpu, 1, 0) != UC_ERR_OK)
 		return -EIO;
 	return 0;
 }
@@ -887,7 +853,6 @@ int rk_cpu_create(struct rk_cpu **out)
 	atomic_init(&cpu->kick_pending, false);
 	atomic_init(&cpu->timed_out, false);
 	atomic_init(&cpu->want_stop, false);
-	atomic_init(&cpu->mem_seq, 0);
 	cpu->hcr = RK_UC_HCR_RW | RK_UC_HCR_IMO | RK_UC_HCR_TWI | RK_UC_HCR_TDZ;
 	rc = open_engine(cpu);
 	if (rc)
@@ -1169,6 +1134,11 @@ bool rk_cpu_is_mapped(const struct rk_cpu *cpu, uint64_t ipa, uint64_t size)
 		ipa = region_end(r);
 	}
 	return ipa >= end;
+}
+
+struct uc_struct *rk_cpu_engine(struct rk_cpu *cpu)
+{
+	return cpu ? cpu->uc : NULL;
 }
 
 void rk_cpu_get_stats(const struct rk_cpu *cpu, struct rk_cpu_stats *out)

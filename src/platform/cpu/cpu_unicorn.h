@@ -41,4 +41,11 @@ enum rk_uc_excp {
 #define RK_UC_HCR_TDZ (1ull << 28)
 #define RK_UC_HCR_RW  (1ull << 31)
 
+/*
+ * The vCPU's engine, for tests that must act inside it (e.g. add a hook
+ * before the first run). Not for the RMM.
+ */
+struct rk_cpu;
+struct uc_struct *rk_cpu_engine(struct rk_cpu *cpu);
+
 #endif /* RK_PLATFORM_CPU_UNICORN_H */
