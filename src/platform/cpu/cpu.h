@@ -272,9 +272,9 @@ struct rk_cpu_exit {
 /*
  * Run the vCPU until it exits, for about timeout_us microseconds of wall time
  * at most (0: no limit). A time slice or kick ends at the guest's next memory
- * access after which it can resume exactly (within microseconds in most
- * code), or after ~2 ms of CPU time in code that makes no memory access; see
- * cpu_unicorn.c for why. Fills *exit and returns 0 for every exit, including
+ * access after which it can resume exactly, or at the start of its next
+ * translated block, whichever comes first (within microseconds); only hooks
+ * on the vCPU's own thread stop it, see cpu_unicorn.c for why. Fills *exit and returns 0 for every exit, including
  * RK_CPU_EXIT_ERROR. Returns -EINVAL (NULL), -EBUSY (already running on
  * another thread, or called from the SMC handler).
  *
