@@ -219,6 +219,8 @@ static double rk_smc_exits(struct rk *r, uint64_t n, uint64_t slice_us)
 			exit(1);
 		if (e.reason == RK_CPU_EXIT_HVC)
 			break;
+		if (e.reason == RK_CPU_EXIT_TIMEOUT)
+			continue; /* the slice ran out (a preempted thread): go on */
 		if (e.reason != RK_CPU_EXIT_SMC) {
 			fprintf(stderr, "unexpected %s\n", rk_cpu_exit_reason_name(e.reason));
 			exit(1);
