@@ -983,6 +983,91 @@ static void test_exception_loop_stopped(void **state)
 		fail_msg("peak RSS grew by %" PRIu64 " MiB while four vCPUs looped on aborts", (uint64_t)(grown / MIB));
 }
 
+/* ---- code the RMM writes into realm memory ---- */
+
+#define HC_CODE (RAM + 0x100) /* a host-call structure whose gprs hold code */
+#define HC_REPORT (RAM + 0x200)
+
+static int code_host_call(void *arg, struct rk_vm *vm, uint32_t vcpu, uint32_t imm, uint64_t gp[31])
+{
+	uint64_t *seen = arg;
+
+	(void)vm, (void)vcpu, (void)imm;
+	if (seen[2]++ == 0) {
+		/* the answer overwrites the stub at HC_CODE + 8: MOVZ X0, #2; BR X23 */
+		memset(gp, 0, 31 * sizeof(uint64_t));
+		gp[0] = (uint64_t)a64_br(23) << 32 | a64_movz(0, 2, 0);
+	} else {
+		seen[0] = gp[0];
+		seen[1] = gp[1];
+	}
+	return 0;
+}
+
+/* The realm's program for test_rmm_writes_code; r1, r2: the word indices it returns to. */
+static size_t code_program(uint32_t *c, size_t r1, size_t r2)
+{
+	size_t k = 0;
+
+	k += a64_mov64(c + k, 19, HC_CODE);
+	k += a64_mov64(c + k, 24, HC_CODE + 8);
+	k += a64_mov64(c + k, 23, RAM + 4 * r1);
+	c[k++] = a64_br(24); /* the stub as loaded: X0 = 1 (and the engine translates it) */
+	/* r1: */
+	c[k++] = a64_mov(20, 0);
+	k += a64_mov64(c + k, 23, RAM + 4 * r2);
+	k += a64_mov64(c + k, 0, RSI_FID_HOST_CALL);
+	c[k++] = a64_mov(1, 19);
+	c[k++] = A64_SMC; /* the host's answer, written by the RMM, is the new stub */
+	c[k++] = a64_br(24);
+	/* r2: */
+	c[k++] = a64_mov(21, 0);
+	k += a64_mov64(c + k, 25, HC_REPORT);
+	c[k++] = a64_stp(20, 21, 25, 8);
+	k += a64_mov64(c + k, 0, RSI_FID_HOST_CALL);
+	c[k++] = a64_mov(1, 25);
+	c[k++] = A64_SMC;
+	k += a64_mov64(c + k, 0, PSCI_SYSTEM_OFF);
+	c[k++] = A64_SMC;
+	c[k++] = A64_B_SELF;
+	return k;
+}
+
+/*
+ * Memory the RMM writes for the realm (here the results of a host call) may
+ * hold code: the realm then runs what is in memory, not what the engine
+ * translated from the old contents (it did until the engine happened to
+ * translate that block afresh: fuzz_rsi's realm wedged after a retried
+ * RSI_ATTEST_TOKEN_CONTINUE, long after an RSI_REALM_CONFIG had been written
+ * over its program).
+ */
+static void test_rmm_writes_code(void **state)
+{
+	uint32_t c[0x300 / 4];
+	uint64_t seen[3] = { 0 };
+	size_t k, r1 = 0, r2 = 0;
+
+	(void)state;
+	memset(c, 0, sizeof(c));
+	for (int pass = 0; pass < 2; pass++) {
+		k = code_program(c, r1, r2);
+		/* the word after each BR X24 is where the stub returns */
+		for (size_t i = 0, nbr = 0; i < k; i++)
+			if (c[i] == a64_br(24))
+				*(nbr++ ? &r2 : &r1) = i + 1;
+	}
+	assert_true(4 * k <= HC_CODE - RAM);
+	c[(HC_CODE - RAM) / 4 + 2] = a64_movz(0, 1, 0);
+	c[(HC_CODE - RAM) / 4 + 3] = a64_br(23);
+	struct guest *g = guest_new(NULL, c, sizeof(c) / 4, RK_VM_REALM, RMI_HASH_SHA_256, 1);
+	rk_vm_set_host_call_handler(g->vm, code_host_call, seen);
+	assert_int_equal(rk_vm_run(g->vm, 60000), 0);
+	assert_int_equal(seen[2], 2);
+	assert_int_equal(seen[0], 1); /* the stub as loaded */
+	assert_int_equal(seen[1], 2); /* the stub the RMM wrote */
+	guest_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1001,6 +1086,7 @@ int main(void)
 		cmocka_unit_test(test_normal_vm),
 		cmocka_unit_test(test_stage2_churn_memory_bounded),
 		cmocka_unit_test(test_exception_loop_stopped),
+		cmocka_unit_test(test_rmm_writes_code),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -14,6 +14,9 @@
 #define RMM_REALM_ID_SIZE 33
 #define RMM_NUM_REMS 4
 
+/* RMM writes into realm memory remembered for the RECs' engines (rec_run.c). */
+#define REALM_CODE_LOG 8u
+
 /* Wake-up slots of a realm's run lock (rec_run.c). */
 #define RUN_LOCK_SLOTS 16u
 
@@ -27,6 +30,9 @@ struct rd {
 	uint16_t running_recs;     /* RECs inside REC_ENTER now */
 	uint64_t flags0;           /* RmiRealmParams.flags0 as given */
 	uint64_t s2_gen;           /* stage-2 generation: bumped when a mapping goes away */
+	/* RMM writes into realm memory (run lock): write n went to page code_log[n % REALM_CODE_LOG] */
+	uint64_t code_gen;
+	uint64_t code_log[REALM_CODE_LOG];
 	struct realm_run_lock {    /* one REC of the realm executes at a time (rec_run.c) */
 		pthread_mutex_t mtx;
 		/* waiter with ticket t sleeps on cv[t % RUN_LOCK_SLOTS] (CLOCK_MONOTONIC):

@@ -61,6 +61,7 @@ struct rec {
 	uint8_t reserved[5];
 	uint64_t s2_gen;              /* stage-2 generation the engine's mappings reflect */
 	uint64_t ns_gen;              /* NS (GPT) generation its NS mappings reflect */
+	uint64_t code_gen;            /* RMM writes into realm memory its engine's code reflects */
 	uint64_t psci_entry, psci_context; /* CPU_ON arguments kept for PSCI_COMPLETE */
 	uint64_t exits;               /* statistics: REC exits */
 	struct rk_cpu_smc_ctx fast;   /* the SMC hook's context */

@@ -409,6 +409,35 @@ enum ipa_resolve realm_ipa_copy(struct rmm *rmm, const struct s2tt_ctx *s2, uint
 	return res;
 }
 
+void realm_code_written(struct rd *rd, uint64_t ipa)
+{
+	rd->code_log[rd->code_gen % REALM_CODE_LOG] = ipa & ~(uint64_t)(RK_GRANULE_SIZE - 1);
+	rd->code_gen++;
+}
+
+/*
+ * Before the engine runs: drop its translations of the pages the RMM wrote
+ * since it last ran (RSI_REALM_CONFIG, RSI_ATTEST_TOKEN_CONTINUE, host call
+ * results). Without this a realm that had those written over its code kept
+ * running the old code from the engine's translations, and switched to what
+ * is in memory at whichever block happened to be translated afresh (seen as
+ * a realm wedged after a retried RSI call: fuzz_rsi).
+ */
+static void rec_sync_code(struct rec *rec, const struct rd *rd, const struct s2tt_ctx *s2)
+{
+	uint64_t gen = rd->code_gen;
+
+	if (rec->code_gen == gen)
+		return;
+	if (gen - rec->code_gen > REALM_CODE_LOG) {
+		(void)rk_cpu_invalidate_code(rec->cpu, 0, s2tt_ipa_limit(s2));
+	} else {
+		for (uint64_t g = rec->code_gen; g != gen; g++)
+			(void)rk_cpu_invalidate_code(rec->cpu, rd->code_log[g % REALM_CODE_LOG], RK_GRANULE_SIZE);
+	}
+	rec->code_gen = gen;
+}
+
 void rec_exit_s2_abort(struct rmi_rec_exit *exit, uint64_t ipa, int level)
 {
 	exit->exit_reason = RMI_EXIT_SYNC;
@@ -656,6 +685,7 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, struct rd *rd, const 
 			exit->exit_reason = RMI_EXIT_IRQ;
 			return;
 		}
+		rec_sync_code(rec, rd, s2);
 		if (rk_cpu_run(rec->cpu, (uint64_t)left, &ex)) {
 			exit->exit_reason = RMI_EXIT_SERROR;
 			rec_set_runnable(rec, false);
@@ -730,7 +760,7 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, struct rd *rd, const 
 }
 
 /* Work the host's answer to the previous exit into the REC (spec: entry processing). */
-static bool rec_entry_complete(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx *s2,
+static bool rec_entry_complete(struct rmm *rmm, struct rec *rec, struct rd *rd, const struct s2tt_ctx *s2,
 			       const struct rmi_rec_enter *enter, struct rmi_rec_exit *exit)
 {
 	if (ENTER_FLAG(enter->flags, INJECT_SEA)) {
@@ -746,11 +776,14 @@ static bool rec_entry_complete(struct rmm *rmm, struct rec *rec, const struct s2
 	case REC_PENDING_HOST_CALL: {
 		int level = 3;
 		/* the host's results go into the realm's RsiHostCall.gprs */
-		if (realm_ipa_copy(rmm, s2, rec->host_call_ipa + RSI_HOST_CALL_OFF_GPRS, (void *)enter->gprs,
-				   sizeof(enter->gprs), true, &level) == IPA_UNMAPPED) {
+		enum ipa_resolve res = realm_ipa_copy(rmm, s2, rec->host_call_ipa + RSI_HOST_CALL_OFF_GPRS,
+						      (void *)enter->gprs, sizeof(enter->gprs), true, &level);
+		if (res == IPA_UNMAPPED) {
 			rec_exit_s2_abort(exit, rec->host_call_ipa, level);
 			return false; /* the host maps it, then enters again */
 		}
+		if (res == IPA_MAPPED)
+			realm_code_written(rd, rec->host_call_ipa);
 		rec_set_gpr(rec, 0, RSI_SUCCESS);
 		break;
 	}
@@ -836,7 +869,7 @@ void rmi_rec_enter(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 			(void)rk_cpu_unmap(rec->cpu, half, half);
 		}
 		rec->ns_gen = nsgen;
-		if (rec_entry_complete(rmm, rec, &s2, &enter, &exit))
+		if (rec_entry_complete(rmm, rec, rd, &s2, &enter, &exit))
 			rec_run_loop(rmm, rec, rd, &s2, enter.flags, slice_start, &exit);
 		engines_leave(rmm->engines, slot);
 	}

@@ -62,6 +62,13 @@ enum ipa_resolve realm_ipa_copy(struct rmm *rmm, const struct s2tt_ctx *s2, uint
 /* realm_ipa_copy() for an RSI call: IPA_UNMAPPED sets up the host exit and a retry of the call. */
 enum ipa_resolve rsi_realm_copy(struct rsi_call *c, uint64_t ipa, void *buf, size_t len, bool to_realm);
 
+/*
+ * The RMM wrote realm memory at ipa (run lock held): every engine of the
+ * realm drops the code it translated from that page before it runs again
+ * (the engines only see their own stores).
+ */
+void realm_code_written(struct rd *rd, uint64_t ipa);
+
 /* Fill exit as a stage-2 data abort at ipa that the host must resolve. */
 void rec_exit_s2_abort(struct rmi_rec_exit *exit, uint64_t ipa, int level);
 

@@ -151,6 +151,16 @@ bool rk_cpu_is_mapped(const struct rk_cpu *cpu, uint64_t ipa, uint64_t size);
  */
 void rk_cpu_set_code_budget(uint64_t bytes);
 
+/*
+ * Memory in [ipa, ipa + size) was written behind the engine's back (through
+ * the host pointer given to rk_cpu_map, as the RMM does for RSI calls that
+ * write realm memory): drop whatever code the engine translated from it, so
+ * the vCPU executes what is in memory now. The engine only sees its own
+ * stores; without this it runs the old code for as long as its translations
+ * live, and the new code from the first block it translates afresh.
+ */
+int rk_cpu_invalidate_code(struct rk_cpu *cpu, uint64_t ipa, uint64_t size);
+
 /* Counters, for tests, diagnostics and the CLI. */
 struct rk_cpu_stats {
 	unsigned regions;          /* coalesced regions (what the limit counts) */

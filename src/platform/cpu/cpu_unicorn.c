@@ -1141,6 +1141,39 @@ struct uc_struct *rk_cpu_engine(struct rk_cpu *cpu)
 	return cpu ? cpu->uc : NULL;
 }
 
+int rk_cpu_invalidate_code(struct rk_cpu *cpu, uint64_t ipa, uint64_t size)
+{
+	uint64_t end = ipa + size, sctlr = 0;
+	unsigned i;
+
+	if (!cpu || size == 0 || end < ipa)
+		return -EINVAL;
+	if (busy(cpu))
+		return -EBUSY;
+	if (!cpu->uc)
+		return 0; /* parked: the engine comes back with no translations */
+	ipa &= ~(uint64_t)(RK_CPU_PAGE_SIZE - 1);
+	if (end & (RK_CPU_PAGE_SIZE - 1))
+		end = (end | (RK_CPU_PAGE_SIZE - 1)) + 1;
+	/* With the guest MMU on, uc_ctl_remove_cache translates the address
+	 * through it (a VA, not an IPA): flush all translated code instead. */
+	if (CP_READ(cpu->uc, &sctlr, RK_UC_SYSREG_SCTLR_EL1) || (sctlr & 1)) {
+		uc_ctl_flush_tlb(cpu->uc);
+		return 0;
+	}
+	/* Only what is in the engine can have been translated (pieces); the
+	 * translation of an address outside them would fault. */
+	for (i = 0; i < cpu->npieces; i++) {
+		const struct rk_cpu_region *p = &cpu->pieces[i];
+		uint64_t lo = p->ipa > ipa ? p->ipa : ipa;
+		uint64_t hi = region_end(p) < end ? region_end(p) : end;
+
+		if (lo < hi)
+			uc_ctl_remove_cache(cpu->uc, lo, hi);
+	}
+	return 0;
+}
+
 void rk_cpu_get_stats(const struct rk_cpu *cpu, struct rk_cpu_stats *out)
 {
 	if (!out)

@@ -48,6 +48,8 @@ enum ipa_resolve rsi_realm_copy(struct rsi_call *c, uint64_t ipa, void *buf, siz
 		rec_exit_s2_abort(c->exit, ipa, level);
 		c->to_host = true;
 		c->retry = true;
+	} else if (res == IPA_MAPPED && to_realm) {
+		realm_code_written(call_rd(c), ipa);
 	}
 	return res;
 }
