@@ -26,8 +26,10 @@
  * one byte choosing the kind of value (scratch IPA, aligned or not; small
  * number; a limit; raw 8 bytes from the input). At most 64 calls per input.
  * CPU_OFF, SYSTEM_OFF and SYSTEM_RESET would end the run: PSCI_VERSION
- * replaces them. The host accepts a RIPAS change only inside the scratch
- * area (the program's own pages stay RAM).
+ * replaces them. An argument in the program's page is moved to the scratch
+ * area (RSI_REALM_CONFIG, ATTEST_TOKEN_CONTINUE or a host call there would
+ * write over the program). The host accepts a RIPAS change only inside the
+ * scratch area (the program's own pages stay RAM).
  *
  * RK_FUZZ_SEED_DIR=dir: write the seed inputs to dir and exit (run.sh).
  * RK_FUZZ_TRACE=1: print every call (X0..X4) and what it returned (X0, X1),
@@ -55,6 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define HC_IPA (RAM + 0x1000ULL) /* the RsiHostCall structure: imm, then gprs[31] at +8 */
 #define HC_IMM 0xfeedu            /* its imm: the program's own host call, not one the input makes */
 #define SCRATCH (RAM + 1 * MIB)
+#define PROGRAM_SIZE 0x1000ULL /* the page of rpc_program() */
 #define SCRATCH_SIZE (1 * MIB)
 #define IPA_TOP (1ULL << RK_GUEST_S2SZ)
 #define MAX_CALLS 64u
@@ -142,6 +145,7 @@ static uint64_t pick_arg(struct in *in)
 		SCRATCH + SCRATCH_SIZE - 0x1000, RAM + RAM_SIZE,
 	};
 	uint8_t b = u8(in);
+	uint64_t v;
 
 	switch (b & 3) {
 	case 0: /* scratch RAM: pages, or any byte in it */
@@ -149,10 +153,17 @@ static uint64_t pick_arg(struct in *in)
 	case 1:
 		return b >> 2;
 	case 2:
-		return limits[(b >> 2) % (sizeof(limits) / sizeof(limits[0]))];
+		v = limits[(b >> 2) % (sizeof(limits) / sizeof(limits[0]))];
+		break;
 	default:
-		return u64(in);
+		v = u64(in);
+		break;
 	}
+	/* never the program's page: RSI_REALM_CONFIG, ATTEST_TOKEN_CONTINUE or a
+	 * host call there would overwrite the program the realm runs */
+	if (v >= RAM && v < RAM + PROGRAM_SIZE)
+		v += SCRATCH - RAM;
+	return v;
 }
 
 static void die(const char *fmt, ...)
