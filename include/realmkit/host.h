@@ -30,6 +30,9 @@
  *   -EBUSY   the VM's vCPUs are running (destroy), or this vCPU already runs
  *   -EINTR   rk_vcpu_run() returned because rk_vm_stop() asked
  *   -EACCES  the host cannot access a realm's private memory
+ *   -ELOOP   a vCPU is stuck in an exception loop (the RMM stopped the REC:
+ *            the same abort or UNDEF at its own vector, no progress; the
+ *            run info's msg names PC, address and syndrome)
  *
  * Threading: every call takes the host's lock, so a host and its VMs may be
  * used from several threads. rk_vcpu_run() of different vCPUs, of one VM or
