@@ -592,6 +592,26 @@ static void test_esr_sanitised(void **state)
 	xr_teardown(xs, 1);
 }
 
+/*
+ * Enter REC 0 (completing its MMIO store) and expect its 64-bit store at
+ * NS_IPA + 0x40 to exit as an emulatable data abort: the page is no longer
+ * mapped, a translation fault at level (the deepest table left).
+ */
+static void expect_ns_store_unmapped(struct xr *x, int level)
+{
+	struct rmi_rec_exit ex;
+
+	assert_int_equal(xr_enter(x, 0, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
+	struct rmi_rec_exit e = ex;
+	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
+	assert_int_equal(e.esr & ~ESR_UNCHECKED, XR_ESR_EC(XR_EC_DABT_LOWER) | XR_ESR_IL | XR_ESR_ISV | XR_ESR_SAS(3) |
+							 XR_ESR_SF | XR_FSC_TRANS(level));
+	e.esr = 0;
+	EX_EQ(e, far, 0x40);
+	EX_EQ(e, hpfar, (NS_IPA >> 12) << 4);
+	EX_DONE(e);
+}
+
 /* ---- IRQ, WFI ------------------------------------------------------------------------ */
 
 static void test_irq_and_wfi(void **state)
@@ -781,15 +801,7 @@ static void test_unprot_map_access(void **state)
 	t_read(x.m, rw + 0x48, &v, 8);
 	assert_int_equal(v, 0x7777); /* the realm wrote the host's page */
 	assert_int_equal(RMI(x.m, RMI_FID_RTT_UNPROT_UNMAP, NULL, x.rd, NS_IPA, NS_IPA + G, 0ULL, 0ULL), RMI_SUCCESS);
-	assert_int_equal(xr_enter(&x, 0, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
-	struct rmi_rec_exit e = ex;
-	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
-	assert_int_equal(e.esr & ~ESR_UNCHECKED, XR_ESR_EC(XR_EC_DABT_LOWER) | XR_ESR_IL | XR_ESR_ISV | XR_ESR_SAS(3) |
-							 XR_ESR_SF | XR_FSC_TRANS(3));
-	e.esr = 0;
-	EX_EQ(e, far, 0x40);
-	EX_EQ(e, hpfar, (NS_IPA >> 12) << 4);
-	EX_DONE(e);
+	expect_ns_store_unmapped(&x, 3);
 	assert_int_equal(xr_enter_v(&x, 0, XR_ENTER_MMIO, 0xfeed, &ex), RMI_SUCCESS);
 	xr_expect_mmio_store(&ex, 0, 0xfeed);
 	struct xr *xs[] = { &x };
@@ -880,15 +892,7 @@ static void test_destroy_ns_rtt_while_running(void **state)
 	assert_int_equal(RMI(x.m, RMI_FID_RTT_DESTROY, &o, x.rd, NS_IPA, 3), RMI_SUCCESS);
 	assert_int_equal(o.x[1], l3);
 	assert_int_equal(t_gstate(x.m, l3), GRANULE_STATE_DELEGATED);
-	assert_int_equal(xr_enter(&x, 0, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
-	struct rmi_rec_exit e = ex;
-	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
-	assert_int_equal(e.esr & ~ESR_UNCHECKED, XR_ESR_EC(XR_EC_DABT_LOWER) | XR_ESR_IL | XR_ESR_ISV | XR_ESR_SAS(3) |
-							 XR_ESR_SF | XR_FSC_TRANS(2));
-	e.esr = 0;
-	EX_EQ(e, far, 0x40);
-	EX_EQ(e, hpfar, (NS_IPA >> 12) << 4);
-	EX_DONE(e);
+	expect_ns_store_unmapped(&x, 2);
 	assert_int_equal(xr_enter_v(&x, 0, XR_ENTER_MMIO, 0xfeed, &ex), RMI_SUCCESS);
 	xr_expect_mmio_store(&ex, 0, 0xfeed);
 	struct xr *xs[] = { &x };
