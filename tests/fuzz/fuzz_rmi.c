@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "machine.h"
+#include "fuzz_input.h"
 #include "rk_test.h"
 #include "rmm/realm.h"
 #include "rmm/rec.h"
@@ -86,36 +87,7 @@ static uint64_t rmi_counted(struct rk_machine *m, uint64_t fid, struct rmi_out *
 #define RMI(m, fid, out, ...) \
 	rmi_counted((m), (fid), (out), (const uint64_t[]){ __VA_ARGS__ }, RK_NARGS(__VA_ARGS__))
 
-/* ---- the input ---- */
-
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t u8(struct in *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint16_t u16(struct in *in)
-{
-	return (uint16_t)(u8(in) | u8(in) << 8);
-}
-
-static uint64_t u64(struct in *in)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)u8(in) << (8 * i);
-	return v;
-}
-
-/* ---- one input's world ---- */
+/* ---- one input's world (the input is read with fuzz_input.h) ---- */
 
 struct world {
 	struct rk_machine *m;

@@ -46,6 +46,7 @@
 #include "realmkit/host.h"
 #include "a64.h"
 #include "rk_smc_table.h"
+#include "fuzz_input.h"
 #include "rk_test.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -76,28 +77,6 @@ static struct feed {
 	unsigned int n, next;
 	bool pending; /* the registers the realm reports hold the results of call[next - 1] */
 } feed;
-
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t u8(struct in *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint64_t u64(struct in *in)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)u8(in) << (8 * i);
-	return v;
-}
 
 /* A function identifier: RSI, PSCI (SMC32 and SMC64), SMCCC, the host's RMI FIDs, anything. */
 static uint64_t pick_fid(struct in *in)
