@@ -22,7 +22,7 @@
 
 #include <unicorn/unicorn.h>
 
-#include "platform/cpu/cpu.h"
+#include "realmkit/cpu.h"
 #include "platform/cpu/cpu_unicorn.h"
 
 #define RAM_IPA 0x80000000ull

@@ -42,8 +42,8 @@
 
 #include <unicorn/unicorn.h>
 
-#include "../guest/sdk/rk_guest_abi.h"
-#include "platform/cpu/cpu.h"
+#include "realmkit/guest_abi.h"
+#include "realmkit/cpu.h"
 #include "platform/cpu/cpu_unicorn.h"
 #include "realmkit/host.h"
 

@@ -21,9 +21,9 @@
 
 #include <cmocka.h>
 
-#include "platform/cpu/cpu.h"
+#include "realmkit/cpu.h"
 #include "rk_payload.h"
-#include "../guest/sdk/rk_guest_abi.h"
+#include "realmkit/guest_abi.h"
 #include "../guest/sdk/psci.h"
 #include "../guest/sdk/rsi.h"
 

@@ -19,7 +19,7 @@
 #include <cmocka.h>
 #include <unicorn/unicorn.h>
 
-#include "platform/cpu/cpu.h"
+#include "realmkit/cpu.h"
 #include "platform/cpu/cpu_decode.h"
 #include "platform/cpu/cpu_unicorn.h"
 

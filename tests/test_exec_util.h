@@ -25,7 +25,7 @@
 
 #include "a64.h"
 #include "machine.h"
-#include "platform/cpu/cpu.h"
+#include "realmkit/cpu.h"
 #include "rk_test.h"
 #include "rmm/realm.h"
 #include "rmm/rec.h"

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../guest/sdk/rk_guest_abi.h"
+#include "realmkit/guest_abi.h"
 #include "a64.h"
 #include "rk_smc_table.h"
 #include "realmkit/host.h"

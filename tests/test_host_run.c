@@ -20,10 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../guest/sdk/rk_guest_abi.h"
+#include "realmkit/guest_abi.h"
 #include "a64.h"
 #include "machine.h"
-#include "platform/cpu/cpu.h"
+#include "realmkit/cpu.h"
 #include "realmkit/host.h"
 #include "realmkit/measure.h"
 #include "rk_test.h"

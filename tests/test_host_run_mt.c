@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../guest/sdk/rk_guest_abi.h"
+#include "realmkit/guest_abi.h"
 #include "realmkit/host.h"
 #include "realmkit/measure.h"
 #include "rk_test.h"

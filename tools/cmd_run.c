@@ -3,7 +3,7 @@
  * realmkit run IMAGE [options]: run a realm (or a normal VM) from an AArch64
  * ELF or flat image, in the manner of kvmtool's `lkvm run`.
  *
- * The image is loaded at RK_GUEST_RAM_BASE (guest/sdk/rk_guest_abi.h; an ELF
+ * The image is loaded at RK_GUEST_RAM_BASE (include/realmkit/guest_abi.h; an ELF
  * at its own load addresses, which must be inside guest RAM) and measured;
  * the realm gets -m MiB of private RAM there (RIPAS RAM, mapped on demand),
  * a PL011 console at RK_GUEST_UART_IPA, a 64 KiB shared buffer in the
@@ -40,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../guest/sdk/rk_guest_abi.h"
+#include "realmkit/guest_abi.h"
 #include "cli.h"
 #include "realmkit/attest.h"
 #include "realmkit/host.h"

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../guest/sdk/rk_guest_abi.h"
+#include "realmkit/guest_abi.h"
 #include "realmkit/host.h"
 
 /* The 64 KiB shared buffer run's realms get for RK_HC_SHARED_BUF (unprotected IPA). */

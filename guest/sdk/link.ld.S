@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Realm payload layout; preprocessed with rk_guest_abi.h (see CMakeLists). */
+/* Realm payload layout; preprocessed with realmkit/guest_abi.h (see CMakeLists). */
 #define RK_LINKER_SCRIPT
-#include "rk_guest_abi.h"
+#include "realmkit/guest_abi.h"
 
 OUTPUT_FORMAT("elf64-littleaarch64")
 OUTPUT_ARCH(aarch64)

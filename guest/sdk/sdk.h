@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rk_guest_abi.h"
+#include "realmkit/guest_abi.h"
 #include "console.h"
 #include "psci.h"
 #include "rsi.h"

@@ -10,7 +10,7 @@
  * - the first vCPU in zeroes .bss and calls rk_boot_main(cpu, x0) -> main(),
  *   every later one calls rk_secondary_main(cpu, x0).
  */
-#include "rk_guest_abi.h"
+#include "realmkit/guest_abi.h"
 
 	.section .text.boot, "ax"
 	.global	_start

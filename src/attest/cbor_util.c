@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/attest_internal.h"
+#include "attest_internal.h"
 
 /* What the last streaming-decoder callback saw. */
 enum scan_kind {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/attest_internal.h"
+#include "attest_internal.h"
 
 /* One allocation owned by a struct rk_token_claims (a singly linked list). */
 struct rk_claims_arena {

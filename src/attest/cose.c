@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/attest_internal.h"
+#include "attest_internal.h"
 
 /* Serialise the Sig_structure for the given exact protected/payload bytes. */
 static int sig_structure(const uint8_t *prot, size_t prot_len, const uint8_t *payload,

@@ -19,7 +19,7 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
-#include "attest/attest_internal.h"
+#include "attest_internal.h"
 
 /* Largest PEM file we read for a key. */
 #define RK_PEM_MAX_SIZE (64u * 1024u)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/attest_internal.h"
+#include "attest_internal.h"
 
 static cbor_item_t *bstr(const uint8_t *p, size_t len)
 {

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/attest_internal.h"
+#include "attest_internal.h"
 
 /* A claims map being read, for error messages. */
 struct cmap {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/s2.h"
+#include "s2.h"
 
 #define UART_DR 0x000u
 #define UART_FR 0x018u

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/host_internal.h"
+#include "host_internal.h"
 
 /* The host's vCPUs run on the machine's CPU model: its PA range bounds a
  * normal VM's IPA space (no LPA2). */

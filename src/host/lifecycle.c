@@ -12,7 +12,7 @@
  */
 #include <stddef.h>
 
-#include "host/host_internal.h"
+#include "host_internal.h"
 
 #define S(x) (1u << RK_VM_##x)
 #define R(x) (1u << RMI_REALM_STATE_##x)

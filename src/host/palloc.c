@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/host_internal.h"
+#include "host_internal.h"
 
 static inline void bm_set(uint64_t *bm, uint64_t i)
 {

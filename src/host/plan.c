@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/host_internal.h"
+#include "host_internal.h"
 
 #define FR(v, reg, f) (((v) & reg##_##f##_MASK) >> reg##_##f##_SHIFT)
 

@@ -9,8 +9,8 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "host/rmi_cmds.h"
-#include "host/s2.h"
+#include "rmi_cmds.h"
+#include "s2.h"
 
 #define RIPAS_RETRIES 4
 

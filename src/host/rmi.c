@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/host_internal.h"
+#include "host_internal.h"
 
 static const struct {
 	uint64_t fid;

@@ -8,7 +8,7 @@
 #ifndef RK_HOST_RMI_CMDS_H
 #define RK_HOST_RMI_CMDS_H
 
-#include "host/host_internal.h"
+#include "host_internal.h"
 
 static inline uint64_t host_rmi_realm_create(struct rk_host *h, rk_rd_t rd, uint64_t params)
 {

@@ -26,8 +26,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "host/rmi_cmds.h"
-#include "host/s2.h"
+#include "rmi_cmds.h"
+#include "s2.h"
 
 #define ESR_EC(esr) ((unsigned int)(((esr) >> 26) & 0x3f))
 #define ESR_FSC(esr) ((unsigned int)((esr) & 0x3f))

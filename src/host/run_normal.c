@@ -26,8 +26,8 @@
 #include <sched.h>
 #include <string.h>
 
-#include "host/s2.h"
-#include "platform/cpu/cpu.h"
+#include "s2.h"
+#include "realmkit/cpu.h"
 
 #define SLICE_US 2000u
 #define CHUNK (2ULL << 20)

@@ -9,7 +9,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "host/s2.h"
+#include "s2.h"
 
 void host_s2_geometry(unsigned int ia_bits, int *start_level, unsigned int *nroot)
 {

@@ -21,7 +21,7 @@
 #ifndef RK_HOST_S2_H
 #define RK_HOST_S2_H
 
-#include "host/host_internal.h"
+#include "host_internal.h"
 
 #define S2_ENTRIES 512u
 #define S2_MAX_LEVEL 3

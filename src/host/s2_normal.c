@@ -8,7 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "host/s2.h"
+#include "s2.h"
 
 static int n_entries(struct host_s2 *s2, uint64_t table_pa, const uint64_t **out)
 {

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/rmi_cmds.h"
-#include "host/s2.h"
+#include "rmi_cmds.h"
+#include "s2.h"
 
 #define RTT_RETRIES 2
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/s2.h"
+#include "s2.h"
 
 #define DEFAULT_IPA_BITS HOST_DEFAULT_IPA_BITS
 #define MIN_IPA_BITS 32u

@@ -8,18 +8,8 @@
 #include "platform/platform.h"
 
 #define DEFAULT_DRAM_BASE 0x80000000ULL
-#define DEFAULT_DRAM_SIZE (1ULL << 30)
 /* Runs at least this long are scrubbed by giving the pages back to the kernel. */
 #define SCRUB_MADVISE_MIN (16 * RK_GRANULE_SIZE)
-
-void rk_machine_config_default(struct rk_machine_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->dram_size = DEFAULT_DRAM_SIZE;
-	cfg->pa_bits = 48;
-	cfg->ncpus = 8;
-	cfg->revision = RK_RMM_REV_2_0_BET1;
-}
 
 static void *lazy_alloc(uint64_t size)
 {

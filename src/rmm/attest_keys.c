@@ -6,7 +6,7 @@
 
 #include <openssl/evp.h>
 
-#include "rmm/attest_keys.h"
+#include "attest_keys.h"
 
 static char *dup_or_null(const char *s)
 {

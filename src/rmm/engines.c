@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "platform/cpu/cpu.h"
-#include "rmm/engines.h"
+#include "realmkit/cpu.h"
+#include "engines.h"
 
 int engines_init(struct engine_registry *r, unsigned int max_open)
 {

@@ -2,7 +2,7 @@
 /* Granule lookup and the multi-granule locking rule (L2 in granule.h). */
 #include <stdlib.h>
 
-#include "rmm/rmm.h"
+#include "rmm.h"
 
 const char *granule_state_name(enum granule_state s)
 {

@@ -8,8 +8,8 @@
 
 #include "realmkit/abi_gen.h"
 #include "realmkit/measure.h"
-#include "rmm/rmm.h"
-#include "rmm/s2tt.h"
+#include "rmm.h"
+#include "s2tt.h"
 
 #define RMM_REALM_ID_SIZE 33
 #define RMM_NUM_REMS 4

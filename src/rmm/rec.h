@@ -5,8 +5,8 @@
 
 #include <stdint.h>
 
-#include "rmm/rmm.h"
-#include "rmm/s2tt.h"
+#include "rmm.h"
+#include "s2tt.h"
 
 #define REC_NUM_AUX 16u /* granules donated to every REC by the REC_CREATE SRO */
 #define REC_NUM_GPRS 31u

@@ -17,12 +17,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "platform/cpu/cpu.h"
+#include "realmkit/cpu.h"
 #include "realmkit/platform.h"
-#include "rmm/engines.h"
-#include "rmm/rec_run.h"
-#include "rmm/rmi/rmi.h"
-#include "rmm/rmi/rmi_handlers_gen.h"
+#include "engines.h"
+#include "rec_run.h"
+#include "rmi/rmi.h"
+#include "rmi/rmi_handlers_gen.h"
 
 #define ENTER_FLAG(f, name) (((f) & RMI_REC_ENTER_FLAGS_##name##_MASK) != 0)
 #define ESR_EC(ec) ((uint64_t)(ec) << RK_CPU_ESR_EC_SHIFT)

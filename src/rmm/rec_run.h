@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 #include "realmkit/abi_gen.h"
-#include "rmm/realm.h"
-#include "rmm/rec.h"
+#include "realm.h"
+#include "rec.h"
 
 /* Default longest uninterrupted run of one REC_ENTER before an IRQ exit (time
  * slice; rk_machine_config.rec_time_slice_us). */

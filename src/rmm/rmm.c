@@ -5,14 +5,14 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "rmm/rmi/rmi.h"
-#include "rmm/attest_keys.h"
-#include "platform/cpu/cpu.h"
-#include "rmm/engines.h"
-#include "rmm/rec.h"
-#include "rmm/rec_run.h"
-#include "rmm/rmm.h"
-#include "rmm/sro.h"
+#include "rmi/rmi.h"
+#include "attest_keys.h"
+#include "realmkit/cpu.h"
+#include "engines.h"
+#include "rec.h"
+#include "rec_run.h"
+#include "rmm.h"
+#include "sro.h"
 
 static uint64_t field(uint64_t v, unsigned int shift)
 {
@@ -176,4 +176,21 @@ void rmm_handle_smc(struct rmm *rmm, uint64_t x[18])
 	}
 	/* x0..x4 carry results; SMCCC: the other registers are preserved */
 	memcpy(x, res, sizeof(res));
+}
+
+const struct rk_attest_key *rmm_cpak(struct rmm *rmm)
+{
+	if (rmm_attest_ready(rmm->attest))
+		return NULL;
+	return rmm->attest->cpak;
+}
+
+void rmm_kick_rec(struct rmm *rmm, uint64_t rec_pa)
+{
+	engines_kick_rec(rmm->engines, rec_pa);
+}
+
+void rmm_set_rsi_log(struct rmm *rmm, FILE *f)
+{
+	atomic_store(&rmm->rsi_log, f);
 }

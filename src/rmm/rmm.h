@@ -14,8 +14,9 @@
 #include <stdio.h>
 
 #include "platform/platform.h"
+#include "rmm/firmware.h"
 #include "realmkit/abi_gen.h"
-#include "rmm/granule.h"
+#include "granule.h"
 
 /* RMM global state (spec 2.0 RMM state machine). */
 enum rmm_state {
@@ -50,12 +51,6 @@ struct rmm {
 	FILE *_Atomic rsi_log;       /* firmware log of realm calls, or NULL */
 	struct engine_registry *engines; /* engines executing realm code (engines.h) */
 };
-
-int rmm_create(struct platform *plat, const struct rk_machine_config *cfg, struct rmm **out);
-void rmm_destroy(struct rmm *rmm);
-
-/* Host SMC entry: x[0] = FID in, x[0..17] out. */
-void rmm_handle_smc(struct rmm *rmm, uint64_t x[18]);
 
 /* ---- granule lookup and locking (granule.c) ---- */
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* RTT descriptors and the one stage-2 walker. */
-#include "rmm/rmm.h"
-#include "rmm/s2tt.h"
+#include "rmm.h"
+#include "s2tt.h"
 
 enum s2tte_kind s2tte_kind(uint64_t e, int level)
 {

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "rmm/rec.h"
+#include "rec.h"
 
 #define RMM_SRO_CONTEXTS 64u
 

@@ -41,7 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../guest/sdk/rk_guest_abi.h"
+#include "realmkit/guest_abi.h"
 #include "realmkit/abi_gen.h"
 #include "realmkit/host.h"
 #include "a64.h"

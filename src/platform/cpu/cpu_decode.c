@@ -7,7 +7,7 @@
  * ESR_EL2.ISV): a single general-purpose register, no writeback, not
  * exclusive, not an atomic, not SIMD/FP.
  */
-#include "platform/cpu/cpu_decode.h"
+#include "cpu/cpu_decode.h"
 
 #include <string.h>
 

@@ -111,7 +111,7 @@
  * One run still translates without limit (only a guest rewriting its own code
  * for a whole time slice could fill 1 GiB in one).
  */
-#include "platform/cpu/cpu.h"
+#include "realmkit/cpu.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -125,8 +125,8 @@
 
 #include <unicorn/unicorn.h>
 
-#include "platform/cpu/cpu_decode.h"
-#include "platform/cpu/cpu_unicorn.h"
+#include "cpu/cpu_decode.h"
+#include "cpu/cpu_unicorn.h"
 
 /* Hard cap on engine regions: well below Unicorn's fatal 1024th. */
 #define RK_CPU_ENGINE_MAX_PIECES 768u

@@ -6,9 +6,9 @@
  * Partial progress is SUCCESS with x1 = the first granule not processed; an
  * error is returned only if nothing was processed.
  */
-#include "rmm/rmi/rmi_handlers_gen.h"
-#include "rmm/engines.h"
-#include "rmm/rmm.h"
+#include "rmi/rmi_handlers_gen.h"
+#include "engines.h"
+#include "rmm.h"
 
 #define BATCH 512u
 /* Bound on the work of one call; the host re-issues from x1. */

@@ -11,9 +11,9 @@
  */
 #include <string.h>
 
-#include "rmm/realm.h"
-#include "rmm/rec_run.h"
-#include "rmm/rmi/rmi_handlers_gen.h"
+#include "realm.h"
+#include "rec_run.h"
+#include "rmi/rmi_handlers_gen.h"
 
 #define MAP_FLAG(f, name) (((f) & RMI_MAP_FLAGS_##name##_MASK) >> RMI_MAP_FLAGS_##name##_SHIFT)
 #define DESC(d, name) (((d) & RMI_ADDR_RANGE_##name##_MASK) >> RMI_ADDR_RANGE_##name##_SHIFT)

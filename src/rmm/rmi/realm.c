@@ -4,9 +4,9 @@
 
 #include <openssl/rand.h>
 
-#include "rmm/realm.h"
-#include "rmm/rec_run.h"
-#include "rmm/rmi/rmi_handlers_gen.h"
+#include "realm.h"
+#include "rec_run.h"
+#include "rmi/rmi_handlers_gen.h"
 
 static uint64_t fr(const struct rmm *rmm, unsigned int reg, uint64_t mask, unsigned int shift)
 {

@@ -13,11 +13,11 @@
  */
 #include <string.h>
 
-#include "rmm/engines.h"
-#include "rmm/realm.h"
-#include "rmm/rec.h"
-#include "rmm/rmi/rmi_handlers_gen.h"
-#include "rmm/sro.h"
+#include "engines.h"
+#include "realm.h"
+#include "rec.h"
+#include "rmi/rmi_handlers_gen.h"
+#include "sro.h"
 
 #define MAX_RECS ((1u << RMM_MAX_RECS_ORDER) - 1)
 #define DESC_CNT_SHIFT RMI_ADDR_RANGE_CNT_SHIFT

@@ -3,8 +3,8 @@
 #include <sched.h>
 #include <string.h>
 
-#include "rmm/rec_run.h"
-#include "rmm/rmi/rmi_handlers_gen.h"
+#include "rec_run.h"
+#include "rmi/rmi_handlers_gen.h"
 
 #define PSCI_FN(fid) ((fid) & 0x1fu)
 #define PSCI_CPU_ON 0x3u

@@ -2,8 +2,8 @@
 /* RMM-level commands: VERSION, FEATURES, RMM_CONFIG_*, RMM_ACTIVATE, tracking, GPT. */
 #include <string.h>
 
-#include "rmm/rmi/rmi_handlers_gen.h"
-#include "rmm/rmm.h"
+#include "rmi/rmi_handlers_gen.h"
+#include "rmm.h"
 
 void rmi_version(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 {

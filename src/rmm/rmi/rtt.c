@@ -2,9 +2,9 @@
 /* RTT structure commands: RTT_CREATE, RTT_DESTROY, RTT_FOLD, RTT_READ_ENTRY, RTT_INIT_RIPAS. */
 #include <string.h>
 
-#include "rmm/realm.h"
-#include "rmm/rec_run.h"
-#include "rmm/rmi/rmi_handlers_gen.h"
+#include "realm.h"
+#include "rec_run.h"
+#include "rmi/rmi_handlers_gen.h"
 
 /* Fill a new table at `level` from the parent entry it replaces (copy or unfold). */
 static void rtt_init_from_parent(uint64_t *t, uint64_t parent, int plevel, int level)

@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "realmkit/attest.h"
-#include "rmm/attest_keys.h"
-#include "rmm/rec_run.h"
-#include "rmm/rmi/rmi_handlers_gen.h"
+#include "attest_keys.h"
+#include "rec_run.h"
+#include "rmi/rmi_handlers_gen.h"
 
 #define TOKEN_CAP (REC_NUM_AUX * RK_GRANULE_SIZE)
 

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rmm/rec_run.h"
-#include "rmm/rmi/rmi_handlers_gen.h"
+#include "rec_run.h"
+#include "rmi/rmi_handlers_gen.h"
 
 /* SMCCC and PSCI function IDs the realm may use */
 #define SMCCC_VERSION 0x80000000u

@@ -34,8 +34,8 @@
  * Functions that act return 0 or a negative errno; they never abort on bad
  * input. Predicates return bool.
  */
-#ifndef RK_PLATFORM_CPU_H
-#define RK_PLATFORM_CPU_H
+#ifndef RK_REALMKIT_CPU_H
+#define RK_REALMKIT_CPU_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -396,4 +396,4 @@ int rk_cpu_inject_undef(struct rk_cpu *cpu);
  */
 int rk_cpu_set_virq(struct rk_cpu *cpu, bool pending);
 
-#endif /* RK_PLATFORM_CPU_H */
+#endif /* RK_REALMKIT_CPU_H */

@@ -5,8 +5,8 @@
  * is usable from host C, guest C, guest assembly and the guest linker script.
  * See guest/README.md for the memory map and the host-call protocols.
  */
-#ifndef RK_GUEST_ABI_H
-#define RK_GUEST_ABI_H
+#ifndef RK_REALMKIT_GUEST_ABI_H
+#define RK_REALMKIT_GUEST_ABI_H
 
 #if defined(__ASSEMBLER__) || defined(RK_LINKER_SCRIPT)
 #define RK_GUEST_U64(x) x
@@ -81,4 +81,4 @@
 #define RK_GUEST_EX_ATTEST 6
 #define RK_GUEST_EX_RIPAS_TOGGLE 7
 
-#endif /* RK_GUEST_ABI_H */
+#endif /* RK_REALMKIT_GUEST_ABI_H */

@@ -10,9 +10,17 @@
 #include "platform/platform.h"
 #include "realmkit/platform.h"
 #include "machine.h"
-#include "rmm/attest_keys.h"
-#include "rmm/engines.h"
-#include "rmm/rmm.h"
+#include "rmm/firmware.h"
+
+/* The default board: 1 GiB of DRAM (at 0x80000000 when no banks are given: platform.c), 48-bit PAs, 8 CPUs. */
+void rk_machine_config_default(struct rk_machine_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->dram_size = 1ULL << 30;
+	cfg->pa_bits = 48;
+	cfg->ncpus = 8;
+	cfg->revision = RK_RMM_REV_2_0_BET1;
+}
 
 struct rk_machine {
 	struct platform plat;
@@ -152,21 +160,17 @@ bool rk_pa_is_dram(const struct rk_machine *m, uint64_t pa)
 
 const struct rk_attest_key *rk_machine_cpak(struct rk_machine *m)
 {
-	struct rmm_attest *a = m->rmm->attest;
-
-	if (rmm_attest_ready(a))
-		return NULL;
-	return a->cpak;
+	return rmm_cpak(m->rmm);
 }
 
 void rk_smc_kick_rec(struct rk_machine *m, uint64_t rec_pa)
 {
-	engines_kick_rec(m->rmm->engines, rec_pa);
+	rmm_kick_rec(m->rmm, rec_pa);
 }
 
 void rk_machine_set_rsi_log(struct rk_machine *m, FILE *f)
 {
-	atomic_store(&m->rmm->rsi_log, f);
+	rmm_set_rsi_log(m->rmm, f);
 }
 
 struct rmm *machine_rmm(struct rk_machine *m)
