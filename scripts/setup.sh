@@ -15,3 +15,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 	$sudo_cmd apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# The Linux guest kit (issue 13: Debian's arm64 kernel, attestation modules and busybox in an
+# initramfs, cached under ~/.cache/realmkit/linux): opt-in with RK_LINUX_GUEST=1 while
+# nothing in realmkit boots it yet; tests/test_linux_kit.sh checks it when it is cached.
+if [ "${RK_LINUX_GUEST:-0}" = 1 ]; then
+	"$here/scripts/linux-guest.sh"
+fi
