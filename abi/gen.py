@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Generate realmkit's C ABI from the machine-readable description in abi/.
 
 Inputs : abi/rmm-*.json (the ABI) and abi/realmkit-impl.json (what realmkit implements).

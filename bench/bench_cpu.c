@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * bench_cpu: the rk_cpu backend against raw Unicorn 2.0.1, in the same run.
  *

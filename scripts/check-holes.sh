@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Check that the host's structs have no holes (nor padding): pahole (Debian
 # package dwarves) on the library built in BUILD_DIR, which needs debug info
 # (CMAKE_BUILD_TYPE RelWithDebInfo or Debug).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The realmkit demo on a fresh Debian 12 machine: install the packages
 # (scripts/setup.sh), build realmkit (Release) and the example realms into
 # build/, run `build/realmkit demo` (a realm built, measured and torn down

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # /init of the realmkit Linux guest initramfs (scripts/linux-guest.sh puts it there; it runs
 # under Debian's busybox-static, /bin/sh -> busybox). The protocol (docs/linux-guest.md):
 #   - the command is the text after the first " -- " of /proc/cmdline, run by `sh -c`

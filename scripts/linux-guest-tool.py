@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Helpers of scripts/linux-guest.sh (the Linux guest kit); Python standard library only.
 
   linux-guest-tool.py kernel-info FILE

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The Linux guest kit (issue 13, first part): Debian's arm64 cloud kernel with Arm CCA realm
 # guest support, the modules attestation needs, and busybox in an initramfs, fetched from
 # Debian's registry and cached. Nothing boots it yet; docs/linux-guest.md says what is built.

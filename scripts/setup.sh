@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Install every Debian package realmkit needs (listed once, in deps/debian-packages.txt).
 # Idempotent: does nothing when all are present.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Run every test realmkit has, on a fresh Debian 12 machine:
 #   1. install the Debian packages (scripts/setup.sh)
 #   2. gcc build + ctest          (build-gcc)

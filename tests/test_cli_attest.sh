@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The attestation round trip from the CLI (issue 5): `realmkit run attest.elf
 # --attest CHALLENGE --token-out FILE` runs the attest example's protocol
 # (RK_HC_CHALLENGE, RK_HC_SHARED_BUF, RK_HC_TOKEN_READY) and writes the token;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # realmkit bench: the table and the JSON (parsed with Python's json module)
 # for a realm and its normal-VM baseline, plausible numbers (every phase
 # timed, median >= min, RMI calls and vCPU entries counted), a realm that

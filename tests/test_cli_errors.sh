@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The CLI refuses bad input with a message that names it (issue 10, defects
 # 4-9): crafted ELF files (tests/support/mkimage.py) each refused with its own
 # reason; a flat image larger than 2 GiB read whole, one larger than RAM

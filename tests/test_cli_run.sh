@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # realmkit run / realmkit measure: every example realm from the CLI with its
 # output asserted; the RIM `measure` predicts equals the RIM the realm reads
 # (hello prints it) and the host's own prediction, for every example, SHA-256

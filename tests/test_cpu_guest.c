@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * The guest SDK's example realms (<build>/guest/NAME.bin) run on rk_cpu vCPUs
  * against a small fake RMM + host written here: UART output, RSI (version,

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * rk_cpu on Unicorn: exits, MMIO decode and write-back, exception injection,
  * timeouts and kicks, the memory map (coalescing, limit), threads.

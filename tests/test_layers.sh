@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SPDX-License-Identifier: BSD-3-Clause
+# SPDX-License-Identifier: MIT
 # The layering is enforced by the build: see tests/support/check_layers.py.
 set -euo pipefail
 : "${RK_SOURCE_DIR:?}" "${RK_BINARY_DIR:?}"

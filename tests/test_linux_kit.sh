@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The Linux guest kit (scripts/linux-guest.sh, issue 13 first part).
 # Always (no network): its helpers on crafted inputs (kernel formats, module
 # dependencies, the initramfs writer, /init's command line protocol) and the

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * abort: sets one of its pages to RIPAS EMPTY and reads it. The RMM must
  * inject a synchronous external abort; the handler prints "SEA handled" with

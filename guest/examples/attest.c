@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * attest: gets a 64-byte challenge from the host (RK_HC_CHALLENGE), gets the
  * CCA attestation token with RSI_ATTEST_TOKEN_INIT/CONTINUE into protected

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * bad_cpu_on: a realm that starts a vCPU it does not have (PSCI CPU_ON of
  * vCPU index 127, MPIDR 0x70f). It prints the PSCI error and reports FAIL.

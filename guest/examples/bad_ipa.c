@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * bad_ipa: a realm that reads an IPA outside its IPA space (1 << s2sz). The
  * RMM injects a synchronous external abort; the SDK's default handler prints

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * bad_loop: a realm that never ends (a tight loop with no exit to the host).
  * Only the host's timeout (realmkit run --timeout) stops it.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * bad_rsi: a realm that makes malformed RSI calls: a host call whose
  * RsiHostCall is not 256-byte aligned, MEASUREMENT_READ of a slot that does

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * bad_undef: a realm that executes an undefined instruction (UDF #0). The RMM
  * injects an UNDEF into the realm; the SDK's default handler prints the

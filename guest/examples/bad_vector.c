@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * bad_vector: every vCPU points VBAR_EL1 at a page of RIPAS EMPTY and
  * executes UDF. The UNDEF goes to VBAR_EL1 + 0x200, whose fetch is an

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /* hello: a greeting, the RSI version, the realm's RIM, SYSTEM_OFF. */
 #include "sdk.h"
 

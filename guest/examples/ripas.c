@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * ripas: a 4-page buffer goes private -> shared -> private.
  *  1. RIPAS RAM: write/read a pattern through its protected IPA;

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * ripas_toggle: one page goes RIPAS EMPTY -> RAM and is read and written,
  * 40000 times (RK_HC_ITERATIONS may set another count). Every change takes

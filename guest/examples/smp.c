@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * smp: vCPU 0 starts every other vCPU with PSCI CPU_ON (the count comes from
  * the RK_HC_CPU_COUNT host call, or by probing CPU_ON until

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * stress: a long integer loop (xorshift64* into a checksum) with an
  * RSI_HOST_CALL (RK_HC_PROGRESS) every interval iterations; prints and

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 #include "sdk.h"
 
 static rk_spinlock_t console_lock;

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /* Console on the PL011-compatible UART at RK_GUEST_UART_IPA. */
 #ifndef RK_GUEST_CONSOLE_H
 #define RK_GUEST_CONSOLE_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /* The few C library functions GCC may call even when freestanding. Byte
  * loops: the MMU is off, so all memory is Device memory and unaligned
  * accesses would fault on hardware (-mstrict-align keeps GCC aligned too). */

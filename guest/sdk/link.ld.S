@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /* Realm payload layout; preprocessed with realmkit/guest_abi.h (see CMakeLists). */
 #define RK_LINKER_SCRIPT
 #include "realmkit/guest_abi.h"

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 #include "sdk.h"
 
 static uint64_t psci_call(uint32_t fid, uint64_t a1, uint64_t a2, uint64_t a3)

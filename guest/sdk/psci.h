@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /* PSCI 1.1 through SMC (SMC64 function IDs where PSCI defines them). */
 #ifndef RK_GUEST_PSCI_H
 #define RK_GUEST_PSCI_H

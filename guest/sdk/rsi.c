@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 #include "sdk.h"
 
 static uint64_t rsi(struct rk_smc_regs *r, uint32_t fid)

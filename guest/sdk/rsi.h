@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * RSI (Realm Services Interface) calls, RMM spec 2.0-bet1 (FIDs 0xC4000190 +
  * n; the RSI revision is 1.x). Every function returns the RSI status in x0.

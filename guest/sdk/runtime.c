@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /* Start-up in C, exceptions, host calls, vCPU numbering. */
 #include "sdk.h"
 

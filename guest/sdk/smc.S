@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * void rk_smc(struct rk_smc_regs *r): load x0-x17 from r, SMC #0, store
  * x0-x17 back (SMCCC 1.2 passes arguments and results in x0-x17).

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * Realm payload entry, at RK_GUEST_RAM_BASE. Every vCPU enters here: the
  * first one at realm start (the RMM sets its PC from REC_CREATE), the others

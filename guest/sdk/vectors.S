@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * EL1 vector table: every entry saves x0-x30, ELR_EL1 and SPSR_EL1 in a
  * struct rk_exc_frame on the stack, calls

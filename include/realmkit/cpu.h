@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * rk_cpu: a backend-neutral interface to run one realm vCPU (a REC).
  *

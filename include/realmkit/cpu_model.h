@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /* The CPU model of a realmkit machine: what its vCPUs can address. */
 #ifndef REALMKIT_CPU_MODEL_H
 #define REALMKIT_CPU_MODEL_H

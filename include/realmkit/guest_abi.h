@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * The realmkit guest ABI: constants shared by realm payloads (guest/) and the
  * host side that loads and serves them. Plain constants only, so this header

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # A long fuzzing campaign: every target (or the ones named) for MINUTES each,
 # at nice 19, through tests/fuzz/run.sh (same build directory, corpora,
 # artifacts and logs). Writes OUT_DIR/campaign.md: when, which commit, the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Build the libFuzzer targets (tests/fuzz/fuzz_*.c, through CMake with
 # -DRK_BUILD_FUZZ=ON: clang, ASan+UBSan) once, then run each for a bounded
 # time on its seed corpus and report what libFuzzer measured.

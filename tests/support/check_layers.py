@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# SPDX-License-Identifier: BSD-3-Clause
+# SPDX-License-Identifier: MIT
 """Check the layering the build enforces (CMakeLists.txt, "The library, one
 CMake target per layer"), and that docs/architecture.md tells it as it is.
 

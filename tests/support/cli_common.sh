@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared start of the CLI test scripts (tests/test_cli_*.sh), sourced, not run:
 # sets cli, g (guest payload dir), tmp (removed on exit), failures and fail();
 # `need_payload NAME` fails the script when the build made the payloads but

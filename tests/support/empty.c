@@ -1,2 +1,3 @@
+/* SPDX-License-Identifier: MIT */
 /* keeps the test-support library non-empty */
 int rk_test_support_anchor;

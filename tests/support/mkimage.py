@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # Crafted guest images for the CLI tests (tests/test_cli_errors.sh), stdlib only:
 #   mkimage.py OUT_DIR [NAME...]
 # writes OUT_DIR/NAME for each NAME of IMAGES below (all of them without NAME). The programs are AArch64 machine

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * rk_cpu on Unicorn 2.0.1 (Debian 12 libunicorn-dev). See cpu.h for the
  * interface and /work/shared/reference/unicorn-2.0.1.md for the engine facts

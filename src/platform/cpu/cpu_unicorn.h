@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPDX-License-Identifier: MIT */
 /*
  * Unicorn 2.0.1 AArch64 facts the backend, its tests and its benchmark share.
  * Nothing outside src/platform/cpu, tests/test_cpu*.c and bench/bench_cpu.c
