@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "realmkit/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -40,9 +42,9 @@ enum rk_attest_hash {
 };
 
 /* Digest size in bytes, or 0 for an unknown algorithm. */
-size_t rk_attest_hash_size(enum rk_attest_hash alg);
+RK_API size_t rk_attest_hash_size(enum rk_attest_hash alg);
 /* Claim spelling ("sha-256", "sha-384", "sha-512"), or NULL if unknown. */
-const char *rk_attest_hash_name(enum rk_attest_hash alg);
+RK_API const char *rk_attest_hash_name(enum rk_attest_hash alg);
 
 /* ------------------------------------------------------------------------ */
 /* Keys                                                                      */
@@ -51,7 +53,7 @@ const char *rk_attest_hash_name(enum rk_attest_hash alg);
 struct rk_attest_key;
 
 /* Generate a fresh ECDSA P-384 key pair (a RAK or a CPAK). */
-int rk_attest_key_generate(struct rk_attest_key **out);
+RK_API int rk_attest_key_generate(struct rk_attest_key **out);
 /*
  * Load a key from a PEM file: a private key ("EC PRIVATE KEY" / "PRIVATE
  * KEY") or a public key ("PUBLIC KEY", enough for verification). Curves
@@ -59,28 +61,28 @@ int rk_attest_key_generate(struct rk_attest_key **out);
  * -ENOENT/-EACCES etc. if the file cannot be read, -EINVAL if it holds no
  * usable EC key, -ENOTSUP for another curve or key type.
  */
-int rk_attest_key_load_pem(const char *path, struct rk_attest_key **out);
+RK_API int rk_attest_key_load_pem(const char *path, struct rk_attest_key **out);
 /* The same from PEM text in memory. */
-int rk_attest_key_load_pem_mem(const char *pem, size_t len, struct rk_attest_key **out);
-void rk_attest_key_free(struct rk_attest_key *key);
+RK_API int rk_attest_key_load_pem_mem(const char *pem, size_t len, struct rk_attest_key **out);
+RK_API void rk_attest_key_free(struct rk_attest_key *key);
 
-bool rk_attest_key_has_private(const struct rk_attest_key *key);
+RK_API bool rk_attest_key_has_private(const struct rk_attest_key *key);
 /* Coordinate size in bytes: 32 (P-256), 48 (P-384) or 66 (P-521). */
-size_t rk_attest_key_coord_size(const struct rk_attest_key *key);
+RK_API size_t rk_attest_key_coord_size(const struct rk_attest_key *key);
 /*
  * The public key as a SEC1 uncompressed point (0x04 || x || y).
  * *len receives the size; -ENOSPC if cap is too small.
  */
-int rk_attest_key_public_raw(const struct rk_attest_key *key, uint8_t *out, size_t cap,
-			     size_t *len);
+RK_API int rk_attest_key_public_raw(const struct rk_attest_key *key, uint8_t *out, size_t cap,
+				    size_t *len);
 /*
  * The public key as the COSE_Key bytes that go into realm claim 44237
  * ({1: 2, -1: crv, -2: x, -3: y}, RFC 8152 §13.1.1). The platform challenge
  * that binds a platform token to this RAK is the SHA-256 of exactly these
  * bytes. -ENOSPC (and *len = needed) if cap is too small.
  */
-int rk_attest_key_public_cose(const struct rk_attest_key *key, uint8_t *out, size_t cap,
-			      size_t *len);
+RK_API int rk_attest_key_public_cose(const struct rk_attest_key *key, uint8_t *out, size_t cap,
+				     size_t *len);
 
 /*
  * The public key as PEM text (SubjectPublicKeyInfo, "-----BEGIN PUBLIC
@@ -88,7 +90,7 @@ int rk_attest_key_public_cose(const struct rk_attest_key *key, uint8_t *out, siz
  * the private part. rk_attest_key_load_pem() reads it back (a verifier's
  * CPAK: `realmkit verify --cpak`).
  */
-int rk_attest_key_public_pem(const struct rk_attest_key *key, char **out, size_t *len);
+RK_API int rk_attest_key_public_pem(const struct rk_attest_key *key, char **out, size_t *len);
 
 /* ------------------------------------------------------------------------ */
 /* Claims                                                                    */
@@ -155,7 +157,7 @@ struct rk_platform_claims {
  * software components. Everything points to static data; override fields
  * as needed.
  */
-void rk_platform_claims_default(struct rk_platform_claims *p);
+RK_API void rk_platform_claims_default(struct rk_platform_claims *p);
 
 /* Realm token claims as returned by rk_token_verify(). */
 struct rk_realm_claims {
@@ -201,7 +203,7 @@ struct rk_token_claims {
  * Safe on a zeroed struct and on any struct rk_token_verify() filled in,
  * whatever it returned.
  */
-void rk_token_claims_release(struct rk_token_claims *claims);
+RK_API void rk_token_claims_release(struct rk_token_claims *claims);
 
 /* ------------------------------------------------------------------------ */
 /* Building                                                                  */
@@ -242,18 +244,18 @@ struct rk_token_params {
  * missing private key, no or both kinds of platform material, mec_policy
  * > 1), -ENOMEM on allocation failure, -EIO if signing fails.
  */
-int rk_token_build(const struct rk_token_params *params, uint8_t *buf, size_t cap, size_t *len);
+RK_API int rk_token_build(const struct rk_token_params *params, uint8_t *buf, size_t cap, size_t *len);
 /* The same, but allocates the output; release it with free(). */
-int rk_token_build_alloc(const struct rk_token_params *params, uint8_t **out, size_t *len);
+RK_API int rk_token_build_alloc(const struct rk_token_params *params, uint8_t **out, size_t *len);
 
 /*
  * Build only a platform token (COSE_Sign1, ES256/384/512 per the CPAK curve)
  * with the given challenge; claims NULL = rk_platform_claims_default().
  * The output is allocated; release it with free().
  */
-int rk_platform_token_build(const struct rk_attest_key *cpak, const struct rk_platform_claims *claims,
-			    const uint8_t *challenge, size_t challenge_len, uint8_t **out,
-			    size_t *len);
+RK_API int rk_platform_token_build(const struct rk_attest_key *cpak, const struct rk_platform_claims *claims,
+				   const uint8_t *challenge, size_t challenge_len, uint8_t **out,
+				   size_t *len);
 
 /* ------------------------------------------------------------------------ */
 /* Verification                                                              */
@@ -305,7 +307,7 @@ struct rk_verify_error {
 };
 
 /* Stable identifier for a code ("realm-signature", ...). */
-const char *rk_verify_code_name(enum rk_verify_code code);
+RK_API const char *rk_verify_code_name(enum rk_verify_code code);
 
 /*
  * Decode and verify a CCA token. On return, *out (if not NULL) holds the
@@ -316,8 +318,8 @@ const char *rk_verify_code_name(enum rk_verify_code code);
  * is in *err), -EINVAL for bad arguments, -ENOMEM, -EIO on a crypto library
  * failure.
  */
-int rk_token_verify(const uint8_t *buf, size_t len, const struct rk_verify_opts *opts,
-		    struct rk_token_claims *out, struct rk_verify_error *err);
+RK_API int rk_token_verify(const uint8_t *buf, size_t len, const struct rk_verify_opts *opts,
+			   struct rk_token_claims *out, struct rk_verify_error *err);
 
 #ifdef __cplusplus
 }

@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #include "realmkit/cpu_model.h"
+#include "realmkit/export.h"
 
 struct rk_cpu;
 
@@ -50,9 +51,9 @@ struct rk_cpu;
 /* ------------------------------------------------------------------------ */
 
 /* Create a vCPU in its reset state (EL1h, DAIF masked, PC 0, no memory). */
-int rk_cpu_create(struct rk_cpu **out);
+RK_API int rk_cpu_create(struct rk_cpu **out);
 /* Destroy a vCPU (NULL is allowed). Must not race with rk_cpu_run/kick. */
-void rk_cpu_destroy(struct rk_cpu *cpu);
+RK_API void rk_cpu_destroy(struct rk_cpu *cpu);
 
 /*
  * Park an idle vCPU: give back its engine (translated code, TLBs, engine
@@ -68,9 +69,9 @@ void rk_cpu_destroy(struct rk_cpu *cpu);
  * A failure to open the engine again later is reported by the function that
  * needed it: -EIO, or an RK_CPU_EXIT_ERROR exit from rk_cpu_run.
  */
-int rk_cpu_park(struct rk_cpu *cpu);
+RK_API int rk_cpu_park(struct rk_cpu *cpu);
 /* True if cpu is parked (no engine). */
-bool rk_cpu_is_parked(const struct rk_cpu *cpu);
+RK_API bool rk_cpu_is_parked(const struct rk_cpu *cpu);
 
 /* ------------------------------------------------------------------------ */
 /* Guest physical (IPA) memory                                              */
@@ -117,18 +118,18 @@ bool rk_cpu_is_parked(const struct rk_cpu *cpu);
  * range reaches 2^RK_CPU_PA_BITS), -EEXIST (overlap), -ENOSPC (more than
  * RK_CPU_MAX_REGIONS regions), -EBUSY (running).
  */
-int rk_cpu_map(struct rk_cpu *cpu, uint64_t ipa, uint64_t size, uint8_t *host,
-               unsigned prot);
+RK_API int rk_cpu_map(struct rk_cpu *cpu, uint64_t ipa, uint64_t size, uint8_t *host,
+		      unsigned prot);
 
 /*
  * Unmap every mapped page in [ipa, ipa + size) (unmapped pages in the range
  * are ignored). May split a region in two. Returns 0, -EINVAL, -ENOSPC (the
  * split would exceed RK_CPU_MAX_REGIONS; nothing changed), -EBUSY.
  */
-int rk_cpu_unmap(struct rk_cpu *cpu, uint64_t ipa, uint64_t size);
+RK_API int rk_cpu_unmap(struct rk_cpu *cpu, uint64_t ipa, uint64_t size);
 
 /* True if every byte of [ipa, ipa + size) is mapped (size 0: false). */
-bool rk_cpu_is_mapped(const struct rk_cpu *cpu, uint64_t ipa, uint64_t size);
+RK_API bool rk_cpu_is_mapped(const struct rk_cpu *cpu, uint64_t ipa, uint64_t size);
 
 /*
  * Translated code. The engine translates guest code into a code buffer that
@@ -149,7 +150,7 @@ bool rk_cpu_is_mapped(const struct rk_cpu *cpu, uint64_t ipa, uint64_t size);
  * to a multiple of 2 MiB). For tests that want to reach it quickly;
  * process-wide.
  */
-void rk_cpu_set_code_budget(uint64_t bytes);
+RK_API void rk_cpu_set_code_budget(uint64_t bytes);
 
 /*
  * Memory in [ipa, ipa + size) was written behind the engine's back (through
@@ -159,7 +160,7 @@ void rk_cpu_set_code_budget(uint64_t bytes);
  * stores; without this it runs the old code for as long as its translations
  * live, and the new code from the first block it translates afresh.
  */
-int rk_cpu_invalidate_code(struct rk_cpu *cpu, uint64_t ipa, uint64_t size);
+RK_API int rk_cpu_invalidate_code(struct rk_cpu *cpu, uint64_t ipa, uint64_t size);
 
 /* Counters, for tests, diagnostics and the CLI. */
 struct rk_cpu_stats {
@@ -176,7 +177,7 @@ struct rk_cpu_stats {
 	uint64_t wakes;            /* engines opened again for a parked vCPU */
 	uint64_t code_flushes;     /* translated code dropped to stay in the budget */
 };
-void rk_cpu_get_stats(const struct rk_cpu *cpu, struct rk_cpu_stats *out);
+RK_API void rk_cpu_get_stats(const struct rk_cpu *cpu, struct rk_cpu_stats *out);
 
 /* ------------------------------------------------------------------------ */
 /* Registers                                                                */
@@ -218,18 +219,18 @@ enum rk_cpu_reg {
  * Writing PSTATE changes flags, masks and SPSel but not the exception level:
  * M[3:2] must stay EL1 (-EINVAL otherwise).
  */
-int rk_cpu_get_reg(struct rk_cpu *cpu, enum rk_cpu_reg reg, uint64_t *val);
-int rk_cpu_set_reg(struct rk_cpu *cpu, enum rk_cpu_reg reg, uint64_t val);
+RK_API int rk_cpu_get_reg(struct rk_cpu *cpu, enum rk_cpu_reg reg, uint64_t *val);
+RK_API int rk_cpu_set_reg(struct rk_cpu *cpu, enum rk_cpu_reg reg, uint64_t val);
 /* X0..X30 at once (host calls, PSCI, REC entry/exit). */
-int rk_cpu_get_gprs(struct rk_cpu *cpu, uint64_t x[RK_CPU_NUM_GPRS]);
-int rk_cpu_set_gprs(struct rk_cpu *cpu, const uint64_t x[RK_CPU_NUM_GPRS]);
+RK_API int rk_cpu_get_gprs(struct rk_cpu *cpu, uint64_t x[RK_CPU_NUM_GPRS]);
+RK_API int rk_cpu_set_gprs(struct rk_cpu *cpu, const uint64_t x[RK_CPU_NUM_GPRS]);
 /*
  * X[first]..X[first + n - 1] at once, from or into x[0..n-1]: one engine
  * call however many registers (the SMC handler's arguments and results).
  * -EINVAL if n is 0 or the range passes X30.
  */
-int rk_cpu_get_xregs(struct rk_cpu *cpu, unsigned first, unsigned n, uint64_t *x);
-int rk_cpu_set_xregs(struct rk_cpu *cpu, unsigned first, unsigned n, const uint64_t *x);
+RK_API int rk_cpu_get_xregs(struct rk_cpu *cpu, unsigned first, unsigned n, uint64_t *x);
+RK_API int rk_cpu_set_xregs(struct rk_cpu *cpu, unsigned first, unsigned n, const uint64_t *x);
 
 /* ------------------------------------------------------------------------ */
 /* Running                                                                  */
@@ -292,17 +293,17 @@ struct rk_cpu_exit {
  * A kick that arrived since the last run makes this return RK_CPU_EXIT_KICK
  * at once.
  */
-int rk_cpu_run(struct rk_cpu *cpu, uint64_t timeout_us, struct rk_cpu_exit *exit);
+RK_API int rk_cpu_run(struct rk_cpu *cpu, uint64_t timeout_us, struct rk_cpu_exit *exit);
 
 /*
  * Make the current run of cpu return RK_CPU_EXIT_KICK soon (see rk_cpu_run),
  * or the next run return it at once if none is in progress. Thread-safe;
  * async-signal-unsafe.
  */
-void rk_cpu_kick(struct rk_cpu *cpu);
+RK_API void rk_cpu_kick(struct rk_cpu *cpu);
 
 /* The name of an exit reason ("smc", "dabt", ...). */
-const char *rk_cpu_exit_reason_name(enum rk_cpu_exit_reason reason);
+RK_API const char *rk_cpu_exit_reason_name(enum rk_cpu_exit_reason reason);
 
 /*
  * Optional fast path for SMCs: fn is called inside rk_cpu_run() for every SMC
@@ -316,22 +317,22 @@ const char *rk_cpu_exit_reason_name(enum rk_cpu_exit_reason reason);
 struct rk_cpu_smc_ctx;
 typedef bool (*rk_cpu_smc_fn)(struct rk_cpu *cpu, uint16_t imm,
                               struct rk_cpu_smc_ctx *ctx);
-int rk_cpu_set_smc_handler(struct rk_cpu *cpu, rk_cpu_smc_fn fn,
-                           struct rk_cpu_smc_ctx *ctx);
+RK_API int rk_cpu_set_smc_handler(struct rk_cpu *cpu, rk_cpu_smc_fn fn,
+				  struct rk_cpu_smc_ctx *ctx);
 /*
  * The same for a handler that does not use the SMC immediate (SMCCC calls
  * carry everything in registers): it is called with imm = 0 before the
  * instruction is fetched and decoded, which makes an SMC it completes cheaper.
  */
-int rk_cpu_set_smc_handler_noimm(struct rk_cpu *cpu, rk_cpu_smc_fn fn,
-                                 struct rk_cpu_smc_ctx *ctx);
+RK_API int rk_cpu_set_smc_handler_noimm(struct rk_cpu *cpu, rk_cpu_smc_fn fn,
+					struct rk_cpu_smc_ctx *ctx);
 
 /* ------------------------------------------------------------------------ */
 /* Completing exits                                                         */
 /* ------------------------------------------------------------------------ */
 
 /* PC += 4 (after WFI, an emulated MMIO store, an emulated sysreg...). */
-int rk_cpu_skip_insn(struct rk_cpu *cpu);
+RK_API int rk_cpu_skip_insn(struct rk_cpu *cpu);
 
 /*
  * Complete the emulatable MMIO load of the last exit: value is masked to the
@@ -339,9 +340,9 @@ int rk_cpu_skip_insn(struct rk_cpu *cpu);
  * written to X[mem.srt] (not if 31) and PC advances by 4. -EINVAL if the last
  * exit was not a DABT load with isv, or it was already completed.
  */
-int rk_cpu_complete_mmio_read(struct rk_cpu *cpu, uint64_t value);
+RK_API int rk_cpu_complete_mmio_read(struct rk_cpu *cpu, uint64_t value);
 /* Complete the emulatable MMIO store of the last exit: PC += 4. */
-int rk_cpu_complete_mmio_write(struct rk_cpu *cpu);
+RK_API int rk_cpu_complete_mmio_write(struct rk_cpu *cpu);
 
 /* ------------------------------------------------------------------------ */
 /* Exceptions and interrupts                                                */
@@ -375,7 +376,7 @@ int rk_cpu_complete_mmio_write(struct rk_cpu *cpu);
  * The data-abort ISS bits the hardware would report for this access: ISV,
  * SAS, SSE, SRT, SF and AR when a->isv, and WnR always. No EC, IL or DFSC.
  */
-uint64_t rk_cpu_dabt_iss(const struct rk_cpu_mem_access *a);
+RK_API uint64_t rk_cpu_dabt_iss(const struct rk_cpu_mem_access *a);
 
 /*
  * Take a synchronous exception to the guest's EL1, as the hardware would:
@@ -386,14 +387,14 @@ uint64_t rk_cpu_dabt_iss(const struct rk_cpu_mem_access *a);
  * -ENOTSUP if the vCPU is not at EL1 (exceptions from EL0 need an EL change
  * Unicorn 2.0.1 cannot make from outside).
  */
-int rk_cpu_inject_sync(struct rk_cpu *cpu, uint64_t esr, uint64_t far);
+RK_API int rk_cpu_inject_sync(struct rk_cpu *cpu, uint64_t esr, uint64_t far);
 /* inject_sync with ESR = EC 0 (unknown reason), IL = 1: an UNDEF. */
-int rk_cpu_inject_undef(struct rk_cpu *cpu);
+RK_API int rk_cpu_inject_undef(struct rk_cpu *cpu);
 
 /*
  * Assert or deassert the virtual IRQ line (HCR_EL2.VI). While asserted and
  * PSTATE.I is clear the guest takes an IRQ at VBAR_EL1 + 0x280 (from EL1h).
  */
-int rk_cpu_set_virq(struct rk_cpu *cpu, bool pending);
+RK_API int rk_cpu_set_virq(struct rk_cpu *cpu, bool pending);
 
 #endif /* RK_REALMKIT_CPU_H */

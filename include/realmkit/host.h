@@ -50,6 +50,7 @@
 #include <stdio.h>
 
 #include "realmkit/abi_gen.h"
+#include "realmkit/export.h"
 #include "realmkit/platform.h"
 
 #ifdef __cplusplus
@@ -102,9 +103,9 @@ struct rk_host_config {
  * realm VMs are refused with -ENODEV. An RMM already activated (by someone
  * else) is accepted if its configuration matches.
  */
-int rk_host_create(struct rk_machine *m, const struct rk_host_config *cfg, struct rk_host **out);
+RK_API int rk_host_create(struct rk_machine *m, const struct rk_host_config *cfg, struct rk_host **out);
 /* Destroys every VM still alive (rk_vm_destroy + rk_vm_free), then the host. */
-void rk_host_destroy(struct rk_host *h);
+RK_API void rk_host_destroy(struct rk_host *h);
 
 struct rk_host_caps {
 	bool rmm_present;          /* RMI_VERSION answered */
@@ -120,7 +121,7 @@ struct rk_host_caps {
 	uint64_t rmi_features[5];  /* FR0..FR4 as read */
 };
 
-int rk_host_caps(const struct rk_host *h, struct rk_host_caps *out);
+RK_API int rk_host_caps(const struct rk_host *h, struct rk_host_caps *out);
 
 struct rk_host_error {
 	int err;         /* the negative errno returned */
@@ -131,21 +132,21 @@ struct rk_host_error {
 };
 
 /* The last error of a host call (cleared by every successful public call). */
-const struct rk_host_error *rk_host_last_error(const struct rk_host *h);
-const char *rk_rmi_status_name(uint64_t x0);  /* "ERROR_RTT", ... */
-const char *rk_rmi_command_name(uint64_t fid); /* "RMI_REALM_CREATE", ... or "RMI_?" */
+RK_API const struct rk_host_error *rk_host_last_error(const struct rk_host *h);
+RK_API const char *rk_rmi_status_name(uint64_t x0);  /* "ERROR_RTT", ... */
+RK_API const char *rk_rmi_command_name(uint64_t fid); /* "RMI_REALM_CREATE", ... or "RMI_?" */
 
 /* ---- Fault injection and observation ------------------------------------- */
 
 /* Arm a fault: the nth next call of fid returns `status` (x1..x4 = 0). */
-int rk_host_inject_fault(struct rk_host *h, uint64_t fid, uint32_t nth, uint64_t status);
+RK_API int rk_host_inject_fault(struct rk_host *h, uint64_t fid, uint32_t nth, uint64_t status);
 /* Same with all five result registers given. */
-int rk_host_inject_fault_regs(struct rk_host *h, const struct rk_host_fault *f);
-void rk_host_clear_faults(struct rk_host *h);
+RK_API int rk_host_inject_fault_regs(struct rk_host *h, const struct rk_host_fault *f);
+RK_API void rk_host_clear_faults(struct rk_host *h);
 /* Number of armed faults that have fired since the host was created. */
-uint64_t rk_host_faults_fired(const struct rk_host *h);
-void rk_host_set_smc_filter(struct rk_host *h, rk_host_smc_filter fn, void *arg);
-void rk_host_set_trace(struct rk_host *h, FILE *f);
+RK_API uint64_t rk_host_faults_fired(const struct rk_host *h);
+RK_API void rk_host_set_smc_filter(struct rk_host *h, rk_host_smc_filter fn, void *arg);
+RK_API void rk_host_set_trace(struct rk_host *h, FILE *f);
 
 struct rk_host_stats {
 	uint64_t rmi_calls;         /* every call through the host's SMC wrapper */
@@ -162,9 +163,9 @@ struct rk_host_stats {
 	uint64_t granules_leaked;   /* leaked: never reused */
 };
 
-void rk_host_get_stats(const struct rk_host *h, struct rk_host_stats *out);
+RK_API void rk_host_get_stats(const struct rk_host *h, struct rk_host_stats *out);
 /* Calls of one RMI command through the wrapper (injected ones included). */
-uint64_t rk_host_rmi_count(const struct rk_host *h, uint64_t fid);
+RK_API uint64_t rk_host_rmi_count(const struct rk_host *h, uint64_t fid);
 
 /* ---- Host memory: the granule ledger and the leak report ------------------- */
 
@@ -198,9 +199,9 @@ struct rk_granule_info {
 	uint32_t vm_id; /* owning VM (0: the host) */
 };
 
-int rk_host_granule_info(const struct rk_host *h, uint64_t pa, struct rk_granule_info *out);
-const char *rk_granule_state_name(unsigned int state);
-const char *rk_granule_role_name(unsigned int role);
+RK_API int rk_host_granule_info(const struct rk_host *h, uint64_t pa, struct rk_granule_info *out);
+RK_API const char *rk_granule_state_name(unsigned int state);
+RK_API const char *rk_granule_role_name(unsigned int role);
 
 /* One leaked range: granules the host gave up on, and the failure that caused it. */
 struct rk_leak {
@@ -213,9 +214,9 @@ struct rk_leak {
 };
 
 /* Copies up to cap entries; returns the number of entries in the report. */
-size_t rk_host_leak_report(const struct rk_host *h, struct rk_leak *out, size_t cap);
-uint64_t rk_host_leaked_granules(const struct rk_host *h);
-void rk_host_print_leaks(const struct rk_host *h, FILE *f);
+RK_API size_t rk_host_leak_report(const struct rk_host *h, struct rk_leak *out, size_t cap);
+RK_API uint64_t rk_host_leaked_granules(const struct rk_host *h);
+RK_API void rk_host_print_leaks(const struct rk_host *h, FILE *f);
 
 /* ---- VMs -------------------------------------------------------------------- */
 
@@ -248,16 +249,16 @@ struct rk_vm_config {
 #define RK_VM_NO_RIM_PREDICTION (1u << 0)
 
 /* Defaults: 40-bit IPA, SHA-256, zero RPV. */
-void rk_vm_config_default(struct rk_vm_config *cfg, enum rk_vm_kind kind);
+RK_API void rk_vm_config_default(struct rk_vm_config *cfg, enum rk_vm_kind kind);
 
 /* A normal VM starts NEW; a realm VM starts NONE (no RMM object yet). */
-int rk_vm_create(struct rk_host *h, const struct rk_vm_config *cfg, struct rk_vm **out);
+RK_API int rk_vm_create(struct rk_host *h, const struct rk_vm_config *cfg, struct rk_vm **out);
 /*
  * Realm only, NONE -> NEW: delegate the RD and the root RTTs (range
  * delegation) and issue RMI_REALM_CREATE. Implicit in the first populate, map,
  * activate or run, as in Linux v14.
  */
-int rk_vm_realm_create(struct rk_vm *vm);
+RK_API int rk_vm_realm_create(struct rk_vm *vm);
 
 #define RK_MEMSLOT_SHARED (1u << 0) /* realm: unprotected IPA (top IPA bit set), NS memory */
 
@@ -266,7 +267,7 @@ int rk_vm_realm_create(struct rk_vm *vm);
  * (2 MiB-aligned chunks where the IPA allows, so blocks can be used).
  * Not mapped until populated or mapped. Legal in NONE, NEW, ACTIVE.
  */
-int rk_vm_add_memslot(struct rk_vm *vm, uint64_t ipa, uint64_t size, uint32_t flags);
+RK_API int rk_vm_add_memslot(struct rk_vm *vm, uint64_t ipa, uint64_t size, uint32_t flags);
 
 #define RK_POPULATE_MEASURE (1u << 0) /* extend the RIM with the contents (RMI_MEASURE_CONTENT) */
 
@@ -276,7 +277,7 @@ int rk_vm_add_memslot(struct rk_vm *vm, uint64_t ipa, uint64_t size, uint32_t fl
  * Realm: range-delegate the destination granules, then RMI_RTT_DATA_MAP_INIT
  * per granule, measured or not. Normal VM: copy, then map.
  */
-int rk_vm_populate(struct rk_vm *vm, uint64_t ipa, const void *buf, size_t len, uint32_t flags);
+RK_API int rk_vm_populate(struct rk_vm *vm, uint64_t ipa, const void *buf, size_t len, uint32_t flags);
 
 /*
  * Map [ipa, ipa + size) of memory slots with unknown (zero) contents, in 2 MiB
@@ -284,11 +285,11 @@ int rk_vm_populate(struct rk_vm *vm, uint64_t ipa, const void *buf, size_t len, 
  * granules (protected IPA) or RMI_RTT_UNPROT_MAP (shared slot).
  * Legal in NONE, NEW, ACTIVE.
  */
-int rk_vm_map(struct rk_vm *vm, uint64_t ipa, uint64_t size);
+RK_API int rk_vm_map(struct rk_vm *vm, uint64_t ipa, uint64_t size);
 /* Unmap; the memory stays in its slot (realm: unmapped, undelegated). Blocks are split. */
-int rk_vm_unmap(struct rk_vm *vm, uint64_t ipa, uint64_t size);
+RK_API int rk_vm_unmap(struct rk_vm *vm, uint64_t ipa, uint64_t size);
 /* Fold tables whose entries are one contiguous block (or all empty) into their parent. */
-int rk_vm_fold(struct rk_vm *vm, uint64_t ipa, uint64_t size);
+RK_API int rk_vm_fold(struct rk_vm *vm, uint64_t ipa, uint64_t size);
 
 enum rk_s2_kind { RK_S2_TABLE = 0, RK_S2_PAGE = 1, RK_S2_BLOCK = 2, RK_S2_INVALID = 3 };
 
@@ -309,8 +310,8 @@ typedef int (*rk_s2_dump_fn)(void *arg, const struct rk_s2_entry *e);
  * children. Normal VM: read from the page tables. Realm: RMI_RTT_READ_ENTRY for
  * each entry the host's shadow holds. A non-zero return from fn stops the walk.
  */
-int rk_vm_s2_dump(struct rk_vm *vm, uint64_t ipa, uint64_t size, rk_s2_dump_fn fn, void *arg);
-int rk_vm_s2_print(struct rk_vm *vm, FILE *f);
+RK_API int rk_vm_s2_dump(struct rk_vm *vm, uint64_t ipa, uint64_t size, rk_s2_dump_fn fn, void *arg);
+RK_API int rk_vm_s2_print(struct rk_vm *vm, FILE *f);
 
 /* ---- vCPUs ------------------------------------------------------------------ */
 
@@ -328,7 +329,7 @@ struct rk_vcpu_config {
  * REC MPIDR order). Host-side only: a realm's RECs are created at activation.
  * Legal in NONE, NEW.
  */
-int rk_vcpu_create(struct rk_vm *vm, uint32_t id, const struct rk_vcpu_config *cfg);
+RK_API int rk_vcpu_create(struct rk_vm *vm, uint32_t id, const struct rk_vcpu_config *cfg);
 
 /*
  * NEW -> ACTIVE (NONE: realm created first). Realm: one REC per vCPU, in id
@@ -336,7 +337,7 @@ int rk_vcpu_create(struct rk_vm *vm, uint32_t id, const struct rk_vcpu_config *c
  * RMI_OP_CONTINUE); RMI_RTT_INIT_RIPAS over every protected memory slot;
  * RMI_REALM_ACTIVATE. On failure the VM stays NEW and activation can be retried.
  */
-int rk_vm_activate(struct rk_vm *vm);
+RK_API int rk_vm_activate(struct rk_vm *vm);
 
 /* ---- Running: devices, host calls, RIPAS policy, the run loop ---------------- */
 
@@ -383,7 +384,7 @@ struct rk_mmio_ops {
 
 /* MMIO region [ipa, ipa + size) (4 KiB aligned, outside memory slots;
  * realm: in the unprotected half). Legal in NONE, NEW, ACTIVE. */
-int rk_vm_add_mmio(struct rk_vm *vm, uint64_t ipa, uint64_t size, const struct rk_mmio_ops *ops, void *arg);
+RK_API int rk_vm_add_mmio(struct rk_vm *vm, uint64_t ipa, uint64_t size, const struct rk_mmio_ops *ops, void *arg);
 
 /* Console output of a UART: len bytes (a line, or a full buffer). */
 typedef void (*rk_console_fn)(void *arg, const char *buf, size_t len);
@@ -395,7 +396,7 @@ typedef void (*rk_console_fn)(void *arg, const char *buf, size_t len);
  * left is flushed when the VM stops); UARTFR (0x18) reads "transmit FIFO
  * empty"; other registers read as 0 and ignore writes.
  */
-int rk_vm_add_uart(struct rk_vm *vm, uint64_t ipa, rk_console_fn out, void *arg);
+RK_API int rk_vm_add_uart(struct rk_vm *vm, uint64_t ipa, rk_console_fn out, void *arg);
 
 /*
  * Host calls (RSI_HOST_CALL): imm and gprs[0..30] as the guest sent them; the
@@ -404,7 +405,7 @@ int rk_vm_add_uart(struct rk_vm *vm, uint64_t ipa, rk_console_fn out, void *arg)
  * call is answered with zeros ("not provided"). Called like the MMIO callbacks.
  */
 typedef int (*rk_host_call_fn)(void *arg, struct rk_vm *vm, uint32_t vcpu, uint32_t imm, uint64_t gprs[31]);
-void rk_vm_set_host_call_handler(struct rk_vm *vm, rk_host_call_fn fn, void *arg);
+RK_API void rk_vm_set_host_call_handler(struct rk_vm *vm, rk_host_call_fn fn, void *arg);
 
 /*
  * Realm RIPAS changes (RSI_IPA_STATE_SET): return true to accept the change
@@ -413,12 +414,12 @@ void rk_vm_set_host_call_handler(struct rk_vm *vm, rk_host_call_fn fn, void *arg
  */
 typedef bool (*rk_ripas_policy_fn)(void *arg, struct rk_vm *vm, uint32_t vcpu, uint64_t base, uint64_t top,
 				   unsigned int ripas);
-void rk_vm_set_ripas_policy(struct rk_vm *vm, rk_ripas_policy_fn fn, void *arg);
+RK_API void rk_vm_set_ripas_policy(struct rk_vm *vm, rk_ripas_policy_fn fn, void *arg);
 
 /* Run-loop events worth a line (unhandled MMIO, rejected RIPAS changes, the
  * error that stopped the VM); NULL (the default): none. --trace style exit lines
  * go to the host's trace (rk_host_set_trace()). */
-void rk_vm_set_run_log(struct rk_vm *vm, FILE *f);
+RK_API void rk_vm_set_run_log(struct rk_vm *vm, FILE *f);
 
 /*
  * Guest memory the host can reach: a normal VM's memory slots; a realm's
@@ -426,8 +427,8 @@ void rk_vm_set_run_log(struct rk_vm *vm, FILE *f);
  * private slot page the realm shared). A realm's protected IPAs are -EACCES
  * (private memory); IPAs in no slot -EFAULT.
  */
-int rk_vm_read_mem(struct rk_vm *vm, uint64_t ipa, void *buf, size_t len);
-int rk_vm_write_mem(struct rk_vm *vm, uint64_t ipa, const void *buf, size_t len);
+RK_API int rk_vm_read_mem(struct rk_vm *vm, uint64_t ipa, void *buf, size_t len);
+RK_API int rk_vm_write_mem(struct rk_vm *vm, uint64_t ipa, const void *buf, size_t len);
 
 enum rk_vm_stop_reason {
 	RK_STOP_NONE = 0,         /* running, or never ran */
@@ -458,8 +459,8 @@ struct rk_vm_run_info {
 	char msg[256];           /* one line: why the VM stopped */
 };
 
-int rk_vm_get_run_info(struct rk_vm *vm, struct rk_vm_run_info *out);
-const char *rk_vm_stop_reason_name(unsigned int reason);
+RK_API int rk_vm_get_run_info(struct rk_vm *vm, struct rk_vm_run_info *out);
+RK_API const char *rk_vm_stop_reason_name(unsigned int reason);
 
 /*
  * Run vCPU id in the calling thread until the VM stops; activates the VM first
@@ -470,22 +471,22 @@ const char *rk_vm_stop_reason_name(unsigned int reason);
  * failure that stopped the VM (RK_STOP_ERROR; rk_vm_get_run_info() says
  * what). Once the VM stopped by itself or failed, every run returns that.
  */
-int rk_vcpu_run(struct rk_vm *vm, uint32_t id);
+RK_API int rk_vcpu_run(struct rk_vm *vm, uint32_t id);
 
 /*
  * Run every vCPU, each on a thread of its own, until the VM stops or
  * timeout_ms (0: none) passes (then the VM is stopped: RK_STOP_TIMEOUT,
  * -ETIMEDOUT). Returns as rk_vcpu_run().
  */
-int rk_vm_run(struct rk_vm *vm, uint64_t timeout_ms);
+RK_API int rk_vm_run(struct rk_vm *vm, uint64_t timeout_ms);
 
 /*
  * Ask every vCPU of vm to return from rk_vcpu_run() with -EINTR: waiting ones
  * at once, running ones within a time slice (2 ms). The request stays until
  * rk_vm_resume(). Thread-safe, also from device and host-call callbacks.
  */
-void rk_vm_stop(struct rk_vm *vm);
-void rk_vm_resume(struct rk_vm *vm);
+RK_API void rk_vm_stop(struct rk_vm *vm);
+RK_API void rk_vm_resume(struct rk_vm *vm);
 
 /*
  * Tear down (NONE/NEW/ACTIVE -> DYING -> DEAD), reclaiming every granule
@@ -495,23 +496,23 @@ void rk_vm_resume(struct rk_vm *vm);
  * leaked, -EIO if something did (the VM is DEAD either way), -EPERM if the VM
  * is already DYING or DEAD.
  */
-int rk_vm_destroy(struct rk_vm *vm);
+RK_API int rk_vm_destroy(struct rk_vm *vm);
 /* Release the VM structure (destroying it first if needed). */
-void rk_vm_free(struct rk_vm *vm);
+RK_API void rk_vm_free(struct rk_vm *vm);
 
-enum rk_vm_state rk_vm_get_state(const struct rk_vm *vm);
-enum rk_vm_kind rk_vm_get_kind(const struct rk_vm *vm);
-uint32_t rk_vm_id(const struct rk_vm *vm);
-uint32_t rk_vm_ipa_bits(const struct rk_vm *vm);
+RK_API enum rk_vm_state rk_vm_get_state(const struct rk_vm *vm);
+RK_API enum rk_vm_kind rk_vm_get_kind(const struct rk_vm *vm);
+RK_API uint32_t rk_vm_id(const struct rk_vm *vm);
+RK_API uint32_t rk_vm_ipa_bits(const struct rk_vm *vm);
 /* Realm: the RD handle (-ENOENT in NONE, and after the RD was destroyed). */
-int rk_vm_rd(const struct rk_vm *vm, rk_rd_t *out);
+RK_API int rk_vm_rd(const struct rk_vm *vm, rk_rd_t *out);
 /*
  * Realm: the host's prediction of the RIM, computed with realmkit/measure.h
  * from what it asked the RMM to do (REALM_CREATE parameters, measured
  * DATA_MAP_INIT contents, runnable RECs). The host cannot read the RD.
  * -ENODATA if the VM was created with RK_VM_NO_RIM_PREDICTION.
  */
-int rk_vm_rim(const struct rk_vm *vm, uint8_t rim[64], size_t *len);
+RK_API int rk_vm_rim(const struct rk_vm *vm, uint8_t rim[64], size_t *len);
 
 /* ---- Construction plans: building a VM, and predicting a realm's RIM ------------ */
 
@@ -547,7 +548,7 @@ struct rk_vm_plan {
 };
 
 /* Carry out a plan: rk_vm_create, rk_vm_add_memslot, rk_vm_populate, rk_vcpu_create. */
-int rk_vm_create_from_plan(struct rk_host *h, const struct rk_vm_plan *plan, struct rk_vm **out);
+RK_API int rk_vm_create_from_plan(struct rk_host *h, const struct rk_vm_plan *plan, struct rk_vm **out);
 
 /*
  * The RIM a realm built from plan will have, computed through the host's
@@ -556,7 +557,7 @@ int rk_vm_create_from_plan(struct rk_host *h, const struct rk_vm_plan *plan, str
  * host, no RMI call. rmi_fr0 is RMI_FEATURES(0) of the RMM, to resolve
  * num_bps/num_wps = 0 ("the RMM's maximum"); 0 if the plan gives them.
  */
-int rk_plan_rim(const struct rk_vm_plan *plan, uint64_t rmi_fr0, uint8_t rim[64], size_t *len);
+RK_API int rk_plan_rim(const struct rk_vm_plan *plan, uint64_t rmi_fr0, uint8_t rim[64], size_t *len);
 
 /*
  * Ask the RMM which realm states (bit 1 << RMI_REALM_STATE_*) are consistent
@@ -565,7 +566,7 @@ int rk_plan_rim(const struct rk_vm_plan *plan, uint64_t rmi_fr0, uint8_t rim[64]
  * failure-condition order of the reference). 0: the RMM knows no such realm.
  * SYSTEM_OFF and ZOMBIE cannot be told apart this way.
  */
-uint32_t rk_vm_rmm_realm_states(struct rk_vm *vm);
+RK_API uint32_t rk_vm_rmm_realm_states(struct rk_vm *vm);
 
 /* ---- The lifecycle as data (docs/lifecycle.md is checked against it) -------- */
 
@@ -610,11 +611,11 @@ struct rk_teardown_stage {
 	const char *on_failure;
 };
 
-const struct rk_vm_state_info *rk_vm_state_info(enum rk_vm_state s);
-const char *rk_vm_state_name(enum rk_vm_state s);
-const struct rk_vm_transition *rk_vm_transitions(size_t *n);
-const struct rk_vm_op_info *rk_vm_ops(size_t *n); /* indexed by enum rk_vm_op */
-const struct rk_teardown_stage *rk_host_teardown_stages(size_t *n);
+RK_API const struct rk_vm_state_info *rk_vm_state_info(enum rk_vm_state s);
+RK_API const char *rk_vm_state_name(enum rk_vm_state s);
+RK_API const struct rk_vm_transition *rk_vm_transitions(size_t *n);
+RK_API const struct rk_vm_op_info *rk_vm_ops(size_t *n); /* indexed by enum rk_vm_op */
+RK_API const struct rk_teardown_stage *rk_host_teardown_stages(size_t *n);
 
 #ifdef __cplusplus
 }

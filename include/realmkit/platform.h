@@ -25,6 +25,7 @@
 #include <stdio.h>
 
 #include "realmkit/cpu_model.h"
+#include "realmkit/export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -95,7 +96,7 @@ struct rk_machine_config {
 struct rk_machine;
 
 /* Default configuration: 1 GiB DRAM at 0x80000000, 48-bit PA, RMM 2.0-bet1. */
-void rk_machine_config_default(struct rk_machine_config *cfg);
+RK_API void rk_machine_config_default(struct rk_machine_config *cfg);
 
 /*
  * Create a machine with its RMM loaded (not yet activated: the host runs
@@ -103,8 +104,8 @@ void rk_machine_config_default(struct rk_machine_config *cfg);
  * so large machines cost nothing until touched. Returns 0 or -errno
  * (-EINVAL for an invalid layout, -ENOMEM).
  */
-int rk_machine_create(const struct rk_machine_config *cfg, struct rk_machine **out);
-void rk_machine_destroy(struct rk_machine *m);
+RK_API int rk_machine_create(const struct rk_machine_config *cfg, struct rk_machine **out);
+RK_API void rk_machine_destroy(struct rk_machine *m);
 
 /* ---- Door 1: the SMC conduit ------------------------------------------- */
 
@@ -114,14 +115,14 @@ struct rk_smc_regs {
 };
 
 /* Issue an SMC from the host (EL2, non-secure). Thread-safe. */
-void rk_smc(struct rk_machine *m, struct rk_smc_regs *regs);
+RK_API void rk_smc(struct rk_machine *m, struct rk_smc_regs *regs);
 
 /*
  * A host IPI: interrupt the physical CPU that is executing REC rec_pa (inside
  * an RMI_REC_ENTER), as a host kicks a vCPU. That REC_ENTER returns soon with
  * exit reason IRQ. Nothing happens if no CPU is running that REC. Thread-safe.
  */
-void rk_smc_kick_rec(struct rk_machine *m, uint64_t rec_pa);
+RK_API void rk_smc_kick_rec(struct rk_machine *m, uint64_t rec_pa);
 
 /*
  * A REC stuck in an exception loop. When a synchronous exception the RMM
@@ -151,8 +152,8 @@ void rk_smc_kick_rec(struct rk_machine *m, uint64_t rec_pa);
  * DRAM (else -EFAULT) and NS in the GPT (else -RK_EGPF); on failure nothing
  * is copied.
  */
-int rk_ns_read(struct rk_machine *m, uint64_t pa, void *buf, size_t len);
-int rk_ns_write(struct rk_machine *m, uint64_t pa, const void *buf, size_t len);
+RK_API int rk_ns_read(struct rk_machine *m, uint64_t pa, void *buf, size_t len);
+RK_API int rk_ns_write(struct rk_machine *m, uint64_t pa, const void *buf, size_t len);
 
 /*
  * Map [pa, pa + len) for direct host access. Checked like rk_ns_read() at the
@@ -160,7 +161,7 @@ int rk_ns_write(struct rk_machine *m, uint64_t pa, const void *buf, size_t len);
  * granule in it is delegated, the host must no longer touch it (on hardware
  * the access would fault; here it is the host's bug, as with a stale PTE).
  */
-int rk_ns_map(struct rk_machine *m, uint64_t pa, size_t len, uint8_t **out);
+RK_API int rk_ns_map(struct rk_machine *m, uint64_t pa, size_t len, uint8_t **out);
 
 /*
  * Zero the whole granules [pa, pa + len) (pa and len 4 KiB aligned, else
@@ -168,7 +169,7 @@ int rk_ns_map(struct rk_machine *m, uint64_t pa, size_t len, uint8_t **out);
  * operating system (they read as zero and cost nothing until touched), so
  * this is much cheaper than writing zeros through rk_ns_map().
  */
-int rk_ns_zero(struct rk_machine *m, uint64_t pa, size_t len);
+RK_API int rk_ns_zero(struct rk_machine *m, uint64_t pa, size_t len);
 
 /* ---- Firmware log ------------------------------------------------------------ */
 
@@ -177,7 +178,7 @@ int rk_ns_zero(struct rk_machine *m, uint64_t pa, size_t len);
  * results (as TF-RMM logs to its own console); NULL (the default) for none.
  * The host cannot see these calls otherwise.
  */
-void rk_machine_set_rsi_log(struct rk_machine *m, FILE *f);
+RK_API void rk_machine_set_rsi_log(struct rk_machine *m, FILE *f);
 
 /* ---- Attestation keys ------------------------------------------------------ */
 
@@ -187,17 +188,17 @@ struct rk_attest_key;
  * trusts), created or loaded on first use. NULL if the machine was given a
  * platform token file instead, or the key cannot be made.
  */
-const struct rk_attest_key *rk_machine_cpak(struct rk_machine *m);
+RK_API const struct rk_attest_key *rk_machine_cpak(struct rk_machine *m);
 
 /* ---- Inspection ---------------------------------------------------------- */
 
 /* The GPT entry of the granule holding pa; -EFAULT if pa is not DRAM. */
-int rk_gpt_get(const struct rk_machine *m, uint64_t pa, enum rk_pas *out);
+RK_API int rk_gpt_get(const struct rk_machine *m, uint64_t pa, enum rk_pas *out);
 /* DRAM layout. */
-unsigned int rk_machine_nbanks(const struct rk_machine *m);
-struct rk_dram_bank rk_machine_bank(const struct rk_machine *m, unsigned int i);
-uint64_t rk_machine_dram_granules(const struct rk_machine *m);
-bool rk_pa_is_dram(const struct rk_machine *m, uint64_t pa);
+RK_API unsigned int rk_machine_nbanks(const struct rk_machine *m);
+RK_API struct rk_dram_bank rk_machine_bank(const struct rk_machine *m, unsigned int i);
+RK_API uint64_t rk_machine_dram_granules(const struct rk_machine *m);
+RK_API bool rk_pa_is_dram(const struct rk_machine *m, uint64_t pa);
 
 #ifdef __cplusplus
 }
