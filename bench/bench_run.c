@@ -45,6 +45,7 @@
 #include "realmkit/guest_abi.h"
 #include "realmkit/cpu.h"
 #include "platform/cpu/cpu_unicorn.h"
+#include "realmkit/arch/psci.h"
 #include "realmkit/host.h"
 
 #define MIB ((uint64_t)1 << 20)
@@ -54,10 +55,6 @@
 #define DATA_IPA (RAM + 2 * MIB) /* a 2 MiB block of its own: mapped as one by the host */
 #define MMIO_IPA (RK_GUEST_UNPROT_BASE + 0x01000000ULL)
 #define TRIALS 11
-
-#define RSI_HOST_CALL 0xC4000199u
-#define RSI_VERSION 0xC4000190u
-#define PSCI_SYSTEM_OFF 0x84000008u
 
 /* ---- the guest program: x2 = loop, x3 = data or MMIO address, x4 = iterations ---- */
 
@@ -99,7 +96,7 @@ static void build_programs(void)
 
 	/* done: host call (end mark), SYSTEM_OFF */
 	done = n;
-	n += mov64(prog + n, 0, RSI_HOST_CALL);
+	n += mov64(prog + n, 0, RSI_FID_HOST_CALL);
 	n += mov64(prog + n, 1, HC_IPA);
 	prog[n++] = SMC;
 	n += mov64(prog + n, 0, PSCI_SYSTEM_OFF);
@@ -110,7 +107,7 @@ static void build_programs(void)
 		entry_off[l] = (uint32_t)n * 4;
 		prog[n++] = mov(11, 3);
 		prog[n++] = mov(9, 4);
-		n += mov64(prog + n, 0, RSI_HOST_CALL);
+		n += mov64(prog + n, 0, RSI_FID_HOST_CALL);
 		n += mov64(prog + n, 1, HC_IPA);
 		prog[n++] = SMC;
 		loop_off[l] = (uint32_t)n * 4;
@@ -128,8 +125,8 @@ static void build_programs(void)
 			prog[n++] = bne(-3);
 			break;
 		case L_RSI:
-			prog[n++] = movz(0, (uint16_t)RSI_VERSION, 0);
-			prog[n++] = movk(0, (uint16_t)(RSI_VERSION >> 16), 1);
+			prog[n++] = movz(0, (uint16_t)RSI_FID_VERSION, 0);
+			prog[n++] = movk(0, (uint16_t)(RSI_FID_VERSION >> 16), 1);
 			prog[n++] = movz(1, 1, 1); /* x1 = 0x10000: RSI 1.0 */
 			prog[n++] = SMC;
 			prog[n++] = 0xF1000529u;

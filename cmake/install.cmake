@@ -3,7 +3,8 @@
 # installed tree (included at the end of CMakeLists.txt):
 #   bin/realmkit                                   the CLI
 #   lib/librealmkit.so.0.1.0 (SONAME librealmkit.so.0), librealmkit.a
-#   include/realmkit/*.h, include/realmkit/abi_gen.h (generated)
+#   include/realmkit/*.h, include/realmkit/abi_gen.h (generated),
+#   include/realmkit/arch/*.h (the Arm constants the public headers use)
 #   lib/pkgconfig/realmkit.pc                      pkg-config --cflags --libs realmkit
 #   lib/cmake/realmkit/realmkit-config.cmake       find_package(realmkit):
 #                       realmkit::realmkit (shared), realmkit::realmkit_static
@@ -52,6 +53,8 @@ install(TARGETS realmkit_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 file(GLOB RK_PUBLIC_HEADERS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/include/realmkit/*.h)
 install(FILES ${RK_PUBLIC_HEADERS} ${RK_GEN_DIR}/include/realmkit/abi_gen.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/realmkit)
+file(GLOB RK_ARCH_HEADERS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/include/realmkit/arch/*.h)
+install(FILES ${RK_ARCH_HEADERS} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/realmkit/arch)
 install(FILES ${CMAKE_SOURCE_DIR}/docs/realmkit.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES ${CMAKE_SOURCE_DIR}/scripts/completion/realmkit.bash
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME realmkit)

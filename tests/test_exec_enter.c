@@ -148,13 +148,13 @@ static void test_realm_state(void **state)
 
 	/* SYSTEM_OFF: REC 0 waits for PSCI_COMPLETE, REC 1 is off, REC 2 turned the system off */
 	xr_rpc_start(&x, 0);
-	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(PSCI_CPU_ON64, 1, XR_CODE_IPA, XR_HC_IPA + 0x100), &ex), RMI_SUCCESS);
+	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(PSCI_CPU_ON_64, 1, XR_CODE_IPA, XR_HC_IPA + 0x100), &ex), RMI_SUCCESS);
 	assert_int_equal(ex.exit_reason, RMI_EXIT_PSCI);
 	ENTER_FAIL(&x, x.rec[0], x.run[0], 0, RMI_ERROR_REC); /* PSCI pending (7) */
 	xr_rpc_start(&x, 2);
 	XR_CALL(&x, 2, out, RSI_FID_VERSION, 0x10000);
 	assert_int_equal(out[0], RSI_SUCCESS);
-	assert_int_equal(xr_rpc(&x, 2, XR_ARGS(PSCI_SYSTEM_OFF_FID), &ex), RMI_SUCCESS);
+	assert_int_equal(xr_rpc(&x, 2, XR_ARGS(PSCI_SYSTEM_OFF), &ex), RMI_SUCCESS);
 	assert_int_equal(ex.exit_reason, RMI_EXIT_PSCI);
 	assert_int_equal(t_realm_state(x.m, x.rd), RMI_REALM_STATE_SYSTEM_OFF);
 	ENTER_FAIL(&x, x.rec[2], x.run[2], 0, RMI_ERROR_REALM);
@@ -191,7 +191,7 @@ static void test_not_runnable_psci_pending(void **state)
 	ENTER_FAIL(&x, x.rec[1], x.run[1], XR_ENTER_SEA, RMI_ERROR_REC);
 	ENTER_FAIL(&x, x.rec[1], xr_delegated(&x, 1), 0, RMI_ERROR_INPUT); /* 1 before 6 */
 	xr_rpc_start(&x, 0);
-	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(PSCI_CPU_ON64, 1, XR_CODE_IPA, XR_HC_IPA + 0x100), &ex), RMI_SUCCESS);
+	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(PSCI_CPU_ON_64, 1, XR_CODE_IPA, XR_HC_IPA + 0x100), &ex), RMI_SUCCESS);
 	assert_int_equal(ex.exit_reason, RMI_EXIT_PSCI);
 	ENTER_FAIL(&x, x.rec[0], x.run[0], 0, RMI_ERROR_REC);
 	ENTER_FAIL(&x, x.rec[0], x.run[0], XR_ENTER_MMIO, RMI_ERROR_REC);

@@ -112,10 +112,10 @@ static void expect_started(struct xr *x, unsigned int i, uint64_t ctx)
 
 static void test_version_features(void **state)
 {
-	static const uint64_t listed[] = { PSCI_CPU_SUSPEND32, PSCI_CPU_SUSPEND64, PSCI_CPU_OFF_FID,
-					   PSCI_CPU_ON32,      PSCI_CPU_ON64,      PSCI_AFF32,
-					   PSCI_AFF64,         PSCI_SYSTEM_OFF_FID, PSCI_SYSTEM_RESET_FID,
-					   PSCI_FEATURES_FID,  SMCCC_VERSION_FID,  PSCI_VERSION_FID };
+	static const uint64_t listed[] = { PSCI_CPU_SUSPEND_32, PSCI_CPU_SUSPEND_64, PSCI_CPU_OFF,
+					   PSCI_CPU_ON_32,      PSCI_CPU_ON_64,      PSCI_AFFINITY_INFO_32,
+					   PSCI_AFFINITY_INFO_64,         PSCI_SYSTEM_OFF, PSCI_SYSTEM_RESET,
+					   PSCI_FEATURES,  SMCCC_VERSION,  PSCI_VERSION };
 	static const uint64_t unlisted[] = {
 		0x84000005ULL, 0xC4000005ULL, 0x84000006ULL, 0x84000007ULL, 0xC4000007ULL, 0x8400000BULL,
 		0x8400000CULL, 0xC400000CULL, 0x8400000EULL, 0xC400000EULL, 0x84000012ULL, 0xC4000012ULL,
@@ -127,19 +127,19 @@ static void test_version_features(void **state)
 
 	(void)state;
 	psci_realm(&x, 1);
-	assert_int_equal(psci(&x, 0, PSCI_VERSION_FID, 0, 0, 0), 0x10001);
+	assert_int_equal(psci(&x, 0, PSCI_VERSION, 0, 0, 0), 0x10001);
 	for (unsigned int k = 0; k < sizeof(listed) / sizeof(listed[0]); k++) {
-		uint64_t r = psci(&x, 0, PSCI_FEATURES_FID, listed[k], 0, 0);
+		uint64_t r = psci(&x, 0, PSCI_FEATURES, listed[k], 0, 0);
 		if (r != PSCI_RET_SUCCESS) {
 			print_error("PSCI_FEATURES(0x%llx) = 0x%llx\n", (unsigned long long)listed[k], (unsigned long long)r);
 			fail();
 		}
 		/* an SMC32 call: the upper half of x1 is ignored */
-		assert_int_equal(psci(&x, 0, PSCI_FEATURES_FID, listed[k] | 0xabcd000000000000ULL, 0, 0), 0);
+		assert_int_equal(psci(&x, 0, PSCI_FEATURES, listed[k] | 0xabcd000000000000ULL, 0, 0), 0);
 	}
 	for (unsigned int k = 0; k < sizeof(unlisted) / sizeof(unlisted[0]); k++) {
-		uint64_t r = psci(&x, 0, PSCI_FEATURES_FID, unlisted[k], 0, 0);
-		if (r != PSCI_RET_NOT_SUPPORTED) {
+		uint64_t r = psci(&x, 0, PSCI_FEATURES, unlisted[k], 0, 0);
+		if (r != (uint64_t)PSCI_RET_NOT_SUPPORTED) {
 			print_error("PSCI_FEATURES(0x%llx) = 0x%llx, expected NOT_SUPPORTED\n",
 				    (unsigned long long)unlisted[k], (unsigned long long)r);
 			fail();
@@ -151,7 +151,7 @@ static void test_version_features(void **state)
 					  0x8400001FULL, 0xC400001FULL };
 	for (unsigned int k = 0; k < sizeof(calls) / sizeof(calls[0]); k++) {
 		uint64_t r = psci(&x, 0, calls[k], 1, 0, 0);
-		if (r != PSCI_RET_NOT_SUPPORTED) {
+		if (r != (uint64_t)PSCI_RET_NOT_SUPPORTED) {
 			print_error("PSCI call 0x%llx = 0x%llx, expected NOT_SUPPORTED\n", (unsigned long long)calls[k],
 				    (unsigned long long)r);
 			fail();
@@ -176,28 +176,28 @@ static void test_cpu_on(void **state)
 	/* the entry point first, then the target, then "self" */
 	static const uint64_t badentry[] = { XR_PAR_TOP, XR_PAR_TOP + 0x1000, XR_IPA_TOP, ~0ULL };
 	for (unsigned int k = 0; k < 4; k++) {
-		assert_int_equal(psci(&x, 0, PSCI_CPU_ON64, 1, badentry[k], 0), PSCI_RET_INVALID_ADDRESS);
-		assert_int_equal(psci(&x, 0, PSCI_CPU_ON64, 99, badentry[k], 0), PSCI_RET_INVALID_ADDRESS);
-		assert_int_equal(psci(&x, 0, PSCI_CPU_ON64, 0, badentry[k], 0), PSCI_RET_INVALID_ADDRESS);
+		assert_int_equal(psci(&x, 0, PSCI_CPU_ON_64, 1, badentry[k], 0), PSCI_RET_INVALID_ADDRESS);
+		assert_int_equal(psci(&x, 0, PSCI_CPU_ON_64, 99, badentry[k], 0), PSCI_RET_INVALID_ADDRESS);
+		assert_int_equal(psci(&x, 0, PSCI_CPU_ON_64, 0, badentry[k], 0), PSCI_RET_INVALID_ADDRESS);
 	}
 	static const uint64_t badtarget[] = { 4, 5, 0x10, 0x100, 0x10000, 1ULL << 32, 1ULL << 40, 0x8000000000000001ULL,
 					      0xf, 0xffffffffULL };
 	for (unsigned int k = 0; k < sizeof(badtarget) / sizeof(badtarget[0]); k++) {
-		uint64_t r = psci(&x, 0, PSCI_CPU_ON64, badtarget[k], entry, 0);
-		if (r != PSCI_RET_INVALID_PARAMS) {
+		uint64_t r = psci(&x, 0, PSCI_CPU_ON_64, badtarget[k], entry, 0);
+		if (r != (uint64_t)PSCI_RET_INVALID_PARAMETERS) {
 			print_error("CPU_ON(0x%llx) = 0x%llx, expected INVALID_PARAMS\n", (unsigned long long)badtarget[k],
 				    (unsigned long long)r);
 			fail();
 		}
 	}
-	assert_int_equal(psci(&x, 0, PSCI_CPU_ON64, 0, entry, 0), PSCI_RET_ALREADY_ON);
-	assert_int_equal(psci(&x, 0, PSCI_CPU_ON64, 1ULL << 31, entry, 0), PSCI_RET_ALREADY_ON); /* MPIDR_EL1 RES1 */
-	assert_int_equal(psci(&x, 0, PSCI_CPU_ON32, 0, entry, 0), PSCI_RET_ALREADY_ON);
+	assert_int_equal(psci(&x, 0, PSCI_CPU_ON_64, 0, entry, 0), PSCI_RET_ALREADY_ON);
+	assert_int_equal(psci(&x, 0, PSCI_CPU_ON_64, 1ULL << 31, entry, 0), PSCI_RET_ALREADY_ON); /* MPIDR_EL1 RES1 */
+	assert_int_equal(psci(&x, 0, PSCI_CPU_ON_32, 0, entry, 0), PSCI_RET_ALREADY_ON);
 	for (unsigned int i = 1; i < 4; i++)
 		assert_false(xr_recp(&x, i)->runnable);
 
 	/* another REC: a PSCI exit with the FID and the target; the entry point and context stay in the RMM */
-	psci_exit(&x, 0, PSCI_CPU_ON64, 1, entry, XR_HC_IPA + 0x100, 1);
+	psci_exit(&x, 0, PSCI_CPU_ON_64, 1, entry, XR_HC_IPA + 0x100, 1);
 	assert_int_equal(xr_enter1(&x, 0, 0, NULL, &(struct rmi_rec_exit){ 0 }), RMI_ERROR_REC); /* pending */
 	assert_int_equal(xr_enter1(&x, 1, 0, NULL, &(struct rmi_rec_exit){ 0 }), RMI_ERROR_REC); /* still off */
 	assert_int_equal(complete(&x, x.rec[0], x.rec[1], PSCI_RET_SUCCESS), RMI_SUCCESS);
@@ -209,7 +209,7 @@ static void test_cpu_on(void **state)
 	expect_started(&x, 1, XR_HC_IPA + 0x100);
 
 	/* the SMC32 form: target, entry point and context are 32-bit (upper halves ignored) */
-	psci_exit(&x, 0, PSCI_CPU_ON32, 0xffffffff00000002ULL, 0x5a5a5a5a00000000ULL | entry,
+	psci_exit(&x, 0, PSCI_CPU_ON_32, 0xffffffff00000002ULL, 0x5a5a5a5a00000000ULL | entry,
 		  0x1234567800003200ULL, 2);
 	assert_int_equal(complete(&x, x.rec[0], x.rec[2], PSCI_RET_SUCCESS), RMI_SUCCESS);
 	psci_result(&x, 0, out);
@@ -217,7 +217,7 @@ static void test_cpu_on(void **state)
 	expect_started(&x, 2, XR_HC_IPA + 0x200);
 
 	/* an REC already on: the host says SUCCESS, the caller gets ALREADY_ON; DENIED is refused */
-	psci_exit(&x, 0, PSCI_CPU_ON64, 0x80000001ULL, entry, 0, 0x80000001ULL);
+	psci_exit(&x, 0, PSCI_CPU_ON_64, 0x80000001ULL, entry, 0, 0x80000001ULL);
 	RMI_FAIL(x.m, RMI_ERROR_INPUT, RMI_FID_PSCI_COMPLETE, x.rec[0], x.rec[1], PSCI_RET_DENIED);
 	assert_int_equal(complete(&x, x.rec[0], x.rec[1], PSCI_RET_SUCCESS), RMI_SUCCESS);
 	psci_result(&x, 0, out);
@@ -227,7 +227,7 @@ static void test_cpu_on(void **state)
 	assert_int_equal(out[0], RSI_SUCCESS);
 
 	/* an REC that is off, host says DENIED: the caller gets DENIED and the target stays off */
-	psci_exit(&x, 0, PSCI_CPU_ON64, 3, entry, XR_HC_IPA + 0x300, 3);
+	psci_exit(&x, 0, PSCI_CPU_ON_64, 3, entry, XR_HC_IPA + 0x300, 3);
 	assert_int_equal(complete(&x, x.rec[0], x.rec[3], PSCI_RET_DENIED), RMI_SUCCESS);
 	psci_result(&x, 0, out);
 	assert_int_equal(out[0], PSCI_RET_DENIED);
@@ -251,16 +251,16 @@ static void test_cpu_off_suspend_affinity(void **state)
 	const uint64_t entry = p_ipa(entry_idx);
 
 	/* AFFINITY_INFO: lowest level must be 0, target must exist, self is ON without an exit */
-	assert_int_equal(psci(&x, 0, PSCI_AFF64, 1, 1, 0), PSCI_RET_INVALID_PARAMS);
-	assert_int_equal(psci(&x, 0, PSCI_AFF64, 0, 3, 0), PSCI_RET_INVALID_PARAMS);
-	assert_int_equal(psci(&x, 0, PSCI_AFF64, 3, 0, 0), PSCI_RET_INVALID_PARAMS);
-	assert_int_equal(psci(&x, 0, PSCI_AFF64, 0x10, 0, 0), PSCI_RET_INVALID_PARAMS);
-	assert_int_equal(psci(&x, 0, PSCI_AFF64, 0, 0, 0), 0 /* ON */);
-	assert_int_equal(psci(&x, 0, PSCI_AFF32, 0x80000000ULL, 0, 0), 0);
+	assert_int_equal(psci(&x, 0, PSCI_AFFINITY_INFO_64, 1, 1, 0), PSCI_RET_INVALID_PARAMETERS);
+	assert_int_equal(psci(&x, 0, PSCI_AFFINITY_INFO_64, 0, 3, 0), PSCI_RET_INVALID_PARAMETERS);
+	assert_int_equal(psci(&x, 0, PSCI_AFFINITY_INFO_64, 3, 0, 0), PSCI_RET_INVALID_PARAMETERS);
+	assert_int_equal(psci(&x, 0, PSCI_AFFINITY_INFO_64, 0x10, 0, 0), PSCI_RET_INVALID_PARAMETERS);
+	assert_int_equal(psci(&x, 0, PSCI_AFFINITY_INFO_64, 0, 0, 0), 0 /* ON */);
+	assert_int_equal(psci(&x, 0, PSCI_AFFINITY_INFO_32, 0x80000000ULL, 0, 0), 0);
 	/* SMC32: the upper halves of the target and the level are ignored */
-	assert_int_equal(psci(&x, 0, PSCI_AFF32, 0xffffffff00000000ULL, 0xffffffff00000000ULL, 0), 0);
+	assert_int_equal(psci(&x, 0, PSCI_AFFINITY_INFO_32, 0xffffffff00000000ULL, 0xffffffff00000000ULL, 0), 0);
 	/* another REC: an exit; ON or OFF comes from PSCI_COMPLETE (OFF: never started) */
-	psci_exit(&x, 0, PSCI_AFF64, 2, 0, 0, 2);
+	psci_exit(&x, 0, PSCI_AFFINITY_INFO_64, 2, 0, 0, 2);
 	assert_int_equal(complete(&x, x.rec[0], x.rec[2], PSCI_RET_SUCCESS), RMI_SUCCESS);
 	psci_result(&x, 0, out);
 	assert_int_equal(out[0], 1 /* OFF */);
@@ -268,33 +268,33 @@ static void test_cpu_off_suspend_affinity(void **state)
 	assert_int_equal(out[2], 0);
 
 	/* turn REC 1 on, ask again: ON */
-	psci_exit(&x, 0, PSCI_CPU_ON64, 1, entry, XR_HC_IPA + 0x100, 1);
+	psci_exit(&x, 0, PSCI_CPU_ON_64, 1, entry, XR_HC_IPA + 0x100, 1);
 	assert_int_equal(complete(&x, x.rec[0], x.rec[1], PSCI_RET_SUCCESS), RMI_SUCCESS);
 	psci_result(&x, 0, out);
 	expect_started(&x, 1, XR_HC_IPA + 0x100);
-	psci_exit(&x, 0, PSCI_AFF32, 0xffffffff00000001ULL, 0, 0, 1);
+	psci_exit(&x, 0, PSCI_AFFINITY_INFO_32, 0xffffffff00000001ULL, 0, 0, 1);
 	assert_int_equal(complete(&x, x.rec[0], x.rec[1], PSCI_RET_SUCCESS), RMI_SUCCESS);
 	psci_result(&x, 0, out);
 	assert_int_equal(out[0], 0 /* ON */);
 
 	/* CPU_SUSPEND: an exit with only the FID; the realm gets SUCCESS and runs on */
-	psci_exit(&x, 1, PSCI_CPU_SUSPEND64, 0x10000, entry, 0x77, 0);
+	psci_exit(&x, 1, PSCI_CPU_SUSPEND_64, 0x10000, entry, 0x77, 0);
 	psci_result(&x, 1, out);
 	assert_int_equal(out[0], PSCI_RET_SUCCESS);
-	psci_exit(&x, 1, PSCI_CPU_SUSPEND32, 0, 0, 0, 0);
+	psci_exit(&x, 1, PSCI_CPU_SUSPEND_32, 0, 0, 0, 0);
 	psci_result(&x, 1, out);
 	assert_int_equal(out[0], PSCI_RET_SUCCESS);
 
 	/* CPU_OFF: an exit with only the FID; the REC cannot be entered any more */
-	psci_exit(&x, 1, PSCI_CPU_OFF_FID, 0, 0, 0, 0);
+	psci_exit(&x, 1, PSCI_CPU_OFF, 0, 0, 0, 0);
 	assert_false(xr_recp(&x, 1)->runnable);
 	assert_int_equal(xr_enter1(&x, 1, 0, NULL, &ex), RMI_ERROR_REC);
-	psci_exit(&x, 0, PSCI_AFF64, 1, 0, 0, 1);
+	psci_exit(&x, 0, PSCI_AFFINITY_INFO_64, 1, 0, 0, 1);
 	assert_int_equal(complete(&x, x.rec[0], x.rec[1], PSCI_RET_SUCCESS), RMI_SUCCESS);
 	psci_result(&x, 0, out);
 	assert_int_equal(out[0], 1 /* OFF */);
 	/* and on again, from the entry point with the new context */
-	psci_exit(&x, 0, PSCI_CPU_ON64, 1, entry, XR_HC_IPA + 0x100, 1);
+	psci_exit(&x, 0, PSCI_CPU_ON_64, 1, entry, XR_HC_IPA + 0x100, 1);
 	assert_int_equal(complete(&x, x.rec[0], x.rec[1], PSCI_RET_SUCCESS), RMI_SUCCESS);
 	psci_result(&x, 0, out);
 	assert_int_equal(out[0], PSCI_RET_SUCCESS);
@@ -311,7 +311,7 @@ static void system_off(uint64_t fid)
 	struct xr x;
 
 	psci_realm(&x, 2);
-	psci_exit(&x, 0, PSCI_CPU_ON64, 1, p_ipa(entry_idx), XR_HC_IPA + 0x100, 1);
+	psci_exit(&x, 0, PSCI_CPU_ON_64, 1, p_ipa(entry_idx), XR_HC_IPA + 0x100, 1);
 	assert_int_equal(complete(&x, x.rec[0], x.rec[1], PSCI_RET_SUCCESS), RMI_SUCCESS);
 	expect_started(&x, 1, XR_HC_IPA + 0x100);
 	/* the SMC64 FID does not exist for these: nothing happens */
@@ -331,13 +331,13 @@ static void system_off(uint64_t fid)
 static void test_system_off(void **state)
 {
 	(void)state;
-	system_off(PSCI_SYSTEM_OFF_FID);
+	system_off(PSCI_SYSTEM_OFF);
 }
 
 static void test_system_reset(void **state)
 {
 	(void)state;
-	system_off(PSCI_SYSTEM_RESET_FID);
+	system_off(PSCI_SYSTEM_RESET);
 }
 
 /* ---- RMI_PSCI_COMPLETE: every condition, in order ------------------------------------------- */
@@ -354,7 +354,7 @@ static void test_psci_complete_conditions(void **state)
 	const uint64_t entry = p_ipa(entry_idx);
 	uint64_t r0 = x.rec[0], r1 = x.rec[1], r2 = x.rec[2];
 	uint64_t data = t_raw_entry(x.m, x.rd, XR_CODE_IPA, 3, NULL) & S2TTE_OA_MASK;
-	psci_exit(&x, 0, PSCI_CPU_ON64, 1, entry, XR_HC_IPA + 0x100, 1);
+	psci_exit(&x, 0, PSCI_CPU_ON_64, 1, entry, XR_HC_IPA + 0x100, 1);
 
 	/* 1: alignment of either REC */
 	RMI_FAIL(x.m, RMI_ERROR_INPUT, RMI_FID_PSCI_COMPLETE, r0 + 8, r1, PSCI_RET_SUCCESS);
@@ -381,7 +381,7 @@ static void test_psci_complete_conditions(void **state)
 	/* 6: not the REC the request named */
 	RMI_FAIL(x.m, RMI_ERROR_INPUT, RMI_FID_PSCI_COMPLETE, r0, r2, PSCI_RET_SUCCESS);
 	/* 7: CPU_ON status other than SUCCESS or DENIED */
-	static const uint64_t badst[] = { PSCI_RET_ALREADY_ON, PSCI_RET_NOT_SUPPORTED, PSCI_RET_INVALID_PARAMS,
+	static const uint64_t badst[] = { PSCI_RET_ALREADY_ON, PSCI_RET_NOT_SUPPORTED, PSCI_RET_INVALID_PARAMETERS,
 					  PSCI_RET_INVALID_ADDRESS, 1, 0xfffffffdULL, 0x100000000ULL };
 	for (unsigned int k = 0; k < sizeof(badst) / sizeof(badst[0]); k++)
 		RMI_FAIL(x.m, RMI_ERROR_INPUT, RMI_FID_PSCI_COMPLETE, r0, r1, badst[k]);
@@ -394,14 +394,14 @@ static void test_psci_complete_conditions(void **state)
 	psci_result(&x, 0, out);
 	assert_int_equal(out[0], PSCI_RET_SUCCESS);
 	/* 8: DENIED for a target that is on */
-	psci_exit(&x, 0, PSCI_CPU_ON64, 1, entry, 0, 1);
+	psci_exit(&x, 0, PSCI_CPU_ON_64, 1, entry, 0, 1);
 	RMI_FAIL(x.m, RMI_ERROR_INPUT, RMI_FID_PSCI_COMPLETE, r0, r1, PSCI_RET_DENIED);
 	RMI_FAIL(x.m, RMI_ERROR_INPUT, RMI_FID_PSCI_COMPLETE, r0, r2, PSCI_RET_DENIED); /* 6 first */
 	assert_int_equal(complete(&x, r0, r1, PSCI_RET_SUCCESS), RMI_SUCCESS);
 	psci_result(&x, 0, out);
 	assert_int_equal(out[0], PSCI_RET_ALREADY_ON);
 	/* 9: AFFINITY_INFO status other than SUCCESS */
-	psci_exit(&x, 0, PSCI_AFF64, 2, 0, 0, 2);
+	psci_exit(&x, 0, PSCI_AFFINITY_INFO_64, 2, 0, 0, 2);
 	static const uint64_t affbad[] = { PSCI_RET_DENIED, PSCI_RET_NOT_SUPPORTED, 1, 0x100000000ULL };
 	for (unsigned int k = 0; k < sizeof(affbad) / sizeof(affbad[0]); k++)
 		RMI_FAIL(x.m, RMI_ERROR_INPUT, RMI_FID_PSCI_COMPLETE, r0, r2, affbad[k]);

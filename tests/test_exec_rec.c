@@ -97,9 +97,9 @@ static void test_mpidr_order(void **state)
 	assert_int_equal(ex.exit_reason, RMI_EXIT_HOST_CALL);
 	/* CPU_ON by MPIDR: 0x10f is nobody, 0x0f is REC 15 */
 	uint64_t out[18];
-	XR_CALL(&x, 0, out, PSCI_CPU_ON64, 0x10f, XR_CODE_IPA, 0);
-	assert_int_equal(out[0], PSCI_RET_INVALID_PARAMS);
-	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(PSCI_CPU_ON64, 0x0f, p_ipa(rpc), XR_HC_IPA + 0xf00), &ex), RMI_SUCCESS);
+	XR_CALL(&x, 0, out, PSCI_CPU_ON_64, 0x10f, XR_CODE_IPA, 0);
+	assert_int_equal(out[0], PSCI_RET_INVALID_PARAMETERS);
+	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(PSCI_CPU_ON_64, 0x0f, p_ipa(rpc), XR_HC_IPA + 0xf00), &ex), RMI_SUCCESS);
 	assert_int_equal(ex.exit_reason, RMI_EXIT_PSCI);
 	assert_int_equal(ex.gprs[1], 0x0f);
 	RMI_FAIL(x.m, RMI_ERROR_INPUT, RMI_FID_PSCI_COMPLETE, x.rec[0], x.rec[16], PSCI_RET_SUCCESS);
@@ -177,7 +177,7 @@ static void test_destroy_rules(void **state)
 	RMI_FAIL(x.m, RMI_ERROR_INPUT, RMI_FID_REC_DESTROY, x.rec[2]);
 	assert_int_equal(RMI(x.m, RMI_FID_REC_ENTER, NULL, x.rec[2], x.run[2]), RMI_ERROR_INPUT);
 	/* SYSTEM_OFF, ZOMBIE: creating is refused, destroying works; REALM_DESTROY waits for the last REC */
-	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(PSCI_SYSTEM_OFF_FID), &ex), RMI_SUCCESS);
+	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(PSCI_SYSTEM_OFF), &ex), RMI_SUCCESS);
 	assert_int_equal(ex.exit_reason, RMI_EXIT_PSCI);
 	expect_create_fails(&x, 1, 3, RMI_ERROR_REALM);
 	assert_int_equal(RMI(x.m, RMI_FID_REALM_TERMINATE, NULL, x.rd), RMI_SUCCESS);

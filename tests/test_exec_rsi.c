@@ -549,10 +549,10 @@ static void test_unknown_and_smccc(void **state)
 			fail();
 		}
 	}
-	call_keep(&x, out, SMCCC_VERSION_FID, 0, 0, 0);
+	call_keep(&x, out, SMCCC_VERSION, 0, 0, 0);
 	assert_int_equal(out[0], 0x10002);
 	/* the FID is W0: the upper half of X0 is ignored (as TF-RMM does) */
-	call_keep(&x, out, 0xFFFFFFFF00000000ULL | SMCCC_VERSION_FID, 0, 0, 0);
+	call_keep(&x, out, 0xFFFFFFFF00000000ULL | SMCCC_VERSION, 0, 0, 0);
 	assert_int_equal(out[0], 0x10002);
 	call_keep(&x, out, 0xFFFFFFFF84000000ULL, 0, 0, 0); /* PSCI_VERSION, sign-extended */
 	assert_int_equal(out[0], 0x10001);

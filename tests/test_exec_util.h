@@ -26,6 +26,8 @@
 #include "a64.h"
 #include "machine.h"
 #include "realmkit/cpu.h"
+#include "realmkit/arch/psci.h"
+#include "realmkit/arch/smccc.h"
 #include "rk_test.h"
 #include "rmm/realm.h"
 #include "rmm/rec.h"
@@ -77,26 +79,6 @@
 #define XR_FSC_SEA 0x10u
 #define XR_FSC_GPF 0x28u
 #define XR_ESR_EC(ec) ((uint64_t)(ec) << 26)
-
-/* PSCI */
-#define PSCI_VERSION_FID 0x84000000ULL
-#define PSCI_CPU_SUSPEND32 0x84000001ULL
-#define PSCI_CPU_SUSPEND64 0xC4000001ULL
-#define PSCI_CPU_OFF_FID 0x84000002ULL
-#define PSCI_CPU_ON32 0x84000003ULL
-#define PSCI_CPU_ON64 0xC4000003ULL
-#define PSCI_AFF32 0x84000004ULL
-#define PSCI_AFF64 0xC4000004ULL
-#define PSCI_SYSTEM_OFF_FID 0x84000008ULL
-#define PSCI_SYSTEM_RESET_FID 0x84000009ULL
-#define PSCI_FEATURES_FID 0x8400000AULL
-#define SMCCC_VERSION_FID 0x80000000ULL
-#define PSCI_RET_SUCCESS 0ULL
-#define PSCI_RET_NOT_SUPPORTED ((uint64_t)-1)
-#define PSCI_RET_INVALID_PARAMS ((uint64_t)-2)
-#define PSCI_RET_DENIED ((uint64_t)-3)
-#define PSCI_RET_ALREADY_ON ((uint64_t)-4)
-#define PSCI_RET_INVALID_ADDRESS ((uint64_t)-9)
 
 /* ---- machine and realms ---------------------------------------------------- */
 

@@ -24,6 +24,7 @@
 #include "a64.h"
 #include "machine.h"
 #include "realmkit/cpu.h"
+#include "realmkit/arch/psci.h"
 #include "realmkit/host.h"
 #include "realmkit/measure.h"
 #include "rk_test.h"
@@ -36,9 +37,6 @@
 #define SHARED_SIZE 0x10000ULL
 #define DEV_IPA (RK_GUEST_UNPROT_BASE + 0x01000000ULL)
 #define NODEV_IPA (RK_GUEST_UNPROT_BASE + 0x02000000ULL)
-#define PSCI_SYSTEM_OFF 0x84000008u
-#define PSCI_CPU_OFF 0x84000002u
-#define RSI_IPA_STATE_SET 0xC4000197u
 
 static struct rk_machine *m;
 static struct rk_host *h;
@@ -693,7 +691,7 @@ static void test_fault_outside_slots(void **state)
 	uint64_t out = RAM + 64 * MIB;
 
 	(void)state;
-	n += a64_mov64(c + n, 0, RSI_IPA_STATE_SET);
+	n += a64_mov64(c + n, 0, RSI_FID_IPA_STATE_SET);
 	n += a64_mov64(c + n, 1, out);
 	n += a64_mov64(c + n, 2, out + 0x1000);
 	c[n++] = a64_movz(3, 1, 0); /* RAM */

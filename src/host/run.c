@@ -28,6 +28,7 @@
 
 #include "rmi_cmds.h"
 #include "s2.h"
+#include "realmkit/arch/psci.h"
 
 #define ESR_EC(esr) ((unsigned int)(((esr) >> 26) & 0x3f))
 #define ESR_FSC(esr) ((unsigned int)((esr) & 0x3f))
@@ -38,16 +39,6 @@
 #define EC_IABT_LOWER 0x20u
 #define EC_DABT_LOWER 0x24u
 #define FSC_GPF 0x28u
-
-#define PSCI_FN(fid) ((unsigned int)((fid) & 0x1f))
-#define PSCI_CPU_SUSPEND 0x1u
-#define PSCI_CPU_OFF 0x2u
-#define PSCI_CPU_ON 0x3u
-#define PSCI_AFFINITY_INFO 0x4u
-#define PSCI_SYSTEM_OFF 0x8u
-#define PSCI_SYSTEM_RESET 0x9u
-#define PSCI_SUCCESS 0ULL
-#define PSCI_DENIED ((uint64_t)-3)
 
 #define RIPAS_RETRIES 4
 #define BLOCK_SIZE (2ULL << 20)
@@ -580,11 +571,11 @@ static int realm_psci(struct rk_vm *vm, struct rk_vcpu *v, const struct rmi_rec_
 
 	STAT(vm, psci);
 	switch (PSCI_FN(fid)) {
-	case PSCI_CPU_OFF:
+	case PSCI_FN(PSCI_CPU_OFF):
 		host_run_vcpu_off(vm, v, gen, "PSCI CPU_OFF");
 		return 1;
-	case PSCI_CPU_ON:
-	case PSCI_AFFINITY_INFO:
+	case PSCI_FN(PSCI_CPU_ON_64):
+	case PSCI_FN(PSCI_AFFINITY_INFO_64):
 		if (!host_mpidr_vcpu(vm, ex->gprs[1], &t)) {
 			/* the RMM checked the target: it is a REC of this realm */
 			snprintf(msg, sizeof(msg), "PSCI 0x%" PRIx64 " names MPIDR 0x%" PRIx64 ", which is no vCPU", fid,
@@ -594,12 +585,12 @@ static int realm_psci(struct rk_vm *vm, struct rk_vcpu *v, const struct rmi_rec_
 		/* Linux v14: CPU_ON status SUCCESS when the host's own answer is SUCCESS or ALREADY_ON */
 		v->pend.psci_fid = fid;
 		v->pend.psci_target = t;
-		v->pend.psci_status = PSCI_SUCCESS;
+		v->pend.psci_status = (uint64_t)PSCI_RET_SUCCESS;
 		return 1;
-	case PSCI_SYSTEM_OFF:
+	case PSCI_FN(PSCI_SYSTEM_OFF):
 		host_run_stop(vm, v->id, RK_STOP_SYSTEM_OFF, 0, 0, 0, "vCPU %u: PSCI SYSTEM_OFF", v->id);
 		return 0;
-	case PSCI_SYSTEM_RESET:
+	case PSCI_FN(PSCI_SYSTEM_RESET):
 		host_run_stop(vm, v->id, RK_STOP_SYSTEM_RESET, 0, 0, 0,
 			      "vCPU %u: PSCI SYSTEM_RESET (realms are not restarted)", v->id);
 		return 0;
@@ -732,7 +723,7 @@ static int realm_prepare(struct rk_vm *vm, struct rk_vcpu *v)
 				 t->id, fid, rk_rmi_status_name(x0));
 			return host_run_error(vm, v, host_rmi_errno(x0), RMI_FID_PSCI_COMPLETE, x0, msg);
 		}
-		if (PSCI_FN(fid) == PSCI_CPU_ON && p->psci_status == PSCI_SUCCESS)
+		if (PSCI_FN(fid) == PSCI_FN(PSCI_CPU_ON_64) && p->psci_status == (uint64_t)PSCI_RET_SUCCESS)
 			host_run_wake(vm, t->id);
 	}
 	if (p->ripas)

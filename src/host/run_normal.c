@@ -28,25 +28,12 @@
 
 #include "s2.h"
 #include "realmkit/cpu.h"
+#include "realmkit/arch/psci.h"
+#include "realmkit/arch/smccc.h"
 
 #define SLICE_US 2000u
 #define CHUNK (2ULL << 20)
 
-#define SMCCC_VERSION 0x80000000u
-#define PSCI_BASE32 0x84000000u
-#define PSCI_BASE64 0xC4000000u
-#define PSCI_VERSION 0x0u
-#define PSCI_CPU_SUSPEND 0x1u
-#define PSCI_CPU_OFF 0x2u
-#define PSCI_CPU_ON 0x3u
-#define PSCI_AFFINITY_INFO 0x4u
-#define PSCI_SYSTEM_OFF 0x8u
-#define PSCI_SYSTEM_RESET 0x9u
-#define PSCI_FEATURES 0xAu
-#define PSCI_SUCCESS 0ULL
-#define PSCI_NOT_SUPPORTED ((uint64_t)-1)
-#define PSCI_INVALID_PARAMS ((uint64_t)-2)
-#define PSCI_ALREADY_ON ((uint64_t)-4)
 #define RSI_FID_HOST_CALL_64 0xC4000199u
 #define RSI_SUCCESS_ 0ULL
 #define RSI_ERROR_INPUT_ 1ULL
@@ -191,42 +178,41 @@ static int host_call(struct rk_vm *vm, struct rk_vcpu *v, uint64_t x[RK_CPU_NUM_
 
 static int psci(struct rk_vm *vm, struct rk_vcpu *v, uint64_t x[RK_CPU_NUM_GPRS], uint64_t gen)
 {
-	uint32_t fid = (uint32_t)x[0], fn = fid & 0x1f, t;
-	bool smc64 = (fid & ~0x1fu) == PSCI_BASE64;
+	uint32_t fid = (uint32_t)x[0], t;
+	bool smc64 = psci_fid_is_64(fid);
 
 	STAT(vm, psci);
-	switch (fn) {
-	case PSCI_VERSION:
-		x[0] = 0x10001;
+	switch (PSCI_FN(fid)) {
+	case PSCI_FN(PSCI_VERSION):
+		x[0] = PSCI_VERSION_1_1;
 		return 1;
-	case PSCI_FEATURES: {
-		uint32_t f = (uint32_t)x[1], ffn = f & 0x1f;
-		bool in = (f & ~0x1fu) == PSCI_BASE32 || (f & ~0x1fu) == PSCI_BASE64;
-		x[0] = (in && (ffn <= PSCI_AFFINITY_INFO || ffn == PSCI_SYSTEM_OFF || ffn == PSCI_SYSTEM_RESET ||
-			       ffn == PSCI_FEATURES)) || f == SMCCC_VERSION
-			       ? PSCI_SUCCESS
-			       : PSCI_NOT_SUPPORTED;
+	case PSCI_FN(PSCI_FEATURES): {
+		uint32_t f = (uint32_t)x[1], ffn = PSCI_FN(f);
+		bool in = psci_fid_in_range(f) &&
+			  (ffn <= PSCI_FN(PSCI_AFFINITY_INFO_64) || ffn == PSCI_FN(PSCI_SYSTEM_OFF) ||
+			   ffn == PSCI_FN(PSCI_SYSTEM_RESET) || ffn == PSCI_FN(PSCI_FEATURES));
+		x[0] = in || f == SMCCC_VERSION ? (uint64_t)PSCI_RET_SUCCESS : (uint64_t)PSCI_RET_NOT_SUPPORTED;
 		return 1;
 	}
-	case PSCI_CPU_SUSPEND:
-		x[0] = PSCI_SUCCESS;
+	case PSCI_FN(PSCI_CPU_SUSPEND_64):
+		x[0] = (uint64_t)PSCI_RET_SUCCESS;
 		return 1;
-	case PSCI_CPU_OFF:
+	case PSCI_FN(PSCI_CPU_OFF):
 		EXIT(vm, RMI_EXIT_PSCI);
-		x[0] = PSCI_SUCCESS;
+		x[0] = (uint64_t)PSCI_RET_SUCCESS;
 		host_run_vcpu_off(vm, v, gen, "PSCI CPU_OFF");
 		return 1;
-	case PSCI_CPU_ON: {
+	case PSCI_FN(PSCI_CPU_ON_64): {
 		uint64_t target = smc64 ? x[1] : x[1] & 0xffffffffu, entry = smc64 ? x[2] : x[2] & 0xffffffffu,
 			 ctx = smc64 ? x[3] : x[3] & 0xffffffffu;
 		EXIT(vm, RMI_EXIT_PSCI);
 		if (!host_mpidr_vcpu(vm, target, &t)) {
-			x[0] = PSCI_INVALID_PARAMS;
+			x[0] = (uint64_t)PSCI_RET_INVALID_PARAMETERS;
 			return 1;
 		}
 		pthread_mutex_lock(&vm->run.mtx);
 		if (vm->vcpus[t]->on) {
-			x[0] = PSCI_ALREADY_ON;
+			x[0] = (uint64_t)PSCI_RET_ALREADY_ON;
 		} else {
 			struct rk_vcpu *tv = vm->vcpus[t];
 			tv->pend.start_pc = entry;
@@ -235,31 +221,31 @@ static int psci(struct rk_vm *vm, struct rk_vcpu *v, uint64_t x[RK_CPU_NUM_GPRS]
 			tv->on = 1;
 			tv->wake_gen++;
 			pthread_cond_broadcast(&vm->run.cv);
-			x[0] = PSCI_SUCCESS;
+			x[0] = (uint64_t)PSCI_RET_SUCCESS;
 		}
 		pthread_mutex_unlock(&vm->run.mtx);
 		return 1;
 	}
-	case PSCI_AFFINITY_INFO:
+	case PSCI_FN(PSCI_AFFINITY_INFO_64):
 		if (x[2] || !host_mpidr_vcpu(vm, smc64 ? x[1] : x[1] & 0xffffffffu, &t)) {
-			x[0] = PSCI_INVALID_PARAMS;
+			x[0] = (uint64_t)PSCI_RET_INVALID_PARAMETERS;
 			return 1;
 		}
 		pthread_mutex_lock(&vm->run.mtx);
-		x[0] = vm->vcpus[t]->on ? 0 : 1;
+		x[0] = vm->vcpus[t]->on ? PSCI_AFF_ON : PSCI_AFF_OFF;
 		pthread_mutex_unlock(&vm->run.mtx);
 		return 1;
-	case PSCI_SYSTEM_OFF:
+	case PSCI_FN(PSCI_SYSTEM_OFF):
 		EXIT(vm, RMI_EXIT_PSCI);
 		host_run_stop(vm, v->id, RK_STOP_SYSTEM_OFF, 0, 0, 0, "vCPU %u: PSCI SYSTEM_OFF", v->id);
 		return 0;
-	case PSCI_SYSTEM_RESET:
+	case PSCI_FN(PSCI_SYSTEM_RESET):
 		EXIT(vm, RMI_EXIT_PSCI);
 		host_run_stop(vm, v->id, RK_STOP_SYSTEM_RESET, 0, 0, 0, "vCPU %u: PSCI SYSTEM_RESET (not restarted)",
 			      v->id);
 		return 0;
 	default:
-		x[0] = PSCI_NOT_SUPPORTED;
+		x[0] = (uint64_t)PSCI_RET_NOT_SUPPORTED;
 		return 1;
 	}
 }
@@ -274,12 +260,12 @@ static int smc(struct rk_vm *vm, struct rk_vcpu *v, uint64_t gen)
 	fid = (uint32_t)x[0];
 	if (x[0] >> 32)
 		x[0] = (uint64_t)-1; /* not an SMCCC function ID */
-	else if ((fid & ~0x1fu) == PSCI_BASE32 || (fid & ~0x1fu) == PSCI_BASE64)
+	else if (psci_fid_in_range(fid))
 		ret = psci(vm, v, x, gen);
 	else if (fid == RSI_FID_HOST_CALL_64)
 		ret = host_call(vm, v, x);
 	else if (fid == SMCCC_VERSION)
-		x[0] = 0x10002;
+		x[0] = SMCCC_VERSION_1_2;
 	else
 		x[0] = (uint64_t)-1; /* SMC_UNKNOWN: a normal VM has no RMM (RSI) */
 	(void)rk_cpu_set_gprs(v->cpu, x);

@@ -18,6 +18,8 @@
 #include <time.h>
 
 #include "realmkit/cpu.h"
+#include "realmkit/arch/psci.h"
+#include "realmkit/arch/smccc.h"
 #include "realmkit/platform.h"
 #include "engines.h"
 #include "rec_run.h"
@@ -290,9 +292,9 @@ static bool rsi_fast_fid(uint64_t fid, unsigned int *nargs, unsigned int *nres, 
 		*handler = d->handler;
 		break;
 	}
-	case 0x84000000u: /* PSCI_VERSION */
-	case 0x8400000Au: /* PSCI_FEATURES */
-	case 0x80000000u: /* SMCCC_VERSION */
+	case PSCI_VERSION:
+	case PSCI_FEATURES:
+	case SMCCC_VERSION:
 		*nargs = 1;
 		*nres = 0;
 		*handler = NULL;

@@ -43,6 +43,7 @@
 
 #include "realmkit/guest_abi.h"
 #include "realmkit/abi_gen.h"
+#include "realmkit/arch/psci.h"
 #include "realmkit/host.h"
 #include "a64.h"
 #include "rk_smc_table.h"
@@ -62,7 +63,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define SCRATCH_SIZE (1 * MIB)
 #define IPA_TOP (1ULL << RK_GUEST_S2SZ)
 #define MAX_CALLS 64u
-#define PSCI_VERSION 0x84000000ULL
 
 static struct rk_machine *machine;
 static struct rk_host *host;

@@ -5,15 +5,7 @@
 
 #include "rec_run.h"
 #include "rmi/rmi_handlers_gen.h"
-
-#define PSCI_FN(fid) ((fid) & 0x1fu)
-#define PSCI_CPU_ON 0x3u
-#define PSCI_AFFINITY_INFO 0x4u
-#define PSCI_SUCCESS 0ULL
-#define PSCI_ALREADY_ON ((uint64_t)-4)
-#define PSCI_DENIED ((uint64_t)-3)
-#define PSCI_AFF_ON 0ULL
-#define PSCI_AFF_OFF 1ULL
+#include "realmkit/arch/psci.h"
 
 void rmi_psci_complete(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 {
@@ -35,12 +27,12 @@ retry:
 		goto out;
 	if (!rec_mpidr_index((t & 0xffffff) | ((t >> 32) & 0xff) << 24, &want) || want != target->index)
 		goto out;
-	if (fn == PSCI_CPU_ON) {
-		if (status != PSCI_SUCCESS && status != PSCI_DENIED)
+	if (fn == PSCI_FN(PSCI_CPU_ON_64)) {
+		if (status != (uint64_t)PSCI_RET_SUCCESS && status != (uint64_t)PSCI_RET_DENIED)
 			goto out;
-		if (status == PSCI_DENIED && rec_runnable(target))
+		if (status == (uint64_t)PSCI_RET_DENIED && rec_runnable(target))
 			goto out;
-		if (status == PSCI_SUCCESS && !rec_runnable(target) && reqs[1].g->refcount) {
+		if (status == (uint64_t)PSCI_RET_SUCCESS && !rec_runnable(target) && reqs[1].g->refcount) {
 			/* the target switched itself off and is still leaving REC_ENTER:
 			 * its registers are not ours to reset until it is out */
 			granule_unlock(reqs[0].g);
@@ -48,17 +40,17 @@ retry:
 			sched_yield();
 			goto retry;
 		}
-		if (status == PSCI_DENIED) {
-			answer = PSCI_DENIED;
+		if (status == (uint64_t)PSCI_RET_DENIED) {
+			answer = (uint64_t)PSCI_RET_DENIED;
 		} else if (rec_runnable(target)) {
-			answer = PSCI_ALREADY_ON;
+			answer = (uint64_t)PSCI_RET_ALREADY_ON;
 		} else {
 			rec_reset(target, caller->psci_entry, caller->psci_context);
 			rec_set_runnable(target, true);
-			answer = PSCI_SUCCESS;
+			answer = (uint64_t)PSCI_RET_SUCCESS;
 		}
-	} else if (fn == PSCI_AFFINITY_INFO) {
-		if (status != PSCI_SUCCESS)
+	} else if (fn == PSCI_FN(PSCI_AFFINITY_INFO_64)) {
+		if (status != (uint64_t)PSCI_RET_SUCCESS)
 			goto out;
 		answer = rec_runnable(target) ? PSCI_AFF_ON : PSCI_AFF_OFF;
 	} else {

@@ -10,28 +10,9 @@
 
 #include "rec_run.h"
 #include "rmi/rmi_handlers_gen.h"
+#include "realmkit/arch/psci.h"
+#include "realmkit/arch/smccc.h"
 
-/* SMCCC and PSCI function IDs the realm may use */
-#define SMCCC_VERSION 0x80000000u
-#define SMCCC_VERSION_1_2 0x10002u
-#define PSCI_FID_MASK_FN 0x1fu
-#define PSCI_SMC32_BASE 0x84000000u
-#define PSCI_SMC64_BASE 0xC4000000u
-#define PSCI_VERSION 0x0u
-#define PSCI_CPU_SUSPEND 0x1u
-#define PSCI_CPU_OFF 0x2u
-#define PSCI_CPU_ON 0x3u
-#define PSCI_AFFINITY_INFO 0x4u
-#define PSCI_SYSTEM_OFF 0x8u
-#define PSCI_SYSTEM_RESET 0x9u
-#define PSCI_FEATURES 0xAu
-#define PSCI_1_1 0x10001u
-#define PSCI_SUCCESS 0
-#define PSCI_NOT_SUPPORTED ((uint64_t)-1)
-#define PSCI_INVALID_PARAMS ((uint64_t)-2)
-#define PSCI_ALREADY_ON ((uint64_t)-4)
-#define PSCI_INVALID_ADDRESS ((uint64_t)-9)
-#define PSCI_AFF_ON 0
 #define RSI_HOST_CALL_ALIGN 256u
 
 static inline struct rd *call_rd(struct rsi_call *c)
@@ -241,45 +222,41 @@ static void psci_exit(struct rsi_call *c, uint64_t fid, uint64_t target)
  */
 static bool psci_implemented(uint64_t fid)
 {
-	unsigned int fn = fid & PSCI_FID_MASK_FN;
-
-	if ((fid & ~(uint64_t)PSCI_FID_MASK_FN) == PSCI_SMC64_BASE)
-		return fn == PSCI_CPU_SUSPEND || fn == PSCI_CPU_ON || fn == PSCI_AFFINITY_INFO;
-	if ((fid & ~(uint64_t)PSCI_FID_MASK_FN) != PSCI_SMC32_BASE)
-		return false;
-	return fn == PSCI_VERSION || fn == PSCI_CPU_SUSPEND || fn == PSCI_CPU_OFF || fn == PSCI_CPU_ON ||
-	       fn == PSCI_AFFINITY_INFO || fn == PSCI_SYSTEM_OFF || fn == PSCI_SYSTEM_RESET || fn == PSCI_FEATURES;
+	return fid == PSCI_VERSION || fid == PSCI_CPU_SUSPEND_32 || fid == PSCI_CPU_SUSPEND_64 ||
+	       fid == PSCI_CPU_OFF || fid == PSCI_CPU_ON_32 || fid == PSCI_CPU_ON_64 ||
+	       fid == PSCI_AFFINITY_INFO_32 || fid == PSCI_AFFINITY_INFO_64 || fid == PSCI_SYSTEM_OFF ||
+	       fid == PSCI_SYSTEM_RESET || fid == PSCI_FEATURES;
 }
 
 static void psci_handle(struct rsi_call *c, uint64_t fid)
 {
 	struct rd *rd = call_rd(c);
-	unsigned int fn = fid & PSCI_FID_MASK_FN;
-	bool smc64 = (fid & 0xff000000u) == PSCI_SMC64_BASE;
+	bool smc64 = psci_fid_is_64(fid);
 	uint32_t idx;
 
 	if (!psci_implemented(fid)) {
-		c->x[0] = PSCI_NOT_SUPPORTED;
+		c->x[0] = (uint64_t)PSCI_RET_NOT_SUPPORTED;
 		return;
 	}
-	switch (fn) {
-	case PSCI_VERSION:
-		c->x[0] = PSCI_1_1;
+	switch (PSCI_FN(fid)) {
+	case PSCI_FN(PSCI_VERSION):
+		c->x[0] = PSCI_VERSION_1_1;
 		return;
-	case PSCI_FEATURES: {
+	case PSCI_FN(PSCI_FEATURES): {
 		uint64_t f = c->x[1] & 0xffffffffu; /* an SMC32 call: 32-bit argument */
-		c->x[0] = psci_implemented(f) || f == SMCCC_VERSION ? PSCI_SUCCESS : PSCI_NOT_SUPPORTED;
+		c->x[0] = psci_implemented(f) || f == SMCCC_VERSION ? (uint64_t)PSCI_RET_SUCCESS
+								   : (uint64_t)PSCI_RET_NOT_SUPPORTED;
 		return;
 	}
-	case PSCI_CPU_SUSPEND:
-		c->x[0] = PSCI_SUCCESS;
+	case PSCI_FN(PSCI_CPU_SUSPEND_64):
+		c->x[0] = (uint64_t)PSCI_RET_SUCCESS;
 		psci_exit(c, fid, 0);
 		return;
-	case PSCI_CPU_OFF:
+	case PSCI_FN(PSCI_CPU_OFF):
 		rec_set_runnable(c->rec, false);
 		psci_exit(c, fid, 0);
 		return;
-	case PSCI_CPU_ON: {
+	case PSCI_FN(PSCI_CPU_ON_64): {
 		uint64_t target = c->x[1], entry = c->x[2], ctx = c->x[3];
 		if (!smc64) {
 			target &= 0xffffffffu;
@@ -287,15 +264,15 @@ static void psci_handle(struct rsi_call *c, uint64_t fid)
 			ctx &= 0xffffffffu;
 		}
 		if (!s2tt_ipa_protected(&c->s2, entry)) {
-			c->x[0] = PSCI_INVALID_ADDRESS;
+			c->x[0] = (uint64_t)PSCI_RET_INVALID_ADDRESS;
 			return;
 		}
 		if (!psci_target_index(rd, target, &idx)) {
-			c->x[0] = PSCI_INVALID_PARAMS;
+			c->x[0] = (uint64_t)PSCI_RET_INVALID_PARAMETERS;
 			return;
 		}
 		if (idx == c->rec->index) {
-			c->x[0] = PSCI_ALREADY_ON;
+			c->x[0] = (uint64_t)PSCI_RET_ALREADY_ON;
 			return;
 		}
 		c->rec->pending = REC_PENDING_PSCI;
@@ -306,11 +283,11 @@ static void psci_handle(struct rsi_call *c, uint64_t fid)
 		psci_exit(c, fid, target);
 		return;
 	}
-	case PSCI_AFFINITY_INFO: {
+	case PSCI_FN(PSCI_AFFINITY_INFO_64): {
 		uint64_t target = smc64 ? c->x[1] : c->x[1] & 0xffffffffu;
 		uint64_t lowest = smc64 ? c->x[2] : c->x[2] & 0xffffffffu;
 		if (lowest != 0 || !psci_target_index(rd, target, &idx)) {
-			c->x[0] = PSCI_INVALID_PARAMS;
+			c->x[0] = (uint64_t)PSCI_RET_INVALID_PARAMETERS;
 			return;
 		}
 		if (idx == c->rec->index) {
@@ -323,14 +300,14 @@ static void psci_handle(struct rsi_call *c, uint64_t fid)
 		psci_exit(c, fid, target);
 		return;
 	}
-	case PSCI_SYSTEM_OFF:
-	case PSCI_SYSTEM_RESET:
+	case PSCI_FN(PSCI_SYSTEM_OFF):
+	case PSCI_FN(PSCI_SYSTEM_RESET):
 		/* only a running REC changes an ACTIVE realm's state: no RD lock needed */
 		__atomic_store_n(&rd->state, (uint8_t)RMI_REALM_STATE_SYSTEM_OFF, __ATOMIC_RELEASE);
 		psci_exit(c, fid, 0);
 		return;
 	default:
-		c->x[0] = PSCI_NOT_SUPPORTED;
+		c->x[0] = (uint64_t)PSCI_RET_NOT_SUPPORTED;
 		return;
 	}
 }
@@ -338,10 +315,10 @@ static void psci_handle(struct rsi_call *c, uint64_t fid)
 const char *rsi_call_name(uint64_t fid)
 {
 	static const char *const psci[] = {
-		[PSCI_VERSION] = "PSCI_VERSION", [PSCI_CPU_SUSPEND] = "PSCI_CPU_SUSPEND",
-		[PSCI_CPU_OFF] = "PSCI_CPU_OFF", [PSCI_CPU_ON] = "PSCI_CPU_ON",
-		[PSCI_AFFINITY_INFO] = "PSCI_AFFINITY_INFO", [PSCI_SYSTEM_OFF] = "PSCI_SYSTEM_OFF",
-		[PSCI_SYSTEM_RESET] = "PSCI_SYSTEM_RESET", [PSCI_FEATURES] = "PSCI_FEATURES",
+		[PSCI_FN(PSCI_VERSION)] = "PSCI_VERSION", [PSCI_FN(PSCI_CPU_SUSPEND_64)] = "PSCI_CPU_SUSPEND",
+		[PSCI_FN(PSCI_CPU_OFF)] = "PSCI_CPU_OFF", [PSCI_FN(PSCI_CPU_ON_64)] = "PSCI_CPU_ON",
+		[PSCI_FN(PSCI_AFFINITY_INFO_64)] = "PSCI_AFFINITY_INFO", [PSCI_FN(PSCI_SYSTEM_OFF)] = "PSCI_SYSTEM_OFF",
+		[PSCI_FN(PSCI_SYSTEM_RESET)] = "PSCI_SYSTEM_RESET", [PSCI_FN(PSCI_FEATURES)] = "PSCI_FEATURES",
 	};
 	static _Thread_local char buf[40];
 	uint64_t fnum = fid & 0xffff;
@@ -352,10 +329,8 @@ const char *rsi_call_name(uint64_t fid)
 		snprintf(buf, sizeof(buf), "RSI_%s", rsi_cmd_table[fnum - RSI_FNUM_MIN].name);
 		return buf;
 	}
-	if (((fid & ~(uint64_t)PSCI_FID_MASK_FN) == PSCI_SMC32_BASE ||
-	     (fid & ~(uint64_t)PSCI_FID_MASK_FN) == PSCI_SMC64_BASE) &&
-	    (fid & PSCI_FID_MASK_FN) < sizeof(psci) / sizeof(psci[0]) && psci[fid & PSCI_FID_MASK_FN])
-		return psci[fid & PSCI_FID_MASK_FN];
+	if (psci_fid_in_range(fid) && PSCI_FN(fid) < sizeof(psci) / sizeof(psci[0]) && psci[PSCI_FN(fid)])
+		return psci[PSCI_FN(fid)];
 	if (fid == SMCCC_VERSION)
 		return "SMCCC_VERSION";
 	snprintf(buf, sizeof(buf), "SMC 0x%llx", (unsigned long long)fid);
@@ -373,8 +348,7 @@ void rsi_handle(struct rsi_call *c)
 			d->handler(c->rmm, c);
 			return;
 		}
-	} else if ((fid & ~(uint64_t)PSCI_FID_MASK_FN) == PSCI_SMC32_BASE ||
-		   (fid & ~(uint64_t)PSCI_FID_MASK_FN) == PSCI_SMC64_BASE) {
+	} else if (psci_fid_in_range(fid)) {
 		psci_handle(c, fid);
 		return;
 	} else if (fid == SMCCC_VERSION) {
