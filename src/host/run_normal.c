@@ -34,9 +34,6 @@
 #define SLICE_US 2000u
 #define CHUNK (2ULL << 20)
 
-#define RSI_FID_HOST_CALL_64 0xC4000199u
-#define RSI_SUCCESS_ 0ULL
-#define RSI_ERROR_INPUT_ 1ULL
 #define SCTLR_EL1_RESET 0x30d00800ull
 
 #define STAT(vm, field) __atomic_fetch_add(&(vm)->run.info.field, 1, __ATOMIC_RELAXED)
@@ -158,7 +155,7 @@ static int host_call(struct rk_vm *vm, struct rk_vcpu *v, uint64_t x[RK_CPU_NUM_
 	int ret;
 
 	if (ipa & 0xff || rk_vm_read_mem(vm, ipa, hc, sizeof(hc))) {
-		x[0] = RSI_ERROR_INPUT_;
+		x[0] = RSI_ERROR_INPUT;
 		return 1;
 	}
 	STAT(vm, host_calls);
@@ -172,7 +169,7 @@ static int host_call(struct rk_vm *vm, struct rk_vcpu *v, uint64_t x[RK_CPU_NUM_
 	}
 	if (rk_vm_write_mem(vm, ipa + 8, &hc[1], 31 * sizeof(uint64_t)))
 		return host_run_error(vm, v, -EFAULT, 0, 0, "cannot write the host-call answer back");
-	x[0] = RSI_SUCCESS_;
+	x[0] = RSI_SUCCESS;
 	return 1;
 }
 
@@ -262,7 +259,7 @@ static int smc(struct rk_vm *vm, struct rk_vcpu *v, uint64_t gen)
 		x[0] = (uint64_t)-1; /* not an SMCCC function ID */
 	else if (psci_fid_in_range(fid))
 		ret = psci(vm, v, x, gen);
-	else if (fid == RSI_FID_HOST_CALL_64)
+	else if (fid == RSI_FID_HOST_CALL)
 		ret = host_call(vm, v, x);
 	else if (fid == SMCCC_VERSION)
 		x[0] = SMCCC_VERSION_1_2;
