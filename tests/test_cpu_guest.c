@@ -70,8 +70,7 @@ struct vm {
 	unsigned seas;
 };
 
-static const uint64_t sea_esr = (uint64_t)RK_CPU_ESR_EC_DABT_CUR << RK_CPU_ESR_EC_SHIFT |
-                                RK_CPU_ESR_IL | RK_CPU_ESR_FSC_SEA;
+static const uint64_t sea_esr = ESR_MAKE(ESR_EC_DABT_CUR, 1, ESR_FSC_SEA);
 
 static uint8_t *load_payload(const char *name, size_t *len)
 {

@@ -339,10 +339,10 @@ static void test_mmio_store(void **state)
 			assert_false(e.mem.sse);
 		}
 		iss = rk_cpu_dabt_iss(&e.mem);
-		assert_true(iss & RK_CPU_ESR_WNR);
-		assert_int_equal(!!(iss & RK_CPU_ESR_ISV), ex[i].isv);
+		assert_true(iss & ESR_WNR);
+		assert_int_equal(!!(iss & ESR_ISV), ex[i].isv);
 		if (ex[i].isv)
-			assert_int_equal((iss >> RK_CPU_ESR_SRT_SHIFT) & 31, ex[i].srt);
+			assert_int_equal(esr_srt(iss), ex[i].srt);
 		/* A load completion is refused for a store. */
 		assert_int_equal(rk_cpu_complete_mmio_read(f->cpu, 0), -EINVAL);
 		assert_int_equal(rk_cpu_complete_mmio_write(f->cpu), 0);
@@ -423,12 +423,12 @@ static void test_mmio_load(void **state)
 		assert_int_equal(e.mem.sse, ex[i].sse);
 		assert_int_equal(e.mem.sf, ex[i].sf);
 		assert_int_equal(e.mem.ar, i == 9);
-		assert_int_equal(iss & RK_CPU_ESR_WNR, 0);
-		assert_true(iss & RK_CPU_ESR_ISV);
-		assert_int_equal((iss >> RK_CPU_ESR_SAS_SHIFT) & 3, sas);
-		assert_int_equal(!!(iss & RK_CPU_ESR_SSE), ex[i].sse);
-		assert_int_equal(!!(iss & RK_CPU_ESR_SF), ex[i].sf);
-		assert_int_equal((iss >> RK_CPU_ESR_SRT_SHIFT) & 31, ex[i].rt);
+		assert_int_equal(iss & ESR_WNR, 0);
+		assert_true(iss & ESR_ISV);
+		assert_int_equal(esr_sas(iss), sas);
+		assert_int_equal(!!(iss & ESR_SSE), ex[i].sse);
+		assert_int_equal(!!(iss & ESR_SF), ex[i].sf);
+		assert_int_equal(esr_srt(iss), ex[i].rt);
 		assert_int_equal(rk_cpu_complete_mmio_write(f->cpu), -EINVAL);
 		assert_int_equal(rk_cpu_complete_mmio_read(f->cpu, v), 0);
 		assert_int_equal(rk_cpu_complete_mmio_read(f->cpu, v), -EINVAL);
@@ -534,8 +534,8 @@ static void test_sea_svc_undef_injection(void **state)
 	struct fx *f = *state;
 	struct rk_cpu_exit e;
 	struct rk_cpu_stats st;
-	const uint64_t esr = (uint64_t)RK_CPU_ESR_EC_DABT_CUR << RK_CPU_ESR_EC_SHIFT |
-	                     RK_CPU_ESR_IL | RK_CPU_ESR_FSC_SEA;
+	const uint64_t esr = ESR_EC(ESR_EC_DABT_CUR) |
+	                     ESR_IL | ESR_FSC_SEA;
 
 	load_vectors(f);
 	set(f->cpu, RK_CPU_REG_X(2), UNMAPPED_PROT_IPA + 0x28);
@@ -574,7 +574,7 @@ static void test_sea_svc_undef_injection(void **state)
 	e = run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 0x200);
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(3)),
-	                 (uint64_t)RK_CPU_ESR_EC_SVC64 << RK_CPU_ESR_EC_SHIFT | RK_CPU_ESR_IL | 0x42);
+	                 ESR_EC(ESR_EC_SVC64) | ESR_IL | 0x42);
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(5)), RAM_IPA + 0x18); /* after the SVC */
 	e = run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 0x18);
@@ -587,7 +587,7 @@ static void test_sea_svc_undef_injection(void **state)
 	assert_int_equal(rk_cpu_inject_undef(f->cpu), 0);
 	e = run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 0x200);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(3)), RK_CPU_ESR_IL);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(3)), ESR_IL);
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(5)), RAM_IPA + 0x1c);
 	e = run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 0x20);
@@ -620,7 +620,7 @@ static void test_virq_and_el1t(void **state)
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_SP_EL0), 0x8000e000);
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_SP_EL1), 0x8000f000);
 	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x28);
-	assert_int_equal(rk_cpu_inject_sync(f->cpu, RK_CPU_ESR_IL, 0), 0);
+	assert_int_equal(rk_cpu_inject_sync(f->cpu, ESR_IL, 0), 0);
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_PC), VBAR);
 	e = run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(8)), 0x8000f000);

@@ -169,7 +169,7 @@ static void attest(unsigned int algo)
 	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(RSI_FID_ATTEST_TOKEN_CONTINUE, LATE_IPA, 0x10, 0x20), &ex), RMI_SUCCESS);
 	struct rmi_rec_exit e = ex;
 	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
-	EX_EQ(e, esr, XR_ESR_EC(XR_EC_DABT_LOWER) | XR_FSC_TRANS(3));
+	EX_EQ(e, esr, ESR_EC(ESR_EC_DABT_LOW) | ESR_FSC_TRANS(3));
 	EX_EQ(e, hpfar, (LATE_IPA >> 12) << 4);
 	EX_DONE(e);
 	uint64_t late = xr_map(&x, LATE_IPA);

@@ -79,7 +79,7 @@ static void runner_expect_store(struct runner *r, uint64_t off, uint64_t v)
 {
 	const struct rmi_rec_exit *ex = &r->run.exit;
 
-	if (ex->exit_reason != RMI_EXIT_SYNC || !(ex->esr & XR_ESR_ISV) || !(ex->esr & XR_ESR_WNR))
+	if (ex->exit_reason != RMI_EXIT_SYNC || !(ex->esr & ESR_ISV) || !(ex->esr & ESR_WNR))
 		runner_error(r, "not an MMIO store", ex->exit_reason, ex->esr);
 	else if (ex->far != off)
 		runner_error(r, "MMIO offset", ex->far, off);
@@ -227,7 +227,7 @@ static void *counter_main(void *arg)
 			if (pc == j->ldr_pc + 4 || pc == j->ldr_pc + 8)
 				j->split++;
 		}
-		if (j->r.run.exit.exit_reason != RMI_EXIT_SYNC || !(j->r.run.exit.esr & XR_ESR_ISV))
+		if (j->r.run.exit.exit_reason != RMI_EXIT_SYNC || !(j->r.run.exit.esr & ESR_ISV))
 			runner_error(&j->r, "not the round's MMIO store", j->r.run.exit.exit_reason, j->r.run.exit.esr);
 		flags = XR_ENTER_MMIO;
 	}

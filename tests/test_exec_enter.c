@@ -23,7 +23,7 @@
 #define NS_IPA (XR_PAR_TOP + 0x200000ULL) /* UNPROT_MAP'd pages */
 
 /* SRT, SSE and AR: see test_esr_sanitised (not asserted, reported) */
-#define ESR_UNCHECKED ((31ULL << 16) | XR_ESR_SSE | (1ULL << 14))
+#define ESR_UNCHECKED (ESR_SRT_MASK | ESR_SSE | ESR_AR)
 
 /* A realm with program p, n RECs (REC 0 runnable unless runnable0 is false). */
 static void realm_with(struct xr *x, const struct prog *p, unsigned int n, bool activate)
@@ -234,7 +234,7 @@ static void test_flags_need_matching_exit(void **state)
 	ENTER_FAIL(&x, rec, run, XR_ENTER_MMIO, RMI_ERROR_REC);
 	/* an emulatable read: both allowed; EMULATED_MMIO completes it */
 	assert_int_equal(xr_enter(&x, 0, 0, NULL, &ex), RMI_SUCCESS);
-	assert_true(ex.esr & XR_ESR_ISV);
+	assert_true(ex.esr & ESR_ISV);
 	assert_int_equal(xr_enter_v(&x, 0, XR_ENTER_MMIO, 7, &ex), RMI_SUCCESS);
 	xr_expect_mmio_store(&ex, 0, 7);
 	/* a protected-IPA abort: neither flag */
@@ -247,9 +247,9 @@ static void test_flags_need_matching_exit(void **state)
 	/* an unprotected abort without syndrome: INJECT_SEA only */
 	assert_int_equal(xr_enter(&x, 0, 0, NULL, &ex), RMI_SUCCESS);
 	assert_int_equal(ex.exit_reason, RMI_EXIT_SYNC);
-	assert_false(ex.esr & XR_ESR_ISV);
+	assert_false(ex.esr & ESR_ISV);
 	ENTER_FAIL(&x, rec, run, XR_ENTER_MMIO, RMI_ERROR_REC);
-	assert_int_equal(XR_EC(xr_expect_exception(&x, 0, XR_ENTER_SEA, &far, &elr)), XR_EC_DABT_CUR);
+	assert_int_equal(esr_ec(xr_expect_exception(&x, 0, XR_ENTER_SEA, &far, &elr)), ESR_EC_DABT_CUR);
 	assert_int_equal(far, XR_MMIO_IPA + 0x20);
 	assert_int_equal(elr, p_ipa(stp));
 	/* a host call exit: neither flag */
@@ -405,9 +405,9 @@ static void test_mmio_completion(void **state)
 			assert_int_equal(xr_enter(&x, 0, flags, NULL, &ex), RMI_SUCCESS);
 			struct rmi_rec_exit e = ex;
 			EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
-			assert_int_equal(e.esr & ~ESR_UNCHECKED, XR_ESR_EC(XR_EC_DABT_LOWER) | XR_ESR_IL | XR_ESR_ISV |
-						       XR_ESR_SAS(l->size_log2) | (l->sf ? XR_ESR_SF : 0) |
-						       XR_FSC_TRANS(1));
+			assert_int_equal(e.esr & ~ESR_UNCHECKED, ESR_EC(ESR_EC_DABT_LOW) | ESR_IL | ESR_ISV |
+						       ESR_SAS(l->size_log2) | (l->sf ? ESR_SF : 0) |
+						       ESR_FSC_TRANS(1));
 			e.esr = 0;
 			EX_EQ(e, far, l->off);
 			EX_EQ(e, hpfar, (XR_MMIO_IPA >> 12) << 4);
@@ -419,8 +419,8 @@ static void test_mmio_completion(void **state)
 		}
 	assert_int_equal(xr_enter(&x, 0, flags, NULL, &ex), RMI_SUCCESS);
 	assert_int_equal(ex.far, 0x10);
-	assert_int_equal(ex.esr & (XR_ESR_ISV | XR_ESR_SAS(3) | XR_ESR_SF | XR_ESR_WNR),
-			 XR_ESR_ISV | XR_ESR_SAS(3) | XR_ESR_SF);
+	assert_int_equal(ex.esr & (ESR_ISV | ESR_SAS(3) | ESR_SF | ESR_WNR),
+			 ESR_ISV | ESR_SAS(3) | ESR_SF);
 	assert_int_equal(xr_enter_v(&x, 0, XR_ENTER_MMIO, 0x5555, &ex), RMI_SUCCESS);
 	xr_expect_mmio_store(&ex, 0, 0x1234);
 	static const struct {
@@ -430,9 +430,9 @@ static void test_mmio_completion(void **state)
 	for (unsigned int k = 0; k < 4; k++) {
 		assert_int_equal(xr_enter(&x, 0, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
 		xr_expect_mmio_store(&ex, st[k].off, st[k].v);
-		assert_int_equal(ex.esr & ~ESR_UNCHECKED, XR_ESR_EC(XR_EC_DABT_LOWER) | XR_ESR_IL | XR_ESR_ISV |
-								 XR_ESR_SAS(st[k].sas) | (st[k].sas == 3 ? XR_ESR_SF : 0) |
-								 XR_ESR_WNR | XR_FSC_TRANS(1));
+		assert_int_equal(ex.esr & ~ESR_UNCHECKED, ESR_EC(ESR_EC_DABT_LOW) | ESR_IL | ESR_ISV |
+								 ESR_SAS(st[k].sas) | (st[k].sas == 3 ? ESR_SF : 0) |
+								 ESR_WNR | ESR_FSC_TRANS(1));
 	}
 	struct xr *xs[] = { &x };
 	xr_teardown(xs, 1);
@@ -457,8 +457,8 @@ static void test_inject_sea_over_mmio(void **state)
 	assert_int_equal(xr_enter(&x, 0, 0, NULL, &ex), RMI_SUCCESS);
 	assert_int_equal(ex.far, 0x18);
 	esr = xr_expect_exception(&x, 0, XR_ENTER_SEA | XR_ENTER_MMIO, &far, &elr);
-	assert_int_equal(XR_EC(esr), XR_EC_DABT_CUR);
-	assert_int_equal(esr & 0x3f, XR_FSC_SEA);
+	assert_int_equal(esr_ec(esr), ESR_EC_DABT_CUR);
+	assert_int_equal(esr & 0x3f, ESR_FSC_SEA);
 	assert_int_equal(far, XR_MMIO_IPA + 0x18);
 	assert_int_equal(elr, p_ipa(ld));
 	/* the handler resumed after the load: x5 was never written */
@@ -487,7 +487,7 @@ static void test_esr_emulatable_hides_rt(void **state)
 	p_put(&p, A64_B_SELF);
 	realm_with(&x, &p, 1, true);
 	assert_int_equal(xr_enter(&x, 0, 0, NULL, &ex), RMI_SUCCESS);
-	assert_true(ex.esr & XR_ESR_ISV);
+	assert_true(ex.esr & ESR_ISV);
 	struct xr *xs[] = { &x };
 	if (ex.esr & ESR_UNCHECKED) {
 		print_message("skipped: an emulatable abort's ESR exposes SRT/SSE/AR (0x%llx)\n",
@@ -495,7 +495,7 @@ static void test_esr_emulatable_hides_rt(void **state)
 		xr_teardown(xs, 1);
 		skip();
 	}
-	assert_int_equal(ex.esr, XR_ESR_EC(XR_EC_DABT_LOWER) | XR_ESR_IL | XR_ESR_ISV | XR_ESR_SAS(1) | XR_FSC_TRANS(1));
+	assert_int_equal(ex.esr, ESR_EC(ESR_EC_DABT_LOW) | ESR_IL | ESR_ISV | ESR_SAS(1) | ESR_FSC_TRANS(1));
 	xr_teardown(xs, 1);
 }
 
@@ -538,7 +538,7 @@ static void test_esr_sanitised(void **state)
 	assert_int_equal(xr_enter(&x, 0, 0, NULL, &ex), RMI_SUCCESS);
 	e = ex;
 	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
-	EX_EQ(e, esr, XR_ESR_EC(XR_EC_DABT_LOWER) | XR_FSC_TRANS(3));
+	EX_EQ(e, esr, ESR_EC(ESR_EC_DABT_LOW) | ESR_FSC_TRANS(3));
 	EX_EQ(e, hpfar, (LATE_IPA >> 12) << 4);
 	EX_DONE(e);
 	/* entering again without mapping: the same exit */
@@ -553,25 +553,25 @@ static void test_esr_sanitised(void **state)
 	assert_int_equal(xr_enter(&x, 0, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
 	e = ex;
 	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
-	EX_EQ(e, esr, XR_ESR_EC(XR_EC_DABT_LOWER) | XR_ESR_IL | XR_FSC_TRANS(1));
+	EX_EQ(e, esr, ESR_EC(ESR_EC_DABT_LOW) | ESR_IL | ESR_FSC_TRANS(1));
 	EX_EQ(e, hpfar, ((XR_MMIO_IPA + 0x20) >> 12) << 4);
 	EX_DONE(e);
 	esr = xr_expect_exception(&x, 0, XR_ENTER_SEA, &far, &elr);
-	assert_int_equal(XR_EC(esr), XR_EC_DABT_CUR);
+	assert_int_equal(esr_ec(esr), ESR_EC_DABT_CUR);
 	assert_int_equal(elr, p_ipa(stp));
 
 	/* C: an instruction abort on RAM without mapping: EC and FSC, HPFAR */
 	assert_int_equal(xr_enter(&x, 0, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
 	e = ex;
 	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
-	EX_EQ(e, esr, XR_ESR_EC(XR_EC_IABT_LOWER) | XR_FSC_TRANS(3));
+	EX_EQ(e, esr, ESR_EC(ESR_EC_IABT_LOW) | ESR_FSC_TRANS(3));
 	EX_EQ(e, hpfar, (LATE_CODE_IPA >> 12) << 4);
 	EX_DONE(e);
 	ENTER_FAIL(&x, x.rec[0], x.run[0], XR_ENTER_SEA, RMI_ERROR_REC); /* not a data abort */
 	/* mapped (zeros = UDF): the realm now executes it and takes an UNDEF */
 	xr_map(&x, LATE_CODE_IPA);
 	esr = xr_expect_exception(&x, 0, 0, &far, &elr);
-	assert_int_equal(esr, XR_ESR_EC(XR_EC_UNKNOWN) | XR_ESR_IL);
+	assert_int_equal(esr, ESR_EC(ESR_EC_UNKNOWN) | ESR_IL);
 	assert_int_equal(elr, LATE_CODE_IPA);
 	xr_next_store(&x, 0, XR_ENTER_MMIO, 0x600d);
 
@@ -580,14 +580,14 @@ static void test_esr_sanitised(void **state)
 	assert_int_equal(xr_enter(&x, 0, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
 	e = ex;
 	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
-	EX_EQ(e, esr, XR_ESR_EC(XR_EC_DABT_LOWER) | XR_FSC_TRANS(3));
+	EX_EQ(e, esr, ESR_EC(ESR_EC_DABT_LOW) | ESR_FSC_TRANS(3));
 	EX_EQ(e, hpfar, (LATE_IPA >> 12) << 4);
 	EX_DONE(e);
 	/* mapping it again keeps RIPAS DESTROYED: still not accessible */
 	xr_map(&x, LATE_IPA);
 	assert_int_equal(xr_enter(&x, 0, 0, NULL, &ex), RMI_SUCCESS);
 	assert_int_equal(ex.exit_reason, RMI_EXIT_SYNC);
-	assert_int_equal(ex.esr, XR_ESR_EC(XR_EC_DABT_LOWER) | XR_FSC_TRANS(3));
+	assert_int_equal(ex.esr, ESR_EC(ESR_EC_DABT_LOW) | ESR_FSC_TRANS(3));
 	struct xr *xs[] = { &x };
 	xr_teardown(xs, 1);
 }
@@ -604,8 +604,8 @@ static void expect_ns_store_unmapped(struct xr *x, int level)
 	assert_int_equal(xr_enter(x, 0, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
 	struct rmi_rec_exit e = ex;
 	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
-	assert_int_equal(e.esr & ~ESR_UNCHECKED, XR_ESR_EC(XR_EC_DABT_LOWER) | XR_ESR_IL | XR_ESR_ISV | XR_ESR_SAS(3) |
-							 XR_ESR_SF | XR_FSC_TRANS(level));
+	assert_int_equal(e.esr & ~ESR_UNCHECKED, ESR_EC(ESR_EC_DABT_LOW) | ESR_IL | ESR_ISV | ESR_SAS(3) |
+							 ESR_SF | ESR_FSC_TRANS(level));
 	e.esr = 0;
 	EX_EQ(e, far, 0x40);
 	EX_EQ(e, hpfar, (NS_IPA >> 12) << 4);
@@ -636,7 +636,7 @@ static void test_irq_and_wfi(void **state)
 	assert_int_equal(xr_enter(&x, 0, XR_ENTER_WFI | XR_ENTER_WFE, NULL, &ex), RMI_SUCCESS);
 	e = ex;
 	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
-	EX_EQ(e, esr, XR_ESR_EC(XR_EC_WFX));
+	EX_EQ(e, esr, ESR_EC(ESR_EC_WFX));
 	EX_DONE(e);
 	xr_next_store(&x, 0, 0, 1);
 	/* not trapped (decision: the WFI completes, the REC exits with IRQ) */
@@ -720,33 +720,33 @@ static void test_rmm_handled_aborts(void **state)
 	const unsigned int dat[] = { a1, a2, a3 };
 	for (int k = 0; k < 3; k++) {
 		esr = xr_expect_exception(&x, 0, k ? XR_ENTER_MMIO : 0, &far, &elr);
-		assert_int_equal(XR_EC(esr), XR_EC_DABT_CUR);
-		assert_int_equal(esr & 0x3f, XR_FSC_SEA);
-		assert_true(esr & XR_ESR_IL);
+		assert_int_equal(esr_ec(esr), ESR_EC_DABT_CUR);
+		assert_int_equal(esr & 0x3f, ESR_FSC_SEA);
+		assert_true(esr & ESR_IL);
 		assert_int_equal(far, dfar[k]);
 		assert_int_equal(elr, p_ipa(dat[k]));
 	}
 	/* the last 8 bytes below 2^s2sz are an unprotected IPA: an MMIO exit, not an SEA */
 	assert_int_equal(xr_enter(&x, 0, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
 	assert_int_equal(ex.exit_reason, RMI_EXIT_SYNC);
-	assert_true(ex.esr & XR_ESR_ISV);
+	assert_true(ex.esr & ESR_ISV);
 	assert_int_equal(ex.hpfar, ((XR_IPA_TOP - 8) >> 12) << 4);
 	assert_int_equal(ex.far, (XR_IPA_TOP - 8) & 0xfff);
 	(void)a4;
 	/* instruction aborts: SEA with EC "instruction abort, current EL", FAR = ELR = the target */
 	for (int k = 0; k < 3; k++) {
 		esr = xr_expect_exception(&x, 0, XR_ENTER_MMIO, &far, &elr);
-		assert_int_equal(XR_EC(esr), XR_EC_IABT_CUR);
-		assert_int_equal(esr & 0x3f, XR_FSC_SEA);
+		assert_int_equal(esr_ec(esr), ESR_EC_IABT_CUR);
+		assert_int_equal(esr & 0x3f, ESR_FSC_SEA);
 		assert_int_equal(far, targets[k]);
 		assert_int_equal(elr, targets[k]);
 	}
 	/* HVC and an undefined instruction: UNDEF (EC 0, IL), ELR = the instruction */
 	esr = xr_expect_exception(&x, 0, XR_ENTER_MMIO, &far, &elr);
-	assert_int_equal(esr, XR_ESR_EC(XR_EC_UNKNOWN) | XR_ESR_IL);
+	assert_int_equal(esr, ESR_EC(ESR_EC_UNKNOWN) | ESR_IL);
 	assert_int_equal(elr, p_ipa(hvc));
 	esr = xr_expect_exception(&x, 0, XR_ENTER_MMIO, &far, &elr);
-	assert_int_equal(esr, XR_ESR_EC(XR_EC_UNKNOWN) | XR_ESR_IL);
+	assert_int_equal(esr, ESR_EC(ESR_EC_UNKNOWN) | ESR_IL);
 	assert_int_equal(elr, p_ipa(udf));
 	xr_next_store(&x, 0, XR_ENTER_MMIO, 0x600d);
 	struct xr *xs[] = { &x };
@@ -947,8 +947,8 @@ static void test_unprot_map_read_only(void **state)
 	assert_int_equal(xr_enter(&x, 0, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
 	e = ex;
 	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
-	assert_int_equal(e.esr & ~ESR_UNCHECKED, XR_ESR_EC(XR_EC_DABT_LOWER) | XR_ESR_IL | XR_ESR_ISV | XR_ESR_SAS(3) |
-							 XR_ESR_SF | XR_ESR_WNR | XR_FSC_PERM(3));
+	assert_int_equal(e.esr & ~ESR_UNCHECKED, ESR_EC(ESR_EC_DABT_LOW) | ESR_IL | ESR_ISV | ESR_SAS(3) |
+							 ESR_SF | ESR_WNR | ESR_FSC_PERM(3));
 	e.esr = 0;
 	EX_EQ(e, far, 0x48);
 	EX_EQ(e, hpfar, (NS_IPA >> 12) << 4);
@@ -998,9 +998,9 @@ static void test_unprot_map_not_ns(void **state)
 		assert_int_equal(xr_enter(&b, 0, k ? XR_ENTER_MMIO : 0, NULL, &ex), RMI_SUCCESS);
 		assert_int_equal(ex.exit_reason, RMI_EXIT_SYNC);
 		/* not a value read from that granule: the host gets the access, as a granule protection fault */
-		assert_false(ex.esr & XR_ESR_WNR);
-		assert_true(ex.esr & XR_ESR_ISV);
-		assert_int_equal(ex.esr & 0x3f, XR_FSC_GPF);
+		assert_false(ex.esr & ESR_WNR);
+		assert_true(ex.esr & ESR_ISV);
+		assert_int_equal(ex.esr & 0x3f, ESR_FSC_GPF);
 		assert_int_equal(ex.hpfar, ((NS_IPA + k * G) >> 12) << 4);
 		assert_int_equal(xr_enter_v(&b, 0, XR_ENTER_MMIO, 0x1000 + k, &ex), RMI_SUCCESS);
 		xr_expect_mmio_store(&ex, 0, 0x1000 + k);

@@ -412,8 +412,8 @@ static void test_access_after_change(void **state)
 	assert_int_equal(set_ripas(&x, 0, ar, ar + G, &o), RMI_SUCCESS);
 	xr_next_store(&x, 0, 0, ar + G);
 	esr = xr_expect_exception(&x, 0, XR_ENTER_MMIO, &far, NULL);
-	assert_int_equal(XR_EC(esr), XR_EC_DABT_CUR);
-	assert_int_equal(esr & 0x3f, XR_FSC_SEA);
+	assert_int_equal(esr_ec(esr), ESR_EC_DABT_CUR);
+	assert_int_equal(esr & 0x3f, ESR_FSC_SEA);
 	assert_int_equal(far, ar);
 
 	assert_int_equal(xr_enter(&x, 0, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
@@ -427,7 +427,7 @@ static void test_access_after_change(void **state)
 	xr_next_store(&x, 0, 0, RSI_ACCEPT);
 	assert_int_equal(xr_enter(&x, 0, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
 	assert_int_equal(ex.exit_reason, RMI_EXIT_SYNC);
-	assert_int_equal(ex.esr, XR_ESR_EC(XR_EC_DABT_LOWER) | XR_FSC_TRANS(3));
+	assert_int_equal(ex.esr, ESR_EC(ESR_EC_DABT_LOW) | ESR_FSC_TRANS(3));
 	assert_int_equal(ex.hpfar, (ud >> 12) << 4);
 	xr_map(&x, ud);
 	xr_next_store(&x, 0, 0, 0);

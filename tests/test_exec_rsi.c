@@ -282,7 +282,7 @@ static void realm_config(unsigned int algo)
 	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(RSI_FID_REALM_CONFIG, LATE_IPA), &ex), RMI_SUCCESS);
 	e = ex;
 	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
-	EX_EQ(e, esr, XR_ESR_EC(XR_EC_DABT_LOWER) | XR_FSC_TRANS(3));
+	EX_EQ(e, esr, ESR_EC(ESR_EC_DABT_LOW) | ESR_FSC_TRANS(3));
 	EX_EQ(e, hpfar, (LATE_IPA >> 12) << 4);
 	EX_DONE(e);
 	ex.exit_reason = ~0ULL;
@@ -297,7 +297,7 @@ static void realm_config(unsigned int algo)
 	/* RIPAS DESTROYED: the same exit; mapping it again does not make it RAM */
 	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(RSI_FID_REALM_CONFIG, DESTR_IPA), &ex), RMI_SUCCESS);
 	assert_int_equal(ex.exit_reason, RMI_EXIT_SYNC);
-	assert_int_equal(ex.esr, XR_ESR_EC(XR_EC_DABT_LOWER) | XR_FSC_TRANS(3));
+	assert_int_equal(ex.esr, ESR_EC(ESR_EC_DABT_LOW) | ESR_FSC_TRANS(3));
 	assert_int_equal(ex.hpfar, (DESTR_IPA >> 12) << 4);
 	struct xr *xs[] = { &x };
 	xr_teardown(xs, 1);
@@ -497,7 +497,7 @@ static void test_host_call_inputs(void **state)
 	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(RSI_FID_HOST_CALL, LATE_IPA + 0x100), &ex), RMI_SUCCESS);
 	e = ex;
 	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
-	EX_EQ(e, esr, XR_ESR_EC(XR_EC_DABT_LOWER) | XR_FSC_TRANS(3));
+	EX_EQ(e, esr, ESR_EC(ESR_EC_DABT_LOW) | ESR_FSC_TRANS(3));
 	EX_EQ(e, hpfar, (LATE_IPA >> 12) << 4);
 	EX_DONE(e);
 	xr_map(&x, LATE_IPA);
@@ -512,7 +512,7 @@ static void test_host_call_inputs(void **state)
 	assert_int_equal(xr_enter(&x, 0, 0, g, &ex), RMI_SUCCESS);
 	e = ex;
 	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
-	EX_EQ(e, esr, XR_ESR_EC(XR_EC_DABT_LOWER) | XR_FSC_TRANS(3));
+	EX_EQ(e, esr, ESR_EC(ESR_EC_DABT_LOW) | ESR_FSC_TRANS(3));
 	EX_EQ(e, hpfar, (LATE_IPA >> 12) << 4);
 	EX_DONE(e);
 	/* still pending: the same again (RIPAS DESTROYED stays inaccessible) */

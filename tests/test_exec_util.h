@@ -60,26 +60,6 @@
 #define XR_INCOMPLETE_DONATE ((uint64_t)RMI_INCOMPLETE | (1u << 8))
 #define XR_INCOMPLETE_RECLAIM ((uint64_t)RMI_INCOMPLETE | (2u << 8))
 
-/* ESR fields (ESR_EL2 / ESR_EL1) */
-#define XR_EC(esr) (((esr) >> 26) & 0x3f)
-#define XR_EC_UNKNOWN 0x00u
-#define XR_EC_WFX 0x01u
-#define XR_EC_IABT_LOWER 0x20u
-#define XR_EC_IABT_CUR 0x21u
-#define XR_EC_DABT_LOWER 0x24u
-#define XR_EC_DABT_CUR 0x25u
-#define XR_ESR_IL (1ULL << 25)
-#define XR_ESR_ISV (1ULL << 24)
-#define XR_ESR_SAS(s) ((uint64_t)(s) << 22)
-#define XR_ESR_SSE (1ULL << 21)
-#define XR_ESR_SF (1ULL << 15)
-#define XR_ESR_WNR (1ULL << 6)
-#define XR_FSC_TRANS(l) (0x04u + (unsigned int)(l))
-#define XR_FSC_PERM(l) (0x0cu + (unsigned int)(l))
-#define XR_FSC_SEA 0x10u
-#define XR_FSC_GPF 0x28u
-#define XR_ESR_EC(ec) ((uint64_t)(ec) << 26)
-
 /* ---- machine and realms ---------------------------------------------------- */
 
 struct xenv {
@@ -477,9 +457,9 @@ static inline void xr_expect_mmio_store(const struct rmi_rec_exit *ex, uint64_t 
 	struct rmi_rec_exit e = *ex;
 
 	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
-	assert_int_equal(XR_EC(e.esr), XR_EC_DABT_LOWER);
-	assert_true(e.esr & XR_ESR_ISV);
-	assert_true(e.esr & XR_ESR_WNR);
+	assert_int_equal(esr_ec(e.esr), ESR_EC_DABT_LOW);
+	assert_true(e.esr & ESR_ISV);
+	assert_true(e.esr & ESR_WNR);
 	e.esr = 0;
 	EX_EQ(e, far, off & 0xfff);
 	EX_EQ(e, hpfar, ((XR_MMIO_IPA + off) >> 12) << 4);
@@ -624,7 +604,7 @@ static inline uint64_t xr_expect_exception(struct xr *x, unsigned int i, uint64_
 	for (int k = 0; k < 3; k++) {
 		assert_int_equal(xr_enter(x, i, k ? XR_ENTER_MMIO : flags, NULL, &ex), RMI_SUCCESS);
 		assert_int_equal(ex.exit_reason, RMI_EXIT_SYNC);
-		assert_true(ex.esr & XR_ESR_ISV);
+		assert_true(ex.esr & ESR_ISV);
 		v[k] = ex.gprs[0];
 	}
 	if (far)

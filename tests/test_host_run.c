@@ -588,8 +588,8 @@ static void test_mmio(void **state)
 		/* both: a synchronous external abort, data abort taken from EL1 */
 		assert_int_equal(d.nesr, 2);
 		for (int k = 0; k < 2; k++) {
-			assert_int_equal((d.esr[k] >> 26) & 0x3f, 0x25);
-			assert_int_equal(d.esr[k] & 0x3f, 0x10);
+			assert_int_equal(esr_ec(d.esr[k]), ESR_EC_DABT_CUR);
+			assert_int_equal(esr_fsc(d.esr[k]), ESR_FSC_SEA);
 		}
 		guest_free(g);
 	}

@@ -10,11 +10,11 @@ static uint8_t page[RK_PAGE_SIZE] __attribute__((aligned(4096)));
 
 static bool on_sync(struct rk_exc_frame *frame, uint64_t esr, uint64_t far)
 {
-	bool sea = RK_ESR_EC(esr) == RK_EC_DABT_CUR && RK_ESR_FSC(esr) == RK_FSC_SEA;
+	bool sea = esr_ec(esr) == ESR_EC_DABT_CUR && esr_fsc(esr) == ESR_FSC_SEA;
 
 	rk_printf("%s: ESR_EL1 0x%lx (EC 0x%x FSC 0x%x) FAR_EL1 0x%lx ELR_EL1 0x%lx\n",
-	          sea ? "SEA handled" : "unexpected exception", esr, RK_ESR_EC(esr),
-	          RK_ESR_FSC(esr), far, frame->elr);
+	          sea ? "SEA handled" : "unexpected exception", esr, esr_ec(esr),
+	          esr_fsc(esr), far, frame->elr);
 	rk_report(RK_GUEST_EX_ABORT, sea, esr);
 	rk_halt();
 }

@@ -89,8 +89,8 @@ void rk_exception_dispatch(uint64_t kind, struct rk_exc_frame *frame)
 			return;
 		rk_printf("\n[cpu %u] unhandled exception (%s): ESR_EL1 0x%lx (EC 0x%x ISS 0x%x) "
 		          "FAR_EL1 0x%lx ELR_EL1 0x%lx\n",
-		          rk_cpu_index(), vector_names[kind & 15], esr, RK_ESR_EC(esr),
-		          RK_ESR_ISS(esr), far, frame->elr);
+		          rk_cpu_index(), vector_names[kind & 15], esr, esr_ec(esr),
+		          esr_iss(esr), far, frame->elr);
 		rk_halt();
 	case 1: /* IRQ */
 	case 2: /* FIQ */

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "realmkit/guest_abi.h"
+#include "realmkit/arch/esr.h" /* esr_ec(), ESR_EC_*, ESR_FSC_* */
 #include "console.h"
 #include "psci.h"
 #include "rsi.h"
@@ -52,13 +53,6 @@ struct rk_exc_frame {
 	uint64_t pad;
 };
 _Static_assert(sizeof(struct rk_exc_frame) == 272, "vectors.S FRAME_SIZE");
-
-#define RK_ESR_EC(esr) ((unsigned)(((esr) >> 26) & 0x3f))
-#define RK_ESR_ISS(esr) ((unsigned)((esr) & 0x1ffffff))
-#define RK_ESR_FSC(esr) ((unsigned)((esr) & 0x3f))
-#define RK_EC_DABT_CUR 0x25u
-#define RK_EC_IABT_CUR 0x21u
-#define RK_FSC_SEA 0x10u
 
 /*
  * A synchronous exception handler: return true to resume at frame->elr

@@ -41,6 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "realmkit/arch/esr.h"
 #include "realmkit/cpu_model.h"
 #include "realmkit/export.h"
 
@@ -347,30 +348,6 @@ RK_API int rk_cpu_complete_mmio_write(struct rk_cpu *cpu);
 /* ------------------------------------------------------------------------ */
 /* Exceptions and interrupts                                                */
 /* ------------------------------------------------------------------------ */
-
-/* ESR_ELx fields (Arm ARM D17.2.37). */
-#define RK_CPU_ESR_EC_SHIFT 26
-#define RK_CPU_ESR_IL (1u << 25)
-#define RK_CPU_ESR_EC_UNKNOWN 0x00u
-#define RK_CPU_ESR_EC_WFX 0x01u
-#define RK_CPU_ESR_EC_SVC64 0x15u
-#define RK_CPU_ESR_EC_HVC64 0x16u
-#define RK_CPU_ESR_EC_SMC64 0x17u
-#define RK_CPU_ESR_EC_IABT_LOWER 0x20u
-#define RK_CPU_ESR_EC_IABT_CUR 0x21u
-#define RK_CPU_ESR_EC_DABT_LOWER 0x24u
-#define RK_CPU_ESR_EC_DABT_CUR 0x25u
-#define RK_CPU_ESR_EC_BRK64 0x3cu
-#define RK_CPU_ESR_ISV (1u << 24)
-#define RK_CPU_ESR_SAS_SHIFT 22
-#define RK_CPU_ESR_SSE (1u << 21)
-#define RK_CPU_ESR_SRT_SHIFT 16
-#define RK_CPU_ESR_SF (1u << 15)
-#define RK_CPU_ESR_AR (1u << 14)
-#define RK_CPU_ESR_WNR (1u << 6)
-#define RK_CPU_ESR_FSC_TRANS_L3 0x07u /* translation fault, level 3 */
-#define RK_CPU_ESR_FSC_PERM_L3 0x0fu  /* permission fault, level 3 */
-#define RK_CPU_ESR_FSC_SEA 0x10u      /* synchronous external abort */
 
 /*
  * The data-abort ISS bits the hardware would report for this access: ISV,

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "realmkit/arch/esr.h"
 #include "realmkit/cpu_model.h"
 #include "realmkit/export.h"
 
@@ -143,7 +144,7 @@ RK_API void rk_smc_kick_rec(struct rk_machine *m, uint64_t rec_pa);
  */
 #define RK_EXC_LOOP_LIMIT 20000u
 #define RK_EXC_LOOP_ISS 0x10f00dULL
-#define RK_EXC_LOOP_ESR ((0x2fULL << 26) | (1ULL << 25) | (1ULL << 24) | RK_EXC_LOOP_ISS)
+#define RK_EXC_LOOP_ESR ESR_MAKE(ESR_EC_SERROR, 1, ESR_SERROR_IDS | RK_EXC_LOOP_ISS)
 
 /* ---- Door 2: non-secure memory access by physical address ---------------- */
 

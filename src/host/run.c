@@ -28,17 +28,9 @@
 
 #include "rmi_cmds.h"
 #include "s2.h"
+#include "realmkit/arch/esr.h"
 #include "realmkit/arch/psci.h"
 
-#define ESR_EC(esr) ((unsigned int)(((esr) >> 26) & 0x3f))
-#define ESR_FSC(esr) ((unsigned int)((esr) & 0x3f))
-#define ESR_ISV (1ULL << 24)
-#define ESR_SAS(esr) ((unsigned int)(((esr) >> 22) & 3))
-#define ESR_WNR (1ULL << 6)
-#define EC_WFX 0x01u
-#define EC_IABT_LOWER 0x20u
-#define EC_DABT_LOWER 0x24u
-#define FSC_GPF 0x28u
 
 #define RIPAS_RETRIES 4
 #define BLOCK_SIZE (2ULL << 20)
@@ -461,10 +453,10 @@ static int unprotected_abort(struct rk_vm *vm, struct rk_vcpu *v, uint64_t esr, 
 	int ret = -ENODEV;
 
 	if (host_mmio_find(vm, ipa)) {
-		if ((esr & ESR_ISV) && ESR_FSC(esr) != FSC_GPF) {
+		if ((esr & ESR_ISV) && esr_fsc(esr) != ESR_FSC_GPF) {
 			bool write = (esr & ESR_WNR) != 0;
 			uint64_t value = write ? ex->gprs[0] : 0;
-			if (!host_mmio_access(vm, v->id, ipa, 1u << ESR_SAS(esr), write, &value)) {
+			if (!host_mmio_access(vm, v->id, ipa, 1u << esr_sas(esr), write, &value)) {
 				if (!write) {
 					p->gprs[0] = value;
 					p->gprs_valid = 1;
@@ -510,18 +502,18 @@ static int realm_sync(struct rk_vm *vm, struct rk_vcpu *v, const struct rmi_rec_
 {
 	struct rk_host *h = vm->host;
 	uint64_t esr = ex->esr, ipa = ((ex->hpfar >> 4) << 12) | (ex->far & (G4K - 1)), page = ipa & ~(G4K - 1);
-	unsigned int ec = ESR_EC(esr);
+	unsigned int ec = esr_ec(esr);
 	char msg[240];
 	int ret;
 
-	if (ec == EC_WFX)
+	if (ec == ESR_EC_WFX)
 		return 1; /* WFI/WFE are not trapped; nothing to do if they were */
-	if (ec != EC_DABT_LOWER && ec != EC_IABT_LOWER) {
+	if (ec != ESR_EC_DABT_LOW && ec != ESR_EC_IABT_LOW) {
 		snprintf(msg, sizeof(msg), "unexpected SYNC exit (ESR 0x%" PRIx64 ", EC 0x%x)", esr, ec);
 		return host_run_error(vm, v, -EPROTO, 0, 0, msg);
 	}
 	if (ipa >> (vm->ipa_bits - 1)) {
-		if (ec == EC_IABT_LOWER) {
+		if (ec == ESR_EC_IABT_LOW) {
 			snprintf(msg, sizeof(msg), "instruction abort at unprotected IPA 0x%" PRIx64 " reached the host", ipa);
 			return host_run_error(vm, v, -EPROTO, 0, 0, msg);
 		}
@@ -533,7 +525,7 @@ static int realm_sync(struct rk_vm *vm, struct rk_vcpu *v, const struct rmi_rec_
 	if (!s || (s->flags & RK_MEMSLOT_SHARED)) {
 		ret = -EFAULT;
 		snprintf(msg, sizeof(msg), "stage-2 fault at protected IPA 0x%" PRIx64 " (%s), outside every memory slot",
-			 ipa, ec == EC_IABT_LOWER ? "instruction fetch" : "data access");
+			 ipa, ec == ESR_EC_IABT_LOW ? "instruction fetch" : "data access");
 	} else if (v->pend.last_fault == page + 1) {
 		ret = -EFAULT;
 		snprintf(msg, sizeof(msg), "stage-2 fault at protected IPA 0x%" PRIx64 " persists after mapping", ipa);
@@ -687,12 +679,12 @@ static int realm_exit(struct rk_vm *vm, struct rk_vcpu *v, uint64_t gen)
 		return 1;
 	case RMI_EXIT_SERROR:
 		if (ex->esr == RK_EXC_LOOP_ESR) {
-			unsigned int ec = ESR_EC(ex->gprs[1]);
+			unsigned int ec = esr_ec(ex->gprs[1]);
 			snprintf(msg, sizeof(msg),
 				 "stuck in an exception loop: %s at PC 0x%" PRIx64 " (address 0x%" PRIx64
 				 ", ESR_EL1 0x%" PRIx64 ") taken %" PRIu64 " times in a row with no progress; the REC was stopped",
-				 ec == EC_IABT_LOWER + 1 ? "instruction abort (SEA)"
-				 : ec == EC_DABT_LOWER + 1 ? "data abort (SEA)"
+				 ec == ESR_EC_IABT_CUR ? "instruction abort (SEA)"
+				 : ec == ESR_EC_DABT_CUR ? "data abort (SEA)"
 				 : "undefined instruction",
 				 ex->gprs[0], ex->far, ex->gprs[1], ex->gprs[2]);
 			return host_run_error(vm, v, -ELOOP, 0, 0, msg);

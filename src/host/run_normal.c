@@ -143,9 +143,9 @@ static int map_memory(struct rk_vm *vm, struct rk_vcpu *v, uint64_t ipa)
 
 static void inject_sea(struct rk_cpu *cpu, bool instruction, uint64_t addr)
 {
-	uint64_t ec = instruction ? RK_CPU_ESR_EC_IABT_CUR : RK_CPU_ESR_EC_DABT_CUR;
+	uint64_t ec = instruction ? ESR_EC_IABT_CUR : ESR_EC_DABT_CUR;
 
-	(void)rk_cpu_inject_sync(cpu, (ec << RK_CPU_ESR_EC_SHIFT) | RK_CPU_ESR_IL | RK_CPU_ESR_FSC_SEA, addr);
+	(void)rk_cpu_inject_sync(cpu, ESR_MAKE(ec, 1, ESR_FSC_SEA), addr);
 }
 
 /* RSI_HOST_CALL, as the RMM implements it for realms: the RsiHostCall at x1. */

@@ -27,12 +27,7 @@
 #include "rmi/rmi_handlers_gen.h"
 
 #define ENTER_FLAG(f, name) (((f) & RMI_REC_ENTER_FLAGS_##name##_MASK) != 0)
-#define ESR_EC(ec) ((uint64_t)(ec) << RK_CPU_ESR_EC_SHIFT)
-#define ESR_FSC_TRANS(level) (0x04u + (unsigned int)(level))
-#define ESR_ISS_TI_WFE 1u
-#define ESR_SAS_MASK (3u << RK_CPU_ESR_SAS_SHIFT)
-#define ESR_EMULATED_ISS_MASK ((uint64_t)(RK_CPU_ESR_ISV | ESR_SAS_MASK | RK_CPU_ESR_SF | RK_CPU_ESR_WNR))
-#define ESR_FSC_GPF 0x28u /* granule protection fault */
+#define ESR_EMULATED_ISS_MASK ((uint64_t)(ESR_ISV | ESR_SAS_MASK | ESR_SF | ESR_WNR))
 #define INSN_WFE 0xd503205fu
 #define PSTATE_EL1H_DAIF 0x3c5u
 #define SCTLR_EL1_RESET 0x30d00800ull /* RES1 bits; MMU and caches off */
@@ -443,7 +438,7 @@ static void rec_sync_code(struct rec *rec, const struct rd *rd, const struct s2t
 void rec_exit_s2_abort(struct rmi_rec_exit *exit, uint64_t ipa, int level)
 {
 	exit->exit_reason = RMI_EXIT_SYNC;
-	exit->esr = ESR_EC(RK_CPU_ESR_EC_DABT_LOWER) | ESR_FSC_TRANS(level);
+	exit->esr = ESR_EC(ESR_EC_DABT_LOW) | ESR_FSC_TRANS(level);
 	exit->far = 0;
 	exit->hpfar = (ipa >> 12) << 4;
 }
@@ -451,8 +446,8 @@ void rec_exit_s2_abort(struct rmi_rec_exit *exit, uint64_t ipa, int level)
 /* The RMM delivers an exception to the realm itself (counted by the exception-loop diagnosis). */
 static void inject_sea(struct rec *rec, bool instruction, uint64_t addr)
 {
-	uint64_t ec = instruction ? RK_CPU_ESR_EC_IABT_CUR : RK_CPU_ESR_EC_DABT_CUR;
-	uint64_t esr = ESR_EC(ec) | RK_CPU_ESR_IL | RK_CPU_ESR_FSC_SEA;
+	uint64_t ec = instruction ? ESR_EC_IABT_CUR : ESR_EC_DABT_CUR;
+	uint64_t esr = ESR_EC(ec) | ESR_IL | ESR_FSC_SEA;
 
 	if (!rk_cpu_inject_sync(rec->cpu, esr, addr)) {
 		rec->xloop.injected = 1;
@@ -464,7 +459,7 @@ static void inject_undef(struct rec *rec)
 {
 	if (!rk_cpu_inject_undef(rec->cpu)) {
 		rec->xloop.injected = 1;
-		rec->xloop.cur_esr = ESR_EC(RK_CPU_ESR_EC_UNKNOWN) | RK_CPU_ESR_IL;
+		rec->xloop.cur_esr = ESR_EC(ESR_EC_UNKNOWN) | ESR_IL;
 	}
 }
 
@@ -615,7 +610,7 @@ static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx
 		}
 		/* RIPAS RAM without a mapping, or DESTROYED: a stage-2 fault for the host */
 		exit->exit_reason = RMI_EXIT_SYNC;
-		exit->esr = ESR_EC(iabt ? RK_CPU_ESR_EC_IABT_LOWER : RK_CPU_ESR_EC_DABT_LOWER) |
+		exit->esr = ESR_EC(iabt ? ESR_EC_IABT_LOW : ESR_EC_DABT_LOW) |
 			    ESR_FSC_TRANS(level);
 		exit->far = 0;
 		exit->hpfar = (addr >> 12) << 4;
@@ -628,11 +623,11 @@ static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx
 	/* unprotected IPA: emulatable MMIO when the syndrome is valid */
 	exit->exit_reason = RMI_EXIT_SYNC;
 	exit->hpfar = (addr >> 12) << 4;
-	uint64_t fsc = gpf ? ESR_FSC_GPF : ex->mem.is_perm ? RK_CPU_ESR_FSC_PERM_L3 : ESR_FSC_TRANS(level);
+	uint64_t fsc = gpf ? ESR_FSC_GPF : ex->mem.is_perm ? ESR_FSC_PERM(3) : ESR_FSC_TRANS(level);
 	if (ex->mem.isv) {
 		/* ISV, SAS, SF, WnR only: the RMM completes the access itself, so the
 		 * register number, sign extension and ordering stay hidden (10.4) */
-		exit->esr = ESR_EC(RK_CPU_ESR_EC_DABT_LOWER) | RK_CPU_ESR_IL |
+		exit->esr = ESR_EC(ESR_EC_DABT_LOW) | ESR_IL |
 			    (rk_cpu_dabt_iss(&ex->mem) & ESR_EMULATED_ISS_MASK) | fsc;
 		exit->far = addr & (RK_GRANULE_SIZE - 1);
 		if (ex->mem.is_write)
@@ -640,7 +635,7 @@ static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx
 		rec->last_exit_emulatable = 1;
 		rec->mmio_is_write = ex->mem.is_write;
 	} else {
-		exit->esr = ESR_EC(RK_CPU_ESR_EC_DABT_LOWER) | RK_CPU_ESR_IL | fsc;
+		exit->esr = ESR_EC(ESR_EC_DABT_LOW) | ESR_IL | fsc;
 		exit->far = 0;
 	}
 	rec->last_exit_ns_abort = 1;
@@ -730,7 +725,7 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, struct rd *rd, const 
 			if ((wfe && ENTER_FLAG(enter_flags, TRAP_WFE)) || (!wfe && ENTER_FLAG(enter_flags, TRAP_WFI))) {
 				exit->exit_reason = RMI_EXIT_SYNC;
 				/* WFx exposes EC and TI only (reference 10.4) */
-				exit->esr = ESR_EC(RK_CPU_ESR_EC_WFX) | (wfe ? ESR_ISS_TI_WFE : 0);
+				exit->esr = ESR_EC(ESR_EC_WFX) | (wfe ? ESR_WFX_TI_WFE : 0);
 			} else {
 				/* not trapped: the vCPU idles until an interrupt; let the host run */
 				exit->exit_reason = RMI_EXIT_IRQ;
@@ -766,7 +761,7 @@ static bool rec_entry_complete(struct rmm *rmm, struct rec *rec, struct rd *rd, 
 			       const struct rmi_rec_enter *enter, struct rmi_rec_exit *exit)
 {
 	if (ENTER_FLAG(enter->flags, INJECT_SEA)) {
-		uint64_t esr = ESR_EC(RK_CPU_ESR_EC_DABT_CUR) | RK_CPU_ESR_IL | RK_CPU_ESR_FSC_SEA;
+		uint64_t esr = ESR_EC(ESR_EC_DABT_CUR) | ESR_IL | ESR_FSC_SEA;
 		(void)rk_cpu_inject_sync(rec->cpu, esr, rec->last_far);
 	} else if (ENTER_FLAG(enter->flags, EMULATED_MMIO)) {
 		if (rec->mmio_is_write)

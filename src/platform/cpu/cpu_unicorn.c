@@ -430,13 +430,13 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 		if (intno == RK_UC_EXCP_SVC) {
 			/* Preferred return: the next instruction. */
 			fetch_insn(cpu, pc - 4, &insn);
-			cpu->internal_esr = (uint64_t)RK_CPU_ESR_EC_SVC64 << RK_CPU_ESR_EC_SHIFT;
+			cpu->internal_esr = ESR_EC(ESR_EC_SVC64);
 		} else {
 			/* Preferred return: the BRK itself. */
 			fetch_insn(cpu, pc, &insn);
-			cpu->internal_esr = (uint64_t)RK_CPU_ESR_EC_BRK64 << RK_CPU_ESR_EC_SHIFT;
+			cpu->internal_esr = ESR_EC(ESR_EC_BRK64);
 		}
-		cpu->internal_esr |= RK_CPU_ESR_IL | RK_A64_IMM16(insn);
+		cpu->internal_esr |= ESR_IL | RK_A64_IMM16(insn);
 		cpu->internal_elr = pc;
 		if (!cpu->have_pending)
 			cpu->internal = RK_CPU_INTERNAL_SYNC;
@@ -1641,8 +1641,7 @@ int rk_cpu_inject_sync(struct rk_cpu *cpu, uint64_t esr, uint64_t far)
 
 int rk_cpu_inject_undef(struct rk_cpu *cpu)
 {
-	return rk_cpu_inject_sync(cpu, (uint64_t)RK_CPU_ESR_EC_UNKNOWN << RK_CPU_ESR_EC_SHIFT |
-	                                       RK_CPU_ESR_IL, 0);
+	return rk_cpu_inject_sync(cpu, ESR_MAKE(ESR_EC_UNKNOWN, 1, 0), 0);
 }
 
 int rk_cpu_set_virq(struct rk_cpu *cpu, bool pending)
@@ -1841,18 +1840,17 @@ uint64_t rk_cpu_dabt_iss(const struct rk_cpu_mem_access *a)
 	if (!a)
 		return 0;
 	if (a->is_write)
-		iss |= RK_CPU_ESR_WNR;
+		iss |= ESR_WNR;
 	if (!a->isv)
 		return iss;
 	while ((1u << sas) < a->size && sas < 3)
 		sas++;
-	iss |= RK_CPU_ESR_ISV | (uint64_t)sas << RK_CPU_ESR_SAS_SHIFT |
-	       (uint64_t)(a->srt & 31u) << RK_CPU_ESR_SRT_SHIFT;
+	iss |= ESR_ISV | ESR_SAS(sas) | ESR_SRT(a->srt & 31u);
 	if (a->sse)
-		iss |= RK_CPU_ESR_SSE;
+		iss |= ESR_SSE;
 	if (a->sf)
-		iss |= RK_CPU_ESR_SF;
+		iss |= ESR_SF;
 	if (a->ar)
-		iss |= RK_CPU_ESR_AR;
+		iss |= ESR_AR;
 	return iss;
 }
