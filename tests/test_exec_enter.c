@@ -80,7 +80,7 @@ static void test_run_and_rec_inputs(void **state)
 	realm_with(&x, &p, 1, true);
 	uint64_t run = x.run[0], rec = x.rec[0];
 	uint64_t deleg = xr_delegated(&x, 1), ns = xr_ns_page(&x);
-	uint64_t data = t_raw_entry(x.m, x.rd, XR_CODE_IPA, 3, NULL) & S2TTE_OA_MASK;
+	uint64_t data = t_raw_entry(x.m, x.rd, XR_CODE_IPA, 3, NULL) & S2_DESC_OA_MASK;
 	uint64_t aux = xr_recp(&x, 0)->aux[0];
 	uint64_t end = T_DRAM_BASE + (XR_MIB << 20);
 
@@ -888,7 +888,7 @@ static void test_destroy_ns_rtt_while_running(void **state)
 	unprot_map(&x, NS_IPA, rw, S2AP_FLAG_R | S2AP_FLAG_W);
 
 	xr_next_store(&x, 0, 0, 0x1111222233334444ULL); /* the engine maps the page */
-	uint64_t l3 = t_raw_entry(x.m, x.rd, NS_IPA, 2, NULL) & S2TTE_OA_MASK;
+	uint64_t l3 = t_raw_entry(x.m, x.rd, NS_IPA, 2, NULL) & S2_DESC_OA_MASK;
 	assert_int_equal(RMI(x.m, RMI_FID_RTT_DESTROY, &o, x.rd, NS_IPA, 3), RMI_SUCCESS);
 	assert_int_equal(o.x[1], l3);
 	assert_int_equal(t_gstate(x.m, l3), GRANULE_STATE_DELEGATED);
@@ -936,9 +936,9 @@ static void test_unprot_map_read_only(void **state)
 	 * descriptor carries S2AP R.
 	 */
 	assert_int_equal(t_read_entry(x.m, x.rd, NS_IPA, 3, &o), RMI_SUCCESS);
-	if ((o.x[3] & S2TTE_AP_MASK) != (1ULL << S2TTE_AP_SHIFT)) {
+	if ((o.x[3] & S2_DESC_S2AP_MASK) != (1ULL << S2_DESC_S2AP_SHIFT)) {
 		print_message("skipped: RTT_UNPROT_MAP stores S2AP DIRECT_READ as descriptor S2AP 0x%llx (map.c)\n",
-			      (unsigned long long)((o.x[3] & S2TTE_AP_MASK) >> S2TTE_AP_SHIFT));
+			      (unsigned long long)((o.x[3] & S2_DESC_S2AP_MASK) >> S2_DESC_S2AP_SHIFT));
 		struct xr *xs[] = { &x };
 		xr_teardown(xs, 1);
 		skip();

@@ -353,7 +353,7 @@ static void test_psci_complete_conditions(void **state)
 	psci_realm(&y, 2);
 	const uint64_t entry = p_ipa(entry_idx);
 	uint64_t r0 = x.rec[0], r1 = x.rec[1], r2 = x.rec[2];
-	uint64_t data = t_raw_entry(x.m, x.rd, XR_CODE_IPA, 3, NULL) & S2TTE_OA_MASK;
+	uint64_t data = t_raw_entry(x.m, x.rd, XR_CODE_IPA, 3, NULL) & S2_DESC_OA_MASK;
 	psci_exit(&x, 0, PSCI_CPU_ON_64, 1, entry, XR_HC_IPA + 0x100, 1);
 
 	/* 1: alignment of either REC */

@@ -204,7 +204,7 @@ static void test_set_ripas_conditions(void **state)
 	rpc_realm(&x, 2, NULL);
 	rpc_realm(&y, 1, NULL);
 	uint64_t rd = x.rd, rec = x.rec[0], deleg = xr_delegated(&x, 1);
-	uint64_t data = t_raw_entry(x.m, rd, XR_CODE_IPA, 3, NULL) & S2TTE_OA_MASK;
+	uint64_t data = t_raw_entry(x.m, rd, XR_CODE_IPA, 3, NULL) & S2_DESC_OA_MASK;
 	request(&x, 0, base, top, RMI_RIPAS_RAM, 0);
 
 	/* 1: top <= base, top not aligned */

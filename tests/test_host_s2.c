@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "realmkit/arch/stage2.h"
 #include "realmkit/host.h"
 #include "rk_test.h"
 
@@ -59,7 +60,7 @@ static int dump_cb(void *arg, const struct rk_s2_entry *e)
 	d->leaves++;
 	if (e->kind == RK_S2_BLOCK)
 		d->blocks++;
-	uint64_t sz = 1ULL << (12 + 9 * (3 - e->level));
+	uint64_t sz = s2_level_size(e->level);
 	for (uint64_t off = 0; off < sz; off += G) {
 		if (e->ipa + off >= SLOT)
 			break;

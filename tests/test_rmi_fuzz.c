@@ -107,9 +107,9 @@ static void build(struct world *w)
 	w->objs[w->nobjs++] = w->rd;
 	w->objs[w->nobjs++] = r->s2.rtt_base;
 	w->objs[w->nobjs++] = r->s2.rtt_base + G;
-	w->objs[w->nobjs++] = t_raw_entry(m, w->rd, 0, 1, NULL) & S2TTE_OA_MASK;
-	w->objs[w->nobjs++] = t_raw_entry(m, w->rd, 0, 2, NULL) & S2TTE_OA_MASK;
-	w->objs[w->nobjs++] = t_raw_entry(m, w->rd, U, 2, NULL) & S2TTE_OA_MASK;
+	w->objs[w->nobjs++] = t_raw_entry(m, w->rd, 0, 1, NULL) & S2_DESC_OA_MASK;
+	w->objs[w->nobjs++] = t_raw_entry(m, w->rd, 0, 2, NULL) & S2_DESC_OA_MASK;
+	w->objs[w->nobjs++] = t_raw_entry(m, w->rd, U, 2, NULL) & S2_DESC_OA_MASK;
 	w->objs[w->nobjs++] = d;
 	w->objs[w->nobjs++] = b;
 	w->objs[w->nobjs++] = b + 17 * G;

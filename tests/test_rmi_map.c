@@ -55,7 +55,7 @@ static void realm_setup(unsigned int algo)
 	rd = t_realm_new(m, &pool, 40, 1, 2, algo);
 	t_rtt_to(m, rd, 0, 3, &pool);
 	t_rtt_to(m, rd, U, 3, &pool);
-	l3 = t_raw_entry(m, rd, 0, 2, NULL) & S2TTE_OA_MASK;
+	l3 = t_raw_entry(m, rd, 0, 2, NULL) & S2_DESC_OA_MASK;
 	assert_int_equal(t_gstate(m, l3), GRANULE_STATE_RTT);
 	src = t_pool_get(&pool, 1, 0);
 	fill_src(src, 1);
@@ -151,7 +151,7 @@ static void map_init_measured(unsigned int algo)
 		/* copied, ASSIGNED RAM (a valid mapping), DATA, out of the host's reach */
 		assert_memory_equal(t_gptr(m, d + i * G), page, G);
 		expect_entry(ipa, 3, RMI_RTTE_ASSIGNED, d + i * G, RMI_RIPAS_RAM);
-		assert_true(t_raw_entry(m, rd, ipa, 3, NULL) & S2TTE_VALID);
+		assert_true(t_raw_entry(m, rd, ipa, 3, NULL) & S2_DESC_VALID);
 		assert_int_equal(t_gstate(m, d + i * G), GRANULE_STATE_DATA);
 		assert_int_equal(rk_ns_read(m, d + i * G, page, 1), -RK_EGPF);
 	}
@@ -237,7 +237,7 @@ static void test_map_init_ripas(void **state)
 static void test_map_init_errors(void **state)
 {
 	uint64_t d = del(1, 0), ns = t_pool_get(&pool, 1, 0), mapped = del(1, 0);
-	uint64_t l2 = t_raw_entry(m, rd, 0, 1, NULL) & S2TTE_OA_MASK;
+	uint64_t l2 = t_raw_entry(m, rd, 0, 1, NULL) & S2_DESC_OA_MASK;
 
 	(void)state;
 	map_init(mapped, 9 * G);
@@ -316,7 +316,7 @@ static void test_data_map_single(void **state)
 	assert_int_equal(map(0, 8 * G, SINGLE, t_desc(p, 3, 8)), 8 * G);
 	for (uint64_t i = 0; i < 8; i++) {
 		expect_entry(i * G, 3, RMI_RTTE_ASSIGNED, p + i * G, RMI_RIPAS_EMPTY);
-		assert_false(t_raw_entry(m, rd, i * G, 3, NULL) & S2TTE_VALID); /* no access while EMPTY */
+		assert_false(t_raw_entry(m, rd, i * G, 3, NULL) & S2_DESC_VALID); /* no access while EMPTY */
 		assert_int_equal(t_gstate(m, p + i * G), GRANULE_STATE_DATA);
 		assert_true(t_gzero(m, p + i * G));
 	}
@@ -330,7 +330,7 @@ static void test_data_map_single(void **state)
 	init_ripas(16 * G, 18 * G);
 	assert_int_equal(map(16 * G, 18 * G, SINGLE, t_desc(q, 3, 2)), 18 * G);
 	expect_entry(17 * G, 3, RMI_RTTE_ASSIGNED, q + G, RMI_RIPAS_RAM);
-	assert_true(t_raw_entry(m, rd, 17 * G, 3, NULL) & S2TTE_VALID);
+	assert_true(t_raw_entry(m, rd, 17 * G, 3, NULL) & S2_DESC_VALID);
 	/* RIPAS DESTROYED kept */
 	uint64_t r = del(1, 0);
 	map_init(r, 20 * G);
@@ -457,7 +457,7 @@ static void test_data_map_list(void **state)
 /* DATA_MAP naming the realm's own RD (or a block holding it) must fail, not hang. */
 static void test_data_map_own_granules(void **state)
 {
-	uint64_t l2 = t_raw_entry(m, rd, 0, 1, NULL) & S2TTE_OA_MASK;
+	uint64_t l2 = t_raw_entry(m, rd, 0, 1, NULL) & S2_DESC_OA_MASK;
 	uint64_t root = t_rd(m, rd)->s2.rtt_base;
 	uint64_t blk_rd = rd & ~(L2SZ - 1), blk_l2 = l2 & ~(L2SZ - 1);
 
@@ -482,7 +482,7 @@ static void test_data_map_errors(void **state)
 {
 	uint64_t p = del(1, 0), ns = t_pool_get(&pool, 1, 0), b = del(512, L2SZ);
 	uint64_t list = t_pool_get(&pool, 1, 0);
-	uint64_t l2 = t_raw_entry(m, rd, 0, 1, NULL) & S2TTE_OA_MASK;
+	uint64_t l2 = t_raw_entry(m, rd, 0, 1, NULL) & S2_DESC_OA_MASK;
 	const uint64_t dp = t_desc(p, 3, 1), db = t_desc(b, 2, 1);
 
 	(void)state;
@@ -717,10 +717,10 @@ static void test_unprot(void **state)
 	assert_int_equal(o.x[1], U + 2 * G);
 	expect_entry(U + G, 3, RMI_RTTE_ASSIGNED, ns | NSATTR(6, 3), 0);
 	uint64_t e = t_raw_entry(m, rd, U + G, 3, NULL);
-	assert_true(e & S2TTE_VALID);
-	assert_true(e & S2TTE_NS);
-	assert_true(e & S2TTE_AF);
-	uint64_t l3u = t_raw_entry(m, rd, U, 2, NULL) & S2TTE_OA_MASK;
+	assert_true(e & S2_DESC_VALID);
+	assert_true(e & S2_DESC_NS);
+	assert_true(e & S2_DESC_AF);
+	uint64_t l3u = t_raw_entry(m, rd, U, 2, NULL) & S2_DESC_OA_MASK;
 	assert_int_equal(t_refcount(m, l3u), 1);
 	/* idempotent; a different mapping over it is ERROR_RTT */
 	RMI_NOCHANGE(m, &o, UMAP, rd, U + G, U + 2 * G, t_unprot_flags(SINGLE, 6, 3), t_desc(ns, 3, 1));

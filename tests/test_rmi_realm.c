@@ -80,7 +80,7 @@ static bool vmid_used(uint16_t vmid)
 /* Root entries after REALM_CREATE: protected UNASSIGNED/EMPTY, unprotected UNASSIGNED_NS. */
 static void check_fresh_roots(struct rk_machine *mm, uint64_t rd, unsigned int s2sz, int sl)
 {
-	uint64_t esz = 1ULL << (12 + 9 * (3 - sl)), lim = 1ULL << s2sz;
+	uint64_t esz = s2_level_size(sl), lim = 1ULL << s2sz;
 	uint64_t nrtt = 0, ndata = 0;
 	struct rmi_out o;
 

@@ -89,11 +89,11 @@ static void expect_entry(uint64_t ipa, int level, uint64_t st, uint64_t desc, ui
 static void expect_table(uint64_t base, int level, uint64_t st, uint64_t desc0, uint64_t desc_step,
 			 uint64_t ripas, int kind)
 {
-	uint64_t esz = s2tt_entry_size(level);
+	uint64_t esz = s2_level_size(level);
 
-	for (unsigned int i = 0; i < S2TT_ENTRIES; i++) {
+	for (unsigned int i = 0; i < S2_ENTRIES; i++) {
 		assert_int_equal(t_entry_kind(m, rd, base + i * esz, level), kind);
-		if (i % 37 == 0 || i == S2TT_ENTRIES - 1)
+		if (i % 37 == 0 || i == S2_ENTRIES - 1)
 			expect_entry(base + i * esz, level, st, desc0 + i * desc_step, ripas);
 	}
 }
@@ -175,7 +175,7 @@ static void test_create_unfolds(void **state)
 	uint64_t blk = del(512, L2SZ);
 	assert_int_equal(data_map(L2SZ, 2 * L2SZ, t_desc(blk, 2, 1)), 2 * L2SZ);
 	expect_entry(L2SZ, 2, RMI_RTTE_ASSIGNED, blk, RMI_RIPAS_EMPTY);
-	uint64_t l2 = t_raw_entry(m, rd, 0, 1, NULL) & S2TTE_OA_MASK;
+	uint64_t l2 = t_raw_entry(m, rd, 0, 1, NULL) & S2_DESC_OA_MASK;
 	assert_int_equal(t_refcount(m, l2), 1);
 	uint64_t l3 = rtt(L2SZ, 3);
 	assert_int_equal(t_refcount(m, l2), 1);   /* live before, live after */
@@ -191,7 +191,7 @@ static void test_create_unfolds(void **state)
 	expect_entry(2 * L2SZ, 2, RMI_RTTE_ASSIGNED, blk2, RMI_RIPAS_RAM);
 	uint64_t l3b = rtt(2 * L2SZ, 3);
 	expect_table(2 * L2SZ, 3, RMI_RTTE_ASSIGNED, blk2, G, RMI_RIPAS_RAM, S2TTE_ASSIGNED);
-	assert_true(t_raw_entry(m, rd, 2 * L2SZ + 9 * G, 3, NULL) & S2TTE_VALID);
+	assert_true(t_raw_entry(m, rd, 2 * L2SZ + 9 * G, 3, NULL) & S2_DESC_VALID);
 	/* round trip: folding gives the block back */
 	struct rmi_out o;
 	assert_int_equal(RMI(m, FOLD, &o, rd, 2 * L2SZ, 3), RMI_SUCCESS);
@@ -525,8 +525,8 @@ static void test_fold_assigned(void **state)
 	assert_int_equal(RMI(m, FOLD, &o, rd, L2SZ, 3), RMI_SUCCESS);
 	expect_entry(L2SZ, 2, RMI_RTTE_ASSIGNED, pages2, RMI_RIPAS_RAM);
 	uint64_t e = t_raw_entry(m, rd, L2SZ, 2, NULL);
-	assert_true(e & S2TTE_VALID);
-	assert_int_equal(e & S2TTE_TYPE_MASK, S2TTE_TYPE_BLOCK);
+	assert_true(e & S2_DESC_VALID);
+	assert_int_equal(e & S2_DESC_TYPE_MASK, S2_DESC_TYPE_BLOCK);
 
 	/* NS pages fold into an ASSIGNED_NS block with the same attributes */
 	rtt(U, 2);
@@ -795,14 +795,14 @@ static void test_init_ripas(void **state)
 	assert_int_equal(RMI(m, INIT_RIPAS, &o, rd, 9 * L2SZ, 10 * L2SZ), RMI_SUCCESS);
 	assert_int_equal(o.x[1], 10 * L2SZ);
 	expect_entry(9 * L2SZ + 3 * G, 3, RMI_RTTE_ASSIGNED, d + 3 * G, RMI_RIPAS_RAM);
-	assert_true(t_raw_entry(m, rd, 9 * L2SZ + 3 * G, 3, NULL) & S2TTE_VALID);
+	assert_true(t_raw_entry(m, rd, 9 * L2SZ + 3 * G, 3, NULL) & S2_DESC_VALID);
 	/* an ASSIGNED EMPTY 2 MiB block -> ASSIGNED RAM block */
 	uint64_t blk = del(512, L2SZ);
 	assert_int_equal(data_map(11 * L2SZ, 12 * L2SZ, t_desc(blk, 2, 1)), 12 * L2SZ);
 	assert_int_equal(RMI(m, INIT_RIPAS, &o, rd, 11 * L2SZ, 12 * L2SZ), RMI_SUCCESS);
 	assert_int_equal(o.x[1], 12 * L2SZ);
 	expect_entry(11 * L2SZ, 2, RMI_RTTE_ASSIGNED, blk, RMI_RIPAS_RAM);
-	assert_int_equal(t_raw_entry(m, rd, 11 * L2SZ, 2, NULL) & S2TTE_TYPE_MASK, S2TTE_TYPE_BLOCK);
+	assert_int_equal(t_raw_entry(m, rd, 11 * L2SZ, 2, NULL) & S2_DESC_TYPE_MASK, S2_DESC_TYPE_BLOCK);
 	/* DESTROYED (unassigned or assigned) stops it */
 	uint64_t src = t_pool_get(&pool, 1, 0), p = del(2, 0);
 	const uint64_t b = 10 * L2SZ;

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "realmkit/arch/stage2.h"
 #include "realmkit/host.h"
 #include "realmkit/measure.h"
 
@@ -189,7 +190,7 @@ struct rk_realm {
 /* Realm RTT shadow: the host's copy of one RTT, in VMSAv8-64 stage-2 format. */
 struct host_shadow {
 	rk_rtt_t rtt;
-	uint64_t e[512];
+	uint64_t e[S2_ENTRIES];
 };
 
 struct host_shadow_map {

@@ -20,7 +20,7 @@ void host_s2_geometry(unsigned int ia_bits, int *start_level, unsigned int *nroo
 	if (levels > 4)
 		levels = 4;
 	*start_level = 4 - (int)levels;
-	covered = s2_shift(*start_level) + 9; /* IPA bits one root table covers */
+	covered = s2_level_shift(*start_level) + 9; /* IPA bits one root table covers */
 	*nroot = ia_bits > covered ? 1u << (ia_bits - covered) : 1u;
 }
 
@@ -41,7 +41,7 @@ void host_s2_unfold(uint64_t parent, int plevel, uint64_t child[S2_ENTRIES])
 
 	for (unsigned int i = 0; i < S2_ENTRIES; i++)
 		child[i] = s2e_is_leaf(parent, plevel)
-				   ? s2e_leaf(s2e_pa(parent) + i * s2_size(level), level, s2e_attrs(parent))
+				   ? s2e_leaf(s2e_pa(parent) + i * s2_level_size(level), level, s2e_attrs(parent))
 				   : 0;
 }
 
@@ -50,7 +50,7 @@ void host_s2_unfold(uint64_t parent, int plevel, uint64_t child[S2_ENTRIES])
 static int walk_table(struct host_s2 *s2, const struct s2_walker *w, uint64_t table_pa, int level,
 		      uint64_t base, uint64_t start, uint64_t end)
 {
-	uint64_t sz = s2_size(level), tend = base + S2_ENTRIES * sz;
+	uint64_t sz = s2_level_size(level), tend = base + S2_ENTRIES * sz;
 	uint64_t addr = (start > base ? start : base) & ~(sz - 1);
 	const uint64_t *t;
 	int ret = s2->ops->entries(s2, table_pa, &t);
@@ -69,7 +69,7 @@ static int walk_table(struct host_s2 *s2, const struct s2_walker *w, uint64_t ta
 		ctx.addr = addr;
 		ctx.start = start;
 		ctx.end = end;
-		ctx.idx = (uint32_t)((addr - base) >> s2_shift(level));
+		ctx.idx = (uint32_t)((addr - base) >> s2_level_shift(level));
 		ctx.level = level;
 		ctx.old = t[ctx.idx];
 		if (s2e_is_table(ctx.old, level)) {
@@ -106,7 +106,7 @@ static int walk_table(struct host_s2 *s2, const struct s2_walker *w, uint64_t ta
 
 int host_s2_walk(struct host_s2 *s2, uint64_t addr, uint64_t size, const struct s2_walker *w)
 {
-	uint64_t end = addr + size, span = S2_ENTRIES * s2_size(s2->start_level);
+	uint64_t end = addr + size, span = S2_ENTRIES * s2_level_size(s2->start_level);
 
 	if (!s2->root_pa || !size)
 		return 0;
@@ -133,7 +133,7 @@ static int map_cb(struct s2_ctx *ctx, unsigned int visit)
 {
 	const struct map_args *a = ctx->w->arg;
 	struct host_s2 *s2 = ctx->s2;
-	uint64_t sz = s2_size(ctx->level), addr = ctx->addr, pa;
+	uint64_t sz = s2_level_size(ctx->level), addr = ctx->addr, pa;
 	bool covered = addr >= ctx->start && addr + sz <= ctx->end;
 	int min_level = a->min_level > S2_MIN_BLOCK_LEVEL ? a->min_level : S2_MIN_BLOCK_LEVEL;
 
@@ -197,7 +197,7 @@ int host_s2_map_alias(struct host_s2 *s2, uint64_t ipa, uint64_t size, int min_l
 /* Number of valid leaves from ctx->idx inside the range, with contiguous output and equal attributes. */
 static uint32_t leaf_run(const struct s2_ctx *ctx)
 {
-	uint64_t sz = s2_size(ctx->level);
+	uint64_t sz = s2_level_size(ctx->level);
 	uint32_t n = 1;
 
 	while (ctx->idx + n < S2_ENTRIES && ctx->addr + (n + 1) * sz <= ctx->end) {
@@ -221,7 +221,7 @@ static int unmap_cb(struct s2_ctx *ctx, unsigned int visit)
 {
 	struct unmap_args *a = ctx->w->arg;
 	struct host_s2 *s2 = ctx->s2;
-	uint64_t sz = s2_size(ctx->level);
+	uint64_t sz = s2_level_size(ctx->level);
 	int ret;
 
 	if (visit == S2_VISIT_TABLE_POST) {
@@ -282,12 +282,12 @@ static int fold_cb(struct s2_ctx *ctx, unsigned int visit)
 {
 	struct host_s2 *s2 = ctx->s2;
 	int clevel = ctx->level + 1;
-	uint64_t csz = s2_size(clevel), e0, e;
+	uint64_t csz = s2_level_size(clevel), e0, e;
 	const uint64_t *c;
 	unsigned int i;
 
 	(void)visit;
-	if (ctx->addr < ctx->start || ctx->addr + s2_size(ctx->level) > ctx->end)
+	if (ctx->addr < ctx->start || ctx->addr + s2_level_size(ctx->level) > ctx->end)
 		return 0; /* only tables wholly inside the range */
 	if (s2->ops->entries(s2, s2e_pa(ctx->old), &c))
 		return 0;
@@ -298,7 +298,7 @@ static int fold_cb(struct s2_ctx *ctx, unsigned int visit)
 		e = 0;
 	} else {
 		if (!s2e_is_leaf(e0, clevel) || ctx->level < S2_MIN_BLOCK_LEVEL ||
-		    (s2e_pa(e0) & (s2_size(ctx->level) - 1)))
+		    (s2e_pa(e0) & (s2_level_size(ctx->level) - 1)))
 			return 0;
 		for (i = 1; i < S2_ENTRIES; i++)
 			if (c[i] != s2e_leaf(s2e_pa(e0) + i * csz, clevel, s2e_attrs(e0)))
@@ -404,7 +404,7 @@ static int sweep_cb(struct s2_ctx *ctx, unsigned int visit)
 	if (visit == S2_VISIT_TABLE_POST)
 		sweep_range(ctx->s2, a, s2e_pa(ctx->old), 1);
 	else if (s2e_valid(ctx->old))
-		sweep_range(ctx->s2, a, s2e_pa(ctx->old), s2_size(ctx->level) / G4K);
+		sweep_range(ctx->s2, a, s2e_pa(ctx->old), s2_level_size(ctx->level) / G4K);
 	return 0;
 }
 

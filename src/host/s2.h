@@ -22,40 +22,18 @@
 #define RK_HOST_S2_H
 
 #include "host_internal.h"
+#include "realmkit/arch/stage2.h"
 
-#define S2_ENTRIES 512u
-#define S2_MAX_LEVEL 3
-#define S2_MIN_BLOCK_LEVEL 1
-#define S2_OA_MASK 0x0000FFFFFFFFF000ULL
-#define S2_TYPE_MASK 3ULL
-#define S2_TYPE_BLOCK 1ULL
-#define S2_TYPE_PAGE 3ULL
-#define S2_TYPE_TABLE 3ULL
-#define S2_AF (1ULL << 10)
-#define S2_SH_IS (3ULL << 8)
-#define S2_AP_RW (3ULL << 6)
-#define S2_MEMATTR_WB (6ULL << 2) /* FWB Normal write-back */
-#define S2_NS (1ULL << 55)         /* shadow of an RTT_UNPROT_MAP entry */
-#define S2_LEAF_ATTRS (S2_AF | S2_SH_IS | S2_AP_RW | S2_MEMATTR_WB)
-
-static inline unsigned int s2_shift(int level)
-{
-	return 12u + 9u * (unsigned int)(3 - level);
-}
-
-static inline uint64_t s2_size(int level)
-{
-	return 1ULL << s2_shift(level);
-}
+#define S2_LEAF_ATTRS (S2_DESC_AF | S2_DESC_SH_IS | S2_DESC_S2AP_RW | S2_DESC_MEMATTR_NORMAL_WB)
 
 static inline bool s2e_valid(uint64_t e)
 {
-	return e & 1;
+	return e & S2_DESC_VALID;
 }
 
 static inline bool s2e_is_table(uint64_t e, int level)
 {
-	return level < S2_MAX_LEVEL && (e & S2_TYPE_MASK) == S2_TYPE_TABLE;
+	return level < S2_MAX_LEVEL && (e & S2_DESC_TYPE_MASK) == S2_DESC_TYPE_TABLE;
 }
 
 static inline bool s2e_is_leaf(uint64_t e, int level)
@@ -65,23 +43,23 @@ static inline bool s2e_is_leaf(uint64_t e, int level)
 
 static inline uint64_t s2e_pa(uint64_t e)
 {
-	return e & S2_OA_MASK;
+	return e & S2_DESC_OA_MASK;
 }
 
 static inline uint64_t s2e_leaf(uint64_t pa, int level, uint64_t attrs)
 {
-	return (pa & S2_OA_MASK) | attrs | (level == S2_MAX_LEVEL ? S2_TYPE_PAGE : S2_TYPE_BLOCK);
+	return (pa & S2_DESC_OA_MASK) | attrs | (level == S2_MAX_LEVEL ? S2_DESC_TYPE_PAGE : S2_DESC_TYPE_BLOCK);
 }
 
 static inline uint64_t s2e_table(uint64_t pa)
 {
-	return (pa & S2_OA_MASK) | S2_TYPE_TABLE;
+	return (pa & S2_DESC_OA_MASK) | S2_DESC_TYPE_TABLE;
 }
 
 /* Attributes of a leaf: everything but the output address and the type. */
 static inline uint64_t s2e_attrs(uint64_t e)
 {
-	return e & ~(S2_OA_MASK | S2_TYPE_MASK);
+	return e & ~(S2_DESC_OA_MASK | S2_DESC_TYPE_MASK);
 }
 
 enum s2_visit {

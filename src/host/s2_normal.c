@@ -92,7 +92,7 @@ static int copy_page(struct host_s2 *s2, const struct s2_src *src, uint64_t ipa,
 static int n_leaf_map(struct s2_ctx *ctx, uint64_t pa, uint32_t n, const struct s2_src *src)
 {
 	struct host_s2 *s2 = ctx->s2;
-	uint64_t sz = s2_size(ctx->level), e[S2_ENTRIES];
+	uint64_t sz = s2_level_size(ctx->level), e[S2_ENTRIES];
 
 	for (uint32_t i = 0; i < n; i++) {
 		if (src) {

@@ -243,7 +243,7 @@ static int r_table_destroy(struct s2_ctx *ctx)
 {
 	struct host_s2 *s2 = ctx->s2;
 	struct host_shadow *parent = node_of(ctx);
-	uint64_t x[5], x0, next = ctx->addr + s2_size(ctx->level);
+	uint64_t x[5], x0, next = ctx->addr + s2_level_size(ctx->level);
 
 	if (!parent)
 		return host_fail(s2->h, -EIO, 0, 0, "no shadow of RTT 0x%" PRIx64, ctx->table_pa);
@@ -254,7 +254,7 @@ static int r_table_destroy(struct s2_ctx *ctx)
 	parent->e[ctx->idx] = 0;
 	/* x2: top of the non-live range from this entry; the shadow must agree to use it */
 	if (x[2] > next) {
-		uint64_t sz = s2_size(ctx->level), top = x[2];
+		uint64_t sz = s2_level_size(ctx->level), top = x[2];
 		uint32_t last = ctx->idx + (uint32_t)((top - ctx->addr + sz - 1) / sz);
 		bool ok = true;
 		if (last > S2_ENTRIES)
@@ -330,7 +330,7 @@ static int r_leaf_map(struct s2_ctx *ctx, uint64_t pa, uint32_t n, const struct 
 {
 	struct host_s2 *s2 = ctx->s2;
 	struct host_shadow *node = node_of(ctx);
-	uint64_t sz = s2_size(ctx->level), base = ctx->addr, top = base + n * sz, x[5], x0;
+	uint64_t sz = s2_level_size(ctx->level), base = ctx->addr, top = base + n * sz, x[5], x0;
 	bool prot = ipa_protected(s2, base);
 	uint64_t fid = prot ? RMI_FID_RTT_DATA_MAP : RMI_FID_RTT_UNPROT_MAP;
 	int tries = 0, ret;
@@ -353,8 +353,8 @@ static int r_leaf_map(struct s2_ctx *ctx, uint64_t pa, uint32_t n, const struct 
 		uint64_t desc = range_desc(pa + off, ctx->level, (top - base) / sz, prot ? 0 : 1);
 
 		if (!prot)
-			flags |= (S2_MEMATTR_WB >> 2) << RMI_MAP_FLAGS_MEMATTR_SHIFT |
-				 (S2_AP_RW >> 6) << RMI_MAP_FLAGS_S2AP_SHIFT;
+			flags |= (S2_DESC_MEMATTR_NORMAL_WB >> 2) << RMI_MAP_FLAGS_MEMATTR_SHIFT |
+				 (S2_DESC_S2AP_RW >> 6) << RMI_MAP_FLAGS_S2AP_SHIFT;
 		if (prot)
 			host_rmi_data_map(s2->h, rd_of(s2), base, top, flags, desc, x);
 		else
@@ -367,7 +367,7 @@ static int r_leaf_map(struct s2_ctx *ctx, uint64_t pa, uint32_t n, const struct 
 			return rmi_failed(s2, fid, x0, base);
 		for (uint64_t j = 0; j < (x[1] - base) / sz; j++)
 			node->e[ctx->idx + first + j] =
-				s2e_leaf(pa + off + j * sz, ctx->level, S2_LEAF_ATTRS | (prot ? 0 : S2_NS));
+				s2e_leaf(pa + off + j * sz, ctx->level, S2_LEAF_ATTRS | (prot ? 0 : S2_DESC_NS));
 		if (prot)
 			host_led_move(s2->h, pa + off, (x[1] - base) / G4K, RK_GRANULE_DELEGATED, RK_GRANULE_RMM);
 		base = x[1];
@@ -379,7 +379,7 @@ static int r_leaf_unmap(struct s2_ctx *ctx, uint32_t n)
 {
 	struct host_s2 *s2 = ctx->s2;
 	struct host_shadow *node = node_of(ctx);
-	uint64_t sz = s2_size(ctx->level), base = ctx->addr, top = base + n * sz, x[5], x0;
+	uint64_t sz = s2_level_size(ctx->level), base = ctx->addr, top = base + n * sz, x[5], x0;
 	bool prot = ipa_protected(s2, base);
 	uint64_t fid = prot ? RMI_FID_RTT_DATA_UNMAP : RMI_FID_RTT_UNPROT_UNMAP;
 	int tries = 0, ret = 0;
@@ -446,11 +446,11 @@ static int r_read(struct s2_ctx *ctx, struct rk_s2_entry *out)
 	switch (x[2]) {
 	case RMI_RTTE_TABLE:
 		out->kind = RK_S2_TABLE;
-		out->pa = desc & S2_OA_MASK;
+		out->pa = desc & S2_DESC_OA_MASK;
 		break;
 	case RMI_RTTE_ASSIGNED:
 		out->kind = (int)x[1] == S2_MAX_LEVEL ? RK_S2_PAGE : RK_S2_BLOCK;
-		out->pa = desc & S2_OA_MASK;
+		out->pa = desc & S2_DESC_OA_MASK;
 		break;
 	default:
 		out->kind = RK_S2_INVALID;

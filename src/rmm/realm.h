@@ -76,7 +76,7 @@ static inline bool rtt_structure_args_valid(const struct s2tt_ctx *c, uint64_t i
 {
 	int64_t l = (int64_t)level;
 
-	return l >= c->start_level + 1 && l <= S2TT_MAX_LEVEL && ipa < s2tt_ipa_limit(c) &&
+	return l >= c->start_level + 1 && l <= S2_MAX_LEVEL && ipa < s2tt_ipa_limit(c) &&
 	       s2tt_aligned(ipa, (int)l - 1);
 }
 
@@ -85,7 +85,7 @@ static inline bool rtt_entry_args_valid(const struct s2tt_ctx *c, uint64_t ipa, 
 {
 	int64_t l = (int64_t)level;
 
-	return l >= c->start_level && l <= S2TT_MAX_LEVEL && ipa < s2tt_ipa_limit(c) &&
+	return l >= c->start_level && l <= S2_MAX_LEVEL && ipa < s2tt_ipa_limit(c) &&
 	       s2tt_aligned(ipa, (int)l);
 }
 
@@ -94,7 +94,7 @@ static inline uint64_t rtt_skip_non_live(const struct rtt_walk *w, uint64_t ipa)
 {
 	unsigned int i = w->idx;
 
-	while (i < S2TT_ENTRIES && !s2tte_is_live(w->table[i], w->level))
+	while (i < S2_ENTRIES && !s2tte_is_live(w->table[i], w->level))
 		i++;
 	if (i == w->idx)
 		return ipa;

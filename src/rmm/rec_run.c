@@ -381,12 +381,12 @@ enum ipa_resolve realm_ipa_copy(struct rmm *rmm, const struct s2tt_ctx *s2, uint
 
 	if (!s2tt_ipa_protected(s2, ipa))
 		return IPA_EMPTY;
-	s2tt_walk_lock(rmm, s2, ipa, S2TT_MAX_LEVEL, &w);
+	s2tt_walk_lock(rmm, s2, ipa, S2_MAX_LEVEL, &w);
 	uint64_t e = w.table[w.idx];
 	enum s2tte_kind k = s2tte_kind(e, w.level);
 	enum rmi_ripas ripas = s2tte_ripas(e, w.level);
 	if (k == S2TTE_ASSIGNED && ripas == RMI_RIPAS_RAM) {
-		uint64_t pa = s2tte_oa(e) + (ipa & (s2tt_entry_size(w.level) - 1)), gidx = 0;
+		uint64_t pa = s2tte_oa(e) + (ipa & (s2_level_size(w.level) - 1)), gidx = 0;
 
 		/* under the leaf RTT's lock: the page cannot leave the realm meanwhile */
 		plat_pa_to_gidx(rmm->plat, pa, &gidx);
@@ -523,7 +523,7 @@ static void xloop_reset(struct rec *rec)
 static int engine_map(struct rmm *rmm, struct rk_cpu *cpu, const struct s2tt_ctx *s2,
 		      uint64_t ipa, uint64_t pa, int level, unsigned int prot)
 {
-	uint64_t size = s2tt_entry_size(level), base = ipa & ~(size - 1), gidx = 0;
+	uint64_t size = s2_level_size(level), base = ipa & ~(size - 1), gidx = 0;
 	int ret;
 
 	if (!plat_range_in_dram(rmm->plat, pa, size) ||
@@ -569,7 +569,7 @@ static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx
 		inject_sea(rec, iabt, addr); /* outside the IPA space: the RMM's own business */
 		return false;
 	}
-	s2tt_walk_lock(rmm, s2, addr, S2TT_MAX_LEVEL, &w);
+	s2tt_walk_lock(rmm, s2, addr, S2_MAX_LEVEL, &w);
 	uint64_t e = w.table[w.idx];
 	int level = w.level;
 	enum s2tte_kind k = s2tte_kind(e, level);
@@ -584,10 +584,10 @@ static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx
 	bool gpf = false;
 	if (k == S2TTE_ASSIGNED_NS && !iabt) {
 		unsigned int prot = 0;
-		uint64_t page = s2tte_oa(e) + (addr & (s2tt_entry_size(level) - 1) & ~(RK_GRANULE_SIZE - 1));
-		if (e & (1ULL << S2TTE_AP_SHIFT))
+		uint64_t page = s2tte_oa(e) + (addr & (s2_level_size(level) - 1) & ~(RK_GRANULE_SIZE - 1));
+		if (e & (1ULL << S2_DESC_S2AP_SHIFT))
 			prot |= RK_CPU_PROT_READ;
-		if (e & (2ULL << S2TTE_AP_SHIFT))
+		if (e & (2ULL << S2_DESC_S2AP_SHIFT))
 			prot |= RK_CPU_PROT_WRITE;
 		/*
 		 * The access goes to the NS PAS: only a DRAM granule that is NS in

@@ -5,14 +5,14 @@
 
 enum s2tte_kind s2tte_kind(uint64_t e, int level)
 {
-	if (e & S2TTE_VALID) {
-		if (e & S2TTE_NS)
+	if (e & S2_DESC_VALID) {
+		if (e & S2_DESC_NS)
 			return S2TTE_ASSIGNED_NS;
-		if (level < 3 && (e & S2TTE_TYPE_MASK) == S2TTE_TYPE_TABLE)
+		if (level < 3 && (e & S2_DESC_TYPE_MASK) == S2_DESC_TYPE_TABLE)
 			return S2TTE_TABLE;
 		return S2TTE_ASSIGNED; /* valid protected mapping: RIPAS RAM */
 	}
-	if (e & S2TTE_NS)
+	if (e & S2_DESC_NS)
 		return S2TTE_UNASSIGNED_NS;
 	if (((e & S2TTE_HIPAS_MASK) >> S2TTE_HIPAS_SHIFT) == S2TTE_HIPAS_ASSIGNED)
 		return S2TTE_ASSIGNED;
@@ -22,7 +22,7 @@ enum s2tte_kind s2tte_kind(uint64_t e, int level)
 enum rmi_ripas s2tte_ripas(uint64_t e, int level)
 {
 	(void)level;
-	if (e & S2TTE_VALID)
+	if (e & S2_DESC_VALID)
 		return RMI_RIPAS_RAM;
 	return (enum rmi_ripas)((e & S2TTE_RIPAS_MASK) >> S2TTE_RIPAS_SHIFT);
 }
@@ -38,7 +38,7 @@ unsigned int s2tt_count_assigned_ns(const uint64_t *t, int level)
 {
 	unsigned int n = 0;
 
-	for (unsigned int i = 0; i < S2TT_ENTRIES; i++)
+	for (unsigned int i = 0; i < S2_ENTRIES; i++)
 		n += s2tte_kind(t[i], level) == S2TTE_ASSIGNED_NS;
 	return n;
 }
@@ -55,51 +55,51 @@ uint64_t s2tte_unassigned(enum rmi_ripas ripas)
 
 uint64_t s2tte_unassigned_ns(void)
 {
-	return S2TTE_NS;
+	return S2_DESC_NS;
 }
 
 uint64_t s2tte_assigned(uint64_t pa, int level, enum rmi_ripas ripas)
 {
 	if (ripas == RMI_RIPAS_RAM)
-		return (pa & S2TTE_OA_MASK) | S2TTE_AF | S2TTE_SH_IS | S2TTE_AP_RW |
-		       (S2TTE_MEMATTR_FWB_NORMAL_WB << S2TTE_MEMATTR_SHIFT) |
-		       (level == 3 ? S2TTE_TYPE_PAGE : S2TTE_TYPE_BLOCK);
-	return (pa & S2TTE_OA_MASK) | (S2TTE_HIPAS_ASSIGNED << S2TTE_HIPAS_SHIFT) |
+		return (pa & S2_DESC_OA_MASK) | S2_DESC_AF | S2_DESC_SH_IS | S2_DESC_S2AP_RW |
+		       (S2_MEMATTR_FWB_NORMAL_WB << S2_DESC_MEMATTR_SHIFT) |
+		       (level == 3 ? S2_DESC_TYPE_PAGE : S2_DESC_TYPE_BLOCK);
+	return (pa & S2_DESC_OA_MASK) | (S2TTE_HIPAS_ASSIGNED << S2TTE_HIPAS_SHIFT) |
 	       ((uint64_t)ripas << S2TTE_RIPAS_SHIFT);
 }
 
 uint64_t s2tte_assigned_ns(uint64_t host_desc, int level)
 {
-	return (host_desc & S2TTE_NS_HOST_MASK) | S2TTE_NS | S2TTE_AF |
-	       (level == 3 ? S2TTE_TYPE_PAGE : S2TTE_TYPE_BLOCK);
+	return (host_desc & S2TTE_NS_HOST_MASK) | S2_DESC_NS | S2_DESC_AF |
+	       (level == 3 ? S2_DESC_TYPE_PAGE : S2_DESC_TYPE_BLOCK);
 }
 
 uint64_t s2tte_table(uint64_t pa)
 {
-	return (pa & S2TTE_OA_MASK) | S2TTE_TYPE_TABLE;
+	return (pa & S2_DESC_OA_MASK) | S2_DESC_TYPE_TABLE;
 }
 
 unsigned int s2tt_index(const struct s2tt_ctx *c, uint64_t ipa, int level)
 {
-	uint64_t i = ipa >> s2tt_level_shift(level);
+	uint64_t i = ipa >> s2_level_shift(level);
 
 	if (level == c->start_level)
-		return (unsigned int)(i % S2TT_ENTRIES); /* within its root granule */
-	return (unsigned int)(i & (S2TT_ENTRIES - 1));
+		return (unsigned int)(i % S2_ENTRIES); /* within its root granule */
+	return (unsigned int)(i & (S2_ENTRIES - 1));
 }
 
 void s2tt_walk_lock(struct rmm *rmm, const struct s2tt_ctx *c, uint64_t ipa, int target_level,
 		    struct rtt_walk *w)
 {
 	int level = c->start_level;
-	uint64_t root_idx = ipa >> s2tt_level_shift(level);
-	struct granule *g = granule_from_pa(rmm, c->rtt_base + (root_idx / S2TT_ENTRIES) * RK_GRANULE_SIZE);
+	uint64_t root_idx = ipa >> s2_level_shift(level);
+	struct granule *g = granule_from_pa(rmm, c->rtt_base + (root_idx / S2_ENTRIES) * RK_GRANULE_SIZE);
 	uint64_t *table;
 	unsigned int idx;
 
 	granule_lock(g);
 	table = (uint64_t *)granule_ptr(rmm, g);
-	idx = (unsigned int)(root_idx % S2TT_ENTRIES);
+	idx = (unsigned int)(root_idx % S2_ENTRIES);
 	while (level < target_level) {
 		uint64_t e = table[idx];
 		struct granule *child;

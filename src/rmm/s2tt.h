@@ -20,40 +20,23 @@
 #include <stdint.h>
 
 #include "realmkit/abi_gen.h"
+#include "realmkit/arch/stage2.h"
 
 struct rmm;
 struct granule;
 
-#define S2TT_ENTRIES 512u
-#define S2TT_MIN_LEVEL 0
-#define S2TT_MAX_LEVEL 3
-#define S2TT_MIN_BLOCK_LEVEL 1
-#define S2TT_MAX_ROOT_RTTS 16u
-
-#define S2TTE_VALID (1ULL << 0)
-#define S2TTE_TYPE_MASK 3ULL
-#define S2TTE_TYPE_BLOCK 1ULL
-#define S2TTE_TYPE_PAGE 3ULL  /* level 3 */
-#define S2TTE_TYPE_TABLE 3ULL /* levels 0-2 */
+/*
+ * The RMM's software encoding of an invalid entry (S2_DESC_VALID clear); the
+ * valid formats, geometry and attribute bits are realmkit/arch/stage2.h.
+ */
 #define S2TTE_RIPAS_SHIFT 1
 #define S2TTE_RIPAS_MASK (3ULL << S2TTE_RIPAS_SHIFT)
 #define S2TTE_HIPAS_SHIFT 3
 #define S2TTE_HIPAS_MASK (7ULL << S2TTE_HIPAS_SHIFT)
 #define S2TTE_HIPAS_UNASSIGNED 0ULL
 #define S2TTE_HIPAS_ASSIGNED 1ULL
-#define S2TTE_MEMATTR_SHIFT 2
-#define S2TTE_MEMATTR_MASK (7ULL << S2TTE_MEMATTR_SHIFT)
-#define S2TTE_MEMATTR_FWB_NORMAL_WB 6ULL
-#define S2TTE_MEMATTR_FWB_RESERVED 4ULL
-#define S2TTE_AP_SHIFT 6
-#define S2TTE_AP_MASK (3ULL << S2TTE_AP_SHIFT)
-#define S2TTE_AP_RW (3ULL << S2TTE_AP_SHIFT)
-#define S2TTE_SH_IS (3ULL << 8)
-#define S2TTE_AF (1ULL << 10)
-#define S2TTE_NS (1ULL << 55)
-#define S2TTE_OA_MASK 0x0000FFFFFFFFF000ULL
 /* Bits of an NS descriptor the host controls (RTT_UNPROT_MAP): OA, MemAttr, S2AP. */
-#define S2TTE_NS_HOST_MASK (S2TTE_OA_MASK | S2TTE_MEMATTR_MASK | S2TTE_AP_MASK)
+#define S2TTE_NS_HOST_MASK (S2_DESC_OA_MASK | S2_DESC_MEMATTR_MASK | S2_DESC_S2AP_MASK)
 
 /* What an entry is (the spec's RTTE states, split by protected/NS half). */
 enum s2tte_kind {
@@ -64,19 +47,9 @@ enum s2tte_kind {
 	S2TTE_TABLE,         /* points to the next-level RTT */
 };
 
-static inline unsigned int s2tt_level_shift(int level)
-{
-	return 12u + 9u * (unsigned int)(3 - level);
-}
-
-static inline uint64_t s2tt_entry_size(int level)
-{
-	return 1ULL << s2tt_level_shift(level);
-}
-
 static inline bool s2tt_aligned(uint64_t addr, int level)
 {
-	return (addr & (s2tt_entry_size(level) - 1)) == 0;
+	return (addr & (s2_level_size(level) - 1)) == 0;
 }
 
 enum s2tte_kind s2tte_kind(uint64_t e, int level);
@@ -95,7 +68,7 @@ bool s2tt_blocks_destroy(const uint64_t *t, uint16_t refcount, int level);
 
 static inline uint64_t s2tte_oa(uint64_t e)
 {
-	return e & S2TTE_OA_MASK;
+	return e & S2_DESC_OA_MASK;
 }
 
 uint64_t s2tte_unassigned(enum rmi_ripas ripas);
@@ -148,9 +121,9 @@ unsigned int s2tt_index(const struct s2tt_ctx *c, uint64_t ipa, int level);
 /* IPA of entry idx of the table that covers ipa at `level`. */
 static inline uint64_t s2tt_entry_ipa(uint64_t ipa, int level, unsigned int idx)
 {
-	uint64_t table_span = s2tt_entry_size(level) * S2TT_ENTRIES;
+	uint64_t table_span = s2_level_size(level) * S2_ENTRIES;
 
-	return (ipa & ~(table_span - 1)) + (uint64_t)idx * s2tt_entry_size(level);
+	return (ipa & ~(table_span - 1)) + (uint64_t)idx * s2_level_size(level);
 }
 
 /* Number of root RTTs and validity of a start level for an IPA width. */

@@ -335,14 +335,14 @@ static void rtt_walk(struct world *w)
 	for (int step = 0; step < 4; step++) {
 		struct rmi_out o;
 
-		if (RMI(w->m, RMI_FID_RTT_READ_ENTRY, &o, rd, ipa & ~(s2tt_entry_size(level) - 1), (uint64_t)level) !=
+		if (RMI(w->m, RMI_FID_RTT_READ_ENTRY, &o, rd, ipa & ~(s2_level_size(level) - 1), (uint64_t)level) !=
 			    RMI_SUCCESS ||
 		    (int)o.x[1] >= level)
 			return;
 		uint64_t rtt = take_delegated(w, 1, 0);
 		if (!rtt)
 			return;
-		if (RMI(w->m, RMI_FID_RTT_CREATE, NULL, rd, rtt, ipa & ~(s2tt_entry_size((int)o.x[1]) - 1),
+		if (RMI(w->m, RMI_FID_RTT_CREATE, NULL, rd, rtt, ipa & ~(s2_level_size((int)o.x[1]) - 1),
 			o.x[1] + 1) != RMI_SUCCESS)
 			return;
 		remember(w, rtt);

@@ -389,13 +389,13 @@ void t_rtt_to(struct rk_machine *m, uint64_t rd, uint64_t ipa, int level, struct
 {
 	for (;;) {
 		struct rmi_out o;
-		uint64_t a = ipa & ~(s2tt_entry_size(level) - 1);
+		uint64_t a = ipa & ~(s2_level_size(level) - 1);
 
 		assert_int_equal(RMI(m, RMI_FID_RTT_READ_ENTRY, &o, rd, a, (uint64_t)level), RMI_SUCCESS);
 		if ((int)o.x[1] >= level)
 			return;
 		t_rtt_create(m, rd, t_pool_delegated(m, p, 1, 0),
-			     ipa & ~(s2tt_entry_size((int)o.x[1]) - 1), (int)o.x[1] + 1);
+			     ipa & ~(s2_level_size((int)o.x[1]) - 1), (int)o.x[1] + 1);
 	}
 }
 
@@ -452,9 +452,9 @@ uint64_t t_raw_entry(struct rk_machine *m, uint64_t rd, uint64_t ipa, int level,
 	struct rmm *rmm = machine_rmm(m);
 	struct s2tt_ctx c = t_rd(m, rd)->s2;
 	int l = c.start_level;
-	uint64_t ri = ipa >> s2tt_level_shift(l);
-	const uint64_t *t = (const uint64_t *)t_gptr(m, c.rtt_base + (ri / S2TT_ENTRIES) * G);
-	uint64_t e = t[ri % S2TT_ENTRIES];
+	uint64_t ri = ipa >> s2_level_shift(l);
+	const uint64_t *t = (const uint64_t *)t_gptr(m, c.rtt_base + (ri / S2_ENTRIES) * G);
+	uint64_t e = t[ri % S2_ENTRIES];
 
 	while (l < level && s2tte_kind(e, l) == S2TTE_TABLE) {
 		t = (const uint64_t *)t_gptr(m, s2tte_oa(e));
@@ -488,14 +488,14 @@ static void check_table(struct check_ctx *x, uint64_t pa, int level, uint64_t ip
 	struct rmm *rmm = machine_rmm(x->m);
 	struct granule *g = t_granule(x->m, pa);
 	const uint64_t *t = (const uint64_t *)granule_ptr(rmm, g);
-	uint64_t esz = s2tt_entry_size(level), lim = s2tt_ipa_limit(&x->c);
+	uint64_t esz = s2_level_size(level), lim = s2tt_ipa_limit(&x->c);
 	unsigned int live = 0;
 
 	assert_int_equal(granule_state(g), GRANULE_STATE_RTT);
 	assert_int_equal(x->seen[g - rmm->granules], 0);
 	x->seen[g - rmm->granules] = 1;
 	x->nrtt++;
-	for (unsigned int i = 0; i < S2TT_ENTRIES; i++) {
+	for (unsigned int i = 0; i < S2_ENTRIES; i++) {
 		uint64_t e = t[i], ipa = ipa0 + i * esz;
 		enum s2tte_kind k = s2tte_kind(e, level);
 
@@ -505,13 +505,13 @@ static void check_table(struct check_ctx *x, uint64_t pa, int level, uint64_t ip
 		}
 		switch (k) {
 		case S2TTE_TABLE:
-			assert_true(level < S2TT_MAX_LEVEL);
+			assert_true(level < S2_MAX_LEVEL);
 			live++;
 			check_table(x, s2tte_oa(e), level + 1, ipa);
 			break;
 		case S2TTE_ASSIGNED:
 			assert_true(s2tt_ipa_protected(&x->c, ipa));
-			assert_true(level >= S2TT_MIN_BLOCK_LEVEL);
+			assert_true(level >= S2_MIN_BLOCK_LEVEL);
 			assert_true(s2tt_aligned(s2tte_oa(e), level));
 			assert_true(s2tte_ripas(e, level) <= RMI_RIPAS_DESTROYED);
 			live++;
@@ -526,7 +526,7 @@ static void check_table(struct check_ctx *x, uint64_t pa, int level, uint64_t ip
 			break;
 		case S2TTE_ASSIGNED_NS:
 			assert_false(s2tt_ipa_protected(&x->c, ipa));
-			assert_true(level >= S2TT_MIN_BLOCK_LEVEL);
+			assert_true(level >= S2_MIN_BLOCK_LEVEL);
 			live++;
 			break;
 		case S2TTE_UNASSIGNED:
@@ -562,7 +562,7 @@ static unsigned int recs_of(struct rk_machine *m, uint64_t rd)
 static void check_realm_seen(struct rk_machine *m, uint64_t rd, uint8_t *seen, uint64_t *nrtt, uint64_t *ndata)
 {
 	struct check_ctx x = { .m = m, .c = t_rd(m, rd)->s2, .seen = seen };
-	uint64_t span = s2tt_entry_size(x.c.start_level) * S2TT_ENTRIES;
+	uint64_t span = s2_level_size(x.c.start_level) * S2_ENTRIES;
 
 	/* the RD counts its RECs (none running: no REC_ENTER in progress) */
 	assert_int_equal(t_granule(m, rd)->refcount, recs_of(m, rd));
@@ -685,9 +685,9 @@ static void unmap_all(struct rk_machine *m, uint64_t rd, uint64_t fid, uint64_t 
 static void destroy_below(struct rk_machine *m, uint64_t rd, const struct s2tt_ctx *c, uint64_t base,
 			  int level, uint64_t span)
 {
-	uint64_t esz = s2tt_entry_size(level);
+	uint64_t esz = s2_level_size(level);
 
-	if (level >= S2TT_MAX_LEVEL)
+	if (level >= S2_MAX_LEVEL)
 		return;
 	for (uint64_t ipa = base; ipa - base < span && ipa < s2tt_ipa_limit(c); ipa += esz) {
 		struct rmi_out o, d;

@@ -27,7 +27,7 @@ enum restart { DONE, RESTART };
 /* RmiRttUnprotMapFlags.S2AP (direct: bit 0 W, bit 1 R) -> descriptor S2AP (bit 6 R, bit 7 W). */
 static uint64_t s2ap_desc(uint64_t s2ap)
 {
-	return (s2ap & 2 ? 1ULL << S2TTE_AP_SHIFT : 0) | (s2ap & 1 ? 2ULL << S2TTE_AP_SHIFT : 0);
+	return (s2ap & 2 ? 1ULL << S2_DESC_S2AP_SHIFT : 0) | (s2ap & 1 ? 2ULL << S2_DESC_S2AP_SHIFT : 0);
 }
 
 static int desc_level(uint64_t d)
@@ -149,13 +149,13 @@ retry:
 		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
 		goto out_rd;
 	}
-	s2tt_walk_lock(rmm, &c, ipa, S2TT_MAX_LEVEL, &w);
-	if (w.level < S2TT_MAX_LEVEL) {
+	s2tt_walk_lock(rmm, &c, ipa, S2_MAX_LEVEL, &w);
+	if (w.level < S2_MAX_LEVEL) {
 		r[0] = rmi_error_rtt(w.level);
 		goto out_walk;
 	}
 	if (s2tte_kind(w.table[w.idx], w.level) != S2TTE_UNASSIGNED) {
-		r[0] = rmi_error_rtt(S2TT_MAX_LEVEL);
+		r[0] = rmi_error_rtt(S2_MAX_LEVEL);
 		goto out_walk;
 	}
 	int err = lock_block(rmm, data_pa, 1, GRANULE_STATE_DELEGATED, w.g, g_rd);
@@ -183,7 +183,7 @@ retry:
 		r[0] = rmi_result(RMI_ERROR_GLOBAL, 0);
 		goto out_walk;
 	}
-	w.table[w.idx] = s2tte_assigned(data_pa, S2TT_MAX_LEVEL, RMI_RIPAS_RAM);
+	w.table[w.idx] = s2tte_assigned(data_pa, S2_MAX_LEVEL, RMI_RIPAS_RAM);
 	w.g->refcount++;
 	granule_set_state(g_data, GRANULE_STATE_DATA);
 	granule_unlock(g_data);
@@ -232,17 +232,17 @@ static enum restart map_range(struct rmm *rmm, const uint64_t *a, uint64_t *r, c
 			goto out_rd; /* must describe DELEGATED memory */
 	} else {
 		uint64_t s2ap = MAP_FLAG(flags, S2AP), memattr = MAP_FLAG(flags, MEMATTR);
-		if (s2ap & ~3ULL || memattr == S2TTE_MEMATTR_FWB_RESERVED)
+		if (s2ap & ~3ULL || memattr == S2_MEMATTR_FWB_RESERVED)
 			goto out_rd;
 	}
 	int level = desc_level(descs[0]);
-	if (level < S2TT_MIN_BLOCK_LEVEL || level < c.start_level || !s2tt_aligned(base, level) ||
+	if (level < S2_MIN_BLOCK_LEVEL || level < c.start_level || !s2tt_aligned(base, level) ||
 	    top - RK_GRANULE_SIZE >= s2tt_ipa_limit(&c) || top & (RK_GRANULE_SIZE - 1))
 		goto out_rd;
 	if (mk->protected_range ? !s2tt_ipa_protected(&c, top - RK_GRANULE_SIZE)
 				: s2tt_ipa_protected(&c, base))
 		goto out_rd;
-	uint64_t bsz = s2tt_entry_size(level);
+	uint64_t bsz = s2_level_size(level);
 	if (top - base < bsz) {
 		r[0] = rmi_error_rtt(level);
 		goto out_rd;
@@ -263,7 +263,7 @@ static enum restart map_range(struct rmm *rmm, const uint64_t *a, uint64_t *r, c
 		}
 		for (uint64_t j = 0; j < cnt; j++) {
 			uint64_t pa = desc_pa(descs[d]) + j * bsz, e;
-			if (idx >= S2TT_ENTRIES)
+			if (idx >= S2_ENTRIES)
 				goto done; /* end of this leaf table: the host continues */
 			if (addr + bsz > top) {
 				err = rmi_error_rtt(level);
@@ -296,7 +296,7 @@ static enum restart map_range(struct rmm *rmm, const uint64_t *a, uint64_t *r, c
 				set_block(rmm, pa, bsz / RK_GRANULE_SIZE, GRANULE_STATE_DATA, false);
 				w.table[idx] = s2tte_assigned(pa, level, s2tte_ripas(e, level));
 			} else {
-				uint64_t ns = s2tte_assigned_ns(pa | (MAP_FLAG(flags, MEMATTR) << S2TTE_MEMATTR_SHIFT) |
+				uint64_t ns = s2tte_assigned_ns(pa | (MAP_FLAG(flags, MEMATTR) << S2_DESC_MEMATTR_SHIFT) |
 								    s2ap_desc(MAP_FLAG(flags, S2AP)), level);
 				if (k == S2TTE_ASSIGNED_NS && e == ns)
 					goto next; /* idempotent */
@@ -359,7 +359,7 @@ static bool unmap_out_add(struct unmap_out *o, uint64_t pa, int level, uint64_t 
 		return true;
 	if (last && *last) {
 		uint64_t cnt = DESC(*last, CNT);
-		if (desc_level(*last) == level && desc_pa(*last) + cnt * s2tt_entry_size(level) == pa &&
+		if (desc_level(*last) == level && desc_pa(*last) + cnt * s2_level_size(level) == pa &&
 		    cnt < DESC_CNT_MAX) {
 			*last += 1ULL << RMI_ADDR_RANGE_CNT_SHIFT;
 			return true;
@@ -413,14 +413,14 @@ static void unmap_range(struct rmm *rmm, const uint64_t *a, uint64_t *r, bool pr
 	struct rd *rd = rd_of(rmm, g_rd);
 	realm_run_lock(rd);
 
-	s2tt_walk_lock(rmm, &c, base, S2TT_MAX_LEVEL, &w);
+	s2tt_walk_lock(rmm, &c, base, S2_MAX_LEVEL, &w);
 	if (!s2tt_aligned(base, w.level)) {
 		r[0] = rmi_error_rtt(w.level);
 		goto out_walk;
 	}
 	addr = base;
-	for (unsigned int i = w.idx; i < S2TT_ENTRIES && addr < top; i++) {
-		uint64_t e = w.table[i], sz = s2tt_entry_size(w.level);
+	for (unsigned int i = w.idx; i < S2_ENTRIES && addr < top; i++) {
+		uint64_t e = w.table[i], sz = s2_level_size(w.level);
 		enum s2tte_kind k = s2tte_kind(e, w.level);
 
 		if (k == S2TTE_TABLE || (prot ? k == S2TTE_ASSIGNED_NS : k == S2TTE_ASSIGNED)) {

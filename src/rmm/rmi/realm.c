@@ -37,7 +37,7 @@ static bool realm_params_valid(const struct rmm *rmm, const struct rmi_realm_par
 		return false;
 	if (FLAG0(p, MEC_POLICY) > 1)
 		return false;
-	if (p->rtt_level_start < -1 || p->rtt_level_start > 3 || p->rtt_num_start > S2TT_MAX_ROOT_RTTS)
+	if (p->rtt_level_start < -1 || p->rtt_level_start > 3 || p->rtt_num_start > S2_MAX_ROOT_TABLES)
 		return false;
 	if (!s2tt_geometry_valid((unsigned int)p->s2sz, (int)p->rtt_level_start,
 				 (unsigned int)p->rtt_num_start, rmm->plat->pa_bits))
@@ -117,11 +117,11 @@ void rmi_realm_create(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 		goto fail_vmid_global;
 	}
 	/* root tables: protected half UNASSIGNED EMPTY, unprotected half UNASSIGNED_NS */
-	uint64_t half = 1ULL << (p.s2sz - 1), esz = s2tt_entry_size((int)p.rtt_level_start);
+	uint64_t half = 1ULL << (p.s2sz - 1), esz = s2_level_size((int)p.rtt_level_start);
 	for (i = 0; i < n; i++) {
 		uint64_t *t = (uint64_t *)granule_ptr(rmm, reqs[i].g);
-		for (unsigned int e = 0; e < S2TT_ENTRIES; e++) {
-			uint64_t ipa = ((uint64_t)i * S2TT_ENTRIES + e) * esz;
+		for (unsigned int e = 0; e < S2_ENTRIES; e++) {
+			uint64_t ipa = ((uint64_t)i * S2_ENTRIES + e) * esz;
 			t[e] = ipa < half ? s2tte_unassigned(RMI_RIPAS_EMPTY) : s2tte_unassigned_ns();
 		}
 		granule_set_state(reqs[i].g, GRANULE_STATE_RTT);
@@ -181,7 +181,7 @@ void rmi_realm_terminate(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 void rmi_realm_destroy(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 {
 	struct granule *g = find_lock_granule(rmm, a[0], GRANULE_STATE_RD);
-	struct granule *roots[S2TT_MAX_ROOT_RTTS];
+	struct granule *roots[S2_MAX_ROOT_TABLES];
 	unsigned int i, n;
 
 	if (!g) {

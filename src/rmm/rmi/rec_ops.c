@@ -121,15 +121,15 @@ void rmi_rtt_set_ripas(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 	}
 	/* RD -> run lock -> RTTs: no engine of the realm runs while mappings go away */
 	realm_run_lock(rd);
-	s2tt_walk_lock(rmm, &s2, base, S2TT_MAX_LEVEL, &w);
+	s2tt_walk_lock(rmm, &s2, base, S2_MAX_LEVEL, &w);
 	if (!s2tt_aligned(base, w.level)) {
 		r[0] = rmi_error_rtt(w.level);
 		goto out_walk;
 	}
 	bool unmapped_any = false;
 	addr = base;
-	for (unsigned int i = w.idx; i < S2TT_ENTRIES && addr < top; i++) {
-		uint64_t sz = s2tt_entry_size(w.level), ne;
+	for (unsigned int i = w.idx; i < S2_ENTRIES && addr < top; i++) {
+		uint64_t sz = s2_level_size(w.level), ne;
 		bool unmapped;
 		if (addr + sz > top ||
 		    !ripas_update(w.table[i], w.level, (enum rmi_ripas)rec->ripas_value, rec->ripas_flags & 1,

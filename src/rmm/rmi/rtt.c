@@ -10,15 +10,15 @@
 static void rtt_init_from_parent(uint64_t *t, uint64_t parent, int plevel, int level)
 {
 	enum s2tte_kind k = s2tte_kind(parent, plevel);
-	uint64_t sz = s2tt_entry_size(level);
+	uint64_t sz = s2_level_size(level);
 
-	for (unsigned int i = 0; i < S2TT_ENTRIES; i++) {
+	for (unsigned int i = 0; i < S2_ENTRIES; i++) {
 		switch (k) {
 		case S2TTE_ASSIGNED:
 			t[i] = s2tte_assigned(s2tte_oa(parent) + i * sz, level, s2tte_ripas(parent, plevel));
 			break;
 		case S2TTE_ASSIGNED_NS:
-			t[i] = s2tte_assigned_ns((parent & (S2TTE_NS_HOST_MASK & ~S2TTE_OA_MASK)) |
+			t[i] = s2tte_assigned_ns((parent & (S2TTE_NS_HOST_MASK & ~S2_DESC_OA_MASK)) |
 						 (s2tte_oa(parent) + i * sz), level);
 			break;
 		default: /* UNASSIGNED (any RIPAS) or UNASSIGNED_NS: copies */
@@ -60,7 +60,7 @@ void rmi_rtt_create(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 	}
 	rtt_init_from_parent((uint64_t *)granule_ptr(rmm, reqs[1].g), parent, level - 1, level);
 	granule_set_state(reqs[1].g, GRANULE_STATE_RTT);
-	reqs[1].g->refcount = (k == S2TTE_ASSIGNED || k == S2TTE_ASSIGNED_NS) ? S2TT_ENTRIES : 0;
+	reqs[1].g->refcount = (k == S2TTE_ASSIGNED || k == S2TTE_ASSIGNED_NS) ? S2_ENTRIES : 0;
 	if (k == S2TTE_UNASSIGNED || k == S2TTE_UNASSIGNED_NS)
 		w.g->refcount++; /* the parent entry becomes live */
 	w.table[w.idx] = s2tte_table(a[1]);
@@ -144,12 +144,12 @@ out:
 /*
  * If the table at `level` can be folded into one entry at level-1, return
  * true and the new parent entry. Sets *min_level_err when the table is
- * homogeneous but would need a block below S2TT_MIN_BLOCK_LEVEL.
+ * homogeneous but would need a block below S2_MIN_BLOCK_LEVEL.
  */
 static bool rtt_fold_entry(const uint64_t *t, uint16_t refcount, int level, uint64_t *out,
 			   bool *min_level_err)
 {
-	uint64_t e0 = t[0], sz = s2tt_entry_size(level);
+	uint64_t e0 = t[0], sz = s2_level_size(level);
 	enum s2tte_kind k = s2tte_kind(e0, level);
 	unsigned int i;
 
@@ -157,22 +157,22 @@ static bool rtt_fold_entry(const uint64_t *t, uint16_t refcount, int level, uint
 	if (refcount == 0) {
 		if (k != S2TTE_UNASSIGNED && k != S2TTE_UNASSIGNED_NS)
 			return false;
-		for (i = 1; i < S2TT_ENTRIES; i++)
+		for (i = 1; i < S2_ENTRIES; i++)
 			if (t[i] != e0)
 				return false;
 		*out = e0;
 		return true;
 	}
-	if (refcount != S2TT_ENTRIES || (k != S2TTE_ASSIGNED && k != S2TTE_ASSIGNED_NS))
+	if (refcount != S2_ENTRIES || (k != S2TTE_ASSIGNED && k != S2TTE_ASSIGNED_NS))
 		return false;
 	if (!s2tt_aligned(s2tte_oa(e0), level - 1))
 		return false;
-	for (i = 1; i < S2TT_ENTRIES; i++) {
-		uint64_t want = (e0 & ~S2TTE_OA_MASK) | (s2tte_oa(e0) + i * sz);
+	for (i = 1; i < S2_ENTRIES; i++) {
+		uint64_t want = (e0 & ~S2_DESC_OA_MASK) | (s2tte_oa(e0) + i * sz);
 		if (t[i] != want)
 			return false;
 	}
-	if (level - 1 < S2TT_MIN_BLOCK_LEVEL) {
+	if (level - 1 < S2_MIN_BLOCK_LEVEL) {
 		*min_level_err = true;
 		return false;
 	}
@@ -304,14 +304,14 @@ void rmi_rtt_init_ripas(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 		return;
 	}
 	/* The RD stays locked: the realm must stay NEW for the whole command (L4). */
-	s2tt_walk_lock(rmm, &c, base, S2TT_MAX_LEVEL, &w);
+	s2tt_walk_lock(rmm, &c, base, S2_MAX_LEVEL, &w);
 	if (!s2tt_aligned(base, w.level)) {
 		r[0] = rmi_error_rtt(w.level);
 		goto out;
 	}
 	addr = base;
-	for (unsigned int i = w.idx; i < S2TT_ENTRIES && addr < top; i++) {
-		uint64_t e = w.table[i], sz = s2tt_entry_size(w.level);
+	for (unsigned int i = w.idx; i < S2_ENTRIES && addr < top; i++) {
+		uint64_t e = w.table[i], sz = s2_level_size(w.level);
 		enum s2tte_kind k = s2tte_kind(e, w.level);
 
 		if (addr + sz > top)

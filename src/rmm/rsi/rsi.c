@@ -143,9 +143,9 @@ void rsi_ipa_state_get(struct rmm *rmm, struct rsi_call *c)
 	}
 	while (addr < end) {
 		struct rtt_walk w;
-		s2tt_walk_lock(rmm, &c->s2, addr, S2TT_MAX_LEVEL, &w);
+		s2tt_walk_lock(rmm, &c->s2, addr, S2_MAX_LEVEL, &w);
 		unsigned int i;
-		for (i = w.idx; i < S2TT_ENTRIES && addr < end; i++) {
+		for (i = w.idx; i < S2_ENTRIES && addr < end; i++) {
 			uint64_t e = w.table[i];
 			enum rmi_ripas rp = s2tte_kind(e, w.level) == S2TTE_TABLE ? (enum rmi_ripas)~0u
 										  : s2tte_ripas(e, w.level);
@@ -153,10 +153,10 @@ void rsi_ipa_state_get(struct rmm *rmm, struct rsi_call *c)
 				first = rp;
 			if (rp != first)
 				break;
-			addr = (addr & ~(s2tt_entry_size(w.level) - 1)) + s2tt_entry_size(w.level);
+			addr = (addr & ~(s2_level_size(w.level) - 1)) + s2_level_size(w.level);
 		}
 		granule_unlock(w.g);
-		if (i < S2TT_ENTRIES && addr < end)
+		if (i < S2_ENTRIES && addr < end)
 			break;
 	}
 	c->x[0] = RSI_SUCCESS;
