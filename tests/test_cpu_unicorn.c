@@ -539,7 +539,7 @@ static void test_sea_svc_undef_injection(void **state)
 
 	load_vectors(f);
 	set(f->cpu, RK_CPU_REG_X(2), UNMAPPED_PROT_IPA + 0x28);
-	set(f->cpu, RK_CPU_REG_PSTATE, RK_CPU_PSTATE_RESET | (1u << 30) /* Z */);
+	set(f->cpu, RK_CPU_REG_PSTATE, PSTATE_EL1H_DAIF | (1u << 30) /* Z */);
 
 	/* The load from a protected IPA nobody mapped: a DABT exit. */
 	e = run(f->cpu, RK_CPU_EXIT_DABT);
@@ -553,8 +553,8 @@ static void test_sea_svc_undef_injection(void **state)
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_ELR_EL1), RAM_IPA + 0x0c);
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_ESR_EL1), esr);
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_FAR_EL1), UNMAPPED_PROT_IPA + 0x28);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_SPSR_EL1), RK_CPU_PSTATE_RESET | (1u << 30));
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_PSTATE) & 0x3ff, RK_CPU_PSTATE_RESET);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_SPSR_EL1), PSTATE_EL1H_DAIF | (1u << 30));
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_PSTATE) & 0x3ff, PSTATE_EL1H_DAIF);
 
 	/* The guest's handler sees the same through MRS. */
 	e = run(f->cpu, RK_CPU_EXIT_SMC);
@@ -563,12 +563,12 @@ static void test_sea_svc_undef_injection(void **state)
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(3)), esr);
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(4)), UNMAPPED_PROT_IPA + 0x28);
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(5)), RAM_IPA + 0x0c);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(6)), RK_CPU_PSTATE_RESET | (1u << 30));
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(6)), PSTATE_EL1H_DAIF | (1u << 30));
 
 	/* It returns past the load (ERET restores PSTATE, incl. Z). */
 	e = run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 0x10);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_PSTATE), RK_CPU_PSTATE_RESET | (1u << 30));
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_PSTATE), PSTATE_EL1H_DAIF | (1u << 30));
 
 	/* SVC #0x42 is delivered to the guest without an exit. */
 	e = run(f->cpu, RK_CPU_EXIT_SMC);
@@ -604,17 +604,17 @@ static void test_virq_and_el1t(void **state)
 	assert_int_equal(rk_cpu_run(f->cpu, 20000, &e), 0);
 	assert_int_equal(e.reason, RK_CPU_EXIT_TIMEOUT);
 	assert_int_equal(e.pc, RAM_IPA + 0x28);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_PSTATE) & RK_CPU_PSTATE_I, 0);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_PSTATE) & PSTATE_I, 0);
 	assert_int_equal(rk_cpu_set_virq(f->cpu, true), 0);
 	e = run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 0x280);
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_ELR_EL1), RAM_IPA + 0x28);
-	assert_int_not_equal(reg(f->cpu, RK_CPU_REG_PSTATE) & RK_CPU_PSTATE_I, 0);
+	assert_int_not_equal(reg(f->cpu, RK_CPU_REG_PSTATE) & PSTATE_I, 0);
 	assert_int_equal(rk_cpu_set_virq(f->cpu, false), 0);
 
 	/* Injection from EL1t: vector + 0x000, and SP switches to SP_EL1. */
 	set(f->cpu, RK_CPU_REG_SP, 0x8000f000); /* SP_EL1 (EL1h now) */
-	set(f->cpu, RK_CPU_REG_PSTATE, RK_CPU_PSTATE_DAIF | RK_CPU_PSTATE_EL1T);
+	set(f->cpu, RK_CPU_REG_PSTATE, PSTATE_DAIF | PSTATE_M_EL1T);
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_SP_EL1), 0x8000f000);
 	set(f->cpu, RK_CPU_REG_SP, 0x8000e000); /* now SP_EL0 */
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_SP_EL0), 0x8000e000);
@@ -626,7 +626,7 @@ static void test_virq_and_el1t(void **state)
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(8)), 0x8000f000);
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_SP_EL0), 0x8000e000);
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_SPSR_EL1),
-	                 RK_CPU_PSTATE_DAIF | RK_CPU_PSTATE_EL1T);
+	                 PSTATE_DAIF | PSTATE_M_EL1T);
 
 	/* PSTATE cannot leave EL1 from the host. */
 	assert_int_equal(rk_cpu_set_reg(f->cpu, RK_CPU_REG_PSTATE, 0x3c4 & ~0xcu), -EINVAL);

@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #include "realmkit/arch/esr.h"
+#include "realmkit/arch/sysreg.h"
 #include "realmkit/cpu_model.h"
 #include "realmkit/export.h"
 
@@ -205,14 +206,6 @@ enum rk_cpu_reg {
 
 #define RK_CPU_REG_X(n) ((enum rk_cpu_reg)(RK_CPU_REG_X0 + (n)))
 #define RK_CPU_NUM_GPRS 31u
-
-/* PSTATE values (as in SPSR_ELx). */
-#define RK_CPU_PSTATE_EL1T 0x4u
-#define RK_CPU_PSTATE_EL1H 0x5u
-#define RK_CPU_PSTATE_M_MASK 0xfu
-#define RK_CPU_PSTATE_DAIF (0xfu << 6)
-#define RK_CPU_PSTATE_I (1u << 7)
-#define RK_CPU_PSTATE_RESET (RK_CPU_PSTATE_DAIF | RK_CPU_PSTATE_EL1H)
 
 /*
  * Read/write one register. -EINVAL for an unknown register. Inside the SMC

@@ -30,11 +30,11 @@
 #include "realmkit/cpu.h"
 #include "realmkit/arch/psci.h"
 #include "realmkit/arch/smccc.h"
+#include "realmkit/arch/sysreg.h"
 
 #define SLICE_US 2000u
 #define CHUNK (2ULL << 20)
 
-#define SCTLR_EL1_RESET 0x30d00800ull
 
 #define STAT(vm, field) __atomic_fetch_add(&(vm)->run.info.field, 1, __ATOMIC_RELAXED)
 #define EXIT(vm, r) __atomic_fetch_add(&(vm)->run.info.exits[r], 1, __ATOMIC_RELAXED)
@@ -66,7 +66,7 @@ static void cpu_reset(struct rk_cpu *cpu, uint64_t pc, uint64_t x0)
 
 	x[0] = x0;
 	(void)rk_cpu_set_gprs(cpu, x);
-	(void)rk_cpu_set_reg(cpu, RK_CPU_REG_PSTATE, RK_CPU_PSTATE_RESET);
+	(void)rk_cpu_set_reg(cpu, RK_CPU_REG_PSTATE, PSTATE_EL1H_DAIF);
 	(void)rk_cpu_set_reg(cpu, RK_CPU_REG_SCTLR_EL1, SCTLR_EL1_RESET);
 	(void)rk_cpu_set_reg(cpu, RK_CPU_REG_PC, pc);
 }
@@ -81,7 +81,7 @@ static int engine_create(struct rk_vm *vm, struct rk_vcpu *v)
 		return ret;
 	/* MPIDR_EL1 as the guest reads it: RES1 bit 31, Aff3 at [39:32] (as the RMM sets it) */
 	ret = rk_cpu_set_reg(cpu, RK_CPU_REG_MPIDR_EL1,
-			     (1ULL << 31) | (mpidr & 0xffffffULL) | ((mpidr >> 24 & 0xff) << 32));
+			     MPIDR_EL1_RES1 | (mpidr & 0xffffffULL) | ((mpidr >> 24 & 0xff) << 32));
 	memcpy(x, v->gprs, sizeof(v->gprs));
 	if (!ret)
 		ret = rk_cpu_set_gprs(cpu, x);

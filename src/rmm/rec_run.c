@@ -18,8 +18,10 @@
 #include <time.h>
 
 #include "realmkit/cpu.h"
+#include "realmkit/arch/insn.h"
 #include "realmkit/arch/psci.h"
 #include "realmkit/arch/smccc.h"
+#include "realmkit/arch/sysreg.h"
 #include "realmkit/platform.h"
 #include "engines.h"
 #include "rec_run.h"
@@ -28,9 +30,6 @@
 
 #define ENTER_FLAG(f, name) (((f) & RMI_REC_ENTER_FLAGS_##name##_MASK) != 0)
 #define ESR_EMULATED_ISS_MASK ((uint64_t)(ESR_ISV | ESR_SAS_MASK | ESR_SF | ESR_WNR))
-#define INSN_WFE 0xd503205fu
-#define PSTATE_EL1H_DAIF 0x3c5u
-#define SCTLR_EL1_RESET 0x30d00800ull /* RES1 bits; MMU and caches off */
 
 /*
  * A fair (FIFO ticket) blocking lock. Blocking, because the vCPU threads of one
@@ -358,7 +357,7 @@ static int rec_engine(struct rec *rec)
 	if (ret)
 		return ret;
 	/* MPIDR_EL1 as the realm reads it: RES1 bit 31, Aff3 at [39:32] */
-	mpidr_el1 = (1ULL << 31) | (rec->mpidr & 0xffffffULL) | ((rec->mpidr >> 24 & 0xff) << 32);
+	mpidr_el1 = MPIDR_EL1_RES1 | (rec->mpidr & 0xffffffULL) | ((rec->mpidr >> 24 & 0xff) << 32);
 	ret = rk_cpu_set_gprs(rec->cpu, rec->gprs);
 	if (!ret)
 		ret = rk_cpu_set_reg(rec->cpu, RK_CPU_REG_PC, rec->pc);
@@ -720,7 +719,7 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, struct rd *rd, const 
 			inject_undef(rec);
 			break;
 		case RK_CPU_EXIT_WFI: {
-			bool wfe = ex.insn == INSN_WFE;
+			bool wfe = ex.insn == A64_WFE;
 			(void)rk_cpu_skip_insn(rec->cpu);
 			if ((wfe && ENTER_FLAG(enter_flags, TRAP_WFE)) || (!wfe && ENTER_FLAG(enter_flags, TRAP_WFI))) {
 				exit->exit_reason = RMI_EXIT_SYNC;

@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "realmkit/arch/insn.h" /* A64_SMC, A64_HVC, A64_WFI, A64_WFE */
+
 static inline uint32_t a64_movz(unsigned int rd, uint16_t imm, unsigned int hw)
 {
 	return 0xD2800000u | (hw << 21) | ((uint32_t)imm << 5) | rd;
@@ -25,9 +27,6 @@ static inline unsigned int a64_mov64(uint32_t *p, unsigned int rd, uint64_t v)
 	return 4;
 }
 
-#define A64_SMC 0xD4000003u
-#define A64_HVC 0xD4000002u
-#define A64_WFI 0xD503207Fu
 #define A64_UDF 0x00000000u
 #define A64_B_SELF 0x14000000u
 
@@ -115,7 +114,6 @@ static inline uint32_t a64_cbz(unsigned int rt, int32_t words)
 }
 static inline uint32_t a64_br(unsigned int rn) { return 0xD61F0000u | (rn << 5); }
 
-#define A64_WFE 0xD503205Fu
 #define A64_ERET 0xD69F03E0u
 #define A64_NOP 0xD503201Fu
 

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "realmkit/arch/insn.h"
+
 /* A load or store of a single general-purpose register, without writeback. */
 struct rk_cpu_ldst {
 	uint8_t size; /* bytes: 1, 2, 4 or 8 */
@@ -62,11 +64,9 @@ enum rk_cpu_resume rk_cpu_resume_after_access(uint32_t insn, bool is_write);
 uint64_t rk_cpu_pair_first_addr(uint32_t insn, uint64_t base);
 
 /* Instruction encodings the backend recognises. */
-#define RK_A64_WFI 0xd503207fu
-#define RK_A64_WFE 0xd503205fu
 /* SMC/HVC/SVC/BRK #imm16: imm16 in bits [20:5]. */
 #define RK_A64_IMM16(insn) ((uint16_t)(((insn) >> 5) & 0xffffu))
-#define RK_A64_IS_SMC(insn) (((insn) & 0xffe0001fu) == 0xd4000003u)
-#define RK_A64_IS_HVC(insn) (((insn) & 0xffe0001fu) == 0xd4000002u)
+#define RK_A64_IS_SMC(insn) (((insn) & ~(uint32_t)A64_EXC_IMM16_MASK) == A64_SMC)
+#define RK_A64_IS_HVC(insn) (((insn) & ~(uint32_t)A64_EXC_IMM16_MASK) == A64_HVC)
 
 #endif /* RK_PLATFORM_CPU_DECODE_H */

@@ -422,7 +422,7 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 		break;
 	case RK_UC_EXCP_UDEF:
 		fetch_insn(cpu, pc, &insn);
-		e.reason = insn == RK_A64_WFI ? RK_CPU_EXIT_WFI : RK_CPU_EXIT_UNDEF;
+		e.reason = insn == A64_WFI ? RK_CPU_EXIT_WFI : RK_CPU_EXIT_UNDEF;
 		e.insn = insn;
 		break;
 	case RK_UC_EXCP_SVC:
@@ -769,15 +769,15 @@ static int setup_engine(struct rk_cpu *cpu)
 {
 	uc_engine *uc = cpu->uc;
 	uc_hook h;
-	uint32_t pstate = RK_CPU_PSTATE_RESET;
+	uint32_t pstate = PSTATE_EL1H_DAIF;
 
 	/* EL1 is AArch64 only with SCR_EL3.RW; NS makes EL2 (HCR_EL2, VMPIDR)
 	 * apply; HCE turns HVC from UNDEF into an HVC exception. */
-	if (CP_WRITE(uc, RK_UC_SCR_NS | RK_UC_SCR_RW | RK_UC_SCR_HCE, RK_UC_SYSREG_SCR_EL3))
+	if (CP_WRITE(uc, SCR_EL3_NS | SCR_EL3_RW | SCR_EL3_HCE, SYSREG_SCR_EL3))
 		return -EIO;
-	if (CP_WRITE(uc, cpu->hcr, RK_UC_SYSREG_HCR_EL2))
+	if (CP_WRITE(uc, cpu->hcr, SYSREG_HCR_EL2))
 		return -EIO;
-	if (CP_WRITE(uc, 0x80000000ull, RK_UC_SYSREG_VMPIDR_EL2))
+	if (CP_WRITE(uc, MPIDR_EL1_RES1, SYSREG_VMPIDR_EL2))
 		return -EIO;
 	if (uc_reg_write(uc, UC_ARM64_REG_PSTATE, &pstate) != UC_ERR_OK)
 		return -EIO;
@@ -853,7 +853,7 @@ int rk_cpu_create(struct rk_cpu **out)
 	atomic_init(&cpu->kick_pending, false);
 	atomic_init(&cpu->timed_out, false);
 	atomic_init(&cpu->want_stop, false);
-	cpu->hcr = RK_UC_HCR_RW | RK_UC_HCR_IMO | RK_UC_HCR_TWI | RK_UC_HCR_TDZ;
+	cpu->hcr = HCR_EL2_RW | HCR_EL2_IMO | HCR_EL2_TWI | HCR_EL2_TDZ;
 	rc = open_engine(cpu);
 	if (rc)
 		goto err_free;
@@ -979,7 +979,7 @@ static int wake(struct rk_cpu *cpu)
 	if (rc)
 		return rc;
 	if (uc_context_restore(cpu->uc, cpu->parked) != UC_ERR_OK ||
-	    CP_WRITE(cpu->uc, cpu->hcr, RK_UC_SYSREG_HCR_EL2)) {
+	    CP_WRITE(cpu->uc, cpu->hcr, SYSREG_HCR_EL2)) {
 		rc = -EIO;
 		goto err;
 	}
@@ -1157,7 +1157,7 @@ int rk_cpu_invalidate_code(struct rk_cpu *cpu, uint64_t ipa, uint64_t size)
 		end = (end | (RK_CPU_PAGE_SIZE - 1)) + 1;
 	/* With the guest MMU on, uc_ctl_remove_cache translates the address
 	 * through it (a VA, not an IPA): flush all translated code instead. */
-	if (CP_READ(cpu->uc, &sctlr, RK_UC_SYSREG_SCTLR_EL1) || (sctlr & 1)) {
+	if (CP_READ(cpu->uc, &sctlr, SYSREG_SCTLR_EL1) || (sctlr & SCTLR_EL1_M)) {
 		uc_ctl_flush_tlb(cpu->uc);
 		return 0;
 	}
@@ -1411,7 +1411,7 @@ int rk_cpu_get_reg(struct rk_cpu *cpu, enum rk_cpu_reg reg, uint64_t *val)
 		*val = read_u64(uc, UC_ARM64_REG_ELR_EL1);
 		return 0;
 	case RK_CPU_REG_SPSR_EL1:
-		return CP_READ(uc, val, RK_UC_SYSREG_SPSR_EL1);
+		return CP_READ(uc, val, SYSREG_SPSR_EL1);
 	case RK_CPU_REG_ESR_EL1:
 		*val = read_u64(uc, UC_ARM64_REG_ESR_EL1);
 		return 0;
@@ -1422,9 +1422,9 @@ int rk_cpu_get_reg(struct rk_cpu *cpu, enum rk_cpu_reg reg, uint64_t *val)
 		*val = read_u64(uc, UC_ARM64_REG_VBAR_EL1);
 		return 0;
 	case RK_CPU_REG_SCTLR_EL1:
-		return CP_READ(uc, val, RK_UC_SYSREG_SCTLR_EL1);
+		return CP_READ(uc, val, SYSREG_SCTLR_EL1);
 	case RK_CPU_REG_MPIDR_EL1:
-		return CP_READ(uc, val, RK_UC_SYSREG_VMPIDR_EL2);
+		return CP_READ(uc, val, SYSREG_VMPIDR_EL2);
 	case RK_CPU_REG_TPIDR_EL1:
 		*val = read_u64(uc, UC_ARM64_REG_TPIDR_EL1);
 		return 0;
@@ -1486,7 +1486,7 @@ int rk_cpu_set_reg(struct rk_cpu *cpu, enum rk_cpu_reg reg, uint64_t val)
 		write_u64(uc, UC_ARM64_REG_ELR_EL1, val);
 		return 0;
 	case RK_CPU_REG_SPSR_EL1:
-		return CP_WRITE(uc, val, RK_UC_SYSREG_SPSR_EL1);
+		return CP_WRITE(uc, val, SYSREG_SPSR_EL1);
 	case RK_CPU_REG_ESR_EL1:
 		write_u64(uc, UC_ARM64_REG_ESR_EL1, val);
 		return 0;
@@ -1497,9 +1497,9 @@ int rk_cpu_set_reg(struct rk_cpu *cpu, enum rk_cpu_reg reg, uint64_t val)
 		write_u64(uc, UC_ARM64_REG_VBAR_EL1, val);
 		return 0;
 	case RK_CPU_REG_SCTLR_EL1:
-		return CP_WRITE(uc, val, RK_UC_SYSREG_SCTLR_EL1);
+		return CP_WRITE(uc, val, SYSREG_SCTLR_EL1);
 	case RK_CPU_REG_MPIDR_EL1:
-		return CP_WRITE(uc, val, RK_UC_SYSREG_VMPIDR_EL2);
+		return CP_WRITE(uc, val, SYSREG_VMPIDR_EL2);
 	case RK_CPU_REG_TPIDR_EL1:
 		write_u64(uc, UC_ARM64_REG_TPIDR_EL1, val);
 		return 0;
@@ -1599,21 +1599,21 @@ int rk_cpu_set_smc_handler_noimm(struct rk_cpu *cpu, rk_cpu_smc_fn fn, struct rk
 static int do_inject(struct rk_cpu *cpu, uint64_t esr, uint64_t far, uint64_t elr)
 {
 	uc_engine *uc = cpu->uc;
-	uint32_t pstate = read_pstate(uc), m = pstate & RK_CPU_PSTATE_M_MASK;
-	uint32_t nps = RK_CPU_PSTATE_RESET;
+	uint32_t pstate = read_pstate(uc), m = pstate & PSTATE_M_MASK;
+	uint32_t nps = PSTATE_EL1H_DAIF;
 	uint64_t vbar = read_u64(uc, UC_ARM64_REG_VBAR_EL1), off;
 
-	if (m == RK_CPU_PSTATE_EL1H) {
-		off = 0x200; /* current EL with SP_ELx */
-	} else if (m == RK_CPU_PSTATE_EL1T) {
-		off = 0x000; /* current EL with SP_EL0: switch to SP_EL1 */
+	if (m == PSTATE_M_EL1H) {
+		off = VECTOR_CUR_SPX + VECTOR_SYNC;
+	} else if (m == PSTATE_M_EL1T) {
+		off = VECTOR_CUR_SP0 + VECTOR_SYNC; /* switch to SP_EL1 */
 		write_u64(uc, UC_ARM64_REG_SP_EL0, read_u64(uc, UC_ARM64_REG_SP));
 		write_u64(uc, UC_ARM64_REG_SP, read_u64(uc, UC_ARM64_REG_SP_EL1));
 	} else {
 		return -ENOTSUP;
 	}
 	write_u64(uc, UC_ARM64_REG_ELR_EL1, elr);
-	if (CP_WRITE(uc, pstate, RK_UC_SYSREG_SPSR_EL1))
+	if (CP_WRITE(uc, pstate, SYSREG_SPSR_EL1))
 		return -EIO;
 	write_u64(uc, UC_ARM64_REG_ESR_EL1, esr);
 	write_u64(uc, UC_ARM64_REG_FAR_EL1, far);
@@ -1654,8 +1654,8 @@ int rk_cpu_set_virq(struct rk_cpu *cpu, bool pending)
 		return -EBUSY;
 	if (wake(cpu))
 		return -EIO;
-	hcr = pending ? cpu->hcr | RK_UC_HCR_VI : cpu->hcr & ~RK_UC_HCR_VI;
-	if (CP_WRITE(cpu->uc, hcr, RK_UC_SYSREG_HCR_EL2))
+	hcr = pending ? cpu->hcr | HCR_EL2_VI : cpu->hcr & ~HCR_EL2_VI;
+	if (CP_WRITE(cpu->uc, hcr, SYSREG_HCR_EL2))
 		return -EIO;
 	cpu->hcr = hcr;
 	return 0;

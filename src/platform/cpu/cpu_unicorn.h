@@ -7,6 +7,8 @@
 #ifndef RK_PLATFORM_CPU_UNICORN_H
 #define RK_PLATFORM_CPU_UNICORN_H
 
+#include "realmkit/arch/sysreg.h" /* SYSREG_* encodings for UC_ARM64_REG_CP_REG, HCR/SCR bits */
+
 /*
  * The exception numbers UC_HOOK_INTR reports. They are QEMU internals
  * (target/arm/cpu.h EXCP_*), not in Unicorn's headers.
@@ -23,23 +25,6 @@ enum rk_uc_excp {
 	RK_UC_EXCP_HYP_TRAP = 12,
 	RK_UC_EXCP_SMC = 13,           /* PC past the SMC */
 };
-
-/* System register encodings for UC_ARM64_REG_CP_REG {op0, op1, crn, crm, op2}. */
-#define RK_UC_SYSREG_SCR_EL3    3, 6, 1, 1, 0
-#define RK_UC_SYSREG_HCR_EL2    3, 4, 1, 1, 0
-#define RK_UC_SYSREG_VMPIDR_EL2 3, 4, 0, 0, 5
-#define RK_UC_SYSREG_SPSR_EL1   3, 0, 4, 0, 0
-#define RK_UC_SYSREG_SCTLR_EL1  3, 0, 1, 0, 0
-
-/* Bits we set. */
-#define RK_UC_SCR_NS  (1ull << 0)
-#define RK_UC_SCR_HCE (1ull << 8)
-#define RK_UC_SCR_RW  (1ull << 10)
-#define RK_UC_HCR_IMO (1ull << 4)
-#define RK_UC_HCR_VI  (1ull << 7)
-#define RK_UC_HCR_TWI (1ull << 13)
-#define RK_UC_HCR_TDZ (1ull << 28)
-#define RK_UC_HCR_RW  (1ull << 31)
 
 /*
  * The vCPU's engine, for tests that must act inside it (e.g. add a hook

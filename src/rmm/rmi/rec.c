@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "realmkit/arch/sysreg.h"
 #include "engines.h"
 #include "realm.h"
 #include "rec.h"
@@ -214,7 +215,7 @@ static uint64_t rec_create_finish(struct rmm *rmm, struct sro_ctx *ctx)
 		rec->runnable = (p.flags & RMI_REC_PARAMS_FLAGS_RUNNABLE_MASK) != 0;
 		memcpy(rec->gprs, p.gprs, sizeof(p.gprs));
 		rec->pc = p.pc;
-		rec->pstate = 0x3c5; /* EL1h, DAIF masked */
+		rec->pstate = PSTATE_EL1H_DAIF;
 		memcpy(rec->aux, ctx->aux, sizeof(rec->aux));
 		granule_set_state(g_rec, GRANULE_STATE_REC);
 		g_rec->refcount = 0;

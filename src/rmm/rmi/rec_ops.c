@@ -6,6 +6,7 @@
 #include "rec_run.h"
 #include "rmi/rmi_handlers_gen.h"
 #include "realmkit/arch/psci.h"
+#include "realmkit/arch/sysreg.h"
 
 void rmi_psci_complete(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 {
@@ -20,7 +21,7 @@ retry:
 	if ((a[0] | a[1]) & (RK_GRANULE_SIZE - 1) || !find_lock_granules(rmm, reqs, 2))
 		return;
 	struct rec *caller = rec_of(rmm, reqs[0].g), *target = rec_of(rmm, reqs[1].g);
-	uint64_t t = caller->psci_target_mpidr & ~((1ULL << 31) | (1ULL << 30));
+	uint64_t t = caller->psci_target_mpidr & ~(MPIDR_EL1_RES1 | MPIDR_EL1_U);
 	uint64_t fn = PSCI_FN(caller->psci_fid);
 
 	if (reqs[0].g->refcount || caller->pending != REC_PENDING_PSCI || caller->rd != target->rd)

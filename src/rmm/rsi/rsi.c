@@ -12,6 +12,7 @@
 #include "rmi/rmi_handlers_gen.h"
 #include "realmkit/arch/psci.h"
 #include "realmkit/arch/smccc.h"
+#include "realmkit/arch/sysreg.h"
 
 #define RSI_HOST_CALL_ALIGN 256u
 
@@ -198,7 +199,7 @@ static bool psci_target_index(const struct rd *rd, uint64_t mpidr, uint32_t *idx
 {
 	uint64_t rmi_mpidr;
 
-	mpidr &= ~((1ULL << 31) | (1ULL << 30)); /* RES1 and U */
+	mpidr &= ~(MPIDR_EL1_RES1 | MPIDR_EL1_U);
 	if (mpidr & ~(0xffffffULL | (0xffULL << 32)))
 		return false;
 	rmi_mpidr = (mpidr & 0xffffff) | ((mpidr >> 32) & 0xff) << 24;

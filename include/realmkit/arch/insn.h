@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A64 instruction encodings realmkit recognises or emits: WFI, WFE, and SMC
+ * and HVC with #imm16 = 0 (imm16 is bits [20:5]). Transcribed from the Arm
+ * Architecture Reference Manual for A-profile (DDI 0487 K.a), C6.2 "WFI",
+ * "WFE" (the HINT space, CRm:op2 = 0b0000:011 and 0b0000:010), "SMC" and
+ * "HVC" (exception generation, opc 000, LL 11 and 10).
+ */
+#ifndef REALMKIT_ARCH_INSN_H
+#define REALMKIT_ARCH_INSN_H
+
+#define A64_WFI 0xD503207F
+#define A64_WFE 0xD503205F
+#define A64_SMC 0xD4000003             /* SMC #0 */
+#define A64_HVC 0xD4000002             /* HVC #0 */
+#define A64_EXC_IMM16_MASK 0x001FFFE0  /* the #imm16 field of SMC/HVC/SVC/BRK */
+
+#endif /* REALMKIT_ARCH_INSN_H */

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * AArch64 system registers and PSTATE: the fields realmkit sets or reads,
+ * the reset values it uses and the system register encodings it writes
+ * through the CPU backend. Transcribed from the Arm Architecture Reference
+ * Manual for A-profile (DDI 0487 K.a): C5.2 "Special-purpose registers"
+ * (SPSR_EL1/PSTATE M[3:0] and DAIF), D1.3.2 "Exception vectors" (VBAR_ELx
+ * offsets), D24.2 "General system control registers": HCR_EL2 (D24.2.48),
+ * SCR_EL3 (D24.2.142), SCTLR_EL1 (D24.2.151, RES1 bits), MPIDR_EL1
+ * (D24.2.111); system register encodings from C5.3 (op0, op1, CRn, CRm, op2).
+ */
+#ifndef REALMKIT_ARCH_SYSREG_H
+#define REALMKIT_ARCH_SYSREG_H
+
+#include "realmkit/arch/const.h"
+
+/* PSTATE / SPSR_ELx */
+#define PSTATE_M_MASK 0xf
+#define PSTATE_M_EL1T 0x4                 /* EL1 with SP_EL0 */
+#define PSTATE_M_EL1H 0x5                 /* EL1 with SP_EL1 */
+#define PSTATE_F (1 << 6)
+#define PSTATE_I (1 << 7)
+#define PSTATE_A (1 << 8)
+#define PSTATE_D (1 << 9)
+#define PSTATE_DAIF (0xf << 6)
+/* How a vCPU starts (reset, PSCI CPU_ON) and takes an exception: EL1h, DAIF masked */
+#define PSTATE_EL1H_DAIF (PSTATE_DAIF | PSTATE_M_EL1H)
+
+/* SCTLR_EL1 */
+#define SCTLR_EL1_M RK_BIT(0)             /* stage-1 MMU enabled */
+/* at reset as realmkit sets it: the RES1 bits only (MMU and caches off) */
+#define SCTLR_EL1_RESET RK_ULL(0x30d00800)
+
+/* HCR_EL2 bits */
+#define HCR_EL2_IMO RK_BIT(4)             /* physical IRQs to EL2, virtual IRQs enabled */
+#define HCR_EL2_VI RK_BIT(7)              /* virtual IRQ pending */
+#define HCR_EL2_TWI RK_BIT(13)            /* trap WFI */
+#define HCR_EL2_TDZ RK_BIT(28)            /* trap DC ZVA */
+#define HCR_EL2_RW RK_BIT(31)             /* EL1 is AArch64 */
+
+/* SCR_EL3 bits */
+#define SCR_EL3_NS RK_BIT(0)
+#define SCR_EL3_HCE RK_BIT(8)             /* HVC enabled */
+#define SCR_EL3_RW RK_BIT(10)             /* EL2 is AArch64 */
+
+/* MPIDR_EL1 */
+#define MPIDR_EL1_RES1 RK_BIT(31)
+#define MPIDR_EL1_U RK_BIT(30)            /* uniprocessor */
+
+/* Exception vector offsets from VBAR_ELx: the source, then the kind */
+#define VECTOR_CUR_SP0 0x000              /* current EL with SP_EL0 */
+#define VECTOR_CUR_SPX 0x200              /* current EL with SP_ELx */
+#define VECTOR_LOWER_A64 0x400
+#define VECTOR_LOWER_A32 0x600
+#define VECTOR_SYNC 0x000
+#define VECTOR_IRQ 0x080
+#define VECTOR_FIQ 0x100
+#define VECTOR_SERROR 0x180
+
+/* System register encodings: op0, op1, CRn, CRm, op2 */
+#define SYSREG_SCR_EL3 3, 6, 1, 1, 0
+#define SYSREG_HCR_EL2 3, 4, 1, 1, 0
+#define SYSREG_VMPIDR_EL2 3, 4, 0, 0, 5
+#define SYSREG_SPSR_EL1 3, 0, 4, 0, 0
+#define SYSREG_SCTLR_EL1 3, 0, 1, 0, 0
+
+#endif /* REALMKIT_ARCH_SYSREG_H */
