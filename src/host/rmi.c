@@ -16,64 +16,7 @@
 
 #include "host_internal.h"
 
-static const struct {
-	uint64_t fid;
-	const char *name;
-} rmi_names[] = {
-	{ RMI_FID_VERSION, "RMI_VERSION" },
-	{ RMI_FID_FEATURES, "RMI_FEATURES" },
-	{ RMI_FID_RMM_CONFIG_SET, "RMI_RMM_CONFIG_SET" },
-	{ RMI_FID_RMM_CONFIG_GET, "RMI_RMM_CONFIG_GET" },
-	{ RMI_FID_RMM_ACTIVATE, "RMI_RMM_ACTIVATE" },
-	{ RMI_FID_GRANULE_TRACKING_GET, "RMI_GRANULE_TRACKING_GET" },
-	{ RMI_FID_GPT_L1_CREATE, "RMI_GPT_L1_CREATE" },
-	{ RMI_FID_GRANULE_RANGE_DELEGATE, "RMI_GRANULE_RANGE_DELEGATE" },
-	{ RMI_FID_GRANULE_RANGE_UNDELEGATE, "RMI_GRANULE_RANGE_UNDELEGATE" },
-	{ RMI_FID_REALM_CREATE, "RMI_REALM_CREATE" },
-	{ RMI_FID_REALM_ACTIVATE, "RMI_REALM_ACTIVATE" },
-	{ RMI_FID_REALM_TERMINATE, "RMI_REALM_TERMINATE" },
-	{ RMI_FID_REALM_DESTROY, "RMI_REALM_DESTROY" },
-	{ RMI_FID_REC_CREATE, "RMI_REC_CREATE" },
-	{ RMI_FID_REC_DESTROY, "RMI_REC_DESTROY" },
-	{ RMI_FID_REC_ENTER, "RMI_REC_ENTER" },
-	{ RMI_FID_RTT_CREATE, "RMI_RTT_CREATE" },
-	{ RMI_FID_RTT_DESTROY, "RMI_RTT_DESTROY" },
-	{ RMI_FID_RTT_FOLD, "RMI_RTT_FOLD" },
-	{ RMI_FID_RTT_READ_ENTRY, "RMI_RTT_READ_ENTRY" },
-	{ RMI_FID_RTT_INIT_RIPAS, "RMI_RTT_INIT_RIPAS" },
-	{ RMI_FID_RTT_SET_RIPAS, "RMI_RTT_SET_RIPAS" },
-	{ RMI_FID_RTT_DATA_MAP_INIT, "RMI_RTT_DATA_MAP_INIT" },
-	{ RMI_FID_RTT_DATA_MAP, "RMI_RTT_DATA_MAP" },
-	{ RMI_FID_RTT_DATA_UNMAP, "RMI_RTT_DATA_UNMAP" },
-	{ RMI_FID_RTT_UNPROT_MAP, "RMI_RTT_UNPROT_MAP" },
-	{ RMI_FID_RTT_UNPROT_UNMAP, "RMI_RTT_UNPROT_UNMAP" },
-	{ RMI_FID_PSCI_COMPLETE, "RMI_PSCI_COMPLETE" },
-	{ RMI_FID_OP_CONTINUE, "RMI_OP_CONTINUE" },
-	{ RMI_FID_OP_MEM_DONATE, "RMI_OP_MEM_DONATE" },
-	{ RMI_FID_OP_MEM_RECLAIM, "RMI_OP_MEM_RECLAIM" },
-	{ RMI_FID_OP_CANCEL, "RMI_OP_CANCEL" },
-};
-
-const char *rk_rmi_command_name(uint64_t fid)
-{
-	for (size_t i = 0; i < sizeof(rmi_names) / sizeof(rmi_names[0]); i++)
-		if (rmi_names[i].fid == fid)
-			return rmi_names[i].name;
-	return "RMI_?";
-}
-
-const char *rk_rmi_status_name(uint64_t x0)
-{
-	static const char *const names[RMI_STATUS_COUNT] = {
-		"SUCCESS", "ERROR_INPUT", "ERROR_REALM", "ERROR_REC", "ERROR_RTT", "ERROR_NOT_SUPPORTED",
-		"ERROR_DEVICE", "ERROR_RTT_AUX", "ERROR_PSMMU_ST", "ERROR_DPT", "BUSY", "ERROR_GLOBAL",
-		"ERROR_TRACKING", "INCOMPLETE", "BLOCKED", "ERROR_GPT", "ERROR_GRANULE",
-	};
-
-	if (x0 == SMC_UNKNOWN)
-		return "SMC_UNKNOWN";
-	return RMI_ST(x0) < RMI_STATUS_COUNT ? names[RMI_ST(x0)] : "?";
-}
+/* rk_rmi_command_name() and rk_rmi_status_name() are generated from the ABI (abi/gen.py: rmi_names_gen.c). */
 
 static int fnum_index(uint64_t fid)
 {
