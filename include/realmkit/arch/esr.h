@@ -3,9 +3,10 @@
  * Exception Syndrome Register (ESR_EL1, ESR_EL2): the layout, the exception
  * classes realmkit raises or reports, the data-abort ISS and the fault status
  * codes. Transcribed from the Arm Architecture Reference Manual for A-profile
- * (DDI 0487 K.a), section D24.2.40 "ESR_EL1" / D24.2.41 "ESR_EL2": EC table,
- * ISS encoding for an exception from a Data Abort (ISV, SAS, SSE, SRT, SF, AR,
- * WnR, DFSC), from WFI/WFE (TI), and for an SError (IDS).
+ * (Arm DDI 0487), the register descriptions "ESR_EL1" and "ESR_EL2": the EC
+ * table, the ISS encoding for an exception from a Data Abort (ISV, SAS, SSE,
+ * SRT, SF, AR, WnR, DFSC), from a WFI or WFE instruction (TI), and for an
+ * SError exception (IDS).
  *
  * Building and reading have different names: the upper-case ESR_* macros
  * (ESR_MAKE(), ESR_EC(ec), ESR_SAS(size), the ESR_<FIELD> bits) build a

@@ -2,9 +2,9 @@
 /*
  * A64 instruction encodings realmkit recognises or emits: WFI, WFE, and SMC
  * and HVC with #imm16 = 0 (imm16 is bits [20:5]). Transcribed from the Arm
- * Architecture Reference Manual for A-profile (DDI 0487 K.a), C6.2 "WFI",
- * "WFE" (the HINT space, CRm:op2 = 0b0000:011 and 0b0000:010), "SMC" and
- * "HVC" (exception generation, opc 000, LL 11 and 10).
+ * Architecture Reference Manual for A-profile (Arm DDI 0487), the A64 base
+ * instruction descriptions "WFI", "WFE" (HINT space, CRm:op2 0000:011 and
+ * 0000:010), "SMC" and "HVC" (exception generation, LL 11 and 10).
  */
 #ifndef REALMKIT_ARCH_INSN_H
 #define REALMKIT_ARCH_INSN_H

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Power State Coordination Interface: function IDs, return codes, AFFINITY_INFO
- * states. Transcribed from Arm DEN 0022 (PSCI) issue F.b (v1.1), section 5.1
- * "Function prototypes" (table 5-1 function IDs), section 5.2.2 "Return error
- * codes" and section 5.1.6 "AFFINITY_INFO".
+ * states. Transcribed from the Arm Power State Coordination Interface
+ * (Arm DEN 0022, PSCI 1.1): the function ID of each function in "Function
+ * prototypes" ("API specification"), "Return error codes", and the return
+ * values of "AFFINITY_INFO".
  *
  * A PSCI_<FUNCTION> name is always the full SMCCC function ID (SMC32, or the
  * _32/_64 variant where PSCI defines both); never the bare function number.

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * SMC Calling Convention: function ID layout and the Arm Architecture Service
- * calls realmkit answers. Transcribed from Arm DEN 0028 (SMCCC) v1.5,
- * section 2.5 "Function Identifiers" (table 2-1) and section 7.2
- * "SMCCC_VERSION".
+ * calls realmkit answers. Transcribed from the SMC Calling Convention
+ * (Arm DEN 0028, v1.5): "Function Identifiers" (the bit fields of W0 and the
+ * owning-entity numbers) and the Arm Architecture Calls' "SMCCC_VERSION".
  *
  * The RMM's own FID base, the SVE hint bit and SMC_UNKNOWN come from the ABI
  * description (abi/rmm-2.0.json "smccc", generated into realmkit/abi_gen.h as

@@ -3,12 +3,12 @@
  * The VMSAv8-64 stage-2 translation table format for the 4 KiB granule
  * (no FEAT_LPA2): geometry, descriptor types and the block/page attributes.
  * Transcribed from the Arm Architecture Reference Manual for A-profile
- * (DDI 0487 K.a), section D8.3 "Translation table descriptor formats"
- * (D8.3.1 table descriptors, D8.3.2 block and page descriptors), D8.5.5
- * "Stage 2 memory type and Cacheability attributes when FEAT_S2FWB is
- * enabled", D8.4.2 "Stage 2 data access permissions" (S2AP) and D8.5.2
- * "Shareability" (SH); bit 55 is the NS field of a Realm stage-2 descriptor
- * (FEAT_RME, D8.3.2).
+ * (Arm DDI 0487), chapter "The AArch64 Virtual Memory System Architecture":
+ * "Translation table descriptor formats" (table, block and page descriptors
+ * for the 4KB granule), "Stage 2 memory type and Cacheability attributes when
+ * FEAT_S2FWB is enabled" (MemAttr), "Stage 2 data access permissions" (S2AP)
+ * and "Shareability" (SH); bit 55 is the NS field of a stage-2 block or page
+ * descriptor in the Realm EL1&0 translation regime (FEAT_RME).
  *
  * Both stage-2 implementations build on this: the RMM's RTTs (src/rmm/s2tt.h,
  * which adds the RMM's software encodings of invalid entries) and the host's

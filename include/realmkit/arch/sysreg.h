@@ -3,11 +3,10 @@
  * AArch64 system registers and PSTATE: the fields realmkit sets or reads,
  * the reset values it uses and the system register encodings it writes
  * through the CPU backend. Transcribed from the Arm Architecture Reference
- * Manual for A-profile (DDI 0487 K.a): C5.2 "Special-purpose registers"
- * (SPSR_EL1/PSTATE M[3:0] and DAIF), D1.3.2 "Exception vectors" (VBAR_ELx
- * offsets), D24.2 "General system control registers": HCR_EL2 (D24.2.48),
- * SCR_EL3 (D24.2.142), SCTLR_EL1 (D24.2.151, RES1 bits), MPIDR_EL1
- * (D24.2.111); system register encodings from C5.3 (op0, op1, CRn, CRm, op2).
+ * Manual for A-profile (Arm DDI 0487): the register descriptions "SPSR_EL1"
+ * (M[3:0], DAIF), "HCR_EL2", "SCR_EL3", "SCTLR_EL1" (its RES1 bits) and
+ * "MPIDR_EL1", with their encodings (op0, op1, CRn, CRm, op2); "Exception
+ * vectors" (the offsets from VBAR_ELx).
  */
 #ifndef REALMKIT_ARCH_SYSREG_H
 #define REALMKIT_ARCH_SYSREG_H
