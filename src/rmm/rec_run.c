@@ -800,51 +800,49 @@ static bool rec_entry_complete(struct rmm *rmm, struct rec *rec, struct rd *rd, 
 	return true;
 }
 
-void rmi_rec_enter(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_rec_enter(struct rmm *rmm, const struct rmi_rec_enter_args *args,
+		       struct rmi_rec_enter_res *res)
 {
 	static _Thread_local struct rmi_rec_enter enter;
 	static _Thread_local struct rmi_rec_exit exit;
-	uint64_t rec_pa = a[0], run_pa = a[1];
+	uint64_t rec_pa = args->rec, run_pa = args->run, ret;
 	struct granule *g_rec, *g_rd;
 	struct s2tt_ctx s2;
 	struct rec *rec;
 	struct rd *rd;
 
-	if (run_pa & (RK_GRANULE_SIZE - 1) || !plat_pa_is_ns(rmm->plat, run_pa)) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
-	}
+	(void)res;
+	if (run_pa & (RK_GRANULE_SIZE - 1) || !plat_pa_is_ns(rmm->plat, run_pa))
+		return rmi_result(RMI_ERROR_INPUT, 0);
 	g_rec = lock_rec_and_rd(rmm, rec_pa, GRANULE_STATE_REC, &g_rd);
-	if (!g_rec) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
-	}
+	if (!g_rec)
+		return rmi_result(RMI_ERROR_INPUT, 0);
 	rec = rec_of(rmm, g_rec);
 	rd = rd_of(rmm, g_rd);
 	if (g_rec->refcount)
-		r[0] = rmi_result(RMI_ERROR_REC, 0);
+		ret = rmi_result(RMI_ERROR_REC, 0);
 	else if (!rmm_ns_read(rmm, run_pa, &enter, sizeof(enter)))
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+		ret = rmi_result(RMI_ERROR_INPUT, 0);
 	else if (rd->state != RMI_REALM_STATE_ACTIVE)
-		r[0] = rmi_result(RMI_ERROR_REALM, 0);
+		ret = rmi_result(RMI_ERROR_REALM, 0);
 	else if (!rec_runnable(rec) || rec->pending == REC_PENDING_PSCI)
-		r[0] = rmi_result(RMI_ERROR_REC, 0);
+		ret = rmi_result(RMI_ERROR_REC, 0);
 	else if (ENTER_FLAG(enter.flags, INJECT_SEA) && !rec->last_exit_ns_abort)
-		r[0] = rmi_result(RMI_ERROR_REC, 0);
+		ret = rmi_result(RMI_ERROR_REC, 0);
 	else if (ENTER_FLAG(enter.flags, EMULATED_MMIO) && !rec->last_exit_emulatable)
-		r[0] = rmi_result(RMI_ERROR_REC, 0);
+		ret = rmi_result(RMI_ERROR_REC, 0);
 	else
-		r[0] = rmi_result(RMI_SUCCESS, 0);
-	if (r[0] != RMI_SUCCESS) {
-		granule_unlock(g_rec);
-		granule_unlock(g_rd);
-		return;
+		ret = rmi_result(RMI_SUCCESS, 0);
+	if (ret == rmi_result(RMI_SUCCESS, 0)) {
+		g_rec->refcount = 1; /* running */
+		rd->running_recs++;
+		s2 = rd->s2;
 	}
-	g_rec->refcount = 1; /* running */
-	rd->running_recs++;
-	s2 = rd->s2;
 	granule_unlock(g_rec);
 	granule_unlock(g_rd);
+	if (ret != rmi_result(RMI_SUCCESS, 0))
+		return ret;
+	/* the REC is marked running: it runs with no granule lock held */
 
 	memset(&exit, 0, sizeof(exit));
 	double slice_start = realm_run_lock_rec(rd, rec_pa);
@@ -891,5 +889,5 @@ void rmi_rec_enter(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 	uint64_t victim;
 	if (engines_used(rmm->engines, rec_pa, &victim))
 		rec_park_engine(rmm, victim);
-	r[0] = rmi_result(RMI_SUCCESS, 0);
+	return rmi_result(RMI_SUCCESS, 0);
 }

@@ -56,16 +56,16 @@ static uint64_t do_batch(struct rmm *rmm, uint64_t gidx, uint64_t n, const struc
 	return done;
 }
 
-static void range_cmd(struct rmm *rmm, const uint64_t *a, uint64_t *r, const struct range_op *op)
+/* Returns the packed RmiResult; *out_top = the first granule not processed. */
+static uint64_t range_cmd(struct rmm *rmm, uint64_t base, uint64_t top, uint64_t *out_top,
+			  const struct range_op *op)
 {
-	uint64_t base = a[0], top = a[1], pa = base, budget = MAX_GRANULES_PER_CALL;
+	uint64_t pa = base, budget = MAX_GRANULES_PER_CALL;
 	struct platform *p = rmm->plat;
 
-	r[1] = base;
-	if ((base | top) & (RK_GRANULE_SIZE - 1) || top <= base) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
-	}
+	*out_top = base;
+	if ((base | top) & (RK_GRANULE_SIZE - 1) || top <= base)
+		return rmi_result(RMI_ERROR_INPUT, 0);
 	while (pa < top && budget) {
 		uint64_t gidx = 0, n, done;
 
@@ -84,22 +84,24 @@ static void range_cmd(struct rmm *rmm, const uint64_t *a, uint64_t *r, const str
 		if (done < n)
 			break;
 	}
-	r[1] = pa;
-	r[0] = rmi_result(pa == base ? RMI_ERROR_INPUT : RMI_SUCCESS, 0);
+	*out_top = pa;
+	return rmi_result(pa == base ? RMI_ERROR_INPUT : RMI_SUCCESS, 0);
 }
 
-void rmi_granule_range_delegate(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_granule_range_delegate(struct rmm *rmm, const struct rmi_granule_range_delegate_args *args,
+				    struct rmi_granule_range_delegate_res *res)
 {
 	static const struct range_op op = {
 		GRANULE_STATE_NS, GRANULE_STATE_DELEGATED, RK_PAS_NS, RK_PAS_REALM, false,
 	};
-	range_cmd(rmm, a, r, &op);
+	return range_cmd(rmm, args->base, args->top, &res->out_top, &op);
 }
 
-void rmi_granule_range_undelegate(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_granule_range_undelegate(struct rmm *rmm, const struct rmi_granule_range_undelegate_args *args,
+				      struct rmi_granule_range_undelegate_res *res)
 {
 	static const struct range_op op = {
 		GRANULE_STATE_DELEGATED, GRANULE_STATE_NS, RK_PAS_REALM, RK_PAS_NS, true,
 	};
-	range_cmd(rmm, a, r, &op);
+	return range_cmd(rmm, args->base, args->top, &res->out_top, &op);
 }

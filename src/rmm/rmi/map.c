@@ -119,79 +119,76 @@ static void set_block(struct rmm *rmm, uint64_t pa, uint64_t n, enum granule_sta
 	}
 }
 
-void rmi_rtt_data_map_init(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_rtt_data_map_init(struct rmm *rmm, const struct rmi_rtt_data_map_init_args *args,
+			       struct rmi_rtt_data_map_init_res *res)
 {
-	uint64_t rd_pa = a[0], data_pa = a[1], ipa = a[2], src = a[3], flags = a[4];
+	uint64_t data_pa = args->data, ipa = args->ipa, ret;
 	struct granule *g_rd, *g_data;
 	struct rtt_walk w;
 	struct s2tt_ctx c;
 
+	(void)res;
+	if (args->flags > RMI_MEASURE_CONTENT || data_pa == args->rd)
+		return rmi_result(RMI_ERROR_INPUT, 0);
+	if (args->src & (RK_GRANULE_SIZE - 1) || !plat_pa_is_ns(rmm->plat, args->src))
+		return rmi_result(RMI_ERROR_INPUT, 0);
 retry:
-	if (flags > RMI_MEASURE_CONTENT || data_pa == rd_pa) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
-	}
-	if (src & (RK_GRANULE_SIZE - 1) || !plat_pa_is_ns(rmm->plat, src)) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
-	}
-	g_rd = rd_lock(rmm, rd_pa, &c);
-	if (!g_rd) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
-	}
+	g_rd = rd_lock(rmm, args->rd, &c);
+	if (!g_rd)
+		return rmi_result(RMI_ERROR_INPUT, 0);
 	struct rd *rd = rd_of(rmm, g_rd);
 	if (rd->state != RMI_REALM_STATE_NEW) {
-		r[0] = rmi_result(RMI_ERROR_REALM, 0);
+		ret = rmi_result(RMI_ERROR_REALM, 0);
 		goto out_rd;
 	}
 	if (ipa & (RK_GRANULE_SIZE - 1) || !s2tt_ipa_protected(&c, ipa) || data_pa >= PA_LIMIT_NO_LPA2) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+		ret = rmi_result(RMI_ERROR_INPUT, 0);
 		goto out_rd;
 	}
 	s2tt_walk_lock(rmm, &c, ipa, S2_MAX_LEVEL, &w);
 	if (w.level < S2_MAX_LEVEL) {
-		r[0] = rmi_error_rtt(w.level);
+		ret = rmi_error_rtt(w.level);
 		goto out_walk;
 	}
 	if (s2tte_kind(w.table[w.idx], w.level) != S2TTE_UNASSIGNED) {
-		r[0] = rmi_error_rtt(S2_MAX_LEVEL);
+		ret = rmi_error_rtt(S2_MAX_LEVEL);
 		goto out_walk;
 	}
 	int err = lock_block(rmm, data_pa, 1, GRANULE_STATE_DELEGATED, w.g, g_rd);
 	if (err == -EBUSY) {
+		/* contended: start again with nothing held (L3) */
 		granule_unlock(w.g);
 		granule_unlock(g_rd);
 		cpu_relax();
 		goto retry;
 	}
 	if (err) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+		ret = rmi_result(RMI_ERROR_INPUT, 0);
 		goto out_walk;
 	}
 	g_data = granule_from_pa(rmm, data_pa);
 	uint8_t *dst = granule_ptr(rmm, g_data);
-	if (!rmm_ns_read(rmm, src, dst, RK_GRANULE_SIZE)) {
-		memset(dst, 0, RK_GRANULE_SIZE);
-		granule_unlock(g_data);
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		goto out_walk;
+	if (!rmm_ns_read(rmm, args->src, dst, RK_GRANULE_SIZE)) {
+		ret = rmi_result(RMI_ERROR_INPUT, 0);
+		goto out_data;
 	}
-	if (rk_rim_extend_data(rd->hash_algo, rd->rim, ipa, flags, dst)) {
-		memset(dst, 0, RK_GRANULE_SIZE);
-		granule_unlock(g_data);
-		r[0] = rmi_result(RMI_ERROR_GLOBAL, 0);
-		goto out_walk;
+	if (rk_rim_extend_data(rd->hash_algo, rd->rim, ipa, args->flags, dst)) {
+		ret = rmi_result(RMI_ERROR_GLOBAL, 0);
+		goto out_data;
 	}
 	w.table[w.idx] = s2tte_assigned(data_pa, S2_MAX_LEVEL, RMI_RIPAS_RAM);
 	w.g->refcount++;
 	granule_set_state(g_data, GRANULE_STATE_DATA);
+	ret = rmi_result(RMI_SUCCESS, 0);
+out_data:
+	if (ret != rmi_result(RMI_SUCCESS, 0))
+		memset(dst, 0, RK_GRANULE_SIZE); /* stays DELEGATED: zero (L6) */
 	granule_unlock(g_data);
-	r[0] = rmi_result(RMI_SUCCESS, 0);
 out_walk:
 	granule_unlock(w.g);
 out_rd:
 	granule_unlock(g_rd);
+	return ret;
 }
 
 /* ---- RTT_DATA_MAP and RTT_UNPROT_MAP ---- */
@@ -200,31 +197,41 @@ struct map_kind {
 	bool protected_range;       /* DATA_MAP: protected; UNPROT_MAP: unprotected */
 };
 
-static enum restart map_range(struct rmm *rmm, const uint64_t *a, uint64_t *r, const struct map_kind *mk)
+/* The arguments of the four range commands (RTT_DATA_MAP, _UNMAP, RTT_UNPROT_MAP, _UNMAP). */
+struct range_args {
+	uint64_t rd, base, top, flags, oaddr;
+};
+
+#define RANGE_ARGS(a) \
+	((struct range_args){ (a)->rd, (a)->base, (a)->top, (a)->flags, (a)->oaddr })
+
+/* *st = the packed RmiResult, *out_top its x1; RESTART: run again (nothing held, nothing done). */
+static enum restart map_range(struct rmm *rmm, const struct range_args *a, uint64_t *st,
+			      uint64_t *out_top, const struct map_kind *mk)
 {
 	static _Thread_local uint64_t descs[MAX_LIST];
-	uint64_t base = a[1], top = a[2], flags = a[3], addr;
+	uint64_t base = a->base, top = a->top, flags = a->flags, addr;
 	unsigned int nd;
 	struct granule *g_rd;
 	struct rtt_walk w;
 	struct s2tt_ctx c;
-	enum restart ret = DONE;
-	uint64_t err = 0;
+	enum restart again = DONE;
+	uint64_t err = 0, ret;
 
-	g_rd = rd_lock(rmm, a[0], &c);
+	g_rd = rd_lock(rmm, a->rd, &c);
 	if (!g_rd) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+		*st = rmi_result(RMI_ERROR_INPUT, 0);
 		return DONE;
 	}
 	struct rd *rd = rd_of(rmm, g_rd);
 	if (rd->state != RMI_REALM_STATE_NEW && rd->state != RMI_REALM_STATE_ACTIVE) {
-		r[0] = rmi_result(RMI_ERROR_REALM, 0);
+		ret = rmi_result(RMI_ERROR_REALM, 0);
 		goto out_rd;
 	}
-	r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+	ret = rmi_result(RMI_ERROR_INPUT, 0);
 	if (top <= base)
 		goto out_rd;
-	nd = read_descs(rmm, flags, a[4], descs);
+	nd = read_descs(rmm, flags, a->oaddr, descs);
 	if (!nd)
 		goto out_rd;
 	if (mk->protected_range) {
@@ -244,12 +251,12 @@ static enum restart map_range(struct rmm *rmm, const uint64_t *a, uint64_t *r, c
 		goto out_rd;
 	uint64_t bsz = s2_level_size(level);
 	if (top - base < bsz) {
-		r[0] = rmi_error_rtt(level);
+		ret = rmi_error_rtt(level);
 		goto out_rd;
 	}
 	s2tt_walk_lock(rmm, &c, base, level, &w);
 	if (w.level != level) {
-		r[0] = rmi_error_rtt(w.level);
+		ret = rmi_error_rtt(w.level);
 		goto out_walk;
 	}
 
@@ -285,7 +292,7 @@ static enum restart map_range(struct rmm *rmm, const uint64_t *a, uint64_t *r, c
 				int lerr = lock_block(rmm, pa, bsz / RK_GRANULE_SIZE, GRANULE_STATE_DELEGATED, w.g,
 						      g_rd);
 				if (lerr == -EBUSY) {
-					ret = RESTART;
+					again = RESTART;
 					goto out_walk;
 				}
 				if (lerr) {
@@ -314,31 +321,40 @@ next:
 	}
 done:
 	if (addr > base) {
-		r[1] = addr;
-		r[0] = rmi_result(RMI_SUCCESS, 0);
+		*out_top = addr;
+		ret = rmi_result(RMI_SUCCESS, 0);
 	} else {
-		r[0] = err ? err : rmi_error_rtt(level);
+		ret = err ? err : rmi_error_rtt(level);
 	}
 out_walk:
 	granule_unlock(w.g);
 out_rd:
 	granule_unlock(g_rd);
+	*st = ret;
+	return again;
+}
+
+uint64_t rmi_rtt_data_map(struct rmm *rmm, const struct rmi_rtt_data_map_args *args,
+			  struct rmi_rtt_data_map_res *res)
+{
+	static const struct map_kind mk = { .protected_range = true };
+	const struct range_args a = RANGE_ARGS(args);
+	uint64_t ret;
+
+	while (map_range(rmm, &a, &ret, &res->out_top, &mk) == RESTART)
+		cpu_relax();
 	return ret;
 }
 
-void rmi_rtt_data_map(struct rmm *rmm, const uint64_t *a, uint64_t *r)
-{
-	static const struct map_kind mk = { .protected_range = true };
-
-	while (map_range(rmm, a, r, &mk) == RESTART)
-		cpu_relax();
-}
-
-void rmi_rtt_unprot_map(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_rtt_unprot_map(struct rmm *rmm, const struct rmi_rtt_unprot_map_args *args,
+			    struct rmi_rtt_unprot_map_res *res)
 {
 	static const struct map_kind mk = { .protected_range = false };
+	const struct range_args a = RANGE_ARGS(args);
+	uint64_t ret;
 
-	map_range(rmm, a, r, &mk);
+	(void)map_range(rmm, &a, &ret, &res->out_top, &mk); /* UNPROT_MAP never locks a granule: no restart */
+	return ret;
 }
 
 /* ---- RTT_DATA_UNMAP and RTT_UNPROT_UNMAP ---- */
@@ -377,22 +393,26 @@ static bool unmap_out_add(struct unmap_out *o, uint64_t pa, int level, uint64_t 
 	return true;
 }
 
-static void unmap_range(struct rmm *rmm, const uint64_t *a, uint64_t *r, bool prot)
+/* Results of RTT_DATA_UNMAP and RTT_UNPROT_UNMAP. */
+struct unmap_res {
+	uint64_t *out_top, *range_desc, *count;
+};
+
+static uint64_t unmap_range(struct rmm *rmm, const struct range_args *a, const struct unmap_res *res,
+			    bool prot)
 {
 	static _Thread_local uint64_t list[MAX_LIST];
-	uint64_t base = a[1], top = a[2], flags = a[3], oaddr = a[4], addr;
+	uint64_t base = a->base, top = a->top, flags = a->flags, oaddr = a->oaddr, addr;
 	struct unmap_out o = { .list = list };
 	struct granule *g_rd;
 	struct rtt_walk w;
 	struct s2tt_ctx c;
-	uint64_t err = 0;
+	uint64_t err = 0, ret;
 
-	g_rd = rd_lock(rmm, a[0], &c);
-	if (!g_rd) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
-	}
-	r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+	g_rd = rd_lock(rmm, a->rd, &c);
+	if (!g_rd)
+		return rmi_result(RMI_ERROR_INPUT, 0);
+	ret = rmi_result(RMI_ERROR_INPUT, 0);
 	if ((base | top) & (RK_GRANULE_SIZE - 1) || top <= base || top > s2tt_ipa_limit(&c))
 		goto out_rd;
 	if (prot ? !s2tt_ipa_protected(&c, top - RK_GRANULE_SIZE) : s2tt_ipa_protected(&c, base))
@@ -415,7 +435,7 @@ static void unmap_range(struct rmm *rmm, const uint64_t *a, uint64_t *r, bool pr
 
 	s2tt_walk_lock(rmm, &c, base, S2_MAX_LEVEL, &w);
 	if (!s2tt_aligned(base, w.level)) {
-		r[0] = rmi_error_rtt(w.level);
+		ret = rmi_error_rtt(w.level);
 		goto out_walk;
 	}
 	addr = base;
@@ -456,26 +476,35 @@ static void unmap_range(struct rmm *rmm, const uint64_t *a, uint64_t *r, bool pr
 		realm_s2_changed(rd);
 		if (o.type == RMI_ADDR_TYPE_LIST && o.n)
 			(void)rmm_ns_write(rmm, oaddr, list, o.n * sizeof(uint64_t));
-		r[1] = addr;
-		r[2] = o.type == RMI_ADDR_TYPE_SINGLE ? o.single : 0;
-		r[3] = o.type == RMI_ADDR_TYPE_LIST ? o.n : 0;
-		r[0] = rmi_result(RMI_SUCCESS, 0);
+		*res->out_top = addr;
+		*res->range_desc = o.type == RMI_ADDR_TYPE_SINGLE ? o.single : 0;
+		*res->count = o.type == RMI_ADDR_TYPE_LIST ? o.n : 0;
+		ret = rmi_result(RMI_SUCCESS, 0);
 	} else {
-		r[0] = err ? err : rmi_error_rtt(w.level);
+		ret = err ? err : rmi_error_rtt(w.level);
 	}
 out_walk:
 	granule_unlock(w.g);
 	realm_run_unlock(rd);
 out_rd:
 	granule_unlock(g_rd);
+	return ret;
 }
 
-void rmi_rtt_data_unmap(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_rtt_data_unmap(struct rmm *rmm, const struct rmi_rtt_data_unmap_args *args,
+			    struct rmi_rtt_data_unmap_res *res)
 {
-	unmap_range(rmm, a, r, true);
+	const struct range_args a = RANGE_ARGS(args);
+	const struct unmap_res r = { &res->out_top, &res->range_desc, &res->count };
+
+	return unmap_range(rmm, &a, &r, true);
 }
 
-void rmi_rtt_unprot_unmap(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_rtt_unprot_unmap(struct rmm *rmm, const struct rmi_rtt_unprot_unmap_args *args,
+			      struct rmi_rtt_unprot_unmap_res *res)
 {
-	unmap_range(rmm, a, r, false);
+	const struct range_args a = RANGE_ARGS(args);
+	const struct unmap_res r = { &res->out_top, &res->range_desc, &res->count };
+
+	return unmap_range(rmm, &a, &r, false);
 }

@@ -58,44 +58,48 @@ static void unlock_all(struct granule_req *reqs, unsigned int n)
 		granule_unlock(reqs[i].g);
 }
 
-void rmi_realm_create(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+/*
+ * Failure order (digest §5.1, T2): the params granule (1), its fields (2), the
+ * realm ID (3), the VMID (4), the MECID (5), the root RTTs (6), the RD (7).
+ */
+uint64_t rmi_realm_create(struct rmm *rmm, const struct rmi_realm_create_args *args,
+			  struct rmi_realm_create_res *res)
 {
 	static _Thread_local struct rmi_realm_params p;
 	struct granule_req reqs[FIND_LOCK_MAX];
-	uint64_t rd_pa = a[0];
 	uint8_t realm_id[RMM_REALM_ID_SIZE];
 	unsigned int n, i;
 	uint16_t vmid;
+	uint64_t ret;
 
-	r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-	if (a[1] & (RK_GRANULE_SIZE - 1) || !rmm_ns_read(rmm, a[1], &p, sizeof(p)))
-		return;
+	(void)res;
+	if (args->params & (RK_GRANULE_SIZE - 1) || !rmm_ns_read(rmm, args->params, &p, sizeof(p)))
+		return rmi_result(RMI_ERROR_INPUT, 0);
 	if (!realm_params_valid(rmm, &p))
-		return;
+		return rmi_result(RMI_ERROR_INPUT, 0);
 	realm_id[0] = 0x01;
-	if (RAND_bytes(realm_id + 1, RMM_REALM_ID_SIZE - 1) != 1) {
-		r[0] = rmi_result(RMI_ERROR_GLOBAL, 0);
-		return;
-	}
-	if (rmm_vmid_alloc(rmm, &vmid)) {
-		r[0] = rmi_result(RMI_ERROR_GLOBAL, 0);
-		return;
-	}
+	if (RAND_bytes(realm_id + 1, RMM_REALM_ID_SIZE - 1) != 1)
+		return rmi_result(RMI_ERROR_GLOBAL, 0);
+	if (rmm_vmid_alloc(rmm, &vmid))
+		return rmi_result(RMI_ERROR_GLOBAL, 0);
 	/* MEC: this platform has no private MECIDs (FR4.MEC_COUNT == 0) */
 	if (FLAG0(&p, MEC_POLICY) == 1) {
-		rmm_vmid_free(rmm, vmid);
-		r[0] = rmi_result(RMI_ERROR_GLOBAL, 0);
-		return;
+		ret = rmi_result(RMI_ERROR_GLOBAL, 0);
+		goto out_vmid;
 	}
 	/* root RTTs (checked first: this also catches an RD aliasing one), then the RD */
 	n = (unsigned int)p.rtt_num_start;
 	for (i = 0; i < n; i++)
 		reqs[i] = (struct granule_req){ p.rtt_base + i * RK_GRANULE_SIZE, GRANULE_STATE_DELEGATED, NULL };
-	if (rd_pa >= p.rtt_base && rd_pa - p.rtt_base < n * RK_GRANULE_SIZE)
-		goto fail_vmid;
-	reqs[n] = (struct granule_req){ rd_pa, GRANULE_STATE_DELEGATED, NULL };
-	if (!find_lock_granules(rmm, reqs, n + 1))
-		goto fail_vmid;
+	if (args->rd >= p.rtt_base && args->rd - p.rtt_base < n * RK_GRANULE_SIZE) {
+		ret = rmi_result(RMI_ERROR_INPUT, 0);
+		goto out_vmid;
+	}
+	reqs[n] = (struct granule_req){ args->rd, GRANULE_STATE_DELEGATED, NULL };
+	if (!find_lock_granules(rmm, reqs, n + 1)) {
+		ret = rmi_result(RMI_ERROR_INPUT, 0);
+		goto out_vmid;
+	}
 
 	struct rd *rd = rd_of(rmm, reqs[n].g);
 	memset(rd, 0, sizeof(*rd));
@@ -113,8 +117,8 @@ void rmi_realm_create(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 	if (rk_rim_init(&p, rd->rim)) {
 		realm_run_lock_fini(rd);
 		memset(rd, 0, sizeof(*rd));
-		unlock_all(reqs, n + 1);
-		goto fail_vmid_global;
+		ret = rmi_result(RMI_ERROR_GLOBAL, 0);
+		goto out_unlock;
 	}
 	/* root tables: protected half UNASSIGNED EMPTY, unprotected half UNASSIGNED_NS */
 	uint64_t half = 1ULL << (p.s2sz - 1), esz = s2_level_size((int)p.rtt_level_start);
@@ -129,70 +133,72 @@ void rmi_realm_create(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 	}
 	granule_set_state(reqs[n].g, GRANULE_STATE_RD);
 	reqs[n].g->refcount = 0;
+	ret = rmi_result(RMI_SUCCESS, 0);
+out_unlock:
 	unlock_all(reqs, n + 1);
-	r[0] = rmi_result(RMI_SUCCESS, 0);
-	return;
-
-fail_vmid_global:
-	rmm_vmid_free(rmm, vmid);
-	r[0] = rmi_result(RMI_ERROR_GLOBAL, 0);
-	return;
-fail_vmid:
-	rmm_vmid_free(rmm, vmid);
-	r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+out_vmid:
+	if (ret != rmi_result(RMI_SUCCESS, 0))
+		rmm_vmid_free(rmm, vmid);
+	return ret;
 }
 
-void rmi_realm_activate(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_realm_activate(struct rmm *rmm, const struct rmi_realm_activate_args *args,
+			    struct rmi_realm_activate_res *res)
 {
-	struct granule *g = find_lock_granule(rmm, a[0], GRANULE_STATE_RD);
+	struct granule *g = find_lock_granule(rmm, args->rd, GRANULE_STATE_RD);
+	uint64_t ret;
 
-	if (!g) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
-	}
+	(void)res;
+	if (!g)
+		return rmi_result(RMI_ERROR_INPUT, 0);
 	struct rd *rd = rd_of(rmm, g);
 	if (rd->state != RMI_REALM_STATE_NEW) {
-		r[0] = rmi_result(RMI_ERROR_REALM, 0);
-	} else {
-		rd->state = RMI_REALM_STATE_ACTIVE;
-		r[0] = rmi_result(RMI_SUCCESS, 0);
+		ret = rmi_result(RMI_ERROR_REALM, 0);
+		goto out;
 	}
+	rd->state = RMI_REALM_STATE_ACTIVE;
+	ret = rmi_result(RMI_SUCCESS, 0);
+out:
 	granule_unlock(g);
+	return ret;
 }
 
-void rmi_realm_terminate(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_realm_terminate(struct rmm *rmm, const struct rmi_realm_terminate_args *args,
+			     struct rmi_realm_terminate_res *res)
 {
-	struct granule *g = find_lock_granule(rmm, a[0], GRANULE_STATE_RD);
+	struct granule *g = find_lock_granule(rmm, args->rd, GRANULE_STATE_RD);
+	uint64_t ret;
 
-	if (!g) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
-	}
+	(void)res;
+	if (!g)
+		return rmi_result(RMI_ERROR_INPUT, 0);
 	struct rd *rd = rd_of(rmm, g);
 	if (rd->running_recs) {
-		r[0] = rmi_result(RMI_ERROR_REALM, 0);
-	} else {
-		rd->state = RMI_REALM_STATE_ZOMBIE;
-		r[0] = rmi_result(RMI_SUCCESS, 0);
+		ret = rmi_result(RMI_ERROR_REALM, 0);
+		goto out;
 	}
+	rd->state = RMI_REALM_STATE_ZOMBIE;
+	ret = rmi_result(RMI_SUCCESS, 0);
+out:
 	granule_unlock(g);
+	return ret;
 }
 
-void rmi_realm_destroy(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_realm_destroy(struct rmm *rmm, const struct rmi_realm_destroy_args *args,
+			   struct rmi_realm_destroy_res *res)
 {
-	struct granule *g = find_lock_granule(rmm, a[0], GRANULE_STATE_RD);
+	struct granule *g = find_lock_granule(rmm, args->rd, GRANULE_STATE_RD);
 	struct granule *roots[S2_MAX_ROOT_TABLES];
-	unsigned int i, n;
+	unsigned int i, n = 0;
+	uint64_t ret;
 
-	if (!g) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
-	}
+	(void)res;
+	if (!g)
+		return rmi_result(RMI_ERROR_INPUT, 0);
 	struct rd *rd = rd_of(rmm, g);
-	r[0] = rmi_result(RMI_ERROR_REALM, 0);
 	if (g->refcount != 0 || rd->state != RMI_REALM_STATE_ZOMBIE) {
-		granule_unlock(g);
-		return;
+		ret = rmi_result(RMI_ERROR_REALM, 0);
+		goto out;
 	}
 	/* root RTTs after the RD (L3: tree top first) */
 	n = rd->s2.num_root;
@@ -200,23 +206,26 @@ void rmi_realm_destroy(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 		roots[i] = granule_from_pa(rmm, rd->s2.rtt_base + i * RK_GRANULE_SIZE);
 		granule_lock(roots[i]);
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (s2tt_blocks_destroy((const uint64_t *)granule_ptr(rmm, roots[i]), roots[i]->refcount,
-					rd->s2.start_level))
-			break;
-	if (i == n) {
-		for (i = 0; i < n; i++) {
-			plat_scrub(rmm->plat, (uint64_t)(roots[i] - rmm->granules), 1);
-			roots[i]->refcount = 0; /* ASSIGNED_NS entries may remain: dropped with the realm */
-			granule_set_state(roots[i], GRANULE_STATE_DELEGATED);
+					rd->s2.start_level)) {
+			ret = rmi_result(RMI_ERROR_REALM, 0);
+			goto out;
 		}
-		rmm_vmid_free(rmm, rd->vmid);
-		realm_run_lock_fini(rd);
-		plat_scrub(rmm->plat, (uint64_t)(g - rmm->granules), 1);
-		granule_set_state(g, GRANULE_STATE_DELEGATED);
-		r[0] = rmi_result(RMI_SUCCESS, 0);
 	}
+	for (i = 0; i < n; i++) {
+		plat_scrub(rmm->plat, (uint64_t)(roots[i] - rmm->granules), 1);
+		roots[i]->refcount = 0; /* ASSIGNED_NS entries may remain: dropped with the realm */
+		granule_set_state(roots[i], GRANULE_STATE_DELEGATED);
+	}
+	rmm_vmid_free(rmm, rd->vmid);
+	realm_run_lock_fini(rd);
+	plat_scrub(rmm->plat, (uint64_t)(g - rmm->granules), 1);
+	granule_set_state(g, GRANULE_STATE_DELEGATED);
+	ret = rmi_result(RMI_SUCCESS, 0);
+out:
 	for (i = 0; i < n; i++)
 		granule_unlock(roots[i]);
 	granule_unlock(g);
+	return ret;
 }

@@ -74,37 +74,37 @@ static void sro_free(struct sro_ctx *ctx)
 	memset(ctx, 0, sizeof(*ctx));
 }
 
-void rmi_rec_create(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_rec_create(struct rmm *rmm, const struct rmi_rec_create_args *args,
+			struct rmi_rec_create_res *res)
 {
 	struct sro_pool *pool = rmm->sro;
 	struct granule *g_rec;
 	struct sro_ctx *ctx;
 	unsigned int handle;
+	uint64_t ret;
 
-	g_rec = find_lock_granule(rmm, a[1], GRANULE_STATE_DELEGATED);
-	if (!g_rec) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
-	}
+	g_rec = find_lock_granule(rmm, args->rec, GRANULE_STATE_DELEGATED);
+	if (!g_rec)
+		return rmi_result(RMI_ERROR_INPUT, 0);
 	pthread_mutex_lock(&pool->lock);
 	ctx = sro_alloc(pool, &handle);
 	if (!ctx) {
-		pthread_mutex_unlock(&pool->lock);
-		granule_unlock(g_rec);
-		r[0] = rmi_result(RMI_BLOCKED, 0);
-		return;
+		ret = rmi_result(RMI_BLOCKED, 0);
+		goto out;
 	}
 	ctx->op = SRO_OP_REC_CREATE;
 	ctx->next = SRO_NEXT_DONATE;
-	ctx->rd = a[0];
-	ctx->rec = a[1];
-	ctx->params = a[2];
-	pthread_mutex_unlock(&pool->lock);
+	ctx->rd = args->rd;
+	ctx->rec = args->rec;
+	ctx->params = args->params;
 	granule_set_state(g_rec, GRANULE_STATE_PARTIAL);
+	res->handle = handle;
+	res->donate_req = donate_req(REC_NUM_AUX);
+	ret = incomplete(RMI_OP_MEM_REQ_DONATE);
+out:
+	pthread_mutex_unlock(&pool->lock);
 	granule_unlock(g_rec);
-	r[0] = incomplete(RMI_OP_MEM_REQ_DONATE);
-	r[1] = handle;
-	r[2] = donate_req(REC_NUM_AUX);
+	return ret;
 }
 
 struct granule *lock_rec_and_rd(struct rmm *rmm, uint64_t rec_pa, enum granule_state state,
@@ -131,52 +131,53 @@ struct granule *lock_rec_and_rd(struct rmm *rmm, uint64_t rec_pa, enum granule_s
 	return reqs[0].g;
 }
 
-void rmi_rec_destroy(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_rec_destroy(struct rmm *rmm, const struct rmi_rec_destroy_args *args,
+			 struct rmi_rec_destroy_res *res)
 {
 	struct sro_pool *pool = rmm->sro;
 	struct granule *g_rec, *g_rd;
 	struct sro_ctx *ctx;
 	unsigned int handle;
+	uint64_t ret;
 
 	pthread_mutex_lock(&pool->lock);
 	ctx = sro_alloc(pool, &handle);
 	if (!ctx) {
-		pthread_mutex_unlock(&pool->lock);
-		r[0] = rmi_result(RMI_BLOCKED, 0);
-		return;
+		ret = rmi_result(RMI_BLOCKED, 0);
+		goto out_pool;
 	}
-	g_rec = lock_rec_and_rd(rmm, a[0], GRANULE_STATE_REC, &g_rd);
+	g_rec = lock_rec_and_rd(rmm, args->rec, GRANULE_STATE_REC, &g_rd);
 	if (!g_rec) {
-		sro_free(ctx);
-		pthread_mutex_unlock(&pool->lock);
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
+		ret = rmi_result(RMI_ERROR_INPUT, 0);
+		goto out_ctx;
 	}
 	if (g_rec->refcount) { /* running */
-		sro_free(ctx);
-		pthread_mutex_unlock(&pool->lock);
-		granule_unlock(g_rec);
-		granule_unlock(g_rd);
-		r[0] = rmi_result(RMI_ERROR_REC, 0);
-		return;
+		ret = rmi_result(RMI_ERROR_REC, 0);
+		goto out_rec;
 	}
 	struct rec *rec = rec_of(rmm, g_rec);
 	ctx->op = SRO_OP_REC_DESTROY;
 	ctx->next = SRO_NEXT_RECLAIM;
 	ctx->rd = rec->rd;
-	ctx->rec = a[0];
+	ctx->rec = args->rec;
 	ctx->naux = REC_NUM_AUX;
 	ctx->nreclaim = REC_NUM_AUX;
 	memcpy(ctx->aux, rec->aux, sizeof(ctx->aux));
-	pthread_mutex_unlock(&pool->lock);
 	rec_free_engine(rec);
-	engines_forget(rmm->engines, a[0]);
+	engines_forget(rmm->engines, args->rec);
 	granule_set_state(g_rec, GRANULE_STATE_PARTIAL);
 	g_rd->refcount--;
+	res->handle = handle;
+	ret = incomplete(RMI_OP_MEM_REQ_RECLAIM);
+out_rec:
 	granule_unlock(g_rec);
 	granule_unlock(g_rd);
-	r[0] = incomplete(RMI_OP_MEM_REQ_RECLAIM);
-	r[1] = handle;
+out_ctx:
+	if (rmi_result_status(ret) != RMI_INCOMPLETE)
+		sro_free(ctx);
+out_pool:
+	pthread_mutex_unlock(&pool->lock);
+	return ret;
 }
 
 /* The checks REC_CREATE makes once its memory has arrived; 0 or a packed error. */
@@ -238,18 +239,18 @@ static void release_object(struct rmm *rmm, uint64_t pa)
 	}
 }
 
-void rmi_op_continue(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_op_continue(struct rmm *rmm, const struct rmi_op_continue_args *args,
+			 struct rmi_op_continue_res *res)
 {
 	struct sro_pool *pool = rmm->sro;
 	struct sro_ctx *ctx;
-	uint64_t err;
+	uint64_t err, ret;
 
 	pthread_mutex_lock(&pool->lock);
-	ctx = sro_get(pool, a[0]);
+	ctx = sro_get(pool, args->handle);
 	if (!ctx || ctx->next != SRO_NEXT_CONTINUE) {
-		pthread_mutex_unlock(&pool->lock);
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
+		ret = rmi_result(RMI_ERROR_INPUT, 0);
+		goto out;
 	}
 	if (ctx->op == SRO_OP_REC_CREATE && !ctx->final) {
 		err = rec_create_finish(rmm, ctx);
@@ -258,32 +259,34 @@ void rmi_op_continue(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 			ctx->final = err;
 			ctx->next = SRO_NEXT_RECLAIM;
 			ctx->nreclaim = ctx->naux;
-			pthread_mutex_unlock(&pool->lock);
-			r[0] = incomplete(RMI_OP_MEM_REQ_RECLAIM);
-			r[1] = a[0];
-			return;
+			res->out = args->handle;
+			ret = incomplete(RMI_OP_MEM_REQ_RECLAIM);
+			goto out;
 		}
-		r[0] = rmi_result(RMI_SUCCESS, 0);
+		ret = rmi_result(RMI_SUCCESS, 0);
 	} else {
 		/* REC_DESTROY, or a failed REC_CREATE, after its reclaim */
 		release_object(rmm, ctx->rec);
-		r[0] = ctx->final ? ctx->final : rmi_result(RMI_SUCCESS, 0);
+		ret = ctx->final ? ctx->final : rmi_result(RMI_SUCCESS, 0);
 	}
 	sro_free(ctx);
+out:
 	pthread_mutex_unlock(&pool->lock);
+	return ret;
 }
 
-void rmi_op_mem_donate(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_op_mem_donate(struct rmm *rmm, const struct rmi_op_mem_donate_args *args,
+			   struct rmi_op_mem_donate_res *res)
 {
 	static _Thread_local uint64_t list[MAX_LIST];
 	struct sro_pool *pool = rmm->sro;
-	uint64_t lpa = a[1], n = a[2], taken = 0;
+	uint64_t lpa = args->list, n = args->count, taken = 0, ret;
 	struct sro_ctx *ctx;
 	unsigned int i, want;
 
 	pthread_mutex_lock(&pool->lock);
-	r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-	ctx = sro_get(pool, a[0]);
+	ret = rmi_result(RMI_ERROR_INPUT, 0);
+	ctx = sro_get(pool, args->handle);
 	if (!ctx || ctx->next != SRO_NEXT_DONATE || lpa & 7)
 		goto out;
 	if (n > (RK_GRANULE_SIZE - (lpa & (RK_GRANULE_SIZE - 1))) / 8)
@@ -324,29 +327,31 @@ void rmi_op_mem_donate(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 		}
 	}
 	ctx->naux = (uint8_t)(ctx->naux + got);
-	r[1] = got;
+	res->consumed = got;
 	if (ctx->naux < REC_NUM_AUX) {
-		r[0] = incomplete(RMI_OP_MEM_REQ_DONATE);
-		r[2] = donate_req(REC_NUM_AUX - ctx->naux);
+		ret = incomplete(RMI_OP_MEM_REQ_DONATE);
+		res->donate_req = donate_req(REC_NUM_AUX - ctx->naux);
 	} else {
 		ctx->next = SRO_NEXT_CONTINUE;
-		r[0] = incomplete(RMI_OP_MEM_REQ_NONE);
+		ret = incomplete(RMI_OP_MEM_REQ_NONE);
 	}
 out:
 	pthread_mutex_unlock(&pool->lock);
+	return ret;
 }
 
-void rmi_op_mem_reclaim(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_op_mem_reclaim(struct rmm *rmm, const struct rmi_op_mem_reclaim_args *args,
+			    struct rmi_op_mem_reclaim_res *res)
 {
 	static _Thread_local uint64_t list[MAX_LIST];
 	struct sro_pool *pool = rmm->sro;
-	uint64_t lpa = a[1], cap = a[2];
+	uint64_t lpa = args->list, cap = args->capacity, ret;
 	struct sro_ctx *ctx;
 	unsigned int n = 0;
 
 	pthread_mutex_lock(&pool->lock);
-	r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-	ctx = sro_get(pool, a[0]);
+	ret = rmi_result(RMI_ERROR_INPUT, 0);
+	ctx = sro_get(pool, args->handle);
 	if (!ctx || lpa & 7 || ctx->next != SRO_NEXT_RECLAIM)
 		goto out;
 	if (cap > (RK_GRANULE_SIZE - (lpa & (RK_GRANULE_SIZE - 1))) / 8)
@@ -364,25 +369,28 @@ void rmi_op_mem_reclaim(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 	}
 	if (n)
 		(void)rmm_ns_write(rmm, lpa, list, n * sizeof(uint64_t));
-	r[1] = n;
+	res->written = n;
 	if (ctx->nreclaim) {
-		r[0] = incomplete(RMI_OP_MEM_REQ_RECLAIM);
+		ret = incomplete(RMI_OP_MEM_REQ_RECLAIM);
 	} else {
 		ctx->naux = 0;
 		ctx->next = SRO_NEXT_CONTINUE;
-		r[0] = incomplete(RMI_OP_MEM_REQ_NONE);
+		ret = incomplete(RMI_OP_MEM_REQ_NONE);
 	}
 out:
 	pthread_mutex_unlock(&pool->lock);
+	return ret;
 }
 
-void rmi_op_cancel(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_op_cancel(struct rmm *rmm, const struct rmi_op_cancel_args *args,
+		       struct rmi_op_cancel_res *res)
 {
 	struct sro_pool *pool = rmm->sro;
 
+	(void)res;
 	pthread_mutex_lock(&pool->lock);
 	/* no operation of this RMM can be cancelled (x0[10] is always 0) */
-	(void)sro_get(pool, a[0]);
-	r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+	(void)sro_get(pool, args->handle);
 	pthread_mutex_unlock(&pool->lock);
+	return rmi_result(RMI_ERROR_INPUT, 0);
 }

@@ -8,18 +8,22 @@
 #include "realmkit/arch/psci.h"
 #include "realmkit/arch/sysreg.h"
 
-void rmi_psci_complete(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_psci_complete(struct rmm *rmm, const struct rmi_psci_complete_args *args,
+			   struct rmi_psci_complete_res *res)
 {
 	struct granule_req reqs[2] = {
-		{ a[0], GRANULE_STATE_REC, NULL }, { a[1], GRANULE_STATE_REC, NULL },
+		{ args->calling_rec, GRANULE_STATE_REC, NULL }, { args->target_rec, GRANULE_STATE_REC, NULL },
 	};
-	uint64_t status = a[2], answer;
+	uint64_t status = args->status, answer, ret;
 	uint32_t want;
 
+	(void)res;
+	if ((args->calling_rec | args->target_rec) & (RK_GRANULE_SIZE - 1))
+		return rmi_result(RMI_ERROR_INPUT, 0);
 retry:
-	r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-	if ((a[0] | a[1]) & (RK_GRANULE_SIZE - 1) || !find_lock_granules(rmm, reqs, 2))
-		return;
+	if (!find_lock_granules(rmm, reqs, 2))
+		return rmi_result(RMI_ERROR_INPUT, 0);
+	ret = rmi_result(RMI_ERROR_INPUT, 0);
 	struct rec *caller = rec_of(rmm, reqs[0].g), *target = rec_of(rmm, reqs[1].g);
 	uint64_t t = caller->psci_target_mpidr & ~(MPIDR_EL1_RES1 | MPIDR_EL1_U);
 	uint64_t fn = PSCI_FN(caller->psci_fid);
@@ -61,10 +65,11 @@ retry:
 	for (unsigned int i = 1; i <= 3; i++)
 		rec_set_gpr(caller, i, 0);
 	caller->pending = REC_PENDING_NONE;
-	r[0] = rmi_result(RMI_SUCCESS, 0);
+	ret = rmi_result(RMI_SUCCESS, 0);
 out:
 	granule_unlock(reqs[0].g);
 	granule_unlock(reqs[1].g);
+	return ret;
 }
 
 /* The RIPAS an entry gets for a request, or false to stop the sweep here. */
@@ -93,38 +98,35 @@ static bool ripas_update(uint64_t e, int level, enum rmi_ripas want, bool change
 	return true;
 }
 
-void rmi_rtt_set_ripas(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_rtt_set_ripas(struct rmm *rmm, const struct rmi_rtt_set_ripas_args *args,
+			   struct rmi_rtt_set_ripas_res *res)
 {
 	struct granule_req reqs[2] = {
-		{ a[0], GRANULE_STATE_RD, NULL }, { a[1], GRANULE_STATE_REC, NULL },
+		{ args->rd, GRANULE_STATE_RD, NULL }, { args->rec, GRANULE_STATE_REC, NULL },
 	};
-	uint64_t base = a[2], top = a[3], addr;
+	uint64_t base = args->base, top = args->top, addr, ret;
 	struct rtt_walk w;
 
-	if (top <= base || top & (RK_GRANULE_SIZE - 1)) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
-	}
-	if (a[0] == a[1] || !find_lock_granules(rmm, reqs, 2)) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
-	}
+	if (top <= base || top & (RK_GRANULE_SIZE - 1))
+		return rmi_result(RMI_ERROR_INPUT, 0);
+	if (args->rd == args->rec || !find_lock_granules(rmm, reqs, 2))
+		return rmi_result(RMI_ERROR_INPUT, 0);
 	struct rd *rd = rd_of(rmm, reqs[0].g);
 	struct rec *rec = rec_of(rmm, reqs[1].g);
 	struct s2tt_ctx s2 = rd->s2;
-	if (reqs[1].g->refcount || rec->rd != a[0]) {
-		r[0] = rmi_result(RMI_ERROR_REC, 0);
+	if (reqs[1].g->refcount || rec->rd != args->rd) {
+		ret = rmi_result(RMI_ERROR_REC, 0);
 		goto out_unlock;
 	}
 	if (rec->pending != REC_PENDING_RIPAS || base != rec->ripas_addr || top > rec->ripas_top) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+		ret = rmi_result(RMI_ERROR_INPUT, 0);
 		goto out_unlock;
 	}
 	/* RD -> run lock -> RTTs: no engine of the realm runs while mappings go away */
 	realm_run_lock(rd);
 	s2tt_walk_lock(rmm, &s2, base, S2_MAX_LEVEL, &w);
 	if (!s2tt_aligned(base, w.level)) {
-		r[0] = rmi_error_rtt(w.level);
+		ret = rmi_error_rtt(w.level);
 		goto out_walk;
 	}
 	bool unmapped_any = false;
@@ -141,18 +143,19 @@ void rmi_rtt_set_ripas(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 		addr += sz;
 	}
 	if (addr == base) {
-		r[0] = rmi_error_rtt(w.level);
+		ret = rmi_error_rtt(w.level);
 		goto out_walk;
 	}
 	if (unmapped_any)
 		realm_s2_changed(rd);
 	rec->ripas_addr = addr;
-	r[1] = addr;
-	r[0] = rmi_result(RMI_SUCCESS, 0);
+	res->out_top = addr;
+	ret = rmi_result(RMI_SUCCESS, 0);
 out_walk:
 	granule_unlock(w.g);
 	realm_run_unlock(rd);
 out_unlock:
 	granule_unlock(reqs[0].g);
 	granule_unlock(reqs[1].g);
+	return ret;
 }

@@ -4,8 +4,19 @@
  * (rmi_dispatch_gen.c, from the JSON in abi/) after the FID range and the RMM
  * global-state gate are checked.
  *
- * A handler receives args[0..5] = x1..x6 and fills res[0] = x0 (the packed
- * RmiResult) and res[1..4] = x1..x4; res[] is zeroed before the call.
+ * A handler has one shape (prototypes and structs in rmi_handlers_gen.h):
+ *
+ *   uint64_t rmi_<cmd>(struct rmm *rmm, const struct rmi_<cmd>_args *args,
+ *                      struct rmi_<cmd>_res *res);
+ *
+ * args holds x1.. by their ABI names, res the result registers after x0
+ * (zeroed before the call), and the return value is the packed RmiResult (x0).
+ * Its body validates the inputs in the specification's failure order, acts,
+ * and leaves through one exit path that releases what it locked.
+ *
+ * rmi_handler_fn is the register-level entry the table holds: the generated
+ * trampoline rmi_<cmd>_regs() gets regs[0..5] = x1..x6 and fills out[0] = x0
+ * and out[1..4] = x1..x4 (out[] is zeroed before the call).
  */
 #ifndef RK_RMM_RMI_H
 #define RK_RMM_RMI_H
@@ -22,7 +33,7 @@ struct rsi_call;
 #define RMI_MAX_ARGS 6
 #define RMI_MAX_RES 5
 
-typedef void rmi_handler_fn(struct rmm *rmm, const uint64_t *args, uint64_t *res);
+typedef void rmi_handler_fn(struct rmm *rmm, const uint64_t *regs, uint64_t *out);
 typedef void rsi_handler_fn(struct rmm *rmm, struct rsi_call *call);
 
 /* Which RMM global states accept a command (spec 2.0 §1.5 of the digest). */

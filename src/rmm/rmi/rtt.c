@@ -28,34 +28,34 @@ static void rtt_init_from_parent(uint64_t *t, uint64_t parent, int plevel, int l
 	}
 }
 
-void rmi_rtt_create(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_rtt_create(struct rmm *rmm, const struct rmi_rtt_create_args *args,
+			struct rmi_rtt_create_res *res)
 {
 	struct granule_req reqs[2] = {
-		{ a[0], GRANULE_STATE_RD, NULL }, { a[1], GRANULE_STATE_DELEGATED, NULL },
+		{ args->rd, GRANULE_STATE_RD, NULL }, { args->rtt, GRANULE_STATE_DELEGATED, NULL },
 	};
-	uint64_t ipa = a[2];
 	struct rtt_walk w;
 	struct s2tt_ctx c;
+	uint64_t ret;
 
-	if (!find_lock_granules(rmm, reqs, 2)) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
-	}
+	(void)res;
+	if (!find_lock_granules(rmm, reqs, 2))
+		return rmi_result(RMI_ERROR_INPUT, 0);
 	c = rd_of(rmm, reqs[0].g)->s2;
-	if (!rtt_structure_args_valid(&c, ipa, a[3]) || a[1] >= (1ULL << 48)) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
+	if (!rtt_structure_args_valid(&c, args->ipa, args->level) || args->rtt >= (1ULL << 48)) {
+		ret = rmi_result(RMI_ERROR_INPUT, 0);
 		goto out_unlock;
 	}
-	int level = (int)a[3];
-	s2tt_walk_lock(rmm, &c, ipa, level - 1, &w);
+	int level = (int)args->level;
+	s2tt_walk_lock(rmm, &c, args->ipa, level - 1, &w);
 	if (w.level < level - 1) {
-		r[0] = rmi_error_rtt(w.level);
+		ret = rmi_error_rtt(w.level);
 		goto out_walk;
 	}
 	uint64_t parent = w.table[w.idx];
 	enum s2tte_kind k = s2tte_kind(parent, level - 1);
 	if (k == S2TTE_TABLE) {
-		r[0] = rmi_error_rtt(level - 1);
+		ret = rmi_error_rtt(level - 1);
 		goto out_walk;
 	}
 	rtt_init_from_parent((uint64_t *)granule_ptr(rmm, reqs[1].g), parent, level - 1, level);
@@ -63,13 +63,14 @@ void rmi_rtt_create(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 	reqs[1].g->refcount = (k == S2TTE_ASSIGNED || k == S2TTE_ASSIGNED_NS) ? S2_ENTRIES : 0;
 	if (k == S2TTE_UNASSIGNED || k == S2TTE_UNASSIGNED_NS)
 		w.g->refcount++; /* the parent entry becomes live */
-	w.table[w.idx] = s2tte_table(a[1]);
-	r[0] = rmi_result(RMI_SUCCESS, 0);
+	w.table[w.idx] = s2tte_table(args->rtt);
+	ret = rmi_result(RMI_SUCCESS, 0);
 out_walk:
 	granule_unlock(w.g);
 out_unlock:
 	granule_unlock(reqs[1].g);
 	granule_unlock(reqs[0].g);
+	return ret;
 }
 
 /*
@@ -78,67 +79,67 @@ out_unlock:
  * lock keeps every REC of the realm out of its engine meanwhile, and the
  * stage-2 generation makes each engine drop the mappings before it runs again.
  */
-void rmi_rtt_destroy(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_rtt_destroy(struct rmm *rmm, const struct rmi_rtt_destroy_args *args,
+			 struct rmi_rtt_destroy_res *res)
 {
-	uint64_t ipa = a[1];
-	struct granule *g_rd, *child;
+	uint64_t ipa = args->ipa, ret;
+	struct granule *g_rd, *child = NULL;
 	struct rtt_walk w;
 	struct s2tt_ctx c;
 	struct rd *rd = NULL;
 	unsigned int ns = 0;
 
-	g_rd = rd_lock(rmm, a[0], &c);
-	if (!g_rd) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
+	g_rd = rd_lock(rmm, args->rd, &c);
+	if (!g_rd)
+		return rmi_result(RMI_ERROR_INPUT, 0);
+	if (!rtt_structure_args_valid(&c, ipa, args->level)) {
+		ret = rmi_result(RMI_ERROR_INPUT, 0);
+		goto out_rd;
 	}
-	if (!rtt_structure_args_valid(&c, ipa, a[2])) {
-		granule_unlock(g_rd);
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
-	}
-	int level = (int)a[2];
+	int level = (int)args->level;
 	if (!s2tt_ipa_protected(&c, ipa)) {
 		/* RD -> run lock -> RTTs (rec_run.c); the RD stays locked while the run lock is held */
 		rd = rd_of(rmm, g_rd);
 		realm_run_lock(rd);
 	}
 	s2tt_walk_lock(rmm, &c, ipa, level - 1, &w);
-	if (!rd)
+	if (!rd) {
 		granule_unlock(g_rd); /* L4: the root is held */
+		g_rd = NULL;
+	}
 	if (w.level < level - 1 || s2tte_kind(w.table[w.idx], w.level) != S2TTE_TABLE) {
-		r[0] = rmi_error_rtt(w.level);
-		r[2] = rtt_skip_non_live(&w, ipa);
-		granule_unlock(w.g);
-		goto out;
+		ret = rmi_error_rtt(w.level);
+		res->top = rtt_skip_non_live(&w, ipa);
+		goto out_walk;
 	}
 	child = granule_from_pa(rmm, s2tte_oa(w.table[w.idx]));
 	granule_lock(child);
 	const uint64_t *t = (const uint64_t *)granule_ptr(rmm, child);
 	if (s2tt_blocks_destroy(t, child->refcount, level)) {
-		r[0] = rmi_error_rtt(level);
-		r[2] = ipa;
-		granule_unlock(child);
-		granule_unlock(w.g);
-		goto out;
+		ret = rmi_error_rtt(level);
+		res->top = ipa;
+		goto out_child;
 	}
 	if (child->refcount)
 		ns = s2tt_count_assigned_ns(t, level);
 	w.table[w.idx] = rd ? s2tte_unassigned_ns() : s2tte_unassigned(RMI_RIPAS_DESTROYED);
 	w.g->refcount--;
-	r[1] = granule_to_pa(rmm, child);
+	res->rtt = granule_to_pa(rmm, child);
 	granule_release_to_delegated(rmm, child);
-	granule_unlock(child);
-	r[2] = rtt_skip_non_live(&w, ipa);
-	granule_unlock(w.g);
+	res->top = rtt_skip_non_live(&w, ipa);
 	if (ns)
 		realm_s2_changed(rd);
-	r[0] = rmi_result(RMI_SUCCESS, 0);
-out:
-	if (rd) {
+	ret = rmi_result(RMI_SUCCESS, 0);
+out_child:
+	granule_unlock(child);
+out_walk:
+	granule_unlock(w.g);
+out_rd:
+	if (rd)
 		realm_run_unlock(rd);
+	if (g_rd)
 		granule_unlock(g_rd);
-	}
+	return ret;
 }
 
 /*
@@ -183,131 +184,136 @@ static bool rtt_fold_entry(const uint64_t *t, uint16_t refcount, int level, uint
 	return true;
 }
 
-void rmi_rtt_fold(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_rtt_fold(struct rmm *rmm, const struct rmi_rtt_fold_args *args, struct rmi_rtt_fold_res *res)
 {
-	uint64_t ipa = a[1], parent;
+	uint64_t ipa = args->ipa, parent, ret;
 	struct granule *g_rd, *child;
 	struct rtt_walk w;
 	struct s2tt_ctx c;
 	bool min_err;
 
-	g_rd = rd_lock(rmm, a[0], &c);
-	if (!g_rd || !rtt_structure_args_valid(&c, ipa, a[2])) {
-		if (g_rd)
-			granule_unlock(g_rd);
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
+	g_rd = rd_lock(rmm, args->rd, &c);
+	if (!g_rd)
+		return rmi_result(RMI_ERROR_INPUT, 0);
+	if (!rtt_structure_args_valid(&c, ipa, args->level)) {
+		ret = rmi_result(RMI_ERROR_INPUT, 0);
+		goto out_rd;
 	}
-	int level = (int)a[2];
+	int level = (int)args->level;
 	s2tt_walk_lock(rmm, &c, ipa, level - 1, &w);
-	granule_unlock(g_rd);
+	granule_unlock(g_rd); /* L4: the root is held */
+	g_rd = NULL;
 	if (w.level < level - 1) {
-		r[0] = rmi_error_rtt(w.level);
-		granule_unlock(w.g);
-		return;
+		ret = rmi_error_rtt(w.level);
+		goto out_walk;
 	}
 	if (s2tte_kind(w.table[w.idx], w.level) != S2TTE_TABLE) {
-		r[0] = rmi_error_rtt(level - 1);
-		granule_unlock(w.g);
-		return;
+		ret = rmi_error_rtt(level - 1);
+		goto out_walk;
 	}
 	child = granule_from_pa(rmm, s2tte_oa(w.table[w.idx]));
 	granule_lock(child);
 	if (!rtt_fold_entry((uint64_t *)granule_ptr(rmm, child), child->refcount, level, &parent,
 			    &min_err)) {
-		r[0] = rmi_error_rtt(min_err ? level - 1 : level);
-		goto out;
+		ret = rmi_error_rtt(min_err ? level - 1 : level);
+		goto out_child;
 	}
 	w.table[w.idx] = parent;
 	if (!s2tte_is_live(parent, level - 1))
 		w.g->refcount--;
-	r[1] = granule_to_pa(rmm, child);
+	res->rtt = granule_to_pa(rmm, child);
 	granule_release_to_delegated(rmm, child);
-	r[0] = rmi_result(RMI_SUCCESS, 0);
-out:
+	ret = rmi_result(RMI_SUCCESS, 0);
+out_child:
 	granule_unlock(child);
+out_walk:
 	granule_unlock(w.g);
+out_rd:
+	if (g_rd)
+		granule_unlock(g_rd);
+	return ret;
 }
 
-void rmi_rtt_read_entry(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_rtt_read_entry(struct rmm *rmm, const struct rmi_rtt_read_entry_args *args,
+			    struct rmi_rtt_read_entry_res *res)
 {
-	uint64_t ipa = a[1];
 	struct granule *g_rd;
 	struct rtt_walk w;
 	struct s2tt_ctx c;
+	uint64_t ret;
 
-	g_rd = rd_lock(rmm, a[0], &c);
-	if (!g_rd || !rtt_entry_args_valid(&c, ipa, a[2])) {
-		if (g_rd)
-			granule_unlock(g_rd);
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
+	g_rd = rd_lock(rmm, args->rd, &c);
+	if (!g_rd)
+		return rmi_result(RMI_ERROR_INPUT, 0);
+	if (!rtt_entry_args_valid(&c, args->ipa, args->level)) {
+		ret = rmi_result(RMI_ERROR_INPUT, 0);
+		goto out_rd;
 	}
-	s2tt_walk_lock(rmm, &c, ipa, (int)a[2], &w);
-	granule_unlock(g_rd);
+	s2tt_walk_lock(rmm, &c, args->ipa, (int)args->level, &w);
+	granule_unlock(g_rd); /* L4: the root is held */
+	g_rd = NULL;
 
 	uint64_t e = w.table[w.idx];
-	r[1] = (uint64_t)w.level;
+	res->walk_level = (uint64_t)w.level;
 	switch (s2tte_kind(e, w.level)) {
 	case S2TTE_UNASSIGNED:
-		r[2] = RMI_RTTE_UNASSIGNED;
-		r[4] = s2tte_ripas(e, w.level);
+		res->state = RMI_RTTE_UNASSIGNED;
+		res->ripas = s2tte_ripas(e, w.level);
 		break;
 	case S2TTE_ASSIGNED:
-		r[2] = RMI_RTTE_ASSIGNED;
-		r[3] = s2tte_oa(e);
-		r[4] = s2tte_ripas(e, w.level);
+		res->state = RMI_RTTE_ASSIGNED;
+		res->desc = s2tte_oa(e);
+		res->ripas = s2tte_ripas(e, w.level);
 		break;
 	case S2TTE_UNASSIGNED_NS:
-		r[2] = RMI_RTTE_UNASSIGNED;
-		r[4] = RMI_RIPAS_EMPTY;
+		res->state = RMI_RTTE_UNASSIGNED;
+		res->ripas = RMI_RIPAS_EMPTY;
 		break;
 	case S2TTE_ASSIGNED_NS:
-		r[2] = RMI_RTTE_ASSIGNED;
-		r[3] = e & S2TTE_NS_HOST_MASK;
-		r[4] = RMI_RIPAS_EMPTY;
+		res->state = RMI_RTTE_ASSIGNED;
+		res->desc = e & S2TTE_NS_HOST_MASK;
+		res->ripas = RMI_RIPAS_EMPTY;
 		break;
 	case S2TTE_TABLE:
-		r[2] = RMI_RTTE_TABLE;
-		r[3] = s2tte_oa(e);
+		res->state = RMI_RTTE_TABLE;
+		res->desc = s2tte_oa(e);
 		break;
 	}
 	granule_unlock(w.g);
-	r[0] = rmi_result(RMI_SUCCESS, 0);
+	ret = rmi_result(RMI_SUCCESS, 0);
+out_rd:
+	if (g_rd)
+		granule_unlock(g_rd);
+	return ret;
 }
 
-void rmi_rtt_init_ripas(struct rmm *rmm, const uint64_t *a, uint64_t *r)
+uint64_t rmi_rtt_init_ripas(struct rmm *rmm, const struct rmi_rtt_init_ripas_args *args,
+			    struct rmi_rtt_init_ripas_res *res)
 {
-	uint64_t base = a[1], top = a[2], addr;
+	uint64_t base = args->base, top = args->top, addr, ret;
 	struct granule *g_rd;
 	struct rtt_walk w;
 	struct s2tt_ctx c;
 
-	if (top <= base) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
-	}
-	g_rd = rd_lock(rmm, a[0], &c);
-	if (!g_rd) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		return;
-	}
+	if (top <= base)
+		return rmi_result(RMI_ERROR_INPUT, 0);
+	g_rd = rd_lock(rmm, args->rd, &c);
+	if (!g_rd)
+		return rmi_result(RMI_ERROR_INPUT, 0);
 	if ((base | top) & (RK_GRANULE_SIZE - 1) || top > s2tt_ipa_limit(&c) ||
 	    !s2tt_ipa_protected(&c, top - RK_GRANULE_SIZE)) {
-		r[0] = rmi_result(RMI_ERROR_INPUT, 0);
-		granule_unlock(g_rd);
-		return;
+		ret = rmi_result(RMI_ERROR_INPUT, 0);
+		goto out_rd;
 	}
 	if (rd_of(rmm, g_rd)->state != RMI_REALM_STATE_NEW) {
-		r[0] = rmi_result(RMI_ERROR_REALM, 0);
-		granule_unlock(g_rd);
-		return;
+		ret = rmi_result(RMI_ERROR_REALM, 0);
+		goto out_rd;
 	}
 	/* The RD stays locked: the realm must stay NEW for the whole command (L4). */
 	s2tt_walk_lock(rmm, &c, base, S2_MAX_LEVEL, &w);
 	if (!s2tt_aligned(base, w.level)) {
-		r[0] = rmi_error_rtt(w.level);
-		goto out;
+		ret = rmi_error_rtt(w.level);
+		goto out_walk;
 	}
 	addr = base;
 	for (unsigned int i = w.idx; i < S2_ENTRIES && addr < top; i++) {
@@ -325,12 +331,14 @@ void rmi_rtt_init_ripas(struct rmm *rmm, const uint64_t *a, uint64_t *r)
 		addr += sz;
 	}
 	if (addr == base) {
-		r[0] = rmi_error_rtt(w.level);
-		goto out;
+		ret = rmi_error_rtt(w.level);
+		goto out_walk;
 	}
-	r[1] = addr;
-	r[0] = rmi_result(RMI_SUCCESS, 0);
-out:
+	res->out_top = addr;
+	ret = rmi_result(RMI_SUCCESS, 0);
+out_walk:
 	granule_unlock(w.g);
+out_rd:
 	granule_unlock(g_rd);
+	return ret;
 }
