@@ -7,6 +7,8 @@
  * REALM_DESTROY. Every failure is checked to leave the RMM state (granules,
  * GPT, RTT and RD contents, the VMID allocator) unchanged.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "machine.h"
@@ -500,6 +502,72 @@ static void test_vmids_recycled(void **state)
 	t_snap_free(s);
 }
 
+/*
+ * A REALM_CREATE refused for its MEC policy (no private MECIDs here) holds no
+ * VMID, not even for a moment: with one VMID left, realms are created and
+ * destroyed over and over while another CPU keeps asking for a private-MEC
+ * realm, and every create succeeds. (When the VMID was allocated before the
+ * MEC check, a create that ran while the refused command held the last VMID
+ * failed with ERROR_GLOBAL.)
+ */
+#define MEC_PARAMS_PA (NS_PA + G)
+
+static atomic_bool mec_stop;
+static atomic_ulong mec_refused_n, mec_other_n;
+
+/* cmocka asserts belong to the main thread: this one counts */
+static void *mec_refused(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&mec_stop)) {
+		if (RMI(m, CREATE, NULL, RD2_PA, MEC_PARAMS_PA) == RMI_ERROR_GLOBAL)
+			atomic_fetch_add(&mec_refused_n, 1);
+		else
+			atomic_fetch_add(&mec_other_n, 1);
+	}
+	return NULL;
+}
+
+static void test_create_mec_holds_no_vmid(void **state)
+{
+	static uint16_t taken[RMM_MAX_VMIDS];
+	struct rmm *rmm = machine_rmm(m);
+	struct rmi_realm_params p;
+	unsigned int ntaken = 0, failed = 0;
+	pthread_t th;
+
+	(void)state;
+	/* all VMIDs but one are in use */
+	while (rmm_vmid_alloc(rmm, &taken[ntaken]) == 0)
+		ntaken++;
+	rmm_vmid_free(rmm, taken[--ntaken]);
+	params_default(&p);
+	p.flags0 = 1ULL << RMI_REALM_FLAGS0_MEC_POLICY_SHIFT;
+	t_write(m, MEC_PARAMS_PA, &p, sizeof(p));
+	params_default(&p);
+	t_write(m, PARAMS_PA, &p, sizeof(p));
+	atomic_store(&mec_stop, false);
+	atomic_store(&mec_refused_n, 0);
+	atomic_store(&mec_other_n, 0);
+	assert_int_equal(pthread_create(&th, NULL, mec_refused, NULL), 0);
+	/* until the other thread has been refused often enough, at least 20000 cycles */
+	for (unsigned int i = 0; i < 20000 || atomic_load(&mec_refused_n) < 20000; i++) {
+		uint64_t x0 = RMI(m, CREATE, NULL, RD_PA, PARAMS_PA);
+		if (x0 != RMI_SUCCESS) {
+			assert_int_equal(x0, RMI_ERROR_GLOBAL);
+			failed++;
+			break;
+		}
+		destroy(RD_PA);
+	}
+	atomic_store(&mec_stop, true);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	while (ntaken)
+		rmm_vmid_free(rmm, taken[--ntaken]);
+	assert_int_equal(atomic_load(&mec_other_n), 0);
+	assert_int_equal(failed, 0);
+}
+
 /* ---- REALM_ACTIVATE (§5.2) ---- */
 
 static void bad_rd_args(uint64_t fid)
@@ -651,6 +719,7 @@ int main(void)
 		cmocka_unit_test(test_create_params_carveout),
 		cmocka_unit_test_setup_teardown(test_create_priority, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vmids_recycled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_mec_holds_no_vmid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_activate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_terminate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destroy, setup, teardown),

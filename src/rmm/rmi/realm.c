@@ -61,6 +61,10 @@ static void unlock_all(struct granule_req *reqs, unsigned int n)
 /*
  * Failure order (digest §5.1, T2): the params granule (1), its fields (2), the
  * realm ID (3), the VMID (4), the MECID (5), the root RTTs (6), the RD (7).
+ * The MEC check is made with the parameters, before anything is allocated: 4
+ * and 5 both fail with ERROR_GLOBAL, so the order between them shows only in
+ * that a command refused for its MEC policy never holds a VMID, which another
+ * REALM_CREATE could have found taken.
  */
 uint64_t rmi_realm_create(struct rmm *rmm, const struct rmi_realm_create_args *args,
 			  struct rmi_realm_create_res *res)
@@ -77,16 +81,14 @@ uint64_t rmi_realm_create(struct rmm *rmm, const struct rmi_realm_create_args *a
 		return rmi_result(RMI_ERROR_INPUT, 0);
 	if (!realm_params_valid(rmm, &p))
 		return rmi_result(RMI_ERROR_INPUT, 0);
+	/* MEC: this platform has no private MECIDs (FR4.MEC_COUNT == 0) */
+	if (FLAG0(&p, MEC_POLICY) == 1)
+		return rmi_result(RMI_ERROR_GLOBAL, 0);
 	realm_id[0] = 0x01;
 	if (RAND_bytes(realm_id + 1, RMM_REALM_ID_SIZE - 1) != 1)
 		return rmi_result(RMI_ERROR_GLOBAL, 0);
 	if (rmm_vmid_alloc(rmm, &vmid))
 		return rmi_result(RMI_ERROR_GLOBAL, 0);
-	/* MEC: this platform has no private MECIDs (FR4.MEC_COUNT == 0) */
-	if (FLAG0(&p, MEC_POLICY) == 1) {
-		ret = rmi_result(RMI_ERROR_GLOBAL, 0);
-		goto out_vmid;
-	}
 	/* root RTTs (checked first: this also catches an RD aliasing one), then the RD */
 	n = (unsigned int)p.rtt_num_start;
 	for (i = 0; i < n; i++)
