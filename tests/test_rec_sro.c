@@ -2,10 +2,16 @@
 /*
  * REC_CREATE / REC_DESTROY as stateful RMI operations (2.0-bet1): donation,
  * reclaim, OP_CONTINUE, the expected-next-call rule, failure after donation,
- * pool exhaustion, and the RIM extension of a runnable REC (worked example of
- * the ABI digest, section 16.5).
+ * pool exhaustion, the lock order against a concurrent REC_DESTROY, and the
+ * RIM extension of a runnable REC (worked example of the ABI digest, section
+ * 16.5).
  */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "machine.h"
 #include "rk_test.h"
@@ -265,6 +271,90 @@ static void test_pool_exhaustion(void **state)
 	}
 }
 
+/*
+ * Lock order: the SRO pool before granules. REC_DESTROY (like OP_CONTINUE and
+ * OP_MEM_DONATE) locks granules with the pool held; REC_CREATE locked its REC
+ * granule and then waited for the pool, so a REC_CREATE and a REC_DESTROY of
+ * the same address on two CPUs could each hold what the other waits for, and
+ * both CPUs hung in the RMM. Here one CPU creates a REC at X and fails it
+ * after donation, over and over (X goes back to DELEGATED each time), while
+ * another keeps destroying X. A hang is reported after 20 s without progress.
+ */
+static atomic_bool order_stop;
+static atomic_uint order_cycles, order_bad;
+
+static void *destroy_x(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&order_stop))
+		if (RMI(m, RMI_FID_REC_DESTROY, NULL, REC_PA) != RMI_ERROR_INPUT)
+			atomic_fetch_add(&order_bad, 1);
+	return NULL;
+}
+
+/* One failed REC_CREATE at REC_PA (MPIDR index 1 with no REC 0): true if each step answered as expected. */
+static bool create_fail_cycle(void)
+{
+	struct rmi_out o;
+	uint64_t h;
+
+	if (RMI(m, RMI_FID_REC_CREATE, &o, RD_PA, REC_PA, RECP_PA) != INCOMPLETE_DONATE)
+		return false;
+	h = o.x[1];
+	return RMI(m, RMI_FID_OP_MEM_DONATE, &o, h, LIST_PA, 16ULL) == INCOMPLETE_NONE &&
+	       RMI(m, RMI_FID_OP_CONTINUE, &o, h, 0ULL) == INCOMPLETE_RECLAIM &&
+	       RMI(m, RMI_FID_OP_MEM_RECLAIM, &o, h, LIST_PA + 1024, 16ULL) == INCOMPLETE_NONE &&
+	       RMI(m, RMI_FID_OP_CONTINUE, &o, h, 0ULL) == RMI_ERROR_INPUT;
+}
+
+static void *create_x(void *arg)
+{
+	(void)arg;
+	for (unsigned int i = 0; i < 3000; i++) {
+		if (!create_fail_cycle())
+			atomic_fetch_add(&order_bad, 1);
+		atomic_fetch_add(&order_cycles, 1);
+	}
+	atomic_store(&order_stop, true);
+	return NULL;
+}
+
+static void test_create_destroy_lock_order(void **state)
+{
+	pthread_t th[2];
+	unsigned int last = ~0u;
+	time_t since = time(NULL);
+
+	(void)state;
+	write_rec_params(0, 1, 0, 0);
+	write_list(AUX_PA, 16);
+	atomic_store(&order_stop, false);
+	atomic_store(&order_cycles, 0);
+	atomic_store(&order_bad, 0);
+	assert_int_equal(pthread_create(&th[0], NULL, destroy_x, NULL), 0);
+	assert_int_equal(pthread_create(&th[1], NULL, create_x, NULL), 0);
+	while (!atomic_load(&order_stop)) {
+		unsigned int c = atomic_load(&order_cycles);
+		if (c != last) {
+			last = c;
+			since = time(NULL);
+		} else if (time(NULL) - since > 20) {
+			/* two CPUs deadlocked in the RMM: nothing can be torn down */
+			fprintf(stderr, "REC_CREATE / REC_DESTROY deadlock after %u cycles\n", c);
+			fflush(NULL);
+			_exit(1);
+		}
+		usleep(10000);
+	}
+	assert_int_equal(pthread_join(th[0], NULL), 0);
+	assert_int_equal(pthread_join(th[1], NULL), 0);
+	assert_int_equal(atomic_load(&order_bad), 0);
+	assert_int_equal(t_gstate(m, REC_PA), GRANULE_STATE_DELEGATED);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(t_gstate(m, AUX_PA + i * G), GRANULE_STATE_DELEGATED);
+	t_check_gpt_consistent(m, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +363,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_protocol_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_after_donation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_exhaustion, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_destroy_lock_order, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,8 +6,11 @@
  * until it reports its final status. The RMM enforces the expected next call.
  *
  * Contexts live in a fixed pool in struct rmm (no allocation on command
- * paths), protected by rmm->sro_lock; a context is FREE or SEALED (waiting for
+ * paths), protected by the pool's lock; a context is FREE or SEALED (waiting for
  * the host). A command that finds no FREE context gets RMI_BLOCKED.
+ *
+ * Lock order: the pool's lock before any granule lock (REC_CREATE, REC_DESTROY,
+ * OP_CONTINUE, OP_MEM_DONATE all lock granules with it held).
  */
 #ifndef RK_RMM_SRO_H
 #define RK_RMM_SRO_H

@@ -74,6 +74,10 @@ static void sro_free(struct sro_ctx *ctx)
 	memset(ctx, 0, sizeof(*ctx));
 }
 
+/*
+ * The SRO pool's lock is taken before any granule lock, by every SRO command:
+ * REC_DESTROY, OP_CONTINUE and OP_MEM_DONATE lock granules with the pool held.
+ */
 uint64_t rmi_rec_create(struct rmm *rmm, const struct rmi_rec_create_args *args,
 			struct rmi_rec_create_res *res)
 {
@@ -83,14 +87,16 @@ uint64_t rmi_rec_create(struct rmm *rmm, const struct rmi_rec_create_args *args,
 	unsigned int handle;
 	uint64_t ret;
 
-	g_rec = find_lock_granule(rmm, args->rec, GRANULE_STATE_DELEGATED);
-	if (!g_rec)
-		return rmi_result(RMI_ERROR_INPUT, 0);
 	pthread_mutex_lock(&pool->lock);
+	g_rec = find_lock_granule(rmm, args->rec, GRANULE_STATE_DELEGATED);
+	if (!g_rec) {
+		ret = rmi_result(RMI_ERROR_INPUT, 0);
+		goto out_pool;
+	}
 	ctx = sro_alloc(pool, &handle);
 	if (!ctx) {
 		ret = rmi_result(RMI_BLOCKED, 0);
-		goto out;
+		goto out_rec;
 	}
 	ctx->op = SRO_OP_REC_CREATE;
 	ctx->next = SRO_NEXT_DONATE;
@@ -101,9 +107,10 @@ uint64_t rmi_rec_create(struct rmm *rmm, const struct rmi_rec_create_args *args,
 	res->handle = handle;
 	res->donate_req = donate_req(REC_NUM_AUX);
 	ret = incomplete(RMI_OP_MEM_REQ_DONATE);
-out:
-	pthread_mutex_unlock(&pool->lock);
+out_rec:
 	granule_unlock(g_rec);
+out_pool:
+	pthread_mutex_unlock(&pool->lock);
 	return ret;
 }
 
