@@ -4,7 +4,8 @@
  * VERSION, FEATURES, RMM_CONFIG_GET/SET, RMM_ACTIVATE and the RMM state gate,
  * GRANULE_TRACKING_GET, GPT_L1_CREATE, the FID decoding (unknown FIDs,
  * defined-but-unimplemented commands, the SVE hint bit) and SMCCC register
- * rules. Every failure is checked to leave the RMM state unchanged.
+ * rules, and the firmware log of refused commands. Every failure is checked
+ * to leave the RMM state unchanged.
  */
 #include <string.h>
 
@@ -458,6 +459,53 @@ static void test_sve_hint_and_registers(void **state)
 	rk_machine_destroy(m);
 }
 
+/*
+ * The firmware log (rk_machine_set_rsi_log) also gets one line per RMI command
+ * the RMM refuses, with its arguments by name and the status and index (as
+ * TF-RMM's rmi_log_on_exit); nothing for SUCCESS or INCOMPLETE, nothing when
+ * the log is off.
+ */
+static void test_refusal_log(void **state)
+{
+	struct rk_machine *m = t_machine(32);
+	const uint64_t rd = T_DRAM_BASE + MIB, root = rd + 2 * G, rec = rd + 4 * G, params = T_DRAM_BASE + 2 * MIB;
+	FILE *f = tmpfile();
+	char buf[2048], want[2048];
+	size_t n;
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(t_realm_create(m, rd, root, 40, 1, 2, params, RMI_HASH_SHA_256), RMI_SUCCESS);
+	t_delegate(m, rec, 1);
+	RMI(m, RMI_FID_REALM_ACTIVATE, NULL, T_DRAM_BASE); /* refused: no log yet */
+	rk_machine_set_rsi_log(m, f);
+	assert_int_equal(RMI(m, RMI_FID_VERSION, NULL, 0x20000), RMI_SUCCESS);
+	assert_int_equal(RMI(m, RMI_FID_REALM_ACTIVATE, NULL, T_DRAM_BASE), RMI_ERROR_INPUT);
+	assert_int_equal(RMI(m, RMI_FID_GRANULE_RANGE_DELEGATE, NULL, T_DRAM_BASE + 2 * G, T_DRAM_BASE + G),
+			 RMI_ERROR_INPUT);
+	assert_int_equal(RMI(m, RMI_FID_RTT_FOLD, NULL, rd, 0, 3), T_RTT(1));
+	assert_int_equal(RMI(m, RMI_FID_PDEV_CREATE, NULL, 0), RMI_ERROR_NOT_SUPPORTED);
+	assert_int_equal(RMI(m, RMI_FID_RMM_CONFIG_SET, NULL, 0), RMI_ERROR_GLOBAL); /* the state gate */
+	assert_int_equal(ST(RMI(m, RMI_FID_REC_CREATE, NULL, rd, rec, params)), RMI_INCOMPLETE);
+	rk_machine_set_rsi_log(m, NULL);
+	RMI(m, RMI_FID_REALM_ACTIVATE, NULL, T_DRAM_BASE);
+	fflush(f);
+	rewind(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	snprintf(want, sizeof(want),
+		 "rmm: RMI_REALM_ACTIVATE(rd=0x%llx) -> status 1 index 0\n"
+		 "rmm: RMI_GRANULE_RANGE_DELEGATE(base=0x%llx, top=0x%llx) -> status 1 index 0\n"
+		 "rmm: RMI_RTT_FOLD(rd=0x%llx, ipa=0x0, level=0x3) -> status 4 index 1\n"
+		 "rmm: RMI_PDEV_CREATE() -> status 5 index 0\n"
+		 "rmm: RMI_RMM_CONFIG_SET(config=0x0) -> status 11 index 0\n",
+		 (unsigned long long)T_DRAM_BASE, (unsigned long long)(T_DRAM_BASE + 2 * G),
+		 (unsigned long long)(T_DRAM_BASE + G), (unsigned long long)rd);
+	assert_string_equal(buf, want);
+	fclose(f);
+	rk_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_fid),
 		cmocka_unit_test(test_not_supported),
 		cmocka_unit_test(test_sve_hint_and_registers),
+		cmocka_unit_test(test_refusal_log),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

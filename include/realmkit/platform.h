@@ -176,8 +176,9 @@ RK_API int rk_ns_zero(struct rk_machine *m, uint64_t pa, size_t len);
 
 /*
  * Where the RMM logs every RSI and PSCI call a realm makes, with arguments and
- * results (as TF-RMM logs to its own console); NULL (the default) for none.
- * The host cannot see these calls otherwise.
+ * results (as TF-RMM logs to its own console), and every RMI command it
+ * refuses (status other than SUCCESS and INCOMPLETE) with its arguments and
+ * status; NULL (the default) for none. The host cannot see realm calls otherwise.
  */
 RK_API void rk_machine_set_rsi_log(struct rk_machine *m, FILE *f);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* RMM instance, SMC entry and RMI dispatch. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -150,6 +151,31 @@ const struct rmi_cmd_desc *rmi_cmd_lookup(uint64_t fid)
 	return &rmi_cmd_table[fnum - RMI_FNUM_MIN];
 }
 
+/*
+ * Firmware log line for an RMI command the RMM refused (as TF-RMM's
+ * rmi_log_on_exit): every status but SUCCESS and INCOMPLETE (a stateful
+ * operation under way, not a refusal).
+ */
+static void rmi_log_refusal(struct rmm *rmm, const struct rmi_cmd_desc *cmd, const uint64_t *args,
+			    uint64_t x0)
+{
+	FILE *f = atomic_load_explicit(&rmm->rsi_log, memory_order_relaxed);
+	enum rmi_status st = rmi_result_status(x0);
+	char line[512];
+	int n;
+
+	if (!f || st == RMI_SUCCESS || st == RMI_INCOMPLETE)
+		return;
+	n = snprintf(line, sizeof(line), "rmm: RMI_%s(", cmd->name);
+	for (unsigned int i = 0; i < cmd->nargs && n > 0 && (size_t)n < sizeof(line); i++)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%s=0x%llx", i ? ", " : "",
+			      cmd->args[i], (unsigned long long)args[i]);
+	if (n > 0 && (size_t)n < sizeof(line))
+		snprintf(line + n, sizeof(line) - (size_t)n, ") -> status %u index %u\n", (unsigned int)st,
+			 (unsigned int)((x0 >> 8) & 0xff));
+	fputs(line, f); /* one call: lines of concurrent commands do not mix */
+}
+
 void rmm_handle_smc(struct rmm *rmm, uint64_t x[18])
 {
 	const struct rmi_cmd_desc *cmd = rmi_cmd_lookup(x[0]);
@@ -174,6 +200,7 @@ void rmm_handle_smc(struct rmm *rmm, uint64_t x[18])
 		else
 			res[0] = rmi_result(RMI_ERROR_GLOBAL, 0);
 	}
+	rmi_log_refusal(rmm, cmd, args, res[0]);
 	/* x0..x4 carry results; SMCCC: the other registers are preserved */
 	memcpy(x, res, sizeof(res));
 }

@@ -33,7 +33,7 @@ void rmm_handle_smc(struct rmm *rmm, uint64_t x[18]);
 const struct rk_attest_key *rmm_cpak(struct rmm *rmm);
 /* Ask the REC at rec_pa, if it is running, to return to the host (an IRQ). */
 void rmm_kick_rec(struct rmm *rmm, uint64_t rec_pa);
-/* Firmware log of realm calls (one line per RSI call), or NULL for none. */
+/* Firmware log (one line per RSI call, and per RMI command refused), or NULL for none. */
 void rmm_set_rsi_log(struct rmm *rmm, FILE *f);
 
 #endif
