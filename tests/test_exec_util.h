@@ -31,7 +31,7 @@
 #include "rk_test.h"
 #include "rmm/realm.h"
 #include "rmm/rec.h"
-#include "rmm/rec_run.h"
+#include "rmm/rec_engine.h"
 
 #define XR_MIB 64ULL
 #define XR_POOL_BASE (T_DRAM_BASE + 0x100000ULL)

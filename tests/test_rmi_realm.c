@@ -14,6 +14,7 @@
 #include "machine.h"
 #include "rk_test.h"
 #include "rmm/realm.h"
+#include "rmm/vmid.h"
 
 #define MIB (1ULL << 20)
 #define RD_PA (T_DRAM_BASE + 1 * MIB)

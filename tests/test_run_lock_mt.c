@@ -19,7 +19,7 @@
 
 #include "rk_test.h"
 #include "rmm/realm.h"
-#include "rmm/rec_run.h"
+#include "rmm/run_lock.h"
 
 #define REC_A 0x80001000ULL
 #define REC_B 0x80002000ULL

@@ -99,4 +99,32 @@ static inline void granule_set_state(struct granule *g, enum granule_state s)
 
 const char *granule_state_name(enum granule_state s);
 
+/* ---- lookup and locking (granule.c) ---- */
+
+struct rmm;
+
+/* The granule of a PA, or NULL if pa is unaligned or not DRAM. */
+struct granule *granule_from_pa(const struct rmm *rmm, uint64_t pa);
+uint64_t granule_to_pa(const struct rmm *rmm, const struct granule *g);
+uint8_t *granule_ptr(const struct rmm *rmm, const struct granule *g);
+
+/* Lock the granule at pa if it is in state `expected`; NULL (unlocked) otherwise. */
+struct granule *find_lock_granule(struct rmm *rmm, uint64_t pa, enum granule_state expected);
+
+/* At most an RD plus 16 root RTTs. */
+#define FIND_LOCK_MAX 17
+
+struct granule_req {
+	uint64_t pa;
+	enum granule_state expected;
+	struct granule *g; /* out */
+};
+
+/*
+ * Lock n granules in ascending PA order (L2), each checked against its
+ * expected state. False (all unlocked) if any is invalid, in the wrong state,
+ * or two requests name the same granule.
+ */
+bool find_lock_granules(struct rmm *rmm, struct granule_req *reqs, unsigned int n);
+
 #endif

@@ -8,17 +8,16 @@
 
 #include "realmkit/abi_gen.h"
 #include "realmkit/measure.h"
+#include "granule.h"
 #include "rmm.h"
+#include "run_lock.h"
 #include "s2tt.h"
 
 #define RMM_REALM_ID_SIZE 33
 #define RMM_NUM_REMS 4
 
-/* RMM writes into realm memory remembered for the RECs' engines (rec_run.c). */
+/* RMM writes into realm memory remembered for the RECs' engines (rec_engine.c). */
 #define REALM_CODE_LOG 8u
-
-/* Wake-up slots of a realm's run lock (rec_run.c). */
-#define RUN_LOCK_SLOTS 16u
 
 /* Lives in the RD granule (4 KiB); accessed only under the RD's lock. */
 struct rd {
@@ -33,21 +32,7 @@ struct rd {
 	/* RMM writes into realm memory (run lock): write n went to page code_log[n % REALM_CODE_LOG] */
 	uint64_t code_gen;
 	uint64_t code_log[REALM_CODE_LOG];
-	struct realm_run_lock {    /* one REC of the realm executes at a time (rec_run.c) */
-		pthread_mutex_t mtx;
-		/* waiter with ticket t sleeps on cv[t % RUN_LOCK_SLOTS] (CLOCK_MONOTONIC):
-		 * a release wakes the next in line, not every waiter */
-		pthread_cond_t cv[RUN_LOCK_SLOTS];
-		uint64_t next;             /* next ticket to hand out */
-		uint64_t serving;          /* the next ticket that may take the lock */
-		uint64_t reserved_rec;     /* PA of the REC the free lock is kept for (if is_reserved) */
-		double reserved_until_us;  /* ... until then (monotonic us) */
-		double reserved_start_us;  /* start of that REC's time slice */
-		double reserve_us;         /* how long a reservation lasts (REC_RESERVE_US) */
-		uint8_t held;              /* bool: a REC or an RMI command holds it */
-		uint8_t is_reserved;       /* bool: kept for reserved_rec until reserved_until_us */
-		uint8_t reserved[6];
-	} run_lock;
+	struct realm_run_lock run_lock; /* one REC of the realm executes at a time (run_lock.h) */
 	uint8_t rim[RK_MEASUREMENT_MAX];
 	uint8_t rem[RMM_NUM_REMS][RK_MEASUREMENT_MAX];
 	uint8_t rpv[64];
@@ -59,6 +44,12 @@ _Static_assert(sizeof(struct rd) <= 4096, "RD must fit its granule");
 static inline struct rd *rd_of(struct rmm *rmm, struct granule *g_rd)
 {
 	return (struct rd *)granule_ptr(rmm, g_rd);
+}
+
+/* Bumped whenever a mapping is removed or changed: engines flush and refault. */
+static inline void realm_s2_changed(struct rd *rd)
+{
+	__atomic_add_fetch(&rd->s2_gen, 1, __ATOMIC_RELEASE);
 }
 
 /* Lock the RD at pa and copy out its stage-2 geometry; NULL if pa is not an RD. */

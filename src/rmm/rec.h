@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "granule.h"
 #include "rmm.h"
 #include "s2tt.h"
 
@@ -125,12 +126,5 @@ static inline void rec_set_runnable(struct rec *rec, bool v)
 {
 	__atomic_store_n(&rec->runnable, (uint8_t)v, __ATOMIC_RELEASE);
 }
-
-/* Release the execution engine of a REC that is being destroyed. */
-void rec_free_engine(struct rec *rec);
-
-/* Lock a REC (in `state`) and its RD in PA order (L2). NULL if rec_pa is not one. */
-struct granule *lock_rec_and_rd(struct rmm *rmm, uint64_t rec_pa, enum granule_state state,
-				struct granule **g_rd);
 
 #endif

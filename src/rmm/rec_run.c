@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * RMI_REC_ENTER and the REC run loop.
+ * RMI_REC_ENTER and the REC run loop: the loop that drives the execution
+ * engine (platform/cpu), resolves stage-2 faults against the RTTs, answers
+ * RSI and PSCI calls (rsi/smc.c; register-only ones on the engine's fast
+ * path) and fills RmiRecExit when the host has to act.
  *
  * Locking: REC_ENTER checks its conditions with the REC and RD locked (L2),
  * marks the REC running (refcount 1), drops both and takes the realm's run
@@ -24,176 +27,17 @@
 #include "realmkit/arch/sysreg.h"
 #include "realmkit/platform.h"
 #include "engines.h"
-#include "rec_run.h"
+#include "granule.h"
+#include "ns.h"
+#include "rec_engine.h"
 #include "rmi/rmi.h"
 #include "rmi/rmi_handlers_gen.h"
+#include "rsi/smc.h"
+#include "run_lock.h"
+#include "s2tt.h"
 
 #define ENTER_FLAG(f, name) (((f) & RMI_REC_ENTER_FLAGS_##name##_MASK) != 0)
 #define ESR_EMULATED_ISS_MASK ((uint64_t)(ESR_ISV | ESR_SAS_MASK | ESR_SF | ESR_WNR))
-
-/*
- * A fair (FIFO ticket) blocking lock. Blocking, because the vCPU threads of one
- * realm usually outnumber the host's cores and a spinning waiter takes the core
- * the holder needs; fair, because a vCPU that polls (PSCI AFFINITY_INFO, host
- * calls) would otherwise take the lock back at once and starve the others.
- *
- * A time slice spans short exits. When a REC exits for something the host
- * completes at once (an emulated MMIO access, a host call, PSCI) while others
- * wait, the lock stays reserved for it for REC_RESERVE_US, and the REC takes it
- * back on its next REC_ENTER with the rest of its slice, instead of queueing
- * behind every other REC. Without this a vCPU printing a line under the
- * guest's console lock (one MMIO exit per character) waited a whole round of
- * the other vCPUs, each spinning on that lock for its slice, per character:
- * `realmkit run smp.elf -c 8` took ~0.8 s on 2 cores. If the REC does not come
- * back in time, the reservation lapses and the next ticket runs.
- */
-static double now_us(void);
-
-static struct timespec us_to_ts(double us)
-{
-	struct timespec ts;
-
-	ts.tv_sec = (time_t)(us / 1e6);
-	ts.tv_nsec = (long)((us - (double)ts.tv_sec * 1e6) * 1e3);
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	} else if (ts.tv_nsec < 0) {
-		ts.tv_nsec = 0;
-	}
-	return ts;
-}
-
-void realm_run_lock_init(struct rd *rd)
-{
-	struct realm_run_lock *l = &rd->run_lock;
-	pthread_condattr_t ca;
-
-	pthread_mutex_init(&l->mtx, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	for (unsigned int i = 0; i < RUN_LOCK_SLOTS; i++)
-		pthread_cond_init(&l->cv[i], &ca);
-	pthread_condattr_destroy(&ca);
-	l->next = 0;
-	l->serving = 0;
-	l->reserved_rec = 0;
-	l->is_reserved = 0;
-	l->reserved_until_us = 0;
-	l->reserved_start_us = 0;
-	l->reserve_us = REC_RESERVE_US;
-	l->held = 0;
-}
-
-void realm_run_lock_fini(struct rd *rd)
-{
-	for (unsigned int i = 0; i < RUN_LOCK_SLOTS; i++)
-		pthread_cond_destroy(&rd->run_lock.cv[i]);
-	pthread_mutex_destroy(&rd->run_lock.mtx);
-}
-
-/* Wake the next in line (mutex held). */
-static void run_lock_wake_next(struct realm_run_lock *l)
-{
-	uint64_t head = __atomic_load_n(&l->serving, __ATOMIC_RELAXED);
-
-	if (__atomic_load_n(&l->next, __ATOMIC_RELAXED) != head)
-		pthread_cond_broadcast(&l->cv[head % RUN_LOCK_SLOTS]);
-}
-
-/* Take a ticket and wait for it (mutex held). */
-static void run_lock_queue(struct realm_run_lock *l)
-{
-	uint64_t ticket = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
-	pthread_cond_t *cv = &l->cv[ticket % RUN_LOCK_SLOTS];
-
-	for (;;) {
-		if (!l->held && __atomic_load_n(&l->serving, __ATOMIC_RELAXED) == ticket) {
-			if (!l->is_reserved)
-				break;
-			double now = now_us();
-			if (now >= l->reserved_until_us) {
-				l->is_reserved = 0; /* lapsed: the REC did not come back in time */
-				break;
-			}
-			struct timespec until = us_to_ts(l->reserved_until_us);
-			pthread_cond_timedwait(cv, &l->mtx, &until);
-		} else {
-			pthread_cond_wait(cv, &l->mtx);
-		}
-	}
-	__atomic_fetch_add(&l->serving, 1, __ATOMIC_RELAXED);
-	l->held = 1;
-}
-
-void realm_run_lock(struct rd *rd)
-{
-	struct realm_run_lock *l = &rd->run_lock;
-
-	pthread_mutex_lock(&l->mtx);
-	run_lock_queue(l);
-	pthread_mutex_unlock(&l->mtx);
-}
-
-double realm_run_lock_rec(struct rd *rd, uint64_t rec_pa)
-{
-	struct realm_run_lock *l = &rd->run_lock;
-	double start;
-
-	pthread_mutex_lock(&l->mtx);
-	if (!l->held && l->is_reserved && l->reserved_rec == rec_pa && now_us() < l->reserved_until_us) {
-		/* back within the reservation: go on with the same slice */
-		l->is_reserved = 0;
-		l->held = 1;
-		start = l->reserved_start_us;
-	} else {
-		run_lock_queue(l);
-		start = now_us();
-	}
-	pthread_mutex_unlock(&l->mtx);
-	return start;
-}
-
-bool realm_run_contended(struct rd *rd)
-{
-	struct realm_run_lock *l = &rd->run_lock;
-
-	/* tickets handed out but not yet served: RECs or RMI commands waiting */
-	return __atomic_load_n(&l->next, __ATOMIC_RELAXED) != __atomic_load_n(&l->serving, __ATOMIC_RELAXED);
-}
-
-void realm_run_unlock(struct rd *rd)
-{
-	struct realm_run_lock *l = &rd->run_lock;
-
-	pthread_mutex_lock(&l->mtx);
-	l->held = 0;
-	run_lock_wake_next(l);
-	pthread_mutex_unlock(&l->mtx);
-}
-
-void realm_run_unlock_rec(struct rd *rd, uint64_t rec_pa, bool keep, double slice_start_us)
-{
-	struct realm_run_lock *l = &rd->run_lock;
-	double now;
-
-	pthread_mutex_lock(&l->mtx);
-	l->held = 0;
-	if (keep && realm_run_contended(rd) && (now = now_us()) < slice_start_us + REC_CONTENDED_SLICE_US) {
-		l->is_reserved = 1;
-		l->reserved_rec = rec_pa;
-		l->reserved_until_us = now + l->reserve_us;
-		l->reserved_start_us = slice_start_us;
-	}
-	run_lock_wake_next(l); /* it takes the lock, or waits out the reservation */
-	pthread_mutex_unlock(&l->mtx);
-}
-
-void rec_free_engine(struct rec *rec)
-{
-	rk_cpu_destroy(rec->cpu);
-	rec->cpu = NULL;
-}
 
 /*
  * Park the engine of REC pa, chosen by engines_used(), if it is still an idle
@@ -211,52 +55,6 @@ static void rec_park_engine(struct rmm *rmm, uint64_t pa)
 	if (!g->refcount && rec->cpu)
 		(void)rk_cpu_park(rec->cpu);
 	granule_unlock(g);
-}
-
-/* ---- register access, engine or not ---- */
-
-void rec_set_gpr(struct rec *rec, unsigned int n, uint64_t v)
-{
-	if (rec->cpu)
-		(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_X(n), v);
-	else
-		rec->gprs[n] = v;
-}
-
-uint64_t rec_get_gpr(struct rec *rec, unsigned int n)
-{
-	uint64_t v = 0;
-
-	if (rec->cpu)
-		(void)rk_cpu_get_reg(rec->cpu, RK_CPU_REG_X(n), &v);
-	else
-		v = rec->gprs[n];
-	return v;
-}
-
-void rec_set_pc(struct rec *rec, uint64_t pc)
-{
-	if (rec->cpu)
-		(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_PC, pc);
-	else
-		rec->pc = pc;
-}
-
-void rec_reset(struct rec *rec, uint64_t pc, uint64_t x0)
-{
-	if (rec->cpu) {
-		uint64_t zero[RK_CPU_NUM_GPRS] = { 0 };
-		zero[0] = x0;
-		(void)rk_cpu_set_gprs(rec->cpu, zero);
-		(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_PSTATE, PSTATE_EL1H_DAIF);
-		(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_SCTLR_EL1, SCTLR_EL1_RESET);
-		(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_PC, pc);
-	} else {
-		memset(rec->gprs, 0, sizeof(rec->gprs));
-		rec->gprs[0] = x0;
-		rec->pc = pc;
-		rec->pstate = PSTATE_EL1H_DAIF;
-	}
 }
 
 /*
@@ -370,47 +168,6 @@ static int rec_engine(struct rec *rec)
 	return ret;
 }
 
-/* ---- stage 2 as the realm sees it ---- */
-
-enum ipa_resolve realm_ipa_copy(struct rmm *rmm, const struct s2tt_ctx *s2, uint64_t ipa, void *buf,
-				size_t len, bool to_realm, int *level)
-{
-	struct rtt_walk w;
-	enum ipa_resolve res;
-
-	if (!s2tt_ipa_protected(s2, ipa))
-		return IPA_EMPTY;
-	s2tt_walk_lock(rmm, s2, ipa, S2_MAX_LEVEL, &w);
-	uint64_t e = w.table[w.idx];
-	enum s2tte_kind k = s2tte_kind(e, w.level);
-	enum rmi_ripas ripas = s2tte_ripas(e, w.level);
-	if (k == S2TTE_ASSIGNED && ripas == RMI_RIPAS_RAM) {
-		uint64_t pa = s2tte_oa(e) + (ipa & (s2_level_size(w.level) - 1)), gidx = 0;
-
-		/* under the leaf RTT's lock: the page cannot leave the realm meanwhile */
-		plat_pa_to_gidx(rmm->plat, pa, &gidx);
-		uint8_t *p = plat_gidx_ptr(rmm->plat, gidx) + (pa & (RK_GRANULE_SIZE - 1));
-		if (to_realm)
-			memcpy(p, buf, len);
-		else
-			memcpy(buf, p, len);
-		res = IPA_MAPPED;
-	} else if (ripas == RMI_RIPAS_EMPTY) {
-		res = IPA_EMPTY;
-	} else {
-		res = IPA_UNMAPPED;
-	}
-	*level = w.level;
-	granule_unlock(w.g);
-	return res;
-}
-
-void realm_code_written(struct rd *rd, uint64_t ipa)
-{
-	rd->code_log[rd->code_gen % REALM_CODE_LOG] = ipa & ~(uint64_t)(RK_GRANULE_SIZE - 1);
-	rd->code_gen++;
-}
-
 /*
  * Before the engine runs: drop its translations of the pages the RMM wrote
  * since it last ran (RSI_REALM_CONFIG, RSI_ATTEST_TOKEN_CONTINUE, host call
@@ -432,14 +189,6 @@ static void rec_sync_code(struct rec *rec, const struct rd *rd, const struct s2t
 			(void)rk_cpu_invalidate_code(rec->cpu, rd->code_log[g % REALM_CODE_LOG], RK_GRANULE_SIZE);
 	}
 	rec->code_gen = gen;
-}
-
-void rec_exit_s2_abort(struct rmi_rec_exit *exit, uint64_t ipa, int level)
-{
-	exit->exit_reason = RMI_EXIT_SYNC;
-	exit->esr = ESR_EC(ESR_EC_DABT_LOW) | ESR_FSC_TRANS(level);
-	exit->far = 0;
-	exit->hpfar = (ipa >> 12) << 4;
 }
 
 /* The RMM delivers an exception to the realm itself (counted by the exception-loop diagnosis). */
@@ -642,14 +391,6 @@ static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx
 	return true;
 }
 
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
 /* Firmware log line for one realm call (rk_machine_set_rsi_log()). */
 static void rsi_log_call(struct rmm *rmm, const struct rec *rec, const uint64_t in[5],
 			 const struct rsi_call *c)
@@ -676,7 +417,7 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, struct rd *rd, const 
 		/* other RECs of the realm wait for the run lock: hand it on sooner */
 		if (realm_run_contended(rd) && start + REC_CONTENDED_SLICE_US < deadline)
 			deadline = start + REC_CONTENDED_SLICE_US;
-		double left = deadline - now_us();
+		double left = deadline - run_lock_now_us();
 		if (left < 1) {
 			exit->exit_reason = RMI_EXIT_IRQ;
 			return;

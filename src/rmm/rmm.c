@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* RMM instance, SMC entry and RMI dispatch. */
+/*
+ * The RMM instance and its entry points (rmm/firmware.h): boot and teardown,
+ * the SMC entry with the RMI dispatch (through the generated table,
+ * rmi_dispatch_gen.c), kicks and the RSI log. The top of the RMM's file graph:
+ * nothing of the RMM calls into this file.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +16,7 @@
 #include "realmkit/cpu.h"
 #include "engines.h"
 #include "rec.h"
-#include "rec_run.h"
+#include "rec_engine.h"
 #include "rmm.h"
 #include "sro.h"
 
@@ -99,56 +104,6 @@ void rmm_destroy(struct rmm *rmm)
 	munmap(rmm->granules, rmm->plat->ngranules * sizeof(struct granule));
 	pthread_mutex_destroy(&rmm->vmid_lock);
 	free(rmm);
-}
-
-int rmm_vmid_alloc(struct rmm *rmm, uint16_t *out)
-{
-	int ret = -ENOSPC;
-
-	pthread_mutex_lock(&rmm->vmid_lock);
-	for (unsigned int w = 0; w < RMM_MAX_VMIDS / 64; w++) {
-		if (rmm->vmid_bitmap[w] == ~0ULL)
-			continue;
-		unsigned int b = (unsigned int)__builtin_ctzll(~rmm->vmid_bitmap[w]);
-		rmm->vmid_bitmap[w] |= 1ULL << b;
-		*out = (uint16_t)(w * 64 + b);
-		ret = 0;
-		break;
-	}
-	pthread_mutex_unlock(&rmm->vmid_lock);
-	return ret;
-}
-
-void rmm_vmid_free(struct rmm *rmm, uint16_t vmid)
-{
-	pthread_mutex_lock(&rmm->vmid_lock);
-	rmm->vmid_bitmap[vmid / 64] &= ~(1ULL << (vmid % 64));
-	pthread_mutex_unlock(&rmm->vmid_lock);
-}
-
-/* NS access by the RMM: every granule must be DRAM and NS in the GPT. */
-bool rmm_ns_read(struct rmm *rmm, uint64_t pa, void *buf, uint64_t len)
-{
-	return len && plat_ns_copy(rmm->plat, pa, buf, len, false) == 0;
-}
-
-bool rmm_ns_write(struct rmm *rmm, uint64_t pa, const void *buf, uint64_t len)
-{
-	return len && plat_ns_copy(rmm->plat, pa, (void *)buf, len, true) == 0;
-}
-
-/* The FID is W0 (SMCCC; TF-A and TF-RMM pass it on as 32 bits): X0's upper half is ignored. */
-const struct rmi_cmd_desc *rmi_cmd_lookup(uint64_t fid)
-{
-	uint64_t fnum;
-
-	fid &= 0xFFFFFFFFULL & ~SMC_FID_SVE_HINT;
-	if ((fid & ~0xFFFFULL) != SMC_FID_BASE)
-		return NULL;
-	fnum = fid & 0xFFFF;
-	if (fnum < RMI_FNUM_MIN || fnum > RMI_FNUM_MAX)
-		return NULL;
-	return &rmi_cmd_table[fnum - RMI_FNUM_MIN];
 }
 
 /*

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The RMM: firmware at R-EL2. Entered only through rmm_handle_smc() (host
- * SMCs, via the platform's SMC conduit) and, for realms, through the REC
- * run loop. See granule.h for the locking protocol.
+ * The RMM instance: firmware at R-EL2. Entered only through rmm_handle_smc()
+ * (host SMCs, via the platform's SMC conduit; rmm/firmware.h declares rmm.c)
+ * and, for realms, through the REC run loop. See granule.h for the locking
+ * protocol, docs/architecture.md ("The RMM's files") for which file owns what.
  */
 #ifndef RK_RMM_RMM_H
 #define RK_RMM_RMM_H
@@ -26,6 +27,9 @@ enum rmm_state {
 
 #define RMM_MAX_VMIDS (1u << 16)
 #define RMM_MAX_RECS_ORDER 10
+/* Default longest uninterrupted run of one REC_ENTER before an IRQ exit (time
+ * slice; rk_machine_config.rec_time_slice_us). */
+#define REC_TIME_SLICE_US 2000u
 
 /* Properties of the machine the RMM reports through RMI_FEATURES. */
 struct rmm_features {
@@ -51,41 +55,5 @@ struct rmm {
 	FILE *_Atomic rsi_log;       /* firmware log of realm calls, or NULL */
 	struct engine_registry *engines; /* engines executing realm code (engines.h) */
 };
-
-/* ---- granule lookup and locking (granule.c) ---- */
-
-/* The granule of a PA, or NULL if pa is unaligned or not DRAM. */
-struct granule *granule_from_pa(const struct rmm *rmm, uint64_t pa);
-uint64_t granule_to_pa(const struct rmm *rmm, const struct granule *g);
-uint8_t *granule_ptr(const struct rmm *rmm, const struct granule *g);
-
-/* Lock the granule at pa if it is in state `expected`; NULL (unlocked) otherwise. */
-struct granule *find_lock_granule(struct rmm *rmm, uint64_t pa, enum granule_state expected);
-
-/* At most an RD plus 16 root RTTs. */
-#define FIND_LOCK_MAX 17
-
-struct granule_req {
-	uint64_t pa;
-	enum granule_state expected;
-	struct granule *g; /* out */
-};
-
-/*
- * Lock n granules in ascending PA order (L2), each checked against its
- * expected state. False (all unlocked) if any is invalid, in the wrong state,
- * or two requests name the same granule.
- */
-bool find_lock_granules(struct rmm *rmm, struct granule_req *reqs, unsigned int n);
-
-/* ---- VMIDs ---- */
-int rmm_vmid_alloc(struct rmm *rmm, uint16_t *out);
-void rmm_vmid_free(struct rmm *rmm, uint16_t vmid);
-
-/* ---- non-secure memory access by the RMM (checked against the GPT) ---- */
-
-/* Copy from / to an NS granule. False if pa is not an NS DRAM range. */
-bool rmm_ns_read(struct rmm *rmm, uint64_t pa, void *buf, uint64_t len);
-bool rmm_ns_write(struct rmm *rmm, uint64_t pa, const void *buf, uint64_t len);
 
 #endif

@@ -5,9 +5,11 @@
  * drives the operation with OP_MEM_DONATE / OP_MEM_RECLAIM / OP_CONTINUE
  * until it reports its final status. The RMM enforces the expected next call.
  *
- * Contexts live in a fixed pool in struct rmm (no allocation on command
- * paths), protected by the pool's lock; a context is FREE or SEALED (waiting for
- * the host). A command that finds no FREE context gets RMI_BLOCKED.
+ * Contexts live in a fixed pool (rmm->sro, allocated at boot: no allocation
+ * on command paths), protected by its lock; a context is FREE or SEALED
+ * (waiting for the host). A command that finds no FREE context gets
+ * RMI_BLOCKED. This file and sro.c are the pool; the operations themselves
+ * (REC_CREATE, REC_DESTROY and the OP_* commands) are in rmi/rec.c.
  *
  * Lock order: the pool's lock before any granule lock (REC_CREATE, REC_DESTROY,
  * OP_CONTINUE, OP_MEM_DONATE all lock granules with it held).
@@ -15,6 +17,7 @@
 #ifndef RK_RMM_SRO_H
 #define RK_RMM_SRO_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "rec.h"
@@ -55,5 +58,11 @@ struct sro_pool {
 
 int sro_pool_init(struct sro_pool *pool);
 void sro_pool_fini(struct sro_pool *pool);
+/* A FREE context, now SEALED and zeroed, with its handle; NULL if none. Caller holds pool->lock. */
+struct sro_ctx *sro_alloc(struct sro_pool *pool, unsigned int *handle);
+/* The SEALED context of a handle; NULL for an unknown or unsealed handle. Caller holds pool->lock. */
+struct sro_ctx *sro_get(struct sro_pool *pool, uint64_t handle);
+/* Back to FREE. Caller holds pool->lock. */
+void sro_free(struct sro_ctx *ctx);
 
 #endif

@@ -11,8 +11,10 @@
  */
 #include <string.h>
 
+#include "granule.h"
+#include "ns.h"
 #include "realm.h"
-#include "rec_run.h"
+#include "run_lock.h"
 #include "rmi/rmi_handlers_gen.h"
 
 #define MAP_FLAG(f, name) (((f) & RMI_MAP_FLAGS_##name##_MASK) >> RMI_MAP_FLAGS_##name##_SHIFT)

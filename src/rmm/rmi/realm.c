@@ -4,8 +4,11 @@
 
 #include <openssl/rand.h>
 
+#include "granule.h"
+#include "ns.h"
 #include "realm.h"
-#include "rec_run.h"
+#include "run_lock.h"
+#include "vmid.h"
 #include "rmi/rmi_handlers_gen.h"
 
 static uint64_t fr(const struct rmm *rmm, unsigned int reg, uint64_t mask, unsigned int shift)

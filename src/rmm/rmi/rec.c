@@ -15,26 +15,17 @@
 
 #include "realmkit/arch/sysreg.h"
 #include "engines.h"
+#include "granule.h"
+#include "ns.h"
 #include "realm.h"
 #include "rec.h"
+#include "rec_engine.h"
 #include "rmi/rmi_handlers_gen.h"
 #include "sro.h"
 
 #define MAX_RECS ((1u << RMM_MAX_RECS_ORDER) - 1)
 #define DESC_CNT_SHIFT RMI_ADDR_RANGE_CNT_SHIFT
 #define MAX_LIST (RK_GRANULE_SIZE / sizeof(uint64_t))
-
-int sro_pool_init(struct sro_pool *pool)
-{
-	memset(pool->ctx, 0, sizeof(pool->ctx));
-	return pthread_mutex_init(&pool->lock, NULL) ? -ENOMEM : 0;
-}
-
-void sro_pool_fini(struct sro_pool *pool)
-{
-	pthread_mutex_destroy(&pool->lock);
-}
-
 
 static uint64_t incomplete(enum rmi_mem_req req)
 {
@@ -45,33 +36,6 @@ static uint64_t incomplete(enum rmi_mem_req req)
 static uint64_t donate_req(unsigned int n)
 {
 	return ((uint64_t)n << RMI_DONATE_REQ_CNT_SHIFT); /* SZ 0 (4 KiB), CONTIG 0, STATE 0 */
-}
-
-/* Caller holds pool->lock. */
-static struct sro_ctx *sro_alloc(struct sro_pool *pool, unsigned int *handle)
-{
-	for (unsigned int i = 0; i < RMM_SRO_CONTEXTS; i++) {
-		if (pool->ctx[i].state == SRO_FREE) {
-			memset(&pool->ctx[i], 0, sizeof(pool->ctx[i]));
-			pool->ctx[i].state = SRO_SEALED;
-			*handle = i;
-			return &pool->ctx[i];
-		}
-	}
-	return NULL;
-}
-
-/* Caller holds pool->lock. NULL for an unknown or unsealed handle. */
-static struct sro_ctx *sro_get(struct sro_pool *pool, uint64_t handle)
-{
-	if (handle >= RMM_SRO_CONTEXTS || pool->ctx[handle].state != SRO_SEALED)
-		return NULL;
-	return &pool->ctx[handle];
-}
-
-static void sro_free(struct sro_ctx *ctx)
-{
-	memset(ctx, 0, sizeof(*ctx));
 }
 
 /*
@@ -112,30 +76,6 @@ out_rec:
 out_pool:
 	pthread_mutex_unlock(&pool->lock);
 	return ret;
-}
-
-struct granule *lock_rec_and_rd(struct rmm *rmm, uint64_t rec_pa, enum granule_state state,
-				       struct granule **g_rd)
-{
-	struct granule_req reqs[2];
-	struct granule *g = find_lock_granule(rmm, rec_pa, state);
-	uint64_t rd;
-
-	if (!g)
-		return NULL;
-	rd = rec_of(rmm, g)->rd;
-	granule_unlock(g);
-	reqs[0] = (struct granule_req){ rec_pa, state, NULL };
-	reqs[1] = (struct granule_req){ rd, GRANULE_STATE_RD, NULL };
-	if (!find_lock_granules(rmm, reqs, 2))
-		return NULL;
-	if (rec_of(rmm, reqs[0].g)->rd != rd) { /* cannot change while PARTIAL/REC, but be sure */
-		granule_unlock(reqs[0].g);
-		granule_unlock(reqs[1].g);
-		return NULL;
-	}
-	*g_rd = reqs[1].g;
-	return reqs[0].g;
 }
 
 uint64_t rmi_rec_destroy(struct rmm *rmm, const struct rmi_rec_destroy_args *args,

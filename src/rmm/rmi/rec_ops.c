@@ -3,7 +3,10 @@
 #include <sched.h>
 #include <string.h>
 
-#include "rec_run.h"
+#include "granule.h"
+#include "realm.h"
+#include "rec_engine.h"
+#include "run_lock.h"
 #include "rmi/rmi_handlers_gen.h"
 #include "realmkit/arch/psci.h"
 #include "realmkit/arch/sysreg.h"

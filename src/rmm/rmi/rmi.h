@@ -2,7 +2,8 @@
 /*
  * RMI command handlers: one per command, dispatched by the generated table
  * (rmi_dispatch_gen.c, from the JSON in abi/) after the FID range and the RMM
- * global-state gate are checked.
+ * global-state gate are checked. RSI command handlers likewise, from
+ * rsi_dispatch_gen.c. This header declares the two tables.
  *
  * A handler has one shape (prototypes and structs in rmi_handlers_gen.h):
  *
@@ -81,7 +82,22 @@ static inline enum rmi_status rmi_result_status(uint64_t x0)
 	return (enum rmi_status)(x0 & 0xff);
 }
 
-/* Descriptor of a command by FID, or NULL if the FID is outside the RMI range. */
-const struct rmi_cmd_desc *rmi_cmd_lookup(uint64_t fid);
+/*
+ * Descriptor of a command by FID, or NULL if the FID is outside the RMI range.
+ * The FID is W0 (SMCCC; TF-A and TF-RMM pass it on as 32 bits): X0's upper
+ * half is ignored.
+ */
+static inline const struct rmi_cmd_desc *rmi_cmd_lookup(uint64_t fid)
+{
+	uint64_t fnum;
+
+	fid &= 0xFFFFFFFFULL & ~SMC_FID_SVE_HINT;
+	if ((fid & ~0xFFFFULL) != SMC_FID_BASE)
+		return NULL;
+	fnum = fid & 0xFFFF;
+	if (fnum < RMI_FNUM_MIN || fnum > RMI_FNUM_MAX)
+		return NULL;
+	return &rmi_cmd_table[fnum - RMI_FNUM_MIN];
+}
 
 #endif

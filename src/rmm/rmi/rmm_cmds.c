@@ -2,6 +2,7 @@
 /* RMM-level commands: VERSION, FEATURES, RMM_CONFIG_*, RMM_ACTIVATE, tracking, GPT. */
 #include <string.h>
 
+#include "ns.h"
 #include "rmi/rmi_handlers_gen.h"
 #include "rmm.h"
 

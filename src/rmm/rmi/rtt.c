@@ -2,8 +2,9 @@
 /* RTT structure commands: RTT_CREATE, RTT_DESTROY, RTT_FOLD, RTT_READ_ENTRY, RTT_INIT_RIPAS. */
 #include <string.h>
 
+#include "granule.h"
 #include "realm.h"
-#include "rec_run.h"
+#include "run_lock.h"
 #include "rmi/rmi_handlers_gen.h"
 
 /* Fill a new table at `level` from the parent entry it replaces (copy or unfold). */

@@ -9,8 +9,8 @@
 
 #include "realmkit/attest.h"
 #include "attest_keys.h"
-#include "rec_run.h"
 #include "rmi/rmi_handlers_gen.h"
+#include "rsi/rsi.h"
 
 #define TOKEN_CAP (REC_NUM_AUX * RK_GRANULE_SIZE)
 
