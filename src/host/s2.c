@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "common/assert.h"
 #include "s2.h"
 
 void host_s2_geometry(unsigned int ia_bits, int *start_level, unsigned int *nroot)
@@ -53,8 +54,11 @@ static int walk_table(struct host_s2 *s2, const struct s2_walker *w, uint64_t ta
 	uint64_t sz = s2_level_size(level), tend = base + S2_ENTRIES * sz;
 	uint64_t addr = (start > base ? start : base) & ~(sz - 1);
 	const uint64_t *t;
-	int ret = s2->ops->entries(s2, table_pa, &t);
+	int ret;
 
+	/* levels from the root's down to 3: s2e_is_table() is false at level 3 */
+	RK_ASSERT(level >= s2->start_level && level <= S2_MAX_LEVEL);
+	ret = s2->ops->entries(s2, table_pa, &t);
 	if (ret)
 		return ret;
 	while (addr < end && addr < tend) {

@@ -36,6 +36,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/assert.h"
+
 /* The RMM's view of a granule (spec granule states). */
 enum granule_state {
 	GRANULE_STATE_NS = 0,        /* UNDELEGATED: PAS NS, owned by the host */
@@ -84,7 +86,18 @@ static inline bool granule_trylock(struct granule *g)
 
 static inline void granule_unlock(struct granule *g)
 {
+	RK_ASSERT(atomic_load_explicit(&g->lock, memory_order_relaxed));
 	atomic_store_explicit(&g->lock, 0, memory_order_release);
+}
+
+/*
+ * Whether g's lock is held. The lock records no owner: this tells that some
+ * thread holds it, which is what RK_ASSERT can check (L1: the caller must be
+ * that thread).
+ */
+static inline bool granule_locked(const struct granule *g)
+{
+	return atomic_load_explicit(&((struct granule *)g)->lock, memory_order_relaxed) != 0;
 }
 
 static inline enum granule_state granule_state(const struct granule *g)
@@ -92,9 +105,33 @@ static inline enum granule_state granule_state(const struct granule *g)
 	return (enum granule_state)g->state;
 }
 
+/* L1: the caller holds g's lock. */
 static inline void granule_set_state(struct granule *g, enum granule_state s)
 {
+	RK_ASSERT(granule_locked(g));
+	RK_ASSERT((unsigned int)s < GRANULE_STATE_COUNT);
 	g->state = (uint8_t)s;
+}
+
+/* Refcount changes (L5): the caller holds g's lock; the count never goes below 0 or wraps. */
+static inline void granule_refcount_inc(struct granule *g)
+{
+	RK_ASSERT(granule_locked(g));
+	RK_ASSERT(g->refcount < UINT16_MAX);
+	g->refcount++;
+}
+
+static inline void granule_refcount_dec(struct granule *g)
+{
+	RK_ASSERT(granule_locked(g));
+	RK_ASSERT(g->refcount > 0);
+	g->refcount--;
+}
+
+static inline void granule_set_refcount(struct granule *g, uint16_t n)
+{
+	RK_ASSERT(granule_locked(g));
+	g->refcount = n;
 }
 
 const char *granule_state_name(enum granule_state s);

@@ -96,7 +96,7 @@ static inline uint64_t rtt_skip_non_live(const struct rtt_walk *w, uint64_t ipa)
 static inline void granule_release_to_delegated(struct rmm *rmm, struct granule *g)
 {
 	plat_scrub(rmm->plat, (uint64_t)(g - rmm->granules), 1);
-	g->refcount = 0;
+	granule_set_refcount(g, 0);
 	granule_set_state(g, GRANULE_STATE_DELEGATED);
 }
 

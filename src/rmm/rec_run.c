@@ -575,7 +575,7 @@ uint64_t rmi_rec_enter(struct rmm *rmm, const struct rmi_rec_enter_args *args,
 	else
 		ret = rmi_result(RMI_SUCCESS, 0);
 	if (ret == rmi_result(RMI_SUCCESS, 0)) {
-		g_rec->refcount = 1; /* running */
+		granule_set_refcount(g_rec, 1); /* running */
 		rd->running_recs++;
 		s2 = rd->s2;
 	}
@@ -621,7 +621,7 @@ uint64_t rmi_rec_enter(struct rmm *rmm, const struct rmi_rec_enter_args *args,
 
 	g_rec = lock_rec_and_rd(rmm, rec_pa, GRANULE_STATE_REC, &g_rd);
 	if (g_rec) { /* cannot fail: a running REC cannot be destroyed */
-		g_rec->refcount = 0;
+		granule_set_refcount(g_rec, 0);
 		rd_of(rmm, g_rd)->running_recs--;
 		granule_unlock(g_rec);
 		granule_unlock(g_rd);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* RTT descriptors and the one stage-2 walker. */
+#include "common/assert.h"
+#include "granule.h"
 #include "rmm.h"
 #include "s2tt.h"
 
@@ -97,7 +99,13 @@ void s2tt_walk_lock(struct rmm *rmm, const struct s2tt_ctx *c, uint64_t ipa, int
 	uint64_t *table;
 	unsigned int idx;
 
+	/* the caller checked ipa and target_level against the realm's geometry (its own input) */
+	RK_ASSERT(level >= S2_MIN_LEVEL && level <= S2_MAX_LEVEL);
+	RK_ASSERT(target_level >= level && target_level <= S2_MAX_LEVEL);
+	RK_ASSERT(ipa < s2tt_ipa_limit(c) && root_idx / S2_ENTRIES < c->num_root);
+	RK_ASSERT(g != NULL);
 	granule_lock(g);
+	RK_ASSERT(granule_state(g) == GRANULE_STATE_RTT);
 	table = (uint64_t *)granule_ptr(rmm, g);
 	idx = (unsigned int)(root_idx % S2_ENTRIES);
 	while (level < target_level) {
@@ -106,8 +114,12 @@ void s2tt_walk_lock(struct rmm *rmm, const struct s2tt_ctx *c, uint64_t ipa, int
 
 		if (s2tte_kind(e, level) != S2TTE_TABLE)
 			break;
+		/* a TABLE entry is written by the RMM only, below level 3, to an RTT */
+		RK_ASSERT(level < S2_MAX_LEVEL);
 		child = granule_from_pa(rmm, s2tte_oa(e));
+		RK_ASSERT(child != NULL);
 		granule_lock(child);
+		RK_ASSERT(granule_state(child) == GRANULE_STATE_RTT);
 		granule_unlock(g);
 		g = child;
 		level++;

@@ -116,7 +116,7 @@ static void set_block(struct rmm *rmm, uint64_t pa, uint64_t n, enum granule_sta
 		plat_scrub(rmm->plat, (uint64_t)(g0 - rmm->granules), n);
 	for (uint64_t i = 0; i < n; i++) {
 		granule_set_state(&g0[i], to);
-		g0[i].refcount = 0;
+		granule_set_refcount(&g0[i], 0);
 		granule_unlock(&g0[i]);
 	}
 }
@@ -179,7 +179,7 @@ retry:
 		goto out_data;
 	}
 	w.table[w.idx] = s2tte_assigned(data_pa, S2_MAX_LEVEL, RMI_RIPAS_RAM);
-	w.g->refcount++;
+	granule_refcount_inc(w.g);
 	granule_set_state(g_data, GRANULE_STATE_DATA);
 	ret = rmi_result(RMI_SUCCESS, 0);
 out_data:
@@ -315,7 +315,7 @@ static enum restart map_range(struct rmm *rmm, const struct range_args *a, uint6
 				}
 				w.table[idx] = ns;
 			}
-			w.g->refcount++;
+			granule_refcount_inc(w.g);
 next:
 			addr += bsz;
 			idx++;
@@ -471,7 +471,7 @@ static uint64_t unmap_range(struct rmm *rmm, const struct range_args *a, const s
 		} else {
 			w.table[i] = s2tte_unassigned_ns();
 		}
-		w.g->refcount--;
+		granule_refcount_dec(w.g);
 		addr += sz;
 	}
 	if (addr > base) {

@@ -134,10 +134,10 @@ uint64_t rmi_realm_create(struct rmm *rmm, const struct rmi_realm_create_args *a
 			t[e] = ipa < half ? s2tte_unassigned(RMI_RIPAS_EMPTY) : s2tte_unassigned_ns();
 		}
 		granule_set_state(reqs[i].g, GRANULE_STATE_RTT);
-		reqs[i].g->refcount = 0;
+		granule_set_refcount(reqs[i].g, 0);
 	}
 	granule_set_state(reqs[n].g, GRANULE_STATE_RD);
-	reqs[n].g->refcount = 0;
+	granule_set_refcount(reqs[n].g, 0);
 	ret = rmi_result(RMI_SUCCESS, 0);
 out_unlock:
 	unlock_all(reqs, n + 1);
@@ -220,7 +220,7 @@ uint64_t rmi_realm_destroy(struct rmm *rmm, const struct rmi_realm_destroy_args 
 	}
 	for (i = 0; i < n; i++) {
 		plat_scrub(rmm->plat, (uint64_t)(roots[i] - rmm->granules), 1);
-		roots[i]->refcount = 0; /* ASSIGNED_NS entries may remain: dropped with the realm */
+		granule_set_refcount(roots[i], 0); /* ASSIGNED_NS entries may remain: dropped with the realm */
 		granule_set_state(roots[i], GRANULE_STATE_DELEGATED);
 	}
 	rmm_vmid_free(rmm, rd->vmid);

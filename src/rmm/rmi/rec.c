@@ -113,7 +113,7 @@ uint64_t rmi_rec_destroy(struct rmm *rmm, const struct rmi_rec_destroy_args *arg
 	rec_free_engine(rec);
 	engines_forget(rmm->engines, args->rec);
 	granule_set_state(g_rec, GRANULE_STATE_PARTIAL);
-	g_rd->refcount--;
+	granule_refcount_dec(g_rd);
 	res->handle = handle;
 	ret = incomplete(RMI_OP_MEM_REQ_RECLAIM);
 out_rec:
@@ -166,8 +166,8 @@ static uint64_t rec_create_finish(struct rmm *rmm, struct sro_ctx *ctx)
 		rec->pstate = PSTATE_EL1H_DAIF;
 		memcpy(rec->aux, ctx->aux, sizeof(rec->aux));
 		granule_set_state(g_rec, GRANULE_STATE_REC);
-		g_rec->refcount = 0;
-		g_rd->refcount++;
+		granule_set_refcount(g_rec, 0);
+		granule_refcount_inc(g_rd);
 		rd->rec_count++;
 	}
 	granule_unlock(g_rec);

@@ -61,9 +61,9 @@ uint64_t rmi_rtt_create(struct rmm *rmm, const struct rmi_rtt_create_args *args,
 	}
 	rtt_init_from_parent((uint64_t *)granule_ptr(rmm, reqs[1].g), parent, level - 1, level);
 	granule_set_state(reqs[1].g, GRANULE_STATE_RTT);
-	reqs[1].g->refcount = (k == S2TTE_ASSIGNED || k == S2TTE_ASSIGNED_NS) ? S2_ENTRIES : 0;
+	granule_set_refcount(reqs[1].g, (k == S2TTE_ASSIGNED || k == S2TTE_ASSIGNED_NS) ? S2_ENTRIES : 0);
 	if (k == S2TTE_UNASSIGNED || k == S2TTE_UNASSIGNED_NS)
-		w.g->refcount++; /* the parent entry becomes live */
+		granule_refcount_inc(w.g); /* the parent entry becomes live */
 	w.table[w.idx] = s2tte_table(args->rtt);
 	ret = rmi_result(RMI_SUCCESS, 0);
 out_walk:
@@ -124,7 +124,7 @@ uint64_t rmi_rtt_destroy(struct rmm *rmm, const struct rmi_rtt_destroy_args *arg
 	if (child->refcount)
 		ns = s2tt_count_assigned_ns(t, level);
 	w.table[w.idx] = rd ? s2tte_unassigned_ns() : s2tte_unassigned(RMI_RIPAS_DESTROYED);
-	w.g->refcount--;
+	granule_refcount_dec(w.g);
 	res->rtt = granule_to_pa(rmm, child);
 	granule_release_to_delegated(rmm, child);
 	res->top = rtt_skip_non_live(&w, ipa);
@@ -221,7 +221,7 @@ uint64_t rmi_rtt_fold(struct rmm *rmm, const struct rmi_rtt_fold_args *args, str
 	}
 	w.table[w.idx] = parent;
 	if (!s2tte_is_live(parent, level - 1))
-		w.g->refcount--;
+		granule_refcount_dec(w.g);
 	res->rtt = granule_to_pa(rmm, child);
 	granule_release_to_delegated(rmm, child);
 	ret = rmi_result(RMI_SUCCESS, 0);
