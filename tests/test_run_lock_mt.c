@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The realm's run lock (src/rmm/rec_run.c), alone and with threads (also run
+ * The realm's run lock (src/rmm/run_lock.c), alone and with threads (also run
  * under ThreadSanitizer):
  *  - tickets are served in order;
  *  - after a short exit inside its contended slice a REC gets the lock back

@@ -11,23 +11,30 @@
  *  L2. A command that needs several non-RTT granules locks them in ascending
  *      PA order (find_lock_granules()), all before it takes any RTT lock.
  *  L3. RTTs are locked hand over hand from the root towards the leaves: lock
- *      the child, then release the parent (rtt_walk_lock()). A thread never
- *      holds two RTTs except a parent and its child, never locks towards the
- *      root, and never takes a non-RTT granule lock while it holds an RTT lock,
- *      with one exception: a DELEGATED granule found by address inside a walk
- *      is locked with granule_trylock() and the command fails with
- *      RMI_ERROR_INPUT if it is contended (it cannot be a legal target then).
+ *      the child, then release the parent (s2tt_walk_lock(), s2tt.h, the one
+ *      walker). A thread never holds two RTTs except a parent and its child,
+ *      never locks towards the root, and never waits for a non-RTT granule
+ *      lock while it holds an RTT lock, with two exceptions. A DELEGATED
+ *      granule found by address inside a walk (RTT_DATA_MAP's targets) is
+ *      taken with granule_trylock(): if it is contended, the command drops
+ *      the RTT and RD locks it holds and starts again (rmi/map.c; safe
+ *      because mapping the same PA again is idempotent); if it is in another
+ *      state, RMI_ERROR_INPUT. And DATA granules referenced from an RTT are
+ *      locked plainly: nobody holding one waits for an RTT.
  *  L4. The RD is locked (L2) to read the realm's parameters and state; a walk
  *      may keep it locked for the whole command (commands that change realm
  *      state, measurement or refcounts do) or drop it after taking the root.
  *  L5. The refcount of an RTT granule counts its live entries (TABLE and
- *      ASSIGNED*), of an RD the RECs of the realm; it is changed under the
- *      granule's own lock.
+ *      ASSIGNED*), of an RD the RECs of the realm, of a REC 1 while it runs
+ *      (REC_ENTER); it is changed under the granule's own lock, through
+ *      granule_refcount_inc/dec() and granule_set_refcount(), which assert
+ *      it (RK_ASSERT) and that it never goes below zero.
  *  L6. Invariant: a DELEGATED granule that is not locked reads as zeros.
  *
  * Deadlock freedom: L2 orders non-RTT locks by address; L3 orders RTT locks by
- * tree depth and no RTT holder waits for a non-RTT lock (trylock only), so
- * no cycle can form between two threads.
+ * tree depth, and an RTT holder waits for no non-RTT lock but a DATA
+ * granule's (whose holders wait for nothing) and takes DELEGATED ones with a
+ * trylock, so no cycle can form between two threads.
  */
 #ifndef RK_RMM_GRANULE_H
 #define RK_RMM_GRANULE_H

@@ -99,7 +99,7 @@ uint64_t rmi_rtt_destroy(struct rmm *rmm, const struct rmi_rtt_destroy_args *arg
 	}
 	int level = (int)args->level;
 	if (!s2tt_ipa_protected(&c, ipa)) {
-		/* RD -> run lock -> RTTs (rec_run.c); the RD stays locked while the run lock is held */
+		/* RD -> run lock -> RTTs (run_lock.h); the RD stays locked while the run lock is held */
 		rd = rd_of(rmm, g_rd);
 		realm_run_lock(rd);
 	}
