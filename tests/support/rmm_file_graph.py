@@ -34,6 +34,15 @@ def node(path):
     return rel[:-2] if rel.endswith(".o") else rel
 
 
+bin_dir = os.path.normpath(os.path.join(obj_dir, "..", ".."))
+
+
+def source_exists(n):
+    # an object of a source that was since removed or renamed stays in the build tree
+    return os.path.isfile(os.path.join(src_dir, n)) or os.path.isfile(os.path.join(bin_dir, n))
+
+
+objs = [o for o in objs if source_exists(node(o))]
 defs, uses, funcs = {}, {}, {}
 for o in objs:
     out = subprocess.run(["nm", "-P", o], capture_output=True, text=True, check=True).stdout
