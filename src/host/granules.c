@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Host physical memory: the host owns all NS DRAM of the machine. A page
+ * The host's granules: the host owns all NS DRAM of the machine. A page
  * allocator (a bitmap, next fit, contiguous aligned runs within a bank) hands
  * out granules; a ledger (one byte per granule: state, dirty bit, role) says
- * what the host believes of each granule, so that
+ * what the host believes of each granule, delegation (the range commands)
+ * moves granules between HOST and DELEGATED in it, and leak handling records
+ * what the host gave up on, so that
  *  - nothing is freed twice, and nothing delegated is freed (ledger errors),
  *  - a granule the host gave up on is LEAKED: it stays allocated forever and
  *    is listed in the leak report,
@@ -358,6 +360,95 @@ void host_leak(struct rk_host *h, uint64_t pa, uint64_t n, uint64_t fid, uint64_
 		h->stats.granules_leaked++;
 		leak_record(h, pa + i * G4K, 1, fid, x0, h->ledger[idx] >> LED_ROLE_SHIFT, h->owner[idx]);
 	}
+}
+
+/* ---- delegation ---- */
+
+int host_delegate(struct rk_host *h, uint64_t pa, uint64_t n)
+{
+	uint64_t top = pa + n * G4K, x[5];
+
+	while (pa < top) {
+		uint64_t x0;
+
+		host_rmi(h, RMI_FID_GRANULE_RANGE_DELEGATE, x, pa, top, 0, 0, 0);
+		x0 = host_sro_finish(h, RMI_FID_GRANULE_RANGE_DELEGATE, x, 0);
+		if (RMI_ST(x0) != RMI_SUCCESS || x[1] <= pa || x[1] > top || (x[1] & (G4K - 1)))
+			return host_fail(h, RMI_ST(x0) == RMI_SUCCESS ? -EIO : host_rmi_errno(x0),
+					 RMI_FID_GRANULE_RANGE_DELEGATE, x0,
+					 "cannot delegate 0x%" PRIx64 "..0x%" PRIx64 ": %s", pa, top,
+					 rk_rmi_status_name(x0));
+		host_led_move(h, pa, (x[1] - pa) / G4K, RK_GRANULE_HOST, RK_GRANULE_DELEGATED);
+		pa = x[1];
+	}
+	return 0;
+}
+
+int host_undelegate(struct rk_host *h, uint64_t pa, uint64_t n)
+{
+	uint64_t top = pa + n * G4K, x[5];
+
+	while (pa < top) {
+		uint64_t x0;
+
+		host_rmi(h, RMI_FID_GRANULE_RANGE_UNDELEGATE, x, pa, top, 0, 0, 0);
+		x0 = host_sro_finish(h, RMI_FID_GRANULE_RANGE_UNDELEGATE, x, 0);
+		if (RMI_ST(x0) != RMI_SUCCESS || x[1] <= pa || x[1] > top || (x[1] & (G4K - 1))) {
+			/* Linux free_delegated_page(): a granule that cannot be undelegated is leaked */
+			host_leak(h, pa, (top - pa) / G4K, RMI_FID_GRANULE_RANGE_UNDELEGATE, x0);
+			return host_fail(h, -EIO, RMI_FID_GRANULE_RANGE_UNDELEGATE, x0,
+					 "cannot undelegate 0x%" PRIx64 "..0x%" PRIx64 ": %s; leaked", pa, top,
+					 rk_rmi_status_name(x0));
+		}
+		host_led_move(h, pa, (x[1] - pa) / G4K, RK_GRANULE_DELEGATED, RK_GRANULE_HOST);
+		/* the RMM scrubs on undelegate: the granules read as zeros again */
+		host_led_dirty(h, pa, (x[1] - pa) / G4K, false);
+		pa = x[1];
+	}
+	return 0;
+}
+
+int host_free_delegated(struct rk_host *h, uint64_t pa, uint64_t n)
+{
+	int ret = host_undelegate(h, pa, n);
+	/* free what came back: the HOST granules at the start of the range; the rest is leaked */
+	uint64_t back = host_led_prefix(h, pa, n, RK_GRANULE_HOST, true);
+
+	if (back)
+		host_pfree(h, pa, back);
+	return ret;
+}
+
+/* Apply fn to each maximal run of granules of [pa, pa + n) in ledger state `state`. */
+static int for_runs(struct rk_host *h, uint64_t pa, uint64_t n, unsigned int state,
+		    int (*fn)(struct rk_host *, uint64_t, uint64_t))
+{
+	int ret = 0;
+
+	for (uint64_t i = 0; i < n;) {
+		uint64_t run = host_led_prefix(h, pa + i * G4K, n - i, state, true);
+		if (run) {
+			int r = fn(h, pa + i * G4K, run);
+			if (r && !ret)
+				ret = r;
+			if (r && state == RK_GRANULE_HOST)
+				return ret; /* delegation failed: stop there */
+			i += run;
+		} else {
+			i += host_led_prefix(h, pa + i * G4K, n - i, state, false);
+		}
+	}
+	return ret;
+}
+
+int host_delegate_runs(struct rk_host *h, uint64_t pa, uint64_t n)
+{
+	return for_runs(h, pa, n, RK_GRANULE_HOST, host_delegate);
+}
+
+int host_undelegate_runs(struct rk_host *h, uint64_t pa, uint64_t n)
+{
+	return for_runs(h, pa, n, RK_GRANULE_DELEGATED, host_undelegate);
 }
 
 /* ---- NS access: every host write to NS memory goes through here ---- */

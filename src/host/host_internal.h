@@ -253,7 +253,7 @@ int host_fail(struct rk_host *h, int err, uint64_t fid, uint64_t x0, const char 
 int host_rmi_errno(uint64_t x0);
 void host_ok(struct rk_host *h);
 
-/* ---- page allocator and ledger (palloc.c) ---- */
+/* ---- the host's granules: page allocator, ledger, delegation, leaks (granules.c) ---- */
 int host_palloc_init(struct rk_host *h);
 void host_palloc_fini(struct rk_host *h);
 bool host_pa_index(const struct rk_host *h, uint64_t pa, uint64_t *idx);
@@ -275,14 +275,6 @@ void host_led_dirty(struct rk_host *h, uint64_t pa, uint64_t n, bool dirty);
 /* Leak n granules (any state but FREE/RESERVED/LEAKED): counted, reported, never reused. */
 void host_leak(struct rk_host *h, uint64_t pa, uint64_t n, uint64_t fid, uint64_t x0);
 
-int host_ns_write(struct rk_host *h, uint64_t pa, const void *buf, size_t len);
-int host_ns_read(struct rk_host *h, uint64_t pa, void *buf, size_t len);
-int host_ns_zero(struct rk_host *h, uint64_t pa, uint64_t n);
-
-/* ---- the SMC wrapper and typed RMI commands (rmi.c) ---- */
-uint64_t host_rmi(struct rk_host *h, uint64_t fid, uint64_t out[5], uint64_t a1, uint64_t a2,
-		  uint64_t a3, uint64_t a4, uint64_t a5);
-
 /* Delegate / undelegate [pa, pa + n granules) with the range commands, updating the ledger. */
 int host_delegate(struct rk_host *h, uint64_t pa, uint64_t n);
 /* Undelegate DELEGATED granules; on failure the rest are leaked. 0 or -EIO (something leaked). */
@@ -294,6 +286,16 @@ int host_delegate_runs(struct rk_host *h, uint64_t pa, uint64_t n);
 /* Undelegate the DELEGATED granules of [pa, pa + n granules), run by run; -EIO if any leaked. */
 int host_undelegate_runs(struct rk_host *h, uint64_t pa, uint64_t n);
 
+/* NS access: every host read and write of NS memory goes through here. */
+int host_ns_write(struct rk_host *h, uint64_t pa, const void *buf, size_t len);
+int host_ns_read(struct rk_host *h, uint64_t pa, void *buf, size_t len);
+int host_ns_zero(struct rk_host *h, uint64_t pa, uint64_t n);
+
+/* ---- the SMC wrapper (rmi.c; the typed commands: rmi_cmds.h) ---- */
+uint64_t host_rmi(struct rk_host *h, uint64_t fid, uint64_t out[5], uint64_t a1, uint64_t a2,
+		  uint64_t a3, uint64_t a4, uint64_t a5);
+
+/* ---- the Stateful RMI Operation driver (sro.c) ---- */
 /*
  * Drive a Stateful RMI Operation started by a command whose result is in
  * x[0..4], until its final result (left in x). Donated memory is allocated
