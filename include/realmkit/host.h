@@ -225,7 +225,7 @@ enum rk_vm_kind {
 	RK_VM_REALM = 1,  /* CCA VM: RTTs owned by the RMM, driven over RMI */
 };
 
-/* Host-internal VM state (not ABI); see rk_vm_state_rmm_states(). */
+/* Host-internal VM state (not ABI); rk_vm_state_info() says which RMM realm states each one means. */
 enum rk_vm_state {
 	RK_VM_NONE = 0,   /* realm VM without a Realm Descriptor yet */
 	RK_VM_NEW = 1,    /* being built: memory may be populated */
