@@ -8,7 +8,7 @@
  */
 #include "sdk.h"
 
-static struct rsi_host_call hc[2] __attribute__((aligned(256)));
+static struct rsi_host_call hc[2] __attribute__((aligned(RSI_HOST_CALL_ALIGN)));
 
 int main(void)
 {

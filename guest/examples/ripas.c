@@ -13,7 +13,7 @@
 #define SIZE (PAGES * RK_PAGE_SIZE)
 
 static uint8_t buf[SIZE] __attribute__((aligned(4096)));
-static struct rsi_realm_config cfg;
+static struct rsi_realm_config cfg __attribute__((aligned(RSI_REALM_CONFIG_ALIGN)));
 
 static bool fill_check(volatile uint64_t *p, uint64_t seed, const char *what)
 {

@@ -9,23 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RSI_FID_VERSION 0xc4000190u
-#define RSI_FID_FEATURES 0xc4000191u
-#define RSI_FID_MEASUREMENT_READ 0xc4000192u
-#define RSI_FID_MEASUREMENT_EXTEND 0xc4000193u
-#define RSI_FID_ATTEST_TOKEN_INIT 0xc4000194u
-#define RSI_FID_ATTEST_TOKEN_CONTINUE 0xc4000195u
-#define RSI_FID_REALM_CONFIG 0xc4000196u
-#define RSI_FID_IPA_STATE_SET 0xc4000197u
-#define RSI_FID_IPA_STATE_GET 0xc4000198u
-#define RSI_FID_HOST_CALL 0xc4000199u
-
-#define RSI_SUCCESS 0u
-#define RSI_ERROR_INPUT 1u
-#define RSI_ERROR_STATE 2u
-#define RSI_INCOMPLETE 3u
-#define RSI_ERROR_UNKNOWN 4u
-#define RSI_ERROR_DEVICE 5u
+/* FIDs (RSI_FID_*), status codes (RSI_SUCCESS...), RsiRealmConfig and
+ * RsiHostCall come from the ABI description, as for the RMM and the host. */
+#include "realmkit/abi_gen.h"
 
 #define RSI_REVISION(major, minor) (((uint64_t)(major) << 16) | (minor))
 
@@ -39,29 +25,10 @@ enum rsi_ripas { RSI_RIPAS_EMPTY = 0, RSI_RIPAS_RAM = 1 };
 #define RSI_CHALLENGE_SIZE 64
 #define RSI_GRANULE_SIZE 4096u
 
-/* Written by RSI_REALM_CONFIG (4 KiB, granule aligned). */
-struct rsi_realm_config {
-	uint64_t ipa_width;       /* 0x000 */
-	uint8_t hash_algo;        /* 0x008: 0 SHA-256, 1 SHA-512, 2 SHA-384 */
-	uint8_t pad0[7];
-	uint64_t num_aux_planes;  /* 0x010 */
-	uint32_t gicv3_vtr;       /* 0x018 */
-	uint32_t pad1;
-	uint64_t ats_plane;       /* 0x020 */
-	uint8_t pad2[0x200 - 0x28];
-	uint8_t rpv[64];          /* 0x200 */
-	uint8_t pad3[0x1000 - 0x240];
-} __attribute__((aligned(4096)));
-_Static_assert(sizeof(struct rsi_realm_config) == 4096, "RsiRealmConfig");
-_Static_assert(__builtin_offsetof(struct rsi_realm_config, rpv) == 0x200, "rpv");
-
-/* RSI_HOST_CALL argument (256 bytes, 256-byte aligned). */
-struct rsi_host_call {
-	uint16_t imm;             /* 0x000 */
-	uint16_t pad[3];
-	uint64_t gprs[31];        /* 0x008 */
-} __attribute__((aligned(256)));
-_Static_assert(sizeof(struct rsi_host_call) == 256, "RsiHostCall");
+/* Buffers passed to RSI_REALM_CONFIG (struct rsi_realm_config) must be
+ * 4 KiB aligned, RSI_HOST_CALL's (struct rsi_host_call) 256-byte aligned. */
+#define RSI_REALM_CONFIG_ALIGN 4096
+#define RSI_HOST_CALL_ALIGN 256
 
 /* x0-x17 in and out of an SMC (SMCCC 1.2). */
 struct rk_smc_regs {

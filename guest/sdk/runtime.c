@@ -7,7 +7,7 @@ void rk_exception_dispatch(uint64_t kind, struct rk_exc_frame *frame);
 
 static rk_sync_handler_t sync_handler;
 static rk_irq_handler_t irq_handler;
-static struct rsi_host_call host_calls[RK_GUEST_MAX_CPUS];
+static struct rsi_host_call host_calls[RK_GUEST_MAX_CPUS] __attribute__((aligned(RSI_HOST_CALL_ALIGN)));
 
 unsigned rk_cpu_index(void)
 {
