@@ -52,8 +52,37 @@ struct rk_cpu;
 /* Lifecycle                                                                */
 /* ------------------------------------------------------------------------ */
 
-/* Create a vCPU in its reset state (EL1h, DAIF masked, PC 0, no memory). */
+/*
+ * How the engine implements stage 2 (see cpu_unicorn.c):
+ * - RK_CPU_MODE_HOOKS: every rk_cpu_map() range is an engine memory region
+ *   at its IPA and memory hooks make aborts precise (every access is watched);
+ * - RK_CPU_MODE_STAGE2: the engine runs the guest at NS EL1 under
+ *   HCR_EL2.VM and walks a shadow stage 2 (VMSAv8-64 descriptors) that the
+ *   backend builds from rk_cpu_map(); host memory is the engine's physical
+ *   memory (rk_cpu_add_ram); no memory hook on loads and stores.
+ * Both give the same exits for an MMU-off guest.
+ */
+enum rk_cpu_mode {
+	RK_CPU_MODE_HOOKS = 0,
+	RK_CPU_MODE_STAGE2 = 1,
+};
+/*
+ * The mode of vCPUs created from now on (process-wide). Until the first call,
+ * the environment variable RK_CPU_MODE ("hooks" or "stage2") decides, else
+ * RK_CPU_MODE_HOOKS.
+ */
+RK_API void rk_cpu_set_default_mode(enum rk_cpu_mode mode);
+RK_API enum rk_cpu_mode rk_cpu_default_mode(void);
+
+/*
+ * Create a vCPU in its reset state (EL1h, DAIF masked, PC 0, no memory).
+ * -ENOTSUP: the engine failed its start-up calibration (stage-2 mode: this
+ * Unicorn build's internals differ from what the backend relies on; a
+ * message on stderr says what).
+ */
 RK_API int rk_cpu_create(struct rk_cpu **out);
+/* The mode cpu was created in. */
+RK_API enum rk_cpu_mode rk_cpu_mode(const struct rk_cpu *cpu);
 /* Destroy a vCPU (NULL is allowed). Must not race with rk_cpu_run/kick. */
 RK_API void rk_cpu_destroy(struct rk_cpu *cpu);
 
@@ -130,6 +159,18 @@ RK_API int rk_cpu_map(struct rk_cpu *cpu, uint64_t ipa, uint64_t size, uint8_t *
  */
 RK_API int rk_cpu_unmap(struct rk_cpu *cpu, uint64_t ipa, uint64_t size);
 
+/*
+ * Stage-2 mode: [host, host + size) is physical memory that later
+ * rk_cpu_map() calls point into (e.g. a DRAM bank): the engine sees it as
+ * one region of its physical address space, so mapping any part of it costs
+ * no engine region. Without it, every host range mapped that is not inside
+ * such memory becomes a region of its own (at most RK_CPU_MAX_RAM, then
+ * -ENOSPC). A no-op (0) in hooks mode. Page aligned; -EINVAL, -ENOSPC,
+ * -ERANGE (the engine's physical address space is full), -EBUSY.
+ */
+#define RK_CPU_MAX_RAM 64u
+RK_API int rk_cpu_add_ram(struct rk_cpu *cpu, uint8_t *host, uint64_t size);
+
 /* True if every byte of [ipa, ipa + size) is mapped (size 0: false). */
 RK_API bool rk_cpu_is_mapped(const struct rk_cpu *cpu, uint64_t ipa, uint64_t size);
 
@@ -167,7 +208,8 @@ RK_API int rk_cpu_invalidate_code(struct rk_cpu *cpu, uint64_t ipa, uint64_t siz
 /* Counters, for tests, diagnostics and the CLI. */
 struct rk_cpu_stats {
 	unsigned regions;          /* coalesced regions (what the limit counts) */
-	unsigned engine_regions;   /* regions currently mapped in the engine */
+	unsigned engine_regions;   /* regions currently mapped in the engine
+	                              (stage-2 mode: RAM windows) */
 	uint64_t engine_maps;      /* engine map operations so far */
 	uint64_t engine_unmaps;    /* engine unmap operations so far */
 	uint64_t engine_unmapped_pages; /* pages those unmaps covered (their cost) */

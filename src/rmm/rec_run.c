@@ -144,7 +144,7 @@ static bool rsi_fast(struct rk_cpu *cpu, uint16_t imm, struct rk_cpu_smc_ctx *fc
 }
 
 /* The engine of a REC, created on its first entry from the REC's saved state. */
-static int rec_engine(struct rec *rec)
+static int rec_engine(struct rmm *rmm, struct rec *rec)
 {
 	uint64_t mpidr_el1;
 	int ret;
@@ -154,9 +154,13 @@ static int rec_engine(struct rec *rec)
 	ret = rk_cpu_create(&rec->cpu);
 	if (ret)
 		return ret;
+	/* DRAM is the engine's physical memory (stage-2 mode: one region per bank) */
+	for (unsigned int i = 0; !ret && i < rmm->plat->nbanks; i++)
+		ret = rk_cpu_add_ram(rec->cpu, rmm->plat->banks[i].mem, rmm->plat->banks[i].size);
 	/* MPIDR_EL1 as the realm reads it: RES1 bit 31, Aff3 at [39:32] */
 	mpidr_el1 = MPIDR_EL1_RES1 | (rec->mpidr & 0xffffffULL) | ((rec->mpidr >> 24 & 0xff) << 32);
-	ret = rk_cpu_set_gprs(rec->cpu, rec->gprs);
+	if (!ret)
+		ret = rk_cpu_set_gprs(rec->cpu, rec->gprs);
 	if (!ret)
 		ret = rk_cpu_set_reg(rec->cpu, RK_CPU_REG_PC, rec->pc);
 	if (!ret)
@@ -587,7 +591,7 @@ uint64_t rmi_rec_enter(struct rmm *rmm, const struct rmi_rec_enter_args *args,
 
 	memset(&exit, 0, sizeof(exit));
 	double slice_start = realm_run_lock_rec(rd, rec_pa);
-	if (rec_engine(rec)) {
+	if (rec_engine(rmm, rec)) {
 		exit.exit_reason = RMI_EXIT_SERROR;
 		rec_set_runnable(rec, false);
 	} else {

@@ -31,6 +31,7 @@
 #define SCTLR_EL1_RESET RK_ULL(0x30d00800)
 
 /* HCR_EL2 bits */
+#define HCR_EL2_VM RK_BIT(0)              /* stage 2 enabled */
 #define HCR_EL2_IMO RK_BIT(4)             /* physical IRQs to EL2, virtual IRQs enabled */
 #define HCR_EL2_VI RK_BIT(7)              /* virtual IRQ pending */
 #define HCR_EL2_TWI RK_BIT(13)            /* trap WFI */
@@ -62,5 +63,8 @@
 #define SYSREG_VMPIDR_EL2 3, 4, 0, 0, 5
 #define SYSREG_SPSR_EL1 3, 0, 4, 0, 0
 #define SYSREG_SCTLR_EL1 3, 0, 1, 0, 0
+#define SYSREG_VTCR_EL2 3, 4, 2, 1, 2
+#define SYSREG_VTTBR_EL2 3, 4, 2, 1, 0
+#define SYSREG_HPFAR_EL2 3, 4, 6, 0, 4
 
 #endif /* REALMKIT_ARCH_SYSREG_H */

@@ -126,6 +126,7 @@
 #include <unicorn/unicorn.h>
 
 #include "cpu/cpu_decode.h"
+#include "cpu/cpu_s2tt.h"
 #include "cpu/cpu_unicorn.h"
 
 /* Hard cap on engine regions: well below Unicorn's fatal 1024th. */
@@ -138,6 +139,28 @@
 #define RK_CPU_CODE_CHECK_RUNS 64u
 /* Without a code buffer to watch: a fresh engine every this many runs. */
 #define RK_CPU_CODE_FALLBACK_RUNS 65536u
+
+/* The mode of vCPUs created from now on (-1: not decided yet). */
+static _Atomic int default_mode = -1;
+
+void rk_cpu_set_default_mode(enum rk_cpu_mode mode)
+{
+	atomic_store(&default_mode, mode == RK_CPU_MODE_STAGE2 ? RK_CPU_MODE_STAGE2 : RK_CPU_MODE_HOOKS);
+}
+
+enum rk_cpu_mode rk_cpu_default_mode(void)
+{
+	int m = atomic_load(&default_mode);
+
+	if (m < 0) {
+		const char *env = getenv("RK_CPU_MODE");
+		int want = env && !strcmp(env, "stage2") ? RK_CPU_MODE_STAGE2 : RK_CPU_MODE_HOOKS;
+
+		atomic_compare_exchange_strong(&default_mode, &m, want);
+		m = atomic_load(&default_mode);
+	}
+	return (enum rk_cpu_mode)m;
+}
 
 /* The code budget of vCPUs created from now on (rk_cpu_set_code_budget). */
 static _Atomic uint64_t code_budget_default = RK_CPU_CODE_BUDGET;
@@ -152,15 +175,76 @@ struct rk_cpu_region {
 	uint64_t size;
 	uint8_t *host;
 	unsigned prot;
+	uint64_t pa; /* stage-2 mode: the engine PA of host (hooks mode: 0) */
+};
+
+/*
+ * Stage-2 mode: the engine's physical address space. The shadow stage 2's
+ * pool of tables at RK_S2_POOL_PA (page 0 the root, page 1 the eret
+ * trampoline, page 2 an empty root), host RAM windows from RK_S2_WIN_BASE up, each placed so that
+ * PA and host address agree modulo 1 GiB (blocks need aligned PAs), and
+ * "shadow" MMIO regions over every other address: Unicorn 2.0.1 checks the
+ * VIRTUAL address of a TLB-missing access against its regions before it
+ * translates, so every address must be some region; translation itself only
+ * ever leads into the pool or a window.
+ */
+#define RK_S2_POOL_PA 0ull
+#define RK_S2_POOL_SIZE (64ull << 20) /* 16,383 tables: ~32 GiB of 4 KiB pages */
+#define RK_S2_POOL_RESERVED 3u
+#define RK_S2_TRAMP_OFF 0x1000u
+#define RK_S2_EMPTY_ROOT_OFF 0x2000u /* an always empty root table, for calibrate() */
+#define RK_S2_WIN_BASE (1ull << 30)
+#define RK_S2_WIN_ALIGN (1ull << 30)
+#define RK_S2_PA_LIMIT (1ull << RK_CPU_PA_BITS)
+#define RK_S2_MAX_SHADOWS (RK_CPU_MAX_RAM + 4u)
+/* VTCR_EL2: T0SZ 20 (44-bit IPA), SL0 2 (start at level 0), inner/outer WB, inner shareable, 4 KiB, PS 44 bits */
+#define RK_S2_VTCR (20ull | 2ull << 6 | 1ull << 8 | 1ull << 10 | 3ull << 12 | 4ull << 16)
+/* The known fault of the calibration: an instruction fetch at this IPA, which the empty stage 2 does not map. */
+#define RK_S2_CALIB_IPA 0x5a5a5000ull
+/* ESR_EL2 of that fault: EC 0x20 (instruction abort from a lower EL), IL, IFSC translation fault level 0. */
+#define RK_S2_CALIB_ESR 0x82000004u
+
+struct rk_cpu_window {
+	uint8_t *host;
+	uint64_t size;
+	uint64_t pa;
+	bool in_engine;
+};
+
+struct rk_cpu_span {
+	uint64_t start;
+	uint64_t size;
 };
 
 enum rk_cpu_internal {
 	RK_CPU_INTERNAL_NONE = 0,
-	RK_CPU_INTERNAL_SYNC, /* deliver internal_esr to the guest (SVC, BRK) */
+	RK_CPU_INTERNAL_SYNC, /* deliver internal_esr to the guest (SVC, BRK, stage-1 faults) */
 };
 
 struct rk_cpu {
 	uc_engine *uc;
+	enum rk_cpu_mode mode;
+
+	/* Stage-2 mode (see RK_S2_*). */
+	struct rk_s2tt tt;
+	uint8_t *tt_pool;          /* RK_S2_POOL_SIZE, ours, mapped into every engine */
+	bool tt_rebuild;           /* the tables must be rebuilt from regions */
+	bool tlb_stale;            /* a mapping was removed or narrowed: new VMID before running */
+	uint16_t vmid;
+	struct rk_cpu_window win[RK_CPU_MAX_RAM];
+	unsigned nwin;
+	uint64_t win_next_pa;
+	bool layout_dirty;         /* windows not yet in the engine */
+	bool pool_in_engine;
+	bool shadowed;             /* the shadows are in the engine: no more windows */
+	struct rk_cpu_span shadows[RK_S2_MAX_SHADOWS];
+	unsigned nshadows;
+	struct rk_cpu_span *stale_code; /* engine PA ranges whose code must go */
+	unsigned nstale_code;
+	bool stale_code_all;
+	uc_context *exc_ctx;       /* scratch for reading env->exception */
+	bool calibrating;
+	uint32_t calib_intno;
 
 	/* Memory: what the caller asked for, and what the engine has. */
 	struct rk_cpu_region *regions; /* sorted, coalesced */
@@ -184,6 +268,7 @@ struct rk_cpu {
 	struct rk_cpu_exit pending;
 	enum rk_cpu_internal internal;
 	uint64_t internal_esr;
+	uint64_t internal_far;
 	uint64_t internal_elr;
 	struct rk_cpu_exit last;
 	bool last_done;
@@ -369,6 +454,133 @@ static void record(struct rk_cpu *cpu, const struct rk_cpu_exit *e)
 	cpu->have_pending = true;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Stage-2 mode: the exception the engine is taking                         */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Offset of QEMU's env->exception {u32 syndrome; u32 fsr; u64 vaddress;
+ * u32 target_el} in the uc_context blob (3040 in Debian's 2.0.1 build),
+ * found by the first stage-2 engine (calibrate()); -1 until then.
+ */
+static pthread_mutex_t calib_lock = PTHREAD_MUTEX_INITIALIZER;
+static int exc_offset = -1;
+static int exc_bias;
+
+void rk_cpu_unicorn_calibration_test(int bias)
+{
+	pthread_mutex_lock(&calib_lock);
+	exc_bias = bias;
+	exc_offset = -1;
+	pthread_mutex_unlock(&calib_lock);
+}
+
+int rk_cpu_unicorn_exception_offset(void)
+{
+	int off;
+
+	pthread_mutex_lock(&calib_lock);
+	off = exc_offset;
+	pthread_mutex_unlock(&calib_lock);
+	return off;
+}
+
+struct exc_info {
+	uint32_t esr;
+	uint64_t far;
+	uint32_t target_el;
+};
+
+static struct exc_info exc_at(const uint8_t *blob, size_t off)
+{
+	struct exc_info x;
+
+	memcpy(&x.esr, blob + off, 4);
+	memcpy(&x.far, blob + off + 8, 8);
+	memcpy(&x.target_el, blob + off + 16, 4);
+	return x;
+}
+
+/* The exception being taken (inside UC_HOOK_INTR). -EIO if it cannot be read. */
+static int exc_read(struct rk_cpu *cpu, int off, struct exc_info *x)
+{
+	size_t size = uc_context_size(cpu->uc);
+
+	if (off < 0 || (size_t)off + 20 > size || uc_context_save(cpu->uc, cpu->exc_ctx) != UC_ERR_OK)
+		return -EIO;
+	*x = exc_at((const uint8_t *)cpu->exc_ctx, (size_t)off);
+	return 0;
+}
+
+/*
+ * Stage-2 mode: a data or instruction abort (PC is the faulting instruction).
+ * Target EL2 is a stage-2 fault: an exit with the IPA (HPFAR_EL2 and the
+ * FAR's page offset). Target EL1 is the guest's own fault (alignment, its
+ * stage 1): delivered to its vectors, except an address size fault with the
+ * MMU off (an IPA beyond the CPU's PA range), which exits like a stage-2
+ * fault at that IPA, as in hooks mode.
+ */
+static void s2_abort(struct rk_cpu *cpu, uc_engine *uc, uint32_t intno)
+{
+	struct rk_cpu_exit e;
+	struct exc_info x;
+	struct rk_cpu_ldst d;
+	uint64_t hpfar = 0, sctlr = 0;
+	unsigned fsc;
+
+	memset(&e, 0, sizeof(e));
+	e.pc = read_u64(uc, UC_ARM64_REG_PC);
+	if (exc_read(cpu, exc_offset, &x) || CP_READ(uc, &sctlr, SYSREG_SCTLR_EL1)) {
+		e.reason = RK_CPU_EXIT_ERROR;
+		e.error = -EIO;
+		goto out;
+	}
+	fsc = x.esr & 0x3fu;
+	if (x.target_el == 2) {
+		if (CP_READ(uc, &hpfar, SYSREG_HPFAR_EL2)) {
+			e.reason = RK_CPU_EXIT_ERROR;
+			e.error = -EIO;
+			goto out;
+		}
+		e.mem.addr = ((hpfar >> 4) << 12) | (x.far & 0xfffu);
+	} else if (!(sctlr & 1) && (fsc & 0x3cu) == 0) {
+		e.mem.addr = x.far; /* MMU off: VA == IPA */
+	} else {
+		cpu->internal_esr = x.esr;
+		cpu->internal_far = x.far;
+		cpu->internal_elr = e.pc;
+		if (!cpu->have_pending)
+			cpu->internal = RK_CPU_INTERNAL_SYNC;
+		uc_emu_stop(uc);
+		return;
+	}
+	e.mem.is_perm = (fsc & 0x3cu) == 0x0cu;
+	if (intno == RK_UC_EXCP_PREFETCH_ABORT) {
+		e.reason = RK_CPU_EXIT_IABT;
+		goto out;
+	}
+	e.reason = RK_CPU_EXIT_DABT;
+	e.mem.is_write = (x.esr & ESR_WNR) != 0;
+	if (x.esr & ESR_ISV)
+		e.mem.size = 1u << ((x.esr >> ESR_SAS_SHIFT) & 3u);
+	/* The syndrome as hooks mode reports it: decoded from the instruction. */
+	if (!(sctlr & 1) && fetch_insn(cpu, e.pc, &e.insn) && rk_cpu_decode_ldst(e.insn, &d) &&
+	    d.is_load == !e.mem.is_write) {
+		e.mem.size = d.size;
+		e.mem.isv = true;
+		e.mem.srt = d.rt;
+		e.mem.sse = d.sse;
+		e.mem.sf = d.sf;
+		e.mem.ar = d.ar;
+		if (e.mem.is_write && d.rt != 31)
+			e.mem.value = rk_cpu_ldst_extend(read_u64(uc, gpr_uc_id(d.rt)),
+			                                  d.size < 8 ? d.size : 8, false, true);
+	}
+out:
+	record(cpu, &e);
+	uc_emu_stop(uc);
+}
+
 static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 {
 	struct rk_cpu *cpu = user;
@@ -389,6 +601,19 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 				uc_emu_stop(uc);
 			return;
 		}
+	}
+	if (cpu->calibrating) {
+		/* the known fault of calibrate(): keep the state, stop */
+		cpu->calib_intno = intno;
+		if (uc_context_save(uc, cpu->exc_ctx) != UC_ERR_OK)
+			cpu->calib_intno = 0;
+		uc_emu_stop(uc);
+		return;
+	}
+	if (cpu->mode == RK_CPU_MODE_STAGE2 &&
+	    (intno == RK_UC_EXCP_DATA_ABORT || intno == RK_UC_EXCP_PREFETCH_ABORT)) {
+		s2_abort(cpu, uc, intno);
+		return;
 	}
 	pc = read_u64(uc, UC_ARM64_REG_PC);
 	memset(&e, 0, sizeof(e));
@@ -437,6 +662,7 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 			cpu->internal_esr = ESR_EC(ESR_EC_BRK64);
 		}
 		cpu->internal_esr |= ESR_IL | RK_A64_IMM16(insn);
+		cpu->internal_far = 0;
 		cpu->internal_elr = pc;
 		if (!cpu->have_pending)
 			cpu->internal = RK_CPU_INTERNAL_SYNC;
@@ -765,11 +991,256 @@ static void bound_code(struct rk_cpu *cpu)
 	cpu->stats.code_flushes++;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Stage-2 mode: the engine's physical address space, calibration           */
+/* ------------------------------------------------------------------------ */
+
+/* An access that translation led to a shadow region: a backend defect. */
+static void shadow_hit(struct rk_cpu *cpu, uc_engine *uc)
+{
+	struct rk_cpu_exit e;
+
+	memset(&e, 0, sizeof(e));
+	e.reason = RK_CPU_EXIT_ERROR;
+	e.error = -EIO;
+	e.pc = read_u64(uc, UC_ARM64_REG_PC);
+	record(cpu, &e);
+	uc_emu_stop(uc);
+}
+
+static uint64_t shadow_read(uc_engine *uc, uint64_t off, unsigned size, void *user)
+{
+	(void)off;
+	(void)size;
+	shadow_hit(user, uc);
+	return 0;
+}
+
+static void shadow_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t value, void *user)
+{
+	(void)off;
+	(void)size;
+	(void)value;
+	shadow_hit(user, uc);
+}
+
+static bool hook_s2_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
+                             int64_t value, void *user)
+{
+	(void)type;
+	(void)addr;
+	(void)size;
+	(void)value;
+	shadow_hit(user, uc);
+	return false;
+}
+
+static int shadow_map(struct rk_cpu *cpu, uint64_t start, uint64_t size)
+{
+	if (size == 0)
+		return 0;
+	if (cpu->nshadows >= RK_S2_MAX_SHADOWS ||
+	    uc_mmio_map(cpu->uc, start, size, shadow_read, cpu, shadow_write, cpu) != UC_ERR_OK ||
+	    uc_mem_protect(cpu->uc, start, size, UC_PROT_ALL) != UC_ERR_OK)
+		return -EIO;
+	cpu->shadows[cpu->nshadows++] = (struct rk_cpu_span){ start, size };
+	return 0;
+}
+
+/*
+ * Bring the engine's physical address space up to date: the pool and every
+ * window (setup_engine_s2), then, at the first run, shadows over the rest.
+ * A shadow is never unmapped: Unicorn 2.0.1 flushes its TLB page by page
+ * when it unmaps a region (hours for a 2^48-byte shadow). So a window added
+ * after the shadows moves the vCPU to a fresh engine (rk_cpu_run), which
+ * lays everything out again; the RMM adds its DRAM before the first run.
+ */
+static int s2_layout(struct rk_cpu *cpu, bool shadows)
+{
+	uc_engine *uc = cpu->uc;
+	uint64_t at;
+
+	if (!cpu->pool_in_engine) {
+		if (uc_mem_map_ptr(uc, RK_S2_POOL_PA, RK_S2_POOL_SIZE, UC_PROT_ALL, cpu->tt_pool) !=
+		    UC_ERR_OK)
+			return -EIO;
+		cpu->pool_in_engine = true;
+	}
+	for (unsigned i = 0; i < cpu->nwin; i++) {
+		struct rk_cpu_window *w = &cpu->win[i];
+
+		if (w->in_engine)
+			continue;
+		if (cpu->shadowed)
+			return -EAGAIN; /* a fresh engine is needed */
+		if (uc_mem_map_ptr(uc, w->pa, w->size, UC_PROT_ALL, w->host) != UC_ERR_OK)
+			return -EIO;
+		w->in_engine = true;
+		cpu->stats.engine_maps++;
+	}
+	cpu->layout_dirty = false;
+	if (!shadows || cpu->shadowed)
+		return 0;
+	at = RK_S2_POOL_PA + RK_S2_POOL_SIZE;
+	for (unsigned i = 0; i < cpu->nwin; i++) {
+		if (shadow_map(cpu, at, cpu->win[i].pa - at))
+			return -EIO;
+		at = cpu->win[i].pa + cpu->win[i].size;
+	}
+	if (shadow_map(cpu, at, (1ull << 48) - at) ||
+	    shadow_map(cpu, 1ull << 48, 0xffff000000000000ull - (1ull << 48)) ||
+	    shadow_map(cpu, 0xffff000000000000ull, 1ull << 48))
+		return -EIO;
+	cpu->shadowed = true;
+	return 0;
+}
+
+static void calib_fail(const char *what, int found, int expected)
+{
+	fprintf(stderr,
+	        "realmkit: the CPU engine (Unicorn) failed its start-up calibration: %s "
+	        "(context offset %d, expected %d); this Unicorn build is not supported in "
+	        "stage-2 mode\n",
+	        what, found, expected);
+}
+
+/* A unique offset of exc in blob, or -1. */
+static int calib_search(const uint8_t *blob, size_t size, const struct exc_info *want)
+{
+	int found = -1;
+
+	for (size_t off = 0; off + 20 <= size; off += 4) {
+		struct exc_info x = exc_at(blob, off);
+
+		if (x.esr != want->esr || x.far != want->far || x.target_el != want->target_el)
+			continue;
+		if (found >= 0)
+			return -1;
+		found = (int)off;
+	}
+	return found;
+}
+
+/*
+ * Enter NS EL1 under stage 2 (an eret: the engine computes its translation
+ * regime at exceptions and returns only) and take a known stage-2 fault: an
+ * instruction fetch at RK_S2_CALIB_IPA, which the empty stage 2 does not map.
+ * Its syndrome, address and target EL locate env->exception in the context
+ * blob (the first engine) or verify that offset (every engine). Leaves the
+ * vCPU in its reset state at NS EL1. -ENOTSUP on a mismatch.
+ */
+static int calibrate(struct rk_cpu *cpu)
+{
+	uc_engine *uc = cpu->uc;
+	static const uint8_t eret[4] = { 0xe0, 0x03, 0x9f, 0xd6 };
+	const struct exc_info want = { RK_S2_CALIB_ESR, RK_S2_CALIB_IPA, 2 };
+	uint64_t hpfar = 0;
+	uint32_t pstate = PSTATE_EL1H_DAIF;
+	int off, rc = 0;
+
+	memcpy(cpu->tt_pool + RK_S2_TRAMP_OFF, eret, sizeof(eret));
+	memset(cpu->tt_pool + RK_S2_EMPTY_ROOT_OFF, 0, RK_S2TT_PAGE);
+	write_u64(uc, UC_ARM64_REG_ELR_EL1, RK_S2_CALIB_IPA);
+	if (CP_WRITE(uc, PSTATE_EL1H_DAIF, SYSREG_SPSR_EL1) ||
+	    CP_WRITE(uc, 0, SYSREG_HPFAR_EL2) ||
+	    CP_WRITE(uc, (RK_S2_POOL_PA + RK_S2_EMPTY_ROOT_OFF) | 3ull << 48, SYSREG_VTTBR_EL2))
+		return -EIO;
+	cpu->calibrating = true;
+	cpu->calib_intno = 0;
+	uc_emu_start(uc, RK_S2_POOL_PA + RK_S2_TRAMP_OFF, 0, 0, 0);
+	cpu->calibrating = false;
+	if (CP_READ(uc, &hpfar, SYSREG_HPFAR_EL2))
+		return -EIO;
+	pthread_mutex_lock(&calib_lock);
+	if (cpu->calib_intno != RK_UC_EXCP_PREFETCH_ABORT ||
+	    read_u64(uc, UC_ARM64_REG_PC) != RK_S2_CALIB_IPA ||
+	    hpfar != (RK_S2_CALIB_IPA >> 12) << 4) {
+		calib_fail("the known stage-2 fault was not taken as expected", -1, exc_offset);
+		rc = -ENOTSUP;
+		goto out;
+	}
+	if (exc_offset < 0) {
+		exc_offset = calib_search((const uint8_t *)cpu->exc_ctx, uc_context_size(uc), &want);
+		if (exc_offset < 0) {
+			calib_fail("the exception syndrome was not found (once) in the context", -1, -1);
+			rc = -ENOTSUP;
+			goto out;
+		}
+	}
+	off = exc_offset + exc_bias;
+	if (off < 0 || (size_t)off + 20 > uc_context_size(uc)) {
+		calib_fail("the exception syndrome is outside the context", off, exc_offset);
+		rc = -ENOTSUP;
+		goto out;
+	} else {
+		struct exc_info x = exc_at((const uint8_t *)cpu->exc_ctx, (size_t)off);
+
+		if (x.esr != want.esr || x.far != want.far || x.target_el != want.target_el) {
+			calib_fail("the exception syndrome is not where it was found", off, exc_offset);
+			rc = -ENOTSUP;
+			goto out;
+		}
+	}
+out:
+	pthread_mutex_unlock(&calib_lock);
+	if (rc)
+		return rc;
+	/* the reset state, at NS EL1 now, on the vCPU's stage 2 (a VMID of its own: the TLB holds nothing of it) */
+	if (CP_WRITE(uc, rk_s2tt_root_pa(&cpu->tt) | (uint64_t)cpu->vmid << 48, SYSREG_VTTBR_EL2))
+		return -EIO;
+	write_u64(uc, UC_ARM64_REG_PC, 0);
+	write_u64(uc, UC_ARM64_REG_ELR_EL1, 0);
+	if (CP_WRITE(uc, 0, SYSREG_SPSR_EL1) ||
+	    uc_reg_write(uc, UC_ARM64_REG_PSTATE, &pstate) != UC_ERR_OK)
+		return -EIO;
+	return 0;
+}
+
+static int setup_engine_s2(struct rk_cpu *cpu)
+{
+	uc_engine *uc = cpu->uc;
+	uc_hook h;
+	int rc;
+
+	/* a new engine has none of our memory */
+	cpu->pool_in_engine = false;
+	cpu->shadowed = false;
+	cpu->nshadows = 0;
+	for (unsigned i = 0; i < cpu->nwin; i++)
+		cpu->win[i].in_engine = false;
+	if (!cpu->exc_ctx && uc_context_alloc(uc, &cpu->exc_ctx) != UC_ERR_OK) {
+		cpu->exc_ctx = NULL;
+		return -ENOMEM;
+	}
+	if (CP_WRITE(uc, SCR_EL3_NS | SCR_EL3_RW | SCR_EL3_HCE, SYSREG_SCR_EL3) ||
+	    CP_WRITE(uc, RK_S2_VTCR, SYSREG_VTCR_EL2) ||
+	    CP_WRITE(uc, rk_s2tt_root_pa(&cpu->tt) | (uint64_t)cpu->vmid << 48,
+	             SYSREG_VTTBR_EL2) ||
+	    CP_WRITE(uc, cpu->hcr, SYSREG_HCR_EL2) ||
+	    CP_WRITE(uc, 0x80000000ull, SYSREG_VMPIDR_EL2))
+		return -EIO;
+	if (uc_ctl_exits_enable(uc) != UC_ERR_OK)
+		return -EIO;
+	rc = s2_layout(cpu, false);
+	if (rc)
+		return rc;
+	/* All hooks before anything is translated; none on loads and stores. */
+	if (uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)hook_intr, cpu, 1, 0) != UC_ERR_OK ||
+	    uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT,
+	                (void *)hook_s2_unmapped, cpu, 1, 0) != UC_ERR_OK ||
+	    uc_hook_add(uc, &h, UC_HOOK_BLOCK, (void *)hook_block, cpu, 1, 0) != UC_ERR_OK)
+		return -EIO;
+	return calibrate(cpu);
+}
+
 static int setup_engine(struct rk_cpu *cpu)
 {
 	uc_engine *uc = cpu->uc;
 	uc_hook h;
 	uint32_t pstate = PSTATE_EL1H_DAIF;
+
+	if (cpu->mode == RK_CPU_MODE_STAGE2)
+		return setup_engine_s2(cpu);
 
 	/* EL1 is AArch64 only with SCR_EL3.RW; NS makes EL2 (HCR_EL2, VMPIDR)
 	 * apply; HCE turns HVC from UNDEF into an HVC exception. */
@@ -854,6 +1325,22 @@ int rk_cpu_create(struct rk_cpu **out)
 	atomic_init(&cpu->timed_out, false);
 	atomic_init(&cpu->want_stop, false);
 	cpu->hcr = HCR_EL2_RW | HCR_EL2_IMO | HCR_EL2_TWI | HCR_EL2_TDZ;
+	cpu->mode = rk_cpu_default_mode();
+	if (cpu->mode == RK_CPU_MODE_STAGE2) {
+		cpu->hcr |= HCR_EL2_VM;
+		cpu->vmid = 1;
+		cpu->win_next_pa = RK_S2_WIN_BASE;
+		cpu->tt_pool = mmap(NULL, RK_S2_POOL_SIZE, PROT_READ | PROT_WRITE,
+		                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		cpu->stale_code = calloc(RK_CPU_MAX_REGIONS, sizeof(*cpu->stale_code));
+		if (cpu->tt_pool == MAP_FAILED || !cpu->stale_code) {
+			if (cpu->tt_pool == MAP_FAILED)
+				cpu->tt_pool = NULL;
+			goto err_free;
+		}
+		rk_s2tt_init(&cpu->tt, cpu->tt_pool, RK_S2_POOL_PA, RK_S2_POOL_SIZE / RK_S2TT_PAGE,
+		             RK_S2_POOL_RESERVED);
+	}
 	rc = open_engine(cpu);
 	if (rc)
 		goto err_free;
@@ -884,6 +1371,11 @@ err_close:
 	uc_close(cpu->uc);
 	pthread_mutex_unlock(&engine_open_lock);
 err_free:
+	if (cpu->exc_ctx)
+		uc_context_free(cpu->exc_ctx);
+	if (cpu->tt_pool)
+		munmap(cpu->tt_pool, RK_S2_POOL_SIZE);
+	free(cpu->stale_code);
 	free(cpu->pieces);
 	free(cpu->regions);
 	free(cpu);
@@ -904,6 +1396,11 @@ void rk_cpu_destroy(struct rk_cpu *cpu)
 	}
 	if (cpu->parked)
 		uc_context_free(cpu->parked);
+	if (cpu->exc_ctx)
+		uc_context_free(cpu->exc_ctx);
+	if (cpu->tt_pool)
+		munmap(cpu->tt_pool, RK_S2_POOL_SIZE);
+	free(cpu->stale_code);
 	free(cpu->pieces);
 	free(cpu->regions);
 	free(cpu);
@@ -942,6 +1439,15 @@ static int park_engine(struct rk_cpu *cpu)
 	cpu->code_buf = NULL;
 	cpu->parked = ctx;
 	cpu->npieces = 0;      /* the new engine starts with no memory */
+	cpu->pool_in_engine = false;
+	cpu->shadowed = false;
+	cpu->nshadows = 0;
+	for (unsigned i = 0; i < cpu->nwin; i++)
+		cpu->win[i].in_engine = false;
+	cpu->layout_dirty = cpu->nwin > 0;
+	cpu->nstale_code = 0;  /* a new engine has no code and no TLB */
+	cpu->stale_code_all = false;
+	cpu->tlb_stale = false;
 	cpu->broken = false;
 	cpu->mem_dirty = true; /* cpu->regions go to it at the next run */
 	return 0;
@@ -961,6 +1467,11 @@ int rk_cpu_park(struct rk_cpu *cpu)
 	if (!rc)
 		cpu->stats.parks++;
 	return rc;
+}
+
+enum rk_cpu_mode rk_cpu_mode(const struct rk_cpu *cpu)
+{
+	return cpu ? cpu->mode : RK_CPU_MODE_HOOKS;
 }
 
 bool rk_cpu_is_parked(const struct rk_cpu *cpu)
@@ -1008,10 +1519,97 @@ static bool page_aligned(uint64_t v)
 }
 
 static bool mergeable(const struct rk_cpu_region *a, uint64_t ipa, const uint8_t *host,
-                      unsigned prot)
+                      unsigned prot, uint64_t pa)
 {
 	/* a immediately followed by (ipa, host) */
-	return region_end(a) == ipa && a->prot == prot && a->host + a->size == host;
+	return region_end(a) == ipa && a->prot == prot && a->host + a->size == host &&
+	       a->pa + a->size == pa;
+}
+
+/* Stage-2 mode: a new window for [host, host + size) (page aligned). */
+static int add_window(struct rk_cpu *cpu, uint8_t *host, uint64_t size, struct rk_cpu_window **out)
+{
+	uint64_t pa;
+
+	if (cpu->nwin >= RK_CPU_MAX_RAM)
+		return -ENOSPC;
+	pa = ((cpu->win_next_pa + RK_S2_WIN_ALIGN - 1) & ~(RK_S2_WIN_ALIGN - 1)) +
+	     ((uintptr_t)host & (RK_S2_WIN_ALIGN - 1));
+	if (pa + size < pa || pa + size > RK_S2_PA_LIMIT)
+		return -ERANGE;
+	cpu->win[cpu->nwin] = (struct rk_cpu_window){ host, size, pa, false };
+	*out = &cpu->win[cpu->nwin++];
+	cpu->win_next_pa = pa + size;
+	cpu->layout_dirty = true;
+	return 0;
+}
+
+static struct rk_cpu_window *find_window(struct rk_cpu *cpu, const uint8_t *host, uint64_t size)
+{
+	for (unsigned i = 0; i < cpu->nwin; i++) {
+		struct rk_cpu_window *w = &cpu->win[i];
+
+		if ((uintptr_t)host >= (uintptr_t)w->host &&
+		    (uintptr_t)host + size <= (uintptr_t)w->host + w->size)
+			return w;
+	}
+	return NULL;
+}
+
+int rk_cpu_add_ram(struct rk_cpu *cpu, uint8_t *host, uint64_t size)
+{
+	struct rk_cpu_window *w;
+
+	if (!cpu || !host || size == 0 || !page_aligned((uintptr_t)host) || !page_aligned(size) ||
+	    (uintptr_t)host + size < (uintptr_t)host)
+		return -EINVAL;
+	if (busy(cpu))
+		return -EBUSY;
+	if (cpu->mode != RK_CPU_MODE_STAGE2 || find_window(cpu, host, size))
+		return 0;
+	return add_window(cpu, host, size, &w);
+}
+
+/*
+ * Stage-2 mode: the engine PA of [host, host + size), adding a window if
+ * needed: the 1 GiB-aligned blocks of host address space around it, so that
+ * neighbouring buffers share a window (the guest reaches only what the
+ * stage 2 maps; a window is address space, nothing is touched).
+ */
+static int host_pa(struct rk_cpu *cpu, uint8_t *host, uint64_t size, uint64_t *pa)
+{
+	struct rk_cpu_window *w = find_window(cpu, host, size);
+	int rc;
+
+	if (!w) {
+		uintptr_t lo = (uintptr_t)host & ~(uintptr_t)(RK_S2_WIN_ALIGN - 1);
+		uintptr_t hi = ((uintptr_t)host + size + RK_S2_WIN_ALIGN - 1) &
+		               ~(uintptr_t)(RK_S2_WIN_ALIGN - 1);
+
+		if (!page_aligned((uintptr_t)host))
+			return -EINVAL;
+		if (lo == 0) /* the engine takes no NULL pointer */
+			lo = (uintptr_t)host;
+		if (hi < lo) /* the top of the address space */
+			hi = (uintptr_t)host + size;
+		rc = add_window(cpu, (uint8_t *)lo, hi - lo, &w);
+		if (rc)
+			return rc;
+	}
+	*pa = w->pa + (uint64_t)(host - w->host);
+	return 0;
+}
+
+/* Stage-2 mode: translated code from engine PAs [pa, pa + size) must go before the next run. */
+static void stale_code(struct rk_cpu *cpu, uint64_t pa, uint64_t size)
+{
+	if (!cpu->uc)
+		return; /* parked: the next engine starts with no code */
+	if (cpu->nstale_code >= RK_CPU_MAX_REGIONS) {
+		cpu->stale_code_all = true;
+		return;
+	}
+	cpu->stale_code[cpu->nstale_code++] = (struct rk_cpu_span){ pa, size };
 }
 
 int rk_cpu_map(struct rk_cpu *cpu, uint64_t ipa, uint64_t size, uint8_t *host,
@@ -1019,6 +1617,8 @@ int rk_cpu_map(struct rk_cpu *cpu, uint64_t ipa, uint64_t size, uint8_t *host,
 {
 	unsigned i, idx, n;
 	bool left, right;
+	uint64_t pa = 0;
+	int rc;
 
 	if (!cpu || !host || size == 0 || !page_aligned(ipa) || !page_aligned(size) ||
 	    ipa + size < ipa || (prot & ~RK_CPU_PROT_ALL) != 0 || prot == 0 ||
@@ -1036,9 +1636,17 @@ int rk_cpu_map(struct rk_cpu *cpu, uint64_t ipa, uint64_t size, uint8_t *host,
 		return -EEXIST;
 	if (idx < n && cpu->regions[idx].ipa < ipa + size)
 		return -EEXIST;
-	left = idx > 0 && mergeable(&cpu->regions[idx - 1], ipa, host, prot);
+	if (cpu->mode == RK_CPU_MODE_STAGE2) {
+		rc = host_pa(cpu, host, size, &pa);
+		if (rc)
+			return rc;
+	} else {
+		pa = (uintptr_t)host; /* merging then needs contiguous host memory only */
+	}
+	left = idx > 0 && mergeable(&cpu->regions[idx - 1], ipa, host, prot, pa);
 	right = idx < n && cpu->regions[idx].prot == prot &&
-	        cpu->regions[idx].ipa == ipa + size && host + size == cpu->regions[idx].host;
+	        cpu->regions[idx].ipa == ipa + size && host + size == cpu->regions[idx].host &&
+	        pa + size == cpu->regions[idx].pa;
 
 	if (left && right) {
 		cpu->regions[idx - 1].size += size + cpu->regions[idx].size;
@@ -1050,16 +1658,20 @@ int rk_cpu_map(struct rk_cpu *cpu, uint64_t ipa, uint64_t size, uint8_t *host,
 	} else if (right) {
 		cpu->regions[idx].ipa = ipa;
 		cpu->regions[idx].host = host;
+		cpu->regions[idx].pa = pa;
 		cpu->regions[idx].size += size;
 	} else {
 		if (n >= RK_CPU_MAX_REGIONS)
 			return -ENOSPC;
 		for (i = n; i > idx; i--)
 			cpu->regions[i] = cpu->regions[i - 1];
-		cpu->regions[idx] = (struct rk_cpu_region){ ipa, size, host, prot };
+		cpu->regions[idx] = (struct rk_cpu_region){ ipa, size, host, prot, pa };
 		cpu->nregions++;
 	}
 	cpu->mem_dirty = true;
+	if (cpu->mode == RK_CPU_MODE_STAGE2 && !cpu->tt_rebuild &&
+	    rk_s2tt_map(&cpu->tt, ipa, size, pa, prot))
+		cpu->tt_rebuild = true; /* the pool is full: rebuilt at the next run */
 	return 0;
 }
 
@@ -1105,15 +1717,33 @@ int rk_cpu_unmap(struct rk_cpu *cpu, uint64_t ipa, uint64_t size)
 			continue;
 		}
 		if (r->ipa < ipa)
-			out[n++] = (struct rk_cpu_region){ r->ipa, ipa - r->ipa, r->host, r->prot };
+			out[n++] = (struct rk_cpu_region){ r->ipa, ipa - r->ipa, r->host, r->prot, r->pa };
 		if (region_end(r) > end)
 			out[n++] = (struct rk_cpu_region){ end, region_end(r) - end,
-			                                   r->host + (end - r->ipa), r->prot };
+			                                   r->host + (end - r->ipa), r->prot,
+			                                   r->pa + (end - r->ipa) };
+		if (cpu->mode == RK_CPU_MODE_STAGE2) {
+			uint64_t lo = r->ipa > ipa ? r->ipa : ipa;
+			uint64_t hi = region_end(r) < end ? region_end(r) : end;
+
+			stale_code(cpu, r->pa + (lo - r->ipa), hi - lo);
+		}
 	}
 	memcpy(cpu->regions, out, n * sizeof(*out));
 	cpu->nregions = n;
 	free(out);
 	cpu->mem_dirty = true;
+	if (cpu->mode == RK_CPU_MODE_STAGE2) {
+		bool removed = false;
+
+		uint64_t lim = 1ull << RK_S2TT_IPA_BITS;
+
+		if (!cpu->tt_rebuild && ipa < lim &&
+		    rk_s2tt_unmap(&cpu->tt, ipa, (end < lim ? end : lim) - ipa, &removed))
+			cpu->tt_rebuild = true;
+		if (removed || cpu->tt_rebuild)
+			cpu->tlb_stale = true;
+	}
 	return 0;
 }
 
@@ -1155,6 +1785,18 @@ int rk_cpu_invalidate_code(struct rk_cpu *cpu, uint64_t ipa, uint64_t size)
 	ipa &= ~(uint64_t)(RK_CPU_PAGE_SIZE - 1);
 	if (end & (RK_CPU_PAGE_SIZE - 1))
 		end = (end | (RK_CPU_PAGE_SIZE - 1)) + 1;
+	if (cpu->mode == RK_CPU_MODE_STAGE2) {
+		/* by engine PA, before the next run (s2_drop_code) */
+		for (i = 0; i < cpu->nregions; i++) {
+			const struct rk_cpu_region *r = &cpu->regions[i];
+			uint64_t lo = r->ipa > ipa ? r->ipa : ipa;
+			uint64_t hi = region_end(r) < end ? region_end(r) : end;
+
+			if (lo < hi)
+				stale_code(cpu, r->pa + (lo - r->ipa), hi - lo);
+		}
+		return 0;
+	}
 	/* With the guest MMU on, uc_ctl_remove_cache translates the address
 	 * through it (a VA, not an IPA): flush all translated code instead. */
 	if (CP_READ(cpu->uc, &sctlr, SYSREG_SCTLR_EL1) || (sctlr & SCTLR_EL1_M)) {
@@ -1184,6 +1826,9 @@ void rk_cpu_get_stats(const struct rk_cpu *cpu, struct rk_cpu_stats *out)
 	*out = cpu->stats;
 	out->regions = cpu->nregions;
 	out->engine_regions = cpu->npieces;
+	if (cpu->mode == RK_CPU_MODE_STAGE2)
+		for (unsigned i = 0; i < cpu->nwin; i++)
+			out->engine_regions += cpu->win[i].in_engine;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1281,6 +1926,79 @@ static unsigned plan_region(const struct rk_cpu *cpu, const struct rk_cpu_region
 	return top;
 }
 
+/*
+ * Stage-2 mode: drop the translated code of the engine PAs in stale_code.
+ * uc_ctl_remove_cache() takes a virtual address and translates it through
+ * the current regime, so stage 2 and the guest's stage 1 are switched off
+ * around it (VA == PA); the TLB entries that leaves behind go with the VMID
+ * change that follows (tlb_stale).
+ */
+static int s2_drop_code(struct rk_cpu *cpu)
+{
+	uc_engine *uc = cpu->uc;
+	uint64_t sctlr = 0;
+	int rc = 0;
+
+	if (!cpu->nstale_code)
+		return 0;
+	if (CP_READ(uc, &sctlr, SYSREG_SCTLR_EL1) ||
+	    CP_WRITE(uc, cpu->hcr & ~HCR_EL2_VM, SYSREG_HCR_EL2) ||
+	    ((sctlr & 1) && CP_WRITE(uc, sctlr & ~1ull, SYSREG_SCTLR_EL1)))
+		rc = -EIO;
+	for (unsigned i = 0; !rc && i < cpu->nstale_code; i++)
+		uc_ctl_remove_cache(uc, cpu->stale_code[i].start,
+		                    cpu->stale_code[i].start + cpu->stale_code[i].size);
+	if (((sctlr & 1) && CP_WRITE(uc, sctlr, SYSREG_SCTLR_EL1)) ||
+	    CP_WRITE(uc, cpu->hcr, SYSREG_HCR_EL2))
+		rc = -EIO;
+	cpu->nstale_code = 0;
+	cpu->tlb_stale = true;
+	return rc;
+}
+
+/* Stage-2 mode: bring the engine up to date with the caller's memory map. */
+static int s2_sync(struct rk_cpu *cpu)
+{
+	int rc;
+
+	if (cpu->broken)
+		return -EIO;
+	rc = s2_layout(cpu, true);
+	if (rc) {
+		cpu->broken = true;
+		return rc;
+	}
+	if (cpu->tt_rebuild) {
+		rk_s2tt_reset(&cpu->tt);
+		for (unsigned i = 0; i < cpu->nregions; i++) {
+			const struct rk_cpu_region *r = &cpu->regions[i];
+
+			rc = rk_s2tt_map(&cpu->tt, r->ipa, r->size, r->pa, r->prot);
+			if (rc)
+				return rc; /* still to rebuild: fails again next time */
+		}
+		cpu->tt_rebuild = false;
+		cpu->tlb_stale = true;
+	}
+	rc = s2_drop_code(cpu);
+	if (rc) {
+		cpu->broken = true;
+		return rc;
+	}
+	if (cpu->tlb_stale) {
+		/* a new VMID: the engine flushes its stage 1+2 TLB (what TLBI VMALLS12E1 does) */
+		cpu->vmid = cpu->vmid == 1 ? 2 : 1;
+		if (CP_WRITE(cpu->uc, rk_s2tt_root_pa(&cpu->tt) | (uint64_t)cpu->vmid << 48,
+		             SYSREG_VTTBR_EL2)) {
+			cpu->broken = true;
+			return -EIO;
+		}
+		cpu->tlb_stale = false;
+	}
+	cpu->mem_dirty = false;
+	return 0;
+}
+
 static int sync_memory(struct rk_cpu *cpu)
 {
 	struct plan_ent *plan;
@@ -1333,7 +2051,7 @@ replan:
 		for (; j < nplan && plan[j].ipa < region_end(r); j++) {
 			const struct plan_ent *e = &plan[j];
 			struct rk_cpu_region p = { e->ipa, e->size, r->host + (e->ipa - r->ipa),
-			                           r->prot };
+			                           r->prot, 0 };
 			unsigned k;
 
 			if (e->count == 1 && !e->gap) {
@@ -1681,6 +2399,10 @@ int rk_cpu_run(struct rk_cpu *cpu, uint64_t timeout_us, struct rk_cpu_exit *exit
 	if (!atomic_compare_exchange_strong(&cpu->running, &expected, true))
 		return -EBUSY;
 	cpu->stats.runs++;
+	if (cpu->stale_code_all && cpu->uc && !park_engine(cpu))
+		cpu->stats.code_flushes++; /* too much stale code: a fresh engine */
+	if (cpu->layout_dirty && cpu->shadowed && cpu->uc)
+		(void)park_engine(cpu); /* a window after the shadows: a fresh engine (s2_layout) */
 	bound_code(cpu); /* may park it, to give its translated code back */
 	rc = wake(cpu);
 	if (rc) {
@@ -1690,7 +2412,7 @@ int rk_cpu_run(struct rk_cpu *cpu, uint64_t timeout_us, struct rk_cpu_exit *exit
 	}
 	uc = cpu->uc;
 
-	rc = sync_memory(cpu);
+	rc = cpu->mode == RK_CPU_MODE_STAGE2 ? s2_sync(cpu) : sync_memory(cpu);
 	if (rc) {
 		set_simple(exit, RK_CPU_EXIT_ERROR, read_u64(uc, UC_ARM64_REG_PC));
 		exit->error = rc;
@@ -1727,7 +2449,7 @@ int rk_cpu_run(struct rk_cpu *cpu, uint64_t timeout_us, struct rk_cpu_exit *exit
 			break;
 		}
 		if (cpu->internal == RK_CPU_INTERNAL_SYNC) {
-			rc = do_inject(cpu, cpu->internal_esr, 0, cpu->internal_elr);
+			rc = do_inject(cpu, cpu->internal_esr, cpu->internal_far, cpu->internal_elr);
 			if (rc) {
 				set_simple(exit, RK_CPU_EXIT_ERROR, cpu->internal_elr);
 				exit->error = rc;

@@ -33,4 +33,18 @@ enum rk_uc_excp {
 struct rk_cpu;
 struct uc_struct *rk_cpu_engine(struct rk_cpu *cpu);
 
+/*
+ * Engine calibration (stage-2 mode). The syndrome, fault address and target
+ * EL of the exception being taken are QEMU's env->exception, which Unicorn
+ * 2.0.1 does not expose; uc_context_save() copies it with the rest of the
+ * CPU state. The first stage-2 engine of the process finds its offset in the
+ * context blob from a known fault; every engine verifies it with the same
+ * fault when it is opened. For tests: bias is added to the offset before
+ * verifying (non-zero pretends that the blob's layout changed), and the
+ * found offset is forgotten, so the next engine searches again.
+ */
+void rk_cpu_unicorn_calibration_test(int bias);
+/* The offset found (-1: not calibrated yet). */
+int rk_cpu_unicorn_exception_offset(void);
+
 #endif /* RK_PLATFORM_CPU_UNICORN_H */

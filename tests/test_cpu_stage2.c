@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rk_cpu in stage-2 mode (RK_CPU_MODE_STAGE2): the engine's start-up
+ * calibration and its clean failure, the shadow stage-2 tables, and the exits
+ * and invalidations that must come out exactly as in hooks mode.
+ * (test_cpu_unicorn runs in either mode: RK_CPU_MODE=stage2.)
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "realmkit/cpu.h"
+#include "platform/cpu/cpu_s2tt.h"
+#include "platform/cpu/cpu_unicorn.h"
+
+#define RAM_IPA 0x80000000ull
+#define RAM_SIZE 0x10000ull
+
+struct fx {
+	struct rk_cpu *cpu;
+	uint8_t *ram;
+};
+
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	rk_cpu_set_default_mode(RK_CPU_MODE_STAGE2);
+	f->ram = aligned_alloc(4096, RAM_SIZE);
+	assert_non_null(f->ram);
+	memset(f->ram, 0, RAM_SIZE);
+	assert_int_equal(rk_cpu_create(&f->cpu), 0);
+	assert_int_equal(rk_cpu_mode(f->cpu), RK_CPU_MODE_STAGE2);
+	assert_int_equal(rk_cpu_map(f->cpu, RAM_IPA, RAM_SIZE, f->ram, RK_CPU_PROT_ALL), 0);
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	rk_cpu_destroy(f->cpu);
+	free(f->ram);
+	free(f);
+	return 0;
+}
+
+static void load(struct fx *f, uint64_t off, const uint32_t *w, size_t n)
+{
+	assert_true(off + n * 4 <= RAM_SIZE);
+	memcpy(f->ram + off, w, n * 4);
+}
+
+static uint64_t reg(struct rk_cpu *cpu, enum rk_cpu_reg r)
+{
+	uint64_t v = 0xdeadbeef;
+
+	assert_int_equal(rk_cpu_get_reg(cpu, r, &v), 0);
+	return v;
+}
+
+static void set(struct rk_cpu *cpu, enum rk_cpu_reg r, uint64_t v)
+{
+	assert_int_equal(rk_cpu_set_reg(cpu, r, v), 0);
+}
+
+static struct rk_cpu_exit run(struct rk_cpu *cpu, enum rk_cpu_exit_reason want)
+{
+	struct rk_cpu_exit e;
+
+	assert_int_equal(rk_cpu_run(cpu, 2000000, &e), 0);
+	if (e.reason != want)
+		fail_msg("exit %s (error %d) at pc 0x%llx, wanted %s", rk_cpu_exit_reason_name(e.reason),
+		         e.error, (unsigned long long)e.pc, rk_cpu_exit_reason_name(want));
+	return e;
+}
+
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The engine's calibration: found once, verified by every engine; a layout
+ * that does not match (a bias pretends the blob moved) makes creation fail
+ * cleanly with -ENOTSUP, and parking/waking (a new engine) fails the same way.
+ */
+static void test_calibration(void **state)
+{
+	struct fx *f = *state;
+	struct rk_cpu *cpu = (struct rk_cpu *)0x1;
+	struct rk_cpu_exit e;
+	int off = rk_cpu_unicorn_exception_offset();
+
+	assert_true(off > 0); /* found by the fixture's engine */
+
+	rk_cpu_unicorn_calibration_test(8);
+	assert_int_equal(rk_cpu_create(&cpu), -ENOTSUP);
+	assert_null(cpu);
+	/* an existing vCPU's next engine (after parking) is refused too */
+	assert_int_equal(rk_cpu_park(f->cpu), 0);
+	assert_int_equal(rk_cpu_run(f->cpu, 0, &e), 0);
+	assert_int_equal(e.reason, RK_CPU_EXIT_ERROR);
+	assert_int_equal(rk_cpu_get_reg(f->cpu, RK_CPU_REG_PC, &(uint64_t){ 0 }), -EIO);
+
+	/* the right layout again: engines open, the offset is found again */
+	rk_cpu_unicorn_calibration_test(0);
+	assert_int_equal(rk_cpu_create(&cpu), 0);
+	assert_int_equal(rk_cpu_unicorn_exception_offset(), off);
+	rk_cpu_destroy(cpu);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	load(f, 0, (const uint32_t[]){ 0xd4000003 /* smc #0 */ }, 1);
+	run(f->cpu, RK_CPU_EXIT_SMC);
+}
+
+/* The shadow tables: blocks where aligned, pages otherwise; splits on unmap. */
+static void test_tables(void **state)
+{
+	static uint8_t pool[16 * 4096] __attribute__((aligned(4096)));
+	struct rk_s2tt t;
+	uint64_t pa;
+	unsigned prot;
+	int level;
+	bool removed = false;
+
+	(void)state;
+	rk_s2tt_init(&t, pool, 0x100000, 16, 1);
+	/* 4 MiB at a 2 MiB-aligned IPA and PA: two level-2 blocks */
+	assert_int_equal(rk_s2tt_map(&t, 0x40000000, 4ull << 20, 0x80000000, RK_S2TT_PROT_R), 0);
+	assert_true(rk_s2tt_lookup(&t, 0x40201234, &pa, &prot, &level));
+	assert_int_equal(pa, 0x80201234);
+	assert_int_equal(prot, RK_S2TT_PROT_R);
+	assert_int_equal(level, 2);
+	/* PA not 2 MiB aligned: pages */
+	assert_int_equal(rk_s2tt_map(&t, 0x50000000, 2ull << 20, 0x80001000, RK_S2TT_PROT_R |
+	                                                                     RK_S2TT_PROT_W |
+	                                                                     RK_S2TT_PROT_X), 0);
+	assert_true(rk_s2tt_lookup(&t, 0x50000000, &pa, &prot, &level));
+	assert_int_equal(level, 3);
+	assert_int_equal(prot, 7);
+	assert_int_equal(pa, 0x80001000);
+	/* unmapping a page inside a block splits it: its neighbours stay */
+	assert_int_equal(rk_s2tt_unmap(&t, 0x40001000, 4096, &removed), 0);
+	assert_true(removed);
+	assert_false(rk_s2tt_lookup(&t, 0x40001000, NULL, NULL, NULL));
+	assert_true(rk_s2tt_lookup(&t, 0x40002000, &pa, NULL, &level));
+	assert_int_equal(pa, 0x80002000);
+	assert_int_equal(level, 3);
+	assert_true(rk_s2tt_lookup(&t, 0x40000000, &pa, NULL, NULL));
+	assert_int_equal(pa, 0x80000000);
+	/* unmapping nothing removes nothing */
+	removed = false;
+	assert_int_equal(rk_s2tt_unmap(&t, 0x60000000, 1ull << 30, &removed), 0);
+	assert_false(removed);
+	/* the pool runs out cleanly; reset gives everything back */
+	assert_int_equal(rk_s2tt_map(&t, 0, 64 * 4096 * 512ull, 0x100001000ull, RK_S2TT_PROT_R),
+	                 -ENOSPC);
+	rk_s2tt_reset(&t);
+	assert_int_equal(t.tables, 0);
+	assert_false(rk_s2tt_lookup(&t, 0x40000000, NULL, NULL, NULL));
+	/* bad input */
+	assert_int_equal(rk_s2tt_map(&t, 0x1001, 4096, 0, 1), -EINVAL);
+	assert_int_equal(rk_s2tt_map(&t, 1ull << 44, 4096, 0, 1), -EINVAL);
+	assert_int_equal(rk_s2tt_map(&t, 0, 4096, 1ull << 48, 1), -EINVAL);
+	assert_int_equal(rk_s2tt_map(&t, 0, 4096, 0, 0), -EINVAL);
+}
+
+/*
+ * Exits: an unmapped IPA, a permission fault, an emulatable MMIO load and
+ * store with the syndrome, an instruction abort; and the engine sees an
+ * unmap (TLB invalidated) and new memory at the same IPA (code dropped).
+ */
+static void test_exits(void **state)
+{
+	static const uint32_t p[] = {
+		0xf9400041, /* 0x00 ldr x1, [x2] */
+		0xd4000003, /* 0x04 smc #0 */
+		0xb9000043, /* 0x08 str w3, [x2] */
+		0xd4000003, /* 0x0c smc #0 */
+		0xa9000c43, /* 0x10 stp x3, x3, [x2] */
+		0xd4000003, /* 0x14 smc #0 */
+	};
+	struct fx *f = *state;
+	uint8_t *page = aligned_alloc(4096, 4096), *page2 = aligned_alloc(4096, 4096);
+	const uint64_t dev = 0x8009000000ull;
+	struct rk_cpu_exit e;
+
+	assert_non_null(page);
+	assert_non_null(page2);
+	memset(page, 0x11, 4096);
+	memset(page2, 0x22, 4096);
+	load(f, 0, p, sizeof(p) / 4);
+
+	/* unmapped: a DABT at the exact PC with the IPA and the syndrome */
+	set(f->cpu, RK_CPU_REG_X(2), dev + 0x18);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	assert_int_equal(e.pc, RAM_IPA);
+	assert_int_equal(e.mem.addr, dev + 0x18);
+	assert_false(e.mem.is_write);
+	assert_false(e.mem.is_perm);
+	assert_true(e.mem.isv);
+	assert_int_equal(e.mem.size, 8);
+	assert_int_equal(e.mem.srt, 1);
+	assert_true(e.mem.sf);
+	assert_int_equal(rk_cpu_complete_mmio_read(f->cpu, 0x1234), 0);
+	run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(1)), 0x1234);
+
+	/* a store: the value from Rt, masked to the access */
+	set(f->cpu, RK_CPU_REG_X(3), 0xaabbccdd11223344ull);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 8);
+	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	assert_int_equal(e.pc, RAM_IPA + 8);
+	assert_true(e.mem.is_write);
+	assert_true(e.mem.isv);
+	assert_int_equal(e.mem.size, 4);
+	assert_int_equal(e.mem.value, 0x11223344);
+	assert_int_equal(rk_cpu_complete_mmio_write(f->cpu), 0);
+	run(f->cpu, RK_CPU_EXIT_SMC);
+
+	/* a pair: no valid syndrome */
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x10);
+	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	assert_true(e.mem.is_write);
+	assert_false(e.mem.isv);
+
+	/* read-only memory: a load works, a store is a permission fault */
+	assert_int_equal(rk_cpu_map(f->cpu, 0x90000000, 4096, page, RK_CPU_PROT_READ), 0);
+	set(f->cpu, RK_CPU_REG_X(2), 0x90000008);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(1)), 0x1111111111111111ull);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 8);
+	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	assert_true(e.mem.is_perm);
+	assert_true(e.mem.is_write);
+	assert_int_equal(e.mem.addr, 0x90000008);
+
+	/* unmapped while the engine has it in its TLB: the next access exits */
+	assert_int_equal(rk_cpu_unmap(f->cpu, 0x90000000, 4096), 0);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	assert_int_equal(e.mem.addr, 0x90000008);
+	assert_false(e.mem.is_perm);
+	/* other memory at that IPA: the new contents */
+	assert_int_equal(rk_cpu_map(f->cpu, 0x90000000, 4096, page2, RK_CPU_PROT_ALL), 0);
+	run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(1)), 0x2222222222222222ull);
+
+	/* code: an instruction abort at an unmapped IPA, and not-executable memory */
+	set(f->cpu, RK_CPU_REG_PC, 0x70000000);
+	e = run(f->cpu, RK_CPU_EXIT_IABT);
+	assert_int_equal(e.pc, 0x70000000);
+	assert_int_equal(e.mem.addr, 0x70000000);
+	assert_int_equal(rk_cpu_unmap(f->cpu, 0x90000000, 4096), 0);
+	memcpy(page, p + 1, 4); /* smc #0 */
+	assert_int_equal(rk_cpu_map(f->cpu, 0x90000000, 4096, page, RK_CPU_PROT_READ), 0);
+	set(f->cpu, RK_CPU_REG_PC, 0x90000000);
+	e = run(f->cpu, RK_CPU_EXIT_IABT);
+	assert_true(e.mem.is_perm);
+	assert_int_equal(rk_cpu_unmap(f->cpu, 0x90000000, 4096), 0);
+	assert_int_equal(rk_cpu_map(f->cpu, 0x90000000, 4096, page, RK_CPU_PROT_ALL), 0);
+	run(f->cpu, RK_CPU_EXIT_SMC);
+
+	/* code rewritten behind the engine's back runs after invalidate_code */
+	memcpy(page, (const uint32_t[]){ 0xd2800540 /* mov x0, #42 */, 0xd4000003 }, 8);
+	set(f->cpu, RK_CPU_REG_PC, 0x90000000);
+	run(f->cpu, RK_CPU_EXIT_SMC);
+	memcpy(page, (const uint32_t[]){ 0xd2800560 /* mov x0, #43 */ }, 4);
+	assert_int_equal(rk_cpu_invalidate_code(f->cpu, 0x90000000, 4096), 0);
+	set(f->cpu, RK_CPU_REG_PC, 0x90000000);
+	run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(0)), 43);
+
+	/* beyond the CPU's physical address range: an abort at that address */
+	set(f->cpu, RK_CPU_REG_X(2), 1ull << 46);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	assert_int_equal(e.mem.addr, 1ull << 46);
+	assert_int_equal(e.pc, RAM_IPA);
+	free(page);
+	free(page2);
+}
+
+/* No memory hook: a time slice still ends a loop that never leaves its block. */
+static void test_slice_ends_loop(void **state)
+{
+	static const uint32_t p[] = {
+		0xf9400041, /* ldr x1, [x2] */
+		0x91000400, /* add x0, x0, #1 */
+		0x17fffffe, /* b .-8 */
+	};
+	struct fx *f = *state;
+	struct rk_cpu_exit e;
+
+	load(f, 0, p, 3);
+	set(f->cpu, RK_CPU_REG_X(2), RAM_IPA + 0x100);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	assert_int_equal(rk_cpu_run(f->cpu, 2000, &e), 0);
+	assert_int_equal(e.reason, RK_CPU_EXIT_TIMEOUT);
+	assert_true(e.pc == RAM_IPA); /* a block start */
+	assert_true(reg(f->cpu, RK_CPU_REG_X(0)) > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_calibration, fx_setup, fx_teardown),
+		cmocka_unit_test(test_tables),
+		cmocka_unit_test_setup_teardown(test_exits, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_slice_ends_loop, fx_setup, fx_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
