@@ -4,7 +4,9 @@
  *
  *   guest loops:  integer, store, load   rk_cpu vs raw Unicorn (no hooks); the store
  *                 loop also on raw Unicorn with one empty UC_HOOK_MEM_WRITE hook (the
- *                 floor for any backend that needs a callback per store)
+ *                 floor for any backend that needs a callback per store); and
+ *                 rk_cpu in stage-2 mode vs a raw engine with the same regime
+ *                 (HCR_EL2.VM, the same VTCR_EL2, guest MMU off)
  *   SMC:          raw hook (handled in the hook, no stop) vs
  *                 rk_cpu SMC handler (in the hook; also the no-immediate handler with
  *                 batched register windows the RMM's RSI fast path uses) and
@@ -120,6 +122,91 @@ static void raw_open(struct raw *r, bool write_hook)
 	}
 }
 
+static uint64_t raw_mmio_read(uc_engine *uc, uint64_t off, unsigned size, void *user)
+{
+	(void)uc, (void)off, (void)size, (void)user;
+	fprintf(stderr, "raw stage-2 engine: shadow read\n");
+	exit(1);
+}
+
+static void raw_mmio_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t v, void *user)
+{
+	(void)uc, (void)off, (void)size, (void)v, (void)user;
+	fprintf(stderr, "raw stage-2 engine: shadow write\n");
+	exit(1);
+}
+
+static void raw_cp_write(uc_engine *uc, int op0, int op1, int crn, int crm, int op2, uint64_t v)
+{
+	uc_arm64_cp_reg r = { .crn = (uint32_t)crn, .crm = (uint32_t)crm, .op0 = (uint32_t)op0,
+	                      .op1 = (uint32_t)op1, .op2 = (uint32_t)op2, .val = v };
+
+	if (uc_reg_write(uc, UC_ARM64_REG_CP_REG, &r) != UC_ERR_OK) {
+		fprintf(stderr, "raw stage-2 engine: sysreg write failed\n");
+		exit(1);
+	}
+}
+
+/*
+ * Raw Unicorn with the regime of rk_cpu's stage-2 mode: RAM at PA 0x40000000,
+ * stage 2 (44-bit IPA, start level 0) mapping IPA 0x80000000 there with a
+ * 1 GiB block, shadow MMIO regions over every other address, entered at NS
+ * EL1 by an eret. No hooks but the exception hook.
+ */
+#define RAW_S2_RAM_PA 0x40000000ull
+#define RAW_S2_TT_PA 0x50000000ull
+static void raw_open_s2(struct raw *r)
+{
+	static const uint64_t shadows[][2] = {
+		{ 0, RAW_S2_RAM_PA },
+		{ RAW_S2_RAM_PA + RAM_SIZE, RAW_S2_TT_PA - RAW_S2_RAM_PA - RAM_SIZE },
+		{ RAW_S2_TT_PA + 0x10000, (1ull << 48) - RAW_S2_TT_PA - 0x10000 },
+		{ 1ull << 48, 0xffff000000000000ull - (1ull << 48) },
+		{ 0xffff000000000000ull, 1ull << 48 },
+	};
+	uint64_t l0 = (RAW_S2_TT_PA + 0x1000) | 3, l1;
+	uint32_t eret = 0xd69f03e0;
+	uc_hook h;
+
+	memset(r, 0, sizeof(*r));
+	r->ram = new_ram();
+	/* stage-2 block: valid, MemAttr WB, S2AP RW, SH IS, AF (bit 54 XN clear) */
+	l1 = RAW_S2_RAM_PA | 1 | 0xfull << 2 | 3ull << 6 | 3ull << 8 | 1ull << 10;
+	if (uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &r->uc) != UC_ERR_OK ||
+	    uc_mem_map_ptr(r->uc, RAW_S2_RAM_PA, RAM_SIZE, UC_PROT_ALL, r->ram) != UC_ERR_OK ||
+	    uc_mem_map(r->uc, RAW_S2_TT_PA, 0x10000, UC_PROT_ALL) != UC_ERR_OK ||
+	    uc_mem_write(r->uc, RAW_S2_TT_PA, &l0, 8) != UC_ERR_OK ||
+	    uc_mem_write(r->uc, RAW_S2_TT_PA + 0x1000 + 8 * 2, &l1, 8) != UC_ERR_OK ||
+	    uc_mem_write(r->uc, RAW_S2_TT_PA + 0x2000, &eret, 4) != UC_ERR_OK ||
+	    uc_hook_add(r->uc, &h, UC_HOOK_INTR, (void *)raw_intr, r, 1, 0) != UC_ERR_OK) {
+		fprintf(stderr, "unicorn setup failed\n");
+		exit(1);
+	}
+	for (unsigned i = 0; i < sizeof(shadows) / sizeof(shadows[0]); i++)
+		if (uc_mmio_map(r->uc, shadows[i][0], shadows[i][1], raw_mmio_read, NULL, raw_mmio_write,
+		                NULL) != UC_ERR_OK ||
+		    uc_mem_protect(r->uc, shadows[i][0], shadows[i][1], UC_PROT_ALL) != UC_ERR_OK) {
+			fprintf(stderr, "unicorn shadow setup failed\n");
+			exit(1);
+		}
+	raw_cp_write(r->uc, SYSREG_SCR_EL3, SCR_EL3_NS | SCR_EL3_RW | SCR_EL3_HCE);
+	raw_cp_write(r->uc, SYSREG_VTCR_EL2,
+	             20ull | 2ull << 6 | 1ull << 8 | 1ull << 10 | 3ull << 12 | 4ull << 16);
+	raw_cp_write(r->uc, SYSREG_VTTBR_EL2, RAW_S2_TT_PA | 1ull << 48);
+	raw_cp_write(r->uc, SYSREG_HCR_EL2, HCR_EL2_RW | HCR_EL2_VM);
+	/* eret to the HVC at the end of the payload: NS EL1 under stage 2, then a stop */
+	{
+		uint64_t elr = RAM_IPA + 0x48;
+
+		uc_reg_write(r->uc, UC_ARM64_REG_ELR_EL1, &elr);
+		raw_cp_write(r->uc, SYSREG_SPSR_EL1, 0x3c5);
+		if (uc_emu_start(r->uc, RAW_S2_TT_PA + 0x2000, 0, 0, 0) != UC_ERR_OK) {
+			fprintf(stderr, "raw stage-2 engine: eret failed\n");
+			exit(1);
+		}
+	}
+}
+
 static void raw_close(struct raw *r)
 {
 	uc_close(r->uc);
@@ -172,8 +259,9 @@ struct rk {
 	uint8_t *ram;
 };
 
-static void rk_open(struct rk *r)
+static void rk_open(struct rk *r, enum rk_cpu_mode mode)
 {
+	rk_cpu_set_default_mode(mode);
 	r->ram = new_ram();
 	if (rk_cpu_create(&r->cpu) ||
 	    rk_cpu_map(r->cpu, RAM_IPA, RAM_SIZE, r->ram, RK_CPU_PROT_ALL)) {
@@ -268,9 +356,10 @@ int main(int argc, char **argv)
 	uint64_t n_exit = (uint64_t)(300e3 * scale);
 	double ri = 1e9, rs = 1e9, rl = 1e9, ki = 1e9, ks = 1e9, kl = 1e9, hs = 1e9;
 	double rsmc = 1e9, ksmc = 1e9, knsmc = 1e9, kexit = 1e9, kexit_slice = 1e9, rexit = 1e9;
+	double si = 1e9, ss = 1e9, sl = 1e9, qi = 1e9, qs = 1e9, ql = 1e9;
 	struct rk_cpu_smc_ctx ctx = { 0 };
-	struct raw raw, hooked;
-	struct rk rk;
+	struct raw raw, hooked, raws2;
+	struct rk rk, rks2;
 	int t;
 
 	if (scale <= 0 || n_exit == 0) {
@@ -279,10 +368,14 @@ int main(int argc, char **argv)
 	}
 	raw_open(&raw, false);
 	raw_open(&hooked, true);
-	rk_open(&rk);
+	raw_open_s2(&raws2);
+	rk_open(&rk, RK_CPU_MODE_HOOKS);
+	rk_open(&rks2, RK_CPU_MODE_STAGE2);
 	/* Warm up translation caches. */
 	raw_loop(&raw, P_INT, 1000);
+	raw_loop(&raws2, P_INT, 1000);
 	rk_loop(&rk, P_INT, 1000, RK_CPU_EXIT_SMC);
+	rk_loop(&rks2, P_INT, 1000, RK_CPU_EXIT_SMC);
 
 	for (t = 0; t < TRIALS; t++) {
 		ri = best(ri, raw_loop(&raw, P_INT, n_int));
@@ -292,6 +385,12 @@ int main(int argc, char **argv)
 		hs = best(hs, raw_loop(&hooked, P_STORE, n_mem));
 		rl = best(rl, raw_loop(&raw, P_LOAD, n_ld));
 		kl = best(kl, rk_loop(&rk, P_LOAD, n_ld, RK_CPU_EXIT_SMC));
+		si = best(si, raw_loop(&raws2, P_INT, n_int));
+		qi = best(qi, rk_loop(&rks2, P_INT, n_int, RK_CPU_EXIT_SMC));
+		ss = best(ss, raw_loop(&raws2, P_STORE, n_mem));
+		qs = best(qs, rk_loop(&rks2, P_STORE, n_mem, RK_CPU_EXIT_SMC));
+		sl = best(sl, raw_loop(&raws2, P_LOAD, n_ld));
+		ql = best(ql, rk_loop(&rks2, P_LOAD, n_ld, RK_CPU_EXIT_SMC));
 
 		raw.handle_smc = true;
 		rsmc = best(rsmc, raw_loop(&raw, P_SMC, n_smc));
@@ -317,6 +416,12 @@ int main(int argc, char **argv)
 	       rs * 1e9 / (double)n_mem, hs * 1e9 / (double)n_mem, 100.0 * rs / hs);
 	printf("| load loop (2 x LDR/iter) | %.2f ns/iter | %.2f ns/iter | %.0f%% |\n",
 	       rl * 1e9 / (double)n_ld, kl * 1e9 / (double)n_ld, 100.0 * rl / kl);
+	printf("| stage-2 mode: integer loop | %.2f ns/iter (raw, stage 2) | %.2f ns/iter | %.0f%% |\n",
+	       si * 1e9 / (double)n_int, qi * 1e9 / (double)n_int, 100.0 * si / qi);
+	printf("| stage-2 mode: store loop | %.2f ns/iter (raw, stage 2) | %.2f ns/iter | %.0f%% |\n",
+	       ss * 1e9 / (double)n_mem, qs * 1e9 / (double)n_mem, 100.0 * ss / qs);
+	printf("| stage-2 mode: load loop | %.2f ns/iter (raw, stage 2) | %.2f ns/iter | %.0f%% |\n",
+	       sl * 1e9 / (double)n_ld, ql * 1e9 / (double)n_ld, 100.0 * sl / ql);
 	printf("| SMC completed in the hook | %.1f ns/SMC | %.1f ns/SMC | %.0f%% |\n",
 	       rsmc * 1e9 / (double)n_smc, ksmc * 1e9 / (double)n_smc, 100.0 * rsmc / ksmc);
 	printf("| SMC completed in a no-imm handler (2 regs in, 2 out, batched) | %.1f ns/SMC | %.1f ns/SMC | %.0f%% |\n",
@@ -329,6 +434,8 @@ int main(int argc, char **argv)
 	       rsmc * 1e9 / (double)n_smc, kexit * 1e9 / (double)n_exit,
 	       100.0 * (rsmc / (double)n_smc) / (kexit / (double)n_exit));
 	rk_close(&rk);
+	rk_close(&rks2);
+	raw_close(&raws2);
 	raw_close(&hooked);
 	raw_close(&raw);
 	return ctx.calls == 0;

@@ -288,6 +288,120 @@ static void test_exits(void **state)
 	free(page2);
 }
 
+/*
+ * The guest's own MMU on top of stage 2: its stage 1 translates, a VA whose
+ * IPA stage 2 does not map is an exit with the IPA and the engine's syndrome,
+ * a stage-1 fault goes to the guest's vectors (EL1 -> EL1) with ESR/FAR/ELR,
+ * and code rewritten behind the engine's back is dropped with the MMU on.
+ */
+static void test_guest_mmu(void **state)
+{
+	static const uint32_t p[] = {
+		0xd518200a, /* 0x00 msr ttbr0_el1, x10 */
+		0xd518204b, /* 0x04 msr tcr_el1, x11 */
+		0xd518a20c, /* 0x08 msr mair_el1, x12 */
+		0xd5033fdf, /* 0x0c isb */
+		0xd5381000, /* 0x10 mrs x0, sctlr_el1 */
+		0xb2400000, /* 0x14 orr x0, x0, #1 */
+		0xd5181000, /* 0x18 msr sctlr_el1, x0 */
+		0xd5033fdf, /* 0x1c isb */
+		0xf9400041, /* 0x20 ldr x1, [x2] */
+		0xd4000003, /* 0x24 smc #0 */
+		0xf9400041, /* 0x28 ldr x1, [x2] */
+		0xd4000003, /* 0x2c smc #0 */
+		0xb9000043, /* 0x30 str w3, [x2] */
+		0xd4000003, /* 0x34 smc #0 */
+	};
+	static const uint32_t vec[] = {
+		0xd5385205, /* 0x200 mrs x5, esr_el1 */
+		0xd5386006, /* mrs x6, far_el1 */
+		0xd5384027, /* mrs x7, elr_el1 */
+		0xd4000023, /* smc #1 */
+	};
+	struct fx *f = *state;
+	const uint64_t l1 = 0x8000, l2 = 0x9000, l3 = 0xa000;
+	const uint64_t tcr = 25 | 1ull << 8 | 1ull << 10 | 3ull << 12 | 1ull << 23 | 4ull << 32;
+	uint64_t d;
+	struct rk_cpu_exit e;
+	unsigned i;
+
+	load(f, 0, p, sizeof(p) / 4);
+	load(f, 0x200, vec, sizeof(vec) / 4);
+	/* VA [0x80000000, +64 KiB) -> the same IPA; VA 0x80010000 -> IPA 0x90000000 (not in
+	 * stage 2); VA 0x80011000 not mapped by the guest */
+	d = (RAM_IPA + l2) | 3;
+	memcpy(f->ram + l1 + 8 * 2, &d, 8);
+	d = (RAM_IPA + l3) | 3;
+	memcpy(f->ram + l2, &d, 8);
+	for (i = 0; i < 16; i++) {
+		d = (RAM_IPA + 0x1000ull * i) | 0x703;
+		memcpy(f->ram + l3 + 8 * i, &d, 8);
+	}
+	d = 0x90000000ull | 0x703;
+	memcpy(f->ram + l3 + 8 * 16, &d, 8);
+	memset(f->ram + 0x3000, 0x5c, 8);
+
+	set(f->cpu, RK_CPU_REG_VBAR_EL1, RAM_IPA);
+	set(f->cpu, RK_CPU_REG_X(10), RAM_IPA + l1);
+	set(f->cpu, RK_CPU_REG_X(11), tcr);
+	set(f->cpu, RK_CPU_REG_X(12), 0xff);
+	set(f->cpu, RK_CPU_REG_X(2), RAM_IPA + 0x3000);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_true(reg(f->cpu, RK_CPU_REG_SCTLR_EL1) & 1);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(1)), 0x5c5c5c5c5c5c5c5cull);
+
+	/* a stage-2 fault through the guest's stage 1: the IPA, the syndrome */
+	set(f->cpu, RK_CPU_REG_X(2), 0x80010018);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x28);
+	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	assert_int_equal(e.pc, RAM_IPA + 0x28);
+	assert_int_equal(e.mem.addr, 0x90000018);
+	assert_true(e.mem.isv);
+	assert_int_equal(e.mem.srt, 1);
+	assert_int_equal(e.mem.size, 8);
+	assert_true(e.mem.sf);
+	assert_int_equal(rk_cpu_complete_mmio_read(f->cpu, 0x77), 0);
+	run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(1)), 0x77);
+	set(f->cpu, RK_CPU_REG_X(3), 0x1122334455667788ull);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x30);
+	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	assert_true(e.mem.is_write);
+	assert_int_equal(e.mem.size, 4);
+	assert_int_equal(e.mem.value, 0x55667788);
+
+	/* a stage-1 fault: the guest's vector, its ESR/FAR/ELR */
+	set(f->cpu, RK_CPU_REG_X(2), 0x80011010);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x28);
+	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(e.imm, 1);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(5)),
+	                 (uint64_t)ESR_EC_DABT_CUR << ESR_EC_SHIFT | ESR_IL |
+	                         ESR_FSC_TRANS(3));
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(6)), 0x80011010);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(7)), RAM_IPA + 0x28);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_PSTATE) & PSTATE_M_MASK, PSTATE_M_EL1H);
+
+	/* new code behind the engine's back, MMU on */
+	memcpy(f->ram + 0x28, (const uint32_t[]){ 0xd2800541 /* mov x1, #42 */ }, 4);
+	assert_int_equal(rk_cpu_invalidate_code(f->cpu, RAM_IPA, 4096), 0);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x28);
+	run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(1)), 42);
+
+	/* the host unmaps a page the guest reaches through its MMU: the next access exits */
+	memcpy(f->ram + 0x28, p + 10, 4); /* ldr x1, [x2] again */
+	assert_int_equal(rk_cpu_invalidate_code(f->cpu, RAM_IPA, 4096), 0);
+	set(f->cpu, RK_CPU_REG_X(2), RAM_IPA + 0x3000);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x28);
+	run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(rk_cpu_unmap(f->cpu, RAM_IPA + 0x3000, 4096), 0);
+	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x28);
+	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	assert_int_equal(e.mem.addr, RAM_IPA + 0x3000);
+}
+
 /* No memory hook: a time slice still ends a loop that never leaves its block. */
 static void test_slice_ends_loop(void **state)
 {
@@ -315,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_tables),
 		cmocka_unit_test_setup_teardown(test_exits, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_slice_ends_loop, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_guest_mmu, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

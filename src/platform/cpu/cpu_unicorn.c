@@ -563,6 +563,17 @@ static void s2_abort(struct rk_cpu *cpu, uc_engine *uc, uint32_t intno)
 	e.mem.is_write = (x.esr & ESR_WNR) != 0;
 	if (x.esr & ESR_ISV)
 		e.mem.size = 1u << ((x.esr >> ESR_SAS_SHIFT) & 3u);
+	if ((sctlr & 1) && (x.esr & ESR_ISV)) {
+		/* guest MMU on: the engine's syndrome (the instruction is at a VA) */
+		e.mem.isv = true;
+		e.mem.srt = (x.esr >> ESR_SRT_SHIFT) & 31u;
+		e.mem.sse = (x.esr & ESR_SSE) != 0;
+		e.mem.sf = (x.esr & ESR_SF) != 0;
+		e.mem.ar = (x.esr & ESR_AR) != 0;
+		if (e.mem.is_write && e.mem.srt != 31)
+			e.mem.value = rk_cpu_ldst_extend(read_u64(uc, gpr_uc_id(e.mem.srt)),
+			                                  e.mem.size, false, true);
+	}
 	/* The syndrome as hooks mode reports it: decoded from the instruction. */
 	if (!(sctlr & 1) && fetch_insn(cpu, e.pc, &e.insn) && rk_cpu_decode_ldst(e.insn, &d) &&
 	    d.is_load == !e.mem.is_write) {
@@ -585,6 +596,7 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 {
 	struct rk_cpu *cpu = user;
 	struct rk_cpu_exit e;
+	struct exc_info x;
 	uint64_t pc;
 	uint32_t insn = 0;
 
@@ -648,6 +660,12 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 	case RK_UC_EXCP_UDEF:
 		fetch_insn(cpu, pc, &insn);
 		e.reason = insn == A64_WFI ? RK_CPU_EXIT_WFI : RK_CPU_EXIT_UNDEF;
+		if (cpu->mode == RK_CPU_MODE_STAGE2 && !exc_read(cpu, exc_offset, &x) &&
+		    x.esr >> ESR_EC_SHIFT == ESR_EC_WFX && !(x.esr & 1)) {
+			/* the syndrome says WFI trapped to EL2 (also with the guest's MMU on) */
+			e.reason = RK_CPU_EXIT_WFI;
+			insn = A64_WFI;
+		}
 		e.insn = insn;
 		break;
 	case RK_UC_EXCP_SVC:
@@ -662,6 +680,9 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 			cpu->internal_esr = ESR_EC(ESR_EC_BRK64);
 		}
 		cpu->internal_esr |= ESR_IL | RK_A64_IMM16(insn);
+		/* stage-2 mode: the engine's own syndrome (the immediate also with the guest's MMU on) */
+		if (cpu->mode == RK_CPU_MODE_STAGE2 && !exc_read(cpu, exc_offset, &x))
+			cpu->internal_esr = x.esr;
 		cpu->internal_far = 0;
 		cpu->internal_elr = pc;
 		if (!cpu->have_pending)
