@@ -8,7 +8,10 @@
  *
  * Model
  * -----
- * - The guest runs at EL1 in AArch64 with its MMU off, so guest VA == IPA.
+ * - The guest runs at EL1 in AArch64. In hooks mode (enum rk_cpu_mode) its
+ *   MMU stays off, so guest VA == IPA; in stage-2 mode its own MMU may be on
+ *   (stage 1 over the stage 2 rk_cpu_map() describes), faults of its
+ *   stage 1 go to its own vectors, and aborts report the IPA.
  *   Guest memory is described by rk_cpu_map(): IPA ranges backed by host
  *   memory the caller owns. Every access to an IPA that is not mapped (or that
  *   violates the mapping's protection) stops the vCPU with a precise data or
@@ -145,9 +148,11 @@ RK_API bool rk_cpu_is_parked(const struct rk_cpu *cpu);
  * applied to the engine at the next rk_cpu_run(), so many small maps between
  * two runs cost one engine mapping.
  *
- * Returns 0, -EINVAL (alignment, size, prot, NULL host, wrap), -ERANGE (the
- * range reaches 2^RK_CPU_PA_BITS), -EEXIST (overlap), -ENOSPC (more than
- * RK_CPU_MAX_REGIONS regions), -EBUSY (running).
+ * Returns 0, -EINVAL (alignment, size, prot, NULL host, wrap; stage-2 mode:
+ * also a host pointer that is not page aligned), -ERANGE (the range reaches
+ * 2^RK_CPU_PA_BITS), -EEXIST (overlap), -ENOSPC (more than RK_CPU_MAX_REGIONS
+ * regions; stage-2 mode: more than RK_CPU_MAX_RAM RAM windows), -EBUSY
+ * (running).
  */
 RK_API int rk_cpu_map(struct rk_cpu *cpu, uint64_t ipa, uint64_t size, uint8_t *host,
 		      unsigned prot);

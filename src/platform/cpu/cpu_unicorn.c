@@ -8,6 +8,14 @@
  * ------------
  * One engine per vCPU: switching vCPUs on one engine sees stale translations.
  *
+ * Two modes (rk_cpu_mode). What follows up to "Stage-2 mode" describes hooks
+ * mode. Stage-2 mode (docs/architecture.md, "Two-stage translation") keeps
+ * the region bookkeeping, the block-hook stops, the watchdog, parking and the
+ * code budget, but maps no region per rk_cpu_map(): it writes a shadow stage
+ * 2 (cpu_s2tt.c) the engine walks itself, installs no memory hook, and takes
+ * aborts as exceptions (s2_abort) whose syndrome it reads from the context
+ * blob at the offset calibrate() found.
+ *
  * Precise data aborts. In Unicorn 2.0.1 the PC seen by an unmapped-memory
  * hook is the start of the translated block, not the faulting instruction;
  * the registers are already those of the faulting instruction, so resuming at
