@@ -49,7 +49,10 @@
 #define S2_DESC_SH_MASK (RK_ULL(3) << S2_DESC_SH_SHIFT)
 #define S2_DESC_SH_IS (RK_ULL(3) << S2_DESC_SH_SHIFT)  /* Inner Shareable */
 #define S2_DESC_AF RK_BIT(10)             /* access flag */
+#define S2_DESC_XN RK_BIT(54)             /* execute-never (XN[1] = 1: at EL1 and EL0) */
 #define S2_DESC_NS RK_BIT(55)             /* Realm stage 2: output address in the NS PAS */
+/* without FEAT_S2FWB (the vCPU engine's Cortex-A72): MemAttr[3:0] = Normal, outer and inner Write-Back */
+#define S2_DESC_MEMATTR_NOFWB_NORMAL_WB (RK_ULL(0xf) << S2_DESC_MEMATTR_SHIFT)
 #define S2_DESC_OA_MASK RK_ULL(0x0000FFFFFFFFF000)  /* output address [47:12] */
 
 #ifndef __ASSEMBLER__

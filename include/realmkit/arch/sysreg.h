@@ -38,6 +38,18 @@
 #define HCR_EL2_TDZ RK_BIT(28)            /* trap DC ZVA */
 #define HCR_EL2_RW RK_BIT(31)             /* EL1 is AArch64 */
 
+/* VTCR_EL2 (4 KiB granule) */
+#define VTCR_EL2_T0SZ(bits) (64 - (bits))    /* IPA size */
+#define VTCR_EL2_SL0_SHIFT 6                 /* 4 KiB: start level 2 - SL0 */
+#define VTCR_EL2_IRGN0_WB RK_ULL(1 << 8)
+#define VTCR_EL2_ORGN0_WB RK_ULL(1 << 10)
+#define VTCR_EL2_SH0_IS RK_ULL(3 << 12)
+#define VTCR_EL2_PS_SHIFT 16                 /* output size: 0 32, 1 36, 2 40, 3 42, 4 44, 5 48 bits */
+#define VTCR_EL2_PS_44 4
+/* VTTBR_EL2, HPFAR_EL2 */
+#define VTTBR_EL2_VMID_SHIFT 48
+#define HPFAR_EL2_FIPA_SHIFT 4               /* FIPA = IPA[47:12] at bit 4 */
+
 /* SCR_EL3 bits */
 #define SCR_EL3_NS RK_BIT(0)
 #define SCR_EL3_HCE RK_BIT(8)             /* HVC enabled */

@@ -15,19 +15,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "realmkit/arch/stage2.h"
+
 #define RK_S2TT_IPA_BITS 44u
 #define RK_S2TT_PAGE 4096ull
 
-/* Stage-2 descriptor bits (Arm ARM D8.3). */
-#define RK_S2TT_VALID (1ull << 0)
-#define RK_S2TT_TABLE (1ull << 1)      /* level 0-2: table; level 3: page */
-#define RK_S2TT_MEMATTR_WB (0xfull << 2)
-#define RK_S2TT_S2AP_R (1ull << 6)
-#define RK_S2TT_S2AP_W (1ull << 7)
-#define RK_S2TT_SH_IS (3ull << 8)
-#define RK_S2TT_AF (1ull << 10)
-#define RK_S2TT_XN (1ull << 54)
-#define RK_S2TT_OA_MASK 0x0000fffffffff000ull
+/* Stage-2 descriptor bits: include/realmkit/arch/stage2.h */
+#define RK_S2TT_VALID S2_DESC_VALID
+#define RK_S2TT_TABLE RK_BIT(1)      /* levels 0-2: table; level 3: page */
+#define RK_S2TT_MEMATTR_WB S2_DESC_MEMATTR_NOFWB_NORMAL_WB
+#define RK_S2TT_S2AP_R S2_DESC_S2AP_R
+#define RK_S2TT_S2AP_W S2_DESC_S2AP_W
+#define RK_S2TT_SH_IS S2_DESC_SH_IS
+#define RK_S2TT_AF S2_DESC_AF
+#define RK_S2TT_XN S2_DESC_XN
+#define RK_S2TT_OA_MASK S2_DESC_OA_MASK
 
 /* Protection for rk_s2tt_map (the values of RK_CPU_PROT_*). */
 #define RK_S2TT_PROT_R 1u

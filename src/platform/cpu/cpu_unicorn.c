@@ -206,11 +206,13 @@ struct rk_cpu_region {
 #define RK_S2_PA_LIMIT (1ull << RK_CPU_PA_BITS)
 #define RK_S2_MAX_SHADOWS (RK_CPU_MAX_RAM + 4u)
 /* VTCR_EL2: T0SZ 20 (44-bit IPA), SL0 2 (start at level 0), inner/outer WB, inner shareable, 4 KiB, PS 44 bits */
-#define RK_S2_VTCR (20ull | 2ull << 6 | 1ull << 8 | 1ull << 10 | 3ull << 12 | 4ull << 16)
+#define RK_S2_VTCR (VTCR_EL2_T0SZ(RK_S2TT_IPA_BITS) | 2ull << VTCR_EL2_SL0_SHIFT | \
+                    VTCR_EL2_IRGN0_WB | VTCR_EL2_ORGN0_WB | VTCR_EL2_SH0_IS | \
+                    (uint64_t)VTCR_EL2_PS_44 << VTCR_EL2_PS_SHIFT)
 /* The known fault of the calibration: an instruction fetch at this IPA, which the empty stage 2 does not map. */
 #define RK_S2_CALIB_IPA 0x5a5a5000ull
-/* ESR_EL2 of that fault: EC 0x20 (instruction abort from a lower EL), IL, IFSC translation fault level 0. */
-#define RK_S2_CALIB_ESR 0x82000004u
+/* ESR_EL2 of that fault: an instruction abort from a lower EL, translation fault at level 0. */
+#define RK_S2_CALIB_ESR ((uint32_t)ESR_MAKE(ESR_EC_IABT_LOW, 1, ESR_FSC_TRANS(0)))
 
 struct rk_cpu_window {
 	uint8_t *host;
@@ -550,7 +552,7 @@ static void s2_abort(struct rk_cpu *cpu, uc_engine *uc, uint32_t intno)
 			e.error = -EIO;
 			goto out;
 		}
-		e.mem.addr = ((hpfar >> 4) << 12) | (x.far & 0xfffu);
+		e.mem.addr = ((hpfar >> HPFAR_EL2_FIPA_SHIFT) << 12) | (x.far & 0xfffu);
 	} else if (!(sctlr & 1) && (fsc & 0x3cu) == 0) {
 		e.mem.addr = x.far; /* MMU off: VA == IPA */
 	} else {
@@ -1172,7 +1174,7 @@ static int calibrate(struct rk_cpu *cpu)
 	write_u64(uc, UC_ARM64_REG_ELR_EL1, RK_S2_CALIB_IPA);
 	if (CP_WRITE(uc, PSTATE_EL1H_DAIF, SYSREG_SPSR_EL1) ||
 	    CP_WRITE(uc, 0, SYSREG_HPFAR_EL2) ||
-	    CP_WRITE(uc, (RK_S2_POOL_PA + RK_S2_EMPTY_ROOT_OFF) | 3ull << 48, SYSREG_VTTBR_EL2))
+	    CP_WRITE(uc, (RK_S2_POOL_PA + RK_S2_EMPTY_ROOT_OFF) | 3ull << VTTBR_EL2_VMID_SHIFT, SYSREG_VTTBR_EL2))
 		return -EIO;
 	cpu->calibrating = true;
 	cpu->calib_intno = 0;
@@ -1183,7 +1185,7 @@ static int calibrate(struct rk_cpu *cpu)
 	pthread_mutex_lock(&calib_lock);
 	if (cpu->calib_intno != RK_UC_EXCP_PREFETCH_ABORT ||
 	    read_u64(uc, UC_ARM64_REG_PC) != RK_S2_CALIB_IPA ||
-	    hpfar != (RK_S2_CALIB_IPA >> 12) << 4) {
+	    hpfar != (RK_S2_CALIB_IPA >> 12) << HPFAR_EL2_FIPA_SHIFT) {
 		calib_fail("the known stage-2 fault was not taken as expected", -1, exc_offset);
 		rc = -ENOTSUP;
 		goto out;
@@ -1215,7 +1217,7 @@ out:
 	if (rc)
 		return rc;
 	/* the reset state, at NS EL1 now, on the vCPU's stage 2 (a VMID of its own: the TLB holds nothing of it) */
-	if (CP_WRITE(uc, rk_s2tt_root_pa(&cpu->tt) | (uint64_t)cpu->vmid << 48, SYSREG_VTTBR_EL2))
+	if (CP_WRITE(uc, rk_s2tt_root_pa(&cpu->tt) | (uint64_t)cpu->vmid << VTTBR_EL2_VMID_SHIFT, SYSREG_VTTBR_EL2))
 		return -EIO;
 	write_u64(uc, UC_ARM64_REG_PC, 0);
 	write_u64(uc, UC_ARM64_REG_ELR_EL1, 0);
@@ -1243,7 +1245,7 @@ static int setup_engine_s2(struct rk_cpu *cpu)
 	}
 	if (CP_WRITE(uc, SCR_EL3_NS | SCR_EL3_RW | SCR_EL3_HCE, SYSREG_SCR_EL3) ||
 	    CP_WRITE(uc, RK_S2_VTCR, SYSREG_VTCR_EL2) ||
-	    CP_WRITE(uc, rk_s2tt_root_pa(&cpu->tt) | (uint64_t)cpu->vmid << 48,
+	    CP_WRITE(uc, rk_s2tt_root_pa(&cpu->tt) | (uint64_t)cpu->vmid << VTTBR_EL2_VMID_SHIFT,
 	             SYSREG_VTTBR_EL2) ||
 	    CP_WRITE(uc, cpu->hcr, SYSREG_HCR_EL2) ||
 	    CP_WRITE(uc, 0x80000000ull, SYSREG_VMPIDR_EL2))
@@ -2017,7 +2019,7 @@ static int s2_sync(struct rk_cpu *cpu)
 	if (cpu->tlb_stale) {
 		/* a new VMID: the engine flushes its stage 1+2 TLB (what TLBI VMALLS12E1 does) */
 		cpu->vmid = cpu->vmid == 1 ? 2 : 1;
-		if (CP_WRITE(cpu->uc, rk_s2tt_root_pa(&cpu->tt) | (uint64_t)cpu->vmid << 48,
+		if (CP_WRITE(cpu->uc, rk_s2tt_root_pa(&cpu->tt) | (uint64_t)cpu->vmid << VTTBR_EL2_VMID_SHIFT,
 		             SYSREG_VTTBR_EL2)) {
 			cpu->broken = true;
 			return -EIO;
