@@ -22,9 +22,6 @@
 #define EMPTY_CODE_IPA 0x102000ULL /* UNASSIGNED EMPTY: instruction fetch */
 #define NS_IPA (XR_PAR_TOP + 0x200000ULL) /* UNPROT_MAP'd pages */
 
-/* SRT, SSE and AR: see test_esr_sanitised (not asserted, reported) */
-#define ESR_UNCHECKED (ESR_SRT_MASK | ESR_SSE | ESR_AR)
-
 /* A realm with program p, n RECs (REC 0 runnable unless runnable0 is false). */
 static void realm_with(struct xr *x, const struct prog *p, unsigned int n, bool activate)
 {
@@ -405,9 +402,9 @@ static void test_mmio_completion(void **state)
 			assert_int_equal(xr_enter(&x, 0, flags, NULL, &ex), RMI_SUCCESS);
 			struct rmi_rec_exit e = ex;
 			EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
-			assert_int_equal(e.esr & ~ESR_UNCHECKED, ESR_EC(ESR_EC_DABT_LOW) | ESR_IL | ESR_ISV |
-						       ESR_SAS(l->size_log2) | (l->sf ? ESR_SF : 0) |
-						       ESR_FSC_TRANS(1));
+			/* exactly: no SRT, SSE or AR (see test_esr_emulatable_hides_rt) */
+			assert_int_equal(e.esr, ESR_EC(ESR_EC_DABT_LOW) | ESR_IL | ESR_ISV |
+						ESR_SAS(l->size_log2) | (l->sf ? ESR_SF : 0) | ESR_FSC_TRANS(1));
 			e.esr = 0;
 			EX_EQ(e, far, l->off);
 			EX_EQ(e, hpfar, (XR_MMIO_IPA >> 12) << 4);
@@ -430,9 +427,8 @@ static void test_mmio_completion(void **state)
 	for (unsigned int k = 0; k < 4; k++) {
 		assert_int_equal(xr_enter(&x, 0, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
 		xr_expect_mmio_store(&ex, st[k].off, st[k].v);
-		assert_int_equal(ex.esr & ~ESR_UNCHECKED, ESR_EC(ESR_EC_DABT_LOW) | ESR_IL | ESR_ISV |
-								 ESR_SAS(st[k].sas) | (st[k].sas == 3 ? ESR_SF : 0) |
-								 ESR_WNR | ESR_FSC_TRANS(1));
+		assert_int_equal(ex.esr, ESR_EC(ESR_EC_DABT_LOW) | ESR_IL | ESR_ISV | ESR_SAS(st[k].sas) |
+						 (st[k].sas == 3 ? ESR_SF : 0) | ESR_WNR | ESR_FSC_TRANS(1));
 	}
 	struct xr *xs[] = { &x };
 	xr_teardown(xs, 1);
@@ -472,8 +468,6 @@ static void test_inject_sea_over_mmio(void **state)
  * An emulatable abort exposes EC, SET, FnV, EA, FSC, ISV, SAS, SF, WnR (and
  * IL): not SRT, SSE or AR - the RMM completes the access itself, the host
  * needs no register number (reference 10.4; TF-RMM ESR_EMULATED_ABORT_MASK).
- * KNOWN DEVIATION: rec_run.c reports the full ISS; tests/test_rec_enter.c
- * asserts SRT, so the fix has to change both. Skipped until then.
  */
 static void test_esr_emulatable_hides_rt(void **state)
 {
@@ -489,12 +483,6 @@ static void test_esr_emulatable_hides_rt(void **state)
 	assert_int_equal(xr_enter(&x, 0, 0, NULL, &ex), RMI_SUCCESS);
 	assert_true(ex.esr & ESR_ISV);
 	struct xr *xs[] = { &x };
-	if (ex.esr & ESR_UNCHECKED) {
-		print_message("skipped: an emulatable abort's ESR exposes SRT/SSE/AR (0x%llx)\n",
-			      (unsigned long long)(ex.esr & ESR_UNCHECKED));
-		xr_teardown(xs, 1);
-		skip();
-	}
 	assert_int_equal(ex.esr, ESR_EC(ESR_EC_DABT_LOW) | ESR_IL | ESR_ISV | ESR_SAS(1) | ESR_FSC_TRANS(1));
 	xr_teardown(xs, 1);
 }
@@ -604,8 +592,8 @@ static void expect_ns_store_unmapped(struct xr *x, int level)
 	assert_int_equal(xr_enter(x, 0, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
 	struct rmi_rec_exit e = ex;
 	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
-	assert_int_equal(e.esr & ~ESR_UNCHECKED, ESR_EC(ESR_EC_DABT_LOW) | ESR_IL | ESR_ISV | ESR_SAS(3) |
-							 ESR_SF | ESR_FSC_TRANS(level));
+	assert_int_equal(e.esr, ESR_EC(ESR_EC_DABT_LOW) | ESR_IL | ESR_ISV | ESR_SAS(3) | ESR_SF |
+					ESR_FSC_TRANS(level));
 	e.esr = 0;
 	EX_EQ(e, far, 0x40);
 	EX_EQ(e, hpfar, (NS_IPA >> 12) << 4);
@@ -928,27 +916,15 @@ static void test_unprot_map_read_only(void **state)
 	v = 0x99;
 	t_write(x.m, ro + 0x48, &v, 8);
 	unprot_map(&x, NS_IPA, ro, S2AP_FLAG_R);
-	/*
-	 * KNOWN BUG outside the execution side (src/rmm/rmi/map.c): UNPROT_MAP
-	 * copies the flags' S2AP (bit 0 W, bit 1 R) into descriptor bits [7:6]
-	 * (bit 6 R, bit 7 W) unconverted, so DIRECT_READ becomes write-only.
-	 * Until it is fixed this part cannot pass; it runs by itself once the
-	 * descriptor carries S2AP R.
-	 */
+	/* the flags' direct S2AP (bit 0 W, bit 1 R) becomes descriptor S2AP R (bit 6; W is bit 7) */
 	assert_int_equal(t_read_entry(x.m, x.rd, NS_IPA, 3, &o), RMI_SUCCESS);
-	if ((o.x[3] & S2_DESC_S2AP_MASK) != (1ULL << S2_DESC_S2AP_SHIFT)) {
-		print_message("skipped: RTT_UNPROT_MAP stores S2AP DIRECT_READ as descriptor S2AP 0x%llx (map.c)\n",
-			      (unsigned long long)((o.x[3] & S2_DESC_S2AP_MASK) >> S2_DESC_S2AP_SHIFT));
-		struct xr *xs[] = { &x };
-		xr_teardown(xs, 1);
-		skip();
-	}
+	assert_int_equal(o.x[3] & S2_DESC_S2AP_MASK, 1ULL << S2_DESC_S2AP_SHIFT);
 	xr_next_store(&x, 0, 0, 0x5555666677778888ULL);
 	assert_int_equal(xr_enter(&x, 0, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
 	e = ex;
 	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
-	assert_int_equal(e.esr & ~ESR_UNCHECKED, ESR_EC(ESR_EC_DABT_LOW) | ESR_IL | ESR_ISV | ESR_SAS(3) |
-							 ESR_SF | ESR_WNR | ESR_FSC_PERM(3));
+	assert_int_equal(e.esr, ESR_EC(ESR_EC_DABT_LOW) | ESR_IL | ESR_ISV | ESR_SAS(3) | ESR_SF |
+					ESR_WNR | ESR_FSC_PERM(3));
 	e.esr = 0;
 	EX_EQ(e, far, 0x48);
 	EX_EQ(e, hpfar, (NS_IPA >> 12) << 4);
