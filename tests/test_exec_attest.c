@@ -9,7 +9,7 @@
  * challenge) for SHA-256, SHA-512 and SHA-384 realms.
  */
 #include "realmkit/attest.h"
-#include "test_exec_util.h"
+#include "exec_util.h"
 
 #define TOK_IPA 0x6000ULL   /* the realm's buffer page */
 #define LATE_IPA 0x4000ULL  /* RIPAS RAM, unmapped */

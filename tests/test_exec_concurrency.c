@@ -11,7 +11,7 @@
  */
 #include <stdatomic.h>
 
-#include "test_exec_util.h"
+#include "exec_util.h"
 
 #define NREALMS 8
 #define ROUNDS 60        /* MMIO round trips per realm thread */
@@ -40,7 +40,7 @@ static void runner_error(struct runner *r, const char *what, uint64_t a, uint64_
 static bool runner_enter(struct runner *r, uint64_t flags, unsigned int *irqs)
 {
 	struct rk_smc_regs regs;
-	double t0 = xr_now();
+	double t0 = t_now();
 
 	memset(&r->run, 0, sizeof(r->run));
 	r->run.enter.flags = flags;
@@ -66,7 +66,7 @@ static bool runner_enter(struct runner *r, uint64_t flags, unsigned int *irqs)
 			return true;
 		if (irqs)
 			(*irqs)++;
-		if (xr_now() - t0 > XR_PATIENCE_S) {
+		if (t_now() - t0 > XR_PATIENCE_S) {
 			runner_error(r, "IRQ exits only", 0, 0);
 			return false;
 		}
@@ -193,8 +193,8 @@ static void *counter_main(void *arg)
 
 	pthread_barrier_wait(&start);
 	for (unsigned int k = 0; k < COUNTER_ROUNDS && !j->r.errors; k++) {
-		for (double t0 = xr_now();;) {
-			if (xr_now() - t0 > XR_PATIENCE_S) {
+		for (double t0 = t_now();;) {
+			if (t_now() - t0 > XR_PATIENCE_S) {
 				runner_error(&j->r, "IRQ exits only", 0, 0);
 				return NULL;
 			}

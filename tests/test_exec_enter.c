@@ -13,7 +13,7 @@
  */
 #include <time.h>
 
-#include "test_exec_util.h"
+#include "exec_util.h"
 
 #define LATE_IPA 0x4000ULL         /* RIPAS RAM, not mapped until the host does */
 #define LATE_CODE_IPA 0x5000ULL    /* RIPAS RAM, not mapped: instruction fetch */
@@ -628,8 +628,8 @@ static void test_irq_and_wfi(void **state)
 	EX_DONE(e);
 	xr_next_store(&x, 0, 0, 1);
 	/* not trapped (decision: the WFI completes, the REC exits with IRQ) */
-	for (double t0 = xr_now();;) {
-		assert_true(xr_now() - t0 < XR_PATIENCE_S);
+	for (double t0 = t_now();;) {
+		assert_true(t_now() - t0 < XR_PATIENCE_S);
 		assert_int_equal(xr_enter1(&x, 0, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
 		e = ex;
 		EX_EQ(e, exit_reason, RMI_EXIT_IRQ);

@@ -6,7 +6,7 @@
  * SMC32 and SMC64 forms, the PSCI exit records, and every failure condition
  * of PSCI_COMPLETE in order with its effects on both RECs.
  */
-#include "test_exec_util.h"
+#include "exec_util.h"
 
 #define MARK(i) (0x9a9a000000000000ULL | (uint64_t)(i))
 

@@ -11,7 +11,7 @@
  * Not covered: "RD refcount at maximum" (needs 2^10 - 1 RECs, each with 16
  * donated granules: impractical here).
  */
-#include "test_exec_util.h"
+#include "exec_util.h"
 
 #define A64_DAIF A64_SYSREG(3, 3, 4, 2, 1)
 #define A64_CURRENTEL A64_SYSREG(3, 0, 4, 2, 2)

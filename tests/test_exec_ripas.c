@@ -7,7 +7,7 @@
  * pairwise, partial progress across RTTs and at block level, the
  * ACCEPT/REJECT rules, and what the realm's accesses see afterwards.
  */
-#include "test_exec_util.h"
+#include "exec_util.h"
 
 #define CELL(n) (0x20000ULL + 0x10000ULL * (n)) /* six pages, one per entry state */
 #define EMPTY_IPA 0x100000ULL

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * RSI conformance (reference section 14, 16.4) from a running realm: the
- * "RPC" realm of test_exec_util.h issues each SMC the test asks for and the
- * results come back in the next HOST_CALL exit. VERSION, FEATURES,
+ * "RPC" realm of tests/support/exec_util.h issues each SMC the test asks for
+ * and the results come back in the next HOST_CALL exit. VERSION, FEATURES,
  * MEASUREMENT_READ (RIM recomputed here with OpenSSL) and MEASUREMENT_EXTEND
  * (REMs recomputed per 16.4, SHA-256/512/384), REALM_CONFIG, IPA_STATE_GET,
  * HOST_CALL (round trip of all 31 registers, input errors, stage-2 aborts
@@ -12,7 +12,7 @@
  */
 #include <openssl/evp.h>
 
-#include "test_exec_util.h"
+#include "exec_util.h"
 
 #define LATE_IPA 0x4000ULL    /* RIPAS RAM, unmapped */
 #define HCP_IPA 0x6000ULL     /* a page of RsiHostCall structures with a pattern */

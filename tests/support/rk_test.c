@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -858,4 +859,14 @@ void t_ref_rim_extend_data(unsigned int algo, uint8_t rim[64], uint64_t ipa, uin
 	if (flags == 1)
 		t_ref_hash(algo, page, 4096, &d[0x60]);
 	t_ref_hash(algo, d, sizeof(d), rim);
+}
+
+/* ---- time ------------------------------------------------------------------------- */
+
+double t_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

@@ -210,6 +210,11 @@ void t_ref_rim_init(unsigned int algo, uint64_t flags0, uint64_t s2sz, uint64_t 
 void t_ref_rim_extend_data(unsigned int algo, uint8_t rim[64], uint64_t ipa, uint64_t flags,
 			   const uint8_t page[4096]);
 
+/* ---- time ------------------------------------------------------------------------- */
+
+/* Seconds on CLOCK_MONOTONIC: for a test's patience limits, never for its verdicts. */
+double t_now(void);
+
 /* ---- a deterministic PRNG (splitmix64) ---------------------------------------------- */
 
 static inline uint64_t t_rand(uint64_t *s)
