@@ -10,7 +10,7 @@
 #                       realmkit::realmkit (shared), realmkit::realmkit_static
 #   share/man/man1/realmkit.1, share/bash-completion/completions/realmkit,
 #   share/doc/realmkit/LICENSE
-# tests/test_install.sh installs into a scratch prefix and builds
+# tests/project/test_install.sh installs into a scratch prefix and builds
 # examples/embed/hello_realm.c against it both ways, shared and static.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
@@ -79,7 +79,7 @@ string(REPLACE ";" " " RK_PC_REQUIRES_PRIVATE "${RK_PKG_MODULES};libcrypto")
 configure_file(${CMAKE_SOURCE_DIR}/cmake/realmkit.pc.in ${CMAKE_BINARY_DIR}/realmkit.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/realmkit.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
-# ---- tests/test_install.sh builds with this build's compiler and sanitizers ----
+# ---- tests/project/test_install.sh builds with this build's compiler and sanitizers ----
 if(TEST test_install)
   set(rk_example_flags "")
   if(RK_SANITIZE STREQUAL "asan" OR RK_BUILD_FUZZ)

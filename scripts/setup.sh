@@ -19,7 +19,7 @@ fi
 
 # The Linux guest kit (issue 13: Debian's arm64 kernel, attestation modules and busybox in an
 # initramfs, cached under ~/.cache/realmkit/linux): opt-in with RK_LINUX_GUEST=1 while
-# nothing in realmkit boots it yet; tests/test_linux_kit.sh checks it when it is cached.
+# nothing in realmkit boots it yet; tests/project/test_linux_kit.sh checks it when it is cached.
 if [ "${RK_LINUX_GUEST:-0}" = 1 ]; then
 	"$here/scripts/linux-guest.sh"
 fi

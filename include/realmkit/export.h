@@ -2,8 +2,8 @@
 /*
  * RK_API marks the public API: the functions declared in the headers of
  * include/realmkit/. librealmkit is built with -fvisibility=hidden, so these
- * are the only symbols the shared library exports (tests/test_exports.sh
- * checks both directions).
+ * are the only symbols the shared library exports
+ * (tests/project/test_exports.sh checks both directions).
  */
 #ifndef REALMKIT_EXPORT_H
 #define REALMKIT_EXPORT_H

@@ -3,7 +3,7 @@
  * The VM lifecycle as data. The host enforces these tables (an operation not
  * legal in the VM's state fails with -EPERM; a state change not listed is a
  * host bug and is refused), and docs/lifecycle.md is checked against them by
- * tests/test_host_lifecycle.c, so the documentation cannot drift.
+ * tests/host/test_host_lifecycle.c, so the documentation cannot drift.
  *
  * "What is the ABI status of this state?" None: the host's VM state is
  * host-internal. rmm_states says which RMM realm states (RMM spec 2.0 realm

@@ -2,8 +2,8 @@
 /*
  * libFuzzer target: a realm vCPU making RSI, PSCI and SMCCC calls (and the
  * host's RMI FIDs, and garbage) whose registers come from the input, run by
- * the host library (as tests/test_host_rsi_fuzz.c, with the input in place
- * of the PRNG).
+ * the host library (as tests/host/test_host_rsi_fuzz.c, with the input in
+ * place of the PRNG).
  *
  * One machine, one host and one realm per process: the realm runs an "RPC"
  * loop (RSI_HOST_CALL; X0..X7 = what the host put in the call's registers;

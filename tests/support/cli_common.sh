@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Shared start of the CLI test scripts (tests/test_cli_*.sh), sourced, not run:
+# Shared start of the CLI test scripts (tests/cli/test_cli_*.sh), sourced, not run:
 # sets cli, g (guest payload dir), tmp (removed on exit), failures and fail();
 # `need_payload NAME` fails the script when the build made the payloads but
 # NAME is missing, and skips it (exit 0) when there are none to expect;

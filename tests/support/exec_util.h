@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Shared harness of the realm-execution tests (tests/test_exec_*.c, test_rec_*.c;
- * tests/support/exec_util.c, part of rk_test_support):
- * realms with hand-assembled code (tests/support/a64.h), RECs created through
+ * Shared harness of the realm-execution tests (tests/rmm/test_exec_*.c and
+ * test_rec_*.c; code in exec_util.c, part of rk_test_support): realms with
+ * hand-assembled code (tests/support/a64.h), RECs created through
  * the REC_CREATE SRO, REC_ENTER with exit-record checks, and an "RPC" realm
  * that issues any SMC the host asks for through RSI_HOST_CALL.
  *

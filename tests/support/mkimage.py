@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-# Crafted guest images for the CLI tests (tests/test_cli_errors.sh), stdlib only:
+# Crafted guest images for the CLI tests (tests/cli/test_cli_errors.sh), stdlib only:
 #   mkimage.py OUT_DIR [NAME...]
 # writes OUT_DIR/NAME for each NAME of IMAGES below (all of them without NAME). The programs are AArch64 machine
 # code for a flat image at 0x80000000 (RK_GUEST_RAM_BASE); the ELFs are

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A realm that makes a table of SMCs, and what it may get back: shared by
- * tests/test_host_rsi_fuzz.c and tests/fuzz/fuzz_rsi.c.
+ * tests/host/test_host_rsi_fuzz.c and tests/fuzz/fuzz_rsi.c.
  */
 #ifndef RK_SMC_TABLE_H
 #define RK_SMC_TABLE_H

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unicorn 2.0.1 AArch64 facts the backend, its tests and its benchmark share.
- * Nothing outside src/platform/cpu, tests/test_cpu*.c and bench/bench_cpu.c
- * should include this: the RMM uses cpu.h only.
+ * Nothing outside src/platform/cpu, tests/platform/test_cpu*.c and
+ * bench/bench_cpu.c should include this: the RMM uses cpu.h only.
  */
 #ifndef RK_PLATFORM_CPU_UNICORN_H
 #define RK_PLATFORM_CPU_UNICORN_H

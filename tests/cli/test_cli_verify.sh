@@ -6,9 +6,9 @@
 set -u
 
 CLI=${RK_CLI:?RK_CLI must point to the realmkit binary}
-SRC=${RK_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+SRC=${RK_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 DATA=$SRC/../shared/testdata/attestation
-[ -d "$DATA" ] || DATA=$(cd "$(dirname "$0")/../../shared/testdata/attestation" && pwd)
+[ -d "$DATA" ] || DATA=$(cd "$(dirname "$0")/../../../shared/testdata/attestation" && pwd)
 TOK2=$DATA/token-realm2.0.cbor
 TOK1=$DATA/token-realm1.0.cbor
 TOKL=$DATA/token-cca-ssd-legacy.cbor

@@ -11,7 +11,7 @@
 # Needs RK_CLI, RK_BINARY_DIR and RK_SOURCE_DIR (set by ctest), python3.
 set -uo pipefail
 
-. "$(dirname "$0")/support/cli_common.sh"
+. "$(dirname "$0")/../support/cli_common.sh"
 need_payload hello.elf
 src=${RK_SOURCE_DIR:?RK_SOURCE_DIR not set}
 cpak=$src/../shared/testdata/attestation/cpak-sample.pem

@@ -11,7 +11,7 @@
 # Needs RK_CLI, RK_BINARY_DIR and RK_SOURCE_DIR (set by ctest).
 set -uo pipefail
 
-. "$(dirname "$0")/support/cli_common.sh"
+. "$(dirname "$0")/../support/cli_common.sh"
 cpak=${RK_SOURCE_DIR:?RK_SOURCE_DIR not set}/../shared/testdata/attestation/cpak-sample.pem
 need_payload attest.elf
 

@@ -24,8 +24,8 @@
 #include "realmkit/cpu.h"
 #include "rk_payload.h"
 #include "realmkit/guest_abi.h"
-#include "../guest/sdk/psci.h"
-#include "../guest/sdk/rsi.h"
+#include "../../guest/sdk/psci.h"
+#include "../../guest/sdk/rsi.h"
 
 #define MAXV 8
 #define PAGE 4096ull

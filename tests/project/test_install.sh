@@ -12,7 +12,7 @@
 # RK_EXAMPLE_CFLAGS (the build's compiler and sanitizer flags) are optional.
 set -uo pipefail
 
-. "$(dirname "$0")/support/cli_common.sh"
+. "$(dirname "$0")/../support/cli_common.sh"
 run_examples=1
 if [ ! -f "$g/hello.bin" ]; then
 	if [ "${RK_GUEST_BUILT:-0}" = 1 ]; then

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Helpers shared by the attestation tests (tests/test_attest*.c): locating
+ * Helpers shared by the attestation tests (tests/attest/test_attest*.c): locating
  * the public sample material, reading files, building tokens with arbitrary
  * (also invalid) claims so that each verifier check can be reached.
  */
@@ -39,7 +39,7 @@ static inline const char *ta_path(const char *name)
 			dir[slash - dir] = '\0';
 		else
 			snprintf(dir, sizeof(dir), ".");
-		snprintf(buf, sizeof(buf), "%s/../../shared/testdata/attestation/%s", dir, name);
+		snprintf(buf, sizeof(buf), "%s/../../../shared/testdata/attestation/%s", dir, name);
 	}
 	return buf;
 }

@@ -11,7 +11,7 @@
 # Needs RK_CLI and RK_BINARY_DIR (set by ctest) and the guest payloads.
 set -uo pipefail
 
-. "$(dirname "$0")/support/cli_common.sh"
+. "$(dirname "$0")/../support/cli_common.sh"
 need_payload hello.elf
 
 clean_teardown() {
