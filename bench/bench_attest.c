@@ -109,7 +109,7 @@ static double rate(void (*op)(void), double seconds)
 	unsigned long n = 0;
 	double t0, t;
 
-	op();	/* warm-up */
+	op(); /* warm-up */
 	t0 = now();
 	do {
 		for (int i = 0; i < 8; i++)
@@ -178,8 +178,7 @@ int main(int argc, char **argv)
 		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
 		raw_sig_len = sizeof(raw_sig);
-		if (!ctx ||
-		    EVP_DigestSignInit_ex(ctx, NULL, "SHA384", NULL, NULL, raw_key, NULL) != 1 ||
+		if (!ctx || EVP_DigestSignInit_ex(ctx, NULL, "SHA384", NULL, NULL, raw_key, NULL) != 1 ||
 		    EVP_DigestSign(ctx, raw_sig, &raw_sig_len, raw_msg, sizeof(raw_msg)) != 1)
 			die("EVP_DigestSign", 0);
 		EVP_MD_CTX_free(ctx);
@@ -204,13 +203,13 @@ int main(int argc, char **argv)
 	printf("raw ECDSA P-384 sign (OpenSSL)      %8.0f /s\n", sign);
 	printf("token build, platform token cached  %8.0f /s   ratio %.2f of 1 raw sign\n", build,
 	       build / sign);
-	printf("token build, platform token signed  %8.0f /s   ratio %.2f of 2 raw signs\n",
-	       build_cpak, build_cpak / (sign / 2));
+	printf("token build, platform token signed  %8.0f /s   ratio %.2f of 2 raw signs\n", build_cpak,
+	       build_cpak / (sign / 2));
 	printf("raw ECDSA P-384 verify (OpenSSL)    %8.0f /s\n", rverify);
 	printf("token verify, no CPAK (1 signature) %8.0f /s   ratio %.2f of 1 raw verify\n", ver,
 	       ver / rverify);
-	printf("token verify, CPAK (2 signatures)   %8.0f /s   ratio %.2f of 2 raw verifies\n",
-	       ver_cpak, ver_cpak / (rverify / 2));
+	printf("token verify, CPAK (2 signatures)   %8.0f /s   ratio %.2f of 2 raw verifies\n", ver_cpak,
+	       ver_cpak / (rverify / 2));
 	printf("# sink %zu\n", sink % 10);
 
 	free(token);

@@ -138,8 +138,12 @@ static void raw_mmio_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t 
 
 static void raw_cp_write(uc_engine *uc, int op0, int op1, int crn, int crm, int op2, uint64_t v)
 {
-	uc_arm64_cp_reg r = { .crn = (uint32_t)crn, .crm = (uint32_t)crm, .op0 = (uint32_t)op0,
-	                      .op1 = (uint32_t)op1, .op2 = (uint32_t)op2, .val = v };
+	uc_arm64_cp_reg r = { .crn = (uint32_t)crn,
+			      .crm = (uint32_t)crm,
+			      .op0 = (uint32_t)op0,
+			      .op1 = (uint32_t)op1,
+			      .op2 = (uint32_t)op2,
+			      .val = v };
 
 	if (uc_reg_write(uc, UC_ARM64_REG_CP_REG, &r) != UC_ERR_OK) {
 		fprintf(stderr, "raw stage-2 engine: sysreg write failed\n");
@@ -184,14 +188,14 @@ static void raw_open_s2(struct raw *r)
 	}
 	for (unsigned i = 0; i < sizeof(shadows) / sizeof(shadows[0]); i++)
 		if (uc_mmio_map(r->uc, shadows[i][0], shadows[i][1], raw_mmio_read, NULL, raw_mmio_write,
-		                NULL) != UC_ERR_OK ||
+				NULL) != UC_ERR_OK ||
 		    uc_mem_protect(r->uc, shadows[i][0], shadows[i][1], UC_PROT_ALL) != UC_ERR_OK) {
 			fprintf(stderr, "unicorn shadow setup failed\n");
 			exit(1);
 		}
 	raw_cp_write(r->uc, SYSREG_SCR_EL3, SCR_EL3_NS | SCR_EL3_RW | SCR_EL3_HCE);
 	raw_cp_write(r->uc, SYSREG_VTCR_EL2,
-	             20ull | 2ull << 6 | 1ull << 8 | 1ull << 10 | 3ull << 12 | 4ull << 16);
+		     20ull | 2ull << 6 | 1ull << 8 | 1ull << 10 | 3ull << 12 | 4ull << 16);
 	raw_cp_write(r->uc, SYSREG_VTTBR_EL2, RAW_S2_TT_PA | 1ull << 48);
 	raw_cp_write(r->uc, SYSREG_HCR_EL2, HCR_EL2_RW | HCR_EL2_VM);
 	/* eret to the HVC at the end of the payload: NS EL1 under stage 2, then a stop */
@@ -263,8 +267,7 @@ static void rk_open(struct rk *r, enum rk_cpu_mode mode)
 {
 	rk_cpu_set_default_mode(mode);
 	r->ram = new_ram();
-	if (rk_cpu_create(&r->cpu) ||
-	    rk_cpu_map(r->cpu, RAM_IPA, RAM_SIZE, r->ram, RK_CPU_PROT_ALL)) {
+	if (rk_cpu_create(&r->cpu) || rk_cpu_map(r->cpu, RAM_IPA, RAM_SIZE, r->ram, RK_CPU_PROT_ALL)) {
 		fprintf(stderr, "rk_cpu setup failed\n");
 		exit(1);
 	}

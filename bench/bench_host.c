@@ -86,13 +86,17 @@ static int measure(struct rk_host *h, enum rk_vm_kind kind, uint32_t flags, cons
 
 static void line(FILE *f, const char *name, const struct result *r)
 {
-	fprintf(f, "%-26s %7.3f ms/cycle (min %.3f)  %5" PRIu64 " RMI calls/cycle, %4" PRIu64 " page-table writes\n",
+	fprintf(f,
+		"%-26s %7.3f ms/cycle (min %.3f)  %5" PRIu64 " RMI calls/cycle, %4" PRIu64
+		" page-table writes\n",
 		name, r->mean, r->min, r->rmi_calls, r->table_writes);
 }
 
 static void report(FILE *f, const struct result *res, int n)
 {
-	fprintf(f, "# bench_host: create + 64 MiB memory slot + populate 1 MiB + map 63 MiB + destroy, %d cycles\n", n);
+	fprintf(f,
+		"# bench_host: create + 64 MiB memory slot + populate 1 MiB + map 63 MiB + destroy, %d cycles\n",
+		n);
 	line(f, "realm", &res[0]);
 	line(f, "realm, no RIM prediction", &res[1]);
 	line(f, "normal VM", &res[2]);
@@ -133,8 +137,10 @@ static int update_doc(const char *path, const char *cmdline, const struct result
 	if (!mem)
 		return 1;
 	fprintf(mem, "## Host\n\n");
-	fprintf(mem, "Command: `%s`\n(2-core x86-64 Debian 12 machine, gcc 12, OpenSSL 3.0, RelWithDebInfo; "
-		"numbers vary ~10-20%% between runs).\n\n", cmdline);
+	fprintf(mem,
+		"Command: `%s`\n(2-core x86-64 Debian 12 machine, gcc 12, OpenSSL 3.0, RelWithDebInfo; "
+		"numbers vary ~10-20%% between runs).\n\n",
+		cmdline);
 	fprintf(mem, "```\n");
 	report(mem, res, n);
 	fprintf(mem, "```\n\n");
@@ -188,7 +194,8 @@ int main(int argc, char **argv)
 	int n = 20;
 
 	for (int i = 0; i < argc; i++)
-		snprintf(cmdline + strlen(cmdline), sizeof(cmdline) - strlen(cmdline), "%s%s", i ? " " : "", argv[i]);
+		snprintf(cmdline + strlen(cmdline), sizeof(cmdline) - strlen(cmdline), "%s%s", i ? " " : "",
+			 argv[i]);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-n") && i + 1 < argc) {
 			n = atoi(argv[++i]);

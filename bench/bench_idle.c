@@ -163,7 +163,7 @@ int main(int argc, char **argv)
 	       parked.rss_mib / open.rss_mib);
 	printf("threads                        %15d   %19d   %5.2f\n", parked.threads, open.threads,
 	       (double)parked.threads / open.threads);
-	printf("build + run, ms per realm      %15.2f   %19.2f   %5.2f\n", parked.build_run_ms, open.build_run_ms,
-	       parked.build_run_ms / open.build_run_ms);
+	printf("build + run, ms per realm      %15.2f   %19.2f   %5.2f\n", parked.build_run_ms,
+	       open.build_run_ms, parked.build_run_ms / open.build_run_ms);
 	return 0;
 }

@@ -30,8 +30,8 @@ static double now(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static uint64_t rmi(struct rk_machine *m, uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3,
-		    uint64_t a4, uint64_t a5, uint64_t *x1)
+static uint64_t rmi(struct rk_machine *m, uint64_t fid, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+		    uint64_t a5, uint64_t *x1)
 {
 	struct rk_smc_regs r = { { fid, a1, a2, a3, a4, a5 } };
 
@@ -167,7 +167,8 @@ int main(int argc, char **argv)
 		uint64_t cnt = (top - ipa) / (2 * MIB);
 		if (cnt > 1023)
 			cnt = 1023;
-		st = rmi(m, RMI_FID_RTT_DATA_MAP, r.rd, ipa, top, RMI_ADDR_TYPE_SINGLE, pa | (cnt << 2) | 1, &next);
+		st = rmi(m, RMI_FID_RTT_DATA_MAP, r.rd, ipa, top, RMI_ADDR_TYPE_SINGLE, pa | (cnt << 2) | 1,
+			 &next);
 		if (st)
 			die("data map 2M", st);
 		pa += next - ipa;
@@ -201,7 +202,8 @@ int main(int argc, char **argv)
 		delegate(m, data + i * G, data + (i + 1) * G);
 	t0 = now();
 	for (unsigned int i = 0; i < npages; i++) {
-		st = rmi(m, RMI_FID_RTT_DATA_MAP_INIT, r2.rd, data + i * G, (uint64_t)i * G, src, RMI_MEASURE_CONTENT, NULL);
+		st = rmi(m, RMI_FID_RTT_DATA_MAP_INIT, r2.rd, data + i * G, (uint64_t)i * G, src,
+			 RMI_MEASURE_CONTENT, NULL);
 		if (st)
 			die("data map init", st);
 	}

@@ -66,11 +66,26 @@ static uint32_t prog[1024];     /* realm / normal VM: host call, loop, host call
 static uint32_t raw_prog[1024]; /* raw backends: the loops end in HVC */
 static uint32_t loop_off[L_COUNT];
 
-static uint32_t movz(unsigned rd, uint16_t imm, unsigned hw) { return 0xD2800000u | (hw << 21) | ((uint32_t)imm << 5) | rd; }
-static uint32_t movk(unsigned rd, uint16_t imm, unsigned hw) { return 0xF2800000u | (hw << 21) | ((uint32_t)imm << 5) | rd; }
-static uint32_t mov(unsigned rd, unsigned rm) { return 0xAA0003E0u | (rm << 16) | rd; }
-static uint32_t b(int32_t words) { return 0x14000000u | ((uint32_t)words & 0x3ffffffu); }
-static uint32_t bne(int32_t words) { return 0x54000001u | (((uint32_t)words & 0x7ffffu) << 5); }
+static uint32_t movz(unsigned rd, uint16_t imm, unsigned hw)
+{
+	return 0xD2800000u | (hw << 21) | ((uint32_t)imm << 5) | rd;
+}
+static uint32_t movk(unsigned rd, uint16_t imm, unsigned hw)
+{
+	return 0xF2800000u | (hw << 21) | ((uint32_t)imm << 5) | rd;
+}
+static uint32_t mov(unsigned rd, unsigned rm)
+{
+	return 0xAA0003E0u | (rm << 16) | rd;
+}
+static uint32_t b(int32_t words)
+{
+	return 0x14000000u | ((uint32_t)words & 0x3ffffffu);
+}
+static uint32_t bne(int32_t words)
+{
+	return 0x54000001u | (((uint32_t)words & 0x7ffffu) << 5);
+}
 #define SMC 0xD4000003u
 #define HVC 0xD4000002u
 
@@ -132,7 +147,7 @@ static void build_programs(void)
 			prog[n++] = 0xF1000529u;
 			prog[n++] = bne(-5);
 			break;
-		default: /* L_MMIO */
+		default:                         /* L_MMIO */
 			prog[n++] = 0xB900016Au; /* str w10, [x11] */
 			prog[n++] = 0xF1000529u;
 			prog[n++] = bne(-2);
@@ -316,8 +331,8 @@ static double vm_run(enum rk_vm_kind kind, int loop, uint64_t n, uint64_t *entri
 	plan.nloads = 1;
 	plan.vcpus = &vc;
 	plan.nvcpus = 1;
-	if (rk_vm_create_from_plan(host, &plan, &vm) || rk_vm_add_mmio(vm, MMIO_IPA, 0x1000, &null_dev, NULL) ||
-	    rk_vm_activate(vm))
+	if (rk_vm_create_from_plan(host, &plan, &vm) ||
+	    rk_vm_add_mmio(vm, MMIO_IPA, 0x1000, &null_dev, NULL) || rk_vm_activate(vm))
 		die(rk_host_last_error(host)->msg);
 	rk_vm_set_host_call_handler(vm, mark, &mk);
 	if (rk_vm_run(vm, 0) || mk.n != 2)
@@ -436,7 +451,8 @@ static void *trial_main(void *arg)
 		tr->t = rk_run(tr->loop, tr->n);
 		break;
 	default: /* the vCPU runs on the thread rk_vm_run creates */
-		tr->t = vm_run(tr->col == C_REALM ? RK_VM_REALM : RK_VM_NORMAL, tr->loop, tr->n, &tr->entries);
+		tr->t = vm_run(tr->col == C_REALM ? RK_VM_REALM : RK_VM_NORMAL, tr->loop, tr->n,
+			       &tr->entries);
 		break;
 	}
 	return NULL;
@@ -450,9 +466,9 @@ static int cmp_double(const void *a, const void *b)
 }
 
 struct result {
-	double ns[C_COUNT];      /* best time per iteration of each column */
-	double ratio[C_COUNT];   /* median over rounds of realm time / column time */
-	uint64_t entries;        /* REC entries of the realm's best trial */
+	double ns[C_COUNT];    /* best time per iteration of each column */
+	double ratio[C_COUNT]; /* median over rounds of realm time / column time */
+	uint64_t entries;      /* REC entries of the realm's best trial */
 };
 
 /*
@@ -530,9 +546,10 @@ int main(int argc, char **argv)
 		die("cannot create the machine and host");
 
 	printf("# bench_run (realm execution): ns per iteration, best of %d rounds; realm speed relative to\n"
-	       "# raw Unicorn and to a normal VM: median over the rounds of the ratio within a round\n", TRIALS);
-	printf("%-14s %12s %12s %12s %12s   %-12s %s\n", "workload", "raw Unicorn", "rk_cpu", "normal VM", "realm",
-	       "realm/raw", "realm/normal VM");
+	       "# raw Unicorn and to a normal VM: median over the rounds of the ratio within a round\n",
+	       TRIALS);
+	printf("%-14s %12s %12s %12s %12s   %-12s %s\n", "workload", "raw Unicorn", "rk_cpu", "normal VM",
+	       "realm", "realm/raw", "realm/normal VM");
 	for (int l = 0; l < L_COUNT; l++) {
 		uint64_t n = (uint64_t)((double)base_n[l] * scale);
 		struct result r = { .entries = 0 };
@@ -541,7 +558,8 @@ int main(int argc, char **argv)
 			continue;
 		measure(l, n, &r);
 		if (l == L_RSI) /* a round trip: how many times raw Unicorn's cost */
-			printf("%-14s %12.2f %12.2f %12.2f %12.2f   %5.2fx time   %.2fx time   (%" PRIu64 " REC entries)\n",
+			printf("%-14s %12.2f %12.2f %12.2f %12.2f   %5.2fx time   %.2fx time   (%" PRIu64
+			       " REC entries)\n",
 			       loop_names[l], r.ns[C_RAW], r.ns[C_RK], r.ns[C_NORMAL], r.ns[C_REALM],
 			       1 / r.ratio[C_RAW], 1 / r.ratio[C_NORMAL], r.entries);
 		else if (l == L_MMIO)
@@ -549,7 +567,8 @@ int main(int argc, char **argv)
 			       loop_names[l], "-", r.ns[C_RK], r.ns[C_NORMAL], r.ns[C_REALM], "-",
 			       1 / r.ratio[C_NORMAL], 1 / r.ratio[C_RK]);
 		else
-			printf("%-14s %12.2f %12.2f %12.2f %12.2f   %5.0f%% speed  %.0f%% speed  (%" PRIu64 " REC entries)\n",
+			printf("%-14s %12.2f %12.2f %12.2f %12.2f   %5.0f%% speed  %.0f%% speed  (%" PRIu64
+			       " REC entries)\n",
 			       loop_names[l], r.ns[C_RAW], r.ns[C_RK], r.ns[C_NORMAL], r.ns[C_REALM],
 			       100 * r.ratio[C_RAW], 100 * r.ratio[C_NORMAL], r.entries);
 	}
@@ -575,7 +594,8 @@ int main(int argc, char **argv)
 			if (ms[0] + ms[1] + ms[2] < tot_min)
 				tot_min = ms[0] + ms[1] + ms[2];
 		}
-		for (int i = 0; i < cycles; i++) { /* what `realmkit run hello.elf` does: machine and host too */
+		for (int i = 0; i < cycles;
+		     i++) { /* what `realmkit run hello.elf` does: machine and host too */
 			struct rk_machine *m2 = NULL;
 			struct rk_host *h2 = NULL;
 			double t = now_s(), ms[3];
@@ -592,7 +612,8 @@ int main(int argc, char **argv)
 				full_min = t;
 		}
 		printf("hello realm lifecycle  %.2f ms (min %.2f): build %.2f + run %.2f + teardown %.2f (target <= 20 ms)\n",
-		       (sum[0] + sum[1] + sum[2]) / cycles, tot_min, sum[0] / cycles, sum[1] / cycles, sum[2] / cycles);
+		       (sum[0] + sum[1] + sum[2]) / cycles, tot_min, sum[0] / cycles, sum[1] / cycles,
+		       sum[2] / cycles);
 		printf("  with machine + host  %.2f ms (min %.2f)\n", full_sum / cycles, full_min);
 	}
 	rk_host_destroy(host);

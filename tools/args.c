@@ -44,8 +44,8 @@ bool arg_u64(const char *s, uint64_t *v)
 	return true;
 }
 
-bool arg_number(const char *prog, const char *opt, const char *s, uint64_t min, uint64_t max, const char *what,
-		uint64_t *v)
+bool arg_number(const char *prog, const char *opt, const char *s, uint64_t min, uint64_t max,
+		const char *what, uint64_t *v)
 {
 	uint64_t n;
 
@@ -53,8 +53,8 @@ bool arg_number(const char *prog, const char *opt, const char *s, uint64_t min, 
 		*v = n;
 		return true;
 	}
-	fprintf(stderr, "%s: %s takes a number %" PRIu64 "..%" PRIu64 "%s%s%s, not '%s'\n", prog, opt, min, max,
-		what ? " (" : "", what ? what : "", what ? ")" : "", s);
+	fprintf(stderr, "%s: %s takes a number %" PRIu64 "..%" PRIu64 "%s%s%s, not '%s'\n", prog, opt, min,
+		max, what ? " (" : "", what ? what : "", what ? ")" : "", s);
 	return false;
 }
 
@@ -66,8 +66,8 @@ bool arg_seconds(const char *prog, const char *opt, const char *s, double *v)
 	errno = 0;
 	d = strtod(s, &end);
 	if (end == s || *end || errno || !isfinite(d) || d < ARG_SECONDS_MIN || d > ARG_SECONDS_MAX) {
-		fprintf(stderr, "%s: %s takes seconds, a number from %g (1 ms) to %.0f (a year), not '%s'\n", prog, opt,
-			ARG_SECONDS_MIN, ARG_SECONDS_MAX, s);
+		fprintf(stderr, "%s: %s takes seconds, a number from %g (1 ms) to %.0f (a year), not '%s'\n",
+			prog, opt, ARG_SECONDS_MIN, ARG_SECONDS_MAX, s);
 		return false;
 	}
 	*v = d;

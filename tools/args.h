@@ -18,8 +18,8 @@ bool arg_u64(const char *s, uint64_t *v);
  * arg_u64 within [min, max]; else prints "PROG: OPT takes a number MIN..MAX
  * (WHAT), not 'S'" on stderr and returns false. what may be NULL.
  */
-bool arg_number(const char *prog, const char *opt, const char *s, uint64_t min, uint64_t max, const char *what,
-		uint64_t *v);
+bool arg_number(const char *prog, const char *opt, const char *s, uint64_t min, uint64_t max,
+		const char *what, uint64_t *v);
 
 /* --timeout: seconds, a finite number from 0.001 (1 ms) to 31536000 (a year); else a message naming opt. */
 #define ARG_SECONDS_MIN 0.001

@@ -81,9 +81,12 @@ static void usage(FILE *f)
 static int parse(int argc, char **argv, struct bench_opts *o)
 {
 	static const struct option opts[] = {
-		{ "cycles", required_argument, NULL, 'n' }, { "mem", required_argument, NULL, 'm' },
-		{ "cpus", required_argument, NULL, 'c' },   { "hash", required_argument, NULL, 'H' },
-		{ "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
+		{ "cycles", required_argument, NULL, 'n' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "hash", required_argument, NULL, 'H' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int c;
@@ -202,7 +205,8 @@ static int cycle(struct rk_host *h, struct bench_kind *k, uint32_t i)
 		ret = rk_vm_activate(vm);
 	}
 	if (ret) {
-		fprintf(stderr, "realmkit bench: cannot build the %s: %s\n", k->name, rk_host_last_error(h)->msg);
+		fprintf(stderr, "realmkit bench: cannot build the %s: %s\n", k->name,
+			rk_host_last_error(h)->msg);
 		goto fail;
 	}
 	t1 = now_ms();
@@ -213,12 +217,15 @@ static int cycle(struct rk_host *h, struct bench_kind *k, uint32_t i)
 		fprintf(stderr, "realmkit bench: the %s did not switch itself off: %s\n", k->name, info.msg);
 		goto fail;
 	}
-	if (k->check_result && ((k->result_seen && !k->result_pass) || (!k->result_seen && run_setup_reports(k->setup)))) {
-		fprintf(stderr, "realmkit bench: the %s did not report PASS (realmkit run says why)\n", k->name);
+	if (k->check_result &&
+	    ((k->result_seen && !k->result_pass) || (!k->result_seen && run_setup_reports(k->setup)))) {
+		fprintf(stderr, "realmkit bench: the %s did not report PASS (realmkit run says why)\n",
+			k->name);
 		goto fail;
 	}
 	if (rk_vm_destroy(vm)) {
-		fprintf(stderr, "realmkit bench: teardown of the %s failed: %s\n", k->name, rk_host_last_error(h)->msg);
+		fprintf(stderr, "realmkit bench: teardown of the %s failed: %s\n", k->name,
+			rk_host_last_error(h)->msg);
 		goto fail;
 	}
 	rk_vm_free(vm);
@@ -281,7 +288,8 @@ static int print_json(const struct bench_opts *o, struct bench_kind k[2], double
 	}
 	json_object_set(root, "kinds", kinds);
 	json_object_set_new(root, "realm_over_normal_vm",
-			    med[1][PH_TOTAL] > 0 ? json_real(med[0][PH_TOTAL] / med[1][PH_TOTAL]) : json_null());
+			    med[1][PH_TOTAL] > 0 ? json_real(med[0][PH_TOTAL] / med[1][PH_TOTAL])
+						 : json_null());
 	if (json_dumpf(root, stdout, JSON_INDENT(2)) == 0) {
 		fputc('\n', stdout);
 		ret = 0;
@@ -306,7 +314,8 @@ int cmd_bench(int argc, char **argv)
 		return ret == 1 ? 0 : 2;
 	for (int j = 0; j < 2; j++) {
 		k[j].cpus = o.cpus;
-		if (run_setup_open("realmkit bench", o.image, o.mem_mib, o.cpus, o.hash_algo, j == 1, &k[j].setup))
+		if (run_setup_open("realmkit bench", o.image, o.mem_mib, o.cpus, o.hash_algo, j == 1,
+				   &k[j].setup))
 			goto out;
 		for (int p = 0; p < PH_COUNT; p++) {
 			k[j].ms[p] = calloc(o.cycles, sizeof(double));
@@ -343,10 +352,11 @@ int cmd_bench(int argc, char **argv)
 	       o.image, o.cycles, o.cpus, o.cpus > 1 ? "s" : "", o.mem_mib, rk_hash_name(o.hash_algo));
 	printf("%-10s %21s %21s %8s\n", "phase", "realm ms (median/min)", "normal VM ms", "ratio");
 	for (int p = 0; p < PH_COUNT; p++)
-		printf("%-10s %12.3f /%7.3f %12.3f /%7.3f %7.2fx\n", phase_names[p], med[0][p], min[0][p], med[1][p],
-		       min[1][p], med[1][p] > 0 ? med[0][p] / med[1][p] : 0);
+		printf("%-10s %12.3f /%7.3f %12.3f /%7.3f %7.2fx\n", phase_names[p], med[0][p], min[0][p],
+		       med[1][p], min[1][p], med[1][p] > 0 ? med[0][p] / med[1][p] : 0);
 	printf("per cycle: realm %" PRIu64 " RMI calls, %" PRIu64 " vCPU entries; normal VM %" PRIu64
-	       " vCPU entries\n", k[0].rmi_calls, k[0].entries, k[1].entries);
+	       " vCPU entries\n",
+	       k[0].rmi_calls, k[0].entries, k[1].entries);
 	printf("machine + host created in %.3f ms (once)\n", boot_ms);
 	status = 0;
 out:

@@ -129,12 +129,14 @@ static int demo_parse(int argc, char **argv, struct demo_opts *o)
 	while ((c = getopt_long(argc, argv, "m:s:H:th", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			if (!arg_number("realmkit demo", "-m", optarg, ARG_DRAM_MIB_MIN, ARG_DRAM_MIB_MAX, "MiB of DRAM", &v))
+			if (!arg_number("realmkit demo", "-m", optarg, ARG_DRAM_MIB_MIN, ARG_DRAM_MIB_MAX,
+					"MiB of DRAM", &v))
 				return 2;
 			o->dram_size = v * MIB;
 			break;
 		case 's':
-			if (!arg_number("realmkit demo", "-s", optarg, 4, ARG_DRAM_MIB_MAX / 2, "MiB, a multiple of 2", &v))
+			if (!arg_number("realmkit demo", "-s", optarg, 4, ARG_DRAM_MIB_MAX / 2,
+					"MiB, a multiple of 2", &v))
 				return 2;
 			o->size = v * MIB;
 			break;
@@ -149,10 +151,12 @@ static int demo_parse(int argc, char **argv, struct demo_opts *o)
 			printf("usage: realmkit demo [-m MEM_MIB] [-s REALM_MIB] [--hash sha256|sha384|sha512] [--trace]\n"
 			       "Build a realm (REALM_MIB of memory, default 64, a 1 MiB measured image), activate it,\n"
 			       "print the RIM the host predicts, tear it down and print the leak report.\n"
-			       "MEM_MIB: the machine's DRAM (default 1024, %u..%u).\n", ARG_DRAM_MIB_MIN, ARG_DRAM_MIB_MAX);
+			       "MEM_MIB: the machine's DRAM (default 1024, %u..%u).\n",
+			       ARG_DRAM_MIB_MIN, ARG_DRAM_MIB_MAX);
 			return 1;
 		default:
-			fprintf(stderr, "usage: realmkit demo [-m MEM_MIB] [-s REALM_MIB] [--hash ALGO] [--trace]\n");
+			fprintf(stderr,
+				"usage: realmkit demo [-m MEM_MIB] [-s REALM_MIB] [--hash ALGO] [--trace]\n");
 			return 2;
 		}
 	}
@@ -161,7 +165,8 @@ static int demo_parse(int argc, char **argv, struct demo_opts *o)
 		return 2;
 	}
 	if (o->size % (2 * MIB) || o->size > o->dram_size / 2) {
-		fprintf(stderr, "realmkit demo: -s: the realm size must be a multiple of 2 MiB, >= 4 MiB, <= half the "
+		fprintf(stderr,
+			"realmkit demo: -s: the realm size must be a multiple of 2 MiB, >= 4 MiB, <= half the "
 			"DRAM (-m)\n");
 		return 2;
 	}
@@ -268,7 +273,8 @@ int cmd_demo(int argc, char **argv)
 	}
 	t_activate = now_ms();
 	printf("populated: %" PRIu64 " KiB image measured (RMI_RTT_DATA_MAP_INIT), %" PRIu64
-	       " KiB mapped unmeasured (RMI_RTT_DATA_MAP)\n", IMAGE_SIZE >> 10, (size - IMAGE_SIZE) >> 10);
+	       " KiB mapped unmeasured (RMI_RTT_DATA_MAP)\n",
+	       IMAGE_SIZE >> 10, (size - IMAGE_SIZE) >> 10);
 	if ((ret = rk_vm_s2_dump(vm, 0, size, count_entry, &cnt))) {
 		fail(h, "RTT dump (RMI_RTT_READ_ENTRY)", ret);
 		goto out;
@@ -300,10 +306,13 @@ int cmd_demo(int argc, char **argv)
 	printf("torn down: terminate, unmap, RTTs, RECs, RD, undelegate\n");
 	rk_host_print_leaks(h, stdout);
 	printf("RMI calls: %" PRIu64 " (%" PRIu64 " RTT_DATA_MAP_INIT, %" PRIu64 " RTT_DATA_UNMAP, %" PRIu64
-	       " GRANULE_RANGE_UNDELEGATE)\n", st.rmi_calls, rk_host_rmi_count(h, RMI_FID_RTT_DATA_MAP_INIT),
-	       rk_host_rmi_count(h, RMI_FID_RTT_DATA_UNMAP), rk_host_rmi_count(h, RMI_FID_GRANULE_RANGE_UNDELEGATE));
+	       " GRANULE_RANGE_UNDELEGATE)\n",
+	       st.rmi_calls, rk_host_rmi_count(h, RMI_FID_RTT_DATA_MAP_INIT),
+	       rk_host_rmi_count(h, RMI_FID_RTT_DATA_UNMAP),
+	       rk_host_rmi_count(h, RMI_FID_GRANULE_RANGE_UNDELEGATE));
 	printf("time: boot + create %.2f ms, populate %.2f ms, map %.2f ms, activate %.2f ms, destroy %.2f ms\n",
-	       t_create - t0, t_populate - t_create, t_map - t_populate, t_activate - t_map, t_destroy - t_teardown);
+	       t_create - t0, t_populate - t_create, t_map - t_populate, t_activate - t_map,
+	       t_destroy - t_teardown);
 	status = st.granules_leaked || st.ledger_errors ? 1 : 0;
 out:
 	rk_vm_free(vm);

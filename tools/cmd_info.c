@@ -14,7 +14,7 @@
 #include "realmkit/abi_gen.h"
 #include "realmkit/platform.h"
 
-#define FIELD(v, reg, f) ((uint64_t)(((v) & reg##_##f##_MASK) >> reg##_##f##_SHIFT))
+#define FIELD(v, reg, f) ((uint64_t)(((v)&reg##_##f##_MASK) >> reg##_##f##_SHIFT))
 
 static uint64_t smc(struct rk_machine *m, uint64_t fid, uint64_t a1, uint64_t *x1)
 {
@@ -30,7 +30,9 @@ static uint64_t smc(struct rk_machine *m, uint64_t fid, uint64_t a1, uint64_t *x
 static int info_parse(int argc, char **argv, uint64_t *dram_size)
 {
 	static const struct option opts[] = {
-		{ "mem", required_argument, NULL, 'm' }, { "help", no_argument, NULL, 'h' }, { 0 },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	uint64_t mib;
 	int c;
@@ -39,15 +41,16 @@ static int info_parse(int argc, char **argv, uint64_t *dram_size)
 	while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			if (!arg_number("realmkit info", "-m", optarg, ARG_DRAM_MIB_MIN, ARG_DRAM_MIB_MAX, "MiB of DRAM",
-					&mib))
+			if (!arg_number("realmkit info", "-m", optarg, ARG_DRAM_MIB_MIN, ARG_DRAM_MIB_MAX,
+					"MiB of DRAM", &mib))
 				return 2;
 			*dram_size = mib << 20;
 			break;
 		case 'h':
 			printf("usage: realmkit info [-m MEM_MIB]\n"
 			       "Boot a machine with MEM_MIB of DRAM (default 1024, %u..%u) and print what\n"
-			       "its RMM reports (RMI_VERSION, RMI_FEATURES).\n", ARG_DRAM_MIB_MIN, ARG_DRAM_MIB_MAX);
+			       "its RMM reports (RMI_VERSION, RMI_FEATURES).\n",
+			       ARG_DRAM_MIB_MIN, ARG_DRAM_MIB_MAX);
 			return 1;
 		default:
 			fprintf(stderr, "usage: realmkit info [-m MEM_MIB]\n");
@@ -95,7 +98,8 @@ int cmd_info(int argc, char **argv)
 	for (int i = 0; i < 5; i++)
 		smc(m, RMI_FID_FEATURES, (uint64_t)i, &fr[i]);
 	printf("RMM: RMI %" PRIu64 ".%" PRIu64 " (%s)\n", v >> 16, v & 0xffff, RMM_ABI_REVISION_STR);
-	printf("DRAM: %" PRIu64 " MiB in %u bank(s)\n", rk_machine_dram_granules(m) >> 8, rk_machine_nbanks(m));
+	printf("DRAM: %" PRIu64 " MiB in %u bank(s)\n", rk_machine_dram_granules(m) >> 8,
+	       rk_machine_nbanks(m));
 	printf("rmi_ipa_limit: %" PRIu64 " bits\n", FIELD(fr[0], RMI_FR0, S2SZ));
 	printf("max RECs: %" PRIu64 "\n", ((uint64_t)1 << FIELD(fr[1], RMI_FR1, MAX_RECS_ORDER)) - 1);
 	printf("hash algorithms:%s%s%s\n", FIELD(fr[1], RMI_FR1, HASH_SHA_256) ? " sha-256" : "",

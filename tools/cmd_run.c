@@ -130,7 +130,8 @@ static void usage(FILE *f, bool measure)
 		"1 it reported FAIL, stopped on an error or timed out, or IMAGE cannot be loaded\n"
 		"(the reason on stderr), 2 usage error (a bad option value, an unusable --cpak or\n"
 		"--token-out file: nothing is built), 130 interrupted.\n",
-		(unsigned long long)RK_GUEST_RAM_BASE, (unsigned long long)RK_GUEST_RAM_BASE, DEFAULT_MEM_MIB);
+		(unsigned long long)RK_GUEST_RAM_BASE, (unsigned long long)RK_GUEST_RAM_BASE,
+		DEFAULT_MEM_MIB);
 }
 
 bool run_opt_hash(const char *prog, const char *arg, uint32_t *algo)
@@ -153,8 +154,8 @@ bool run_opt_mem(const char *prog, const char *arg, uint64_t *mib)
 	uint64_t v;
 
 	if (!arg_u64(arg, &v) || !v || v % 2 || v > MAX_MEM_MIB) {
-		fprintf(stderr, "%s: -m takes a number of MiB, a multiple of 2, 2..%u, not '%s'\n", prog, MAX_MEM_MIB,
-			arg);
+		fprintf(stderr, "%s: -m takes a number of MiB, a multiple of 2, 2..%u, not '%s'\n", prog,
+			MAX_MEM_MIB, arg);
 		return false;
 	}
 	*mib = v;
@@ -186,14 +187,20 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 {
 	enum { OPT_TRACE = 256, OPT_ATTEST, OPT_TOKEN, OPT_CPAK, OPT_NORMAL, OPT_STATE, OPT_CPAK_OUT };
 	static const struct option opts[] = {
-		{ "mem", required_argument, NULL, 'm' },     { "cpus", required_argument, NULL, 'c' },
-		{ "hash", required_argument, NULL, 'H' },    { "timeout", required_argument, NULL, 't' },
-		{ "trace", no_argument, NULL, OPT_TRACE },   { "attest", required_argument, NULL, OPT_ATTEST },
-		{ "token-out", required_argument, NULL, OPT_TOKEN }, { "cpak", required_argument, NULL, OPT_CPAK },
-		{ "normal", no_argument, NULL, OPT_NORMAL }, { "quiet", no_argument, NULL, 'q' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "hash", required_argument, NULL, 'H' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "trace", no_argument, NULL, OPT_TRACE },
+		{ "attest", required_argument, NULL, OPT_ATTEST },
+		{ "token-out", required_argument, NULL, OPT_TOKEN },
+		{ "cpak", required_argument, NULL, OPT_CPAK },
+		{ "normal", no_argument, NULL, OPT_NORMAL },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "state", no_argument, NULL, OPT_STATE },
 		{ "cpak-out", required_argument, NULL, OPT_CPAK_OUT },
-		{ "verbose", no_argument, NULL, 'v' },       { "help", no_argument, NULL, 'h' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int c;
@@ -226,7 +233,9 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 			break;
 		case OPT_ATTEST:
 			if (arg_hex(optarg, o->challenge, CHALLENGE_SIZE) != CHALLENGE_SIZE) {
-				fprintf(stderr, "%s: --attest takes the 64-byte challenge in hex (128 digits)\n", prog);
+				fprintf(stderr,
+					"%s: --attest takes the 64-byte challenge in hex (128 digits)\n",
+					prog);
 				return 2;
 			}
 			o->attest = true;
@@ -275,7 +284,8 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 	}
 	if (o->cpak_out && !measure && (o->normal || (o->cpak && same_file(o->cpak, o->cpak_out)))) {
 		fprintf(stderr, "%s: --cpak-out %s\n", prog,
-			o->normal ? "with --normal: a normal VM has no attestation" : "would overwrite --cpak's key");
+			o->normal ? "with --normal: a normal VM has no attestation"
+				  : "would overwrite --cpak's key");
 		return 2;
 	}
 	return 0;
@@ -313,8 +323,8 @@ static int run_make_plan(const struct run_opts *o, const struct image *img, stru
 	p->plan.memslots = p->slots;
 	p->plan.nmemslots = o->normal ? 1 : 2;
 	for (uint32_t i = 0; i < img->nloads; i++)
-		p->loads[i] = (struct rk_plan_load){ img->loads[i].addr, img->loads[i].data, img->loads[i].len,
-						     RK_POPULATE_MEASURE, 0 };
+		p->loads[i] = (struct rk_plan_load){ img->loads[i].addr, img->loads[i].data,
+						     img->loads[i].len, RK_POPULATE_MEASURE, 0 };
 	p->plan.loads = p->loads;
 	p->plan.nloads = img->nloads;
 	/* vCPU 0 runnable at the entry point; the guest starts the others (PSCI CPU_ON) */
@@ -431,12 +441,14 @@ int run_plan_rim(int argc, char **argv, const char *prog, uint8_t rim[64], size_
 	if (ret)
 		fprintf(stderr, "%s: cannot measure %s: %s\n", prog, o.image, strerror(-ret));
 	else
-		snprintf(desc, desc_len,
-			 "%s: %s %s, %u-bit IPA, %u/%u breakpoints/watchpoints (RmiRealmParams), image 0x%" PRIx64
-			 "+0x%" PRIx64 " measured (%" PRIu64 " pages), vCPU 0 runnable at 0x%" PRIx64 " (%u vCPU%s)",
-			 o.image, image_format_name(img.format), rk_hash_name(o.hash_algo), p.plan.config.ipa_bits,
-			 p.plan.config.num_bps, p.plan.config.num_wps, img.loads[0].addr, img.loads[0].len, pages,
-			 img.entry, o.cpus, o.cpus > 1 ? "s" : "");
+		snprintf(
+			desc, desc_len,
+			"%s: %s %s, %u-bit IPA, %u/%u breakpoints/watchpoints (RmiRealmParams), image 0x%" PRIx64
+			"+0x%" PRIx64 " measured (%" PRIu64 " pages), vCPU 0 runnable at 0x%" PRIx64
+			" (%u vCPU%s)",
+			o.image, image_format_name(img.format), rk_hash_name(o.hash_algo),
+			p.plan.config.ipa_bits, p.plan.config.num_bps, p.plan.config.num_wps,
+			img.loads[0].addr, img.loads[0].len, pages, img.entry, o.cpus, o.cpus > 1 ? "s" : "");
 	run_free(&img, &p);
 	return ret;
 }
@@ -451,7 +463,7 @@ struct run_ctx {
 	uint64_t result_id, result_value;
 	uint32_t token_status;
 	bool result_seen, result_pass, token_seen;
-	bool console_nl; /* the console's last byte was a newline */
+	bool console_nl;     /* the console's last byte was a newline */
 	uint64_t unknown_hc; /* unknown host calls (the first RUN_MSG_LIMIT are reported) */
 };
 
@@ -470,8 +482,8 @@ static void console_out(void *arg, const char *buf, size_t len)
 /* "hello", ... (guest/README.md) or "result 0x..." */
 static const char *example_name(uint64_t id, char buf[32])
 {
-	static const char *const names[] = { NULL, "hello", "smp", "ripas", "abort", "stress", "attest",
-	                                     "ripas_toggle" };
+	static const char *const names[] = { NULL,    "hello",  "smp",    "ripas",
+					     "abort", "stress", "attest", "ripas_toggle" };
 
 	if (id < sizeof(names) / sizeof(names[0]) && names[id])
 		return names[id];
@@ -606,7 +618,8 @@ static int write_cpak(const char *prog, struct rk_machine *m, const char *path, 
 	int ret;
 
 	if (!cpak) {
-		fprintf(stderr, "%s: --cpak-out: the machine has no CPAK (the key could not be loaded or made)\n",
+		fprintf(stderr,
+			"%s: --cpak-out: the machine has no CPAK (the key could not be loaded or made)\n",
 			prog);
 		return 1;
 	}
@@ -683,15 +696,18 @@ static int check_cpak(const char *prog, const char *path)
 
 	if (ret) {
 		fprintf(stderr, "%s: --cpak %s: %s\n", prog, path,
-			ret == -EINVAL ? "no EC key in PEM form" :
-			ret == -ENOTSUP ? "not a P-256, P-384 or P-521 EC key" :
-			ret == -EFBIG ? "too large for a PEM key" : strerror(-ret));
+			ret == -EINVAL    ? "no EC key in PEM form"
+			: ret == -ENOTSUP ? "not a P-256, P-384 or P-521 EC key"
+			: ret == -EFBIG   ? "too large for a PEM key"
+					  : strerror(-ret));
 		return 2;
 	}
 	ret = rk_attest_key_has_private(k) ? 0 : 2;
 	if (ret)
-		fprintf(stderr, "%s: --cpak %s: a public key: the machine needs the private CPAK to sign its platform "
-			"token\n", prog, path);
+		fprintf(stderr,
+			"%s: --cpak %s: a public key: the machine needs the private CPAK to sign its platform "
+			"token\n",
+			prog, path);
 	rk_attest_key_free(k);
 	return ret;
 }
@@ -720,7 +736,8 @@ static void print_state(struct rk_machine *m, struct rk_host *h, struct rk_vm *v
 		for (uint64_t pa = bank.base; pa < bank.base + bank.size; pa += RK_GRANULE_SIZE) {
 			struct rk_granule_info gi;
 
-			if (rk_host_granule_info(h, pa, &gi) || gi.state > RK_GRANULE_RESERVED || gi.role >= RK_ROLE_COUNT)
+			if (rk_host_granule_info(h, pa, &gi) || gi.state > RK_GRANULE_RESERVED ||
+			    gi.role >= RK_ROLE_COUNT)
 				continue;
 			count[gi.state][gi.role]++;
 			total++;
@@ -798,7 +815,8 @@ int cmd_run(int argc, char **argv)
 	if (!ret)
 		ret = rk_vm_add_uart(vm, RK_GUEST_UART_IPA, console_out, &ctx);
 	if (ret) {
-		fprintf(stderr, "%s: cannot build the %s: %s\n", prog, o.normal ? "VM" : "realm", rk_host_last_error(h)->msg);
+		fprintf(stderr, "%s: cannot build the %s: %s\n", prog, o.normal ? "VM" : "realm",
+			rk_host_last_error(h)->msg);
 		goto out;
 	}
 	rk_vm_set_host_call_handler(vm, host_call, &ctx);
@@ -813,12 +831,13 @@ int cmd_run(int argc, char **argv)
 		uint8_t plan_rim[RK_MEASUREMENT_MAX] = { 0 };
 		if (rk_vm_rim(vm, rim, &rim_len) || rk_plan_rim(&plan.plan, 0, plan_rim, NULL) ||
 		    memcmp(rim, plan_rim, rim_len)) {
-			fprintf(stderr, "%s: the host's RIM prediction differs from the plan's (a host bug)\n", prog);
+			fprintf(stderr,
+				"%s: the host's RIM prediction differs from the plan's (a host bug)\n", prog);
 			goto out;
 		}
 		if (!o.quiet) {
-			fprintf(stderr, "realmkit: realm %s, %u vCPU%s, %" PRIu64 " MiB, %s RIM ", o.image, o.cpus,
-				o.cpus > 1 ? "s" : "", o.mem_mib, rk_hash_name(o.hash_algo));
+			fprintf(stderr, "realmkit: realm %s, %u vCPU%s, %" PRIu64 " MiB, %s RIM ", o.image,
+				o.cpus, o.cpus > 1 ? "s" : "", o.mem_mib, rk_hash_name(o.hash_algo));
 			print_hex(stderr, rim, rim_len);
 			fprintf(stderr, "\n");
 		}
@@ -848,8 +867,10 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "%s: interrupted: the realm was stopped\n", prog);
 		status = 130;
 	} else if (info.reason == RK_STOP_TIMEOUT) {
-		fprintf(stderr, "%s: timed out after %g s: the guest was still running (%" PRIu64
-			" vCPU entries, no SYSTEM_OFF); stopped\n", prog, o.timeout_s, info.entries);
+		fprintf(stderr,
+			"%s: timed out after %g s: the guest was still running (%" PRIu64
+			" vCPU entries, no SYSTEM_OFF); stopped\n",
+			prog, o.timeout_s, info.entries);
 	} else if (info.reason == RK_STOP_ERROR || (ret && ret != -EINTR)) {
 		fprintf(stderr, "%s: the %s stopped on an error: %s\n", prog, o.normal ? "VM" : "realm",
 			info.reason == RK_STOP_ERROR ? info.msg : rk_host_last_error(h)->msg);
@@ -865,8 +886,10 @@ int cmd_run(int argc, char **argv)
 				example_name(ctx.result_id, nb), ctx.result_value);
 		}
 	} else if (img.reports) {
-		fprintf(stderr, "%s: the guest switched itself off (%s) without reporting a result: "
-			"it stopped on an error (see its console output above)\n", prog, info.msg);
+		fprintf(stderr,
+			"%s: the guest switched itself off (%s) without reporting a result: "
+			"it stopped on an error (see its console output above)\n",
+			prog, info.msg);
 	} else {
 		status = 0;
 		if (!o.quiet)
@@ -874,14 +897,15 @@ int cmd_run(int argc, char **argv)
 	}
 	if (ctx.token_seen && !status) {
 		if (ctx.token_status || !ctx.token) {
-			fprintf(stderr, "%s: the realm could not hand over its attestation token (status 0x%x)\n", prog,
-				ctx.token_status);
+			fprintf(stderr,
+				"%s: the realm could not hand over its attestation token (status 0x%x)\n",
+				prog, ctx.token_status);
 			status = 1;
 		} else if (o.token_out) {
 			status = token_out_write(prog, &tok, ctx.token, ctx.token_len);
 			if (!status && !o.quiet)
-				fprintf(stderr, "%s: attestation token: %" PRIu64 " bytes written to %s\n", prog, ctx.token_len,
-					o.token_out);
+				fprintf(stderr, "%s: attestation token: %" PRIu64 " bytes written to %s\n",
+					prog, ctx.token_len, o.token_out);
 		}
 	} else if (o.token_out && !status) {
 		fprintf(stderr, "%s: --token-out: the guest handed over no attestation token\n", prog);
@@ -897,9 +921,11 @@ int cmd_run(int argc, char **argv)
 		rk_host_print_leaks(h, stderr);
 		status = 1;
 	} else if (!o.quiet) {
-		fprintf(stderr, "%s: %" PRIu64 " entries, %" PRIu64 " MMIO, %" PRIu64 " host calls, %" PRIu64
-			" PSCI, %" PRIu64 " stage-2 faults; torn down, nothing leaked; %.1f ms\n", prog, info.entries,
-			info.mmio, info.host_calls, info.psci, info.s2_faults + info.shared_faults, now_ms() - t0);
+		fprintf(stderr,
+			"%s: %" PRIu64 " entries, %" PRIu64 " MMIO, %" PRIu64 " host calls, %" PRIu64
+			" PSCI, %" PRIu64 " stage-2 faults; torn down, nothing leaked; %.1f ms\n",
+			prog, info.entries, info.mmio, info.host_calls, info.psci,
+			info.s2_faults + info.shared_faults, now_ms() - t0);
 	}
 out:
 	if (sig_started) {

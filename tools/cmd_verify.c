@@ -23,24 +23,23 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: realmkit verify TOKEN [--cpak KEY.pem] [--rim HEX] [--challenge HEX] [--json]\n"
-		"\n"
-		"Verify a CCA attestation token (CBOR tag 907 = RMM 2.0, tag 399 = RMM 1.0 or\n"
-		"legacy CCA-SSD): both COSE_Sign1 structures, the realm signature with the RAK\n"
-		"in the token, the platform signature with the CPAK (if given), the binding\n"
-		"(platform challenge = hash of the RAK), profiles, claim types and sizes.\n"
-		"\n"
-		"  -k, --cpak KEY.pem     CPAK (PEM public or private key) to check the\n"
-		"                         platform signature; without it: \"not checked\".\n"
-		"                         `realmkit run --cpak-out FILE` writes the one a run used\n"
-		"  -r, --rim HEX          expected RIM (32, 48 or 64 bytes)\n"
-		"  -c, --challenge HEX    expected realm challenge (64 bytes)\n"
-		"  -j, --json             print the result as JSON\n"
-		"  -h, --help             this help\n"
-		"\n"
-		"Exit status: 0 valid, 1 refused (reason on stderr) or unreadable token,\n"
-		"2 usage error (bad option, bad hex, unusable CPAK file).\n");
+	fprintf(f, "usage: realmkit verify TOKEN [--cpak KEY.pem] [--rim HEX] [--challenge HEX] [--json]\n"
+		   "\n"
+		   "Verify a CCA attestation token (CBOR tag 907 = RMM 2.0, tag 399 = RMM 1.0 or\n"
+		   "legacy CCA-SSD): both COSE_Sign1 structures, the realm signature with the RAK\n"
+		   "in the token, the platform signature with the CPAK (if given), the binding\n"
+		   "(platform challenge = hash of the RAK), profiles, claim types and sizes.\n"
+		   "\n"
+		   "  -k, --cpak KEY.pem     CPAK (PEM public or private key) to check the\n"
+		   "                         platform signature; without it: \"not checked\".\n"
+		   "                         `realmkit run --cpak-out FILE` writes the one a run used\n"
+		   "  -r, --rim HEX          expected RIM (32, 48 or 64 bytes)\n"
+		   "  -c, --challenge HEX    expected realm challenge (64 bytes)\n"
+		   "  -j, --json             print the result as JSON\n"
+		   "  -h, --help             this help\n"
+		   "\n"
+		   "Exit status: 0 valid, 1 refused (reason on stderr) or unreadable token,\n"
+		   "2 usage error (bad option, bad hex, unusable CPAK file).\n");
 }
 
 static char *to_hex(const uint8_t *p, size_t n)
@@ -180,8 +179,7 @@ static void print_claims(const struct rk_token_claims *c, const char *cpak_path,
 	const struct rk_platform_claims *p = &c->platform;
 	char label[32];
 
-	printf("token: CCA %s (CBOR tag %llu)\n", format_name(c->format),
-	       (unsigned long long)c->top_tag);
+	printf("token: CCA %s (CBOR tag %llu)\n", format_name(c->format), (unsigned long long)c->top_tag);
 	printf("realm token (%s):\n", alg_name(c->realm_cose_alg));
 	line_text("profile", r->profile ? r->profile : "(none: legacy CCA-SSD)");
 	line_hex("challenge", r->challenge, sizeof(r->challenge));
@@ -197,8 +195,8 @@ static void print_claims(const struct rk_token_claims *c, const char *cpak_path,
 	if (r->has_mec_policy)
 		printf("  %-22s %u (%s)\n", "MEC policy", r->mec_policy,
 		       r->mec_policy ? "private MECID" : "shared MECID");
-	printf("  %-22s %s, %zu bytes\n", "RAK encoding",
-	       r->rak_is_cose_key ? "COSE_Key" : "raw EC point", r->rak_claim_len);
+	printf("  %-22s %s, %zu bytes\n", "RAK encoding", r->rak_is_cose_key ? "COSE_Key" : "raw EC point",
+	       r->rak_claim_len);
 	line_hex("RAK public key", r->rak_pub, sizeof(r->rak_pub));
 	line_text("RAK hash algorithm", rk_attest_hash_name(r->rak_hash_algo));
 
@@ -208,8 +206,7 @@ static void print_claims(const struct rk_token_claims *c, const char *cpak_path,
 	line_hex("implementation id", p->implementation_id, p->implementation_id_len);
 	line_hex("instance id", p->instance_id, p->instance_id_len);
 	line_hex("config", p->config, p->config_len);
-	printf("  %-22s 0x%04x (%s)\n", "security lifecycle", p->lifecycle,
-	       lifecycle_name(p->lifecycle));
+	printf("  %-22s 0x%04x (%s)\n", "security lifecycle", p->lifecycle, lifecycle_name(p->lifecycle));
 	line_text("hash algorithm", p->hash_algo);
 	if (p->verification_service)
 		line_text("verification service", p->verification_service);
@@ -229,17 +226,15 @@ static void print_claims(const struct rk_token_claims *c, const char *cpak_path,
 	}
 
 	printf("checks:\n");
-	printf("  %-22s valid (%s, RAK from claim 44237)\n", "realm signature",
-	       alg_name(c->realm_cose_alg));
+	printf("  %-22s valid (%s, RAK from claim 44237)\n", "realm signature", alg_name(c->realm_cose_alg));
 	if (c->platform_signature == RK_SIG_VALID)
-		printf("  %-22s valid (%s, CPAK %s)\n", "platform signature",
-		       alg_name(c->platform_cose_alg), cpak_path);
+		printf("  %-22s valid (%s, CPAK %s)\n", "platform signature", alg_name(c->platform_cose_alg),
+		       cpak_path);
 	else
 		printf("  %-22s not checked (no --cpak)\n", "platform signature");
 	printf("  %-22s valid (platform challenge = %s(RAK claim))\n", "binding",
 	       rk_attest_hash_name(r->rak_hash_algo));
-	printf("  %-22s %s\n", "challenge",
-	       opts->expected_challenge ? "matches --challenge" : "not checked");
+	printf("  %-22s %s\n", "challenge", opts->expected_challenge ? "matches --challenge" : "not checked");
 	printf("  %-22s %s\n", "RIM", opts->expected_rim ? "matches --rim" : "not checked");
 	printf("result: VALID\n");
 }
@@ -314,8 +309,7 @@ static json_t *claims_json(const struct rk_token_claims *c, const struct rk_veri
 	json_object_set_new(realm, "cose_alg", json_integer(c->realm_cose_alg));
 	json_object_set_new(realm, "challenge", jhex(r->challenge, sizeof(r->challenge)));
 	json_object_set_new(realm, "instance_id",
-			    r->has_instance_id ? jhex(r->instance_id, sizeof(r->instance_id))
-					       : json_null());
+			    r->has_instance_id ? jhex(r->instance_id, sizeof(r->instance_id)) : json_null());
 	json_object_set_new(realm, "personalization_value", jhex(r->rpv, sizeof(r->rpv)));
 	json_object_set_new(realm, "hash_algo", json_string(rk_attest_hash_name(r->hash_algo)));
 	json_object_set_new(realm, "rim", jhex(r->rim, r->measurement_len));
@@ -324,24 +318,20 @@ static json_t *claims_json(const struct rk_token_claims *c, const struct rk_veri
 	json_object_set_new(realm, "rems", rems);
 	json_object_set_new(realm, "mec_policy",
 			    r->has_mec_policy ? json_integer(r->mec_policy) : json_null());
-	json_object_set_new(realm, "rak_encoding",
-			    json_string(r->rak_is_cose_key ? "cose_key" : "raw"));
+	json_object_set_new(realm, "rak_encoding", json_string(r->rak_is_cose_key ? "cose_key" : "raw"));
 	json_object_set_new(realm, "rak_claim", jhex(r->rak_claim, r->rak_claim_len));
 	json_object_set_new(realm, "rak_public_key", jhex(r->rak_pub, sizeof(r->rak_pub)));
-	json_object_set_new(realm, "rak_hash_algo",
-			    json_string(rk_attest_hash_name(r->rak_hash_algo)));
+	json_object_set_new(realm, "rak_hash_algo", json_string(rk_attest_hash_name(r->rak_hash_algo)));
 	json_object_set_new(root, "realm", realm);
 
 	json_object_set_new(plat, "profile", jstr(p->profile));
 	json_object_set_new(plat, "cose_alg", json_integer(c->platform_cose_alg));
 	json_object_set_new(plat, "challenge", jhex(p->challenge, p->challenge_len));
-	json_object_set_new(plat, "implementation_id",
-			    jhex(p->implementation_id, p->implementation_id_len));
+	json_object_set_new(plat, "implementation_id", jhex(p->implementation_id, p->implementation_id_len));
 	json_object_set_new(plat, "instance_id", jhex(p->instance_id, p->instance_id_len));
 	json_object_set_new(plat, "config", jhex(p->config, p->config_len));
 	json_object_set_new(plat, "security_lifecycle", json_integer(p->lifecycle));
-	json_object_set_new(plat, "security_lifecycle_name",
-			    json_string(lifecycle_name(p->lifecycle)));
+	json_object_set_new(plat, "security_lifecycle_name", json_string(lifecycle_name(p->lifecycle)));
 	json_object_set_new(plat, "hash_algo", jstr(p->hash_algo));
 	json_object_set_new(plat, "verification_service", jstr(p->verification_service));
 	for (size_t i = 0; i < p->num_sw_components; i++) {
@@ -362,8 +352,7 @@ static json_t *claims_json(const struct rk_token_claims *c, const struct rk_veri
 
 	json_object_set_new(checks, "realm_signature", json_string("valid"));
 	json_object_set_new(checks, "platform_signature",
-			    json_string(c->platform_signature == RK_SIG_VALID ? "valid"
-									     : "not checked"));
+			    json_string(c->platform_signature == RK_SIG_VALID ? "valid" : "not checked"));
 	json_object_set_new(checks, "binding", json_string("valid"));
 	json_object_set_new(checks, "challenge",
 			    json_string(opts->expected_challenge ? "match" : "not checked"));
@@ -509,8 +498,9 @@ int cmd_verify(int argc, char **argv)
 		ret = rk_attest_key_load_pem(a.cpak_path, &cpak);
 		if (ret) {
 			fprintf(stderr, PROG ": cannot use CPAK '%s': %s\n", a.cpak_path,
-				ret == -EINVAL ? "no EC key in PEM form" :
-				ret == -ENOTSUP ? "not a P-256/P-384/P-521 EC key" : strerror(-ret));
+				ret == -EINVAL    ? "no EC key in PEM form"
+				: ret == -ENOTSUP ? "not a P-256/P-384/P-521 EC key"
+						  : strerror(-ret));
 			return 2;
 		}
 		opts.cpak = cpak;

@@ -13,11 +13,11 @@ int cmd_version(int argc, char **argv)
 		return 0;
 	}
 	if (argc > 1) {
-		fprintf(stderr, "realmkit version: unexpected argument '%s'\nusage: realmkit version\n", argv[1]);
+		fprintf(stderr, "realmkit version: unexpected argument '%s'\nusage: realmkit version\n",
+			argv[1]);
 		return 2;
 	}
 	printf("realmkit 0.1.0\nRMM specification %s (RMI %d.%d, RSI %d.%d)\n", RMM_ABI_REVISION_STR,
-	       RMI_ABI_VERSION_MAJOR, RMI_ABI_VERSION_MINOR, RSI_ABI_VERSION_MAJOR,
-	       RSI_ABI_VERSION_MINOR);
+	       RMI_ABI_VERSION_MAJOR, RMI_ABI_VERSION_MINOR, RSI_ABI_VERSION_MAJOR, RSI_ABI_VERSION_MINOR);
 	return 0;
 }

@@ -17,7 +17,8 @@
 #define GRANULE 4096u
 #define READ_CHUNK ((uint64_t)1 << 30) /* below Linux's 0x7ffff000 per read */
 
-static int fail(char *err, size_t err_len, int ret, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t err_len, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 static int fail(char *err, size_t err_len, int ret, const char *fmt, ...)
 {
@@ -148,8 +149,9 @@ static int load_elf(int fd, uint64_t fsize, uint64_t ram_base, uint64_t ram_top,
 	int ret;
 
 	if (fsize < sizeof(Elf64_Ehdr))
-		return fail(err, err_len, -EINVAL, "truncated ELF (the file is %" PRIu64 " bytes, an ELF64 header %zu)",
-			    fsize, sizeof(Elf64_Ehdr));
+		return fail(err, err_len, -EINVAL,
+			    "truncated ELF (the file is %" PRIu64 " bytes, an ELF64 header %zu)", fsize,
+			    sizeof(Elf64_Ehdr));
 	ret = image_pread_full(fd, ident, sizeof(ident), 0);
 	if (ret)
 		return fail(err, err_len, ret, "cannot read: %s", strerror(-ret));
@@ -158,7 +160,8 @@ static int load_elf(int fd, uint64_t fsize, uint64_t ram_base, uint64_t ram_top,
 	if (ident[EI_CLASS] != ELFCLASS64)
 		return fail(err, err_len, -EINVAL, "not a 64-bit ELF (EI_CLASS %u)", ident[EI_CLASS]);
 	if (ident[EI_DATA] == ELFDATA2MSB)
-		return fail(err, err_len, -EINVAL, "not a little-endian ELF (ELFDATA2MSB): AArch64 realms are little-endian");
+		return fail(err, err_len, -EINVAL,
+			    "not a little-endian ELF (ELFDATA2MSB): AArch64 realms are little-endian");
 	if (ident[EI_DATA] != ELFDATA2LSB)
 		return fail(err, err_len, -EINVAL, "not a little-endian ELF (EI_DATA %u)", ident[EI_DATA]);
 	if (elf_version(EV_CURRENT) == EV_NONE)
@@ -169,7 +172,8 @@ static int load_elf(int fd, uint64_t fsize, uint64_t ram_base, uint64_t ram_top,
 		goto out;
 	}
 	if (eh.e_machine != EM_AARCH64) {
-		ret = fail(err, err_len, -EINVAL, "ELF is for %s, not AArch64", machine_name(eh.e_machine, nb));
+		ret = fail(err, err_len, -EINVAL, "ELF is for %s, not AArch64",
+			   machine_name(eh.e_machine, nb));
 		goto out;
 	}
 	/* the count as the file says it (elf_getphdrnum clamps it to what fits the file) */
@@ -179,14 +183,16 @@ static int load_elf(int fd, uint64_t fsize, uint64_t ram_base, uint64_t ram_top,
 		Elf_Scn *s0 = eh.e_shoff ? elf_getscn(e, 0) : NULL;
 
 		if (!s0 || !gelf_getshdr(s0, &sh0)) {
-			ret = fail(err, err_len, -EINVAL,
-				   "e_phnum is PN_XNUM (65535) but there is no section 0 holding the program header count");
+			ret = fail(
+				err, err_len, -EINVAL,
+				"e_phnum is PN_XNUM (65535) but there is no section 0 holding the program header count");
 			goto out;
 		}
 		nph = sh0.sh_info;
 	}
 	if (nph > IMAGE_MAX_PHDRS) {
-		ret = fail(err, err_len, -EINVAL, "too many program headers (%zu; at most %u)", nph, IMAGE_MAX_PHDRS);
+		ret = fail(err, err_len, -EINVAL, "too many program headers (%zu; at most %u)", nph,
+			   IMAGE_MAX_PHDRS);
 		goto out;
 	}
 	if (!nph) {
@@ -194,12 +200,14 @@ static int load_elf(int fd, uint64_t fsize, uint64_t ram_base, uint64_t ram_top,
 		goto out;
 	}
 	if (eh.e_phentsize != sizeof(Elf64_Phdr)) {
-		ret = fail(err, err_len, -EINVAL, "program header size %u, not %zu", eh.e_phentsize, sizeof(Elf64_Phdr));
+		ret = fail(err, err_len, -EINVAL, "program header size %u, not %zu", eh.e_phentsize,
+			   sizeof(Elf64_Phdr));
 		goto out;
 	}
 	if (__builtin_add_overflow(eh.e_phoff, (uint64_t)nph * sizeof(Elf64_Phdr), &phend) || phend > fsize) {
 		ret = fail(err, err_len, -EINVAL,
-			   "truncated ELF (program headers at 0x%" PRIx64 " end past the file end 0x%" PRIx64 ")",
+			   "truncated ELF (program headers at 0x%" PRIx64 " end past the file end 0x%" PRIx64
+			   ")",
 			   (uint64_t)eh.e_phoff, fsize);
 		goto out;
 	}
@@ -222,41 +230,47 @@ static int load_elf(int fd, uint64_t fsize, uint64_t ram_base, uint64_t ram_top,
 		uint64_t fend;
 
 		if (!gelf_getphdr(e, (int)i, &ph)) {
-			ret = fail(err, err_len, -EINVAL, "unreadable program header %zu (%s)", i, elf_errmsg(-1));
+			ret = fail(err, err_len, -EINVAL, "unreadable program header %zu (%s)", i,
+				   elf_errmsg(-1));
 			goto out;
 		}
 		if (ph.p_type != PT_LOAD || !ph.p_memsz)
 			continue;
 		if (ph.p_filesz > ph.p_memsz) {
 			ret = fail(err, err_len, -EINVAL,
-				   "segment %zu: file size 0x%" PRIx64 " is larger than its memory size 0x%" PRIx64, i,
-				   (uint64_t)ph.p_filesz, (uint64_t)ph.p_memsz);
+				   "segment %zu: file size 0x%" PRIx64
+				   " is larger than its memory size 0x%" PRIx64,
+				   i, (uint64_t)ph.p_filesz, (uint64_t)ph.p_memsz);
 			goto out;
 		}
 		s = (struct seg){ i, ph.p_paddr, 0, ph.p_offset, ph.p_filesz };
 		if (__builtin_add_overflow(ph.p_paddr, ph.p_memsz, &s.end)) {
 			ret = fail(err, err_len, -EINVAL,
-				   "segment %zu at 0x%" PRIx64 " of 0x%" PRIx64 " bytes wraps around the address space", i,
-				   s.addr, (uint64_t)ph.p_memsz);
+				   "segment %zu at 0x%" PRIx64 " of 0x%" PRIx64
+				   " bytes wraps around the address space",
+				   i, s.addr, (uint64_t)ph.p_memsz);
 			goto out;
 		}
 		if (s.addr < ram_base || s.end > ram_top) {
 			ret = fail(err, err_len, -EINVAL,
-				   "segment %zu [0x%" PRIx64 ",0x%" PRIx64 ") is outside guest RAM [0x%" PRIx64 ",0x%" PRIx64 ")",
+				   "segment %zu [0x%" PRIx64 ",0x%" PRIx64
+				   ") is outside guest RAM [0x%" PRIx64 ",0x%" PRIx64 ")",
 				   i, s.addr, s.end, ram_base, ram_top);
 			goto out;
 		}
 		if (__builtin_add_overflow(ph.p_offset, ph.p_filesz, &fend) || fend > fsize) {
 			ret = fail(err, err_len, -EINVAL,
-				   "truncated ELF (segment %zu ends at 0x%" PRIx64 "%s past the file end 0x%" PRIx64 ")", i,
-				   fend, fend < ph.p_offset ? " (wrapped)" : "", fsize);
+				   "truncated ELF (segment %zu ends at 0x%" PRIx64
+				   "%s past the file end 0x%" PRIx64 ")",
+				   i, fend, fend < ph.p_offset ? " (wrapped)" : "", fsize);
 			goto out;
 		}
 		for (size_t j = 0; j < nsegs; j++) {
 			if (s.addr < segs[j].end && segs[j].addr < s.end) {
 				ret = fail(err, err_len, -EINVAL,
-					   "segment %zu [0x%" PRIx64 ",0x%" PRIx64 ") overlaps segment %zu [0x%" PRIx64
-					   ",0x%" PRIx64 ")", i, s.addr, s.end, segs[j].index, segs[j].addr, segs[j].end);
+					   "segment %zu [0x%" PRIx64 ",0x%" PRIx64
+					   ") overlaps segment %zu [0x%" PRIx64 ",0x%" PRIx64 ")",
+					   i, s.addr, s.end, segs[j].index, segs[j].addr, segs[j].end);
 				goto out;
 			}
 		}
@@ -271,7 +285,8 @@ static int load_elf(int fd, uint64_t fsize, uint64_t ram_base, uint64_t ram_top,
 		goto out;
 	}
 	if (lo & (GRANULE - 1)) {
-		ret = fail(err, err_len, -EINVAL, "the lowest segment, at 0x%" PRIx64 ", is not 4 KiB aligned", lo);
+		ret = fail(err, err_len, -EINVAL,
+			   "the lowest segment, at 0x%" PRIx64 ", is not 4 KiB aligned", lo);
 		goto out;
 	}
 	if (eh.e_entry < ram_base || eh.e_entry >= ram_top) {
@@ -291,7 +306,8 @@ static int load_elf(int fd, uint64_t fsize, uint64_t ram_base, uint64_t ram_top,
 	for (size_t j = 0; j < nsegs; j++) {
 		if (!segs[j].filesz)
 			continue;
-		ret = image_pread_full(fd, img->loads[0].data + (segs[j].addr - lo), segs[j].filesz, segs[j].offset);
+		ret = image_pread_full(fd, img->loads[0].data + (segs[j].addr - lo), segs[j].filesz,
+				       segs[j].offset);
 		if (ret) {
 			fail(err, err_len, ret, "cannot read segment %zu: %s", segs[j].index, strerror(-ret));
 			goto out;
@@ -308,8 +324,8 @@ out:
 	return ret;
 }
 
-static int load_flat(int fd, uint64_t fsize, uint64_t ram_base, uint64_t ram_size, struct image *img, char *err,
-		     size_t err_len)
+static int load_flat(int fd, uint64_t fsize, uint64_t ram_base, uint64_t ram_size, struct image *img,
+		     char *err, size_t err_len)
 {
 	char a[32], b[32];
 	int ret;
@@ -321,7 +337,8 @@ static int load_flat(int fd, uint64_t fsize, uint64_t ram_base, uint64_t ram_siz
 			    size_str(ram_size, b));
 	img->loads[0].data = malloc(fsize);
 	if (!img->loads[0].data)
-		return fail(err, err_len, -ENOMEM, "out of memory for a flat image of %s", size_str(fsize, a));
+		return fail(err, err_len, -ENOMEM, "out of memory for a flat image of %s",
+			    size_str(fsize, a));
 	img->nloads = 1;
 	ret = image_pread_full(fd, img->loads[0].data, fsize, 0);
 	if (ret)

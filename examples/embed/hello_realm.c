@@ -28,7 +28,7 @@ int main(int argc, char **argv)
 		fclose(f);
 	if (len == 0)
 		return fprintf(stderr, "usage: hello_realm PAYLOAD.bin\n"), 2;
-	rk_machine_config_default(&mc); /* 1 GiB of DRAM */
+	rk_machine_config_default(&mc);         /* 1 GiB of DRAM */
 	rk_vm_config_default(&vc, RK_VM_REALM); /* SHA-256 */
 	vc.ipa_bits = RK_GUEST_S2SZ;
 	if (!(err = rk_machine_create(&mc, &m)) && !(err = rk_host_create(m, NULL, &h)) &&

@@ -13,8 +13,8 @@ static bool on_sync(struct rk_exc_frame *frame, uint64_t esr, uint64_t far)
 	bool sea = esr_ec(esr) == ESR_EC_DABT_CUR && esr_fsc(esr) == ESR_FSC_SEA;
 
 	rk_printf("%s: ESR_EL1 0x%lx (EC 0x%x FSC 0x%x) FAR_EL1 0x%lx ELR_EL1 0x%lx\n",
-	          sea ? "SEA handled" : "unexpected exception", esr, esr_ec(esr),
-	          esr_fsc(esr), far, frame->elr);
+		  sea ? "SEA handled" : "unexpected exception", esr, esr_ec(esr), esr_fsc(esr), far,
+		  frame->elr);
 	rk_report(RK_GUEST_EX_ABORT, sea, esr);
 	rk_halt();
 }
@@ -28,7 +28,7 @@ int main(void)
 	ret = rsi_ipa_state_set_range(base, base + RK_PAGE_SIZE, RSI_RIPAS_EMPTY, 0, &resp);
 	rsi_ipa_state_get(base, base + RK_PAGE_SIZE, NULL, &r);
 	rk_printf("abort: page 0x%lx -> EMPTY: status %lu, %s, RIPAS now %s\n", base, ret,
-	          resp == RSI_ACCEPT ? "accepted" : "rejected", r == RSI_RIPAS_EMPTY ? "EMPTY" : "RAM");
+		  resp == RSI_ACCEPT ? "accepted" : "rejected", r == RSI_RIPAS_EMPTY ? "EMPTY" : "RAM");
 	rk_printf("abort: reading it...\n");
 	(void)*(volatile uint64_t *)page;
 	rk_printf("abort: the read returned: no abort!\n");

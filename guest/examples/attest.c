@@ -34,8 +34,7 @@ int main(void)
 	shared_size = g[1];
 	if (status == RSI_SUCCESS) {
 		if (shared == 0 || shared_size < len) {
-			rk_printf("attest: shared buffer 0x%lx (%lu bytes) too small\n", shared,
-			          shared_size);
+			rk_printf("attest: shared buffer 0x%lx (%lu bytes) too small\n", shared, shared_size);
 			status = RK_GUEST_ERR_TOO_BIG;
 		} else {
 			memcpy((void *)(uintptr_t)shared, token, len);

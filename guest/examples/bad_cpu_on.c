@@ -13,7 +13,7 @@ int main(void)
 	int32_t r = psci_cpu_on(mpidr, (uint64_t)(uintptr_t)_start, 127);
 
 	rk_printf("bad_cpu_on: CPU_ON(MPIDR 0x%lx) = %d%s\n", mpidr, r,
-	          r == PSCI_RET_INVALID_PARAMETERS ? " (INVALID_PARAMETERS: no such vCPU)" : "");
+		  r == PSCI_RET_INVALID_PARAMETERS ? " (INVALID_PARAMETERS: no such vCPU)" : "");
 	rk_report(0x101, false, (uint64_t)(int64_t)r);
 	return 0;
 }

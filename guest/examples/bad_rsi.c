@@ -25,8 +25,8 @@ int main(void)
 	rk_printf("bad_rsi: RSI_MEASUREMENT_READ(slot 7) = %lu\n", ret);
 	refused += ret != RSI_SUCCESS;
 
-	ret = rsi_ipa_state_set(RK_GUEST_RAM_BASE + 0x2000, RK_GUEST_RAM_BASE + 0x1000, RSI_RIPAS_EMPTY, 0, &next,
-	                        &resp);
+	ret = rsi_ipa_state_set(RK_GUEST_RAM_BASE + 0x2000, RK_GUEST_RAM_BASE + 0x1000, RSI_RIPAS_EMPTY, 0,
+				&next, &resp);
 	rk_printf("bad_rsi: RSI_IPA_STATE_SET(top < base) = %lu\n", ret);
 	refused += ret != RSI_SUCCESS;
 
@@ -37,7 +37,7 @@ int main(void)
 
 	ret = rsi_ipa_state_set(outside, outside + 0x1000, RSI_RIPAS_RAM, 0, &next, &resp);
 	rk_printf("bad_rsi: RSI_IPA_STATE_SET(RAM, 0x%lx, outside guest RAM) = %lu, %s\n", outside, ret,
-	          resp == RSI_ACCEPT ? "accepted" : "rejected");
+		  resp == RSI_ACCEPT ? "accepted" : "rejected");
 	refused += ret != RSI_SUCCESS || resp != RSI_ACCEPT;
 
 	rk_printf("bad_rsi: %lu of 5 calls refused\n", refused);

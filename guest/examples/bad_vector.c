@@ -33,7 +33,7 @@ int main(void)
 	rk_host_call(RK_HC_CPU_COUNT, g);
 	n = g[0] && g[0] <= RK_GUEST_MAX_CPUS ? (unsigned)g[0] : 1;
 	rk_printf("bad_vector: %u cpus: VBAR_EL1 = 0x%lx (RIPAS EMPTY: %s), then UDF\n", n, base,
-	          resp == RSI_ACCEPT ? "accepted" : "rejected");
+		  resp == RSI_ACCEPT ? "accepted" : "rejected");
 	for (i = 1; i < n; i++)
 		psci_cpu_on(rk_cpu_mpidr(i), (uint64_t)(uintptr_t)_start, i);
 	into_the_loop();

@@ -12,8 +12,8 @@ int main(void)
 	rk_printf("Hello from a realm! (realmkit guest SDK, cpu %u)\n", rk_cpu_index());
 
 	ret = rsi_version(RSI_REVISION(1, 0), &lower, &higher);
-	rk_printf("RSI_VERSION: status %lu, lower %lu.%lu, higher %lu.%lu\n", ret,
-	          lower >> 16, lower & 0xffff, higher >> 16, higher & 0xffff);
+	rk_printf("RSI_VERSION: status %lu, lower %lu.%lu, higher %lu.%lu\n", ret, lower >> 16,
+		  lower & 0xffff, higher >> 16, higher & 0xffff);
 
 	ret = rsi_measurement_read(0, rim);
 	if (ret != RSI_SUCCESS) {

@@ -25,8 +25,7 @@ static bool fill_check(volatile uint64_t *p, uint64_t seed, const char *what)
 			return false;
 		}
 	}
-	rk_printf("ripas: %s write/read OK (%u bytes at 0x%lx)\n", what, SIZE,
-	          (uint64_t)(uintptr_t)p);
+	rk_printf("ripas: %s write/read OK (%u bytes at 0x%lx)\n", what, SIZE, (uint64_t)(uintptr_t)p);
 	return true;
 }
 
@@ -36,7 +35,10 @@ static bool expect_ripas(uint64_t base, enum rsi_ripas want, const char *when)
 	uint64_t top = 0, ret = rsi_ipa_state_get(base, base + SIZE, &top, &r);
 
 	rk_printf("ripas: %s: IPA_STATE_GET = %lu, ripas %s up to 0x%lx\n", when, ret,
-	          r == RSI_RIPAS_RAM ? "RAM" : r == RSI_RIPAS_EMPTY ? "EMPTY" : "?", top);
+		  r == RSI_RIPAS_RAM     ? "RAM"
+		  : r == RSI_RIPAS_EMPTY ? "EMPTY"
+					 : "?",
+		  top);
 	return ret == RSI_SUCCESS && r == want && top >= base + SIZE;
 }
 
@@ -44,8 +46,8 @@ static bool set_ripas(uint64_t base, enum rsi_ripas to)
 {
 	uint64_t resp = RSI_REJECT, ret = rsi_ipa_state_set_range(base, base + SIZE, to, 0, &resp);
 
-	rk_printf("ripas: IPA_STATE_SET(%s) = %lu, %s\n", to == RSI_RIPAS_RAM ? "RAM" : "EMPTY",
-	          ret, resp == RSI_ACCEPT ? "accepted" : "rejected");
+	rk_printf("ripas: IPA_STATE_SET(%s) = %lu, %s\n", to == RSI_RIPAS_RAM ? "RAM" : "EMPTY", ret,
+		  resp == RSI_ACCEPT ? "accepted" : "rejected");
 	return ret == RSI_SUCCESS && resp == RSI_ACCEPT;
 }
 

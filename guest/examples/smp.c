@@ -12,8 +12,7 @@ static volatile uint32_t up_mask;
 
 void rk_secondary_main(unsigned cpu, uint64_t context_id)
 {
-	rk_printf("cpu %u up (context %lu, MPIDR 0x%lx)\n", cpu, context_id,
-	          rk_read_sysreg(mpidr_el1));
+	rk_printf("cpu %u up (context %lu, MPIDR 0x%lx)\n", cpu, context_id, rk_read_sysreg(mpidr_el1));
 	__atomic_or_fetch(&up_mask, 1u << cpu, __ATOMIC_SEQ_CST);
 	psci_cpu_off();
 	rk_printf("cpu %u: CPU_OFF returned!\n", cpu);
@@ -30,8 +29,8 @@ int main(void)
 	probe = n == 0;
 	if (probe || n > RK_GUEST_MAX_CPUS)
 		n = RK_GUEST_MAX_CPUS;
-	rk_printf("smp: cpu %u of %u%s, PSCI %u.%u\n", rk_cpu_index(), n,
-	          probe ? " (probing)" : "", psci_version() >> 16, psci_version() & 0xffff);
+	rk_printf("smp: cpu %u of %u%s, PSCI %u.%u\n", rk_cpu_index(), n, probe ? " (probing)" : "",
+		  psci_version() >> 16, psci_version() & 0xffff);
 	__atomic_or_fetch(&up_mask, 1u << rk_cpu_index(), __ATOMIC_SEQ_CST);
 
 	for (i = 0; i < n; i++) {

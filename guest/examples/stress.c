@@ -32,8 +32,7 @@ int main(void)
 			calls++;
 		}
 	}
-	rk_printf("stress: checksum 0x%016lx after %lu iterations, %lu host calls\n", sum, iters,
-	          calls);
+	rk_printf("stress: checksum 0x%016lx after %lu iterations, %lu host calls\n", sum, iters, calls);
 	rk_report(RK_GUEST_EX_STRESS, true, sum);
 	return 0;
 }

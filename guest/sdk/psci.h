@@ -7,12 +7,12 @@
 
 #include "realmkit/arch/psci.h" /* function IDs, return codes, AFFINITY_INFO states */
 
-uint32_t psci_version(void);            /* major << 16 | minor */
+uint32_t psci_version(void); /* major << 16 | minor */
 int32_t psci_features(uint32_t fid);
 int32_t psci_cpu_on(uint64_t target_mpidr, uint64_t entry, uint64_t context_id);
-int32_t psci_cpu_off(void);             /* returns only on failure */
+int32_t psci_cpu_off(void); /* returns only on failure */
 int32_t psci_affinity_info(uint64_t target_mpidr, uint32_t lowest_level);
-void psci_system_off(void);             /* returns only if the host resumes us */
+void psci_system_off(void); /* returns only if the host resumes us */
 void psci_system_reset(void);
 
 #endif

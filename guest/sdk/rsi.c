@@ -74,8 +74,7 @@ uint64_t rsi_attest_token_init(const uint8_t challenge[RSI_CHALLENGE_SIZE], uint
 	return ret;
 }
 
-uint64_t rsi_attest_token_continue(uint64_t granule_ipa, uint64_t offset, uint64_t size,
-                                   uint64_t *written)
+uint64_t rsi_attest_token_continue(uint64_t granule_ipa, uint64_t offset, uint64_t size, uint64_t *written)
 {
 	struct rk_smc_regs r = { { 0 } };
 	uint64_t ret;
@@ -97,8 +96,8 @@ uint64_t rsi_realm_config(struct rsi_realm_config *config)
 	return rsi(&r, RSI_FID_REALM_CONFIG);
 }
 
-uint64_t rsi_ipa_state_set(uint64_t base, uint64_t top, enum rsi_ripas ripas, uint64_t flags,
-                           uint64_t *next, uint64_t *response)
+uint64_t rsi_ipa_state_set(uint64_t base, uint64_t top, enum rsi_ripas ripas, uint64_t flags, uint64_t *next,
+			   uint64_t *response)
 {
 	struct rk_smc_regs r = { { 0 } };
 	uint64_t ret;
@@ -115,8 +114,8 @@ uint64_t rsi_ipa_state_set(uint64_t base, uint64_t top, enum rsi_ripas ripas, ui
 	return ret;
 }
 
-uint64_t rsi_ipa_state_set_range(uint64_t base, uint64_t top, enum rsi_ripas ripas,
-                                 uint64_t flags, uint64_t *response)
+uint64_t rsi_ipa_state_set_range(uint64_t base, uint64_t top, enum rsi_ripas ripas, uint64_t flags,
+				 uint64_t *response)
 {
 	uint64_t resp = RSI_ACCEPT, ret = RSI_SUCCESS;
 
@@ -160,8 +159,7 @@ uint64_t rsi_host_call(struct rsi_host_call *call)
 	return rsi(&r, RSI_FID_HOST_CALL);
 }
 
-uint64_t rsi_attest_token(const uint8_t challenge[RSI_CHALLENGE_SIZE], void *buf, size_t cap,
-                          size_t *len)
+uint64_t rsi_attest_token(const uint8_t challenge[RSI_CHALLENGE_SIZE], void *buf, size_t cap, size_t *len)
 {
 	uint64_t ret, max = 0, done = 0;
 	uint8_t *p = buf;
@@ -178,7 +176,7 @@ uint64_t rsi_attest_token(const uint8_t challenge[RSI_CHALLENGE_SIZE], void *buf
 		if (done >= cap)
 			return RSI_ERROR_INPUT; /* token larger than the buffer */
 		ret = rsi_attest_token_continue((uint64_t)(uintptr_t)(p + done - off), off,
-		                                RSI_GRANULE_SIZE - off, &n);
+						RSI_GRANULE_SIZE - off, &n);
 		if (ret != RSI_SUCCESS && ret != RSI_INCOMPLETE)
 			return ret;
 		if (n > RSI_GRANULE_SIZE - off)

@@ -42,15 +42,14 @@ uint64_t rsi_features(uint64_t index, uint64_t *value);
 uint64_t rsi_measurement_read(unsigned index, uint8_t out[RSI_MEASUREMENT_MAX]);
 uint64_t rsi_measurement_extend(unsigned index, const void *data, size_t size);
 uint64_t rsi_attest_token_init(const uint8_t challenge[RSI_CHALLENGE_SIZE], uint64_t *max_size);
-uint64_t rsi_attest_token_continue(uint64_t granule_ipa, uint64_t offset, uint64_t size,
-                                   uint64_t *written);
+uint64_t rsi_attest_token_continue(uint64_t granule_ipa, uint64_t offset, uint64_t size, uint64_t *written);
 uint64_t rsi_realm_config(struct rsi_realm_config *config);
 /* One call: the host may stop early; *next is the first IPA not changed. */
-uint64_t rsi_ipa_state_set(uint64_t base, uint64_t top, enum rsi_ripas ripas, uint64_t flags,
-                           uint64_t *next, uint64_t *response);
+uint64_t rsi_ipa_state_set(uint64_t base, uint64_t top, enum rsi_ripas ripas, uint64_t flags, uint64_t *next,
+			   uint64_t *response);
 /* Repeat IPA_STATE_SET until [base, top) is done or the host rejects. */
-uint64_t rsi_ipa_state_set_range(uint64_t base, uint64_t top, enum rsi_ripas ripas,
-                                 uint64_t flags, uint64_t *response);
+uint64_t rsi_ipa_state_set_range(uint64_t base, uint64_t top, enum rsi_ripas ripas, uint64_t flags,
+				 uint64_t *response);
 uint64_t rsi_ipa_state_get(uint64_t base, uint64_t end, uint64_t *top, enum rsi_ripas *ripas);
 uint64_t rsi_host_call(struct rsi_host_call *call);
 
@@ -59,7 +58,6 @@ uint64_t rsi_host_call(struct rsi_host_call *call);
  * granule aligned, cap bytes). *len = token size. Returns RSI_SUCCESS, an RSI
  * error, or RSI_ERROR_INPUT if cap is too small.
  */
-uint64_t rsi_attest_token(const uint8_t challenge[RSI_CHALLENGE_SIZE], void *buf, size_t cap,
-                          size_t *len);
+uint64_t rsi_attest_token(const uint8_t challenge[RSI_CHALLENGE_SIZE], void *buf, size_t cap, size_t *len);
 
 #endif

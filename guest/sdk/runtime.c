@@ -73,10 +73,9 @@ void rk_set_irq_handler(rk_irq_handler_t handler)
 }
 
 static const char *const vector_names[16] = {
-	"EL1t sync", "EL1t IRQ", "EL1t FIQ", "EL1t SError",
-	"EL1h sync", "EL1h IRQ", "EL1h FIQ", "EL1h SError",
-	"EL0 sync", "EL0 IRQ", "EL0 FIQ", "EL0 SError",
-	"EL0/32 sync", "EL0/32 IRQ", "EL0/32 FIQ", "EL0/32 SError",
+	"EL1t sync",   "EL1t IRQ",    "EL1t FIQ",   "EL1t SError",   "EL1h sync", "EL1h IRQ",
+	"EL1h FIQ",    "EL1h SError", "EL0 sync",   "EL0 IRQ",       "EL0 FIQ",   "EL0 SError",
+	"EL0/32 sync", "EL0/32 IRQ",  "EL0/32 FIQ", "EL0/32 SError",
 };
 
 void rk_exception_dispatch(uint64_t kind, struct rk_exc_frame *frame)
@@ -88,9 +87,9 @@ void rk_exception_dispatch(uint64_t kind, struct rk_exc_frame *frame)
 		if (sync_handler && sync_handler(frame, esr, far))
 			return;
 		rk_printf("\n[cpu %u] unhandled exception (%s): ESR_EL1 0x%lx (EC 0x%x ISS 0x%x) "
-		          "FAR_EL1 0x%lx ELR_EL1 0x%lx\n",
-		          rk_cpu_index(), vector_names[kind & 15], esr, esr_ec(esr),
-		          esr_iss(esr), far, frame->elr);
+			  "FAR_EL1 0x%lx ELR_EL1 0x%lx\n",
+			  rk_cpu_index(), vector_names[kind & 15], esr, esr_ec(esr), esr_iss(esr), far,
+			  frame->elr);
 		rk_halt();
 	case 1: /* IRQ */
 	case 2: /* FIQ */
@@ -98,13 +97,12 @@ void rk_exception_dispatch(uint64_t kind, struct rk_exc_frame *frame)
 			irq_handler(frame);
 			return;
 		}
-		rk_printf("[cpu %u] %s with no handler: masked\n", rk_cpu_index(),
-		          vector_names[kind & 15]);
+		rk_printf("[cpu %u] %s with no handler: masked\n", rk_cpu_index(), vector_names[kind & 15]);
 		frame->spsr |= (kind & 3) == 1 ? (1u << 7) : (1u << 6);
 		return;
 	default: /* SError */
 		rk_printf("\n[cpu %u] SError: ESR_EL1 0x%lx ELR_EL1 0x%lx\n", rk_cpu_index(), esr,
-		          frame->elr);
+			  frame->elr);
 		rk_halt();
 	}
 }

@@ -25,11 +25,11 @@
 
 /* ---- vCPUs ---------------------------------------------------------------- */
 
-#define rk_read_sysreg(name)                                              \
-	({                                                                    \
-		uint64_t rk_v_;                                               \
-		__asm__ volatile("mrs %0, " #name : "=r"(rk_v_));             \
-		rk_v_;                                                        \
+#define rk_read_sysreg(name)                                      \
+	({                                                        \
+		uint64_t rk_v_;                                   \
+		__asm__ volatile("mrs %0, " #name : "=r"(rk_v_)); \
+		rk_v_;                                            \
 	})
 
 /* This vCPU's index (MPIDR_EL1 Aff0[3:0] | Aff1 << 4). */

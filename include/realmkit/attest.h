@@ -26,12 +26,12 @@
 extern "C" {
 #endif
 
-#define RK_ATTEST_CHALLENGE_SIZE 64u	/* realm challenge (claim 10) */
-#define RK_ATTEST_RPV_SIZE 64u		/* realm personalization value (44235) */
-#define RK_ATTEST_REALM_ID_SIZE 33u	/* realm instance id (256), 2.0 only */
-#define RK_ATTEST_MAX_HASH_SIZE 64u	/* largest measurement (SHA-512) */
-#define RK_ATTEST_NUM_REMS 4u		/* REM[0..3] (44239) */
-#define RK_ATTEST_P384_POINT_SIZE 97u	/* SEC1 uncompressed P-384 point */
+#define RK_ATTEST_CHALLENGE_SIZE 64u            /* realm challenge (claim 10) */
+#define RK_ATTEST_RPV_SIZE 64u                  /* realm personalization value (44235) */
+#define RK_ATTEST_REALM_ID_SIZE 33u             /* realm instance id (256), 2.0 only */
+#define RK_ATTEST_MAX_HASH_SIZE 64u             /* largest measurement (SHA-512) */
+#define RK_ATTEST_NUM_REMS 4u                   /* REM[0..3] (44239) */
+#define RK_ATTEST_P384_POINT_SIZE 97u           /* SEC1 uncompressed P-384 point */
 #define RK_ATTEST_TOKEN_MAX_SIZE (256u * 1024u) /* largest token accepted */
 
 /* Measurement hash algorithms; the values are the RMI/RSI encodings. */
@@ -73,16 +73,14 @@ RK_API size_t rk_attest_key_coord_size(const struct rk_attest_key *key);
  * The public key as a SEC1 uncompressed point (0x04 || x || y).
  * *len receives the size; -ENOSPC if cap is too small.
  */
-RK_API int rk_attest_key_public_raw(const struct rk_attest_key *key, uint8_t *out, size_t cap,
-				    size_t *len);
+RK_API int rk_attest_key_public_raw(const struct rk_attest_key *key, uint8_t *out, size_t cap, size_t *len);
 /*
  * The public key as the COSE_Key bytes that go into realm claim 44237
  * ({1: 2, -1: crv, -2: x, -3: y}, RFC 8152 §13.1.1). The platform challenge
  * that binds a platform token to this RAK is the SHA-256 of exactly these
  * bytes. -ENOSPC (and *len = needed) if cap is too small.
  */
-RK_API int rk_attest_key_public_cose(const struct rk_attest_key *key, uint8_t *out, size_t cap,
-				     size_t *len);
+RK_API int rk_attest_key_public_cose(const struct rk_attest_key *key, uint8_t *out, size_t cap, size_t *len);
 
 /*
  * The public key as PEM text (SubjectPublicKeyInfo, "-----BEGIN PUBLIC
@@ -99,13 +97,13 @@ RK_API int rk_attest_key_public_pem(const struct rk_attest_key *key, char **out,
 /* Which realm token format a token carries (taken from the realm profile). */
 enum rk_token_format {
 	RK_TOKEN_FORMAT_NONE = 0,
-	RK_TOKEN_FORMAT_2_0 = 1,	/* "tag:arm.com,2024:realm#2.0.0" */
-	RK_TOKEN_FORMAT_1_0 = 2,	/* "tag:arm.com,2023:realm#1.0.0" */
-	RK_TOKEN_FORMAT_CCA_SSD = 3,	/* no realm profile, platform CCA-SSD (verify only) */
+	RK_TOKEN_FORMAT_2_0 = 1,     /* "tag:arm.com,2024:realm#2.0.0" */
+	RK_TOKEN_FORMAT_1_0 = 2,     /* "tag:arm.com,2023:realm#1.0.0" */
+	RK_TOKEN_FORMAT_CCA_SSD = 3, /* no realm profile, platform CCA-SSD (verify only) */
 };
 
-#define RK_TOKEN_TAG_CCA_2_0 907u	/* top-level collection, 2.0 (CMW [263, bstr]) */
-#define RK_TOKEN_TAG_CCA_1_0 399u	/* top-level map, 1.0 and legacy (bare bstr) */
+#define RK_TOKEN_TAG_CCA_2_0 907u /* top-level collection, 2.0 (CMW [263, bstr]) */
+#define RK_TOKEN_TAG_CCA_1_0 399u /* top-level map, 1.0 and legacy (bare bstr) */
 
 #define RK_REALM_PROFILE_2_0 "tag:arm.com,2024:realm#2.0.0"
 #define RK_REALM_PROFILE_1_0 "tag:arm.com,2023:realm#1.0.0"
@@ -117,13 +115,13 @@ enum rk_token_format {
 
 /* One entry of platform claim 2399 (software components). */
 struct rk_sw_component {
-	const char *measurement_type;	/* 1, tstr, optional (NULL = absent) */
-	const uint8_t *measurement;	/* 2, bstr, mandatory */
+	const char *measurement_type; /* 1, tstr, optional (NULL = absent) */
+	const uint8_t *measurement;   /* 2, bstr, mandatory */
 	size_t measurement_len;
-	const char *version;		/* 4, tstr, optional */
-	const uint8_t *signer_id;	/* 5, bstr, mandatory */
+	const char *version;      /* 4, tstr, optional */
+	const uint8_t *signer_id; /* 5, bstr, mandatory */
 	size_t signer_id_len;
-	const char *hash_algo;		/* 6, tstr, optional ("sha-256") */
+	const char *hash_algo; /* 6, tstr, optional ("sha-256") */
 };
 
 /*
@@ -134,18 +132,18 @@ struct rk_sw_component {
  * RK_PLATFORM_PROFILE and the RAK binding hash).
  */
 struct rk_platform_claims {
-	const char *profile;			/* 265 */
-	const uint8_t *challenge;		/* 10 */
+	const char *profile;      /* 265 */
+	const uint8_t *challenge; /* 10 */
 	size_t challenge_len;
-	const uint8_t *implementation_id;	/* 2396 */
+	const uint8_t *implementation_id; /* 2396 */
 	size_t implementation_id_len;
-	const uint8_t *instance_id;		/* 256 */
+	const uint8_t *instance_id; /* 256 */
 	size_t instance_id_len;
-	const uint8_t *config;			/* 2401 */
+	const uint8_t *config; /* 2401 */
 	size_t config_len;
-	uint16_t lifecycle;			/* 2395 */
-	const char *hash_algo;			/* 2402 */
-	const char *verification_service;	/* 2400, optional (NULL = absent) */
+	uint16_t lifecycle;                          /* 2395 */
+	const char *hash_algo;                       /* 2402 */
+	const char *verification_service;            /* 2400, optional (NULL = absent) */
 	const struct rk_sw_component *sw_components; /* 2399 */
 	size_t num_sw_components;
 };
@@ -161,41 +159,41 @@ RK_API void rk_platform_claims_default(struct rk_platform_claims *p);
 
 /* Realm token claims as returned by rk_token_verify(). */
 struct rk_realm_claims {
-	const char *profile;		/* 265; NULL for the legacy CCA-SSD form */
-	uint8_t challenge[RK_ATTEST_CHALLENGE_SIZE];	/* 10 */
+	const char *profile;                         /* 265; NULL for the legacy CCA-SSD form */
+	uint8_t challenge[RK_ATTEST_CHALLENGE_SIZE]; /* 10 */
 	bool has_instance_id;
-	uint8_t instance_id[RK_ATTEST_REALM_ID_SIZE];	/* 256 (2.0) */
-	uint8_t rpv[RK_ATTEST_RPV_SIZE];		/* 44235 */
-	enum rk_attest_hash hash_algo;			/* 44236 */
-	size_t measurement_len;		/* rk_attest_hash_size(hash_algo) */
-	uint8_t rim[RK_ATTEST_MAX_HASH_SIZE];		/* 44238 */
+	uint8_t instance_id[RK_ATTEST_REALM_ID_SIZE];             /* 256 (2.0) */
+	uint8_t rpv[RK_ATTEST_RPV_SIZE];                          /* 44235 */
+	enum rk_attest_hash hash_algo;                            /* 44236 */
+	size_t measurement_len;                                   /* rk_attest_hash_size(hash_algo) */
+	uint8_t rim[RK_ATTEST_MAX_HASH_SIZE];                     /* 44238 */
 	uint8_t rem[RK_ATTEST_NUM_REMS][RK_ATTEST_MAX_HASH_SIZE]; /* 44239 */
 	bool has_mec_policy;
-	uint8_t mec_policy;		/* 44243 (2.0): 1 private MECID, 0 shared */
-	enum rk_attest_hash rak_hash_algo;		/* 44240 */
-	bool rak_is_cose_key;		/* 44237 was a COSE_Key (else a raw point) */
-	const uint8_t *rak_claim;	/* 44237 exactly as encoded (binding input) */
+	uint8_t mec_policy;                /* 44243 (2.0): 1 private MECID, 0 shared */
+	enum rk_attest_hash rak_hash_algo; /* 44240 */
+	bool rak_is_cose_key;              /* 44237 was a COSE_Key (else a raw point) */
+	const uint8_t *rak_claim;          /* 44237 exactly as encoded (binding input) */
 	size_t rak_claim_len;
-	uint8_t rak_pub[RK_ATTEST_P384_POINT_SIZE];	/* RAK as a SEC1 point */
+	uint8_t rak_pub[RK_ATTEST_P384_POINT_SIZE]; /* RAK as a SEC1 point */
 };
 
 enum rk_sig_status {
-	RK_SIG_NOT_CHECKED = 0,	/* no key was given */
+	RK_SIG_NOT_CHECKED = 0, /* no key was given */
 	RK_SIG_VALID = 1,
 };
 
 struct rk_claims_arena;
 
 struct rk_token_claims {
-	uint64_t top_tag;		/* 907 or 399 */
+	uint64_t top_tag; /* 907 or 399 */
 	enum rk_token_format format;
 	struct rk_realm_claims realm;
 	struct rk_platform_claims platform;
-	int realm_cose_alg;		/* COSE alg of the realm token (-35) */
-	int platform_cose_alg;		/* COSE alg of the platform token */
-	enum rk_sig_status realm_signature;	/* VALID when verification passed */
-	enum rk_sig_status platform_signature;	/* NOT_CHECKED without a CPAK */
-	struct rk_claims_arena *arena;	/* owns the memory behind the pointers */
+	int realm_cose_alg;                    /* COSE alg of the realm token (-35) */
+	int platform_cose_alg;                 /* COSE alg of the platform token */
+	enum rk_sig_status realm_signature;    /* VALID when verification passed */
+	enum rk_sig_status platform_signature; /* NOT_CHECKED without a CPAK */
+	struct rk_claims_arena *arena;         /* owns the memory behind the pointers */
 };
 
 /*
@@ -220,18 +218,18 @@ RK_API void rk_token_claims_release(struct rk_token_claims *claims);
  *     being SHA-256 of the RAK COSE_Key bytes placed in realm claim 44237.
  */
 struct rk_token_params {
-	enum rk_token_format format;	/* RK_TOKEN_FORMAT_2_0 (tag 907) or _1_0 (tag 399) */
+	enum rk_token_format format; /* RK_TOKEN_FORMAT_2_0 (tag 907) or _1_0 (tag 399) */
 	uint8_t challenge[RK_ATTEST_CHALLENGE_SIZE];
-	uint8_t instance_id[RK_ATTEST_REALM_ID_SIZE];	/* 2.0 only */
+	uint8_t instance_id[RK_ATTEST_REALM_ID_SIZE]; /* 2.0 only */
 	uint8_t rpv[RK_ATTEST_RPV_SIZE];
 	enum rk_attest_hash hash_algo;
-	uint8_t rim[RK_ATTEST_MAX_HASH_SIZE];		/* first hash-size bytes used */
+	uint8_t rim[RK_ATTEST_MAX_HASH_SIZE]; /* first hash-size bytes used */
 	uint8_t rem[RK_ATTEST_NUM_REMS][RK_ATTEST_MAX_HASH_SIZE];
-	uint8_t mec_policy;		/* 2.0 only: 0 or 1 */
-	const struct rk_attest_key *rak;	/* P-384 private key */
+	uint8_t mec_policy;              /* 2.0 only: 0 or 1 */
+	const struct rk_attest_key *rak; /* P-384 private key */
 	const uint8_t *platform_token;
 	size_t platform_token_len;
-	const struct rk_attest_key *cpak;	/* private key */
+	const struct rk_attest_key *cpak; /* private key */
 	const struct rk_platform_claims *platform;
 };
 
@@ -262,48 +260,48 @@ RK_API int rk_platform_token_build(const struct rk_attest_key *cpak, const struc
 /* ------------------------------------------------------------------------ */
 
 struct rk_verify_opts {
-	const struct rk_attest_key *cpak;	/* NULL: platform signature not checked */
-	const uint8_t *expected_rim;		/* NULL: not checked */
+	const struct rk_attest_key *cpak; /* NULL: platform signature not checked */
+	const uint8_t *expected_rim;      /* NULL: not checked */
 	size_t expected_rim_len;
-	const uint8_t *expected_challenge;	/* NULL: not checked */
+	const uint8_t *expected_challenge; /* NULL: not checked */
 	size_t expected_challenge_len;
 };
 
 /* Every reason a token can be refused; each has a distinct code. */
 enum rk_verify_code {
 	RK_VERIFY_OK = 0,
-	RK_VERIFY_ERR_ARGS,		/* NULL buffer, bad options */
-	RK_VERIFY_ERR_NOMEM,		/* out of memory */
-	RK_VERIFY_ERR_SIZE,		/* empty or larger than RK_ATTEST_TOKEN_MAX_SIZE */
-	RK_VERIFY_ERR_CBOR,		/* not well-formed CBOR / truncated */
-	RK_VERIFY_ERR_CBOR_TRAILING,	/* bytes after the CBOR item */
-	RK_VERIFY_ERR_CBOR_UNSUPPORTED,	/* indefinite length, nesting too deep, unassigned simple value */
-	RK_VERIFY_ERR_TOP_TAG,		/* not tag 907 / 399 */
-	RK_VERIFY_ERR_TOP_STRUCTURE,	/* collection map / CMW wrapping wrong */
-	RK_VERIFY_ERR_COSE_STRUCTURE,	/* not a COSE_Sign1 */
-	RK_VERIFY_ERR_COSE_HEADER,	/* protected header invalid or unsupported */
-	RK_VERIFY_ERR_COSE_ALG,		/* algorithm unsupported or not matching key */
-	RK_VERIFY_ERR_CLAIMS_STRUCTURE,	/* payload not a claims map */
-	RK_VERIFY_ERR_CLAIM_MISSING,	/* a mandatory claim is absent */
-	RK_VERIFY_ERR_CLAIM_DUPLICATE,	/* a key appears twice in a map */
-	RK_VERIFY_ERR_CLAIM_TYPE,	/* a claim has the wrong CBOR type */
-	RK_VERIFY_ERR_CLAIM_SIZE,	/* a claim has the wrong size */
-	RK_VERIFY_ERR_CLAIM_VALUE,	/* a claim has an unsupported value */
-	RK_VERIFY_ERR_REALM_PROFILE,	/* realm profile unsupported */
-	RK_VERIFY_ERR_PLATFORM_PROFILE,	/* platform profile unsupported */
-	RK_VERIFY_ERR_RAK,		/* RAK claim not a valid P-384 key */
-	RK_VERIFY_ERR_REALM_SIGNATURE,	/* realm signature does not verify */
+	RK_VERIFY_ERR_ARGS,               /* NULL buffer, bad options */
+	RK_VERIFY_ERR_NOMEM,              /* out of memory */
+	RK_VERIFY_ERR_SIZE,               /* empty or larger than RK_ATTEST_TOKEN_MAX_SIZE */
+	RK_VERIFY_ERR_CBOR,               /* not well-formed CBOR / truncated */
+	RK_VERIFY_ERR_CBOR_TRAILING,      /* bytes after the CBOR item */
+	RK_VERIFY_ERR_CBOR_UNSUPPORTED,   /* indefinite length, nesting too deep, unassigned simple value */
+	RK_VERIFY_ERR_TOP_TAG,            /* not tag 907 / 399 */
+	RK_VERIFY_ERR_TOP_STRUCTURE,      /* collection map / CMW wrapping wrong */
+	RK_VERIFY_ERR_COSE_STRUCTURE,     /* not a COSE_Sign1 */
+	RK_VERIFY_ERR_COSE_HEADER,        /* protected header invalid or unsupported */
+	RK_VERIFY_ERR_COSE_ALG,           /* algorithm unsupported or not matching key */
+	RK_VERIFY_ERR_CLAIMS_STRUCTURE,   /* payload not a claims map */
+	RK_VERIFY_ERR_CLAIM_MISSING,      /* a mandatory claim is absent */
+	RK_VERIFY_ERR_CLAIM_DUPLICATE,    /* a key appears twice in a map */
+	RK_VERIFY_ERR_CLAIM_TYPE,         /* a claim has the wrong CBOR type */
+	RK_VERIFY_ERR_CLAIM_SIZE,         /* a claim has the wrong size */
+	RK_VERIFY_ERR_CLAIM_VALUE,        /* a claim has an unsupported value */
+	RK_VERIFY_ERR_REALM_PROFILE,      /* realm profile unsupported */
+	RK_VERIFY_ERR_PLATFORM_PROFILE,   /* platform profile unsupported */
+	RK_VERIFY_ERR_RAK,                /* RAK claim not a valid P-384 key */
+	RK_VERIFY_ERR_REALM_SIGNATURE,    /* realm signature does not verify */
 	RK_VERIFY_ERR_PLATFORM_SIGNATURE, /* platform signature does not verify with the CPAK */
-	RK_VERIFY_ERR_BINDING,		/* platform challenge != H(RAK) */
+	RK_VERIFY_ERR_BINDING,            /* platform challenge != H(RAK) */
 	RK_VERIFY_ERR_CHALLENGE_MISMATCH, /* challenge != expected */
-	RK_VERIFY_ERR_RIM_MISMATCH,	/* RIM != expected */
-	RK_VERIFY_ERR_INTERNAL,		/* crypto library failure */
+	RK_VERIFY_ERR_RIM_MISMATCH,       /* RIM != expected */
+	RK_VERIFY_ERR_INTERNAL,           /* crypto library failure */
 	RK_VERIFY_CODE_COUNT
 };
 
 struct rk_verify_error {
 	enum rk_verify_code code;
-	char reason[256];	/* human-readable, NUL-terminated */
+	char reason[256]; /* human-readable, NUL-terminated */
 };
 
 /* Stable identifier for a code ("realm-signature", ...). */

@@ -114,10 +114,10 @@ RK_API bool rk_cpu_is_parked(const struct rk_cpu *cpu);
 #define RK_CPU_PAGE_SIZE 4096u
 
 /* Protection bits for rk_cpu_map(). */
-#define RK_CPU_PROT_READ  1u
+#define RK_CPU_PROT_READ 1u
 #define RK_CPU_PROT_WRITE 2u
-#define RK_CPU_PROT_EXEC  4u
-#define RK_CPU_PROT_ALL   (RK_CPU_PROT_READ | RK_CPU_PROT_WRITE | RK_CPU_PROT_EXEC)
+#define RK_CPU_PROT_EXEC 4u
+#define RK_CPU_PROT_ALL (RK_CPU_PROT_READ | RK_CPU_PROT_WRITE | RK_CPU_PROT_EXEC)
 
 /*
  * Maximum number of (coalesced) regions per vCPU. Unicorn 2.0.1 aborts the
@@ -154,8 +154,7 @@ RK_API bool rk_cpu_is_parked(const struct rk_cpu *cpu);
  * regions; stage-2 mode: more than RK_CPU_MAX_RAM RAM windows), -EBUSY
  * (running).
  */
-RK_API int rk_cpu_map(struct rk_cpu *cpu, uint64_t ipa, uint64_t size, uint8_t *host,
-		      unsigned prot);
+RK_API int rk_cpu_map(struct rk_cpu *cpu, uint64_t ipa, uint64_t size, uint8_t *host, unsigned prot);
 
 /*
  * Unmap every mapped page in [ipa, ipa + size) (unmapped pages in the range
@@ -212,19 +211,19 @@ RK_API int rk_cpu_invalidate_code(struct rk_cpu *cpu, uint64_t ipa, uint64_t siz
 
 /* Counters, for tests, diagnostics and the CLI. */
 struct rk_cpu_stats {
-	unsigned regions;          /* coalesced regions (what the limit counts) */
-	unsigned engine_regions;   /* regions currently mapped in the engine
+	unsigned regions;               /* coalesced regions (what the limit counts) */
+	unsigned engine_regions;        /* regions currently mapped in the engine
 	                              (stage-2 mode: RAM windows) */
-	uint64_t engine_maps;      /* engine map operations so far */
-	uint64_t engine_unmaps;    /* engine unmap operations so far */
+	uint64_t engine_maps;           /* engine map operations so far */
+	uint64_t engine_unmaps;         /* engine unmap operations so far */
 	uint64_t engine_unmapped_pages; /* pages those unmaps covered (their cost) */
-	uint64_t runs;             /* rk_cpu_run() calls */
-	uint64_t exits;            /* exits reported by rk_cpu_run() */
-	uint64_t smc_in_hook;      /* SMCs completed by the SMC handler */
-	uint64_t guest_exceptions; /* SVC/BRK delivered to the guest's vectors */
-	uint64_t parks;            /* rk_cpu_park() that gave an engine back */
-	uint64_t wakes;            /* engines opened again for a parked vCPU */
-	uint64_t code_flushes;     /* translated code dropped to stay in the budget */
+	uint64_t runs;                  /* rk_cpu_run() calls */
+	uint64_t exits;                 /* exits reported by rk_cpu_run() */
+	uint64_t smc_in_hook;           /* SMCs completed by the SMC handler */
+	uint64_t guest_exceptions;      /* SVC/BRK delivered to the guest's vectors */
+	uint64_t parks;                 /* rk_cpu_park() that gave an engine back */
+	uint64_t wakes;                 /* engines opened again for a parked vCPU */
+	uint64_t code_flushes;          /* translated code dropped to stay in the budget */
 };
 RK_API void rk_cpu_get_stats(const struct rk_cpu *cpu, struct rk_cpu_stats *out);
 
@@ -235,7 +234,7 @@ RK_API void rk_cpu_get_stats(const struct rk_cpu *cpu, struct rk_cpu_stats *out)
 enum rk_cpu_reg {
 	RK_CPU_REG_X0 = 0, /* X0..X30 are RK_CPU_REG_X0 + n */
 	RK_CPU_REG_X30 = 30,
-	RK_CPU_REG_SP,     /* the current stack pointer (SP_EL1 in EL1h) */
+	RK_CPU_REG_SP, /* the current stack pointer (SP_EL1 in EL1h) */
 	RK_CPU_REG_PC,
 	RK_CPU_REG_PSTATE, /* NZCV, DAIF, M[3:0] (EL and SPSel), as SPSR */
 	RK_CPU_REG_SP_EL0,
@@ -314,11 +313,11 @@ struct rk_cpu_mem_access {
 
 struct rk_cpu_exit {
 	enum rk_cpu_exit_reason reason;
-	uint64_t pc;   /* guest PC now (see the reasons) */
-	uint32_t insn; /* SMC/HVC/WFI/UNDEF/DABT: the instruction (0 if unknown) */
-	uint16_t imm;  /* SMC/HVC: the immediate */
+	uint64_t pc;                  /* guest PC now (see the reasons) */
+	uint32_t insn;                /* SMC/HVC/WFI/UNDEF/DABT: the instruction (0 if unknown) */
+	uint16_t imm;                 /* SMC/HVC: the immediate */
 	struct rk_cpu_mem_access mem; /* DABT; IABT uses addr and is_perm */
-	int error;     /* ERROR: negative errno (-EIO engine, -ENOTSUP guest) */
+	int error;                    /* ERROR: negative errno (-EIO engine, -ENOTSUP guest) */
 };
 
 /*
@@ -356,17 +355,14 @@ RK_API const char *rk_cpu_exit_reason_name(enum rk_cpu_exit_reason reason);
  * fn = NULL removes the handler.
  */
 struct rk_cpu_smc_ctx;
-typedef bool (*rk_cpu_smc_fn)(struct rk_cpu *cpu, uint16_t imm,
-                              struct rk_cpu_smc_ctx *ctx);
-RK_API int rk_cpu_set_smc_handler(struct rk_cpu *cpu, rk_cpu_smc_fn fn,
-				  struct rk_cpu_smc_ctx *ctx);
+typedef bool (*rk_cpu_smc_fn)(struct rk_cpu *cpu, uint16_t imm, struct rk_cpu_smc_ctx *ctx);
+RK_API int rk_cpu_set_smc_handler(struct rk_cpu *cpu, rk_cpu_smc_fn fn, struct rk_cpu_smc_ctx *ctx);
 /*
  * The same for a handler that does not use the SMC immediate (SMCCC calls
  * carry everything in registers): it is called with imm = 0 before the
  * instruction is fetched and decoded, which makes an SMC it completes cheaper.
  */
-RK_API int rk_cpu_set_smc_handler_noimm(struct rk_cpu *cpu, rk_cpu_smc_fn fn,
-					struct rk_cpu_smc_ctx *ctx);
+RK_API int rk_cpu_set_smc_handler_noimm(struct rk_cpu *cpu, rk_cpu_smc_fn fn, struct rk_cpu_smc_ctx *ctx);
 
 /* ------------------------------------------------------------------------ */
 /* Completing exits                                                         */

@@ -59,10 +59,18 @@ extern "C" {
 
 /* ---- Typed handles: RMM objects the host holds, by the PA of their granule ---- */
 
-typedef struct { uint64_t pa; } rk_rd_t;   /* Realm Descriptor */
-typedef struct { uint64_t pa; } rk_rtt_t;  /* Realm Translation Table */
-typedef struct { uint64_t pa; } rk_rec_t;  /* Realm Execution Context */
-typedef struct { uint64_t pa; } rk_data_t; /* realm data granule (or first granule of a block) */
+typedef struct {
+	uint64_t pa;
+} rk_rd_t; /* Realm Descriptor */
+typedef struct {
+	uint64_t pa;
+} rk_rtt_t; /* Realm Translation Table */
+typedef struct {
+	uint64_t pa;
+} rk_rec_t; /* Realm Execution Context */
+typedef struct {
+	uint64_t pa;
+} rk_data_t; /* realm data granule (or first granule of a block) */
 
 struct rk_host;
 struct rk_vm;
@@ -89,7 +97,7 @@ struct rk_host_fault {
 typedef bool (*rk_host_smc_filter)(void *arg, struct rk_smc_regs *regs);
 
 struct rk_host_config {
-	FILE *trace;                       /* every RMI call and its result; NULL: none */
+	FILE *trace;                        /* every RMI call and its result; NULL: none */
 	const struct rk_host_fault *faults; /* armed before the RMM is booted */
 	uint32_t nfaults;
 	uint32_t reserved;
@@ -108,8 +116,8 @@ RK_API int rk_host_create(struct rk_machine *m, const struct rk_host_config *cfg
 RK_API void rk_host_destroy(struct rk_host *h);
 
 struct rk_host_caps {
-	bool rmm_present;          /* RMI_VERSION answered */
-	bool rmm_usable;           /* RMI 2.0 and booted: realms can be created */
+	bool rmm_present; /* RMI_VERSION answered */
+	bool rmm_usable;  /* RMI 2.0 and booted: realms can be created */
 	uint16_t reserved;
 	uint32_t rmi_version;      /* (major << 16) | minor: RMI_VERSION x1 */
 	uint32_t rmi_version_high; /* RMI_VERSION x2 */
@@ -118,22 +126,22 @@ struct rk_host_caps {
 	uint32_t rmi_max_recs;     /* 2^FR1.MAX_RECS_ORDER - 1 */
 	uint32_t host_ipa_limit;   /* largest normal VM IPA size, bits */
 	uint32_t reserved2;
-	uint64_t rmi_features[5];  /* FR0..FR4 as read */
+	uint64_t rmi_features[5]; /* FR0..FR4 as read */
 };
 
 RK_API int rk_host_caps(const struct rk_host *h, struct rk_host_caps *out);
 
 struct rk_host_error {
-	int err;         /* the negative errno returned */
+	int err; /* the negative errno returned */
 	uint32_t reserved;
-	uint64_t fid;    /* RMI command that failed, 0 if none */
-	uint64_t x0;     /* its result (packed RmiResult) */
-	char msg[200];   /* one line, no newline */
+	uint64_t fid;  /* RMI command that failed, 0 if none */
+	uint64_t x0;   /* its result (packed RmiResult) */
+	char msg[200]; /* one line, no newline */
 };
 
 /* The last error of a host call (cleared by every successful public call). */
 RK_API const struct rk_host_error *rk_host_last_error(const struct rk_host *h);
-RK_API const char *rk_rmi_status_name(uint64_t x0);  /* "ERROR_RTT", ... */
+RK_API const char *rk_rmi_status_name(uint64_t x0);   /* "ERROR_RTT", ... */
 RK_API const char *rk_rmi_command_name(uint64_t fid); /* "RMI_REALM_CREATE", ... or "RMI_?" */
 
 /* ---- Fault injection and observation ------------------------------------- */
@@ -187,7 +195,7 @@ enum rk_granule_role {
 	RK_ROLE_RD = 4,
 	RK_ROLE_RTT = 5,
 	RK_ROLE_REC = 6,
-	RK_ROLE_REC_AUX = 7,  /* donated to the RMM by an SRO */
+	RK_ROLE_REC_AUX = 7, /* donated to the RMM by an SRO */
 	RK_ROLE_COUNT
 };
 
@@ -207,9 +215,9 @@ RK_API const char *rk_granule_role_name(unsigned int role);
 struct rk_leak {
 	uint64_t pa;
 	uint64_t ngranules;
-	uint64_t fid;    /* RMI command whose failure made the granules unreclaimable (0: none) */
-	uint64_t x0;     /* its result */
-	uint32_t role;   /* enum rk_granule_role */
+	uint64_t fid;  /* RMI command whose failure made the granules unreclaimable (0: none) */
+	uint64_t x0;   /* its result */
+	uint32_t role; /* enum rk_granule_role */
 	uint32_t vm_id;
 };
 
@@ -296,11 +304,11 @@ enum rk_s2_kind { RK_S2_TABLE = 0, RK_S2_PAGE = 1, RK_S2_BLOCK = 2, RK_S2_INVALI
 /* One stage-2 entry as the owner of the tables reports it. */
 struct rk_s2_entry {
 	uint64_t ipa;
-	uint64_t pa;        /* output address (table: next-level table) */
+	uint64_t pa; /* output address (table: next-level table) */
 	int32_t level;
-	uint32_t kind;      /* enum rk_s2_kind */
-	int32_t ripas;      /* realm: RIPAS from RMI_RTT_READ_ENTRY; normal VM: -1 */
-	uint32_t mismatch;  /* realm: the RMM's answer differs from the host's shadow */
+	uint32_t kind;     /* enum rk_s2_kind */
+	int32_t ripas;     /* realm: RIPAS from RMI_RTT_READ_ENTRY; normal VM: -1 */
+	uint32_t mismatch; /* realm: the RMM's answer differs from the host's shadow */
 };
 
 typedef int (*rk_s2_dump_fn)(void *arg, const struct rk_s2_entry *e);
@@ -384,7 +392,8 @@ struct rk_mmio_ops {
 
 /* MMIO region [ipa, ipa + size) (4 KiB aligned, outside memory slots;
  * realm: in the unprotected half). Legal in NONE, NEW, ACTIVE. */
-RK_API int rk_vm_add_mmio(struct rk_vm *vm, uint64_t ipa, uint64_t size, const struct rk_mmio_ops *ops, void *arg);
+RK_API int rk_vm_add_mmio(struct rk_vm *vm, uint64_t ipa, uint64_t size, const struct rk_mmio_ops *ops,
+			  void *arg);
 
 /* Console output of a UART: len bytes (a line, or a full buffer). */
 typedef void (*rk_console_fn)(void *arg, const char *buf, size_t len);
@@ -440,9 +449,9 @@ enum rk_vm_stop_reason {
 };
 
 struct rk_vm_run_info {
-	uint32_t reason;         /* enum rk_vm_stop_reason */
-	uint32_t vcpu;           /* the vCPU whose exit stopped the VM */
-	int32_t err;             /* RK_STOP_ERROR: the negative errno */
+	uint32_t reason; /* enum rk_vm_stop_reason */
+	uint32_t vcpu;   /* the vCPU whose exit stopped the VM */
+	int32_t err;     /* RK_STOP_ERROR: the negative errno */
 	uint32_t reserved;
 	uint64_t fid;            /* RMI command behind an error (0: none) */
 	uint64_t x0;             /* its result */
@@ -584,10 +593,10 @@ enum rk_vm_op {
 };
 
 struct rk_vm_state_info {
-	const char *name;        /* "NONE", ... */
-	const char *rmm_states;  /* the RMM realm states it corresponds to, in words */
+	const char *name;       /* "NONE", ... */
+	const char *rmm_states; /* the RMM realm states it corresponds to, in words */
 	const char *meaning;
-	uint32_t rmm_mask;       /* bit (1 << RMI_REALM_STATE_*) the RMM may be in */
+	uint32_t rmm_mask; /* bit (1 << RMI_REALM_STATE_*) the RMM may be in */
 	uint32_t reserved;
 };
 
@@ -598,8 +607,8 @@ struct rk_vm_transition {
 };
 
 struct rk_vm_op_info {
-	const char *name;    /* API function */
-	uint32_t legal;      /* bit (1 << enum rk_vm_state) where the operation is allowed */
+	const char *name; /* API function */
+	uint32_t legal;   /* bit (1 << enum rk_vm_state) where the operation is allowed */
 	uint32_t reserved;
 	const char *note;
 };

@@ -59,21 +59,20 @@
 struct rk_attest_key {
 	EVP_PKEY *pkey;
 	bool has_private;
-	size_t coord;		/* coordinate size: 32, 48, 66 */
-	int cose_crv;		/* RK_COSE_CRV_* */
-	int cose_alg;		/* RK_COSE_ALG_* matching the curve */
-	const char *md;		/* digest name for that algorithm */
+	size_t coord;   /* coordinate size: 32, 48, 66 */
+	int cose_crv;   /* RK_COSE_CRV_* */
+	int cose_alg;   /* RK_COSE_ALG_* matching the curve */
+	const char *md; /* digest name for that algorithm */
 };
 
 /* Wrap a public SEC1 uncompressed point of the given COSE curve. */
-int rk_attest_key_from_point(int cose_crv, const uint8_t *point, size_t len,
-			     struct rk_attest_key **out);
+int rk_attest_key_from_point(int cose_crv, const uint8_t *point, size_t len, struct rk_attest_key **out);
 /* ECDSA over msg with the key's COSE algorithm; sig = r || s (2 * coord). */
 int rk_attest_sign(const struct rk_attest_key *key, const uint8_t *msg, size_t len, uint8_t *sig,
 		   size_t sig_cap, size_t *sig_len);
 /* 0 if valid, -EBADMSG if the signature does not verify, -EIO on library failure. */
-int rk_attest_verify_sig(const struct rk_attest_key *key, const uint8_t *msg, size_t len,
-			 const uint8_t *sig, size_t sig_len);
+int rk_attest_verify_sig(const struct rk_attest_key *key, const uint8_t *msg, size_t len, const uint8_t *sig,
+			 size_t sig_len);
 /* out must hold rk_attest_hash_size(alg) bytes. */
 int rk_attest_digest(enum rk_attest_hash alg, const uint8_t *data, size_t len, uint8_t *out);
 /* Map "sha-256"/"sha-384"/"sha-512" (len bytes, not NUL-terminated). */
@@ -91,8 +90,8 @@ int rk_attest_read_file(const char *path, size_t max, uint8_t **out, size_t *len
  * garbage can neither exhaust memory nor the stack.
  * Returns 0, -ENOMEM, or -EBADMSG with *code/reason set.
  */
-int rk_cbor_decode(const uint8_t *buf, size_t len, cbor_item_t **out, enum rk_verify_code *code,
-		   char *reason, size_t reason_len);
+int rk_cbor_decode(const uint8_t *buf, size_t len, cbor_item_t **out, enum rk_verify_code *code, char *reason,
+		   size_t reason_len);
 /* Smallest-width integer item; NULL on allocation failure. */
 cbor_item_t *rk_cbor_int(int64_t v);
 /* Add key/value (both consumed, even on failure; NULL allowed = failure). */
@@ -133,10 +132,10 @@ int rk_cose_sign1_create(const struct rk_attest_key *key, const uint8_t *payload
 			 uint8_t **out, size_t *out_len);
 
 struct rk_cose_sign1 {
-	cbor_item_t *root;		/* owns everything below */
-	const uint8_t *protected_hdr;	/* exact protected bytes */
+	cbor_item_t *root;            /* owns everything below */
+	const uint8_t *protected_hdr; /* exact protected bytes */
 	size_t protected_len;
-	const uint8_t *payload;		/* exact payload bytes */
+	const uint8_t *payload; /* exact payload bytes */
 	size_t payload_len;
 	const uint8_t *sig;
 	size_t sig_len;

@@ -129,8 +129,8 @@ static const struct cbor_callbacks scan_callbacks = {
 	.indef_break = scan_indef,
 };
 
-static int scan_fail(enum rk_verify_code *code, char *reason, size_t reason_len,
-		     enum rk_verify_code c, const char *msg, size_t off)
+static int scan_fail(enum rk_verify_code *code, char *reason, size_t reason_len, enum rk_verify_code c,
+		     const char *msg, size_t off)
 {
 	*code = c;
 	snprintf(reason, reason_len, "%s at byte %zu", msg, off);
@@ -197,54 +197,49 @@ static int cbor_prescan(const uint8_t *buf, size_t len, enum rk_verify_code *cod
 					 "truncated CBOR (item runs past the end)", off);
 		/* well-formed, but libcbor (any version) has no item for them */
 		if (res.status == CBOR_DECODER_ERROR &&
-		    ((buf[off] >= 0xe0 && buf[off] <= 0xf3) || (buf[off] == 0xf8 && left > 1 && buf[off + 1] >= 32)))
+		    ((buf[off] >= 0xe0 && buf[off] <= 0xf3) ||
+		     (buf[off] == 0xf8 && left > 1 && buf[off + 1] >= 32)))
 			return scan_fail(code, reason, reason_len, RK_VERIFY_ERR_CBOR_UNSUPPORTED,
 					 "unassigned CBOR simple value not supported", off);
 		if (res.status != CBOR_DECODER_FINISHED || res.read == 0 || res.read > left)
-			return scan_fail(code, reason, reason_len, RK_VERIFY_ERR_CBOR,
-					 "malformed CBOR", off);
+			return scan_fail(code, reason, reason_len, RK_VERIFY_ERR_CBOR, "malformed CBOR", off);
 		off += res.read;
 		left = len - off;
 		switch (ctx.kind) {
-		case SCAN_NONE:	/* e.g. an unassigned simple value: a leaf */
+		case SCAN_NONE: /* e.g. an unassigned simple value: a leaf */
 		case SCAN_LEAF:
 			complete = true;
 			break;
 		case SCAN_INDEFINITE:
 			return scan_fail(code, reason, reason_len, RK_VERIFY_ERR_CBOR_UNSUPPORTED,
-					 "indefinite-length CBOR item not supported",
-					 off - res.read);
+					 "indefinite-length CBOR item not supported", off - res.read);
 		case SCAN_ARRAY:
 		case SCAN_MAP: {
 			uint64_t items = ctx.count;
 
 			if (ctx.kind == SCAN_MAP) {
 				if (items > left / 2)
-					return scan_fail(code, reason, reason_len,
-							 RK_VERIFY_ERR_CBOR,
+					return scan_fail(code, reason, reason_len, RK_VERIFY_ERR_CBOR,
 							 "CBOR map longer than the data left",
 							 off - res.read);
 				items *= 2;
 			} else if (items > left) {
 				return scan_fail(code, reason, reason_len, RK_VERIFY_ERR_CBOR,
-						 "CBOR array longer than the data left",
-						 off - res.read);
+						 "CBOR array longer than the data left", off - res.read);
 			}
 			if (items == 0) {
 				complete = true;
 				break;
 			}
 			if (depth == RK_CBOR_MAX_DEPTH)
-				return scan_fail(code, reason, reason_len,
-						 RK_VERIFY_ERR_CBOR_UNSUPPORTED,
+				return scan_fail(code, reason, reason_len, RK_VERIFY_ERR_CBOR_UNSUPPORTED,
 						 "CBOR nested too deeply", off - res.read);
 			remaining[depth++] = items;
 			break;
 		}
 		case SCAN_TAG:
 			if (depth == RK_CBOR_MAX_DEPTH)
-				return scan_fail(code, reason, reason_len,
-						 RK_VERIFY_ERR_CBOR_UNSUPPORTED,
+				return scan_fail(code, reason, reason_len, RK_VERIFY_ERR_CBOR_UNSUPPORTED,
 						 "CBOR nested too deeply", off - res.read);
 			remaining[depth++] = 1;
 			break;
@@ -263,8 +258,8 @@ static int cbor_prescan(const uint8_t *buf, size_t len, enum rk_verify_code *cod
 	return 0;
 }
 
-int rk_cbor_decode(const uint8_t *buf, size_t len, cbor_item_t **out, enum rk_verify_code *code,
-		   char *reason, size_t reason_len)
+int rk_cbor_decode(const uint8_t *buf, size_t len, cbor_item_t **out, enum rk_verify_code *code, char *reason,
+		   size_t reason_len)
 {
 	struct cbor_load_result res;
 	uint8_t *copy = NULL;
@@ -274,8 +269,7 @@ int rk_cbor_decode(const uint8_t *buf, size_t len, cbor_item_t **out, enum rk_ve
 
 	*out = NULL;
 	if (len == 0)
-		return scan_fail(code, reason, reason_len, RK_VERIFY_ERR_CBOR,
-				 "empty CBOR item", 0);
+		return scan_fail(code, reason, reason_len, RK_VERIFY_ERR_CBOR, "empty CBOR item", 0);
 	ret = cbor_prescan(buf, len, code, reason, reason_len, &small_tags, NULL);
 	if (ret)
 		return ret;

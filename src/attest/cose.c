@@ -11,8 +11,8 @@
 #include "attest_internal.h"
 
 /* Serialise the Sig_structure for the given exact protected/payload bytes. */
-static int sig_structure(const uint8_t *prot, size_t prot_len, const uint8_t *payload,
-			 size_t payload_len, uint8_t **out, size_t *out_len)
+static int sig_structure(const uint8_t *prot, size_t prot_len, const uint8_t *payload, size_t payload_len,
+			 uint8_t **out, size_t *out_len)
 {
 	static const uint8_t empty[1];
 	cbor_item_t *arr = cbor_new_definite_array(4);
@@ -24,8 +24,7 @@ static int sig_structure(const uint8_t *prot, size_t prot_len, const uint8_t *pa
 	if (rk_cbor_array_push(arr, cbor_build_string("Signature1")) &&
 	    rk_cbor_array_push(arr, cbor_build_bytestring(prot_len ? prot : empty, prot_len)) &&
 	    rk_cbor_array_push(arr, cbor_build_bytestring(empty, 0)) &&
-	    rk_cbor_array_push(arr, cbor_build_bytestring(payload_len ? payload : empty,
-							  payload_len)))
+	    rk_cbor_array_push(arr, cbor_build_bytestring(payload_len ? payload : empty, payload_len)))
 		ret = rk_cbor_serialize(arr, out, out_len);
 	cbor_decref(&arr);
 	return ret;
@@ -59,8 +58,7 @@ int rk_cose_sign1_create(const struct rk_attest_key *key, const uint8_t *payload
 	if (ret)
 		goto out;
 	arr = cbor_new_definite_array(4);
-	if (!arr ||
-	    !rk_cbor_array_push(arr, cbor_build_bytestring(prot, prot_len)) ||
+	if (!arr || !rk_cbor_array_push(arr, cbor_build_bytestring(prot, prot_len)) ||
 	    !rk_cbor_array_push(arr, cbor_new_definite_map(0)) ||
 	    !rk_cbor_array_push(arr, cbor_build_bytestring(payload, payload_len)) ||
 	    !rk_cbor_array_push(arr, cbor_build_bytestring(sig, sig_len))) {
@@ -85,8 +83,7 @@ out:
 	return ret;
 }
 
-static int decode_protected(struct rk_cose_sign1 *s, const char *what,
-			    struct rk_verify_error *err)
+static int decode_protected(struct rk_cose_sign1 *s, const char *what, struct rk_verify_error *err)
 {
 	cbor_item_t *hdr = NULL, *alg, *crit;
 	enum rk_verify_code code = RK_VERIFY_OK;
@@ -101,8 +98,7 @@ static int decode_protected(struct rk_cose_sign1 *s, const char *what,
 	if (ret == -ENOMEM)
 		return rk_verify_fail(err, RK_VERIFY_ERR_NOMEM, "out of memory");
 	if (ret)
-		return rk_verify_fail(err, RK_VERIFY_ERR_COSE_HEADER,
-				      "%s: protected header: %s", what, why);
+		return rk_verify_fail(err, RK_VERIFY_ERR_COSE_HEADER, "%s: protected header: %s", what, why);
 	if (!cbor_isa_map(hdr)) {
 		ret = rk_verify_fail(err, RK_VERIFY_ERR_COSE_HEADER,
 				     "%s: protected header is a %s, expected a map", what,
@@ -121,8 +117,8 @@ static int decode_protected(struct rk_cose_sign1 *s, const char *what,
 		goto out;
 	}
 	if (!rk_cbor_get_int(alg, &v) || v < -65536 || v > 65535) {
-		ret = rk_verify_fail(err, RK_VERIFY_ERR_COSE_ALG,
-				     "%s: algorithm is not a small integer", what);
+		ret = rk_verify_fail(err, RK_VERIFY_ERR_COSE_ALG, "%s: algorithm is not a small integer",
+				     what);
 		goto out;
 	}
 	if (rk_cbor_map_find(hdr, 2, &crit) != -ENOENT) {
@@ -173,9 +169,10 @@ int rk_cose_sign1_decode(const uint8_t *buf, size_t len, const char *what, struc
 				      "%s: unprotected header is a %s, expected a map", what,
 				      rk_cbor_type_name(items[1]));
 	if (!cbor_isa_bytestring(items[2]))
-		return rk_verify_fail(err, RK_VERIFY_ERR_COSE_STRUCTURE,
-				      "%s: payload is a %s, expected a byte string (detached payloads are not supported)",
-				      what, rk_cbor_type_name(items[2]));
+		return rk_verify_fail(
+			err, RK_VERIFY_ERR_COSE_STRUCTURE,
+			"%s: payload is a %s, expected a byte string (detached payloads are not supported)",
+			what, rk_cbor_type_name(items[2]));
 	if (!cbor_isa_bytestring(items[3]))
 		return rk_verify_fail(err, RK_VERIFY_ERR_COSE_STRUCTURE,
 				      "%s: signature is a %s, expected a byte string", what,
@@ -197,8 +194,7 @@ int rk_cose_sign1_verify(const struct rk_cose_sign1 *s, const struct rk_attest_k
 
 	if (s->alg != key->cose_alg || s->sig_len != 2 * key->coord || !s->sig)
 		return -EBADMSG;
-	ret = sig_structure(s->protected_hdr, s->protected_len, s->payload, s->payload_len, &tbs,
-			    &tbs_len);
+	ret = sig_structure(s->protected_hdr, s->protected_len, s->payload, s->payload_len, &tbs, &tbs_len);
 	if (ret)
 		return ret;
 	ret = rk_attest_verify_sig(key, tbs, tbs_len, s->sig, s->sig_len);

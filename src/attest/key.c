@@ -25,7 +25,7 @@
 #define RK_PEM_MAX_SIZE (64u * 1024u)
 
 struct rk_curve_info {
-	const char *group;	/* OpenSSL group name */
+	const char *group; /* OpenSSL group name */
 	int cose_crv;
 	int cose_alg;
 	size_t coord;
@@ -133,8 +133,8 @@ static int key_wrap(EVP_PKEY *pkey, struct rk_attest_key **out)
 		EVP_PKEY_free(pkey);
 		return -ENOTSUP;
 	}
-	if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-					   NULL) != 1) {
+	if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL) !=
+	    1) {
 		ERR_clear_error();
 		EVP_PKEY_free(pkey);
 		return -ENOTSUP;
@@ -184,7 +184,7 @@ static int no_password(char *buf, int size, int rwflag, void *u)
 	(void)size;
 	(void)rwflag;
 	(void)u;
-	return -1;	/* never prompt: encrypted keys are not supported */
+	return -1; /* never prompt: encrypted keys are not supported */
 }
 
 int rk_attest_key_load_pem_mem(const char *pem, size_t len, struct rk_attest_key **out)
@@ -293,8 +293,7 @@ size_t rk_attest_key_coord_size(const struct rk_attest_key *key)
 	return key ? key->coord : 0;
 }
 
-int rk_attest_key_from_point(int cose_crv, const uint8_t *point, size_t len,
-			     struct rk_attest_key **out)
+int rk_attest_key_from_point(int cose_crv, const uint8_t *point, size_t len, struct rk_attest_key **out)
 {
 	const struct rk_curve_info *ci = curve_by_cose(cose_crv);
 	OSSL_PARAM_BLD *bld = NULL;
@@ -322,7 +321,7 @@ int rk_attest_key_from_point(int cose_crv, const uint8_t *point, size_t len,
 	}
 	if (EVP_PKEY_fromdata_init(ctx) != 1 ||
 	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1 || !pkey)
-		goto out;	/* not a point on the curve */
+		goto out; /* not a point on the curve */
 	check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
 	if (!check) {
 		ret = -ENOMEM;
@@ -364,8 +363,7 @@ static int key_xy(const struct rk_attest_key *key, uint8_t *x, uint8_t *y)
 	return ret;
 }
 
-int rk_attest_key_public_raw(const struct rk_attest_key *key, uint8_t *out, size_t cap,
-			     size_t *len)
+int rk_attest_key_public_raw(const struct rk_attest_key *key, uint8_t *out, size_t cap, size_t *len)
 {
 	size_t need;
 
@@ -438,8 +436,7 @@ int rk_attest_key_public_pem(const struct rk_attest_key *key, char **out, size_t
 	return ret;
 }
 
-int rk_attest_key_public_cose(const struct rk_attest_key *key, uint8_t *out, size_t cap,
-			      size_t *len)
+int rk_attest_key_public_cose(const struct rk_attest_key *key, uint8_t *out, size_t cap, size_t *len)
 {
 	uint8_t *buf;
 	size_t n;
@@ -505,8 +502,8 @@ out:
 	return ret;
 }
 
-int rk_attest_verify_sig(const struct rk_attest_key *key, const uint8_t *msg, size_t len,
-			 const uint8_t *sig, size_t sig_len)
+int rk_attest_verify_sig(const struct rk_attest_key *key, const uint8_t *msg, size_t len, const uint8_t *sig,
+			 size_t sig_len)
 {
 	EVP_MD_CTX *ctx = NULL;
 	ECDSA_SIG *esig = NULL;
@@ -525,7 +522,7 @@ int rk_attest_verify_sig(const struct rk_attest_key *key, const uint8_t *msg, si
 	}
 	if (ECDSA_SIG_set0(esig, r, s) != 1)
 		goto out;
-	r = s = NULL;	/* owned by esig */
+	r = s = NULL; /* owned by esig */
 	der_len = i2d_ECDSA_SIG(esig, &der);
 	if (der_len <= 0)
 		goto out;

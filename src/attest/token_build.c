@@ -34,9 +34,8 @@ static bool put_int(cbor_item_t *map, int64_t key, int64_t v)
 
 static bool platform_claims_valid(const struct rk_platform_claims *c)
 {
-	if ((!c->implementation_id && c->implementation_id_len) ||
-	    (!c->instance_id && c->instance_id_len) || (!c->config && c->config_len) ||
-	    !c->hash_algo || (!c->sw_components && c->num_sw_components))
+	if ((!c->implementation_id && c->implementation_id_len) || (!c->instance_id && c->instance_id_len) ||
+	    (!c->config && c->config_len) || !c->hash_algo || (!c->sw_components && c->num_sw_components))
 		return false;
 	if (c->num_sw_components > 1024)
 		return false;
@@ -102,8 +101,7 @@ out:
 }
 
 int rk_platform_token_build(const struct rk_attest_key *cpak, const struct rk_platform_claims *claims,
-			    const uint8_t *challenge, size_t challenge_len, uint8_t **out,
-			    size_t *len)
+			    const uint8_t *challenge, size_t challenge_len, uint8_t **out, size_t *len)
 {
 	struct rk_platform_claims def;
 	uint8_t *payload = NULL;
@@ -130,8 +128,8 @@ int rk_platform_token_build(const struct rk_attest_key *cpak, const struct rk_pl
 	return ret;
 }
 
-static int realm_payload(const struct rk_token_params *p, const uint8_t *rak, size_t rak_len,
-			 uint8_t **out, size_t *len)
+static int realm_payload(const struct rk_token_params *p, const uint8_t *rak, size_t rak_len, uint8_t **out,
+			 size_t *len)
 {
 	bool v2 = p->format == RK_TOKEN_FORMAT_2_0;
 	size_t hlen = rk_attest_hash_size(p->hash_algo);
@@ -184,8 +182,8 @@ static cbor_item_t *collection_entry(bool v2, const uint8_t *p, size_t len)
 	return arr;
 }
 
-static int top_level(bool v2, const uint8_t *plat, size_t plat_len, const uint8_t *realm,
-		     size_t realm_len, uint8_t **out, size_t *len)
+static int top_level(bool v2, const uint8_t *plat, size_t plat_len, const uint8_t *realm, size_t realm_len,
+		     uint8_t **out, size_t *len)
 {
 	cbor_item_t *map = cbor_new_definite_map(2), *tagged;
 	int ret;
@@ -221,9 +219,8 @@ static bool params_valid(const struct rk_token_params *p)
 	if (p->format == RK_TOKEN_FORMAT_2_0 && p->mec_policy > 1)
 		return false;
 	if (have_token == have_cpak)
-		return false;	/* exactly one kind of platform material */
-	if (have_token && (p->platform_token_len == 0 ||
-			   p->platform_token_len > RK_ATTEST_TOKEN_MAX_SIZE))
+		return false; /* exactly one kind of platform material */
+	if (have_token && (p->platform_token_len == 0 || p->platform_token_len > RK_ATTEST_TOKEN_MAX_SIZE))
 		return false;
 	if (have_cpak && !p->cpak->has_private)
 		return false;
@@ -254,8 +251,8 @@ int rk_token_build_alloc(const struct rk_token_params *p, uint8_t **out, size_t 
 		/* Binding: platform challenge = SHA-256(RAK claim bytes). */
 		ret = rk_attest_digest(RK_ATTEST_HASH_SHA256, rak, rak_len, nonce);
 		if (!ret)
-			ret = rk_platform_token_build(p->cpak, p->platform, nonce, sizeof(nonce),
-						      &plat, &plat_len);
+			ret = rk_platform_token_build(p->cpak, p->platform, nonce, sizeof(nonce), &plat,
+						      &plat_len);
 		if (ret)
 			goto out;
 		plat_bytes = plat;
@@ -264,8 +261,8 @@ int rk_token_build_alloc(const struct rk_token_params *p, uint8_t **out, size_t 
 	if (!ret)
 		ret = rk_cose_sign1_create(p->rak, payload, payload_len, &realm, &realm_len);
 	if (!ret)
-		ret = top_level(p->format == RK_TOKEN_FORMAT_2_0, plat_bytes, plat_len, realm,
-				realm_len, out, len);
+		ret = top_level(p->format == RK_TOKEN_FORMAT_2_0, plat_bytes, plat_len, realm, realm_len, out,
+				len);
 out:
 	free(rak);
 	free(plat);

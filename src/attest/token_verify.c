@@ -17,8 +17,8 @@
 /* A claims map being read, for error messages. */
 struct cmap {
 	const cbor_item_t *map;
-	char tok[64];		/* "realm", "platform", "platform software component 3" */
-	bool swc;		/* a software component map */
+	char tok[64]; /* "realm", "platform", "platform software component 3" */
+	bool swc;     /* a software component map */
 	struct rk_verify_error *err;
 };
 
@@ -88,8 +88,8 @@ static int find(const struct cmap *m, int64_t key, bool mandatory, cbor_item_t *
 		return rk_verify_fail(m->err, RK_VERIFY_ERR_CLAIM_DUPLICATE,
 				      CLAIM_FMT " appears more than once", CLAIM_ARGS(m, key));
 	if (r == -ENOENT && mandatory)
-		return rk_verify_fail(m->err, RK_VERIFY_ERR_CLAIM_MISSING,
-				      CLAIM_FMT " is missing", CLAIM_ARGS(m, key));
+		return rk_verify_fail(m->err, RK_VERIFY_ERR_CLAIM_MISSING, CLAIM_FMT " is missing",
+				      CLAIM_ARGS(m, key));
 	return 0;
 }
 
@@ -100,8 +100,7 @@ static int wrong_type(const struct cmap *m, int64_t key, const cbor_item_t *v, c
 }
 
 /* *p = NULL when absent (and not mandatory). */
-static int get_bstr(const struct cmap *m, int64_t key, bool mandatory, const uint8_t **p,
-		    size_t *len)
+static int get_bstr(const struct cmap *m, int64_t key, bool mandatory, const uint8_t **p, size_t *len)
 {
 	cbor_item_t *v;
 	int ret = find(m, key, mandatory, &v);
@@ -121,8 +120,7 @@ static int check_size(const struct cmap *m, int64_t key, size_t len, size_t want
 {
 	if (len != want)
 		return rk_verify_fail(m->err, RK_VERIFY_ERR_CLAIM_SIZE,
-				      CLAIM_FMT " is %zu bytes, expected %zu", CLAIM_ARGS(m, key),
-				      len, want);
+				      CLAIM_FMT " is %zu bytes, expected %zu", CLAIM_ARGS(m, key), len, want);
 	return 0;
 }
 
@@ -139,8 +137,7 @@ static int get_bstr_fixed(const struct cmap *m, int64_t key, size_t want, uint8_
 	return ret;
 }
 
-static int get_tstr(const struct cmap *m, int64_t key, bool mandatory, const uint8_t **p,
-		    size_t *len)
+static int get_tstr(const struct cmap *m, int64_t key, bool mandatory, const uint8_t **p, size_t *len)
 {
 	cbor_item_t *v;
 	int ret = find(m, key, mandatory, &v);
@@ -160,8 +157,8 @@ static int get_tstr(const struct cmap *m, int64_t key, bool mandatory, const uin
 }
 
 /* A text claim copied into the claims memory (NULL when absent). */
-static int get_tstr_dup(const struct cmap *m, struct rk_token_claims *c, int64_t key,
-			bool mandatory, const char **out)
+static int get_tstr_dup(const struct cmap *m, struct rk_token_claims *c, int64_t key, bool mandatory,
+			const char **out)
 {
 	const uint8_t *p;
 	size_t len;
@@ -176,8 +173,8 @@ static int get_tstr_dup(const struct cmap *m, struct rk_token_claims *c, int64_t
 	return 0;
 }
 
-static int get_bstr_dup(const struct cmap *m, struct rk_token_claims *c, int64_t key,
-			bool mandatory, const uint8_t **out, size_t *out_len)
+static int get_bstr_dup(const struct cmap *m, struct rk_token_claims *c, int64_t key, bool mandatory,
+			const uint8_t **out, size_t *out_len)
 {
 	const uint8_t *p;
 	size_t len;
@@ -236,8 +233,8 @@ static bool text_is(const uint8_t *p, size_t len, const char *s)
 
 /* ---- top level ---- */
 
-static int entry_bytes(const cbor_item_t *v, uint64_t tag, const char *what, const uint8_t **p,
-		       size_t *len, struct rk_verify_error *err)
+static int entry_bytes(const cbor_item_t *v, uint64_t tag, const char *what, const uint8_t **p, size_t *len,
+		       struct rk_verify_error *err)
 {
 	if (tag == RK_TOKEN_TAG_CCA_2_0) {
 		cbor_item_t **items;
@@ -245,19 +242,17 @@ static int entry_bytes(const cbor_item_t *v, uint64_t tag, const char *what, con
 
 		if (!cbor_isa_array(v) || cbor_array_size(v) != 2)
 			return rk_verify_fail(err, RK_VERIFY_ERR_TOP_STRUCTURE,
-					      "%s entry is a %s, expected [263, bstr] (tag 907)",
-					      what, rk_cbor_type_name(v));
+					      "%s entry is a %s, expected [263, bstr] (tag 907)", what,
+					      rk_cbor_type_name(v));
 		items = cbor_array_handle(v);
 		if (!rk_cbor_get_int(items[0], &type) || type != RK_CMW_TYPE_COSE_SIGN1)
 			return rk_verify_fail(err, RK_VERIFY_ERR_TOP_STRUCTURE,
-					      "%s entry has CMW type other than 263 (COSE_Sign1)",
-					      what);
+					      "%s entry has CMW type other than 263 (COSE_Sign1)", what);
 		v = items[1];
 	}
 	if (!cbor_isa_bytestring(v) || !cbor_bytestring_is_definite(v))
-		return rk_verify_fail(err, RK_VERIFY_ERR_TOP_STRUCTURE,
-				      "%s is a %s, expected a byte string", what,
-				      rk_cbor_type_name(v));
+		return rk_verify_fail(err, RK_VERIFY_ERR_TOP_STRUCTURE, "%s is a %s, expected a byte string",
+				      what, rk_cbor_type_name(v));
 	*len = cbor_bytestring_length(v);
 	*p = cbor_bytestring_handle(v);
 	if (*len == 0 || !*p)
@@ -276,8 +271,7 @@ static int decode_claims_map(const struct rk_cose_sign1 *s, const char *what, cb
 	if (ret == -ENOMEM)
 		return rk_verify_fail(err, RK_VERIFY_ERR_NOMEM, "out of memory");
 	if (ret)
-		return rk_verify_fail(err, RK_VERIFY_ERR_CLAIMS_STRUCTURE, "%s payload: %s", what,
-				      why);
+		return rk_verify_fail(err, RK_VERIFY_ERR_CLAIMS_STRUCTURE, "%s payload: %s", what, why);
 	if (!cbor_isa_map(*map))
 		return rk_verify_fail(err, RK_VERIFY_ERR_CLAIMS_STRUCTURE,
 				      "%s payload is a %s, expected a claims map", what,
@@ -302,9 +296,10 @@ static int parse_cose_key(const struct cmap *m, const uint8_t *p, size_t len, ui
 	if (ret == -ENOMEM)
 		return rk_verify_fail(m->err, RK_VERIFY_ERR_NOMEM, "out of memory");
 	if (ret)
-		return rk_verify_fail(m->err, RK_VERIFY_ERR_RAK,
-				      "realm claim 44237 (RAK public key) is neither a 97-byte raw P-384 point nor a COSE_Key: %s",
-				      why);
+		return rk_verify_fail(
+			m->err, RK_VERIFY_ERR_RAK,
+			"realm claim 44237 (RAK public key) is neither a 97-byte raw P-384 point nor a COSE_Key: %s",
+			why);
 	if (!cbor_isa_map(key)) {
 		ret = rk_verify_fail(m->err, RK_VERIFY_ERR_RAK,
 				     "realm claim 44237 (RAK public key) holds a %s, expected a COSE_Key map",
@@ -340,10 +335,11 @@ static int parse_cose_key(const struct cmap *m, const uint8_t *p, size_t len, ui
 				     "RAK COSE_Key: curve (-1) missing or not P-384 (2)");
 		goto out;
 	}
-	if (rk_cbor_map_find(key, -2, &v) || !cbor_isa_bytestring(v) ||
-	    rk_cbor_map_find(key, -3, &v) || !cbor_isa_bytestring(v)) {
-		ret = rk_verify_fail(m->err, RK_VERIFY_ERR_RAK,
-				     "RAK COSE_Key: x (-2) and y (-3) must both be byte strings (compressed points are not supported)");
+	if (rk_cbor_map_find(key, -2, &v) || !cbor_isa_bytestring(v) || rk_cbor_map_find(key, -3, &v) ||
+	    !cbor_isa_bytestring(v)) {
+		ret = rk_verify_fail(
+			m->err, RK_VERIFY_ERR_RAK,
+			"RAK COSE_Key: x (-2) and y (-3) must both be byte strings (compressed points are not supported)");
 		goto out;
 	}
 	rk_cbor_map_find(key, -2, &v);
@@ -354,8 +350,7 @@ static int parse_cose_key(const struct cmap *m, const uint8_t *p, size_t len, ui
 	yl = cbor_bytestring_length(v);
 	if (xl != 48 || yl != 48) {
 		ret = rk_verify_fail(m->err, RK_VERIFY_ERR_RAK,
-				     "RAK COSE_Key: x and y are %zu and %zu bytes, expected 48", xl,
-				     yl);
+				     "RAK COSE_Key: x and y are %zu and %zu bytes, expected 48", xl, yl);
 		goto out;
 	}
 	point[0] = 0x04;
@@ -408,8 +403,8 @@ static int get_measurement(const struct cmap *m, int64_t key, const cbor_item_t 
 	len = cbor_bytestring_length(v);
 	if (len != hlen)
 		return rk_verify_fail(m->err, RK_VERIFY_ERR_CLAIM_SIZE,
-				      CLAIM_FMT " is %zu bytes, but %s needs %zu", CLAIM_ARGS(m, key),
-				      len, alg, hlen);
+				      CLAIM_FMT " is %zu bytes, but %s needs %zu", CLAIM_ARGS(m, key), len,
+				      alg, hlen);
 	memcpy(dst, cbor_bytestring_handle(v), hlen);
 	return 0;
 }
@@ -425,8 +420,7 @@ static int parse_realm_claims(const struct cmap *m, struct rk_token_claims *c)
 	if (!ret)
 		ret = get_bstr_fixed(m, RK_CLAIM_REALM_RPV, RK_ATTEST_RPV_SIZE, r->rpv);
 	if (!ret && c->format == RK_TOKEN_FORMAT_2_0) {
-		ret = get_bstr_fixed(m, RK_CLAIM_INSTANCE_ID, RK_ATTEST_REALM_ID_SIZE,
-				     r->instance_id);
+		ret = get_bstr_fixed(m, RK_CLAIM_INSTANCE_ID, RK_ATTEST_REALM_ID_SIZE, r->instance_id);
 		r->has_instance_id = !ret;
 		if (!ret)
 			ret = get_uint(m, RK_CLAIM_REALM_MEC_POLICY, 1, &u);
@@ -457,9 +451,8 @@ static int parse_realm_claims(const struct cmap *m, struct rk_token_claims *c)
 				      "realm claim 44239 (REMs) has %zu entries, expected 4",
 				      cbor_array_size(v));
 	for (unsigned int i = 0; i < RK_ATTEST_NUM_REMS; i++) {
-		ret = get_measurement(m, RK_CLAIM_REALM_REMS, cbor_array_handle(v)[i],
-				      r->measurement_len, rk_attest_hash_name(r->hash_algo),
-				      r->rem[i]);
+		ret = get_measurement(m, RK_CLAIM_REALM_REMS, cbor_array_handle(v)[i], r->measurement_len,
+				      rk_attest_hash_name(r->hash_algo), r->rem[i]);
 		if (ret)
 			return ret;
 	}
@@ -501,12 +494,12 @@ static int parse_sw_components(const struct cmap *m, struct rk_token_claims *c)
 
 		if (!cbor_isa_map(items[i]))
 			return rk_verify_fail(m->err, RK_VERIFY_ERR_CLAIM_TYPE,
-					      "platform software component %zu is a %s, expected a map",
-					      i, rk_cbor_type_name(items[i]));
+					      "platform software component %zu is a %s, expected a map", i,
+					      rk_cbor_type_name(items[i]));
 		ret = get_tstr_dup(&sm, c, RK_SWC_MEASUREMENT_TYPE, false, &sw[i].measurement_type);
 		if (!ret)
-			ret = get_bstr_dup(&sm, c, RK_SWC_MEASUREMENT_VALUE, true,
-					   &sw[i].measurement, &sw[i].measurement_len);
+			ret = get_bstr_dup(&sm, c, RK_SWC_MEASUREMENT_VALUE, true, &sw[i].measurement,
+					   &sw[i].measurement_len);
 		if (!ret)
 			ret = get_tstr_dup(&sm, c, RK_SWC_VERSION, false, &sw[i].version);
 		if (!ret)
@@ -538,8 +531,7 @@ static int parse_platform_claims(const struct cmap *m, struct rk_token_claims *c
 	if (!ret)
 		ret = check_size(m, RK_CLAIM_PLAT_IMPL_ID, pc->implementation_id_len, 32);
 	if (!ret)
-		ret = get_bstr_dup(m, c, RK_CLAIM_INSTANCE_ID, true, &pc->instance_id,
-				   &pc->instance_id_len);
+		ret = get_bstr_dup(m, c, RK_CLAIM_INSTANCE_ID, true, &pc->instance_id, &pc->instance_id_len);
 	if (!ret)
 		ret = check_size(m, RK_CLAIM_INSTANCE_ID, pc->instance_id_len, 33);
 	if (!ret)
@@ -587,9 +579,10 @@ static int check_profiles(const struct cmap *rm, const struct cmap *pm, struct r
 		return ret;
 	if (!rp) {
 		if (!text_is(pp, pl, RK_PLATFORM_PROFILE_LEGACY))
-			return rk_verify_fail(rm->err, RK_VERIFY_ERR_REALM_PROFILE,
-					      "realm token has no profile (claim 265); that is only accepted with the legacy platform profile \"%s\"",
-					      RK_PLATFORM_PROFILE_LEGACY);
+			return rk_verify_fail(
+				rm->err, RK_VERIFY_ERR_REALM_PROFILE,
+				"realm token has no profile (claim 265); that is only accepted with the legacy platform profile \"%s\"",
+				RK_PLATFORM_PROFILE_LEGACY);
 		c->format = RK_TOKEN_FORMAT_CCA_SSD;
 	} else if (text_is(rp, rl, RK_REALM_PROFILE_2_0)) {
 		c->format = RK_TOKEN_FORMAT_2_0;
@@ -598,8 +591,8 @@ static int check_profiles(const struct cmap *rm, const struct cmap *pm, struct r
 	} else {
 		rk_attest_printable(shown, sizeof(shown), rp, rl);
 		return rk_verify_fail(rm->err, RK_VERIFY_ERR_REALM_PROFILE,
-				      "unsupported realm profile \"%s\" (supported: \"%s\", \"%s\")",
-				      shown, RK_REALM_PROFILE_2_0, RK_REALM_PROFILE_1_0);
+				      "unsupported realm profile \"%s\" (supported: \"%s\", \"%s\")", shown,
+				      RK_REALM_PROFILE_2_0, RK_REALM_PROFILE_1_0);
 	}
 	if (rp) {
 		c->realm.profile = rk_claims_strdup(c, rp, rl);
@@ -656,9 +649,9 @@ static int verify_token(const uint8_t *buf, size_t len, const struct rk_verify_o
 	}
 	tag = cbor_tag_value(top);
 	if (tag != RK_TOKEN_TAG_CCA_2_0 && tag != RK_TOKEN_TAG_CCA_1_0) {
-		ret = rk_verify_fail(err, RK_VERIFY_ERR_TOP_TAG,
-				     "token has CBOR tag %" PRIu64 ", expected 907 (CCA 2.0) or 399 (CCA 1.0)",
-				     tag);
+		ret = rk_verify_fail(
+			err, RK_VERIFY_ERR_TOP_TAG,
+			"token has CBOR tag %" PRIu64 ", expected 907 (CCA 2.0) or 399 (CCA 1.0)", tag);
 		goto out;
 	}
 	c->top_tag = tag;
@@ -678,8 +671,7 @@ static int verify_token(const uint8_t *buf, size_t len, const struct rk_verify_o
 		goto out;
 	}
 	if (ret) {
-		ret = rk_verify_fail(err, RK_VERIFY_ERR_TOP_STRUCTURE,
-				     "token map lacks the %s (key %d)",
+		ret = rk_verify_fail(err, RK_VERIFY_ERR_TOP_STRUCTURE, "token map lacks the %s (key %d)",
 				     pv ? "realm token" : "platform token",
 				     pv ? RK_CLAIM_CCA_REALM_TOKEN : RK_CLAIM_CCA_PLATFORM_TOKEN);
 		goto out;
@@ -696,16 +688,16 @@ static int verify_token(const uint8_t *buf, size_t len, const struct rk_verify_o
 	c->realm_cose_alg = realm.alg;
 	c->platform_cose_alg = plat.alg;
 	if (realm.alg != RK_COSE_ALG_ES384) {
-		ret = rk_verify_fail(err, RK_VERIFY_ERR_COSE_ALG,
-				     "realm token: COSE algorithm %d is not supported (the RAK needs ES384, -35)",
-				     realm.alg);
+		ret = rk_verify_fail(
+			err, RK_VERIFY_ERR_COSE_ALG,
+			"realm token: COSE algorithm %d is not supported (the RAK needs ES384, -35)",
+			realm.alg);
 		goto out;
 	}
-	if (plat.alg != RK_COSE_ALG_ES256 && plat.alg != RK_COSE_ALG_ES384 &&
-	    plat.alg != RK_COSE_ALG_ES512) {
-		ret = rk_verify_fail(err, RK_VERIFY_ERR_COSE_ALG,
-				     "platform token: COSE algorithm %d is not supported (ES256, ES384, ES512)",
-				     plat.alg);
+	if (plat.alg != RK_COSE_ALG_ES256 && plat.alg != RK_COSE_ALG_ES384 && plat.alg != RK_COSE_ALG_ES512) {
+		ret = rk_verify_fail(
+			err, RK_VERIFY_ERR_COSE_ALG,
+			"platform token: COSE algorithm %d is not supported (ES256, ES384, ES512)", plat.alg);
 		goto out;
 	}
 
@@ -733,9 +725,10 @@ static int verify_token(const uint8_t *buf, size_t len, const struct rk_verify_o
 	/* Platform signature (with a CPAK only). */
 	if (opts && opts->cpak) {
 		if (plat.alg != opts->cpak->cose_alg) {
-			ret = rk_verify_fail(err, RK_VERIFY_ERR_COSE_ALG,
-					     "platform token: COSE algorithm %d does not match the CPAK (which needs %d)",
-					     plat.alg, opts->cpak->cose_alg);
+			ret = rk_verify_fail(
+				err, RK_VERIFY_ERR_COSE_ALG,
+				"platform token: COSE algorithm %d does not match the CPAK (which needs %d)",
+				plat.alg, opts->cpak->cose_alg);
 			goto out;
 		}
 		ret = rk_cose_sign1_verify(&plat, opts->cpak);
@@ -745,8 +738,8 @@ static int verify_token(const uint8_t *buf, size_t len, const struct rk_verify_o
 			goto out;
 		}
 		if (ret) {
-			ret = rk_verify_fail(err, ret == -ENOMEM ? RK_VERIFY_ERR_NOMEM
-								 : RK_VERIFY_ERR_INTERNAL,
+			ret = rk_verify_fail(err,
+					     ret == -ENOMEM ? RK_VERIFY_ERR_NOMEM : RK_VERIFY_ERR_INTERNAL,
 					     "platform token: signature check failed in the crypto library");
 			goto out;
 		}
@@ -770,8 +763,7 @@ static int verify_token(const uint8_t *buf, size_t len, const struct rk_verify_o
 		uint8_t h[RK_ATTEST_MAX_HASH_SIZE];
 		size_t hl = rk_attest_hash_size(c->realm.rak_hash_algo);
 
-		ret = rk_attest_digest(c->realm.rak_hash_algo, c->realm.rak_claim,
-				       c->realm.rak_claim_len, h);
+		ret = rk_attest_digest(c->realm.rak_hash_algo, c->realm.rak_claim, c->realm.rak_claim_len, h);
 		if (ret) {
 			ret = rk_verify_fail(err, RK_VERIFY_ERR_INTERNAL, "hashing the RAK failed");
 			goto out;
@@ -780,9 +772,10 @@ static int verify_token(const uint8_t *buf, size_t len, const struct rk_verify_o
 			char want[2 * RK_ATTEST_MAX_HASH_SIZE + 1];
 
 			hex(want, h, hl);
-			ret = rk_verify_fail(err, RK_VERIFY_ERR_BINDING,
-					     "platform challenge is not %s(RAK claim 44237) = %s: the platform token is not bound to this realm token",
-					     rk_attest_hash_name(c->realm.rak_hash_algo), want);
+			ret = rk_verify_fail(
+				err, RK_VERIFY_ERR_BINDING,
+				"platform challenge is not %s(RAK claim 44237) = %s: the platform token is not bound to this realm token",
+				rk_attest_hash_name(c->realm.rak_hash_algo), want);
 			goto out;
 		}
 	}
@@ -795,10 +788,11 @@ static int verify_token(const uint8_t *buf, size_t len, const struct rk_verify_o
 	}
 	if (opts && opts->expected_rim) {
 		if (opts->expected_rim_len != c->realm.measurement_len) {
-			ret = rk_verify_fail(err, RK_VERIFY_ERR_RIM_MISMATCH,
-					     "expected RIM is %zu bytes but the token's RIM is %zu bytes (%s)",
-					     opts->expected_rim_len, c->realm.measurement_len,
-					     rk_attest_hash_name(c->realm.hash_algo));
+			ret = rk_verify_fail(
+				err, RK_VERIFY_ERR_RIM_MISMATCH,
+				"expected RIM is %zu bytes but the token's RIM is %zu bytes (%s)",
+				opts->expected_rim_len, c->realm.measurement_len,
+				rk_attest_hash_name(c->realm.hash_algo));
 			goto out;
 		}
 		if (memcmp(opts->expected_rim, c->realm.rim, c->realm.measurement_len)) {
@@ -835,13 +829,12 @@ int rk_token_verify(const uint8_t *buf, size_t len, const struct rk_verify_opts 
 	memset(c, 0, sizeof(*c));
 	if (!buf)
 		ret = rk_verify_fail(&err, RK_VERIFY_ERR_ARGS, "no token buffer");
-	else if (opts && opts->expected_challenge &&
-		 opts->expected_challenge_len != RK_ATTEST_CHALLENGE_SIZE)
+	else if (opts && opts->expected_challenge && opts->expected_challenge_len != RK_ATTEST_CHALLENGE_SIZE)
 		ret = rk_verify_fail(&err, RK_VERIFY_ERR_ARGS,
 				     "expected challenge is %zu bytes; it must be 64",
 				     opts->expected_challenge_len);
-	else if (opts && opts->expected_rim && opts->expected_rim_len != 32 &&
-		 opts->expected_rim_len != 48 && opts->expected_rim_len != 64)
+	else if (opts && opts->expected_rim && opts->expected_rim_len != 32 && opts->expected_rim_len != 48 &&
+		 opts->expected_rim_len != 64)
 		ret = rk_verify_fail(&err, RK_VERIFY_ERR_ARGS,
 				     "expected RIM is %zu bytes; it must be 32, 48 or 64",
 				     opts->expected_rim_len);

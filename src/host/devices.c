@@ -82,14 +82,16 @@ static int add_mmio(struct rk_vm *vm, uint64_t ipa, uint64_t size, const struct 
 	ret = not_running(vm, "rk_vm_add_mmio");
 	if (ret)
 		return ret;
-	if (!ops || !size || (ipa | size) & (G4K - 1) || ipa + size < ipa || ipa + size > (1ULL << vm->ipa_bits))
-		return host_fail(h, -EINVAL, 0, 0, "MMIO region 0x%" PRIx64 "+0x%" PRIx64 " is not a valid range", ipa,
-				 size);
+	if (!ops || !size || (ipa | size) & (G4K - 1) || ipa + size < ipa ||
+	    ipa + size > (1ULL << vm->ipa_bits))
+		return host_fail(h, -EINVAL, 0, 0,
+				 "MMIO region 0x%" PRIx64 "+0x%" PRIx64 " is not a valid range", ipa, size);
 	if (vm->kind == RK_VM_REALM && !(ipa >> (vm->ipa_bits - 1)))
 		return host_fail(h, -EINVAL, 0, 0, "a realm's MMIO region must be in the unprotected half");
 	for (uint32_t i = 0; i < vm->nslots; i++)
 		if (ipa < vm->slots[i].ipa + vm->slots[i].size && vm->slots[i].ipa < ipa + size)
-			return host_fail(h, -EEXIST, 0, 0, "MMIO region 0x%" PRIx64 " overlaps memory slot %u", ipa,
+			return host_fail(h, -EEXIST, 0, 0,
+					 "MMIO region 0x%" PRIx64 " overlaps memory slot %u", ipa,
 					 vm->slots[i].id);
 	for (uint32_t i = 0; i < vm->run.nmmio; i++)
 		if (ipa < vm->run.mmio[i].ipa + vm->run.mmio[i].size && vm->run.mmio[i].ipa < ipa + size)
@@ -147,7 +149,8 @@ struct host_mmio *host_mmio_find(struct rk_vm *vm, uint64_t ipa)
 	return NULL;
 }
 
-int host_mmio_access(struct rk_vm *vm, uint32_t vcpu, uint64_t ipa, uint32_t size, bool write, uint64_t *value)
+int host_mmio_access(struct rk_vm *vm, uint32_t vcpu, uint64_t ipa, uint32_t size, bool write,
+		     uint64_t *value)
 {
 	struct host_mmio *d = host_mmio_find(vm, ipa);
 	int ret;
@@ -277,8 +280,10 @@ static int mem_access(struct rk_vm *vm, uint64_t ipa, void *buf, size_t len, boo
 		if (!ret)
 			ret = write ? host_ns_write(h, pa, buf, n) : host_ns_read(h, pa, buf, n);
 		if (ret) {
-			host_fail(h, ret, 0, 0, "%s IPA 0x%" PRIx64 ": %s", write ? "rk_vm_write_mem" : "rk_vm_read_mem", ipa,
-				  ret == -EACCES ? "private memory of the realm" : "not in a memory slot the host can reach");
+			host_fail(h, ret, 0, 0, "%s IPA 0x%" PRIx64 ": %s",
+				  write ? "rk_vm_write_mem" : "rk_vm_read_mem", ipa,
+				  ret == -EACCES ? "private memory of the realm"
+						 : "not in a memory slot the host can reach");
 			break;
 		}
 		ipa += n;

@@ -356,7 +356,8 @@ void host_leak(struct rk_host *h, uint64_t pa, uint64_t n, uint64_t fid, uint64_
 			h->stats.ledger_errors++;
 			continue;
 		}
-		h->ledger[idx] = (uint8_t)((h->ledger[idx] & ~LED_STATE_MASK) | RK_GRANULE_LEAKED | LED_DIRTY);
+		h->ledger[idx] =
+			(uint8_t)((h->ledger[idx] & ~LED_STATE_MASK) | RK_GRANULE_LEAKED | LED_DIRTY);
 		h->stats.granules_leaked++;
 		leak_record(h, pa + i * G4K, 1, fid, x0, h->ledger[idx] >> LED_ROLE_SHIFT, h->owner[idx]);
 	}
@@ -397,8 +398,8 @@ int host_undelegate(struct rk_host *h, uint64_t pa, uint64_t n)
 			/* Linux free_delegated_page(): a granule that cannot be undelegated is leaked */
 			host_leak(h, pa, (top - pa) / G4K, RMI_FID_GRANULE_RANGE_UNDELEGATE, x0);
 			return host_fail(h, -EIO, RMI_FID_GRANULE_RANGE_UNDELEGATE, x0,
-					 "cannot undelegate 0x%" PRIx64 "..0x%" PRIx64 ": %s; leaked", pa, top,
-					 rk_rmi_status_name(x0));
+					 "cannot undelegate 0x%" PRIx64 "..0x%" PRIx64 ": %s; leaked", pa,
+					 top, rk_rmi_status_name(x0));
 		}
 		host_led_move(h, pa, (x[1] - pa) / G4K, RK_GRANULE_DELEGATED, RK_GRANULE_HOST);
 		/* the RMM scrubs on undelegate: the granules read as zeros again */
@@ -458,8 +459,7 @@ int host_ns_write(struct rk_host *h, uint64_t pa, const void *buf, size_t len)
 	uint64_t idx;
 	int ret;
 
-	if (host_pa_index(h, pa & ~(G4K - 1), &idx) &&
-	    (h->ledger[idx] >> LED_ROLE_SHIFT) == RK_ROLE_S2_TABLE)
+	if (host_pa_index(h, pa & ~(G4K - 1), &idx) && (h->ledger[idx] >> LED_ROLE_SHIFT) == RK_ROLE_S2_TABLE)
 		h->stats.s2_table_writes += len / sizeof(uint64_t);
 	else
 		h->stats.ns_writes++;
@@ -558,7 +558,8 @@ static void print_leaks(const struct rk_host *h, FILE *f)
 		fprintf(f, "  0x%012" PRIx64 " +%-6" PRIu64 " %-8s vm %-3u", l->pa, l->ngranules,
 			rk_granule_role_name(l->role), l->vm_id);
 		if (l->fid)
-			fprintf(f, " after %s -> %s\n", rk_rmi_command_name(l->fid), rk_rmi_status_name(l->x0));
+			fprintf(f, " after %s -> %s\n", rk_rmi_command_name(l->fid),
+				rk_rmi_status_name(l->x0));
 		else
 			fprintf(f, " (no RMI failure: lost with an abandoned operation)\n");
 	}

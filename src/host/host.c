@@ -16,7 +16,7 @@
  * normal VM's IPA space (no LPA2). */
 #define HOST_CPU_IPA_LIMIT RK_MACHINE_CPU_PA_BITS
 
-#define FR(v, reg, f) (((v) & reg##_##f##_MASK) >> reg##_##f##_SHIFT)
+#define FR(v, reg, f) (((v)&reg##_##f##_MASK) >> reg##_##f##_SHIFT)
 
 /* ---- the host lock ---- */
 
@@ -97,7 +97,8 @@ static bool boot_tracking_ok(struct rk_host *h)
 				boot_fail(h, RMI_FID_GRANULE_TRACKING_GET, x0, "memory tracking unknown");
 				return false;
 			}
-			if (x[1] != RMI_MEM_CATEGORY_CONVENTIONAL || x[2] != RMI_TRACKING_FINE || x[3] <= base) {
+			if (x[1] != RMI_MEM_CATEGORY_CONVENTIONAL || x[2] != RMI_TRACKING_FINE ||
+			    x[3] <= base) {
 				boot_fail(h, RMI_FID_GRANULE_TRACKING_GET, x0,
 					  "DRAM is not tracked FINE/CONVENTIONAL");
 				return false;
@@ -113,7 +114,8 @@ static bool boot_gpt_ok(struct rk_host *h)
 	uint64_t l0 = 1ULL << (30 + FR(h->caps.rmi_features[1], RMI_FR1, L0GPTSZ));
 
 	for (uint32_t i = 0; i < h->nbanks; i++) {
-		uint64_t base = h->banks[i].base & ~(l0 - 1), top = h->banks[i].base + h->banks[i].ngranules * G4K;
+		uint64_t base = h->banks[i].base & ~(l0 - 1),
+			 top = h->banks[i].base + h->banks[i].ngranules * G4K;
 
 		for (uint64_t a = base; a < top; a += l0) {
 			uint64_t x0 = host_rmi(h, RMI_FID_GPT_L1_CREATE, NULL, a, 0, 0, 0, 0);
@@ -156,9 +158,10 @@ static void boot_rmm(struct rk_host *h)
 	}
 	h->caps.rmi_ipa_limit = (uint32_t)FR(h->caps.rmi_features[0], RMI_FR0, S2SZ);
 	h->caps.rmi_max_recs = (uint32_t)((1u << FR(h->caps.rmi_features[1], RMI_FR1, MAX_RECS_ORDER)) - 1);
-	h->caps.rmi_hash_algos = (FR(h->caps.rmi_features[1], RMI_FR1, HASH_SHA_256) ? 1u << RMI_HASH_SHA_256 : 0) |
-				 (FR(h->caps.rmi_features[1], RMI_FR1, HASH_SHA_384) ? 1u << RMI_HASH_SHA_384 : 0) |
-				 (FR(h->caps.rmi_features[1], RMI_FR1, HASH_SHA_512) ? 1u << RMI_HASH_SHA_512 : 0);
+	h->caps.rmi_hash_algos =
+		(FR(h->caps.rmi_features[1], RMI_FR1, HASH_SHA_256) ? 1u << RMI_HASH_SHA_256 : 0) |
+		(FR(h->caps.rmi_features[1], RMI_FR1, HASH_SHA_384) ? 1u << RMI_HASH_SHA_384 : 0) |
+		(FR(h->caps.rmi_features[1], RMI_FR1, HASH_SHA_512) ? 1u << RMI_HASH_SHA_512 : 0);
 	if (!FR(h->caps.rmi_features[1], RMI_FR1, GRAN_SZ_4KB)) {
 		boot_fail(h, 0, 0, "the RMM does not support 4 KiB granules");
 		return;
@@ -177,7 +180,8 @@ static void boot_rmm(struct rk_host *h)
 		x0 = host_rmi(h, RMI_FID_RMM_CONFIG_GET, x, h->params_pa, 0, 0, 0, 0);
 		if (RMI_ST(x0) != RMI_SUCCESS || host_ns_read(h, h->params_pa, &cfg, sizeof(cfg)) ||
 		    cfg.rmi_granule_size != RMI_GRANULE_SIZE_4KB) {
-			boot_fail(h, RMI_FID_RMM_CONFIG_GET, x0, "the RMM is active with another configuration");
+			boot_fail(h, RMI_FID_RMM_CONFIG_GET, x0,
+				  "the RMM is active with another configuration");
 			return;
 		}
 		already_active = true;

@@ -21,15 +21,15 @@
 #define G4K RK_GRANULE_SIZE
 #define HOST_RMI_NFNUM (RMI_FNUM_MAX - RMI_FNUM_MIN + 1)
 #define HOST_MAX_FAULTS 32u
-#define HOST_RETRY_MAX 1000u   /* BUSY / BLOCKED retries of one call */
+#define HOST_RETRY_MAX 1000u /* BUSY / BLOCKED retries of one call */
 #define HOST_SRO_MAX_STEPS 4096u
-#define HOST_LIST_MAX 512u     /* descriptors in one list granule */
+#define HOST_LIST_MAX 512u /* descriptors in one list granule */
 #define HOST_MAX_VCPUS 4096u
 
 /* RmiResult fields */
-#define RMI_ST(x0) ((unsigned int)((x0) & RMI_RESULT_STATUS_MASK))
-#define RMI_IDX(x0) ((unsigned int)(((x0) & RMI_RESULT_INDEX_MASK) >> RMI_RESULT_INDEX_SHIFT))
-#define RMI_MEMREQ(x0) ((unsigned int)(((x0) & RMI_RESULT_MEMREQ_MASK) >> RMI_RESULT_MEMREQ_SHIFT))
+#define RMI_ST(x0) ((unsigned int)((x0)&RMI_RESULT_STATUS_MASK))
+#define RMI_IDX(x0) ((unsigned int)(((x0)&RMI_RESULT_INDEX_MASK) >> RMI_RESULT_INDEX_SHIFT))
+#define RMI_MEMREQ(x0) ((unsigned int)(((x0)&RMI_RESULT_MEMREQ_MASK) >> RMI_RESULT_MEMREQ_SHIFT))
 
 /* ---- the granule ledger: one byte per DRAM granule ---- */
 #define LED_STATE_MASK 0x07u
@@ -37,9 +37,9 @@
 #define LED_ROLE_SHIFT 4
 
 struct host_bank {
-	uint64_t base;      /* PA */
+	uint64_t base; /* PA */
 	uint64_t ngranules;
-	uint64_t first;     /* global index of its first granule */
+	uint64_t first; /* global index of its first granule */
 };
 
 struct host_fault {
@@ -52,22 +52,22 @@ struct rk_host {
 	pthread_mutex_t lock;       /* the host lock (recursive): every public call, exit handling */
 	pthread_mutex_t fault_lock; /* the armed faults (host_rmi() runs without the host lock) */
 	struct rk_machine *m;
-	uint8_t *ledger;            /* per granule: state, dirty, role */
-	uint32_t *owner;            /* per granule: VM id (0: host) */
-	uint64_t *used;             /* allocation bitmap: 1 = not free */
+	uint8_t *ledger; /* per granule: state, dirty, role */
+	uint32_t *owner; /* per granule: VM id (0: host) */
+	uint64_t *used;  /* allocation bitmap: 1 = not free */
 	uint64_t ngranules;
-	uint64_t hint;              /* next-fit start (global index) */
+	uint64_t hint; /* next-fit start (global index) */
 	struct rk_leak *leaks;
 	uint64_t nleaks, leaks_cap;
 	/* host-internal NS pages */
-	uint64_t params_pa;         /* RmiRmmConfig / RmiRealmParams / RmiRecParams */
-	uint64_t bounce_pa;         /* populate source */
-	uint64_t list_pa;           /* SRO donate / reclaim descriptor lists */
-	uint64_t probe_pa;          /* a harmless NS granule for probes */
+	uint64_t params_pa; /* RmiRmmConfig / RmiRealmParams / RmiRecParams */
+	uint64_t bounce_pa; /* populate source */
+	uint64_t list_pa;   /* SRO donate / reclaim descriptor lists */
+	uint64_t probe_pa;  /* a harmless NS granule for probes */
 	FILE *trace;
 	rk_host_smc_filter filter;
 	void *filter_arg;
-	struct rk_vm *vms;          /* live VM structs */
+	struct rk_vm *vms; /* live VM structs */
 	uint64_t faults_fired;
 	struct rk_host_caps caps;
 	struct rk_host_stats stats;
@@ -97,19 +97,19 @@ struct rk_cpu;
 
 /* What a vCPU owes the RMM (or its engine) before its next entry. */
 struct host_pending {
-	uint64_t psci_fid;       /* PSCI_COMPLETE due (0: none) */
-	uint64_t psci_status;    /* its status (PSCI SUCCESS or DENIED) */
+	uint64_t psci_fid;    /* PSCI_COMPLETE due (0: none) */
+	uint64_t psci_status; /* its status (PSCI SUCCESS or DENIED) */
 	uint64_t ripas_base, ripas_top;
-	uint64_t gprs[31];       /* RecEnter gprs (host call answer, MMIO read value) */
-	uint64_t enter_flags;    /* RMI_REC_ENTER_FLAGS_* of the next entry */
-	uint64_t last_fault;     /* IPA of the last stage-2 fault the host mapped, + 1 (0: none) */
-	uint32_t psci_target;    /* target vCPU of a CPU_ON / AFFINITY_INFO */
-	uint32_t ripas;          /* RIPAS_CHANGE due: 1 + the RIPAS asked (0: none) */
+	uint64_t gprs[31];    /* RecEnter gprs (host call answer, MMIO read value) */
+	uint64_t enter_flags; /* RMI_REC_ENTER_FLAGS_* of the next entry */
+	uint64_t last_fault;  /* IPA of the last stage-2 fault the host mapped, + 1 (0: none) */
+	uint32_t psci_target; /* target vCPU of a CPU_ON / AFFINITY_INFO */
+	uint32_t ripas;       /* RIPAS_CHANGE due: 1 + the RIPAS asked (0: none) */
 	uint32_t ripas_accept;
-	uint32_t gprs_valid;     /* copy gprs into RecEnter */
-	uint64_t start_pc;       /* normal VM: a CPU_ON started this vCPU here (run.mtx) */
-	uint64_t start_ctx;      /* ... with this context id in x0 */
-	uint32_t start;          /* ... if set */
+	uint32_t gprs_valid; /* copy gprs into RecEnter */
+	uint64_t start_pc;   /* normal VM: a CPU_ON started this vCPU here (run.mtx) */
+	uint64_t start_ctx;  /* ... with this context id in x0 */
+	uint32_t start;      /* ... if set */
 	uint32_t reserved;
 };
 
@@ -117,8 +117,8 @@ struct host_pending {
 struct rk_vcpu {
 	uint64_t pc;
 	uint64_t gprs[8];
-	rk_rec_t rec;            /* 0: no REC */
-	struct host_blocks aux;  /* granules donated to the REC */
+	rk_rec_t rec;           /* 0: no REC */
+	struct host_blocks aux; /* granules donated to the REC */
 	struct rk_vm *vm;
 	/* run loop */
 	uint64_t run_pa;         /* realm: its RmiRecRun page (host memory); 0: none yet */
@@ -126,10 +126,10 @@ struct rk_vcpu {
 	struct rk_cpu *cpu;      /* normal VM: its engine; NULL: none yet */
 	uint64_t wake_gen;       /* CPU_ON completions that targeted this vCPU (run.mtx) */
 	struct host_pending pend;
-	uint32_t on;             /* power state as the host sees it (run.mtx) */
-	uint32_t in_run;         /* a thread is inside rk_vcpu_run() for it (run.mtx) */
+	uint32_t on;     /* power state as the host sees it (run.mtx) */
+	uint32_t in_run; /* a thread is inside rk_vcpu_run() for it (run.mtx) */
 	uint32_t id;
-	uint32_t flags;          /* RK_VCPU_RUNNABLE, VCPU_REC_LOST */
+	uint32_t flags; /* RK_VCPU_RUNNABLE, VCPU_REC_LOST */
 };
 
 #define VCPU_REC_LOST (1u << 31) /* REC leaked: its SRO was abandoned */
@@ -138,14 +138,14 @@ struct host_mmio {
 	uint64_t ipa, size;
 	const struct rk_mmio_ops *ops;
 	void *arg;
-	void *owned;             /* freed with the VM (the UART's state) */
+	void *owned; /* freed with the VM (the UART's state) */
 };
 
 /* Per VM: run control. Lock order: dev_mtx -> host lock -> mtx; exec_mtx innermost. */
 struct host_run {
-	pthread_mutex_t mtx;     /* power states, stop, info */
-	pthread_cond_t cv;       /* a vCPU was started, or the VM stops */
-	pthread_mutex_t dev_mtx; /* MMIO and host-call callbacks, one at a time */
+	pthread_mutex_t mtx;      /* power states, stop, info */
+	pthread_cond_t cv;        /* a vCPU was started, or the VM stops */
+	pthread_mutex_t dev_mtx;  /* MMIO and host-call callbacks, one at a time */
 	pthread_mutex_t exec_mtx; /* normal VM: one engine of the VM runs at a time */
 	struct host_mmio *mmio;
 	rk_host_call_fn hc_fn;
@@ -172,15 +172,15 @@ struct host_run {
 
 /* What the host holds for a realm (the RD itself is the RMM's). */
 struct rk_realm {
-	rk_rd_t rd;               /* 0: no RD (NONE, or destroyed) */
-	rk_rtt_t rtt_base;        /* first root RTT */
+	rk_rd_t rd;                      /* 0: no RD (NONE, or destroyed) */
+	rk_rtt_t rtt_base;               /* first root RTT */
 	uint8_t rim[RK_MEASUREMENT_MAX]; /* the host's RIM prediction */
 	uint8_t rpv[64];
 	uint32_t hash_algo;
 	uint32_t num_bps;
 	uint32_t num_wps;
-	uint32_t nrecs;           /* RECs created (vCPUs 0..nrecs-1) */
-	uint32_t flags;           /* REALM_* */
+	uint32_t nrecs; /* RECs created (vCPUs 0..nrecs-1) */
+	uint32_t flags; /* REALM_* */
 	uint32_t reserved;
 };
 
@@ -205,11 +205,11 @@ struct host_s2 {
 	const struct host_s2_ops *ops;
 	struct rk_vm *vm;
 	struct rk_host *h;
-	uint64_t root_pa;               /* 0: no tables yet */
-	struct host_shadow_map shadow;  /* realm backend only */
+	uint64_t root_pa;              /* 0: no tables yet */
+	struct host_shadow_map shadow; /* realm backend only */
 	uint32_t ia_bits;
 	int32_t start_level;
-	uint32_t nroot;                 /* concatenated root tables */
+	uint32_t nroot; /* concatenated root tables */
 	uint32_t reserved;
 };
 
@@ -232,10 +232,10 @@ struct rk_vm {
 	uint32_t nslots, slots_cap;
 	uint32_t nvcpus, vcpus_cap;
 	uint32_t id;
-	uint32_t kind;     /* enum rk_vm_kind */
-	uint32_t state;    /* enum rk_vm_state */
+	uint32_t kind;  /* enum rk_vm_kind */
+	uint32_t state; /* enum rk_vm_state */
 	uint32_t ipa_bits;
-	uint32_t flags;    /* VM_* */
+	uint32_t flags; /* VM_* */
 	uint32_t reserved;
 };
 
@@ -292,8 +292,8 @@ int host_ns_read(struct rk_host *h, uint64_t pa, void *buf, size_t len);
 int host_ns_zero(struct rk_host *h, uint64_t pa, uint64_t n);
 
 /* ---- the SMC wrapper (rmi.c; the typed commands: rmi_cmds.h) ---- */
-uint64_t host_rmi(struct rk_host *h, uint64_t fid, uint64_t out[5], uint64_t a1, uint64_t a2,
-		  uint64_t a3, uint64_t a4, uint64_t a5);
+uint64_t host_rmi(struct rk_host *h, uint64_t fid, uint64_t out[5], uint64_t a1, uint64_t a2, uint64_t a3,
+		  uint64_t a4, uint64_t a5);
 
 /* ---- the Stateful RMI Operation driver (sro.c) ---- */
 /*
@@ -341,7 +341,8 @@ int host_vm_check(struct rk_vm *vm, enum rk_vm_op op, const char *fn);
 void host_realm_params(struct rmi_realm_params *p, uint32_t ipa_bits, uint32_t hash_algo, uint32_t num_bps,
 		       uint32_t num_wps, const uint8_t rpv[64]);
 uint64_t host_rec_mpidr(uint32_t idx);
-void host_rec_params(struct rmi_rec_params *p, uint32_t id, uint32_t flags, uint64_t pc, const uint64_t gprs[8]);
+void host_rec_params(struct rmi_rec_params *p, uint32_t id, uint32_t flags, uint64_t pc,
+		     const uint64_t gprs[8]);
 /* The 4 KiB page at ipa of a populate of [src_ipa, src_ipa + len) from buf (zero-filled past its end). */
 void host_populate_page(uint8_t page[4096], const uint8_t *buf, uint64_t src_ipa, uint64_t len, uint64_t ipa);
 
@@ -354,7 +355,8 @@ void host_run_stop(struct rk_vm *vm, uint32_t vcpu, unsigned int reason, int err
 		   const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 struct host_mmio *host_mmio_find(struct rk_vm *vm, uint64_t ipa);
 /* Emulate one MMIO access with the device at ipa: 0, -ENODEV (none there), -EIO (device refused). */
-int host_mmio_access(struct rk_vm *vm, uint32_t vcpu, uint64_t ipa, uint32_t size, bool write, uint64_t *value);
+int host_mmio_access(struct rk_vm *vm, uint32_t vcpu, uint64_t ipa, uint32_t size, bool write,
+		     uint64_t *value);
 void host_devices_flush(struct rk_vm *vm);
 void host_devices_free(struct rk_vm *vm);
 /* Host call: the VM's handler (zeros without one). <0: stop the VM. */

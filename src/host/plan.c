@@ -20,7 +20,7 @@
 
 #include "host_internal.h"
 
-#define FR(v, reg, f) (((v) & reg##_##f##_MASK) >> reg##_##f##_SHIFT)
+#define FR(v, reg, f) (((v)&reg##_##f##_MASK) >> reg##_##f##_SHIFT)
 
 void host_realm_params(struct rmi_realm_params *p, uint32_t ipa_bits, uint32_t hash_algo, uint32_t num_bps,
 		       uint32_t num_wps, const uint8_t rpv[64])
@@ -40,7 +40,8 @@ uint64_t host_rec_mpidr(uint32_t idx)
 	       ((uint64_t)((idx >> 20) & 0xff) << 24);
 }
 
-void host_rec_params(struct rmi_rec_params *p, uint32_t id, uint32_t flags, uint64_t pc, const uint64_t gprs[8])
+void host_rec_params(struct rmi_rec_params *p, uint32_t id, uint32_t flags, uint64_t pc,
+		     const uint64_t gprs[8])
 {
 	memset(p, 0, sizeof(*p));
 	p->flags = (flags & RK_VCPU_RUNNABLE) ? RMI_REC_PARAMS_FLAGS_RUNNABLE_MASK : 0;
@@ -83,7 +84,8 @@ int rk_plan_rim(const struct rk_vm_plan *plan, uint64_t rmi_fr0, uint8_t rim[64]
 	/* populates, in order, page by page in ascending IPA order (as the stage-2 walker issues them) */
 	for (uint32_t i = 0; !ret && i < plan->nloads; i++) {
 		const struct rk_plan_load *l = &plan->loads[i];
-		uint64_t flags = (l->flags & RK_POPULATE_MEASURE) ? RMI_MEASURE_CONTENT : RMI_NO_MEASURE_CONTENT;
+		uint64_t flags =
+			(l->flags & RK_POPULATE_MEASURE) ? RMI_MEASURE_CONTENT : RMI_NO_MEASURE_CONTENT;
 
 		if (!l->data || !l->len || (l->ipa & (G4K - 1)))
 			return -EINVAL;
@@ -117,7 +119,8 @@ int rk_vm_create_from_plan(struct rk_host *h, const struct rk_vm_plan *plan, str
 		return -EINVAL;
 	ret = rk_vm_create(h, &plan->config, &vm);
 	for (uint32_t i = 0; !ret && i < plan->nmemslots; i++)
-		ret = rk_vm_add_memslot(vm, plan->memslots[i].ipa, plan->memslots[i].size, plan->memslots[i].flags);
+		ret = rk_vm_add_memslot(vm, plan->memslots[i].ipa, plan->memslots[i].size,
+					plan->memslots[i].flags);
 	for (uint32_t i = 0; !ret && i < plan->nloads; i++)
 		ret = rk_vm_populate(vm, plan->loads[i].ipa, plan->loads[i].data, plan->loads[i].len,
 				     plan->loads[i].flags);

@@ -263,13 +263,13 @@ int host_realm_teardown(struct rk_vm *vm)
 	bool destroy_rd;
 	int failures = 0;
 
-#define FAILED()                                   \
-	do {                                       \
-		failures++;                        \
-		if (!ffid) {                       \
-			ffid = h->err.fid;         \
-			fx0 = h->err.x0;           \
-		}                                  \
+#define FAILED()                           \
+	do {                               \
+		failures++;                \
+		if (!ffid) {               \
+			ffid = h->err.fid; \
+			fx0 = h->err.x0;   \
+		}                          \
 	} while (0)
 
 	if (!rd.pa)

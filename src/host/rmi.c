@@ -49,8 +49,8 @@ static struct host_fault *fault_fires(struct rk_host *h, uint64_t fid)
  * threads): its counters are atomic, and the armed faults, the filter and the
  * trace stream are read under fault_lock.
  */
-uint64_t host_rmi(struct rk_host *h, uint64_t fid, uint64_t out[5], uint64_t a1, uint64_t a2,
-		  uint64_t a3, uint64_t a4, uint64_t a5)
+uint64_t host_rmi(struct rk_host *h, uint64_t fid, uint64_t out[5], uint64_t a1, uint64_t a2, uint64_t a3,
+		  uint64_t a4, uint64_t a5)
 {
 	struct rk_smc_regs r;
 	int idx = fnum_index(fid);
@@ -91,12 +91,14 @@ uint64_t host_rmi(struct rk_host *h, uint64_t fid, uint64_t out[5], uint64_t a1,
 		else if (!filter || !filter(filter_arg, &r))
 			rk_smc(h->m, &r);
 		if (trace)
-			fprintf(trace, "rmi: %s(0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64
-				", 0x%" PRIx64 ") -> %s idx %u [0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 "]%s\n",
+			fprintf(trace,
+				"rmi: %s(0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64
+				", 0x%" PRIx64 ") -> %s idx %u [0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64
+				"]%s\n",
 				rk_rmi_command_name(fid), a1, a2, a3, a4, a5, rk_rmi_status_name(r.x[0]),
 				RMI_IDX(r.x[0]), r.x[1], r.x[2], r.x[3], injected ? " (injected)" : "");
-		if ((RMI_ST(r.x[0]) == RMI_BUSY || RMI_ST(r.x[0]) == RMI_BLOCKED) &&
-		    r.x[0] != SMC_UNKNOWN && tries < HOST_RETRY_MAX)
+		if ((RMI_ST(r.x[0]) == RMI_BUSY || RMI_ST(r.x[0]) == RMI_BLOCKED) && r.x[0] != SMC_UNKNOWN &&
+		    tries < HOST_RETRY_MAX)
 			continue;
 		break;
 	}

@@ -42,19 +42,22 @@ static inline uint64_t host_rmi_rec_destroy(struct rk_host *h, rk_rec_t rec, uin
 	return host_rmi(h, RMI_FID_REC_DESTROY, x, rec.pa, 0, 0, 0, 0);
 }
 
-static inline uint64_t host_rmi_rtt_create(struct rk_host *h, rk_rd_t rd, rk_rtt_t rtt, uint64_t ipa, int level)
+static inline uint64_t host_rmi_rtt_create(struct rk_host *h, rk_rd_t rd, rk_rtt_t rtt, uint64_t ipa,
+					   int level)
 {
 	return host_rmi(h, RMI_FID_RTT_CREATE, NULL, rd.pa, rtt.pa, ipa, (uint64_t)level, 0);
 }
 
 /* x[1] = the destroyed RTT, x[2] = top of the non-live range that follows. */
-static inline uint64_t host_rmi_rtt_destroy(struct rk_host *h, rk_rd_t rd, uint64_t ipa, int level, uint64_t x[5])
+static inline uint64_t host_rmi_rtt_destroy(struct rk_host *h, rk_rd_t rd, uint64_t ipa, int level,
+					    uint64_t x[5])
 {
 	return host_rmi(h, RMI_FID_RTT_DESTROY, x, rd.pa, ipa, (uint64_t)level, 0, 0);
 }
 
 /* x[1] = the folded RTT. */
-static inline uint64_t host_rmi_rtt_fold(struct rk_host *h, rk_rd_t rd, uint64_t ipa, int level, uint64_t x[5])
+static inline uint64_t host_rmi_rtt_fold(struct rk_host *h, rk_rd_t rd, uint64_t ipa, int level,
+					 uint64_t x[5])
 {
 	return host_rmi(h, RMI_FID_RTT_FOLD, x, rd.pa, ipa, (uint64_t)level, 0, 0);
 }
@@ -110,7 +113,8 @@ static inline uint64_t host_rmi_rec_enter(struct rk_host *h, rk_rec_t rec, uint6
 }
 
 /* bet1: calling REC, target REC, PSCI status. */
-static inline uint64_t host_rmi_psci_complete(struct rk_host *h, rk_rec_t caller, rk_rec_t target, uint64_t status)
+static inline uint64_t host_rmi_psci_complete(struct rk_host *h, rk_rec_t caller, rk_rec_t target,
+					      uint64_t status)
 {
 	return host_rmi(h, RMI_FID_PSCI_COMPLETE, NULL, caller.pa, target.pa, status, 0, 0);
 }

@@ -31,7 +31,6 @@
 #include "realmkit/arch/esr.h"
 #include "realmkit/arch/psci.h"
 
-
 #define RIPAS_RETRIES 4
 #define BLOCK_SIZE (2ULL << 20)
 #define STOP_WAIT_MS 1000 /* how long an ERROR_REALM entry waits for the vCPU that switched the realm off */
@@ -45,7 +44,8 @@ static const char *const exit_names[] = {
 
 const char *rk_vm_stop_reason_name(unsigned int reason)
 {
-	static const char *const names[] = { "running", "SYSTEM_OFF", "SYSTEM_RESET", "stopped", "timeout", "error" };
+	static const char *const names[] = { "running", "SYSTEM_OFF", "SYSTEM_RESET",
+					     "stopped", "timeout",    "error" };
 
 	return reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "?";
 }
@@ -314,7 +314,8 @@ void host_run_vcpu_off(struct rk_vm *vm, struct rk_vcpu *v, uint64_t gen, const 
 	pthread_mutex_unlock(&vm->run.mtx);
 	if (!on)
 		host_run_stop(vm, v->id, RK_STOP_ERROR, -EDEADLK, 0, 0,
-			      "vCPU %u is off (%s) and so is every other vCPU: nothing can run again", v->id, why);
+			      "vCPU %u is off (%s) and so is every other vCPU: nothing can run again", v->id,
+			      why);
 }
 
 /* Sleep until v is on or the VM stops. 1: go on (gen = the wake generation at entry); else the stop code. */
@@ -336,7 +337,8 @@ static void ripas_mark(struct rk_vm *vm, uint64_t base, uint64_t top, bool share
 {
 	for (uint32_t i = 0; i < vm->nslots; i++) {
 		struct host_memslot *s = &vm->slots[i];
-		uint64_t lo = base > s->ipa ? base : s->ipa, hi = top < s->ipa + s->size ? top : s->ipa + s->size;
+		uint64_t lo = base > s->ipa ? base : s->ipa,
+			 hi = top < s->ipa + s->size ? top : s->ipa + s->size;
 
 		if ((s->flags & RK_MEMSLOT_SHARED) || lo >= hi)
 			continue;
@@ -400,7 +402,9 @@ static void ripas_complete(struct rk_vm *vm, struct rk_vcpu *v, uint64_t *flags)
 	host_lock(h);
 	/* back to RAM: the shared mappings of the alias go first (the pages become private again) */
 	if (ripas == RMI_RIPAS_RAM && host_s2_unmap(&vm->s2, base | bit, top - base)) {
-		host_run_log(vm, "vCPU %u: RIPAS RAM 0x%" PRIx64 "..0x%" PRIx64 ": cannot unmap the shared alias: %s",
+		host_run_log(vm,
+			     "vCPU %u: RIPAS RAM 0x%" PRIx64 "..0x%" PRIx64
+			     ": cannot unmap the shared alias: %s",
 			     v->id, base, top, h->err.msg);
 		*flags |= RMI_REC_ENTER_FLAGS_RIPAS_RESPONSE_MASK;
 		host_unlock(h);
@@ -416,8 +420,9 @@ static void ripas_complete(struct rk_vm *vm, struct rk_vcpu *v, uint64_t *flags)
 			continue;
 		}
 		if (RMI_ST(x0) != RMI_SUCCESS || x[1] <= addr || x[1] > top) {
-			host_run_log(vm, "vCPU %u: RMI_RTT_SET_RIPAS(0x%" PRIx64 ", 0x%" PRIx64 ") -> %s index %u", v->id,
-				     addr, top, rk_rmi_status_name(x0), RMI_IDX(x0));
+			host_run_log(
+				vm, "vCPU %u: RMI_RTT_SET_RIPAS(0x%" PRIx64 ", 0x%" PRIx64 ") -> %s index %u",
+				v->id, addr, top, rk_rmi_status_name(x0), RMI_IDX(x0));
 			break;
 		}
 		addr = x[1];
@@ -427,8 +432,9 @@ static void ripas_complete(struct rk_vm *vm, struct rk_vcpu *v, uint64_t *flags)
 		ripas_mark(vm, base, addr, ripas == RMI_RIPAS_EMPTY);
 		/* to EMPTY: the private pages leave the realm: unmap and undelegate them, as KVM does */
 		if (ripas == RMI_RIPAS_EMPTY && host_s2_unmap(&vm->s2, base, addr - base))
-			host_run_log(vm, "vCPU %u: RIPAS EMPTY 0x%" PRIx64 "..0x%" PRIx64 ": unmap failed: %s", v->id, base,
-				     addr, h->err.msg);
+			host_run_log(vm,
+				     "vCPU %u: RIPAS EMPTY 0x%" PRIx64 "..0x%" PRIx64 ": unmap failed: %s",
+				     v->id, base, addr, h->err.msg);
 	}
 	host_unlock(h);
 }
@@ -487,21 +493,22 @@ static int unprotected_abort(struct rk_vm *vm, struct rk_vcpu *v, uint64_t esr, 
 			return 1;
 		}
 		why = ret == -ENODEV ? "no device and no shared memory there"
-		      : !ret	     ? "the fault persists after mapping"
+		      : !ret         ? "the fault persists after mapping"
 				     : "shared memory there cannot be mapped";
 	}
 	/* as KVM: an access nothing can serve gets an external abort */
 	STAT(vm, mmio_unhandled);
 	p->enter_flags |= RMI_REC_ENTER_FLAGS_INJECT_SEA_MASK;
-	host_run_log(vm, "vCPU %u: %s at unprotected IPA 0x%" PRIx64 " (ESR 0x%" PRIx64 "): %s: SEA injected", v->id,
-		     (esr & ESR_WNR) ? "write" : "read", ipa, esr, why);
+	host_run_log(vm, "vCPU %u: %s at unprotected IPA 0x%" PRIx64 " (ESR 0x%" PRIx64 "): %s: SEA injected",
+		     v->id, (esr & ESR_WNR) ? "write" : "read", ipa, esr, why);
 	return 1;
 }
 
 static int realm_sync(struct rk_vm *vm, struct rk_vcpu *v, const struct rmi_rec_exit *ex)
 {
 	struct rk_host *h = vm->host;
-	uint64_t esr = ex->esr, ipa = ((ex->hpfar >> 4) << 12) | (ex->far & (G4K - 1)), page = ipa & ~(G4K - 1);
+	uint64_t esr = ex->esr, ipa = ((ex->hpfar >> 4) << 12) | (ex->far & (G4K - 1)),
+		 page = ipa & ~(G4K - 1);
 	unsigned int ec = esr_ec(esr);
 	char msg[240];
 	int ret;
@@ -514,7 +521,8 @@ static int realm_sync(struct rk_vm *vm, struct rk_vcpu *v, const struct rmi_rec_
 	}
 	if (ipa >> (vm->ipa_bits - 1)) {
 		if (ec == ESR_EC_IABT_LOW) {
-			snprintf(msg, sizeof(msg), "instruction abort at unprotected IPA 0x%" PRIx64 " reached the host", ipa);
+			snprintf(msg, sizeof(msg),
+				 "instruction abort at unprotected IPA 0x%" PRIx64 " reached the host", ipa);
 			return host_run_error(vm, v, -EPROTO, 0, 0, msg);
 		}
 		return unprotected_abort(vm, v, esr, ipa, ex);
@@ -524,11 +532,13 @@ static int realm_sync(struct rk_vm *vm, struct rk_vcpu *v, const struct rmi_rec_
 	struct host_memslot *s = host_memslot_find(vm, page, G4K);
 	if (!s || (s->flags & RK_MEMSLOT_SHARED)) {
 		ret = -EFAULT;
-		snprintf(msg, sizeof(msg), "stage-2 fault at protected IPA 0x%" PRIx64 " (%s), outside every memory slot",
-			 ipa, ec == ESR_EC_IABT_LOW ? "instruction fetch" : "data access");
+		snprintf(msg, sizeof(msg),
+			 "stage-2 fault at protected IPA 0x%" PRIx64 " (%s), outside every memory slot", ipa,
+			 ec == ESR_EC_IABT_LOW ? "instruction fetch" : "data access");
 	} else if (v->pend.last_fault == page + 1) {
 		ret = -EFAULT;
-		snprintf(msg, sizeof(msg), "stage-2 fault at protected IPA 0x%" PRIx64 " persists after mapping", ipa);
+		snprintf(msg, sizeof(msg),
+			 "stage-2 fault at protected IPA 0x%" PRIx64 " persists after mapping", ipa);
 	} else {
 		/*
 		 * As KVM with a huge page behind the fault: the whole 2 MiB block when it is in
@@ -537,7 +547,8 @@ static int realm_sync(struct rk_vm *vm, struct rk_vcpu *v, const struct rmi_rec_
 		 * the page. The RMM then runs the realm on 2 MiB of memory at a time.
 		 */
 		uint64_t blk = page & ~(BLOCK_SIZE - 1), pa;
-		bool block = blk >= s->ipa && blk + BLOCK_SIZE <= s->ipa + s->size && !range_shared(s, blk, BLOCK_SIZE) &&
+		bool block = blk >= s->ipa && blk + BLOCK_SIZE <= s->ipa + s->size &&
+			     !range_shared(s, blk, BLOCK_SIZE) &&
 			     !host_memslot_pa(vm, blk, BLOCK_SIZE, &pa) && !(pa & (BLOCK_SIZE - 1));
 		ret = block ? host_vm_map(vm, blk, BLOCK_SIZE, S2_MAX_LEVEL - 1, false)
 			    : host_vm_map(vm, page, G4K, S2_MAX_LEVEL, false);
@@ -570,7 +581,8 @@ static int realm_psci(struct rk_vm *vm, struct rk_vcpu *v, const struct rmi_rec_
 	case PSCI_FN(PSCI_AFFINITY_INFO_64):
 		if (!host_mpidr_vcpu(vm, ex->gprs[1], &t)) {
 			/* the RMM checked the target: it is a REC of this realm */
-			snprintf(msg, sizeof(msg), "PSCI 0x%" PRIx64 " names MPIDR 0x%" PRIx64 ", which is no vCPU", fid,
+			snprintf(msg, sizeof(msg),
+				 "PSCI 0x%" PRIx64 " names MPIDR 0x%" PRIx64 ", which is no vCPU", fid,
 				 ex->gprs[1]);
 			return host_run_error(vm, v, -EPROTO, 0, 0, msg);
 		}
@@ -610,16 +622,16 @@ static void trace_exit(struct rk_vm *vm, struct rk_vcpu *v, const struct rmi_rec
 		return;
 	fprintf(f, "run: vm %u vcpu %u exit %s", vm->id, v->id, r < 8 ? exit_names[r] : "?");
 	if (r == RMI_EXIT_SYNC)
-		fprintf(f, " esr 0x%" PRIx64 " far 0x%" PRIx64 " hpfar 0x%" PRIx64 " gprs[0] 0x%" PRIx64, ex->esr, ex->far,
-			ex->hpfar, ex->gprs[0]);
+		fprintf(f, " esr 0x%" PRIx64 " far 0x%" PRIx64 " hpfar 0x%" PRIx64 " gprs[0] 0x%" PRIx64,
+			ex->esr, ex->far, ex->hpfar, ex->gprs[0]);
 	else if (r == RMI_EXIT_PSCI)
 		fprintf(f, " fid 0x%" PRIx64 " target 0x%" PRIx64, ex->gprs[0], ex->gprs[1]);
 	else if (r == RMI_EXIT_RIPAS_CHANGE)
 		fprintf(f, " 0x%" PRIx64 "..0x%" PRIx64 " -> %s", ex->ripas_base, ex->ripas_top,
 			ex->ripas_value == RMI_RIPAS_RAM ? "RAM" : "EMPTY");
 	else if (r == RMI_EXIT_HOST_CALL)
-		fprintf(f, " imm 0x%" PRIx64 " gprs[0..2] 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64, ex->imm, ex->gprs[0],
-			ex->gprs[1], ex->gprs[2]);
+		fprintf(f, " imm 0x%" PRIx64 " gprs[0..2] 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64, ex->imm,
+			ex->gprs[0], ex->gprs[1], ex->gprs[2]);
 	fputc('\n', f);
 }
 
@@ -657,9 +669,11 @@ static int realm_exit(struct rk_vm *vm, struct rk_vcpu *v, uint64_t gen)
 			accept = default_ripas_policy(vm, base, top);
 		if (!accept) {
 			STAT(vm, ripas_rejected);
-			host_run_log(vm, "vCPU %u: RIPAS change of 0x%" PRIx64 "..0x%" PRIx64 " to %s rejected%s", v->id, base,
-				     top, ripas == RMI_RIPAS_RAM ? "RAM" : "EMPTY",
-				     vm->run.ripas_fn ? " by the policy" : ": not inside the private memory slots");
+			host_run_log(vm,
+				     "vCPU %u: RIPAS change of 0x%" PRIx64 "..0x%" PRIx64 " to %s rejected%s",
+				     v->id, base, top, ripas == RMI_RIPAS_RAM ? "RAM" : "EMPTY",
+				     vm->run.ripas_fn ? " by the policy"
+						      : ": not inside the private memory slots");
 		}
 		p->ripas = ripas + 1;
 		p->ripas_base = base;
@@ -672,7 +686,8 @@ static int realm_exit(struct rk_vm *vm, struct rk_vcpu *v, uint64_t gen)
 		memcpy(p->gprs, ex->gprs, sizeof(p->gprs));
 		ret = host_run_host_call(vm, v->id, (uint32_t)ex->imm, p->gprs);
 		if (ret < 0) {
-			snprintf(msg, sizeof(msg), "the host-call handler failed (%d) on host call 0x%" PRIx64, ret, ex->imm);
+			snprintf(msg, sizeof(msg),
+				 "the host-call handler failed (%d) on host call 0x%" PRIx64, ret, ex->imm);
 			return host_run_error(vm, v, ret, 0, 0, msg);
 		}
 		p->gprs_valid = 1;
@@ -682,15 +697,17 @@ static int realm_exit(struct rk_vm *vm, struct rk_vcpu *v, uint64_t gen)
 			unsigned int ec = esr_ec(ex->gprs[1]);
 			snprintf(msg, sizeof(msg),
 				 "stuck in an exception loop: %s at PC 0x%" PRIx64 " (address 0x%" PRIx64
-				 ", ESR_EL1 0x%" PRIx64 ") taken %" PRIu64 " times in a row with no progress; the REC was stopped",
-				 ec == ESR_EC_IABT_CUR ? "instruction abort (SEA)"
+				 ", ESR_EL1 0x%" PRIx64 ") taken %" PRIu64
+				 " times in a row with no progress; the REC was stopped",
+				 ec == ESR_EC_IABT_CUR   ? "instruction abort (SEA)"
 				 : ec == ESR_EC_DABT_CUR ? "data abort (SEA)"
-				 : "undefined instruction",
+							 : "undefined instruction",
 				 ex->gprs[0], ex->far, ex->gprs[1], ex->gprs[2]);
 			return host_run_error(vm, v, -ELOOP, 0, 0, msg);
 		}
-		return host_run_error(vm, v, -EIO, 0, 0,
-				  "SError exit: the RMM's CPU engine failed on this vCPU (the REC is no longer runnable)");
+		return host_run_error(
+			vm, v, -EIO, 0, 0,
+			"SError exit: the RMM's CPU engine failed on this vCPU (the REC is no longer runnable)");
 	default:
 		snprintf(msg, sizeof(msg), "unexpected exit reason %" PRIu64, reason);
 		return host_run_error(vm, v, -EPROTO, 0, 0, msg);
@@ -711,7 +728,8 @@ static int realm_prepare(struct rk_vm *vm, struct rk_vcpu *v)
 
 		p->psci_fid = 0;
 		if (RMI_ST(x0) != RMI_SUCCESS) {
-			snprintf(msg, sizeof(msg), "RMI_PSCI_COMPLETE(vCPU %u -> vCPU %u, PSCI 0x%" PRIx64 ") -> %s", v->id,
+			snprintf(msg, sizeof(msg),
+				 "RMI_PSCI_COMPLETE(vCPU %u -> vCPU %u, PSCI 0x%" PRIx64 ") -> %s", v->id,
 				 t->id, fid, rk_rmi_status_name(x0));
 			return host_run_error(vm, v, host_rmi_errno(x0), RMI_FID_PSCI_COMPLETE, x0, msg);
 		}
@@ -798,7 +816,8 @@ static int vcpu_prepare(struct rk_vm *vm, struct rk_vcpu *v)
 		return host_fail(h, -EIO, 0, 0, "rk_vcpu_run: vCPU %u has no REC", v->id);
 	ret = host_palloc(h, 1, 1, RK_ROLE_HOST, vm->id, PALLOC_ZERO, &v->run_pa);
 	if (ret)
-		return host_fail(h, ret, 0, 0, "rk_vcpu_run: no memory for the RecRun page of vCPU %u", v->id);
+		return host_fail(h, ret, 0, 0, "rk_vcpu_run: no memory for the RecRun page of vCPU %u",
+				 v->id);
 	ret = rk_ns_map(h->m, v->run_pa, G4K, &p);
 	if (ret) {
 		host_pfree(h, v->run_pa, 1);
@@ -830,13 +849,13 @@ static void complete_populated_blocks(struct rk_vm *vm)
 		     blk += BLOCK_SIZE) {
 			uint64_t pa;
 
-			if (!host_s2_any_leaf(&vm->s2, blk, BLOCK_SIZE) || host_memslot_pa(vm, blk, BLOCK_SIZE, &pa) ||
-			    (pa & (BLOCK_SIZE - 1)))
+			if (!host_s2_any_leaf(&vm->s2, blk, BLOCK_SIZE) ||
+			    host_memslot_pa(vm, blk, BLOCK_SIZE, &pa) || (pa & (BLOCK_SIZE - 1)))
 				continue;
 			if (host_vm_map(vm, blk, BLOCK_SIZE, S2_MAX_LEVEL, false) ||
 			    host_s2_fold(&vm->s2, blk, BLOCK_SIZE))
-				host_run_log(vm, "the populated block at 0x%" PRIx64 " stays in pages: %s", blk,
-					     vm->host->err.msg);
+				host_run_log(vm, "the populated block at 0x%" PRIx64 " stays in pages: %s",
+					     blk, vm->host->err.msg);
 		}
 	}
 	vm->flags |= VM_BLOCKS_DONE;
@@ -854,7 +873,8 @@ int rk_vcpu_run(struct rk_vm *vm, uint32_t id)
 	host_lock(h);
 	ret = host_vm_check(vm, RK_OP_RUN, "rk_vcpu_run");
 	if (!ret && id >= vm->nvcpus)
-		ret = host_fail(h, -ENOENT, 0, 0, "rk_vcpu_run: vCPU %u has not been created (run before create)", id);
+		ret = host_fail(h, -ENOENT, 0, 0,
+				"rk_vcpu_run: vCPU %u has not been created (run before create)", id);
 	if (!ret && vm->state != RK_VM_ACTIVE)
 		ret = host_vm_activate(vm); /* Linux v14: the first KVM_RUN activates the realm */
 	if (ret) {
@@ -896,7 +916,8 @@ int rk_vcpu_run(struct rk_vm *vm, uint32_t id)
 		struct rk_vm_run_info info;
 		rk_vm_get_run_info(vm, &info);
 		host_lock(h);
-		host_fail(h, ret, info.fid, info.x0, "%s", info.reason == RK_STOP_ERROR ? info.msg : "rk_vcpu_run failed");
+		host_fail(h, ret, info.fid, info.x0, "%s",
+			  info.reason == RK_STOP_ERROR ? info.msg : "rk_vcpu_run failed");
 		host_unlock(h);
 	}
 	return ret;
@@ -980,8 +1001,8 @@ int rk_vm_run(struct rk_vm *vm, uint64_t timeout_ms)
 			pthread_cond_wait(&c.cv, &c.mtx);
 		} else if (pthread_cond_timedwait(&c.cv, &c.mtx, &deadline) == ETIMEDOUT) {
 			pthread_mutex_unlock(&c.mtx);
-			host_run_stop(vm, 0, RK_STOP_TIMEOUT, -ETIMEDOUT, 0, 0, "no SYSTEM_OFF within %" PRIu64 " ms",
-				      timeout_ms);
+			host_run_stop(vm, 0, RK_STOP_TIMEOUT, -ETIMEDOUT, 0, 0,
+				      "no SYSTEM_OFF within %" PRIu64 " ms", timeout_ms);
 			pthread_mutex_lock(&c.mtx);
 			timeout_ms = 0; /* now wait for the vCPUs to return */
 		}
@@ -1015,7 +1036,9 @@ int rk_vm_run(struct rk_vm *vm, uint64_t timeout_ms)
 		rk_vm_get_run_info(vm, &info);
 		host_lock(vm->host);
 		host_fail(vm->host, ret, info.fid, info.x0, "%s",
-			  info.reason == RK_STOP_ERROR || info.reason == RK_STOP_TIMEOUT ? info.msg : "rk_vm_run failed");
+			  info.reason == RK_STOP_ERROR || info.reason == RK_STOP_TIMEOUT
+				  ? info.msg
+				  : "rk_vm_run failed");
 		host_unlock(vm->host);
 	}
 	host_run_log_flush(vm);

@@ -35,7 +35,6 @@
 #define SLICE_US 2000u
 #define CHUNK (2ULL << 20)
 
-
 #define STAT(vm, field) __atomic_fetch_add(&(vm)->run.info.field, 1, __ATOMIC_RELAXED)
 #define EXIT(vm, r) __atomic_fetch_add(&(vm)->run.info.exits[r], 1, __ATOMIC_RELAXED)
 
@@ -188,7 +187,8 @@ static int psci(struct rk_vm *vm, struct rk_vcpu *v, uint64_t x[RK_CPU_NUM_GPRS]
 		bool in = psci_fid_in_range(f) &&
 			  (ffn <= PSCI_FN(PSCI_AFFINITY_INFO_64) || ffn == PSCI_FN(PSCI_SYSTEM_OFF) ||
 			   ffn == PSCI_FN(PSCI_SYSTEM_RESET) || ffn == PSCI_FN(PSCI_FEATURES));
-		x[0] = in || f == SMCCC_VERSION ? (uint64_t)PSCI_RET_SUCCESS : (uint64_t)PSCI_RET_NOT_SUPPORTED;
+		x[0] = in || f == SMCCC_VERSION ? (uint64_t)PSCI_RET_SUCCESS
+						: (uint64_t)PSCI_RET_NOT_SUPPORTED;
 		return 1;
 	}
 	case PSCI_FN(PSCI_CPU_SUSPEND_64):
@@ -200,8 +200,8 @@ static int psci(struct rk_vm *vm, struct rk_vcpu *v, uint64_t x[RK_CPU_NUM_GPRS]
 		host_run_vcpu_off(vm, v, gen, "PSCI CPU_OFF");
 		return 1;
 	case PSCI_FN(PSCI_CPU_ON_64): {
-		uint64_t target = smc64 ? x[1] : x[1] & 0xffffffffu, entry = smc64 ? x[2] : x[2] & 0xffffffffu,
-			 ctx = smc64 ? x[3] : x[3] & 0xffffffffu;
+		uint64_t target = smc64 ? x[1] : x[1] & 0xffffffffu,
+			 entry = smc64 ? x[2] : x[2] & 0xffffffffu, ctx = smc64 ? x[3] : x[3] & 0xffffffffu;
 		EXIT(vm, RMI_EXIT_PSCI);
 		if (!host_mpidr_vcpu(vm, target, &t)) {
 			x[0] = (uint64_t)PSCI_RET_INVALID_PARAMETERS;
@@ -238,8 +238,8 @@ static int psci(struct rk_vm *vm, struct rk_vcpu *v, uint64_t x[RK_CPU_NUM_GPRS]
 		return 0;
 	case PSCI_FN(PSCI_SYSTEM_RESET):
 		EXIT(vm, RMI_EXIT_PSCI);
-		host_run_stop(vm, v->id, RK_STOP_SYSTEM_RESET, 0, 0, 0, "vCPU %u: PSCI SYSTEM_RESET (not restarted)",
-			      v->id);
+		host_run_stop(vm, v->id, RK_STOP_SYSTEM_RESET, 0, 0, 0,
+			      "vCPU %u: PSCI SYSTEM_RESET (not restarted)", v->id);
 		return 0;
 	default:
 		x[0] = (uint64_t)PSCI_RET_NOT_SUPPORTED;
@@ -274,7 +274,8 @@ static int beyond_pa_range(struct rk_vm *vm, struct rk_vcpu *v, uint64_t ipa)
 {
 	char msg[160];
 
-	snprintf(msg, sizeof(msg), "guest RAM at IPA 0x%" PRIx64 " is beyond the CPU model's %u-bit physical address range",
+	snprintf(msg, sizeof(msg),
+		 "guest RAM at IPA 0x%" PRIx64 " is beyond the CPU model's %u-bit physical address range",
 		 ipa, RK_CPU_PA_BITS);
 	return host_run_error(vm, v, -ERANGE, 0, 0, msg);
 }
@@ -309,8 +310,8 @@ static int dabt(struct rk_vm *vm, struct rk_vcpu *v, const struct rk_cpu_exit *e
 	}
 	STAT(vm, mmio_unhandled);
 	inject_sea(v->cpu, false, ipa);
-	host_run_log(vm, "vCPU %u: %s at IPA 0x%" PRIx64 ": %s: SEA injected", v->id, ex->mem.is_write ? "write" : "read",
-		     ipa, why);
+	host_run_log(vm, "vCPU %u: %s at IPA 0x%" PRIx64 ": %s: SEA injected", v->id,
+		     ex->mem.is_write ? "write" : "read", ipa, why);
 	return 1;
 }
 
@@ -364,7 +365,9 @@ int host_normal_vcpu_loop(struct rk_vm *vm, struct rk_vcpu *v)
 				return beyond_pa_range(vm, v, ex.mem.addr);
 			} else {
 				inject_sea(v->cpu, true, ex.mem.addr);
-				host_run_log(vm, "vCPU %u: instruction fetch at IPA 0x%" PRIx64 " outside memory: SEA injected",
+				host_run_log(vm,
+					     "vCPU %u: instruction fetch at IPA 0x%" PRIx64
+					     " outside memory: SEA injected",
 					     v->id, ex.mem.addr);
 			}
 			break;
@@ -378,7 +381,8 @@ int host_normal_vcpu_loop(struct rk_vm *vm, struct rk_vcpu *v)
 			EXIT(vm, RMI_EXIT_IRQ);
 			break;
 		default:
-			snprintf(msg, sizeof(msg), "the CPU engine cannot go on (%s, error %d) at PC 0x%" PRIx64,
+			snprintf(msg, sizeof(msg),
+				 "the CPU engine cannot go on (%s, error %d) at PC 0x%" PRIx64,
 				 rk_cpu_exit_reason_name(ex.reason), ex.error, ex.pc);
 			return host_run_error(vm, v, -EIO, 0, 0, msg);
 		}

@@ -25,8 +25,7 @@ void host_s2_geometry(unsigned int ia_bits, int *start_level, unsigned int *nroo
 	*nroot = ia_bits > covered ? 1u << (ia_bits - covered) : 1u;
 }
 
-void host_s2_init(struct host_s2 *s2, struct rk_vm *vm, const struct host_s2_ops *ops,
-		  unsigned int ia_bits)
+void host_s2_init(struct host_s2 *s2, struct rk_vm *vm, const struct host_s2_ops *ops, unsigned int ia_bits)
 {
 	memset(s2, 0, sizeof(*s2));
 	s2->ops = ops;
@@ -41,9 +40,9 @@ void host_s2_unfold(uint64_t parent, int plevel, uint64_t child[S2_ENTRIES])
 	int level = plevel + 1;
 
 	for (unsigned int i = 0; i < S2_ENTRIES; i++)
-		child[i] = s2e_is_leaf(parent, plevel)
-				   ? s2e_leaf(s2e_pa(parent) + i * s2_level_size(level), level, s2e_attrs(parent))
-				   : 0;
+		child[i] = s2e_is_leaf(parent, plevel) ? s2e_leaf(s2e_pa(parent) + i * s2_level_size(level),
+								  level, s2e_attrs(parent))
+						       : 0;
 }
 
 /* ---- the walker ---- */
@@ -156,15 +155,16 @@ static int map_cb(struct s2_ctx *ctx, unsigned int visit)
 		/* a run of invalid entries mapping contiguous memory: one backend call */
 		uint32_t n = 1;
 		uint64_t pn;
-		while (ctx->idx + n < S2_ENTRIES && addr + (n + 1) * sz <= ctx->end && !ctx->table[ctx->idx + n] &&
+		while (ctx->idx + n < S2_ENTRIES && addr + (n + 1) * sz <= ctx->end &&
+		       !ctx->table[ctx->idx + n] &&
 		       !host_memslot_backing(s2->vm, addr + n * sz, sz, a->alias, &pn) && pn == pa + n * sz)
 			n++;
 		/* only memory the host owns (never a leaked granule) is mapped; shared: never delegated memory */
 		for (uint64_t g = 0, total = n * sz / G4K; g < total;) {
 			uint64_t run = host_led_prefix(s2->h, pa + g * G4K, total - g, RK_GRANULE_HOST, true);
 			if (!a->alias)
-				run += host_led_prefix(s2->h, pa + (g + run) * G4K, total - g - run, RK_GRANULE_DELEGATED,
-						       true);
+				run += host_led_prefix(s2->h, pa + (g + run) * G4K, total - g - run,
+						       RK_GRANULE_DELEGATED, true);
 			if (!run) {
 				unsigned int st = host_led_state(s2->h, pa + g * G4K);
 				return host_fail(s2->h, -EIO, 0, 0, "granule 0x%" PRIx64 " is %s: not mapped",
@@ -215,8 +215,8 @@ static uint32_t leaf_run(const struct s2_ctx *ctx)
 }
 
 struct unmap_args {
-	bool keep_going;  /* teardown: record failures and go on */
-	bool destroy;     /* teardown: destroy tables on the way back up */
+	bool keep_going; /* teardown: record failures and go on */
+	bool destroy;    /* teardown: destroy tables on the way back up */
 	uint16_t reserved;
 	uint32_t failures;
 };

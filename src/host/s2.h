@@ -48,7 +48,8 @@ static inline uint64_t s2e_pa(uint64_t e)
 
 static inline uint64_t s2e_leaf(uint64_t pa, int level, uint64_t attrs)
 {
-	return (pa & S2_DESC_OA_MASK) | attrs | (level == S2_MAX_LEVEL ? S2_DESC_TYPE_PAGE : S2_DESC_TYPE_BLOCK);
+	return (pa & S2_DESC_OA_MASK) | attrs |
+	       (level == S2_MAX_LEVEL ? S2_DESC_TYPE_PAGE : S2_DESC_TYPE_BLOCK);
 }
 
 static inline uint64_t s2e_table(uint64_t pa)
@@ -76,10 +77,10 @@ struct s2_ctx {
 	const struct s2_walker *w;
 	const uint64_t *table; /* entries of the table holding it (read-only) */
 	uint64_t table_pa;
-	uint64_t addr;         /* IPA the entry starts at */
-	uint64_t start, end;   /* the walked range */
-	uint64_t old;          /* the entry when visited */
-	uint64_t skip_to;      /* a visitor may move the walk on to this IPA */
+	uint64_t addr;       /* IPA the entry starts at */
+	uint64_t start, end; /* the walked range */
+	uint64_t old;        /* the entry when visited */
+	uint64_t skip_to;    /* a visitor may move the walk on to this IPA */
 	uint32_t idx;
 	int32_t level;
 };
@@ -123,15 +124,13 @@ extern const struct host_s2_ops host_s2_realm_ops;
 
 /* Start level and number of concatenated root tables for an IPA size (KVM's choice). */
 void host_s2_geometry(unsigned int ia_bits, int *start_level, unsigned int *nroot);
-void host_s2_init(struct host_s2 *s2, struct rk_vm *vm, const struct host_s2_ops *ops,
-		  unsigned int ia_bits);
+void host_s2_init(struct host_s2 *s2, struct rk_vm *vm, const struct host_s2_ops *ops, unsigned int ia_bits);
 
 /* The one walker. Stops at the first visitor error. */
 int host_s2_walk(struct host_s2 *s2, uint64_t addr, uint64_t size, const struct s2_walker *w);
 
 /* The operations, all through host_s2_walk(). */
-int host_s2_map(struct host_s2 *s2, uint64_t ipa, uint64_t size, const struct s2_src *src,
-		int min_level);
+int host_s2_map(struct host_s2 *s2, uint64_t ipa, uint64_t size, const struct s2_src *src, int min_level);
 /* Realm: map the unprotected alias ipa with the backing of the private slot under it (shared). */
 int host_s2_map_alias(struct host_s2 *s2, uint64_t ipa, uint64_t size, int min_level);
 int host_s2_unmap(struct host_s2 *s2, uint64_t ipa, uint64_t size);

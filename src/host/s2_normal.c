@@ -98,7 +98,8 @@ static int n_leaf_map(struct s2_ctx *ctx, uint64_t pa, uint32_t n, const struct 
 		if (src) {
 			for (uint64_t g = 0; g < sz / G4K; g++)
 				if (copy_page(s2, src, ctx->addr + i * sz + g * G4K, pa + i * sz + g * G4K))
-					return host_fail(s2->h, -EIO, 0, 0, "cannot copy into 0x%" PRIx64, pa);
+					return host_fail(s2->h, -EIO, 0, 0, "cannot copy into 0x%" PRIx64,
+							 pa);
 		}
 		e[i] = s2e_leaf(pa + i * sz, ctx->level, S2_LEAF_ATTRS);
 	}

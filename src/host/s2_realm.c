@@ -311,7 +311,8 @@ static int r_map_init(struct s2_ctx *ctx, struct host_shadow *node, uint64_t pa,
 			return host_fail(s2->h, -EIO, 0, 0, "cannot write the bounce page");
 		for (int tries = 0; tries <= RTT_RETRIES; tries++) {
 			x0 = host_rmi_data_map_init(s2->h, rd_of(s2), data, ipa, s2->h->bounce_pa,
-						    src->measure ? RMI_MEASURE_CONTENT : RMI_NO_MEASURE_CONTENT);
+						    src->measure ? RMI_MEASURE_CONTENT
+								 : RMI_NO_MEASURE_CONTENT);
 			if (RMI_ST(x0) != RMI_ERROR_RTT || host_s2_ensure_level(s2, ipa, S2_MAX_LEVEL))
 				break;
 		}
@@ -366,10 +367,11 @@ static int r_leaf_map(struct s2_ctx *ctx, uint64_t pa, uint32_t n, const struct 
 		if (RMI_ST(x0) != RMI_SUCCESS || x[1] <= base || x[1] > top || (x[1] - base) % sz)
 			return rmi_failed(s2, fid, x0, base);
 		for (uint64_t j = 0; j < (x[1] - base) / sz; j++)
-			node->e[ctx->idx + first + j] =
-				s2e_leaf(pa + off + j * sz, ctx->level, S2_LEAF_ATTRS | (prot ? 0 : S2_DESC_NS));
+			node->e[ctx->idx + first + j] = s2e_leaf(pa + off + j * sz, ctx->level,
+								 S2_LEAF_ATTRS | (prot ? 0 : S2_DESC_NS));
 		if (prot)
-			host_led_move(s2->h, pa + off, (x[1] - base) / G4K, RK_GRANULE_DELEGATED, RK_GRANULE_RMM);
+			host_led_move(s2->h, pa + off, (x[1] - base) / G4K, RK_GRANULE_DELEGATED,
+				      RK_GRANULE_RMM);
 		base = x[1];
 	}
 	return 0;
@@ -404,15 +406,18 @@ static int r_leaf_unmap(struct s2_ctx *ctx, uint32_t n)
 			node->e[ctx->idx + first + j] = 0;
 		if (prot) {
 			uint64_t d = x[2], cnt = (d & RMI_ADDR_RANGE_CNT_MASK) >> RMI_ADDR_RANGE_CNT_SHIFT;
-			unsigned int szc = (unsigned int)((d & RMI_ADDR_RANGE_SZ_MASK) >> RMI_ADDR_RANGE_SZ_SHIFT);
+			unsigned int szc =
+				(unsigned int)((d & RMI_ADDR_RANGE_SZ_MASK) >> RMI_ADDR_RANGE_SZ_SHIFT);
 			rpa = d & RMI_ADDR_RANGE_ADDR_MASK;
 			rn = cnt << (9 * szc);
-			if (!cnt || rpa != exp_pa || rn * G4K != k * sz || ((d >> RMI_ADDR_RANGE_ST_SHIFT) & 1)) {
+			if (!cnt || rpa != exp_pa || rn * G4K != k * sz ||
+			    ((d >> RMI_ADDR_RANGE_ST_SHIFT) & 1)) {
 				/* the RMM returned something else: keep only what it says is back */
 				s2->h->stats.shadow_mismatches++;
 				for (uint64_t g = 0; g < k * sz / G4K; g++) {
 					uint64_t a = exp_pa + g * G4K;
-					if ((a < rpa || a >= rpa + rn * G4K) && host_led_state(s2->h, a) == RK_GRANULE_RMM)
+					if ((a < rpa || a >= rpa + rn * G4K) &&
+					    host_led_state(s2->h, a) == RK_GRANULE_RMM)
 						host_leak(s2->h, a, 1, fid, x0);
 				}
 				if ((d >> RMI_ADDR_RANGE_ST_SHIFT) & 1)
@@ -420,7 +425,8 @@ static int r_leaf_unmap(struct s2_ctx *ctx, uint32_t n)
 			}
 			for (uint64_t g = 0; g < rn; g++)
 				if (host_led_state(s2->h, rpa + g * G4K) == RK_GRANULE_RMM)
-					host_led_move(s2->h, rpa + g * G4K, 1, RK_GRANULE_RMM, RK_GRANULE_DELEGATED);
+					host_led_move(s2->h, rpa + g * G4K, 1, RK_GRANULE_RMM,
+						      RK_GRANULE_DELEGATED);
 			/* the data granules go back to their memory slot, undelegated */
 			if (host_undelegate_runs(s2->h, rpa, rn))
 				ret = -EIO;

@@ -96,7 +96,8 @@ static int sro_donate(struct rk_host *h, uint64_t handle, uint64_t x[5], struct 
 		while (align < n)
 			align <<= 1;
 		if (host_palloc(h, n, align, role, vm_id, 0, &offer[0].pa))
-			return host_fail(h, -ENOMEM, 0, 0, "SRO donation: no %" PRIu64 " contiguous granules", n);
+			return host_fail(h, -ENOMEM, 0, 0, "SRO donation: no %" PRIu64 " contiguous granules",
+					 n);
 		offer[0].n = n;
 		noffer = 1;
 	} else {
@@ -136,10 +137,11 @@ static int sro_donate(struct rk_host *h, uint64_t handle, uint64_t x[5], struct 
 	for (uint32_t i = 0; i < noffer; i++) {
 		uint64_t take = consumed < offer[i].n ? consumed : offer[i].n;
 		if (take) {
-			host_led_move(h, offer[i].pa, take, undelegated ? RK_GRANULE_HOST : RK_GRANULE_DELEGATED,
-				      RK_GRANULE_RMM);
+			host_led_move(h, offer[i].pa, take,
+				      undelegated ? RK_GRANULE_HOST : RK_GRANULE_DELEGATED, RK_GRANULE_RMM);
 			if (host_blocks_add(held, offer[i].pa, take))
-				host_leak(h, offer[i].pa, take, RMI_FID_OP_MEM_DONATE, x0); /* cannot track it */
+				host_leak(h, offer[i].pa, take, RMI_FID_OP_MEM_DONATE,
+					  x0); /* cannot track it */
 			offer[i].pa += take * G4K;
 			offer[i].n -= take;
 			consumed -= take;

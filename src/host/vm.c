@@ -17,7 +17,7 @@
 #define MIN_IPA_BITS 32u
 #define BLOCK_GRANULES 512u /* 2 MiB */
 
-#define FR(v, reg, f) (((v) & reg##_##f##_MASK) >> reg##_##f##_SHIFT)
+#define FR(v, reg, f) (((v)&reg##_##f##_MASK) >> reg##_##f##_SHIFT)
 
 /* Is op legal in the VM's state? -EPERM with a message naming both if not. */
 int host_vm_check(struct rk_vm *vm, enum rk_vm_op op, const char *fn)
@@ -33,13 +33,14 @@ int host_vm_check(struct rk_vm *vm, enum rk_vm_op op, const char *fn)
 			continue;
 		if (allowed[0])
 			strncat(allowed, ", ", sizeof(allowed) - strlen(allowed) - 1);
-		strncat(allowed, rk_vm_state_name((enum rk_vm_state)s), sizeof(allowed) - strlen(allowed) - 1);
+		strncat(allowed, rk_vm_state_name((enum rk_vm_state)s),
+			sizeof(allowed) - strlen(allowed) - 1);
 	}
 	return host_fail(vm->host, -EPERM, 0, 0, "%s: vm %u is %s%s; legal in %s only", fn, vm->id,
 			 rk_vm_state_name((enum rk_vm_state)vm->state),
-			 vm->state == RK_VM_DEAD ? " (already destroyed)"
+			 vm->state == RK_VM_DEAD                             ? " (already destroyed)"
 			 : vm->state == RK_VM_ACTIVE && op == RK_OP_POPULATE ? " (populate after activate)"
-			 : "",
+									     : "",
 			 allowed);
 }
 
@@ -66,17 +67,18 @@ static int vm_config_check(struct rk_host *h, const struct rk_vm_config *cfg, un
 		return host_fail(h, -EINVAL, 0, 0, "unknown VM flags 0x%x", cfg->flags);
 	if (cfg->kind == RK_VM_NORMAL) {
 		if (ipa_bits < MIN_IPA_BITS || ipa_bits > h->caps.host_ipa_limit)
-			return host_fail(h, -EINVAL, 0, 0, "IPA size %u outside %u..%u (host_ipa_limit)", ipa_bits,
-					 MIN_IPA_BITS, h->caps.host_ipa_limit);
+			return host_fail(h, -EINVAL, 0, 0, "IPA size %u outside %u..%u (host_ipa_limit)",
+					 ipa_bits, MIN_IPA_BITS, h->caps.host_ipa_limit);
 		return 0;
 	}
 	if (!h->caps.rmm_usable)
 		return host_fail(h, -ENODEV, h->boot_err.fid, h->boot_err.x0, "%s", h->boot_err.msg);
 	if (ipa_bits < MIN_IPA_BITS || ipa_bits > h->caps.rmi_ipa_limit)
-		return host_fail(h, -EINVAL, 0, 0, "realm IPA size %u outside %u..%u (rmi_ipa_limit)", ipa_bits,
-				 MIN_IPA_BITS, h->caps.rmi_ipa_limit);
+		return host_fail(h, -EINVAL, 0, 0, "realm IPA size %u outside %u..%u (rmi_ipa_limit)",
+				 ipa_bits, MIN_IPA_BITS, h->caps.rmi_ipa_limit);
 	if (cfg->hash_algo > 31 || !(h->caps.rmi_hash_algos & (1u << cfg->hash_algo)))
-		return host_fail(h, -EINVAL, 0, 0, "hash algorithm %u is not offered by the RMM (rmi_hash_algos 0x%x)",
+		return host_fail(h, -EINVAL, 0, 0,
+				 "hash algorithm %u is not offered by the RMM (rmi_hash_algos 0x%x)",
 				 cfg->hash_algo, h->caps.rmi_hash_algos);
 	if (cfg->num_bps > FR(h->caps.rmi_features[0], RMI_FR0, NUM_BPS) ||
 	    cfg->num_wps > FR(h->caps.rmi_features[0], RMI_FR0, NUM_WPS))
@@ -112,8 +114,10 @@ static int vm_create(struct rk_host *h, const struct rk_vm_config *cfg, struct r
 		vm->state = RK_VM_NONE;
 		vm->flags = (cfg->flags & RK_VM_NO_RIM_PREDICTION) ? VM_NO_RIM : 0;
 		vm->realm.hash_algo = cfg->hash_algo;
-		vm->realm.num_bps = cfg->num_bps ? cfg->num_bps : (uint32_t)FR(h->caps.rmi_features[0], RMI_FR0, NUM_BPS);
-		vm->realm.num_wps = cfg->num_wps ? cfg->num_wps : (uint32_t)FR(h->caps.rmi_features[0], RMI_FR0, NUM_WPS);
+		vm->realm.num_bps =
+			cfg->num_bps ? cfg->num_bps : (uint32_t)FR(h->caps.rmi_features[0], RMI_FR0, NUM_BPS);
+		vm->realm.num_wps =
+			cfg->num_wps ? cfg->num_wps : (uint32_t)FR(h->caps.rmi_features[0], RMI_FR0, NUM_WPS);
 		memcpy(vm->realm.rpv, cfg->rpv, sizeof(vm->realm.rpv));
 		host_s2_init(&vm->s2, vm, &host_s2_realm_ops, ipa_bits);
 	} else {
@@ -224,8 +228,8 @@ static void slot_release(struct rk_vm *vm, struct host_memslot *s)
 {
 	struct rk_host *h = vm->host;
 	/* NS memory the guest could write while it ran may hold its data */
-	bool dirty = (vm->flags & VM_EVER_ACTIVE) &&
-		     (vm->kind == RK_VM_NORMAL || (s->flags & RK_MEMSLOT_SHARED));
+	bool dirty =
+		(vm->flags & VM_EVER_ACTIVE) && (vm->kind == RK_VM_NORMAL || (s->flags & RK_MEMSLOT_SHARED));
 
 	for (uint64_t i = 0; i < s->size / G4K; i++) {
 		uint64_t pa = s->pa[i];
@@ -267,20 +271,23 @@ static int vm_add_memslot(struct rk_vm *vm, uint64_t ipa, uint64_t size, uint32_
 	half = 1ULL << (vm->ipa_bits - 1);
 	if (!size || (ipa | size) & (G4K - 1) || ipa + size < ipa || ipa + size > (1ULL << vm->ipa_bits) ||
 	    (flags & ~RK_MEMSLOT_SHARED))
-		return host_fail(h, -EINVAL, 0, 0, "memory slot 0x%" PRIx64 "+0x%" PRIx64 " is not a valid range",
-				 ipa, size);
+		return host_fail(h, -EINVAL, 0, 0,
+				 "memory slot 0x%" PRIx64 "+0x%" PRIx64 " is not a valid range", ipa, size);
 	if (vm->kind == RK_VM_NORMAL && (flags & RK_MEMSLOT_SHARED))
-		return host_fail(h, -EINVAL, 0, 0, "RK_MEMSLOT_SHARED is for realms: normal VM memory is all shared");
+		return host_fail(h, -EINVAL, 0, 0,
+				 "RK_MEMSLOT_SHARED is for realms: normal VM memory is all shared");
 	if (vm->kind == RK_VM_REALM && (flags & RK_MEMSLOT_SHARED) && ipa < half)
-		return host_fail(h, -EINVAL, 0, 0, "a shared slot must be in the unprotected half (IPA >= 0x%" PRIx64 ")",
+		return host_fail(h, -EINVAL, 0, 0,
+				 "a shared slot must be in the unprotected half (IPA >= 0x%" PRIx64 ")",
 				 half);
 	if (vm->kind == RK_VM_REALM && !(flags & RK_MEMSLOT_SHARED) && ipa + size > half)
-		return host_fail(h, -EINVAL, 0, 0, "a private slot must be in the protected half (IPA < 0x%" PRIx64 ")",
-				 half);
+		return host_fail(h, -EINVAL, 0, 0,
+				 "a private slot must be in the protected half (IPA < 0x%" PRIx64 ")", half);
 	for (uint32_t i = 0; i < vm->nslots; i++)
 		if (ipa < vm->slots[i].ipa + vm->slots[i].size && vm->slots[i].ipa < ipa + size)
-			return host_fail(h, -EEXIST, 0, 0, "memory slot 0x%" PRIx64 "+0x%" PRIx64 " overlaps slot %u",
-					 ipa, size, vm->slots[i].id);
+			return host_fail(h, -EEXIST, 0, 0,
+					 "memory slot 0x%" PRIx64 "+0x%" PRIx64 " overlaps slot %u", ipa,
+					 size, vm->slots[i].id);
 	if (vm->nslots == vm->slots_cap) {
 		uint32_t cap = vm->slots_cap ? vm->slots_cap * 2 : 4;
 		struct host_memslot *v = realloc(vm->slots, cap * sizeof(*v));
@@ -312,7 +319,8 @@ static int vm_add_memslot(struct rk_vm *vm, uint64_t ipa, uint64_t size, uint32_
 		}
 		if (host_palloc(h, 1, 1, RK_ROLE_MEMSLOT, vm->id, zero, &pa)) {
 			slot_release(vm, s);
-			return host_fail(h, -ENOMEM, 0, 0, "no host memory for a 0x%" PRIx64 "-byte memory slot", size);
+			return host_fail(h, -ENOMEM, 0, 0,
+					 "no host memory for a 0x%" PRIx64 "-byte memory slot", size);
 		}
 		s->pa[i++] = pa;
 	}
@@ -337,7 +345,8 @@ static int slot_repair(struct rk_vm *vm, struct host_memslot *s, uint64_t ipa, u
 		if (host_led_state(vm->host, s->pa[i]) != RK_GRANULE_LEAKED)
 			continue;
 		if (host_palloc(vm->host, 1, 1, RK_ROLE_MEMSLOT, vm->id, zero, &pa))
-			return host_fail(vm->host, -ENOMEM, 0, 0, "no host memory to replace a leaked granule");
+			return host_fail(vm->host, -ENOMEM, 0, 0,
+					 "no host memory to replace a leaked granule");
 		s->pa[i] = pa;
 	}
 	return 0;
@@ -354,8 +363,8 @@ static int map_alias(struct rk_vm *vm, uint64_t ipa, uint64_t size, int min_leve
 	int ret;
 
 	if (vm->kind != RK_VM_REALM || !(ipa & bit) || !s || (s->flags & RK_MEMSLOT_SHARED))
-		return host_fail(h, -EFAULT, 0, 0, "0x%" PRIx64 "+0x%" PRIx64 " is not the alias of a private slot",
-				 ipa, size);
+		return host_fail(h, -EFAULT, 0, 0,
+				 "0x%" PRIx64 "+0x%" PRIx64 " is not the alias of a private slot", ipa, size);
 	ret = slot_repair(vm, s, ipa & ~bit, size);
 	if (ret)
 		return ret;
@@ -363,8 +372,10 @@ static int map_alias(struct rk_vm *vm, uint64_t ipa, uint64_t size, int min_leve
 		uint64_t pa = s->pa[i];
 
 		if (host_led_state(h, pa) != RK_GRANULE_HOST)
-			return host_fail(h, -EBUSY, 0, 0, "IPA 0x%" PRIx64 ": its granule is %s, not host memory",
-					 (uint64_t)((ipa & ~bit) + n * G4K), rk_granule_state_name(host_led_state(h, pa)));
+			return host_fail(h, -EBUSY, 0, 0,
+					 "IPA 0x%" PRIx64 ": its granule is %s, not host memory",
+					 (uint64_t)((ipa & ~bit) + n * G4K),
+					 rk_granule_state_name(host_led_state(h, pa)));
 		/* it may hold another VM's data (private slot memory is not zeroed until delegated) */
 		if (host_ns_zero(h, pa, 1))
 			return host_fail(h, -EIO, 0, 0, "cannot zero granule 0x%" PRIx64, pa);
@@ -394,14 +405,15 @@ static int map_range(struct rk_vm *vm, uint64_t ipa, uint64_t size, const struct
 	int ret;
 
 	if (!s)
-		return host_fail(vm->host, -EFAULT, 0, 0, "0x%" PRIx64 "+0x%" PRIx64 " is not inside one memory slot",
-				 ipa, size);
+		return host_fail(vm->host, -EFAULT, 0, 0,
+				 "0x%" PRIx64 "+0x%" PRIx64 " is not inside one memory slot", ipa, size);
 	private_realm = vm->kind == RK_VM_REALM && !(s->flags & RK_MEMSLOT_SHARED);
 	ret = slot_repair(vm, s, ipa, size);
 	if (ret)
 		return ret;
 	if (src && vm->kind == RK_VM_REALM && !private_realm)
-		return host_fail(vm->host, -EINVAL, 0, 0, "populate is for private memory; write shared memory directly");
+		return host_fail(vm->host, -EINVAL, 0, 0,
+				 "populate is for private memory; write shared memory directly");
 	ret = ensure_created(vm);
 	if (ret)
 		return ret;
@@ -440,8 +452,8 @@ static int vm_populate(struct rk_vm *vm, uint64_t ipa, const void *buf, size_t l
 static int range_ok(struct rk_vm *vm, uint64_t ipa, uint64_t size, const char *fn)
 {
 	if (!size || (ipa | size) & (G4K - 1) || ipa + size < ipa || ipa + size > (1ULL << vm->ipa_bits))
-		return host_fail(vm->host, -EINVAL, 0, 0, "%s: 0x%" PRIx64 "+0x%" PRIx64 " is not a valid range", fn,
-				 ipa, size);
+		return host_fail(vm->host, -EINVAL, 0, 0,
+				 "%s: 0x%" PRIx64 "+0x%" PRIx64 " is not a valid range", fn, ipa, size);
 	return 0;
 }
 
@@ -511,7 +523,11 @@ static int print_entry(void *arg, const struct rk_s2_entry *e)
 	fprintf(f, "%*sL%d 0x%012" PRIx64 " %-7s -> 0x%012" PRIx64, 2 * (e->level + 1), "", e->level, e->ipa,
 		kinds[e->kind & 3], e->pa);
 	if (e->ripas >= 0 && e->kind != RK_S2_TABLE) /* a table has no RIPAS of its own */
-		fprintf(f, " ripas %s", e->ripas == 0 ? "EMPTY" : e->ripas == 1 ? "RAM" : e->ripas == 2 ? "DESTROYED" : "?");
+		fprintf(f, " ripas %s",
+			e->ripas == 0   ? "EMPTY"
+			: e->ripas == 1 ? "RAM"
+			: e->ripas == 2 ? "DESTROYED"
+					: "?");
 	fprintf(f, "%s\n", e->mismatch ? "  MISMATCH (shadow differs)" : "");
 	return 0;
 }
@@ -520,8 +536,8 @@ int rk_vm_s2_print(struct rk_vm *vm, FILE *f)
 {
 	if (!vm || !f)
 		return -EINVAL;
-	fprintf(f, "vm %u (%s) stage 2: %u-bit IPA, start level %d, %u root table(s) at 0x%" PRIx64 "\n", vm->id,
-		vm->s2.ops->name, vm->ipa_bits, vm->s2.start_level, vm->s2.nroot, vm->s2.root_pa);
+	fprintf(f, "vm %u (%s) stage 2: %u-bit IPA, start level %d, %u root table(s) at 0x%" PRIx64 "\n",
+		vm->id, vm->s2.ops->name, vm->ipa_bits, vm->s2.start_level, vm->s2.nroot, vm->s2.root_pa);
 	return rk_vm_s2_dump(vm, 0, 1ULL << vm->ipa_bits, print_entry, f);
 }
 
@@ -541,8 +557,8 @@ static int vcpu_create(struct rk_vm *vm, uint32_t id, const struct rk_vcpu_confi
 		return ret;
 	if (id != vm->nvcpus)
 		return host_fail(h, id < vm->nvcpus ? -EEXIST : -EINVAL, 0, 0,
-				 "rk_vcpu_create: vCPU ids are dense (REC MPIDR order): next is %u, not %u", vm->nvcpus,
-				 id);
+				 "rk_vcpu_create: vCPU ids are dense (REC MPIDR order): next is %u, not %u",
+				 vm->nvcpus, id);
 	if (id >= HOST_MAX_VCPUS || (vm->kind == RK_VM_REALM && id >= h->caps.rmi_max_recs))
 		return host_fail(h, -EINVAL, 0, 0, "rk_vcpu_create: vCPU %u exceeds rmi_max_recs %u", id,
 				 h->caps.rmi_max_recs);
@@ -615,7 +631,8 @@ static int vm_destroy(struct rk_vm *vm)
 	ret = vm->run.running ? -EBUSY : 0;
 	pthread_mutex_unlock(&vm->run.mtx);
 	if (ret)
-		return host_fail(h, ret, 0, 0, "rk_vm_destroy: vm %u has vCPUs running: stop them first (rk_vm_stop)",
+		return host_fail(h, ret, 0, 0,
+				 "rk_vm_destroy: vm %u has vCPUs running: stop them first (rk_vm_stop)",
 				 vm->id);
 	host_ok(h); /* the message at the end names this teardown's failures only */
 	host_run_fini(vm);
@@ -639,7 +656,8 @@ static int vm_destroy(struct rk_vm *vm)
 	leaked = h->stats.granules_leaked - leaked;
 	if (leaked || failures)
 		return host_fail(h, -EIO, h->err.fid, h->err.x0,
-				 "teardown of vm %u: %u step(s) failed, %" PRIu64 " granule(s) leaked (last: %s -> %s)",
+				 "teardown of vm %u: %u step(s) failed, %" PRIu64
+				 " granule(s) leaked (last: %s -> %s)",
 				 vm->id, failures, leaked, h->err.fid ? rk_rmi_command_name(h->err.fid) : "-",
 				 h->err.fid ? rk_rmi_status_name(h->err.x0) : "-");
 	return done(h, 0);
@@ -750,13 +768,13 @@ uint32_t rk_vm_rmm_realm_states(struct rk_vm *vm)
 
 /* ---- the public calls: each under the host lock ---- */
 
-#define LOCKED_CALL(h, call)            \
-	do {                            \
-		int ret_;               \
-		host_lock(h);           \
-		ret_ = (call);          \
-		host_unlock(h);         \
-		return ret_;            \
+#define LOCKED_CALL(h, call)    \
+	do {                    \
+		int ret_;       \
+		host_lock(h);   \
+		ret_ = (call);  \
+		host_unlock(h); \
+		return ret_;    \
 	} while (0)
 
 int rk_vm_create(struct rk_host *h, const struct rk_vm_config *cfg, struct rk_vm **out)

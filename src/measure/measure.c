@@ -11,30 +11,42 @@
 size_t rk_hash_len(unsigned int algo)
 {
 	switch (algo) {
-	case RMI_HASH_SHA_256: return 32;
-	case RMI_HASH_SHA_384: return 48;
-	case RMI_HASH_SHA_512: return 64;
-	default: return 0;
+	case RMI_HASH_SHA_256:
+		return 32;
+	case RMI_HASH_SHA_384:
+		return 48;
+	case RMI_HASH_SHA_512:
+		return 64;
+	default:
+		return 0;
 	}
 }
 
 const char *rk_hash_name(unsigned int algo)
 {
 	switch (algo) {
-	case RMI_HASH_SHA_256: return "sha-256";
-	case RMI_HASH_SHA_384: return "sha-384";
-	case RMI_HASH_SHA_512: return "sha-512";
-	default: return NULL;
+	case RMI_HASH_SHA_256:
+		return "sha-256";
+	case RMI_HASH_SHA_384:
+		return "sha-384";
+	case RMI_HASH_SHA_512:
+		return "sha-512";
+	default:
+		return NULL;
 	}
 }
 
 static const EVP_MD *hash_md(unsigned int algo)
 {
 	switch (algo) {
-	case RMI_HASH_SHA_256: return EVP_sha256();
-	case RMI_HASH_SHA_384: return EVP_sha384();
-	case RMI_HASH_SHA_512: return EVP_sha512();
-	default: return NULL;
+	case RMI_HASH_SHA_256:
+		return EVP_sha256();
+	case RMI_HASH_SHA_384:
+		return EVP_sha384();
+	case RMI_HASH_SHA_512:
+		return EVP_sha512();
+	default:
+		return NULL;
 	}
 }
 
@@ -100,8 +112,8 @@ int rk_rim_init(const struct rmi_realm_params *params, uint8_t rim[RK_MEASUREMEN
 	return rk_hash((unsigned int)params->hash_algo, &img, sizeof(img), rim);
 }
 
-int rk_rim_extend_data(unsigned int algo, uint8_t rim[RK_MEASUREMENT_MAX], uint64_t ipa,
-		       uint64_t flags, const uint8_t *data)
+int rk_rim_extend_data(unsigned int algo, uint8_t rim[RK_MEASUREMENT_MAX], uint64_t ipa, uint64_t flags,
+		       const uint8_t *data)
 {
 	struct rim_desc_data d;
 	int ret;
@@ -120,8 +132,7 @@ int rk_rim_extend_data(unsigned int algo, uint8_t rim[RK_MEASUREMENT_MAX], uint6
 	return rk_hash(algo, &d, sizeof(d), rim);
 }
 
-int rk_rim_extend_rec(unsigned int algo, uint8_t rim[RK_MEASUREMENT_MAX],
-		      const struct rmi_rec_params *params)
+int rk_rim_extend_rec(unsigned int algo, uint8_t rim[RK_MEASUREMENT_MAX], const struct rmi_rec_params *params)
 {
 	static _Thread_local struct rmi_rec_params img;
 	struct rim_desc_rec d;
@@ -141,8 +152,7 @@ int rk_rim_extend_rec(unsigned int algo, uint8_t rim[RK_MEASUREMENT_MAX],
 	return rk_hash(algo, &d, sizeof(d), rim);
 }
 
-int rk_rem_extend(unsigned int algo, uint8_t rem[RK_MEASUREMENT_MAX], const uint8_t *value,
-		  size_t size)
+int rk_rem_extend(unsigned int algo, uint8_t rem[RK_MEASUREMENT_MAX], const uint8_t *value, size_t size)
 {
 	uint8_t buf[2 * RK_MEASUREMENT_MAX];
 	size_t hl = rk_hash_len(algo);

@@ -14,10 +14,10 @@ struct rmm_attest {
 	pthread_mutex_t lock;
 	struct rk_attest_key *rak;
 	struct rk_attest_key *cpak;
-	uint8_t *platform_token;   /* loaded from a file, or signed once with the CPAK */
+	uint8_t *platform_token; /* loaded from a file, or signed once with the CPAK */
 	size_t platform_token_len;
 	char *rak_pem, *cpak_pem, *platform_token_path; /* configuration */
-	int state;                 /* 0 not yet set up, 1 ready, negative errno: failed */
+	int state; /* 0 not yet set up, 1 ready, negative errno: failed */
 	int reserved;
 };
 

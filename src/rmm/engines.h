@@ -46,7 +46,7 @@ struct engine_slot {
 
 struct engine_registry {
 	pthread_mutex_t lock;
-	uint64_t ns_gen;    /* bumped when granules leave the NS PAS */
+	uint64_t ns_gen; /* bumped when granules leave the NS PAS */
 	struct engine_slot slot[RMM_MAX_RUNNING];
 	/* lock: RECs with an open engine, in no order (LRU by seq) */
 	struct engine_open *open;

@@ -7,10 +7,10 @@
 const char *granule_state_name(enum granule_state s)
 {
 	static const char *const names[GRANULE_STATE_COUNT] = {
-		[GRANULE_STATE_NS] = "UNDELEGATED", [GRANULE_STATE_DELEGATED] = "DELEGATED",
-		[GRANULE_STATE_RD] = "RD",          [GRANULE_STATE_REC] = "REC",
+		[GRANULE_STATE_NS] = "UNDELEGATED",  [GRANULE_STATE_DELEGATED] = "DELEGATED",
+		[GRANULE_STATE_RD] = "RD",           [GRANULE_STATE_REC] = "REC",
 		[GRANULE_STATE_REC_AUX] = "REC_AUX", [GRANULE_STATE_DATA] = "DATA",
-		[GRANULE_STATE_RTT] = "RTT",        [GRANULE_STATE_PARTIAL] = "PARTIAL",
+		[GRANULE_STATE_RTT] = "RTT",         [GRANULE_STATE_PARTIAL] = "PARTIAL",
 	};
 	return (unsigned int)s < GRANULE_STATE_COUNT ? names[s] : "?";
 }

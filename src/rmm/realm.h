@@ -21,14 +21,14 @@
 
 /* Lives in the RD granule (4 KiB); accessed only under the RD's lock. */
 struct rd {
-	struct s2tt_ctx s2;        /* stage-2 geometry */
-	uint8_t state;             /* enum rmi_realm_state */
-	uint8_t hash_algo;         /* enum rmi_hash_algo */
-	uint16_t vmid;             /* allocated by the RMM */
-	uint16_t rec_count;        /* RECs created so far (next MPIDR index) */
-	uint16_t running_recs;     /* RECs inside REC_ENTER now */
-	uint64_t flags0;           /* RmiRealmParams.flags0 as given */
-	uint64_t s2_gen;           /* stage-2 generation: bumped when a mapping goes away */
+	struct s2tt_ctx s2;    /* stage-2 geometry */
+	uint8_t state;         /* enum rmi_realm_state */
+	uint8_t hash_algo;     /* enum rmi_hash_algo */
+	uint16_t vmid;         /* allocated by the RMM */
+	uint16_t rec_count;    /* RECs created so far (next MPIDR index) */
+	uint16_t running_recs; /* RECs inside REC_ENTER now */
+	uint64_t flags0;       /* RmiRealmParams.flags0 as given */
+	uint64_t s2_gen;       /* stage-2 generation: bumped when a mapping goes away */
 	/* RMM writes into realm memory (run lock): write n went to page code_log[n % REALM_CODE_LOG] */
 	uint64_t code_gen;
 	uint64_t code_log[REALM_CODE_LOG];

@@ -26,59 +26,59 @@ struct rk_cpu_smc_ctx {
 
 /* What the REC waits for the host to complete before it can run on. */
 enum rec_pending {
-	REC_PENDING_NONE = 0,        /* nothing outstanding */
-	REC_PENDING_PSCI = 1,        /* PSCI CPU_ON/AFFINITY_INFO: RMI_PSCI_COMPLETE due */
-	REC_PENDING_RIPAS = 2,       /* RSI_IPA_STATE_SET: RMI_RTT_SET_RIPAS, then entry */
-	REC_PENDING_HOST_CALL = 3,   /* RSI_HOST_CALL: results come with the next entry */
-	REC_PENDING_MMIO = 4,        /* emulatable data abort: the host may emulate it */
+	REC_PENDING_NONE = 0,      /* nothing outstanding */
+	REC_PENDING_PSCI = 1,      /* PSCI CPU_ON/AFFINITY_INFO: RMI_PSCI_COMPLETE due */
+	REC_PENDING_RIPAS = 2,     /* RSI_IPA_STATE_SET: RMI_RTT_SET_RIPAS, then entry */
+	REC_PENDING_HOST_CALL = 3, /* RSI_HOST_CALL: results come with the next entry */
+	REC_PENDING_MMIO = 4,      /* emulatable data abort: the host may emulate it */
 };
 
 /* Lives in the REC granule; accessed under the REC granule's lock, or by the
  * thread running the REC (refcount == 1, see REC_ENTER). */
 struct rec {
-	uint64_t rd;                  /* PA of the owning RD */
-	uint64_t mpidr;               /* RmiRecMpidr value */
-	uint64_t aux[REC_NUM_AUX];    /* donated granules (REC_AUX) */
+	uint64_t rd;               /* PA of the owning RD */
+	uint64_t mpidr;            /* RmiRecMpidr value */
+	uint64_t aux[REC_NUM_AUX]; /* donated granules (REC_AUX) */
 	uint64_t gprs[REC_NUM_GPRS];
 	uint64_t pc;
 	uint64_t pstate;
-	uint64_t sysregs[8];          /* saved EL1 state while the engine is absent */
-	struct rk_cpu *cpu;           /* execution engine, created on first entry */
-	uint32_t index;               /* MPIDR index = creation order */
-	uint8_t runnable;             /* bool: may be entered; rec_runnable() to read it
+	uint64_t sysregs[8];                        /* saved EL1 state while the engine is absent */
+	struct rk_cpu *cpu;                         /* execution engine, created on first entry */
+	uint32_t index;                             /* MPIDR index = creation order */
+	uint8_t runnable;                           /* bool: may be entered; rec_runnable() to read it
 					 while the REC may be running on another thread */
-	uint8_t pending;              /* enum rec_pending */
-	uint8_t psci_target_valid;    /* bool */
-	uint8_t ripas_value;          /* requested RIPAS */
-	uint64_t psci_fid;            /* pending PSCI function */
-	uint64_t psci_target_mpidr;   /* its target */
+	uint8_t pending;                            /* enum rec_pending */
+	uint8_t psci_target_valid;                  /* bool */
+	uint8_t ripas_value;                        /* requested RIPAS */
+	uint64_t psci_fid;                          /* pending PSCI function */
+	uint64_t psci_target_mpidr;                 /* its target */
 	uint64_t ripas_base, ripas_top, ripas_addr; /* pending RIPAS change */
 	uint64_t ripas_flags;
-	uint64_t host_call_ipa;       /* pending host call structure */
+	uint64_t host_call_ipa;                  /* pending host call structure */
 	uint64_t last_esr, last_far, last_hpfar; /* last exit, to validate entry flags */
-	uint8_t last_exit_emulatable; /* bool: last exit was an emulatable MMIO abort */
-	uint8_t last_exit_ns_abort;   /* bool: last exit was a data abort at an unprotected IPA */
-	uint8_t mmio_is_write;        /* bool: the emulatable abort was a store */
+	uint8_t last_exit_emulatable;            /* bool: last exit was an emulatable MMIO abort */
+	uint8_t last_exit_ns_abort;              /* bool: last exit was a data abort at an unprotected IPA */
+	uint8_t mmio_is_write;                   /* bool: the emulatable abort was a store */
 	uint8_t reserved[5];
-	uint64_t s2_gen;              /* stage-2 generation the engine's mappings reflect */
-	uint64_t ns_gen;              /* NS (GPT) generation its NS mappings reflect */
-	uint64_t code_gen;            /* RMM writes into realm memory its engine's code reflects */
+	uint64_t s2_gen;                   /* stage-2 generation the engine's mappings reflect */
+	uint64_t ns_gen;                   /* NS (GPT) generation its NS mappings reflect */
+	uint64_t code_gen;                 /* RMM writes into realm memory its engine's code reflects */
 	uint64_t psci_entry, psci_context; /* CPU_ON arguments kept for PSCI_COMPLETE */
-	uint64_t exits;               /* statistics: REC exits */
-	struct rk_cpu_smc_ctx fast;   /* the SMC hook's context */
-	uint32_t token_len;           /* attestation token in the aux granules */
-	uint32_t token_off;           /* bytes already handed to the realm */
-	uint8_t token_active;         /* bool: ATTEST_TOKEN_INIT done, CONTINUE due */
+	uint64_t exits;                    /* statistics: REC exits */
+	struct rk_cpu_smc_ctx fast;        /* the SMC hook's context */
+	uint32_t token_len;                /* attestation token in the aux granules */
+	uint32_t token_off;                /* bytes already handed to the realm */
+	uint8_t token_active;              /* bool: ATTEST_TOKEN_INIT done, CONTINUE due */
 	uint8_t reserved2[7];
 	/* exception-loop diagnosis (rec_run.c, RK_EXC_LOOP_LIMIT) */
 	struct {
-		uint64_t vector;      /* PC the last exception the RMM delivered went to */
+		uint64_t vector;        /* PC the last exception the RMM delivered went to */
 		uint64_t pc, addr, esr; /* that exception: where, which address, syndrome */
-		uint64_t count;       /* taken at its own vector this many times in a row */
-		uint64_t cur_esr;     /* syndrome of the one being delivered now */
-		uint8_t reason;       /* enum rk_cpu_exit_reason of the engine exit */
-		uint8_t armed;        /* bool: vector is valid */
-		uint8_t injected;     /* bool: the exit being handled delivered one */
+		uint64_t count;         /* taken at its own vector this many times in a row */
+		uint64_t cur_esr;       /* syndrome of the one being delivered now */
+		uint8_t reason;         /* enum rk_cpu_exit_reason of the engine exit */
+		uint8_t armed;          /* bool: vector is valid */
+		uint8_t injected;       /* bool: the exit being handled delivered one */
 		uint8_t reserved[5];
 	} xloop;
 };
@@ -108,8 +108,8 @@ static inline bool rec_mpidr_index(uint64_t mpidr, uint32_t *idx)
 /* The RmiRecMpidr of an index (inverse of rec_mpidr_index). */
 static inline uint64_t rec_index_mpidr(uint32_t idx)
 {
-	return (idx & 0xf) | ((uint64_t)((idx >> 4) & 0xff) << 8) |
-	       ((uint64_t)((idx >> 12) & 0xff) << 16) | ((uint64_t)((idx >> 20) & 0xff) << 24);
+	return (idx & 0xf) | ((uint64_t)((idx >> 4) & 0xff) << 8) | ((uint64_t)((idx >> 12) & 0xff) << 16) |
+	       ((uint64_t)((idx >> 20) & 0xff) << 24);
 }
 
 /*

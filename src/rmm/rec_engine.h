@@ -34,9 +34,9 @@ void rec_reset(struct rec *rec, uint64_t pc, uint64_t x0);
 
 /* Where an IPA of the realm leads, as the RSI commands that take an IPA need it. */
 enum ipa_resolve {
-	IPA_MAPPED,     /* RIPAS RAM with a valid mapping: copied */
-	IPA_EMPTY,      /* RIPAS EMPTY (or outside the PAR): an input error for RSI */
-	IPA_UNMAPPED,   /* RIPAS RAM without mapping, or DESTROYED: the host must act */
+	IPA_MAPPED,   /* RIPAS RAM with a valid mapping: copied */
+	IPA_EMPTY,    /* RIPAS EMPTY (or outside the PAR): an input error for RSI */
+	IPA_UNMAPPED, /* RIPAS RAM without mapping, or DESTROYED: the host must act */
 };
 
 /*

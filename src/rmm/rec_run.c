@@ -36,7 +36,7 @@
 #include "run_lock.h"
 #include "s2tt.h"
 
-#define ENTER_FLAG(f, name) (((f) & RMI_REC_ENTER_FLAGS_##name##_MASK) != 0)
+#define ENTER_FLAG(f, name) (((f)&RMI_REC_ENTER_FLAGS_##name##_MASK) != 0)
 #define ESR_EMULATED_ISS_MASK ((uint64_t)(ESR_ISV | ESR_SAS_MASK | ESR_SF | ESR_WNR))
 
 /*
@@ -190,7 +190,8 @@ static void rec_sync_code(struct rec *rec, const struct rd *rd, const struct s2t
 		(void)rk_cpu_invalidate_code(rec->cpu, 0, s2tt_ipa_limit(s2));
 	} else {
 		for (uint64_t g = rec->code_gen; g != gen; g++)
-			(void)rk_cpu_invalidate_code(rec->cpu, rd->code_log[g % REALM_CODE_LOG], RK_GRANULE_SIZE);
+			(void)rk_cpu_invalidate_code(rec->cpu, rd->code_log[g % REALM_CODE_LOG],
+						     RK_GRANULE_SIZE);
 	}
 	rec->code_gen = gen;
 }
@@ -272,8 +273,8 @@ static void xloop_reset(struct rec *rec)
  * range is mapped a page at a time. -ERANGE: the page itself is beyond that
  * range (RK_CPU_PA_BITS), the engine cannot run this access.
  */
-static int engine_map(struct rmm *rmm, struct rk_cpu *cpu, const struct s2tt_ctx *s2,
-		      uint64_t ipa, uint64_t pa, int level, unsigned int prot)
+static int engine_map(struct rmm *rmm, struct rk_cpu *cpu, const struct s2tt_ctx *s2, uint64_t ipa,
+		      uint64_t pa, int level, unsigned int prot)
 {
 	uint64_t size = s2_level_size(level), base = ipa & ~(size - 1), gidx = 0;
 	int ret;
@@ -362,8 +363,7 @@ static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx
 		}
 		/* RIPAS RAM without a mapping, or DESTROYED: a stage-2 fault for the host */
 		exit->exit_reason = RMI_EXIT_SYNC;
-		exit->esr = ESR_EC(iabt ? ESR_EC_IABT_LOW : ESR_EC_DABT_LOW) |
-			    ESR_FSC_TRANS(level);
+		exit->esr = ESR_EC(iabt ? ESR_EC_IABT_LOW : ESR_EC_DABT_LOW) | ESR_FSC_TRANS(level);
 		exit->far = 0;
 		exit->hpfar = (addr >> 12) << 4;
 		return true;
@@ -440,7 +440,9 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, struct rd *rd, const 
 			xloop_reset(rec);
 		switch (ex.reason) {
 		case RK_CPU_EXIT_SMC: {
-			struct rsi_call c = { .rmm = rmm, .rec = rec, .rd_pa = rec->rd, .s2 = *s2, .exit = exit };
+			struct rsi_call c = {
+				.rmm = rmm, .rec = rec, .rd_pa = rec->rd, .s2 = *s2, .exit = exit
+			};
 			(void)rk_cpu_get_gprs(rec->cpu, c.x);
 			uint64_t in[5] = { c.x[0], c.x[1], c.x[2], c.x[3], c.x[4] };
 			rsi_handle(&c);
@@ -466,7 +468,8 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, struct rd *rd, const 
 		case RK_CPU_EXIT_WFI: {
 			bool wfe = ex.insn == A64_WFE;
 			(void)rk_cpu_skip_insn(rec->cpu);
-			if ((wfe && ENTER_FLAG(enter_flags, TRAP_WFE)) || (!wfe && ENTER_FLAG(enter_flags, TRAP_WFI))) {
+			if ((wfe && ENTER_FLAG(enter_flags, TRAP_WFE)) ||
+			    (!wfe && ENTER_FLAG(enter_flags, TRAP_WFI))) {
 				exit->exit_reason = RMI_EXIT_SYNC;
 				/* WFx exposes EC and TI only (reference 10.4) */
 				exit->esr = ESR_EC(ESR_EC_WFX) | (wfe ? ESR_WFX_TI_WFE : 0);
@@ -545,8 +548,7 @@ static bool rec_entry_complete(struct rmm *rmm, struct rec *rec, struct rd *rd, 
 	return true;
 }
 
-uint64_t rmi_rec_enter(struct rmm *rmm, const struct rmi_rec_enter_args *args,
-		       struct rmi_rec_enter_res *res)
+uint64_t rmi_rec_enter(struct rmm *rmm, const struct rmi_rec_enter_args *args, struct rmi_rec_enter_res *res)
 {
 	static _Thread_local struct rmi_rec_enter enter;
 	static _Thread_local struct rmi_rec_exit exit;

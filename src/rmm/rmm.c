@@ -37,13 +37,13 @@ static void rmm_init_features(struct rmm *rmm, const struct platform *plat)
 
 	if (s2sz > RK_CPU_PA_BITS)
 		s2sz = RK_CPU_PA_BITS;
-	fr[0] = field(s2sz, RMI_FR0_S2SZ_SHIFT) |
-		field(15, RMI_FR0_NUM_BPS_SHIFT) | field(15, RMI_FR0_NUM_WPS_SHIFT);
+	fr[0] = field(s2sz, RMI_FR0_S2SZ_SHIFT) | field(15, RMI_FR0_NUM_BPS_SHIFT) |
+		field(15, RMI_FR0_NUM_WPS_SHIFT);
 	/* FR1: 4 KiB granules; SHA-256, SHA-384 and SHA-512; 2^10 - 1 RECs; L0GPT 1 GiB; PPS 48 */
 	fr[1] = field(1, RMI_FR1_GRAN_SZ_4KB_SHIFT) | field(1, RMI_FR1_HASH_SHA_256_SHIFT) |
 		field(1, RMI_FR1_HASH_SHA_384_SHIFT) | field(1, RMI_FR1_HASH_SHA_512_SHIFT) |
-		field(RMM_MAX_RECS_ORDER, RMI_FR1_MAX_RECS_ORDER_SHIFT) |
-		field(0, RMI_FR1_L0GPTSZ_SHIFT) | field(5, RMI_FR1_PPS_SHIFT);
+		field(RMM_MAX_RECS_ORDER, RMI_FR1_MAX_RECS_ORDER_SHIFT) | field(0, RMI_FR1_L0GPTSZ_SHIFT) |
+		field(5, RMI_FR1_PPS_SHIFT);
 	/* FR2 (device assignment), FR3 (planes), FR4 (MEC count): none */
 }
 
@@ -57,8 +57,8 @@ int rmm_create(struct platform *plat, const struct rk_machine_config *cfg, struc
 	rmm->plat = plat;
 	rmm->slice_us = cfg->rec_time_slice_us ? cfg->rec_time_slice_us : REC_TIME_SLICE_US;
 	/* granule metadata is populated lazily too: untouched DRAM costs nothing */
-	rmm->granules = mmap(NULL, meta, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	rmm->granules =
+		mmap(NULL, meta, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (rmm->granules == MAP_FAILED) {
 		free(rmm);
 		return -ENOMEM;
@@ -123,8 +123,8 @@ static void rmi_log_refusal(struct rmm *rmm, const struct rmi_cmd_desc *cmd, con
 		return;
 	n = snprintf(line, sizeof(line), "rmm: RMI_%s(", cmd->name);
 	for (unsigned int i = 0; i < cmd->nargs && n > 0 && (size_t)n < sizeof(line); i++)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%s=0x%llx", i ? ", " : "",
-			      cmd->args[i], (unsigned long long)args[i]);
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s%s=0x%llx", i ? ", " : "", cmd->args[i],
+			      (unsigned long long)args[i]);
 	if (n > 0 && (size_t)n < sizeof(line))
 		snprintf(line + n, sizeof(line) - (size_t)n, ") -> status %u index %u\n", (unsigned int)st,
 			 (unsigned int)((x0 >> 8) & 0xff));
@@ -147,8 +147,7 @@ void rmm_handle_smc(struct rmm *rmm, uint64_t x[18])
 		res[0] = rmi_result(RMI_ERROR_NOT_SUPPORTED, 0);
 	} else {
 		int st = atomic_load_explicit(&rmm->state, memory_order_acquire);
-		bool ok = cmd->gate == RMI_GATE_ANY ||
-			  (cmd->gate == RMI_GATE_INIT && st == RMM_STATE_INIT) ||
+		bool ok = cmd->gate == RMI_GATE_ANY || (cmd->gate == RMI_GATE_INIT && st == RMM_STATE_INIT) ||
 			  (cmd->gate == RMI_GATE_ACTIVE && st == RMM_STATE_ACTIVE);
 		if (ok)
 			cmd->handler(rmm, args, res);

@@ -42,17 +42,17 @@ struct engine_registry;
 
 struct rmm {
 	struct platform *plat;
-	struct granule *granules;    /* one per DRAM granule, indexed by gidx */
+	struct granule *granules; /* one per DRAM granule, indexed by gidx */
 	struct rmm_features feat;
-	_Atomic int state;           /* enum rmm_state */
-	uint32_t config_granule_size;     /* RmiRmmConfig.rmi_granule_size */
-	uint32_t config_tracking_size;    /* RmiRmmConfig.tracking_region_size */
-	uint32_t slice_us;           /* REC_ENTER time slice */
-	pthread_mutex_t vmid_lock;   /* protects vmid_bitmap (not a granule lock) */
+	_Atomic int state;             /* enum rmm_state */
+	uint32_t config_granule_size;  /* RmiRmmConfig.rmi_granule_size */
+	uint32_t config_tracking_size; /* RmiRmmConfig.tracking_region_size */
+	uint32_t slice_us;             /* REC_ENTER time slice */
+	pthread_mutex_t vmid_lock;     /* protects vmid_bitmap (not a granule lock) */
 	uint64_t vmid_bitmap[RMM_MAX_VMIDS / 64];
-	struct sro_pool *sro;        /* stateful RMI operations (sro.h) */
-	struct rmm_attest *attest;   /* attestation keys (attest_keys.h) */
-	FILE *_Atomic rsi_log;       /* firmware log of realm calls, or NULL */
+	struct sro_pool *sro;            /* stateful RMI operations (sro.h) */
+	struct rmm_attest *attest;       /* attestation keys (attest_keys.h) */
+	FILE *_Atomic rsi_log;           /* firmware log of realm calls, or NULL */
 	struct engine_registry *engines; /* engines executing realm code (engines.h) */
 };
 

@@ -122,7 +122,8 @@ double realm_run_lock_rec(struct rd *rd, uint64_t rec_pa)
 	double start;
 
 	pthread_mutex_lock(&l->mtx);
-	if (!l->held && l->is_reserved && l->reserved_rec == rec_pa && run_lock_now_us() < l->reserved_until_us) {
+	if (!l->held && l->is_reserved && l->reserved_rec == rec_pa &&
+	    run_lock_now_us() < l->reserved_until_us) {
 		/* back within the reservation: go on with the same slice */
 		l->is_reserved = 0;
 		l->held = 1;
@@ -160,7 +161,8 @@ void realm_run_unlock_rec(struct rd *rd, uint64_t rec_pa, bool keep, double slic
 
 	pthread_mutex_lock(&l->mtx);
 	l->held = 0;
-	if (keep && realm_run_contended(rd) && (now = run_lock_now_us()) < slice_start_us + REC_CONTENDED_SLICE_US) {
+	if (keep && realm_run_contended(rd) &&
+	    (now = run_lock_now_us()) < slice_start_us + REC_CONTENDED_SLICE_US) {
 		l->is_reserved = 1;
 		l->reserved_rec = rec_pa;
 		l->reserved_until_us = now + l->reserve_us;

@@ -29,14 +29,14 @@ struct realm_run_lock {
 	/* waiter with ticket t sleeps on cv[t % RUN_LOCK_SLOTS] (CLOCK_MONOTONIC):
 	 * a release wakes the next in line, not every waiter */
 	pthread_cond_t cv[RUN_LOCK_SLOTS];
-	uint64_t next;             /* next ticket to hand out */
-	uint64_t serving;          /* the next ticket that may take the lock */
-	uint64_t reserved_rec;     /* PA of the REC the free lock is kept for (if is_reserved) */
-	double reserved_until_us;  /* ... until then (monotonic us) */
-	double reserved_start_us;  /* start of that REC's time slice */
-	double reserve_us;         /* how long a reservation lasts (REC_RESERVE_US) */
-	uint8_t held;              /* bool: a REC or an RMI command holds it */
-	uint8_t is_reserved;       /* bool: kept for reserved_rec until reserved_until_us */
+	uint64_t next;            /* next ticket to hand out */
+	uint64_t serving;         /* the next ticket that may take the lock */
+	uint64_t reserved_rec;    /* PA of the REC the free lock is kept for (if is_reserved) */
+	double reserved_until_us; /* ... until then (monotonic us) */
+	double reserved_start_us; /* start of that REC's time slice */
+	double reserve_us;        /* how long a reservation lasts (REC_RESERVE_US) */
+	uint8_t held;             /* bool: a REC or an RMI command holds it */
+	uint8_t is_reserved;      /* bool: kept for reserved_rec until reserved_until_us */
 	uint8_t reserved[6];
 };
 

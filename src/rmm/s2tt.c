@@ -132,8 +132,7 @@ void s2tt_walk_lock(struct rmm *rmm, const struct s2tt_ctx *c, uint64_t ipa, int
 	w->level = level;
 }
 
-bool s2tt_geometry_valid(unsigned int s2sz, int start_level, unsigned int num_root,
-			 unsigned int pa_bits)
+bool s2tt_geometry_valid(unsigned int s2sz, int start_level, unsigned int num_root, unsigned int pa_bits)
 {
 	unsigned int levels, min_sz, max_sz, need;
 

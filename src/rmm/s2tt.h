@@ -79,12 +79,12 @@ uint64_t s2tte_table(uint64_t pa);
 
 /* Stage-2 geometry of a realm (from its RD). */
 struct s2tt_ctx {
-	uint64_t rtt_base;    /* PA of the first root RTT */
-	uint8_t s2sz;         /* IPA width */
-	int8_t start_level;   /* level of the root tables */
-	uint8_t num_root;     /* concatenated root tables */
+	uint64_t rtt_base;  /* PA of the first root RTT */
+	uint8_t s2sz;       /* IPA width */
+	int8_t start_level; /* level of the root tables */
+	uint8_t num_root;   /* concatenated root tables */
 	uint8_t reserved;
-	uint32_t reserved2;   /* no tail padding (pahole) */
+	uint32_t reserved2; /* no tail padding (pahole) */
 };
 
 static inline uint64_t s2tt_ipa_limit(const struct s2tt_ctx *c)
@@ -127,7 +127,6 @@ static inline uint64_t s2tt_entry_ipa(uint64_t ipa, int level, unsigned int idx)
 }
 
 /* Number of root RTTs and validity of a start level for an IPA width. */
-bool s2tt_geometry_valid(unsigned int s2sz, int start_level, unsigned int num_root,
-			 unsigned int pa_bits);
+bool s2tt_geometry_valid(unsigned int s2sz, int start_level, unsigned int num_root, unsigned int pa_bits);
 
 #endif

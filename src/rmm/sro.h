@@ -41,12 +41,12 @@ enum sro_next {
 };
 
 struct sro_ctx {
-	uint8_t state;        /* enum sro_state */
-	uint8_t op;           /* enum sro_op */
-	uint8_t next;         /* enum sro_next */
-	uint8_t naux;         /* aux granules held by the operation */
-	uint32_t nreclaim;    /* aux granules not yet given back */
-	uint64_t final;       /* packed result to report at the end (failed create) */
+	uint8_t state;     /* enum sro_state */
+	uint8_t op;        /* enum sro_op */
+	uint8_t next;      /* enum sro_next */
+	uint8_t naux;      /* aux granules held by the operation */
+	uint32_t nreclaim; /* aux granules not yet given back */
+	uint64_t final;    /* packed result to report at the end (failed create) */
 	uint64_t rd, rec, params;
 	uint64_t aux[REC_NUM_AUX];
 };

@@ -20,8 +20,7 @@ struct sample {
 static const struct sample samples[] = {
 	{ "token-realm2.0.cbor", 907, RK_TOKEN_FORMAT_2_0, RK_REALM_PROFILE_2_0, RK_PLATFORM_PROFILE },
 	{ "token-realm1.0.cbor", 399, RK_TOKEN_FORMAT_1_0, RK_REALM_PROFILE_1_0, RK_PLATFORM_PROFILE },
-	{ "token-cca-ssd-legacy.cbor", 399, RK_TOKEN_FORMAT_CCA_SSD, NULL,
-	  RK_PLATFORM_PROFILE_LEGACY },
+	{ "token-cca-ssd-legacy.cbor", 399, RK_TOKEN_FORMAT_CCA_SSD, NULL, RK_PLATFORM_PROFILE_LEGACY },
 };
 
 /* The sample tokens' realm claims (2.0 and 1.0 share them). */
@@ -97,8 +96,7 @@ static void test_samples_verify(void **state)
 			assert_int_equal(c.platform.num_sw_components, 13);
 			assert_string_equal(c.platform.sw_components[0].measurement_type, "RSE_BL1_2");
 			assert_null(c.platform.sw_components[0].version);
-			assert_string_equal(c.platform.sw_components[12].measurement_type,
-					    "SOC_FW_CONFIG");
+			assert_string_equal(c.platform.sw_components[12].measurement_type, "SOC_FW_CONFIG");
 		}
 		if (s->format == RK_TOKEN_FORMAT_2_0) {
 			assert_true(c.realm.has_instance_id);
@@ -234,8 +232,8 @@ static void check_round_trip(const struct rk_token_params *p, const struct rk_to
 
 	assert_int_equal(c->format, p->format);
 	assert_int_equal(c->top_tag, p->format == RK_TOKEN_FORMAT_2_0 ? 907 : 399);
-	assert_string_equal(c->realm.profile, p->format == RK_TOKEN_FORMAT_2_0 ?
-					       RK_REALM_PROFILE_2_0 : RK_REALM_PROFILE_1_0);
+	assert_string_equal(c->realm.profile,
+			    p->format == RK_TOKEN_FORMAT_2_0 ? RK_REALM_PROFILE_2_0 : RK_REALM_PROFILE_1_0);
 	assert_memory_equal(c->realm.challenge, p->challenge, 64);
 	assert_memory_equal(c->realm.rpv, p->rpv, 64);
 	assert_int_equal(c->realm.hash_algo, p->hash_algo);
@@ -262,8 +260,7 @@ static void check_platform_round_trip(const struct rk_platform_claims *want,
 {
 	assert_string_equal(got->profile, RK_PLATFORM_PROFILE);
 	assert_int_equal(got->implementation_id_len, want->implementation_id_len);
-	assert_memory_equal(got->implementation_id, want->implementation_id,
-			    want->implementation_id_len);
+	assert_memory_equal(got->implementation_id, want->implementation_id, want->implementation_id_len);
 	assert_int_equal(got->instance_id_len, want->instance_id_len);
 	assert_memory_equal(got->instance_id, want->instance_id, want->instance_id_len);
 	assert_int_equal(got->config_len, want->config_len);
@@ -350,12 +347,17 @@ static void test_build_custom_platform(void **state)
 		{ "RMM", m1, sizeof(m1), "9.9.9", s1, sizeof(s1), "sha-384" },
 	};
 	struct rk_platform_claims pc = {
-		.implementation_id = impl, .implementation_id_len = sizeof(impl),
-		.instance_id = inst, .instance_id_len = sizeof(inst),
-		.config = cfg, .config_len = sizeof(cfg),
-		.lifecycle = 0x3000, .hash_algo = "sha-384",
+		.implementation_id = impl,
+		.implementation_id_len = sizeof(impl),
+		.instance_id = inst,
+		.instance_id_len = sizeof(inst),
+		.config = cfg,
+		.config_len = sizeof(cfg),
+		.lifecycle = 0x3000,
+		.hash_algo = "sha-384",
 		.verification_service = "https://verifier.example",
-		.sw_components = sw, .num_sw_components = 1,
+		.sw_components = sw,
+		.num_sw_components = 1,
 	};
 	struct rk_attest_key *rak = NULL, *cpak = NULL;
 	struct rk_token_params p;
@@ -373,7 +375,7 @@ static void test_build_custom_platform(void **state)
 	p.cpak = cpak;
 	p.platform = &pc;
 	assert_int_equal(rk_token_build_alloc(&p, &buf, &len), 0);
-	opts.cpak = cpak;	/* a private key also verifies */
+	opts.cpak = cpak; /* a private key also verifies */
 	assert_int_equal(rk_token_verify(buf, len, &opts, &c, &err), 0);
 	check_round_trip(&p, &c);
 	check_platform_round_trip(&pc, &c.platform);
@@ -435,8 +437,7 @@ static void test_build_with_platform_token(void **state)
 
 	(void)state;
 	for (int f = 0; f < 2; f++) {
-		fill_params(&p, f ? RK_TOKEN_FORMAT_1_0 : RK_TOKEN_FORMAT_2_0, RK_ATTEST_HASH_SHA256,
-			    rak);
+		fill_params(&p, f ? RK_TOKEN_FORMAT_1_0 : RK_TOKEN_FORMAT_2_0, RK_ATTEST_HASH_SHA256, rak);
 		p.platform_token = plat;
 		p.platform_token_len = plen;
 		assert_int_equal(rk_token_build_alloc(&p, &buf, &len), 0);
@@ -479,17 +480,17 @@ static void test_build_invalid_params(void **state)
 
 	(void)state;
 	fill_params(&p, RK_TOKEN_FORMAT_2_0, RK_ATTEST_HASH_SHA256, rak);
-	assert_int_equal(rk_token_build_alloc(&p, &buf, &len), -EINVAL);	/* no platform */
+	assert_int_equal(rk_token_build_alloc(&p, &buf, &len), -EINVAL); /* no platform */
 	p.cpak = cpak;
 	p.platform_token = tok;
 	p.platform_token_len = sizeof(tok);
-	assert_int_equal(rk_token_build_alloc(&p, &buf, &len), -EINVAL);	/* both */
+	assert_int_equal(rk_token_build_alloc(&p, &buf, &len), -EINVAL); /* both */
 	p.platform_token = NULL;
 	p.cpak = cpak_pub;
-	assert_int_equal(rk_token_build_alloc(&p, &buf, &len), -EINVAL);	/* public CPAK */
+	assert_int_equal(rk_token_build_alloc(&p, &buf, &len), -EINVAL); /* public CPAK */
 	p.cpak = cpak;
 	p.rak = cpak_pub;
-	assert_int_equal(rk_token_build_alloc(&p, &buf, &len), -EINVAL);	/* public RAK */
+	assert_int_equal(rk_token_build_alloc(&p, &buf, &len), -EINVAL); /* public RAK */
 	p.rak = NULL;
 	assert_int_equal(rk_token_build_alloc(&p, &buf, &len), -EINVAL);
 	p.rak = rak;
@@ -518,8 +519,8 @@ struct part {
 	const char *what;
 };
 
-static void find_parts(const uint8_t *tok, size_t len, const uint8_t *cose, size_t cose_len,
-		       const char *who, struct part parts[3])
+static void find_parts(const uint8_t *tok, size_t len, const uint8_t *cose, size_t cose_len, const char *who,
+		       struct part parts[3])
 {
 	struct rk_cose_sign1 s;
 	struct rk_verify_error e;
@@ -585,8 +586,7 @@ static void flip_all(const uint8_t *tok, size_t len, const struct rk_attest_key 
 				copy[parts[i].off + b] ^= masks[k];
 				if (ta_verify_code(copy, len, &opts, &err) == RK_VERIFY_OK)
 					fail_msg("%s %s byte %zu ^ 0x%02x accepted",
-						 i < 3 ? "realm" : "platform", parts[i].what, b,
-						 masks[k]);
+						 i < 3 ? "realm" : "platform", parts[i].what, b, masks[k]);
 				tried++;
 			}
 		}
@@ -651,7 +651,7 @@ static void test_expected_values(void **state)
 	opts.expected_rim = other;
 	assert_int_equal(ta_verify_code(tok, len, &opts, &err), RK_VERIFY_ERR_RIM_MISMATCH);
 	assert_non_null(strstr(err.reason, "differs from the expected RIM"));
-	opts.expected_rim_len = 32;	/* right prefix, wrong size */
+	opts.expected_rim_len = 32; /* right prefix, wrong size */
 	opts.expected_rim = p.rim;
 	assert_int_equal(ta_verify_code(tok, len, &opts, &err), RK_VERIFY_ERR_RIM_MISMATCH);
 	assert_non_null(strstr(err.reason, "32 bytes"));

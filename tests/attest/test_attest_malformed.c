@@ -12,8 +12,8 @@
 #include "test_attest_util.h"
 
 struct fixture {
-	struct rk_attest_key *rak;	/* sample RAK */
-	struct rk_attest_key *cpak;	/* sample CPAK (private) */
+	struct rk_attest_key *rak;  /* sample RAK */
+	struct rk_attest_key *cpak; /* sample CPAK (private) */
 	struct ta_claims realm, plat;
 };
 
@@ -42,16 +42,16 @@ static int teardown(void **state)
 }
 
 /* Verify (with the CPAK) and check the code and a reason fragment. */
-static void expect(const uint8_t *buf, size_t len, const struct rk_attest_key *cpak,
-		   enum rk_verify_code want, const char *fragment)
+static void expect(const uint8_t *buf, size_t len, const struct rk_attest_key *cpak, enum rk_verify_code want,
+		   const char *fragment)
 {
 	struct rk_verify_opts opts = { .cpak = cpak };
 	struct rk_verify_error err;
 	enum rk_verify_code got = ta_verify_code(buf, len, &opts, &err);
 
 	if (got != want)
-		fail_msg("expected %s, got %s: %s", rk_verify_code_name(want),
-			 rk_verify_code_name(got), err.reason);
+		fail_msg("expected %s, got %s: %s", rk_verify_code_name(want), rk_verify_code_name(got),
+			 err.reason);
 	if (fragment && !strstr(err.reason, fragment))
 		fail_msg("reason \"%s\" lacks \"%s\"", err.reason, fragment);
 }
@@ -69,8 +69,7 @@ static void expect_tagged(struct fixture *f, uint64_t tag, cbor_item_t *map, enu
 	free(tok);
 }
 
-static void expect_token(struct fixture *f, uint64_t tag, enum rk_verify_code want,
-			 const char *fragment)
+static void expect_token(struct fixture *f, uint64_t tag, enum rk_verify_code want, const char *fragment)
 {
 	size_t len;
 	uint8_t *tok = ta_token(tag, &f->realm, f->rak, &f->plat, f->cpak, &len);
@@ -111,8 +110,7 @@ static void test_top_level(void **state)
 	expect(tag906, sizeof(tag906), NULL, RK_VERIFY_ERR_TOP_TAG, "tag 906");
 	expect(tag_array, sizeof(tag_array), NULL, RK_VERIFY_ERR_TOP_STRUCTURE, "expected a map");
 	expect(trailing, sizeof(trailing), NULL, RK_VERIFY_ERR_CBOR_TRAILING, "after");
-	expect(missing_both, sizeof(missing_both), NULL, RK_VERIFY_ERR_TOP_STRUCTURE,
-	       "platform token");
+	expect(missing_both, sizeof(missing_both), NULL, RK_VERIFY_ERR_TOP_STRUCTURE, "platform token");
 
 	/* 907 with bare bstrs (the 1.0 layout) and 399 with CMW arrays. */
 	map = cbor_new_definite_map(2);
@@ -161,8 +159,8 @@ static void test_cbor_limits(void **state)
 	/* Lengths far beyond the data: refused before anything is allocated. */
 	static const uint8_t huge_array[] = { 0xd9, 0x03, 0x8b, 0x9b, 0, 0, 0, 0x10, 0, 0, 0, 0, 1 };
 	static const uint8_t huge_map[] = { 0xd9, 0x03, 0x8b, 0xbb, 0, 0, 0, 0x10, 0, 0, 0, 0, 1 };
-	static const uint8_t huge_bstr[] = { 0xd9, 0x03, 0x8b, 0x5b, 0xff, 0xff, 0xff, 0xff,
-					     0xff, 0xff, 0xff, 0xff, 1 };
+	static const uint8_t huge_bstr[] = { 0xd9, 0x03, 0x8b, 0x5b, 0xff, 0xff, 0xff,
+					     0xff, 0xff, 0xff, 0xff, 0xff, 1 };
 	static const uint8_t huge_tstr[] = { 0xd9, 0x03, 0x8b, 0x7a, 0xff, 0xff, 0xff, 0xff, 1 };
 	static const uint8_t arr_3_in_2[] = { 0xd9, 0x03, 0x8b, 0x83, 0x01, 0x02 };
 	static const uint8_t indefinite[] = { 0xd9, 0x03, 0x8b, 0xbf, 0xff };
@@ -188,13 +186,12 @@ static void test_cbor_limits(void **state)
 	/* Nesting: RK_CBOR_MAX_DEPTH levels decode, one more is refused. */
 	memset(deep, 0x81, sizeof(deep));
 	deep[RK_CBOR_MAX_DEPTH] = 0x00;
-	assert_int_equal(rk_cbor_decode(deep, RK_CBOR_MAX_DEPTH + 1, &item, &code, why,
-					sizeof(why)), 0);
+	assert_int_equal(rk_cbor_decode(deep, RK_CBOR_MAX_DEPTH + 1, &item, &code, why, sizeof(why)), 0);
 	cbor_decref(&item);
 	deep[RK_CBOR_MAX_DEPTH] = 0x81;
 	deep[RK_CBOR_MAX_DEPTH + 1] = 0x00;
-	assert_int_equal(rk_cbor_decode(deep, RK_CBOR_MAX_DEPTH + 2, &item, &code, why,
-					sizeof(why)), -EBADMSG);
+	assert_int_equal(rk_cbor_decode(deep, RK_CBOR_MAX_DEPTH + 2, &item, &code, why, sizeof(why)),
+			 -EBADMSG);
 	assert_int_equal(code, RK_VERIFY_ERR_CBOR_UNSUPPORTED);
 	assert_null(item);
 	deep[0] = 0xd9;
@@ -225,8 +222,8 @@ static cbor_item_t *decode(const uint8_t *buf, size_t len, enum rk_verify_code *
 static void test_cbor_small_tags(void **state)
 {
 	static const uint8_t tag6[] = { 0xc6, 0x01 };
-	static const uint8_t nested[] = { 0xd4, 0xd2, 0x80 };	  /* 20(18([])) */
-	static const uint8_t in_map[] = { 0xa2, 0x01, 0xcc, 0x42, 0xc6, 0xd2, /* {1: 12(h'c6d2'), */
+	static const uint8_t nested[] = { 0xd4, 0xd2, 0x80 };                   /* 20(18([])) */
+	static const uint8_t in_map[] = { 0xa2, 0x01, 0xcc, 0x42, 0xc6, 0xd2,   /* {1: 12(h'c6d2'), */
 					  0x02, 0x82, 0xc6, 0x00, 0xd5, 0x01 }; /* 2: [6(0), 21(1)]} */
 	static const uint8_t bstr_only[] = { 0x43, 0xd2, 0xc6, 0xd4 };
 	static const uint8_t lone[] = { 0xc6 };
@@ -317,8 +314,8 @@ static cbor_item_t *small_tags_claim(void)
 }
 
 /* A COSE_Sign1 array from parts (signature not checked before structure). */
-static uint8_t *cose_from(cbor_item_t *prot, cbor_item_t *unprot, cbor_item_t *payload,
-			  cbor_item_t *sig, uint64_t tag, size_t *len)
+static uint8_t *cose_from(cbor_item_t *prot, cbor_item_t *unprot, cbor_item_t *payload, cbor_item_t *sig,
+			  uint64_t tag, size_t *len)
 {
 	cbor_item_t *arr = cbor_new_definite_array(4), *t;
 	uint8_t *out;
@@ -350,8 +347,8 @@ static cbor_item_t *prot_alg(int alg)
 	return out;
 }
 
-static void expect_realm_cose(struct fixture *f, uint8_t *realm, size_t rl,
-			      enum rk_verify_code want, const char *fragment)
+static void expect_realm_cose(struct fixture *f, uint8_t *realm, size_t rl, enum rk_verify_code want,
+			      const char *fragment)
 {
 	size_t pl, psl, len;
 	uint8_t *pp = ta_claims_bytes(&f->plat, &pl);
@@ -373,70 +370,62 @@ static void test_cose_structure(void **state)
 	uint8_t *c, *hb;
 	cbor_item_t *h;
 
-	c = cose_from(prot_alg(-35), cbor_new_definite_map(0), ta_bstr(rp, rl),
-		      ta_bstr_fill(0, 96), 17, &n);
+	c = cose_from(prot_alg(-35), cbor_new_definite_map(0), ta_bstr(rp, rl), ta_bstr_fill(0, 96), 17, &n);
 	expect_realm_cose(f, c, n, RK_VERIFY_ERR_COSE_STRUCTURE, "tag 17");
-	c = cose_from(prot_alg(-35), cbor_new_definite_map(0), ta_bstr(rp, rl),
-		      ta_bstr_fill(0, 96), 61, &n);
+	c = cose_from(prot_alg(-35), cbor_new_definite_map(0), ta_bstr(rp, rl), ta_bstr_fill(0, 96), 61, &n);
 	expect_realm_cose(f, c, n, RK_VERIFY_ERR_COSE_STRUCTURE, "tag 61");
 	c = cose_from(prot_alg(-35), cbor_new_definite_map(0), ta_bstr(rp, rl), NULL, 18, &n);
 	expect_realm_cose(f, c, n, RK_VERIFY_ERR_COSE_STRUCTURE, "array of 4");
-	c = cose_from(rk_cbor_int(3), cbor_new_definite_map(0), ta_bstr(rp, rl),
-		      ta_bstr_fill(0, 96), 18, &n);
+	c = cose_from(rk_cbor_int(3), cbor_new_definite_map(0), ta_bstr(rp, rl), ta_bstr_fill(0, 96), 18, &n);
 	expect_realm_cose(f, c, n, RK_VERIFY_ERR_COSE_STRUCTURE, "protected header is a");
-	c = cose_from(prot_alg(-35), cbor_new_definite_array(0), ta_bstr(rp, rl),
-		      ta_bstr_fill(0, 96), 18, &n);
+	c = cose_from(prot_alg(-35), cbor_new_definite_array(0), ta_bstr(rp, rl), ta_bstr_fill(0, 96), 18,
+		      &n);
 	expect_realm_cose(f, c, n, RK_VERIFY_ERR_COSE_STRUCTURE, "unprotected header");
-	c = cose_from(prot_alg(-35), cbor_new_definite_map(0), cbor_new_null(),
-		      ta_bstr_fill(0, 96), 18, &n);
+	c = cose_from(prot_alg(-35), cbor_new_definite_map(0), cbor_new_null(), ta_bstr_fill(0, 96), 18, &n);
 	expect_realm_cose(f, c, n, RK_VERIFY_ERR_COSE_STRUCTURE, "detached");
-	c = cose_from(prot_alg(-35), cbor_new_definite_map(0), ta_bstr(rp, rl),
-		      cbor_build_string("sig"), 18, &n);
+	c = cose_from(prot_alg(-35), cbor_new_definite_map(0), ta_bstr(rp, rl), cbor_build_string("sig"), 18,
+		      &n);
 	expect_realm_cose(f, c, n, RK_VERIFY_ERR_COSE_STRUCTURE, "signature is a");
-	c = cose_from(ta_bstr(NULL, 0), cbor_new_definite_map(0), ta_bstr(rp, rl),
-		      ta_bstr_fill(0, 96), 18, &n);
+	c = cose_from(ta_bstr(NULL, 0), cbor_new_definite_map(0), ta_bstr(rp, rl), ta_bstr_fill(0, 96), 18,
+		      &n);
 	expect_realm_cose(f, c, n, RK_VERIFY_ERR_COSE_HEADER, "empty protected header");
-	c = cose_from(ta_bstr("\x01", 1), cbor_new_definite_map(0), ta_bstr(rp, rl),
-		      ta_bstr_fill(0, 96), 18, &n);
+	c = cose_from(ta_bstr("\x01", 1), cbor_new_definite_map(0), ta_bstr(rp, rl), ta_bstr_fill(0, 96), 18,
+		      &n);
 	expect_realm_cose(f, c, n, RK_VERIFY_ERR_COSE_HEADER, "expected a map");
 	c = cose_from(ta_bstr("\xa1\x04\x41\x00", 4), cbor_new_definite_map(0), ta_bstr(rp, rl),
 		      ta_bstr_fill(0, 96), 18, &n);
 	expect_realm_cose(f, c, n, RK_VERIFY_ERR_COSE_HEADER, "no algorithm");
-	c = cose_from(ta_bstr("\xa1\x01\x63\x45\x53\x33", 6), cbor_new_definite_map(0),
-		      ta_bstr(rp, rl), ta_bstr_fill(0, 96), 18, &n);
+	c = cose_from(ta_bstr("\xa1\x01\x63\x45\x53\x33", 6), cbor_new_definite_map(0), ta_bstr(rp, rl),
+		      ta_bstr_fill(0, 96), 18, &n);
 	expect_realm_cose(f, c, n, RK_VERIFY_ERR_COSE_ALG, "not a small integer");
 	/* crit (label 2) */
 	h = cbor_new_definite_map(2);
 	assert_true(rk_cbor_map_put(h, rk_cbor_int(1), rk_cbor_int(-35)));
 	assert_true(rk_cbor_map_put(h, rk_cbor_int(2), cbor_new_definite_array(0)));
 	hb = ta_serialize(h, &n);
-	c = cose_from(ta_bstr(hb, n), cbor_new_definite_map(0), ta_bstr(rp, rl),
-		      ta_bstr_fill(0, 96), 18, &n);
+	c = cose_from(ta_bstr(hb, n), cbor_new_definite_map(0), ta_bstr(rp, rl), ta_bstr_fill(0, 96), 18, &n);
 	expect_realm_cose(f, c, n, RK_VERIFY_ERR_COSE_HEADER, "critical");
 	cbor_decref(&h);
 	free(hb);
 	/* alg duplicated */
-	c = cose_from(ta_bstr("\xa2\x01\x38\x22\x01\x38\x22", 7), cbor_new_definite_map(0),
-		      ta_bstr(rp, rl), ta_bstr_fill(0, 96), 18, &n);
+	c = cose_from(ta_bstr("\xa2\x01\x38\x22\x01\x38\x22", 7), cbor_new_definite_map(0), ta_bstr(rp, rl),
+		      ta_bstr_fill(0, 96), 18, &n);
 	expect_realm_cose(f, c, n, RK_VERIFY_ERR_COSE_HEADER, "twice");
 	/* realm alg ES256 */
-	c = cose_from(prot_alg(-7), cbor_new_definite_map(0), ta_bstr(rp, rl),
-		      ta_bstr_fill(0, 64), 18, &n);
+	c = cose_from(prot_alg(-7), cbor_new_definite_map(0), ta_bstr(rp, rl), ta_bstr_fill(0, 64), 18, &n);
 	expect_realm_cose(f, c, n, RK_VERIFY_ERR_COSE_ALG, "ES384");
 	/* Untagged COSE_Sign1 is accepted (checked further: the signature is zero). */
-	c = cose_from(prot_alg(-35), cbor_new_definite_map(0), ta_bstr(rp, rl),
-		      ta_bstr_fill(0, 96), 0, &n);
+	c = cose_from(prot_alg(-35), cbor_new_definite_map(0), ta_bstr(rp, rl), ta_bstr_fill(0, 96), 0, &n);
 	expect_realm_cose(f, c, n, RK_VERIFY_ERR_REALM_SIGNATURE, "does not verify");
 	/* Signature of the wrong size. */
-	c = cose_from(prot_alg(-35), cbor_new_definite_map(0), ta_bstr(rp, rl),
-		      ta_bstr_fill(1, 95), 18, &n);
+	c = cose_from(prot_alg(-35), cbor_new_definite_map(0), ta_bstr(rp, rl), ta_bstr_fill(1, 95), 18, &n);
 	expect_realm_cose(f, c, n, RK_VERIFY_ERR_REALM_SIGNATURE, NULL);
 	/* Payload not a map, payload not CBOR. */
-	c = cose_from(prot_alg(-35), cbor_new_definite_map(0), ta_bstr("\x80", 1),
-		      ta_bstr_fill(0, 96), 18, &n);
+	c = cose_from(prot_alg(-35), cbor_new_definite_map(0), ta_bstr("\x80", 1), ta_bstr_fill(0, 96), 18,
+		      &n);
 	expect_realm_cose(f, c, n, RK_VERIFY_ERR_CLAIMS_STRUCTURE, "expected a claims map");
-	c = cose_from(prot_alg(-35), cbor_new_definite_map(0), ta_bstr("\xa1\x01", 2),
-		      ta_bstr_fill(0, 96), 18, &n);
+	c = cose_from(prot_alg(-35), cbor_new_definite_map(0), ta_bstr("\xa1\x01", 2), ta_bstr_fill(0, 96),
+		      18, &n);
 	expect_realm_cose(f, c, n, RK_VERIFY_ERR_CLAIMS_STRUCTURE, "longer than the data left");
 	c = cose_from(prot_alg(-35), cbor_new_definite_map(0), ta_bstr("\xa1\x01\x58", 3),
 		      ta_bstr_fill(0, 96), 18, &n);
@@ -465,12 +454,12 @@ static void test_untagged_cose_valid(void **state)
 	free(rp);
 }
 
-#define REALM_CASE(mod, code, frag)                                  \
-	do {                                                         \
-		ta_claims_free(&f->realm);                           \
-		ta_realm_claims(&f->realm, f->rak);                  \
-		mod;                                                 \
-		expect_token(f, 907, code, frag);                    \
+#define REALM_CASE(mod, code, frag)                 \
+	do {                                        \
+		ta_claims_free(&f->realm);          \
+		ta_realm_claims(&f->realm, f->rak); \
+		mod;                                \
+		expect_token(f, 907, code, frag);   \
 	} while (0)
 
 static void test_realm_claims(void **state)
@@ -484,28 +473,28 @@ static void test_realm_claims(void **state)
 	REALM_CASE(ta_del(r, 10), RK_VERIFY_ERR_CLAIM_MISSING, "realm claim 10 (challenge) is missing");
 	REALM_CASE(ta_set(r, 10, cbor_build_string("x")), RK_VERIFY_ERR_CLAIM_TYPE,
 		   "is a text string, expected a byte string");
-	REALM_CASE(ta_add(r, 10, ta_bstr_fill(1, 64)), RK_VERIFY_ERR_CLAIM_DUPLICATE,
-		   "more than once");
+	REALM_CASE(ta_add(r, 10, ta_bstr_fill(1, 64)), RK_VERIFY_ERR_CLAIM_DUPLICATE, "more than once");
 	REALM_CASE(ta_set(r, 44235, ta_bstr_fill(1, 65)), RK_VERIFY_ERR_CLAIM_SIZE,
 		   "44235 (personalization value) is 65 bytes");
 	REALM_CASE(ta_del(r, 256), RK_VERIFY_ERR_CLAIM_MISSING, "256 (instance id)");
-	REALM_CASE(ta_set(r, 256, ta_bstr_fill(1, 32)), RK_VERIFY_ERR_CLAIM_SIZE,
-		   "expected 33");
+	REALM_CASE(ta_set(r, 256, ta_bstr_fill(1, 32)), RK_VERIFY_ERR_CLAIM_SIZE, "expected 33");
 	REALM_CASE(ta_set(r, 44243, rk_cbor_int(2)), RK_VERIFY_ERR_CLAIM_VALUE, "MEC policy");
 	REALM_CASE(ta_set(r, 44243, rk_cbor_int(-1)), RK_VERIFY_ERR_CLAIM_TYPE,
 		   "expected an unsigned integer");
 	REALM_CASE(ta_del(r, 44243), RK_VERIFY_ERR_CLAIM_MISSING, "MEC policy");
 	REALM_CASE(ta_set(r, 44236, cbor_build_string("sha-1")), RK_VERIFY_ERR_CLAIM_VALUE,
 		   "\"sha-1\" is not supported");
-	REALM_CASE(ta_set(r, 44236, cbor_build_stringn("sha\0" "-256", 8)), RK_VERIFY_ERR_CLAIM_VALUE,
-		   "NUL");
+	REALM_CASE(ta_set(r, 44236,
+			  cbor_build_stringn("sha\0"
+					     "-256",
+					     8)),
+		   RK_VERIFY_ERR_CLAIM_VALUE, "NUL");
 	REALM_CASE(ta_set(r, 44240, rk_cbor_int(1)), RK_VERIFY_ERR_CLAIM_TYPE, "44240");
 	REALM_CASE(ta_set(r, 44238, ta_bstr_fill(1, 48)), RK_VERIFY_ERR_CLAIM_SIZE,
 		   "44238 (RIM) is 48 bytes, but sha-256 needs 32");
 	REALM_CASE(ta_set(r, 44236, cbor_build_string("sha-384")), RK_VERIFY_ERR_CLAIM_SIZE,
 		   "sha-384 needs 48");
-	REALM_CASE(ta_set(r, 44239, ta_bstr_fill(1, 32)), RK_VERIFY_ERR_CLAIM_TYPE,
-		   "expected an array");
+	REALM_CASE(ta_set(r, 44239, ta_bstr_fill(1, 32)), RK_VERIFY_ERR_CLAIM_TYPE, "expected an array");
 	rems = cbor_new_definite_array(3);
 	for (int i = 0; i < 3; i++)
 		assert_true(rk_cbor_array_push(rems, ta_bstr_fill(1, 32)));
@@ -518,21 +507,20 @@ static void test_realm_claims(void **state)
 	REALM_CASE(ta_set(r, 44239, cbor_incref(rems)), RK_VERIFY_ERR_CLAIM_SIZE, "31 bytes");
 	cbor_decref(&rems);
 	REALM_CASE(ta_set(r, 265, cbor_build_string("tag:arm.com,2025:realm#3.0.0")),
-		   RK_VERIFY_ERR_REALM_PROFILE,
-		   "unsupported realm profile \"tag:arm.com,2025:realm#3.0.0\"");
+		   RK_VERIFY_ERR_REALM_PROFILE, "unsupported realm profile \"tag:arm.com,2025:realm#3.0.0\"");
 	REALM_CASE(ta_set(r, 265, rk_cbor_int(5)), RK_VERIFY_ERR_CLAIM_TYPE, "265 (profile)");
 	REALM_CASE(ta_del(r, 265), RK_VERIFY_ERR_REALM_PROFILE, "no profile");
 	/* 1.0 profile: no 256/44243 needed (extra ones ignored). */
-	REALM_CASE((ta_set(r, 265, cbor_build_string(RK_REALM_PROFILE_1_0)), ta_del(r, 256),
-		    ta_del(r, 44243)),
-		   RK_VERIFY_OK, NULL);
+	REALM_CASE(
+		(ta_set(r, 265, cbor_build_string(RK_REALM_PROFILE_1_0)), ta_del(r, 256), ta_del(r, 44243)),
+		RK_VERIFY_OK, NULL);
 	REALM_CASE(ta_set(r, 265, cbor_build_string(RK_REALM_PROFILE_1_0)), RK_VERIFY_OK, NULL);
 	/* SHA-512 measurements. */
 	rems = cbor_new_definite_array(4);
 	for (int i = 0; i < 4; i++)
 		assert_true(rk_cbor_array_push(rems, ta_bstr_fill(1, 64)));
-	REALM_CASE((ta_set(r, 44236, cbor_build_string("sha-512")),
-		    ta_set(r, 44238, ta_bstr_fill(2, 64)), ta_set(r, 44239, cbor_incref(rems))),
+	REALM_CASE((ta_set(r, 44236, cbor_build_string("sha-512")), ta_set(r, 44238, ta_bstr_fill(2, 64)),
+		    ta_set(r, 44239, cbor_incref(rems))),
 		   RK_VERIFY_OK, NULL);
 	cbor_decref(&rems);
 	/* Unknown extra claims are ignored, ... */
@@ -568,8 +556,8 @@ static cbor_item_t *cose_key(int kty, int crv, size_t xl, bool y_bool)
 	assert_true(rk_cbor_map_put(m, rk_cbor_int(1), rk_cbor_int(kty)));
 	assert_true(rk_cbor_map_put(m, rk_cbor_int(-1), rk_cbor_int(crv)));
 	assert_true(rk_cbor_map_put(m, rk_cbor_int(-2), ta_bstr_fill(7, xl)));
-	assert_true(rk_cbor_map_put(m, rk_cbor_int(-3),
-				    y_bool ? cbor_build_bool(true) : ta_bstr_fill(7, 48)));
+	assert_true(
+		rk_cbor_map_put(m, rk_cbor_int(-3), y_bool ? cbor_build_bool(true) : ta_bstr_fill(7, 48)));
 	b = ta_serialize(m, &n);
 	out = ta_bstr(b, n);
 	free(b);
@@ -677,12 +665,12 @@ static void test_rak_claim(void **state)
 	ta_realm_claims(r, f->rak);
 }
 
-#define PLAT_CASE(mod, code, frag)                                   \
-	do {                                                         \
-		ta_claims_free(&f->plat);                            \
-		ta_platform_claims(&f->plat, f->rak);                \
-		mod;                                                 \
-		expect_token(f, 907, code, frag);                    \
+#define PLAT_CASE(mod, code, frag)                    \
+	do {                                          \
+		ta_claims_free(&f->plat);             \
+		ta_platform_claims(&f->plat, f->rak); \
+		mod;                                  \
+		expect_token(f, 907, code, frag);     \
 	} while (0)
 
 static void test_platform_claims(void **state)
@@ -695,8 +683,8 @@ static void test_platform_claims(void **state)
 	PLAT_CASE(ta_set(p, 265, cbor_build_string("http://arm.com/psa/2.0.0")),
 		  RK_VERIFY_ERR_PLATFORM_PROFILE,
 		  "unsupported platform profile \"http://arm.com/psa/2.0.0\"");
-	PLAT_CASE(ta_set(p, 265, cbor_build_string("evil\n\"profile\x01")),
-		  RK_VERIFY_ERR_PLATFORM_PROFILE, "evil\\x0a\\x22profile\\x01");
+	PLAT_CASE(ta_set(p, 265, cbor_build_string("evil\n\"profile\x01")), RK_VERIFY_ERR_PLATFORM_PROFILE,
+		  "evil\\x0a\\x22profile\\x01");
 	PLAT_CASE(ta_del(p, 265), RK_VERIFY_ERR_CLAIM_MISSING, "platform claim 265 (profile)");
 	PLAT_CASE(ta_set(p, 10, ta_bstr_fill(1, 32)), RK_VERIFY_ERR_BINDING, "not bound");
 	PLAT_CASE(ta_set(p, 10, ta_bstr_fill(1, 20)), RK_VERIFY_ERR_CLAIM_SIZE,
@@ -785,7 +773,8 @@ static void test_platform_es256(void **state)
 	free(tok);
 	/* The RAK must be P-384: a P-256 RAK cannot build a token. */
 	{
-		struct rk_token_params params = { .format = RK_TOKEN_FORMAT_2_0, .rak = p256,
+		struct rk_token_params params = { .format = RK_TOKEN_FORMAT_2_0,
+						  .rak = p256,
 						  .cpak = f->cpak };
 		uint8_t *out = NULL;
 
@@ -816,18 +805,12 @@ static void test_legacy_combinations(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_baseline_valid),
-		cmocka_unit_test(test_top_level),
-		cmocka_unit_test(test_cbor_limits),
-		cmocka_unit_test(test_cbor_small_tags),
-		cmocka_unit_test(test_cose_structure),
-		cmocka_unit_test(test_untagged_cose_valid),
-		cmocka_unit_test(test_realm_claims),
-		cmocka_unit_test(test_rak_claim),
-		cmocka_unit_test(test_platform_claims),
-		cmocka_unit_test(test_binding_hash_algo),
-		cmocka_unit_test(test_platform_es256),
-		cmocka_unit_test(test_legacy_combinations),
+		cmocka_unit_test(test_baseline_valid),  cmocka_unit_test(test_top_level),
+		cmocka_unit_test(test_cbor_limits),     cmocka_unit_test(test_cbor_small_tags),
+		cmocka_unit_test(test_cose_structure),  cmocka_unit_test(test_untagged_cose_valid),
+		cmocka_unit_test(test_realm_claims),    cmocka_unit_test(test_rak_claim),
+		cmocka_unit_test(test_platform_claims), cmocka_unit_test(test_binding_hash_algo),
+		cmocka_unit_test(test_platform_es256),  cmocka_unit_test(test_legacy_combinations),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -21,8 +21,7 @@ static void print_histogram(const char *what)
 	print_message("%s:", what);
 	for (int i = 0; i < RK_VERIFY_CODE_COUNT; i++)
 		if (histogram[i])
-			print_message(" %s=%lu", rk_verify_code_name((enum rk_verify_code)i),
-				      histogram[i]);
+			print_message(" %s=%lu", rk_verify_code_name((enum rk_verify_code)i), histogram[i]);
 	print_message("\n");
 	memset(histogram, 0, sizeof(histogram));
 }
@@ -131,21 +130,22 @@ static void test_random_mutations(void **state)
 				size_t at = (size_t)(ta_rand(&seed) % n);
 
 				switch (ta_rand(&seed) % 4) {
-				case 0:	/* random byte */
+				case 0: /* random byte */
 					m[at] = (uint8_t)ta_rand(&seed);
 					break;
-				case 1:	/* interesting length byte */
-					m[at] = (uint8_t[]){ 0x00, 0x17, 0x18, 0x19, 0x1a, 0x1b,
-							     0x1f, 0x5b, 0x7b, 0x9b, 0xbb,
-							     0xff }[ta_rand(&seed) % 12];
+				case 1: /* interesting length byte */
+					m[at] = (uint8_t[]){
+						0x00, 0x17, 0x18, 0x19, 0x1a, 0x1b,
+						0x1f, 0x5b, 0x7b, 0x9b, 0xbb, 0xff
+					}[ta_rand(&seed) % 12];
 					break;
-				case 2:	/* delete */
+				case 2: /* delete */
 					if (n > 1) {
 						memmove(m + at, m + at + 1, n - at - 1);
 						n--;
 					}
 					break;
-				case 3:	/* insert */
+				case 3: /* insert */
 					if (n < len + 64) {
 						memmove(m + at + 1, m + at, n - at);
 						m[at] = (uint8_t)ta_rand(&seed);
@@ -155,7 +155,7 @@ static void test_random_mutations(void **state)
 				}
 			}
 			if (n == len && !memcmp(m, tok, len))
-				continue;	/* the edits cancelled out */
+				continue; /* the edits cancelled out */
 			histogram[ta_verify_code(m, n, &opts, NULL)]++;
 		}
 		free(m);

@@ -231,8 +231,8 @@ static inline void ta_platform_claims(struct ta_claims *cs, const struct rk_atte
 }
 
 /* COSE_Sign1 of payload with key; protected header bytes may be overridden. */
-static inline uint8_t *ta_sign1(const struct rk_attest_key *key, const uint8_t *payload,
-				size_t payload_len, size_t *len)
+static inline uint8_t *ta_sign1(const struct rk_attest_key *key, const uint8_t *payload, size_t payload_len,
+				size_t *len)
 {
 	uint8_t *out = NULL;
 
@@ -253,8 +253,8 @@ static inline cbor_item_t *ta_entry(uint64_t tag, const uint8_t *p, size_t len)
 }
 
 /* Wrap two COSE_Sign1s into a top-level token. */
-static inline uint8_t *ta_wrap(uint64_t tag, const uint8_t *plat, size_t plat_len,
-			       const uint8_t *realm, size_t realm_len, size_t *len)
+static inline uint8_t *ta_wrap(uint64_t tag, const uint8_t *plat, size_t plat_len, const uint8_t *realm,
+			       size_t realm_len, size_t *len)
 {
 	cbor_item_t *map = cbor_new_definite_map(2), *t;
 	uint8_t *out;
@@ -268,9 +268,8 @@ static inline uint8_t *ta_wrap(uint64_t tag, const uint8_t *plat, size_t plat_le
 }
 
 /* Build a token from claim sets: realm signed by rak, platform by cpak. */
-static inline uint8_t *ta_token(uint64_t tag, const struct ta_claims *realm,
-				const struct rk_attest_key *rak, const struct ta_claims *plat,
-				const struct rk_attest_key *cpak, size_t *len)
+static inline uint8_t *ta_token(uint64_t tag, const struct ta_claims *realm, const struct rk_attest_key *rak,
+				const struct ta_claims *plat, const struct rk_attest_key *cpak, size_t *len)
 {
 	size_t rl, pl, rsl, psl;
 	uint8_t *rp = ta_claims_bytes(realm, &rl);
@@ -287,9 +286,8 @@ static inline uint8_t *ta_token(uint64_t tag, const struct ta_claims *realm,
 }
 
 /* Verify and return the error code (claims released). */
-static inline enum rk_verify_code ta_verify_code(const uint8_t *buf, size_t len,
-						 const struct rk_verify_opts *opts,
-						 struct rk_verify_error *err)
+static inline enum rk_verify_code
+ta_verify_code(const uint8_t *buf, size_t len, const struct rk_verify_opts *opts, struct rk_verify_error *err)
 {
 	struct rk_token_claims c;
 	struct rk_verify_error e;

@@ -25,7 +25,7 @@ static const struct {
 	const char *name;
 	int (*parse)(int argc, char **argv);
 } cmds[] = {
-	{ "info", parse_info }, { "demo", parse_demo },     { "run", parse_run },
+	{ "info", parse_info },       { "demo", parse_demo },     { "run", parse_run },
 	{ "measure", parse_measure }, { "verify", parse_verify }, { "bench", parse_bench },
 };
 

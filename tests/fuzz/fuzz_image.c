@@ -40,12 +40,15 @@ static size_t make_elf(uint8_t *b, unsigned nph)
 	const size_t ph = 64, data = ph + 56 * nph;
 
 	memset(b, 0, data + 64 * nph);
-	memcpy(b, "\x7f" "ELF", 4);
-	b[4] = 2; /* ELFCLASS64 */
-	b[5] = 1; /* little endian */
-	b[6] = 1; /* EV_CURRENT */
-	put(b, 16, 2, 2);    /* ET_EXEC */
-	put(b, 18, 183, 2);  /* EM_AARCH64 */
+	memcpy(b,
+	       "\x7f"
+	       "ELF",
+	       4);
+	b[4] = 2;           /* ELFCLASS64 */
+	b[5] = 1;           /* little endian */
+	b[6] = 1;           /* EV_CURRENT */
+	put(b, 16, 2, 2);   /* ET_EXEC */
+	put(b, 18, 183, 2); /* EM_AARCH64 */
 	put(b, 20, 1, 4);
 	put(b, 24, RAM_BASE, 8);
 	put(b, 32, ph, 8);
@@ -118,7 +121,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct image_load *l = &img.loads[i];
 		volatile uint8_t sum = 0;
 
-		if (!l->len || l->addr < RAM_BASE || l->len > RAM_SIZE || l->addr - RAM_BASE > RAM_SIZE - l->len)
+		if (!l->len || l->addr < RAM_BASE || l->len > RAM_SIZE ||
+		    l->addr - RAM_BASE > RAM_SIZE - l->len)
 			abort();
 		for (uint64_t j = 0; j < l->len; j += 4096)
 			sum ^= l->data[j]; /* the loads' bytes are there (ASan checks) */

@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define DRAM_END (T_DRAM_BASE + DRAM_MIB * MIB)
 #define POOL (T_DRAM_BASE + 2 * MIB) /* 1024 granules, 2 MiB aligned */
 #define POOL_N 1024u
-#define NS_PAGE(i) (T_DRAM_BASE + (uint64_t)(i) * G) /* 0 params, 1 list, 2 data source, 3 REC params */
+#define NS_PAGE(i) (T_DRAM_BASE + (uint64_t)(i)*G) /* 0 params, 1 list, 2 data source, 3 REC params */
 #define PARAMS NS_PAGE(0)
 #define LIST NS_PAGE(1)
 #define SRC NS_PAGE(2)
@@ -63,7 +63,8 @@ static uint64_t nok[RMI_FNUM_MAX - RMI_FNUM_MIN + 1];
 
 static bool trace;
 
-static uint64_t rmi_counted(struct rk_machine *m, uint64_t fid, struct rmi_out *out, const uint64_t *args, int n)
+static uint64_t rmi_counted(struct rk_machine *m, uint64_t fid, struct rmi_out *out, const uint64_t *args,
+			    int n)
 {
 	struct rmi_out o;
 	uint64_t x0 = rmi_args(m, fid, &o, args, n);
@@ -96,7 +97,7 @@ struct world {
 	unsigned int nobj;
 	uint64_t handle[4]; /* handles of operations (SRO) */
 	unsigned int nhandle;
-	uint64_t s2sz;      /* of the last realm created: where the unprotected half starts */
+	uint64_t s2sz;          /* of the last realm created: where the unprotected half starts */
 	unsigned int next_free; /* shortcut allocator in the pool */
 };
 
@@ -115,7 +116,12 @@ static void remember(struct world *w, uint64_t pa)
 
 static uint64_t pick_pa(struct world *w)
 {
-	static const uint64_t outside[] = { 0, T_DRAM_BASE - G, DRAM_END, DRAM_END - G, 1ULL << 48, ~0xfffULL,
+	static const uint64_t outside[] = { 0,
+					    T_DRAM_BASE - G,
+					    DRAM_END,
+					    DRAM_END - G,
+					    1ULL << 48,
+					    ~0xfffULL,
 					    T_DRAM_BASE + DRAM_MIB * MIB * 2 };
 	uint8_t b = u8(&w->in);
 
@@ -141,8 +147,8 @@ static uint64_t pick_pa(struct world *w)
 static uint64_t pick_ipa(struct world *w)
 {
 	uint64_t u = 1ULL << (w->s2sz - 1);
-	const uint64_t edges[] = { 0, G, L2SZ - G, L2SZ, GIB - G, GIB, 2 * GIB, u - G, u - L2SZ, u, u + G,
-				   u + L2SZ, 2 * u - G, 2 * u, 1ULL << 48, ~0ULL };
+	const uint64_t edges[] = { 0,        G, L2SZ - G, L2SZ,     GIB - G,   GIB,   2 * GIB,    u - G,
+				   u - L2SZ, u, u + G,    u + L2SZ, 2 * u - G, 2 * u, 1ULL << 48, ~0ULL };
 	uint8_t b = u8(&w->in);
 
 	switch (b & 7) {
@@ -272,7 +278,8 @@ static uint64_t take_delegated(struct world *w, uint64_t n, uint64_t align)
 			continue;
 		if (pa + n * G > POOL + POOL_N * G)
 			return 0;
-		if (RMI(w->m, RMI_FID_GRANULE_RANGE_DELEGATE, &o, pa, pa + n * G) == RMI_SUCCESS && o.x[1] == pa + n * G) {
+		if (RMI(w->m, RMI_FID_GRANULE_RANGE_DELEGATE, &o, pa, pa + n * G) == RMI_SUCCESS &&
+		    o.x[1] == pa + n * G) {
 			w->next_free += (unsigned int)n;
 			return pa;
 		}
@@ -283,11 +290,37 @@ static uint64_t take_delegated(struct world *w, uint64_t n, uint64_t align)
 /* ---- commands ---- */
 
 enum op {
-	OP_DELEGATE, OP_UNDELEGATE, OP_REALM_CREATE, OP_REALM_ACTIVATE, OP_REALM_TERMINATE, OP_REALM_DESTROY,
-	OP_RTT_CREATE, OP_RTT_DESTROY, OP_RTT_FOLD, OP_RTT_READ_ENTRY, OP_RTT_INIT_RIPAS, OP_RTT_SET_RIPAS,
-	OP_DATA_MAP_INIT, OP_DATA_MAP, OP_DATA_UNMAP, OP_UNPROT_MAP, OP_UNPROT_UNMAP, OP_REC_CREATE,
-	OP_REC_DESTROY, OP_DONATE, OP_RECLAIM, OP_CONTINUE, OP_CANCEL, OP_WRITE_PARAMS, OP_WRITE_REC_PARAMS,
-	OP_WRITE_LIST, OP_RAW, OP_NEW_REALM, OP_RTT_WALK, OP_NEW_REC, OP_COUNT
+	OP_DELEGATE,
+	OP_UNDELEGATE,
+	OP_REALM_CREATE,
+	OP_REALM_ACTIVATE,
+	OP_REALM_TERMINATE,
+	OP_REALM_DESTROY,
+	OP_RTT_CREATE,
+	OP_RTT_DESTROY,
+	OP_RTT_FOLD,
+	OP_RTT_READ_ENTRY,
+	OP_RTT_INIT_RIPAS,
+	OP_RTT_SET_RIPAS,
+	OP_DATA_MAP_INIT,
+	OP_DATA_MAP,
+	OP_DATA_UNMAP,
+	OP_UNPROT_MAP,
+	OP_UNPROT_UNMAP,
+	OP_REC_CREATE,
+	OP_REC_DESTROY,
+	OP_DONATE,
+	OP_RECLAIM,
+	OP_CONTINUE,
+	OP_CANCEL,
+	OP_WRITE_PARAMS,
+	OP_WRITE_REC_PARAMS,
+	OP_WRITE_LIST,
+	OP_RAW,
+	OP_NEW_REALM,
+	OP_RTT_WALK,
+	OP_NEW_REC,
+	OP_COUNT
 };
 
 /* The realm most recently remembered, or a pool granule. */
@@ -335,8 +368,8 @@ static void rtt_walk(struct world *w)
 	for (int step = 0; step < 4; step++) {
 		struct rmi_out o;
 
-		if (RMI(w->m, RMI_FID_RTT_READ_ENTRY, &o, rd, ipa & ~(s2_level_size(level) - 1), (uint64_t)level) !=
-			    RMI_SUCCESS ||
+		if (RMI(w->m, RMI_FID_RTT_READ_ENTRY, &o, rd, ipa & ~(s2_level_size(level) - 1),
+			(uint64_t)level) != RMI_SUCCESS ||
 		    (int)o.x[1] >= level)
 			return;
 		uint64_t rtt = take_delegated(w, 1, 0);
@@ -405,8 +438,8 @@ static void check_pa(struct world *w, uint64_t pa)
 	if (pa < T_DRAM_BASE || pa >= DRAM_END || (pa & (G - 1)))
 		return;
 	if (!t_check_host_access(w->m, pa)) {
-		print_error("host access to 0x%llx (state %d) is not what the GPT says\n", (unsigned long long)pa,
-			    (int)t_gstate(w->m, pa));
+		print_error("host access to 0x%llx (state %d) is not what the GPT says\n",
+			    (unsigned long long)pa, (int)t_gstate(w->m, pa));
 		abort();
 	}
 }
@@ -432,8 +465,9 @@ static void step(struct world *w)
 	case OP_REALM_ACTIVATE:
 	case OP_REALM_TERMINATE:
 	case OP_REALM_DESTROY:
-		fid = op == OP_REALM_ACTIVATE ? RMI_FID_REALM_ACTIVATE
-		      : op == OP_REALM_TERMINATE ? RMI_FID_REALM_TERMINATE : RMI_FID_REALM_DESTROY;
+		fid = op == OP_REALM_ACTIVATE    ? RMI_FID_REALM_ACTIVATE
+		      : op == OP_REALM_TERMINATE ? RMI_FID_REALM_TERMINATE
+						 : RMI_FID_REALM_DESTROY;
 		a[0] = pick_rd(w);
 		break;
 	case OP_RTT_CREATE:
@@ -447,7 +481,8 @@ static void step(struct world *w)
 	case OP_RTT_FOLD:
 	case OP_RTT_READ_ENTRY:
 		fid = op == OP_RTT_DESTROY ? RMI_FID_RTT_DESTROY
-		      : op == OP_RTT_FOLD ? RMI_FID_RTT_FOLD : RMI_FID_RTT_READ_ENTRY;
+		      : op == OP_RTT_FOLD  ? RMI_FID_RTT_FOLD
+					   : RMI_FID_RTT_READ_ENTRY;
 		a[0] = pick_rd(w);
 		a[1] = pick_ipa(w);
 		a[2] = pick_level(w);
@@ -477,8 +512,8 @@ static void step(struct world *w)
 	case OP_DATA_UNMAP:
 	case OP_UNPROT_MAP:
 	case OP_UNPROT_UNMAP: {
-		static const uint64_t fids[] = { RMI_FID_RTT_DATA_MAP, RMI_FID_RTT_DATA_UNMAP, RMI_FID_RTT_UNPROT_MAP,
-						 RMI_FID_RTT_UNPROT_UNMAP };
+		static const uint64_t fids[] = { RMI_FID_RTT_DATA_MAP, RMI_FID_RTT_DATA_UNMAP,
+						 RMI_FID_RTT_UNPROT_MAP, RMI_FID_RTT_UNPROT_UNMAP };
 		uint8_t b = u8(&w->in);
 
 		fid = fids[op - OP_DATA_MAP];
@@ -486,10 +521,11 @@ static void step(struct world *w)
 		a[1] = pick_ipa(w);
 		a[2] = pick_top(w, a[1]);
 		/* flags: address type SINGLE/LIST (+ list length), MemAttr, S2AP */
-		a[3] = (b & 3) | ((uint64_t)(b >> 2 & 1 ? u8(&w->in) % 40 : 0) << 2) | ((uint64_t)(b >> 3 & 7) << 16) |
-		       ((uint64_t)(b >> 6) << 19);
-		a[4] = (b & 3) == RMI_ADDR_TYPE_LIST ? LIST + 8 * (u8(&w->in) % 8)
-		       : (b & 3) == RMI_ADDR_TYPE_NONE ? 0 : pick_desc(w);
+		a[3] = (b & 3) | ((uint64_t)(b >> 2 & 1 ? u8(&w->in) % 40 : 0) << 2) |
+		       ((uint64_t)(b >> 3 & 7) << 16) | ((uint64_t)(b >> 6) << 19);
+		a[4] = (b & 3) == RMI_ADDR_TYPE_LIST   ? LIST + 8 * (u8(&w->in) % 8)
+		       : (b & 3) == RMI_ADDR_TYPE_NONE ? 0
+						       : pick_desc(w);
 		break;
 	}
 	case OP_REC_CREATE:
@@ -640,19 +676,19 @@ static void save(const char *dir, const char *name, const struct seed *s)
 }
 
 /* Argument bytes (see pick_*); a command (not a host step or shortcut) ends with the SVE-hint byte, END. */
-#define RD_LATEST 0               /* pick_rd: the latest realm */
-#define PA_POOL(i) 0, (i), 0      /* pick_pa: pool granule i (< 256) */
-#define PA_NS(i) (3 | (i) << 3)   /* pick_pa: NS page i (< 8) */
-#define IPA_PAGE(i) 1, (i), 0     /* pick_ipa: page i (< 256) */
-#define IPA_UNPROT 4, 0, 0        /* pick_ipa: the first page of the unprotected half */
-#define TOP_PAGES(n) (((n) - 1) << 2) /* pick_top: base + n pages */
-#define TOP_2M 0x02               /* pick_top: base + 2 MiB */
-#define LEVEL(l) ((l) + 1)        /* pick_level */
-#define DESC_L3(n) (0x02 | (n) << 3) /* pick_desc: n 4 KiB granules (DELEGATED), then a pick_pa */
+#define RD_LATEST 0                     /* pick_rd: the latest realm */
+#define PA_POOL(i) 0, (i), 0            /* pick_pa: pool granule i (< 256) */
+#define PA_NS(i) (3 | (i) << 3)         /* pick_pa: NS page i (< 8) */
+#define IPA_PAGE(i) 1, (i), 0           /* pick_ipa: page i (< 256) */
+#define IPA_UNPROT 4, 0, 0              /* pick_ipa: the first page of the unprotected half */
+#define TOP_PAGES(n) (((n)-1) << 2)     /* pick_top: base + n pages */
+#define TOP_2M 0x02                     /* pick_top: base + 2 MiB */
+#define LEVEL(l) ((l) + 1)              /* pick_level */
+#define DESC_L3(n) (0x02 | (n) << 3)    /* pick_desc: n 4 KiB granules (DELEGATED), then a pick_pa */
 #define DESC_L3_NS(n) (0x82 | (n) << 3) /* the same, UNDELEGATED */
-#define MAP_SINGLE 0x01           /* DATA_MAP & co: the flags byte, SINGLE */
-#define UNMAP 0x00                /* DATA_UNMAP & co: no list */
-#define UNPROT_FLAGS 0xf1         /* SINGLE, MemAttr 6, S2AP 3 */
+#define MAP_SINGLE 0x01                 /* DATA_MAP & co: the flags byte, SINGLE */
+#define UNMAP 0x00                      /* DATA_UNMAP & co: no list */
+#define UNPROT_FLAGS 0xf1               /* SINGLE, MemAttr 6, S2AP 3 */
 #define END 0
 
 static void write_seeds(const char *dir)

@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define RAM RK_GUEST_RAM_BASE
 #define RAM_SIZE (2 * MIB)
 #define HC_IPA (RAM + 0x1000ULL) /* the RsiHostCall structure: imm, then gprs[31] at +8 */
-#define HC_IMM 0xfeedu            /* its imm: the program's own host call, not one the input makes */
+#define HC_IMM 0xfeedu           /* its imm: the program's own host call, not one the input makes */
 #define SCRATCH (RAM + 1 * MIB)
 #define PROGRAM_SIZE 0x1000ULL /* the page of rpc_program() */
 #define SCRATCH_SIZE (1 * MIB)
@@ -118,17 +118,38 @@ static uint64_t pick_fid(struct in *in)
 static uint64_t pick_arg(struct in *in)
 {
 	static const uint64_t limits[] = {
-		0, 1, 2, 3, 4, 7, 8, 0x10000, 0x10001, 0x20000, 0xffff, 0xffffffffULL, ~0ULL,
-		IPA_TOP, IPA_TOP - 0x1000, RK_GUEST_UNPROT_BASE, RK_GUEST_UNPROT_BASE - 0x1000,
-		1ULL << 63, 0x8000000000000000ULL - 1, RAM, SCRATCH, SCRATCH + SCRATCH_SIZE,
-		SCRATCH + SCRATCH_SIZE - 0x1000, RAM + RAM_SIZE,
+		0,
+		1,
+		2,
+		3,
+		4,
+		7,
+		8,
+		0x10000,
+		0x10001,
+		0x20000,
+		0xffff,
+		0xffffffffULL,
+		~0ULL,
+		IPA_TOP,
+		IPA_TOP - 0x1000,
+		RK_GUEST_UNPROT_BASE,
+		RK_GUEST_UNPROT_BASE - 0x1000,
+		1ULL << 63,
+		0x8000000000000000ULL - 1,
+		RAM,
+		SCRATCH,
+		SCRATCH + SCRATCH_SIZE,
+		SCRATCH + SCRATCH_SIZE - 0x1000,
+		RAM + RAM_SIZE,
 	};
 	uint8_t b = u8(in);
 	uint64_t v;
 
 	switch (b & 3) {
 	case 0: /* scratch RAM: pages, or any byte in it */
-		return (b & 4) ? SCRATCH + (uint64_t)u8(in) * 0x1000 : SCRATCH + ((uint64_t)u8(in) << 12 | u8(in));
+		return (b & 4) ? SCRATCH + (uint64_t)u8(in) * 0x1000
+			       : SCRATCH + ((uint64_t)u8(in) << 12 | u8(in));
 	case 1:
 		return b >> 2;
 	case 2:
@@ -171,9 +192,10 @@ static int feed_call(void *arg, struct rk_vm *v, uint32_t vcpu, uint32_t imm, ui
 		feed.result[feed.next - 1][1] = gp[1];
 		feed.pending = false;
 		if (trace)
-			fprintf(stderr, "0x%llx 0x%llx 0x%llx 0x%llx 0x%llx -> 0x%llx 0x%llx\n", (unsigned long long)x[0],
-				(unsigned long long)x[1], (unsigned long long)x[2], (unsigned long long)x[3],
-				(unsigned long long)x[4], (unsigned long long)gp[0], (unsigned long long)gp[1]);
+			fprintf(stderr, "0x%llx 0x%llx 0x%llx 0x%llx 0x%llx -> 0x%llx 0x%llx\n",
+				(unsigned long long)x[0], (unsigned long long)x[1], (unsigned long long)x[2],
+				(unsigned long long)x[3], (unsigned long long)x[4], (unsigned long long)gp[0],
+				(unsigned long long)gp[1]);
 	}
 	memset(gp, 0, 31 * sizeof(uint64_t));
 	if (feed.next < feed.n) {
@@ -187,7 +209,8 @@ static int feed_call(void *arg, struct rk_vm *v, uint32_t vcpu, uint32_t imm, ui
 }
 
 /* The host accepts a RIPAS change only inside the scratch area. */
-static bool ripas_policy(void *arg, struct rk_vm *v, uint32_t vcpu, uint64_t base, uint64_t top, unsigned int ripas)
+static bool ripas_policy(void *arg, struct rk_vm *v, uint32_t vcpu, uint64_t base, uint64_t top,
+			 unsigned int ripas)
 {
 	(void)arg, (void)v, (void)vcpu, (void)ripas;
 	return base >= SCRATCH && top <= SCRATCH + SCRATCH_SIZE;
@@ -274,7 +297,6 @@ static void at_exit(void)
 
 static void write_seeds(const char *dir);
 
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *seeds = getenv("RK_FUZZ_SEED_DIR"), *r = getenv("RK_FUZZ_RSI_RECYCLE");
@@ -322,18 +344,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ret == -ETIMEDOUT) {
 		rk_vm_s2_print(vm, stderr);
 		die("fuzz_rsi: the realm did not come back in 10 s after %u of %u calls (call 0x%llx x1 0x%llx x2 0x%llx "
-		    "x3 0x%llx): %s", feed.next, feed.n, (unsigned long long)feed.call[feed.next ? feed.next - 1 : 0][0],
+		    "x3 0x%llx): %s",
+		    feed.next, feed.n, (unsigned long long)feed.call[feed.next ? feed.next - 1 : 0][0],
 		    (unsigned long long)feed.call[feed.next ? feed.next - 1 : 0][1],
 		    (unsigned long long)feed.call[feed.next ? feed.next - 1 : 0][2],
 		    (unsigned long long)feed.call[feed.next ? feed.next - 1 : 0][3], info.msg);
 	}
 	if (ret != -EINTR || feed.next != feed.n || feed.pending)
-		die("fuzz_rsi: the realm stopped after %u of %u calls (run %d, stop %u): %s", feed.next, feed.n, ret,
-		    info.reason, info.msg);
+		die("fuzz_rsi: the realm stopped after %u of %u calls (run %d, stop %u): %s", feed.next,
+		    feed.n, ret, info.reason, info.msg);
 	for (unsigned int i = 0; i < feed.n; i++)
 		if (!t_smc_status_valid(feed.call[i][0], feed.result[i][0]))
-			die("fuzz_rsi: call %u: FID 0x%llx (x1 0x%llx x2 0x%llx x3 0x%llx) returned x0 = 0x%llx", i,
-			    (unsigned long long)feed.call[i][0], (unsigned long long)feed.call[i][1],
+			die("fuzz_rsi: call %u: FID 0x%llx (x1 0x%llx x2 0x%llx x3 0x%llx) returned x0 = 0x%llx",
+			    i, (unsigned long long)feed.call[i][0], (unsigned long long)feed.call[i][1],
 			    (unsigned long long)feed.call[i][2], (unsigned long long)feed.call[i][3],
 			    (unsigned long long)feed.result[i][0]);
 	if (++inputs % recycle == 0)
@@ -374,11 +397,9 @@ static void write_seeds(const char *dir)
 	write_seed(dir, "seed-rsi-all", b, n);
 	/* PSCI: VERSION, FEATURES(CPU_ON), AFFINITY_INFO(0), CPU_ON(1, scratch); SMCCC_VERSION */
 	static const uint8_t psci[] = {
-		3, 0x00, 1, 1, 1, 1, 1, 1, 1,
-		3, 0x0a, 2 | 0 << 2, 1, 1, 1, 1, 1, 1,
-		4, 0x04, 1, 1, 1, 1, 1, 1, 1,
-		4, 0x03, 1 | 1 << 2, 4, 0x00, 1, 1, 1, 1, 1,
-		5, 0x00, 1, 1, 1, 1, 1, 1, 1,
+		3, 0x00, 1, 1,    1, 1, 1,    1, 1, 3, 0x0a, 2 | 0 << 2, 1,    1,          1, 1,
+		1, 1,    4, 0x04, 1, 1, 1,    1, 1, 1, 1,    4,          0x03, 1 | 1 << 2, 4, 0x00,
+		1, 1,    1, 1,    1, 5, 0x00, 1, 1, 1, 1,    1,          1,    1,
 	};
 	write_seed(dir, "seed-psci", psci, sizeof(psci));
 }

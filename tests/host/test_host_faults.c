@@ -31,17 +31,36 @@
 #define SHARED_IPA (1ULL << 39)
 
 static const uint64_t build_fids[] = {
-	RMI_FID_GRANULE_RANGE_DELEGATE, RMI_FID_GRANULE_RANGE_UNDELEGATE, RMI_FID_REALM_CREATE,
-	RMI_FID_RTT_CREATE, RMI_FID_RTT_DATA_MAP_INIT, RMI_FID_RTT_DATA_MAP, RMI_FID_RTT_UNPROT_MAP,
-	RMI_FID_RTT_DATA_UNMAP, RMI_FID_RTT_UNPROT_UNMAP, RMI_FID_RTT_FOLD, RMI_FID_RTT_READ_ENTRY,
-	RMI_FID_RTT_INIT_RIPAS, RMI_FID_REC_CREATE, RMI_FID_OP_MEM_DONATE, RMI_FID_OP_CONTINUE,
-	RMI_FID_REALM_ACTIVATE, RMI_FID_REALM_TERMINATE, RMI_FID_RTT_DESTROY, RMI_FID_REC_DESTROY,
-	RMI_FID_OP_MEM_RECLAIM, RMI_FID_REALM_DESTROY,
+	RMI_FID_GRANULE_RANGE_DELEGATE,
+	RMI_FID_GRANULE_RANGE_UNDELEGATE,
+	RMI_FID_REALM_CREATE,
+	RMI_FID_RTT_CREATE,
+	RMI_FID_RTT_DATA_MAP_INIT,
+	RMI_FID_RTT_DATA_MAP,
+	RMI_FID_RTT_UNPROT_MAP,
+	RMI_FID_RTT_DATA_UNMAP,
+	RMI_FID_RTT_UNPROT_UNMAP,
+	RMI_FID_RTT_FOLD,
+	RMI_FID_RTT_READ_ENTRY,
+	RMI_FID_RTT_INIT_RIPAS,
+	RMI_FID_REC_CREATE,
+	RMI_FID_OP_MEM_DONATE,
+	RMI_FID_OP_CONTINUE,
+	RMI_FID_REALM_ACTIVATE,
+	RMI_FID_REALM_TERMINATE,
+	RMI_FID_RTT_DESTROY,
+	RMI_FID_REC_DESTROY,
+	RMI_FID_OP_MEM_RECLAIM,
+	RMI_FID_REALM_DESTROY,
 };
 
 static const uint64_t boot_fids[] = {
-	RMI_FID_VERSION, RMI_FID_FEATURES, RMI_FID_RMM_CONFIG_SET, RMI_FID_RMM_ACTIVATE,
-	RMI_FID_GRANULE_TRACKING_GET, RMI_FID_GPT_L1_CREATE,
+	RMI_FID_VERSION,
+	RMI_FID_FEATURES,
+	RMI_FID_RMM_CONFIG_SET,
+	RMI_FID_RMM_ACTIVATE,
+	RMI_FID_GRANULE_TRACKING_GET,
+	RMI_FID_GPT_L1_CREATE,
 };
 
 static uint8_t image[64 * 1024];
@@ -93,9 +112,9 @@ static int scenario(struct rk_host *h)
 	failed += rk_vm_populate(vm, 32 * 1024, image, 8 * 1024, 0) != 0;
 	failed += rk_vm_map(vm, MIB, 3 * MIB) != 0;
 	failed += rk_vm_map(vm, SHARED_IPA, 64 * 1024) != 0;
-	failed += rk_vm_unmap(vm, 2 * MIB + 4 * G, G) != 0;  /* splits the block */
+	failed += rk_vm_unmap(vm, 2 * MIB + 4 * G, G) != 0; /* splits the block */
 	failed += rk_vm_map(vm, 2 * MIB + 4 * G, G) != 0;
-	failed += rk_vm_fold(vm, 2 * MIB, 2 * MIB) != 0;     /* and folds it back */
+	failed += rk_vm_fold(vm, 2 * MIB, 2 * MIB) != 0; /* and folds it back */
 	failed += rk_vcpu_create(vm, 0, NULL) != 0;
 	failed += rk_vcpu_create(vm, 1, NULL) != 0;
 	failed += rk_vm_activate(vm) != 0;
@@ -135,8 +154,9 @@ static void check_accounted(const struct run *r, struct snapshot *s)
 			continue;
 		}
 		if (gs != GRANULE_STATE_NS)
-			fail_msg("%s: granule 0x%" PRIx64 " is in RMM state %d but not leaked (host: %s %s)", current, pa, gs,
-				 rk_granule_state_name(gi.state), rk_granule_role_name(gi.role));
+			fail_msg("%s: granule 0x%" PRIx64 " is in RMM state %d but not leaked (host: %s %s)",
+				 current, pa, gs, rk_granule_state_name(gi.state),
+				 rk_granule_role_name(gi.role));
 		assert_true(gi.state == RK_GRANULE_FREE || gi.state == RK_GRANULE_HOST);
 	}
 	t_check_gpt_consistent(r->m, NULL);
@@ -181,7 +201,8 @@ static void one_faulty_run(uint64_t fid, uint32_t nth, uint64_t status, bool mus
 	struct run r;
 	int failed;
 
-	snprintf(current, sizeof(current), "%s #%u -> %s", rk_rmi_command_name(fid), nth, rk_rmi_status_name(status));
+	snprintf(current, sizeof(current), "%s #%u -> %s", rk_rmi_command_name(fid), nth,
+		 rk_rmi_status_name(status));
 	run_start(&r, NULL);
 	assert_int_equal(rk_host_inject_fault(r.h, fid, nth, status), 0);
 	failed = scenario(r.h);
@@ -189,11 +210,12 @@ static void one_faulty_run(uint64_t fid, uint32_t nth, uint64_t status, bool mus
 		fail_msg("%s #%u did not happen", rk_rmi_command_name(fid), nth);
 	check_accounted(&r, &before);
 	if (must_be_clean && (failed || before.nleaked))
-		fail_msg("%s #%u -> %s: %d step(s) failed, %" PRIu64 " leaked: %s", rk_rmi_command_name(fid), nth,
-			 rk_rmi_status_name(status), failed, before.nleaked, rk_host_last_error(r.h)->msg);
+		fail_msg("%s #%u -> %s: %d step(s) failed, %" PRIu64 " leaked: %s", rk_rmi_command_name(fid),
+			 nth, rk_rmi_status_name(status), failed, before.nleaked,
+			 rk_host_last_error(r.h)->msg);
 	if (getenv("RK_VERBOSE"))
-		print_message("%-48s %d failed step(s), %" PRIu64 " leaked%s%s\n", current, failed, before.nleaked,
-			      failed ? ": " : "", failed ? rk_host_last_error(r.h)->msg : "");
+		print_message("%-48s %d failed step(s), %" PRIu64 " leaked%s%s\n", current, failed,
+			      before.nleaked, failed ? ": " : "", failed ? rk_host_last_error(r.h)->msg : "");
 	ss->runs++;
 	ss->runs_failed_steps += failed != 0;
 	ss->runs_with_leaks += before.nleaked != 0;
@@ -223,7 +245,8 @@ static void sweep(uint64_t status, const uint64_t *fids, size_t nfids, bool must
 		for (uint32_t nth = 1; nth <= n; nth++)
 			one_faulty_run(fids[f], nth, status, must_be_clean, &ss);
 	}
-	print_message("%s: %u runs, %u with failed steps, %u with leaks (%" PRIu64 " granules leaked in all)\n",
+	print_message("%s: %u runs, %u with failed steps, %u with leaks (%" PRIu64
+		      " granules leaked in all)\n",
 		      name, ss.runs, ss.runs_failed_steps, ss.runs_with_leaks, ss.leaked);
 }
 
@@ -242,13 +265,14 @@ static void test_sweep_busy_is_invisible(void **state)
 static void test_sweep_error_rtt(void **state)
 {
 	static const uint64_t rtt_fids[] = {
-		RMI_FID_RTT_CREATE, RMI_FID_RTT_DATA_MAP_INIT, RMI_FID_RTT_DATA_MAP, RMI_FID_RTT_UNPROT_MAP,
-		RMI_FID_RTT_DATA_UNMAP, RMI_FID_RTT_UNPROT_UNMAP, RMI_FID_RTT_INIT_RIPAS, RMI_FID_RTT_DESTROY,
-		RMI_FID_RTT_FOLD,
+		RMI_FID_RTT_CREATE,     RMI_FID_RTT_DATA_MAP_INIT, RMI_FID_RTT_DATA_MAP,
+		RMI_FID_RTT_UNPROT_MAP, RMI_FID_RTT_DATA_UNMAP,    RMI_FID_RTT_UNPROT_UNMAP,
+		RMI_FID_RTT_INIT_RIPAS, RMI_FID_RTT_DESTROY,       RMI_FID_RTT_FOLD,
 	};
 
 	(void)state;
-	sweep(RMI_ERROR_RTT | (2u << 8), rtt_fids, sizeof(rtt_fids) / sizeof(rtt_fids[0]), false, "ERROR_RTT(2)");
+	sweep(RMI_ERROR_RTT | (2u << 8), rtt_fids, sizeof(rtt_fids) / sizeof(rtt_fids[0]), false,
+	      "ERROR_RTT(2)");
 }
 
 /* A failing boot command leaves an RMM unusable for realms, never a leak. */
@@ -265,7 +289,9 @@ static void test_boot_faults(void **state)
 		run_end(&r);
 		assert_true(n > 0);
 		for (uint32_t nth = 1; nth <= n; nth++) {
-			struct rk_host_fault fault = { boot_fids[f], { RMI_ERROR_INPUT, 0, 0, 0, 0 }, nth, 0 };
+			struct rk_host_fault fault = {
+				boot_fids[f], { RMI_ERROR_INPUT, 0, 0, 0, 0 }, nth, 0
+			};
 			struct rk_host_config hc = { NULL, &fault, 1, 0 };
 			struct rk_host_caps caps;
 			struct rk_vm_config cfg;
@@ -277,7 +303,8 @@ static void test_boot_faults(void **state)
 			assert_false(caps.rmm_usable);
 			rk_vm_config_default(&cfg, RK_VM_REALM);
 			assert_int_equal(rk_vm_create(r.h, &cfg, &vm), -ENODEV);
-			assert_non_null(strstr(rk_host_last_error(r.h)->msg, rk_rmi_command_name(boot_fids[f])));
+			assert_non_null(
+				strstr(rk_host_last_error(r.h)->msg, rk_rmi_command_name(boot_fids[f])));
 			rk_vm_config_default(&cfg, RK_VM_NORMAL);
 			assert_int_equal(rk_vm_create(r.h, &cfg, &vm), 0);
 			assert_int_equal(rk_vm_add_memslot(vm, 0, MIB, 0), 0);

@@ -462,8 +462,9 @@ static void test_teardown_order(void **state)
 	assert_int_equal(rk_vm_destroy(vm), 0);
 	rk_host_set_smc_filter(h, NULL, NULL);
 	static const uint64_t seen[] = {
-		RMI_FID_REALM_TERMINATE, RMI_FID_RTT_DATA_UNMAP, RMI_FID_RTT_UNPROT_UNMAP, RMI_FID_RTT_DESTROY,
-		RMI_FID_REC_DESTROY, RMI_FID_OP_MEM_RECLAIM, RMI_FID_OP_CONTINUE, RMI_FID_REALM_DESTROY,
+		RMI_FID_REALM_TERMINATE, RMI_FID_RTT_DATA_UNMAP, RMI_FID_RTT_UNPROT_UNMAP,
+		RMI_FID_RTT_DESTROY,     RMI_FID_REC_DESTROY,    RMI_FID_OP_MEM_RECLAIM,
+		RMI_FID_OP_CONTINUE,     RMI_FID_REALM_DESTROY,
 	};
 	for (size_t i = 0; i < sizeof(seen) / sizeof(seen[0]); i++)
 		assert_int_not_equal(first(&log, seen[i]), ~0u);
@@ -652,7 +653,8 @@ static void gen_block(const char *name, char *out, size_t cap)
 		}
 	} else if (!strcmp(name, "operations")) {
 		const struct rk_vm_op_info *o = rk_vm_ops(&n);
-		strncat(out, "| Operation | NONE | NEW | ACTIVE | DYING | DEAD | Note |\n|---|---|---|---|---|---|---|\n",
+		strncat(out,
+			"| Operation | NONE | NEW | ACTIVE | DYING | DEAD | Note |\n|---|---|---|---|---|---|---|\n",
 			cap - 1);
 		for (size_t i = 0; i < n; i++) {
 			strncat(out, "|", cap - strlen(out) - 1);
@@ -664,7 +666,9 @@ static void gen_block(const char *name, char *out, size_t cap)
 		}
 	} else if (!strcmp(name, "teardown")) {
 		const struct rk_teardown_stage *st = rk_host_teardown_stages(&n);
-		strncat(out, "| Stage | RMI calls | Granules returned | If a call fails |\n|---|---|---|---|\n", cap - 1);
+		strncat(out,
+			"| Stage | RMI calls | Granules returned | If a call fails |\n|---|---|---|---|\n",
+			cap - 1);
 		for (size_t i = 0; i < n; i++) {
 			strncat(out, "|", cap - strlen(out) - 1);
 			cell(out, cap, st[i].name);
@@ -771,7 +775,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_doc_matches_code),
 		cmocka_unit_test_setup_teardown(test_realm_explicit_transitions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_realm_implicit_create_on_populate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_realm_implicit_create_on_map_and_activate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_realm_implicit_create_on_map_and_activate, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_realm_implicit_activate_on_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_normal_transitions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_illegal_operations, setup, teardown),

@@ -36,7 +36,6 @@
 #define NCALLS 4096u
 #define IPA_TOP (1ULL << RK_GUEST_S2SZ)
 
-
 static uint64_t rng;
 
 static uint64_t rnd(void)
@@ -82,9 +81,26 @@ static uint64_t random_fid(void)
 static uint64_t random_arg(void)
 {
 	static const uint64_t limits[] = {
-		0, 1, 2, 3, 4, 7, 8, 0x10000, 0x10001, 0x20000, 0xffff, 0xffffffffULL, ~0ULL,
-		IPA_TOP, IPA_TOP - 0x1000, RK_GUEST_UNPROT_BASE, SHARED_IPA, RK_GUEST_UNPROT_BASE - 0x1000,
-		1ULL << 63, 0x8000000000000000ULL - 1,
+		0,
+		1,
+		2,
+		3,
+		4,
+		7,
+		8,
+		0x10000,
+		0x10001,
+		0x20000,
+		0xffff,
+		0xffffffffULL,
+		~0ULL,
+		IPA_TOP,
+		IPA_TOP - 0x1000,
+		RK_GUEST_UNPROT_BASE,
+		SHARED_IPA,
+		RK_GUEST_UNPROT_BASE - 0x1000,
+		1ULL << 63,
+		0x8000000000000000ULL - 1,
 	};
 	uint64_t r = rnd() % 100;
 
@@ -106,7 +122,8 @@ static void plausible_ripas(uint64_t *x)
 	uint64_t pages = 1 + rnd() % 64;
 
 	x[1] = base;
-	x[2] = base + pages * 0x1000 > SCRATCH + SCRATCH_SIZE ? SCRATCH + SCRATCH_SIZE : base + pages * 0x1000;
+	x[2] = base + pages * 0x1000 > SCRATCH + SCRATCH_SIZE ? SCRATCH + SCRATCH_SIZE
+							      : base + pages * 0x1000;
 	x[3] = rnd() % 2; /* EMPTY or RAM */
 	x[4] = rnd() % 2; /* CHANGE_DESTROYED */
 }
@@ -136,7 +153,8 @@ static int zero_host_call(void *arg, struct rk_vm *vm, uint32_t vcpu, uint32_t i
 }
 
 /* Accept every other RIPAS change (deterministic: by the base address). */
-static bool ripas_policy(void *arg, struct rk_vm *vm, uint32_t vcpu, uint64_t base, uint64_t top, unsigned int ripas)
+static bool ripas_policy(void *arg, struct rk_vm *vm, uint32_t vcpu, uint64_t base, uint64_t top,
+			 unsigned int ripas)
 {
 	(void)arg, (void)vm, (void)vcpu, (void)top, (void)ripas;
 	return ((base >> 12) & 1) == 0;
@@ -181,7 +199,8 @@ static void run_once(struct rk_host *h, uint64_t seed, uint64_t *out, uint64_t *
 	ret = rk_vm_run(vm, 120000);
 	rk_vm_get_run_info(vm, &info);
 	if (ret || info.reason != RK_STOP_SYSTEM_OFF)
-		fail_msg("seed %llu: the realm did not get through its calls: %s", (unsigned long long)seed, info.msg);
+		fail_msg("seed %llu: the realm did not get through its calls: %s", (unsigned long long)seed,
+			 info.msg);
 	assert_int_equal(rk_vm_read_mem(vm, SHARED_IPA, out, NCALLS * 16), 0);
 	assert_int_equal(rk_vm_destroy(vm), 0);
 	rk_vm_free(vm);
@@ -193,8 +212,9 @@ static void run_once(struct rk_host *h, uint64_t seed, uint64_t *out, uint64_t *
 	for (unsigned int i = 0; i < NCALLS; i++)
 		if (!t_smc_status_valid(t[8 * i], out[2 * i]))
 			fail_msg("seed %llu, call %u: FID 0x%llx (x1 0x%llx x2 0x%llx) returned x0 = 0x%llx",
-				 (unsigned long long)seed, i, (unsigned long long)t[8 * i], (unsigned long long)t[8 * i + 1],
-				 (unsigned long long)t[8 * i + 2], (unsigned long long)out[2 * i]);
+				 (unsigned long long)seed, i, (unsigned long long)t[8 * i],
+				 (unsigned long long)t[8 * i + 1], (unsigned long long)t[8 * i + 2],
+				 (unsigned long long)out[2 * i]);
 	free(image);
 }
 
@@ -222,8 +242,8 @@ static void test_rsi_fuzz(void **state)
 		/* not only errors: some calls succeeded (the plausible ones, the versions) */
 		assert_true(ok > NCALLS / 50);
 		assert_true(calls_a > 0); /* host calls reached the host */
-		print_message("seed 0x%llx: %u calls, %u returned 0, %llu host calls\n", (unsigned long long)seeds[s],
-			      NCALLS, ok, (unsigned long long)calls_a);
+		print_message("seed 0x%llx: %u calls, %u returned 0, %llu host calls\n",
+			      (unsigned long long)seeds[s], NCALLS, ok, (unsigned long long)calls_a);
 		free(a);
 		free(b);
 	}

@@ -167,8 +167,8 @@ static uint8_t *load_payload(const char *name, size_t *len)
 
 /* The plan `realmkit run` makes (tools/cmd_run.c): RAM at RK_GUEST_RAM_BASE, the image measured, a shared slot. */
 static void make_plan(struct rk_vm_plan *p, struct rk_plan_memslot slots[2], struct rk_plan_load *load,
-		      struct rk_vcpu_config *vcpus, enum rk_vm_kind kind, uint32_t algo, const void *img, size_t len,
-		      uint32_t ncpus, uint64_t mem)
+		      struct rk_vcpu_config *vcpus, enum rk_vm_kind kind, uint32_t algo, const void *img,
+		      size_t len, uint32_t ncpus, uint64_t mem)
 {
 	memset(p, 0, sizeof(*p));
 	rk_vm_config_default(&p->config, kind);
@@ -249,10 +249,10 @@ static void hex(const uint8_t *b, size_t n, char *out)
 		sprintf(out + 2 * i, "%02x", b[i]);
 }
 
-#define SKIP_IF_NO_PAYLOAD(g)                                             \
-	do {                                                              \
-		if (!(g))                                                 \
-			T_NO_PAYLOAD(#g);                                 \
+#define SKIP_IF_NO_PAYLOAD(g)             \
+	do {                              \
+		if (!(g))                 \
+			T_NO_PAYLOAD(#g); \
 	} while (0)
 
 struct blk_count {
@@ -327,7 +327,9 @@ static void test_hello_rim(void **state)
 /* For every example and hash: rk_plan_rim() == the host's prediction == the RMM's RIM. */
 static void test_every_example_rim(void **state)
 {
-	static const char *const names[] = { "hello", "smp", "ripas", "abort", "stress", "attest", "bad_undef" };
+	static const char *const names[] = {
+		"hello", "smp", "ripas", "abort", "stress", "attest", "bad_undef"
+	};
 	struct rk_host_caps caps;
 
 	(void)state;
@@ -381,7 +383,8 @@ static void test_smp(void **state)
 	}
 }
 
-static bool reject_all(void *arg, struct rk_vm *vm, uint32_t vcpu, uint64_t base, uint64_t top, unsigned int ripas)
+static bool reject_all(void *arg, struct rk_vm *vm, uint32_t vcpu, uint64_t base, uint64_t top,
+		       unsigned int ripas)
 {
 	unsigned int *n = arg;
 
@@ -397,8 +400,10 @@ static bool reject_all(void *arg, struct rk_vm *vm, uint32_t vcpu, uint64_t base
 static void test_ripas(void **state)
 {
 	struct guest *g = guest_new("ripas", NULL, 0, RK_VM_REALM, RMI_HASH_SHA_256, 1);
-	uint64_t set = rk_host_rmi_count(h, RMI_FID_RTT_SET_RIPAS), unmap = rk_host_rmi_count(h, RMI_FID_RTT_DATA_UNMAP);
-	uint64_t uprot = rk_host_rmi_count(h, RMI_FID_RTT_UNPROT_MAP), uunmap = rk_host_rmi_count(h, RMI_FID_RTT_UNPROT_UNMAP);
+	uint64_t set = rk_host_rmi_count(h, RMI_FID_RTT_SET_RIPAS),
+		 unmap = rk_host_rmi_count(h, RMI_FID_RTT_DATA_UNMAP);
+	uint64_t uprot = rk_host_rmi_count(h, RMI_FID_RTT_UNPROT_MAP),
+		 uunmap = rk_host_rmi_count(h, RMI_FID_RTT_UNPROT_UNMAP);
 	unsigned int asked = 0;
 	uint8_t b[16];
 
@@ -413,7 +418,7 @@ static void test_ripas(void **state)
 	assert_int_equal(i.ripas_rejected, 0);
 	assert_int_equal(i.shared_faults, 4); /* the 4 pages of the alias, mapped on demand */
 	assert_true(rk_host_rmi_count(h, RMI_FID_RTT_SET_RIPAS) - set >= 2);
-	assert_true(rk_host_rmi_count(h, RMI_FID_RTT_DATA_UNMAP) > unmap);     /* EMPTY: private pages out */
+	assert_true(rk_host_rmi_count(h, RMI_FID_RTT_DATA_UNMAP) > unmap); /* EMPTY: private pages out */
 	assert_int_equal(rk_host_rmi_count(h, RMI_FID_RTT_UNPROT_MAP) - uprot, 4);
 	assert_true(rk_host_rmi_count(h, RMI_FID_RTT_UNPROT_UNMAP) > uunmap); /* RAM: the alias unmapped */
 	/* the host cannot read private memory; the shared slot it can */
@@ -574,7 +579,8 @@ static void test_mmio(void **state)
 		/* overlapping regions, and realm MMIO in the protected half, are refused */
 		assert_int_equal(rk_vm_add_mmio(g->vm, DEV_IPA + 0x800, 0x1000, &dev_ops, &d), -EINVAL);
 		assert_int_equal(rk_vm_add_mmio(g->vm, DEV_IPA, 0x1000, &dev_ops, &d), -EEXIST);
-		assert_int_equal(rk_vm_add_mmio(g->vm, RAM, 0x1000, &dev_ops, &d), kind == RK_VM_REALM ? -EINVAL : -EEXIST);
+		assert_int_equal(rk_vm_add_mmio(g->vm, RAM, 0x1000, &dev_ops, &d),
+				 kind == RK_VM_REALM ? -EINVAL : -EEXIST);
 		assert_int_equal(rk_vm_run(g->vm, 60000), 0);
 		assert_int_equal(d.reads, 1);
 		assert_int_equal(d.writes, 4); /* +4, ESR, +0x10 (refused), ESR */
@@ -645,10 +651,12 @@ static void test_wide_ipa(void **state)
 		struct rk_vm *vm;
 		struct dev d;
 
-		make_plan(&p, slots, &load, vcpus, (enum rk_vm_kind)kind, RMI_HASH_SHA_256, code, n * 4, 1, 2 * MIB);
+		make_plan(&p, slots, &load, vcpus, (enum rk_vm_kind)kind, RMI_HASH_SHA_256, code, n * 4, 1,
+			  2 * MIB);
 		p.config.ipa_bits = b;
 		slots[1] = (struct rk_plan_memslot){ ram, 2 * MIB, 0, 0 };
-		slots[2] = (struct rk_plan_memslot){ hi, 2 * MIB, kind == RK_VM_REALM ? RK_MEMSLOT_SHARED : 0, 0 };
+		slots[2] = (struct rk_plan_memslot){ hi, 2 * MIB, kind == RK_VM_REALM ? RK_MEMSLOT_SHARED : 0,
+						     0 };
 		p.nmemslots = 3;
 		assert_int_equal(rk_vm_create_from_plan(h, &p, &vm), 0);
 		memset(&d, 0, sizeof(d));
@@ -673,7 +681,8 @@ static void test_wide_ipa(void **state)
 }
 
 /* A realm that makes RAM outside its memory slots (with a policy that allows it) and touches it. */
-static bool accept_all(void *arg, struct rk_vm *vm, uint32_t vcpu, uint64_t base, uint64_t top, unsigned int ripas)
+static bool accept_all(void *arg, struct rk_vm *vm, uint32_t vcpu, uint64_t base, uint64_t top,
+		       unsigned int ripas)
 {
 	(void)arg;
 	(void)vm;
@@ -942,7 +951,8 @@ static void test_stage2_churn_memory_bounded(void **state)
 	assert_int_equal(info_of(g->vm).ripas_changes, 6000);
 	guest_free(g);
 	if (RSS_CHECKS && grown >= 24 * MIB)
-		fail_msg("peak RSS grew by %" PRIu64 " MiB over 3000 stage-2 round trips", (uint64_t)(grown / MIB));
+		fail_msg("peak RSS grew by %" PRIu64 " MiB over 3000 stage-2 round trips",
+			 (uint64_t)(grown / MIB));
 }
 
 /*
@@ -978,7 +988,8 @@ static void test_exception_loop_stopped(void **state)
 	expect_out(g, "(RIPAS EMPTY: accepted), then UDF");
 	guest_free(g);
 	if (RSS_CHECKS && grown >= 32 * MIB)
-		fail_msg("peak RSS grew by %" PRIu64 " MiB while four vCPUs looped on aborts", (uint64_t)(grown / MIB));
+		fail_msg("peak RSS grew by %" PRIu64 " MiB while four vCPUs looped on aborts",
+			 (uint64_t)(grown / MIB));
 }
 
 /* ---- code the RMM writes into realm memory ---- */

@@ -45,7 +45,7 @@ struct realm_job {
 	size_t out_len;
 	uint8_t rim[64];
 	size_t rim_len;
-	int err;             /* first failing call, or 0 */
+	int err; /* first failing call, or 0 */
 	char what[400];
 	bool pass, reported;
 	struct rk_vm_run_info info;
@@ -79,14 +79,13 @@ static int host_call(void *arg, struct rk_vm *vm, uint32_t vcpu, uint32_t imm, u
 	return 0;
 }
 
-#define STEP(call)                                                               \
-	do {                                                                     \
-		int r_ = (call);                                                 \
-		if (r_ && !j->err) {                                             \
-			j->err = r_;                                             \
-			snprintf(j->what, sizeof(j->what), "%s: %s", #call,      \
-				 rk_host_last_error(h)->msg);                    \
-		}                                                                \
+#define STEP(call)                                                                                       \
+	do {                                                                                             \
+		int r_ = (call);                                                                         \
+		if (r_ && !j->err) {                                                                     \
+			j->err = r_;                                                                     \
+			snprintf(j->what, sizeof(j->what), "%s: %s", #call, rk_host_last_error(h)->msg); \
+		}                                                                                        \
 	} while (0)
 
 static void *realm_main(void *arg)
@@ -147,7 +146,8 @@ static void check_job(const struct realm_job *j)
 		if (strstr(j->out, "smp:") || strstr(j->out, "ripas:"))
 			fail_msg("realm %u: another realm's output:\n%s", j->idx, j->out);
 	} else if (!strcmp(j->p->name, "smp")) {
-		if (!strstr(j->out, "cpu 1 up (context 1") || !strstr(j->out, "smp: 2 cpus, 1 started, all up and off"))
+		if (!strstr(j->out, "cpu 1 up (context 1") ||
+		    !strstr(j->out, "smp: 2 cpus, 1 started, all up and off"))
 			fail_msg("realm %u: smp output:\n%s", j->idx, j->out);
 		if (strstr(j->out, "Hello") || strstr(j->out, "ripas:"))
 			fail_msg("realm %u: another realm's output:\n%s", j->idx, j->out);

@@ -28,7 +28,7 @@ struct fixture {
 	struct rk_machine *m;
 	struct rk_host *h;
 	struct rk_vm *vm;
-	uint64_t free0;         /* free granules before the VM */
+	uint64_t free0;           /* free granules before the VM */
 	uint64_t backing[NPAGES]; /* PA of each page of the slot */
 };
 
@@ -38,7 +38,7 @@ static struct fixture realm_fx = { .kind = RK_VM_REALM };
 /* ---- dump into a page map ---- */
 
 struct dump {
-	uint64_t pa[NPAGES];     /* 0: unmapped */
+	uint64_t pa[NPAGES]; /* 0: unmapped */
 	int level[NPAGES];
 	unsigned int tables, leaves, blocks, mismatches;
 	int ripas_seen;
@@ -312,9 +312,16 @@ static void test_backend_separation(void **state)
 	struct rk_host_stats a, b;
 	struct dump *d = malloc(sizeof(*d));
 	static const uint64_t realm_fids[] = {
-		RMI_FID_RTT_CREATE, RMI_FID_RTT_DESTROY, RMI_FID_RTT_FOLD, RMI_FID_RTT_READ_ENTRY,
-		RMI_FID_RTT_DATA_MAP, RMI_FID_RTT_DATA_UNMAP, RMI_FID_GRANULE_RANGE_DELEGATE,
-		RMI_FID_GRANULE_RANGE_UNDELEGATE, RMI_FID_REALM_TERMINATE, RMI_FID_REALM_DESTROY,
+		RMI_FID_RTT_CREATE,
+		RMI_FID_RTT_DESTROY,
+		RMI_FID_RTT_FOLD,
+		RMI_FID_RTT_READ_ENTRY,
+		RMI_FID_RTT_DATA_MAP,
+		RMI_FID_RTT_DATA_UNMAP,
+		RMI_FID_GRANULE_RANGE_DELEGATE,
+		RMI_FID_GRANULE_RANGE_UNDELEGATE,
+		RMI_FID_REALM_TERMINATE,
+		RMI_FID_REALM_DESTROY,
 	};
 	static uint64_t before[RMI_FNUM_MAX - RMI_FNUM_MIN + 1];
 
@@ -337,7 +344,8 @@ static void test_backend_separation(void **state)
 		assert_int_equal(b.s2_table_writes, a.s2_table_writes);
 		assert_true(b.rmi_calls > a.rmi_calls);
 		for (uint64_t f = RMI_FNUM_MIN; f <= RMI_FNUM_MAX; f++) {
-			uint64_t fid = SMC_FID_BASE | f, delta = rk_host_rmi_count(fx->h, fid) - before[f - RMI_FNUM_MIN];
+			uint64_t fid = SMC_FID_BASE | f,
+				 delta = rk_host_rmi_count(fx->h, fid) - before[f - RMI_FNUM_MIN];
 			bool allowed = false;
 			for (size_t i = 0; i < sizeof(realm_fids) / sizeof(realm_fids[0]); i++)
 				allowed = allowed || realm_fids[i] == fid;
@@ -412,18 +420,20 @@ static void test_realm_shared_slot(void **state)
 	free(l);
 }
 
-#define SUITE(fx)                                                                                    \
-	cmocka_unit_test_prestate_setup_teardown(test_map_pages, setup, teardown, &fx),             \
-	cmocka_unit_test_prestate_setup_teardown(test_map_blocks, setup, teardown, &fx),            \
-	cmocka_unit_test_prestate_setup_teardown(test_map_mixed_and_idempotent, setup, teardown, &fx), \
-	cmocka_unit_test_prestate_setup_teardown(test_unmap_splits_block, setup, teardown, &fx),    \
-	cmocka_unit_test_prestate_setup_teardown(test_fold_empty_table, setup, teardown, &fx),      \
-	cmocka_unit_test_prestate_setup_teardown(test_unmap_partial_ranges, setup, teardown, &fx),  \
-	cmocka_unit_test_prestate_setup_teardown(test_out_of_slot, setup, teardown, &fx),           \
-	cmocka_unit_test_prestate_setup_teardown(test_random_against_model, setup, teardown, &fx),  \
-	cmocka_unit_test_prestate_setup_teardown(test_destroy_reclaims_tables, setup, teardown, &fx), \
-	cmocka_unit_test_prestate_setup_teardown(test_backend_separation, setup, teardown, &fx),    \
-	cmocka_unit_test_prestate_setup_teardown(test_realm_shared_slot, setup, teardown, &fx)
+#define SUITE(fx)                                                                                          \
+	cmocka_unit_test_prestate_setup_teardown(test_map_pages, setup, teardown, &fx),                    \
+		cmocka_unit_test_prestate_setup_teardown(test_map_blocks, setup, teardown, &fx),           \
+		cmocka_unit_test_prestate_setup_teardown(test_map_mixed_and_idempotent, setup, teardown,   \
+							 &fx),                                             \
+		cmocka_unit_test_prestate_setup_teardown(test_unmap_splits_block, setup, teardown, &fx),   \
+		cmocka_unit_test_prestate_setup_teardown(test_fold_empty_table, setup, teardown, &fx),     \
+		cmocka_unit_test_prestate_setup_teardown(test_unmap_partial_ranges, setup, teardown, &fx), \
+		cmocka_unit_test_prestate_setup_teardown(test_out_of_slot, setup, teardown, &fx),          \
+		cmocka_unit_test_prestate_setup_teardown(test_random_against_model, setup, teardown, &fx), \
+		cmocka_unit_test_prestate_setup_teardown(test_destroy_reclaims_tables, setup, teardown,    \
+							 &fx),                                             \
+		cmocka_unit_test_prestate_setup_teardown(test_backend_separation, setup, teardown, &fx),   \
+		cmocka_unit_test_prestate_setup_teardown(test_realm_shared_slot, setup, teardown, &fx)
 
 int main(void)
 {
@@ -431,9 +441,9 @@ int main(void)
 	const struct CMUnitTest realm[] = { SUITE(realm_fx) };
 	int failed = 0;
 
-	failed += _cmocka_run_group_tests("stage-2 suite: normal VM", normal, sizeof(normal) / sizeof(normal[0]),
+	failed += _cmocka_run_group_tests("stage-2 suite: normal VM", normal,
+					  sizeof(normal) / sizeof(normal[0]), NULL, NULL);
+	failed += _cmocka_run_group_tests("stage-2 suite: realm", realm, sizeof(realm) / sizeof(realm[0]),
 					  NULL, NULL);
-	failed += _cmocka_run_group_tests("stage-2 suite: realm", realm, sizeof(realm) / sizeof(realm[0]), NULL,
-					  NULL);
 	return failed;
 }

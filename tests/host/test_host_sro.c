@@ -38,10 +38,10 @@ struct fake {
 	struct rk_machine *m;
 	/* what REC_CREATE asks for */
 	unsigned int sz, cnt, contig, undelegated;
-	unsigned int per_call;         /* blocks consumed per OP_MEM_DONATE / returned per OP_MEM_RECLAIM */
+	unsigned int per_call; /* blocks consumed per OP_MEM_DONATE / returned per OP_MEM_RECLAIM */
 	bool fail_after_donation;
-	bool bogus_reclaim;            /* add a descriptor for memory the host never gave */
-	bool yield_maps;               /* IRQ yield on DATA_MAP / DATA_UNMAP / UNPROT_UNMAP / RANGE_(UN)DELEGATE */
+	bool bogus_reclaim; /* add a descriptor for memory the host never gave */
+	bool yield_maps;    /* IRQ yield on DATA_MAP / DATA_UNMAP / UNPROT_UNMAP / RANGE_(UN)DELEGATE */
 	uint64_t bogus_pa;
 	/* the operation in flight */
 	enum fake_next next;
@@ -107,7 +107,8 @@ static void op_donate(struct fake *f, struct rk_smc_regs *r)
 	unsigned int nonempty = 0;
 
 	f->donate_calls++;
-	if (f->next != F_DONATE || r->x[1] != H_REC || n == 0 || n > 512 || rk_ns_read(m, r->x[2], list, n * 8)) {
+	if (f->next != F_DONATE || r->x[1] != H_REC || n == 0 || n > 512 ||
+	    rk_ns_read(m, r->x[2], list, n * 8)) {
 		violation(f, "unexpected OP_MEM_DONATE");
 		r->x[0] = RMI_ERROR_INPUT;
 		return;
@@ -118,8 +119,8 @@ static void op_donate(struct fake *f, struct rk_smc_regs *r)
 		if (!cnt)
 			continue;
 		nonempty++;
-		if ((d & RMI_ADDR_RANGE_SZ_MASK) != f->sz || ((d >> RMI_ADDR_RANGE_ST_SHIFT) & 1) != f->undelegated ||
-		    (pa & (bg * G - 1)))
+		if ((d & RMI_ADDR_RANGE_SZ_MASK) != f->sz ||
+		    ((d >> RMI_ADDR_RANGE_ST_SHIFT) & 1) != f->undelegated || (pa & (bg * G - 1)))
 			violation(f, "donated descriptor of the wrong kind");
 		if (f->contig && (cnt != f->cnt || (pa & (pow2_up(cnt * bg) * G - 1))))
 			violation(f, "contiguous donation not one aligned block");
@@ -158,7 +159,8 @@ static void op_reclaim(struct fake *f, struct rk_smc_regs *r)
 	}
 	while (n < cap && n < f->per_call && f->reclaimed < f->cur.naux)
 		list[n++] = f->cur.aux[f->reclaimed++] | ((uint64_t)f->sz << RMI_ADDR_RANGE_SZ_SHIFT) |
-			    (1ULL << RMI_ADDR_RANGE_CNT_SHIFT) | ((uint64_t)f->undelegated << RMI_ADDR_RANGE_ST_SHIFT);
+			    (1ULL << RMI_ADDR_RANGE_CNT_SHIFT) |
+			    ((uint64_t)f->undelegated << RMI_ADDR_RANGE_ST_SHIFT);
 	if (f->bogus_reclaim && n < cap && f->reclaimed == f->cur.naux) {
 		list[n++] = f->bogus_pa | (1ULL << RMI_ADDR_RANGE_CNT_SHIFT);
 		f->bogus_reclaim = false;
@@ -469,8 +471,8 @@ static void test_irq_yield_on_mapping_commands(void **state)
 static void test_fault_every_sro_step(void **state)
 {
 	static const uint64_t fids[] = {
-		RMI_FID_REC_CREATE, RMI_FID_OP_MEM_DONATE, RMI_FID_OP_CONTINUE, RMI_FID_REC_DESTROY,
-		RMI_FID_OP_MEM_RECLAIM,
+		RMI_FID_REC_CREATE,  RMI_FID_OP_MEM_DONATE,  RMI_FID_OP_CONTINUE,
+		RMI_FID_REC_DESTROY, RMI_FID_OP_MEM_RECLAIM,
 	};
 	unsigned int runs = 0;
 

@@ -36,7 +36,8 @@ static void test_every_command_named(void **state)
 	json_t *abi = load_abi(), *cmds = json_object_get(json_object_get(abi, "rmi"), "commands"), *c;
 	size_t i, n = 0;
 
-	json_array_foreach(cmds, i, c) {
+	json_array_foreach(cmds, i, c)
+	{
 		char want[96];
 		uint64_t fid = SMC_FID_BASE | num(json_object_get(c, "fnum"));
 
@@ -58,7 +59,8 @@ static void test_every_status_named(void **state)
 	json_t *abi = load_abi(), *sts = json_object_get(json_object_get(abi, "rmi"), "status"), *st;
 	size_t i;
 
-	json_array_foreach(sts, i, st) {
+	json_array_foreach(sts, i, st)
+	{
 		uint64_t v = num(json_object_get(st, "value"));
 
 		assert_string_equal(rk_rmi_status_name(v), json_string_value(json_object_get(st, "name")));

@@ -305,8 +305,7 @@ static bool smc(struct vm *vm, unsigned v)
 		x[0] = RSI_SUCCESS;
 		break;
 	case RSI_FID_IPA_STATE_SET:
-		if (!in_ram(x[1], x[2] - x[1]) || x[2] <= x[1] || ((x[1] | x[2]) & (PAGE - 1)) ||
-		    x[3] > 1) {
+		if (!in_ram(x[1], x[2] - x[1]) || x[2] <= x[1] || ((x[1] | x[2]) & (PAGE - 1)) || x[3] > 1) {
 			x[0] = RSI_ERROR_INPUT;
 			break;
 		}
@@ -386,7 +385,8 @@ static bool smc(struct vm *vm, unsigned v)
 	case PSCI_AFFINITY_INFO_64:
 		t = mpidr_index(x[1]);
 		x[0] = t >= vm->ncpu ? (uint64_t)(int64_t)PSCI_RET_INVALID_PARAMETERS
-		                     : vm->on[t] ? PSCI_AFF_ON : PSCI_AFF_OFF;
+		       : vm->on[t]   ? PSCI_AFF_ON
+				     : PSCI_AFF_OFF;
 		break;
 	case PSCI_CPU_OFF:
 		vm->on[v] = false;
@@ -435,7 +435,7 @@ static void dabt(struct vm *vm, unsigned v, const struct rk_cpu_exit *e)
 		return;
 	}
 	fail_msg("unexpected data abort at 0x%llx (pc 0x%llx)", (unsigned long long)a,
-	         (unsigned long long)e->pc);
+		 (unsigned long long)e->pc);
 }
 
 static double now_s(void)
@@ -487,8 +487,8 @@ static void vm_run(struct vm *vm, double limit_s)
 			} else {
 				vm->out[vm->outlen] = 0;
 				fail_msg("vcpu %u: exit %s at pc 0x%llx; output:\n%s", v,
-				         rk_cpu_exit_reason_name(e.reason), (unsigned long long)e.pc,
-				         vm->out);
+					 rk_cpu_exit_reason_name(e.reason), (unsigned long long)e.pc,
+					 vm->out);
 			}
 		}
 		v = (v + 1) % vm->ncpu;
@@ -496,10 +496,10 @@ static void vm_run(struct vm *vm, double limit_s)
 	vm->out[vm->outlen] = 0;
 }
 
-#define NEED(vm)                                                              \
-	do {                                                                  \
-		if (!(vm))                                                    \
-			T_NO_PAYLOAD(#vm);                                    \
+#define NEED(vm)                           \
+	do {                               \
+		if (!(vm))                 \
+			T_NO_PAYLOAD(#vm); \
 	} while (0)
 
 static void expect_out(const struct vm *vm, const char *s)
@@ -651,7 +651,7 @@ static void test_stress(void **state)
 		sum = (sum << 7 | sum >> 57) ^ (x * 0x2545f4914f6cdd1dull);
 	}
 	snprintf(line, sizeof(line), "stress: checksum 0x%016llx after 200000 iterations, 4 host calls",
-	         (unsigned long long)sum);
+		 (unsigned long long)sum);
 	expect_out(vm, line);
 	assert_int_equal(vm->progress, 4);
 	assert_int_equal(vm->result[0], RK_GUEST_EX_STRESS);

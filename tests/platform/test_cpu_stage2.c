@@ -79,7 +79,7 @@ static struct rk_cpu_exit run(struct rk_cpu *cpu, enum rk_cpu_exit_reason want)
 	assert_int_equal(rk_cpu_run(cpu, 2000000, &e), 0);
 	if (e.reason != want)
 		fail_msg("exit %s (error %d) at pc 0x%llx, wanted %s", rk_cpu_exit_reason_name(e.reason),
-		         e.error, (unsigned long long)e.pc, rk_cpu_exit_reason_name(want));
+			 e.error, (unsigned long long)e.pc, rk_cpu_exit_reason_name(want));
 	return e;
 }
 
@@ -137,9 +137,9 @@ static void test_tables(void **state)
 	assert_int_equal(prot, RK_S2TT_PROT_R);
 	assert_int_equal(level, 2);
 	/* PA not 2 MiB aligned: pages */
-	assert_int_equal(rk_s2tt_map(&t, 0x50000000, 2ull << 20, 0x80001000, RK_S2TT_PROT_R |
-	                                                                     RK_S2TT_PROT_W |
-	                                                                     RK_S2TT_PROT_X), 0);
+	assert_int_equal(rk_s2tt_map(&t, 0x50000000, 2ull << 20, 0x80001000,
+				     RK_S2TT_PROT_R | RK_S2TT_PROT_W | RK_S2TT_PROT_X),
+			 0);
 	assert_true(rk_s2tt_lookup(&t, 0x50000000, &pa, &prot, &level));
 	assert_int_equal(level, 3);
 	assert_int_equal(prot, 7);
@@ -158,8 +158,7 @@ static void test_tables(void **state)
 	assert_int_equal(rk_s2tt_unmap(&t, 0x60000000, 1ull << 30, &removed), 0);
 	assert_false(removed);
 	/* the pool runs out cleanly; reset gives everything back */
-	assert_int_equal(rk_s2tt_map(&t, 0, 64 * 4096 * 512ull, 0x100001000ull, RK_S2TT_PROT_R),
-	                 -ENOSPC);
+	assert_int_equal(rk_s2tt_map(&t, 0, 64 * 4096 * 512ull, 0x100001000ull, RK_S2TT_PROT_R), -ENOSPC);
 	rk_s2tt_reset(&t);
 	assert_int_equal(t.tables, 0);
 	assert_false(rk_s2tt_lookup(&t, 0x40000000, NULL, NULL, NULL));
@@ -377,8 +376,7 @@ static void test_guest_mmu(void **state)
 	e = run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 1);
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(5)),
-	                 (uint64_t)ESR_EC_DABT_CUR << ESR_EC_SHIFT | ESR_IL |
-	                         ESR_FSC_TRANS(3));
+			 (uint64_t)ESR_EC_DABT_CUR << ESR_EC_SHIFT | ESR_IL | ESR_FSC_TRANS(3));
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(6)), 0x80011010);
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(7)), RAM_IPA + 0x28);
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_PSTATE) & PSTATE_M_MASK, PSTATE_M_EL1H);

@@ -24,9 +24,9 @@
 #include "platform/cpu/cpu_unicorn.h"
 
 #define RAM_IPA 0x80000000ull
-#define RAM_SIZE 0x10000ull              /* 16 pages */
-#define MMIO_IPA 0x8009000000ull         /* unprotected half, s2sz 40 */
-#define UNMAPPED_PROT_IPA 0x80100000ull  /* protected, not mapped */
+#define RAM_SIZE 0x10000ull             /* 16 pages */
+#define MMIO_IPA 0x8009000000ull        /* unprotected half, s2sz 40 */
+#define UNMAPPED_PROT_IPA 0x80100000ull /* protected, not mapped */
 
 struct fx {
 	struct rk_cpu *cpu;
@@ -89,9 +89,8 @@ static struct rk_cpu_exit run(struct rk_cpu *cpu, enum rk_cpu_exit_reason want)
 
 	assert_int_equal(rk_cpu_run(cpu, 5000000, &e), 0);
 	if (e.reason != want)
-		fail_msg("exit %s (error %d) at pc 0x%llx, wanted %s",
-		         rk_cpu_exit_reason_name(e.reason), e.error,
-		         (unsigned long long)e.pc, rk_cpu_exit_reason_name(want));
+		fail_msg("exit %s (error %d) at pc 0x%llx, wanted %s", rk_cpu_exit_reason_name(e.reason),
+			 e.error, (unsigned long long)e.pc, rk_cpu_exit_reason_name(want));
 	return e;
 }
 
@@ -495,12 +494,14 @@ static const uint32_t p_vec_main[] = {
 	0xd50342ff, /* 0x24 msr daifclr, #0x2 */
 	0x14000000, /* 0x28 b . */
 };
-static const uint32_t p_vec_el1t[] = { /* VBAR + 0x000 */
+static const uint32_t p_vec_el1t[] = {
+	/* VBAR + 0x000 */
 	0x910003e8, /* mov x8, sp */
 	0xd4000003, /* smc #0x0 */
 	0x14000000, /* b . */
 };
-static const uint32_t p_vec_el1h[] = { /* VBAR + 0x200 */
+static const uint32_t p_vec_el1h[] = {
+	/* VBAR + 0x200 */
 	0xd5385203, /* mrs x3, esr_el1 */
 	0xd5386004, /* mrs x4, far_el1 */
 	0xd5384025, /* mrs x5, elr_el1 */
@@ -513,7 +514,8 @@ static const uint32_t p_vec_el1h[] = { /* VBAR + 0x200 */
 	0xd5184025, /* msr elr_el1, x5 */
 	0xd69f03e0, /* 1: eret */
 };
-static const uint32_t p_vec_irq[] = { /* VBAR + 0x280 */
+static const uint32_t p_vec_irq[] = {
+	/* VBAR + 0x280 */
 	0xd4005003, /* smc #0x280 */
 	0x14000000, /* b . */
 };
@@ -534,8 +536,7 @@ static void test_sea_svc_undef_injection(void **state)
 	struct fx *f = *state;
 	struct rk_cpu_exit e;
 	struct rk_cpu_stats st;
-	const uint64_t esr = ESR_EC(ESR_EC_DABT_CUR) |
-	                     ESR_IL | ESR_FSC_SEA;
+	const uint64_t esr = ESR_EC(ESR_EC_DABT_CUR) | ESR_IL | ESR_FSC_SEA;
 
 	load_vectors(f);
 	set(f->cpu, RK_CPU_REG_X(2), UNMAPPED_PROT_IPA + 0x28);
@@ -573,8 +574,7 @@ static void test_sea_svc_undef_injection(void **state)
 	/* SVC #0x42 is delivered to the guest without an exit. */
 	e = run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 0x200);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(3)),
-	                 ESR_EC(ESR_EC_SVC64) | ESR_IL | 0x42);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(3)), ESR_EC(ESR_EC_SVC64) | ESR_IL | 0x42);
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(5)), RAM_IPA + 0x18); /* after the SVC */
 	e = run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 0x18);
@@ -625,8 +625,7 @@ static void test_virq_and_el1t(void **state)
 	e = run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(8)), 0x8000f000);
 	assert_int_equal(reg(f->cpu, RK_CPU_REG_SP_EL0), 0x8000e000);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_SPSR_EL1),
-	                 PSTATE_DAIF | PSTATE_M_EL1T);
+	assert_int_equal(reg(f->cpu, RK_CPU_REG_SPSR_EL1), PSTATE_DAIF | PSTATE_M_EL1T);
 
 	/* PSTATE cannot leave EL1 from the host. */
 	assert_int_equal(rk_cpu_set_reg(f->cpu, RK_CPU_REG_PSTATE, 0x3c4 & ~0xcu), -EINVAL);
@@ -677,7 +676,7 @@ static void test_timeout(void **state)
 	t = now_s() - t;
 	assert_int_equal(e.reason, RK_CPU_EXIT_TIMEOUT);
 	assert_int_equal(e.pc, RAM_IPA + P_LOOP);
-	assert_true(t >= 0.049); /* never early */
+	assert_true(t >= 0.049);         /* never early */
 	assert_true(t < RUN_LIVENESS_S); /* and it ends (no upper bound on a loaded machine) */
 	/* Again, shorter: the watchdog re-arms. */
 	t = now_s();
@@ -821,7 +820,8 @@ static void test_precise_pc_pairs(void **state)
 		assert_non_null(page);
 		memset(page, 0, 8192);
 		assert_int_equal(rk_cpu_map(f->cpu, RAM_IPA + RAM_SIZE, 8192, page,
-		                            RK_CPU_PROT_READ | RK_CPU_PROT_WRITE), 0);
+					    RK_CPU_PROT_READ | RK_CPU_PROT_WRITE),
+				 0);
 		e = run(f->cpu, RK_CPU_EXIT_SMC);
 		assert_int_equal(reg(f->cpu, RK_CPU_REG_X(0)), RAM_IPA + RAM_SIZE + 32);
 		memcpy(&v, page + 24, 8);
@@ -854,13 +854,15 @@ static void test_region_limit(void **state)
 	assert_non_null(pool);
 	memset(pool, 0, (size_t)RK_CPU_MAX_REGIONS * 4096);
 	for (i = 0; i + 1 < RK_CPU_MAX_REGIONS; i++)
-		assert_int_equal(rk_cpu_map(f->cpu, base + 2ull * i * 4096, 4096,
-		                            pool + (size_t)i * 4096, RK_CPU_PROT_ALL), 0);
+		assert_int_equal(rk_cpu_map(f->cpu, base + 2ull * i * 4096, 4096, pool + (size_t)i * 4096,
+					    RK_CPU_PROT_ALL),
+				 0);
 	rk_cpu_get_stats(f->cpu, &st);
 	assert_int_equal(st.regions, RK_CPU_MAX_REGIONS);
 	/* One more is refused cleanly, whether new or by splitting. */
-	assert_int_equal(rk_cpu_map(f->cpu, base + 2ull * i * 4096, 4096, pool + (size_t)i * 4096,
-	                            RK_CPU_PROT_ALL), -ENOSPC);
+	assert_int_equal(
+		rk_cpu_map(f->cpu, base + 2ull * i * 4096, 4096, pool + (size_t)i * 4096, RK_CPU_PROT_ALL),
+		-ENOSPC);
 	assert_int_equal(rk_cpu_unmap(f->cpu, RAM_IPA + 4096, 4096), -ENOSPC);
 	/* But a page that merges into a neighbour is fine. */
 	assert_int_equal(rk_cpu_map(f->cpu, base + 4096, 4096, pool + 4096, RK_CPU_PROT_ALL), 0);
@@ -922,8 +924,9 @@ static void test_coalesce_and_growth(void **state)
 	for (i = 0; i < 64; i++) {
 		unsigned p = (i * 37) % 64; /* a permutation of 0..63 */
 
-		assert_int_equal(rk_cpu_map(cpu, base + (uint64_t)p * 4096, 4096,
-		                            buf + (size_t)p * 4096, RK_CPU_PROT_ALL), 0);
+		assert_int_equal(rk_cpu_map(cpu, base + (uint64_t)p * 4096, 4096, buf + (size_t)p * 4096,
+					    RK_CPU_PROT_ALL),
+				 0);
 	}
 	rk_cpu_get_stats(cpu, &st);
 	assert_int_equal(st.regions, 1);
@@ -962,8 +965,7 @@ static void test_coalesce_and_growth(void **state)
 		set(cpu, RK_CPU_REG_PC, base);
 		e = run(cpu, RK_CPU_EXIT_DABT);
 		assert_int_equal(e.mem.addr, ipa);
-		assert_int_equal(rk_cpu_map(cpu, ipa, 4096, buf + (size_t)i * 4096,
-		                            RK_CPU_PROT_ALL), 0);
+		assert_int_equal(rk_cpu_map(cpu, ipa, 4096, buf + (size_t)i * 4096, RK_CPU_PROT_ALL), 0);
 		run(cpu, RK_CPU_EXIT_SMC);
 		assert_int_equal(reg(cpu, RK_CPU_REG_X(1)), i);
 	}
@@ -1030,8 +1032,8 @@ static void test_no_stale_code(void **state)
 struct lcg_job {
 	uint64_t seed, mul, inc, iters;
 	uint64_t result;
-	uint32_t *shared;  /* one page both engines map at SHARED_IPA */
-	unsigned me;       /* this job's flag in it: word me; the other's: word !me */
+	uint32_t *shared; /* one page both engines map at SHARED_IPA */
+	unsigned me;      /* this job's flag in it: word me; the other's: word !me */
 	int rc;
 	enum rk_cpu_exit_reason reason;
 	enum rk_cpu_exit_reason meet_reason;
@@ -1075,8 +1077,7 @@ static void *lcg_thread(void *arg)
 		return NULL;
 	memset(ram, 0, 4096);
 	memcpy(ram, (const uint8_t *)p_misc + P_LCG, 5 * 4);
-	if (rk_cpu_create(&cpu) == 0 &&
-	    rk_cpu_map(cpu, RAM_IPA, 4096, ram, RK_CPU_PROT_ALL) == 0) {
+	if (rk_cpu_create(&cpu) == 0 && rk_cpu_map(cpu, RAM_IPA, 4096, ram, RK_CPU_PROT_ALL) == 0) {
 		rk_cpu_set_reg(cpu, RK_CPU_REG_X(0), j->seed);
 		rk_cpu_set_reg(cpu, RK_CPU_REG_X(1), j->iters);
 		rk_cpu_set_reg(cpu, RK_CPU_REG_X(2), j->mul);
@@ -1105,8 +1106,7 @@ static void test_two_threads(void **state)
 {
 	/* p_misc is little-endian words; the payload copy relies on that. */
 	struct lcg_job j[2] = {
-		{ .seed = 1, .mul = 6364136223846793005ull, .inc = 1442695040888963407ull,
-		  .iters = 3000000 },
+		{ .seed = 1, .mul = 6364136223846793005ull, .inc = 1442695040888963407ull, .iters = 3000000 },
 		{ .seed = 7, .mul = 2862933555777941757ull, .inc = 3037000493ull, .iters = 3000000 },
 	};
 	uint32_t *shared = aligned_alloc(4096, 4096);
@@ -1290,8 +1290,8 @@ static void test_stops_are_exact(void **state)
 	assert_int_equal(pthread_create(&th, NULL, rand_kick_thread, &k), 0);
 	/* At least two rounds, and on until both kinds of stop were seen often
 	 * enough (how many a round gets depends on the machine's load) */
-	for (round = 0; (round < 2 || timeouts == 0 || timeouts + kicks < 20) && round < 1000 &&
-	                !bad_exit && !diverged;
+	for (round = 0;
+	     (round < 2 || timeouts == 0 || timeouts + kicks < 20) && round < 1000 && !bad_exit && !diverged;
 	     round++) {
 		stop_setup(f->cpu, f->ram);
 		for (;;) {
@@ -1313,7 +1313,7 @@ static void test_stops_are_exact(void **state)
 		}
 		if (!bad_exit)
 			diverged = rk_cpu_get_gprs(f->cpu, x) != 0 || memcmp(x, xref, sizeof(x)) != 0 ||
-			           memcmp(f->ram, ref, RAM_SIZE) != 0;
+				   memcmp(f->ram, ref, RAM_SIZE) != 0;
 	}
 	pthread_mutex_lock(&k.lock);
 	k.stop = 1;
@@ -1323,7 +1323,7 @@ static void test_stops_are_exact(void **state)
 	free(ref);
 	if (bad_exit)
 		fail_msg("exit %s at 0x%llx", rk_cpu_exit_reason_name(bad.reason),
-		         (unsigned long long)bad.pc);
+			 (unsigned long long)bad.pc);
 	assert_false(diverged);
 	/* It was really cut up. */
 	assert_true(timeouts + kicks >= 20);
@@ -1369,7 +1369,8 @@ static void test_park_is_invisible(void **state)
 		if (e.reason == RK_CPU_EXIT_SMC)
 			break;
 		if (e.reason != RK_CPU_EXIT_TIMEOUT)
-			fail_msg("exit %s at 0x%llx", rk_cpu_exit_reason_name(e.reason), (unsigned long long)e.pc);
+			fail_msg("exit %s at 0x%llx", rk_cpu_exit_reason_name(e.reason),
+				 (unsigned long long)e.pc);
 		slices++;
 	}
 	assert_int_equal(rk_cpu_get_gprs(f->cpu, x), 0);
@@ -1500,8 +1501,7 @@ static double thread_cpu_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static void stall_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
-                       void *user)
+static void stall_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *user)
 {
 	struct stall *s = user;
 	double c0 = thread_cpu_s(), t0 = now_s();
@@ -1533,9 +1533,9 @@ static void test_stall_in_store(void **state)
 	uint64_t v;
 	uc_hook h;
 
-	assert_int_equal(uc_hook_add(rk_cpu_engine(f->cpu), &h, UC_HOOK_MEM_WRITE, (void *)stall_hook, &s,
-	                             1, 0),
-	                 UC_ERR_OK);
+	assert_int_equal(
+		uc_hook_add(rk_cpu_engine(f->cpu), &h, UC_HOOK_MEM_WRITE, (void *)stall_hook, &s, 1, 0),
+		UC_ERR_OK);
 	load(f, 0, p, sizeof(p) / 4);
 	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
 	set(f->cpu, RK_CPU_REG_X(1), 0);
@@ -1595,7 +1595,7 @@ static void test_bad_args(void **state)
 	assert_false(rk_cpu_is_mapped(f->cpu, RAM_IPA, 0));
 	assert_true(rk_cpu_is_mapped(f->cpu, RAM_IPA + 5, 10));
 	assert_int_equal(rk_cpu_get_reg(f->cpu, RK_CPU_REG_COUNT, &v), -EINVAL);
-	assert_int_equal(rk_cpu_get_reg(f->cpu, (enum rk_cpu_reg)-1, &v), -EINVAL);
+	assert_int_equal(rk_cpu_get_reg(f->cpu, (enum rk_cpu_reg) - 1, &v), -EINVAL);
 	assert_int_equal(rk_cpu_get_reg(f->cpu, RK_CPU_REG_PC, NULL), -EINVAL);
 	assert_int_equal(rk_cpu_set_reg(f->cpu, RK_CPU_REG_COUNT, 0), -EINVAL);
 	assert_int_equal(rk_cpu_set_reg(NULL, RK_CPU_REG_PC, 0), -EINVAL);
@@ -1639,7 +1639,7 @@ static void test_decode(void **state)
 	assert_true(d.sf);
 	assert_true(rk_cpu_decode_ldst(0x38a16841, &d)); /* ldrsb x1, [x2, x1] */
 	assert_true(d.sse);
-	assert_true(rk_cpu_decode_ldst(0xb8400841, &d)); /* ldtr w1, [x2] */
+	assert_true(rk_cpu_decode_ldst(0xb8400841, &d));  /* ldtr w1, [x2] */
 	assert_false(rk_cpu_decode_ldst(0xf8408441, &d)); /* ldr x1, [x2], #8 */
 	assert_false(rk_cpu_decode_ldst(0xf8408c41, &d)); /* ldr x1, [x2, #8]! */
 	assert_false(rk_cpu_decode_ldst(0xa9400c41, &d)); /* ldp x1, x3, [x2] */
@@ -1664,8 +1664,8 @@ struct resume_case {
 
 static void test_resume_classifier(void **state)
 {
-	const enum rk_cpu_resume N = RK_CPU_RESUME_NONE, R = RK_CPU_RESUME_REEXEC,
-	                         C = RK_CPU_RESUME_COMPLETE, F = RK_CPU_RESUME_REEXEC_FIRST;
+	const enum rk_cpu_resume N = RK_CPU_RESUME_NONE, R = RK_CPU_RESUME_REEXEC, C = RK_CPU_RESUME_COMPLETE,
+				 F = RK_CPU_RESUME_REEXEC_FIRST;
 	const struct resume_case c[] = {
 		{ 0xa94039d0, false, F, "ldp x16, x14, [x14] (Rt2 == Rn): first access only" },
 		{ 0xa8c139d0, false, N, "ldp x16, x14, [x14], #16 (UNPREDICTABLE)" },
@@ -1712,7 +1712,7 @@ static void test_resume_classifier(void **state)
 	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
 		if (rk_cpu_resume_after_access(c[i].insn, c[i].is_write) != c[i].want)
 			fail_msg("%s: got %d, want %d", c[i].what,
-			         rk_cpu_resume_after_access(c[i].insn, c[i].is_write), c[i].want);
+				 rk_cpu_resume_after_access(c[i].insn, c[i].is_write), c[i].want);
 	/* First access of a pair: base + imm7 * size, or the base (post-index). */
 	assert_int_equal(rk_cpu_pair_first_addr(0xa94039d0, 0x1000), 0x1000); /* [x14] */
 	assert_int_equal(rk_cpu_pair_first_addr(0xa97f39d0, 0x1000), 0x0ff0); /* [x14, #-16] */

@@ -210,10 +210,8 @@ static void test_carveouts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_64gib_lazily),
-		cmocka_unit_test(test_banks_and_holes),
-		cmocka_unit_test(test_ns_zero),
-		cmocka_unit_test(test_gpf_on_rmm_objects),
+		cmocka_unit_test(test_64gib_lazily), cmocka_unit_test(test_banks_and_holes),
+		cmocka_unit_test(test_ns_zero),      cmocka_unit_test(test_gpf_on_rmm_objects),
 		cmocka_unit_test(test_carveouts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

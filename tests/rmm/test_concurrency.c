@@ -40,7 +40,7 @@ struct worker {
 	int fail_line;
 	uint64_t fail_x0;
 	const char *what;
-	unsigned int nok; /* successful state changes */
+	unsigned int nok;  /* successful state changes */
 	unsigned int role; /* which worker of a mix (test_same_realm_race) */
 };
 
@@ -54,25 +54,32 @@ static bool wfail(struct worker *w, int line, uint64_t x0, const char *what)
 	return false;
 }
 
-#define CALL(w, o, fid, ...) rmi_args((w)->m, (fid), (o), (const uint64_t[]){ __VA_ARGS__ }, RK_NARGS(__VA_ARGS__))
+#define CALL(w, o, fid, ...) \
+	rmi_args((w)->m, (fid), (o), (const uint64_t[]){ __VA_ARGS__ }, RK_NARGS(__VA_ARGS__))
 /* The call must return exactly `want`; on failure the worker returns 0 (false / NULL). */
-#define MUST(w, want, call)                                          \
-	do {                                                         \
-		uint64_t x0_ = (call);                               \
-		if (x0_ != (want))                                   \
-		{ (void)wfail((w), __LINE__, x0_, #call); return 0; } \
+#define MUST(w, want, call)                                     \
+	do {                                                    \
+		uint64_t x0_ = (call);                          \
+		if (x0_ != (want)) {                            \
+			(void)wfail((w), __LINE__, x0_, #call); \
+			return 0;                               \
+		}                                               \
 	} while (0)
-#define ENSURE(w, cond)                                              \
-	do {                                                         \
-		if (!(cond))                                         \
-		{ (void)wfail((w), __LINE__, 0, #cond); return 0; }   \
+#define ENSURE(w, cond)                                       \
+	do {                                                  \
+		if (!(cond)) {                                \
+			(void)wfail((w), __LINE__, 0, #cond); \
+			return 0;                             \
+		}                                             \
 	} while (0)
 /* The status must be one of the mask's bits. */
-#define ALLOWED(w, x0, mask)                                                               \
-	do {                                                                               \
-		uint64_t s_ = (x0) & 0xff;                                                 \
-		if (((x0) >> 16) || s_ >= 32 || !((mask) & (1u << s_)))                   \
-		{ (void)wfail((w), __LINE__, (x0), "unexpected status"); return 0; } \
+#define ALLOWED(w, x0, mask)                                                   \
+	do {                                                                   \
+		uint64_t s_ = (x0)&0xff;                                       \
+		if (((x0) >> 16) || s_ >= 32 || !((mask) & (1u << s_))) {      \
+			(void)wfail((w), __LINE__, (x0), "unexpected status"); \
+			return 0;                                              \
+		}                                                              \
 	} while (0)
 #define B(st) (1u << (st))
 
@@ -123,9 +130,9 @@ struct builder {
 };
 
 /* Layout inside a builder's region. */
-#define B_BLK(b) ((b)->base)                  /* 2 MiB data block */
+#define B_BLK(b) ((b)->base) /* 2 MiB data block */
 #define B_RD(b) ((b)->base + L2SZ)
-#define B_ROOT(b) ((b)->base + L2SZ + 2 * G)  /* 2 roots, 8 KiB aligned */
+#define B_ROOT(b) ((b)->base + L2SZ + 2 * G) /* 2 roots, 8 KiB aligned */
 #define B_RTT(b, i) ((b)->base + L2SZ + (4 + (i)) * G)
 #define B_PAGES(b) ((b)->base + L2SZ + 16 * G) /* 8 pages */
 #define B_PARAMS(b) ((b)->base + 2 * L2SZ)
@@ -148,13 +155,16 @@ static bool build_cycle(struct builder *b)
 	MUST(w, RMI_SUCCESS, CALL(w, &o, RMI_FID_RTT_INIT_RIPAS, rd, 0, L2SZ));
 	ENSURE(w, o.x[1] == L2SZ);
 	for (uint64_t i = 0; i < 8; i++)
-		MUST(w, RMI_SUCCESS, CALL(w, NULL, RMI_FID_RTT_DATA_MAP_INIT, rd, B_PAGES(b) + i * G, i * G,
-					  B_SRC(b), RMI_MEASURE_CONTENT));
-	MUST(w, RMI_SUCCESS, CALL(w, &o, RMI_FID_RTT_DATA_MAP, rd, L2SZ, 2 * L2SZ, RMI_ADDR_TYPE_SINGLE,
-				  t_desc(B_BLK(b), 2, 1)));
+		MUST(w, RMI_SUCCESS,
+		     CALL(w, NULL, RMI_FID_RTT_DATA_MAP_INIT, rd, B_PAGES(b) + i * G, i * G, B_SRC(b),
+			  RMI_MEASURE_CONTENT));
+	MUST(w, RMI_SUCCESS,
+	     CALL(w, &o, RMI_FID_RTT_DATA_MAP, rd, L2SZ, 2 * L2SZ, RMI_ADDR_TYPE_SINGLE,
+		  t_desc(B_BLK(b), 2, 1)));
 	ENSURE(w, o.x[1] == 2 * L2SZ);
-	MUST(w, RMI_SUCCESS, CALL(w, &o, RMI_FID_RTT_UNPROT_MAP, rd, U, U + 4 * G,
-				  t_unprot_flags(RMI_ADDR_TYPE_SINGLE, 6, 3), t_desc(B_NS(b), 3, 4)));
+	MUST(w, RMI_SUCCESS,
+	     CALL(w, &o, RMI_FID_RTT_UNPROT_MAP, rd, U, U + 4 * G, t_unprot_flags(RMI_ADDR_TYPE_SINGLE, 6, 3),
+		  t_desc(B_NS(b), 3, 4)));
 	ENSURE(w, o.x[1] == U + 4 * G);
 	MUST(w, RMI_SUCCESS, CALL(w, NULL, RMI_FID_REALM_ACTIVATE, rd));
 	MUST(w, RMI_SUCCESS, CALL(w, &o, RMI_FID_RTT_READ_ENTRY, rd, 7 * G, 3));
@@ -164,7 +174,8 @@ static bool build_cycle(struct builder *b)
 	MUST(w, RMI_SUCCESS, CALL(w, NULL, RMI_FID_REALM_TERMINATE, rd));
 	MUST(w, RMI_SUCCESS, CALL(w, &o, RMI_FID_RTT_DATA_UNMAP, rd, 0, L2SZ, RMI_ADDR_TYPE_SINGLE, 0));
 	ENSURE(w, o.x[1] == L2SZ && o.x[2] == t_desc(B_PAGES(b), 3, 8));
-	MUST(w, RMI_SUCCESS, CALL(w, &o, RMI_FID_RTT_DATA_UNMAP, rd, L2SZ, 2 * L2SZ, RMI_ADDR_TYPE_SINGLE, 0));
+	MUST(w, RMI_SUCCESS,
+	     CALL(w, &o, RMI_FID_RTT_DATA_UNMAP, rd, L2SZ, 2 * L2SZ, RMI_ADDR_TYPE_SINGLE, 0));
 	ENSURE(w, o.x[2] == t_desc(B_BLK(b), 2, 1));
 	MUST(w, RMI_SUCCESS, CALL(w, &o, RMI_FID_RTT_UNPROT_UNMAP, rd, U, U + L2SZ, 0, 0));
 	for (int i = 3; i >= 0; i--) {
@@ -234,8 +245,8 @@ static void *delegator_main(void *arg)
 
 	for (unsigned int i = 0; i < w->iters; i++) {
 		uint64_t a = rnd(w, DW_N), n = 1 + rnd(w, 64), top = a + n > DW_N + 8 ? DW_N + 8 : a + n;
-		uint64_t base = DW_BASE + a * G, fid = rnd(w, 2) ? RMI_FID_GRANULE_RANGE_DELEGATE
-							     : RMI_FID_GRANULE_RANGE_UNDELEGATE;
+		uint64_t base = DW_BASE + a * G,
+			 fid = rnd(w, 2) ? RMI_FID_GRANULE_RANGE_DELEGATE : RMI_FID_GRANULE_RANGE_UNDELEGATE;
 		struct rmi_out o;
 		uint64_t x0 = CALL(w, &o, fid, base, DW_BASE + top * G);
 
@@ -328,7 +339,8 @@ static void *mapper_main(void *arg)
 			break;
 		}
 		case 2: /* measured populate */
-			x0 = CALL(w, NULL, RMI_FID_RTT_DATA_MAP_INIT, sh.rd, pool_pa(w), ipa, sh.src, rnd(w, 2));
+			x0 = CALL(w, NULL, RMI_FID_RTT_DATA_MAP_INIT, sh.rd, pool_pa(w), ipa, sh.src,
+				  rnd(w, 2));
 			ALLOWED(w, x0, B(RMI_SUCCESS) | B(RMI_ERROR_INPUT) | B(RMI_ERROR_RTT));
 			w->nok += x0 == RMI_SUCCESS;
 			break;
@@ -354,7 +366,8 @@ static void *unmapper_main(void *arg)
 	struct rmi_out o;
 
 	for (unsigned int i = 0; i < w->iters; i++) {
-		uint64_t base = race_ipa(w) & ~(rnd(w, 2) ? L2SZ - 1 : G - 1), top = base + G * (1 + rnd(w, 1024));
+		uint64_t base = race_ipa(w) & ~(rnd(w, 2) ? L2SZ - 1 : G - 1),
+			 top = base + G * (1 + rnd(w, 1024));
 		uint64_t type = rnd(w, 3), x0;
 
 		if (top > 2 * L2SZ)
@@ -482,8 +495,8 @@ static void test_same_realm_race(void **state)
 		if (ws[0].nok > 50 && ws[1].nok > 50 && ws[2].nok > 0)
 			break;
 	}
-	print_message("same realm: %u maps, %u unmaps, %u RTT creates/destroys\n", ws[0].nok,
-		      ws[1].nok, ws[2].nok);
+	print_message("same realm: %u maps, %u unmaps, %u RTT creates/destroys\n", ws[0].nok, ws[1].nok,
+		      ws[2].nok);
 	assert_true(ws[0].nok > 50 && ws[1].nok > 50 && ws[2].nok > 0);
 
 	/* invariants after the storm */
@@ -500,7 +513,7 @@ static void test_same_realm_race(void **state)
 
 #define RX_RD (T_DRAM_BASE + 8 * MIB)
 #define RX_RD2 (RX_RD + G)
-#define RX_ROOT (RX_RD + 2 * G)   /* 2 roots, used by both realms in turn */
+#define RX_ROOT (RX_RD + 2 * G) /* 2 roots, used by both realms in turn */
 #define RX_L2 (RX_RD + 4 * G)
 #define RX_L3 (RX_RD + 5 * G)
 #define RX_PAGE (RX_RD + 6 * G)
@@ -534,8 +547,10 @@ static void *recycler_main(void *arg)
 		MUST(w, RMI_SUCCESS, CALL(w, NULL, RMI_FID_REALM_CREATE, rd, RX_PARAMS));
 		ALLOWED(w, CALL(w, NULL, RMI_FID_RTT_CREATE, rd, RX_L2, 0, 2), built);
 		ALLOWED(w, CALL(w, NULL, RMI_FID_RTT_CREATE, rd, RX_L3, 0, 3), built);
-		ALLOWED(w, CALL(w, &o, RMI_FID_RTT_DATA_MAP, rd, 4 * G, 5 * G, RMI_ADDR_TYPE_SINGLE,
-				t_desc(RX_PAGE, 3, 1)), built);
+		ALLOWED(w,
+			CALL(w, &o, RMI_FID_RTT_DATA_MAP, rd, 4 * G, 5 * G, RMI_ADDR_TYPE_SINGLE,
+			     t_desc(RX_PAGE, 3, 1)),
+			built);
 		MUST(w, RMI_SUCCESS, CALL(w, NULL, RMI_FID_REALM_TERMINATE, rd));
 		MUST(w, RMI_SUCCESS, CALL(w, &o, RMI_FID_RTT_DATA_UNMAP, rd, 0, L2SZ, 0, 0));
 		ALLOWED(w, CALL(w, &o, RMI_FID_RTT_DESTROY, rd, 0, 3), built);

@@ -11,8 +11,8 @@
 #include "realmkit/attest.h"
 #include "exec_util.h"
 
-#define TOK_IPA 0x6000ULL   /* the realm's buffer page */
-#define LATE_IPA 0x4000ULL  /* RIPAS RAM, unmapped */
+#define TOK_IPA 0x6000ULL  /* the realm's buffer page */
+#define LATE_IPA 0x4000ULL /* RIPAS RAM, unmapped */
 #define EMPTY_IPA 0x100000ULL
 #define TOKEN_MAX (REC_NUM_AUX * 4096u)
 
@@ -47,7 +47,8 @@ static size_t retrieve(struct xr *x, uint64_t page_pa, uint8_t *tok, unsigned in
 	uint64_t out[18];
 
 	for (unsigned int k = 0;; k++) {
-		uint64_t size = 1 + ((k * 733 + seed * 101) % 1500), off = (k * 977 + seed) % (4096 - size + 1);
+		uint64_t size = 1 + ((k * 733 + seed * 101) % 1500),
+			 off = (k * 977 + seed) % (4096 - size + 1);
 		memset(t_gptr(x->m, page_pa), 0xcc, 4096);
 		cont(x, TOK_IPA, off, size, out);
 		assert_true(out[0] == RSI_INCOMPLETE || out[0] == RSI_SUCCESS);
@@ -67,7 +68,8 @@ static size_t retrieve(struct xr *x, uint64_t page_pa, uint8_t *tok, unsigned in
 	return len;
 }
 
-static void verify(struct xr *x, const uint8_t *tok, size_t len, const uint8_t ch[64], const uint8_t rem[4][64])
+static void verify(struct xr *x, const uint8_t *tok, size_t len, const uint8_t ch[64],
+		   const uint8_t rem[4][64])
 {
 	size_t hl = x->hash == RMI_HASH_SHA_256 ? 32 : x->hash == RMI_HASH_SHA_512 ? 64 : 48;
 	struct rk_verify_opts opts = {
@@ -147,9 +149,10 @@ static void attest(unsigned int algo)
 
 	/* input errors, none of which consumes anything */
 	static const uint64_t bad[][3] = {
-		{ TOK_IPA + 8, 0, 16 },   { TOK_IPA + 0x800, 0, 16 }, { TOK_IPA, 4096, 1 },       { TOK_IPA, 4096, 0 },
-		{ TOK_IPA, 4095, 2 },     { TOK_IPA, 0, 4097 },       { TOK_IPA, 8, ~0ULL },      { TOK_IPA, ~0ULL, 8 },
-		{ TOK_IPA, 1, 4096 },     { XR_PAR_TOP, 0, 16 },      { XR_IPA_TOP, 0, 16 },      { ~0ULL & ~0xfffULL, 0, 16 },
+		{ TOK_IPA + 8, 0, 16 }, { TOK_IPA + 0x800, 0, 16 }, { TOK_IPA, 4096, 1 },
+		{ TOK_IPA, 4096, 0 },   { TOK_IPA, 4095, 2 },       { TOK_IPA, 0, 4097 },
+		{ TOK_IPA, 8, ~0ULL },  { TOK_IPA, ~0ULL, 8 },      { TOK_IPA, 1, 4096 },
+		{ XR_PAR_TOP, 0, 16 },  { XR_IPA_TOP, 0, 16 },      { ~0ULL & ~0xfffULL, 0, 16 },
 		{ EMPTY_IPA, 0, 16 },
 	};
 	for (unsigned int k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
@@ -166,7 +169,8 @@ static void attest(unsigned int algo)
 	assert_int_equal(out[0], RSI_INCOMPLETE);
 	assert_int_equal(out[1], 0);
 	/* the target page unmapped: a stage-2 abort for the host, then the same call goes on */
-	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(RSI_FID_ATTEST_TOKEN_CONTINUE, LATE_IPA, 0x10, 0x20), &ex), RMI_SUCCESS);
+	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(RSI_FID_ATTEST_TOKEN_CONTINUE, LATE_IPA, 0x10, 0x20), &ex),
+			 RMI_SUCCESS);
 	struct rmi_rec_exit e = ex;
 	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
 	EX_EQ(e, esr, ESR_EC(ESR_EC_DABT_LOW) | ESR_FSC_TRANS(3));
@@ -197,7 +201,9 @@ static void attest(unsigned int algo)
 	size_t len2 = retrieve(&x, page, tok2, algo + 3);
 	verify(&x, tok2, len2, ch2, rem);
 	/* a wrong challenge does not verify */
-	struct rk_verify_opts opts = { .cpak = rk_machine_cpak(x.m), .expected_challenge = ch, .expected_challenge_len = 64 };
+	struct rk_verify_opts opts = { .cpak = rk_machine_cpak(x.m),
+				       .expected_challenge = ch,
+				       .expected_challenge_len = 64 };
 	struct rk_token_claims claims;
 	struct rk_verify_error err;
 	memset(&claims, 0, sizeof(claims));

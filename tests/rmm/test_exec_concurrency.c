@@ -14,7 +14,7 @@
 #include "exec_util.h"
 
 #define NREALMS 8
-#define ROUNDS 60        /* MMIO round trips per realm thread */
+#define ROUNDS 60 /* MMIO round trips per realm thread */
 #define COUNTER_IPA 0x6000ULL
 #define INC_PER_ROUND 500
 #define COUNTER_ROUNDS 120 /* rounds per REC */
@@ -58,7 +58,8 @@ static bool runner_enter(struct runner *r, uint64_t flags, unsigned int *irqs)
 			runner_error(r, "REC_ENTER", regs.x[0], RMI_SUCCESS);
 			return false;
 		}
-		if (rk_ns_read(r->x->m, r->x->run[r->rec] + RMI_REC_RUN_OFF_EXIT, &r->run.exit, sizeof(r->run.exit))) {
+		if (rk_ns_read(r->x->m, r->x->run[r->rec] + RMI_REC_RUN_OFF_EXIT, &r->run.exit,
+			       sizeof(r->run.exit))) {
 			runner_error(r, "run page read", 0, 0);
 			return false;
 		}
@@ -228,7 +229,8 @@ static void *counter_main(void *arg)
 				j->split++;
 		}
 		if (j->r.run.exit.exit_reason != RMI_EXIT_SYNC || !(j->r.run.exit.esr & ESR_ISV))
-			runner_error(&j->r, "not the round's MMIO store", j->r.run.exit.exit_reason, j->r.run.exit.esr);
+			runner_error(&j->r, "not the round's MMIO store", j->r.run.exit.exit_reason,
+				     j->r.run.exit.esr);
 		flags = XR_ENTER_MMIO;
 	}
 	return NULL;
@@ -287,8 +289,8 @@ static uint64_t counter_run(unsigned int *split)
 	memcpy(&got, t_gptr(x.m, counter), 8);
 	*split = jobs[0].split + jobs[1].split;
 	print_message("counter %llu of %llu; time-slice exits %u + %u, %u between LDR and STR\n",
-		      (unsigned long long)got, 2ULL * COUNTER_ROUNDS * INC_PER_ROUND, jobs[0].irqs, jobs[1].irqs,
-		      *split);
+		      (unsigned long long)got, 2ULL * COUNTER_ROUNDS * INC_PER_ROUND, jobs[0].irqs,
+		      jobs[1].irqs, *split);
 	struct xr *xs[] = { &x };
 	xr_teardown(xs, 1);
 	return got;

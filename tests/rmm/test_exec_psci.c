@@ -99,9 +99,9 @@ static uint64_t complete(struct xr *x, uint64_t caller, uint64_t target, uint64_
 /* REC i was turned on at the secondary entry with context ctx: check how it starts */
 static void expect_started(struct xr *x, unsigned int i, uint64_t ctx)
 {
-	xr_next_store(x, i, 0, ctx); /* x0 = context id */
-	xr_next_store(x, i, XR_ENTER_MMIO, 0);     /* x1 = 0 */
-	xr_next_store(x, i, XR_ENTER_MMIO, 0);     /* x30 = 0 */
+	xr_next_store(x, i, 0, ctx);           /* x0 = context id */
+	xr_next_store(x, i, XR_ENTER_MMIO, 0); /* x1 = 0 */
+	xr_next_store(x, i, XR_ENTER_MMIO, 0); /* x30 = 0 */
 	xr_next_store(x, i, XR_ENTER_MMIO, (1ULL << 31) | rec_index_mpidr(i));
 	struct rmi_rec_exit ex;
 	assert_int_equal(xr_enter(x, i, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
@@ -112,17 +112,21 @@ static void expect_started(struct xr *x, unsigned int i, uint64_t ctx)
 
 static void test_version_features(void **state)
 {
-	static const uint64_t listed[] = { PSCI_CPU_SUSPEND_32, PSCI_CPU_SUSPEND_64, PSCI_CPU_OFF,
-					   PSCI_CPU_ON_32,      PSCI_CPU_ON_64,      PSCI_AFFINITY_INFO_32,
-					   PSCI_AFFINITY_INFO_64,         PSCI_SYSTEM_OFF, PSCI_SYSTEM_RESET,
-					   PSCI_FEATURES,  SMCCC_VERSION,  PSCI_VERSION };
-	static const uint64_t unlisted[] = {
-		0x84000005ULL, 0xC4000005ULL, 0x84000006ULL, 0x84000007ULL, 0xC4000007ULL, 0x8400000BULL,
-		0x8400000CULL, 0xC400000CULL, 0x8400000EULL, 0xC400000EULL, 0x84000012ULL, 0xC4000012ULL,
-		0x8400001FULL, /* PSCI functions realms do not get */
-		0xC4000000ULL, 0xC4000002ULL, 0xC4000008ULL, 0xC4000009ULL, 0xC400000AULL, /* no SMC64 form */
-		0x84000020ULL, 0x80000001ULL, RSI_FID_VERSION, RMI_FID_VERSION, 0x12345678ULL, 0xffffffffULL,
-	};
+	static const uint64_t listed[] = { PSCI_CPU_SUSPEND_32,   PSCI_CPU_SUSPEND_64, PSCI_CPU_OFF,
+					   PSCI_CPU_ON_32,        PSCI_CPU_ON_64,      PSCI_AFFINITY_INFO_32,
+					   PSCI_AFFINITY_INFO_64, PSCI_SYSTEM_OFF,     PSCI_SYSTEM_RESET,
+					   PSCI_FEATURES,         SMCCC_VERSION,       PSCI_VERSION };
+	static const uint64_t
+		unlisted[] = {
+			0x84000005ULL, 0xC4000005ULL, 0x84000006ULL,   0x84000007ULL,
+			0xC4000007ULL, 0x8400000BULL, 0x8400000CULL,   0xC400000CULL,
+			0x8400000EULL, 0xC400000EULL, 0x84000012ULL,   0xC4000012ULL,
+			0x8400001FULL, /* PSCI functions realms do not get */
+			0xC4000000ULL, 0xC4000002ULL, 0xC4000008ULL,   0xC4000009ULL,
+			0xC400000AULL, /* no SMC64 form */
+			0x84000020ULL, 0x80000001ULL, RSI_FID_VERSION, RMI_FID_VERSION,
+			0x12345678ULL, 0xffffffffULL,
+		};
 	struct xr x;
 
 	(void)state;
@@ -131,7 +135,8 @@ static void test_version_features(void **state)
 	for (unsigned int k = 0; k < sizeof(listed) / sizeof(listed[0]); k++) {
 		uint64_t r = psci(&x, 0, PSCI_FEATURES, listed[k], 0, 0);
 		if (r != PSCI_RET_SUCCESS) {
-			print_error("PSCI_FEATURES(0x%llx) = 0x%llx\n", (unsigned long long)listed[k], (unsigned long long)r);
+			print_error("PSCI_FEATURES(0x%llx) = 0x%llx\n", (unsigned long long)listed[k],
+				    (unsigned long long)r);
 			fail();
 		}
 		/* an SMC32 call: the upper half of x1 is ignored */
@@ -146,14 +151,14 @@ static void test_version_features(void **state)
 		}
 	}
 	/* calling them: NOT_SUPPORTED, no exit, nothing changes */
-	static const uint64_t calls[] = { 0x84000005ULL, 0xC4000007ULL, 0x8400000EULL, 0xC400000EULL, 0x84000012ULL,
-					  0xC4000000ULL, 0xC4000002ULL, 0xC4000008ULL, 0xC4000009ULL, 0xC400000AULL,
-					  0x8400001FULL, 0xC400001FULL };
+	static const uint64_t calls[] = { 0x84000005ULL, 0xC4000007ULL, 0x8400000EULL, 0xC400000EULL,
+					  0x84000012ULL, 0xC4000000ULL, 0xC4000002ULL, 0xC4000008ULL,
+					  0xC4000009ULL, 0xC400000AULL, 0x8400001FULL, 0xC400001FULL };
 	for (unsigned int k = 0; k < sizeof(calls) / sizeof(calls[0]); k++) {
 		uint64_t r = psci(&x, 0, calls[k], 1, 0, 0);
 		if (r != (uint64_t)PSCI_RET_NOT_SUPPORTED) {
-			print_error("PSCI call 0x%llx = 0x%llx, expected NOT_SUPPORTED\n", (unsigned long long)calls[k],
-				    (unsigned long long)r);
+			print_error("PSCI call 0x%llx = 0x%llx, expected NOT_SUPPORTED\n",
+				    (unsigned long long)calls[k], (unsigned long long)r);
 			fail();
 		}
 	}
@@ -180,18 +185,20 @@ static void test_cpu_on(void **state)
 		assert_int_equal(psci(&x, 0, PSCI_CPU_ON_64, 99, badentry[k], 0), PSCI_RET_INVALID_ADDRESS);
 		assert_int_equal(psci(&x, 0, PSCI_CPU_ON_64, 0, badentry[k], 0), PSCI_RET_INVALID_ADDRESS);
 	}
-	static const uint64_t badtarget[] = { 4, 5, 0x10, 0x100, 0x10000, 1ULL << 32, 1ULL << 40, 0x8000000000000001ULL,
-					      0xf, 0xffffffffULL };
+	static const uint64_t badtarget[] = {
+		4, 5, 0x10, 0x100, 0x10000, 1ULL << 32, 1ULL << 40, 0x8000000000000001ULL, 0xf, 0xffffffffULL
+	};
 	for (unsigned int k = 0; k < sizeof(badtarget) / sizeof(badtarget[0]); k++) {
 		uint64_t r = psci(&x, 0, PSCI_CPU_ON_64, badtarget[k], entry, 0);
 		if (r != (uint64_t)PSCI_RET_INVALID_PARAMETERS) {
-			print_error("CPU_ON(0x%llx) = 0x%llx, expected INVALID_PARAMS\n", (unsigned long long)badtarget[k],
-				    (unsigned long long)r);
+			print_error("CPU_ON(0x%llx) = 0x%llx, expected INVALID_PARAMS\n",
+				    (unsigned long long)badtarget[k], (unsigned long long)r);
 			fail();
 		}
 	}
 	assert_int_equal(psci(&x, 0, PSCI_CPU_ON_64, 0, entry, 0), PSCI_RET_ALREADY_ON);
-	assert_int_equal(psci(&x, 0, PSCI_CPU_ON_64, 1ULL << 31, entry, 0), PSCI_RET_ALREADY_ON); /* MPIDR_EL1 RES1 */
+	assert_int_equal(psci(&x, 0, PSCI_CPU_ON_64, 1ULL << 31, entry, 0),
+			 PSCI_RET_ALREADY_ON); /* MPIDR_EL1 RES1 */
 	assert_int_equal(psci(&x, 0, PSCI_CPU_ON_32, 0, entry, 0), PSCI_RET_ALREADY_ON);
 	for (unsigned int i = 1; i < 4; i++)
 		assert_false(xr_recp(&x, i)->runnable);
@@ -199,7 +206,8 @@ static void test_cpu_on(void **state)
 	/* another REC: a PSCI exit with the FID and the target; the entry point and context stay in the RMM */
 	psci_exit(&x, 0, PSCI_CPU_ON_64, 1, entry, XR_HC_IPA + 0x100, 1);
 	assert_int_equal(xr_enter1(&x, 0, 0, NULL, &(struct rmi_rec_exit){ 0 }), RMI_ERROR_REC); /* pending */
-	assert_int_equal(xr_enter1(&x, 1, 0, NULL, &(struct rmi_rec_exit){ 0 }), RMI_ERROR_REC); /* still off */
+	assert_int_equal(xr_enter1(&x, 1, 0, NULL, &(struct rmi_rec_exit){ 0 }),
+			 RMI_ERROR_REC); /* still off */
 	assert_int_equal(complete(&x, x.rec[0], x.rec[1], PSCI_RET_SUCCESS), RMI_SUCCESS);
 	psci_result(&x, 0, out);
 	assert_int_equal(out[0], PSCI_RET_SUCCESS);
@@ -258,7 +266,8 @@ static void test_cpu_off_suspend_affinity(void **state)
 	assert_int_equal(psci(&x, 0, PSCI_AFFINITY_INFO_64, 0, 0, 0), 0 /* ON */);
 	assert_int_equal(psci(&x, 0, PSCI_AFFINITY_INFO_32, 0x80000000ULL, 0, 0), 0);
 	/* SMC32: the upper halves of the target and the level are ignored */
-	assert_int_equal(psci(&x, 0, PSCI_AFFINITY_INFO_32, 0xffffffff00000000ULL, 0xffffffff00000000ULL, 0), 0);
+	assert_int_equal(psci(&x, 0, PSCI_AFFINITY_INFO_32, 0xffffffff00000000ULL, 0xffffffff00000000ULL, 0),
+			 0);
 	/* another REC: an exit; ON or OFF comes from PSCI_COMPLETE (OFF: never started) */
 	psci_exit(&x, 0, PSCI_AFFINITY_INFO_64, 2, 0, 0, 2);
 	assert_int_equal(complete(&x, x.rec[0], x.rec[2], PSCI_RET_SUCCESS), RMI_SUCCESS);
@@ -381,8 +390,13 @@ static void test_psci_complete_conditions(void **state)
 	/* 6: not the REC the request named */
 	RMI_FAIL(x.m, RMI_ERROR_INPUT, RMI_FID_PSCI_COMPLETE, r0, r2, PSCI_RET_SUCCESS);
 	/* 7: CPU_ON status other than SUCCESS or DENIED */
-	static const uint64_t badst[] = { PSCI_RET_ALREADY_ON, PSCI_RET_NOT_SUPPORTED, PSCI_RET_INVALID_PARAMETERS,
-					  PSCI_RET_INVALID_ADDRESS, 1, 0xfffffffdULL, 0x100000000ULL };
+	static const uint64_t badst[] = { PSCI_RET_ALREADY_ON,
+					  PSCI_RET_NOT_SUPPORTED,
+					  PSCI_RET_INVALID_PARAMETERS,
+					  PSCI_RET_INVALID_ADDRESS,
+					  1,
+					  0xfffffffdULL,
+					  0x100000000ULL };
 	for (unsigned int k = 0; k < sizeof(badst) / sizeof(badst[0]); k++)
 		RMI_FAIL(x.m, RMI_ERROR_INPUT, RMI_FID_PSCI_COMPLETE, r0, r1, badst[k]);
 	/* all refused: REC 0 still waits, REC 1 still off */

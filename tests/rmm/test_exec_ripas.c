@@ -17,8 +17,8 @@
 #define RSI_REJECT 1ULL
 
 enum cell_state { UE, UR, AE, AR, UD, AD, NSTATES };
-static const char *const state_name[] = { "UNASSIGNED EMPTY", "UNASSIGNED RAM", "ASSIGNED EMPTY",
-					  "ASSIGNED RAM", "UNASSIGNED DESTROYED", "ASSIGNED DESTROYED" };
+static const char *const state_name[] = { "UNASSIGNED EMPTY", "UNASSIGNED RAM",       "ASSIGNED EMPTY",
+					  "ASSIGNED RAM",     "UNASSIGNED DESTROYED", "ASSIGNED DESTROYED" };
 
 /* Build one page per entry state at base (realm NEW): UE, UR, AE, AR, UD, AD. */
 static void make_cell(struct xr *x, uint64_t base)
@@ -44,9 +44,9 @@ static void expect_entry(struct xr *x, uint64_t ipa, uint64_t st, uint64_t ripas
 	assert_int_equal(t_read_entry(x->m, x->rd, ipa, 3, &o), RMI_SUCCESS);
 	assert_int_equal(o.x[1], 3);
 	if (o.x[2] != st || o.x[4] != ripas) {
-		print_error("entry 0x%llx: state %llu ripas %llu, expected %llu %llu\n", (unsigned long long)ipa,
-			    (unsigned long long)o.x[2], (unsigned long long)o.x[4], (unsigned long long)st,
-			    (unsigned long long)ripas);
+		print_error("entry 0x%llx: state %llu ripas %llu, expected %llu %llu\n",
+			    (unsigned long long)ipa, (unsigned long long)o.x[2], (unsigned long long)o.x[4],
+			    (unsigned long long)st, (unsigned long long)ripas);
 		fail();
 	}
 }
@@ -64,7 +64,8 @@ static void request(struct xr *x, unsigned int i, uint64_t base, uint64_t top, u
 {
 	struct rmi_rec_exit ex, e;
 
-	assert_int_equal(xr_rpc(x, i, XR_ARGS(RSI_FID_IPA_STATE_SET, base, top, ripas, flags), &ex), RMI_SUCCESS);
+	assert_int_equal(xr_rpc(x, i, XR_ARGS(RSI_FID_IPA_STATE_SET, base, top, ripas, flags), &ex),
+			 RMI_SUCCESS);
 	e = ex;
 	EX_EQ(e, exit_reason, RMI_EXIT_RIPAS_CHANGE);
 	EX_EQ(e, ripas_base, base);
@@ -111,10 +112,10 @@ static void rpc_realm(struct xr *x, unsigned int nrec, void (*prep)(struct xr *)
 static void test_state_set_inputs(void **state)
 {
 	static const uint64_t bad[][3] = {
-		{ 0x10000, 0x11000, 2 },         { 0x10000, 0x11000, 3 },           { 0x10000, 0x11000, ~0ULL },
-		{ 0x10008, 0x11000, 1 },         { 0x10000, 0x11008, 1 },           { 0x10000, 0x10000, 1 },
-		{ 0x11000, 0x10000, 0 },         { 0x10000, XR_PAR_TOP + G, 1 },    { XR_PAR_TOP, XR_PAR_TOP + G, 0 },
-		{ 0, XR_IPA_TOP, 1 },            { ~0ULL & ~0xfffULL, 0x1000, 0 },  { 0x10000, ~0ULL & ~0xfffULL, 1 },
+		{ 0x10000, 0x11000, 2 }, { 0x10000, 0x11000, 3 },          { 0x10000, 0x11000, ~0ULL },
+		{ 0x10008, 0x11000, 1 }, { 0x10000, 0x11008, 1 },          { 0x10000, 0x10000, 1 },
+		{ 0x11000, 0x10000, 0 }, { 0x10000, XR_PAR_TOP + G, 1 },   { XR_PAR_TOP, XR_PAR_TOP + G, 0 },
+		{ 0, XR_IPA_TOP, 1 },    { ~0ULL & ~0xfffULL, 0x1000, 0 }, { 0x10000, ~0ULL & ~0xfffULL, 1 },
 	};
 	uint64_t out[18];
 	struct xr x;
@@ -173,8 +174,9 @@ static void test_transitions(void **state)
 				struct t_snap *sn = t_snap_take(x.m);
 				uint64_t x0 = set_ripas(&x, 0, ipa, ipa + G, &o);
 				if (x0 != T_RTT(3)) {
-					print_error("%s -> RIPAS %llu: x0 0x%llx, expected ERROR_RTT(3)\n", state_name[s],
-						    (unsigned long long)rows[n].ripas, (unsigned long long)x0);
+					print_error("%s -> RIPAS %llu: x0 0x%llx, expected ERROR_RTT(3)\n",
+						    state_name[s], (unsigned long long)rows[n].ripas,
+						    (unsigned long long)x0);
 					fail();
 				}
 				t_snap_check(x.m, sn);
@@ -252,7 +254,8 @@ static void test_set_ripas_conditions(void **state)
 	/* 6: base not aligned to the entry where the walk stops (an L2 block), before "no progress" */
 	request(&x, 0, L2_BLOCK + G, L2_BLOCK + 2 * G, RMI_RIPAS_RAM, 0);
 	RMI_FAIL(x.m, T_RTT(2), RMI_FID_RTT_SET_RIPAS, rd, rec, L2_BLOCK + G, L2_BLOCK + 2 * G);
-	RMI_FAIL(x.m, RMI_ERROR_INPUT, RMI_FID_RTT_SET_RIPAS, rd, rec, L2_BLOCK, L2_BLOCK + 2 * G); /* 5 first */
+	RMI_FAIL(x.m, RMI_ERROR_INPUT, RMI_FID_RTT_SET_RIPAS, rd, rec, L2_BLOCK,
+		 L2_BLOCK + 2 * G); /* 5 first */
 	response(&x, 0, 0, L2_BLOCK + G, RSI_ACCEPT);
 	/* 8: no progress: the L2 block is larger than the range */
 	request(&x, 0, L2_BLOCK, L2_BLOCK + 2 * G, RMI_RIPAS_RAM, 0);

@@ -39,8 +39,8 @@ static void call_keep(struct xr *x, uint64_t out[18], uint64_t fid, uint64_t a1,
 
 static void test_version_features(void **state)
 {
-	static const uint64_t bad[] = { 0, 0x1, 0xffff, 0x10002, 0x1ffff, 0x20000, 0x20001, 0xffffffffULL,
-					0x100010001ULL, ~0ULL };
+	static const uint64_t bad[] = { 0,       0x1,     0xffff,        0x10002,        0x1ffff,
+					0x20000, 0x20001, 0xffffffffULL, 0x100010001ULL, ~0ULL };
 	uint64_t out[18];
 	struct xr x;
 
@@ -81,7 +81,8 @@ static void test_version_features(void **state)
 /* ---- MEASUREMENT_READ / MEASUREMENT_EXTEND ---------------------------------------------- */
 
 /* The tests' own REC descriptor (16.3) for a runnable REC with these params. */
-static void ref_rim_extend_rec(unsigned int algo, uint8_t rim[64], uint64_t flags, uint64_t pc, const uint64_t g8[8])
+static void ref_rim_extend_rec(unsigned int algo, uint8_t rim[64], uint64_t flags, uint64_t pc,
+			       const uint64_t g8[8])
 {
 	static uint8_t img[4096];
 	uint8_t d[256];
@@ -189,8 +190,8 @@ static void measurements(unsigned int algo)
 	check_slots(&x, rim, rem);
 
 	/* refused: index 0 (the RIM) and 5, size 65 and huge; nothing changes */
-	static const uint64_t badidx[][2] = { { 0, 32 }, { 5, 32 }, { ~0ULL, 32 }, { 1, 65 }, { 4, 128 },
-					     { 2, ~0ULL }, { 1ULL << 32 | 1, 32 } };
+	static const uint64_t badidx[][2] = { { 0, 32 },  { 5, 32 },    { ~0ULL, 32 },         { 1, 65 },
+					      { 4, 128 }, { 2, ~0ULL }, { 1ULL << 32 | 1, 32 } };
 	for (unsigned int k = 0; k < sizeof(badidx) / sizeof(badidx[0]); k++) {
 		memset(args, 0x11, sizeof(args));
 		args[0] = RSI_FID_MEASUREMENT_EXTEND;
@@ -257,8 +258,10 @@ static void realm_config(unsigned int algo)
 	xr_rpc_start(&x, 0);
 
 	/* refused: misaligned, outside the PAR or the IPA space, RIPAS EMPTY; the page is untouched */
-	static const uint64_t bad[] = { CFG_IPA + 8,  CFG_IPA + 0x800, CFG_IPA + 0xfff, XR_PAR_TOP,
-					XR_PAR_TOP + CFG_IPA, XR_IPA_TOP, ~0ULL & ~0xfffULL, EMPTY_IPA, AEMPTY_IPA };
+	static const uint64_t bad[] = {
+		CFG_IPA + 8, CFG_IPA + 0x800,   CFG_IPA + 0xfff, XR_PAR_TOP, XR_PAR_TOP + CFG_IPA,
+		XR_IPA_TOP,  ~0ULL & ~0xfffULL, EMPTY_IPA,       AEMPTY_IPA
+	};
 	for (unsigned int k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		XR_CALL(&x, 0, out, RSI_FID_REALM_CONFIG, bad[k]);
 		assert_int_equal(out[0], RSI_ERROR_INPUT);
@@ -286,7 +289,8 @@ static void realm_config(unsigned int algo)
 	EX_EQ(e, hpfar, (LATE_IPA >> 12) << 4);
 	EX_DONE(e);
 	ex.exit_reason = ~0ULL;
-	assert_int_equal(xr_enter1(&x, 0, XR_ENTER_SEA, NULL, &ex), RMI_ERROR_REC); /* not an unprotected abort */
+	assert_int_equal(xr_enter1(&x, 0, XR_ENTER_SEA, NULL, &ex),
+			 RMI_ERROR_REC);                              /* not an unprotected abort */
 	assert_int_equal(xr_enter(&x, 0, 0, NULL, &ex), RMI_SUCCESS); /* not mapped yet: again */
 	assert_int_equal(ex.hpfar, (LATE_IPA >> 12) << 4);
 	uint64_t late = xr_map(&x, LATE_IPA);
@@ -329,10 +333,11 @@ static void state_get(struct xr *x, uint64_t base, uint64_t end, uint64_t top, u
 
 	XR_CALL(x, 0, out, RSI_FID_IPA_STATE_GET, base, end);
 	if (out[0] != RSI_SUCCESS || out[1] != top || out[2] != ripas) {
-		print_error("IPA_STATE_GET(0x%llx, 0x%llx): x0 %llu x1 0x%llx x2 %llu, expected top 0x%llx ripas %llu\n",
-			    (unsigned long long)base, (unsigned long long)end, (unsigned long long)out[0],
-			    (unsigned long long)out[1], (unsigned long long)out[2], (unsigned long long)top,
-			    (unsigned long long)ripas);
+		print_error(
+			"IPA_STATE_GET(0x%llx, 0x%llx): x0 %llu x1 0x%llx x2 %llu, expected top 0x%llx ripas %llu\n",
+			(unsigned long long)base, (unsigned long long)end, (unsigned long long)out[0],
+			(unsigned long long)out[1], (unsigned long long)out[2], (unsigned long long)top,
+			(unsigned long long)ripas);
 		fail();
 	}
 }
@@ -372,14 +377,15 @@ static void test_ipa_state_get(void **state)
 	state_get(&x, 0x50000, 0x60000, 0x51000, RMI_RIPAS_DESTROYED);
 	state_get(&x, 0x51000, 0x1f0000, 0x1f0000, RMI_RIPAS_EMPTY); /* ASSIGNED EMPTY counts as EMPTY */
 	state_get(&x, AEMPTY_IPA, AEMPTY_IPA + G, AEMPTY_IPA + G, RMI_RIPAS_EMPTY);
-	state_get(&x, 0x1f0000, 0x400000, 0x210000, RMI_RIPAS_RAM);   /* across two leaf tables */
+	state_get(&x, 0x1f0000, 0x400000, 0x210000, RMI_RIPAS_RAM);       /* across two leaf tables */
 	state_get(&x, 0x210000, 1ULL << 30, 1ULL << 30, RMI_RIPAS_EMPTY); /* L3, L2 and L1 entries */
 	state_get(&x, 0x210000, XR_PAR_TOP, XR_PAR_TOP, RMI_RIPAS_EMPTY);
 	state_get(&x, XR_PAR_TOP - G, XR_PAR_TOP, XR_PAR_TOP, RMI_RIPAS_EMPTY);
 	/* refused: misaligned, empty or inverted ranges, beyond the PAR */
 	static const uint64_t bad[][2] = {
-		{ 0x10, 0x10000 }, { 0, 0x10008 }, { 0x1000, 0x1000 }, { 0x2000, 0x1000 }, { 0, XR_PAR_TOP + G },
-		{ XR_PAR_TOP, XR_PAR_TOP + G }, { 0, XR_IPA_TOP }, { 0, ~0ULL & ~0xfffULL }, { ~0ULL & ~0xfffULL, 0 },
+		{ 0x10, 0x10000 },  { 0, 0x10008 },           { 0x1000, 0x1000 },
+		{ 0x2000, 0x1000 }, { 0, XR_PAR_TOP + G },    { XR_PAR_TOP, XR_PAR_TOP + G },
+		{ 0, XR_IPA_TOP },  { 0, ~0ULL & ~0xfffULL }, { ~0ULL & ~0xfffULL, 0 },
 	};
 	for (unsigned int k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		XR_CALL(&x, 0, out, RSI_FID_IPA_STATE_GET, bad[k][0], bad[k][1]);
@@ -479,9 +485,9 @@ static void test_host_call_inputs(void **state)
 	xr_rpc_start(&x, 0);
 
 	/* refused: not 256-byte aligned, outside the PAR or the IPA space, RIPAS EMPTY */
-	static const uint64_t bad[] = { HCP_IPA + 8,    HCP_IPA + 0x80,  HCP_IPA + 0xff,  HCP_IPA + 0xf01,
-					XR_PAR_TOP,     XR_PAR_TOP + HCP_IPA, XR_IPA_TOP, ~0ULL & ~0xffULL,
-					EMPTY_IPA,      AEMPTY_IPA + 0x100 };
+	static const uint64_t bad[] = { HCP_IPA + 8, HCP_IPA + 0x80,       HCP_IPA + 0xff, HCP_IPA + 0xf01,
+					XR_PAR_TOP,  XR_PAR_TOP + HCP_IPA, XR_IPA_TOP,     ~0ULL & ~0xffULL,
+					EMPTY_IPA,   AEMPTY_IPA + 0x100 };
 	for (unsigned int k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		XR_CALL(&x, 0, out, RSI_FID_HOST_CALL, bad[k]);
 		assert_int_equal(out[0], RSI_ERROR_INPUT);
@@ -528,12 +534,28 @@ static void test_host_call_inputs(void **state)
 static void test_unknown_and_smccc(void **state)
 {
 	static const uint64_t unknown[] = {
-		0xC400019AULL, 0xC40001A3ULL, 0xC40001AFULL, 0xC40001B0ULL, 0xC40001BFULL, /* RSI range, no handler */
-		0xC400018FULL, 0xC40001C0ULL,                                              /* just outside */
-		RMI_FID_VERSION, RMI_FID_REC_ENTER, RMI_FID_GRANULE_RANGE_DELEGATE,        /* the host's interface */
-		0x82000000ULL, 0xC2000001ULL, 0x86000000ULL,                               /* SiP, OEM */
-		0x84000020ULL, 0xC4000020ULL, 0x8400001FULL + 0x100,                        /* past PSCI */
-		0x80000001ULL, 0x80008000ULL, 0x8000FF00ULL, 0xF0000000ULL, 0ULL, ~0ULL,
+		0xC400019AULL,
+		0xC40001A3ULL,
+		0xC40001AFULL,
+		0xC40001B0ULL,
+		0xC40001BFULL, /* RSI range, no handler */
+		0xC400018FULL,
+		0xC40001C0ULL, /* just outside */
+		RMI_FID_VERSION,
+		RMI_FID_REC_ENTER,
+		RMI_FID_GRANULE_RANGE_DELEGATE, /* the host's interface */
+		0x82000000ULL,
+		0xC2000001ULL,
+		0x86000000ULL, /* SiP, OEM */
+		0x84000020ULL,
+		0xC4000020ULL,
+		0x8400001FULL + 0x100, /* past PSCI */
+		0x80000001ULL,
+		0x80008000ULL,
+		0x8000FF00ULL,
+		0xF0000000ULL,
+		0ULL,
+		~0ULL,
 	};
 	uint64_t out[18];
 	struct xr x;
@@ -544,8 +566,8 @@ static void test_unknown_and_smccc(void **state)
 	for (unsigned int k = 0; k < sizeof(unknown) / sizeof(unknown[0]); k++) {
 		call_keep(&x, out, unknown[k], 1, 2, 3);
 		if (out[0] != SMC_UNKNOWN) {
-			print_error("FID 0x%llx: x0 = 0x%llx, expected SMC_UNKNOWN\n", (unsigned long long)unknown[k],
-				    (unsigned long long)out[0]);
+			print_error("FID 0x%llx: x0 = 0x%llx, expected SMC_UNKNOWN\n",
+				    (unsigned long long)unknown[k], (unsigned long long)out[0]);
 			fail();
 		}
 	}

@@ -17,14 +17,14 @@
 
 #define MIB (1ULL << 20)
 #define DRAM_MIB 256
-#define BLOCKS_PA (T_DRAM_BASE + 64 * MIB)    /* 31 x 2 MiB data blocks */
-#define PAGES_PA (T_DRAM_BASE + 128 * MIB)    /* 512 data pages */
+#define BLOCKS_PA (T_DRAM_BASE + 64 * MIB) /* 31 x 2 MiB data blocks */
+#define PAGES_PA (T_DRAM_BASE + 128 * MIB) /* 512 data pages */
 #define RD_PA (T_DRAM_BASE + 130 * MIB)
-#define ROOT_PA (RD_PA + 2 * G)               /* 2 concatenated root RTTs */
+#define ROOT_PA (RD_PA + 2 * G) /* 2 concatenated root RTTs */
 #define L2_PA (RD_PA + 4 * G)
 #define L3_PA (RD_PA + 5 * G)
 #define PARAMS_PA (T_DRAM_BASE + 131 * MIB)
-#define IMAGE_PA (T_DRAM_BASE + 132 * MIB)    /* 1 MiB NS source image */
+#define IMAGE_PA (T_DRAM_BASE + 132 * MIB) /* 1 MiB NS source image */
 #define IMAGE_SIZE MIB
 #define REALM_SIZE (64 * MIB)
 
@@ -91,7 +91,8 @@ static void build_and_teardown(struct rk_machine *m, bool check_each_step)
 	uint8_t rim[64];
 	uint64_t ipa;
 
-	assert_int_equal(t_realm_create(m, RD_PA, ROOT_PA, 40, 1, 2, PARAMS_PA, RMI_HASH_SHA_256), RMI_SUCCESS);
+	assert_int_equal(t_realm_create(m, RD_PA, ROOT_PA, 40, 1, 2, PARAMS_PA, RMI_HASH_SHA_256),
+			 RMI_SUCCESS);
 	expect_rim0(rim);
 	assert_memory_equal(realm_rim(m), rim, 64);
 
@@ -109,7 +110,8 @@ static void build_and_teardown(struct rk_machine *m, bool check_each_step)
 		uint8_t page[4096];
 
 		assert_int_equal(RMI(m, RMI_FID_RTT_DATA_MAP_INIT, NULL, RD_PA, PAGES_PA + i * G, i * G,
-				     IMAGE_PA + i * G, (uint64_t)RMI_MEASURE_CONTENT), RMI_SUCCESS);
+				     IMAGE_PA + i * G, (uint64_t)RMI_MEASURE_CONTENT),
+				 RMI_SUCCESS);
 		if (check_each_step) {
 			t_read(m, IMAGE_PA + i * G, page, sizeof(page));
 			expect_extend_data(rim, i * G, page);
@@ -119,12 +121,14 @@ static void build_and_teardown(struct rk_machine *m, bool check_each_step)
 	/* unknown contents: 256 pages at 1 MiB, then 31 blocks of 2 MiB */
 	uint64_t d = (PAGES_PA + IMAGE_SIZE) | (256ULL << 2); /* SZ 4K, CNT 256, DELEGATED */
 	assert_int_equal(RMI(m, RMI_FID_RTT_DATA_MAP, &o, RD_PA, IMAGE_SIZE, 2 * MIB,
-			     (uint64_t)RMI_ADDR_TYPE_SINGLE, d), RMI_SUCCESS);
+			     (uint64_t)RMI_ADDR_TYPE_SINGLE, d),
+			 RMI_SUCCESS);
 	assert_int_equal(o.x[1], 2 * MIB);
 	t_delegate(m, BLOCKS_PA, 31 * 512);
 	d = BLOCKS_PA | (31ULL << 2) | 1; /* SZ 2M, CNT 31 */
 	assert_int_equal(RMI(m, RMI_FID_RTT_DATA_MAP, &o, RD_PA, 2 * MIB, REALM_SIZE,
-			     (uint64_t)RMI_ADDR_TYPE_SINGLE, d), RMI_SUCCESS);
+			     (uint64_t)RMI_ADDR_TYPE_SINGLE, d),
+			 RMI_SUCCESS);
 	assert_int_equal(o.x[1], REALM_SIZE);
 	if (check_each_step) {
 		assert_int_equal(t_gstate(m, BLOCKS_PA + 30 * 2 * MIB + 511 * G), GRANULE_STATE_DATA);
@@ -137,7 +141,8 @@ static void build_and_teardown(struct rk_machine *m, bool check_each_step)
 	/* unmap everything; undelegate what each call returns */
 	for (ipa = 0; ipa < REALM_SIZE; ipa = o.x[1]) {
 		assert_int_equal(RMI(m, RMI_FID_RTT_DATA_UNMAP, &o, RD_PA, ipa, REALM_SIZE,
-				     (uint64_t)RMI_ADDR_TYPE_SINGLE, 0ULL), RMI_SUCCESS);
+				     (uint64_t)RMI_ADDR_TYPE_SINGLE, 0ULL),
+				 RMI_SUCCESS);
 		assert_true(o.x[1] > ipa);
 		if (o.x[2]) {
 			uint64_t sz = 1ULL << (12 + 9 * (o.x[2] & 3)), cnt = (o.x[2] >> 2) & 0x3ff;
@@ -192,13 +197,15 @@ static void test_reference_rim_example(void **state)
 {
 	/* worked example of the ABI digest, section 16.5 */
 	static const uint8_t rim0[32] = {
-		0xf3, 0x34, 0x98, 0xf2, 0x2e, 0xed, 0x8d, 0x51, 0xfb, 0x28, 0xb9, 0x57, 0x69, 0xb2, 0x72, 0x75,
-		0xa8, 0xc6, 0x9a, 0x46, 0x9e, 0x26, 0xb0, 0x05, 0x0f, 0x1e, 0x80, 0x9c, 0x4e, 0x01, 0x46, 0xb4,
+		0xf3, 0x34, 0x98, 0xf2, 0x2e, 0xed, 0x8d, 0x51, 0xfb, 0x28, 0xb9,
+		0x57, 0x69, 0xb2, 0x72, 0x75, 0xa8, 0xc6, 0x9a, 0x46, 0x9e, 0x26,
+		0xb0, 0x05, 0x0f, 0x1e, 0x80, 0x9c, 0x4e, 0x01, 0x46, 0xb4,
 	};
 	struct rk_machine *m = t_machine(DRAM_MIB);
 
 	(void)state;
-	assert_int_equal(t_realm_create(m, RD_PA, ROOT_PA, 40, 1, 2, PARAMS_PA, RMI_HASH_SHA_256), RMI_SUCCESS);
+	assert_int_equal(t_realm_create(m, RD_PA, ROOT_PA, 40, 1, 2, PARAMS_PA, RMI_HASH_SHA_256),
+			 RMI_SUCCESS);
 	assert_memory_equal(realm_rim(m), rim0, 32);
 	rk_machine_destroy(m);
 }

@@ -21,11 +21,11 @@
 #include "exec_util.h"
 #include "realmkit/attest.h"
 
-#define LATE_IPA 0x4000ULL         /* RIPAS RAM, not mapped until the host does */
-#define LATE_CODE_IPA 0x5000ULL    /* RIPAS RAM, not mapped: instruction fetch */
-#define EMPTY_IPA 0x100000ULL      /* UNASSIGNED, RIPAS EMPTY */
-#define AEMPTY_IPA 0x101000ULL     /* ASSIGNED, RIPAS EMPTY (DATA_MAP on EMPTY) */
-#define EMPTY_CODE_IPA 0x102000ULL /* UNASSIGNED EMPTY: instruction fetch */
+#define LATE_IPA 0x4000ULL                /* RIPAS RAM, not mapped until the host does */
+#define LATE_CODE_IPA 0x5000ULL           /* RIPAS RAM, not mapped: instruction fetch */
+#define EMPTY_IPA 0x100000ULL             /* UNASSIGNED, RIPAS EMPTY */
+#define AEMPTY_IPA 0x101000ULL            /* ASSIGNED, RIPAS EMPTY (DATA_MAP on EMPTY) */
+#define EMPTY_CODE_IPA 0x102000ULL        /* UNASSIGNED EMPTY: instruction fetch */
 #define NS_IPA (XR_PAR_TOP + 0x200000ULL) /* UNPROT_MAP'd pages */
 
 /* A realm with program p, n RECs (REC 0 runnable unless runnable0 is false). */
@@ -43,7 +43,8 @@ static void realm_with(struct xr *x, const struct prog *p, unsigned int n, bool 
  * REC_ENTER(rec, run) that must fail with `expect` and change nothing: the
  * RMM's state (snapshot) and, when run is a writable NS page, its exit area.
  */
-#define ENTER_FAIL(x, rec, run, flags, expect) enter_fail(__FILE__, __LINE__, (x), (rec), (run), (flags), (expect))
+#define ENTER_FAIL(x, rec, run, flags, expect) \
+	enter_fail(__FILE__, __LINE__, (x), (rec), (run), (flags), (expect))
 static void enter_fail(const char *file, int line, struct xr *x, uint64_t rec, uint64_t run, uint64_t flags,
 		       uint64_t expect)
 {
@@ -151,7 +152,8 @@ static void test_realm_state(void **state)
 
 	/* SYSTEM_OFF: REC 0 waits for PSCI_COMPLETE, REC 1 is off, REC 2 turned the system off */
 	xr_rpc_start(&x, 0);
-	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(PSCI_CPU_ON_64, 1, XR_CODE_IPA, XR_HC_IPA + 0x100), &ex), RMI_SUCCESS);
+	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(PSCI_CPU_ON_64, 1, XR_CODE_IPA, XR_HC_IPA + 0x100), &ex),
+			 RMI_SUCCESS);
 	assert_int_equal(ex.exit_reason, RMI_EXIT_PSCI);
 	ENTER_FAIL(&x, x.rec[0], x.run[0], 0, RMI_ERROR_REC); /* PSCI pending (7) */
 	xr_rpc_start(&x, 2);
@@ -173,7 +175,8 @@ static void test_realm_state(void **state)
 	ENTER_FAIL(&x, x.rec[1], x.run[1], 0, RMI_ERROR_REALM);
 	ENTER_FAIL(&x, x.rec[1], x.rec[1], 0, RMI_ERROR_INPUT);
 	/* PSCI_COMPLETE still works on a ZOMBIE realm; entering stays refused */
-	assert_int_equal(RMI(x.m, RMI_FID_PSCI_COMPLETE, NULL, x.rec[0], x.rec[1], PSCI_RET_SUCCESS), RMI_SUCCESS);
+	assert_int_equal(RMI(x.m, RMI_FID_PSCI_COMPLETE, NULL, x.rec[0], x.rec[1], PSCI_RET_SUCCESS),
+			 RMI_SUCCESS);
 	ENTER_FAIL(&x, x.rec[0], x.run[0], 0, RMI_ERROR_REALM);
 	struct xr *xs[] = { &x };
 	xr_teardown(xs, 1);
@@ -194,13 +197,15 @@ static void test_not_runnable_psci_pending(void **state)
 	ENTER_FAIL(&x, x.rec[1], x.run[1], XR_ENTER_SEA, RMI_ERROR_REC);
 	ENTER_FAIL(&x, x.rec[1], xr_delegated(&x, 1), 0, RMI_ERROR_INPUT); /* 1 before 6 */
 	xr_rpc_start(&x, 0);
-	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(PSCI_CPU_ON_64, 1, XR_CODE_IPA, XR_HC_IPA + 0x100), &ex), RMI_SUCCESS);
+	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(PSCI_CPU_ON_64, 1, XR_CODE_IPA, XR_HC_IPA + 0x100), &ex),
+			 RMI_SUCCESS);
 	assert_int_equal(ex.exit_reason, RMI_EXIT_PSCI);
 	ENTER_FAIL(&x, x.rec[0], x.run[0], 0, RMI_ERROR_REC);
 	ENTER_FAIL(&x, x.rec[0], x.run[0], XR_ENTER_MMIO, RMI_ERROR_REC);
 	ENTER_FAIL(&x, x.rec[0], x.rd, 0, RMI_ERROR_INPUT); /* 1 before 7 */
 	/* once completed, both run */
-	assert_int_equal(RMI(x.m, RMI_FID_PSCI_COMPLETE, NULL, x.rec[0], x.rec[1], PSCI_RET_SUCCESS), RMI_SUCCESS);
+	assert_int_equal(RMI(x.m, RMI_FID_PSCI_COMPLETE, NULL, x.rec[0], x.rec[1], PSCI_RET_SUCCESS),
+			 RMI_SUCCESS);
 	assert_int_equal(xr_enter(&x, 0, 0, NULL, &ex), RMI_SUCCESS);
 	assert_int_equal(ex.exit_reason, RMI_EXIT_HOST_CALL);
 	assert_int_equal(ex.gprs[0], PSCI_RET_SUCCESS);
@@ -350,9 +355,11 @@ struct ld {
 };
 
 static const struct ld loads[] = {
-	{ A64_OP_LDRB, 0, false, 0x11 },  { A64_OP_LDRH, 1, false, 0x22 },  { A64_OP_LDRW, 2, false, 0x44 },
-	{ A64_OP_LDRX, 3, true, 0x88 },   { A64_OP_LDRSBX, 0, true, 0x13 }, { A64_OP_LDRSBW, 0, false, 0x15 },
-	{ A64_OP_LDRSHX, 1, true, 0x26 }, { A64_OP_LDRSHW, 1, false, 0x2a }, { A64_OP_LDRSW, 2, true, 0x4c },
+	{ A64_OP_LDRB, 0, false, 0x11 },  { A64_OP_LDRH, 1, false, 0x22 },
+	{ A64_OP_LDRW, 2, false, 0x44 },  { A64_OP_LDRX, 3, true, 0x88 },
+	{ A64_OP_LDRSBX, 0, true, 0x13 }, { A64_OP_LDRSBW, 0, false, 0x15 },
+	{ A64_OP_LDRSHX, 1, true, 0x26 }, { A64_OP_LDRSHW, 1, false, 0x2a },
+	{ A64_OP_LDRSW, 2, true, 0x4c },
 };
 
 /* What Xt holds after the load completes with value v. */
@@ -410,7 +417,8 @@ static void test_mmio_completion(void **state)
 			EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
 			/* exactly: no SRT, SSE or AR (see test_esr_emulatable_hides_rt) */
 			assert_int_equal(e.esr, ESR_EC(ESR_EC_DABT_LOW) | ESR_IL | ESR_ISV |
-						ESR_SAS(l->size_log2) | (l->sf ? ESR_SF : 0) | ESR_FSC_TRANS(1));
+							ESR_SAS(l->size_log2) | (l->sf ? ESR_SF : 0) |
+							ESR_FSC_TRANS(1));
 			e.esr = 0;
 			EX_EQ(e, far, l->off);
 			EX_EQ(e, hpfar, (XR_MMIO_IPA >> 12) << 4);
@@ -422,14 +430,16 @@ static void test_mmio_completion(void **state)
 		}
 	assert_int_equal(xr_enter(&x, 0, flags, NULL, &ex), RMI_SUCCESS);
 	assert_int_equal(ex.far, 0x10);
-	assert_int_equal(ex.esr & (ESR_ISV | ESR_SAS(3) | ESR_SF | ESR_WNR),
-			 ESR_ISV | ESR_SAS(3) | ESR_SF);
+	assert_int_equal(ex.esr & (ESR_ISV | ESR_SAS(3) | ESR_SF | ESR_WNR), ESR_ISV | ESR_SAS(3) | ESR_SF);
 	assert_int_equal(xr_enter_v(&x, 0, XR_ENTER_MMIO, 0x5555, &ex), RMI_SUCCESS);
 	xr_expect_mmio_store(&ex, 0, 0x1234);
 	static const struct {
 		unsigned int sas;
 		uint64_t off, v;
-	} st[] = { { 0, 0x31, 0x88 }, { 1, 0x32, 0x7788 }, { 2, 0x34, 0x55667788 }, { 3, 0x38, 0x1122334455667788ULL } };
+	} st[] = { { 0, 0x31, 0x88 },
+		   { 1, 0x32, 0x7788 },
+		   { 2, 0x34, 0x55667788 },
+		   { 3, 0x38, 0x1122334455667788ULL } };
 	for (unsigned int k = 0; k < 4; k++) {
 		assert_int_equal(xr_enter(&x, 0, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
 		xr_expect_mmio_store(&ex, st[k].off, st[k].v);
@@ -794,7 +804,8 @@ static void test_unprot_map_access(void **state)
 	xr_next_store(&x, 0, XR_ENTER_MMIO, 0x7777);
 	t_read(x.m, rw + 0x48, &v, 8);
 	assert_int_equal(v, 0x7777); /* the realm wrote the host's page */
-	assert_int_equal(RMI(x.m, RMI_FID_RTT_UNPROT_UNMAP, NULL, x.rd, NS_IPA, NS_IPA + G, 0ULL, 0ULL), RMI_SUCCESS);
+	assert_int_equal(RMI(x.m, RMI_FID_RTT_UNPROT_UNMAP, NULL, x.rd, NS_IPA, NS_IPA + G, 0ULL, 0ULL),
+			 RMI_SUCCESS);
 	expect_ns_store_unmapped(&x, 3);
 	assert_int_equal(xr_enter_v(&x, 0, XR_ENTER_MMIO, 0xfeed, &ex), RMI_SUCCESS);
 	xr_expect_mmio_store(&ex, 0, 0xfeed);
@@ -835,9 +846,9 @@ static void test_fold_while_running(void **state)
 	for (uint64_t k = 0; k < 512; k++) {
 		uint64_t page[2] = { k, 0x100 + k };
 		t_write(x.m, x.ns, page, sizeof(page));
-		assert_int_equal(RMI(x.m, RMI_FID_RTT_DATA_MAP_INIT, NULL, x.rd, pa0 + k * G, blk + k * G, x.ns,
-				     0ULL),
-				 RMI_SUCCESS);
+		assert_int_equal(
+			RMI(x.m, RMI_FID_RTT_DATA_MAP_INIT, NULL, x.rd, pa0 + k * G, blk + k * G, x.ns, 0ULL),
+			RMI_SUCCESS);
 	}
 	xr_activate(&x);
 
@@ -929,8 +940,8 @@ static void test_unprot_map_read_only(void **state)
 	assert_int_equal(xr_enter(&x, 0, XR_ENTER_MMIO, NULL, &ex), RMI_SUCCESS);
 	e = ex;
 	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
-	assert_int_equal(e.esr, ESR_EC(ESR_EC_DABT_LOW) | ESR_IL | ESR_ISV | ESR_SAS(3) | ESR_SF |
-					ESR_WNR | ESR_FSC_PERM(3));
+	assert_int_equal(e.esr, ESR_EC(ESR_EC_DABT_LOW) | ESR_IL | ESR_ISV | ESR_SAS(3) | ESR_SF | ESR_WNR |
+					ESR_FSC_PERM(3));
 	e.esr = 0;
 	EX_EQ(e, far, 0x48);
 	EX_EQ(e, hpfar, (NS_IPA >> 12) << 4);
@@ -1061,7 +1072,8 @@ static void fx_build_realm(const uint32_t *code, size_t n)
 	cfg.dram_size = 64ULL << 20;
 	cfg.rec_time_slice_us = fx_slice_us;
 	fx_m = t_machine_cfg(&cfg, true);
-	assert_int_equal(t_realm_create(fx_m, FX_RD_PA, FX_ROOT_PA, 40, 1, 2, FX_PARAMS_PA, RMI_HASH_SHA_256), RMI_SUCCESS);
+	assert_int_equal(t_realm_create(fx_m, FX_RD_PA, FX_ROOT_PA, 40, 1, 2, FX_PARAMS_PA, RMI_HASH_SHA_256),
+			 RMI_SUCCESS);
 	t_delegate(fx_m, FX_L2_PA, 2);
 	assert_int_equal(RMI(fx_m, RMI_FID_RTT_CREATE, NULL, FX_RD_PA, FX_L2_PA, 0ULL, 2ULL), RMI_SUCCESS);
 	assert_int_equal(RMI(fx_m, RMI_FID_RTT_CREATE, NULL, FX_RD_PA, FX_L3_PA, 0ULL, 3ULL), RMI_SUCCESS);
@@ -1069,17 +1081,22 @@ static void fx_build_realm(const uint32_t *code, size_t n)
 	memcpy(page, code, n * 4);
 	t_write(fx_m, FX_SRC_PA, page, sizeof(page));
 	t_delegate(fx_m, FX_CODE_PA, 3);
-	assert_int_equal(RMI(fx_m, RMI_FID_RTT_DATA_MAP_INIT, NULL, FX_RD_PA, FX_CODE_PA, FX_CODE_IPA, FX_SRC_PA, 1ULL), RMI_SUCCESS);
+	assert_int_equal(RMI(fx_m, RMI_FID_RTT_DATA_MAP_INIT, NULL, FX_RD_PA, FX_CODE_PA, FX_CODE_IPA,
+			     FX_SRC_PA, 1ULL),
+			 RMI_SUCCESS);
 	memset(page, 0, sizeof(page));
 	t_write(fx_m, FX_SRC_PA, page, sizeof(page));
-	assert_int_equal(RMI(fx_m, RMI_FID_RTT_DATA_MAP_INIT, NULL, FX_RD_PA, FX_HC_PA, FX_HC_IPA, FX_SRC_PA, 0ULL), RMI_SUCCESS);
+	assert_int_equal(
+		RMI(fx_m, RMI_FID_RTT_DATA_MAP_INIT, NULL, FX_RD_PA, FX_HC_PA, FX_HC_IPA, FX_SRC_PA, 0ULL),
+		RMI_SUCCESS);
 	memset(&rp, 0, sizeof(rp));
 	rp.flags = 1;
 	rp.pc = FX_CODE_IPA;
 	t_write(fx_m, FX_RECP_PA, &rp, sizeof(rp));
 	t_delegate(fx_m, FX_REC_PA, 1);
 	t_delegate(fx_m, FX_AUX_PA, 16);
-	assert_int_equal(RMI(fx_m, RMI_FID_REC_CREATE, &o, FX_RD_PA, FX_REC_PA, FX_RECP_PA), RMI_INCOMPLETE | (1u << 8));
+	assert_int_equal(RMI(fx_m, RMI_FID_REC_CREATE, &o, FX_RD_PA, FX_REC_PA, FX_RECP_PA),
+			 RMI_INCOMPLETE | (1u << 8));
 	uint64_t h = o.x[1], list[16];
 	for (int i = 0; i < 16; i++)
 		list[i] = (FX_AUX_PA + i * G) | (1ULL << 2);
@@ -1140,8 +1157,8 @@ static void test_rsi_mmio_hostcall_off(void **state)
 	c[n++] = a64_str(3, 4);
 	n += a64_mov64(&c[n], 0, RSI_FID_HOST_CALL);
 	c[n++] = A64_SMC;
-	c[n++] = a64_str(0, 20);        /* RSI status */
-	c[n++] = a64_ldr(6, 4);         /* gprs[0] as the host left it */
+	c[n++] = a64_str(0, 20); /* RSI status */
+	c[n++] = a64_ldr(6, 4);  /* gprs[0] as the host left it */
 	c[n++] = a64_str(6, 20);
 	/* touch FX_LATE_IPA (RAM, not mapped): the host maps it, the load completes */
 	n += a64_mov64(&c[n], 7, FX_LATE_IPA);
@@ -1158,15 +1175,15 @@ static void test_rsi_mmio_hostcall_off(void **state)
 	/* RSI_VERSION results, stored to MMIO */
 	assert_int_equal(fx_enter(&ex, 0, 0), RMI_SUCCESS);
 	assert_int_equal(ex.exit_reason, RMI_EXIT_SYNC);
-	assert_int_equal(ex.esr >> 26, 0x24);              /* data abort from a lower EL */
-	assert_true(ex.esr & (1u << 24));                  /* ISV */
-	assert_true(ex.esr & (1u << 6));                   /* WnR */
-	assert_int_equal((ex.esr >> 22) & 3, 3);           /* 64-bit access */
+	assert_int_equal(ex.esr >> 26, 0x24);    /* data abort from a lower EL */
+	assert_true(ex.esr & (1u << 24));        /* ISV */
+	assert_true(ex.esr & (1u << 6));         /* WnR */
+	assert_int_equal((ex.esr >> 22) & 3, 3); /* 64-bit access */
 	assert_int_equal(ex.hpfar, (FX_MMIO_IPA >> 12) << 4);
 	assert_int_equal(ex.far, 0);
 	assert_int_equal(ex.gprs[0], RSI_SUCCESS);
 	assert_int_equal(fx_enter(&ex, 1, 0), RMI_SUCCESS);
-	assert_int_equal(ex.gprs[0], 0x10001);              /* higher revision */
+	assert_int_equal(ex.gprs[0], 0x10001); /* higher revision */
 
 	/* RIM first word */
 	struct rmm *rmm = machine_rmm(fx_m);
@@ -1177,8 +1194,8 @@ static void test_rsi_mmio_hostcall_off(void **state)
 
 	/* MMIO load: the host answers 41, the realm stores 42 */
 	assert_int_equal(fx_enter(&ex, 1, 0), RMI_SUCCESS);
-	assert_false(ex.esr & (1u << 6));                  /* a read */
-	assert_int_equal((ex.esr >> 16) & 31, 0);          /* SRT hidden: the RMM writes x5 */
+	assert_false(ex.esr & (1u << 6));         /* a read */
+	assert_int_equal((ex.esr >> 16) & 31, 0); /* SRT hidden: the RMM writes x5 */
 	assert_int_equal(fx_enter(&ex, 1, 41), RMI_SUCCESS);
 	assert_int_equal(ex.gprs[0], 42);
 
@@ -1197,16 +1214,18 @@ static void test_rsi_mmio_hostcall_off(void **state)
 	assert_int_equal(fx_enter(&ex, 1, 0), RMI_SUCCESS);
 	assert_int_equal(ex.exit_reason, RMI_EXIT_SYNC);
 	assert_int_equal(ex.esr >> 26, 0x24);
-	assert_false(ex.esr & (1u << 24));                 /* no ISV */
+	assert_false(ex.esr & (1u << 24)); /* no ISV */
 	assert_int_equal(ex.hpfar, (FX_LATE_IPA >> 12) << 4);
 	uint64_t magic = 0x5eed5eed5eed5eedULL;
 	t_write(fx_m, FX_SRC_PA, &magic, sizeof(magic));
 	assert_int_equal(RMI(fx_m, RMI_FID_RTT_DATA_MAP, NULL, FX_RD_PA, FX_LATE_IPA, FX_LATE_IPA + G,
-			     (uint64_t)RMI_ADDR_TYPE_SINGLE, FX_LATE_PA | (1ULL << 2)), RMI_SUCCESS);
-	assert_int_equal(fx_enter(&ex, 2 /* INJECT_SEA: refused, last exit was not at an unprotected IPA */, 0),
-			 RMI_ERROR_REC);
+			     (uint64_t)RMI_ADDR_TYPE_SINGLE, FX_LATE_PA | (1ULL << 2)),
+			 RMI_SUCCESS);
+	assert_int_equal(
+		fx_enter(&ex, 2 /* INJECT_SEA: refused, last exit was not at an unprotected IPA */, 0),
+		RMI_ERROR_REC);
 	assert_int_equal(fx_enter(&ex, 0, 0), RMI_SUCCESS);
-	assert_int_equal(ex.gprs[0], 0);                   /* DATA_MAP memory reads as zero */
+	assert_int_equal(ex.gprs[0], 0); /* DATA_MAP memory reads as zero */
 
 	/* SYSTEM_OFF */
 	assert_int_equal(fx_enter(&ex, 1, 0), RMI_SUCCESS);
@@ -1245,8 +1264,8 @@ static void test_sea_on_empty(void **state)
 	assert_int_equal(RMI(fx_m, RMI_FID_REALM_ACTIVATE, NULL, FX_RD_PA), RMI_SUCCESS);
 	assert_int_equal(fx_enter(&ex, 0, 0), RMI_SUCCESS);
 	assert_int_equal(ex.exit_reason, RMI_EXIT_SYNC);
-	assert_int_equal((ex.gprs[0] >> 26) & 0x3f, 0x25);  /* data abort, current EL */
-	assert_int_equal(ex.gprs[0] & 0x3f, 0x10);           /* synchronous external abort */
+	assert_int_equal((ex.gprs[0] >> 26) & 0x3f, 0x25); /* data abort, current EL */
+	assert_int_equal(ex.gprs[0] & 0x3f, 0x10);         /* synchronous external abort */
 	rk_machine_destroy(fx_m);
 }
 
@@ -1314,7 +1333,8 @@ static void test_attest_token(void **state)
 	/* the test looks inside the realm page, then verifies like a relying party */
 	struct rmm *rmm = machine_rmm(fx_m);
 	const uint8_t *tok = granule_ptr(rmm, granule_from_pa(rmm, FX_HC_PA));
-	struct rk_verify_opts opts = { .cpak = rk_machine_cpak(fx_m), .expected_challenge = challenge,
+	struct rk_verify_opts opts = { .cpak = rk_machine_cpak(fx_m),
+				       .expected_challenge = challenge,
 				       .expected_challenge_len = 64,
 				       .expected_rim = rd_of(rmm, granule_from_pa(rmm, FX_RD_PA))->rim,
 				       .expected_rim_len = 32 };
@@ -1349,11 +1369,13 @@ static void test_ns_page_delegated_under_realm(void **state)
 	fx_build_realm(c, n);
 	t_write(fx_m, ns_pa, &v, sizeof(v));
 	t_delegate(fx_m, ns_l2, 2);
-	assert_int_equal(RMI(fx_m, RMI_FID_RTT_CREATE, NULL, FX_RD_PA, ns_l2, FX_MMIO_IPA, 2ULL), RMI_SUCCESS);
+	assert_int_equal(RMI(fx_m, RMI_FID_RTT_CREATE, NULL, FX_RD_PA, ns_l2, FX_MMIO_IPA, 2ULL),
+			 RMI_SUCCESS);
 	assert_int_equal(RMI(fx_m, RMI_FID_RTT_CREATE, NULL, FX_RD_PA, ns_l3, ns_ipa, 3ULL), RMI_SUCCESS);
 	uint64_t flags = (uint64_t)RMI_ADDR_TYPE_SINGLE | (6ULL << 16) | (3ULL << 19); /* Normal WB, RW */
 	assert_int_equal(RMI(fx_m, RMI_FID_RTT_UNPROT_MAP, NULL, FX_RD_PA, ns_ipa, ns_ipa + G, flags,
-			     ns_pa | (1ULL << 2) | (1ULL << 63)), RMI_SUCCESS);
+			     ns_pa | (1ULL << 2) | (1ULL << 63)),
+			 RMI_SUCCESS);
 	assert_int_equal(RMI(fx_m, RMI_FID_REALM_ACTIVATE, NULL, FX_RD_PA), RMI_SUCCESS);
 
 	/* the realm reads the NS page and stores what it saw */
@@ -1366,9 +1388,9 @@ static void test_ns_page_delegated_under_realm(void **state)
 	t_delegate(fx_m, ns_pa, 1);
 	assert_int_equal(fx_enter(&ex, 1, 0), RMI_SUCCESS);
 	assert_int_equal(ex.exit_reason, RMI_EXIT_SYNC);
-	assert_int_equal(ex.esr & 0x3f, 0x28);      /* granule protection fault */
+	assert_int_equal(ex.esr & 0x3f, 0x28); /* granule protection fault */
 	assert_int_equal(ex.hpfar, (ns_ipa >> 12) << 4);
-	assert_false(ex.esr & (1u << 6));           /* a load, not the realm's MMIO store */
+	assert_false(ex.esr & (1u << 6)); /* a load, not the realm's MMIO store */
 	rk_machine_destroy(fx_m);
 }
 

@@ -73,15 +73,15 @@ static void test_mpidr_order(void **state)
 	xr_program(&x, &p);
 
 	/* index 0 must come first: refused out of order, or with bits outside the Aff fields */
-	static const uint64_t bad0[] = { 1, 0x100, 0x10000, 0x1000000, 0x10, 0x80, 0xf0, 1ULL << 32, 1ULL << 31,
-					 1ULL << 63, 0x4000 };
+	static const uint64_t bad0[] = { 1,    0x100,      0x10000,    0x1000000,  0x10,  0x80,
+					 0xf0, 1ULL << 32, 1ULL << 31, 1ULL << 63, 0x4000 };
 	for (unsigned int k = 0; k < sizeof(bad0) / sizeof(bad0[0]); k++)
 		expect_create_fails(&x, 1, bad0[k], RMI_ERROR_INPUT);
 	/* indexes 0..15 are Aff0 0..15; 16 is Aff1 = 1 (0x100) */
 	for (unsigned int i = 0; i < 17; i++) {
 		uint64_t g8[8] = { XR_HC_IPA + 0x100ULL * (i % 16) };
 		if (i == 16) {
-			expect_create_fails(&x, 1, 0x10, RMI_ERROR_INPUT);   /* Aff0 [7:4] is not part of it */
+			expect_create_fails(&x, 1, 0x10, RMI_ERROR_INPUT); /* Aff0 [7:4] is not part of it */
 			expect_create_fails(&x, 1, 0x1000, RMI_ERROR_INPUT); /* Aff1 = 0x10: index 256 */
 			expect_create_fails(&x, 1, 0x101, RMI_ERROR_INPUT);  /* index 17 */
 		}
@@ -105,11 +105,13 @@ static void test_mpidr_order(void **state)
 	uint64_t out[18];
 	XR_CALL(&x, 0, out, PSCI_CPU_ON_64, 0x10f, XR_CODE_IPA, 0);
 	assert_int_equal(out[0], PSCI_RET_INVALID_PARAMETERS);
-	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(PSCI_CPU_ON_64, 0x0f, p_ipa(rpc), XR_HC_IPA + 0xf00), &ex), RMI_SUCCESS);
+	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(PSCI_CPU_ON_64, 0x0f, p_ipa(rpc), XR_HC_IPA + 0xf00), &ex),
+			 RMI_SUCCESS);
 	assert_int_equal(ex.exit_reason, RMI_EXIT_PSCI);
 	assert_int_equal(ex.gprs[1], 0x0f);
 	RMI_FAIL(x.m, RMI_ERROR_INPUT, RMI_FID_PSCI_COMPLETE, x.rec[0], x.rec[16], PSCI_RET_SUCCESS);
-	assert_int_equal(RMI(x.m, RMI_FID_PSCI_COMPLETE, NULL, x.rec[0], x.rec[15], PSCI_RET_SUCCESS), RMI_SUCCESS);
+	assert_int_equal(RMI(x.m, RMI_FID_PSCI_COMPLETE, NULL, x.rec[0], x.rec[15], PSCI_RET_SUCCESS),
+			 RMI_SUCCESS);
 	xr_rpc_start(&x, 15);
 	struct xr *xs[] = { &x };
 	xr_teardown(xs, 1);
@@ -146,9 +148,9 @@ static void test_initial_state(void **state)
 	assert_int_equal(xr_enter1(&x, 1, 0, NULL, &(struct rmi_rec_exit){ 0 }), RMI_ERROR_REC);
 	for (unsigned int r = 0; r <= 8; r++)
 		xr_next_store(&x, 0, r ? XR_ENTER_MMIO : 0, r < 8 ? g8[r] : 0);
-	xr_next_store(&x, 0, XR_ENTER_MMIO, 0x3c0); /* D, A, I, F */
-	xr_next_store(&x, 0, XR_ENTER_MMIO, 1 << 2);  /* EL1 */
-	xr_next_store(&x, 0, XR_ENTER_MMIO, 1);       /* SP_EL1 */
+	xr_next_store(&x, 0, XR_ENTER_MMIO, 0x3c0);  /* D, A, I, F */
+	xr_next_store(&x, 0, XR_ENTER_MMIO, 1 << 2); /* EL1 */
+	xr_next_store(&x, 0, XR_ENTER_MMIO, 1);      /* SP_EL1 */
 	struct xr *xs[] = { &x };
 	xr_teardown(xs, 1);
 }
@@ -263,7 +265,8 @@ static void test_idle_recs_parked(void **state)
 
 	for (uint64_t round = 1; round <= 3; round++) {
 		for (unsigned int i = 0; i < 4; i++) {
-			assert_int_equal(xr_enter(&x, i, round > 1 ? XR_ENTER_MMIO : 0, NULL, &ex), RMI_SUCCESS);
+			assert_int_equal(xr_enter(&x, i, round > 1 ? XR_ENTER_MMIO : 0, NULL, &ex),
+					 RMI_SUCCESS);
 			xr_expect_mmio_store(&ex, 0, ((uint64_t)i << 32) + round);
 			assert_true(open_engines(&x, i, &open, &parks) <= 2);
 			assert_true(open);
@@ -291,7 +294,7 @@ static void test_idle_recs_parked(void **state)
 #define FX_L2_PA (FX_RD_PA + 4 * G)
 #define FX_L3_PA (FX_RD_PA + 5 * G)
 #define FX_REC_PA (FX_RD_PA + 8 * G)
-#define FX_AUX_PA (FX_RD_PA + 32 * G)    /* 64 granules for donation */
+#define FX_AUX_PA (FX_RD_PA + 32 * G) /* 64 granules for donation */
 #define FX_DATA_PA (FX_RD_PA + 128 * G)
 #define FX_PARAMS_PA (T_DRAM_BASE + 0x200000)
 #define FX_RECP_PA (FX_PARAMS_PA + G)
@@ -304,7 +307,8 @@ static int fx_setup(void **state)
 {
 	(void)state;
 	fx_m = t_machine(64);
-	assert_int_equal(t_realm_create(fx_m, FX_RD_PA, FX_ROOT_PA, 40, 1, 2, FX_PARAMS_PA, RMI_HASH_SHA_256), RMI_SUCCESS);
+	assert_int_equal(t_realm_create(fx_m, FX_RD_PA, FX_ROOT_PA, 40, 1, 2, FX_PARAMS_PA, RMI_HASH_SHA_256),
+			 RMI_SUCCESS);
 	t_delegate(fx_m, FX_AUX_PA, 64);
 	t_delegate(fx_m, FX_REC_PA, 4);
 	return 0;
@@ -370,8 +374,8 @@ static void rec_destroy_ok(uint64_t rec)
 	assert_int_equal(o.x[1], 16);
 	t_read(fx_m, FX_LIST_PA, list, sizeof(list));
 	for (int i = 0; i < 16; i++) {
-		assert_int_equal(list[i] >> 63, 0);            /* DELEGATED */
-		assert_int_equal((list[i] >> 2) & 0x3ff, 1);   /* one granule */
+		assert_int_equal(list[i] >> 63, 0);          /* DELEGATED */
+		assert_int_equal((list[i] >> 2) & 0x3ff, 1); /* one granule */
 		assert_int_equal(t_gstate(fx_m, list[i] & ~0xfffULL), GRANULE_STATE_DELEGATED);
 	}
 	assert_int_equal(RMI(fx_m, RMI_FID_OP_CONTINUE, &o, h, 0ULL), RMI_SUCCESS);
@@ -399,8 +403,9 @@ static void test_create_destroy(void **state)
 static void test_rim_after_rec(void **state)
 {
 	static const uint8_t rim2[32] = {
-		0xd7, 0x1c, 0x60, 0x3b, 0x0f, 0x2c, 0x88, 0xad, 0x1b, 0xc7, 0xe3, 0xe7, 0x6f, 0x6f, 0xd2, 0xda,
-		0x72, 0x5b, 0xef, 0xf4, 0xd4, 0x3e, 0x87, 0x61, 0x7e, 0x9c, 0xfe, 0x51, 0x7e, 0x28, 0x25, 0xfd,
+		0xd7, 0x1c, 0x60, 0x3b, 0x0f, 0x2c, 0x88, 0xad, 0x1b, 0xc7, 0xe3,
+		0xe7, 0x6f, 0x6f, 0xd2, 0xda, 0x72, 0x5b, 0xef, 0xf4, 0xd4, 0x3e,
+		0x87, 0x61, 0x7e, 0x9c, 0xfe, 0x51, 0x7e, 0x28, 0x25, 0xfd,
 	};
 	uint8_t page[4096];
 	struct rmi_out o;
@@ -411,10 +416,13 @@ static void test_rim_after_rec(void **state)
 	t_write(fx_m, FX_SRC_PA, page, sizeof(page));
 	t_delegate(fx_m, FX_L2_PA, 2);
 	t_delegate(fx_m, FX_DATA_PA, 1);
-	assert_int_equal(RMI(fx_m, RMI_FID_RTT_CREATE, NULL, FX_RD_PA, FX_L2_PA, 0x80000000ULL, 2ULL), RMI_SUCCESS);
-	assert_int_equal(RMI(fx_m, RMI_FID_RTT_CREATE, NULL, FX_RD_PA, FX_L3_PA, 0x80000000ULL, 3ULL), RMI_SUCCESS);
-	assert_int_equal(RMI(fx_m, RMI_FID_RTT_DATA_MAP_INIT, NULL, FX_RD_PA, FX_DATA_PA, 0x80000000ULL, FX_SRC_PA,
-			     (uint64_t)RMI_MEASURE_CONTENT), RMI_SUCCESS);
+	assert_int_equal(RMI(fx_m, RMI_FID_RTT_CREATE, NULL, FX_RD_PA, FX_L2_PA, 0x80000000ULL, 2ULL),
+			 RMI_SUCCESS);
+	assert_int_equal(RMI(fx_m, RMI_FID_RTT_CREATE, NULL, FX_RD_PA, FX_L3_PA, 0x80000000ULL, 3ULL),
+			 RMI_SUCCESS);
+	assert_int_equal(RMI(fx_m, RMI_FID_RTT_DATA_MAP_INIT, NULL, FX_RD_PA, FX_DATA_PA, 0x80000000ULL,
+			     FX_SRC_PA, (uint64_t)RMI_MEASURE_CONTENT),
+			 RMI_SUCCESS);
 	write_rec_params(1, 0, 0x80000000, 0x80200000);
 	assert_int_equal(rec_create(FX_REC_PA, FX_AUX_PA, &o), RMI_SUCCESS);
 	struct rmm *rmm = machine_rmm(fx_m);
@@ -433,8 +441,10 @@ static void test_protocol_errors(void **state)
 	(void)state;
 	write_rec_params(0, 0, 0, 0);
 	/* REC granule not DELEGATED */
-	assert_int_equal(RMI(fx_m, RMI_FID_REC_CREATE, &o, FX_RD_PA, FX_REC_PA + 8 * G, FX_RECP_PA), RMI_ERROR_INPUT);
-	assert_int_equal(RMI(fx_m, RMI_FID_REC_CREATE, &o, FX_RD_PA, FX_REC_PA, FX_RECP_PA), XR_INCOMPLETE_DONATE);
+	assert_int_equal(RMI(fx_m, RMI_FID_REC_CREATE, &o, FX_RD_PA, FX_REC_PA + 8 * G, FX_RECP_PA),
+			 RMI_ERROR_INPUT);
+	assert_int_equal(RMI(fx_m, RMI_FID_REC_CREATE, &o, FX_RD_PA, FX_REC_PA, FX_RECP_PA),
+			 XR_INCOMPLETE_DONATE);
 	h = o.x[1];
 	assert_int_equal(t_gstate(fx_m, FX_REC_PA), GRANULE_STATE_PARTIAL);
 	/* wrong next call, unknown handle, unaligned list */
@@ -476,10 +486,12 @@ static void check_failed_create(uint64_t want)
 	struct rmi_out o;
 	uint64_t h, list[16];
 
-	assert_int_equal(RMI(fx_m, RMI_FID_REC_CREATE, &o, FX_RD_PA, FX_REC_PA, FX_RECP_PA), XR_INCOMPLETE_DONATE);
+	assert_int_equal(RMI(fx_m, RMI_FID_REC_CREATE, &o, FX_RD_PA, FX_REC_PA, FX_RECP_PA),
+			 XR_INCOMPLETE_DONATE);
 	h = o.x[1];
 	assert_int_equal(donate_all(h, FX_AUX_PA), XR_INCOMPLETE_RECLAIM);
-	assert_int_equal(RMI(fx_m, RMI_FID_OP_CONTINUE, &o, h, 0ULL), RMI_ERROR_INPUT); /* must reclaim first */
+	assert_int_equal(RMI(fx_m, RMI_FID_OP_CONTINUE, &o, h, 0ULL),
+			 RMI_ERROR_INPUT); /* must reclaim first */
 	assert_int_equal(RMI(fx_m, RMI_FID_OP_MEM_RECLAIM, &o, h, FX_LIST_PA, 0ULL), XR_INCOMPLETE_RECLAIM);
 	assert_int_equal(o.x[1], 0);
 	assert_int_equal(RMI(fx_m, RMI_FID_OP_MEM_RECLAIM, &o, h, FX_LIST_PA, 5ULL), XR_INCOMPLETE_RECLAIM);
@@ -497,13 +509,13 @@ static void check_failed_create(uint64_t want)
 static void test_failure_after_donation(void **state)
 {
 	(void)state;
-	write_rec_params(0, 1, 0, 0);          /* MPIDR index 1, but no REC 0 yet */
+	write_rec_params(0, 1, 0, 0); /* MPIDR index 1, but no REC 0 yet */
 	check_failed_create(RMI_ERROR_INPUT);
 	write_rec_params(0, 1ULL << 40, 0, 0); /* MPIDR bits outside the affinity fields */
 	check_failed_create(RMI_ERROR_INPUT);
 	write_rec_params(0, 0, 0, 0);
 	assert_int_equal(RMI(fx_m, RMI_FID_REALM_ACTIVATE, NULL, FX_RD_PA), RMI_SUCCESS);
-	check_failed_create(RMI_ERROR_REALM);   /* realm not NEW */
+	check_failed_create(RMI_ERROR_REALM); /* realm not NEW */
 }
 
 static void test_pool_exhaustion(void **state)
@@ -516,10 +528,13 @@ static void test_pool_exhaustion(void **state)
 	t_delegate(fx_m, FX_RD_PA + 512 * G, 65);
 	write_rec_params(0, 0, 0, 0);
 	for (n = 0; n < 64; n++) {
-		assert_int_equal(RMI(fx_m, RMI_FID_REC_CREATE, &o, FX_RD_PA, FX_RD_PA + (512 + n) * G, FX_RECP_PA), XR_INCOMPLETE_DONATE);
+		assert_int_equal(
+			RMI(fx_m, RMI_FID_REC_CREATE, &o, FX_RD_PA, FX_RD_PA + (512 + n) * G, FX_RECP_PA),
+			XR_INCOMPLETE_DONATE);
 		handles[n] = o.x[1];
 	}
-	assert_int_equal(RMI(fx_m, RMI_FID_REC_CREATE, &o, FX_RD_PA, FX_RD_PA + (512 + 64) * G, FX_RECP_PA), RMI_BLOCKED);
+	assert_int_equal(RMI(fx_m, RMI_FID_REC_CREATE, &o, FX_RD_PA, FX_RD_PA + (512 + 64) * G, FX_RECP_PA),
+			 RMI_BLOCKED);
 	assert_int_equal(t_gstate(fx_m, FX_RD_PA + (512 + 64) * G), GRANULE_STATE_DELEGATED);
 	assert_int_equal(RMI(fx_m, RMI_FID_REC_DESTROY, &o, FX_REC_PA), RMI_BLOCKED);
 	/* each finishes (MPIDR 0 is taken by the first only) */
@@ -531,7 +546,8 @@ static void test_pool_exhaustion(void **state)
 			continue;
 		}
 		assert_int_equal(x0, XR_INCOMPLETE_RECLAIM);
-		assert_int_equal(RMI(fx_m, RMI_FID_OP_MEM_RECLAIM, &o, handles[i], FX_LIST_PA, 16ULL), RMI_INCOMPLETE);
+		assert_int_equal(RMI(fx_m, RMI_FID_OP_MEM_RECLAIM, &o, handles[i], FX_LIST_PA, 16ULL),
+				 RMI_INCOMPLETE);
 		assert_int_equal(RMI(fx_m, RMI_FID_OP_CONTINUE, &o, handles[i], 0ULL), RMI_ERROR_INPUT);
 	}
 }

@@ -43,7 +43,7 @@ struct world {
 	uint64_t params, list, src;
 	uint64_t objs[64];
 	unsigned int nobjs;
-	uint64_t pool, npool;   /* DELEGATED granules for the fuzzer (some become RTT/DATA) */
+	uint64_t pool, npool;     /* DELEGATED granules for the fuzzer (some become RTT/DATA) */
 	uint64_t nspool, nnspool; /* NS granules */
 };
 
@@ -89,16 +89,20 @@ static void build(struct world *w)
 	/* measured pages, unmeasured pages, a 2 MiB block, RIPAS RAM, NS pages */
 	for (uint64_t i = 0; i < 8; i++)
 		assert_int_equal(RMI(m, RMI_FID_RTT_DATA_MAP_INIT, NULL, w->rd, t_pool_delegated(m, &p, 1, 0),
-				     i * G, w->src, i & 1), RMI_SUCCESS);
+				     i * G, w->src, i & 1),
+				 RMI_SUCCESS);
 	uint64_t d = t_pool_delegated(m, &p, 8, 0);
 	assert_int_equal(RMI(m, RMI_FID_RTT_DATA_MAP, &o, w->rd, L2SZ, L2SZ + 8 * G, RMI_ADDR_TYPE_SINGLE,
-			     t_desc(d, 3, 8)), RMI_SUCCESS);
+			     t_desc(d, 3, 8)),
+			 RMI_SUCCESS);
 	uint64_t b = t_pool_delegated(m, &p, 512, L2SZ);
 	assert_int_equal(RMI(m, RMI_FID_RTT_DATA_MAP, &o, w->rd, GIB + L2SZ, GIB + 2 * L2SZ,
-			     RMI_ADDR_TYPE_SINGLE, t_desc(b, 2, 1)), RMI_SUCCESS);
+			     RMI_ADDR_TYPE_SINGLE, t_desc(b, 2, 1)),
+			 RMI_SUCCESS);
 	assert_int_equal(RMI(m, RMI_FID_RTT_INIT_RIPAS, &o, w->rd, 16 * G, 64 * G), RMI_SUCCESS);
 	assert_int_equal(RMI(m, RMI_FID_RTT_UNPROT_MAP, &o, w->rd, U, U + 4 * G,
-			     t_unprot_flags(RMI_ADDR_TYPE_SINGLE, 6, 3), t_desc(DRAM_END - 4 * MIB, 3, 4)), RMI_SUCCESS);
+			     t_unprot_flags(RMI_ADDR_TYPE_SINGLE, 6, 3), t_desc(DRAM_END - 4 * MIB, 3, 4)),
+			 RMI_SUCCESS);
 	t_check_realm(m, w->rd, NULL, NULL);
 
 	/* objects the biased arguments name */
@@ -164,8 +168,9 @@ static uint64_t pick_pa(struct world *w)
 
 static uint64_t pick_ipa(struct world *w)
 {
-	static const uint64_t edges[] = { 0, G, L2SZ - G, L2SZ, 4 * L2SZ, GIB - G, GIB, GIB + L2SZ, 2 * GIB,
-					  U - G, U - L2SZ, U, U + G, U + L2SZ, (1ULL << 40) - G, 1ULL << 40 };
+	static const uint64_t edges[] = { 0,     G,          L2SZ - G,         L2SZ,      4 * L2SZ, GIB - G,
+					  GIB,   GIB + L2SZ, 2 * GIB,          U - G,     U - L2SZ, U,
+					  U + G, U + L2SZ,   (1ULL << 40) - G, 1ULL << 40 };
 	uint64_t align = below(w, 3) == 0 ? GIB : below(w, 2) ? G : L2SZ;
 
 	switch (below(w, 4)) {
@@ -185,13 +190,13 @@ static uint64_t pick_populated_ipa(struct world *w)
 {
 	switch (below(w, 4)) {
 	case 0:
-		return below(w, 1024) * G;              /* L3 tables at 0 and 2 MiB */
+		return below(w, 1024) * G; /* L3 tables at 0 and 2 MiB */
 	case 1:
-		return GIB + below(w, 4) * L2SZ;        /* L2 table at 1 GiB, a 2 MiB block */
+		return GIB + below(w, 4) * L2SZ; /* L2 table at 1 GiB, a 2 MiB block */
 	case 2:
-		return U + below(w, 512) * G;           /* NS L3 table */
+		return U + below(w, 512) * G; /* NS L3 table */
 	default:
-		return below(w, 8) * GIB;               /* root entries */
+		return below(w, 8) * GIB; /* root entries */
 	}
 }
 
@@ -202,12 +207,14 @@ static uint64_t pick_desc(struct world *w)
 
 	if (level < 3)
 		pa &= ~(L2SZ - 1);
-	return t_desc(pa & RMI_ADDR_RANGE_ADDR_MASK, (int)level, cnt & 0x3ff) | (below(w, 8) ? 0 : T_DESC_UNDELEGATED);
+	return t_desc(pa & RMI_ADDR_RANGE_ADDR_MASK, (int)level, cnt & 0x3ff) |
+	       (below(w, 8) ? 0 : T_DESC_UNDELEGATED);
 }
 
 static uint64_t pick_flags(struct world *w)
 {
-	return below(w, 4) | (below(w, 4) ? 0 : below(w, 600) << 2) | (below(w, 8) << 16) | (below(w, 16) << 19);
+	return below(w, 4) | (below(w, 4) ? 0 : below(w, 600) << 2) | (below(w, 8) << 16) |
+	       (below(w, 16) << 19);
 }
 
 static uint64_t pick_any(struct world *w)
@@ -228,7 +235,8 @@ static uint64_t pick_any(struct world *w)
 	case 7:
 		return pick_flags(w);
 	default: {
-		static const uint64_t v[] = { 0, ~0ULL, 1ULL << 63, 0xfff, 0x1000, 1ULL << 48, ~0xfffULL, 0x20000 };
+		static const uint64_t v[] = { 0,      ~0ULL,      1ULL << 63, 0xfff,
+					      0x1000, 1ULL << 48, ~0xfffULL,  0x20000 };
 		return v[below(w, sizeof(v) / sizeof(v[0]))];
 	}
 	}
@@ -244,7 +252,8 @@ static void scribble(struct world *w)
 	(void)rk_ns_write(w->m, w->list, buf, sizeof(buf));
 
 	struct rmi_realm_params p;
-	t_realm_params(&p, 32 + (unsigned int)below(w, 18), pick_pa(w) & ~0xffffULL, (unsigned int)below(w, 4));
+	t_realm_params(&p, 32 + (unsigned int)below(w, 18), pick_pa(w) & ~0xffffULL,
+		       (unsigned int)below(w, 4));
 	p.rtt_level_start = (int64_t)below(w, 5) - 1;
 	p.rtt_num_start = 1ULL << below(w, 5);
 	if (!below(w, 4))
@@ -301,7 +310,8 @@ static void garbage_phase(struct world *w, unsigned int iters)
 		for (int k = 0; k < 6; k++)
 			a[k] = garbage(w);
 		/* the RD itself, with garbage around it (not for the one-argument state changes) */
-		if (below(w, 3) == 0 && fids[i % n] != RMI_FID_REALM_ACTIVATE && fids[i % n] != RMI_FID_REALM_TERMINATE)
+		if (below(w, 3) == 0 && fids[i % n] != RMI_FID_REALM_ACTIVATE &&
+		    fids[i % n] != RMI_FID_REALM_TERMINATE)
 			a[0] = w->rd;
 		rmi_args(w->m, fid, NULL, a, 6);
 		if (i % 997 == 0)
@@ -314,12 +324,28 @@ static void garbage_phase(struct world *w, unsigned int iters)
 /* ---- the biased phase: the memory-management commands ---- */
 
 static const uint64_t mm_fids[] = {
-	RMI_FID_VERSION, RMI_FID_FEATURES, RMI_FID_RMM_CONFIG_GET, RMI_FID_RMM_CONFIG_SET,
-	RMI_FID_RMM_ACTIVATE, RMI_FID_GRANULE_TRACKING_GET, RMI_FID_GRANULE_RANGE_DELEGATE,
-	RMI_FID_GRANULE_RANGE_UNDELEGATE, RMI_FID_GPT_L1_CREATE, RMI_FID_REALM_CREATE,
-	RMI_FID_REALM_ACTIVATE, RMI_FID_REALM_TERMINATE, RMI_FID_REALM_DESTROY, RMI_FID_RTT_CREATE,
-	RMI_FID_RTT_DESTROY, RMI_FID_RTT_FOLD, RMI_FID_RTT_READ_ENTRY, RMI_FID_RTT_INIT_RIPAS,
-	RMI_FID_RTT_DATA_MAP_INIT, RMI_FID_RTT_DATA_MAP, RMI_FID_RTT_DATA_UNMAP, RMI_FID_RTT_UNPROT_MAP,
+	RMI_FID_VERSION,
+	RMI_FID_FEATURES,
+	RMI_FID_RMM_CONFIG_GET,
+	RMI_FID_RMM_CONFIG_SET,
+	RMI_FID_RMM_ACTIVATE,
+	RMI_FID_GRANULE_TRACKING_GET,
+	RMI_FID_GRANULE_RANGE_DELEGATE,
+	RMI_FID_GRANULE_RANGE_UNDELEGATE,
+	RMI_FID_GPT_L1_CREATE,
+	RMI_FID_REALM_CREATE,
+	RMI_FID_REALM_ACTIVATE,
+	RMI_FID_REALM_TERMINATE,
+	RMI_FID_REALM_DESTROY,
+	RMI_FID_RTT_CREATE,
+	RMI_FID_RTT_DESTROY,
+	RMI_FID_RTT_FOLD,
+	RMI_FID_RTT_READ_ENTRY,
+	RMI_FID_RTT_INIT_RIPAS,
+	RMI_FID_RTT_DATA_MAP_INIT,
+	RMI_FID_RTT_DATA_MAP,
+	RMI_FID_RTT_DATA_UNMAP,
+	RMI_FID_RTT_UNPROT_MAP,
 	RMI_FID_RTT_UNPROT_UNMAP,
 };
 
@@ -431,13 +457,21 @@ static void fuzz_run(uint64_t seed, unsigned int iters)
 			print_message(" %s %u", rmi_cmd_table[f].name, ok[f]);
 	print_message("\n");
 	static const uint64_t must[] = {
-		RMI_FID_GRANULE_RANGE_DELEGATE, RMI_FID_GRANULE_RANGE_UNDELEGATE, RMI_FID_RTT_CREATE,
-		RMI_FID_RTT_DESTROY, RMI_FID_RTT_READ_ENTRY, RMI_FID_RTT_INIT_RIPAS, RMI_FID_RTT_DATA_MAP,
-		RMI_FID_RTT_DATA_UNMAP, RMI_FID_RTT_UNPROT_MAP, RMI_FID_RTT_UNPROT_UNMAP,
+		RMI_FID_GRANULE_RANGE_DELEGATE,
+		RMI_FID_GRANULE_RANGE_UNDELEGATE,
+		RMI_FID_RTT_CREATE,
+		RMI_FID_RTT_DESTROY,
+		RMI_FID_RTT_READ_ENTRY,
+		RMI_FID_RTT_INIT_RIPAS,
+		RMI_FID_RTT_DATA_MAP,
+		RMI_FID_RTT_DATA_UNMAP,
+		RMI_FID_RTT_UNPROT_MAP,
+		RMI_FID_RTT_UNPROT_UNMAP,
 	};
 	for (size_t i = 0; i < sizeof(must) / sizeof(must[0]); i++) {
 		if (!ok[must[i] - SMC_FID_BASE - RMI_FNUM_MIN]) {
-			print_error("%s never succeeded\n", rmi_cmd_table[must[i] - SMC_FID_BASE - RMI_FNUM_MIN].name);
+			print_error("%s never succeeded\n",
+				    rmi_cmd_table[must[i] - SMC_FID_BASE - RMI_FNUM_MIN].name);
 			fail();
 		}
 	}

@@ -25,7 +25,7 @@ static uint64_t fr(struct rk_machine *m, unsigned int i)
 	return o.x[1];
 }
 
-#define FIELD(v, reg, f) (((v) & RMI_##reg##_##f##_MASK) >> RMI_##reg##_##f##_SHIFT)
+#define FIELD(v, reg, f) (((v)&RMI_##reg##_##f##_MASK) >> RMI_##reg##_##f##_SHIFT)
 
 /* ---- VERSION (§3.1) ---- */
 
@@ -155,12 +155,12 @@ static void test_config(void **state)
 
 	/* SET failures, every one ERROR_INPUT and without effect */
 	write_cfg(m, CFG_PA, 0, 0);
-	RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_RMM_CONFIG_SET, 0);              /* null */
-	RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_RMM_CONFIG_SET, CFG_PA + 8);     /* unaligned */
-	RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_RMM_CONFIG_SET, 0x1000);         /* not DRAM */
+	RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_RMM_CONFIG_SET, 0);          /* null */
+	RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_RMM_CONFIG_SET, CFG_PA + 8); /* unaligned */
+	RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_RMM_CONFIG_SET, 0x1000);     /* not DRAM */
 	RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_RMM_CONFIG_SET, T_DRAM_BASE + 32 * MIB);
-	RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_RMM_CONFIG_SET, carve);          /* Secure PAS */
-	RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_RMM_CONFIG_SET, carve + G);      /* Root PAS */
+	RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_RMM_CONFIG_SET, carve);     /* Secure PAS */
+	RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_RMM_CONFIG_SET, carve + G); /* Root PAS */
 	static const uint64_t bad[][2] = { { 0, 1 }, { 0, 2 }, { 0, 3 }, { 1, 0 }, { 2, 0 }, { 0, ~0ULL } };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		write_cfg(m, CFG_PA, bad[i][0], bad[i][1]);
@@ -256,7 +256,8 @@ static void test_activate_gate(void **state)
 	/* ACTIVATE without CONFIG_SET (optional), then everything is open */
 	assert_int_equal(RMI0(m, RMI_FID_RMM_ACTIVATE, NULL), RMI_SUCCESS);
 	assert_int_equal(atomic_load(&machine_rmm(m)->state), RMM_STATE_ACTIVE);
-	assert_int_equal(RMI(m, RMI_FID_GRANULE_RANGE_DELEGATE, &o, T_DRAM_BASE, T_DRAM_BASE + G), RMI_SUCCESS);
+	assert_int_equal(RMI(m, RMI_FID_GRANULE_RANGE_DELEGATE, &o, T_DRAM_BASE, T_DRAM_BASE + G),
+			 RMI_SUCCESS);
 	assert_int_equal(t_gstate(m, T_DRAM_BASE), GRANULE_STATE_DELEGATED);
 	t_undelegate(m, T_DRAM_BASE, 1);
 
@@ -298,7 +299,8 @@ static void test_tracking_get(void **state)
 		assert_int_equal(o.x[2], RMI_TRACKING_FINE);
 		assert_int_equal(o.x[3], b0 + 48 * MIB);
 		/* a hole: not tracked, up to the next bank */
-		assert_int_equal(RMI(m, RMI_FID_GRANULE_TRACKING_GET, &o, b0 + 48 * MIB, b1 + MIB), RMI_SUCCESS);
+		assert_int_equal(RMI(m, RMI_FID_GRANULE_TRACKING_GET, &o, b0 + 48 * MIB, b1 + MIB),
+				 RMI_SUCCESS);
 		assert_int_equal(o.x[1], RMI_MEM_CATEGORY_CONVENTIONAL);
 		assert_int_equal(o.x[2], RMI_TRACKING_NONE);
 		assert_int_equal(o.x[3], b1);
@@ -306,18 +308,23 @@ static void test_tracking_get(void **state)
 		assert_int_equal(RMI(m, RMI_FID_GRANULE_TRACKING_GET, &o, 0, b0 + G), RMI_SUCCESS);
 		assert_int_equal(o.x[2], RMI_TRACKING_NONE);
 		assert_int_equal(o.x[3], b0);
-		assert_int_equal(RMI(m, RMI_FID_GRANULE_TRACKING_GET, &o, b1 + 16 * MIB, 1ULL << 40), RMI_SUCCESS);
+		assert_int_equal(RMI(m, RMI_FID_GRANULE_TRACKING_GET, &o, b1 + 16 * MIB, 1ULL << 40),
+				 RMI_SUCCESS);
 		assert_int_equal(o.x[2], RMI_TRACKING_NONE);
 		assert_int_equal(o.x[3], 1ULL << 40);
 		/* the whole PA space is a valid range */
 		assert_int_equal(RMI(m, RMI_FID_GRANULE_TRACKING_GET, &o, 0, 1ULL << 48), RMI_SUCCESS);
 		/* failures */
-		RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_GRANULE_TRACKING_GET, b0 + 1, b0 + MIB);     /* base unaligned */
-		RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_GRANULE_TRACKING_GET, b0, b0 + MIB + 8);     /* top unaligned */
-		RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_GRANULE_TRACKING_GET, b0 + G, b0);           /* start > end */
-		RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_GRANULE_TRACKING_GET, b0, b0);               /* < 4 KiB */
-		RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_GRANULE_TRACKING_GET, b0, (1ULL << 48) + G); /* end > max PA */
-		RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_GRANULE_TRACKING_GET, (1ULL << 48) + G, (1ULL << 48) + 2 * G);
+		RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_GRANULE_TRACKING_GET, b0 + 1,
+			 b0 + MIB); /* base unaligned */
+		RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_GRANULE_TRACKING_GET, b0,
+			 b0 + MIB + 8);                                                 /* top unaligned */
+		RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_GRANULE_TRACKING_GET, b0 + G, b0); /* start > end */
+		RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_GRANULE_TRACKING_GET, b0, b0);     /* < 4 KiB */
+		RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_GRANULE_TRACKING_GET, b0,
+			 (1ULL << 48) + G); /* end > max PA */
+		RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_GRANULE_TRACKING_GET, (1ULL << 48) + G,
+			 (1ULL << 48) + 2 * G);
 		RMI_FAIL(m, RMI_ERROR_INPUT, RMI_FID_GRANULE_TRACKING_GET, ~0xfffULL, 0);
 		rk_machine_destroy(m);
 	}
@@ -349,14 +356,31 @@ static void test_unknown_fid(void **state)
 	struct rk_machine *m = t_machine(32);
 	static const uint64_t unknown[] = {
 		/* holes of the RMI range, among them the 1.0 commands removed in 2.0 (§2.2) */
-		0xC4000151, 0xC4000152, 0xC4000154, 0xC4000155, 0xC400015F, 0xC4000162, 0xC4000167,
-		0xC40001E2, 0xC40001EF,
+		0xC4000151,
+		0xC4000152,
+		0xC4000154,
+		0xC4000155,
+		0xC400015F,
+		0xC4000162,
+		0xC4000167,
+		0xC40001E2,
+		0xC40001EF,
 		/* RSI FIDs are not host commands */
-		0xC4000190, 0xC4000194, 0xC40001AF,
+		0xC4000190,
+		0xC4000194,
+		0xC40001AF,
 		/* outside the RMI range */
-		0xC400014F, 0xC400020F, 0xC4000211, 0xC4000000, 0xC400FFFF,
+		0xC400014F,
+		0xC400020F,
+		0xC4000211,
+		0xC4000000,
+		0xC400FFFF,
 		/* SMC32 and other owners */
-		0x84000150, 0x84000165, 0xC5000150, 0xC3000150, 0x04000150,
+		0x84000150,
+		0x84000165,
+		0xC5000150,
+		0xC3000150,
+		0x04000150,
 	};
 
 	(void)state;
@@ -427,11 +451,13 @@ static void test_sve_hint_and_registers(void **state)
 	assert_int_equal(RMI(m, RMI_FID_FEATURES | SMC_FID_SVE_HINT, &o, 1), RMI_SUCCESS);
 	assert_int_equal(o.x[1], fr(m, 1));
 	assert_int_equal(RMI(m, RMI_FID_GRANULE_RANGE_DELEGATE | SMC_FID_SVE_HINT, &o, T_DRAM_BASE,
-			     T_DRAM_BASE + 2 * G), RMI_SUCCESS);
+			     T_DRAM_BASE + 2 * G),
+			 RMI_SUCCESS);
 	assert_int_equal(o.x[1], T_DRAM_BASE + 2 * G);
 	assert_int_equal(t_gstate(m, T_DRAM_BASE + G), GRANULE_STATE_DELEGATED);
 	assert_int_equal(RMI(m, RMI_FID_GRANULE_RANGE_UNDELEGATE | SMC_FID_SVE_HINT, &o, T_DRAM_BASE,
-			     T_DRAM_BASE + 2 * G), RMI_SUCCESS);
+			     T_DRAM_BASE + 2 * G),
+			 RMI_SUCCESS);
 	t_assert_all_undelegated(m);
 
 	/* output registers a command does not set read 0; x5..x17 are preserved (SMCCC) */
@@ -468,7 +494,8 @@ static void test_sve_hint_and_registers(void **state)
 static void test_refusal_log(void **state)
 {
 	struct rk_machine *m = t_machine(32);
-	const uint64_t rd = T_DRAM_BASE + MIB, root = rd + 2 * G, rec = rd + 4 * G, params = T_DRAM_BASE + 2 * MIB;
+	const uint64_t rd = T_DRAM_BASE + MIB, root = rd + 2 * G, rec = rd + 4 * G,
+		       params = T_DRAM_BASE + 2 * MIB;
 	FILE *f = tmpfile();
 	char buf[2048], want[2048];
 	size_t n;

@@ -101,10 +101,10 @@ static void input_errors(struct rk_machine *m, uint64_t fid, uint64_t a)
 {
 	struct rmi_out o;
 	static const uint64_t bad[][2] = {
-		{ 1, 2 * G },                          /* base unaligned */
-		{ G, 2 * G + 8 },                      /* top unaligned */
-		{ G, G },                              /* top == base */
-		{ 2 * G, G },                          /* top < base */
+		{ 1, 2 * G },     /* base unaligned */
+		{ G, 2 * G + 8 }, /* top unaligned */
+		{ G, G },         /* top == base */
+		{ 2 * G, G },     /* top < base */
 		{ 8, 8 },
 	};
 
@@ -298,12 +298,9 @@ static void test_large_ranges(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_delegate_undelegate),
-		cmocka_unit_test(test_undelegate_scrubs),
-		cmocka_unit_test(test_input_errors),
-		cmocka_unit_test(test_partial_progress),
-		cmocka_unit_test(test_wrong_state),
-		cmocka_unit_test(test_carveouts),
+		cmocka_unit_test(test_delegate_undelegate), cmocka_unit_test(test_undelegate_scrubs),
+		cmocka_unit_test(test_input_errors),        cmocka_unit_test(test_partial_progress),
+		cmocka_unit_test(test_wrong_state),         cmocka_unit_test(test_carveouts),
 		cmocka_unit_test(test_large_ranges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,8 +32,8 @@
 #define SINGLE ((uint64_t)RMI_ADDR_TYPE_SINGLE)
 #define LIST(n) ((uint64_t)RMI_ADDR_TYPE_LIST | ((uint64_t)(n) << 2))
 /* descriptor bits for flags MemAttr and S2AP (direct: flag bit 0 W -> desc bit 7, bit 1 R -> desc bit 6) */
-#define NSATTR(memattr, s2ap) (((uint64_t)(memattr) << 2) | ((uint64_t)(((s2ap) >> 1) & 1) << 6) | \
-			       ((uint64_t)((s2ap) & 1) << 7))
+#define NSATTR(memattr, s2ap) \
+	(((uint64_t)(memattr) << 2) | ((uint64_t)(((s2ap) >> 1) & 1) << 6) | ((uint64_t)((s2ap)&1) << 7))
 
 static struct rk_machine *m;
 static struct t_pool pool;
@@ -92,8 +92,9 @@ static void expect_entry(uint64_t ipa, int level, uint64_t st, uint64_t desc, ui
 		print_error("entry 0x%llx L%d: level %llu state %llu desc 0x%llx ripas %llu; expected "
 			    "state %llu desc 0x%llx ripas %llu\n",
 			    (unsigned long long)ipa, level, (unsigned long long)o.x[1],
-			    (unsigned long long)o.x[2], (unsigned long long)o.x[3], (unsigned long long)o.x[4],
-			    (unsigned long long)st, (unsigned long long)desc, (unsigned long long)ripas);
+			    (unsigned long long)o.x[2], (unsigned long long)o.x[3],
+			    (unsigned long long)o.x[4], (unsigned long long)st, (unsigned long long)desc,
+			    (unsigned long long)ripas);
 		fail();
 	}
 }
@@ -104,7 +105,8 @@ static uint64_t map(uint64_t base, uint64_t top, uint64_t flags, uint64_t oaddr)
 	uint64_t x0 = RMI(m, MAP, &o, rd, base, top, flags, oaddr);
 
 	if (x0 != RMI_SUCCESS) {
-		print_error("DATA_MAP 0x%llx: status %u index %u\n", (unsigned long long)base, ST(x0), IDX(x0));
+		print_error("DATA_MAP 0x%llx: status %u index %u\n", (unsigned long long)base, ST(x0),
+			    IDX(x0));
 		fail();
 	}
 	return o.x[1];
@@ -192,12 +194,14 @@ static void test_map_init_sha384(void **state)
 static void test_map_init_worked_example(void **state)
 {
 	static const uint8_t rim1[32] = {
-		0xfb, 0x96, 0x2c, 0xc3, 0xdf, 0x8f, 0x69, 0xd4, 0x00, 0x19, 0x96, 0xb0, 0x35, 0x49, 0xca, 0xae,
-		0xa6, 0xea, 0xe7, 0xcf, 0xe8, 0x43, 0x33, 0xb5, 0xdd, 0x26, 0x05, 0x3d, 0xa0, 0x30, 0xbe, 0x96,
+		0xfb, 0x96, 0x2c, 0xc3, 0xdf, 0x8f, 0x69, 0xd4, 0x00, 0x19, 0x96,
+		0xb0, 0x35, 0x49, 0xca, 0xae, 0xa6, 0xea, 0xe7, 0xcf, 0xe8, 0x43,
+		0x33, 0xb5, 0xdd, 0x26, 0x05, 0x3d, 0xa0, 0x30, 0xbe, 0x96,
 	};
 	static const uint8_t rim1_nomeasure[32] = {
-		0x73, 0xb6, 0x7d, 0x5f, 0x56, 0x45, 0x1c, 0x34, 0xe3, 0xe8, 0x65, 0x98, 0xe0, 0x33, 0xe3, 0xae,
-		0xf6, 0x17, 0x80, 0x5c, 0x77, 0x8c, 0xfa, 0x60, 0x4d, 0xdd, 0x24, 0xe2, 0x43, 0x41, 0xc2, 0x23,
+		0x73, 0xb6, 0x7d, 0x5f, 0x56, 0x45, 0x1c, 0x34, 0xe3, 0xe8, 0x65,
+		0x98, 0xe0, 0x33, 0xe3, 0xae, 0xf6, 0x17, 0x80, 0x5c, 0x77, 0x8c,
+		0xfa, 0x60, 0x4d, 0xdd, 0x24, 0xe2, 0x43, 0x41, 0xc2, 0x23,
 	};
 	uint8_t page[4096];
 
@@ -249,9 +253,9 @@ static void test_map_init_errors(void **state)
 	/* 3: src not NS */
 	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, d, 0, src + 8, 0);
 	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, d, 0, 0x1000, 0);
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, d, 0, d, 0);           /* DELEGATED */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, d, 0, rd, 0);          /* an RD */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, d, 0, mapped, 0);      /* DATA */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, d, 0, d, 0);      /* DELEGATED */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, d, 0, rd, 0);     /* an RD */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, d, 0, mapped, 0); /* DATA */
 	/* 4: rd */
 	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd + 8, d, 0, src, 0);
 	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, l2, d, 0, src, 0);
@@ -279,23 +283,23 @@ static void test_map_init_errors(void **state)
 	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, d + 8, 0, src, 0);
 	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, 0x1000, 0, src, 0);
 	/* priorities */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, rd, 0, src, 7);        /* 1 < 2 */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, d, U, d, 0);           /* 3 < 6 */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, d, L2SZ + 8, src, 0);  /* 6 < 8 */
-	RMI_FAIL(m, T_RTT(2), MAP_INIT, rd, ns, L2SZ, src, 0);            /* 8 < 12 */
-	RMI_FAIL(m, T_RTT(1), MAP_INIT, rd, l3, GIB, src, 0);             /* 8 < 11 */
-	RMI_FAIL(m, T_RTT(3), MAP_INIT, rd, ns, 9 * G, src, 0);           /* 9 < 12 */
-	RMI_FAIL(m, T_RTT(3), MAP_INIT, rd, l3, 9 * G, src, 0);           /* 9 < 11 */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, rd, 0, src, 7);       /* 1 < 2 */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, d, U, d, 0);          /* 3 < 6 */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, d, L2SZ + 8, src, 0); /* 6 < 8 */
+	RMI_FAIL(m, T_RTT(2), MAP_INIT, rd, ns, L2SZ, src, 0);           /* 8 < 12 */
+	RMI_FAIL(m, T_RTT(1), MAP_INIT, rd, l3, GIB, src, 0);            /* 8 < 11 */
+	RMI_FAIL(m, T_RTT(3), MAP_INIT, rd, ns, 9 * G, src, 0);          /* 9 < 12 */
+	RMI_FAIL(m, T_RTT(3), MAP_INIT, rd, l3, 9 * G, src, 0);          /* 9 < 11 */
 	/* 5: realm not NEW, after 1-4 and before 6-12 */
 	assert_int_equal(RMI(m, RMI_FID_REALM_ACTIVATE, NULL, rd), RMI_SUCCESS);
 	RMI_FAIL(m, RMI_ERROR_REALM, MAP_INIT, rd, d, 0, src, 0);
-	RMI_FAIL(m, RMI_ERROR_REALM, MAP_INIT, rd, d, U, src, 0);         /* 5 < 6 */
-	RMI_FAIL(m, RMI_ERROR_REALM, MAP_INIT, rd, d, L2SZ, src, 0);      /* 5 < 8 */
-	RMI_FAIL(m, RMI_ERROR_REALM, MAP_INIT, rd, d, 9 * G, src, 0);     /* 5 < 9 */
-	RMI_FAIL(m, RMI_ERROR_REALM, MAP_INIT, rd, ns, 0, src, 0);        /* 5 < 12 */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, d, 0, src, 2);         /* 1 < 5 */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, rd, 0, src, 0);        /* 2 < 5 */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, d, 0, d, 0);           /* 3 < 5 */
+	RMI_FAIL(m, RMI_ERROR_REALM, MAP_INIT, rd, d, U, src, 0);     /* 5 < 6 */
+	RMI_FAIL(m, RMI_ERROR_REALM, MAP_INIT, rd, d, L2SZ, src, 0);  /* 5 < 8 */
+	RMI_FAIL(m, RMI_ERROR_REALM, MAP_INIT, rd, d, 9 * G, src, 0); /* 5 < 9 */
+	RMI_FAIL(m, RMI_ERROR_REALM, MAP_INIT, rd, ns, 0, src, 0);    /* 5 < 12 */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, d, 0, src, 2);     /* 1 < 5 */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, rd, 0, src, 0);    /* 2 < 5 */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP_INIT, rd, d, 0, d, 0);       /* 3 < 5 */
 	assert_int_equal(RMI(m, RMI_FID_REALM_TERMINATE, NULL, rd), RMI_SUCCESS);
 	RMI_FAIL(m, RMI_ERROR_REALM, MAP_INIT, rd, d, 0, src, 0);
 }
@@ -391,7 +395,8 @@ static void test_data_map_partial(void **state)
 	/* one leaf table per call */
 	uint64_t r = del(4, 0);
 	t_rtt_to(m, rd, L2SZ, 3, &pool);
-	assert_int_equal(RMI(m, MAP, &o, rd, L2SZ - 2 * G, L2SZ + 2 * G, SINGLE, t_desc(r, 3, 4)), RMI_SUCCESS);
+	assert_int_equal(RMI(m, MAP, &o, rd, L2SZ - 2 * G, L2SZ + 2 * G, SINGLE, t_desc(r, 3, 4)),
+			 RMI_SUCCESS);
 	assert_int_equal(o.x[1], L2SZ);
 	assert_int_equal(t_gstate(m, r + 2 * G), GRANULE_STATE_DELEGATED);
 	assert_int_equal(map(L2SZ, L2SZ + 2 * G, SINGLE, t_desc(r + 2 * G, 3, 2)), L2SZ + 2 * G);
@@ -400,7 +405,8 @@ static void test_data_map_partial(void **state)
 	t_undelegate(m, b + 300 * G, 1);
 	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 4 * L2SZ, 5 * L2SZ, SINGLE, t_desc(b, 2, 1));
 	for (uint64_t i = 0; i < 512; i++)
-		assert_int_equal(t_gstate(m, b + i * G), i == 300 ? GRANULE_STATE_NS : GRANULE_STATE_DELEGATED);
+		assert_int_equal(t_gstate(m, b + i * G),
+				 i == 300 ? GRANULE_STATE_NS : GRANULE_STATE_DELEGATED);
 	/* ... and the second block of a range then stops with partial progress */
 	uint64_t b0 = del(1536, L2SZ);
 	t_undelegate(m, b0 + L2SZ + 7 * G, 1);
@@ -442,16 +448,16 @@ static void test_data_map_list(void **state)
 	assert_int_equal(RMI(m, MAP, &o, rd, 16 * G, 20 * G, LIST(2), list), RMI_SUCCESS);
 	assert_int_equal(o.x[1], 17 * G);
 	/* list errors */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 20 * G, 21 * G, LIST(1), list + 4);   /* not 8-byte aligned */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 20 * G, 21 * G, LIST(0), list);       /* count 0 */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 20 * G, 21 * G, LIST(1), d);          /* not NS */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 20 * G, 21 * G, LIST(1), 0x1000);     /* not DRAM */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 20 * G, 21 * G, LIST(1), list + 4); /* not 8-byte aligned */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 20 * G, 21 * G, LIST(0), list);     /* count 0 */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 20 * G, 21 * G, LIST(1), d);        /* not NS */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 20 * G, 21 * G, LIST(1), 0x1000);   /* not DRAM */
 	descs[0] = t_desc(c + 2 * G, 3, 0);
 	t_write(m, list, descs, sizeof(uint64_t));
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 20 * G, 21 * G, LIST(1), list);       /* only empty descriptors */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 20 * G, 21 * G, LIST(1), list); /* only empty descriptors */
 	descs[0] = t_desc(c + 2 * G, 3, 1) | T_DESC_UNDELEGATED;
 	t_write(m, list, descs, sizeof(uint64_t));
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 20 * G, 21 * G, LIST(1), list);       /* ST = UNDELEGATED */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 20 * G, 21 * G, LIST(1), list); /* ST = UNDELEGATED */
 }
 
 /* DATA_MAP naming the realm's own RD (or a block holding it) must fail, not hang. */
@@ -464,7 +470,7 @@ static void test_data_map_own_granules(void **state)
 	(void)state;
 	alarm(60); /* a livelock here would otherwise hang the test */
 	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 0, G, SINGLE, t_desc(rd, 3, 1));
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 0, G, SINGLE, t_desc(l3, 3, 1));  /* the leaf RTT */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 0, G, SINGLE, t_desc(l3, 3, 1)); /* the leaf RTT */
 	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 0, G, SINGLE, t_desc(l2, 3, 1));
 	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 0, G, SINGLE, t_desc(root, 3, 1));
 	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 0, 2 * G, SINGLE, t_desc(rd - G, 3, 2));
@@ -497,22 +503,23 @@ static void test_data_map_errors(void **state)
 	/* 5: address type and list */
 	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 0, G, (uint64_t)RMI_ADDR_TYPE_NONE, dp);
 	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 0, G, 3, dp);
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 0, G, SINGLE, t_desc(p, 3, 0));    /* count 0 */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 0, G, SINGLE, t_desc(p, 3, 0)); /* count 0 */
 	/* 6: ST */
 	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 0, G, SINGLE, dp | T_DESC_UNDELEGATED);
 	/* 7: alignment, IPA space, protected range, descriptor level */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, G, L2SZ + G, SINGLE, db);          /* base not 2 MiB aligned */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 0, G + 8, SINGLE, dp);             /* top unaligned */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 0, (1ULL << 40) + G, SINGLE, dp);  /* top outside */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, U, U + G, SINGLE, dp);             /* unprotected */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, U - G, U + G, SINGLE, dp);         /* crossing */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 0, 1ULL << 39, SINGLE, t_desc(0, 0, 1)); /* level 0: no blocks */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, G, L2SZ + G, SINGLE, db);         /* base not 2 MiB aligned */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 0, G + 8, SINGLE, dp);            /* top unaligned */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 0, (1ULL << 40) + G, SINGLE, dp); /* top outside */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, U, U + G, SINGLE, dp);            /* unprotected */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, U - G, U + G, SINGLE, dp);        /* crossing */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 0, 1ULL << 39, SINGLE,
+		 t_desc(0, 0, 1)); /* level 0: no blocks */
 	/* 8: the range is smaller than one block */
 	RMI_FAIL(m, T_RTT(2), MAP, rd, 2 * L2SZ, 2 * L2SZ + MIB, SINGLE, db);
-	RMI_FAIL(m, T_RTT(2), MAP, rd, 2 * GIB, 2 * GIB + MIB, SINGLE, db);     /* 8 before 9 */
+	RMI_FAIL(m, T_RTT(2), MAP, rd, 2 * GIB, 2 * GIB + MIB, SINGLE, db); /* 8 before 9 */
 	RMI_FAIL(m, T_RTT(1), MAP, rd, 0, GIB - G, SINGLE, t_desc(0, 1, 1));
 	/* 9: the walk does not end at the descriptor's level */
-	RMI_FAIL(m, T_RTT(2), MAP, rd, 2 * L2SZ, 2 * L2SZ + G, SINGLE, dp);      /* no L3 there */
+	RMI_FAIL(m, T_RTT(2), MAP, rd, 2 * L2SZ, 2 * L2SZ + G, SINGLE, dp); /* no L3 there */
 	RMI_FAIL(m, T_RTT(1), MAP, rd, 2 * GIB, 2 * GIB + G, SINGLE, dp);
 	RMI_FAIL(m, T_RTT(1), MAP, rd, 2 * GIB, 2 * GIB + L2SZ, SINGLE, db);
 	/* per block: a TABLE entry where a block should go */
@@ -524,18 +531,19 @@ static void test_data_map_errors(void **state)
 	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 0, G, SINGLE, t_desc(0x1000, 3, 1));
 	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 0, G, SINGLE, t_desc(l2, 3, 1));
 	/* priorities */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 2 * G, G, 0, 0);                  /* 4 < 5 */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 2 * G, G, 0, 0);                            /* 4 < 5 */
 	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, U, U + G, SINGLE, dp | T_DESC_UNDELEGATED); /* 6 < 7 */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 2 * GIB + G, 2 * GIB + L2SZ, SINGLE, db);  /* 7 < 8 */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 2 * GIB, 2 * GIB + G, SINGLE, dp | T_DESC_UNDELEGATED); /* 6 < 9 */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 2 * GIB + G, 2 * GIB + L2SZ, SINGLE, db);   /* 7 < 8 */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd, 2 * GIB, 2 * GIB + G, SINGLE,
+		 dp | T_DESC_UNDELEGATED);                                                /* 6 < 9 */
 	RMI_FAIL(m, T_RTT(2), MAP, rd, 2 * L2SZ, 2 * L2SZ + G, SINGLE, t_desc(ns, 3, 1)); /* 9 < block */
 	/* 3: realm state, after 2 and before 4 */
 	assert_int_equal(RMI(m, RMI_FID_REALM_TERMINATE, NULL, rd), RMI_SUCCESS);
 	RMI_FAIL(m, RMI_ERROR_REALM, MAP, rd, 0, G, SINGLE, dp);
-	RMI_FAIL(m, RMI_ERROR_REALM, MAP, rd, 2 * G, G, SINGLE, dp);             /* 3 < 4 */
-	RMI_FAIL(m, RMI_ERROR_REALM, MAP, rd, 0, G, 0, 0);                       /* 3 < 5 */
-	RMI_FAIL(m, RMI_ERROR_REALM, MAP, rd, U, U + G, SINGLE, dp);             /* 3 < 7 */
-	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd + 8, 0, G, SINGLE, dp);             /* 2 < 3 */
+	RMI_FAIL(m, RMI_ERROR_REALM, MAP, rd, 2 * G, G, SINGLE, dp); /* 3 < 4 */
+	RMI_FAIL(m, RMI_ERROR_REALM, MAP, rd, 0, G, 0, 0);           /* 3 < 5 */
+	RMI_FAIL(m, RMI_ERROR_REALM, MAP, rd, U, U + G, SINGLE, dp); /* 3 < 7 */
+	RMI_FAIL(m, RMI_ERROR_INPUT, MAP, rd + 8, 0, G, SINGLE, dp); /* 2 < 3 */
 }
 
 /* ---- RTT_DATA_UNMAP ---- */
@@ -628,7 +636,7 @@ static void test_data_unmap_ripas(void **state)
 	(void)state;
 	uint64_t p = del(3, 0);
 	fill_src(src, 77);
-	map_init(p, 0);                           /* ASSIGNED RAM */
+	map_init(p, 0);                                                      /* ASSIGNED RAM */
 	assert_int_equal(map(G, 2 * G, SINGLE, t_desc(p + G, 3, 1)), 2 * G); /* ASSIGNED EMPTY */
 	map_init(p + 2 * G, 2 * G);
 	unmap(2 * G, 3 * G, &o);
@@ -672,18 +680,18 @@ static void test_data_unmap_errors(void **state)
 	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 0, (1ULL << 40) + G, 0, 0);
 	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, U, U + G, 0, 0);
 	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, U - G, U + G, 0, 0);
-	RMI_FAIL(m, RMI_ERROR_INPUT, UUNMAP, rd, 0, G, 0, 0);        /* and the NS variant */
+	RMI_FAIL(m, RMI_ERROR_INPUT, UUNMAP, rd, 0, G, 0, 0); /* and the NS variant */
 	RMI_FAIL(m, RMI_ERROR_INPUT, UUNMAP, rd, U - G, U + G, 0, 0);
 	/* 6: type and flags */
-	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 0, G, 0, list);                  /* NONE, oaddr != 0 */
-	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 0, G, 1ULL << 2, 0);             /* NONE, count != 0 */
-	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 0, G, SINGLE, list);             /* SINGLE, oaddr != 0 */
-	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 0, G, SINGLE | (1ULL << 2), 0);  /* SINGLE, count != 0 */
-	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 0, G, 3, 0);                     /* no such type */
-	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 0, G, LIST(0), list);            /* LIST, count 0 */
-	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 0, G, LIST(1), list + 4);        /* LIST, unaligned */
-	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 0, G, LIST(1), p);               /* LIST, not NS */
-	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 0, G, LIST(1), 0x1000);          /* LIST, not DRAM */
+	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 0, G, 0, list);                 /* NONE, oaddr != 0 */
+	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 0, G, 1ULL << 2, 0);            /* NONE, count != 0 */
+	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 0, G, SINGLE, list);            /* SINGLE, oaddr != 0 */
+	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 0, G, SINGLE | (1ULL << 2), 0); /* SINGLE, count != 0 */
+	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 0, G, 3, 0);                    /* no such type */
+	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 0, G, LIST(0), list);           /* LIST, count 0 */
+	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 0, G, LIST(1), list + 4);       /* LIST, unaligned */
+	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 0, G, LIST(1), p);              /* LIST, not NS */
+	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 0, G, LIST(1), 0x1000);         /* LIST, not DRAM */
 	/* 7: base not aligned to the leaf entry, or a live block larger than the range: x1 = 0 */
 	struct rmi_out o;
 	RMI_FAIL_OUT(m, T_RTT(2), &o, UNMAP, rd, L2SZ + G, L2SZ + 2 * G, 0, 0);
@@ -694,9 +702,9 @@ static void test_data_unmap_errors(void **state)
 	assert_int_equal(o.x[1], 0);
 	/* priorities */
 	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, L2SZ + G, L2SZ + 2 * G, SINGLE, list); /* 6 < 7 */
-	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 2 * L2SZ, 2 * L2SZ + G, 3, 0);        /* 6 < 7 */
+	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, 2 * L2SZ, 2 * L2SZ + G, 3, 0);         /* 6 < 7 */
 	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd, U, U + G, 3, 0);                       /* 5, 6 */
-	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd + 8, L2SZ + G, L2SZ + 2 * G, 0, 0);      /* 2 < 7 */
+	RMI_FAIL(m, RMI_ERROR_INPUT, UNMAP, rd + 8, L2SZ + G, L2SZ + 2 * G, 0, 0);     /* 2 < 7 */
 	/* a non-live 2 MiB entry straddling top is skipped, and out_top stops at top */
 	assert_int_equal(RMI(m, UNMAP, &o, rd, 4 * L2SZ, 4 * L2SZ + G, 0ULL, 0ULL), RMI_SUCCESS);
 	assert_int_equal(o.x[1], 4 * L2SZ + G);
@@ -712,8 +720,9 @@ static void test_unprot(void **state)
 	(void)state;
 	const uint64_t ns = 0x12340000ULL;
 	/* a page: the host's PA, MemAttr and S2AP; the RMM adds AF and NS */
-	assert_int_equal(RMI(m, UMAP, &o, rd, U + G, U + 2 * G, t_unprot_flags(SINGLE, 6, 3), t_desc(ns, 3, 1)),
-			 RMI_SUCCESS);
+	assert_int_equal(
+		RMI(m, UMAP, &o, rd, U + G, U + 2 * G, t_unprot_flags(SINGLE, 6, 3), t_desc(ns, 3, 1)),
+		RMI_SUCCESS);
 	assert_int_equal(o.x[1], U + 2 * G);
 	expect_entry(U + G, 3, RMI_RTTE_ASSIGNED, ns | NSATTR(6, 3), 0);
 	uint64_t e = t_raw_entry(m, rd, U + G, 3, NULL);
@@ -731,12 +740,14 @@ static void test_unprot(void **state)
 	for (uint64_t ap = 0; ap < 4; ap++) {
 		uint64_t ipa = U + (4 + ap) * G;
 		assert_int_equal(RMI(m, UMAP, NULL, rd, ipa, ipa + G, t_unprot_flags(SINGLE, 5, ap),
-				     t_desc(ns + ap * G, 3, 1) | T_DESC_UNDELEGATED), RMI_SUCCESS);
+				     t_desc(ns + ap * G, 3, 1) | T_DESC_UNDELEGATED),
+				 RMI_SUCCESS);
 		expect_entry(ipa, 3, RMI_RTTE_ASSIGNED, (ns + ap * G) | NSATTR(5, ap), 0);
 	}
 	/* the last granule below 2^48 is fine, 2^48 is not (no LPA2) */
 	assert_int_equal(RMI(m, UMAP, NULL, rd, U + 8 * G, U + 9 * G, t_unprot_flags(SINGLE, 6, 3),
-			     t_desc((1ULL << 48) - G, 3, 1)), RMI_SUCCESS);
+			     t_desc((1ULL << 48) - G, 3, 1)),
+			 RMI_SUCCESS);
 	RMI_FAIL(m, RMI_ERROR_INPUT, UMAP, rd, U + 9 * G, U + 10 * G, t_unprot_flags(SINGLE, 6, 3),
 		 t_desc(1ULL << 48, 3, 1));
 	/* refused attributes: MemAttr 0b100, the upper S2AP bits */
@@ -747,19 +758,24 @@ static void test_unprot(void **state)
 	/* the protected half, and ranges crossing into it */
 	RMI_FAIL(m, RMI_ERROR_INPUT, UMAP, rd, 0, G, t_unprot_flags(SINGLE, 6, 3), t_desc(ns, 3, 1));
 	RMI_FAIL(m, RMI_ERROR_INPUT, UMAP, rd, U - G, U + G, t_unprot_flags(SINGLE, 6, 3), t_desc(ns, 3, 2));
-	RMI_FAIL(m, RMI_ERROR_INPUT, UMAP, rd, U, (1ULL << 40) + G, t_unprot_flags(SINGLE, 6, 3), t_desc(ns, 3, 1));
+	RMI_FAIL(m, RMI_ERROR_INPUT, UMAP, rd, U, (1ULL << 40) + G, t_unprot_flags(SINGLE, 6, 3),
+		 t_desc(ns, 3, 1));
 	/* other common checks */
 	RMI_FAIL(m, RMI_ERROR_INPUT, UMAP, rd, U, U, t_unprot_flags(SINGLE, 6, 3), t_desc(ns, 3, 1));
 	RMI_FAIL(m, RMI_ERROR_INPUT, UMAP, rd, U, U + G, t_unprot_flags(0, 6, 3), t_desc(ns, 3, 1));
-	RMI_FAIL(m, RMI_ERROR_INPUT, UMAP, rd, U + G, U + L2SZ + G, t_unprot_flags(SINGLE, 6, 3), t_desc(0, 2, 1));
+	RMI_FAIL(m, RMI_ERROR_INPUT, UMAP, rd, U + G, U + L2SZ + G, t_unprot_flags(SINGLE, 6, 3),
+		 t_desc(0, 2, 1));
 	RMI_FAIL(m, RMI_ERROR_INPUT, UMAP, rd, U + L2SZ, U + 2 * L2SZ, t_unprot_flags(SINGLE, 6, 3),
 		 t_desc(G, 2, 1)); /* PA not aligned to the block */
-	RMI_FAIL(m, T_RTT(2), UMAP, rd, U + L2SZ, U + L2SZ + G, t_unprot_flags(SINGLE, 6, 3), t_desc(ns, 3, 1));
-	RMI_FAIL(m, T_RTT(2), UMAP, rd, U, U + L2SZ, t_unprot_flags(SINGLE, 6, 3), t_desc(0, 2, 1)); /* TABLE */
+	RMI_FAIL(m, T_RTT(2), UMAP, rd, U + L2SZ, U + L2SZ + G, t_unprot_flags(SINGLE, 6, 3),
+		 t_desc(ns, 3, 1));
+	RMI_FAIL(m, T_RTT(2), UMAP, rd, U, U + L2SZ, t_unprot_flags(SINGLE, 6, 3),
+		 t_desc(0, 2, 1)); /* TABLE */
 	RMI_FAIL(m, RMI_ERROR_INPUT, UMAP, rd + 8, U, U + G, t_unprot_flags(SINGLE, 6, 3), t_desc(ns, 3, 1));
 	/* blocks and LIST */
 	assert_int_equal(RMI(m, UMAP, &o, rd, U + L2SZ, U + 3 * L2SZ, t_unprot_flags(SINGLE, 6, 2),
-			     t_desc(4 * L2SZ, 2, 2)), RMI_SUCCESS);
+			     t_desc(4 * L2SZ, 2, 2)),
+			 RMI_SUCCESS);
 	assert_int_equal(o.x[1], U + 3 * L2SZ);
 	expect_entry(U + 2 * L2SZ, 2, RMI_RTTE_ASSIGNED, (5 * L2SZ) | NSATTR(6, 2), 0);
 	descs[0] = t_desc(0x50000000ULL, 3, 1);
@@ -782,7 +798,8 @@ static void test_unprot(void **state)
 	assert_int_equal(descs[1], t_desc(0x60000000ULL, 3, 1) | T_DESC_UNDELEGATED);
 	/* a ZOMBIE realm: no new NS mappings; unmapping works */
 	assert_int_equal(RMI(m, RMI_FID_REALM_TERMINATE, NULL, rd), RMI_SUCCESS);
-	RMI_FAIL(m, RMI_ERROR_REALM, UMAP, rd, U + 20 * G, U + 21 * G, t_unprot_flags(SINGLE, 6, 3), t_desc(ns, 3, 1));
+	RMI_FAIL(m, RMI_ERROR_REALM, UMAP, rd, U + 20 * G, U + 21 * G, t_unprot_flags(SINGLE, 6, 3),
+		 t_desc(ns, 3, 1));
 	assert_int_equal(RMI(m, UUNMAP, &o, rd, U, U + L2SZ, 0, 0), RMI_SUCCESS);
 	assert_int_equal(o.x[1], U + L2SZ);
 	assert_int_equal(t_refcount(m, l3u), 0);

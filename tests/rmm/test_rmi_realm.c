@@ -19,7 +19,7 @@
 #define MIB (1ULL << 20)
 #define RD_PA (T_DRAM_BASE + 1 * MIB)
 #define RD2_PA (RD_PA + G)
-#define ROOT_PA (T_DRAM_BASE + 2 * MIB)     /* 16 roots, 64 KiB aligned */
+#define ROOT_PA (T_DRAM_BASE + 2 * MIB) /* 16 roots, 64 KiB aligned */
 #define ROOT2_PA (ROOT_PA + 32 * G)
 #define POOL_PA (T_DRAM_BASE + 4 * MIB)
 #define PARAMS_PA (T_DRAM_BASE + 32 * MIB)
@@ -92,7 +92,8 @@ static void check_fresh_roots(struct rk_machine *mm, uint64_t rd, unsigned int s
 	for (uint64_t ipa = 0; ipa < lim; ipa += esz) {
 		bool prot = ipa < lim / 2;
 
-		assert_int_equal(t_entry_kind(mm, rd, ipa, sl), prot ? S2TTE_UNASSIGNED : S2TTE_UNASSIGNED_NS);
+		assert_int_equal(t_entry_kind(mm, rd, ipa, sl),
+				 prot ? S2TTE_UNASSIGNED : S2TTE_UNASSIGNED_NS);
 		if (ipa % (lim / 8) == 0 || ipa + esz == lim) {
 			assert_int_equal(RMI(mm, RMI_FID_RTT_READ_ENTRY, &o, rd, ipa, sl), RMI_SUCCESS);
 			assert_int_equal(o.x[1], sl);
@@ -141,10 +142,11 @@ static void test_create(void **state)
 	}
 	/* the SHA-512 worked example of the digest (§16.5) */
 	static const uint8_t ex512[64] = {
-		0x1c, 0xda, 0x1f, 0xc6, 0x39, 0xe5, 0x60, 0x4d, 0xa5, 0x37, 0xf0, 0x4e, 0x7f, 0x2d, 0x6f, 0x8e,
-		0x18, 0x89, 0x4c, 0x86, 0xf4, 0xb6, 0x4f, 0x33, 0x97, 0x78, 0x3b, 0x09, 0x00, 0x53, 0xba, 0x0d,
-		0x81, 0xdd, 0x58, 0x58, 0x10, 0xb5, 0xaa, 0xd1, 0xe5, 0xc2, 0xac, 0x5c, 0x65, 0xfa, 0x0c, 0x8a,
-		0xd8, 0xb1, 0x25, 0x03, 0x1a, 0xe2, 0xd3, 0xa9, 0x87, 0xf0, 0xd8, 0x4d, 0xd7, 0x75, 0xc4, 0xc6,
+		0x1c, 0xda, 0x1f, 0xc6, 0x39, 0xe5, 0x60, 0x4d, 0xa5, 0x37, 0xf0, 0x4e, 0x7f,
+		0x2d, 0x6f, 0x8e, 0x18, 0x89, 0x4c, 0x86, 0xf4, 0xb6, 0x4f, 0x33, 0x97, 0x78,
+		0x3b, 0x09, 0x00, 0x53, 0xba, 0x0d, 0x81, 0xdd, 0x58, 0x58, 0x10, 0xb5, 0xaa,
+		0xd1, 0xe5, 0xc2, 0xac, 0x5c, 0x65, 0xfa, 0x0c, 0x8a, 0xd8, 0xb1, 0x25, 0x03,
+		0x1a, 0xe2, 0xd3, 0xa9, 0x87, 0xf0, 0xd8, 0x4d, 0xd7, 0x75, 0xc4, 0xc6,
 	};
 	params_default(&p);
 	p.hash_algo = RMI_HASH_SHA_512;
@@ -176,22 +178,47 @@ struct geo {
 static void test_create_geometry(void **state)
 {
 	static const struct geo valid[] = {
-		{ 32, 1, 1 }, { 32, 2, 4 }, { 33, 1, 1 }, { 33, 2, 8 }, { 34, 1, 1 }, { 34, 2, 16 },
-		{ 35, 1, 1 }, { 36, 1, 1 }, { 39, 1, 1 }, { 40, 0, 1 }, { 40, 1, 2 }, { 41, 0, 1 },
+		{ 32, 1, 1 }, { 32, 2, 4 }, { 33, 1, 1 }, { 33, 2, 8 },  { 34, 1, 1 }, { 34, 2, 16 },
+		{ 35, 1, 1 }, { 36, 1, 1 }, { 39, 1, 1 }, { 40, 0, 1 },  { 40, 1, 2 }, { 41, 0, 1 },
 		{ 41, 1, 4 }, { 42, 1, 8 }, { 43, 0, 1 }, { 43, 1, 16 }, { 44, 0, 1 },
 	};
 	static const struct geo invalid[] = {
 		/* wrong number of concatenated tables */
-		{ 32, 2, 1 }, { 32, 2, 2 }, { 32, 2, 8 }, { 33, 2, 4 }, { 34, 2, 8 }, { 32, 1, 2 },
-		{ 39, 1, 2 }, { 40, 1, 1 }, { 40, 1, 4 }, { 43, 1, 8 }, { 41, 0, 2 }, { 48, 0, 2 },
-		{ 35, 1, 0 }, { 40, 0, 0 },
+		{ 32, 2, 1 },
+		{ 32, 2, 2 },
+		{ 32, 2, 8 },
+		{ 33, 2, 4 },
+		{ 34, 2, 8 },
+		{ 32, 1, 2 },
+		{ 39, 1, 2 },
+		{ 40, 1, 1 },
+		{ 40, 1, 4 },
+		{ 43, 1, 8 },
+		{ 41, 0, 2 },
+		{ 48, 0, 2 },
+		{ 35, 1, 0 },
+		{ 40, 0, 0 },
 		/* s2sz out of the start level's range */
-		{ 35, 2, 32 }, { 35, 2, 16 }, { 44, 1, 16 }, { 44, 1, 32 }, { 39, 0, 1 }, { 32, 0, 1 },
-		{ 32, 3, 1 }, { 36, 3, 16 }, { 40, 2, 16 },
+		{ 35, 2, 32 },
+		{ 35, 2, 16 },
+		{ 44, 1, 16 },
+		{ 44, 1, 32 },
+		{ 39, 0, 1 },
+		{ 32, 0, 1 },
+		{ 32, 3, 1 },
+		{ 36, 3, 16 },
+		{ 40, 2, 16 },
 		/* valid geometry, but above FR0.S2SZ (RK_MACHINE_CPU_PA_BITS: what the vCPUs reach) */
-		{ 45, 0, 1 }, { 46, 0, 1 }, { 47, 0, 1 }, { 48, 0, 1 },
+		{ 45, 0, 1 },
+		{ 46, 0, 1 },
+		{ 47, 0, 1 },
+		{ 48, 0, 1 },
 		/* level -1 needs LPA2; levels beyond 3 do not exist */
-		{ 40, -1, 1 }, { 48, -1, 1 }, { 40, -2, 1 }, { 40, 4, 1 }, { 48, 0, 16 },
+		{ 40, -1, 1 },
+		{ 48, -1, 1 },
+		{ 40, -2, 1 },
+		{ 40, 4, 1 },
+		{ 48, 0, 16 },
 	};
 	struct rmi_realm_params p;
 
@@ -317,8 +344,11 @@ static void test_create_params(void **state)
 
 	/* features this RMM does not have: LPA2, SVE, PMU, DA */
 	static const uint64_t bad_flags[] = {
-		RMI_REALM_FLAGS0_LPA2_MASK, RMI_REALM_FLAGS0_SVE_MASK, RMI_REALM_FLAGS0_PMU_MASK,
-		RMI_REALM_FLAGS0_DA_MASK, RMI_REALM_FLAGS0_LPA2_MASK | RMI_REALM_FLAGS0_SVE_MASK,
+		RMI_REALM_FLAGS0_LPA2_MASK,
+		RMI_REALM_FLAGS0_SVE_MASK,
+		RMI_REALM_FLAGS0_PMU_MASK,
+		RMI_REALM_FLAGS0_DA_MASK,
+		RMI_REALM_FLAGS0_LPA2_MASK | RMI_REALM_FLAGS0_SVE_MASK,
 	};
 	for (size_t i = 0; i < sizeof(bad_flags) / sizeof(bad_flags[0]); i++) {
 		params_default(&p);
@@ -377,8 +407,8 @@ static void test_create_granules(void **state)
 	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, RD_PA, PARAMS_PA + 8);
 	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, RD_PA, 0x1000);
 	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, RD_PA, T_DRAM_BASE + 64 * MIB);
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, RD_PA, RD2_PA);    /* DELEGATED */
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, RD_PA, RD_PA);     /* params == RD */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, RD_PA, RD2_PA); /* DELEGATED */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, RD_PA, RD_PA);  /* params == RD */
 	/* root RTT not DELEGATED: NS, or only one of two */
 	t_undelegate(m, ROOT_PA + G, 1);
 	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, RD_PA, PARAMS_PA);
@@ -399,20 +429,20 @@ static void test_create_granules(void **state)
 	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, ROOT_PA + G, PARAMS_PA);
 	/* granules owned by another realm */
 	assert_int_equal(create_with(RD_PA, &p), RMI_SUCCESS);
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, RD_PA, PARAMS_PA);   /* RD is an RD */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, RD_PA, PARAMS_PA); /* RD is an RD */
 	p.rtt_base = ROOT2_PA;
 	t_delegate(m, ROOT2_PA, 2);
-	create_fails(RMI_ERROR_INPUT, RD_PA, &p);                 /* RD is an RD */
-	create_fails(RMI_ERROR_INPUT, ROOT_PA, &p);               /* RD is an RTT */
+	create_fails(RMI_ERROR_INPUT, RD_PA, &p);   /* RD is an RD */
+	create_fails(RMI_ERROR_INPUT, ROOT_PA, &p); /* RD is an RTT */
 	p.rtt_base = ROOT_PA;
-	create_fails(RMI_ERROR_INPUT, RD2_PA, &p);                /* roots are RTTs */
+	create_fails(RMI_ERROR_INPUT, RD2_PA, &p); /* roots are RTTs */
 	p.rtt_base = ROOT_PA - 32 * G;
 	t_delegate(m, ROOT_PA - 32 * G, 1);
-	create_fails(RMI_ERROR_INPUT, RD2_PA, &p);                /* second root not delegated */
+	create_fails(RMI_ERROR_INPUT, RD2_PA, &p); /* second root not delegated */
 	p.rtt_base = RD_PA;
 	p.rtt_num_start = 1;
 	p.s2sz = 39;
-	create_fails(RMI_ERROR_INPUT, RD2_PA, &p);                /* root is an RD */
+	create_fails(RMI_ERROR_INPUT, RD2_PA, &p); /* root is an RD */
 	/* and the second realm can be created next to the first */
 	p.rtt_base = ROOT2_PA;
 	p.rtt_num_start = 2;
@@ -573,13 +603,13 @@ static void test_create_mec_holds_no_vmid(void **state)
 
 static void bad_rd_args(uint64_t fid)
 {
-	RMI_FAIL(m, RMI_ERROR_INPUT, fid, RD_PA + 8);       /* not aligned */
-	RMI_FAIL(m, RMI_ERROR_INPUT, fid, 0);               /* not DRAM */
+	RMI_FAIL(m, RMI_ERROR_INPUT, fid, RD_PA + 8); /* not aligned */
+	RMI_FAIL(m, RMI_ERROR_INPUT, fid, 0);         /* not DRAM */
 	RMI_FAIL(m, RMI_ERROR_INPUT, fid, 0x1000);
 	RMI_FAIL(m, RMI_ERROR_INPUT, fid, ~0xfffULL);
-	RMI_FAIL(m, RMI_ERROR_INPUT, fid, RD2_PA);          /* DELEGATED */
-	RMI_FAIL(m, RMI_ERROR_INPUT, fid, NS_PA);           /* NS */
-	RMI_FAIL(m, RMI_ERROR_INPUT, fid, ROOT_PA);         /* an RTT */
+	RMI_FAIL(m, RMI_ERROR_INPUT, fid, RD2_PA);  /* DELEGATED */
+	RMI_FAIL(m, RMI_ERROR_INPUT, fid, NS_PA);   /* NS */
+	RMI_FAIL(m, RMI_ERROR_INPUT, fid, ROOT_PA); /* an RTT */
 	RMI_FAIL(m, RMI_ERROR_INPUT, fid, PARAMS_PA);
 }
 
@@ -629,13 +659,15 @@ static void test_terminate(void **state)
 	assert_int_equal(RMI(m, RMI_FID_REALM_ACTIVATE, NULL, RD_PA), RMI_SUCCESS);
 	t_rtt_to(m, RD_PA, 0, 3, &pool);
 	uint64_t data = t_pool_delegated(m, &pool, 1, 0);
-	assert_int_equal(RMI(m, RMI_FID_RTT_DATA_MAP, NULL, RD_PA, 0, G, RMI_ADDR_TYPE_SINGLE, t_desc(data, 3, 1)),
-			 RMI_SUCCESS);
+	assert_int_equal(
+		RMI(m, RMI_FID_RTT_DATA_MAP, NULL, RD_PA, 0, G, RMI_ADDR_TYPE_SINGLE, t_desc(data, 3, 1)),
+		RMI_SUCCESS);
 	assert_int_equal(RMI(m, RMI_FID_REALM_TERMINATE, NULL, RD_PA), RMI_SUCCESS);
 	assert_int_equal(t_realm_state(m, RD_PA), RMI_REALM_STATE_ZOMBIE);
 	/* a ZOMBIE realm takes no new mappings and cannot be activated */
 	uint64_t d2 = t_pool_delegated(m, &pool, 1, 0);
-	RMI_FAIL(m, RMI_ERROR_REALM, RMI_FID_RTT_DATA_MAP, RD_PA, G, 2 * G, RMI_ADDR_TYPE_SINGLE, t_desc(d2, 3, 1));
+	RMI_FAIL(m, RMI_ERROR_REALM, RMI_FID_RTT_DATA_MAP, RD_PA, G, 2 * G, RMI_ADDR_TYPE_SINGLE,
+		 t_desc(d2, 3, 1));
 	RMI_FAIL(m, RMI_ERROR_REALM, RMI_FID_REALM_ACTIVATE, RD_PA);
 	/* ... but can be taken apart: READ_ENTRY, DATA_UNMAP, RTT commands work in any state */
 	struct rmi_out o;

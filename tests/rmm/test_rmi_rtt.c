@@ -79,8 +79,9 @@ static void expect_entry(uint64_t ipa, int level, uint64_t st, uint64_t desc, ui
 		print_error("entry 0x%llx L%d: level %llu state %llu desc 0x%llx ripas %llu; expected "
 			    "state %llu desc 0x%llx ripas %llu\n",
 			    (unsigned long long)ipa, level, (unsigned long long)o.x[1],
-			    (unsigned long long)o.x[2], (unsigned long long)o.x[3], (unsigned long long)o.x[4],
-			    (unsigned long long)st, (unsigned long long)desc, (unsigned long long)ripas);
+			    (unsigned long long)o.x[2], (unsigned long long)o.x[3],
+			    (unsigned long long)o.x[4], (unsigned long long)st, (unsigned long long)desc,
+			    (unsigned long long)ripas);
 		fail();
 	}
 }
@@ -102,7 +103,8 @@ static uint64_t data_map(uint64_t base, uint64_t top, uint64_t desc)
 {
 	struct rmi_out o;
 
-	assert_int_equal(RMI(m, RMI_FID_RTT_DATA_MAP, &o, rd, base, top, RMI_ADDR_TYPE_SINGLE, desc), RMI_SUCCESS);
+	assert_int_equal(RMI(m, RMI_FID_RTT_DATA_MAP, &o, rd, base, top, RMI_ADDR_TYPE_SINGLE, desc),
+			 RMI_SUCCESS);
 	return o.x[1];
 }
 
@@ -115,8 +117,8 @@ static void init_ripas(uint64_t base, uint64_t top)
 }
 
 /* descriptor bits for flags MemAttr and S2AP (direct: flag bit 0 W -> desc bit 7, bit 1 R -> desc bit 6) */
-#define NSATTR(memattr, s2ap) (((uint64_t)(memattr) << 2) | ((uint64_t)(((s2ap) >> 1) & 1) << 6) | \
-			       ((uint64_t)((s2ap) & 1) << 7))
+#define NSATTR(memattr, s2ap) \
+	(((uint64_t)(memattr) << 2) | ((uint64_t)(((s2ap) >> 1) & 1) << 6) | ((uint64_t)((s2ap)&1) << 7))
 
 /* ---- RTT_CREATE ---- */
 
@@ -202,12 +204,14 @@ static void test_create_unfolds(void **state)
 	uint64_t npa = 0x40000000ULL; /* NS memory need not be DRAM (e.g. MMIO) */
 	rtt(U, 2);
 	assert_int_equal(RMI(m, RMI_FID_RTT_UNPROT_MAP, &o, rd, U, U + L2SZ,
-			     t_unprot_flags(RMI_ADDR_TYPE_SINGLE, 5, 1), t_desc(npa, 2, 1)), RMI_SUCCESS);
+			     t_unprot_flags(RMI_ADDR_TYPE_SINGLE, 5, 1), t_desc(npa, 2, 1)),
+			 RMI_SUCCESS);
 	expect_entry(U, 2, RMI_RTTE_ASSIGNED, npa | NSATTR(5, 1), 0);
 	rtt(U, 3);
 	expect_table(U, 3, RMI_RTTE_ASSIGNED, npa | NSATTR(5, 1), G, 0, S2TTE_ASSIGNED_NS);
 	assert_int_equal(RMI(m, RMI_FID_RTT_UNPROT_MAP, &o, rd, U + GIB, U + 2 * GIB,
-			     t_unprot_flags(RMI_ADDR_TYPE_SINGLE, 6, 3), t_desc(GIB, 1, 1)), RMI_SUCCESS);
+			     t_unprot_flags(RMI_ADDR_TYPE_SINGLE, 6, 3), t_desc(GIB, 1, 1)),
+			 RMI_SUCCESS);
 	expect_entry(U + GIB, 1, RMI_RTTE_ASSIGNED, GIB | NSATTR(6, 3), 0);
 	uint64_t nl2 = rtt(U + GIB, 2);
 	assert_int_equal(t_refcount(m, nl2), 512);
@@ -235,24 +239,24 @@ static void test_create_errors(void **state)
 	assert_int_equal(data_map(0, G, t_desc(data, 3, 1)), G);
 
 	/* 1: the RTT granule and the RD */
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, ns, GIB, 2);             /* NS */
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, l2, GIB, 2);             /* already an RTT */
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, data, GIB, 2);           /* DATA */
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, rd, GIB, 2);             /* the RD */
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, r + 8, GIB, 2);          /* unaligned */
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, 0x1000, GIB, 2);         /* not DRAM */
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, r, r, GIB, 2);               /* rd == rtt */
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, r, del(1, 0), GIB, 2);       /* rd DELEGATED */
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, ns, r, GIB, 2);              /* rd NS */
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, l2, r, GIB, 2);              /* rd an RTT */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, ns, GIB, 2);       /* NS */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, l2, GIB, 2);       /* already an RTT */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, data, GIB, 2);     /* DATA */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, rd, GIB, 2);       /* the RD */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, r + 8, GIB, 2);    /* unaligned */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, 0x1000, GIB, 2);   /* not DRAM */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, r, r, GIB, 2);         /* rd == rtt */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, r, del(1, 0), GIB, 2); /* rd DELEGATED */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, ns, r, GIB, 2);        /* rd NS */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, l2, r, GIB, 2);        /* rd an RTT */
 	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd + 8, r, GIB, 2);
 	/* 2: level and ipa */
 	static const uint64_t bad_level[] = { 0, 1, 4, 5, ~0ULL, 1ULL << 32 };
 	for (size_t i = 0; i < sizeof(bad_level) / sizeof(bad_level[0]); i++)
 		RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, r, 0, bad_level[i]);
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, r, GIB + L2SZ, 2);       /* not 1 GiB aligned */
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, r, L2SZ + G, 3);         /* not 2 MiB aligned */
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, r, 1ULL << 40, 2);       /* outside the IPA space */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, r, GIB + L2SZ, 2); /* not 1 GiB aligned */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, r, L2SZ + G, 3);   /* not 2 MiB aligned */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, r, 1ULL << 40, 2); /* outside the IPA space */
 	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, r, ~0ULL << 30, 2);
 	/* 4: the walk stops before level - 1 */
 	RMI_FAIL(m, T_RTT(1), CREATE, rd, r, GIB, 3);
@@ -261,12 +265,12 @@ static void test_create_errors(void **state)
 	RMI_FAIL(m, T_RTT(1), CREATE, rd, r, 0, 2);
 	RMI_FAIL(m, T_RTT(2), CREATE, rd, r, 0, 3);
 	/* priorities: 1 before 2 before 4/5 */
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, ns, GIB, 3);             /* NS and walk error */
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, l2, 0, 2);               /* RTT and parent TABLE */
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, ns, 0, 9);               /* NS and bad level */
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, r, GIB + G, 3);          /* unaligned and walk error */
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, r, G, 3);                /* unaligned and parent TABLE */
-	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, r, 0, 1);                /* bad level and parent TABLE */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, ns, GIB, 3);    /* NS and walk error */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, l2, 0, 2);      /* RTT and parent TABLE */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, ns, 0, 9);      /* NS and bad level */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, r, GIB + G, 3); /* unaligned and walk error */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, r, G, 3);       /* unaligned and parent TABLE */
+	RMI_FAIL(m, RMI_ERROR_INPUT, CREATE, rd, r, 0, 1);       /* bad level and parent TABLE */
 	/* and it still works */
 	t_rtt_create(m, rd, r, GIB, 2);
 }
@@ -290,7 +294,7 @@ static void test_create_high_pa(void **state)
 	uint64_t r = t_realm_new(mh, &lo, 40, 1, 2, RMI_HASH_SHA_256);
 	t_delegate(mh, hi, 4);
 	RMI_FAIL(mh, RMI_ERROR_INPUT, CREATE, r, hi, 0, 2);
-	RMI_FAIL(mh, RMI_ERROR_INPUT, CREATE, r, hi + G, 0, 3);           /* and a walk error: 3 first */
+	RMI_FAIL(mh, RMI_ERROR_INPUT, CREATE, r, hi + G, 0, 3); /* and a walk error: 3 first */
 	/* a realm's RD may live above 2^48: only RTTs are named in descriptors */
 	t_teardown_all(mh);
 	rk_machine_destroy(mh);
@@ -308,7 +312,7 @@ static void test_destroy(void **state)
 	assert_int_equal(t_refcount(m, root0), 2);
 
 	/* 1-2: inputs; x2 = 0 */
-	RMI_FAIL_OUT(m, RMI_ERROR_INPUT, &o, DESTROY, l2a, 0, 3);         /* rd is an RTT */
+	RMI_FAIL_OUT(m, RMI_ERROR_INPUT, &o, DESTROY, l2a, 0, 3); /* rd is an RTT */
 	assert_int_equal(o.x[2], 0);
 	RMI_FAIL_OUT(m, RMI_ERROR_INPUT, &o, DESTROY, rd + 8, 0, 3);
 	assert_int_equal(o.x[2], 0);
@@ -318,16 +322,16 @@ static void test_destroy(void **state)
 	RMI_FAIL(m, RMI_ERROR_INPUT, DESTROY, rd, G, 3);
 	RMI_FAIL(m, RMI_ERROR_INPUT, DESTROY, rd, L2SZ, 2);
 	RMI_FAIL(m, RMI_ERROR_INPUT, DESTROY, rd, 1ULL << 40, 2);
-	RMI_FAIL(m, RMI_ERROR_INPUT, DESTROY, rd, GIB + G, 3);           /* unaligned and walk error */
+	RMI_FAIL(m, RMI_ERROR_INPUT, DESTROY, rd, GIB + G, 3); /* unaligned and walk error */
 	/* 3: the walk stops early, or the parent is not a table: x2 = the skip address */
 	RMI_FAIL_OUT(m, T_RTT(1), &o, DESTROY, rd, GIB, 3);
-	assert_int_equal(o.x[2], 3 * GIB);                                 /* next live root entry */
+	assert_int_equal(o.x[2], 3 * GIB); /* next live root entry */
 	RMI_FAIL_OUT(m, T_RTT(1), &o, DESTROY, rd, GIB, 2);
 	assert_int_equal(o.x[2], 3 * GIB);
 	RMI_FAIL_OUT(m, T_RTT(2), &o, DESTROY, rd, L2SZ, 3);
-	assert_int_equal(o.x[2], GIB);                                     /* end of the L2 table */
+	assert_int_equal(o.x[2], GIB); /* end of the L2 table */
 	RMI_FAIL_OUT(m, T_RTT(1), &o, DESTROY, rd, 4 * GIB, 2);
-	assert_int_equal(o.x[2], U);                                       /* end of root 0 */
+	assert_int_equal(o.x[2], U); /* end of root 0 */
 	RMI_FAIL_OUT(m, T_RTT(1), &o, DESTROY, rd, U + GIB, 2);
 	assert_int_equal(o.x[2], 1ULL << 40);
 	/* a live parent that is not a table: x2 = ipa */
@@ -340,14 +344,14 @@ static void test_destroy(void **state)
 	assert_int_equal(data_map(5 * G, 6 * G, t_desc(d, 3, 1)), 6 * G);
 	RMI_FAIL_OUT(m, T_RTT(3), &o, DESTROY, rd, 0, 3);
 	assert_int_equal(o.x[2], 0);
-	RMI_FAIL_OUT(m, T_RTT(2), &o, DESTROY, rd, 0, 2);                 /* has a TABLE and a block */
+	RMI_FAIL_OUT(m, T_RTT(2), &o, DESTROY, rd, 0, 2); /* has a TABLE and a block */
 	assert_int_equal(o.x[2], 0);
 	assert_int_equal(RMI(m, RMI_FID_RTT_DATA_UNMAP, &o, rd, 0, L2SZ, 0, 0), RMI_SUCCESS);
 
 	/* success: x1 = the RTT, x2 = the skip address; parent entry DESTROYED */
 	assert_int_equal(RMI(m, DESTROY, &o, rd, 0, 3), RMI_SUCCESS);
 	assert_int_equal(o.x[1], l3);
-	assert_int_equal(o.x[2], 2 * L2SZ);                                /* entry 1 non-live, entry 2 the block */
+	assert_int_equal(o.x[2], 2 * L2SZ); /* entry 1 non-live, entry 2 the block */
 	assert_int_equal(t_gstate(m, l3), GRANULE_STATE_DELEGATED);
 	assert_true(t_gzero(m, l3));
 	expect_entry(0, 2, RMI_RTTE_UNASSIGNED, 0, RMI_RIPAS_DESTROYED);
@@ -410,9 +414,9 @@ static void test_destroy_ns_mappings(void **state)
 	assert_int_equal(t_refcount(m, l2), 0);
 
 	/* a level-2 RTT of NS 2 MiB blocks */
-	assert_int_equal(RMI(m, RMI_FID_RTT_UNPROT_MAP, &o, rd, U + L2SZ, U + 3 * L2SZ, flags,
-			     t_desc(npa, 2, 2)),
-			 RMI_SUCCESS);
+	assert_int_equal(
+		RMI(m, RMI_FID_RTT_UNPROT_MAP, &o, rd, U + L2SZ, U + 3 * L2SZ, flags, t_desc(npa, 2, 2)),
+		RMI_SUCCESS);
 	assert_int_equal(t_refcount(m, l2), 2);
 	assert_int_equal(RMI(m, DESTROY, &o, rd, U, 2), RMI_SUCCESS);
 	assert_int_equal(o.x[1], l2);
@@ -421,9 +425,9 @@ static void test_destroy_ns_mappings(void **state)
 
 	/* an RTT made by unfolding an NS block: 512 live entries, destroyed all the same */
 	rtt(U + GIB, 2);
-	assert_int_equal(RMI(m, RMI_FID_RTT_UNPROT_MAP, &o, rd, U + GIB, U + GIB + L2SZ, flags,
-			     t_desc(npa, 2, 1)),
-			 RMI_SUCCESS);
+	assert_int_equal(
+		RMI(m, RMI_FID_RTT_UNPROT_MAP, &o, rd, U + GIB, U + GIB + L2SZ, flags, t_desc(npa, 2, 1)),
+		RMI_SUCCESS);
 	uint64_t ul3 = rtt(U + GIB, 3);
 	assert_int_equal(t_refcount(m, ul3), 512);
 	assert_int_equal(RMI(m, DESTROY, &o, rd, U + GIB, 3), RMI_SUCCESS);
@@ -510,7 +514,8 @@ static void test_fold_assigned(void **state)
 	for (uint64_t i = 0; i < 512; i++)
 		assert_int_equal(t_gstate(m, pages + i * G), GRANULE_STATE_DATA);
 	/* the block unmaps as one */
-	assert_int_equal(RMI(m, RMI_FID_RTT_DATA_UNMAP, &o, rd, 0, L2SZ, RMI_ADDR_TYPE_SINGLE, 0), RMI_SUCCESS);
+	assert_int_equal(RMI(m, RMI_FID_RTT_DATA_UNMAP, &o, rd, 0, L2SZ, RMI_ADDR_TYPE_SINGLE, 0),
+			 RMI_SUCCESS);
 	assert_int_equal(o.x[1], L2SZ);
 	assert_int_equal(o.x[2], t_desc(pages, 2, 1));
 	assert_int_equal(t_gstate(m, pages + 511 * G), GRANULE_STATE_DELEGATED);
@@ -520,8 +525,9 @@ static void test_fold_assigned(void **state)
 	uint64_t pages2 = del(512, L2SZ);
 	rtt(L2SZ, 3);
 	for (uint64_t i = 0; i < 512; i++)
-		assert_int_equal(RMI(m, RMI_FID_RTT_DATA_MAP_INIT, NULL, rd, pages2 + i * G, L2SZ + i * G, src, 0),
-				 RMI_SUCCESS);
+		assert_int_equal(
+			RMI(m, RMI_FID_RTT_DATA_MAP_INIT, NULL, rd, pages2 + i * G, L2SZ + i * G, src, 0),
+			RMI_SUCCESS);
 	assert_int_equal(RMI(m, FOLD, &o, rd, L2SZ, 3), RMI_SUCCESS);
 	expect_entry(L2SZ, 2, RMI_RTTE_ASSIGNED, pages2, RMI_RIPAS_RAM);
 	uint64_t e = t_raw_entry(m, rd, L2SZ, 2, NULL);
@@ -564,8 +570,9 @@ static void test_fold_assigned_1g(void **state)
 	l2 = t_pool_delegated(mm, &p, 1, 0);
 	t_rtt_create(mm, r, l2, GIB, 2);
 	t_delegate(mm, blk, GIB / G);
-	assert_int_equal(RMI(mm, RMI_FID_RTT_DATA_MAP, &o, r, GIB, 2 * GIB, RMI_ADDR_TYPE_SINGLE,
-			     t_desc(blk, 2, 512)), RMI_SUCCESS);
+	assert_int_equal(
+		RMI(mm, RMI_FID_RTT_DATA_MAP, &o, r, GIB, 2 * GIB, RMI_ADDR_TYPE_SINGLE, t_desc(blk, 2, 512)),
+		RMI_SUCCESS);
 	assert_int_equal(o.x[1], 2 * GIB);
 	assert_int_equal(RMI(mm, FOLD, &o, r, GIB, 2), RMI_SUCCESS);
 	assert_int_equal(o.x[1], l2);
@@ -575,7 +582,8 @@ static void test_fold_assigned_1g(void **state)
 	uint64_t nd = 0;
 	t_check_realm(mm, r, NULL, &nd);
 	assert_int_equal(nd, GIB / G);
-	assert_int_equal(RMI(mm, RMI_FID_RTT_DATA_UNMAP, &o, r, GIB, 2 * GIB, RMI_ADDR_TYPE_SINGLE, 0), RMI_SUCCESS);
+	assert_int_equal(RMI(mm, RMI_FID_RTT_DATA_UNMAP, &o, r, GIB, 2 * GIB, RMI_ADDR_TYPE_SINGLE, 0),
+			 RMI_SUCCESS);
 	assert_int_equal(o.x[2], t_desc(blk, 1, 1));
 	t_teardown_all(mm);
 	rk_machine_destroy(mm);
@@ -623,9 +631,11 @@ static void test_fold_refused(void **state)
 	rtt(U, 2);
 	rtt(U, 3);
 	assert_int_equal(RMI(m, RMI_FID_RTT_UNPROT_MAP, &o, rd, U, U + MIB,
-			     t_unprot_flags(RMI_ADDR_TYPE_SINGLE, 6, 3), t_desc(0, 3, 256)), RMI_SUCCESS);
+			     t_unprot_flags(RMI_ADDR_TYPE_SINGLE, 6, 3), t_desc(0, 3, 256)),
+			 RMI_SUCCESS);
 	assert_int_equal(RMI(m, RMI_FID_RTT_UNPROT_MAP, &o, rd, U + MIB, U + L2SZ,
-			     t_unprot_flags(RMI_ADDR_TYPE_SINGLE, 5, 3), t_desc(MIB, 3, 256)), RMI_SUCCESS);
+			     t_unprot_flags(RMI_ADDR_TYPE_SINGLE, 5, 3), t_desc(MIB, 3, 256)),
+			 RMI_SUCCESS);
 	RMI_FAIL(m, T_RTT(3), FOLD, rd, U, 3);
 	/* a table holding a TABLE entry */
 	RMI_FAIL(m, T_RTT(2), FOLD, rd, 0, 2);
@@ -635,7 +645,7 @@ static void test_fold_refused(void **state)
 	RMI_FAIL(m, T_RTT(2), FOLD, rd, 4 * L2SZ, 3);
 	uint64_t blk = del(512, L2SZ);
 	assert_int_equal(data_map(5 * L2SZ, 6 * L2SZ, t_desc(blk, 2, 1)), 6 * L2SZ);
-	RMI_FAIL(m, T_RTT(2), FOLD, rd, 5 * L2SZ, 3);                     /* parent is a block */
+	RMI_FAIL(m, T_RTT(2), FOLD, rd, 5 * L2SZ, 3); /* parent is a block */
 	/* 1: inputs */
 	RMI_FAIL(m, RMI_ERROR_INPUT, FOLD, rd + 8, 0, 3);
 	RMI_FAIL(m, RMI_ERROR_INPUT, FOLD, pages, 0, 3);
@@ -645,7 +655,7 @@ static void test_fold_refused(void **state)
 	RMI_FAIL(m, RMI_ERROR_INPUT, FOLD, rd, G, 3);
 	RMI_FAIL(m, RMI_ERROR_INPUT, FOLD, rd, L2SZ, 2);
 	RMI_FAIL(m, RMI_ERROR_INPUT, FOLD, rd, 1ULL << 40, 2);
-	RMI_FAIL(m, RMI_ERROR_INPUT, FOLD, rd, GIB + G, 3);               /* and a walk error */
+	RMI_FAIL(m, RMI_ERROR_INPUT, FOLD, rd, GIB + G, 3); /* and a walk error */
 }
 
 /* No blocks at level 0: a homogeneous level-1 table of blocks cannot fold (SL0 realm). */
@@ -667,7 +677,8 @@ static void test_fold_min_level(void **state)
 	t_rtt_create(mm, r, l1, u44, 1);
 	/* 512 contiguous 1 GiB NS blocks, 512 GiB aligned: homogeneous, but level 0 has no blocks */
 	assert_int_equal(RMI(mm, RMI_FID_RTT_UNPROT_MAP, &o, r, u44, u44 + 512 * GIB,
-			     t_unprot_flags(RMI_ADDR_TYPE_SINGLE, 6, 3), t_desc(0, 1, 512)), RMI_SUCCESS);
+			     t_unprot_flags(RMI_ADDR_TYPE_SINGLE, 6, 3), t_desc(0, 1, 512)),
+			 RMI_SUCCESS);
 	assert_int_equal(o.x[1], u44 + 512 * GIB);
 	assert_int_equal(t_refcount(mm, l1), 512);
 	RMI_FAIL(mm, T_RTT(0), FOLD, r, u44, 1);
@@ -722,19 +733,20 @@ static void test_read_entry(void **state)
 	rtt(U, 2);
 	rtt(U, 3);
 	assert_int_equal(RMI(m, RMI_FID_RTT_UNPROT_MAP, &o, rd, U + G, U + 2 * G,
-			     t_unprot_flags(RMI_ADDR_TYPE_SINGLE, 5, 2), t_desc(0x12345000ULL, 3, 1)), RMI_SUCCESS);
+			     t_unprot_flags(RMI_ADDR_TYPE_SINGLE, 5, 2), t_desc(0x12345000ULL, 3, 1)),
+			 RMI_SUCCESS);
 	expect_entry(U + G, 3, RMI_RTTE_ASSIGNED, 0x12345000ULL | NSATTR(5, 2), 0);
 	expect_entry(U, 3, RMI_RTTE_UNASSIGNED, 0, 0);
 	/* failures */
 	RMI_FAIL(m, RMI_ERROR_INPUT, READ, rd + 8, 0, 3);
 	RMI_FAIL(m, RMI_ERROR_INPUT, READ, l2, 0, 3);
 	RMI_FAIL(m, RMI_ERROR_INPUT, READ, d, 0, 3);
-	RMI_FAIL(m, RMI_ERROR_INPUT, READ, rd, 0, 0);                      /* below the start level */
+	RMI_FAIL(m, RMI_ERROR_INPUT, READ, rd, 0, 0); /* below the start level */
 	RMI_FAIL(m, RMI_ERROR_INPUT, READ, rd, 0, 4);
 	RMI_FAIL(m, RMI_ERROR_INPUT, READ, rd, 0, ~0ULL);
-	RMI_FAIL(m, RMI_ERROR_INPUT, READ, rd, G, 2);                      /* not aligned to the level */
+	RMI_FAIL(m, RMI_ERROR_INPUT, READ, rd, G, 2); /* not aligned to the level */
 	RMI_FAIL(m, RMI_ERROR_INPUT, READ, rd, L2SZ, 1);
-	RMI_FAIL(m, RMI_ERROR_INPUT, READ, rd, 1ULL << 40, 1);             /* outside the IPA space */
+	RMI_FAIL(m, RMI_ERROR_INPUT, READ, rd, 1ULL << 40, 1); /* outside the IPA space */
 	RMI_FAIL(m, RMI_ERROR_INPUT, READ, rd, ~0xfffULL, 3);
 	/* any realm state */
 	assert_int_equal(RMI(m, RMI_FID_REALM_TERMINATE, NULL, rd), RMI_SUCCESS);
@@ -811,7 +823,8 @@ static void test_init_ripas(void **state)
 	assert_int_equal(RMI(m, RMI_FID_RTT_DATA_MAP_INIT, NULL, rd, p + G, b + 9 * G, src, 0), RMI_SUCCESS);
 	assert_int_equal(RMI(m, RMI_FID_RTT_DATA_UNMAP, &o, rd, b + 5 * G, b + 6 * G, 0, 0), RMI_SUCCESS);
 	assert_int_equal(RMI(m, RMI_FID_RTT_DATA_UNMAP, &o, rd, b + 9 * G, b + 10 * G, 0, 0), RMI_SUCCESS);
-	assert_int_equal(data_map(b + 9 * G, b + 10 * G, t_desc(p, 3, 1)), b + 10 * G); /* ASSIGNED DESTROYED */
+	assert_int_equal(data_map(b + 9 * G, b + 10 * G, t_desc(p, 3, 1)),
+			 b + 10 * G); /* ASSIGNED DESTROYED */
 	memcpy(rim, t_rim(m, rd), 64);
 	assert_int_equal(RMI(m, INIT_RIPAS, &o, rd, b, b + L2SZ), RMI_SUCCESS);
 	assert_int_equal(o.x[1], b + 5 * G);
@@ -823,20 +836,21 @@ static void test_init_ripas(void **state)
 	assert_memory_equal(t_rim(m, rd), rim, 64);
 
 	/* failures, in order */
-	RMI_FAIL(m, RMI_ERROR_INPUT, INIT_RIPAS, rd, L2SZ, L2SZ);          /* 1: top <= base */
+	RMI_FAIL(m, RMI_ERROR_INPUT, INIT_RIPAS, rd, L2SZ, L2SZ); /* 1: top <= base */
 	RMI_FAIL(m, RMI_ERROR_INPUT, INIT_RIPAS, rd, L2SZ, 0);
-	RMI_FAIL(m, RMI_ERROR_INPUT, INIT_RIPAS, rd + 8, L2SZ, 0);         /*    before the RD */
-	RMI_FAIL(m, RMI_ERROR_INPUT, INIT_RIPAS, rd + 8, 0, L2SZ);         /* 2: the RD */
+	RMI_FAIL(m, RMI_ERROR_INPUT, INIT_RIPAS, rd + 8, L2SZ, 0); /*    before the RD */
+	RMI_FAIL(m, RMI_ERROR_INPUT, INIT_RIPAS, rd + 8, 0, L2SZ); /* 2: the RD */
 	RMI_FAIL(m, RMI_ERROR_INPUT, INIT_RIPAS, d, 0, L2SZ);
-	RMI_FAIL(m, RMI_ERROR_INPUT, INIT_RIPAS, rd, 8, L2SZ);             /* 3: alignment */
+	RMI_FAIL(m, RMI_ERROR_INPUT, INIT_RIPAS, rd, 8, L2SZ); /* 3: alignment */
 	RMI_FAIL(m, RMI_ERROR_INPUT, INIT_RIPAS, rd, 0, L2SZ - 8);
 	RMI_FAIL(m, RMI_ERROR_INPUT, INIT_RIPAS, rd, U, U + G);            /*    unprotected */
 	RMI_FAIL(m, RMI_ERROR_INPUT, INIT_RIPAS, rd, U - G, U + G);        /*    crossing into it */
 	RMI_FAIL(m, RMI_ERROR_INPUT, INIT_RIPAS, rd, 0, (1ULL << 40) + G); /*    outside the IPA space */
 	RMI_FAIL(m, RMI_ERROR_INPUT, INIT_RIPAS, rd, 0, ~0xfffULL);
-	RMI_FAIL(m, T_RTT(1), INIT_RIPAS, rd, 5 * GIB + L2SZ, 6 * GIB);    /* 5: base unaligned to the walk level */
+	RMI_FAIL(m, T_RTT(1), INIT_RIPAS, rd, 5 * GIB + L2SZ,
+		 6 * GIB); /* 5: base unaligned to the walk level */
 	RMI_FAIL(m, T_RTT(2), INIT_RIPAS, rd, 12 * L2SZ + G, 13 * L2SZ);
-	RMI_FAIL(m, T_RTT(1), INIT_RIPAS, rd, 5 * GIB, 5 * GIB + L2SZ);    /* 6: no entry fits */
+	RMI_FAIL(m, T_RTT(1), INIT_RIPAS, rd, 5 * GIB, 5 * GIB + L2SZ); /* 6: no entry fits */
 	/* 4: realm not NEW; after 1-3, before 5-6 */
 	assert_int_equal(RMI(m, RMI_FID_REALM_ACTIVATE, NULL, rd), RMI_SUCCESS);
 	RMI_FAIL(m, RMI_ERROR_REALM, INIT_RIPAS, rd, 12 * L2SZ, 13 * L2SZ);

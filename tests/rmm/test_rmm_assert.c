@@ -72,7 +72,8 @@ static bool names_file_line(const char *err)
 	if (!p)
 		return false;
 	for (p += strlen("realmkit: "); *p && *p != ' '; p++)
-		if ((p[0] == '.' && (p[1] == 'c' || p[1] == 'h') && p[2] == ':') && p[3] >= '0' && p[3] <= '9')
+		if ((p[0] == '.' && (p[1] == 'c' || p[1] == 'h') && p[2] == ':') && p[3] >= '0' &&
+		    p[3] <= '9')
 			return true;
 	return false;
 }
@@ -164,7 +165,8 @@ static void test_granule_lock_held(void **state)
 	expect_abort(set_state_unlocked, &g, "granule_set_state", "granule_locked(g)");
 	expect_abort(refcount_inc_unlocked, &g, "granule_refcount_inc", "granule_locked(g)");
 	expect_abort(refcount_set_unlocked, &g, "granule_set_refcount", "granule_locked(g)");
-	expect_abort(unlock_unlocked, &g, "granule_unlock", "atomic_load_explicit(&g->lock, memory_order_relaxed)");
+	expect_abort(unlock_unlocked, &g, "granule_unlock",
+		     "atomic_load_explicit(&g->lock, memory_order_relaxed)");
 	expect_clean(set_state_locked, &g);
 }
 
@@ -227,7 +229,8 @@ static void test_walker_levels(void **state)
 	/* an IPA beyond the realm's */
 	c.target_level = 3;
 	c.ipa = 1ULL << 40;
-	expect_abort(walk, &c, "s2tt_walk_lock", "ipa < s2tt_ipa_limit(c) && root_idx / S2_ENTRIES < c->num_root");
+	expect_abort(walk, &c, "s2tt_walk_lock",
+		     "ipa < s2tt_ipa_limit(c) && root_idx / S2_ENTRIES < c->num_root");
 
 	/* a TABLE entry that leads to a granule that is no RTT (only the RMM writes them) */
 	c.ipa = 0;

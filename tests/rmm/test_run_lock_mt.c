@@ -50,11 +50,11 @@ static void free_rd(struct rd *rd)
 /* A thread that takes the lock for a REC (or as an RMI command) and records when. */
 struct taker {
 	struct rd *rd;
-	uint64_t rec;          /* 0: realm_run_lock(), as an RMI command */
-	atomic_int *order;     /* shared sequence counter */
-	int seq;               /* its value when this thread got the lock */
-	double got_us;         /* when */
-	double slice_start;    /* realm_run_lock_rec's answer */
+	uint64_t rec;       /* 0: realm_run_lock(), as an RMI command */
+	atomic_int *order;  /* shared sequence counter */
+	int seq;            /* its value when this thread got the lock */
+	double got_us;      /* when */
+	double slice_start; /* realm_run_lock_rec's answer */
 };
 
 static void *taker_main(void *arg)
@@ -98,7 +98,9 @@ static void test_fifo(void **state)
 	realm_run_lock(rd);
 	assert_false(realm_run_contended(rd));
 	for (int i = 0; i < 4; i++) {
-		t[i] = (struct taker){ .rd = rd, .rec = i % 2 ? 0 : REC_A + 0x1000u * (uint64_t)i, .order = &order };
+		t[i] = (struct taker){ .rd = rd,
+				       .rec = i % 2 ? 0 : REC_A + 0x1000u * (uint64_t)i,
+				       .order = &order };
 		assert_int_equal(pthread_create(&th[i], NULL, taker_main, &t[i]), 0);
 		wait_queued(rd, (uint64_t)i + 1); /* queue them in a known order */
 	}

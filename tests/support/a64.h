@@ -30,9 +30,18 @@ static inline unsigned int a64_mov64(uint32_t *p, unsigned int rd, uint64_t v)
 #define A64_UDF 0x00000000u
 #define A64_B_SELF 0x14000000u
 
-static inline uint32_t a64_str(unsigned int rt, unsigned int rn) { return 0xF9000000u | (rn << 5) | rt; }
-static inline uint32_t a64_ldr(unsigned int rt, unsigned int rn) { return 0xF9400000u | (rn << 5) | rt; }
-static inline uint32_t a64_strb(unsigned int rt, unsigned int rn) { return 0x39000000u | (rn << 5) | rt; }
+static inline uint32_t a64_str(unsigned int rt, unsigned int rn)
+{
+	return 0xF9000000u | (rn << 5) | rt;
+}
+static inline uint32_t a64_ldr(unsigned int rt, unsigned int rn)
+{
+	return 0xF9400000u | (rn << 5) | rt;
+}
+static inline uint32_t a64_strb(unsigned int rt, unsigned int rn)
+{
+	return 0x39000000u | (rn << 5) | rt;
+}
 static inline uint32_t a64_add_imm(unsigned int rd, unsigned int rn, uint32_t imm12)
 {
 	return 0x91000000u | (imm12 << 10) | (rn << 5) | rd;
@@ -97,7 +106,10 @@ static inline uint32_t a64_mov(unsigned int rd, unsigned int rm)
 }
 
 /* Branches; offsets in instructions (words) relative to the branch itself. */
-static inline uint32_t a64_b(int32_t words) { return 0x14000000u | ((uint32_t)words & 0x3ffffffu); }
+static inline uint32_t a64_b(int32_t words)
+{
+	return 0x14000000u | ((uint32_t)words & 0x3ffffffu);
+}
 #define A64_COND_EQ 0x0u
 #define A64_COND_NE 0x1u
 static inline uint32_t a64_bcond(unsigned int cond, int32_t words)
@@ -112,22 +124,31 @@ static inline uint32_t a64_cbz(unsigned int rt, int32_t words)
 {
 	return 0xB4000000u | (((uint32_t)words & 0x7ffffu) << 5) | rt;
 }
-static inline uint32_t a64_br(unsigned int rn) { return 0xD61F0000u | (rn << 5); }
+static inline uint32_t a64_br(unsigned int rn)
+{
+	return 0xD61F0000u | (rn << 5);
+}
 
 #define A64_ERET 0xD69F03E0u
 #define A64_NOP 0xD503201Fu
 
 /* System registers as (op0, op1, CRn, CRm, op2), packed for a64_mrs/a64_msr. */
-#define A64_SYSREG(op0, op1, crn, crm, op2) \
-	(((uint32_t)(op0) << 19) | ((uint32_t)(op1) << 16) | ((uint32_t)(crn) << 12) | ((uint32_t)(crm) << 8) | \
-	 ((uint32_t)(op2) << 5))
+#define A64_SYSREG(op0, op1, crn, crm, op2)                                            \
+	(((uint32_t)(op0) << 19) | ((uint32_t)(op1) << 16) | ((uint32_t)(crn) << 12) | \
+	 ((uint32_t)(crm) << 8) | ((uint32_t)(op2) << 5))
 #define A64_MPIDR_EL1 A64_SYSREG(3, 0, 0, 0, 5)
 #define A64_SPSR_EL1 A64_SYSREG(3, 0, 4, 0, 0)
 #define A64_ELR_EL1 A64_SYSREG(3, 0, 4, 0, 1)
 #define A64_ESR_EL1 A64_SYSREG(3, 0, 5, 2, 0)
 #define A64_FAR_EL1 A64_SYSREG(3, 0, 6, 0, 0)
 #define A64_VBAR_EL1 A64_SYSREG(3, 0, 12, 0, 0)
-static inline uint32_t a64_mrs(unsigned int rt, uint32_t sysreg) { return 0xD5200000u | sysreg | rt; }
-static inline uint32_t a64_msr(uint32_t sysreg, unsigned int rt) { return 0xD5000000u | sysreg | rt; }
+static inline uint32_t a64_mrs(unsigned int rt, uint32_t sysreg)
+{
+	return 0xD5200000u | sysreg | rt;
+}
+static inline uint32_t a64_msr(uint32_t sysreg, unsigned int rt)
+{
+	return 0xD5000000u | sysreg | rt;
+}
 
 #endif

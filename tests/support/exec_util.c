@@ -164,12 +164,14 @@ uint64_t xr_rec_create_sro(struct xr *x, uint64_t rec_pa)
 	for (unsigned int i = 0; i < REC_NUM_AUX; i++)
 		list[i] = t_desc(aux + i * G, 3, 1);
 	t_write(x->m, x->list, list, sizeof(list));
-	assert_int_equal(RMI(x->m, RMI_FID_OP_MEM_DONATE, &o, h, x->list, (uint64_t)REC_NUM_AUX), RMI_INCOMPLETE);
+	assert_int_equal(RMI(x->m, RMI_FID_OP_MEM_DONATE, &o, h, x->list, (uint64_t)REC_NUM_AUX),
+			 RMI_INCOMPLETE);
 	assert_int_equal(o.x[1], REC_NUM_AUX);
 	x0 = RMI(x->m, RMI_FID_OP_CONTINUE, &o, h, 0ULL);
 	if (x0 != XR_INCOMPLETE_RECLAIM)
 		return x0;
-	assert_int_equal(RMI(x->m, RMI_FID_OP_MEM_RECLAIM, &o, h, x->list, (uint64_t)REC_NUM_AUX), RMI_INCOMPLETE);
+	assert_int_equal(RMI(x->m, RMI_FID_OP_MEM_RECLAIM, &o, h, x->list, (uint64_t)REC_NUM_AUX),
+			 RMI_INCOMPLETE);
 	assert_int_equal(o.x[1], REC_NUM_AUX);
 	for (unsigned int i = 0; i < REC_NUM_AUX; i++)
 		assert_int_equal(t_gstate(x->m, aux + i * G), GRANULE_STATE_DELEGATED);
@@ -206,7 +208,8 @@ void xr_rec_destroy(struct xr *x, uint64_t rec_pa)
 
 	assert_int_equal(RMI(x->m, RMI_FID_REC_DESTROY, &o, rec_pa), XR_INCOMPLETE_RECLAIM);
 	h = o.x[1];
-	assert_int_equal(RMI(x->m, RMI_FID_OP_MEM_RECLAIM, &o, h, x->list, (uint64_t)REC_NUM_AUX), RMI_INCOMPLETE);
+	assert_int_equal(RMI(x->m, RMI_FID_OP_MEM_RECLAIM, &o, h, x->list, (uint64_t)REC_NUM_AUX),
+			 RMI_INCOMPLETE);
 	assert_int_equal(o.x[1], REC_NUM_AUX);
 	assert_int_equal(RMI(x->m, RMI_FID_OP_CONTINUE, &o, h, 0ULL), RMI_SUCCESS);
 	assert_int_equal(t_gstate(x->m, rec_pa), GRANULE_STATE_DELEGATED);
@@ -249,8 +252,8 @@ static uint16_t xr_refcount_locked(struct rk_machine *m, uint64_t pa)
 	return rc;
 }
 
-uint64_t xr_enter1_run(struct xr *x, unsigned int i, uint64_t run, uint64_t flags,
-		const uint64_t *gprs, struct rmi_rec_exit *ex)
+uint64_t xr_enter1_run(struct xr *x, unsigned int i, uint64_t run, uint64_t flags, const uint64_t *gprs,
+		       struct rmi_rec_exit *ex)
 {
 	static _Thread_local struct rmi_rec_run r;
 	uint64_t x0;
@@ -274,7 +277,8 @@ uint64_t xr_enter1_run(struct xr *x, unsigned int i, uint64_t run, uint64_t flag
 	return x0;
 }
 
-uint64_t xr_enter1(struct xr *x, unsigned int i, uint64_t flags, const uint64_t *gprs, struct rmi_rec_exit *ex)
+uint64_t xr_enter1(struct xr *x, unsigned int i, uint64_t flags, const uint64_t *gprs,
+		   struct rmi_rec_exit *ex)
 {
 	return xr_enter1_run(x, i, x->run[i], flags, gprs, ex);
 }
@@ -518,7 +522,8 @@ void xr_block_start(struct xr_blocked *b, struct xr *x, unsigned int i)
 		if (atomic_load(&b->done) || t_now() - t0 > XR_PATIENCE_S) {
 			realm_run_unlock(t_rd(x->m, x->rd));
 			pthread_join(b->t, NULL);
-			print_error("REC %u never became running (REC_ENTER: 0x%llx)\n", i, (unsigned long long)b->x0);
+			print_error("REC %u never became running (REC_ENTER: 0x%llx)\n", i,
+				    (unsigned long long)b->x0);
 			fail();
 		}
 		sched_yield();

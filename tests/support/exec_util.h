@@ -147,9 +147,10 @@ uint64_t xr_pc(struct xr *x, unsigned int i);
  * for zeros). The exit area is filled with a pattern first: on success the
  * whole RmiRecExit must have been written, on failure it must be untouched.
  */
-uint64_t xr_enter1_run(struct xr *x, unsigned int i, uint64_t run, uint64_t flags,
-		const uint64_t *gprs, struct rmi_rec_exit *ex);
-uint64_t xr_enter1(struct xr *x, unsigned int i, uint64_t flags, const uint64_t *gprs, struct rmi_rec_exit *ex);
+uint64_t xr_enter1_run(struct xr *x, unsigned int i, uint64_t run, uint64_t flags, const uint64_t *gprs,
+		       struct rmi_rec_exit *ex);
+uint64_t xr_enter1(struct xr *x, unsigned int i, uint64_t flags, const uint64_t *gprs,
+		   struct rmi_rec_exit *ex);
 
 /* How long a test waits for a REC to leave an IRQ-only loop, or for a thread, before it fails. */
 #define XR_PATIENCE_S 60.0
@@ -164,7 +165,8 @@ uint64_t xr_enter1(struct xr *x, unsigned int i, uint64_t flags, const uint64_t 
  * trap flags made a slice that ended before a WFI let it run untrapped: a
  * failure seen only on a loaded machine.)
  */
-uint64_t xr_enter(struct xr *x, unsigned int i, uint64_t flags, const uint64_t *gprs, struct rmi_rec_exit *ex);
+uint64_t xr_enter(struct xr *x, unsigned int i, uint64_t flags, const uint64_t *gprs,
+		  struct rmi_rec_exit *ex);
 
 /* Enter with enter.gprs[0] = v (an MMIO read's value, say). */
 uint64_t xr_enter_v(struct xr *x, unsigned int i, uint64_t flags, uint64_t v, struct rmi_rec_exit *ex);
@@ -173,10 +175,10 @@ uint64_t xr_enter_v(struct xr *x, unsigned int i, uint64_t flags, uint64_t v, st
 void xr_assert_zero(const void *p, size_t n, const char *what);
 
 /* Check one field of an exit copy, then clear it (the rest is checked to be zero at the end). */
-#define EX_EQ(e, f, v)                                                  \
-	do {                                                                \
-		assert_int_equal((uint64_t)(e).f, (uint64_t)(v));           \
-		(e).f = 0;                                                  \
+#define EX_EQ(e, f, v)                                            \
+	do {                                                      \
+		assert_int_equal((uint64_t)(e).f, (uint64_t)(v)); \
+		(e).f = 0;                                        \
 	} while (0)
 #define EX_DONE(e) xr_assert_zero(&(e), sizeof(e), "rec exit")
 
@@ -255,7 +257,8 @@ uint64_t xr_rpc(struct xr *x, unsigned int i, const uint64_t *args, unsigned int
 /* An SMC the RMM answers without exiting: results in out[0..17]. */
 void xr_call(struct xr *x, unsigned int i, const uint64_t *args, unsigned int n, uint64_t out[18]);
 
-#define XR_ARGS(...) (const uint64_t[]){ __VA_ARGS__ }, (unsigned int)(sizeof((uint64_t[]){ __VA_ARGS__ }) / 8)
+#define XR_ARGS(...) \
+	(const uint64_t[]){ __VA_ARGS__ }, (unsigned int)(sizeof((uint64_t[]){ __VA_ARGS__ }) / 8)
 /* XR_CALL(x, rec, out, fid, args...): out[0..17] = x0..x17 after the SMC. */
 #define XR_CALL(x, i, out, ...) xr_call((x), (i), XR_ARGS(__VA_ARGS__), (out))
 

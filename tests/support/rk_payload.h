@@ -18,7 +18,7 @@
 		const char *built_ = getenv("RK_GUEST_BUILT");                                      \
 		if (built_ && built_[0] == '1')                                                     \
 			fail_msg("guest payload missing although the build made them: %s", (what)); \
-		print_message("no guest payloads (%s): skipped\n", (what));                        \
+		print_message("no guest payloads (%s): skipped\n", (what));                         \
 		skip();                                                                             \
 	} while (0)
 

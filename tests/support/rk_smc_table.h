@@ -66,11 +66,11 @@ static inline bool t_smc_status_valid(uint64_t fid, uint64_t x0)
 		if (w == 0x84000000u) /* PSCI_VERSION (SMC32 only) */
 			return x0 == 0x10001;
 		if ((x0 >> 32) && (x0 >> 32) != 0xffffffffu)
-			return false; /* a PSCI status, sign-extended or not */
+			return false;     /* a PSCI status, sign-extended or not */
 		return s >= -9 && s <= 2; /* NOT_SUPPORTED .. INVALID_ADDRESS, AFFINITY_INFO 0..2 */
 	}
 	if (w == 0x80000000u)
-		return x0 == 0x10002; /* SMCCC_VERSION 1.2 */
+		return x0 == 0x10002;              /* SMCCC_VERSION 1.2 */
 	return x0 == ~0ULL || x0 == 0xffffffffULL; /* SMC_UNKNOWN */
 }
 

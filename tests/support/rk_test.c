@@ -141,8 +141,7 @@ void t_undelegate(struct rk_machine *m, uint64_t pa, uint64_t n)
 	}
 }
 
-void t_realm_params(struct rmi_realm_params *p, unsigned int s2sz, uint64_t rtt_base,
-		    unsigned int hash_algo)
+void t_realm_params(struct rmi_realm_params *p, unsigned int s2sz, uint64_t rtt_base, unsigned int hash_algo)
 {
 	memset(p, 0, sizeof(*p));
 	p->s2sz = s2sz;
@@ -250,7 +249,8 @@ static bool rd_same(const uint8_t *a, const uint8_t *b)
 	       x->hash_algo == y->hash_algo && x->vmid == y->vmid && x->rec_count == y->rec_count &&
 	       x->running_recs == y->running_recs && x->flags0 == y->flags0 &&
 	       !memcmp(x->rim, y->rim, sizeof(x->rim)) && !memcmp(x->rem, y->rem, sizeof(x->rem)) &&
-	       !memcmp(x->rpv, y->rpv, sizeof(x->rpv)) && !memcmp(x->realm_id, y->realm_id, sizeof(x->realm_id));
+	       !memcmp(x->rpv, y->rpv, sizeof(x->rpv)) &&
+	       !memcmp(x->realm_id, y->realm_id, sizeof(x->realm_id));
 }
 
 static bool contents_same(const struct t_snap *s, uint64_t i, const uint8_t *now)
@@ -320,9 +320,10 @@ uint64_t t_fail(const char *file, int line, struct rk_machine *m, uint64_t expec
 	uint64_t x0 = rmi_args(m, fid, &o, args, nargs);
 
 	if (x0 != expect) {
-		print_error("%s:%d: FID 0x%llx: x0 = 0x%llx (status %u index %u), expected 0x%llx (status %u index %u)\n",
-			    file, line, (unsigned long long)fid, (unsigned long long)x0, ST(x0), IDX(x0),
-			    (unsigned long long)expect, ST(expect), IDX(expect));
+		print_error(
+			"%s:%d: FID 0x%llx: x0 = 0x%llx (status %u index %u), expected 0x%llx (status %u index %u)\n",
+			file, line, (unsigned long long)fid, (unsigned long long)x0, ST(x0), IDX(x0),
+			(unsigned long long)expect, ST(expect), IDX(expect));
 		fail();
 	}
 	snap_check_at(m, s, file, line);
@@ -369,9 +370,9 @@ uint64_t t_realm_new(struct rk_machine *m, struct t_pool *p, unsigned int s2sz, 
 	uint64_t rd = t_pool_get(p, 1, 0);
 	uint64_t root = t_pool_get(p, nroot, nroot * G);
 
-	assert_int_equal(t_realm_create(m, rd, root, s2sz, (unsigned int)start_level, nroot, params,
-					hash_algo),
-			 RMI_SUCCESS);
+	assert_int_equal(
+		t_realm_create(m, rd, root, s2sz, (unsigned int)start_level, nroot, params, hash_algo),
+		RMI_SUCCESS);
 	return rd;
 }
 
@@ -380,8 +381,8 @@ void t_rtt_create(struct rk_machine *m, uint64_t rd, uint64_t rtt, uint64_t ipa,
 	uint64_t x0 = RMI(m, RMI_FID_RTT_CREATE, NULL, rd, rtt, ipa, (uint64_t)level);
 
 	if (x0 != RMI_SUCCESS) {
-		print_error("RTT_CREATE(ipa 0x%llx, level %d): status %u index %u\n",
-			    (unsigned long long)ipa, level, ST(x0), IDX(x0));
+		print_error("RTT_CREATE(ipa 0x%llx, level %d): status %u index %u\n", (unsigned long long)ipa,
+			    level, ST(x0), IDX(x0));
 		fail();
 	}
 }
@@ -395,8 +396,8 @@ void t_rtt_to(struct rk_machine *m, uint64_t rd, uint64_t ipa, int level, struct
 		assert_int_equal(RMI(m, RMI_FID_RTT_READ_ENTRY, &o, rd, a, (uint64_t)level), RMI_SUCCESS);
 		if ((int)o.x[1] >= level)
 			return;
-		t_rtt_create(m, rd, t_pool_delegated(m, p, 1, 0),
-			     ipa & ~(s2_level_size((int)o.x[1]) - 1), (int)o.x[1] + 1);
+		t_rtt_create(m, rd, t_pool_delegated(m, p, 1, 0), ipa & ~(s2_level_size((int)o.x[1]) - 1),
+			     (int)o.x[1] + 1);
 	}
 }
 
@@ -554,13 +555,15 @@ static unsigned int recs_of(struct rk_machine *m, uint64_t rd)
 	unsigned int n = 0;
 
 	for (uint64_t i = 0; i < p->ngranules; i++)
-		if (granule_state(&rmm->granules[i]) == GRANULE_STATE_REC && rec_of(rmm, &rmm->granules[i])->rd == rd)
+		if (granule_state(&rmm->granules[i]) == GRANULE_STATE_REC &&
+		    rec_of(rmm, &rmm->granules[i])->rd == rd)
 			n++;
 	return n;
 }
 
 /* Check a realm's tables; `seen` marks granules already found (shared between realms). */
-static void check_realm_seen(struct rk_machine *m, uint64_t rd, uint8_t *seen, uint64_t *nrtt, uint64_t *ndata)
+static void check_realm_seen(struct rk_machine *m, uint64_t rd, uint8_t *seen, uint64_t *nrtt,
+			     uint64_t *ndata)
 {
 	struct check_ctx x = { .m = m, .c = t_rd(m, rd)->s2, .seen = seen };
 	uint64_t span = s2_level_size(x.c.start_level) * S2_ENTRIES;
@@ -676,7 +679,8 @@ static void unmap_all(struct rk_machine *m, uint64_t rd, uint64_t fid, uint64_t 
 		uint64_t x0 = RMI(m, fid, &o, rd, ipa, top, 0, 0);
 
 		if (x0 != RMI_SUCCESS) {
-			print_error("unmap at 0x%llx: status %u index %u\n", (unsigned long long)ipa, ST(x0), IDX(x0));
+			print_error("unmap at 0x%llx: status %u index %u\n", (unsigned long long)ipa, ST(x0),
+				    IDX(x0));
 			fail();
 		}
 		assert_true(o.x[1] > ipa);
@@ -764,8 +768,8 @@ static void finish_sro(struct rk_machine *m, uint64_t h, uint64_t list)
 			x0 = RMI(m, RMI_FID_OP_CONTINUE, &o, h, 0ULL);
 		}
 		if (ST(x0) != RMI_SUCCESS && ST(x0) != RMI_INCOMPLETE && c->state == SRO_SEALED) {
-			print_error("operation %llu (op %u, next %u): status %u index %u\n", (unsigned long long)h,
-				    c->op, c->next, ST(x0), IDX(x0));
+			print_error("operation %llu (op %u, next %u): status %u index %u\n",
+				    (unsigned long long)h, c->op, c->next, ST(x0), IDX(x0));
 			fail();
 		}
 	}
@@ -829,8 +833,8 @@ size_t t_ref_hash(unsigned int algo, const void *data, size_t len, uint8_t out[6
 	return n;
 }
 
-void t_ref_rim_init(unsigned int algo, uint64_t flags0, uint64_t s2sz, uint64_t sve_vl,
-		    uint64_t num_bps, uint64_t num_wps, uint64_t pmu_num_ctrs, uint8_t rim[64])
+void t_ref_rim_init(unsigned int algo, uint64_t flags0, uint64_t s2sz, uint64_t sve_vl, uint64_t num_bps,
+		    uint64_t num_wps, uint64_t pmu_num_ctrs, uint8_t rim[64])
 {
 	static uint8_t img[4096];
 

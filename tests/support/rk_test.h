@@ -36,7 +36,7 @@ uint64_t rmi_args(struct rk_machine *m, uint64_t fid, struct rmi_out *out, const
 #define RK_NARGS_(a, b, c, d, e, f, n, ...) n
 
 /* Status and index of a packed RmiResult. */
-#define ST(x0) ((unsigned int)((x0) & 0xff))
+#define ST(x0) ((unsigned int)((x0)&0xff))
 #define IDX(x0) ((unsigned int)(((x0) >> 8) & 0xff))
 
 /* A machine with `mib` MiB of DRAM at T_DRAM_BASE, RMM configured and activated. */
@@ -57,8 +57,7 @@ void t_undelegate(struct rk_machine *m, uint64_t pa, uint64_t n);
 
 /* Standard realm parameters (written to an NS granule at params_pa). */
 struct rmi_realm_params;
-void t_realm_params(struct rmi_realm_params *p, unsigned int s2sz, uint64_t rtt_base,
-		    unsigned int hash_algo);
+void t_realm_params(struct rmi_realm_params *p, unsigned int s2sz, uint64_t rtt_base, unsigned int hash_algo);
 void t_write(struct rk_machine *m, uint64_t pa, const void *buf, size_t len);
 void t_read(struct rk_machine *m, uint64_t pa, void *buf, size_t len);
 
@@ -68,8 +67,7 @@ uint64_t t_realm_create(struct rk_machine *m, uint64_t rd, uint64_t rtt_base, un
 			unsigned int hash_algo);
 
 /* Read an entry: returns x0, fills level/state/desc/ripas. */
-uint64_t t_read_entry(struct rk_machine *m, uint64_t rd, uint64_t ipa, int level,
-		      struct rmi_out *out);
+uint64_t t_read_entry(struct rk_machine *m, uint64_t rd, uint64_t ipa, int level, struct rmi_out *out);
 
 #include "rk_payload.h"
 
@@ -87,7 +85,6 @@ struct rk_machine *t_machine_cfg(const struct rk_machine_config *cfg, bool activ
 #define T_RES(st, idx) ((uint64_t)(st) | ((uint64_t)(idx) << 8))
 /* RMI_ERROR_RTT with the level in the index. */
 #define T_RTT(level) T_RES(RMI_ERROR_RTT, (unsigned int)(level))
-
 
 /* ---- snapshots: a command that fails must change nothing ------------------------ */
 
@@ -204,8 +201,8 @@ void t_teardown_all(struct rk_machine *m);
 /* out = H_algo(data), zero-padded to 64 bytes; returns the digest length. */
 size_t t_ref_hash(unsigned int algo, const void *data, size_t len, uint8_t out[64]);
 /* RIM after REALM_CREATE with these measured parameter values. */
-void t_ref_rim_init(unsigned int algo, uint64_t flags0, uint64_t s2sz, uint64_t sve_vl,
-		    uint64_t num_bps, uint64_t num_wps, uint64_t pmu_num_ctrs, uint8_t rim[64]);
+void t_ref_rim_init(unsigned int algo, uint64_t flags0, uint64_t s2sz, uint64_t sve_vl, uint64_t num_bps,
+		    uint64_t num_wps, uint64_t pmu_num_ctrs, uint8_t rim[64]);
 /* RIM extension by RTT_DATA_MAP_INIT (DATA descriptor, digest 16.3). */
 void t_ref_rim_extend_data(unsigned int algo, uint8_t rim[64], uint64_t ipa, uint64_t flags,
 			   const uint8_t page[4096]);

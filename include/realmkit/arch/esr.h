@@ -19,7 +19,7 @@
 
 #define ESR_EC_SHIFT 26
 #define ESR_EC_WIDTH 6
-#define ESR_IL RK_BIT(25)                 /* instruction length: 32-bit */
+#define ESR_IL RK_BIT(25) /* instruction length: 32-bit */
 #define ESR_ISS_MASK RK_ULL(0x1ffffff)
 
 /* Exception classes (ESR_ELx.EC) */
@@ -28,36 +28,36 @@
 #define ESR_EC_SVC64 0x15
 #define ESR_EC_HVC64 0x16
 #define ESR_EC_SMC64 0x17
-#define ESR_EC_IABT_LOW 0x20              /* instruction abort from a lower EL */
-#define ESR_EC_IABT_CUR 0x21              /* instruction abort, same EL */
-#define ESR_EC_DABT_LOW 0x24              /* data abort from a lower EL */
-#define ESR_EC_DABT_CUR 0x25              /* data abort, same EL */
+#define ESR_EC_IABT_LOW 0x20 /* instruction abort from a lower EL */
+#define ESR_EC_IABT_CUR 0x21 /* instruction abort, same EL */
+#define ESR_EC_DABT_LOW 0x24 /* data abort from a lower EL */
+#define ESR_EC_DABT_CUR 0x25 /* data abort, same EL */
 #define ESR_EC_SERROR 0x2f
 #define ESR_EC_BRK64 0x3c
 
 /* ISS of a data abort */
-#define ESR_ISV RK_BIT(24)                /* instruction syndrome valid */
-#define ESR_SAS_SHIFT 22                  /* access size: 0 byte .. 3 doubleword */
+#define ESR_ISV RK_BIT(24) /* instruction syndrome valid */
+#define ESR_SAS_SHIFT 22   /* access size: 0 byte .. 3 doubleword */
 #define ESR_SAS_MASK (RK_ULL(3) << ESR_SAS_SHIFT)
-#define ESR_SSE RK_BIT(21)                /* sign-extend */
-#define ESR_SRT_SHIFT 16                  /* register transferred */
+#define ESR_SSE RK_BIT(21) /* sign-extend */
+#define ESR_SRT_SHIFT 16   /* register transferred */
 #define ESR_SRT_MASK (RK_ULL(0x1f) << ESR_SRT_SHIFT)
-#define ESR_SF RK_BIT(15)                 /* 64-bit register */
-#define ESR_AR RK_BIT(14)                 /* acquire/release */
-#define ESR_WNR RK_BIT(6)                 /* write, not read */
-#define ESR_FSC_MASK RK_ULL(0x3f)         /* DFSC / IFSC */
+#define ESR_SF RK_BIT(15)         /* 64-bit register */
+#define ESR_AR RK_BIT(14)         /* acquire/release */
+#define ESR_WNR RK_BIT(6)         /* write, not read */
+#define ESR_FSC_MASK RK_ULL(0x3f) /* DFSC / IFSC */
 
 /* Fault status codes (DFSC/IFSC) */
-#define ESR_FSC_TRANS(level) (0x04 + (level))  /* translation fault, level 0-3 */
-#define ESR_FSC_PERM(level) (0x0c + (level))   /* permission fault, level 1-3 */
-#define ESR_FSC_SEA 0x10                       /* synchronous external abort */
-#define ESR_FSC_GPF 0x28                       /* granule protection fault (FEAT_RME) */
+#define ESR_FSC_TRANS(level) (0x04 + (level)) /* translation fault, level 0-3 */
+#define ESR_FSC_PERM(level) (0x0c + (level))  /* permission fault, level 1-3 */
+#define ESR_FSC_SEA 0x10                      /* synchronous external abort */
+#define ESR_FSC_GPF 0x28                      /* granule protection fault (FEAT_RME) */
 
 /* ISS of a WFI/WFE trap */
-#define ESR_WFX_TI_WFE 1                  /* TI: 0 WFI, 1 WFE */
+#define ESR_WFX_TI_WFE 1 /* TI: 0 WFI, 1 WFE */
 
 /* ISS of an SError */
-#define ESR_SERROR_IDS RK_BIT(24)         /* IMPLEMENTATION DEFINED syndrome */
+#define ESR_SERROR_IDS RK_BIT(24) /* IMPLEMENTATION DEFINED syndrome */
 
 /* Building (constant expressions): a field in place, or a whole ESR of class
  * ec, IL il (0 or 1) and syndrome iss. */

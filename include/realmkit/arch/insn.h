@@ -11,8 +11,8 @@
 
 #define A64_WFI 0xD503207F
 #define A64_WFE 0xD503205F
-#define A64_SMC 0xD4000003             /* SMC #0 */
-#define A64_HVC 0xD4000002             /* HVC #0 */
-#define A64_EXC_IMM16_MASK 0x001FFFE0  /* the #imm16 field of SMC/HVC/SVC/BRK */
+#define A64_SMC 0xD4000003            /* SMC #0 */
+#define A64_HVC 0xD4000002            /* HVC #0 */
+#define A64_EXC_IMM16_MASK 0x001FFFE0 /* the #imm16 field of SMC/HVC/SVC/BRK */
 
 #endif /* REALMKIT_ARCH_INSN_H */

@@ -17,10 +17,10 @@
 #include "realmkit/arch/const.h"
 
 /* The PSCI ranges of the Standard Service function IDs */
-#define PSCI_FID_BASE_32 0x84000000      /* SMC32: 0x84000000-0x8400001F */
-#define PSCI_FID_BASE_64 0xC4000000      /* SMC64: 0xC4000000-0xC400001F */
+#define PSCI_FID_BASE_32 0x84000000 /* SMC32: 0x84000000-0x8400001F */
+#define PSCI_FID_BASE_64 0xC4000000 /* SMC64: 0xC4000000-0xC400001F */
 #define PSCI_FID_FN_MASK 0x1f
-#define PSCI_FN(fid) ((fid) & PSCI_FID_FN_MASK)
+#define PSCI_FN(fid) ((fid)&PSCI_FID_FN_MASK)
 
 /* Function IDs (PSCI 1.1, table 5-1) */
 #define PSCI_VERSION 0x84000000

@@ -15,8 +15,8 @@
 
 /* PSTATE / SPSR_ELx */
 #define PSTATE_M_MASK 0xf
-#define PSTATE_M_EL1T 0x4                 /* EL1 with SP_EL0 */
-#define PSTATE_M_EL1H 0x5                 /* EL1 with SP_EL1 */
+#define PSTATE_M_EL1T 0x4 /* EL1 with SP_EL0 */
+#define PSTATE_M_EL1H 0x5 /* EL1 with SP_EL1 */
 #define PSTATE_F (1 << 6)
 #define PSTATE_I (1 << 7)
 #define PSTATE_A (1 << 8)
@@ -26,42 +26,42 @@
 #define PSTATE_EL1H_DAIF (PSTATE_DAIF | PSTATE_M_EL1H)
 
 /* SCTLR_EL1 */
-#define SCTLR_EL1_M RK_BIT(0)             /* stage-1 MMU enabled */
+#define SCTLR_EL1_M RK_BIT(0) /* stage-1 MMU enabled */
 /* at reset as realmkit sets it: the RES1 bits only (MMU and caches off) */
 #define SCTLR_EL1_RESET RK_ULL(0x30d00800)
 
 /* HCR_EL2 bits */
-#define HCR_EL2_VM RK_BIT(0)              /* stage 2 enabled */
-#define HCR_EL2_IMO RK_BIT(4)             /* physical IRQs to EL2, virtual IRQs enabled */
-#define HCR_EL2_VI RK_BIT(7)              /* virtual IRQ pending */
-#define HCR_EL2_TWI RK_BIT(13)            /* trap WFI */
-#define HCR_EL2_TDZ RK_BIT(28)            /* trap DC ZVA */
-#define HCR_EL2_RW RK_BIT(31)             /* EL1 is AArch64 */
+#define HCR_EL2_VM RK_BIT(0)   /* stage 2 enabled */
+#define HCR_EL2_IMO RK_BIT(4)  /* physical IRQs to EL2, virtual IRQs enabled */
+#define HCR_EL2_VI RK_BIT(7)   /* virtual IRQ pending */
+#define HCR_EL2_TWI RK_BIT(13) /* trap WFI */
+#define HCR_EL2_TDZ RK_BIT(28) /* trap DC ZVA */
+#define HCR_EL2_RW RK_BIT(31)  /* EL1 is AArch64 */
 
 /* VTCR_EL2 (4 KiB granule) */
-#define VTCR_EL2_T0SZ(bits) (64 - (bits))    /* IPA size */
-#define VTCR_EL2_SL0_SHIFT 6                 /* 4 KiB: start level 2 - SL0 */
+#define VTCR_EL2_T0SZ(bits) (64 - (bits)) /* IPA size */
+#define VTCR_EL2_SL0_SHIFT 6              /* 4 KiB: start level 2 - SL0 */
 #define VTCR_EL2_IRGN0_WB RK_ULL(1 << 8)
 #define VTCR_EL2_ORGN0_WB RK_ULL(1 << 10)
 #define VTCR_EL2_SH0_IS RK_ULL(3 << 12)
-#define VTCR_EL2_PS_SHIFT 16                 /* output size: 0 32, 1 36, 2 40, 3 42, 4 44, 5 48 bits */
+#define VTCR_EL2_PS_SHIFT 16 /* output size: 0 32, 1 36, 2 40, 3 42, 4 44, 5 48 bits */
 #define VTCR_EL2_PS_44 4
 /* VTTBR_EL2, HPFAR_EL2 */
 #define VTTBR_EL2_VMID_SHIFT 48
-#define HPFAR_EL2_FIPA_SHIFT 4               /* FIPA = IPA[47:12] at bit 4 */
+#define HPFAR_EL2_FIPA_SHIFT 4 /* FIPA = IPA[47:12] at bit 4 */
 
 /* SCR_EL3 bits */
 #define SCR_EL3_NS RK_BIT(0)
-#define SCR_EL3_HCE RK_BIT(8)             /* HVC enabled */
-#define SCR_EL3_RW RK_BIT(10)             /* EL2 is AArch64 */
+#define SCR_EL3_HCE RK_BIT(8) /* HVC enabled */
+#define SCR_EL3_RW RK_BIT(10) /* EL2 is AArch64 */
 
 /* MPIDR_EL1 */
 #define MPIDR_EL1_RES1 RK_BIT(31)
-#define MPIDR_EL1_U RK_BIT(30)            /* uniprocessor */
+#define MPIDR_EL1_U RK_BIT(30) /* uniprocessor */
 
 /* Exception vector offsets from VBAR_ELx: the source, then the kind */
-#define VECTOR_CUR_SP0 0x000              /* current EL with SP_EL0 */
-#define VECTOR_CUR_SPX 0x200              /* current EL with SP_ELx */
+#define VECTOR_CUR_SP0 0x000 /* current EL with SP_EL0 */
+#define VECTOR_CUR_SPX 0x200 /* current EL with SP_ELx */
 #define VECTOR_LOWER_A64 0x400
 #define VECTOR_LOWER_A32 0x600
 #define VECTOR_SYNC 0x000

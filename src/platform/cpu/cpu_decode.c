@@ -79,10 +79,21 @@ bool rk_cpu_decode_ldst(uint32_t insn, struct rk_cpu_ldst *out)
 		d.rt = (uint8_t)(insn & 31u);
 		d.is_load = true;
 		switch (opc) {
-		case 0: d.size = 4; d.sf = false; break;            /* LDR Wt */
-		case 1: d.size = 8; d.sf = true; break;             /* LDR Xt */
-		case 2: d.size = 4; d.sf = true; d.sse = true; break; /* LDRSW */
-		default: return false;                              /* PRFM */
+		case 0:
+			d.size = 4;
+			d.sf = false;
+			break; /* LDR Wt */
+		case 1:
+			d.size = 8;
+			d.sf = true;
+			break; /* LDR Xt */
+		case 2:
+			d.size = 4;
+			d.sf = true;
+			d.sse = true;
+			break; /* LDRSW */
+		default:
+			return false; /* PRFM */
 		}
 		goto ok;
 	}
@@ -137,7 +148,7 @@ enum rk_cpu_resume rk_cpu_resume_after_access(uint32_t insn, bool is_write)
 			return is_write ? none : reexec;
 		if (o1)
 			return none; /* CAS (v8.1) */
-		if (l) /* LDAR/LDLAR write Rt directly */
+		if (l)               /* LDAR/LDLAR write Rt directly */
 			return is_write ? none : RK_CPU_RESUME_COMPLETE;
 		return is_write ? reexec : none; /* STLR/STLLR */
 	}
@@ -211,7 +222,7 @@ uint64_t rk_cpu_pair_first_addr(uint32_t insn, uint64_t base)
 
 	if (imm & 0x40)
 		imm -= 0x80; /* imm7 is signed */
-	if (idx == 1) /* post-index: the base itself */
+	if (idx == 1)        /* post-index: the base itself */
 		return base;
 	return base + (uint64_t)(imm * (int64_t)(1u << scale));
 }

@@ -14,10 +14,10 @@
 struct rk_cpu_ldst {
 	uint8_t size; /* bytes: 1, 2, 4 or 8 */
 	bool is_load;
-	uint8_t rt;   /* 31 = XZR/WZR */
-	bool sse;     /* load sign-extends */
-	bool sf;      /* Rt is an X register */
-	bool ar;      /* acquire/release */
+	uint8_t rt; /* 31 = XZR/WZR */
+	bool sse;   /* load sign-extends */
+	bool sf;    /* Rt is an X register */
+	bool ar;    /* acquire/release */
 };
 
 /*

@@ -20,8 +20,7 @@ static size_t page_of(const struct rk_s2tt *t, uint64_t desc)
 	return (size_t)(((desc & RK_S2TT_OA_MASK) - t->pool_pa) / RK_S2TT_PAGE);
 }
 
-void rk_s2tt_init(struct rk_s2tt *t, uint8_t *pool, uint64_t pool_pa, size_t pool_pages,
-                  size_t reserved)
+void rk_s2tt_init(struct rk_s2tt *t, uint8_t *pool, uint64_t pool_pa, size_t pool_pages, size_t reserved)
 {
 	memset(t, 0, sizeof(*t));
 	t->pool = pool;
@@ -101,13 +100,13 @@ static int split_block(struct rk_s2tt *t, uint64_t *slot, int level)
 	tab = table_at(t, p);
 	for (unsigned i = 0; i < ENTRIES; i++)
 		tab[i] = (oa + i * LEVEL_SIZE(level + 1)) | attrs | RK_S2TT_VALID |
-		         (level + 1 == 3 ? RK_S2TT_TABLE : 0);
+			 (level + 1 == 3 ? RK_S2TT_TABLE : 0);
 	*slot = (t->pool_pa + p * RK_S2TT_PAGE) | 3;
 	return 0;
 }
 
-static int map_level(struct rk_s2tt *t, uint64_t *tab, int level, uint64_t ipa, uint64_t end,
-                     uint64_t pa, unsigned prot)
+static int map_level(struct rk_s2tt *t, uint64_t *tab, int level, uint64_t ipa, uint64_t end, uint64_t pa,
+		     unsigned prot)
 {
 	uint64_t sz = LEVEL_SIZE(level);
 
@@ -148,8 +147,7 @@ static int map_level(struct rk_s2tt *t, uint64_t *tab, int level, uint64_t ipa, 
 
 static bool bad_range(uint64_t ipa, uint64_t size)
 {
-	return size == 0 || (ipa | size) & (RK_S2TT_PAGE - 1) || ipa + size < ipa ||
-	       ipa + size > IPA_LIMIT;
+	return size == 0 || (ipa | size) & (RK_S2TT_PAGE - 1) || ipa + size < ipa || ipa + size > IPA_LIMIT;
 }
 
 int rk_s2tt_map(struct rk_s2tt *t, uint64_t ipa, uint64_t size, uint64_t pa, unsigned prot)
@@ -161,8 +159,7 @@ int rk_s2tt_map(struct rk_s2tt *t, uint64_t ipa, uint64_t size, uint64_t pa, uns
 	return map_level(t, table_at(t, 0), 0, ipa, ipa + size, pa, prot);
 }
 
-static int unmap_level(struct rk_s2tt *t, uint64_t *tab, int level, uint64_t ipa, uint64_t end,
-                       bool *removed)
+static int unmap_level(struct rk_s2tt *t, uint64_t *tab, int level, uint64_t ipa, uint64_t end, bool *removed)
 {
 	uint64_t sz = LEVEL_SIZE(level);
 
@@ -233,8 +230,8 @@ bool rk_s2tt_lookup(const struct rk_s2tt *t, uint64_t ipa, uint64_t *pa, unsigne
 			*pa = (d & RK_S2TT_OA_MASK & ~(LEVEL_SIZE(l) - 1)) | (ipa & (LEVEL_SIZE(l) - 1));
 		if (prot)
 			*prot = ((d & RK_S2TT_S2AP_R) ? RK_S2TT_PROT_R : 0) |
-			        ((d & RK_S2TT_S2AP_W) ? RK_S2TT_PROT_W : 0) |
-			        ((d & RK_S2TT_XN) ? 0 : RK_S2TT_PROT_X);
+				((d & RK_S2TT_S2AP_W) ? RK_S2TT_PROT_W : 0) |
+				((d & RK_S2TT_XN) ? 0 : RK_S2TT_PROT_X);
 		if (level)
 			*level = l;
 		return true;

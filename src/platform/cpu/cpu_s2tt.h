@@ -22,7 +22,7 @@
 
 /* Stage-2 descriptor bits: include/realmkit/arch/stage2.h */
 #define RK_S2TT_VALID S2_DESC_VALID
-#define RK_S2TT_TABLE RK_BIT(1)      /* levels 0-2: table; level 3: page */
+#define RK_S2TT_TABLE RK_BIT(1) /* levels 0-2: table; level 3: page */
 #define RK_S2TT_MEMATTR_WB S2_DESC_MEMATTR_NOFWB_NORMAL_WB
 #define RK_S2TT_S2AP_R S2_DESC_S2AP_R
 #define RK_S2TT_S2AP_W S2_DESC_S2AP_W
@@ -37,13 +37,13 @@
 #define RK_S2TT_PROT_X 4u
 
 struct rk_s2tt {
-	uint8_t *pool;     /* pool_pages pages; page 0 is the root table */
-	uint64_t pool_pa;  /* the pool's address in the engine's PA space */
+	uint8_t *pool;    /* pool_pages pages; page 0 is the root table */
+	uint64_t pool_pa; /* the pool's address in the engine's PA space */
 	size_t pool_pages;
-	size_t first;      /* first page handed out as a table */
-	size_t next;       /* bump allocator */
-	size_t free_head;  /* freed tables (index, 0 = none), linked through word 0 */
-	size_t tables;     /* tables in use (excluding the root) */
+	size_t first;     /* first page handed out as a table */
+	size_t next;      /* bump allocator */
+	size_t free_head; /* freed tables (index, 0 = none), linked through word 0 */
+	size_t tables;    /* tables in use (excluding the root) */
 };
 
 /*
@@ -51,8 +51,7 @@ struct rk_s2tt {
  * aligned), which the engine sees at pool_pa. Pages [0, reserved) are not
  * used (page 0 must be among them: it is the root). reserved >= 1.
  */
-void rk_s2tt_init(struct rk_s2tt *t, uint8_t *pool, uint64_t pool_pa, size_t pool_pages,
-                  size_t reserved);
+void rk_s2tt_init(struct rk_s2tt *t, uint8_t *pool, uint64_t pool_pa, size_t pool_pages, size_t reserved);
 
 /* VTTBR_EL2.BADDR (the root's PA). */
 static inline uint64_t rk_s2tt_root_pa(const struct rk_s2tt *t)
@@ -85,7 +84,6 @@ void rk_s2tt_reset(struct rk_s2tt *t);
  * Look up ipa: true and *pa, *prot, *level if mapped (for tests and the
  * backend's instruction fetch).
  */
-bool rk_s2tt_lookup(const struct rk_s2tt *t, uint64_t ipa, uint64_t *pa, unsigned *prot,
-                    int *level);
+bool rk_s2tt_lookup(const struct rk_s2tt *t, uint64_t ipa, uint64_t *pa, unsigned *prot, int *level);
 
 #endif /* RK_PLATFORM_CPU_S2TT_H */

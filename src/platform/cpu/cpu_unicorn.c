@@ -206,9 +206,9 @@ struct rk_cpu_region {
 #define RK_S2_PA_LIMIT (1ull << RK_CPU_PA_BITS)
 #define RK_S2_MAX_SHADOWS (RK_CPU_MAX_RAM + 4u)
 /* VTCR_EL2: T0SZ 20 (44-bit IPA), SL0 2 (start at level 0), inner/outer WB, inner shareable, 4 KiB, PS 44 bits */
-#define RK_S2_VTCR (VTCR_EL2_T0SZ(RK_S2TT_IPA_BITS) | 2ull << VTCR_EL2_SL0_SHIFT | \
-                    VTCR_EL2_IRGN0_WB | VTCR_EL2_ORGN0_WB | VTCR_EL2_SH0_IS | \
-                    (uint64_t)VTCR_EL2_PS_44 << VTCR_EL2_PS_SHIFT)
+#define RK_S2_VTCR                                                                          \
+	(VTCR_EL2_T0SZ(RK_S2TT_IPA_BITS) | 2ull << VTCR_EL2_SL0_SHIFT | VTCR_EL2_IRGN0_WB | \
+	 VTCR_EL2_ORGN0_WB | VTCR_EL2_SH0_IS | (uint64_t)VTCR_EL2_PS_44 << VTCR_EL2_PS_SHIFT)
 /* The known fault of the calibration: an instruction fetch at this IPA, which the empty stage 2 does not map. */
 #define RK_S2_CALIB_IPA 0x5a5a5000ull
 /* ESR_EL2 of that fault: an instruction abort from a lower EL, translation fault at level 0. */
@@ -237,22 +237,22 @@ struct rk_cpu {
 
 	/* Stage-2 mode (see RK_S2_*). */
 	struct rk_s2tt tt;
-	uint8_t *tt_pool;          /* RK_S2_POOL_SIZE, ours, mapped into every engine */
-	bool tt_rebuild;           /* the tables must be rebuilt from regions */
-	bool tlb_stale;            /* a mapping was removed or narrowed: new VMID before running */
+	uint8_t *tt_pool; /* RK_S2_POOL_SIZE, ours, mapped into every engine */
+	bool tt_rebuild;  /* the tables must be rebuilt from regions */
+	bool tlb_stale;   /* a mapping was removed or narrowed: new VMID before running */
 	uint16_t vmid;
 	struct rk_cpu_window win[RK_CPU_MAX_RAM];
 	unsigned nwin;
 	uint64_t win_next_pa;
-	bool layout_dirty;         /* windows not yet in the engine */
+	bool layout_dirty; /* windows not yet in the engine */
 	bool pool_in_engine;
-	bool shadowed;             /* the shadows are in the engine: no more windows */
+	bool shadowed; /* the shadows are in the engine: no more windows */
 	struct rk_cpu_span shadows[RK_S2_MAX_SHADOWS];
 	unsigned nshadows;
 	struct rk_cpu_span *stale_code; /* engine PA ranges whose code must go */
 	unsigned nstale_code;
 	bool stale_code_all;
-	uc_context *exc_ctx;       /* scratch for reading env->exception */
+	uc_context *exc_ctx; /* scratch for reading env->exception */
 	bool calibrating;
 	uint32_t calib_intno;
 
@@ -265,9 +265,9 @@ struct rk_cpu {
 	bool broken; /* the engine's memory map is unknown after a failure */
 
 	/* Translated code: the engine's code buffer and the budget's tripwire. */
-	uint8_t *code_buf;  /* NULL: not found, flush every RK_CPU_CODE_FALLBACK_RUNS */
+	uint8_t *code_buf; /* NULL: not found, flush every RK_CPU_CODE_FALLBACK_RUNS */
 	size_t code_size;
-	size_t code_trip;   /* offset of the tripwire page */
+	size_t code_trip; /* offset of the tripwire page */
 	uint64_t runs_since_flush;
 	unsigned runs_since_check;
 
@@ -284,7 +284,7 @@ struct rk_cpu {
 	bool last_done;
 	rk_cpu_smc_fn smc_fn;
 	struct rk_cpu_smc_ctx *smc_ctx;
-	bool smc_no_imm;       /* the handler ignores imm: call it before decoding */
+	bool smc_no_imm; /* the handler ignores imm: call it before decoding */
 	uint64_t hcr;
 	struct rk_cpu_stats stats;
 	struct {
@@ -299,11 +299,11 @@ struct rk_cpu {
 	pthread_t wd;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	bool wd_quit;          /* lock */
-	bool armed;            /* lock: a run is in progress */
-	bool has_deadline;     /* lock */
+	bool wd_quit;             /* lock */
+	bool armed;               /* lock: a run is in progress */
+	bool has_deadline;        /* lock */
 	struct timespec deadline; /* lock */
-	bool wd_timed_wait;    /* lock: the watchdog sleeps until wd_wake */
+	bool wd_timed_wait;       /* lock: the watchdog sleeps until wd_wake */
 	struct timespec wd_wake;  /* lock */
 	atomic_bool kick_pending;
 	atomic_bool timed_out;
@@ -357,12 +357,14 @@ static uint64_t region_end(const struct rk_cpu_region *r)
 	return r->ipa + r->size;
 }
 
-static int uc_cp_read(uc_engine *uc, uint64_t *val, int op0, int op1, int crn,
-                      int crm, int op2)
+static int uc_cp_read(uc_engine *uc, uint64_t *val, int op0, int op1, int crn, int crm, int op2)
 {
-	uc_arm64_cp_reg r = { .crn = (uint32_t)crn, .crm = (uint32_t)crm,
-	                      .op0 = (uint32_t)op0, .op1 = (uint32_t)op1,
-	                      .op2 = (uint32_t)op2, .val = 0 };
+	uc_arm64_cp_reg r = { .crn = (uint32_t)crn,
+			      .crm = (uint32_t)crm,
+			      .op0 = (uint32_t)op0,
+			      .op1 = (uint32_t)op1,
+			      .op2 = (uint32_t)op2,
+			      .val = 0 };
 
 	if (uc_reg_read(uc, UC_ARM64_REG_CP_REG, &r) != UC_ERR_OK)
 		return -EIO;
@@ -370,12 +372,14 @@ static int uc_cp_read(uc_engine *uc, uint64_t *val, int op0, int op1, int crn,
 	return 0;
 }
 
-static int uc_cp_write(uc_engine *uc, uint64_t val, int op0, int op1, int crn,
-                       int crm, int op2)
+static int uc_cp_write(uc_engine *uc, uint64_t val, int op0, int op1, int crn, int crm, int op2)
 {
-	uc_arm64_cp_reg r = { .crn = (uint32_t)crn, .crm = (uint32_t)crm,
-	                      .op0 = (uint32_t)op0, .op1 = (uint32_t)op1,
-	                      .op2 = (uint32_t)op2, .val = val };
+	uc_arm64_cp_reg r = { .crn = (uint32_t)crn,
+			      .crm = (uint32_t)crm,
+			      .op0 = (uint32_t)op0,
+			      .op1 = (uint32_t)op1,
+			      .op2 = (uint32_t)op2,
+			      .val = val };
 
 	return uc_reg_write(uc, UC_ARM64_REG_CP_REG, &r) == UC_ERR_OK ? 0 : -EIO;
 }
@@ -449,7 +453,7 @@ static bool fetch_insn(const struct rk_cpu *cpu, uint64_t addr, uint32_t *insn)
 			if (addr - r->ipa > r->size - 4 || !(r->prot & RK_CPU_PROT_EXEC))
 				return false;
 			*insn = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-			        (uint32_t)b[3] << 24;
+				(uint32_t)b[3] << 24;
 			return true;
 		}
 	}
@@ -581,8 +585,8 @@ static void s2_abort(struct rk_cpu *cpu, uc_engine *uc, uint32_t intno)
 		e.mem.sf = (x.esr & ESR_SF) != 0;
 		e.mem.ar = (x.esr & ESR_AR) != 0;
 		if (e.mem.is_write && e.mem.srt != 31)
-			e.mem.value = rk_cpu_ldst_extend(read_u64(uc, gpr_uc_id(e.mem.srt)),
-			                                  e.mem.size, false, true);
+			e.mem.value = rk_cpu_ldst_extend(read_u64(uc, gpr_uc_id(e.mem.srt)), e.mem.size,
+							 false, true);
 	}
 	/* The syndrome as hooks mode reports it: decoded from the instruction. */
 	if (!(sctlr & 1) && fetch_insn(cpu, e.pc, &e.insn) && rk_cpu_decode_ldst(e.insn, &d) &&
@@ -595,7 +599,7 @@ static void s2_abort(struct rk_cpu *cpu, uc_engine *uc, uint32_t intno)
 		e.mem.ar = d.ar;
 		if (e.mem.is_write && d.rt != 31)
 			e.mem.value = rk_cpu_ldst_extend(read_u64(uc, gpr_uc_id(d.rt)),
-			                                  d.size < 8 ? d.size : 8, false, true);
+							 d.size < 8 ? d.size : 8, false, true);
 	}
 out:
 	record(cpu, &e);
@@ -711,8 +715,8 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 	uc_emu_stop(uc);
 }
 
-static bool hook_mem_fault(uc_engine *uc, uc_mem_type type, uint64_t addr,
-                           int size, int64_t value, void *user)
+static bool hook_mem_fault(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+			   void *user)
 {
 	struct rk_cpu *cpu = user;
 	struct rk_cpu_exit e;
@@ -748,8 +752,8 @@ static bool hook_mem_fault(uc_engine *uc, uc_mem_type type, uint64_t addr,
 		e.mem.ar = d.ar;
 	}
 	if (e.mem.is_write)
-		e.mem.value = rk_cpu_ldst_extend((uint64_t)value, e.mem.size < 8 ? e.mem.size : 8,
-		                                 false, true);
+		e.mem.value =
+			rk_cpu_ldst_extend((uint64_t)value, e.mem.size < 8 ? e.mem.size : 8, false, true);
 	record(cpu, &e);
 	return false; /* Unicorn longjmps out; nothing of the access happens */
 }
@@ -760,8 +764,8 @@ static bool hook_mem_fault(uc_engine *uc, uc_mem_type type, uint64_t addr,
  * the design notes. While a stop is wanted, stop right after this access if
  * the instruction can then resume exactly.
  */
-static void hook_mem_access(uc_engine *uc, uc_mem_type type, uint64_t addr,
-                            int size, int64_t value, void *user)
+static void hook_mem_access(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+			    void *user)
 {
 	struct rk_cpu *cpu = user;
 	enum rk_cpu_resume how;
@@ -781,9 +785,8 @@ static void hook_mem_access(uc_engine *uc, uc_mem_type type, uint64_t addr,
 	if (how == RK_CPU_RESUME_REEXEC_FIRST) {
 		unsigned rn = (insn >> 5) & 31u;
 
-		how = addr == rk_cpu_pair_first_addr(insn, read_u64(uc, gpr_uc_id(rn)))
-		              ? RK_CPU_RESUME_REEXEC
-		              : RK_CPU_RESUME_NONE;
+		how = addr == rk_cpu_pair_first_addr(insn, read_u64(uc, gpr_uc_id(rn))) ? RK_CPU_RESUME_REEXEC
+											: RK_CPU_RESUME_NONE;
 	}
 	if (how == RK_CPU_RESUME_NONE)
 		return;
@@ -932,8 +935,8 @@ static int find_code_bufs(uintptr_t *starts, size_t *sizes, unsigned max)
 		unsigned long inode;
 		int path = 0;
 
-		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s %llx %*x:%*x %lu %n", &lo, &hi, perms,
-		           &off, &inode, &path) < 5)
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s %llx %*x:%*x %lu %n", &lo, &hi, perms, &off,
+			   &inode, &path) < 5)
 			continue;
 		if (strcmp(perms, "rwxp") || inode != 0 || hi - lo < RK_CPU_CODE_BUF_MIN ||
 		    (path > 0 && line[path] != '\n' && line[path] != '\0'))
@@ -1055,8 +1058,8 @@ static void shadow_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t va
 	shadow_hit(user, uc);
 }
 
-static bool hook_s2_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size,
-                             int64_t value, void *user)
+static bool hook_s2_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+			     void *user)
 {
 	(void)type;
 	(void)addr;
@@ -1129,10 +1132,10 @@ static int s2_layout(struct rk_cpu *cpu, bool shadows)
 static void calib_fail(const char *what, int found, int expected)
 {
 	fprintf(stderr,
-	        "realmkit: the CPU engine (Unicorn) failed its start-up calibration: %s "
-	        "(context offset %d, expected %d); this Unicorn build is not supported in "
-	        "stage-2 mode\n",
-	        what, found, expected);
+		"realmkit: the CPU engine (Unicorn) failed its start-up calibration: %s "
+		"(context offset %d, expected %d); this Unicorn build is not supported in "
+		"stage-2 mode\n",
+		what, found, expected);
 }
 
 /* A unique offset of exc in blob, or -1. */
@@ -1172,9 +1175,9 @@ static int calibrate(struct rk_cpu *cpu)
 	memcpy(cpu->tt_pool + RK_S2_TRAMP_OFF, eret, sizeof(eret));
 	memset(cpu->tt_pool + RK_S2_EMPTY_ROOT_OFF, 0, RK_S2TT_PAGE);
 	write_u64(uc, UC_ARM64_REG_ELR_EL1, RK_S2_CALIB_IPA);
-	if (CP_WRITE(uc, PSTATE_EL1H_DAIF, SYSREG_SPSR_EL1) ||
-	    CP_WRITE(uc, 0, SYSREG_HPFAR_EL2) ||
-	    CP_WRITE(uc, (RK_S2_POOL_PA + RK_S2_EMPTY_ROOT_OFF) | 3ull << VTTBR_EL2_VMID_SHIFT, SYSREG_VTTBR_EL2))
+	if (CP_WRITE(uc, PSTATE_EL1H_DAIF, SYSREG_SPSR_EL1) || CP_WRITE(uc, 0, SYSREG_HPFAR_EL2) ||
+	    CP_WRITE(uc, (RK_S2_POOL_PA + RK_S2_EMPTY_ROOT_OFF) | 3ull << VTTBR_EL2_VMID_SHIFT,
+		     SYSREG_VTTBR_EL2))
 		return -EIO;
 	cpu->calibrating = true;
 	cpu->calib_intno = 0;
@@ -1217,12 +1220,12 @@ out:
 	if (rc)
 		return rc;
 	/* the reset state, at NS EL1 now, on the vCPU's stage 2 (a VMID of its own: the TLB holds nothing of it) */
-	if (CP_WRITE(uc, rk_s2tt_root_pa(&cpu->tt) | (uint64_t)cpu->vmid << VTTBR_EL2_VMID_SHIFT, SYSREG_VTTBR_EL2))
+	if (CP_WRITE(uc, rk_s2tt_root_pa(&cpu->tt) | (uint64_t)cpu->vmid << VTTBR_EL2_VMID_SHIFT,
+		     SYSREG_VTTBR_EL2))
 		return -EIO;
 	write_u64(uc, UC_ARM64_REG_PC, 0);
 	write_u64(uc, UC_ARM64_REG_ELR_EL1, 0);
-	if (CP_WRITE(uc, 0, SYSREG_SPSR_EL1) ||
-	    uc_reg_write(uc, UC_ARM64_REG_PSTATE, &pstate) != UC_ERR_OK)
+	if (CP_WRITE(uc, 0, SYSREG_SPSR_EL1) || uc_reg_write(uc, UC_ARM64_REG_PSTATE, &pstate) != UC_ERR_OK)
 		return -EIO;
 	return 0;
 }
@@ -1246,9 +1249,8 @@ static int setup_engine_s2(struct rk_cpu *cpu)
 	if (CP_WRITE(uc, SCR_EL3_NS | SCR_EL3_RW | SCR_EL3_HCE, SYSREG_SCR_EL3) ||
 	    CP_WRITE(uc, RK_S2_VTCR, SYSREG_VTCR_EL2) ||
 	    CP_WRITE(uc, rk_s2tt_root_pa(&cpu->tt) | (uint64_t)cpu->vmid << VTTBR_EL2_VMID_SHIFT,
-	             SYSREG_VTTBR_EL2) ||
-	    CP_WRITE(uc, cpu->hcr, SYSREG_HCR_EL2) ||
-	    CP_WRITE(uc, 0x80000000ull, SYSREG_VMPIDR_EL2))
+		     SYSREG_VTTBR_EL2) ||
+	    CP_WRITE(uc, cpu->hcr, SYSREG_HCR_EL2) || CP_WRITE(uc, 0x80000000ull, SYSREG_VMPIDR_EL2))
 		return -EIO;
 	if (uc_ctl_exits_enable(uc) != UC_ERR_OK)
 		return -EIO;
@@ -1257,8 +1259,8 @@ static int setup_engine_s2(struct rk_cpu *cpu)
 		return rc;
 	/* All hooks before anything is translated; none on loads and stores. */
 	if (uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)hook_intr, cpu, 1, 0) != UC_ERR_OK ||
-	    uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT,
-	                (void *)hook_s2_unmapped, cpu, 1, 0) != UC_ERR_OK ||
+	    uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, (void *)hook_s2_unmapped, cpu, 1,
+			0) != UC_ERR_OK ||
 	    uc_hook_add(uc, &h, UC_HOOK_BLOCK, (void *)hook_block, cpu, 1, 0) != UC_ERR_OK)
 		return -EIO;
 	return calibrate(cpu);
@@ -1288,10 +1290,10 @@ static int setup_engine(struct rk_cpu *cpu)
 		return -EIO;
 	/* All hooks before anything is translated. */
 	if (uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)hook_intr, cpu, 1, 0) != UC_ERR_OK ||
-	    uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT,
-	                (void *)hook_mem_fault, cpu, 1, 0) != UC_ERR_OK ||
-	    uc_hook_add(uc, &h, UC_HOOK_MEM_WRITE | UC_HOOK_MEM_READ_AFTER,
-	                (void *)hook_mem_access, cpu, 1, 0) != UC_ERR_OK ||
+	    uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, (void *)hook_mem_fault, cpu, 1, 0) !=
+		    UC_ERR_OK ||
+	    uc_hook_add(uc, &h, UC_HOOK_MEM_WRITE | UC_HOOK_MEM_READ_AFTER, (void *)hook_mem_access, cpu, 1,
+			0) != UC_ERR_OK ||
 	    uc_hook_add(uc, &h, UC_HOOK_BLOCK, (void *)hook_block, cpu, 1, 0) != UC_ERR_OK)
 		return -EIO;
 	return 0;
@@ -1362,7 +1364,7 @@ int rk_cpu_create(struct rk_cpu **out)
 		cpu->vmid = 1;
 		cpu->win_next_pa = RK_S2_WIN_BASE;
 		cpu->tt_pool = mmap(NULL, RK_S2_POOL_SIZE, PROT_READ | PROT_WRITE,
-		                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		cpu->stale_code = calloc(RK_CPU_MAX_REGIONS, sizeof(*cpu->stale_code));
 		if (cpu->tt_pool == MAP_FAILED || !cpu->stale_code) {
 			if (cpu->tt_pool == MAP_FAILED)
@@ -1370,7 +1372,7 @@ int rk_cpu_create(struct rk_cpu **out)
 			goto err_free;
 		}
 		rk_s2tt_init(&cpu->tt, cpu->tt_pool, RK_S2_POOL_PA, RK_S2_POOL_SIZE / RK_S2TT_PAGE,
-		             RK_S2_POOL_RESERVED);
+			     RK_S2_POOL_RESERVED);
 	}
 	rc = open_engine(cpu);
 	if (rc)
@@ -1381,8 +1383,7 @@ int rk_cpu_create(struct rk_cpu **out)
 		goto err_close;
 	if (pthread_condattr_init(&ca))
 		goto err_mutex;
-	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) ||
-	    pthread_cond_init(&cpu->cond, &ca)) {
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) || pthread_cond_init(&cpu->cond, &ca)) {
 		pthread_condattr_destroy(&ca);
 		goto err_mutex;
 	}
@@ -1469,14 +1470,14 @@ static int park_engine(struct rk_cpu *cpu)
 	cpu->uc = NULL;
 	cpu->code_buf = NULL;
 	cpu->parked = ctx;
-	cpu->npieces = 0;      /* the new engine starts with no memory */
+	cpu->npieces = 0; /* the new engine starts with no memory */
 	cpu->pool_in_engine = false;
 	cpu->shadowed = false;
 	cpu->nshadows = 0;
 	for (unsigned i = 0; i < cpu->nwin; i++)
 		cpu->win[i].in_engine = false;
 	cpu->layout_dirty = cpu->nwin > 0;
-	cpu->nstale_code = 0;  /* a new engine has no code and no TLB */
+	cpu->nstale_code = 0; /* a new engine has no code and no TLB */
 	cpu->stale_code_all = false;
 	cpu->tlb_stale = false;
 	cpu->broken = false;
@@ -1549,12 +1550,11 @@ static bool page_aligned(uint64_t v)
 	return (v & (RK_CPU_PAGE_SIZE - 1)) == 0;
 }
 
-static bool mergeable(const struct rk_cpu_region *a, uint64_t ipa, const uint8_t *host,
-                      unsigned prot, uint64_t pa)
+static bool mergeable(const struct rk_cpu_region *a, uint64_t ipa, const uint8_t *host, unsigned prot,
+		      uint64_t pa)
 {
 	/* a immediately followed by (ipa, host) */
-	return region_end(a) == ipa && a->prot == prot && a->host + a->size == host &&
-	       a->pa + a->size == pa;
+	return region_end(a) == ipa && a->prot == prot && a->host + a->size == host && a->pa + a->size == pa;
 }
 
 /* Stage-2 mode: a new window for [host, host + size) (page aligned). */
@@ -1614,8 +1614,8 @@ static int host_pa(struct rk_cpu *cpu, uint8_t *host, uint64_t size, uint64_t *p
 
 	if (!w) {
 		uintptr_t lo = (uintptr_t)host & ~(uintptr_t)(RK_S2_WIN_ALIGN - 1);
-		uintptr_t hi = ((uintptr_t)host + size + RK_S2_WIN_ALIGN - 1) &
-		               ~(uintptr_t)(RK_S2_WIN_ALIGN - 1);
+		uintptr_t hi =
+			((uintptr_t)host + size + RK_S2_WIN_ALIGN - 1) & ~(uintptr_t)(RK_S2_WIN_ALIGN - 1);
 
 		if (!page_aligned((uintptr_t)host))
 			return -EINVAL;
@@ -1643,17 +1643,15 @@ static void stale_code(struct rk_cpu *cpu, uint64_t pa, uint64_t size)
 	cpu->stale_code[cpu->nstale_code++] = (struct rk_cpu_span){ pa, size };
 }
 
-int rk_cpu_map(struct rk_cpu *cpu, uint64_t ipa, uint64_t size, uint8_t *host,
-               unsigned prot)
+int rk_cpu_map(struct rk_cpu *cpu, uint64_t ipa, uint64_t size, uint8_t *host, unsigned prot)
 {
 	unsigned i, idx, n;
 	bool left, right;
 	uint64_t pa = 0;
 	int rc;
 
-	if (!cpu || !host || size == 0 || !page_aligned(ipa) || !page_aligned(size) ||
-	    ipa + size < ipa || (prot & ~RK_CPU_PROT_ALL) != 0 || prot == 0 ||
-	    (uintptr_t)host + size < (uintptr_t)host)
+	if (!cpu || !host || size == 0 || !page_aligned(ipa) || !page_aligned(size) || ipa + size < ipa ||
+	    (prot & ~RK_CPU_PROT_ALL) != 0 || prot == 0 || (uintptr_t)host + size < (uintptr_t)host)
 		return -EINVAL;
 	if (ipa + size > 1ULL << RK_CPU_PA_BITS)
 		return -ERANGE;
@@ -1675,9 +1673,8 @@ int rk_cpu_map(struct rk_cpu *cpu, uint64_t ipa, uint64_t size, uint8_t *host,
 		pa = (uintptr_t)host; /* merging then needs contiguous host memory only */
 	}
 	left = idx > 0 && mergeable(&cpu->regions[idx - 1], ipa, host, prot, pa);
-	right = idx < n && cpu->regions[idx].prot == prot &&
-	        cpu->regions[idx].ipa == ipa + size && host + size == cpu->regions[idx].host &&
-	        pa + size == cpu->regions[idx].pa;
+	right = idx < n && cpu->regions[idx].prot == prot && cpu->regions[idx].ipa == ipa + size &&
+		host + size == cpu->regions[idx].host && pa + size == cpu->regions[idx].pa;
 
 	if (left && right) {
 		cpu->regions[idx - 1].size += size + cpu->regions[idx].size;
@@ -1700,8 +1697,7 @@ int rk_cpu_map(struct rk_cpu *cpu, uint64_t ipa, uint64_t size, uint8_t *host,
 		cpu->nregions++;
 	}
 	cpu->mem_dirty = true;
-	if (cpu->mode == RK_CPU_MODE_STAGE2 && !cpu->tt_rebuild &&
-	    rk_s2tt_map(&cpu->tt, ipa, size, pa, prot))
+	if (cpu->mode == RK_CPU_MODE_STAGE2 && !cpu->tt_rebuild && rk_s2tt_map(&cpu->tt, ipa, size, pa, prot))
 		cpu->tt_rebuild = true; /* the pool is full: rebuilt at the next run */
 	return 0;
 }
@@ -1750,9 +1746,8 @@ int rk_cpu_unmap(struct rk_cpu *cpu, uint64_t ipa, uint64_t size)
 		if (r->ipa < ipa)
 			out[n++] = (struct rk_cpu_region){ r->ipa, ipa - r->ipa, r->host, r->prot, r->pa };
 		if (region_end(r) > end)
-			out[n++] = (struct rk_cpu_region){ end, region_end(r) - end,
-			                                   r->host + (end - r->ipa), r->prot,
-			                                   r->pa + (end - r->ipa) };
+			out[n++] = (struct rk_cpu_region){ end, region_end(r) - end, r->host + (end - r->ipa),
+							   r->prot, r->pa + (end - r->ipa) };
 		if (cpu->mode == RK_CPU_MODE_STAGE2) {
 			uint64_t lo = r->ipa > ipa ? r->ipa : ipa;
 			uint64_t hi = region_end(r) < end ? region_end(r) : end;
@@ -1922,8 +1917,8 @@ static int engine_unmap(struct rk_cpu *cpu, const struct rk_cpu_region *p)
 }
 
 /* Plan region r's pieces, cpu->pieces[*pi...] being the valid pieces inside it. */
-static unsigned plan_region(const struct rk_cpu *cpu, const struct rk_cpu_region *r,
-                            unsigned *pi, bool whole, struct plan_ent *st)
+static unsigned plan_region(const struct rk_cpu *cpu, const struct rk_cpu_region *r, unsigned *pi, bool whole,
+			    struct plan_ent *st)
 {
 	unsigned top = 0;
 	uint64_t at = r->ipa;
@@ -1972,15 +1967,13 @@ static int s2_drop_code(struct rk_cpu *cpu)
 
 	if (!cpu->nstale_code)
 		return 0;
-	if (CP_READ(uc, &sctlr, SYSREG_SCTLR_EL1) ||
-	    CP_WRITE(uc, cpu->hcr & ~HCR_EL2_VM, SYSREG_HCR_EL2) ||
+	if (CP_READ(uc, &sctlr, SYSREG_SCTLR_EL1) || CP_WRITE(uc, cpu->hcr & ~HCR_EL2_VM, SYSREG_HCR_EL2) ||
 	    ((sctlr & 1) && CP_WRITE(uc, sctlr & ~1ull, SYSREG_SCTLR_EL1)))
 		rc = -EIO;
 	for (unsigned i = 0; !rc && i < cpu->nstale_code; i++)
 		uc_ctl_remove_cache(uc, cpu->stale_code[i].start,
-		                    cpu->stale_code[i].start + cpu->stale_code[i].size);
-	if (((sctlr & 1) && CP_WRITE(uc, sctlr, SYSREG_SCTLR_EL1)) ||
-	    CP_WRITE(uc, cpu->hcr, SYSREG_HCR_EL2))
+				    cpu->stale_code[i].start + cpu->stale_code[i].size);
+	if (((sctlr & 1) && CP_WRITE(uc, sctlr, SYSREG_SCTLR_EL1)) || CP_WRITE(uc, cpu->hcr, SYSREG_HCR_EL2))
 		rc = -EIO;
 	cpu->nstale_code = 0;
 	cpu->tlb_stale = true;
@@ -2020,7 +2013,7 @@ static int s2_sync(struct rk_cpu *cpu)
 		/* a new VMID: the engine flushes its stage 1+2 TLB (what TLBI VMALLS12E1 does) */
 		cpu->vmid = cpu->vmid == 1 ? 2 : 1;
 		if (CP_WRITE(cpu->uc, rk_s2tt_root_pa(&cpu->tt) | (uint64_t)cpu->vmid << VTTBR_EL2_VMID_SHIFT,
-		             SYSREG_VTTBR_EL2)) {
+			     SYSREG_VTTBR_EL2)) {
 			cpu->broken = true;
 			return -EIO;
 		}
@@ -2081,8 +2074,7 @@ replan:
 
 		for (; j < nplan && plan[j].ipa < region_end(r); j++) {
 			const struct plan_ent *e = &plan[j];
-			struct rk_cpu_region p = { e->ipa, e->size, r->host + (e->ipa - r->ipa),
-			                           r->prot, 0 };
+			struct rk_cpu_region p = { e->ipa, e->size, r->host + (e->ipa - r->ipa), r->prot, 0 };
 			unsigned k;
 
 			if (e->count == 1 && !e->gap) {
@@ -2094,8 +2086,7 @@ replan:
 				if (rc)
 					goto fail;
 			}
-			if (uc_mem_map_ptr(cpu->uc, p.ipa, p.size, to_uc_prot(p.prot), p.host) !=
-			    UC_ERR_OK) {
+			if (uc_mem_map_ptr(cpu->uc, p.ipa, p.size, to_uc_prot(p.prot), p.host) != UC_ERR_OK) {
 				rc = -EIO;
 				goto fail;
 			}
@@ -2194,7 +2185,7 @@ static int set_pstate(uc_engine *uc, uint64_t val)
 
 		write_u64(uc, sp_sel(old) ? UC_ARM64_REG_SP_EL1 : UC_ARM64_REG_SP_EL0, cur);
 		write_u64(uc, UC_ARM64_REG_SP,
-		          read_u64(uc, sp_sel(nv) ? UC_ARM64_REG_SP_EL1 : UC_ARM64_REG_SP_EL0));
+			  read_u64(uc, sp_sel(nv) ? UC_ARM64_REG_SP_EL1 : UC_ARM64_REG_SP_EL0));
 	}
 	return uc_reg_write(uc, UC_ARM64_REG_PSTATE, &nv) == UC_ERR_OK ? 0 : -EIO;
 }
@@ -2310,16 +2301,26 @@ int rk_cpu_set_gprs(struct rk_cpu *cpu, const uint64_t x[RK_CPU_NUM_GPRS])
 const char *rk_cpu_exit_reason_name(enum rk_cpu_exit_reason reason)
 {
 	switch (reason) {
-	case RK_CPU_EXIT_NONE: return "none";
-	case RK_CPU_EXIT_SMC: return "smc";
-	case RK_CPU_EXIT_HVC: return "hvc";
-	case RK_CPU_EXIT_WFI: return "wfi";
-	case RK_CPU_EXIT_DABT: return "dabt";
-	case RK_CPU_EXIT_IABT: return "iabt";
-	case RK_CPU_EXIT_UNDEF: return "undef";
-	case RK_CPU_EXIT_TIMEOUT: return "timeout";
-	case RK_CPU_EXIT_KICK: return "kick";
-	case RK_CPU_EXIT_ERROR: return "error";
+	case RK_CPU_EXIT_NONE:
+		return "none";
+	case RK_CPU_EXIT_SMC:
+		return "smc";
+	case RK_CPU_EXIT_HVC:
+		return "hvc";
+	case RK_CPU_EXIT_WFI:
+		return "wfi";
+	case RK_CPU_EXIT_DABT:
+		return "dabt";
+	case RK_CPU_EXIT_IABT:
+		return "iabt";
+	case RK_CPU_EXIT_UNDEF:
+		return "undef";
+	case RK_CPU_EXIT_TIMEOUT:
+		return "timeout";
+	case RK_CPU_EXIT_KICK:
+		return "kick";
+	case RK_CPU_EXIT_ERROR:
+		return "error";
 	}
 	return "?";
 }
@@ -2434,7 +2435,7 @@ int rk_cpu_run(struct rk_cpu *cpu, uint64_t timeout_us, struct rk_cpu_exit *exit
 		cpu->stats.code_flushes++; /* too much stale code: a fresh engine */
 	if (cpu->layout_dirty && cpu->shadowed && cpu->uc)
 		(void)park_engine(cpu); /* a window after the shadows: a fresh engine (s2_layout) */
-	bound_code(cpu); /* may park it, to give its translated code back */
+	bound_code(cpu);                /* may park it, to give its translated code back */
 	rc = wake(cpu);
 	if (rc) {
 		set_simple(exit, RK_CPU_EXIT_ERROR, 0);

@@ -20,10 +20,10 @@ enum rk_uc_excp {
 	RK_UC_EXCP_DATA_ABORT = 4,     /* only with the guest MMU on */
 	RK_UC_EXCP_IRQ = 5,
 	RK_UC_EXCP_FIQ = 6,
-	RK_UC_EXCP_BKPT = 7,           /* BRK; PC on the BRK */
-	RK_UC_EXCP_HVC = 11,           /* needs SCR_EL3.HCE; PC past the HVC */
+	RK_UC_EXCP_BKPT = 7, /* BRK; PC on the BRK */
+	RK_UC_EXCP_HVC = 11, /* needs SCR_EL3.HCE; PC past the HVC */
 	RK_UC_EXCP_HYP_TRAP = 12,
-	RK_UC_EXCP_SMC = 13,           /* PC past the SMC */
+	RK_UC_EXCP_SMC = 13, /* PC past the SMC */
 };
 
 /*

@@ -17,8 +17,8 @@
 #include "run_lock.h"
 #include "rmi/rmi_handlers_gen.h"
 
-#define MAP_FLAG(f, name) (((f) & RMI_MAP_FLAGS_##name##_MASK) >> RMI_MAP_FLAGS_##name##_SHIFT)
-#define DESC(d, name) (((d) & RMI_ADDR_RANGE_##name##_MASK) >> RMI_ADDR_RANGE_##name##_SHIFT)
+#define MAP_FLAG(f, name) (((f)&RMI_MAP_FLAGS_##name##_MASK) >> RMI_MAP_FLAGS_##name##_SHIFT)
+#define DESC(d, name) (((d)&RMI_ADDR_RANGE_##name##_MASK) >> RMI_ADDR_RANGE_##name##_SHIFT)
 #define DESC_ST_UNDELEGATED 1ULL
 #define DESC_CNT_MAX ((1u << RMI_ADDR_RANGE_CNT_WIDTH) - 1)
 #define MAX_LIST (RK_GRANULE_SIZE / sizeof(uint64_t))
@@ -44,8 +44,8 @@ static uint64_t desc_pa(uint64_t d)
 
 static uint64_t make_desc(uint64_t pa, int level, uint64_t cnt, uint64_t st)
 {
-	return (uint64_t)(3 - level) | (cnt << RMI_ADDR_RANGE_CNT_SHIFT) |
-	       (pa & RMI_ADDR_RANGE_ADDR_MASK) | (st << RMI_ADDR_RANGE_ST_SHIFT);
+	return (uint64_t)(3 - level) | (cnt << RMI_ADDR_RANGE_CNT_SHIFT) | (pa & RMI_ADDR_RANGE_ADDR_MASK) |
+	       (st << RMI_ADDR_RANGE_ST_SHIFT);
 }
 
 /* Read the output-address descriptors of a map command; 0 = none usable. */
@@ -196,7 +196,7 @@ out_rd:
 /* ---- RTT_DATA_MAP and RTT_UNPROT_MAP ---- */
 
 struct map_kind {
-	bool protected_range;       /* DATA_MAP: protected; UNPROT_MAP: unprotected */
+	bool protected_range; /* DATA_MAP: protected; UNPROT_MAP: unprotected */
 };
 
 /* The arguments of the four range commands (RTT_DATA_MAP, _UNMAP, RTT_UNPROT_MAP, _UNMAP). */
@@ -204,12 +204,11 @@ struct range_args {
 	uint64_t rd, base, top, flags, oaddr;
 };
 
-#define RANGE_ARGS(a) \
-	((struct range_args){ (a)->rd, (a)->base, (a)->top, (a)->flags, (a)->oaddr })
+#define RANGE_ARGS(a) ((struct range_args){ (a)->rd, (a)->base, (a)->top, (a)->flags, (a)->oaddr })
 
 /* *st = the packed RmiResult, *out_top its x1; RESTART: run again (nothing held, nothing done). */
-static enum restart map_range(struct rmm *rmm, const struct range_args *a, uint64_t *st,
-			      uint64_t *out_top, const struct map_kind *mk)
+static enum restart map_range(struct rmm *rmm, const struct range_args *a, uint64_t *st, uint64_t *out_top,
+			      const struct map_kind *mk)
 {
 	static _Thread_local uint64_t descs[MAX_LIST];
 	uint64_t base = a->base, top = a->top, flags = a->flags, addr;
@@ -291,8 +290,8 @@ static enum restart map_range(struct rmm *rmm, const struct range_args *a, uint6
 					err = rmi_error_rtt(level);
 					break;
 				}
-				int lerr = lock_block(rmm, pa, bsz / RK_GRANULE_SIZE, GRANULE_STATE_DELEGATED, w.g,
-						      g_rd);
+				int lerr = lock_block(rmm, pa, bsz / RK_GRANULE_SIZE, GRANULE_STATE_DELEGATED,
+						      w.g, g_rd);
 				if (lerr == -EBUSY) {
 					again = RESTART;
 					goto out_walk;
@@ -305,8 +304,10 @@ static enum restart map_range(struct rmm *rmm, const struct range_args *a, uint6
 				set_block(rmm, pa, bsz / RK_GRANULE_SIZE, GRANULE_STATE_DATA, false);
 				w.table[idx] = s2tte_assigned(pa, level, s2tte_ripas(e, level));
 			} else {
-				uint64_t ns = s2tte_assigned_ns(pa | (MAP_FLAG(flags, MEMATTR) << S2_DESC_MEMATTR_SHIFT) |
-								    s2ap_desc(MAP_FLAG(flags, S2AP)), level);
+				uint64_t ns = s2tte_assigned_ns(
+					pa | (MAP_FLAG(flags, MEMATTR) << S2_DESC_MEMATTR_SHIFT) |
+						s2ap_desc(MAP_FLAG(flags, S2AP)),
+					level);
 				if (k == S2TTE_ASSIGNED_NS && e == ns)
 					goto next; /* idempotent */
 				if (k != S2TTE_UNASSIGNED_NS) {
@@ -363,15 +364,14 @@ uint64_t rmi_rtt_unprot_map(struct rmm *rmm, const struct rmi_rtt_unprot_map_arg
 
 struct unmap_out {
 	unsigned int type, cap, n; /* address type, list capacity, descriptors used */
-	uint64_t single;          /* SINGLE: the range so far (0: none) */
+	uint64_t single;           /* SINGLE: the range so far (0: none) */
 	uint64_t *list;
 };
 
 /* Record an unmapped block; false if the output cannot take it (stop the sweep). */
 static bool unmap_out_add(struct unmap_out *o, uint64_t pa, int level, uint64_t st)
 {
-	uint64_t *last = o->type == RMI_ADDR_TYPE_SINGLE ? &o->single
-			 : (o->n ? &o->list[o->n - 1] : NULL);
+	uint64_t *last = o->type == RMI_ADDR_TYPE_SINGLE ? &o->single : (o->n ? &o->list[o->n - 1] : NULL);
 
 	if (o->type == RMI_ADDR_TYPE_NONE)
 		return true;

@@ -95,7 +95,8 @@ uint64_t rmi_realm_create(struct rmm *rmm, const struct rmi_realm_create_args *a
 	/* root RTTs (checked first: this also catches an RD aliasing one), then the RD */
 	n = (unsigned int)p.rtt_num_start;
 	for (i = 0; i < n; i++)
-		reqs[i] = (struct granule_req){ p.rtt_base + i * RK_GRANULE_SIZE, GRANULE_STATE_DELEGATED, NULL };
+		reqs[i] = (struct granule_req){ p.rtt_base + i * RK_GRANULE_SIZE, GRANULE_STATE_DELEGATED,
+						NULL };
 	if (args->rd >= p.rtt_base && args->rd - p.rtt_base < n * RK_GRANULE_SIZE) {
 		ret = rmi_result(RMI_ERROR_INPUT, 0);
 		goto out_vmid;
@@ -220,7 +221,8 @@ uint64_t rmi_realm_destroy(struct rmm *rmm, const struct rmi_realm_destroy_args 
 	}
 	for (i = 0; i < n; i++) {
 		plat_scrub(rmm->plat, (uint64_t)(roots[i] - rmm->granules), 1);
-		granule_set_refcount(roots[i], 0); /* ASSIGNED_NS entries may remain: dropped with the realm */
+		granule_set_refcount(roots[i],
+				     0); /* ASSIGNED_NS entries may remain: dropped with the realm */
 		granule_set_state(roots[i], GRANULE_STATE_DELEGATED);
 	}
 	rmm_vmid_free(rmm, rd->vmid);

@@ -133,7 +133,8 @@ static uint64_t rec_create_finish(struct rmm *rmm, struct sro_ctx *ctx)
 	static _Thread_local struct rmi_rec_params p;
 	struct granule *g_rec, *g_rd;
 	struct granule_req reqs[2] = {
-		{ ctx->rec, GRANULE_STATE_PARTIAL, NULL }, { ctx->rd, GRANULE_STATE_RD, NULL },
+		{ ctx->rec, GRANULE_STATE_PARTIAL, NULL },
+		{ ctx->rd, GRANULE_STATE_RD, NULL },
 	};
 	uint32_t idx;
 	uint64_t err = 0;
@@ -329,8 +330,7 @@ out:
 	return ret;
 }
 
-uint64_t rmi_op_cancel(struct rmm *rmm, const struct rmi_op_cancel_args *args,
-		       struct rmi_op_cancel_res *res)
+uint64_t rmi_op_cancel(struct rmm *rmm, const struct rmi_op_cancel_args *args, struct rmi_op_cancel_res *res)
 {
 	struct sro_pool *pool = rmm->sro;
 

@@ -15,7 +15,8 @@ uint64_t rmi_psci_complete(struct rmm *rmm, const struct rmi_psci_complete_args 
 			   struct rmi_psci_complete_res *res)
 {
 	struct granule_req reqs[2] = {
-		{ args->calling_rec, GRANULE_STATE_REC, NULL }, { args->target_rec, GRANULE_STATE_REC, NULL },
+		{ args->calling_rec, GRANULE_STATE_REC, NULL },
+		{ args->target_rec, GRANULE_STATE_REC, NULL },
 	};
 	uint64_t status = args->status, answer, ret;
 	uint32_t want;
@@ -76,8 +77,8 @@ out:
 }
 
 /* The RIPAS an entry gets for a request, or false to stop the sweep here. */
-static bool ripas_update(uint64_t e, int level, enum rmi_ripas want, bool change_destroyed,
-			 uint64_t *out, bool *unmapped)
+static bool ripas_update(uint64_t e, int level, enum rmi_ripas want, bool change_destroyed, uint64_t *out,
+			 bool *unmapped)
 {
 	enum s2tte_kind k = s2tte_kind(e, level);
 	enum rmi_ripas cur;
@@ -105,7 +106,8 @@ uint64_t rmi_rtt_set_ripas(struct rmm *rmm, const struct rmi_rtt_set_ripas_args 
 			   struct rmi_rtt_set_ripas_res *res)
 {
 	struct granule_req reqs[2] = {
-		{ args->rd, GRANULE_STATE_RD, NULL }, { args->rec, GRANULE_STATE_REC, NULL },
+		{ args->rd, GRANULE_STATE_RD, NULL },
+		{ args->rec, GRANULE_STATE_REC, NULL },
 	};
 	uint64_t base = args->base, top = args->top, addr, ret;
 	struct rtt_walk w;
@@ -137,9 +139,8 @@ uint64_t rmi_rtt_set_ripas(struct rmm *rmm, const struct rmi_rtt_set_ripas_args 
 	for (unsigned int i = w.idx; i < S2_ENTRIES && addr < top; i++) {
 		uint64_t sz = s2_level_size(w.level), ne;
 		bool unmapped;
-		if (addr + sz > top ||
-		    !ripas_update(w.table[i], w.level, (enum rmi_ripas)rec->ripas_value, rec->ripas_flags & 1,
-				  &ne, &unmapped))
+		if (addr + sz > top || !ripas_update(w.table[i], w.level, (enum rmi_ripas)rec->ripas_value,
+						     rec->ripas_flags & 1, &ne, &unmapped))
 			break;
 		w.table[i] = ne;
 		unmapped_any |= unmapped;

@@ -20,7 +20,8 @@ static void rtt_init_from_parent(uint64_t *t, uint64_t parent, int plevel, int l
 			break;
 		case S2TTE_ASSIGNED_NS:
 			t[i] = s2tte_assigned_ns((parent & (S2TTE_NS_HOST_MASK & ~S2_DESC_OA_MASK)) |
-						 (s2tte_oa(parent) + i * sz), level);
+							 (s2tte_oa(parent) + i * sz),
+						 level);
 			break;
 		default: /* UNASSIGNED (any RIPAS) or UNASSIGNED_NS: copies */
 			t[i] = parent;
@@ -33,7 +34,8 @@ uint64_t rmi_rtt_create(struct rmm *rmm, const struct rmi_rtt_create_args *args,
 			struct rmi_rtt_create_res *res)
 {
 	struct granule_req reqs[2] = {
-		{ args->rd, GRANULE_STATE_RD, NULL }, { args->rtt, GRANULE_STATE_DELEGATED, NULL },
+		{ args->rd, GRANULE_STATE_RD, NULL },
+		{ args->rtt, GRANULE_STATE_DELEGATED, NULL },
 	};
 	struct rtt_walk w;
 	struct s2tt_ctx c;
@@ -214,8 +216,7 @@ uint64_t rmi_rtt_fold(struct rmm *rmm, const struct rmi_rtt_fold_args *args, str
 	}
 	child = granule_from_pa(rmm, s2tte_oa(w.table[w.idx]));
 	granule_lock(child);
-	if (!rtt_fold_entry((uint64_t *)granule_ptr(rmm, child), child->refcount, level, &parent,
-			    &min_err)) {
+	if (!rtt_fold_entry((uint64_t *)granule_ptr(rmm, child), child->refcount, level, &parent, &min_err)) {
 		ret = rmi_error_rtt(min_err ? level - 1 : level);
 		goto out_child;
 	}

@@ -57,7 +57,8 @@ void rsi_attest_token_init(struct rmm *rmm, struct rsi_call *c)
 	memcpy(p.rim, rd->rim, hl);
 	for (unsigned int i = 0; i < RMM_NUM_REMS; i++)
 		memcpy(p.rem[i], rd->rem[i], hl);
-	p.mec_policy = (uint8_t)((rd->flags0 & RMI_REALM_FLAGS0_MEC_POLICY_MASK) >> RMI_REALM_FLAGS0_MEC_POLICY_SHIFT);
+	p.mec_policy = (uint8_t)((rd->flags0 & RMI_REALM_FLAGS0_MEC_POLICY_MASK) >>
+				 RMI_REALM_FLAGS0_MEC_POLICY_SHIFT);
 	p.rak = a->rak;
 	p.platform_token = a->platform_token; /* loaded, or signed once by the CPAK */
 	p.platform_token_len = a->platform_token_len;

@@ -71,8 +71,8 @@ void rsi_measurement_extend(struct rmm *rmm, struct rsi_call *c)
 		return;
 	}
 	memcpy(value, &c->x[3], sizeof(value));
-	c->x[0] = rk_rem_extend(rd->hash_algo, rd->rem[idx - 1], value, size) ? RSI_ERROR_UNKNOWN
-									       : RSI_SUCCESS;
+	c->x[0] =
+		rk_rem_extend(rd->hash_algo, rd->rem[idx - 1], value, size) ? RSI_ERROR_UNKNOWN : RSI_SUCCESS;
 }
 
 void rsi_realm_config(struct rmm *rmm, struct rsi_call *c)
@@ -91,9 +91,14 @@ void rsi_realm_config(struct rmm *rmm, struct rsi_call *c)
 	cfg.hash_algo = rd->hash_algo;
 	memcpy(cfg.rpv, rd->rpv, sizeof(cfg.rpv));
 	switch (rsi_realm_copy(c, ipa, &cfg, sizeof(cfg), true)) {
-	case IPA_MAPPED: c->x[0] = RSI_SUCCESS; break;
-	case IPA_EMPTY: c->x[0] = RSI_ERROR_INPUT; break;
-	case IPA_UNMAPPED: break; /* the host maps it; the realm re-issues the call */
+	case IPA_MAPPED:
+		c->x[0] = RSI_SUCCESS;
+		break;
+	case IPA_EMPTY:
+		c->x[0] = RSI_ERROR_INPUT;
+		break;
+	case IPA_UNMAPPED:
+		break; /* the host maps it; the realm re-issues the call */
 	}
 }
 
@@ -140,7 +145,7 @@ void rsi_ipa_state_get(struct rmm *rmm, struct rsi_call *c)
 		unsigned int i;
 		for (i = w.idx; i < S2_ENTRIES && addr < end; i++) {
 			uint64_t e = w.table[i];
-			enum rmi_ripas rp = s2tte_kind(e, w.level) == S2TTE_TABLE ? (enum rmi_ripas)~0u
+			enum rmi_ripas rp = s2tte_kind(e, w.level) == S2TTE_TABLE ? (enum rmi_ripas) ~0u
 										  : s2tte_ripas(e, w.level);
 			if (addr == base)
 				first = rp;
@@ -183,4 +188,3 @@ void rsi_host_call(struct rmm *rmm, struct rsi_call *c)
 	memcpy(c->exit->gprs, hc.gprs, sizeof(hc.gprs));
 	c->to_host = true;
 }
-

@@ -21,10 +21,10 @@ struct rsi_call {
 	struct rec *rec;
 	uint64_t rd_pa;
 	struct s2tt_ctx s2;
-	uint64_t x[REC_NUM_GPRS];      /* the realm's x0..x30; results go back here */
-	struct rmi_rec_exit *exit;     /* exit record, if the call needs the host */
-	bool to_host;                  /* set: fill *exit and leave REC_ENTER */
-	bool retry;                    /* set: re-execute the SMC after the exit */
+	uint64_t x[REC_NUM_GPRS];  /* the realm's x0..x30; results go back here */
+	struct rmi_rec_exit *exit; /* exit record, if the call needs the host */
+	bool to_host;              /* set: fill *exit and leave REC_ENTER */
+	bool retry;                /* set: re-execute the SMC after the exit */
 };
 
 /* The RD of the calling realm (its REC is running: the RD cannot go away). */

@@ -70,7 +70,7 @@ static void psci_handle(struct rsi_call *c, uint64_t fid)
 	case PSCI_FN(PSCI_FEATURES): {
 		uint64_t f = c->x[1] & 0xffffffffu; /* an SMC32 call: 32-bit argument */
 		c->x[0] = psci_implemented(f) || f == SMCCC_VERSION ? (uint64_t)PSCI_RET_SUCCESS
-								   : (uint64_t)PSCI_RET_NOT_SUPPORTED;
+								    : (uint64_t)PSCI_RET_NOT_SUPPORTED;
 		return;
 	}
 	case PSCI_FN(PSCI_CPU_SUSPEND_64):
@@ -140,10 +140,14 @@ static void psci_handle(struct rsi_call *c, uint64_t fid)
 const char *rsi_call_name(uint64_t fid)
 {
 	static const char *const psci[] = {
-		[PSCI_FN(PSCI_VERSION)] = "PSCI_VERSION", [PSCI_FN(PSCI_CPU_SUSPEND_64)] = "PSCI_CPU_SUSPEND",
-		[PSCI_FN(PSCI_CPU_OFF)] = "PSCI_CPU_OFF", [PSCI_FN(PSCI_CPU_ON_64)] = "PSCI_CPU_ON",
-		[PSCI_FN(PSCI_AFFINITY_INFO_64)] = "PSCI_AFFINITY_INFO", [PSCI_FN(PSCI_SYSTEM_OFF)] = "PSCI_SYSTEM_OFF",
-		[PSCI_FN(PSCI_SYSTEM_RESET)] = "PSCI_SYSTEM_RESET", [PSCI_FN(PSCI_FEATURES)] = "PSCI_FEATURES",
+		[PSCI_FN(PSCI_VERSION)] = "PSCI_VERSION",
+		[PSCI_FN(PSCI_CPU_SUSPEND_64)] = "PSCI_CPU_SUSPEND",
+		[PSCI_FN(PSCI_CPU_OFF)] = "PSCI_CPU_OFF",
+		[PSCI_FN(PSCI_CPU_ON_64)] = "PSCI_CPU_ON",
+		[PSCI_FN(PSCI_AFFINITY_INFO_64)] = "PSCI_AFFINITY_INFO",
+		[PSCI_FN(PSCI_SYSTEM_OFF)] = "PSCI_SYSTEM_OFF",
+		[PSCI_FN(PSCI_SYSTEM_RESET)] = "PSCI_SYSTEM_RESET",
+		[PSCI_FN(PSCI_FEATURES)] = "PSCI_FEATURES",
 	};
 	static _Thread_local char buf[40];
 	uint64_t fnum = fid & 0xffff;

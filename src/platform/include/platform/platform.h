@@ -24,8 +24,8 @@ struct plat_bank {
 };
 
 struct platform {
-	uint64_t ngranules;    /* granules of DRAM in all banks */
-	_Atomic uint8_t *gpt;  /* enum rk_pas per granule */
+	uint64_t ngranules;   /* granules of DRAM in all banks */
+	_Atomic uint8_t *gpt; /* enum rk_pas per granule */
 	unsigned int nbanks;
 	unsigned int pa_bits;
 	struct plat_bank banks[RK_MAX_DRAM_BANKS];
