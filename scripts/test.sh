@@ -9,6 +9,7 @@
 #   6. the gcc tests again with a CPU hog on every core (tests assert order
 #      and eventual outcomes, never wall-clock coincidences: this proves it)
 #   7. checks: generated docs up to date, no holes in hot structs (pahole),
+#      the tree follows .clang-format,
 #      every libFuzzer target (tests/fuzz/fuzz_*.c) for RK_FUZZ_SECONDS
 #      (default 20) each, one check per target (build-fuzz)
 # Ends with one line: "N passed, N failed".
@@ -112,6 +113,7 @@ fi
 note "static checks"
 check abi-coverage-doc python3 abi/gen.py --check-docs docs/abi-coverage.md abi/rmm-2.0.json abi/realmkit-impl.json
 if [ -x scripts/check-holes.sh ]; then check struct-holes scripts/check-holes.sh build-gcc; fi
+check clang-format scripts/format-check.sh
 if tests/fuzz/run.sh build-fuzz --build-only; then
 	for f in tests/fuzz/fuzz_*.c; do
 		t=$(basename "$f" .c)
