@@ -15,10 +15,7 @@
 
 #define RSI_REVISION(major, minor) (((uint64_t)(major) << 16) | (minor))
 
-enum rsi_ripas { RSI_RIPAS_EMPTY = 0, RSI_RIPAS_RAM = 1 };
 #define RSI_CHANGE_DESTROYED 1u /* IPA_STATE_SET flags bit 0 */
-#define RSI_ACCEPT 0u
-#define RSI_REJECT 1u
 
 #define RSI_MEASUREMENT_SLOTS 5 /* 0 = RIM, 1..4 = REMs */
 #define RSI_MEASUREMENT_MAX 64

@@ -13,8 +13,6 @@
 #define EMPTY_IPA 0x100000ULL
 #define L2_BLOCK 0x200000ULL /* [2 MiB, 4 MiB): no L3 table, an unassigned L2 entry */
 #define CHANGE_DESTROYED 1ULL
-#define RSI_ACCEPT 0ULL
-#define RSI_REJECT 1ULL
 
 enum cell_state { UE, UR, AE, AR, UD, AD, NSTATES };
 static const char *const state_name[] = { "UNASSIGNED EMPTY", "UNASSIGNED RAM",       "ASSIGNED EMPTY",
