@@ -232,8 +232,10 @@ int host_palloc(struct rk_host *h, uint64_t n, uint64_t align, unsigned int role
 
 void host_pfree(struct rk_host *h, uint64_t pa, uint64_t n)
 {
-	uint64_t idx;
+	uint64_t idx = 0;
 
+	if (n == 0)
+		return;
 	if (n > 1 && !run_index(h, pa, n, &idx)) {
 		for (uint64_t i = 0; i < n; i++)
 			host_pfree(h, pa + i * G4K, 1);
