@@ -9,7 +9,7 @@
 #   6. the gcc tests again with a CPU hog on every core (tests assert order
 #      and eventual outcomes, never wall-clock coincidences: this proves it)
 #   7. checks: generated docs up to date, no holes in hot structs (pahole),
-#      the tree follows .clang-format,
+#      the tree follows .clang-format, the README's demo (scripts/demo.sh, a Release build),
 #      every libFuzzer target (tests/fuzz/fuzz_*.c) for RK_FUZZ_SECONDS
 #      (default 20) each, one check per target (build-fuzz)
 # Ends with one line: "N passed, N failed".
@@ -114,6 +114,9 @@ note "static checks"
 check abi-coverage-doc python3 abi/gen.py --check-docs docs/abi-coverage.md abi/rmm-2.0.json abi/realmkit-impl.json
 if [ -x scripts/check-holes.sh ]; then check struct-holes scripts/check-holes.sh build-gcc; fi
 check clang-format scripts/format-check.sh
+# the README's first command, as a new user runs it: a Release (-O3) build of the CLI and the
+# example realms, the demo and the hello realm (gcc warns at -O3 where -O2 does not)
+check demo env RK_BUILD_DIR="$here/build-release" RK_JOBS="$jobs" scripts/demo.sh
 if tests/fuzz/run.sh build-fuzz --build-only; then
 	for f in tests/fuzz/fuzz_*.c; do
 		t=$(basename "$f" .c)
