@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "cpu_util.h"
 #include "realmkit/cpu.h"
 #include "platform/cpu/cpu_s2tt.h"
 #include "platform/cpu/cpu_unicorn.h"
@@ -59,30 +60,6 @@ static void load(struct fx *f, uint64_t off, const uint32_t *w, size_t n)
 	memcpy(f->ram + off, w, n * 4);
 }
 
-static uint64_t reg(struct rk_cpu *cpu, enum rk_cpu_reg r)
-{
-	uint64_t v = 0xdeadbeef;
-
-	assert_int_equal(rk_cpu_get_reg(cpu, r, &v), 0);
-	return v;
-}
-
-static void set(struct rk_cpu *cpu, enum rk_cpu_reg r, uint64_t v)
-{
-	assert_int_equal(rk_cpu_set_reg(cpu, r, v), 0);
-}
-
-static struct rk_cpu_exit run(struct rk_cpu *cpu, enum rk_cpu_exit_reason want)
-{
-	struct rk_cpu_exit e;
-
-	assert_int_equal(rk_cpu_run(cpu, 2000000, &e), 0);
-	if (e.reason != want)
-		fail_msg("exit %s (error %d) at pc 0x%llx, wanted %s", rk_cpu_exit_reason_name(e.reason),
-			 e.error, (unsigned long long)e.pc, rk_cpu_exit_reason_name(want));
-	return e;
-}
-
 /* ------------------------------------------------------------------------ */
 
 /*
@@ -113,9 +90,9 @@ static void test_calibration(void **state)
 	assert_int_equal(rk_cpu_create(&cpu), 0);
 	assert_int_equal(rk_cpu_unicorn_exception_offset(), off);
 	rk_cpu_destroy(cpu);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
 	load(f, 0, (const uint32_t[]){ 0xd4000003 /* smc #0 */ }, 1);
-	run(f->cpu, RK_CPU_EXIT_SMC);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 }
 
 /* The shadow tables: blocks where aligned, pages otherwise; splits on unmap. */
@@ -196,9 +173,9 @@ static void test_exits(void **state)
 	load(f, 0, p, sizeof(p) / 4);
 
 	/* unmapped: a DABT at the exact PC with the IPA and the syndrome */
-	set(f->cpu, RK_CPU_REG_X(2), dev + 0x18);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
-	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(2), dev + 0x18);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_DABT);
 	assert_int_equal(e.pc, RAM_IPA);
 	assert_int_equal(e.mem.addr, dev + 0x18);
 	assert_false(e.mem.is_write);
@@ -208,79 +185,79 @@ static void test_exits(void **state)
 	assert_int_equal(e.mem.srt, 1);
 	assert_true(e.mem.sf);
 	assert_int_equal(rk_cpu_complete_mmio_read(f->cpu, 0x1234), 0);
-	run(f->cpu, RK_CPU_EXIT_SMC);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(1)), 0x1234);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(1)), 0x1234);
 
 	/* a store: the value from Rt, masked to the access */
-	set(f->cpu, RK_CPU_REG_X(3), 0xaabbccdd11223344ull);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 8);
-	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(3), 0xaabbccdd11223344ull);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 8);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_DABT);
 	assert_int_equal(e.pc, RAM_IPA + 8);
 	assert_true(e.mem.is_write);
 	assert_true(e.mem.isv);
 	assert_int_equal(e.mem.size, 4);
 	assert_int_equal(e.mem.value, 0x11223344);
 	assert_int_equal(rk_cpu_complete_mmio_write(f->cpu), 0);
-	run(f->cpu, RK_CPU_EXIT_SMC);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 
 	/* a pair: no valid syndrome */
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x10);
-	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x10);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_DABT);
 	assert_true(e.mem.is_write);
 	assert_false(e.mem.isv);
 
 	/* read-only memory: a load works, a store is a permission fault */
 	assert_int_equal(rk_cpu_map(f->cpu, 0x90000000, 4096, page, RK_CPU_PROT_READ), 0);
-	set(f->cpu, RK_CPU_REG_X(2), 0x90000008);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
-	run(f->cpu, RK_CPU_EXIT_SMC);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(1)), 0x1111111111111111ull);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 8);
-	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(2), 0x90000008);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(1)), 0x1111111111111111ull);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 8);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_DABT);
 	assert_true(e.mem.is_perm);
 	assert_true(e.mem.is_write);
 	assert_int_equal(e.mem.addr, 0x90000008);
 
 	/* unmapped while the engine has it in its TLB: the next access exits */
 	assert_int_equal(rk_cpu_unmap(f->cpu, 0x90000000, 4096), 0);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
-	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_DABT);
 	assert_int_equal(e.mem.addr, 0x90000008);
 	assert_false(e.mem.is_perm);
 	/* other memory at that IPA: the new contents */
 	assert_int_equal(rk_cpu_map(f->cpu, 0x90000000, 4096, page2, RK_CPU_PROT_ALL), 0);
-	run(f->cpu, RK_CPU_EXIT_SMC);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(1)), 0x2222222222222222ull);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(1)), 0x2222222222222222ull);
 
 	/* code: an instruction abort at an unmapped IPA, and not-executable memory */
-	set(f->cpu, RK_CPU_REG_PC, 0x70000000);
-	e = run(f->cpu, RK_CPU_EXIT_IABT);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, 0x70000000);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_IABT);
 	assert_int_equal(e.pc, 0x70000000);
 	assert_int_equal(e.mem.addr, 0x70000000);
 	assert_int_equal(rk_cpu_unmap(f->cpu, 0x90000000, 4096), 0);
 	memcpy(page, p + 1, 4); /* smc #0 */
 	assert_int_equal(rk_cpu_map(f->cpu, 0x90000000, 4096, page, RK_CPU_PROT_READ), 0);
-	set(f->cpu, RK_CPU_REG_PC, 0x90000000);
-	e = run(f->cpu, RK_CPU_EXIT_IABT);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, 0x90000000);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_IABT);
 	assert_true(e.mem.is_perm);
 	assert_int_equal(rk_cpu_unmap(f->cpu, 0x90000000, 4096), 0);
 	assert_int_equal(rk_cpu_map(f->cpu, 0x90000000, 4096, page, RK_CPU_PROT_ALL), 0);
-	run(f->cpu, RK_CPU_EXIT_SMC);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 
 	/* code rewritten behind the engine's back runs after invalidate_code */
 	memcpy(page, (const uint32_t[]){ 0xd2800540 /* mov x0, #42 */, 0xd4000003 }, 8);
-	set(f->cpu, RK_CPU_REG_PC, 0x90000000);
-	run(f->cpu, RK_CPU_EXIT_SMC);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, 0x90000000);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	memcpy(page, (const uint32_t[]){ 0xd2800560 /* mov x0, #43 */ }, 4);
 	assert_int_equal(rk_cpu_invalidate_code(f->cpu, 0x90000000, 4096), 0);
-	set(f->cpu, RK_CPU_REG_PC, 0x90000000);
-	run(f->cpu, RK_CPU_EXIT_SMC);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(0)), 43);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, 0x90000000);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(0)), 43);
 
 	/* beyond the CPU's physical address range: an abort at that address */
-	set(f->cpu, RK_CPU_REG_X(2), 1ull << 46);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
-	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(2), 1ull << 46);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_DABT);
 	assert_int_equal(e.mem.addr, 1ull << 46);
 	assert_int_equal(e.pc, RAM_IPA);
 	free(page);
@@ -340,20 +317,20 @@ static void test_guest_mmu(void **state)
 	memcpy(f->ram + l3 + 8 * 16, &d, 8);
 	memset(f->ram + 0x3000, 0x5c, 8);
 
-	set(f->cpu, RK_CPU_REG_VBAR_EL1, RAM_IPA);
-	set(f->cpu, RK_CPU_REG_X(10), RAM_IPA + l1);
-	set(f->cpu, RK_CPU_REG_X(11), tcr);
-	set(f->cpu, RK_CPU_REG_X(12), 0xff);
-	set(f->cpu, RK_CPU_REG_X(2), RAM_IPA + 0x3000);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
-	run(f->cpu, RK_CPU_EXIT_SMC);
-	assert_true(reg(f->cpu, RK_CPU_REG_SCTLR_EL1) & 1);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(1)), 0x5c5c5c5c5c5c5c5cull);
+	t_cpu_set(f->cpu, RK_CPU_REG_VBAR_EL1, RAM_IPA);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(10), RAM_IPA + l1);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(11), tcr);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(12), 0xff);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(2), RAM_IPA + 0x3000);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_true(t_cpu_reg(f->cpu, RK_CPU_REG_SCTLR_EL1) & 1);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(1)), 0x5c5c5c5c5c5c5c5cull);
 
 	/* a stage-2 fault through the guest's stage 1: the IPA, the syndrome */
-	set(f->cpu, RK_CPU_REG_X(2), 0x80010018);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x28);
-	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(2), 0x80010018);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x28);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_DABT);
 	assert_int_equal(e.pc, RAM_IPA + 0x28);
 	assert_int_equal(e.mem.addr, 0x90000018);
 	assert_true(e.mem.isv);
@@ -361,42 +338,42 @@ static void test_guest_mmu(void **state)
 	assert_int_equal(e.mem.size, 8);
 	assert_true(e.mem.sf);
 	assert_int_equal(rk_cpu_complete_mmio_read(f->cpu, 0x77), 0);
-	run(f->cpu, RK_CPU_EXIT_SMC);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(1)), 0x77);
-	set(f->cpu, RK_CPU_REG_X(3), 0x1122334455667788ull);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x30);
-	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(1)), 0x77);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(3), 0x1122334455667788ull);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x30);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_DABT);
 	assert_true(e.mem.is_write);
 	assert_int_equal(e.mem.size, 4);
 	assert_int_equal(e.mem.value, 0x55667788);
 
 	/* a stage-1 fault: the guest's vector, its ESR/FAR/ELR */
-	set(f->cpu, RK_CPU_REG_X(2), 0x80011010);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x28);
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(2), 0x80011010);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x28);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 1);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(5)),
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(5)),
 			 (uint64_t)ESR_EC_DABT_CUR << ESR_EC_SHIFT | ESR_IL | ESR_FSC_TRANS(3));
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(6)), 0x80011010);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(7)), RAM_IPA + 0x28);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_PSTATE) & PSTATE_M_MASK, PSTATE_M_EL1H);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(6)), 0x80011010);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(7)), RAM_IPA + 0x28);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_PSTATE) & PSTATE_M_MASK, PSTATE_M_EL1H);
 
 	/* new code behind the engine's back, MMU on */
 	memcpy(f->ram + 0x28, (const uint32_t[]){ 0xd2800541 /* mov x1, #42 */ }, 4);
 	assert_int_equal(rk_cpu_invalidate_code(f->cpu, RAM_IPA, 4096), 0);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x28);
-	run(f->cpu, RK_CPU_EXIT_SMC);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(1)), 42);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x28);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(1)), 42);
 
 	/* the host unmaps a page the guest reaches through its MMU: the next access exits */
 	memcpy(f->ram + 0x28, p + 10, 4); /* ldr x1, [x2] again */
 	assert_int_equal(rk_cpu_invalidate_code(f->cpu, RAM_IPA, 4096), 0);
-	set(f->cpu, RK_CPU_REG_X(2), RAM_IPA + 0x3000);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x28);
-	run(f->cpu, RK_CPU_EXIT_SMC);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(2), RAM_IPA + 0x3000);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x28);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(rk_cpu_unmap(f->cpu, RAM_IPA + 0x3000, 4096), 0);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x28);
-	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x28);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_DABT);
 	assert_int_equal(e.mem.addr, RAM_IPA + 0x3000);
 }
 
@@ -412,12 +389,12 @@ static void test_slice_ends_loop(void **state)
 	struct rk_cpu_exit e;
 
 	load(f, 0, p, 3);
-	set(f->cpu, RK_CPU_REG_X(2), RAM_IPA + 0x100);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(2), RAM_IPA + 0x100);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
 	assert_int_equal(rk_cpu_run(f->cpu, 2000, &e), 0);
 	assert_int_equal(e.reason, RK_CPU_EXIT_TIMEOUT);
 	assert_true(e.pc == RAM_IPA); /* a block start */
-	assert_true(reg(f->cpu, RK_CPU_REG_X(0)) > 0);
+	assert_true(t_cpu_reg(f->cpu, RK_CPU_REG_X(0)) > 0);
 }
 
 int main(void)

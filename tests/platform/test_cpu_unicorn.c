@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <unicorn/unicorn.h>
 
+#include "cpu_util.h"
 #include "realmkit/cpu.h"
 #include "platform/cpu/cpu_decode.h"
 #include "platform/cpu/cpu_unicorn.h"
@@ -68,30 +69,6 @@ static void load(struct fx *f, uint64_t off, const uint32_t *w, size_t n)
 		f->ram[off + 4 * i + 2] = (uint8_t)(w[i] >> 16);
 		f->ram[off + 4 * i + 3] = (uint8_t)(w[i] >> 24);
 	}
-}
-
-static uint64_t reg(struct rk_cpu *cpu, enum rk_cpu_reg r)
-{
-	uint64_t v = 0xdeadbeef;
-
-	assert_int_equal(rk_cpu_get_reg(cpu, r, &v), 0);
-	return v;
-}
-
-static void set(struct rk_cpu *cpu, enum rk_cpu_reg r, uint64_t v)
-{
-	assert_int_equal(rk_cpu_set_reg(cpu, r, v), 0);
-}
-
-static struct rk_cpu_exit run(struct rk_cpu *cpu, enum rk_cpu_exit_reason want)
-{
-	struct rk_cpu_exit e;
-
-	assert_int_equal(rk_cpu_run(cpu, 5000000, &e), 0);
-	if (e.reason != want)
-		fail_msg("exit %s (error %d) at pc 0x%llx, wanted %s", rk_cpu_exit_reason_name(e.reason),
-			 e.error, (unsigned long long)e.pc, rk_cpu_exit_reason_name(want));
-	return e;
 }
 
 /*
@@ -160,14 +137,14 @@ static void test_smc_exit_and_writeback(void **state)
 	unsigned i;
 
 	load(f, 0, p_smc, sizeof(p_smc) / 4);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
 	assert_int_equal(rk_cpu_set_smc_handler(f->cpu, smc_handler, &ctx), 0);
 
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 0x1234);
 	assert_int_equal(e.insn, 0xd4024683);
 	assert_int_equal(e.pc, RAM_IPA + 9 * 4); /* after the SMC */
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_PC), RAM_IPA + 9 * 4);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_PC), RAM_IPA + 9 * 4);
 	assert_int_equal(rk_cpu_get_gprs(f->cpu, x), 0);
 	for (i = 0; i < 8; i++)
 		assert_int_equal(x[i], 0x10 + i);
@@ -178,9 +155,9 @@ static void test_smc_exit_and_writeback(void **state)
 		assert_int_equal(w[0], 0x15);
 		assert_int_equal(w[2], 0x17);
 		assert_int_equal(rk_cpu_set_xregs(f->cpu, 6, 2, in), 0);
-		assert_int_equal(reg(f->cpu, RK_CPU_REG_X(5)), 0x15);
-		assert_int_equal(reg(f->cpu, RK_CPU_REG_X(6)), 0x77);
-		assert_int_equal(reg(f->cpu, RK_CPU_REG_X(7)), 0x88);
+		assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(5)), 0x15);
+		assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(6)), 0x77);
+		assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(7)), 0x88);
 		assert_int_equal(rk_cpu_get_xregs(f->cpu, 30, 1, w), 0);
 		assert_int_equal(w[0], x[30]);
 	}
@@ -191,14 +168,14 @@ static void test_smc_exit_and_writeback(void **state)
 	x[2] = 30;
 	x[3] = 4;
 	assert_int_equal(rk_cpu_set_gprs(f->cpu, x), 0);
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 1);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(10)), 1234);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(10)), 1234);
 
 	/* smc #7 is completed by the handler (x0 = 42), smc #8 exits. */
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 8);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(11)), 42);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(11)), 42);
 	assert_int_equal(ctx.calls, 4); /* 0x1234, 1 and 8 declined, 7 handled */
 	assert_int_equal(ctx.run_rc, -EBUSY);
 	assert_int_equal(ctx.set_pc_rc, -EBUSY);
@@ -228,21 +205,21 @@ static void test_smc_noimm_handler(void **state)
 	struct rk_cpu_exit e;
 
 	load(f, 0, p_smc, sizeof(p_smc) / 4);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
 	assert_int_equal(rk_cpu_set_smc_handler_noimm(f->cpu, smc_noimm_handler, &ctx), 0);
 	/* declined (x0 = 0x10): a normal exit that still reports the real immediate */
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 0x1234);
 	assert_int_equal(e.pc, RAM_IPA + 9 * 4);
 	assert_int_equal(ctx.calls, 1);
 	assert_int_equal(ctx.set_pc_rc, 0); /* the handler saw imm 0 */
 	/* accepted (x0 = 1000): completed in the hook, the guest goes on to smc #7 */
-	set(f->cpu, RK_CPU_REG_X0, 1000);
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	t_cpu_set(f->cpu, RK_CPU_REG_X0, 1000);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 7);
 	assert_int_equal(ctx.calls, 3); /* 0x1234, then smc #1 handled, then smc #7 declined */
 	assert_int_equal(ctx.set_x0_rc, 0);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X0), 42);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X0), 42);
 	/* rk_cpu_set_smc_handler() (with imm) clears the no-imm mode */
 	assert_int_equal(rk_cpu_set_smc_handler(f->cpu, smc_handler, &ctx), 0);
 	assert_int_equal(rk_cpu_set_smc_handler_noimm(NULL, NULL, NULL), -EINVAL);
@@ -304,26 +281,26 @@ static void test_mmio_store(void **state)
 	unsigned i;
 
 	load(f, 0, p_mmio_st, sizeof(p_mmio_st) / 4);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
-	set(f->cpu, RK_CPU_REG_X(1), 0xa1a1a1a1a1a1a1a1ull);
-	set(f->cpu, RK_CPU_REG_X(2), b);
-	set(f->cpu, RK_CPU_REG_X(3), 0xb3b2);
-	set(f->cpu, RK_CPU_REG_X(4), 0xffffffffc4c3c2c1ull);
-	set(f->cpu, RK_CPU_REG_X(5), 0xd5d4d3d2d1d0cfceull);
-	set(f->cpu, RK_CPU_REG_X(6), 0x0606060606060606ull);
-	set(f->cpu, RK_CPU_REG_X(7), 0x7777777777777777ull);
-	set(f->cpu, RK_CPU_REG_X(8), 0x100);
-	set(f->cpu, RK_CPU_REG_X(9), 0x1234567899999999ull);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(1), 0xa1a1a1a1a1a1a1a1ull);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(2), b);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(3), 0xb3b2);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(4), 0xffffffffc4c3c2c1ull);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(5), 0xd5d4d3d2d1d0cfceull);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(6), 0x0606060606060606ull);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(7), 0x7777777777777777ull);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(8), 0x100);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(9), 0x1234567899999999ull);
 
 	for (i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
 		uint64_t iss;
 
-		e = run(f->cpu, RK_CPU_EXIT_DABT);
+		e = t_cpu_run(f->cpu, RK_CPU_EXIT_DABT);
 		/* Precise PC: the store, not the block start; the add before it
 		 * ran exactly once. */
 		assert_int_equal(e.pc, RAM_IPA + (2 * i + 1) * 4);
-		assert_int_equal(reg(f->cpu, RK_CPU_REG_PC), e.pc);
-		assert_int_equal(reg(f->cpu, RK_CPU_REG_X(20)), i + 1);
+		assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_PC), e.pc);
+		assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(20)), i + 1);
 		assert_int_equal(e.insn, p_mmio_st[2 * i + 1]);
 		assert_true(e.mem.is_write);
 		assert_false(e.mem.is_perm);
@@ -347,10 +324,10 @@ static void test_mmio_store(void **state)
 		assert_int_equal(rk_cpu_complete_mmio_write(f->cpu), 0);
 		assert_int_equal(rk_cpu_complete_mmio_write(f->cpu), -EINVAL); /* once */
 		if (i == 8) /* the post-indexed store was skipped, not executed */
-			assert_int_equal(reg(f->cpu, RK_CPU_REG_X(2)), b);
+			assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(2)), b);
 	}
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(20)), 10);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(20)), 10);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -402,14 +379,14 @@ static void test_mmio_load(void **state)
 	unsigned i;
 
 	load(f, 0, p_mmio_ld, sizeof(p_mmio_ld) / 4);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
 	for (i = 0; i < 15; i++)
-		set(f->cpu, RK_CPU_REG_X(i), 0x5555555555555555ull);
-	set(f->cpu, RK_CPU_REG_X(2), b);
-	set(f->cpu, RK_CPU_REG_X(13), 0x40);
+		t_cpu_set(f->cpu, RK_CPU_REG_X(i), 0x5555555555555555ull);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(2), b);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(13), 0x40);
 
 	for (i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
-		struct rk_cpu_exit e = run(f->cpu, RK_CPU_EXIT_DABT);
+		struct rk_cpu_exit e = t_cpu_run(f->cpu, RK_CPU_EXIT_DABT);
 		uint64_t iss = rk_cpu_dabt_iss(&e.mem);
 		unsigned sas = ex[i].size == 1 ? 0 : ex[i].size == 2 ? 1 : ex[i].size == 4 ? 2 : 3;
 
@@ -431,13 +408,13 @@ static void test_mmio_load(void **state)
 		assert_int_equal(rk_cpu_complete_mmio_write(f->cpu), -EINVAL);
 		assert_int_equal(rk_cpu_complete_mmio_read(f->cpu, v), 0);
 		assert_int_equal(rk_cpu_complete_mmio_read(f->cpu, v), -EINVAL);
-		assert_int_equal(reg(f->cpu, RK_CPU_REG_PC), RAM_IPA + 4 * (i + 1));
+		assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_PC), RAM_IPA + 4 * (i + 1));
 	}
-	run(f->cpu, RK_CPU_EXIT_SMC);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	for (i = 0; i < sizeof(ex) / sizeof(ex[0]); i++)
-		assert_int_equal(reg(f->cpu, RK_CPU_REG_X(ex[i].rt)), ex[i].result);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(13)), 0x40);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(2)), b);
+		assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(ex[i].rt)), ex[i].result);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(13)), 0x40);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(2)), b);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -456,26 +433,26 @@ static void test_wfi_hvc_undef(void **state)
 	struct rk_cpu_exit e;
 
 	load(f, 0, p_wfx, sizeof(p_wfx) / 4);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
 
-	e = run(f->cpu, RK_CPU_EXIT_WFI);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_WFI);
 	assert_int_equal(e.pc, RAM_IPA);
 	assert_int_equal(e.insn, 0xd503207f);
 	/* Without completing it, the WFI exits again. */
-	e = run(f->cpu, RK_CPU_EXIT_WFI);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_WFI);
 	assert_int_equal(rk_cpu_skip_insn(f->cpu), 0);
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 1);
 
-	e = run(f->cpu, RK_CPU_EXIT_HVC);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_HVC);
 	assert_int_equal(e.imm, 0x22);
 	assert_int_equal(e.pc, RAM_IPA + 12);
 
-	e = run(f->cpu, RK_CPU_EXIT_UNDEF);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_UNDEF);
 	assert_int_equal(e.pc, RAM_IPA + 12);
 	assert_int_equal(e.insn, 0);
 	assert_int_equal(rk_cpu_skip_insn(f->cpu), 0);
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 2);
 }
 
@@ -528,7 +505,7 @@ static void load_vectors(struct fx *f)
 	load(f, 0x800, p_vec_el1t, sizeof(p_vec_el1t) / 4);
 	load(f, 0xa00, p_vec_el1h, sizeof(p_vec_el1h) / 4);
 	load(f, 0xa80, p_vec_irq, sizeof(p_vec_irq) / 4);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
 }
 
 static void test_sea_svc_undef_injection(void **state)
@@ -539,57 +516,57 @@ static void test_sea_svc_undef_injection(void **state)
 	const uint64_t esr = ESR_EC(ESR_EC_DABT_CUR) | ESR_IL | ESR_FSC_SEA;
 
 	load_vectors(f);
-	set(f->cpu, RK_CPU_REG_X(2), UNMAPPED_PROT_IPA + 0x28);
-	set(f->cpu, RK_CPU_REG_PSTATE, PSTATE_EL1H_DAIF | (1u << 30) /* Z */);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(2), UNMAPPED_PROT_IPA + 0x28);
+	t_cpu_set(f->cpu, RK_CPU_REG_PSTATE, PSTATE_EL1H_DAIF | (1u << 30) /* Z */);
 
 	/* The load from a protected IPA nobody mapped: a DABT exit. */
-	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_DABT);
 	assert_int_equal(e.pc, RAM_IPA + 0x0c);
 	assert_int_equal(e.mem.addr, UNMAPPED_PROT_IPA + 0x28);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_VBAR_EL1), VBAR);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_VBAR_EL1), VBAR);
 
 	/* The RMM injects an SEA. */
 	assert_int_equal(rk_cpu_inject_sync(f->cpu, esr, e.mem.addr), 0);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_PC), VBAR + 0x200);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_ELR_EL1), RAM_IPA + 0x0c);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_ESR_EL1), esr);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_FAR_EL1), UNMAPPED_PROT_IPA + 0x28);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_SPSR_EL1), PSTATE_EL1H_DAIF | (1u << 30));
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_PSTATE) & 0x3ff, PSTATE_EL1H_DAIF);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_PC), VBAR + 0x200);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_ELR_EL1), RAM_IPA + 0x0c);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_ESR_EL1), esr);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_FAR_EL1), UNMAPPED_PROT_IPA + 0x28);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_SPSR_EL1), PSTATE_EL1H_DAIF | (1u << 30));
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_PSTATE) & 0x3ff, PSTATE_EL1H_DAIF);
 
 	/* The guest's handler sees the same through MRS. */
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 0x200);
 	assert_int_equal(e.pc, VBAR + 0x200 + 5 * 4);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(3)), esr);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(4)), UNMAPPED_PROT_IPA + 0x28);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(5)), RAM_IPA + 0x0c);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(6)), PSTATE_EL1H_DAIF | (1u << 30));
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(3)), esr);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(4)), UNMAPPED_PROT_IPA + 0x28);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(5)), RAM_IPA + 0x0c);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(6)), PSTATE_EL1H_DAIF | (1u << 30));
 
 	/* It returns past the load (ERET restores PSTATE, incl. Z). */
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 0x10);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_PSTATE), PSTATE_EL1H_DAIF | (1u << 30));
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_PSTATE), PSTATE_EL1H_DAIF | (1u << 30));
 
 	/* SVC #0x42 is delivered to the guest without an exit. */
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 0x200);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(3)), ESR_EC(ESR_EC_SVC64) | ESR_IL | 0x42);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(5)), RAM_IPA + 0x18); /* after the SVC */
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(3)), ESR_EC(ESR_EC_SVC64) | ESR_IL | 0x42);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(5)), RAM_IPA + 0x18); /* after the SVC */
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 0x18);
 	rk_cpu_get_stats(f->cpu, &st);
 	assert_int_equal(st.guest_exceptions, 1);
 
 	/* UDF: an UNDEF exit; the RMM injects an UNDEF. */
-	e = run(f->cpu, RK_CPU_EXIT_UNDEF);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_UNDEF);
 	assert_int_equal(e.pc, RAM_IPA + 0x1c);
 	assert_int_equal(rk_cpu_inject_undef(f->cpu), 0);
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 0x200);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(3)), ESR_IL);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(5)), RAM_IPA + 0x1c);
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(3)), ESR_IL);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(5)), RAM_IPA + 0x1c);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 0x20);
 }
 
@@ -599,33 +576,33 @@ static void test_virq_and_el1t(void **state)
 	struct rk_cpu_exit e;
 
 	load_vectors(f);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x24); /* msr daifclr, #2; b . */
-	set(f->cpu, RK_CPU_REG_VBAR_EL1, VBAR);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x24); /* msr daifclr, #2; b . */
+	t_cpu_set(f->cpu, RK_CPU_REG_VBAR_EL1, VBAR);
 	assert_int_equal(rk_cpu_run(f->cpu, 20000, &e), 0);
 	assert_int_equal(e.reason, RK_CPU_EXIT_TIMEOUT);
 	assert_int_equal(e.pc, RAM_IPA + 0x28);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_PSTATE) & PSTATE_I, 0);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_PSTATE) & PSTATE_I, 0);
 	assert_int_equal(rk_cpu_set_virq(f->cpu, true), 0);
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 0x280);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_ELR_EL1), RAM_IPA + 0x28);
-	assert_int_not_equal(reg(f->cpu, RK_CPU_REG_PSTATE) & PSTATE_I, 0);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_ELR_EL1), RAM_IPA + 0x28);
+	assert_int_not_equal(t_cpu_reg(f->cpu, RK_CPU_REG_PSTATE) & PSTATE_I, 0);
 	assert_int_equal(rk_cpu_set_virq(f->cpu, false), 0);
 
 	/* Injection from EL1t: vector + 0x000, and SP switches to SP_EL1. */
-	set(f->cpu, RK_CPU_REG_SP, 0x8000f000); /* SP_EL1 (EL1h now) */
-	set(f->cpu, RK_CPU_REG_PSTATE, PSTATE_DAIF | PSTATE_M_EL1T);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_SP_EL1), 0x8000f000);
-	set(f->cpu, RK_CPU_REG_SP, 0x8000e000); /* now SP_EL0 */
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_SP_EL0), 0x8000e000);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_SP_EL1), 0x8000f000);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x28);
+	t_cpu_set(f->cpu, RK_CPU_REG_SP, 0x8000f000); /* SP_EL1 (EL1h now) */
+	t_cpu_set(f->cpu, RK_CPU_REG_PSTATE, PSTATE_DAIF | PSTATE_M_EL1T);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_SP_EL1), 0x8000f000);
+	t_cpu_set(f->cpu, RK_CPU_REG_SP, 0x8000e000); /* now SP_EL0 */
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_SP_EL0), 0x8000e000);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_SP_EL1), 0x8000f000);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x28);
 	assert_int_equal(rk_cpu_inject_sync(f->cpu, ESR_IL, 0), 0);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_PC), VBAR);
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(8)), 0x8000f000);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_SP_EL0), 0x8000e000);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_SPSR_EL1), PSTATE_DAIF | PSTATE_M_EL1T);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_PC), VBAR);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(8)), 0x8000f000);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_SP_EL0), 0x8000e000);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_SPSR_EL1), PSTATE_DAIF | PSTATE_M_EL1T);
 
 	/* PSTATE cannot leave EL1 from the host. */
 	assert_int_equal(rk_cpu_set_reg(f->cpu, RK_CPU_REG_PSTATE, 0x3c4 & ~0xcu), -EINVAL);
@@ -670,7 +647,7 @@ static void test_timeout(void **state)
 	double t;
 
 	load(f, 0, p_misc, sizeof(p_misc) / 4);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_LOOP);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_LOOP);
 	t = now_s();
 	assert_int_equal(rk_cpu_run(f->cpu, 50000, &e), 0);
 	t = now_s() - t;
@@ -712,7 +689,7 @@ static void test_kick(void **state)
 	int i;
 
 	load(f, 0, p_misc, sizeof(p_misc) / 4);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_LOOP);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_LOOP);
 
 	/* A kick before the run: the run returns at once. */
 	rk_cpu_kick(f->cpu);
@@ -748,11 +725,11 @@ static void test_dc_zva_trapped(void **state)
 
 	load(f, 0, p, 3);
 	f->ram[0x1000] = 0x77;
-	set(f->cpu, RK_CPU_REG_X(1), RAM_IPA + 0x1000);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
-	run(f->cpu, RK_CPU_EXIT_SMC);
-	assert_int_not_equal(reg(f->cpu, RK_CPU_REG_X(0)) & 0x10, 0); /* DZP */
-	e = run(f->cpu, RK_CPU_EXIT_UNDEF);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(1), RAM_IPA + 0x1000);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_not_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(0)) & 0x10, 0); /* DZP */
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_UNDEF);
 	assert_int_equal(e.pc, RAM_IPA + 8);
 	assert_int_equal(e.insn, 0xd50b7421);
 	assert_int_equal(f->ram[0x1000], 0x77);
@@ -764,22 +741,22 @@ static void test_mpidr_iabt(void **state)
 	struct rk_cpu_exit e;
 
 	load(f, 0, p_misc, sizeof(p_misc) / 4);
-	set(f->cpu, RK_CPU_REG_MPIDR_EL1, 0x80000102);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_MPIDR_EL1), 0x80000102);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_MPIDR);
-	run(f->cpu, RK_CPU_EXIT_SMC);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(0)), 0x80000102);
+	t_cpu_set(f->cpu, RK_CPU_REG_MPIDR_EL1, 0x80000102);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_MPIDR_EL1), 0x80000102);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_MPIDR);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(0)), 0x80000102);
 
-	set(f->cpu, RK_CPU_REG_X(9), UNMAPPED_PROT_IPA + 0x40);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_BR);
-	e = run(f->cpu, RK_CPU_EXIT_IABT);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(9), UNMAPPED_PROT_IPA + 0x40);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_BR);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_IABT);
 	assert_int_equal(e.pc, UNMAPPED_PROT_IPA + 0x40);
 	assert_int_equal(e.mem.addr, UNMAPPED_PROT_IPA + 0x40);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_PC), UNMAPPED_PROT_IPA + 0x40);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_PC), UNMAPPED_PROT_IPA + 0x40);
 	/* Branch to 0 is an abort too (no "until" address at 0). */
-	set(f->cpu, RK_CPU_REG_X(9), 0);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_BR);
-	e = run(f->cpu, RK_CPU_EXIT_IABT);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(9), 0);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_BR);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_IABT);
 	assert_int_equal(e.pc, 0);
 }
 
@@ -792,26 +769,26 @@ static void test_precise_pc_pairs(void **state)
 	uint64_t v;
 
 	load(f, 0, p_misc, sizeof(p_misc) / 4);
-	set(f->cpu, RK_CPU_REG_X(1), 0x1111222233334444ull);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(1), 0x1111222233334444ull);
 
 	/* The second store faults. */
-	set(f->cpu, RK_CPU_REG_X(0), RAM_IPA + RAM_SIZE - 16);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_PAIR);
-	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(0), RAM_IPA + RAM_SIZE - 16);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_PAIR);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_DABT);
 	assert_int_equal(e.pc, RAM_IPA + P_PAIR + 4);
 	assert_int_equal(e.mem.addr, RAM_IPA + RAM_SIZE);
 	assert_true(e.mem.is_write);
 	assert_false(e.mem.isv);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(0)), RAM_IPA + RAM_SIZE);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(0)), RAM_IPA + RAM_SIZE);
 	memcpy(&v, f->ram + RAM_SIZE - 16, 8);
 	assert_int_equal(v, 0x1111222233334444ull);
 
 	/* The first store faults. */
-	set(f->cpu, RK_CPU_REG_X(0), RAM_IPA + RAM_SIZE);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_PAIR);
-	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(0), RAM_IPA + RAM_SIZE);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_PAIR);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_DABT);
 	assert_int_equal(e.pc, RAM_IPA + P_PAIR);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(0)), RAM_IPA + RAM_SIZE);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(0)), RAM_IPA + RAM_SIZE);
 
 	/* The "host" maps the page and the store is retried. */
 	{
@@ -822,18 +799,18 @@ static void test_precise_pc_pairs(void **state)
 		assert_int_equal(rk_cpu_map(f->cpu, RAM_IPA + RAM_SIZE, 8192, page,
 					    RK_CPU_PROT_READ | RK_CPU_PROT_WRITE),
 				 0);
-		e = run(f->cpu, RK_CPU_EXIT_SMC);
-		assert_int_equal(reg(f->cpu, RK_CPU_REG_X(0)), RAM_IPA + RAM_SIZE + 32);
+		e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
+		assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(0)), RAM_IPA + RAM_SIZE + 32);
 		memcpy(&v, page + 24, 8);
 		assert_int_equal(v, 0x1111222233334444ull);
 		/* Not executable: fetch is a permission IABT. */
-		set(f->cpu, RK_CPU_REG_PC, RAM_IPA + RAM_SIZE);
-		e = run(f->cpu, RK_CPU_EXIT_IABT);
+		t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + RAM_SIZE);
+		e = t_cpu_run(f->cpu, RK_CPU_EXIT_IABT);
 		assert_true(e.mem.is_perm);
 		assert_int_equal(rk_cpu_unmap(f->cpu, RAM_IPA + RAM_SIZE, 8192), 0);
 		/* Runs with the page gone before it is freed. */
-		set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_MPIDR);
-		run(f->cpu, RK_CPU_EXIT_SMC);
+		t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_MPIDR);
+		t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 		free(page);
 	}
 }
@@ -872,25 +849,25 @@ static void test_region_limit(void **state)
 	/* The engine takes them all and the guest runs. */
 	load(f, 0, p_misc, sizeof(p_misc) / 4);
 	pool[4096 * 300] = 0x5a;
-	set(f->cpu, RK_CPU_REG_X(2), base + 2ull * 300 * 4096);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_LDR);
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(1)), 0x5a);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(2), base + 2ull * 300 * 4096);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_LDR);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(1)), 0x5a);
 	rk_cpu_get_stats(f->cpu, &st);
 	if (rk_cpu_mode(f->cpu) == RK_CPU_MODE_STAGE2)
 		assert_true(st.engine_regions <= 2); /* RAM windows: the regions are stage-2 entries */
 	else
 		assert_int_equal(st.engine_regions, RK_CPU_MAX_REGIONS);
 	/* The gaps between them are unmapped. */
-	set(f->cpu, RK_CPU_REG_X(2), base + 2ull * 300 * 4096 + 4096);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_LDR);
-	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(2), base + 2ull * 300 * 4096 + 4096);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_LDR);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_DABT);
 	assert_int_equal(e.mem.addr, base + 2ull * 300 * 4096 + 4096);
 
 	/* Unmap them all: back to one region. */
 	assert_int_equal(rk_cpu_unmap(f->cpu, base, 2ull * RK_CPU_MAX_REGIONS * 4096), 0);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_MPIDR);
-	run(f->cpu, RK_CPU_EXIT_SMC);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_MPIDR);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	rk_cpu_get_stats(f->cpu, &st);
 	assert_int_equal(st.regions, 1);
 	if (rk_cpu_mode(f->cpu) == RK_CPU_MODE_STAGE2)
@@ -942,9 +919,9 @@ static void test_coalesce_and_growth(void **state)
 
 	load(f, 0, p_misc, sizeof(p_misc) / 4);
 	memcpy(buf, f->ram + P_LDR, 8); /* ldr x1, [x2]; smc #0 at base */
-	set(cpu, RK_CPU_REG_PC, base);
-	set(cpu, RK_CPU_REG_X(2), base + 8);
-	run(cpu, RK_CPU_EXIT_SMC);
+	t_cpu_set(cpu, RK_CPU_REG_PC, base);
+	t_cpu_set(cpu, RK_CPU_REG_X(2), base + 8);
+	t_cpu_run(cpu, RK_CPU_EXIT_SMC);
 	rk_cpu_get_stats(cpu, &st0);
 	if (rk_cpu_mode(cpu) == RK_CPU_MODE_STAGE2) {
 		/* a RAM window for each buffer's 1 GiB of address space, at most */
@@ -961,13 +938,13 @@ static void test_coalesce_and_growth(void **state)
 		uint64_t ipa = base + (uint64_t)i * 4096;
 
 		buf[(size_t)i * 4096] = (uint8_t)i;
-		set(cpu, RK_CPU_REG_X(2), ipa);
-		set(cpu, RK_CPU_REG_PC, base);
-		e = run(cpu, RK_CPU_EXIT_DABT);
+		t_cpu_set(cpu, RK_CPU_REG_X(2), ipa);
+		t_cpu_set(cpu, RK_CPU_REG_PC, base);
+		e = t_cpu_run(cpu, RK_CPU_EXIT_DABT);
 		assert_int_equal(e.mem.addr, ipa);
 		assert_int_equal(rk_cpu_map(cpu, ipa, 4096, buf + (size_t)i * 4096, RK_CPU_PROT_ALL), 0);
-		run(cpu, RK_CPU_EXIT_SMC);
-		assert_int_equal(reg(cpu, RK_CPU_REG_X(1)), i);
+		t_cpu_run(cpu, RK_CPU_EXIT_SMC);
+		assert_int_equal(t_cpu_reg(cpu, RK_CPU_REG_X(1)), i);
 	}
 	rk_cpu_get_stats(cpu, &st);
 	assert_int_equal(st.regions, 1);
@@ -982,17 +959,17 @@ static void test_coalesce_and_growth(void **state)
 	assert_int_equal(rk_cpu_unmap(cpu, base + 100 * 4096, 4096), 0);
 	rk_cpu_get_stats(cpu, &st);
 	assert_int_equal(st.regions, 2);
-	set(cpu, RK_CPU_REG_X(2), base + 100 * 4096);
-	set(cpu, RK_CPU_REG_PC, base);
-	run(cpu, RK_CPU_EXIT_DABT);
-	set(cpu, RK_CPU_REG_X(2), base + 101 * 4096);
-	set(cpu, RK_CPU_REG_PC, base);
-	run(cpu, RK_CPU_EXIT_SMC);
-	assert_int_equal(reg(cpu, RK_CPU_REG_X(1)), 101);
-	set(cpu, RK_CPU_REG_X(2), base + 99 * 4096);
-	set(cpu, RK_CPU_REG_PC, base);
-	run(cpu, RK_CPU_EXIT_SMC);
-	assert_int_equal(reg(cpu, RK_CPU_REG_X(1)), 99);
+	t_cpu_set(cpu, RK_CPU_REG_X(2), base + 100 * 4096);
+	t_cpu_set(cpu, RK_CPU_REG_PC, base);
+	t_cpu_run(cpu, RK_CPU_EXIT_DABT);
+	t_cpu_set(cpu, RK_CPU_REG_X(2), base + 101 * 4096);
+	t_cpu_set(cpu, RK_CPU_REG_PC, base);
+	t_cpu_run(cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(t_cpu_reg(cpu, RK_CPU_REG_X(1)), 101);
+	t_cpu_set(cpu, RK_CPU_REG_X(2), base + 99 * 4096);
+	t_cpu_set(cpu, RK_CPU_REG_PC, base);
+	t_cpu_run(cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(t_cpu_reg(cpu, RK_CPU_REG_X(1)), 99);
 
 	rk_cpu_destroy(cpu);
 	free(buf);
@@ -1012,17 +989,17 @@ static void test_no_stale_code(void **state)
 	memcpy(a, f->ram + P_ONE, 8);
 	memcpy(b, f->ram + P_TWO, 8);
 	assert_int_equal(rk_cpu_map(f->cpu, ipa, 4096, a, RK_CPU_PROT_ALL), 0);
-	set(f->cpu, RK_CPU_REG_PC, ipa);
-	run(f->cpu, RK_CPU_EXIT_SMC);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(0)), 1);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, ipa);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(0)), 1);
 	assert_int_equal(rk_cpu_unmap(f->cpu, ipa, 4096), 0);
 	assert_int_equal(rk_cpu_map(f->cpu, ipa, 4096, b, RK_CPU_PROT_ALL), 0);
-	set(f->cpu, RK_CPU_REG_PC, ipa);
-	run(f->cpu, RK_CPU_EXIT_SMC);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(0)), 2);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, ipa);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(0)), 2);
 	assert_int_equal(rk_cpu_unmap(f->cpu, ipa, 4096), 0);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_MPIDR);
-	run(f->cpu, RK_CPU_EXIT_SMC);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_MPIDR);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	free(a);
 	free(b);
 }
@@ -1221,17 +1198,17 @@ static void stop_setup(struct rk_cpu *cpu, uint8_t *ram)
 	memcpy(ram + 0x7108, &v, 8);
 	ram[0x7200] = 0x9c;
 	for (i = 0; i < 31; i++)
-		set(cpu, RK_CPU_REG_X(i), 0);
-	set(cpu, RK_CPU_REG_X(10), RAM_IPA + 0x4000);
-	set(cpu, RK_CPU_REG_X(11), RAM_IPA + 0x5000);
-	set(cpu, RK_CPU_REG_X(12), RAM_IPA + 0x6000 + 0); /* node 0 is first (i = 0) */
-	set(cpu, RK_CPU_REG_X(13), RAM_IPA + 0x7000);
-	set(cpu, RK_CPU_REG_X(15), RAM_IPA + 0x7100);
-	set(cpu, RK_CPU_REG_X(18), RAM_IPA + 0x7200);
-	set(cpu, RK_CPU_REG_X(20), STOP_ITERS);
-	set(cpu, RK_CPU_REG_X(22), RAM_IPA + 0x8000);
-	set(cpu, RK_CPU_REG_X(23), RAM_IPA + 0xe000);
-	set(cpu, RK_CPU_REG_PC, RAM_IPA);
+		t_cpu_set(cpu, RK_CPU_REG_X(i), 0);
+	t_cpu_set(cpu, RK_CPU_REG_X(10), RAM_IPA + 0x4000);
+	t_cpu_set(cpu, RK_CPU_REG_X(11), RAM_IPA + 0x5000);
+	t_cpu_set(cpu, RK_CPU_REG_X(12), RAM_IPA + 0x6000 + 0); /* node 0 is first (i = 0) */
+	t_cpu_set(cpu, RK_CPU_REG_X(13), RAM_IPA + 0x7000);
+	t_cpu_set(cpu, RK_CPU_REG_X(15), RAM_IPA + 0x7100);
+	t_cpu_set(cpu, RK_CPU_REG_X(18), RAM_IPA + 0x7200);
+	t_cpu_set(cpu, RK_CPU_REG_X(20), STOP_ITERS);
+	t_cpu_set(cpu, RK_CPU_REG_X(22), RAM_IPA + 0x8000);
+	t_cpu_set(cpu, RK_CPU_REG_X(23), RAM_IPA + 0xe000);
+	t_cpu_set(cpu, RK_CPU_REG_PC, RAM_IPA);
 }
 
 struct rand_kicker {
@@ -1277,7 +1254,7 @@ static void test_stops_are_exact(void **state)
 	assert_non_null(ref);
 	/* Reference: one uninterrupted run. */
 	stop_setup(f->cpu, f->ram);
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(rk_cpu_get_gprs(f->cpu, xref), 0);
 	memcpy(ref, f->ram, RAM_SIZE);
 	memcpy(&v, ref + 0x7000, 8);
@@ -1349,14 +1326,14 @@ static void test_park_is_invisible(void **state)
 
 	assert_non_null(ref);
 	stop_setup(f->cpu, f->ram);
-	run(f->cpu, RK_CPU_EXIT_SMC);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(rk_cpu_get_gprs(f->cpu, xref), 0);
 	memcpy(ref, f->ram, RAM_SIZE);
 
 	stop_setup(f->cpu, f->ram);
 	rk_cpu_get_stats(f->cpu, &st0);
 	assert_int_equal(rk_cpu_unmap(f->cpu, RAM_IPA + 0x7000, 4096), 0);
-	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_DABT);
 	assert_int_equal(e.mem.addr & ~0xfffull, RAM_IPA + 0x7000);
 	assert_int_equal(rk_cpu_park(f->cpu), 0);
 	assert_int_equal(rk_cpu_map(f->cpu, RAM_IPA + 0x7000, 4096, f->ram + 0x7000, RK_CPU_PROT_ALL), 0);
@@ -1396,28 +1373,28 @@ static void test_park_keeps_state(void **state)
 
 	assert_non_null(extra);
 	load_vectors(f);
-	set(f->cpu, RK_CPU_REG_VBAR_EL1, VBAR);
-	set(f->cpu, RK_CPU_REG_TPIDR_EL1, 0x1234);
-	set(f->cpu, RK_CPU_REG_MPIDR_EL1, 0x80000003);
-	set(f->cpu, RK_CPU_REG_SP_EL0, 0x8000e000);
-	set(f->cpu, RK_CPU_REG_SP_EL1, 0x8000f000);
+	t_cpu_set(f->cpu, RK_CPU_REG_VBAR_EL1, VBAR);
+	t_cpu_set(f->cpu, RK_CPU_REG_TPIDR_EL1, 0x1234);
+	t_cpu_set(f->cpu, RK_CPU_REG_MPIDR_EL1, 0x80000003);
+	t_cpu_set(f->cpu, RK_CPU_REG_SP_EL0, 0x8000e000);
+	t_cpu_set(f->cpu, RK_CPU_REG_SP_EL1, 0x8000f000);
 	assert_int_equal(rk_cpu_park(f->cpu), 0);
 	/* a register read wakes it */
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_VBAR_EL1), VBAR);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_VBAR_EL1), VBAR);
 	assert_false(rk_cpu_is_parked(f->cpu));
 	assert_int_equal(rk_cpu_park(f->cpu), 0);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_TPIDR_EL1), 0x1234);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_TPIDR_EL1), 0x1234);
 	assert_int_equal(rk_cpu_park(f->cpu), 0);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_MPIDR_EL1), 0x80000003);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_MPIDR_EL1), 0x80000003);
 	assert_int_equal(rk_cpu_park(f->cpu), 0);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_SP_EL0), 0x8000e000);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_SP_EL1), 0x8000f000);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_SP_EL0), 0x8000e000);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_SP_EL1), 0x8000f000);
 
 	/* a virtual IRQ asserted before parking is taken after it */
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x24); /* msr daifclr, #2; b . */
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x24); /* msr daifclr, #2; b . */
 	assert_int_equal(rk_cpu_set_virq(f->cpu, true), 0);
 	assert_int_equal(rk_cpu_park(f->cpu), 0);
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.imm, 0x280);
 	assert_int_equal(rk_cpu_set_virq(f->cpu, false), 0);
 
@@ -1435,18 +1412,18 @@ static void test_park_keeps_state(void **state)
 	assert_int_equal(rk_cpu_park(f->cpu), 0);
 	assert_int_equal(rk_cpu_map(f->cpu, 0x90000000ull, 4096, extra, RK_CPU_PROT_ALL), 0);
 	assert_true(rk_cpu_is_parked(f->cpu)); /* the map did not need the engine */
-	set(f->cpu, RK_CPU_REG_X(2), 0x90000000ull);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_LDR);
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(1)), 0x5a);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(2), 0x90000000ull);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_LDR);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(1)), 0x5a);
 	assert_int_equal(rk_cpu_unmap(f->cpu, 0x90000000ull, 4096), 0);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_LDR);
-	e = run(f->cpu, RK_CPU_EXIT_DABT);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_LDR);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_DABT);
 	assert_int_equal(e.mem.addr, 0x90000000ull);
 	assert_int_equal(rk_cpu_park(f->cpu), 0);
 	assert_int_equal(rk_cpu_complete_mmio_read(f->cpu, 0x77), 0);
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(1)), 0x77);
-	e = run(f->cpu, RK_CPU_EXIT_SMC);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(1)), 0x77);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(e.pc, RAM_IPA + P_LDR + 8);
 
 	assert_int_equal(rk_cpu_park(NULL), -EINVAL);
@@ -1471,9 +1448,9 @@ static void test_park_busy(void **state)
 	struct fx *f = *state;
 
 	load(f, 0, p_misc, sizeof(p_misc) / 4);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_ONE);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + P_ONE);
 	assert_int_equal(rk_cpu_set_smc_handler(f->cpu, park_in_hook, NULL), 0);
-	run(f->cpu, RK_CPU_EXIT_SMC);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	assert_int_equal(park_result, -EBUSY);
 	assert_false(rk_cpu_is_parked(f->cpu));
 	assert_int_equal(rk_cpu_set_smc_handler(f->cpu, NULL, NULL), 0);
@@ -1537,9 +1514,9 @@ static void test_stall_in_store(void **state)
 		uc_hook_add(rk_cpu_engine(f->cpu), &h, UC_HOOK_MEM_WRITE, (void *)stall_hook, &s, 1, 0),
 		UC_ERR_OK);
 	load(f, 0, p, sizeof(p) / 4);
-	set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
-	set(f->cpu, RK_CPU_REG_X(1), 0);
-	set(f->cpu, RK_CPU_REG_X(2), RAM_IPA + 0x8000);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(1), 0);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(2), RAM_IPA + 0x8000);
 	assert_int_equal(rk_cpu_run(f->cpu, 0, &e), 0);
 	if (rk_cpu_mode(f->cpu) == RK_CPU_MODE_STAGE2) {
 		/* no stops at accesses: the kick waits for the next block start,
@@ -1551,9 +1528,9 @@ static void test_stall_in_store(void **state)
 	} else {
 		assert_int_equal(e.reason, RK_CPU_EXIT_KICK);
 		assert_int_equal(s.hits, 1);
-		run(f->cpu, RK_CPU_EXIT_SMC);
+		t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 	}
-	assert_int_equal(reg(f->cpu, RK_CPU_REG_X(1)), 2);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(1)), 2);
 	memcpy(&v, f->ram + 0x8000, 8);
 	assert_int_equal(v, 1);
 	memcpy(&v, f->ram + 0x8008, 8);
