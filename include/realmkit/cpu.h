@@ -292,7 +292,21 @@ enum rk_cpu_exit_reason {
 
 /* A data or instruction abort. */
 struct rk_cpu_mem_access {
-	uint64_t addr;  /* faulting IPA (guest VA == IPA) */
+	uint64_t addr; /* faulting IPA (guest VA == IPA) */
+	/*
+	 * The virtual address the guest accessed or fetched (FAR_EL2): what
+	 * an exception delivered for this access reports in FAR_EL1. The
+	 * same as addr with the guest's MMU off.
+	 */
+	uint64_t va;
+	/*
+	 * A stage-2 fault on the guest's stage-1 translation table walk
+	 * (ESR_EL2.S1PTW; stage-2 mode, guest MMU on): addr is the IPA of the
+	 * descriptor the walk read (its page), va the address being
+	 * translated; the walk only reads (also for an instruction fetch or
+	 * a store), and isv is false.
+	 */
+	bool s1ptw;
 	uint64_t value; /* store data (is_write), masked to size */
 	uint32_t size;  /* access size in bytes */
 	bool is_write;  /* WnR */
@@ -316,7 +330,7 @@ struct rk_cpu_exit {
 	uint64_t pc;                  /* guest PC now (see the reasons) */
 	uint32_t insn;                /* SMC/HVC/WFI/UNDEF/DABT: the instruction (0 if unknown) */
 	uint16_t imm;                 /* SMC/HVC: the immediate */
-	struct rk_cpu_mem_access mem; /* DABT; IABT uses addr and is_perm */
+	struct rk_cpu_mem_access mem; /* DABT; IABT uses addr, va, is_perm and s1ptw */
 	int error;                    /* ERROR: negative errno (-EIO engine, -ENOTSUP guest) */
 };
 

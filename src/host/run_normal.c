@@ -309,7 +309,7 @@ static int dabt(struct rk_vm *vm, struct rk_vcpu *v, const struct rk_cpu_exit *e
 		why = "no device and no memory there";
 	}
 	STAT(vm, mmio_unhandled);
-	inject_sea(v->cpu, false, ipa);
+	inject_sea(v->cpu, false, ex->mem.va); /* FAR: the VA the guest used */
 	host_run_log(vm, "vCPU %u: %s at IPA 0x%" PRIx64 ": %s: SEA injected", v->id,
 		     ex->mem.is_write ? "write" : "read", ipa, why);
 	return 1;
@@ -364,7 +364,7 @@ int host_normal_vcpu_loop(struct rk_vm *vm, struct rk_vcpu *v)
 			} else if (mret == -ERANGE) {
 				return beyond_pa_range(vm, v, ex.mem.addr);
 			} else {
-				inject_sea(v->cpu, true, ex.mem.addr);
+				inject_sea(v->cpu, true, ex.mem.va);
 				host_run_log(vm,
 					     "vCPU %u: instruction fetch at IPA 0x%" PRIx64
 					     " outside memory: SEA injected",

@@ -310,16 +310,23 @@ static bool engine_cannot_map(struct rec *rec, struct rmi_rec_exit *exit)
 	return true;
 }
 
-/* A data or instruction abort from the engine. True: the host must act (exit filled). */
+/*
+ * A data or instruction abort from the engine. True: the host must act (exit filled).
+ * An SEA the RMM injects reports the VA the realm used (FAR_EL2), not the IPA. A
+ * stage-2 fault on the realm's stage-1 walk (s1ptw) is a read of the descriptor's
+ * IPA, also for an instruction fetch: NS memory mapped there is mapped for it; the
+ * outcome is otherwise that of the access's kind (an instruction abort at an
+ * unprotected IPA is an SEA, a data abort there a non-emulatable exit).
+ */
 static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx *s2,
 			 const struct rk_cpu_exit *ex, struct rmi_rec_exit *exit)
 {
 	bool iabt = ex->reason == RK_CPU_EXIT_IABT;
-	uint64_t addr = ex->mem.addr;
+	uint64_t addr = ex->mem.addr, va = ex->mem.va;
 	struct rtt_walk w;
 
 	if (addr >= s2tt_ipa_limit(s2)) {
-		inject_sea(rec, iabt, addr); /* outside the IPA space: the RMM's own business */
+		inject_sea(rec, iabt, va); /* outside the IPA space: the RMM's own business */
 		return false;
 	}
 	s2tt_walk_lock(rmm, s2, addr, S2_MAX_LEVEL, &w);
@@ -335,7 +342,7 @@ static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx
 		return false;
 	}
 	bool gpf = false;
-	if (k == S2TTE_ASSIGNED_NS && !iabt) {
+	if (k == S2TTE_ASSIGNED_NS && (!iabt || ex->mem.s1ptw)) {
 		unsigned int prot = 0;
 		uint64_t page = s2tte_oa(e) + (addr & (s2_level_size(level) - 1) & ~(RK_GRANULE_SIZE - 1));
 		if (e & (1ULL << S2_DESC_S2AP_SHIFT))
@@ -358,7 +365,7 @@ static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx
 	}
 	if (s2tt_ipa_protected(s2, addr)) {
 		if (ripas == RMI_RIPAS_EMPTY) {
-			inject_sea(rec, iabt, addr);
+			inject_sea(rec, iabt, va);
 			return false;
 		}
 		/* RIPAS RAM without a mapping, or DESTROYED: a stage-2 fault for the host */
@@ -369,14 +376,14 @@ static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx
 		return true;
 	}
 	if (iabt) {
-		inject_sea(rec, true, addr); /* no execution from unprotected memory */
+		inject_sea(rec, true, va); /* no execution from unprotected memory */
 		return false;
 	}
 	/* unprotected IPA: emulatable MMIO when the syndrome is valid */
 	exit->exit_reason = RMI_EXIT_SYNC;
 	exit->hpfar = (addr >> 12) << 4;
 	uint64_t fsc = gpf ? ESR_FSC_GPF : ex->mem.is_perm ? ESR_FSC_PERM(3) : ESR_FSC_TRANS(level);
-	if (ex->mem.isv) {
+	if (ex->mem.isv && !ex->mem.s1ptw) {
 		/* ISV, SAS, SF, WnR only: the RMM completes the access itself, so the
 		 * register number, sign extension and ordering stay hidden (10.4) */
 		exit->esr = ESR_EC(ESR_EC_DABT_LOW) | ESR_IL |
@@ -391,7 +398,7 @@ static bool handle_abort(struct rmm *rmm, struct rec *rec, const struct s2tt_ctx
 		exit->far = 0;
 	}
 	rec->last_exit_ns_abort = 1;
-	rec->last_far = addr;
+	rec->last_far = va; /* an SEA the host asks for reports it (FAR_EL2) */
 	return true;
 }
 

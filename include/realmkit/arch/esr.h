@@ -44,6 +44,7 @@
 #define ESR_SRT_MASK (RK_ULL(0x1f) << ESR_SRT_SHIFT)
 #define ESR_SF RK_BIT(15)         /* 64-bit register */
 #define ESR_AR RK_BIT(14)         /* acquire/release */
+#define ESR_S1PTW RK_BIT(7)       /* stage-2 fault on a stage-1 translation table walk */
 #define ESR_WNR RK_BIT(6)         /* write, not read */
 #define ESR_FSC_MASK RK_ULL(0x3f) /* DFSC / IFSC */
 

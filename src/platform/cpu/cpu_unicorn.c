@@ -550,13 +550,16 @@ static void s2_abort(struct rk_cpu *cpu, uc_engine *uc, uint32_t intno)
 		goto out;
 	}
 	fsc = x.esr & 0x3fu;
+	e.mem.va = x.far;
 	if (x.target_el == 2) {
 		if (CP_READ(uc, &hpfar, SYSREG_HPFAR_EL2)) {
 			e.reason = RK_CPU_EXIT_ERROR;
 			e.error = -EIO;
 			goto out;
 		}
-		e.mem.addr = ((hpfar >> HPFAR_EL2_FIPA_SHIFT) << 12) | (x.far & 0xfffu);
+		e.mem.s1ptw = (x.esr & ESR_S1PTW) != 0;
+		/* a walk's descriptor: HPFAR has its page, FAR is the address translated */
+		e.mem.addr = ((hpfar >> HPFAR_EL2_FIPA_SHIFT) << 12) | (e.mem.s1ptw ? 0 : x.far & 0xfffu);
 	} else if (!(sctlr & 1) && (fsc & 0x3cu) == 0) {
 		e.mem.addr = x.far; /* MMU off: VA == IPA */
 	} else {
@@ -577,7 +580,7 @@ static void s2_abort(struct rk_cpu *cpu, uc_engine *uc, uint32_t intno)
 	e.mem.is_write = (x.esr & ESR_WNR) != 0;
 	if (x.esr & ESR_ISV)
 		e.mem.size = 1u << ((x.esr >> ESR_SAS_SHIFT) & 3u);
-	if ((sctlr & 1) && (x.esr & ESR_ISV)) {
+	if ((sctlr & 1) && (x.esr & ESR_ISV) && !e.mem.s1ptw) {
 		/* guest MMU on: the engine's syndrome (the instruction is at a VA) */
 		e.mem.isv = true;
 		e.mem.srt = (x.esr >> ESR_SRT_SHIFT) & 31u;
@@ -724,6 +727,7 @@ static bool hook_mem_fault(uc_engine *uc, uc_mem_type type, uint64_t addr, int s
 
 	memset(&e, 0, sizeof(e));
 	e.mem.addr = addr;
+	e.mem.va = addr; /* hooks mode: the guest's MMU is off */
 	e.mem.size = size > 0 ? (uint32_t)size : 0;
 	switch (type) {
 	case UC_MEM_FETCH_UNMAPPED:
