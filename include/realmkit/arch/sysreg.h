@@ -75,6 +75,9 @@
 #define SYSREG_VMPIDR_EL2 3, 4, 0, 0, 5
 #define SYSREG_SPSR_EL1 3, 0, 4, 0, 0
 #define SYSREG_SCTLR_EL1 3, 0, 1, 0, 0
+#define SYSREG_TTBR0_EL1 3, 0, 2, 0, 0
+#define SYSREG_TTBR1_EL1 3, 0, 2, 0, 1
+#define SYSREG_TCR_EL1 3, 0, 2, 0, 2
 #define SYSREG_VTCR_EL2 3, 4, 2, 1, 2
 #define SYSREG_VTTBR_EL2 3, 4, 2, 1, 0
 #define SYSREG_HPFAR_EL2 3, 4, 6, 0, 4

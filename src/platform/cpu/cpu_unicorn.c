@@ -460,6 +460,62 @@ static bool fetch_insn(const struct rk_cpu *cpu, uint64_t addr, uint32_t *insn)
 	return false;
 }
 
+/* A readable 64-bit word of guest memory at an IPA (as fetch_insn finds it). */
+static bool read_ipa_u64(const struct rk_cpu *cpu, uint64_t ipa, uint64_t *v)
+{
+	for (unsigned i = 0; i < cpu->nregions; i++) {
+		const struct rk_cpu_region *r = &cpu->regions[i];
+
+		if (ipa >= r->ipa && ipa - r->ipa <= r->size - 8 && (r->prot & RK_CPU_PROT_READ)) {
+			memcpy(v, r->host + (ipa - r->ipa), 8);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Stage-2 mode, the guest's MMU on: the instruction at the VA va, found by
+ * walking the guest's stage-1 tables in software (4 KiB granule; the top
+ * byte ignored; descriptors read at their IPAs). False if the walk cannot
+ * be done here (another granule, a descriptor not in guest memory, a fault).
+ */
+static bool fetch_insn_va(const struct rk_cpu *cpu, uc_engine *uc, uint64_t va, uint32_t *insn)
+{
+	bool upper = (va >> 55) & 1u;
+	uint64_t tcr = 0, ttbr = 0, desc, table;
+	unsigned bits, level, start, shift;
+
+	if (CP_READ(uc, &tcr, SYSREG_TCR_EL1) ||
+	    (upper ? CP_READ(uc, &ttbr, SYSREG_TTBR1_EL1) : CP_READ(uc, &ttbr, SYSREG_TTBR0_EL1)))
+		return false;
+	if (upper ? ((tcr >> 30) & 3u) != 2u || (tcr >> 23) & 1u
+		  : ((tcr >> 14) & 3u) != 0u || (tcr >> 7) & 1u)
+		return false; /* not a 4 KiB granule, or walks disabled */
+	bits = 64u - (unsigned)(upper ? (tcr >> 16) & 63u : tcr & 63u);
+	if (bits < 25u || bits > 48u)
+		return false;
+	level = bits > 39u ? 0u : bits > 30u ? 1u : 2u;
+	start = level;
+	table = ttbr & 0x0000fffffffffff8ull;
+	for (;;) {
+		shift = 39u - 9u * level;
+		/* the start level resolves the VA bits left above shift, the others 9 */
+		uint64_t idx = (va >> shift) & (level == start ? (1ull << (bits - shift)) - 1u : 511u);
+		if (!read_ipa_u64(cpu, table + 8u * idx, &desc) || !(desc & 1u))
+			return false;
+		if (level == 3u || (desc & 3u) == 1u) {
+			if ((level == 3u) != ((desc & 3u) == 3u) || level == 0u)
+				return false;
+			uint64_t off = va & ((1ull << shift) - 1u);
+			return fetch_insn(cpu, (desc & 0x0000fffffffff000ull & ~((1ull << shift) - 1u)) | off,
+					  insn);
+		}
+		table = desc & 0x0000fffffffff000ull;
+		level++;
+	}
+}
+
 static void record(struct rk_cpu *cpu, const struct rk_cpu_exit *e)
 {
 	if (cpu->have_pending)
@@ -580,7 +636,17 @@ static void s2_abort(struct rk_cpu *cpu, uc_engine *uc, uint32_t intno)
 	e.mem.is_write = (x.esr & ESR_WNR) != 0;
 	if (x.esr & ESR_ISV)
 		e.mem.size = 1u << ((x.esr >> ESR_SAS_SHIFT) & 3u);
-	if ((sctlr & 1) && (x.esr & ESR_ISV) && !e.mem.s1ptw) {
+	/*
+	 * The instruction (at a VA with the guest's MMU on) decides the
+	 * syndrome, as in hooks mode: the engine (QEMU 5) also sets ISV for
+	 * the pre- and post-index forms, which write back their base register
+	 * (architecturally ISV 0: completing them as emulated MMIO would lose
+	 * the write-back). The engine's own syndrome only if the instruction
+	 * cannot be found.
+	 */
+	bool have_insn = !e.mem.s1ptw && ((sctlr & 1) ? fetch_insn_va(cpu, uc, e.pc, &e.insn)
+						      : fetch_insn(cpu, e.pc, &e.insn));
+	if ((sctlr & 1) && (x.esr & ESR_ISV) && !e.mem.s1ptw && !have_insn) {
 		/* guest MMU on: the engine's syndrome (the instruction is at a VA) */
 		e.mem.isv = true;
 		e.mem.srt = (x.esr >> ESR_SRT_SHIFT) & 31u;
@@ -592,8 +658,7 @@ static void s2_abort(struct rk_cpu *cpu, uc_engine *uc, uint32_t intno)
 							 false, true);
 	}
 	/* The syndrome as hooks mode reports it: decoded from the instruction. */
-	if (!(sctlr & 1) && fetch_insn(cpu, e.pc, &e.insn) && rk_cpu_decode_ldst(e.insn, &d) &&
-	    d.is_load == !e.mem.is_write) {
+	if (have_insn && rk_cpu_decode_ldst(e.insn, &d) && d.is_load == !e.mem.is_write) {
 		e.mem.size = d.size;
 		e.mem.isv = true;
 		e.mem.srt = d.rt;
