@@ -679,7 +679,10 @@ static void test_fold_unmap_destroy(void **state)
 	mr_end(&r);
 }
 
-/* SET_RIPAS RAM -> EMPTY of a page the realm has just read: its next read takes an SEA at the VA. */
+/*
+ * SET_RIPAS RAM -> EMPTY of a page the realm has just read: its next read takes an SEA at the VA;
+ * of a code page it has just run: its next call there takes an SEA (instruction abort) at the VA.
+ */
 static void test_set_ripas_empty(void **state)
 {
 	struct rmi_rec_exit ex;
@@ -708,6 +711,23 @@ static void test_set_ripas_empty(void **state)
 	assert_int_equal(act(&r, D_IPA, OP_LOAD, 0, 0, &ex), RMI_SUCCESS);
 	expect_exc(&r, &ex, SEA_D, va(&r, D_IPA), insn_va(&r, r.ld));
 	after_load_exc(&r);
+
+	/* a code page the realm has just run, made EMPTY: its translated code does not run again */
+	exec_ok(&r, C2_IPA);
+	const uint64_t c[6] = {
+		C2_IPA, OP_SMC | OP_RAW, RSI_FID_IPA_STATE_SET, C2_IPA + G, RMI_RIPAS_EMPTY, 0
+	};
+	act6(&r, c, &ex);
+	assert_int_equal(ex.exit_reason, RMI_EXIT_RIPAS_CHANGE);
+	assert_int_equal(RMI(r.x.m, RMI_FID_RTT_SET_RIPAS, &o, r.x.rd, r.x.rec[0], C2_IPA, C2_IPA + G),
+			 RMI_SUCCESS);
+	next(&r, 0, &ex);
+	xr_expect_mmio_store(&ex, 0, RSI_SUCCESS);
+	next(&r, XR_ENTER_MMIO, &ex);
+	reported(&r, &ex, C2_IPA + G);
+	assert_int_equal(act(&r, C2_IPA, OP_EXEC, 0, 0, &ex), RMI_SUCCESS);
+	expect_exc(&r, &ex, SEA_I, va(&r, C2_IPA), va(&r, C2_IPA));
+	after_exec_exc(&r);
 	mr_end(&r);
 }
 
