@@ -611,6 +611,39 @@ static void test_unprot_unmap(void **state)
 	mr_end(&r);
 }
 
+/*
+ * NS memory the host maps read-only (S2AP R): the realm reads it; a store is a permission fault
+ * for the host, emulatable (ISV, WnR, the value), and the NS page stays as it was.
+ */
+static void test_unprot_readonly(void **state)
+{
+	const uint64_t ro = NS_IPA + G;
+	struct rmi_rec_exit ex;
+	uint64_t v = 0x0123456789abcdefULL;
+	struct mr r;
+
+	mr_start(&r, MMU(state));
+	uint64_t pa = xr_ns_page(&r.x);
+	t_write(r.x.m, pa + 0x40, &v, 8);
+	assert_int_equal(RMI(r.x.m, RMI_FID_RTT_UNPROT_MAP, NULL, r.x.rd, ro, ro + G,
+			     t_unprot_flags(RMI_ADDR_TYPE_SINGLE, 6, 2 /* R */), t_desc(pa, 3, 1)),
+			 RMI_SUCCESS);
+	load_ok(&r, ro + 0x40, v);
+	assert_int_equal(act(&r, ro + 0x40, OP_STORE, 0x55, 0, &ex), RMI_SUCCESS);
+	struct rmi_rec_exit e = ex;
+	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
+	EX_EQ(e, esr,
+	      ESR_EC(ESR_EC_DABT_LOW) | ESR_IL | ESR_ISV | ESR_SAS(3) | ESR_SF | ESR_WNR | ESR_FSC_PERM(3));
+	EX_EQ(e, far, 0x40);
+	EX_EQ(e, hpfar, (ro >> 12) << 4);
+	EX_EQ(e, gprs[0], 0x55);
+	EX_DONE(e);
+	next(&r, XR_ENTER_MMIO, &ex);
+	expect_hc(&ex);
+	load_ok(&r, ro + 0x40, v);
+	mr_end(&r);
+}
+
 /* RTT_DESTROY of an unprotected RTT that still holds an NS mapping: the next access is MMIO (level 2). */
 static void test_rtt_destroy_unprot(void **state)
 {
@@ -1049,10 +1082,11 @@ int main(void)
 	cmocka_unit_test_prestate_setup_teardown(t, xenv_setup, xenv_teardown, (void *)&mmu_off), \
 		cmocka_unit_test_prestate_setup_teardown(t, xenv_setup, xenv_teardown, (void *)&mmu_on)
 #define ON(t) cmocka_unit_test_prestate_setup_teardown(t, xenv_setup, xenv_teardown, (void *)&mmu_on)
-		BOTH(test_data_unmap),         BOTH(test_data_unmap_code),    BOTH(test_unprot_unmap),
-		BOTH(test_rtt_destroy_unprot), BOTH(test_fold_unmap_destroy), BOTH(test_set_ripas_empty),
-		BOTH(test_terminate),          ON(test_pt_unassigned),        ON(test_pt_empty),
-		ON(test_pt_ns_mapped),         ON(test_pt_ns_unmapped),       BOTH(test_exits),
+		BOTH(test_data_unmap),      BOTH(test_data_unmap_code),    BOTH(test_unprot_unmap),
+		BOTH(test_unprot_readonly), BOTH(test_rtt_destroy_unprot), BOTH(test_fold_unmap_destroy),
+		BOTH(test_set_ripas_empty), BOTH(test_terminate),          ON(test_pt_unassigned),
+		ON(test_pt_empty),          ON(test_pt_ns_mapped),         ON(test_pt_ns_unmapped),
+		BOTH(test_exits),
 	};
 
 	rk_cpu_set_default_mode(RK_CPU_MODE_STAGE2);
