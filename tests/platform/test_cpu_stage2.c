@@ -269,6 +269,7 @@ static void test_exits(void **state)
  * IPA stage 2 does not map is an exit with the IPA and the engine's syndrome,
  * a stage-1 fault goes to the guest's vectors (EL1 -> EL1) with ESR/FAR/ELR,
  * and code rewritten behind the engine's back is dropped with the MMU on.
+ * Aborts carry the VA; a writeback form has no valid syndrome.
  */
 static void test_guest_mmu(void **state)
 {
@@ -333,6 +334,8 @@ static void test_guest_mmu(void **state)
 	e = t_cpu_run(f->cpu, RK_CPU_EXIT_DABT);
 	assert_int_equal(e.pc, RAM_IPA + 0x28);
 	assert_int_equal(e.mem.addr, 0x90000018);
+	assert_int_equal(e.mem.va, 0x80010018); /* the VA, for an SEA's FAR */
+	assert_false(e.mem.s1ptw);
 	assert_true(e.mem.isv);
 	assert_int_equal(e.mem.srt, 1);
 	assert_int_equal(e.mem.size, 8);
@@ -346,6 +349,18 @@ static void test_guest_mmu(void **state)
 	assert_true(e.mem.is_write);
 	assert_int_equal(e.mem.size, 4);
 	assert_int_equal(e.mem.value, 0x55667788);
+
+	/* a pre-index load: no valid syndrome (the engine's says ISV; the instruction decides) */
+	memcpy(f->ram + 0x28, (const uint32_t[]){ 0xf8408c41 /* ldr x1, [x2, #8]! */ }, 4);
+	assert_int_equal(rk_cpu_invalidate_code(f->cpu, RAM_IPA, 4096), 0);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(2), 0x80010018);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA + 0x28);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_DABT);
+	assert_int_equal(e.mem.addr, 0x90000020);
+	assert_false(e.mem.isv);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(2)), 0x80010018);
+	memcpy(f->ram + 0x28, p + 10, 4); /* ldr x1, [x2] again */
+	assert_int_equal(rk_cpu_invalidate_code(f->cpu, RAM_IPA, 4096), 0);
 
 	/* a stage-1 fault: the guest's vector, its ESR/FAR/ELR */
 	t_cpu_set(f->cpu, RK_CPU_REG_X(2), 0x80011010);
