@@ -5,7 +5,8 @@
  * codes. Transcribed from the Arm Architecture Reference Manual for A-profile
  * (Arm DDI 0487), the register descriptions "ESR_EL1" and "ESR_EL2": the EC
  * table, the ISS encoding for an exception from a Data Abort (ISV, SAS, SSE,
- * SRT, SF, AR, WnR, DFSC), from a WFI or WFE instruction (TI), and for an
+ * SRT, SF, AR, WnR, DFSC), from a WFI or WFE instruction (TI), from a trapped
+ * MSR or MRS (EC 0x18: Op0, Op2, Op1, CRn, Rt, CRm, Direction), and for an
  * SError exception (IDS).
  *
  * Building and reading have different names: the upper-case ESR_* macros
@@ -28,6 +29,7 @@
 #define ESR_EC_SVC64 0x15
 #define ESR_EC_HVC64 0x16
 #define ESR_EC_SMC64 0x17
+#define ESR_EC_SYS64 0x18    /* trapped MSR, MRS or system instruction */
 #define ESR_EC_IABT_LOW 0x20 /* instruction abort from a lower EL */
 #define ESR_EC_IABT_CUR 0x21 /* instruction abort, same EL */
 #define ESR_EC_DABT_LOW 0x24 /* data abort from a lower EL */
@@ -56,6 +58,15 @@
 
 /* ISS of a WFI/WFE trap */
 #define ESR_WFX_TI_WFE 1 /* TI: 0 WFI, 1 WFE */
+
+/* ISS of a trapped MSR/MRS (EC 0x18): Op0 [21:20], Op2 [19:17], Op1 [16:14],
+ * CRn [13:10], Rt [9:5], CRm [4:1], Direction [0] (1: read, MRS) */
+#define ESR_SYS64_DIR_READ RK_BIT(0)
+#define ESR_SYS64_RT_SHIFT 5
+#define ESR_SYS64_RT_MASK (RK_ULL(0x1f) << ESR_SYS64_RT_SHIFT)
+#define ESR_SYS64_ISS(op0, op1, crn, crm, op2)                                               \
+	((RK_ULL(0) + (op0)) << 20 | (RK_ULL(0) + (op2)) << 17 | (RK_ULL(0) + (op1)) << 14 | \
+	 (RK_ULL(0) + (crn)) << 10 | (RK_ULL(0) + (crm)) << 1)
 
 /* ISS of an SError */
 #define ESR_SERROR_IDS RK_BIT(24) /* IMPLEMENTATION DEFINED syndrome */
