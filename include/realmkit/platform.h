@@ -67,7 +67,8 @@ struct rk_machine_config {
 	 * LPA2) and RK_MACHINE_CPU_PA_BITS. */
 	unsigned int pa_bits;
 	enum rk_rmm_revision revision;
-	/* Number of physical CPUs (RMM per-CPU contexts). 0: 8. */
+	/* Number of host (physical) CPUs, each with its GIC virtual CPU
+	 * interface (rk_hcpu_ich_read()). 0: 8; at most 4096. */
 	unsigned int ncpus;
 	/* Longest uninterrupted run of one RMI_REC_ENTER before an IRQ exit, in
 	 * microseconds (the RMM's time slice). 0: 2000. */
@@ -92,6 +93,9 @@ struct rk_machine_config {
 		uint64_t base, size; /* granule-aligned, inside DRAM */
 		enum rk_pas pas;
 	} carveouts[4];
+	/* List registers of every CPU's GIC virtual CPU interface
+	 * (ICH_VTR_EL2.ListRegs + 1), 1..16. 0: 4. */
+	unsigned int gic_nr_lrs;
 };
 
 struct rk_machine;
@@ -145,6 +149,46 @@ RK_API void rk_smc_kick_rec(struct rk_machine *m, uint64_t rec_pa);
 #define RK_EXC_LOOP_LIMIT 20000u
 #define RK_EXC_LOOP_ISS 0x10f00dULL
 #define RK_EXC_LOOP_ESR ESR_MAKE(ESR_EC_SERROR, 1, ESR_SERROR_IDS | RK_EXC_LOOP_ISS)
+
+/* ---- Host CPUs and their GIC virtual CPU interface ------------------------ */
+
+/*
+ * The machine has rk_machine_ncpus() host CPUs, numbered from 0. Each has the
+ * GICv3 virtual CPU interface registers ICH_*_EL2 (realmkit/arch/gic.h), as
+ * state that belongs to the CPU and not to any vCPU. NS-EL2 software (the
+ * host) programs them before RMI_REC_ENTER (list registers, ICH_HCR_EL2 with
+ * En = 1, ICH_VMCR_EL2, ICH_AP0R<n>/AP1R<n>_EL2) and reads them after the exit
+ * (the same, and ICH_MISR/EISR/ELRSR_EL2), as with MSR and MRS; the REC_ENTER
+ * must then be issued on that CPU, rk_hcpu_smc(). The RMM refuses a
+ * REC_ENTER whose list registers hold a valid entry with HW = 1, or two valid
+ * entries with the same vINTID (RMI_ERROR_REC), runs the REC against the
+ * state and leaves it as the realm left it, with ICH_HCR_EL2.En cleared
+ * (docs/architecture.md, "Interrupts").
+ *
+ * Writes store the value as this GIC implementation would: bits it makes
+ * RES0 read as zero (the low 3 bits of an LR priority: 5 priority bits;
+ * vINTID bits [31:16]: 16-bit INTIDs; ICH_HCR_EL2 bits of features it lacks).
+ * ICH_VTR_EL2 says what it implements: gic_nr_lrs list registers, 5 priority
+ * and preemption bits (ICH_AP0R0/AP1R0 only), 16-bit vINTIDs.
+ *
+ * 0, or -EINVAL (no such CPU; an encoding that is not an ICH_*_EL2 register
+ * this CPU implements: LR n >= gic_nr_lrs, AP0R/AP1R n >= 1), -EPERM (a write
+ * to a read-only register: VTR, MISR, EISR, ELRSR). Thread-safe; a CPU is
+ * used by one thread at a time (a call waits while another thread is in an
+ * rk_hcpu_smc() on that CPU).
+ */
+RK_API unsigned int rk_machine_ncpus(const struct rk_machine *m);
+RK_API int rk_hcpu_ich_read(struct rk_machine *m, unsigned int cpu, uint32_t reg, uint64_t *val);
+RK_API int rk_hcpu_ich_write(struct rk_machine *m, unsigned int cpu, uint32_t reg, uint64_t val);
+
+/*
+ * Issue an SMC on host CPU cpu: as rk_smc(), and an RMI_REC_ENTER runs the
+ * REC with that CPU's GIC virtual CPU interface. -EINVAL (nothing issued) if
+ * there is no such CPU. rk_smc() is an SMC from a CPU whose virtual interface
+ * is in its reset state (disabled, no list register in use) and whose state
+ * nobody reads back: a REC_ENTER through it delivers no virtual interrupt.
+ */
+RK_API int rk_hcpu_smc(struct rk_machine *m, unsigned int cpu, struct rk_smc_regs *regs);
 
 /* ---- Door 2: non-secure memory access by physical address ---------------- */
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/gic.h"
 #include "platform/platform.h"
 #include "realmkit/platform.h"
 #include "machine.h"
@@ -68,7 +69,65 @@ void rk_machine_destroy(struct rk_machine *m)
 
 void rk_smc(struct rk_machine *m, struct rk_smc_regs *regs)
 {
-	rmm_handle_smc(m->rmm, regs->x);
+	rmm_handle_smc(m->rmm, NULL, regs->x);
+}
+
+unsigned int rk_machine_ncpus(const struct rk_machine *m)
+{
+	return m->plat.ncpus;
+}
+
+/* Host CPU cpu, locked (the calling thread is on it), or NULL. */
+static struct plat_hcpu *hcpu_get(struct rk_machine *m, unsigned int cpu)
+{
+	struct plat_hcpu *c;
+
+	if (!m || cpu >= m->plat.ncpus)
+		return NULL;
+	c = &m->plat.hcpus[cpu];
+	pthread_mutex_lock(&c->lock);
+	return c;
+}
+
+int rk_hcpu_smc(struct rk_machine *m, unsigned int cpu, struct rk_smc_regs *regs)
+{
+	struct plat_hcpu *c = hcpu_get(m, cpu);
+
+	if (!c || !regs) {
+		if (c)
+			pthread_mutex_unlock(&c->lock);
+		return -EINVAL;
+	}
+	rmm_handle_smc(m->rmm, &c->ich, regs->x);
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+int rk_hcpu_ich_read(struct rk_machine *m, unsigned int cpu, uint32_t reg, uint64_t *val)
+{
+	struct plat_hcpu *c = hcpu_get(m, cpu);
+	uint64_t v = 0;
+	int ret;
+
+	if (!c)
+		return -EINVAL;
+	ret = plat_ich_read(&c->ich, reg, &v);
+	pthread_mutex_unlock(&c->lock);
+	if (!ret && val)
+		*val = v;
+	return val ? ret : -EINVAL;
+}
+
+int rk_hcpu_ich_write(struct rk_machine *m, unsigned int cpu, uint32_t reg, uint64_t val)
+{
+	struct plat_hcpu *c = hcpu_get(m, cpu);
+	int ret;
+
+	if (!c)
+		return -EINVAL;
+	ret = plat_ich_write(&c->ich, reg, val);
+	pthread_mutex_unlock(&c->lock);
+	return ret;
 }
 
 int rk_ns_read(struct rk_machine *m, uint64_t pa, void *buf, size_t len)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Platform: DRAM banks backed lazily, and the GPT. */
+/* Platform: DRAM banks backed lazily, the GPT, and the host CPUs' GIC virtual interfaces. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -10,6 +11,26 @@
 #define DEFAULT_DRAM_BASE 0x80000000ULL
 /* Runs at least this long are scrubbed by giving the pages back to the kernel. */
 #define SCRUB_MADVISE_MIN (16 * RK_GRANULE_SIZE)
+#define DEFAULT_NCPUS 8u
+#define MAX_NCPUS 4096u
+
+static int hcpus_init(struct platform *p, const struct rk_machine_config *cfg)
+{
+	unsigned int nr_lrs = cfg->gic_nr_lrs ? cfg->gic_nr_lrs : PLAT_GIC_DEFAULT_LRS;
+
+	p->ncpus = cfg->ncpus ? cfg->ncpus : DEFAULT_NCPUS;
+	if (p->ncpus > MAX_NCPUS || nr_lrs > ICH_MAX_LRS)
+		return -EINVAL;
+	p->ich_vtr = plat_ich_vtr(nr_lrs);
+	p->hcpus = calloc(p->ncpus, sizeof(*p->hcpus));
+	if (!p->hcpus)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < p->ncpus; i++) {
+		pthread_mutex_init(&p->hcpus[i].lock, NULL);
+		plat_ich_reset(&p->hcpus[i].ich, p->ich_vtr);
+	}
+	return 0;
+}
 
 static void *lazy_alloc(uint64_t size)
 {
@@ -89,7 +110,10 @@ int platform_init(struct platform *p, const struct rk_machine_config *cfg)
 		for (uint64_t k = 0; k < r->size >> RK_GRANULE_SHIFT; k++)
 			atomic_store(&p->gpt[gidx + k], (uint8_t)r->pas);
 	}
-	return 0;
+	ret = hcpus_init(p, cfg);
+	if (ret)
+		platform_fini(p);
+	return ret;
 }
 
 void platform_fini(struct platform *p)
@@ -99,6 +123,9 @@ void platform_fini(struct platform *p)
 			munmap(p->banks[i].mem, p->banks[i].size);
 	if (p->gpt)
 		munmap((void *)p->gpt, p->ngranules);
+	for (unsigned int i = 0; p->hcpus && i < p->ncpus; i++)
+		pthread_mutex_destroy(&p->hcpus[i].lock);
+	free(p->hcpus);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -131,12 +131,13 @@ static void rmi_log_refusal(struct rmm *rmm, const struct rmi_cmd_desc *cmd, con
 	fputs(line, f); /* one call: lines of concurrent commands do not mix */
 }
 
-void rmm_handle_smc(struct rmm *rmm, uint64_t x[18])
+void rmm_handle_smc(struct rmm *rmm, struct plat_ich *ich, uint64_t x[18])
 {
 	const struct rmi_cmd_desc *cmd = rmi_cmd_lookup(x[0]);
 	uint64_t res[RMI_MAX_RES] = { 0 };
 	uint64_t args[RMI_MAX_ARGS];
 
+	(void)ich; /* REC_ENTER does not use the CPU's GIC state yet */
 	if (!cmd || !cmd->defined) {
 		/* outside the RMI range, or a hole in it */
 		x[0] = SMC_UNKNOWN;

@@ -6,6 +6,7 @@
  * granules first, then bank 1's, ... The GPT holds one PAS byte per granule.
  * The root view (plat_gidx_ptr) is firmware's: it ignores the GPT and is used
  * only by the RMM. Host code uses the checked accessors of realmkit/platform.h.
+ * The host CPUs (struct plat_hcpu, platform/gic.h) carry the ICH_*_EL2 state.
  */
 #ifndef RK_PLATFORM_PLATFORM_H
 #define RK_PLATFORM_PLATFORM_H
@@ -14,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "platform/gic.h"
 #include "realmkit/platform.h"
 
 struct plat_bank {
@@ -29,6 +31,9 @@ struct platform {
 	unsigned int nbanks;
 	unsigned int pa_bits;
 	struct plat_bank banks[RK_MAX_DRAM_BANKS];
+	unsigned int ncpus;      /* host CPUs (rk_machine_config.ncpus) */
+	struct plat_hcpu *hcpus; /* their GIC virtual CPU interfaces (platform/gic.h) */
+	uint64_t ich_vtr;        /* ICH_VTR_EL2 of every CPU */
 };
 
 int platform_init(struct platform *p, const struct rk_machine_config *cfg);

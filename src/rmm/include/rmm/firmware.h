@@ -26,8 +26,15 @@ int rmm_create(struct platform *plat, const struct rk_machine_config *cfg, struc
 /* Tear it down (NULL is allowed). */
 void rmm_destroy(struct rmm *rmm);
 
-/* Host SMC entry: x[0] = FID in, x[0..17] out (SMCCC: the others preserved). */
-void rmm_handle_smc(struct rmm *rmm, uint64_t x[18]);
+struct plat_ich;
+
+/*
+ * Host SMC entry: x[0] = FID in, x[0..17] out (SMCCC: the others preserved).
+ * ich: the GIC virtual CPU interface of the CPU the SMC is issued on
+ * (platform/gic.h), held by the caller for the whole call; NULL for a CPU
+ * whose interface is in its reset state and is not read back.
+ */
+void rmm_handle_smc(struct rmm *rmm, struct plat_ich *ich, uint64_t x[18]);
 
 /* The platform attestation key, or NULL if the keys are not ready. */
 const struct rk_attest_key *rmm_cpak(struct rmm *rmm);
