@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "granule.h"
+#include "platform/gic.h"
 #include "rmm.h"
 #include "s2tt.h"
 
@@ -81,6 +82,16 @@ struct rec {
 		uint8_t injected;       /* bool: the exit being handled delivered one */
 		uint8_t reserved[5];
 	} xloop;
+	/* The GIC virtual CPU interface while the REC runs (vgic.h): the
+	 * REC_ENTER CPU's ICH state, handed back at the exit. */
+	struct plat_ich vgic;
+	uint8_t virq; /* bool: the engine's virtual IRQ line (HCR_EL2.VI) is raised */
+	uint8_t reserved3[7];
+	/* The EL1 generic timers as RecExit reports them on every exit
+	 * (CNTV_CTL/CVAL_EL0, CNTP_CTL/CVAL_EL0; CNTVOFF = CNTPOFF = 0). */
+	struct {
+		uint64_t cntv_ctl, cntv_cval, cntp_ctl, cntp_cval;
+	} timer;
 };
 
 _Static_assert(sizeof(struct rec) <= 4096, "REC must fit its granule");

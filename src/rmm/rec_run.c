@@ -14,6 +14,14 @@
  * lock too, so no engine keeps using a granule after it left the realm; they
  * bump the stage-2 generation, and an engine whose generation is stale drops
  * all its mappings at the next entry and faults them back in from the RTTs.
+ *
+ * Interrupts (docs/architecture.md, "Interrupts"): the host programs the GIC
+ * virtual CPU interface of the CPU it issues REC_ENTER on (platform/gic.h);
+ * REC_ENTER checks its list registers (vgic_lrs_valid), the REC runs with a
+ * copy of it (rec->vgic: the virtual IRQ line follows it, a maintenance
+ * condition ends the run with an IRQ exit, as the physical maintenance
+ * interrupt would), and every exit hands it back with ICH_HCR_EL2.En clear
+ * and reports the REC's timers.
  */
 #include <sched.h>
 #include <stdio.h>
@@ -35,6 +43,7 @@
 #include "rsi/smc.h"
 #include "run_lock.h"
 #include "s2tt.h"
+#include "vgic.h"
 
 #define ENTER_FLAG(f, name) (((f)&RMI_REC_ENTER_FLAGS_##name##_MASK) != 0)
 #define ESR_EMULATED_ISS_MASK ((uint64_t)(ESR_ISV | ESR_SAS_MASK | ESR_SF | ESR_WNR))
@@ -154,6 +163,7 @@ static int rec_engine(struct rmm *rmm, struct rec *rec)
 	ret = rk_cpu_create(&rec->cpu);
 	if (ret)
 		return ret;
+	rec->virq = 0; /* a new engine's virtual IRQ line is low */
 	/* DRAM is the engine's physical memory (stage-2 mode: one region per bank) */
 	for (unsigned int i = 0; !ret && i < rmm->plat->nbanks; i++)
 		ret = rk_cpu_add_ram(rec->cpu, rmm->plat->banks[i].mem, rmm->plat->banks[i].size);
@@ -433,6 +443,14 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, struct rd *rd, const 
 			exit->exit_reason = RMI_EXIT_IRQ;
 			return;
 		}
+		/* the maintenance interrupt is a physical IRQ for the host: it ends the run */
+		if (vgic_maint(&rec->vgic)) {
+			exit->exit_reason = RMI_EXIT_IRQ;
+			return;
+		}
+		bool virq = vgic_virq(&rec->vgic);
+		if (virq != (rec->virq != 0) && !rk_cpu_set_virq(rec->cpu, virq))
+			rec->virq = virq;
 		rec_sync_code(rec, rd, s2);
 		if (rk_cpu_run(rec->cpu, (uint64_t)left, &ex)) {
 			exit->exit_reason = RMI_EXIT_SERROR;
@@ -560,12 +578,16 @@ uint64_t rmi_rec_enter(struct rmm *rmm, const struct rmi_rec_enter_args *args, s
 	static _Thread_local struct rmi_rec_enter enter;
 	static _Thread_local struct rmi_rec_exit exit;
 	uint64_t rec_pa = args->rec, run_pa = args->run, ret;
+	struct plat_ich *cpu_ich = vgic_cpu();
 	struct granule *g_rec, *g_rd;
+	struct plat_ich ich;
 	struct s2tt_ctx s2;
 	struct rec *rec;
 	struct rd *rd;
 
 	(void)res;
+	/* the GIC virtual interface of the CPU this SMC is issued on, as the host left it */
+	vgic_take(&ich, cpu_ich, rmm->plat->ich_vtr);
 	if (run_pa & (RK_GRANULE_SIZE - 1) || !plat_pa_is_ns(rmm->plat, run_pa))
 		return rmi_result(RMI_ERROR_INPUT, 0);
 	g_rec = lock_rec_and_rd(rmm, rec_pa, GRANULE_STATE_REC, &g_rd);
@@ -581,6 +603,8 @@ uint64_t rmi_rec_enter(struct rmm *rmm, const struct rmi_rec_enter_args *args, s
 		ret = rmi_result(RMI_ERROR_REALM, 0);
 	else if (!rec_runnable(rec) || rec->pending == REC_PENDING_PSCI)
 		ret = rmi_result(RMI_ERROR_REC, 0);
+	else if (!vgic_lrs_valid(&ich)) /* TF-RMM: gic_validate_vgic() here */
+		ret = rmi_result(RMI_ERROR_REC, 0);
 	else if (ENTER_FLAG(enter.flags, INJECT_SEA) && !rec->last_exit_ns_abort)
 		ret = rmi_result(RMI_ERROR_REC, 0);
 	else if (ENTER_FLAG(enter.flags, EMULATED_MMIO) && !rec->last_exit_emulatable)
@@ -591,6 +615,7 @@ uint64_t rmi_rec_enter(struct rmm *rmm, const struct rmi_rec_enter_args *args, s
 		granule_set_refcount(g_rec, 1); /* running */
 		rd->running_recs++;
 		s2 = rd->s2;
+		rec->vgic = ich;
 	}
 	granule_unlock(g_rec);
 	granule_unlock(g_rd);
@@ -630,6 +655,13 @@ uint64_t rmi_rec_enter(struct rmm *rmm, const struct rmi_rec_enter_args *args, s
 		     (exit.exit_reason == RMI_EXIT_HOST_CALL && rec->pending == REC_PENDING_HOST_CALL) ||
 		     (exit.exit_reason == RMI_EXIT_PSCI && rec->pending == REC_PENDING_PSCI));
 	realm_run_unlock_rec(rd, rec_pa, keep, slice_start);
+	/* every exit: the timers, and the GIC state back on the CPU with En clear */
+	exit.cntp_ctl = rec->timer.cntp_ctl;
+	exit.cntp_cval = rec->timer.cntp_cval;
+	exit.cntv_ctl = rec->timer.cntv_ctl;
+	exit.cntv_cval = rec->timer.cntv_cval;
+	if (cpu_ich)
+		vgic_give_back(cpu_ich, &rec->vgic);
 	(void)rmm_ns_write(rmm, run_pa + RMI_REC_RUN_OFF_EXIT, &exit, sizeof(exit));
 
 	g_rec = lock_rec_and_rd(rmm, rec_pa, GRANULE_STATE_REC, &g_rd);

@@ -19,6 +19,7 @@
 #include "rec_engine.h"
 #include "rmm.h"
 #include "sro.h"
+#include "vgic.h"
 
 static uint64_t field(uint64_t v, unsigned int shift)
 {
@@ -137,7 +138,6 @@ void rmm_handle_smc(struct rmm *rmm, struct plat_ich *ich, uint64_t x[18])
 	uint64_t res[RMI_MAX_RES] = { 0 };
 	uint64_t args[RMI_MAX_ARGS];
 
-	(void)ich; /* REC_ENTER does not use the CPU's GIC state yet */
 	if (!cmd || !cmd->defined) {
 		/* outside the RMI range, or a hole in it */
 		x[0] = SMC_UNKNOWN;
@@ -150,9 +150,11 @@ void rmm_handle_smc(struct rmm *rmm, struct plat_ich *ich, uint64_t x[18])
 		int st = atomic_load_explicit(&rmm->state, memory_order_acquire);
 		bool ok = cmd->gate == RMI_GATE_ANY || (cmd->gate == RMI_GATE_INIT && st == RMM_STATE_INIT) ||
 			  (cmd->gate == RMI_GATE_ACTIVE && st == RMM_STATE_ACTIVE);
-		if (ok)
+		if (ok) {
+			vgic_set_cpu(ich); /* the CPU this SMC runs on (REC_ENTER: rec_run.c) */
 			cmd->handler(rmm, args, res);
-		else
+			vgic_set_cpu(NULL);
+		} else
 			res[0] = rmi_result(RMI_ERROR_GLOBAL, 0);
 	}
 	rmi_log_refusal(rmm, cmd, args, res[0]);

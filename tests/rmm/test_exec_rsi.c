@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "exec_util.h"
+#include "realmkit/arch/gic.h"
 
 #define LATE_IPA 0x4000ULL    /* RIPAS RAM, unmapped */
 #define HCP_IPA 0x6000ULL     /* a page of RsiHostCall structures with a pattern */
@@ -276,10 +277,17 @@ static void realm_config(unsigned int algo)
 	assert_int_equal(c.ipa_width, XR_S2SZ);
 	assert_int_equal(c.hash_algo, algo); /* SHA-384 is 2 (decision: reported correctly) */
 	assert_memory_equal(c.rpv, rpv, 64);
+	/* gicv3_vtr: the host CPUs' ICH_VTR_EL2 (4 list registers, 5 priority and preemption bits,
+	 * 16-bit vINTIDs, A3V, nV4) */
+	uint64_t vtr = 0;
+	assert_int_equal(rk_hcpu_ich_read(x.m, 0, ICH_VTR_EL2, &vtr), 0);
+	assert_int_equal(vtr, 0x90300003ULL);
+	assert_int_equal(c.gicv3_vtr, vtr);
 	c.ipa_width = 0;
 	c.hash_algo = 0;
+	c.gicv3_vtr = 0;
 	memset(c.rpv, 0, sizeof(c.rpv));
-	xr_assert_zero(&c, sizeof(c), "RsiRealmConfig"); /* no planes, no GIC VTR, no ATS plane */
+	xr_assert_zero(&c, sizeof(c), "RsiRealmConfig"); /* no planes, no ATS plane */
 
 	/* RIPAS RAM without a mapping: a stage-2 data abort emulated to the host; after DATA_MAP the call is retried */
 	assert_int_equal(xr_rpc(&x, 0, XR_ARGS(RSI_FID_REALM_CONFIG, LATE_IPA), &ex), RMI_SUCCESS);

@@ -81,7 +81,6 @@ void rsi_realm_config(struct rmm *rmm, struct rsi_call *c)
 	uint64_t ipa = c->x[1];
 	struct rd *rd = call_rd(c);
 
-	(void)rmm;
 	if (ipa & (RK_GRANULE_SIZE - 1) || !s2tt_ipa_protected(&c->s2, ipa)) {
 		c->x[0] = RSI_ERROR_INPUT;
 		return;
@@ -89,6 +88,7 @@ void rsi_realm_config(struct rmm *rmm, struct rsi_call *c)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.ipa_width = rd->s2.s2sz;
 	cfg.hash_algo = rd->hash_algo;
+	cfg.gicv3_vtr = rmm->plat->ich_vtr; /* ICH_VTR_EL2 (TF-RMM: gic_get_ich_vtr()) */
 	memcpy(cfg.rpv, rd->rpv, sizeof(cfg.rpv));
 	switch (rsi_realm_copy(c, ipa, &cfg, sizeof(cfg), true)) {
 	case IPA_MAPPED:
