@@ -32,6 +32,7 @@ enum rec_pending {
 	REC_PENDING_RIPAS = 2,     /* RSI_IPA_STATE_SET: RMI_RTT_SET_RIPAS, then entry */
 	REC_PENDING_HOST_CALL = 3, /* RSI_HOST_CALL: results come with the next entry */
 	REC_PENDING_MMIO = 4,      /* emulatable data abort: the host may emulate it */
+	REC_PENDING_SYSREG = 5,    /* a trapped MRS (EC 0x18): its value comes in enter.gprs[0] */
 };
 
 /* Lives in the REC granule; accessed under the REC granule's lock, or by the
@@ -85,8 +86,9 @@ struct rec {
 	/* The GIC virtual CPU interface while the REC runs (vgic.h): the
 	 * REC_ENTER CPU's ICH state, handed back at the exit. */
 	struct plat_ich vgic;
-	uint8_t virq; /* bool: the engine's virtual IRQ line (HCR_EL2.VI) is raised */
-	uint8_t reserved3[7];
+	uint8_t virq;      /* bool: the engine's virtual IRQ line (HCR_EL2.VI) is raised */
+	uint8_t sysreg_rt; /* REC_PENDING_SYSREG: the MRS's target register (31: XZR) */
+	uint8_t reserved3[6];
 	/* The EL1 generic timers as RecExit reports them on every exit
 	 * (CNTV_CTL/CVAL_EL0, CNTP_CTL/CVAL_EL0; CNTVOFF = CNTPOFF = 0). */
 	struct {

@@ -20,8 +20,9 @@
  * REC_ENTER checks its list registers (vgic_lrs_valid), the REC runs with a
  * copy of it (rec->vgic: the virtual IRQ line follows it, a maintenance
  * condition ends the run with an IRQ exit, as the physical maintenance
- * interrupt would), and every exit hands it back with ICH_HCR_EL2.En clear
- * and reports the REC's timers.
+ * interrupt would; the realm's ICC_* accesses, UNDEF exits of the engine, are
+ * emulated against it: rec_icc_access), and every exit hands it back with
+ * ICH_HCR_EL2.En clear and reports the REC's timers.
  */
 #include <sched.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@
 #include <time.h>
 
 #include "realmkit/cpu.h"
+#include "realmkit/arch/gic.h"
 #include "realmkit/arch/insn.h"
 #include "realmkit/arch/psci.h"
 #include "realmkit/arch/smccc.h"
@@ -277,6 +279,64 @@ static void xloop_reset(struct rec *rec)
 	rec->xloop.count = 0;
 }
 
+/* MRS/MSR (register): 1101 0101 00 L 1 o0 op1 CRn CRm op2 Rt, op0 = 2 + o0 */
+#define A64_MRS_MSR_MASK 0xffd00000u
+#define A64_MSR_REG 0xd5100000u
+#define A64_MRS_L RK_BIT(21)
+
+enum icc_outcome { ICC_NOT, ICC_DONE, ICC_EXIT };
+
+/*
+ * An UNDEF exit at the realm's EL1 that is an MRS/MSR of an ICC_*_EL1
+ * register (op0 3, op1 0, CRn 12 CRm 8-15, or ICC_PMR_EL1): the engine has no
+ * GIC CPU interface, so the RMM emulates the realm's virtual one against
+ * rec->vgic (vgic_icc_access). Done: X[Rt] for a read, PC += 4, the run goes
+ * on (the loop re-evaluates the vIRQ line and the maintenance interrupt).
+ * A trap for the host (SGIs, ICH_HCR_EL2 TC/TALLn/TDIR): a SYNC exit with
+ * EC 0x18, the ISS with Rt = 0, gprs[0] = the value written, PC += 4; a read
+ * completes from enter.gprs[0] at the next entry (TF-RMM
+ * emulate_sysreg_access_ns / complete_sysreg_emulation). ICC_NOT: not such an
+ * access (the caller injects the UNDEF).
+ */
+static enum icc_outcome rec_icc_access(struct rec *rec, uint32_t insn, struct rmi_rec_exit *exit)
+{
+	unsigned int op0 = 2 + (insn >> 19 & 1), op1 = insn >> 16 & 7, crn = insn >> 12 & 15,
+		     crm = insn >> 8 & 15, op2 = insn >> 5 & 7, rt = insn & 31;
+	bool is_read = (insn & A64_MRS_L) != 0;
+	uint64_t pstate = 0, val = 0;
+	uint32_t enc;
+
+	if ((insn & A64_MRS_MSR_MASK) != A64_MSR_REG || op0 != 3 || op1 != 0 ||
+	    !((crn == 12 && crm >= 8) || (crn == 4 && crm == 6 && op2 == 0)))
+		return ICC_NOT;
+	if (rk_cpu_get_reg(rec->cpu, RK_CPU_REG_PSTATE, &pstate) || (pstate & PSTATE_M_MASK) < PSTATE_M_EL1T)
+		return ICC_NOT; /* EL0: UNDEFINED */
+	enc = (uint32_t)SYSREG_ENC(op0, op1, crn, crm, op2);
+	if (!is_read && rt != 31 && rk_cpu_get_reg(rec->cpu, RK_CPU_REG_X(rt), &val))
+		return ICC_NOT;
+	switch (vgic_icc_access(&rec->vgic, enc, is_read, &val)) {
+	case VGIC_DONE:
+		if (is_read && rt != 31)
+			(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_X(rt), val);
+		(void)rk_cpu_skip_insn(rec->cpu);
+		return ICC_DONE;
+	case VGIC_TRAP:
+		(void)rk_cpu_skip_insn(rec->cpu);
+		exit->exit_reason = RMI_EXIT_SYNC;
+		exit->esr = ESR_EC(ESR_EC_SYS64) | ESR_IL | enc | (is_read ? ESR_SYS64_DIR_READ : 0);
+		if (is_read) {
+			rec->pending = REC_PENDING_SYSREG;
+			rec->sysreg_rt = (uint8_t)rt;
+		} else {
+			exit->gprs[0] = val;
+		}
+		return ICC_EXIT;
+	case VGIC_UNDEF:
+	default:
+		return ICC_NOT;
+	}
+}
+
 /*
  * Map the block holding ipa into the engine; on region exhaustion start
  * afresh. A block across DRAM banks or past the CPU model's physical address
@@ -486,10 +546,20 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, struct rd *rd, const 
 			(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_PC, where);
 			inject_undef(rec);
 			break;
-		case RK_CPU_EXIT_UNDEF:
+		case RK_CPU_EXIT_UNDEF: {
+			enum icc_outcome icc = rec_icc_access(rec, ex.insn, exit);
+			if (icc == ICC_EXIT) {
+				xloop_reset(rec);
+				return;
+			}
+			if (icc == ICC_DONE) {
+				xloop_reset(rec);
+				break;
+			}
 			what = ex.insn;
 			inject_undef(rec);
 			break;
+		}
 		case RK_CPU_EXIT_WFI: {
 			bool wfe = ex.insn == A64_WFE;
 			(void)rk_cpu_skip_insn(rec->cpu);
@@ -556,6 +626,11 @@ static bool rec_entry_complete(struct rmm *rmm, struct rec *rec, struct rd *rd, 
 		rec_set_gpr(rec, 0, RSI_SUCCESS);
 		break;
 	}
+	case REC_PENDING_SYSREG:
+		/* the host's value for the trapped MRS (PC is past it already) */
+		if (rec->sysreg_rt != 31)
+			(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_X(rec->sysreg_rt), enter->gprs[0]);
+		break;
 	case REC_PENDING_RIPAS: {
 		bool reject = ENTER_FLAG(enter->flags, RIPAS_RESPONSE) && rec->ripas_value == RMI_RIPAS_RAM &&
 			      rec->ripas_addr < rec->ripas_top;

@@ -16,6 +16,11 @@
  *  - a pending Group 1 LR the interface can signal raises the realm's
  *    virtual IRQ (taken at VBAR_EL1 + 0x280); not with En = 0, below PMR,
  *    Group 1 disabled, or Group 0;
+ *  - the realm's ICC_* accesses reach its virtual CPU interface: acknowledge,
+ *    EOI (an LR with EOI: the maintenance interrupt ends the entry), RPR;
+ *    an SGI write and a trapped read exit to the host with EC 0x18 (Rt 0,
+ *    gprs[0]; the read completed from enter.gprs[0]); an UNDEFINED one is the
+ *    realm's UNDEF;
  *  - RecExit carries the REC's timers (cntv/cntp ctl and cval) on every exit.
  */
 #include "exec_util.h"
@@ -392,6 +397,148 @@ static void test_virq(void **state)
 	}
 }
 
+/* ---- the realm's ICC_* accesses ------------------------------------------------------- */
+
+#define ICC_A64(enc) A64_SYSREG(3, 0, ((enc) >> 10) & 15, ((enc) >> 1) & 15, ((enc) >> 17) & 7)
+
+/*
+ * The realm takes the vIRQ, acknowledges it (ICC_IAR1_EL1, reported), EOIs it,
+ * reports ICC_RPR_EL1 and one more ICC_IAR1_EL1, then loops.
+ */
+static void realm_ack(struct xr *x)
+{
+	static uint32_t v[1024];
+	struct prog p = { .n = 0 };
+
+	p_prologue(&p);
+	p_put(&p, A64_MSR_DAIFCLR_I);
+	p_put(&p, A64_B_SELF);
+	xr_vector_words(v);
+	unsigned int k = (VECTOR_CUR_SPX + VECTOR_IRQ) / 4;
+	v[k++] = a64_mrs(1, ICC_A64(ICC_IAR1_EL1));
+	v[k++] = a64_str(1, XR_MMIO_REG);
+	v[k++] = a64_msr(ICC_A64(ICC_EOIR1_EL1), 1);
+	v[k++] = a64_mrs(2, ICC_A64(ICC_RPR_EL1));
+	v[k++] = a64_str(2, XR_MMIO_REG);
+	v[k++] = a64_mrs(3, ICC_A64(ICC_IAR1_EL1));
+	v[k++] = a64_str(3, XR_MMIO_REG);
+	v[k++] = A64_B_SELF;
+	xr_create(&env, x, RMI_HASH_SHA_256, NULL);
+	xr_load(x, XR_CODE_IPA, p.w, p.n);
+	xr_load(x, XR_VEC_IPA, v, 1024);
+	xr_page(x, XR_HC_IPA, NULL, RMI_NO_MEASURE_CONTENT);
+	xr_rec(x, true, XR_CODE_IPA);
+	xr_activate(x);
+}
+
+static void test_icc_ack_eoi(void **state)
+{
+	struct rmi_rec_exit ex;
+	struct xr x;
+
+	(void)state;
+	realm_ack(&x);
+	ich_w(&x, 0, ICH_LR_EL2(0), LR_P1(0x80, 27) | ICH_LR_EOI); /* level: the host wants the EOI */
+	ich_w(&x, 0, ICH_LR_EL2(1), LR_P1(0xa0, 28));
+	ich_w(&x, 0, ICH_VMCR_EL2, VMCR_ON);
+	ich_w(&x, 0, ICH_HCR_EL2, ICH_HCR_EN);
+	/* acknowledged: 27 (the higher priority), active, its priority active */
+	assert_int_equal(enter_run(&x, 0, 0, 0, &ex), RMI_SUCCESS);
+	expect_store(&ex, 27);
+	assert_int_equal(ich_r(&x, 0, ICH_LR_EL2(0)), ICH_LR(ICH_LR_STATE_ACTIVE, 1, 0x80, 27) | ICH_LR_EOI);
+	assert_int_equal(ich_r(&x, 0, ICH_AP1R_EL2(0)), 1u << (0x80 >> 3));
+	assert_int_equal(ich_r(&x, 0, ICH_HCR_EL2), 0);
+	/* the EOI deactivates it; its EOI bit raises the maintenance interrupt: an IRQ exit */
+	uint64_t flags = XR_ENTER_MMIO;
+	for (double t0 = t_now();; flags = 0) {
+		assert_true(t_now() - t0 < XR_PATIENCE_S);
+		ich_w(&x, 0, ICH_HCR_EL2, ICH_HCR_EN);
+		assert_int_equal(enter_on(&x, 0, 0, flags, &ex), RMI_SUCCESS);
+		assert_int_equal(ex.exit_reason, RMI_EXIT_IRQ);
+		if (ich_r(&x, 0, ICH_EISR_EL2))
+			break; /* else the time slice ended first */
+	}
+	assert_int_equal(ich_r(&x, 0, ICH_EISR_EL2), 1);
+	assert_int_equal(ich_r(&x, 0, ICH_MISR_EL2), ICH_MISR_EOI);
+	assert_int_equal(ich_r(&x, 0, ICH_LR_EL2(0)), ICH_LR(ICH_LR_STATE_INVALID, 1, 0x80, 27) | ICH_LR_EOI);
+	assert_int_equal(ich_r(&x, 0, ICH_AP1R_EL2(0)), 0);
+	/* the host folds it (LR0 free); the realm goes on: no priority active, then 28 */
+	ich_w(&x, 0, ICH_LR_EL2(0), 0);
+	ich_w(&x, 0, ICH_HCR_EL2, ICH_HCR_EN);
+	assert_int_equal(enter_run(&x, 0, 0, 0, &ex), RMI_SUCCESS);
+	expect_store(&ex, 0xff);
+	ich_w(&x, 0, ICH_HCR_EL2, ICH_HCR_EN);
+	assert_int_equal(enter_run(&x, 0, 0, XR_ENTER_MMIO, &ex), RMI_SUCCESS);
+	expect_store(&ex, 28);
+	assert_int_equal(ich_r(&x, 0, ICH_LR_EL2(1)), ICH_LR(ICH_LR_STATE_ACTIVE, 1, 0xa0, 28));
+	assert_int_equal(ich_r(&x, 0, ICH_ELRSR_EL2), 0xd);
+	struct xr *xs[] = { &x };
+	xr_teardown(xs, 1);
+}
+
+/* SGIs and trapped ICC accesses exit to the host (EC 0x18); a read completes from enter.gprs[0]. */
+static void test_icc_traps(void **state)
+{
+	const uint64_t sgi = 5ULL << ICC_SGIR_INTID_SHIFT | 1ULL << ICC_SGIR_AFF1_SHIFT | 0x3;
+	struct prog p = { .n = 0 };
+	struct rmi_rec_exit ex, e;
+	struct xr x;
+
+	(void)state;
+	p_prologue(&p);
+	p_mov(&p, 1, sgi);
+	p_put(&p, a64_msr(ICC_A64(ICC_SGI1R_EL1), 1));
+	unsigned int after_sgi = p.n;
+	p_put(&p, a64_mrs(3, ICC_A64(ICC_IAR1_EL1))); /* TALL1: the host's */
+	p_report(&p, 3);
+	p_put(&p, a64_mrs(4, ICC_A64(ICC_CTLR_EL1))); /* not trapped */
+	p_report(&p, 4);
+	p_put(&p, a64_mrs(5, ICC_A64(ICC_SGI1R_EL1))); /* write-only: UNDEFINED */
+	p_put(&p, A64_B_SELF);
+	xr_create(&env, &x, RMI_HASH_SHA_256, NULL);
+	xr_program(&x, &p);
+	xr_rec(&x, true, XR_CODE_IPA);
+	xr_activate(&x);
+
+	/* ICC_SGI1R_EL1 write: SYNC, EC 0x18, the register's ISS with Rt = 0, the value in gprs[0] */
+	ich_w(&x, 0, ICH_HCR_EL2, ICH_HCR_EN | ICH_HCR_TALL1);
+	assert_int_equal(enter_run(&x, 0, 0, 0, &ex), RMI_SUCCESS);
+	e = ex;
+	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
+	EX_EQ(e, esr, ESR_EC(ESR_EC_SYS64) | ESR_IL | ICC_SGI1R_EL1);
+	EX_EQ(e, gprs[0], sgi);
+	EX_DONE(e);
+	assert_int_equal(xr_pc(&x, 0), p_ipa(after_sgi)); /* stepped over */
+	/* ICC_IAR1_EL1 with TALL1: a read for the host, completed from enter.gprs[0] into x3 */
+	ich_w(&x, 0, ICH_HCR_EL2, ICH_HCR_EN | ICH_HCR_TALL1);
+	assert_int_equal(enter_run(&x, 0, 0, 0, &ex), RMI_SUCCESS);
+	e = ex;
+	EX_EQ(e, exit_reason, RMI_EXIT_SYNC);
+	EX_EQ(e, esr, ESR_EC(ESR_EC_SYS64) | ESR_IL | ICC_IAR1_EL1 | ESR_SYS64_DIR_READ);
+	EX_DONE(e);
+	uint64_t g[31] = { 0x77 };
+	ich_w(&x, 0, ICH_HCR_EL2, ICH_HCR_EN | ICH_HCR_TALL1);
+	struct rmi_rec_run r;
+	memset(&r, 0, sizeof(r));
+	memcpy(r.enter.gprs, g, sizeof(g));
+	t_write(x.m, x.run[0], &r.enter, sizeof(r.enter));
+	struct rk_smc_regs regs = { .x = { RMI_FID_REC_ENTER, x.rec[0], x.run[0] } };
+	assert_int_equal(rk_hcpu_smc(x.m, 0, &regs), 0);
+	assert_int_equal(regs.x[0], RMI_SUCCESS);
+	t_read(x.m, x.run[0] + RMI_REC_RUN_OFF_EXIT, &ex, sizeof(ex));
+	if (ex.exit_reason == RMI_EXIT_IRQ)
+		assert_int_equal(enter_run(&x, 0, 0, 0, &ex), RMI_SUCCESS);
+	expect_store(&ex, 0x77);
+	/* ICC_CTLR_EL1: emulated (PRIbits 4, IDbits 0, A3V) */
+	assert_int_equal(enter_run(&x, 0, 0, XR_ENTER_MMIO, &ex), RMI_SUCCESS);
+	expect_store(&ex, 4ULL << ICC_CTLR_PRIBITS_SHIFT | ICC_CTLR_A3V);
+	/* a read of ICC_SGI1R_EL1: UNDEFINED, the realm's vector reports EC 0 */
+	assert_int_equal(xr_expect_exception(&x, 0, XR_ENTER_MMIO, NULL, NULL),
+			 ESR_EC(ESR_EC_UNKNOWN) | ESR_IL);
+	struct xr *xs[] = { &x };
+	xr_teardown(xs, 1);
+}
+
 /* ---- RecExit: timers; En cleared after every kind of exit ----------------------------- */
 
 static void test_every_exit(void **state)
@@ -462,6 +609,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_state_round_trip, xenv_setup, xenv_teardown),
 		cmocka_unit_test_setup_teardown(test_maintenance_at_entry, xenv_setup, xenv_teardown),
 		cmocka_unit_test_setup_teardown(test_virq, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_icc_ack_eoi, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_icc_traps, xenv_setup, xenv_teardown),
 		cmocka_unit_test_setup_teardown(test_every_exit, xenv_setup, xenv_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
