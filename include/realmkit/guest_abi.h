@@ -36,6 +36,28 @@
 #define RK_GUEST_UART_IPA (RK_GUEST_UNPROT_BASE + RK_GUEST_U64(0x09000000))
 #endif
 
+/*
+ * GICv3 (QEMU virt's offsets, in the unprotected half like the UART): the
+ * distributor (64 KiB) and one redistributor frame per vCPU (RD_base +
+ * SGI_base, 128 KiB each, vCPU i's at RK_GUEST_GICR_IPA + i *
+ * RK_GUEST_GICR_STRIDE), up to the UART: room for RK_GUEST_GICR_MAX_CPUS.
+ * The device tree (rk_fdt_build(), realmkit/host.h) describes them; the host
+ * does not emulate a GIC yet (docs/architecture.md, "Device tree").
+ */
+#define RK_GUEST_GICD_IPA (RK_GUEST_UNPROT_BASE + RK_GUEST_U64(0x08000000))
+#define RK_GUEST_GICD_SIZE RK_GUEST_U64(0x10000)
+#define RK_GUEST_GICR_IPA (RK_GUEST_UNPROT_BASE + RK_GUEST_U64(0x080A0000))
+#define RK_GUEST_GICR_STRIDE RK_GUEST_U64(0x20000)
+#define RK_GUEST_GICR_MAX_CPUS 123
+/* Interrupts: the UART's SPI (INTID 32 + 1, as QEMU virt's UART0) and the
+ * generic timer's PPIs (INTID 16 + n): secure and non-secure EL1 physical,
+ * EL1 virtual, EL2 physical, in the order of the arm,armv8-timer binding. */
+#define RK_GUEST_UART_SPI 1
+#define RK_GUEST_TIMER_PPI_SEC_PHYS 13
+#define RK_GUEST_TIMER_PPI_PHYS 14
+#define RK_GUEST_TIMER_PPI_VIRT 11
+#define RK_GUEST_TIMER_PPI_HYP 10
+
 /* vCPUs the SDK has stacks for; the vCPU index is taken from MPIDR_EL1 like
  * TF-RMM does (Aff0[3:0] | Aff1 << 4). */
 #define RK_GUEST_MAX_CPUS 8

@@ -577,6 +577,79 @@ RK_API int rk_plan_rim(const struct rk_vm_plan *plan, uint64_t rmi_fr0, uint8_t 
  */
 RK_API uint32_t rk_vm_rmm_realm_states(struct rk_vm *vm);
 
+/* ---- Device tree: what a VMM tells the guest about its machine ---------------- */
+
+/*
+ * A flattened device tree (DTB) for the Linux arm64 boot protocol
+ * (Documentation/arch/arm64/booting.rst), built with libfdt as kvmtool's VMM
+ * builds it. The caller places it in the guest's RAM (a measured populate: a
+ * realm's RIM covers it) and starts vCPU 0 with x0 = its IPA, x1..x3 = 0.
+ *
+ * It describes: the memory ranges (device_type "memory"); one cpu node per
+ * vCPU (reg = the MPIDR the host gives vCPU i, enable-method "psci"); PSCI
+ * 1.0 over SMC for a realm (the RMM's conduit), HVC for a normal VM; the
+ * generic timer (arm,armv8-timer, the four PPIs of realmkit/guest_abi.h); a
+ * GICv3 (distributor, one redistributor frame per vCPU); a PL011 with its SPI
+ * and a fixed 24 MHz apb_pclk; /chosen (bootargs, linux,initrd-start/end,
+ * stdout-path) and /aliases/serial0.
+ *
+ * Device addresses are given as the IPAs where the host serves them
+ * (rk_vm_add_uart(), rk_vm_add_mmio()). For a realm these are in the
+ * unprotected half, and the tree gives their protected alias (the IPA with
+ * bit ipa_bits - 1 clear), as kvmtool and QEMU do: a realm-aware Linux maps
+ * every device whose RIPAS is not DEV at its unprotected alias itself
+ * (ioremap through PROT_NS_SHARED). The host emulates no GIC and no timer
+ * interrupt yet: the tree describes the machine they will make.
+ */
+#define RK_FDT_MAX_SIZE (2u << 20) /* booting.rst: a DTB is at most 2 MiB */
+#define RK_FDT_MAX_MEM 8u
+#define RK_FDT_MAX_CPUS 4096u
+#define RK_FDT_BOOTARGS_MAX 2048u /* with its NUL: Linux arm64's COMMAND_LINE_SIZE */
+#define RK_FDT_UART_CLOCK_HZ 24000000u
+
+struct rk_fdt_mem {
+	uint64_t base, size; /* 4 KiB aligned; a realm's in the protected half */
+};
+
+struct rk_fdt_config {
+	enum rk_vm_kind kind; /* realm: PSCI by SMC, devices at their protected alias */
+	uint32_t ipa_bits;    /* the VM's IPA size (rk_vm_config.ipa_bits) */
+	uint32_t nvcpus;      /* 1..RK_FDT_MAX_CPUS, and the redistributors must fit */
+	uint32_t nmem;        /* 1..RK_FDT_MAX_MEM ranges in mem[], none overlapping */
+	struct rk_fdt_mem mem[RK_FDT_MAX_MEM];
+	uint64_t uart_ipa; /* PL011, RK_UART_SIZE bytes */
+	uint64_t gicd_ipa; /* GICv3 distributor, 64 KiB */
+	uint64_t gicr_ipa; /* redistributors, 128 KiB per vCPU */
+	uint32_t uart_spi; /* the UART's SPI (INTID 32 + uart_spi), < 988 */
+	uint32_t reserved;
+	const char *bootargs;              /* /chosen/bootargs; NULL: none */
+	uint64_t initrd_start, initrd_end; /* [start, end) in a memory range; both 0: none */
+};
+
+/*
+ * Defaults: realmkit's machine (realmkit/guest_abi.h): RK_GUEST_S2SZ-bit IPA,
+ * ram_size bytes of RAM at RK_GUEST_RAM_BASE, the UART at RK_GUEST_UART_IPA
+ * with SPI RK_GUEST_UART_SPI, the GIC at RK_GUEST_GICD_IPA / RK_GUEST_GICR_IPA,
+ * no bootargs, no initrd.
+ */
+RK_API void rk_fdt_config_default(struct rk_fdt_config *cfg, enum rk_vm_kind kind, uint32_t nvcpus,
+				  uint64_t ram_size);
+
+/*
+ * Build the tree cfg describes into buf (size bytes, any alignment; place it
+ * 8-byte aligned in the guest). Returns 0 with *len = its size (the DTB
+ * header's totalsize), or:
+ *   -EINVAL  a bad cfg (no or too many vCPUs or memory ranges, a range that is
+ *            empty, unaligned, outside the IPA space or overlapping another or
+ *            a device, a realm device outside the unprotected half, bootargs
+ *            too long, an initrd outside memory); err says which, in a sentence
+ *   -ENOSPC  buf is too small (or NULL): *len = the size it needs
+ *   -ENOMEM  out of memory
+ * The same cfg always gives the same bytes. err may be NULL; len may not.
+ */
+RK_API int rk_fdt_build(const struct rk_fdt_config *cfg, void *buf, size_t size, size_t *len, char *err,
+			size_t err_len);
+
 /* ---- The lifecycle as data (docs/lifecycle.md is checked against it) -------- */
 
 enum rk_vm_op {
