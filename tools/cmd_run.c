@@ -11,6 +11,12 @@
  * started with PSCI CPU_ON), and the host calls of guest/README.md. Its
  * console is streamed to stdout; realmkit's own messages go to stderr.
  *
+ * --dtb adds a device tree (rk_fdt_build(), realmkit/host.h) as the Linux
+ * arm64 boot protocol wants it: in guest RAM where kvmtool puts it (the last
+ * 2 MiB below min(RAM, 256 MiB)), populated and measured like the image, its
+ * IPA in vCPU 0's x0 (x1..x3 = 0). Without --dtb nothing of it is built, so
+ * the realm and its RIM are what they were.
+ *
  * The construction plan (what is measured) is built by plan_from_options(),
  * which `realmkit measure` (cmd_measure.c) shares: it predicts the RIM from
  * the same plan with rk_plan_rim(), without a host.
@@ -67,20 +73,29 @@ struct run_opts {
 	const char *token_out;
 	const char *cpak;
 	const char *cpak_out;
+	const char *dtb_out;
+	const char *bootargs;
 	uint64_t mem_mib;
 	double timeout_s;
 	uint32_t cpus;
 	uint32_t hash_algo;
-	bool trace, normal, quiet, attest, state;
+	bool trace, normal, quiet, attest, state, dtb;
 	uint8_t challenge[CHALLENGE_SIZE];
 };
 
 struct run_plan {
 	struct rk_vm_plan plan;
 	struct rk_plan_memslot slots[2];
-	struct rk_plan_load loads[IMAGE_MAX_LOADS];
+	struct rk_plan_load loads[IMAGE_MAX_LOADS + 1]; /* the image's, then the device tree */
 	struct rk_vcpu_config *vcpus;
+	uint8_t *dtb; /* --dtb: the device tree, dtb_len bytes at dtb_ipa */
+	size_t dtb_len;
+	uint64_t dtb_ipa;
 };
+
+/* --dtb: where the device tree goes (kvmtool's place): 2 MiB aligned, the last 2 MiB of RAM below 256 MiB. */
+#define DTB_ALIGN (2 * MIB)
+#define DTB_LOWMEM (256 * MIB)
 
 /* ---- options ---- */
 
@@ -89,10 +104,12 @@ static void usage(FILE *f, bool measure)
 	if (measure) {
 		fprintf(f,
 			"usage: realmkit measure IMAGE [-m MEM_MIB] [-c CPUS] [--hash sha256|sha384|sha512]\n"
+			"                        [--dtb] [--bootargs STR] [--dtb-out FILE]\n"
 			"\n"
 			"Print the RIM (hex) the realm `realmkit run IMAGE` with the same options builds\n"
 			"will have, computed from the host's construction plan through the measurement\n"
-			"path only: no RMM, no realm. The other options of `run` are accepted and ignored.\n"
+			"path only: no RMM, no realm. --dtb, --bootargs and --dtb-out FILE (which writes\n"
+			"the device tree) are those of run; its other options are accepted and ignored.\n"
 			"  -v, --verbose   also print the plan on stderr\n");
 		return;
 	}
@@ -120,6 +137,12 @@ static void usage(FILE *f, bool measure)
 		"                         (--cpak's, or the one it generates) there as PEM, for\n"
 		"                         `realmkit verify TOKEN --cpak FILE`\n"
 		"      --normal           run IMAGE as a normal VM (no RMM: no RSI, no attestation)\n"
+		"      --dtb              give the guest a device tree (Linux arm64 boot protocol):\n"
+		"                         in its RAM, measured with the image, its address in x0 of\n"
+		"                         vCPU 0; describes memory, vCPUs, PSCI, timer, GICv3, UART\n"
+		"      --bootargs STR     the device tree's /chosen/bootargs (with --dtb)\n"
+		"      --dtb-out FILE     write the device tree there (implies --dtb; written before\n"
+		"                         the realm is built)\n"
 		"      --state            when the realm has stopped, before teardown, print its state\n"
 		"                         on stderr: stage 2 as the RMM reports it, and every granule\n"
 		"                         of the machine by owner and role\n"
@@ -128,8 +151,8 @@ static void usage(FILE *f, bool measure)
 		"\n"
 		"Exit status: 0 the realm reported PASS (or switched off, if it does not report),\n"
 		"1 it reported FAIL, stopped on an error or timed out, or IMAGE cannot be loaded\n"
-		"(the reason on stderr), 2 usage error (a bad option value, an unusable --cpak or\n"
-		"--token-out file: nothing is built), 130 interrupted.\n",
+		"(the reason on stderr), 2 usage error (a bad option value, an unusable --cpak,\n"
+		"--token-out or --dtb-out file: nothing is built), 130 interrupted.\n",
 		(unsigned long long)RK_GUEST_RAM_BASE, (unsigned long long)RK_GUEST_RAM_BASE,
 		DEFAULT_MEM_MIB);
 }
@@ -185,7 +208,18 @@ static bool same_file(const char *a, const char *b)
 /* 0 parsed, 1 help printed, 2 usage error. */
 static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o, bool measure)
 {
-	enum { OPT_TRACE = 256, OPT_ATTEST, OPT_TOKEN, OPT_CPAK, OPT_NORMAL, OPT_STATE, OPT_CPAK_OUT };
+	enum {
+		OPT_TRACE = 256,
+		OPT_ATTEST,
+		OPT_TOKEN,
+		OPT_CPAK,
+		OPT_NORMAL,
+		OPT_STATE,
+		OPT_CPAK_OUT,
+		OPT_DTB,
+		OPT_DTB_OUT,
+		OPT_BOOTARGS
+	};
 	static const struct option opts[] = {
 		{ "mem", required_argument, NULL, 'm' },
 		{ "cpus", required_argument, NULL, 'c' },
@@ -199,6 +233,9 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "state", no_argument, NULL, OPT_STATE },
 		{ "cpak-out", required_argument, NULL, OPT_CPAK_OUT },
+		{ "dtb", no_argument, NULL, OPT_DTB },
+		{ "dtb-out", required_argument, NULL, OPT_DTB_OUT },
+		{ "bootargs", required_argument, NULL, OPT_BOOTARGS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -255,6 +292,21 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 		case OPT_STATE:
 			o->state = true;
 			break;
+		case OPT_DTB:
+			o->dtb = true;
+			break;
+		case OPT_DTB_OUT:
+			o->dtb_out = optarg;
+			o->dtb = true;
+			break;
+		case OPT_BOOTARGS:
+			if (strlen(optarg) >= RK_FDT_BOOTARGS_MAX) {
+				fprintf(stderr, "%s: --bootargs takes at most %u bytes, not %zu\n", prog,
+					RK_FDT_BOOTARGS_MAX - 1, strlen(optarg));
+				return 2;
+			}
+			o->bootargs = optarg;
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -274,6 +326,11 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 		return 2;
 	}
 	o->image = argv[optind];
+	if (o->bootargs && !o->dtb) {
+		fprintf(stderr, "%s: --bootargs goes in the device tree: it needs --dtb (or --dtb-out)\n",
+			prog);
+		return 2;
+	}
 	if (o->token_out && !o->attest && !measure) {
 		fprintf(stderr, "%s: --token-out needs --attest CHALLENGE\n", prog);
 		return 2;
@@ -305,12 +362,70 @@ static int run_load_image(const char *prog, const struct run_opts *o, struct ima
 	return ret;
 }
 
-static int run_make_plan(const struct run_opts *o, const struct image *img, struct run_plan *p)
+/*
+ * --dtb: the device tree for this run's VM, placed after the image's loads and
+ * given to vCPU 0 in x0. 0, or -errno with "PROG: why" on stderr.
+ */
+static int run_add_dtb(const char *prog, const struct run_opts *o, struct run_plan *p)
+{
+	uint64_t ram = o->mem_mib * MIB, end = RK_GUEST_RAM_BASE + RK_GUEST_RAM_SIZE;
+	struct rk_fdt_config fc;
+	char err[256];
+	int ret;
+
+	/* the image (and the SDK's .bss and stacks) end below the 2 MiB block the tree goes in */
+	for (uint32_t i = 0; i < p->plan.nloads; i++)
+		if (p->loads[i].ipa + p->loads[i].len > end)
+			end = p->loads[i].ipa + p->loads[i].len;
+	end = (end + DTB_ALIGN - 1) & ~(DTB_ALIGN - 1);
+	p->dtb_ipa = RK_GUEST_RAM_BASE + (ram < DTB_LOWMEM ? ram : DTB_LOWMEM) - DTB_ALIGN;
+	if (p->dtb_ipa < end) {
+		uint64_t need = end - RK_GUEST_RAM_BASE + DTB_ALIGN;
+
+		if (need > DTB_LOWMEM)
+			fprintf(stderr,
+				"%s: --dtb: no room for the device tree: the image fills guest RAM up to 0x%" PRIx64
+				", and the tree must go below 0x%" PRIx64 " (256 MiB)\n",
+				prog, end, (uint64_t)(RK_GUEST_RAM_BASE + DTB_LOWMEM));
+		else
+			fprintf(stderr,
+				"%s: --dtb: no room for the device tree in %" PRIu64
+				" MiB of RAM: it goes in the last 2 MiB (0x%" PRIx64
+				"), and the image needs RAM up to "
+				"0x%" PRIx64 ": give -m %" PRIu64 " or more\n",
+				prog, o->mem_mib, p->dtb_ipa, end, need / MIB);
+		return -ENOSPC;
+	}
+	rk_fdt_config_default(&fc, o->normal ? RK_VM_NORMAL : RK_VM_REALM, o->cpus, ram);
+	fc.ipa_bits = p->plan.config.ipa_bits;
+	fc.bootargs = o->bootargs;
+	ret = rk_fdt_build(&fc, NULL, 0, &p->dtb_len, err, sizeof(err)); /* its size */
+	if (ret == -ENOSPC) {
+		p->dtb = malloc(p->dtb_len);
+		ret = p->dtb ? rk_fdt_build(&fc, p->dtb, p->dtb_len, &p->dtb_len, err, sizeof(err)) : -ENOMEM;
+	}
+	if (ret) {
+		fprintf(stderr, "%s: cannot build the device tree: %s\n", prog,
+			ret == -EINVAL ? err : strerror(-ret));
+		return ret;
+	}
+	p->loads[p->plan.nloads++] =
+		(struct rk_plan_load){ p->dtb_ipa, p->dtb, p->dtb_len, RK_POPULATE_MEASURE, 0 };
+	/* booting.rst: x0 = the DTB's address, x1..x3 = 0 (measured: RmiRecParams.gprs) */
+	p->vcpus[0].gprs[0] = p->dtb_ipa;
+	return 0;
+}
+
+/* The plan for o and img: 0, or -errno with "PROG: why" on stderr. */
+static int run_make_plan(const char *prog, const struct run_opts *o, const struct image *img,
+			 struct run_plan *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->vcpus = calloc(o->cpus, sizeof(*p->vcpus));
-	if (!p->vcpus)
+	if (!p->vcpus) {
+		fprintf(stderr, "%s: out of memory\n", prog);
 		return -ENOMEM;
+	}
 	rk_vm_config_default(&p->plan.config, o->normal ? RK_VM_NORMAL : RK_VM_REALM);
 	p->plan.config.ipa_bits = RK_GUEST_S2SZ;
 	if (!o->normal) {
@@ -332,14 +447,33 @@ static int run_make_plan(const struct run_opts *o, const struct image *img, stru
 	p->vcpus[0].flags = RK_VCPU_RUNNABLE;
 	p->plan.vcpus = p->vcpus;
 	p->plan.nvcpus = o->cpus;
+	return o->dtb ? run_add_dtb(prog, o, p) : 0;
+}
+
+/* --dtb-out FILE: the device tree as the guest gets it. 0, or 2 (the reason on stderr). */
+static int run_write_dtb(const char *prog, const struct run_opts *o, const struct run_plan *p)
+{
+	FILE *f = fopen(o->dtb_out, "wb");
+	int ret = !f || fwrite(p->dtb, 1, p->dtb_len, f) != p->dtb_len ? -errno : 0;
+
+	if (f && fclose(f) && !ret)
+		ret = -errno;
+	if (ret) {
+		fprintf(stderr, "%s: --dtb-out %s: %s\n", prog, o->dtb_out, strerror(ret ? -ret : EIO));
+		return 2;
+	}
+	if (!o->quiet)
+		fprintf(stderr, "%s: device tree (%zu bytes) written to %s\n", prog, p->dtb_len, o->dtb_out);
 	return 0;
 }
 
 static void run_free(struct image *img, struct run_plan *p)
 {
 	image_free(img);
-	if (p)
+	if (p) {
 		free(p->vcpus);
+		free(p->dtb);
+	}
 }
 
 /* run_plan.h */
@@ -368,10 +502,9 @@ int run_setup_open(const char *prog, const char *image, uint64_t mem_mib, uint32
 		free(s);
 		return ret;
 	}
-	ret = run_make_plan(&s->o, &s->img, &s->p);
+	ret = run_make_plan(prog, &s->o, &s->img, &s->p);
 	if (ret) {
-		fprintf(stderr, "%s: %s\n", prog, strerror(-ret));
-		run_free(&s->img, NULL);
+		run_free(&s->img, &s->p);
 		free(s);
 		return ret;
 	}
@@ -433,15 +566,23 @@ int run_plan_rim(int argc, char **argv, const char *prog, uint8_t rim[64], size_
 	ret = run_load_image(prog, &o, &img);
 	if (ret)
 		return ret;
-	ret = run_make_plan(&o, &img, &p);
-	if (!ret)
-		ret = rk_plan_rim(&p.plan, 0, rim, len);
+	ret = run_make_plan(prog, &o, &img, &p);
+	if (ret) {
+		run_free(&img, &p);
+		return ret;
+	}
+	o.quiet = true; /* measure prints the RIM; -v the plan, which names the file */
+	if (o.dtb_out && (ret = run_write_dtb(prog, &o, &p))) {
+		run_free(&img, &p);
+		return ret;
+	}
+	ret = rk_plan_rim(&p.plan, 0, rim, len);
 	for (uint32_t i = 0; i < img.nloads; i++)
 		pages += (img.loads[i].len + RK_GRANULE_SIZE - 1) / RK_GRANULE_SIZE;
-	if (ret)
+	if (ret) {
 		fprintf(stderr, "%s: cannot measure %s: %s\n", prog, o.image, strerror(-ret));
-	else
-		snprintf(
+	} else {
+		int n = snprintf(
 			desc, desc_len,
 			"%s: %s %s, %u-bit IPA, %u/%u breakpoints/watchpoints (RmiRealmParams), image 0x%" PRIx64
 			"+0x%" PRIx64 " measured (%" PRIu64 " pages), vCPU 0 runnable at 0x%" PRIx64
@@ -449,6 +590,12 @@ int run_plan_rim(int argc, char **argv, const char *prog, uint8_t rim[64], size_
 			o.image, image_format_name(img.format), rk_hash_name(o.hash_algo),
 			p.plan.config.ipa_bits, p.plan.config.num_bps, p.plan.config.num_wps,
 			img.loads[0].addr, img.loads[0].len, pages, img.entry, o.cpus, o.cpus > 1 ? "s" : "");
+		if (p.dtb && n > 0 && (size_t)n < desc_len)
+			snprintf(desc + n, desc_len - (size_t)n,
+				 ", device tree 0x%" PRIx64 "+0x%zx measured, x0 = 0x%" PRIx64 "%s%s",
+				 p.dtb_ipa, p.dtb_len, p.dtb_ipa, o.dtb_out ? ", written to " : "",
+				 o.dtb_out ? o.dtb_out : "");
+	}
 	run_free(&img, &p);
 	return ret;
 }
@@ -780,10 +927,13 @@ int cmd_run(int argc, char **argv)
 		return ret;
 	if (run_load_image(prog, &o, &img))
 		return 1;
-	if (run_make_plan(&o, &img, &plan)) {
-		fprintf(stderr, "%s: out of memory\n", prog);
-		run_free(&img, NULL);
+	if (run_make_plan(prog, &o, &img, &plan)) {
+		run_free(&img, &plan);
 		return 1;
+	}
+	if (o.dtb_out && (ret = run_write_dtb(prog, &o, &plan))) {
+		run_free(&img, &plan);
+		return ret;
 	}
 	if (o.token_out && (ret = token_out_open(prog, o.token_out, &tok))) {
 		run_free(&img, &plan);
@@ -842,6 +992,9 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "\n");
 		}
 	}
+	if (plan.dtb && !o.quiet)
+		fprintf(stderr, "%s: device tree: %zu bytes at 0x%" PRIx64 "%s, x0 of vCPU 0\n", prog,
+			plan.dtb_len, plan.dtb_ipa, o.normal ? "" : ", measured");
 
 	/* signals: stop the realm and tear it down rather than die with it */
 	memset(&sw, 0, sizeof(sw));

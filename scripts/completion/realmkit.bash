@@ -58,8 +58,8 @@ _realmkit()
 		mapfile -t COMPREPLY < <(compgen -W "sha256 sha384 sha512" -- "$cur")
 		return 0
 		;;
-	-m | --mem | -c | --cpus | -n | --cycles | --timeout | -s | --size | --attest | -r | --rim | --challenge)
-		return 0 # a number or hex: nothing to offer
+	-m | --mem | -c | --cpus | -n | --cycles | --timeout | -s | --size | --attest | -r | --rim | --challenge | --bootargs)
+		return 0 # a number, hex or free text: nothing to offer
 		;;
 	esac
 	if [[ $cur == -* ]]; then
