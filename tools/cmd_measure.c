@@ -22,7 +22,7 @@
 int cmd_measure(int argc, char **argv)
 {
 	uint8_t rim[64];
-	char desc[512] = "";
+	char desc[1024] = "";
 	size_t len = 0;
 	bool verbose = false;
 	int ret;

@@ -8,7 +8,8 @@
  * vCPU, /chosen); the same config gives the same bytes; every refusal
  * (-EINVAL with a message, buf untouched) and a too-small buffer (-ENOSPC with
  * the size needed). End to end: a realm and a normal VM start with x0 = the
- * tree's IPA and x1..x3 = 0 and read the whole tree there; the realm's RIM
+ * tree's IPA and x1..x3 = 0 and read the whole tree there (the realm finds
+ * the UART's protected alias RIPAS EMPTY, as Linux's ioremap asks); the RIM
  * covers the tree (it changes with the bootargs) and rk_plan_rim() predicts it.
  */
 #include <errno.h>
@@ -406,7 +407,7 @@ static void test_buffer_too_small(void **state)
 
 struct seen {
 	bool called;
-	uint64_t g[6];
+	uint64_t g[9];
 };
 
 static int hc(void *arg, struct rk_vm *vm, uint32_t vcpu, uint32_t imm, uint64_t gp[31])
@@ -428,8 +429,10 @@ static inline uint32_t a64_add_reg(unsigned int rd, unsigned int rn, unsigned in
  * The guest: keeps x0..x3 as it found them, sums the 64-bit words of the
  * nwords at x0, reads the first word (magic, totalsize) and reports them all
  * with a host call: gprs[0..3] = x0..x3, gprs[4] = the sum, gprs[5] = the word.
+ * A realm also asks RSI_IPA_STATE_GET about the UART's page as the tree gives
+ * it (what Linux's ioremap does): gprs[6..8] = the status, top and RIPAS.
  */
-static size_t guest_program(uint32_t *c, uint64_t nwords)
+static size_t guest_program(uint32_t *c, uint64_t nwords, bool realm)
 {
 	size_t k = 0;
 
@@ -451,6 +454,14 @@ static size_t guest_program(uint32_t *c, uint64_t nwords)
 	c[k++] = a64_stp(19, 20, 25, 8);
 	c[k++] = a64_stp(21, 22, 25, 24);
 	c[k++] = a64_stp(10, 13, 25, 40);
+	if (realm) {
+		k += a64_mov64(c + k, 0, RSI_FID_IPA_STATE_GET);
+		k += a64_mov64(c + k, 1, RK_GUEST_UART_IPA - UNP);
+		k += a64_mov64(c + k, 2, RK_GUEST_UART_IPA - UNP + RK_UART_SIZE);
+		c[k++] = A64_SMC;
+		c[k++] = a64_stp(0, 1, 25, 56);
+		c[k++] = a64_str_off(2, 25, 72);
+	}
 	k += a64_mov64(c + k, 0, RSI_FID_HOST_CALL);
 	c[k++] = a64_mov(1, 25);
 	c[k++] = A64_SMC;
@@ -474,7 +485,7 @@ static void make_plan(struct e2e_plan *e, enum rk_vm_kind kind, const uint8_t *d
 	size_t k;
 
 	memset(e, 0, sizeof(*e));
-	k = guest_program(e->code, (len + 7) / 8);
+	k = guest_program(e->code, (len + 7) / 8, kind == RK_VM_REALM);
 	assert_true(k <= 64);
 	rk_vm_config_default(&e->p.config, kind);
 	e->p.config.num_bps = e->p.config.num_wps = kind == RK_VM_REALM ? 15 : 0;
@@ -555,6 +566,12 @@ static void run_guest(enum rk_vm_kind kind)
 	assert_int_equal(s.g[5], first);
 	assert_int_equal(fdt_magic(&s.g[5]), FDT_MAGIC);
 	assert_int_equal(fdt_totalsize(&s.g[5]), len);
+	if (kind == RK_VM_REALM) {
+		/* the UART's protected alias: RIPAS EMPTY, not an error, so Linux maps it shared */
+		assert_int_equal(s.g[6], RSI_SUCCESS);
+		assert_int_equal(s.g[7], RK_GUEST_UART_IPA - UNP + RK_UART_SIZE);
+		assert_int_equal(s.g[8], RSI_RIPAS_EMPTY);
+	}
 	assert_int_equal(rk_vm_destroy(vm), 0);
 	rk_vm_free(vm);
 	t_assert_all_undelegated(m);
