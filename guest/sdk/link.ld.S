@@ -19,8 +19,19 @@ SECTIONS
 	}
 	.rodata : ALIGN(16) { *(.rodata .rodata.*) }
 	.data : ALIGN(16) { *(.data .data.*) }
+	/* EL0 code and constants (RK_USER_TEXT, RK_USER_RODATA): pages of their own, mapped for EL0 */
+	.user : ALIGN(4096) {
+		__user_start = .;
+		*(.user.text .user.text.*)
+		*(.user.rodata .user.rodata.*)
+		. = ALIGN(4096);
+		__user_end = .;
+	}
 	. = ALIGN(16);
 	__image_end = .;               /* end of the flat .bin */
+	/* MMU-on mode's page-table pool (mmu.c): not cleared at start-up (each table is
+	 * zeroed when it is taken), so MMU-off payloads pay nothing for it */
+	.pgtables (NOLOAD) : ALIGN(4096) { *(.bss.rk_pgtables) }
 	.bss (NOLOAD) : ALIGN(16) {
 		__bss_start = .;
 		*(.bss .bss.* COMMON)

@@ -4,6 +4,13 @@
 
 void rk_boot_main(unsigned cpu, uint64_t arg);
 void rk_exception_dispatch(uint64_t kind, struct rk_exc_frame *frame);
+bool rk_sync_handler_takes(struct rk_exc_frame *frame, uint64_t esr, uint64_t far);
+/*
+ * The MMU-on mode (mmu.c) and EL0 tasks (el0.c) are archive members, linked
+ * only into payloads that use them: weak references here.
+ */
+__attribute__((weak)) bool rk_mmu_fault(struct rk_exc_frame *frame, uint64_t esr, uint64_t far);
+__attribute__((weak)) void rk_el0_sync(struct rk_exc_frame *frame, uint64_t esr, uint64_t far);
 
 static rk_sync_handler_t sync_handler;
 static rk_irq_handler_t irq_handler;
@@ -72,6 +79,12 @@ void rk_set_irq_handler(rk_irq_handler_t handler)
 	irq_handler = handler;
 }
 
+/* For el0.c: the payload's synchronous handler, if it takes the exception. */
+bool rk_sync_handler_takes(struct rk_exc_frame *frame, uint64_t esr, uint64_t far)
+{
+	return sync_handler && sync_handler(frame, esr, far);
+}
+
 static const char *const vector_names[16] = {
 	"EL1t sync",   "EL1t IRQ",    "EL1t FIQ",   "EL1t SError",   "EL1h sync", "EL1h IRQ",
 	"EL1h FIQ",    "EL1h SError", "EL0 sync",   "EL0 IRQ",       "EL0 FIQ",   "EL0 SError",
@@ -84,6 +97,12 @@ void rk_exception_dispatch(uint64_t kind, struct rk_exc_frame *frame)
 
 	switch (kind & 3) {
 	case 0: /* synchronous */
+		if (rk_mmu_fault && rk_mmu_fault(frame, esr, far))
+			return;
+		if (kind == 8 && rk_el0_sync) {
+			rk_el0_sync(frame, esr, far); /* an EL0 task's syscall or fault */
+			return;
+		}
 		if (sync_handler && sync_handler(frame, esr, far))
 			return;
 		rk_printf("\n[cpu %u] unhandled exception (%s): ESR_EL1 0x%lx (EC 0x%x ISS 0x%x) "

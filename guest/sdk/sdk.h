@@ -18,6 +18,7 @@
 #include "realmkit/guest_abi.h"
 #include "realmkit/arch/esr.h" /* esr_ec(), ESR_EC_*, ESR_FSC_* */
 #include "console.h"
+#include "mmu.h"
 #include "psci.h"
 #include "rsi.h"
 
@@ -65,6 +66,53 @@ void rk_set_sync_handler(rk_sync_handler_t handler);
  * masked in the interrupted context. */
 typedef void (*rk_irq_handler_t)(struct rk_exc_frame *frame);
 void rk_set_irq_handler(rk_irq_handler_t handler);
+
+/* ---- EL0 tasks (MMU-on mode; see guest/README.md) ------------------------ */
+
+/*
+ * Code and constants an EL0 task uses must sit in the .user pages
+ * (__user_start..__user_end), which the payload maps RK_MAP_USER |
+ * RK_MAP_UEXEC | RK_MAP_RO: put RK_USER_TEXT on its functions and
+ * RK_USER_RODATA on its strings. A task must not call EL1 code (the SDK's
+ * functions, memcpy...): it asks for services with rk_syscall().
+ */
+#define RK_USER_TEXT __attribute__((section(".user.text"), noinline))
+#define RK_USER_RODATA __attribute__((section(".user.rodata")))
+extern char __user_start[], __user_end[];
+
+/* Syscall numbers are SVC immediates; the SDK handles RK_SYS_EXIT itself. */
+#define RK_SYS_EXIT 0 /* x0 = the task's result: rk_el0_run() returns */
+
+/* SVC #imm with x0..x2 in, x0 out (a macro: the immediate is part of the instruction). */
+#define rk_syscall(imm, a0, a1, a2)                                                                        \
+	({                                                                                                 \
+		register uint64_t rk_x0_ __asm__("x0") = (uint64_t)(a0);                                   \
+		register uint64_t rk_x1_ __asm__("x1") = (uint64_t)(a1);                                   \
+		register uint64_t rk_x2_ __asm__("x2") = (uint64_t)(a2);                                   \
+		__asm__ volatile("svc %3" : "+r"(rk_x0_) : "r"(rk_x1_), "r"(rk_x2_), "i"(imm) : "memory"); \
+		rk_x0_;                                                                                    \
+	})
+
+/* How an EL0 task ended. */
+struct rk_el0_result {
+	uint64_t value;         /* RK_SYS_EXIT's x0 (0 after a fault) */
+	bool faulted;           /* ended by an exception no handler took */
+	uint64_t esr, far, elr; /* that exception */
+};
+
+/*
+ * Run entry(arg) at EL0 (EL0t, interrupts masked) with SP_EL0 = sp (16-byte
+ * aligned, the top of a stack mapped RK_MAP_USER), until it makes the
+ * RK_SYS_EXIT syscall or takes an exception that neither the MMU fault
+ * handler nor the payload's synchronous handler takes (then *res says which).
+ * Other SVCs from EL0 (vector VBAR_EL1 + 0x400) go to the syscall handler,
+ * whose return value the task gets in x0.
+ */
+void rk_el0_run(void (*entry)(uint64_t), uint64_t arg, uint64_t sp, struct rk_el0_result *res);
+/* A syscall handler: imm = the SVC immediate, frame->x[0..] = the arguments. */
+typedef uint64_t (*rk_syscall_handler_t)(struct rk_exc_frame *frame, unsigned imm);
+void rk_set_syscall_handler(rk_syscall_handler_t handler);
+#define RK_SYS_ENOSYS ((uint64_t)-38) /* what an unknown syscall returns */
 
 /* ---- Host calls ---------------------------------------------------------- */
 

@@ -92,6 +92,21 @@
 /* out: gprs[0] = iterations (0: the example's default) (ripas_toggle) */
 #define RK_HC_ITERATIONS 0x0008
 
+/*
+ * in: gprs[0] = IPA of a page (4 KiB aligned), gprs[1] = for an unprotected
+ * IPA, a 64-bit word the host writes at that IPA once it is unmapped.
+ * The host unmaps the page at once, while the realm runs: a protected IPA
+ * with RMI_RTT_DATA_UNMAP (RIPAS RAM -> DESTROYED; the granule goes back to
+ * the host), an unprotected one with RMI_RTT_UNPROT_UNMAP.
+ * out: gprs[0] = 1 done, 2 refused (not guest memory, or the unmap failed)
+ * (unmap)
+ */
+#define RK_HC_UNMAP 0x0009
+/* out: gprs[0] = stage-2 faults on protected memory the host has resolved so
+ * far (by mapping memory), gprs[1] = those on unprotected memory (by
+ * RMI_RTT_UNPROT_MAP) (unmap) */
+#define RK_HC_FAULTS 0x000a
+
 #define RK_GUEST_ERR_TOO_BIG 0x100
 
 /* Example ids for RK_HC_RESULT. */
@@ -102,5 +117,8 @@
 #define RK_GUEST_EX_STRESS 5
 #define RK_GUEST_EX_ATTEST 6
 #define RK_GUEST_EX_RIPAS_TOGGLE 7
+#define RK_GUEST_EX_MMU 8
+#define RK_GUEST_EX_USER 9
+#define RK_GUEST_EX_UNMAP 10
 
 #endif /* RK_REALMKIT_GUEST_ABI_H */

@@ -677,6 +677,33 @@ static void test_attest(void **state)
 	vm_free(vm);
 }
 
+/* The SDK's MMU-on mode (the guest's stage 1 over the vCPU's stage 2: stage-2 mode). */
+static void test_mmu(void **state)
+{
+	enum rk_cpu_mode mode = rk_cpu_default_mode();
+	struct vm *vm;
+
+	(void)state;
+	rk_cpu_set_default_mode(RK_CPU_MODE_STAGE2);
+	vm = vm_new("mmu", 1);
+	rk_cpu_set_default_mode(mode);
+	NEED(vm);
+	vm_run(vm, 60);
+	expect_out(vm, "mmu: this string was read through its high VA (0xffff0000000");
+	expect_out(vm, "mmu: code called at its high VA ran at PC 0xffff0000000");
+	expect_out(vm, "mmu: unaligned load at 0x");
+	expect_out(vm, "mmu: stage-1 fault 1: ESR_EL1 0x96000004 (EC 0x25 FSC 0x4) FAR_EL1 0x500000000000");
+	expect_out(
+		vm,
+		"mmu: stage-1 fault 2: ESR_EL1 0x96000047 (EC 0x25 FSC 0x7, write) FAR_EL1 0x500000001008");
+	expect_out(vm, "mmu: 3 stage-1 faults handled: PASS");
+	assert_true(vm->have_result);
+	assert_int_equal(vm->result[0], RK_GUEST_EX_MMU);
+	assert_int_equal(vm->result[1], 0);
+	assert_int_equal(vm->result[2], 3);
+	vm_free(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -688,6 +715,7 @@ int main(void)
 		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_stress),
 		cmocka_unit_test(test_attest),
+		cmocka_unit_test(test_mmu),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
