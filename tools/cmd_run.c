@@ -604,6 +604,7 @@ int run_plan_rim(int argc, char **argv, const char *prog, uint8_t rim[64], size_
 
 struct run_ctx {
 	const struct run_opts *o;
+	struct rk_host *h;
 	uint8_t *token;
 	uint64_t token_len;
 	uint64_t progress, checksum;
@@ -629,13 +630,33 @@ static void console_out(void *arg, const char *buf, size_t len)
 /* "hello", ... (guest/README.md) or "result 0x..." */
 static const char *example_name(uint64_t id, char buf[32])
 {
-	static const char *const names[] = { NULL,    "hello",  "smp",    "ripas",
-					     "abort", "stress", "attest", "ripas_toggle" };
+	static const char *const names[] = { NULL,     "hello",        "smp", "ripas", "abort", "stress",
+					     "attest", "ripas_toggle", "mmu", "user",  "unmap" };
 
 	if (id < sizeof(names) / sizeof(names[0]) && names[id])
 		return names[id];
 	snprintf(buf, 32, "result id 0x%" PRIx64, id);
 	return buf;
+}
+
+/*
+ * RK_HC_UNMAP: take a page away from the running realm through the host
+ * library (rk_vm_unmap: RMI_RTT_DATA_UNMAP or RMI_RTT_UNPROT_UNMAP); for an
+ * unprotected page, then write value into the host memory behind it. 1 done,
+ * 2 refused.
+ */
+static uint64_t unmap_page(struct run_ctx *c, struct rk_vm *vm, uint64_t ipa, uint64_t value)
+{
+	bool unprot = ipa >> (RK_GUEST_S2SZ - 1);
+
+	if (ipa & (RK_GRANULE_SIZE - 1) || rk_vm_unmap(vm, ipa, RK_GRANULE_SIZE) ||
+	    (unprot && rk_vm_write_mem(vm, ipa, &value, sizeof(value)))) {
+		if (!c->o->quiet)
+			fprintf(stderr, "realmkit run: RK_HC_UNMAP of IPA 0x%" PRIx64 " refused: %s\n", ipa,
+				rk_host_last_error(c->h)->msg);
+		return 2;
+	}
+	return 1;
 }
 
 /* The host calls of guest/README.md. */
@@ -689,6 +710,17 @@ static int host_call(void *arg, struct rk_vm *vm, uint32_t vcpu, uint32_t imm, u
 		break;
 	case RK_HC_ITERATIONS:
 		break; /* zero: the example's default */
+	case RK_HC_UNMAP:
+		g[0] = unmap_page(c, vm, in[0], in[1]);
+		break;
+	case RK_HC_FAULTS: {
+		struct rk_vm_run_info info;
+
+		rk_vm_get_run_info(vm, &info);
+		g[0] = info.s2_faults;
+		g[1] = info.shared_faults;
+		break;
+	}
 	default:
 		if (!c->o->quiet && c->unknown_hc++ < RUN_MSG_LIMIT)
 			fprintf(stderr, "realmkit run: unknown host call 0x%x: answered with zeros\n", imm);
@@ -961,6 +993,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (o.trace)
 		rk_host_set_trace(h, stderr);
+	ctx.h = h;
 	ret = rk_vm_create_from_plan(h, &plan.plan, &vm);
 	if (!ret)
 		ret = rk_vm_add_uart(vm, RK_GUEST_UART_IPA, console_out, &ctx);
