@@ -611,8 +611,9 @@ struct run_ctx {
 	uint64_t result_id, result_value;
 	uint32_t token_status;
 	bool result_seen, result_pass, token_seen;
-	bool console_nl;     /* the console's last byte was a newline */
-	uint64_t unknown_hc; /* unknown host calls (the first RUN_MSG_LIMIT are reported) */
+	bool console_nl;        /* the console's last byte was a newline */
+	uint64_t unknown_hc;    /* unknown host calls (the first RUN_MSG_LIMIT are reported) */
+	uint64_t unmap_refused; /* RK_HC_UNMAP refused (the first RUN_MSG_LIMIT are reported) */
 };
 
 /* Per-event messages (one per guest action) are printed this many times, then counted. */
@@ -648,12 +649,20 @@ static const char *example_name(uint64_t id, char buf[32])
 static uint64_t unmap_page(struct run_ctx *c, struct rk_vm *vm, uint64_t ipa, uint64_t value)
 {
 	bool unprot = ipa >> (RK_GUEST_S2SZ - 1);
+	const char *why = NULL;
 
-	if (ipa & (RK_GRANULE_SIZE - 1) || rk_vm_unmap(vm, ipa, RK_GRANULE_SIZE) ||
-	    (unprot && rk_vm_write_mem(vm, ipa, &value, sizeof(value)))) {
-		if (!c->o->quiet)
+	/* a page of guest RAM or of the shared buffer */
+	if (ipa & (RK_GRANULE_SIZE - 1) ||
+	    (unprot ? ipa < SHARED_IPA || ipa - SHARED_IPA >= SHARED_SIZE
+		    : ipa < RK_GUEST_RAM_BASE || ipa - RK_GUEST_RAM_BASE >= c->o->mem_mib * MIB))
+		why = "not a page of guest RAM or of the shared buffer";
+	else if (rk_vm_unmap(vm, ipa, RK_GRANULE_SIZE) ||
+		 (unprot && rk_vm_write_mem(vm, ipa, &value, sizeof(value))))
+		why = rk_host_last_error(c->h)->msg;
+	if (why) {
+		if (!c->o->quiet && c->unmap_refused++ < RUN_MSG_LIMIT)
 			fprintf(stderr, "realmkit run: RK_HC_UNMAP of IPA 0x%" PRIx64 " refused: %s\n", ipa,
-				rk_host_last_error(c->h)->msg);
+				why);
 		return 2;
 	}
 	return 1;

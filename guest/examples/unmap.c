@@ -117,8 +117,14 @@ int main(void)
 {
 	int ret = rk_mmu_setup();
 	bool ok = !ret;
+	uint64_t done;
 
 	rk_printf("unmap: MMU on: %d\n", ret);
+	/* the host only takes pages of guest memory */
+	done = host_unmap(0x1000, 0);
+	rk_printf("unmap: RK_HC_UNMAP of IPA 0x1000 (no guest memory): %s\n",
+		  done == 2 ? "refused" : "not refused!");
+	ok = ok && done == 2;
 	ok = ok && shared_page();
 	ok = ok && private_page();
 	rk_printf("unmap: %s\n", ok ? "PASS" : "FAIL");

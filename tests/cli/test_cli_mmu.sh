@@ -46,6 +46,8 @@ out_has unmap out "unmap: the next read exited to the host (shared faults 1 -> 2
 out_has unmap out "the host unmapped it (RMI_RTT_DATA_UNMAP): done; IPA_STATE_GET = 0, RIPAS DESTROYED"
 out_has unmap out "unmap: IPA_STATE_SET(RAM, CHANGE_DESTROYED) = 0, accepted, RIPAS RAM"
 out_has unmap out "unmap: the next read exited to the host (stage-2 faults 0 -> 1), which mapped a new granule: 0x0 (the old contents are gone)"
+out_has unmap out "unmap: RK_HC_UNMAP of IPA 0x1000 (no guest memory): refused"
+out_has unmap err "realmkit run: RK_HC_UNMAP of IPA 0x1000 refused: not a page of guest RAM or of the shared buffer"
 out_has unmap err "unmap: PASS"
 clean_teardown unmap
 # the RMI commands behind it, from the host library
