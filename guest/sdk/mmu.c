@@ -8,10 +8,12 @@
 #define LEVEL_SIZE(l) (1ull << LEVEL_SHIFT(l))
 #define ATTR_MASK (~RK_PTE_ADDR_MASK & ~3ull) /* lower and upper attributes of a leaf */
 
-/* SCTLR_EL1 bits the SDK sets: M (MMU), C (data cacheable), I (instructions cacheable). */
+/* SCTLR_EL1 bits the SDK sets: M (MMU), C (data cacheable), I (instructions cacheable); and clears. */
 #define SCTLR_M (1ull << 0)
 #define SCTLR_C (1ull << 2)
 #define SCTLR_I (1ull << 12)
+#define SCTLR_A (1ull << 1)    /* alignment check: off, Normal memory takes unaligned accesses */
+#define SCTLR_WXN (1ull << 19) /* write implies XN: off */
 
 /* TCR_EL1: 48-bit VAs in both halves (T0SZ = T1SZ = 16), 4 KiB granules, table walks
  * inner shareable write-back; IPS from ID_AA64MMFR0_EL1.PARange (at most 48 bits). */
@@ -251,7 +253,7 @@ void rk_mmu_enable(void)
 			 "isb" ::"r"(RK_MAIR_VALUE),
 			 "r"((uint64_t)(uintptr_t)roots[0]), "r"((uint64_t)(uintptr_t)roots[1]), "r"(tcr)
 			 : "memory");
-	sctlr = rk_read_sysreg(sctlr_el1) | SCTLR_M | SCTLR_C | SCTLR_I;
+	sctlr = (rk_read_sysreg(sctlr_el1) & ~(SCTLR_A | SCTLR_WXN)) | SCTLR_M | SCTLR_C | SCTLR_I;
 	__asm__ volatile("msr sctlr_el1, %0\n\tisb" ::"r"(sctlr) : "memory");
 }
 
