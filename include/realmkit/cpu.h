@@ -21,6 +21,18 @@
  *   aborts on unmapped IPAs, undefined instructions) become exits. SVC and BRK
  *   executed by the guest at EL1 are delivered to the guest's own VBAR_EL1
  *   vectors by the backend and never exit.
+ * - Stage-2 mode only: the guest may also run at EL0 (entered by its own
+ *   ERET). Every synchronous exception its EL0 takes to EL1 (SVC, BRK,
+ *   UNDEF, also SMC and HVC, which are UNDEFINED at EL0, stage-1 and
+ *   alignment aborts) is delivered to VBAR_EL1 + 0x400 with the
+ *   architectural ESR_EL1, FAR_EL1, ELR_EL1 and SPSR_EL1, never an exit:
+ *   EL0 never reaches the SMC handler. Stage-2 faults, trapped WFI, time
+ *   slices and kicks at EL0 are exits as at EL1, and the next run resumes at
+ *   EL0. rk_cpu_inject_sync() also works at EL0.
+ * - Stage-2 mode only: MRS/MSR accesses the engine refuses (a register it
+ *   does not implement, or one the current EL may not access) and accesses to
+ *   registers the caller traps are offered to the layer above ("System
+ *   registers" below); the rest are the engine's.
  * - WFI always exits (trapped); WFE is a no-op. DC ZVA is prohibited
  *   (DCZID_EL0.DZP reads 1) and exits as UNDEF. There is no generic timer.
  *
@@ -220,7 +232,10 @@ struct rk_cpu_stats {
 	uint64_t runs;                  /* rk_cpu_run() calls */
 	uint64_t exits;                 /* exits reported by rk_cpu_run() */
 	uint64_t smc_in_hook;           /* SMCs completed by the SMC handler */
-	uint64_t guest_exceptions;      /* SVC/BRK delivered to the guest's vectors */
+	uint64_t guest_exceptions;      /* exceptions the backend delivered to the guest's vectors
+					   (SVC/BRK at EL1, everything from EL0, stage-1 faults) */
+	uint64_t el0_exceptions;        /* of which taken from EL0 */
+	uint64_t sysreg_in_hook;        /* system register accesses the sysreg handler completed */
 	uint64_t parks;                 /* rk_cpu_park() that gave an engine back */
 	uint64_t wakes;                 /* engines opened again for a parked vCPU */
 	uint64_t code_flushes;          /* translated code dropped to stay in the budget */
@@ -325,12 +340,38 @@ struct rk_cpu_mem_access {
 	bool ar;     /* acquire/release */
 };
 
+/*
+ * An MRS or MSR of a system register (op0 2 or 3), as the layer above sees it
+ * (the sysreg handler, or an UNDEF exit with valid set).
+ */
+struct rk_cpu_sysreg {
+	bool valid;   /* UNDEF exit: the undefined instruction is this access */
+	bool is_read; /* MRS (else MSR) */
+	bool known;   /* the engine implements the register (it may still refuse
+			 the access at this EL) */
+	uint8_t op0, op1, crn, crm, op2;
+	uint8_t rt; /* the transfer register; 31 = XZR */
+	uint8_t el; /* the EL that executed it: 0 or 1 */
+	/*
+	 * MSR: the value written. MRS: the engine's own value of a register it
+	 * implements (else 0); the handler leaves the result here.
+	 */
+	uint64_t value;
+};
+
+/* A system register encoding, for rk_cpu_trap_sysreg() (op0 2 or 3). */
+#define RK_CPU_SYSREG(op0, op1, crn, crm, op2)                                                         \
+	((uint32_t)(op0) << 14 | (uint32_t)(op1) << 11 | (uint32_t)(crn) << 7 | (uint32_t)(crm) << 3 | \
+	 (uint32_t)(op2))
+#define RK_CPU_SYSREG_OF(acc) RK_CPU_SYSREG((acc)->op0, (acc)->op1, (acc)->crn, (acc)->crm, (acc)->op2)
+
 struct rk_cpu_exit {
 	enum rk_cpu_exit_reason reason;
 	uint64_t pc;                  /* guest PC now (see the reasons) */
 	uint32_t insn;                /* SMC/HVC/WFI/UNDEF/DABT: the instruction (0 if unknown) */
 	uint16_t imm;                 /* SMC/HVC: the immediate */
 	struct rk_cpu_mem_access mem; /* DABT; IABT uses addr, va, is_perm and s1ptw */
+	struct rk_cpu_sysreg sysreg;  /* UNDEF (stage-2 mode): a refused MRS/MSR at EL1 */
 	int error;                    /* ERROR: negative errno (-EIO engine, -ENOTSUP guest) */
 };
 
@@ -379,8 +420,52 @@ RK_API int rk_cpu_set_smc_handler(struct rk_cpu *cpu, rk_cpu_smc_fn fn, struct r
 RK_API int rk_cpu_set_smc_handler_noimm(struct rk_cpu *cpu, rk_cpu_smc_fn fn, struct rk_cpu_smc_ctx *ctx);
 
 /* ------------------------------------------------------------------------ */
+/* System registers (stage-2 mode)                                          */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The engine implements a set of system registers (its CPU model's). The
+ * layer above (the RMM) sees:
+ * - every MRS/MSR the engine refuses: a register it does not implement
+ *   (e.g. GICv3 ICC_*, IMPLEMENTATION DEFINED ones) or one the current EL
+ *   may not access;
+ * - every MRS/MSR of a register it traps with rk_cpu_trap_sysreg(), at EL0
+ *   and EL1 (the handler checks acc->el: the engine's own EL checks do not
+ *   apply to a completed access).
+ * Each is first offered to the sysreg handler, inside rk_cpu_run(): if it
+ * returns true the access is complete (a read's result in acc->value goes to
+ * X[rt], XZR discards it) and the guest goes on at the next instruction. If
+ * it returns false (or there is none): a trapped register the engine
+ * implements is then accessed as the engine would; a refused access at EL1
+ * exits as RK_CPU_EXIT_UNDEF with exit.sysreg valid and pc on the
+ * instruction (complete it with rk_cpu_complete_sysreg_read() or
+ * rk_cpu_skip_insn(), or rk_cpu_inject_undef()); at EL0 the guest's EL1
+ * takes the UNDEF (ESR EC 0), as for any EL0 UNDEF. fn must not call
+ * rk_cpu functions other than the register getters. ctx is a type of the
+ * caller's choosing; fn = NULL removes the handler.
+ * Hooks mode has none of this: a refused access is a plain UNDEF exit.
+ */
+struct rk_cpu_sysreg_ctx;
+typedef bool (*rk_cpu_sysreg_fn)(struct rk_cpu *cpu, struct rk_cpu_sysreg *acc,
+				 struct rk_cpu_sysreg_ctx *ctx);
+RK_API int rk_cpu_set_sysreg_handler(struct rk_cpu *cpu, rk_cpu_sysreg_fn fn, struct rk_cpu_sysreg_ctx *ctx);
+/*
+ * Trap (trap = true) or stop trapping MRS/MSR of the register enc
+ * (RK_CPU_SYSREG(op0, op1, CRn, CRm, op2), op0 2 or 3). Applies from the next
+ * run. -EINVAL (encoding), -ENOTSUP (hooks mode), -ENOMEM, -EBUSY.
+ */
+RK_API int rk_cpu_trap_sysreg(struct rk_cpu *cpu, uint32_t enc, bool trap);
+
+/* ------------------------------------------------------------------------ */
 /* Completing exits                                                         */
 /* ------------------------------------------------------------------------ */
+
+/*
+ * Complete the refused MRS of the last exit (UNDEF with sysreg.valid and
+ * is_read): X[sysreg.rt] = value (not if 31), PC += 4. -EINVAL otherwise.
+ * An MSR is completed by rk_cpu_skip_insn().
+ */
+RK_API int rk_cpu_complete_sysreg_read(struct rk_cpu *cpu, uint64_t value);
 
 /* PC += 4 (after WFI, an emulated MMIO store, an emulated sysreg...). */
 RK_API int rk_cpu_skip_insn(struct rk_cpu *cpu);
@@ -409,10 +494,11 @@ RK_API uint64_t rk_cpu_dabt_iss(const struct rk_cpu_mem_access *a);
  * Take a synchronous exception to the guest's EL1, as the hardware would:
  * ELR_EL1 = PC, SPSR_EL1 = PSTATE, ESR_EL1 = esr, FAR_EL1 = far, PSTATE =
  * EL1h with DAIF masked, PC = VBAR_EL1 + 0x200 (from EL1h) or + 0x000 (from
- * EL1t). After a DABT/UNDEF exit PC is the faulting instruction, as an
- * injected SEA or UNDEF needs; after an HVC exit set PC back by 4 first.
- * -ENOTSUP if the vCPU is not at EL1 (exceptions from EL0 need an EL change
- * Unicorn 2.0.1 cannot make from outside).
+ * EL1t), or + 0x400 from EL0 (stage-2 mode). After a DABT/UNDEF exit PC is
+ * the faulting instruction, as an injected SEA or UNDEF needs; after an HVC
+ * exit set PC back by 4 first. -ENOTSUP if the vCPU is at EL0 in hooks mode
+ * (an EL change Unicorn 2.0.1 cannot make from outside); -EIO if the engine
+ * failed to take the exception from EL0.
  */
 RK_API int rk_cpu_inject_sync(struct rk_cpu *cpu, uint64_t esr, uint64_t far);
 /* inject_sync with ESR = EC 0 (unknown reason), IL = 1: an UNDEF. */

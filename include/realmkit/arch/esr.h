@@ -48,11 +48,14 @@
 #define ESR_AR RK_BIT(14)         /* acquire/release */
 #define ESR_S1PTW RK_BIT(7)       /* stage-2 fault on a stage-1 translation table walk */
 #define ESR_WNR RK_BIT(6)         /* write, not read */
+#define ESR_FNV RK_BIT(10)        /* FAR not valid */
 #define ESR_FSC_MASK RK_ULL(0x3f) /* DFSC / IFSC */
 
 /* Fault status codes (DFSC/IFSC) */
 #define ESR_FSC_TRANS(level) (0x04 + (level)) /* translation fault, level 0-3 */
+#define ESR_FSC_AF(level) (0x08 + (level))    /* access flag fault, level 0-3 */
 #define ESR_FSC_PERM(level) (0x0c + (level))  /* permission fault, level 1-3 */
+#define ESR_FSC_ALIGN 0x21                    /* alignment fault */
 #define ESR_FSC_SEA 0x10                      /* synchronous external abort */
 #define ESR_FSC_GPF 0x28                      /* granule protection fault (FEAT_RME) */
 

@@ -17,6 +17,8 @@
 #define PSTATE_M_MASK 0xf
 #define PSTATE_M_EL1T 0x4 /* EL1 with SP_EL0 */
 #define PSTATE_M_EL1H 0x5 /* EL1 with SP_EL1 */
+#define PSTATE_M_EL0T 0x0 /* EL0 */
+#define PSTATE_EL(pstate) (((pstate) >> 2) & 3u)
 #define PSTATE_F (1 << 6)
 #define PSTATE_I (1 << 7)
 #define PSTATE_A (1 << 8)
@@ -32,7 +34,9 @@
 
 /* HCR_EL2 bits */
 #define HCR_EL2_VM RK_BIT(0)   /* stage 2 enabled */
+#define HCR_EL2_FMO RK_BIT(3)  /* physical FIQs to EL2, virtual FIQs enabled */
 #define HCR_EL2_IMO RK_BIT(4)  /* physical IRQs to EL2, virtual IRQs enabled */
+#define HCR_EL2_VF RK_BIT(6)   /* virtual FIQ pending */
 #define HCR_EL2_VI RK_BIT(7)   /* virtual IRQ pending */
 #define HCR_EL2_TWI RK_BIT(13) /* trap WFI */
 #define HCR_EL2_TDZ RK_BIT(28) /* trap DC ZVA */
@@ -81,5 +85,7 @@
 #define SYSREG_VTCR_EL2 3, 4, 2, 1, 2
 #define SYSREG_VTTBR_EL2 3, 4, 2, 1, 0
 #define SYSREG_HPFAR_EL2 3, 4, 6, 0, 4
+#define SYSREG_ESR_EL1 3, 0, 5, 2, 0
+#define SYSREG_FAR_EL1 3, 0, 6, 0, 0
 
 #endif /* REALMKIT_ARCH_SYSREG_H */

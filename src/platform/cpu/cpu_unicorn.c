@@ -41,6 +41,46 @@
  * SVC and BRK at EL1 go to the guest's VBAR_EL1 (built in C, as Unicorn never
  * vectors synchronous exceptions); no exit.
  *
+ * EL0 (stage-2 mode). Unicorn hands every synchronous exception to the
+ * interrupt hook and never takes it itself, and register writes cannot
+ * change the EL code runs at, so an exception from EL0 to EL1 cannot be built
+ * in C like an EL1 -> EL1 one. The engine does take interrupts itself, so
+ * s2_exception() turns each exception from EL0 that targets EL1 (the
+ * engine's own syndrome says so) into a virtual FIQ (el0_enter: ESR_EL1 and
+ * FAR_EL1 set, VBAR_EL1 lowered by 0x100 so that the FIQ-from-lower-EL
+ * vector is the synchronous one, HCR_EL2.FMO|VF, VI held back, PSTATE.F
+ * cleared if EL0 had it set) and requests a stop. The engine takes the FIQ
+ * as soon as the hook returns (ELR_EL1, SPSR_EL1, PSTATE, SP_EL1 and the
+ * translation regime as the hardware sets them) and stops before it
+ * translates the vector's first block: cpu_handle_interrupt() looks at the
+ * exit request right after taking an interrupt. el0_finish() then puts
+ * VBAR_EL1 and HCR_EL2 back (and F into SPSR_EL1) and the run goes on. No
+ * block hook is involved (the reference's probe restored them from a block
+ * hook at the vector; a bounded one would have to follow every VBAR_EL1 write
+ * and drop the vector's translations, which Unicorn can only do reliably by
+ * flushing all code), and nothing of the guest runs with the lowered VBAR.
+ * An exception injected from outside while the vCPU is at EL0
+ * (rk_cpu_inject_sync: the RMM's SEA, an UNDEF) takes the same path from a
+ * fault forced at RK_S2_FORCE_VA (el0_inject). SMC and HVC are UNDEFINED at
+ * EL0 (the translator raises UNDEF for them at EL0), so EL0 never reaches
+ * the SMC handler. Stage-2 faults, trapped WFI, stops and parking at EL0 need
+ * nothing special: exits keep the EL, and a run resumes where it stopped.
+ *
+ * System registers (stage-2 mode). UC_HOOK_INSN hooks on MRS and MSR (op0 2
+ * and 3; not on loads and stores) see every access before the engine checks
+ * it. A register the engine does not implement (GICv3 ICC_* without a GIC,
+ * IMPLEMENTATION DEFINED ones) must not be skipped by the hook (returning 1
+ * re-executes the instruction forever): the hook only notes the access, the
+ * engine raises UNDEF at that exact PC, and s2_exception() recognises the
+ * refusal (syndrome EC 0 at the noted PC, with no exception in between) and
+ * offers it to the sysreg handler, else exits (EL1) or gives the guest its
+ * UNDEF (EL0). Registers the caller traps (rk_cpu_trap_sysreg) and the engine
+ * implements are offered in the hook itself, with the engine's value; if the
+ * handler completes the access the hook returns 1 (skipped). A caveat: a
+ * refusal is matched by PC, and the note is cleared by every exception and
+ * run; code replaced at the very VA of an MRS without an exception in between
+ * could be taken for that MRS.
+ *
  * Timeouts and kicks must stop the vCPU at a point where it can resume
  * exactly. A plain uc_emu_stop() from another thread does not: Unicorn 2.0.1
  * checks for an exit request at the start of every translated block AND right
@@ -209,6 +249,15 @@ struct rk_cpu_region {
 #define RK_S2_VTCR                                                                          \
 	(VTCR_EL2_T0SZ(RK_S2TT_IPA_BITS) | 2ull << VTCR_EL2_SL0_SHIFT | VTCR_EL2_IRGN0_WB | \
 	 VTCR_EL2_ORGN0_WB | VTCR_EL2_SH0_IS | (uint64_t)VTCR_EL2_PS_44 << VTCR_EL2_PS_SHIFT)
+/*
+ * rk_cpu_inject_sync() at EL0 (el0_inject): an instruction fetch here faults at
+ * stage 1 whatever the guest's page tables (bit 55 set selects TTBR1, whose
+ * range needs bits [55:48] all ones) and with its MMU off too (an address
+ * size fault), in a shadow region (the engine's "is it mapped" check passes).
+ */
+#define RK_S2_FORCE_VA 0x0080000000000000ull
+/* The trapped-sysreg bitmap: op0 2 or 3, so the encoding's low 15 bits. */
+#define RK_SR_TRAP_BITS (1u << 15)
 /* The known fault of the calibration: an instruction fetch at this IPA, which the empty stage 2 does not map. */
 #define RK_S2_CALIB_IPA 0x5a5a5000ull
 /* ESR_EL2 of that fault: an instruction abort from a lower EL, translation fault at level 0. */
@@ -255,6 +304,21 @@ struct rk_cpu {
 	uc_context *exc_ctx; /* scratch for reading env->exception */
 	bool calibrating;
 	uint32_t calib_intno;
+	/* An exception from EL0 on its way to the guest's EL1 (el0_enter: the vFIQ trick). */
+	bool el0_entry;     /* the engine takes the vFIQ, then stops: el0_finish() */
+	bool el0_f;         /* PSTATE.F was set at EL0: set it again in SPSR_EL1 */
+	uint64_t el0_vbar;  /* VBAR_EL1 to put back */
+	bool el0_forcing;   /* el0_inject(): the forced fault at RK_S2_FORCE_VA is expected */
+	uint64_t force_esr; /* ... and the exception it stands for */
+	uint64_t force_far;
+	/* System registers: the last MRS/MSR the sysreg hooks saw (s2_exception). */
+	struct rk_cpu_sysreg sr;
+	uint64_t sr_pc;
+	bool sr_valid;     /* sr is the instruction at sr_pc, no exception since */
+	bool sr_declined;  /* the sysreg handler already declined it */
+	uint64_t *sr_trap; /* bitmap of trapped encodings (RK_SR_TRAP_BITS), NULL: none */
+	rk_cpu_sysreg_fn sysreg_fn;
+	struct rk_cpu_sysreg_ctx *sysreg_ctx;
 
 	/* Memory: what the caller asked for, and what the engine has. */
 	struct rk_cpu_region *regions; /* sorted, coalesced */
@@ -524,6 +588,19 @@ static void record(struct rk_cpu *cpu, const struct rk_cpu_exit *e)
 	cpu->have_pending = true;
 }
 
+/* A hook cannot go on: an ERROR exit (-EIO). */
+static void hook_error(struct rk_cpu *cpu, uc_engine *uc)
+{
+	struct rk_cpu_exit e;
+
+	memset(&e, 0, sizeof(e));
+	e.reason = RK_CPU_EXIT_ERROR;
+	e.error = -EIO;
+	e.pc = read_u64(uc, UC_ARM64_REG_PC);
+	record(cpu, &e);
+	uc_emu_stop(uc);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Stage-2 mode: the exception the engine is taking                         */
 /* ------------------------------------------------------------------------ */
@@ -590,17 +667,20 @@ static int exc_read(struct rk_cpu *cpu, int off, struct exc_info *x)
  * MMU off (an IPA beyond the CPU's PA range), which exits like a stage-2
  * fault at that IPA, as in hooks mode.
  */
-static void s2_abort(struct rk_cpu *cpu, uc_engine *uc, uint32_t intno)
+static void el0_enter(struct rk_cpu *cpu, uc_engine *uc, uint32_t pstate, uint64_t esr, uint64_t far);
+
+static void s2_abort(struct rk_cpu *cpu, uc_engine *uc, uint32_t intno, const struct exc_info *xp,
+		     uint32_t pstate)
 {
 	struct rk_cpu_exit e;
-	struct exc_info x;
+	struct exc_info x = *xp;
 	struct rk_cpu_ldst d;
 	uint64_t hpfar = 0, sctlr = 0;
 	unsigned fsc;
 
 	memset(&e, 0, sizeof(e));
 	e.pc = read_u64(uc, UC_ARM64_REG_PC);
-	if (exc_read(cpu, exc_offset, &x) || CP_READ(uc, &sctlr, SYSREG_SCTLR_EL1)) {
+	if (CP_READ(uc, &sctlr, SYSREG_SCTLR_EL1)) {
 		e.reason = RK_CPU_EXIT_ERROR;
 		e.error = -EIO;
 		goto out;
@@ -618,6 +698,9 @@ static void s2_abort(struct rk_cpu *cpu, uc_engine *uc, uint32_t intno)
 		e.mem.addr = ((hpfar >> HPFAR_EL2_FIPA_SHIFT) << 12) | (e.mem.s1ptw ? 0 : x.far & 0xfffu);
 	} else if (!(sctlr & 1) && (fsc & 0x3cu) == 0) {
 		e.mem.addr = x.far; /* MMU off: VA == IPA */
+	} else if (PSTATE_EL(pstate) == 0) {
+		el0_enter(cpu, uc, pstate, x.esr, x.far); /* the guest's fault, from EL0 */
+		return;
 	} else {
 		cpu->internal_esr = x.esr;
 		cpu->internal_far = x.far;
@@ -674,11 +757,278 @@ out:
 	uc_emu_stop(uc);
 }
 
+/*
+ * Stage-2 mode: exceptions from EL0 (see the design notes, "EL0"). Inside the
+ * interrupt hook, with PC already the preferred return address (the faulting
+ * or undefined instruction, the instruction after an SVC): ESR_EL1 and
+ * FAR_EL1 get the exception's syndrome and address, VBAR_EL1 moves down by
+ * 0x100 and HCR_EL2 asserts a virtual FIQ (FMO|VF, the virtual IRQ held
+ * back). When the hook returns the engine takes that FIQ from EL0 as the
+ * hardware takes an exception: ELR_EL1 = PC, SPSR_EL1 = the EL0 PSTATE,
+ * PSTATE = EL1h with DAIF masked, SP = SP_EL1, PC = (VBAR_EL1 - 0x100) +
+ * 0x500, which is the real VBAR_EL1 + 0x400 (synchronous, lower EL,
+ * AArch64). The stop requested here is taken right after that entry (the
+ * engine checks for it after taking an interrupt, before translating the
+ * vector's first block), and el0_finish() puts VBAR_EL1 and HCR_EL2 back
+ * before the guest executes anything at EL1.
+ */
+static void el0_enter(struct rk_cpu *cpu, uc_engine *uc, uint32_t pstate, uint64_t esr, uint64_t far)
+{
+	uint64_t vbar = read_u64(uc, UC_ARM64_REG_VBAR_EL1);
+
+	/* a virtual FIQ is masked by PSTATE.F: clear it, el0_finish() sets it in SPSR_EL1 again */
+	cpu->el0_f = (pstate & PSTATE_F) != 0;
+	if (cpu->el0_f) {
+		uint32_t ps = pstate & ~(uint32_t)PSTATE_F;
+
+		uc_reg_write(uc, UC_ARM64_REG_PSTATE, &ps);
+	}
+	cpu->el0_vbar = vbar;
+	if (CP_WRITE(uc, esr, SYSREG_ESR_EL1) || CP_WRITE(uc, far, SYSREG_FAR_EL1) ||
+	    CP_WRITE(uc, (cpu->hcr & ~HCR_EL2_VI) | HCR_EL2_FMO | HCR_EL2_VF, SYSREG_HCR_EL2)) {
+		hook_error(cpu, uc);
+		return;
+	}
+	write_u64(uc, UC_ARM64_REG_VBAR_EL1, vbar - VECTOR_FIQ);
+	cpu->el0_entry = true;
+	uc_emu_stop(uc);
+}
+
+/* After the engine took the vFIQ of el0_enter(): the guest's registers as the exception leaves them. */
+static int el0_finish(struct rk_cpu *cpu, bool set_elr, uint64_t elr)
+{
+	uc_engine *uc = cpu->uc;
+	uint32_t ps = read_pstate(uc);
+	uint64_t pc = read_u64(uc, UC_ARM64_REG_PC), spsr = 0;
+	int rc = 0;
+
+	cpu->el0_entry = false;
+	write_u64(uc, UC_ARM64_REG_VBAR_EL1, cpu->el0_vbar);
+	if (CP_WRITE(uc, cpu->hcr, SYSREG_HCR_EL2))
+		rc = -EIO;
+	/* the FIQ was not taken (a backend defect): the vCPU cannot go on */
+	if ((ps & PSTATE_M_MASK) != PSTATE_M_EL1H || pc != cpu->el0_vbar + VECTOR_LOWER_A64 + VECTOR_SYNC)
+		rc = -EIO;
+	if (!rc && cpu->el0_f &&
+	    (CP_READ(uc, &spsr, SYSREG_SPSR_EL1) || CP_WRITE(uc, spsr | PSTATE_F, SYSREG_SPSR_EL1)))
+		rc = -EIO;
+	if (!rc && set_elr)
+		write_u64(uc, UC_ARM64_REG_ELR_EL1, elr);
+	if (!rc) {
+		cpu->stats.guest_exceptions++;
+		cpu->stats.el0_exceptions++;
+	}
+	return rc;
+}
+
+/* The X register number of a Unicorn register id (31: XZR). */
+static uint8_t uc_gpr_num(int reg)
+{
+	if (reg == UC_ARM64_REG_X29)
+		return 29;
+	if (reg == UC_ARM64_REG_X30)
+		return 30;
+	if (reg >= UC_ARM64_REG_X0 && reg <= UC_ARM64_REG_X28)
+		return (uint8_t)(reg - UC_ARM64_REG_X0);
+	return 31;
+}
+
+static bool sr_trapped(const struct rk_cpu *cpu, const struct rk_cpu_sysreg *a)
+{
+	uint32_t idx = RK_CPU_SYSREG_OF(a) & (RK_SR_TRAP_BITS - 1);
+
+	return cpu->sr_trap && (cpu->sr_trap[idx / 64] >> (idx % 64) & 1);
+}
+
+static bool sr_call(struct rk_cpu *cpu, struct rk_cpu_sysreg *a)
+{
+	bool done;
+
+	cpu->in_hook = true;
+	done = cpu->sysreg_fn(cpu, a, cpu->sysreg_ctx);
+	cpu->in_hook = false;
+	return done;
+}
+
+/*
+ * Every MRS/MSR of op0 2 or 3 (stage-2 mode), before the engine checks or
+ * performs it: remember it (a refusal comes next as an UNDEF at this PC,
+ * s2_exception), and offer an access to a trapped register the engine
+ * implements to the sysreg handler. Returning 1 skips the instruction; only
+ * for a register the engine implements (for any other the engine would
+ * execute the same instruction again forever).
+ */
+static uint32_t sysreg_access(struct rk_cpu *cpu, uc_engine *uc, int reg, const uc_arm64_cp_reg *cp,
+			      bool is_read)
+{
+	struct rk_cpu_sysreg *a = &cpu->sr, acc;
+	uint64_t v = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->is_read = is_read;
+	a->op0 = (uint8_t)cp->op0;
+	a->op1 = (uint8_t)cp->op1;
+	a->crn = (uint8_t)cp->crn;
+	a->crm = (uint8_t)cp->crm;
+	a->op2 = (uint8_t)cp->op2;
+	a->rt = uc_gpr_num(reg);
+	a->value = is_read ? 0 : cp->val;
+	cpu->sr_pc = read_u64(uc, UC_ARM64_REG_PC);
+	cpu->sr_valid = true;
+	cpu->sr_declined = false;
+	if (__builtin_expect(!sr_trapped(cpu, a), 1) || !cpu->sysreg_fn)
+		return 0;
+	if (uc_cp_read(uc, &v, a->op0, a->op1, a->crn, a->crm, a->op2))
+		return 0; /* not the engine's: the refusal offers it */
+	a->known = true;
+	a->el = (uint8_t)PSTATE_EL(read_pstate(uc));
+	if (is_read)
+		a->value = v;
+	acc = *a;
+	if (!sr_call(cpu, &acc)) {
+		cpu->sr_declined = true;
+		return 0;
+	}
+	if (is_read && acc.rt != 31)
+		write_u64(uc, gpr_uc_id(acc.rt), acc.value);
+	cpu->stats.sysreg_in_hook++;
+	cpu->sr_valid = false;
+	return 1;
+}
+
+static uint32_t hook_mrs(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *cp, void *user)
+{
+	return sysreg_access(user, uc, (int)reg, cp, true);
+}
+
+static uint32_t hook_msr(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *cp, void *user)
+{
+	return sysreg_access(user, uc, (int)reg, cp, false);
+}
+
+/*
+ * An MRS/MSR the engine refused (UNDEF at the PC the sysreg hook saw it): the
+ * sysreg handler may complete it; else UNDEF, to the guest from EL0, an exit
+ * with the access from EL1.
+ */
+static void s2_sysreg_refused(struct rk_cpu *cpu, uc_engine *uc, uint64_t pc, uint32_t pstate,
+			      const struct exc_info *x)
+{
+	struct rk_cpu_sysreg acc = cpu->sr;
+	struct rk_cpu_exit e;
+	uint64_t v;
+
+	acc.valid = true;
+	acc.el = (uint8_t)PSTATE_EL(pstate);
+	acc.known = !uc_cp_read(uc, &v, acc.op0, acc.op1, acc.crn, acc.crm, acc.op2);
+	if (!cpu->sr_declined && cpu->sysreg_fn && sr_call(cpu, &acc)) {
+		if (acc.is_read && acc.rt != 31)
+			write_u64(uc, gpr_uc_id(acc.rt), acc.value);
+		cpu->stats.sysreg_in_hook++;
+		/* the engine goes on at the next instruction (a PC write restarts it there) */
+		write_u64(uc, UC_ARM64_REG_PC, pc + 4);
+		return;
+	}
+	if (acc.el == 0) {
+		el0_enter(cpu, uc, pstate, x->esr, 0);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.reason = RK_CPU_EXIT_UNDEF;
+	e.pc = pc;
+	e.insn = 0xd5000000u | (uint32_t)acc.is_read << 21 | (uint32_t)acc.op0 << 19 |
+		 (uint32_t)acc.op1 << 16 | (uint32_t)acc.crn << 12 | (uint32_t)acc.crm << 8 |
+		 (uint32_t)acc.op2 << 5 | acc.rt;
+	e.sysreg = acc;
+	record(cpu, &e);
+	uc_emu_stop(uc);
+}
+
+/*
+ * Stage-2 mode: every exception but SMC and HVC (which only EL1 can take).
+ * The engine's own syndrome says where it goes: to EL1 from EL0, to the
+ * guest's vectors (el0_enter); to EL2, an exit; to EL1 from EL1, as in hooks
+ * mode (SVC/BRK delivered, UNDEF an exit).
+ */
+static void s2_exception(struct rk_cpu *cpu, uc_engine *uc, uint32_t intno)
+{
+	uint64_t pc = read_u64(uc, UC_ARM64_REG_PC);
+	uint32_t pstate = read_pstate(uc), insn = 0;
+	bool el0 = PSTATE_EL(pstate) == 0, sr = cpu->sr_valid && cpu->sr_pc == pc;
+	struct rk_cpu_exit e;
+	struct exc_info x;
+	unsigned ec;
+
+	cpu->sr_valid = false;
+	memset(&e, 0, sizeof(e));
+	e.pc = pc;
+	if (exc_read(cpu, exc_offset, &x)) {
+		e.reason = RK_CPU_EXIT_ERROR;
+		e.error = -EIO;
+		goto out;
+	}
+	ec = x.esr >> ESR_EC_SHIFT;
+	if (cpu->el0_forcing) {
+		/* el0_inject(): the forced fault stands for the injected exception */
+		cpu->el0_forcing = false;
+		if (el0 && intno == RK_UC_EXCP_PREFETCH_ABORT && pc == RK_S2_FORCE_VA && x.target_el == 1) {
+			el0_enter(cpu, uc, pstate, cpu->force_esr, cpu->force_far);
+			return;
+		}
+		e.reason = RK_CPU_EXIT_ERROR;
+		e.error = -EIO;
+		goto out;
+	}
+	if (intno == RK_UC_EXCP_DATA_ABORT || intno == RK_UC_EXCP_PREFETCH_ABORT) {
+		s2_abort(cpu, uc, intno, &x, pstate);
+		return;
+	}
+	if (intno == RK_UC_EXCP_UDEF && sr &&
+	    (ec == ESR_EC_UNKNOWN || (ec == ESR_EC_SYS64 && x.target_el == 2))) {
+		s2_sysreg_refused(cpu, uc, pc, pstate, &x);
+		return;
+	}
+	if (el0 && x.target_el == 1) {
+		/* SVC, BRK, UNDEF (SMC and HVC are UNDEFINED at EL0), FP traps... */
+		el0_enter(cpu, uc, pstate, x.esr, 0);
+		return;
+	}
+	switch (intno) {
+	case RK_UC_EXCP_UDEF:
+		fetch_insn(cpu, pc, &insn);
+		e.reason = insn == A64_WFI ? RK_CPU_EXIT_WFI : RK_CPU_EXIT_UNDEF;
+		if (ec == ESR_EC_WFX && !(x.esr & 1) && x.target_el == 2) {
+			/* the syndrome says WFI trapped to EL2 (also with the guest's MMU on) */
+			e.reason = RK_CPU_EXIT_WFI;
+			insn = A64_WFI;
+		}
+		e.insn = insn;
+		break;
+	case RK_UC_EXCP_SVC:
+	case RK_UC_EXCP_BKPT:
+		/* EL1: to its own vectors, with the engine's syndrome (SVC: PC is already the preferred return) */
+		cpu->internal_esr = x.esr;
+		cpu->internal_far = 0;
+		cpu->internal_elr = pc;
+		if (!cpu->have_pending)
+			cpu->internal = RK_CPU_INTERNAL_SYNC;
+		uc_emu_stop(uc);
+		return;
+	default:
+		e.reason = RK_CPU_EXIT_ERROR;
+		e.error = -ENOTSUP;
+		fetch_insn(cpu, pc, &e.insn);
+		break;
+	}
+out:
+	record(cpu, &e);
+	uc_emu_stop(uc);
+}
+
 static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 {
 	struct rk_cpu *cpu = user;
 	struct rk_cpu_exit e;
-	struct exc_info x;
 	uint64_t pc;
 	uint32_t insn = 0;
 
@@ -704,9 +1054,8 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 		uc_emu_stop(uc);
 		return;
 	}
-	if (cpu->mode == RK_CPU_MODE_STAGE2 &&
-	    (intno == RK_UC_EXCP_DATA_ABORT || intno == RK_UC_EXCP_PREFETCH_ABORT)) {
-		s2_abort(cpu, uc, intno);
+	if (cpu->mode == RK_CPU_MODE_STAGE2 && intno != RK_UC_EXCP_SMC && intno != RK_UC_EXCP_HVC) {
+		s2_exception(cpu, uc, intno);
 		return;
 	}
 	pc = read_u64(uc, UC_ARM64_REG_PC);
@@ -742,12 +1091,6 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 	case RK_UC_EXCP_UDEF:
 		fetch_insn(cpu, pc, &insn);
 		e.reason = insn == A64_WFI ? RK_CPU_EXIT_WFI : RK_CPU_EXIT_UNDEF;
-		if (cpu->mode == RK_CPU_MODE_STAGE2 && !exc_read(cpu, exc_offset, &x) &&
-		    x.esr >> ESR_EC_SHIFT == ESR_EC_WFX && !(x.esr & 1)) {
-			/* the syndrome says WFI trapped to EL2 (also with the guest's MMU on) */
-			e.reason = RK_CPU_EXIT_WFI;
-			insn = A64_WFI;
-		}
 		e.insn = insn;
 		break;
 	case RK_UC_EXCP_SVC:
@@ -762,9 +1105,6 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 			cpu->internal_esr = ESR_EC(ESR_EC_BRK64);
 		}
 		cpu->internal_esr |= ESR_IL | RK_A64_IMM16(insn);
-		/* stage-2 mode: the engine's own syndrome (the immediate also with the guest's MMU on) */
-		if (cpu->mode == RK_CPU_MODE_STAGE2 && !exc_read(cpu, exc_offset, &x))
-			cpu->internal_esr = x.esr;
 		cpu->internal_far = 0;
 		cpu->internal_elr = pc;
 		if (!cpu->have_pending)
@@ -1330,7 +1670,9 @@ static int setup_engine_s2(struct rk_cpu *cpu)
 	if (uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)hook_intr, cpu, 1, 0) != UC_ERR_OK ||
 	    uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, (void *)hook_s2_unmapped, cpu, 1,
 			0) != UC_ERR_OK ||
-	    uc_hook_add(uc, &h, UC_HOOK_BLOCK, (void *)hook_block, cpu, 1, 0) != UC_ERR_OK)
+	    uc_hook_add(uc, &h, UC_HOOK_BLOCK, (void *)hook_block, cpu, 1, 0) != UC_ERR_OK ||
+	    uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)hook_mrs, cpu, 1, 0, UC_ARM64_INS_MRS) != UC_ERR_OK ||
+	    uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)hook_msr, cpu, 1, 0, UC_ARM64_INS_MSR) != UC_ERR_OK)
 		return -EIO;
 	return calibrate(cpu);
 }
@@ -1472,6 +1814,7 @@ err_close:
 	uc_close(cpu->uc);
 	pthread_mutex_unlock(&engine_open_lock);
 err_free:
+	free(cpu->sr_trap);
 	if (cpu->exc_ctx)
 		uc_context_free(cpu->exc_ctx);
 	if (cpu->tt_pool)
@@ -1497,6 +1840,7 @@ void rk_cpu_destroy(struct rk_cpu *cpu)
 	}
 	if (cpu->parked)
 		uc_context_free(cpu->parked);
+	free(cpu->sr_trap);
 	if (cpu->exc_ctx)
 		uc_context_free(cpu->exc_ctx);
 	if (cpu->tt_pool)
@@ -2415,6 +2759,41 @@ int rk_cpu_set_smc_handler_noimm(struct rk_cpu *cpu, rk_cpu_smc_fn fn, struct rk
 	return ret;
 }
 
+int rk_cpu_set_sysreg_handler(struct rk_cpu *cpu, rk_cpu_sysreg_fn fn, struct rk_cpu_sysreg_ctx *ctx)
+{
+	if (!cpu)
+		return -EINVAL;
+	if (busy(cpu))
+		return -EBUSY;
+	cpu->sysreg_fn = fn;
+	cpu->sysreg_ctx = fn ? ctx : NULL;
+	return 0;
+}
+
+int rk_cpu_trap_sysreg(struct rk_cpu *cpu, uint32_t enc, bool trap)
+{
+	uint32_t idx = enc & (RK_SR_TRAP_BITS - 1);
+
+	if (!cpu || enc >> 16 || enc >> 14 < 2)
+		return -EINVAL;
+	if (cpu->mode != RK_CPU_MODE_STAGE2)
+		return -ENOTSUP;
+	if (busy(cpu))
+		return -EBUSY;
+	if (!cpu->sr_trap) {
+		if (!trap)
+			return 0;
+		cpu->sr_trap = calloc(RK_SR_TRAP_BITS / 64, sizeof(*cpu->sr_trap));
+		if (!cpu->sr_trap)
+			return -ENOMEM;
+	}
+	if (trap)
+		cpu->sr_trap[idx / 64] |= 1ull << (idx % 64);
+	else
+		cpu->sr_trap[idx / 64] &= ~(1ull << (idx % 64));
+	return 0;
+}
+
 static int do_inject(struct rk_cpu *cpu, uint64_t esr, uint64_t far, uint64_t elr)
 {
 	uc_engine *uc = cpu->uc;
@@ -2442,6 +2821,44 @@ static int do_inject(struct rk_cpu *cpu, uint64_t esr, uint64_t far, uint64_t el
 	return 0;
 }
 
+/*
+ * Stage-2 mode: take the exception (esr, far) from EL0, between runs. The
+ * engine changes EL only by taking an exception, so it runs from a PC whose
+ * fetch faults at once (RK_S2_FORCE_VA, the virtual IRQ held back so that
+ * nothing is taken before): in the interrupt hook that fault enters the
+ * guest's EL1 with the injected syndrome instead (el0_enter), and ELR_EL1 is
+ * then set to the PC the vCPU was at. Nothing of the guest executes.
+ */
+static int el0_inject(struct rk_cpu *cpu, uint64_t esr, uint64_t far)
+{
+	uc_engine *uc = cpu->uc;
+	uint64_t elr = read_u64(uc, UC_ARM64_REG_PC);
+	int rc = s2_sync(cpu);
+
+	if (rc)
+		return rc;
+	if (CP_WRITE(uc, cpu->hcr & ~HCR_EL2_VI, SYSREG_HCR_EL2))
+		return -EIO;
+	cpu->have_pending = false;
+	cpu->internal = RK_CPU_INTERNAL_NONE;
+	cpu->el0_entry = false;
+	cpu->sr_valid = false;
+	cpu->force_esr = esr;
+	cpu->force_far = far;
+	cpu->el0_forcing = true;
+	uc_emu_start(uc, RK_S2_FORCE_VA, 0, 0, 0);
+	cpu->el0_forcing = false;
+	if (!cpu->el0_entry || cpu->have_pending) {
+		/* not taken as expected (a backend defect): leave the vCPU where it was */
+		cpu->el0_entry = false;
+		cpu->have_pending = false;
+		write_u64(uc, UC_ARM64_REG_PC, elr);
+		(void)CP_WRITE(uc, cpu->hcr, SYSREG_HCR_EL2);
+		return -EIO;
+	}
+	return el0_finish(cpu, true, elr);
+}
+
 int rk_cpu_inject_sync(struct rk_cpu *cpu, uint64_t esr, uint64_t far)
 {
 	int rc;
@@ -2452,7 +2869,10 @@ int rk_cpu_inject_sync(struct rk_cpu *cpu, uint64_t esr, uint64_t far)
 		return -EBUSY;
 	if (wake(cpu))
 		return -EIO;
-	rc = do_inject(cpu, esr, far, read_u64(cpu->uc, UC_ARM64_REG_PC));
+	if (cpu->mode == RK_CPU_MODE_STAGE2 && PSTATE_EL(read_pstate(cpu->uc)) == 0)
+		rc = el0_inject(cpu, esr, far);
+	else
+		rc = do_inject(cpu, esr, far, read_u64(cpu->uc, UC_ARM64_REG_PC));
 	if (rc == 0)
 		cpu->last_done = true; /* the faulting access will not complete */
 	return rc;
@@ -2531,7 +2951,13 @@ int rk_cpu_run(struct rk_cpu *cpu, uint64_t timeout_us, struct rk_cpu_exit *exit
 		cpu->have_pending = false;
 		cpu->internal = RK_CPU_INTERNAL_NONE;
 		cpu->fix.valid = false;
+		cpu->sr_valid = false;
 		err = uc_emu_start(uc, read_u64(uc, UC_ARM64_REG_PC), 0, 0, 0);
+		if (cpu->el0_entry && (rc = el0_finish(cpu, false, 0)) != 0) {
+			set_simple(exit, RK_CPU_EXIT_ERROR, read_u64(uc, UC_ARM64_REG_PC));
+			exit->error = rc;
+			break;
+		}
 		if (cpu->fix.valid) {
 			/* Stopped right after an access: PC is the block start. */
 			if (cpu->fix.complete) {
@@ -2637,6 +3063,25 @@ int rk_cpu_complete_mmio_read(struct rk_cpu *cpu, uint64_t value)
 	value = rk_cpu_ldst_extend(value, m->size, m->sse, m->sf);
 	if (m->srt != 31)
 		write_u64(cpu->uc, gpr_uc_id(m->srt), value);
+	complete_last(cpu);
+	return 0;
+}
+
+int rk_cpu_complete_sysreg_read(struct rk_cpu *cpu, uint64_t value)
+{
+	const struct rk_cpu_sysreg *a;
+
+	if (!cpu)
+		return -EINVAL;
+	if (busy(cpu))
+		return -EBUSY;
+	a = &cpu->last.sysreg;
+	if (cpu->last.reason != RK_CPU_EXIT_UNDEF || !a->valid || !a->is_read || cpu->last_done)
+		return -EINVAL;
+	if (wake(cpu))
+		return -EIO;
+	if (a->rt != 31)
+		write_u64(cpu->uc, gpr_uc_id(a->rt), value);
 	complete_last(cpu);
 	return 0;
 }
