@@ -24,6 +24,8 @@ struct rd {
 	struct s2tt_ctx s2;    /* stage-2 geometry */
 	uint8_t state;         /* enum rmi_realm_state */
 	uint8_t hash_algo;     /* enum rmi_hash_algo */
+	uint8_t num_bps;       /* RmiRealmParams.num_bps (breakpoints - 1) */
+	uint8_t num_wps;       /* RmiRealmParams.num_wps (watchpoints - 1) */
 	uint16_t vmid;         /* allocated by the RMM */
 	uint16_t rec_count;    /* RECs created so far (next MPIDR index) */
 	uint16_t running_recs; /* RECs inside REC_ENTER now */

@@ -7,6 +7,7 @@
 
 #include "granule.h"
 #include "platform/gic.h"
+#include "idregs.h"
 #include "rmm.h"
 #include "s2tt.h"
 
@@ -68,6 +69,7 @@ struct rec {
 	uint64_t psci_entry, psci_context; /* CPU_ON arguments kept for PSCI_COMPLETE */
 	uint64_t exits;                    /* statistics: REC exits */
 	struct rk_cpu_smc_ctx fast;        /* the SMC hook's context */
+	struct rk_cpu_sysreg_ctx idregs;   /* the sysreg hook's: what the realm's ID registers show */
 	uint32_t token_len;                /* attestation token in the aux granules */
 	uint32_t token_off;                /* bytes already handed to the realm */
 	uint8_t token_active;              /* bool: ATTEST_TOKEN_INIT done, CONTINUE due */

@@ -179,6 +179,8 @@ static int rec_engine(struct rmm *rmm, struct rec *rec)
 		ret = rk_cpu_set_reg(rec->cpu, RK_CPU_REG_MPIDR_EL1, mpidr_el1);
 	if (!ret)
 		ret = rk_cpu_set_smc_handler_noimm(rec->cpu, rsi_fast, &rec->fast);
+	if (!ret)
+		ret = realm_idregs_attach(rec->cpu, &rec->idregs);
 	if (ret)
 		rec_free_engine(rec);
 	return ret;
@@ -208,10 +210,21 @@ static void rec_sync_code(struct rec *rec, const struct rd *rd, const struct s2t
 	rec->code_gen = gen;
 }
 
+/* The abort's EC: from the realm's EL0 ("lower EL") or its EL1 ("same EL"). */
+static uint64_t abort_ec(struct rec *rec, bool instruction)
+{
+	uint64_t pstate = PSTATE_EL1H_DAIF;
+	bool el0 = !rk_cpu_get_reg(rec->cpu, RK_CPU_REG_PSTATE, &pstate) && PSTATE_EL(pstate) == 0;
+
+	if (instruction)
+		return el0 ? ESR_EC_IABT_LOW : ESR_EC_IABT_CUR;
+	return el0 ? ESR_EC_DABT_LOW : ESR_EC_DABT_CUR;
+}
+
 /* The RMM delivers an exception to the realm itself (counted by the exception-loop diagnosis). */
 static void inject_sea(struct rec *rec, bool instruction, uint64_t addr)
 {
-	uint64_t ec = instruction ? ESR_EC_IABT_CUR : ESR_EC_DABT_CUR;
+	uint64_t ec = abort_ec(rec, instruction);
 	uint64_t esr = ESR_EC(ec) | ESR_IL | ESR_FSC_SEA;
 
 	if (!rk_cpu_inject_sync(rec->cpu, esr, addr)) {
@@ -603,7 +616,7 @@ static bool rec_entry_complete(struct rmm *rmm, struct rec *rec, struct rd *rd, 
 			       const struct rmi_rec_enter *enter, struct rmi_rec_exit *exit)
 {
 	if (ENTER_FLAG(enter->flags, INJECT_SEA)) {
-		uint64_t esr = ESR_EC(ESR_EC_DABT_CUR) | ESR_IL | ESR_FSC_SEA;
+		uint64_t esr = ESR_EC(abort_ec(rec, false)) | ESR_IL | ESR_FSC_SEA;
 		(void)rk_cpu_inject_sync(rec->cpu, esr, rec->last_far);
 	} else if (ENTER_FLAG(enter->flags, EMULATED_MMIO)) {
 		if (rec->mmio_is_write)

@@ -117,6 +117,8 @@ uint64_t rmi_realm_create(struct rmm *rmm, const struct rmi_realm_create_args *a
 	rd->hash_algo = (uint8_t)p.hash_algo;
 	rd->vmid = vmid;
 	rd->flags0 = p.flags0;
+	rd->num_bps = (uint8_t)p.num_bps;
+	rd->num_wps = (uint8_t)p.num_wps;
 	memcpy(rd->rpv, p.rpv, sizeof(rd->rpv));
 	memcpy(rd->realm_id, realm_id, sizeof(realm_id));
 	realm_run_lock_init(rd);

@@ -165,6 +165,12 @@ static uint64_t rec_create_finish(struct rmm *rmm, struct sro_ctx *ctx)
 		memcpy(rec->gprs, p.gprs, sizeof(p.gprs));
 		rec->pc = p.pc;
 		rec->pstate = PSTATE_EL1H_DAIF;
+		rec->idregs = (struct rk_cpu_sysreg_ctx){
+			.num_bps = rd->num_bps,
+			.num_wps = rd->num_wps,
+			.sve = (rd->flags0 & RMI_REALM_FLAGS0_SVE_MASK) != 0,
+			.pmu = (rd->flags0 & RMI_REALM_FLAGS0_PMU_MASK) != 0,
+		};
 		memcpy(rec->aux, ctx->aux, sizeof(rec->aux));
 		granule_set_state(g_rec, GRANULE_STATE_REC);
 		granule_set_refcount(g_rec, 0);

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ID registers a realm reads (idregs.c): the CPU's own values with the
+ * features the RMM does not give realms masked, and the debug resources the
+ * realm's parameters chose.
+ */
+#ifndef RK_RMM_IDREGS_H
+#define RK_RMM_IDREGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "realmkit/cpu.h"
+
+/* What the engine's sysreg hook needs (set at REC_CREATE from the realm's parameters). */
+struct rk_cpu_sysreg_ctx {
+	uint8_t num_bps; /* RmiRealmParams.num_bps: breakpoints - 1 */
+	uint8_t num_wps; /* watchpoints - 1 */
+	uint8_t sve;     /* bool: SVE enabled for the realm */
+	uint8_t pmu;     /* bool: PMU enabled for the realm */
+	uint8_t reserved[4];
+};
+
+/* True if enc (RK_CPU_SYSREG) is in the AArch64 feature ID space: op0 3, op1 0, CRn 0, CRm 4..7. */
+bool realm_idreg_space(uint32_t enc);
+
+/* The value the realm reads from the ID register enc, given the CPU's own value raw. */
+uint64_t realm_idreg(const struct rk_cpu_sysreg_ctx *c, uint32_t enc, uint64_t raw);
+
+/*
+ * Make cpu answer the realm's ID register reads at EL1 with realm_idreg()
+ * (stage-2 mode; hooks mode: nothing, 0). Negative errno on failure.
+ */
+int realm_idregs_attach(struct rk_cpu *cpu, struct rk_cpu_sysreg_ctx *c);
+
+#endif
