@@ -86,14 +86,14 @@ uint64_t realm_idreg(const struct rk_cpu_sysreg_ctx *c, uint32_t enc, uint64_t r
 		uint64_t ctx = (v >> DFR0_CTX_CMPS) & 0xf;
 
 		v &= ~(FIELD(DFR0_TRACEVER) | FIELD(DFR0_BRPS) | FIELD(DFR0_WRPS) | FIELD(DFR0_CTX_CMPS) |
-		       FIELD(DFR0_PMSVER) | FIELD(DFR0_TRACEFILT) | FIELD(DFR0_TRACEBUFFER) | FIELD(DFR0_BRBE) |
-		       FIELD(DFR0_EXTTRCBUFF));
+		       FIELD(DFR0_PMSVER) | FIELD(DFR0_TRACEFILT) | FIELD(DFR0_TRACEBUFFER) |
+		       FIELD(DFR0_BRBE) | FIELD(DFR0_EXTTRCBUFF));
 		if (!c->pmu)
 			v &= ~FIELD(DFR0_PMUVER);
 		if (ctx > c->num_bps)
 			ctx = c->num_bps;
-		return v | (uint64_t)(c->num_bps & 0xf) << DFR0_BRPS | (uint64_t)(c->num_wps & 0xf) << DFR0_WRPS |
-		       ctx << DFR0_CTX_CMPS;
+		return v | (uint64_t)(c->num_bps & 0xf) << DFR0_BRPS |
+		       (uint64_t)(c->num_wps & 0xf) << DFR0_WRPS | ctx << DFR0_CTX_CMPS;
 	}
 	case ID_AA64MMFR3:
 		return v & ~(FIELD(MMFR3_S2PIE) | FIELD(MMFR3_S2POE));

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <cmocka.h>
 
@@ -457,6 +458,39 @@ static void test_el0_stops_inject(void **state)
 	expect_vector(f, &e, 1, EC_ISS(ESR_EC_UNKNOWN, 0), 0, VA(P_CODE0 + E0_S2), SPSR_EL0T | PSTATE_F);
 }
 
+/*
+ * Injection at EL0 after new RAM appeared (a window the engine cannot add
+ * once its address space is laid out): the vCPU moves to a fresh engine
+ * first, as a run would, and the exception is taken.
+ */
+static void test_el0_inject_new_window(void **state)
+{
+	struct fx *f = *state;
+	const size_t size = 1u << 20;
+	struct rk_cpu_stats st0, st1;
+	struct rk_cpu_exit e;
+	uint8_t *far = MAP_FAILED;
+
+	/* host memory in another 1 GiB block than the fixture's RAM */
+	for (uint64_t k = 8; k < 64 && far == MAP_FAILED; k++)
+		far = mmap((void *)((((uintptr_t)f->ram >> 30) + k) << 30), size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	assert_true(far != MAP_FAILED);
+	t_cpu_set(f->cpu, RK_CPU_REG_X(2), VA(P_S2));
+	e = to_el0(f, E0_S2, SPSR_EL0T, RK_CPU_EXIT_DABT);
+	rk_cpu_get_stats(f->cpu, &st0);
+	assert_int_equal(rk_cpu_add_ram(f->cpu, far, size), 0);
+	assert_int_equal(rk_cpu_inject_sync(f->cpu, EC_ISS(ESR_EC_DABT_LOW, ESR_FSC_SEA), S2_HOLE_IPA), 0);
+	rk_cpu_get_stats(f->cpu, &st1);
+	assert_int_equal(st1.wakes, st0.wakes + 1);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
+	expect_vector(f, &e, 1, EC_ISS(ESR_EC_DABT_LOW, ESR_FSC_SEA), S2_HOLE_IPA, VA(P_CODE0 + E0_S2),
+		      SPSR_EL0T);
+	rk_cpu_destroy(f->cpu);
+	f->cpu = NULL;
+	munmap(far, size);
+}
+
 /* EL1 -> EL1: BRK (delivered), UNDEF (an exit, then injected), alignment and access-flag faults. */
 static void test_el1_exceptions(void **state)
 {
@@ -663,6 +697,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_el0_masked, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_el0_stage2_exit, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_el0_stops_inject, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_el0_inject_new_window, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_el1_exceptions, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_sysreg_unknown, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_sysreg_trap, fx_setup, fx_teardown),

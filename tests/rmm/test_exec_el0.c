@@ -70,7 +70,9 @@ static void expect_el0_exception(struct xr *x, uint64_t esr, uint64_t far, uint6
 static void test_el0_and_sysregs(void **state)
 {
 	static uint32_t vec[1024];
-	const unsigned int ids[][2] = { { 4, 0 }, { 4, 1 }, { 5, 0 }, { 4, 4 }, { 4, 5 }, { 6, 3 }, { 7, 3 } };
+	const unsigned int ids[][2] = {
+		{ 4, 0 }, { 4, 1 }, { 5, 0 }, { 4, 4 }, { 4, 5 }, { 6, 3 }, { 7, 3 }
+	};
 	struct prog p = { .n = 0 };
 	struct rmi_rec_exit ex;
 	unsigned int mrs_unknown, el0, el0_smc, el0_svc, el0_ldr, el0_str;
@@ -103,7 +105,7 @@ static void test_el0_and_sysregs(void **state)
 	el0_ldr = p.n;
 	p_put(&p, a64_ldr(3, 4)); /* RIPAS EMPTY: the RMM's SEA */
 	el0_str = p.n;
-	p_report(&p, 0); /* an MMIO store from EL0 */
+	p_report(&p, 0);        /* an MMIO store from EL0 */
 	p_put(&p, 0xd4000101u); /* svc #8 */
 	p_put(&p, A64_B_SELF);
 	{
@@ -148,7 +150,8 @@ static void test_el0_and_sysregs(void **state)
 	assert_int_equal((v[2] >> 12) & 0xf, REALM_BPS);
 	assert_int_equal((v[2] >> 20) & 0xf, REALM_WPS);
 	assert_true(((v[2] >> 28) & 0xf) <= REALM_BPS);
-	assert_int_equal(v[2] & (0xfULL << 4 | 0xfULL << 32 | 0xfULL << 40 | 0xfULL << 44 | 0xfULL << 52 | 0xfULL << 56),
+	assert_int_equal(v[2] & (0xfULL << 4 | 0xfULL << 32 | 0xfULL << 40 | 0xfULL << 44 | 0xfULL << 52 |
+				 0xfULL << 56),
 			 0);
 	/* ZFR0 (no SVE), SMFR0 (no SME), ISAR3: 0; MMFR3 without S2PIE/S2POE */
 	assert_int_equal(v[3], 0);
@@ -157,7 +160,8 @@ static void test_el0_and_sysregs(void **state)
 	assert_int_equal(v[6] & (0xfULL << 12 | 0xfULL << 20), 0);
 
 	/* an unknown system register at EL1: the RMM gives the realm an UNDEF */
-	assert_int_equal(xr_expect_exception(&x, 0, XR_ENTER_MMIO, &far, &elr), ESR_MAKE(ESR_EC_UNKNOWN, 1, 0));
+	assert_int_equal(xr_expect_exception(&x, 0, XR_ENTER_MMIO, &far, &elr),
+			 ESR_MAKE(ESR_EC_UNKNOWN, 1, 0));
 	assert_int_equal(elr, p_ipa(mrs_unknown));
 
 	/* EL0: SMC with RSI_VERSION is UNDEFINED, x0 untouched (the RMM never answered) */
@@ -202,9 +206,10 @@ static void test_idreg_masks(void **state)
 	assert_int_equal(realm_idreg(&c, RK_CPU_SYSREG(3, 0, 0, 4, 5), all), 0);
 	/* DFR0: BRPs 2, WRPs 1, CTX_CMPs clamped to 2; PMU, trace, SPE, BRBE gone */
 	uint64_t d = realm_idreg(&c, RK_CPU_SYSREG(3, 0, 0, 5, 0), all);
-	assert_int_equal(d, (all & ~(0xfULL << 4 | 0xfULL << 8 | 0xfULL << 12 | 0xfULL << 20 | 0xfULL << 28 |
-				     0xfULL << 32 | 0xfULL << 40 | 0xfULL << 44 | 0xfULL << 52 | 0xfULL << 56)) |
-				    2ULL << 12 | 1ULL << 20 | 2ULL << 28);
+	assert_int_equal(d,
+			 (all & ~(0xfULL << 4 | 0xfULL << 8 | 0xfULL << 12 | 0xfULL << 20 | 0xfULL << 28 |
+				  0xfULL << 32 | 0xfULL << 40 | 0xfULL << 44 | 0xfULL << 52 | 0xfULL << 56)) |
+				 2ULL << 12 | 1ULL << 20 | 2ULL << 28);
 	c.pmu = 1;
 	assert_int_equal((realm_idreg(&c, RK_CPU_SYSREG(3, 0, 0, 5, 0), all) >> 8) & 0xf, 0xf);
 	/* ISAR3 0; MMFR3 without S2PIE, S2POE; others as they are */

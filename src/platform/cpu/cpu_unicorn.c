@@ -2831,12 +2831,19 @@ static int do_inject(struct rk_cpu *cpu, uint64_t esr, uint64_t far, uint64_t el
  */
 static int el0_inject(struct rk_cpu *cpu, uint64_t esr, uint64_t far)
 {
-	uc_engine *uc = cpu->uc;
-	uint64_t elr = read_u64(uc, UC_ARM64_REG_PC);
-	int rc = s2_sync(cpu);
+	uc_engine *uc;
+	uint64_t elr;
+	int rc = 0;
 
+	/* memory as rk_cpu_run() brings it up to date (a window after the shadows: a fresh engine) */
+	if (cpu->layout_dirty && cpu->shadowed && !park_engine(cpu))
+		rc = wake(cpu);
+	if (!rc)
+		rc = s2_sync(cpu);
 	if (rc)
 		return rc;
+	uc = cpu->uc;
+	elr = read_u64(uc, UC_ARM64_REG_PC);
 	if (CP_WRITE(uc, cpu->hcr & ~HCR_EL2_VI, SYSREG_HCR_EL2))
 		return -EIO;
 	cpu->have_pending = false;
