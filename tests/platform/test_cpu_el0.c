@@ -8,6 +8,7 @@
  * (refused accesses, trapped registers, the sysreg handler).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -408,6 +409,12 @@ static void test_el0_stage2_exit(void **state)
 	free(page);
 }
 
+static void *kicker(void *cpu)
+{
+	rk_cpu_kick(cpu);
+	return NULL;
+}
+
 /*
  * Run 2 ms time slices of the EL0 counting loop until x0 reaches at least
  * min (on a loaded machine a slice may end before the loop runs at all); every
@@ -448,10 +455,19 @@ static void test_el0_stops_inject(void **state)
 	x0 = t_cpu_reg(f->cpu, RK_CPU_REG_X(0));
 	pc = t_cpu_reg(f->cpu, RK_CPU_REG_PC);
 	assert_true(pc == VA(P_CODE0 + E0_LOOP) || pc == VA(P_CODE0 + E0_LOOP + 4));
-	/* a kick while at EL0 */
-	rk_cpu_kick(f->cpu);
-	e = t_cpu_run(f->cpu, RK_CPU_EXIT_KICK);
-	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_PSTATE) & 0xf, 0);
+	/* a kick from another thread while EL0 runs (or before the run starts: the same exit) */
+	{
+		pthread_t t;
+
+		assert_int_equal(pthread_create(&t, NULL, kicker, f->cpu), 0);
+		assert_int_equal(rk_cpu_run(f->cpu, 0, &e), 0);
+		assert_int_equal(pthread_join(t, NULL), 0);
+		assert_int_equal(e.reason, RK_CPU_EXIT_KICK);
+	}
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_PSTATE), 0x20000000u);
+	pc = t_cpu_reg(f->cpu, RK_CPU_REG_PC);
+	assert_true(pc == VA(P_CODE0 + E0_LOOP) || pc == VA(P_CODE0 + E0_LOOP + 4));
+	x0 = t_cpu_reg(f->cpu, RK_CPU_REG_X(0));
 	/* parked and woken at EL0: it goes on counting there */
 	assert_int_equal(rk_cpu_park(f->cpu), 0);
 	slices_until(f, x0 + 1);
