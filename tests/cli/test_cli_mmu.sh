@@ -64,24 +64,19 @@ out_has bad_destroyed err "stage-2 fault at protected IPA 0x"
 out_has bad_destroyed err "persists after mapping"
 clean_teardown bad_destroyed
 
-# EL0 tasks need the engine's EL0 -> EL1 exception delivery (test_cpu_el0 is its test): until
-# that is in this tree, user stops at its first syscall; from then on it must pass.
-if [ -f "${RK_SOURCE_DIR:-}/tests/platform/test_cpu_el0.c" ]; then
-	run_cli user 0 run "$g/user.elf" --timeout 60
-	out_has user out "user: syscall 1 from EL0 (SPSR_EL1 0x3c0, ELR_EL1 0x"
-	out_has user out "user: EL0 says: hello from EL0"
-	out_has user out "user: syscall 2 from EL0 (SPSR_EL1 0x3c0"
-	out_has user out "user: syscall 99 from EL0 (SPSR_EL1 0x3c0"
-	out_has user out "user: stage-1 fault from EL0: ESR_EL1 0x92000004 (EC 0x24 FSC 0x4) FAR_EL1 0x600000000000"
-	out_has user out "user: task: exited with 0x21036"
-	out_has user out "user: read_kernel: ended by an exception: ESR_EL1 0x9200000f (EC 0x24 FSC 0xf) FAR_EL1 0x8000"
-	out_has user out "user: jump_to_kernel: ended by an exception: ESR_EL1 0x8200000f (EC 0x20 FSC 0xf)"
-	out_has user out "user: 3 syscalls, 1 EL0 faults mapped: PASS"
-	out_has user err "user: PASS (value 0x3)"
-	clean_teardown user
-else
-	echo "SKIP: user (EL0 tasks): no EL0 -> EL1 exception delivery in this tree (tests/platform/test_cpu_el0.c)"
-fi
+# EL0 tasks: the engine's EL0 -> EL1 exception delivery (tests/platform/test_cpu_el0.c).
+run_cli user 0 run "$g/user.elf" --timeout 60
+out_has user out "user: syscall 1 from EL0 (SPSR_EL1 0x3c0, ELR_EL1 0x"
+out_has user out "user: EL0 says: hello from EL0"
+out_has user out "user: syscall 2 from EL0 (SPSR_EL1 0x3c0"
+out_has user out "user: syscall 99 from EL0 (SPSR_EL1 0x3c0"
+out_has user out "user: stage-1 fault from EL0: ESR_EL1 0x92000004 (EC 0x24 FSC 0x4) FAR_EL1 0x600000000000"
+out_has user out "user: task: exited with 0x21036"
+out_has user out "user: read_kernel: ended by an exception: ESR_EL1 0x9200000f (EC 0x24 FSC 0xf) FAR_EL1 0x8000"
+out_has user out "user: jump_to_kernel: ended by an exception: ESR_EL1 0x8200000f (EC 0x20 FSC 0xf)"
+out_has user out "user: 3 syscalls, 1 EL0 faults mapped: PASS"
+out_has user err "user: PASS (value 0x3)"
+clean_teardown user
 
 if [ "$failures" -ne 0 ]; then
 	echo "test_cli_mmu: $failures failure(s)"
