@@ -95,6 +95,37 @@ static void test_calibration(void **state)
 	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
 }
 
+/*
+ * The exact-stop switch (the engine's exit checks after loads and stores off):
+ * found and probed once, verified by every engine; where it is not what was
+ * found (a bias), creation fails with -ENOTSUP, and so does a parked vCPU's
+ * next engine.
+ */
+static void test_stop_calibration(void **state)
+{
+	struct fx *f = *state;
+	struct rk_cpu *cpu = (struct rk_cpu *)0x1;
+	struct rk_cpu_exit e;
+	int off = rk_cpu_unicorn_stop_offset();
+
+	assert_true(off > 0); /* found by the fixture's engine */
+
+	rk_cpu_unicorn_stop_calibration_test(8);
+	assert_int_equal(rk_cpu_create(&cpu), -ENOTSUP);
+	assert_null(cpu);
+	assert_int_equal(rk_cpu_park(f->cpu), 0);
+	assert_int_equal(rk_cpu_run(f->cpu, 0, &e), 0);
+	assert_int_equal(e.reason, RK_CPU_EXIT_ERROR);
+
+	rk_cpu_unicorn_stop_calibration_test(0);
+	assert_int_equal(rk_cpu_create(&cpu), 0);
+	assert_int_equal(rk_cpu_unicorn_stop_offset(), off);
+	rk_cpu_destroy(cpu);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
+	load(f, 0, (const uint32_t[]){ 0xd4000003 /* smc #0 */ }, 1);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
+}
+
 /* The shadow tables: blocks where aligned, pages otherwise; splits on unmap. */
 static void test_tables(void **state)
 {
@@ -416,6 +447,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_calibration, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_stop_calibration, fx_setup, fx_teardown),
 		cmocka_unit_test(test_tables),
 		cmocka_unit_test_setup_teardown(test_exits, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_slice_ends_loop, fx_setup, fx_teardown),

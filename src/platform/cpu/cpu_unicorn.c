@@ -10,11 +10,16 @@
  *
  * Two modes (rk_cpu_mode). What follows up to "Stage-2 mode" describes hooks
  * mode. Stage-2 mode (docs/architecture.md, "Two-stage translation") keeps
- * the region bookkeeping, the block-hook stops, the watchdog, parking and the
- * code budget, but maps no region per rk_cpu_map(): it writes a shadow stage
- * 2 (cpu_s2tt.c) the engine walks itself, installs no memory hook, and takes
+ * the region bookkeeping, the watchdog, parking and the code budget, but maps
+ * no region per rk_cpu_map(): it writes a shadow stage 2 (cpu_s2tt.c) the
+ * engine walks itself, installs no memory hook and no block hook, and takes
  * aborts as exceptions (s2_abort) whose syndrome it reads from the context
- * blob at the offset calibrate() found.
+ * blob at the offset calibrate() found. Its stops are plain uc_emu_stop()
+ * calls from any thread (the watchdog, rk_cpu_kick), made exact by turning
+ * off the engine's exit checks after loads and stores (stop_calibrate_locked)
+ * so that only the one at each block start (and exception boundaries)
+ * remains; the watchdog issues a stop again until the run ends, because
+ * uc_emu_start() clears a stop that arrives before it runs.
  *
  * Precise data aborts. In Unicorn 2.0.1 the PC seen by an unmapped-memory
  * hook is the start of the translated block, not the faulting instruction;
@@ -82,7 +87,7 @@
  * could be taken for that MRS.
  *
  * Timeouts and kicks must stop the vCPU at a point where it can resume
- * exactly. A plain uc_emu_stop() from another thread does not: Unicorn 2.0.1
+ * exactly. In hooks mode, a plain uc_emu_stop() from another thread does not: Unicorn 2.0.1
  * checks for an exit request at the start of every translated block AND right
  * after every memory access (tcg-op.c check_exit_request); leaving a block
  * after an access makes cpu_tb_exec() reset PC to the start of the block
@@ -168,6 +173,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <sys/mman.h>
 #include <time.h>
 
@@ -210,6 +216,14 @@ enum rk_cpu_mode rk_cpu_default_mode(void)
 	return (enum rk_cpu_mode)m;
 }
 
+/* Tests: a pause before every uc_emu_start() of a run (rk_cpu_unicorn_start_delay_test). */
+static _Atomic uint64_t start_delay_ns;
+
+void rk_cpu_unicorn_start_delay_test(uint64_t ns)
+{
+	atomic_store(&start_delay_ns, ns);
+}
+
 /* The code budget of vCPUs created from now on (rk_cpu_set_code_budget). */
 static _Atomic uint64_t code_budget_default = RK_CPU_CODE_BUDGET;
 /*
@@ -238,9 +252,12 @@ struct rk_cpu_region {
  */
 #define RK_S2_POOL_PA 0ull
 #define RK_S2_POOL_SIZE (64ull << 20) /* 16,383 tables: ~32 GiB of 4 KiB pages */
-#define RK_S2_POOL_RESERVED 3u
+#define RK_S2_POOL_RESERVED 4u
 #define RK_S2_TRAMP_OFF 0x1000u
 #define RK_S2_EMPTY_ROOT_OFF 0x2000u /* an always empty root table, for calibrate() */
+#define RK_S2_PROBE_OFF 0x3000u      /* the stop probe's code (stop_probe) */
+/* The stop probe's MMIO page, below the first window, gone before the shadows come. */
+#define RK_S2_PROBE_MMIO (RK_S2_POOL_PA + RK_S2_POOL_SIZE)
 #define RK_S2_WIN_BASE (1ull << 30)
 #define RK_S2_WIN_ALIGN (1ull << 30)
 #define RK_S2_PA_LIMIT (1ull << RK_CPU_PA_BITS)
@@ -373,6 +390,7 @@ struct rk_cpu {
 	atomic_bool timed_out;
 	atomic_bool want_stop; /* stop at the next exact point */
 	bool wd_running;       /* the watchdog thread exists (not while parked) */
+	uint64_t run_gen;      /* lock: runs armed so far */
 
 	/* Parked (rk_cpu_park): no engine (uc == NULL), no watchdog; the
 	 * engine's architectural state, saved, until the next use. */
@@ -1232,15 +1250,28 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
 /* Watchdog                                                                 */
 /* ------------------------------------------------------------------------ */
 
-/* Ask the running vCPU to stop at its next exact point (lock held, armed). */
+/* A stop request the watchdog re-issues first after this long, then twice as long each time. */
+#define RK_CPU_STOP_RETRY_NS 20000ull
+#define RK_CPU_STOP_RETRY_MAX_NS 2000000ull
+
+/*
+ * Ask the running vCPU to stop at its next exact point (lock held, armed).
+ * Hooks mode: its own hooks see want_stop. Stage-2 mode: uc_emu_stop(),
+ * which the engine takes at its next block start or exception boundary (the
+ * exit checks after loads and stores are off: stop_calibrate_locked); the
+ * watchdog issues it again until the run ends (wd_main).
+ */
 static void want_stop_locked(struct rk_cpu *cpu)
 {
 	atomic_store(&cpu->want_stop, true);
+	if (cpu->mode == RK_CPU_MODE_STAGE2 && cpu->armed)
+		uc_emu_stop(cpu->uc);
 }
 
 static void *wd_main(void *arg)
 {
 	struct rk_cpu *cpu = arg;
+	uint64_t retry_ns = 0, gen = 0;
 
 	pthread_mutex_lock(&cpu->lock);
 	while (!cpu->wd_quit) {
@@ -1252,15 +1283,33 @@ static void *wd_main(void *arg)
 			pthread_cond_wait(&cpu->cond, &cpu->lock);
 			continue;
 		}
+		if (gen != cpu->run_gen) {
+			gen = cpu->run_gen;
+			retry_ns = 0;
+		}
 		now = mono_now();
 		kick = atomic_load(&cpu->kick_pending);
 		expired = cpu->has_deadline && ts_cmp(&now, &cpu->deadline) >= 0;
 		if (expired)
 			atomic_store(&cpu->timed_out, true);
 		if (kick || expired) {
-			/* The vCPU stops itself at its next exact point; never
-			 * uc_emu_stop() from here (see the design notes). */
+			/* Hooks mode: the vCPU stops itself at its next exact
+			 * point; never uc_emu_stop() (see the design notes). */
 			want_stop_locked(cpu);
+			if (cpu->mode == RK_CPU_MODE_STAGE2) {
+				/* Again until the run ends (wd_disarm): a stop that
+				 * lands before uc_emu_start() clears its stop request,
+				 * or between two uc_emu_start() of the run, is lost. */
+				retry_ns = retry_ns ? retry_ns * 2 : RK_CPU_STOP_RETRY_NS;
+				if (retry_ns > RK_CPU_STOP_RETRY_MAX_NS)
+					retry_ns = RK_CPU_STOP_RETRY_MAX_NS;
+				wake = ts_add_ns(now, retry_ns);
+				cpu->wd_timed_wait = true;
+				cpu->wd_wake = wake;
+				pthread_cond_timedwait(&cpu->cond, &cpu->lock, &wake);
+				cpu->wd_timed_wait = false;
+				continue;
+			}
 			cpu->wd_timed_wait = false;
 			pthread_cond_wait(&cpu->cond, &cpu->lock);
 			continue;
@@ -1285,6 +1334,7 @@ static void wd_arm(struct rk_cpu *cpu, uint64_t timeout_us)
 {
 	pthread_mutex_lock(&cpu->lock);
 	cpu->armed = true;
+	cpu->run_gen++;
 	atomic_store(&cpu->want_stop, false);
 	atomic_store(&cpu->timed_out, false);
 	cpu->has_deadline = timeout_us != 0;
@@ -1295,8 +1345,10 @@ static void wd_arm(struct rk_cpu *cpu, uint64_t timeout_us)
 		if (!cpu->wd_timed_wait || ts_cmp(&cpu->deadline, &cpu->wd_wake) < 0)
 			pthread_cond_signal(&cpu->cond);
 	}
-	if (atomic_load(&cpu->kick_pending)) /* a kick raced with the start */
+	if (atomic_load(&cpu->kick_pending)) { /* a kick raced with the start */
 		want_stop_locked(cpu);
+		pthread_cond_signal(&cpu->cond); /* stage-2 mode: the watchdog repeats it */
+	}
 	pthread_mutex_unlock(&cpu->lock);
 }
 
@@ -1565,6 +1617,198 @@ static int calib_search(const uint8_t *blob, size_t size, const struct exc_info 
 }
 
 /*
+ * Exact asynchronous stops (stage-2 mode; see the design notes). Unicorn
+ * 2.0.1 emits an exit check after every load and store (tcg-op.c,
+ * check_exit_request) besides the one at every block start; an exit taken
+ * there resets PC to the block start while registers and memory already hold
+ * the instructions before the access. The translator leaves those checks out
+ * while uc_struct.no_exit_request is set (Unicorn's own switch for AArch32 IT
+ * blocks, never touched by A64 translation). The first stage-2 engine finds
+ * that byte (stop_find: a run of fields around it whose values are known) and
+ * checks that it does what it should (stop_probe); every engine checks the
+ * fields around it again and sets it before translating anything. Then a
+ * uc_emu_stop() from any thread is taken at a block start or an exception
+ * boundary only.
+ */
+static int noexit_offset = -1; /* calib_lock */
+static int noexit_bias;        /* calib_lock; tests */
+
+void rk_cpu_unicorn_stop_calibration_test(int bias)
+{
+	pthread_mutex_lock(&calib_lock);
+	noexit_bias = bias;
+	noexit_offset = -1;
+	pthread_mutex_unlock(&calib_lock);
+}
+
+int rk_cpu_unicorn_stop_offset(void)
+{
+	int off;
+
+	pthread_mutex_lock(&calib_lock);
+	off = noexit_offset;
+	pthread_mutex_unlock(&calib_lock);
+	return off;
+}
+
+/*
+ * uc_struct's fields from target_page_size to init_done, at base + o:
+ * u32 target_page_size, u32 target_page_align (size - 1), u64
+ * qemu_host_page_size, u64 qemu_real_host_page_size, int
+ * qemu_icache_linesize, int cpu_context_size (uc_context_size() less the
+ * blob's 16-byte header), u64 next_pc, bool hook_insert (0), bool first_tb,
+ * bool no_exit_request (0 in a new engine), bool init_done (1). Returns the
+ * offset of no_exit_request, or -1 if the fields are not there.
+ */
+static int noexit_at(const uint8_t *base, size_t size, size_t o, uint32_t page, uint32_t ctx)
+{
+	uint32_t ps, pa;
+	uint64_t hp, rhp;
+	int32_t line, cs;
+
+	if (o + 44 > size)
+		return -1;
+	memcpy(&ps, base + o, 4);
+	memcpy(&pa, base + o + 4, 4);
+	memcpy(&hp, base + o + 8, 8);
+	memcpy(&rhp, base + o + 16, 8);
+	memcpy(&line, base + o + 24, 4);
+	memcpy(&cs, base + o + 28, 4);
+	if (ps != page || pa != page - 1 || hp < rhp || rhp != (uint64_t)sysconf(_SC_PAGESIZE) || line <= 0 ||
+	    line > 4096 || cs < 0 || (uint32_t)cs != ctx || base[o + 40] != 0 || base[o + 41] > 1 ||
+	    base[o + 42] != 0 || base[o + 43] != 1)
+		return -1;
+	return (int)(o + 42);
+}
+
+/* The unique offset of no_exit_request in uc (-1 if not exactly one). */
+static int stop_find(uc_engine *uc, uint32_t page, uint32_t ctx)
+{
+	const uint8_t *base = (const uint8_t *)uc;
+	size_t size = malloc_usable_size(uc); /* the engine is one calloc() */
+	int found = -1;
+
+	for (size_t o = 0; o + 44 <= size; o += 8) {
+		int at = noexit_at(base, size, o, page, ctx);
+
+		if (at < 0)
+			continue;
+		if (found >= 0)
+			return -1;
+		found = at;
+	}
+	return found;
+}
+
+static uint64_t probe_read(uc_engine *uc, uint64_t off, unsigned size, void *user)
+{
+	(void)off;
+	(void)size;
+	(void)user;
+	uc_emu_stop(uc); /* a stop requested during a load */
+	return 0;
+}
+
+static void probe_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t value, void *user)
+{
+	(void)uc;
+	(void)off;
+	(void)size;
+	(void)value;
+	(void)user;
+}
+
+/*
+ * Run "mov x1, #1; ldr x2, [x3]; mov x1, #2; b ." at pool offset off (at the
+ * reset regime: PA == VA), the load reading the probe's MMIO page, whose read
+ * asks the engine to stop. 1: the stop was taken right after the load (x1 ==
+ * 1, PC back at the block start: the inexact exit); 0: at the next block
+ * start (x1 == 2, PC on the b .); -EIO: neither.
+ */
+static int stop_probe(struct rk_cpu *cpu, uint32_t off)
+{
+	static const uint32_t code[] = { 0xd2800021, 0xf9400062, 0xd2800041, 0x14000000 };
+	uc_engine *uc = cpu->uc;
+	uint64_t x1, pc;
+
+	memcpy(cpu->tt_pool + off, code, sizeof(code));
+	write_u64(uc, UC_ARM64_REG_X1, 0);
+	write_u64(uc, UC_ARM64_REG_X3, RK_S2_PROBE_MMIO);
+	if (uc_emu_start(uc, RK_S2_POOL_PA + off, 0, 0, 0) != UC_ERR_OK)
+		return -EIO;
+	x1 = read_u64(uc, UC_ARM64_REG_X1);
+	pc = read_u64(uc, UC_ARM64_REG_PC);
+	write_u64(uc, UC_ARM64_REG_X1, 0);
+	write_u64(uc, UC_ARM64_REG_X2, 0);
+	write_u64(uc, UC_ARM64_REG_X3, 0);
+	if (x1 == 1 && pc == RK_S2_POOL_PA + off)
+		return 1;
+	if (x1 == 2 && pc == RK_S2_POOL_PA + off + 12)
+		return 0;
+	return -EIO;
+}
+
+/* Find (the first engine) or verify the no_exit_request byte, and set it (calib_lock held). */
+static int stop_calibrate_locked(struct rk_cpu *cpu)
+{
+	uc_engine *uc = cpu->uc;
+	size_t page = 0, size = malloc_usable_size(uc);
+	uint32_t ctx;
+	int rc = 0, off;
+
+	if (uc_query(uc, UC_QUERY_PAGE_SIZE, &page) != UC_ERR_OK || page == 0 || page > UINT32_MAX ||
+	    uc_context_size(uc) < 16 || uc_context_size(uc) - 16 > UINT32_MAX)
+		return -EIO;
+	ctx = (uint32_t)(uc_context_size(uc) - 16);
+	if (noexit_offset < 0) {
+		bool probe_mapped = false;
+
+		off = stop_find(uc, (uint32_t)page, ctx);
+		if (off < 0) {
+			calib_fail("the engine's exit-check switch was not found (once)", -1, -1);
+			return -ENOTSUP;
+		}
+		if (noexit_bias && noexit_at((const uint8_t *)uc, size, (size_t)(off + noexit_bias - 42),
+					     (uint32_t)page, ctx) != off + noexit_bias) {
+			calib_fail("the engine's exit-check switch is not where it was found",
+				   off + noexit_bias, off);
+			return -ENOTSUP;
+		}
+		if (uc_mmio_map(uc, RK_S2_PROBE_MMIO, RK_CPU_PAGE_SIZE, probe_read, cpu, probe_write, cpu) !=
+		    UC_ERR_OK)
+			return -EIO;
+		probe_mapped = true;
+		/* without the switch: the exit lands mid-block (what must not happen) */
+		if (stop_probe(cpu, RK_S2_PROBE_OFF) != 1) {
+			calib_fail("a stop during a load did not behave as expected", off, -1);
+			rc = -ENOTSUP;
+		} else {
+			((uint8_t *)uc)[off] = 1;
+			/* with it: at the next block start */
+			if (stop_probe(cpu, RK_S2_PROBE_OFF + 0x100) != 0) {
+				calib_fail("the exit-check switch did not move the stop to a block start",
+					   off, -1);
+				((uint8_t *)uc)[off] = 0;
+				rc = -ENOTSUP;
+			}
+		}
+		if (probe_mapped && uc_mem_unmap(uc, RK_S2_PROBE_MMIO, RK_CPU_PAGE_SIZE) != UC_ERR_OK && !rc)
+			rc = -EIO;
+		if (rc)
+			return rc;
+		noexit_offset = off;
+		return 0;
+	}
+	off = noexit_offset + noexit_bias;
+	if (off < 42 || noexit_at((const uint8_t *)uc, size, (size_t)off - 42, (uint32_t)page, ctx) != off) {
+		calib_fail("the engine's exit-check switch is not where it was found", off, noexit_offset);
+		return -ENOTSUP;
+	}
+	((uint8_t *)uc)[off] = 1;
+	return 0;
+}
+
+/*
  * Enter NS EL1 under stage 2 (an eret: the engine computes its translation
  * regime at exceptions and returns only) and take a known stage-2 fault: an
  * instruction fetch at RK_S2_CALIB_IPA, which the empty stage 2 does not map.
@@ -1579,8 +1823,13 @@ static int calibrate(struct rk_cpu *cpu)
 	const struct exc_info want = { RK_S2_CALIB_ESR, RK_S2_CALIB_IPA, 2 };
 	uint64_t hpfar = 0;
 	uint32_t pstate = PSTATE_EL1H_DAIF;
-	int off, rc = 0;
+	int off, rc;
 
+	pthread_mutex_lock(&calib_lock);
+	rc = stop_calibrate_locked(cpu);
+	pthread_mutex_unlock(&calib_lock);
+	if (rc)
+		return rc;
 	memcpy(cpu->tt_pool + RK_S2_TRAMP_OFF, eret, sizeof(eret));
 	memset(cpu->tt_pool + RK_S2_EMPTY_ROOT_OFF, 0, RK_S2TT_PAGE);
 	write_u64(uc, UC_ARM64_REG_ELR_EL1, RK_S2_CALIB_IPA);
@@ -1666,11 +1915,11 @@ static int setup_engine_s2(struct rk_cpu *cpu)
 	rc = s2_layout(cpu, false);
 	if (rc)
 		return rc;
-	/* All hooks before anything is translated; none on loads and stores. */
+	/* All hooks before anything is translated; none on loads and stores, none
+	 * per block: stops come from uc_emu_stop() (stop_calibrate_locked). */
 	if (uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)hook_intr, cpu, 1, 0) != UC_ERR_OK ||
 	    uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, (void *)hook_s2_unmapped, cpu, 1,
 			0) != UC_ERR_OK ||
-	    uc_hook_add(uc, &h, UC_HOOK_BLOCK, (void *)hook_block, cpu, 1, 0) != UC_ERR_OK ||
 	    uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)hook_mrs, cpu, 1, 0, UC_ARM64_INS_MRS) != UC_ERR_OK ||
 	    uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)hook_msr, cpu, 1, 0, UC_ARM64_INS_MSR) != UC_ERR_OK)
 		return -EIO;
@@ -2959,6 +3208,12 @@ int rk_cpu_run(struct rk_cpu *cpu, uint64_t timeout_us, struct rk_cpu_exit *exit
 		cpu->internal = RK_CPU_INTERNAL_NONE;
 		cpu->fix.valid = false;
 		cpu->sr_valid = false;
+		if (__builtin_expect(atomic_load_explicit(&start_delay_ns, memory_order_relaxed) != 0, 0)) {
+			uint64_t ns = atomic_load(&start_delay_ns);
+			struct timespec d = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+
+			nanosleep(&d, NULL);
+		}
 		err = uc_emu_start(uc, read_u64(uc, UC_ARM64_REG_PC), 0, 0, 0);
 		if (cpu->el0_entry && (rc = el0_finish(cpu, false, 0)) != 0) {
 			set_simple(exit, RK_CPU_EXIT_ERROR, read_u64(uc, UC_ARM64_REG_PC));

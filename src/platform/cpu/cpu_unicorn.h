@@ -46,5 +46,19 @@ struct uc_struct *rk_cpu_engine(struct rk_cpu *cpu);
 void rk_cpu_unicorn_calibration_test(int bias);
 /* The offset found (-1: not calibrated yet). */
 int rk_cpu_unicorn_exception_offset(void);
+/*
+ * Exact stops (stage-2 mode): the offset of Unicorn's switch for the exit
+ * checks after loads and stores in its engine structure, found and probed by
+ * the first stage-2 engine, verified and set by every engine (-1: not found
+ * yet). For tests, as rk_cpu_unicorn_calibration_test: bias moves the offset
+ * where it is verified, and the found offset is forgotten.
+ */
+void rk_cpu_unicorn_stop_calibration_test(int bias);
+int rk_cpu_unicorn_stop_offset(void);
+/*
+ * For tests: every run pauses ns before each uc_emu_start() (0: no pause),
+ * so that a stop can be made to arrive before the engine runs.
+ */
+void rk_cpu_unicorn_start_delay_test(uint64_t ns);
 
 #endif /* RK_PLATFORM_CPU_UNICORN_H */
