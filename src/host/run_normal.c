@@ -70,6 +70,40 @@ static void cpu_reset(struct rk_cpu *cpu, uint64_t pc, uint64_t x0)
 	(void)rk_cpu_set_reg(cpu, RK_CPU_REG_PC, pc);
 }
 
+/*
+ * The memory slots' backing is the engine's physical memory, as DRAM is for a
+ * REC's engine (rk_cpu_add_ram): one RAM window per run of contiguous PAs, so
+ * that mapping any of it later costs no engine region and, in stage-2 mode,
+ * no fresh engine (a window added after the first run needs one). More runs
+ * than the engine takes, or memory the host cannot map, are left to be added
+ * when mapped (correct, only slower). 0, or -errno of a failed engine call.
+ */
+static int engine_add_ram(struct rk_vm *vm, struct rk_cpu *cpu)
+{
+	struct rk_host *h = vm->host;
+	int ret = 0;
+
+	if (rk_cpu_mode(cpu) != RK_CPU_MODE_STAGE2)
+		return 0; /* a no-op in hooks mode */
+	host_lock(h);
+	for (uint32_t i = 0; !ret && i < vm->nslots; i++) {
+		const struct host_memslot *s = &vm->slots[i];
+		uint64_t n = s->size / G4K;
+
+		for (uint64_t a = 0, b; !ret && a < n; a = b) {
+			uint8_t *p;
+
+			for (b = a + 1; b < n && s->pa[b] == s->pa[a] + (b - a) * G4K; b++)
+				;
+			if (rk_ns_map(h->m, s->pa[a], (b - a) * G4K, &p))
+				continue;
+			ret = rk_cpu_add_ram(cpu, p, (b - a) * G4K);
+		}
+	}
+	host_unlock(h);
+	return ret == -ENOSPC || ret == -ERANGE ? 0 : ret;
+}
+
 static int engine_create(struct rk_vm *vm, struct rk_vcpu *v)
 {
 	uint64_t mpidr = host_rec_mpidr(v->id), x[RK_CPU_NUM_GPRS] = { 0 };
@@ -78,6 +112,11 @@ static int engine_create(struct rk_vm *vm, struct rk_vcpu *v)
 
 	if (ret)
 		return ret;
+	ret = engine_add_ram(vm, cpu);
+	if (ret) {
+		rk_cpu_destroy(cpu);
+		return ret;
+	}
 	/* MPIDR_EL1 as the guest reads it: RES1 bit 31, Aff3 at [39:32] (as the RMM sets it) */
 	ret = rk_cpu_set_reg(cpu, RK_CPU_REG_MPIDR_EL1,
 			     MPIDR_EL1_RES1 | (mpidr & 0xffffffULL) | ((mpidr >> 24 & 0xff) << 32));

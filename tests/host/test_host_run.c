@@ -29,6 +29,7 @@
 #include "realmkit/measure.h"
 #include "rk_test.h"
 #include "rmm/realm.h"
+#include "host/host_internal.h"
 
 #define MIB (1ULL << 20)
 #define DRAM_MIB 256ULL
@@ -882,6 +883,34 @@ static void test_normal_vm(void **state)
 	guest_free(g);
 }
 
+/*
+ * A normal VM's memory slots are its engine's physical memory
+ * (rk_cpu_add_ram, as DRAM for a REC's engine): in stage-2 mode the guest's
+ * first touches of its memory are stage-2 fills, never a fresh engine (a RAM
+ * window added after the engine's first run needs one).
+ */
+static void test_normal_vm_ram(void **state)
+{
+	enum rk_cpu_mode was = rk_cpu_default_mode();
+	struct rk_cpu_stats st;
+	struct guest *g;
+
+	(void)state;
+	g = guest_new("hello", NULL, 0, RK_VM_NORMAL, 0, 1);
+	SKIP_IF_NO_PAYLOAD(g);
+	rk_cpu_set_default_mode(RK_CPU_MODE_STAGE2); /* for the engine the first run creates */
+	assert_int_equal(rk_vm_run(g->vm, 60000), 0);
+	rk_cpu_set_default_mode(was);
+	assert_true(g->result_seen);
+	assert_non_null(g->vm->vcpus[0]->cpu);
+	assert_int_equal(rk_cpu_mode(g->vm->vcpus[0]->cpu), RK_CPU_MODE_STAGE2);
+	rk_cpu_get_stats(g->vm->vcpus[0]->cpu, &st);
+	assert_true(st.engine_regions >= 1);
+	assert_int_equal(st.wakes, 0);
+	assert_int_equal(st.code_flushes, 0);
+	guest_free(g);
+}
+
 /* ---- the engine's memory: bounded whatever the guest does ---- */
 
 /*
@@ -1093,6 +1122,7 @@ int main(void)
 		cmocka_unit_test(test_stop_timeout_busy),
 		cmocka_unit_test(test_rmi_failures),
 		cmocka_unit_test(test_normal_vm),
+		cmocka_unit_test(test_normal_vm_ram),
 		cmocka_unit_test(test_stage2_churn_memory_bounded),
 		cmocka_unit_test(test_exception_loop_stopped),
 		cmocka_unit_test(test_rmm_writes_code),
