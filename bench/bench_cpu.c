@@ -6,7 +6,9 @@
  *                 loop also on raw Unicorn with one empty UC_HOOK_MEM_WRITE hook (the
  *                 floor for any backend that needs a callback per store); and
  *                 rk_cpu in stage-2 mode vs a raw engine with the same regime
- *                 (HCR_EL2.VM, the same VTCR_EL2, guest MMU off)
+ *                 (HCR_EL2.VM, the same VTCR_EL2, 2 MiB stage-2 blocks), with the
+ *                 guest's MMU off and on (4 KiB pages), each with a TLB-miss
+ *                 loop too (a load from another of 1024 pages every iteration)
  *   SMC:          raw hook (handled in the hook, no stop) vs
  *                 rk_cpu SMC handler (in the hook; also the no-immediate handler with
  *                 batched register windows the RMM's RSI fast path uses) and
@@ -28,7 +30,7 @@
 #include "platform/cpu/cpu_unicorn.h"
 
 #define RAM_IPA 0x80000000ull
-#define RAM_SIZE 0x200000ull
+#define RAM_SIZE 0x800000ull /* 8 MiB: code, data, the TLB loop's 4 MiB, page tables */
 #define DATA_IPA (RAM_IPA + 0x100000)
 #define TRIALS 3
 
@@ -52,11 +54,31 @@ static const uint32_t payload[] = {
 	0xf1000421, /* 0x40 subs x1, x1, #0x1 */
 	0x54ffffc1, /* 0x44 b.ne 4b */
 	0xd4000002, /* 0x48 hvc #0x0 */
+	0xf8636924, /* 0x4c 5: ldr x4, [x9, x3] */
+	0x91400463, /* 0x50 add x3, x3, #0x1, lsl #12 */
+	0x92405463, /* 0x54 and x3, x3, #0x3fffff */
+	0xf1000421, /* 0x58 subs x1, x1, #0x1 */
+	0x54ffff81, /* 0x5c b.ne 5b */
+	0xd4000003, /* 0x60 smc #0x0 */
+	0xd518200a, /* 0x64 msr ttbr0_el1, x10 */
+	0xd518204b, /* 0x68 msr tcr_el1, x11 */
+	0xd518a20c, /* 0x6c msr mair_el1, x12 */
+	0xd5033fdf, /* 0x70 isb */
+	0xd5381000, /* 0x74 mrs x0, sctlr_el1 */
+	0xb2400000, /* 0x78 orr x0, x0, #1 */
+	0xd5181000, /* 0x7c msr sctlr_el1, x0 */
+	0xd5033fdf, /* 0x80 isb */
+	0xd4000003, /* 0x84 smc #0x0 */
 };
 #define P_INT 0x00
 #define P_STORE 0x14
 #define P_LOAD 0x28
 #define P_SMC 0x3c
+#define P_TLB 0x4c    /* a load from another 4 KiB page each iteration: 1024 pages, a TLB miss each */
+#define P_MMU_ON 0x64 /* identity-maps the RAM with 4 KiB pages and turns the guest's MMU on */
+#define TLB_BASE (RAM_IPA + 0x100000)
+#define PT_OFF 0x600000ull /* L1, L2, then four L3 tables */
+#define MMU_TCR (25ull | 1ull << 8 | 1ull << 10 | 3ull << 12 | 1ull << 23 | 4ull << 32)
 
 static double now_s(void)
 {
@@ -68,7 +90,8 @@ static double now_s(void)
 
 static uint8_t *new_ram(void)
 {
-	uint8_t *ram = aligned_alloc(4096, RAM_SIZE);
+	/* 2 MiB-aligned: rk_cpu's shadow stage 2 maps it with 2 MiB blocks, as the raw engine's does */
+	uint8_t *ram = aligned_alloc(2u << 20, RAM_SIZE);
 
 	if (!ram) {
 		fprintf(stderr, "out of memory\n");
@@ -76,6 +99,20 @@ static uint8_t *new_ram(void)
 	}
 	memset(ram, 0, RAM_SIZE);
 	memcpy(ram, payload, sizeof(payload)); /* little-endian host */
+	/* the guest's stage 1 (used once P_MMU_ON ran): VA == IPA over the RAM, 4 KiB pages */
+	{
+		uint64_t d = (RAM_IPA + PT_OFF + 0x1000) | 3;
+
+		memcpy(ram + PT_OFF + 8 * 2, &d, 8);
+		for (unsigned i = 0; i < RAM_SIZE >> 21; i++) {
+			d = (RAM_IPA + PT_OFF + 0x2000 + 0x1000ull * i) | 3;
+			memcpy(ram + PT_OFF + 0x1000 + 8 * i, &d, 8);
+		}
+		for (unsigned i = 0; i < RAM_SIZE >> 12; i++) {
+			d = (RAM_IPA + 0x1000ull * i) | 0x703;
+			memcpy(ram + PT_OFF + 0x2000 + 8 * i, &d, 8);
+		}
+	}
 	return ram;
 }
 
@@ -153,9 +190,10 @@ static void raw_cp_write(uc_engine *uc, int op0, int op1, int crn, int crm, int 
 
 /*
  * Raw Unicorn with the regime of rk_cpu's stage-2 mode: RAM at PA 0x40000000,
- * stage 2 (44-bit IPA, start level 0) mapping IPA 0x80000000 there with a
- * 1 GiB block, shadow MMIO regions over every other address, entered at NS
- * EL1 by an eret. No hooks but the exception hook.
+ * stage 2 (44-bit IPA, start level 0) mapping IPA 0x80000000 there with
+ * 2 MiB blocks (the tables rk_cpu builds for this 2 MiB-aligned RAM), shadow
+ * MMIO regions over every other address, entered at NS EL1 by an eret. No
+ * hooks but the exception hook.
  */
 #define RAW_S2_RAM_PA 0x40000000ull
 #define RAW_S2_TT_PA 0x50000000ull
@@ -168,23 +206,31 @@ static void raw_open_s2(struct raw *r)
 		{ 1ull << 48, 0xffff000000000000ull - (1ull << 48) },
 		{ 0xffff000000000000ull, 1ull << 48 },
 	};
-	uint64_t l0 = (RAW_S2_TT_PA + 0x1000) | 3, l1;
+	uint64_t l0 = (RAW_S2_TT_PA + 0x1000) | 3, l1 = (RAW_S2_TT_PA + 0x2000) | 3;
 	uint32_t eret = 0xd69f03e0;
 	uc_hook h;
 
 	memset(r, 0, sizeof(*r));
 	r->ram = new_ram();
-	/* stage-2 block: valid, MemAttr WB, S2AP RW, SH IS, AF (bit 54 XN clear) */
-	l1 = RAW_S2_RAM_PA | 1 | 0xfull << 2 | 3ull << 6 | 3ull << 8 | 1ull << 10;
 	if (uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &r->uc) != UC_ERR_OK ||
 	    uc_mem_map_ptr(r->uc, RAW_S2_RAM_PA, RAM_SIZE, UC_PROT_ALL, r->ram) != UC_ERR_OK ||
 	    uc_mem_map(r->uc, RAW_S2_TT_PA, 0x10000, UC_PROT_ALL) != UC_ERR_OK ||
 	    uc_mem_write(r->uc, RAW_S2_TT_PA, &l0, 8) != UC_ERR_OK ||
 	    uc_mem_write(r->uc, RAW_S2_TT_PA + 0x1000 + 8 * 2, &l1, 8) != UC_ERR_OK ||
-	    uc_mem_write(r->uc, RAW_S2_TT_PA + 0x2000, &eret, 4) != UC_ERR_OK ||
+	    uc_mem_write(r->uc, RAW_S2_TT_PA + 0x3000, &eret, 4) != UC_ERR_OK ||
 	    uc_hook_add(r->uc, &h, UC_HOOK_INTR, (void *)raw_intr, r, 1, 0) != UC_ERR_OK) {
 		fprintf(stderr, "unicorn setup failed\n");
 		exit(1);
+	}
+	for (uint64_t i = 0; i < RAM_SIZE >> 21; i++) {
+		/* stage-2 2 MiB block: valid, MemAttr WB, S2AP RW, SH IS, AF (bit 54 XN clear) */
+		uint64_t l2 =
+			(RAW_S2_RAM_PA + (i << 21)) | 1 | 0xfull << 2 | 3ull << 6 | 3ull << 8 | 1ull << 10;
+
+		if (uc_mem_write(r->uc, RAW_S2_TT_PA + 0x2000 + 8 * i, &l2, 8) != UC_ERR_OK) {
+			fprintf(stderr, "unicorn setup failed\n");
+			exit(1);
+		}
 	}
 	for (unsigned i = 0; i < sizeof(shadows) / sizeof(shadows[0]); i++)
 		if (uc_mmio_map(r->uc, shadows[i][0], shadows[i][1], raw_mmio_read, NULL, raw_mmio_write,
@@ -204,10 +250,27 @@ static void raw_open_s2(struct raw *r)
 
 		uc_reg_write(r->uc, UC_ARM64_REG_ELR_EL1, &elr);
 		raw_cp_write(r->uc, SYSREG_SPSR_EL1, 0x3c5);
-		if (uc_emu_start(r->uc, RAW_S2_TT_PA + 0x2000, 0, 0, 0) != UC_ERR_OK) {
+		if (uc_emu_start(r->uc, RAW_S2_TT_PA + 0x3000, 0, 0, 0) != UC_ERR_OK) {
 			fprintf(stderr, "raw stage-2 engine: eret failed\n");
 			exit(1);
 		}
+	}
+}
+
+/* Run P_MMU_ON: the guest's MMU on, RAM identity-mapped with 4 KiB pages. */
+static void raw_mmu_on(struct raw *r)
+{
+	uint64_t x10 = RAM_IPA + PT_OFF, x11 = MMU_TCR, x12 = 0xff;
+	uc_arm64_cp_reg sctlr = { .crn = 1, .crm = 0, .op0 = 3, .op1 = 0, .op2 = 0, .val = 0 };
+
+	uc_reg_write(r->uc, UC_ARM64_REG_X10, &x10);
+	uc_reg_write(r->uc, UC_ARM64_REG_X11, &x11);
+	uc_reg_write(r->uc, UC_ARM64_REG_X12, &x12);
+	r->handle_smc = false;
+	if (uc_emu_start(r->uc, RAM_IPA + P_MMU_ON, 0, 0, 0) != UC_ERR_OK ||
+	    uc_reg_read(r->uc, UC_ARM64_REG_CP_REG, &sctlr) != UC_ERR_OK || !(sctlr.val & 1)) {
+		fprintf(stderr, "raw engine: the guest MMU did not turn on\n");
+		exit(1);
 	}
 }
 
@@ -222,8 +285,13 @@ static double raw_loop(struct raw *r, uint64_t off, uint64_t n)
 	uint64_t x3 = DATA_IPA, zero = 0;
 	double t;
 
+	uint64_t x9 = TLB_BASE;
+
+	if (off == P_TLB)
+		x3 = 0;
 	uc_reg_write(r->uc, UC_ARM64_REG_X1, &n);
 	uc_reg_write(r->uc, UC_ARM64_REG_X3, &x3);
+	uc_reg_write(r->uc, UC_ARM64_REG_X9, &x9);
 	uc_reg_write(r->uc, UC_ARM64_REG_X0, &zero);
 	t = now_s();
 	if (uc_emu_start(r->uc, RAM_IPA + off, 0, 0, 0) != UC_ERR_OK) {
@@ -273,6 +341,22 @@ static void rk_open(struct rk *r, enum rk_cpu_mode mode)
 	}
 }
 
+static void rk_mmu_on(struct rk *r)
+{
+	struct rk_cpu_exit e;
+	uint64_t sctlr = 0;
+
+	rk_cpu_set_reg(r->cpu, RK_CPU_REG_X(10), RAM_IPA + PT_OFF);
+	rk_cpu_set_reg(r->cpu, RK_CPU_REG_X(11), MMU_TCR);
+	rk_cpu_set_reg(r->cpu, RK_CPU_REG_X(12), 0xff);
+	rk_cpu_set_reg(r->cpu, RK_CPU_REG_PC, RAM_IPA + P_MMU_ON);
+	if (rk_cpu_run(r->cpu, 0, &e) || e.reason != RK_CPU_EXIT_SMC ||
+	    rk_cpu_get_reg(r->cpu, RK_CPU_REG_SCTLR_EL1, &sctlr) || !(sctlr & 1)) {
+		fprintf(stderr, "rk_cpu: the guest MMU did not turn on\n");
+		exit(1);
+	}
+}
+
 static void rk_close(struct rk *r)
 {
 	rk_cpu_destroy(r->cpu);
@@ -285,7 +369,8 @@ static double rk_loop(struct rk *r, uint64_t off, uint64_t n, enum rk_cpu_exit_r
 	double t;
 
 	rk_cpu_set_reg(r->cpu, RK_CPU_REG_X(1), n);
-	rk_cpu_set_reg(r->cpu, RK_CPU_REG_X(3), DATA_IPA);
+	rk_cpu_set_reg(r->cpu, RK_CPU_REG_X(3), off == P_TLB ? 0 : DATA_IPA);
+	rk_cpu_set_reg(r->cpu, RK_CPU_REG_X(9), TLB_BASE);
 	rk_cpu_set_reg(r->cpu, RK_CPU_REG_X(0), 0);
 	rk_cpu_set_reg(r->cpu, RK_CPU_REG_PC, RAM_IPA + off);
 	t = now_s();
@@ -356,29 +441,50 @@ int main(int argc, char **argv)
 	double scale = argc > 1 ? atof(argv[1]) : 1.0;
 	uint64_t n_int = (uint64_t)(100e6 * scale), n_mem = (uint64_t)(4e6 * scale);
 	uint64_t n_ld = (uint64_t)(20e6 * scale), n_smc = (uint64_t)(2e6 * scale);
-	uint64_t n_exit = (uint64_t)(300e3 * scale);
+	uint64_t n_exit = (uint64_t)(300e3 * scale), n_tlb = (uint64_t)(2e6 * scale);
 	double ri = 1e9, rs = 1e9, rl = 1e9, ki = 1e9, ks = 1e9, kl = 1e9, hs = 1e9;
 	double rsmc = 1e9, ksmc = 1e9, knsmc = 1e9, kexit = 1e9, kexit_slice = 1e9, rexit = 1e9;
-	double si = 1e9, ss = 1e9, sl = 1e9, qi = 1e9, qs = 1e9, ql = 1e9;
+	/* stage-2 mode, [MMU off, on][integer, store, load, TLB miss]: raw engine, rk_cpu */
+	double s2raw[2][4], s2rk[2][4];
+	uint64_t s2n[4];
+	static const uint64_t s2off[4] = { P_INT, P_STORE, P_LOAD, P_TLB };
+	static const char *const s2name[4] = { "integer loop", "store loop", "load loop",
+					       "TLB-miss loop (1 LDR/iter, 1024 pages)" };
 	struct rk_cpu_smc_ctx ctx = { 0 };
-	struct raw raw, hooked, raws2;
-	struct rk rk, rks2;
+	struct raw raw, hooked, raws2[2];
+	struct rk rk, rks2[2];
 	int t;
 
 	if (scale <= 0 || n_exit == 0) {
 		fprintf(stderr, "usage: %s [scale > 0]\n", argv[0]);
 		return 2;
 	}
+	s2n[0] = n_int;
+	s2n[1] = n_mem;
+	s2n[2] = n_ld;
+	s2n[3] = n_tlb;
+	for (int m = 0; m < 2; m++)
+		for (int w = 0; w < 4; w++)
+			s2raw[m][w] = s2rk[m][w] = 1e9;
 	raw_open(&raw, false);
 	raw_open(&hooked, true);
-	raw_open_s2(&raws2);
 	rk_open(&rk, RK_CPU_MODE_HOOKS);
-	rk_open(&rks2, RK_CPU_MODE_STAGE2);
+	for (int m = 0; m < 2; m++) {
+		raw_open_s2(&raws2[m]);
+		rk_open(&rks2[m], RK_CPU_MODE_STAGE2);
+		if (m) {
+			raw_mmu_on(&raws2[m]);
+			rk_mmu_on(&rks2[m]);
+		}
+	}
 	/* Warm up translation caches. */
 	raw_loop(&raw, P_INT, 1000);
-	raw_loop(&raws2, P_INT, 1000);
 	rk_loop(&rk, P_INT, 1000, RK_CPU_EXIT_SMC);
-	rk_loop(&rks2, P_INT, 1000, RK_CPU_EXIT_SMC);
+	for (int m = 0; m < 2; m++)
+		for (int w = 0; w < 4; w++) {
+			raw_loop(&raws2[m], s2off[w], 1000);
+			rk_loop(&rks2[m], s2off[w], 1000, RK_CPU_EXIT_SMC);
+		}
 
 	for (t = 0; t < TRIALS; t++) {
 		ri = best(ri, raw_loop(&raw, P_INT, n_int));
@@ -388,12 +494,12 @@ int main(int argc, char **argv)
 		hs = best(hs, raw_loop(&hooked, P_STORE, n_mem));
 		rl = best(rl, raw_loop(&raw, P_LOAD, n_ld));
 		kl = best(kl, rk_loop(&rk, P_LOAD, n_ld, RK_CPU_EXIT_SMC));
-		si = best(si, raw_loop(&raws2, P_INT, n_int));
-		qi = best(qi, rk_loop(&rks2, P_INT, n_int, RK_CPU_EXIT_SMC));
-		ss = best(ss, raw_loop(&raws2, P_STORE, n_mem));
-		qs = best(qs, rk_loop(&rks2, P_STORE, n_mem, RK_CPU_EXIT_SMC));
-		sl = best(sl, raw_loop(&raws2, P_LOAD, n_ld));
-		ql = best(ql, rk_loop(&rks2, P_LOAD, n_ld, RK_CPU_EXIT_SMC));
+		for (int m = 0; m < 2; m++)
+			for (int w = 0; w < 4; w++) {
+				s2raw[m][w] = best(s2raw[m][w], raw_loop(&raws2[m], s2off[w], s2n[w]));
+				s2rk[m][w] = best(s2rk[m][w],
+						  rk_loop(&rks2[m], s2off[w], s2n[w], RK_CPU_EXIT_SMC));
+			}
 
 		raw.handle_smc = true;
 		rsmc = best(rsmc, raw_loop(&raw, P_SMC, n_smc));
@@ -419,12 +525,11 @@ int main(int argc, char **argv)
 	       rs * 1e9 / (double)n_mem, hs * 1e9 / (double)n_mem, 100.0 * rs / hs);
 	printf("| load loop (2 x LDR/iter) | %.2f ns/iter | %.2f ns/iter | %.0f%% |\n",
 	       rl * 1e9 / (double)n_ld, kl * 1e9 / (double)n_ld, 100.0 * rl / kl);
-	printf("| stage-2 mode: integer loop | %.2f ns/iter (raw, stage 2) | %.2f ns/iter | %.0f%% |\n",
-	       si * 1e9 / (double)n_int, qi * 1e9 / (double)n_int, 100.0 * si / qi);
-	printf("| stage-2 mode: store loop | %.2f ns/iter (raw, stage 2) | %.2f ns/iter | %.0f%% |\n",
-	       ss * 1e9 / (double)n_mem, qs * 1e9 / (double)n_mem, 100.0 * ss / qs);
-	printf("| stage-2 mode: load loop | %.2f ns/iter (raw, stage 2) | %.2f ns/iter | %.0f%% |\n",
-	       sl * 1e9 / (double)n_ld, ql * 1e9 / (double)n_ld, 100.0 * sl / ql);
+	for (int m = 0; m < 2; m++)
+		for (int w = 0; w < 4; w++)
+			printf("| stage-2 mode, guest MMU %s: %s | %.2f ns/iter (raw, same regime) | %.2f ns/iter | %.0f%% |\n",
+			       m ? "on" : "off", s2name[w], s2raw[m][w] * 1e9 / (double)s2n[w],
+			       s2rk[m][w] * 1e9 / (double)s2n[w], 100.0 * s2raw[m][w] / s2rk[m][w]);
 	printf("| SMC completed in the hook | %.1f ns/SMC | %.1f ns/SMC | %.0f%% |\n",
 	       rsmc * 1e9 / (double)n_smc, ksmc * 1e9 / (double)n_smc, 100.0 * rsmc / ksmc);
 	printf("| SMC completed in a no-imm handler (2 regs in, 2 out, batched) | %.1f ns/SMC | %.1f ns/SMC | %.0f%% |\n",
@@ -437,8 +542,10 @@ int main(int argc, char **argv)
 	       rsmc * 1e9 / (double)n_smc, kexit * 1e9 / (double)n_exit,
 	       100.0 * (rsmc / (double)n_smc) / (kexit / (double)n_exit));
 	rk_close(&rk);
-	rk_close(&rks2);
-	raw_close(&raws2);
+	for (int m = 0; m < 2; m++) {
+		rk_close(&rks2[m]);
+		raw_close(&raws2[m]);
+	}
 	raw_close(&hooked);
 	raw_close(&raw);
 	return ctx.calls == 0;
