@@ -221,10 +221,11 @@ static bool consistent(const struct fx *f, uint64_t n, uint64_t pc, const uint64
 		ok = false;
 	}
 	if (!ok)
-		print_error("inconsistent state at loop+0x%llx: i %llu s %llu M %llu S %llu left %llu x3 %llu x4 %llu\n",
-			    (unsigned long long)pc, (unsigned long long)i, (unsigned long long)s,
-			    (unsigned long long)m, (unsigned long long)sm, (unsigned long long)left,
-			    (unsigned long long)x[3], (unsigned long long)x[4]);
+		print_error(
+			"inconsistent state at loop+0x%llx: i %llu s %llu M %llu S %llu left %llu x3 %llu x4 %llu\n",
+			(unsigned long long)pc, (unsigned long long)i, (unsigned long long)s,
+			(unsigned long long)m, (unsigned long long)sm, (unsigned long long)left,
+			(unsigned long long)x[3], (unsigned long long)x[4]);
 	return ok;
 }
 
@@ -290,8 +291,8 @@ static void hammer(struct fx *f)
 			slice_exits += e.reason == RK_CPU_EXIT_TIMEOUT;
 			assert_int_equal(e.pc, pc);
 			if (pc < RAM_IPA + LOOP_OFF || pc > RAM_IPA + LOOP_OFF + LOOP_LAST)
-				fail_msg("%s exit at 0x%llx, outside the loop", rk_cpu_exit_reason_name(e.reason),
-					 (unsigned long long)pc);
+				fail_msg("%s exit at 0x%llx, outside the loop",
+					 rk_cpu_exit_reason_name(e.reason), (unsigned long long)pc);
 			assert_true(pc % 4 == 0);
 			assert_int_equal(rk_cpu_get_gprs(f->cpu, x), 0);
 			assert_true(consistent(f, n, pc - RAM_IPA - LOOP_OFF, x));
@@ -342,7 +343,8 @@ static void *late_kick_main(void *arg)
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		do
 			clock_gettime(CLOCK_MONOTONIC, &t);
-		while ((t.tv_sec - t0.tv_sec) * 1000000000l + (t.tv_nsec - t0.tv_nsec) < atomic_load(&k->delay_ns));
+		while ((t.tv_sec - t0.tv_sec) * 1000000000l + (t.tv_nsec - t0.tv_nsec) <
+		       atomic_load(&k->delay_ns));
 		rk_cpu_kick(k->cpu);
 		atomic_store(&k->go, 0);
 	}
@@ -486,11 +488,15 @@ int main(void)
 		{ "hammer, stage-2 mode, MMU off", test_hammer, fx_s2_off, fx_teardown, NULL },
 		{ "hammer, stage-2 mode, MMU on", test_hammer, fx_s2_on, fx_teardown, NULL },
 		{ "hammer, hooks mode, MMU off", test_hammer, fx_hooks_off, fx_teardown, NULL },
-		{ "kick before a run, stage-2 mode, MMU off", test_kick_before_run, fx_s2_off, fx_teardown, NULL },
-		{ "kick before a run, stage-2 mode, MMU on", test_kick_before_run, fx_s2_on, fx_teardown, NULL },
+		{ "kick before a run, stage-2 mode, MMU off", test_kick_before_run, fx_s2_off, fx_teardown,
+		  NULL },
+		{ "kick before a run, stage-2 mode, MMU on", test_kick_before_run, fx_s2_on, fx_teardown,
+		  NULL },
 		{ "kick before a run, hooks mode", test_kick_before_run, fx_hooks_off, fx_teardown, NULL },
-		{ "kick during an SMC, stage-2 mode, MMU off", test_kick_during_smc, fx_s2_off, fx_teardown, NULL },
-		{ "kick during an SMC, stage-2 mode, MMU on", test_kick_during_smc, fx_s2_on, fx_teardown, NULL },
+		{ "kick during an SMC, stage-2 mode, MMU off", test_kick_during_smc, fx_s2_off, fx_teardown,
+		  NULL },
+		{ "kick during an SMC, stage-2 mode, MMU on", test_kick_during_smc, fx_s2_on, fx_teardown,
+		  NULL },
 		{ "kick during an SMC, hooks mode", test_kick_during_smc, fx_hooks_off, fx_teardown, NULL },
 	};
 
