@@ -84,7 +84,7 @@ enum rk_cpu_mode {
 /*
  * The mode of vCPUs created from now on (process-wide). Until the first call,
  * the environment variable RK_CPU_MODE ("hooks" or "stage2") decides, else
- * RK_CPU_MODE_HOOKS.
+ * RK_CPU_MODE_STAGE2 (another value: a message on stderr, then stage2).
  */
 RK_API void rk_cpu_set_default_mode(enum rk_cpu_mode mode);
 RK_API enum rk_cpu_mode rk_cpu_default_mode(void);

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The guest SDK's MMU-on examples from the CLI, output asserted, always in the
-# vCPU backend's stage-2 mode (RK_CPU_MODE=stage2: the guest's own MMU works
-# only there): mmu (identity and high-VA mappings, stage-1 faults taken and
+# The guest SDK's MMU-on examples from the CLI, output asserted, in the vCPU
+# backend's default stage-2 mode (the guest's own MMU works only there): mmu (identity and high-VA mappings, stage-1 faults taken and
 # fixed by the guest), unmap (the host unmaps a shared and a private page while
 # the realm runs; the realm's next access exits to the host, as the RMM spec
 # says), bad_destroyed (a private page the host unmapped, touched anyway: a
@@ -13,7 +12,7 @@ set -uo pipefail
 
 . "$(dirname "$0")/../support/cli_common.sh"
 need_payload mmu.elf
-export RK_CPU_MODE=stage2
+unset RK_CPU_MODE
 
 clean_teardown() {
 	out_has "$1" err "torn down, nothing leaked"
@@ -77,6 +76,11 @@ out_has user out "user: jump_to_kernel: ended by an exception: ESR_EL1 0x8200000
 out_has user out "user: 3 syscalls, 1 EL0 faults mapped: PASS"
 out_has user err "user: PASS (value 0x3)"
 clean_teardown user
+
+# A mode name the backend does not know: said on stderr, and the default (stage2) is used.
+RK_CPU_MODE=stage3 run_cli badmode 0 run "$g/mmu.elf" --timeout 60
+out_has badmode err "RK_CPU_MODE=stage3 is neither \"stage2\" nor \"hooks\": using stage2"
+out_has badmode out "mmu: 3 stage-1 faults handled: PASS"
 
 if [ "$failures" -ne 0 ]; then
 	echo "test_cli_mmu: $failures failure(s)"

@@ -208,7 +208,14 @@ enum rk_cpu_mode rk_cpu_default_mode(void)
 
 	if (m < 0) {
 		const char *env = getenv("RK_CPU_MODE");
-		int want = env && !strcmp(env, "stage2") ? RK_CPU_MODE_STAGE2 : RK_CPU_MODE_HOOKS;
+		int want = RK_CPU_MODE_STAGE2;
+
+		if (env && !strcmp(env, "hooks"))
+			want = RK_CPU_MODE_HOOKS;
+		else if (env && *env && strcmp(env, "stage2"))
+			fprintf(stderr,
+				"realmkit: RK_CPU_MODE=%s is neither \"stage2\" nor \"hooks\": using stage2\n",
+				env);
 
 		atomic_compare_exchange_strong(&default_mode, &m, want);
 		m = atomic_load(&default_mode);
