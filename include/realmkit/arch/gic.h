@@ -160,6 +160,117 @@
 #define ICC_SGIR_RS_SHIFT 44    /* [47:44] */
 #define ICC_SGIR_AFF3_SHIFT 48
 
+/* ---- The distributor and redistributors (memory-mapped), chapter 12.9-12.11 ---- */
+
+/* GICD_*: offsets in the distributor's 64 KiB frame */
+#define GICD_FRAME_SIZE 0x10000u
+#define GICD_CTLR 0x0000u
+#define GICD_TYPER 0x0004u
+#define GICD_IIDR 0x0008u
+#define GICD_TYPER2 0x000cu
+#define GICD_STATUSR 0x0010u
+#define GICD_IGROUPR 0x0080u    /* + 4 * (INTID / 32) */
+#define GICD_ISENABLER 0x0100u  /* + 4 * (INTID / 32) */
+#define GICD_ICENABLER 0x0180u  /* + 4 * (INTID / 32) */
+#define GICD_ISPENDR 0x0200u    /* + 4 * (INTID / 32) */
+#define GICD_ICPENDR 0x0280u    /* + 4 * (INTID / 32) */
+#define GICD_ISACTIVER 0x0300u  /* + 4 * (INTID / 32) */
+#define GICD_ICACTIVER 0x0380u  /* + 4 * (INTID / 32) */
+#define GICD_IPRIORITYR 0x0400u /* + INTID (one byte each) */
+#define GICD_ITARGETSR 0x0800u  /* RAZ/WI with affinity routing */
+#define GICD_ICFGR 0x0c00u      /* + 4 * (INTID / 16) */
+#define GICD_IGRPMODR 0x0d00u
+#define GICD_NSACR 0x0e00u
+#define GICD_SGIR 0x0f00u
+#define GICD_IROUTER 0x6000u /* + 8 * INTID, INTID >= 32 (64-bit) */
+#define GICD_PIDR2 0xffe8u
+/* the end of each table (exclusive), for the 988 SPIs of the architecture */
+#define GICD_IRQ_BITMAP_END 0x0080u /* a 1-bit-per-INTID table: 32 words */
+#define GICD_IPRIORITYR_END 0x07fcu
+#define GICD_ICFGR_END 0x0d00u
+#define GICD_IROUTER_END 0x7fe0u
+
+/* GICD_CTLR (single security state, DS = 1) */
+#define GICD_CTLR_ENABLEGRP0 RK_BIT(0)
+#define GICD_CTLR_ENABLEGRP1 RK_BIT(1)
+#define GICD_CTLR_ARE RK_BIT(4)
+#define GICD_CTLR_DS RK_BIT(6)
+#define GICD_CTLR_E1NWF RK_BIT(7)
+#define GICD_CTLR_RWP RK_BIT(31)
+
+/* GICD_TYPER */
+#define GICD_TYPER_ITLINES_MASK 0x1fu /* [4:0]: 32 * (N + 1) INTIDs */
+#define GICD_TYPER_CPUNUMBER_SHIFT 5  /* [7:5] */
+#define GICD_TYPER_SECURITYEXTN RK_BIT(10)
+#define GICD_TYPER_MBIS RK_BIT(16)
+#define GICD_TYPER_LPIS RK_BIT(17)
+#define GICD_TYPER_IDBITS_SHIFT 19 /* [23:19]: INTID bits - 1 */
+#define GICD_TYPER_A3V RK_BIT(24)
+#define GICD_TYPER_NO1N RK_BIT(25)
+#define GICD_TYPER_RSS RK_BIT(26)
+
+/* GICD_IROUTER<n> */
+#define GICD_IROUTER_IRM RK_BIT(31)
+#define GICD_IROUTER_AFF_MASK (RK_ULL(0xff) << 32 | RK_ULL(0xffffff))
+
+/* GICD_IIDR / GICR_IIDR */
+#define GIC_IIDR_IMPLEMENTER_ARM 0x43bu /* JEP106 code of Arm */
+#define GIC_IIDR_REVISION_SHIFT 12
+#define GIC_IIDR_VARIANT_SHIFT 16
+#define GIC_IIDR_PRODUCTID_SHIFT 24
+
+/* GICD_PIDR2 / GICR_PIDR2: ArchRev [7:4] */
+#define GIC_PIDR2_ARCHREV_MASK 0xf0u
+#define GIC_PIDR2_ARCH_GICV3 0x30u
+
+/* GICR_*: a redistributor is two 64 KiB frames, RD_base then SGI_base */
+#define GICR_FRAME_SIZE 0x10000u
+#define GICR_STRIDE 0x20000u /* GICv3 without VLPIs */
+#define GICR_SGI_BASE GICR_FRAME_SIZE
+/* RD_base */
+#define GICR_CTLR 0x0000u
+#define GICR_IIDR 0x0004u
+#define GICR_TYPER 0x0008u /* 64-bit */
+#define GICR_STATUSR 0x0010u
+#define GICR_WAKER 0x0014u
+#define GICR_PROPBASER 0x0070u
+#define GICR_PENDBASER 0x0078u
+#define GICR_PIDR2 0xffe8u
+/* SGI_base (offsets in the second frame): the INTID 0-31 copies of the GICD tables */
+#define GICR_IGROUPR0 0x0080u
+#define GICR_ISENABLER0 0x0100u
+#define GICR_ICENABLER0 0x0180u
+#define GICR_ISPENDR0 0x0200u
+#define GICR_ICPENDR0 0x0280u
+#define GICR_ISACTIVER0 0x0300u
+#define GICR_ICACTIVER0 0x0380u
+#define GICR_IPRIORITYR0 0x0400u /* 32 bytes */
+#define GICR_ICFGR0 0x0c00u      /* SGIs */
+#define GICR_ICFGR1 0x0c04u      /* PPIs */
+#define GICR_IGRPMODR0 0x0d00u
+#define GICR_NSACR 0x0e00u
+
+/* GICR_TYPER */
+#define GICR_TYPER_PLPIS RK_BIT(0)
+#define GICR_TYPER_VLPIS RK_BIT(1)
+#define GICR_TYPER_DIRTY RK_BIT(2)
+#define GICR_TYPER_DIRECTLPI RK_BIT(3)
+#define GICR_TYPER_LAST RK_BIT(4)
+#define GICR_TYPER_PROCNUM_SHIFT 8 /* [23:8] */
+#define GICR_TYPER_AFF_SHIFT 32    /* [63:32]: Aff3.Aff2.Aff1.Aff0 */
+
+/* GICR_WAKER */
+#define GICR_WAKER_PROCESSORSLEEP RK_BIT(1)
+#define GICR_WAKER_CHILDRENASLEEP RK_BIT(2)
+
+/* INTID ranges */
+#define GIC_NR_SGIS 16u
+#define GIC_NR_PRIVATE 32u /* SGIs and PPIs */
+#define GIC_MAX_SPIS 988u  /* SPIs 32-1019 */
+
+/* ICFGR: 2 bits an interrupt, [1] = 1 edge-triggered, 0 level-sensitive */
+#define GIC_ICFG_EDGE 2u
+
 /* Special INTIDs (1020-1023); 1023: no pending interrupt ("spurious") */
 #define GIC_INTID_SPECIAL_MIN 1020u
 #define GIC_INTID_SPURIOUS 1023u
