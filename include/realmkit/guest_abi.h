@@ -41,8 +41,8 @@
  * distributor (64 KiB) and one redistributor frame per vCPU (RD_base +
  * SGI_base, 128 KiB each, vCPU i's at RK_GUEST_GICR_IPA + i *
  * RK_GUEST_GICR_STRIDE), up to the UART: room for RK_GUEST_GICR_MAX_CPUS.
- * The device tree (rk_fdt_build(), realmkit/host.h) describes them; the host
- * does not emulate a GIC yet (docs/architecture.md, "Device tree").
+ * The device tree (rk_fdt_build(), realmkit/host.h) describes them; the host's
+ * vGIC (src/host/vgic.c) is not yet wired to them (docs/architecture.md, "Device tree").
  */
 #define RK_GUEST_GICD_IPA (RK_GUEST_UNPROT_BASE + RK_GUEST_U64(0x08000000))
 #define RK_GUEST_GICD_SIZE RK_GUEST_U64(0x10000)
