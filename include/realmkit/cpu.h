@@ -221,6 +221,31 @@ RK_API void rk_cpu_set_code_budget(uint64_t bytes);
  */
 RK_API int rk_cpu_invalidate_code(struct rk_cpu *cpu, uint64_t ipa, uint64_t size);
 
+/*
+ * TLB maintenance across vCPUs. A broadcast TLBI the guest executes at EL1 on
+ * one vCPU (the inner- and outer-shareable forms: VMALLE1IS, VAE1IS,
+ * ASIDE1IS, VAAE1IS, VALE1IS, VAALE1IS, their OS and range forms) must reach
+ * the TLBs of every other vCPU of the same machine; each vCPU is an engine of
+ * its own, so the engine only invalidates its own TLB. The owner of the vCPUs
+ * (the RMM per realm, the host per normal VM) puts them in one TLB domain:
+ * such a TLBI on one of them bumps the domain's generation (in a hook, no
+ * exit), and every vCPU whose generation is behind flushes its whole TLB
+ * (stage 1 and 2) before its next run starts. Exact when the vCPUs of a
+ * domain never run at the same instant (the TLBI completes with the DSB that
+ * follows it, before any other vCPU runs again); a vCPU running concurrently
+ * with the TLBI flushes at its next run only. Stage-2 mode only (in hooks mode
+ * the guest's MMU is off: there is no stage-1 TLB to keep coherent).
+ *
+ * The caller owns the storage: zero it or rk_cpu_tlb_domain_init() it, and
+ * keep it alive while any vCPU is in it (rk_cpu_destroy leaves).
+ */
+struct rk_cpu_tlb_domain {
+	uint64_t gen; /* broadcast TLBIs so far (atomic; read it with __atomic builtins) */
+};
+RK_API void rk_cpu_tlb_domain_init(struct rk_cpu_tlb_domain *d);
+/* Put cpu in domain d (NULL: in none), flushing its TLB before its next run. -EBUSY while it runs. */
+RK_API int rk_cpu_set_tlb_domain(struct rk_cpu *cpu, struct rk_cpu_tlb_domain *d);
+
 /* Counters, for tests, diagnostics and the CLI. */
 struct rk_cpu_stats {
 	unsigned regions;               /* coalesced regions (what the limit counts) */
@@ -239,6 +264,8 @@ struct rk_cpu_stats {
 	uint64_t parks;                 /* rk_cpu_park() that gave an engine back */
 	uint64_t wakes;                 /* engines opened again for a parked vCPU */
 	uint64_t code_flushes;          /* translated code dropped to stay in the budget */
+	uint64_t tlbi_broadcast;        /* broadcast TLBIs the guest executed (rk_cpu_set_tlb_domain) */
+	uint64_t tlb_domain_flushes;    /* TLB flushes for another vCPU's broadcast TLBI */
 };
 RK_API void rk_cpu_get_stats(const struct rk_cpu *cpu, struct rk_cpu_stats *out);
 

@@ -151,4 +151,16 @@ static inline uint32_t a64_msr(uint32_t sysreg, unsigned int rt)
 	return 0xD5000000u | sysreg | rt;
 }
 
+/* Barriers and TLB maintenance (SYS, op0 1). */
+#define A64_DSB_ISH 0xd5033b9fu
+#define A64_ISB 0xd5033fdfu
+/* TLBI <op>, Xt at EL1: op1 0, CRn 8 (CRm 3: inner shareable, 7: local; op2 0 VMALLE1, 1 VAE1...) */
+static inline uint32_t a64_tlbi(unsigned int crm, unsigned int op2, unsigned int rt)
+{
+	return 0xD5080000u | (8u << 12) | (crm << 8) | (op2 << 5) | rt;
+}
+#define A64_TLBI_VAE1IS(rt) a64_tlbi(3, 1, rt)
+#define A64_TLBI_VAE1(rt) a64_tlbi(7, 1, rt)
+#define A64_TLBI_VMALLE1IS a64_tlbi(3, 0, 31)
+
 #endif

@@ -86,6 +86,15 @@
  * run; code replaced at the very VA of an MRS without an exception in between
  * could be taken for that MRS.
  *
+ * Broadcast TLB maintenance (stage-2 mode). A UC_HOOK_INSN hook on SYS
+ * (op0 1 only: DC, IC, AT, TLBI; the translator calls it before the access
+ * checks, with the encoding and Xt) sees every TLBI; it returns 0, so the
+ * engine still performs it on its own TLB. For a broadcast form at EL1 it
+ * bumps the TLB domain's generation (rk_cpu_set_tlb_domain), and every other
+ * vCPU of the domain sees the new generation when its next run starts
+ * (tlb_domain_check, from s2_sync) and changes VMID, which flushes its whole
+ * TLB. No exit, no hook on other instructions.
+ *
  * Timeouts and kicks must stop the vCPU at a point where it can resume
  * exactly. In hooks mode, a plain uc_emu_stop() from another thread does not: Unicorn 2.0.1
  * checks for an exit request at the start of every translated block AND right
@@ -343,6 +352,11 @@ struct rk_cpu {
 	uint64_t *sr_trap; /* bitmap of trapped encodings (RK_SR_TRAP_BITS), NULL: none */
 	rk_cpu_sysreg_fn sysreg_fn;
 	struct rk_cpu_sysreg_ctx *sysreg_ctx;
+
+	/* Broadcast TLBIs shared with other vCPUs (rk_cpu_set_tlb_domain; NULL: none), and the
+	 * domain's generation this engine's TLB reflects. */
+	struct rk_cpu_tlb_domain *tlb_dom;
+	uint64_t tlb_seen;
 
 	/* Memory: what the caller asked for, and what the engine has. */
 	struct rk_cpu_region *regions; /* sorted, coalesced */
@@ -929,6 +943,36 @@ static uint32_t hook_mrs(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg 
 static uint32_t hook_msr(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *cp, void *user)
 {
 	return sysreg_access(user, uc, (int)reg, cp, false);
+}
+
+/*
+ * Every SYS instruction (op0 1: DC, IC, AT, TLBI; stage-2 mode), before the
+ * engine checks or performs it; never skipped (returns 0: the engine does its
+ * own TLB's part). A broadcast TLBI at EL1 (op1 0, CRn 8, or 9 for the nXS
+ * forms; CRm 1 OS, 2 range IS, 3 IS, 5 range OS; CRm 6 and 7 are the local
+ * forms, and EL2's op1 4 forms are UNDEFINED at EL1) bumps the TLB domain's
+ * generation: the other vCPUs flush before they run again. This vCPU's own
+ * engine performs the TLBI itself, so it keeps up with the bump unless
+ * another vCPU bumped since its run began (then it flushes too).
+ */
+static uint32_t hook_sys(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *cp, void *user)
+{
+	struct rk_cpu *cpu = user;
+	uint64_t old;
+
+	(void)reg;
+	if (cp->op1 != 0 || (cp->crn != 8 && cp->crn != 9) ||
+	    !(cp->crm == 1 || cp->crm == 2 || cp->crm == 3 || cp->crm == 5))
+		return 0;
+	if (PSTATE_EL(read_pstate(uc)) != 1)
+		return 0; /* EL0: UNDEFINED, the engine raises it */
+	cpu->stats.tlbi_broadcast++;
+	if (!cpu->tlb_dom)
+		return 0;
+	old = __atomic_fetch_add(&cpu->tlb_dom->gen, 1, __ATOMIC_ACQ_REL);
+	if (old == cpu->tlb_seen)
+		cpu->tlb_seen = old + 1;
+	return 0;
 }
 
 /*
@@ -1928,7 +1972,8 @@ static int setup_engine_s2(struct rk_cpu *cpu)
 	    uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, (void *)hook_s2_unmapped, cpu, 1,
 			0) != UC_ERR_OK ||
 	    uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)hook_mrs, cpu, 1, 0, UC_ARM64_INS_MRS) != UC_ERR_OK ||
-	    uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)hook_msr, cpu, 1, 0, UC_ARM64_INS_MSR) != UC_ERR_OK)
+	    uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)hook_msr, cpu, 1, 0, UC_ARM64_INS_MSR) != UC_ERR_OK ||
+	    uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)hook_sys, cpu, 1, 0, UC_ARM64_INS_SYS) != UC_ERR_OK)
 		return -EIO;
 	return calibrate(cpu);
 }
@@ -2514,6 +2559,27 @@ int rk_cpu_invalidate_code(struct rk_cpu *cpu, uint64_t ipa, uint64_t size)
 	return 0;
 }
 
+void rk_cpu_tlb_domain_init(struct rk_cpu_tlb_domain *d)
+{
+	if (d)
+		__atomic_store_n(&d->gen, 0, __ATOMIC_RELEASE);
+}
+
+int rk_cpu_set_tlb_domain(struct rk_cpu *cpu, struct rk_cpu_tlb_domain *d)
+{
+	if (!cpu)
+		return -EINVAL;
+	if (busy(cpu))
+		return -EBUSY;
+	cpu->tlb_dom = d;
+	if (d) {
+		/* what the TLB holds predates the domain: flush once */
+		cpu->tlb_seen = __atomic_load_n(&d->gen, __ATOMIC_ACQUIRE);
+		cpu->tlb_stale = true;
+	}
+	return 0;
+}
+
 void rk_cpu_get_stats(const struct rk_cpu *cpu, struct rk_cpu_stats *out)
 {
 	if (!out)
@@ -2652,6 +2718,21 @@ static int s2_drop_code(struct rk_cpu *cpu)
 	return rc;
 }
 
+/* Another vCPU of the domain executed a broadcast TLBI since this one last ran: flush (s2_sync). */
+static void tlb_domain_check(struct rk_cpu *cpu)
+{
+	uint64_t gen;
+
+	if (!cpu->tlb_dom)
+		return;
+	gen = __atomic_load_n(&cpu->tlb_dom->gen, __ATOMIC_ACQUIRE);
+	if (gen == cpu->tlb_seen)
+		return;
+	cpu->tlb_seen = gen;
+	cpu->tlb_stale = true;
+	cpu->stats.tlb_domain_flushes++;
+}
+
 /* Stage-2 mode: bring the engine up to date with the caller's memory map. */
 static int s2_sync(struct rk_cpu *cpu)
 {
@@ -2659,6 +2740,7 @@ static int s2_sync(struct rk_cpu *cpu)
 
 	if (cpu->broken)
 		return -EIO;
+	tlb_domain_check(cpu);
 	rc = s2_layout(cpu, true);
 	if (rc) {
 		cpu->broken = true;
