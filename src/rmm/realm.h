@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "realmkit/abi_gen.h"
+#include "realmkit/cpu.h"
 #include "realmkit/measure.h"
 #include "granule.h"
 #include "rmm.h"
@@ -34,6 +35,8 @@ struct rd {
 	/* RMM writes into realm memory (run lock): write n went to page code_log[n % REALM_CODE_LOG] */
 	uint64_t code_gen;
 	uint64_t code_log[REALM_CODE_LOG];
+	/* the RECs' engines: a broadcast TLBI on one reaches the others (rk_cpu_set_tlb_domain) */
+	struct rk_cpu_tlb_domain tlb;
 	struct realm_run_lock run_lock; /* one REC of the realm executes at a time (run_lock.h) */
 	uint8_t rim[RK_MEASUREMENT_MAX];
 	uint8_t rem[RMM_NUM_REMS][RK_MEASUREMENT_MAX];

@@ -154,8 +154,11 @@ static bool rsi_fast(struct rk_cpu *cpu, uint16_t imm, struct rk_cpu_smc_ctx *fc
 	return true;
 }
 
-/* The engine of a REC, created on its first entry from the REC's saved state. */
-static int rec_engine(struct rmm *rmm, struct rec *rec)
+/*
+ * The engine of a REC, created on its first entry from the REC's saved state,
+ * in its realm's TLB domain (the RD outlives its RECs and their engines).
+ */
+static int rec_engine(struct rmm *rmm, struct rec *rec, struct rd *rd)
 {
 	uint64_t mpidr_el1;
 	int ret;
@@ -181,6 +184,8 @@ static int rec_engine(struct rmm *rmm, struct rec *rec)
 		ret = rk_cpu_set_smc_handler_noimm(rec->cpu, rsi_fast, &rec->fast);
 	if (!ret)
 		ret = realm_idregs_attach(rec->cpu, &rec->idregs);
+	if (!ret)
+		ret = rk_cpu_set_tlb_domain(rec->cpu, &rd->tlb);
 	if (ret)
 		rec_free_engine(rec);
 	return ret;
@@ -713,7 +718,7 @@ uint64_t rmi_rec_enter(struct rmm *rmm, const struct rmi_rec_enter_args *args, s
 
 	memset(&exit, 0, sizeof(exit));
 	double slice_start = realm_run_lock_rec(rd, rec_pa);
-	if (rec_engine(rmm, rec)) {
+	if (rec_engine(rmm, rec, rd)) {
 		exit.exit_reason = RMI_EXIT_SERROR;
 		rec_set_runnable(rec, false);
 	} else {

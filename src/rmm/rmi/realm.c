@@ -122,6 +122,7 @@ uint64_t rmi_realm_create(struct rmm *rmm, const struct rmi_realm_create_args *a
 	memcpy(rd->rpv, p.rpv, sizeof(rd->rpv));
 	memcpy(rd->realm_id, realm_id, sizeof(realm_id));
 	realm_run_lock_init(rd);
+	rk_cpu_tlb_domain_init(&rd->tlb);
 	if (rk_rim_init(&p, rd->rim)) {
 		realm_run_lock_fini(rd);
 		memset(rd, 0, sizeof(*rd));
