@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "realmkit/arch/stage2.h"
+#include "realmkit/cpu.h"
 #include "realmkit/host.h"
 #include "realmkit/measure.h"
 
@@ -168,6 +169,8 @@ struct host_run {
 	uint32_t nmmio, mmio_cap;
 	uint32_t stop_requested; /* rk_vm_stop() until rk_vm_resume() */
 	uint32_t running;        /* threads inside rk_vcpu_run() */
+	/* normal VM: its engines share their broadcast TLBIs (run_normal.c) */
+	struct rk_cpu_tlb_domain tlb;
 };
 
 /* What the host holds for a realm (the RD itself is the RMM's). */

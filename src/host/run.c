@@ -66,6 +66,7 @@ int host_run_init(struct rk_vm *vm)
 	pthread_mutex_init(&r->mtx, NULL);
 	pthread_mutex_init(&r->dev_mtx, NULL);
 	pthread_mutex_init(&r->exec_mtx, NULL);
+	rk_cpu_tlb_domain_init(&r->tlb);
 	pthread_mutex_init(&r->log_mtx, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

@@ -19,7 +19,8 @@
  *
  * One engine of a VM runs at a time (run.exec_mtx), as the RMM runs one REC of
  * a realm at a time: exclusives and atomics are not atomic between Unicorn
- * engines.
+ * engines. The VM's engines share one TLB domain (run.tlb), as a realm's RECs
+ * do: a broadcast TLBI on one vCPU is seen by the others before they run.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -125,6 +126,8 @@ static int engine_create(struct rk_vm *vm, struct rk_vcpu *v)
 		ret = rk_cpu_set_gprs(cpu, x);
 	if (!ret)
 		ret = rk_cpu_set_reg(cpu, RK_CPU_REG_PC, v->pc);
+	if (!ret)
+		ret = rk_cpu_set_tlb_domain(cpu, &vm->run.tlb); /* a broadcast TLBI reaches every vCPU */
 	if (ret) {
 		rk_cpu_destroy(cpu);
 		return ret;
