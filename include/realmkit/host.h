@@ -399,13 +399,41 @@ RK_API int rk_vm_add_mmio(struct rk_vm *vm, uint64_t ipa, uint64_t size, const s
 typedef void (*rk_console_fn)(void *arg, const char *buf, size_t len);
 
 #define RK_UART_SIZE 0x1000u
+
 /*
- * A PL011-compatible UART at ipa (RK_UART_SIZE bytes): bytes written to
- * UARTDR (offset 0) go to out, a line at a time ('\r' dropped; whatever is
- * left is flushed when the VM stops); UARTFR (0x18) reads "transmit FIFO
- * empty"; other registers read as 0 and ignore writes.
+ * A PL011 UART (ARM DDI 0183; the model is src/host/pl011.h, registers
+ * UARTDR..UARTDMACR and the PrimeCell ID registers, PeriphID 0x00141011,
+ * PCellID 0xb105f00d). Every callback gets arg and is called with the VM's
+ * device lock held (one at a time per VM), from a vCPU thread or from the
+ * thread calling rk_vm_uart_input(); none may call rk_vm_uart_input().
+ *  - out: what the guest writes to UARTDR, a line at a time ('\r' dropped),
+ *    or whatever is pending when the guest reads UARTDR, or UARTFR with
+ *    nothing received (it is waiting for input), and when the VM stops.
+ *  - rx_ready (optional): the guest wants input: called the first time it
+ *    reads UARTDR, UARTFR, UARTRIS or UARTMIS, and whenever it makes room in
+ *    an RX FIFO that was full. A feeder holding bytes back retries then.
+ *  - irq (optional): the interrupt line UARTINTR (UARTMIS != 0) changed
+ *    level; an interrupt controller raises or lowers the UART's SPI with it
+ *    (RK_GUEST_UART_SPI). Nothing is wired to it yet.
  */
+struct rk_uart_config {
+	rk_console_fn out;
+	void (*rx_ready)(void *arg);
+	void (*irq)(void *arg, bool level);
+	void *arg;
+};
+RK_API int rk_vm_add_pl011(struct rk_vm *vm, uint64_t ipa, const struct rk_uart_config *cfg);
+/* rk_vm_add_pl011() with output only (out, arg). */
 RK_API int rk_vm_add_uart(struct rk_vm *vm, uint64_t ipa, rk_console_fn out, void *arg);
+/*
+ * Input for the UART at ipa: puts bytes of buf in its RX FIFO while there is
+ * room (32 bytes with UARTLCR_H.FEN, else 1) and says in *taken how many
+ * (0: full; keep the rest and retry on rx_ready). Any thread, while the VM
+ * exists. 0, or -ENODEV (no UART at ipa), -EINVAL.
+ */
+RK_API int rk_vm_uart_input(struct rk_vm *vm, uint64_t ipa, const void *buf, size_t len, size_t *taken);
+/* The UART's interrupt line: 1 high, 0 low, -ENODEV no UART at ipa. */
+RK_API int rk_vm_uart_irq_level(struct rk_vm *vm, uint64_t ipa);
 
 /*
  * Host calls (RSI_HOST_CALL): imm and gprs[0..30] as the guest sent them; the

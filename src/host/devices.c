@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the run loop serves a guest with, besides memory: MMIO devices (a
- * table of regions; a PL011-compatible UART console is built in), host calls,
+ * table of regions; a PL011 UART, pl011.c, is built in), host calls,
  * the RIPAS policy hook, and host access to guest memory it may see.
  *
  * Device and host-call callbacks run on vCPU threads with the VM's device
@@ -13,49 +13,79 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pl011.h"
 #include "s2.h"
 
-#define UART_DR 0x000u
-#define UART_FR 0x018u
-#define UART_FR_TXFE (1u << 7) /* transmit FIFO empty */
 #define UART_LINE 256u
 
+/* A PL011 (pl011.c) and what the host does with its output: lines to out. */
 struct uart {
-	rk_console_fn out;
-	void *arg;
+	struct pl011 regs;
+	struct rk_uart_config cfg;
+	bool rx_seen; /* the guest has looked at the receive side (cfg.rx_ready called) */
 	uint32_t len;
 	char buf[UART_LINE];
 };
 
 static void uart_flush(struct uart *u)
 {
-	if (u->len && u->out)
-		u->out(u->arg, u->buf, u->len);
+	if (u->len && u->cfg.out)
+		u->cfg.out(u->cfg.arg, u->buf, u->len);
 	u->len = 0;
+}
+
+static void uart_tx(void *arg, uint8_t c)
+{
+	struct uart *u = arg;
+
+	if (c == '\r')
+		return;
+	u->buf[u->len++] = (char)c;
+	if (c == '\n' || u->len == UART_LINE)
+		uart_flush(u);
+}
+
+static void uart_irq(void *arg, bool level)
+{
+	struct uart *u = arg;
+
+	if (u->cfg.irq)
+		u->cfg.irq(u->cfg.arg, level);
+}
+
+static void uart_rx_space(void *arg)
+{
+	struct uart *u = arg;
+
+	if (u->cfg.rx_ready)
+		u->cfg.rx_ready(u->cfg.arg);
 }
 
 static int uart_read(void *arg, uint32_t vcpu, uint64_t offset, uint32_t size, uint64_t *value)
 {
-	(void)arg;
+	struct uart *u = arg;
+	uint64_t reg = offset & ~3ull;
+
 	(void)vcpu;
-	(void)size;
-	*value = offset == UART_FR ? UART_FR_TXFE : 0;
-	return 0;
+	if (reg == PL011_DR || reg == PL011_FR || reg == PL011_RIS || reg == PL011_MIS) {
+		/* rx_ready first: a terminal is raw before the guest's prompt shows */
+		if (!u->rx_seen) {
+			u->rx_seen = true;
+			uart_rx_space(u);
+		}
+		/* a guest looking for input sees what it has printed so far */
+		if (reg == PL011_DR || !pl011_rx_count(&u->regs))
+			uart_flush(u);
+	}
+	return pl011_read(&u->regs, offset, size, value);
 }
 
 static int uart_write(void *arg, uint32_t vcpu, uint64_t offset, uint32_t size, uint64_t value)
 {
 	struct uart *u = arg;
-	char c = (char)(value & 0xff);
 
 	(void)vcpu;
-	(void)size;
-	if (offset != UART_DR || c == '\r')
-		return 0;
-	u->buf[u->len++] = c;
-	if (c == '\n' || u->len == UART_LINE)
-		uart_flush(u);
-	return 0;
+	return pl011_write(&u->regs, offset, size, value);
 }
 
 static const struct rk_mmio_ops uart_ops = { uart_read, uart_write };
@@ -121,7 +151,7 @@ int rk_vm_add_mmio(struct rk_vm *vm, uint64_t ipa, uint64_t size, const struct r
 	return ret;
 }
 
-int rk_vm_add_uart(struct rk_vm *vm, uint64_t ipa, rk_console_fn out, void *arg)
+int rk_vm_add_pl011(struct rk_vm *vm, uint64_t ipa, const struct rk_uart_config *cfg)
 {
 	struct uart *u;
 	int ret;
@@ -131,14 +161,58 @@ int rk_vm_add_uart(struct rk_vm *vm, uint64_t ipa, rk_console_fn out, void *arg)
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
-	u->out = out;
-	u->arg = arg;
+	if (cfg)
+		u->cfg = *cfg;
+	pl011_init(&u->regs, &(struct pl011_cb){ uart_tx, uart_irq, uart_rx_space, u });
 	host_lock(vm->host);
 	ret = add_mmio(vm, ipa, RK_UART_SIZE, &uart_ops, u, u);
 	host_unlock(vm->host);
 	if (ret)
 		free(u);
 	return ret;
+}
+
+int rk_vm_add_uart(struct rk_vm *vm, uint64_t ipa, rk_console_fn out, void *arg)
+{
+	const struct rk_uart_config cfg = { .out = out, .arg = arg };
+
+	return rk_vm_add_pl011(vm, ipa, &cfg);
+}
+
+static struct uart *uart_at(struct rk_vm *vm, uint64_t ipa)
+{
+	struct host_mmio *d = vm ? host_mmio_find(vm, ipa) : NULL;
+
+	return d && d->ops == &uart_ops && d->ipa == ipa ? d->arg : NULL;
+}
+
+int rk_vm_uart_input(struct rk_vm *vm, uint64_t ipa, const void *buf, size_t len, size_t *taken)
+{
+	struct uart *u = uart_at(vm, ipa);
+
+	if (taken)
+		*taken = 0;
+	if (!u || (!buf && len))
+		return u ? -EINVAL : -ENODEV;
+	pthread_mutex_lock(&vm->run.dev_mtx);
+	len = pl011_rx_push(&u->regs, buf, len);
+	pthread_mutex_unlock(&vm->run.dev_mtx);
+	if (taken)
+		*taken = len;
+	return 0;
+}
+
+int rk_vm_uart_irq_level(struct rk_vm *vm, uint64_t ipa)
+{
+	struct uart *u = uart_at(vm, ipa);
+	int level;
+
+	if (!u)
+		return -ENODEV;
+	pthread_mutex_lock(&vm->run.dev_mtx);
+	level = pl011_irq_level(&u->regs);
+	pthread_mutex_unlock(&vm->run.dev_mtx);
+	return level;
 }
 
 struct host_mmio *host_mmio_find(struct rk_vm *vm, uint64_t ipa)

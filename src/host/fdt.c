@@ -310,7 +310,7 @@ static int write_tree(const struct rk_fdt_config *c, void *fdt, int size)
 	cells[0] = cells[1] = cpu_to_fdt32(FDT_PH_CLK);
 	T(fdt_property(fdt, "clocks", cells, 2 * sizeof(cells[0])));
 	T(fdt_property(fdt, "clock-names", clock_names, sizeof(clock_names)));
-	/* the AMBA bus takes the ID from here: the UART's ID registers read as 0 */
+	/* the ID the UART's PrimeCell ID registers also hold (src/host/pl011.h) */
 	T(fdt_property_u32(fdt, "arm,primecell-periphid", PL011_PERIPHID));
 	T(fdt_end_node(fdt));
 
