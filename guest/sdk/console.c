@@ -3,6 +3,12 @@
 
 static rk_spinlock_t console_lock;
 
+#define UART_REG(off) (*(volatile uint32_t *)(uintptr_t)(RK_GUEST_UART_IPA + (off)))
+#define UART_FR 0x018
+#define UART_LCR_H 0x02c
+#define UART_FR_RXFE (1u << 4)
+#define UART_LCR_H_FEN_8N1 0x70u /* FIFOs on, 8 bits, no parity, 1 stop bit */
+
 static void uart_put(char c)
 {
 	/* One 32-bit store to the PL011 data register: an emulatable MMIO
@@ -199,4 +205,82 @@ void rk_print_hex(const void *buf, size_t len)
 		put_raw(hex[p[i] & 15]);
 	}
 	rk_spin_unlock(&console_lock);
+}
+
+/* ---- input: polling UARTFR.RXFE, no interrupts ---- */
+
+static rk_spinlock_t input_lock;
+static bool fifo_on;
+static bool after_cr; /* the last line ended in '\r': a '\n' right after it is part of it */
+
+static int getc_locked(bool wait)
+{
+	if (!fifo_on) {
+		/* the 32-byte FIFO instead of a 1-byte holding register (the host keeps what it holds) */
+		UART_REG(UART_LCR_H) = UART_LCR_H_FEN_8N1;
+		fifo_on = true;
+	}
+	while (UART_REG(UART_FR) & UART_FR_RXFE)
+		if (!wait)
+			return -1;
+	return (int)(UART_REG(0) & 0xff);
+}
+
+int rk_getc(void)
+{
+	int c;
+
+	rk_spin_lock(&input_lock);
+	c = getc_locked(true);
+	rk_spin_unlock(&input_lock);
+	return c;
+}
+
+int rk_trygetc(void)
+{
+	int c;
+
+	rk_spin_lock(&input_lock);
+	c = getc_locked(false);
+	rk_spin_unlock(&input_lock);
+	return c;
+}
+
+size_t rk_readline(char *buf, size_t size)
+{
+	size_t n = 0;
+
+	rk_spin_lock(&input_lock);
+	for (;;) {
+		int c = getc_locked(true);
+
+		if (c == '\n' && after_cr) {
+			after_cr = false;
+			continue;
+		}
+		after_cr = c == '\r';
+		if (c == '\r' || c == '\n') {
+			rk_putc('\n');
+			break;
+		}
+		if (c == 0x7f || c == '\b') { /* erase the last character */
+			if (n) {
+				n--;
+				rk_puts("\b \b");
+			}
+			continue;
+		}
+		if (n + 1 >= size)
+			continue; /* no room: dropped */
+		buf[n++] = (char)c;
+		if (c < 0x20) { /* other control characters: kept, echoed as ^X */
+			rk_putc('^');
+			c += '@';
+		}
+		rk_putc((char)c);
+	}
+	if (size)
+		buf[n] = '\0';
+	rk_spin_unlock(&input_lock);
+	return n;
 }

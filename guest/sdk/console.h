@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Console on the PL011-compatible UART at RK_GUEST_UART_IPA. */
+/* Console on the PL011 UART at RK_GUEST_UART_IPA: output, and input by polling. */
 #ifndef RK_GUEST_CONSOLE_H
 #define RK_GUEST_CONSOLE_H
 
@@ -17,5 +17,20 @@ int rk_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int rk_vprintf(const char *fmt, va_list ap);
 /* Print len bytes as lowercase hex. */
 void rk_print_hex(const void *buf, size_t len);
+
+/*
+ * Input, by polling UARTFR.RXFE (no interrupts): the first call turns the
+ * UART's 32-byte FIFO on (UARTLCR_H.FEN). rk_getc() waits for a byte and
+ * returns it; rk_trygetc() returns -1 at once when there is none.
+ * rk_readline() reads a line into buf (at most size - 1 characters, then a
+ * '\0'; the rest of a longer line is dropped), echoing what it keeps as a
+ * terminal in raw mode needs: it ends at '\r', '\n' or "\r\n" (echoed as a
+ * newline, not stored), DEL and backspace erase (the last byte kept),
+ * other control characters are kept and echoed as ^X. Returns the line's
+ * length. Waits forever if no line comes.
+ */
+int rk_getc(void);
+int rk_trygetc(void);
+size_t rk_readline(char *buf, size_t size);
 
 #endif

@@ -29,9 +29,10 @@
 #define RK_GUEST_RAM_BASE RK_GUEST_U64(0x80000000)
 #define RK_GUEST_RAM_SIZE RK_GUEST_U64(0x200000)
 
-/* PL011-compatible UART: the guest writes characters to its 32-bit data
- * register (offset 0) with a single STR Wt (an emulatable MMIO store in the
- * unprotected half; the host prints the low 8 bits). Nothing else is used. */
+/* PL011 UART (4 KiB, the host's src/host/pl011.h): the guest writes
+ * characters to its 32-bit data register (offset 0) with a single STR Wt (an
+ * emulatable MMIO store in the unprotected half; the host prints the low 8
+ * bits); the SDK's input polls UARTFR (0x18) and reads UARTDR. */
 #ifndef RK_GUEST_UART_IPA
 #define RK_GUEST_UART_IPA (RK_GUEST_UNPROT_BASE + RK_GUEST_U64(0x09000000))
 #endif
@@ -120,5 +121,6 @@
 #define RK_GUEST_EX_MMU 8
 #define RK_GUEST_EX_USER 9
 #define RK_GUEST_EX_UNMAP 10
+#define RK_GUEST_EX_ECHO 11
 
 #endif /* RK_REALMKIT_GUEST_ABI_H */
