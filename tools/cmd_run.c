@@ -25,11 +25,14 @@
  * anything is built: option values (args.h), the image, --cpak (read and
  * parsed) and --token-out (opened).
  *
+ * Console input: tools/console_in.c (stdin, raw terminal, Ctrl-A escapes).
+ *
  * Exit status: 0 the realm reported PASS (RK_HC_RESULT), or switched off
  * without reporting if its image does not use the report call; 1 anything
  * else (reported FAIL, stopped on an error, timeout, a teardown leak, an
  * image that cannot be loaded), with one line saying why; 2 usage error (a
- * bad option value, an unusable --cpak or --token-out file); 130 interrupted.
+ * bad option value, an unusable --cpak or --token-out file); 130 interrupted
+ * (SIGINT, SIGTERM, SIGHUP, or Ctrl-A x on a terminal console).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +54,7 @@
 #include "realmkit/attest.h"
 #include "realmkit/host.h"
 #include "args.h"
+#include "console_in.h"
 #include "image.h"
 #include "realmkit/attest.h"
 #include "realmkit/measure.h"
@@ -79,7 +83,7 @@ struct run_opts {
 	double timeout_s;
 	uint32_t cpus;
 	uint32_t hash_algo;
-	bool trace, normal, quiet, attest, state, dtb;
+	bool trace, normal, quiet, attest, state, dtb, no_stdin;
 	uint8_t challenge[CHALLENGE_SIZE];
 };
 
@@ -143,6 +147,7 @@ static void usage(FILE *f, bool measure)
 		"      --bootargs STR     the device tree's /chosen/bootargs (with --dtb)\n"
 		"      --dtb-out FILE     write the device tree there (implies --dtb; written before\n"
 		"                         the realm is built)\n"
+		"      --no-stdin         do not read stdin: the guest's console gets no input\n"
 		"      --state            when the realm has stopped, before teardown, print its state\n"
 		"                         on stderr: stage 2 as the RMM reports it, and every granule\n"
 		"                         of the machine by owner and role\n"
@@ -152,7 +157,12 @@ static void usage(FILE *f, bool measure)
 		"Exit status: 0 the realm reported PASS (or switched off, if it does not report),\n"
 		"1 it reported FAIL, stopped on an error or timed out, or IMAGE cannot be loaded\n"
 		"(the reason on stderr), 2 usage error (a bad option value, an unusable --cpak,\n"
-		"--token-out or --dtb-out file: nothing is built), 130 interrupted.\n",
+		"--token-out or --dtb-out file: nothing is built), 130 interrupted (SIGINT,\n"
+		"SIGTERM, SIGHUP, or Ctrl-A x on the console).\n"
+		"\n"
+		"Console input: once the guest reads its UART, stdin is its input: a terminal\n"
+		"in raw mode (restored on exit; Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A,\n"
+		"Ctrl-A h helps), a pipe or file as it is (after EOF the guest gets nothing).\n",
 		(unsigned long long)RK_GUEST_RAM_BASE, (unsigned long long)RK_GUEST_RAM_BASE,
 		DEFAULT_MEM_MIB);
 }
@@ -215,6 +225,7 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 		OPT_CPAK,
 		OPT_NORMAL,
 		OPT_STATE,
+		OPT_NO_STDIN,
 		OPT_CPAK_OUT,
 		OPT_DTB,
 		OPT_DTB_OUT,
@@ -232,6 +243,7 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 		{ "normal", no_argument, NULL, OPT_NORMAL },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "state", no_argument, NULL, OPT_STATE },
+		{ "no-stdin", no_argument, NULL, OPT_NO_STDIN },
 		{ "cpak-out", required_argument, NULL, OPT_CPAK_OUT },
 		{ "dtb", no_argument, NULL, OPT_DTB },
 		{ "dtb-out", required_argument, NULL, OPT_DTB_OUT },
@@ -291,6 +303,9 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 			break;
 		case OPT_STATE:
 			o->state = true;
+			break;
+		case OPT_NO_STDIN:
+			o->no_stdin = true;
 			break;
 		case OPT_DTB:
 			o->dtb = true;
@@ -614,6 +629,7 @@ struct run_ctx {
 	bool console_nl;        /* the console's last byte was a newline */
 	uint64_t unknown_hc;    /* unknown host calls (the first RUN_MSG_LIMIT are reported) */
 	uint64_t unmap_refused; /* RK_HC_UNMAP refused (the first RUN_MSG_LIMIT are reported) */
+	struct console_in *cin; /* stdin for the console; NULL with --no-stdin */
 };
 
 /* Per-event messages (one per guest action) are printed this many times, then counted. */
@@ -628,11 +644,18 @@ static void console_out(void *arg, const char *buf, size_t len)
 	c->console_nl = len && buf[len - 1] == '\n';
 }
 
+static void console_rx_ready(void *arg)
+{
+	struct run_ctx *c = arg;
+
+	console_in_rx_ready(c->cin);
+}
+
 /* "hello", ... (guest/README.md) or "result 0x..." */
 static const char *example_name(uint64_t id, char buf[32])
 {
 	static const char *const names[] = { NULL,     "hello",        "smp", "ripas", "abort", "stress",
-					     "attest", "ripas_toggle", "mmu", "user",  "unmap" };
+					     "attest", "ripas_toggle", "mmu", "user",  "unmap", "echo" };
 
 	if (id < sizeof(names) / sizeof(names[0]) && names[id])
 		return names[id];
@@ -953,6 +976,7 @@ int cmd_run(int argc, char **argv)
 	struct rk_vm *vm = NULL;
 	struct rk_vm_run_info info;
 	struct sig_waiter sw;
+	struct console_in *cin = NULL;
 	pthread_t sig_thread;
 	bool sig_started = false;
 	uint8_t rim[RK_MEASUREMENT_MAX];
@@ -1004,8 +1028,18 @@ int cmd_run(int argc, char **argv)
 		rk_host_set_trace(h, stderr);
 	ctx.h = h;
 	ret = rk_vm_create_from_plan(h, &plan.plan, &vm);
-	if (!ret)
-		ret = rk_vm_add_uart(vm, RK_GUEST_UART_IPA, console_out, &ctx);
+	if (!ret && !o.no_stdin && (ret = console_in_create(prog, STDIN_FILENO, &cin))) {
+		fprintf(stderr, "%s: cannot set up the console input: %s\n", prog, strerror(-ret));
+		goto out;
+	}
+	if (!ret) {
+		/* the UART's interrupt line is not wired yet: the guest polls */
+		const struct rk_uart_config ucfg = { .out = console_out,
+						     .rx_ready = cin ? console_rx_ready : NULL,
+						     .arg = &ctx };
+		ctx.cin = cin;
+		ret = rk_vm_add_pl011(vm, RK_GUEST_UART_IPA, &ucfg);
+	}
 	if (ret) {
 		fprintf(stderr, "%s: cannot build the %s: %s\n", prog, o.normal ? "VM" : "realm",
 			rk_host_last_error(h)->msg);
@@ -1044,11 +1078,17 @@ int cmd_run(int argc, char **argv)
 	sigemptyset(&sw.set);
 	sigaddset(&sw.set, SIGINT);
 	sigaddset(&sw.set, SIGTERM);
+	sigaddset(&sw.set, SIGHUP);
 	sigaddset(&sw.set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &sw.set, NULL);
 	sig_started = !pthread_create(&sig_thread, NULL, sig_main, &sw);
 
+	if (cin && (ret = console_in_start(cin, vm, RK_GUEST_UART_IPA))) {
+		fprintf(stderr, "%s: cannot start the console input: %s\n", prog, strerror(-ret));
+		goto out;
+	}
 	ret = rk_vm_run(vm, (uint64_t)(o.timeout_s * 1000));
+	console_in_stop(cin); /* the terminal is itself again before anything more is printed */
 	rk_vm_get_run_info(vm, &info);
 	if (!ctx.console_nl)
 		fputc('\n', stdout); /* the console's last line had no end */
@@ -1058,7 +1098,10 @@ int cmd_run(int argc, char **argv)
 			ctx.unknown_hc - RUN_MSG_LIMIT);
 
 	/* the verdict */
-	if (interrupted) {
+	if (console_in_quit(cin)) {
+		fprintf(stderr, "%s: quit (Ctrl-A x): the %s was stopped\n", prog, o.normal ? "VM" : "realm");
+		status = 130;
+	} else if (interrupted) {
 		fprintf(stderr, "%s: interrupted: the realm was stopped\n", prog);
 		status = 130;
 	} else if (info.reason == RK_STOP_TIMEOUT) {
@@ -1127,6 +1170,7 @@ out:
 		pthread_kill(sig_thread, SIGUSR1);
 		pthread_join(sig_thread, NULL);
 	}
+	console_in_free(cin);
 	rk_vm_free(vm);
 	rk_host_destroy(h);
 	rk_machine_destroy(m);
