@@ -190,6 +190,14 @@ RK_API int rk_hcpu_ich_write(struct rk_machine *m, unsigned int cpu, uint32_t re
  */
 RK_API int rk_hcpu_smc(struct rk_machine *m, unsigned int cpu, struct rk_smc_regs *regs);
 
+/*
+ * The system counter every CPU of the machine reads (CNTPCT_EL0 = CNTVCT_EL0:
+ * realms have no counter offset), counting at CNTFRQ_HZ (realmkit/arch/sysreg.h,
+ * 62.5 MHz) from the host's CLOCK_MONOTONIC. A host compares the timer CVALs
+ * of RmiRecExit with it. Thread-safe.
+ */
+RK_API uint64_t rk_counter_read(void);
+
 /* ---- Door 2: non-secure memory access by physical address ---------------- */
 
 /*

@@ -72,6 +72,11 @@ void rk_smc(struct rk_machine *m, struct rk_smc_regs *regs)
 	rmm_handle_smc(m->rmm, NULL, regs->x);
 }
 
+uint64_t rk_counter_read(void)
+{
+	return plat_counter_read();
+}
+
 unsigned int rk_machine_ncpus(const struct rk_machine *m)
 {
 	return m->plat.ncpus;

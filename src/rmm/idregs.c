@@ -17,12 +17,17 @@
  * CTX_CMPs is kept within BRPs.
  *
  * The engine (rk_cpu, stage-2 mode) offers every access to a trapped
- * register to realm_idreg_handler() inside the run, with the engine's value.
- * Writes and EL0 reads are declined: the engine's own rules (UNDEF) apply.
+ * register to realm_sysreg_handler() inside the run, with the engine's value;
+ * it dispatches: ID registers here (writes and EL0 reads are declined: the
+ * engine's own rules, UNDEF, apply), the generic timers and counters to
+ * timer.c (rec_timer_sysreg).
  */
 #include "idregs.h"
 
 #include <errno.h>
+
+#include "realmkit/arch/sysreg.h"
+#include "timer.h"
 
 #define FIELD(shift) (0xfull << (shift))
 
@@ -102,16 +107,32 @@ uint64_t realm_idreg(const struct rk_cpu_sysreg_ctx *c, uint32_t enc, uint64_t r
 	}
 }
 
-static bool realm_idreg_handler(struct rk_cpu *cpu, struct rk_cpu_sysreg *acc, struct rk_cpu_sysreg_ctx *c)
+static bool realm_idreg_handler(struct rk_cpu_sysreg *acc, struct rk_cpu_sysreg_ctx *c)
 {
 	uint32_t enc = RK_CPU_SYSREG_OF(acc);
 
-	(void)cpu;
 	if (!acc->is_read || acc->el != 1 || !realm_idreg_space(enc))
 		return false;
 	acc->value = realm_idreg(c, enc, acc->known ? acc->value : 0);
 	return true;
 }
+
+/* The engine's sysreg handler: every register the RMM emulates for the realm. */
+static bool realm_sysreg_handler(struct rk_cpu *cpu, struct rk_cpu_sysreg *acc, struct rk_cpu_sysreg_ctx *c)
+{
+	(void)cpu;
+	if (acc->op0 == 3 && acc->op1 == 3 && acc->crn == 14)
+		return c->timer && rec_timer_sysreg(c->timer, acc);
+	return realm_idreg_handler(acc, c);
+}
+
+/* The timer and counter registers timer.c emulates */
+#define SR(r) RK_CPU_SYSREG(r)
+static const uint32_t timer_regs[] = {
+	SR(SYSREG_CNTPCT_EL0),   SR(SYSREG_CNTVCT_EL0),    SR(SYSREG_CNTP_TVAL_EL0),
+	SR(SYSREG_CNTP_CTL_EL0), SR(SYSREG_CNTP_CVAL_EL0), SR(SYSREG_CNTV_TVAL_EL0),
+	SR(SYSREG_CNTV_CTL_EL0), SR(SYSREG_CNTV_CVAL_EL0),
+};
 
 int realm_idregs_attach(struct rk_cpu *cpu, struct rk_cpu_sysreg_ctx *c)
 {
@@ -119,9 +140,11 @@ int realm_idregs_attach(struct rk_cpu *cpu, struct rk_cpu_sysreg_ctx *c)
 
 	if (rk_cpu_mode(cpu) != RK_CPU_MODE_STAGE2)
 		return 0;
-	ret = rk_cpu_set_sysreg_handler(cpu, realm_idreg_handler, c);
+	ret = rk_cpu_set_sysreg_handler(cpu, realm_sysreg_handler, c);
 	for (unsigned int crm = 4; !ret && crm <= 7; crm++)
 		for (unsigned int op2 = 0; !ret && op2 <= 7; op2++)
 			ret = rk_cpu_trap_sysreg(cpu, ID(crm, op2), true);
+	for (unsigned int k = 0; !ret && c->timer && k < sizeof(timer_regs) / sizeof(timer_regs[0]); k++)
+		ret = rk_cpu_trap_sysreg(cpu, timer_regs[k], true);
 	return ret;
 }

@@ -22,7 +22,9 @@
  * condition ends the run with an IRQ exit, as the physical maintenance
  * interrupt would; the realm's ICC_* accesses, UNDEF exits of the engine, are
  * emulated against it: rec_icc_access), and every exit hands it back with
- * ICH_HCR_EL2.En clear and reports the REC's timers.
+ * ICH_HCR_EL2.En clear and reports the REC's timers (timer.c: a timer output
+ * that changed since the last exit ends the run with an IRQ exit, and the
+ * slice ends at the next timer deadline).
  */
 #include <sched.h>
 #include <stdio.h>
@@ -36,6 +38,7 @@
 #include "realmkit/arch/smccc.h"
 #include "realmkit/arch/sysreg.h"
 #include "realmkit/platform.h"
+#include "platform/platform.h"
 #include "engines.h"
 #include "granule.h"
 #include "ns.h"
@@ -45,6 +48,7 @@
 #include "rsi/smc.h"
 #include "run_lock.h"
 #include "s2tt.h"
+#include "timer.h"
 #include "vgic.h"
 
 #define ENTER_FLAG(f, name) (((f)&RMI_REC_ENTER_FLAGS_##name##_MASK) != 0)
@@ -182,6 +186,7 @@ static int rec_engine(struct rmm *rmm, struct rec *rec, struct rd *rd)
 		ret = rk_cpu_set_reg(rec->cpu, RK_CPU_REG_MPIDR_EL1, mpidr_el1);
 	if (!ret)
 		ret = rk_cpu_set_smc_handler_noimm(rec->cpu, rsi_fast, &rec->fast);
+	rec->idregs.timer = &rec->timer;
 	if (!ret)
 		ret = realm_idregs_attach(rec->cpu, &rec->idregs);
 	if (!ret)
@@ -516,11 +521,24 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, struct rd *rd, const 
 		/* other RECs of the realm wait for the run lock: hand it on sooner */
 		if (realm_run_contended(rd) && start + REC_CONTENDED_SLICE_US < deadline)
 			deadline = start + REC_CONTENDED_SLICE_US;
+		/*
+		 * The timers (TF-RMM check_pending_timers): an output that changed
+		 * since the last exit is the physical PPI the host must see: IRQ
+		 * exit. Else the slice ends at the next CVAL that would assert one.
+		 */
+		uint64_t now = plat_counter_read();
+		if (rec_timer_outputs(&rec->timer, now) != rec->timer_out) {
+			exit->exit_reason = RMI_EXIT_IRQ;
+			return;
+		}
 		double left = deadline - run_lock_now_us();
 		if (left < 1) {
 			exit->exit_reason = RMI_EXIT_IRQ;
 			return;
 		}
+		uint64_t due = rec_timer_next(&rec->timer, now);
+		if (due != UINT64_MAX && (double)(due - now) * 1e6 / CNTFRQ_HZ + 1 < left)
+			left = (double)(due - now) * 1e6 / CNTFRQ_HZ + 1;
 		/* the maintenance interrupt is a physical IRQ for the host: it ends the run */
 		if (vgic_maint(&rec->vgic)) {
 			exit->exit_reason = RMI_EXIT_IRQ;
@@ -748,11 +766,15 @@ uint64_t rmi_rec_enter(struct rmm *rmm, const struct rmi_rec_enter_args *args, s
 		     (exit.exit_reason == RMI_EXIT_HOST_CALL && rec->pending == REC_PENDING_HOST_CALL) ||
 		     (exit.exit_reason == RMI_EXIT_PSCI && rec->pending == REC_PENDING_PSCI));
 	realm_run_unlock_rec(rd, rec_pa, keep, slice_start);
-	/* every exit: the timers, and the GIC state back on the CPU with En clear */
-	exit.cntp_ctl = rec->timer.cntp_ctl;
+	/* every exit: the timers (ISTATUS now; the outputs reported are the
+	 * ones the next entries compare with), and the GIC state back on the
+	 * CPU with En clear */
+	uint64_t now = plat_counter_read();
+	exit.cntp_ctl = rec_timer_ctl(rec->timer.cntp_ctl, rec->timer.cntp_cval, now);
 	exit.cntp_cval = rec->timer.cntp_cval;
-	exit.cntv_ctl = rec->timer.cntv_ctl;
+	exit.cntv_ctl = rec_timer_ctl(rec->timer.cntv_ctl, rec->timer.cntv_cval, now);
 	exit.cntv_cval = rec->timer.cntv_cval;
+	rec->timer_out = (uint8_t)rec_timer_outputs(&rec->timer, now);
 	if (cpu_ich)
 		vgic_give_back(cpu_ich, &rec->vgic);
 	(void)rmm_ns_write(rmm, run_pa + RMI_REC_RUN_OFF_EXIT, &exit, sizeof(exit));

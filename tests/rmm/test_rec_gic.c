@@ -21,7 +21,8 @@
  *    an SGI write and a trapped read exit to the host with EC 0x18 (Rt 0,
  *    gprs[0]; the read completed from enter.gprs[0]); an UNDEFINED one is the
  *    realm's UNDEF;
- *  - RecExit carries the REC's timers (cntv/cntp ctl and cval) on every exit.
+ *  - RecExit carries the REC's timers (cntv/cntp ctl and cval) on every exit
+ *    (ISTATUS computed: tests/rmm/test_rec_timer.c).
  */
 #include "exec_util.h"
 #include "realmkit/arch/gic.h"
@@ -571,7 +572,8 @@ static void test_every_exit(void **state)
 	rec->timer.cntv_ctl = 5;
 	rec->timer.cntv_cval = 0x1234567;
 	rec->timer.cntp_ctl = 1;
-	rec->timer.cntp_cval = 0x89abcdef0ULL;
+	uint64_t future = rk_counter_read() + 3600ULL * 62500000ULL; /* not ISTATUS during the test */
+	rec->timer.cntp_cval = future;
 	struct {
 		uint64_t hcr, flags, reason;
 	} steps[] = {
@@ -589,7 +591,7 @@ static void test_every_exit(void **state)
 		assert_int_equal(ex.cntv_ctl, 5);
 		assert_int_equal(ex.cntv_cval, 0x1234567);
 		assert_int_equal(ex.cntp_ctl, 1);
-		assert_int_equal(ex.cntp_cval, 0x89abcdef0ULL);
+		assert_int_equal(ex.cntp_cval, future);
 		assert_int_equal(ich_r(&x, 0, ICH_HCR_EL2), steps[k].hcr & ~ICH_HCR_EN);
 	}
 	/* refused (the REC is off): nothing cleared */

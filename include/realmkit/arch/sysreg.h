@@ -88,4 +88,28 @@
 #define SYSREG_ESR_EL1 3, 0, 5, 2, 0
 #define SYSREG_FAR_EL1 3, 0, 6, 0, 0
 
+/*
+ * The generic timer (Arm ARM D11): CNTx_CTL_EL0 fields, and the EL1 timer
+ * registers' encodings (op0 3, op1 3, CRn 14). The system counter runs at
+ * CNTFRQ_HZ, the frequency the engine's CNTFRQ_EL0 shows.
+ */
+#define CNT_CTL_ENABLE RK_BIT(0)
+#define CNT_CTL_IMASK RK_BIT(1)
+#define CNT_CTL_ISTATUS RK_BIT(2)
+#define CNTFRQ_HZ 62500000ULL
+#define SYSREG_CNTFRQ_EL0 3, 3, 14, 0, 0
+#define SYSREG_CNTPCT_EL0 3, 3, 14, 0, 1
+#define SYSREG_CNTVCT_EL0 3, 3, 14, 0, 2
+#define SYSREG_CNTPCTSS_EL0 3, 3, 14, 0, 5
+#define SYSREG_CNTVCTSS_EL0 3, 3, 14, 0, 6
+#define SYSREG_CNTP_TVAL_EL0 3, 3, 14, 2, 0
+#define SYSREG_CNTP_CTL_EL0 3, 3, 14, 2, 1
+#define SYSREG_CNTP_CVAL_EL0 3, 3, 14, 2, 2
+#define SYSREG_CNTV_TVAL_EL0 3, 3, 14, 3, 0
+#define SYSREG_CNTV_CTL_EL0 3, 3, 14, 3, 1
+#define SYSREG_CNTV_CVAL_EL0 3, 3, 14, 3, 2
+/* The timers' PPIs (INTIDs) as the Arm Base System Architecture assigns them */
+#define PPI_VTIMER 27u
+#define PPI_PTIMER 30u
+
 #endif /* REALMKIT_ARCH_SYSREG_H */
