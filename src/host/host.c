@@ -221,6 +221,9 @@ int rk_host_create(struct rk_machine *m, const struct rk_host_config *cfg, struc
 		pthread_mutex_init(&h->fault_lock, NULL);
 	}
 	h->m = m;
+	h->nhcpus = rk_machine_ncpus(m) < HOST_MAX_HCPUS ? rk_machine_ncpus(m) : HOST_MAX_HCPUS;
+	for (unsigned int i = 0; i < h->nhcpus; i++)
+		pthread_mutex_init(&h->hcpu_mtx[i], NULL);
 	h->next_vm_id = 1;
 	if (cfg) {
 		h->trace = cfg->trace;
@@ -250,6 +253,8 @@ int rk_host_create(struct rk_machine *m, const struct rk_host_config *cfg, struc
 	return 0;
 fail:
 	host_palloc_fini(h);
+	for (unsigned int i = 0; i < h->nhcpus; i++)
+		pthread_mutex_destroy(&h->hcpu_mtx[i]);
 	pthread_mutex_destroy(&h->fault_lock);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
@@ -267,6 +272,8 @@ void rk_host_destroy(struct rk_host *h)
 		host_pfree(h, h->params_pa, 4);
 	host_palloc_fini(h);
 	host_unlock(h);
+	for (unsigned int i = 0; i < h->nhcpus; i++)
+		pthread_mutex_destroy(&h->hcpu_mtx[i]);
 	pthread_mutex_destroy(&h->fault_lock);
 	pthread_mutex_destroy(&h->lock);
 	free(h);

@@ -49,10 +49,17 @@ struct host_fault {
 	uint32_t fired; /* bool */
 };
 
+#define HOST_MAX_HCPUS 64u
+
 struct rk_host {
 	pthread_mutex_t lock;       /* the host lock (recursive): every public call, exit handling */
 	pthread_mutex_t fault_lock; /* the armed faults (host_rmi() runs without the host lock) */
 	struct rk_machine *m;
+	/* host CPUs the vCPU threads issue REC_ENTER on (vtimer.c): vCPU i on
+	 * CPU i % nhcpus, its GIC state loaded and saved around the SMC under
+	 * hcpu_mtx[that CPU] */
+	unsigned int nhcpus;
+	pthread_mutex_t hcpu_mtx[HOST_MAX_HCPUS];
 	uint8_t *ledger; /* per granule: state, dirty, role */
 	uint32_t *owner; /* per granule: VM id (0: host) */
 	uint64_t *used;  /* allocation bitmap: 1 = not free */
@@ -114,6 +121,18 @@ struct host_pending {
 	uint32_t reserved;
 };
 
+/*
+ * A vCPU's GIC virtual CPU interface state while it is not on a host CPU
+ * (vtimer.c; KVM: struct vgic_v3_cpu_if), and its timer lines.
+ */
+struct host_vgic_cpu {
+	uint64_t hcr, vmcr, ap0r, ap1r;
+	uint64_t lr[16];
+	uint32_t nr_lrs;   /* ICH_VTR_EL2.ListRegs + 1 (0: not read yet) */
+	uint32_t timer;    /* timer lines high after the last exit: 1 virtual, 2 physical */
+	uint64_t kick_gen; /* host_vcpu_kick() count (run.mtx): wakes a vCPU asleep in WFI */
+};
+
 /* A vCPU: host-side record; its REC exists once the realm is activated. */
 struct rk_vcpu {
 	uint64_t pc;
@@ -127,6 +146,7 @@ struct rk_vcpu {
 	struct rk_cpu *cpu;      /* normal VM: its engine; NULL: none yet */
 	uint64_t wake_gen;       /* CPU_ON completions that targeted this vCPU (run.mtx) */
 	struct host_pending pend;
+	struct host_vgic_cpu gic;
 	uint32_t on;     /* power state as the host sees it (run.mtx) */
 	uint32_t in_run; /* a thread is inside rk_vcpu_run() for it (run.mtx) */
 	uint32_t id;
@@ -295,6 +315,24 @@ int host_ns_read(struct rk_host *h, uint64_t pa, void *buf, size_t len);
 int host_ns_zero(struct rk_host *h, uint64_t pa, uint64_t n);
 
 /* ---- the SMC wrapper (rmi.c; the typed commands: rmi_cmds.h) ---- */
+/* host_rmi() issued on host CPU cpu (rk_hcpu_smc; cpu < 0: rk_smc). */
+uint64_t host_rmi_on(struct rk_host *h, int cpu, uint64_t fid, uint64_t out[5], uint64_t a1, uint64_t a2,
+		     uint64_t a3, uint64_t a4, uint64_t a5);
+
+/*
+ * Timers and interrupt injection for realm vCPUs (vtimer.c): a minimal path
+ * until the host has a vGIC. host_vcpu_enter issues REC_ENTER on the vCPU's
+ * host CPU with its GIC state loaded (and its timer PPIs put into list
+ * registers), saves the state after the exit and updates the timer lines
+ * from RecExit. host_vcpu_wfi blocks a vCPU whose WFI trapped until an
+ * interrupt is due for it, its earliest timer deadline, a kick or a stop.
+ */
+uint64_t host_vcpu_enter(struct rk_vm *vm, struct rk_vcpu *v);
+int host_inject_ppi(struct rk_vm *vm, struct rk_vcpu *v, uint32_t intid);
+void host_vcpu_wfi(struct rk_vm *vm, struct rk_vcpu *v);
+void host_vcpu_kick(struct rk_vm *vm, struct rk_vcpu *v);
+bool host_run_stopping_locked(struct rk_vm *vm); /* run.mtx held */
+
 uint64_t host_rmi(struct rk_host *h, uint64_t fid, uint64_t out[5], uint64_t a1, uint64_t a2, uint64_t a3,
 		  uint64_t a4, uint64_t a5);
 

@@ -52,6 +52,12 @@ static struct host_fault *fault_fires(struct rk_host *h, uint64_t fid)
 uint64_t host_rmi(struct rk_host *h, uint64_t fid, uint64_t out[5], uint64_t a1, uint64_t a2, uint64_t a3,
 		  uint64_t a4, uint64_t a5)
 {
+	return host_rmi_on(h, -1, fid, out, a1, a2, a3, a4, a5);
+}
+
+uint64_t host_rmi_on(struct rk_host *h, int cpu, uint64_t fid, uint64_t out[5], uint64_t a1, uint64_t a2,
+		     uint64_t a3, uint64_t a4, uint64_t a5)
+{
 	struct rk_smc_regs r;
 	int idx = fnum_index(fid);
 
@@ -88,7 +94,8 @@ uint64_t host_rmi(struct rk_host *h, uint64_t fid, uint64_t out[5], uint64_t a1,
 		pthread_mutex_unlock(&h->fault_lock);
 		if (injected)
 			COUNT(h->stats.rmi_faults);
-		else if (!filter || !filter(filter_arg, &r))
+		else if ((!filter || !filter(filter_arg, &r)) &&
+			 (cpu < 0 || rk_hcpu_smc(h->m, (unsigned int)cpu, &r)))
 			rk_smc(h->m, &r);
 		if (trace)
 			fprintf(trace,

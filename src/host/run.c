@@ -167,6 +167,11 @@ static int stop_code(struct rk_vm *vm)
 	return 1;
 }
 
+bool host_run_stopping_locked(struct rk_vm *vm)
+{
+	return stop_code(vm) != 1;
+}
+
 bool host_run_stopping(struct rk_vm *vm)
 {
 	bool s;
@@ -514,8 +519,12 @@ static int realm_sync(struct rk_vm *vm, struct rk_vcpu *v, const struct rmi_rec_
 	char msg[240];
 	int ret;
 
-	if (ec == ESR_EC_WFX)
-		return 1; /* WFI/WFE are not trapped; nothing to do if they were */
+	if (ec == ESR_EC_WFX) {
+		/* a trapped WFI (WFE is not trapped): block until an interrupt, timer or kick */
+		if (!(esr & ESR_WFX_TI_WFE))
+			host_vcpu_wfi(vm, v);
+		return 1;
+	}
 	if (ec != ESR_EC_DABT_LOW && ec != ESR_EC_IABT_LOW) {
 		snprintf(msg, sizeof(msg), "unexpected SYNC exit (ESR 0x%" PRIx64 ", EC 0x%x)", esr, ec);
 		return host_run_error(vm, v, -EPROTO, 0, 0, msg);
@@ -739,7 +748,8 @@ static int realm_prepare(struct rk_vm *vm, struct rk_vcpu *v)
 	}
 	if (p->ripas)
 		ripas_complete(vm, v, &flags);
-	v->run->enter.flags = flags; /* KVM clears the flags after each exit */
+	/* KVM clears the flags after each exit; WFI is trapped, as KVM's TWI (vtimer.c) */
+	v->run->enter.flags = flags | RMI_REC_ENTER_FLAGS_TRAP_WFI_MASK;
 	if (p->gprs_valid) {
 		memcpy(v->run->enter.gprs, p->gprs, sizeof(p->gprs));
 		p->gprs_valid = 0;
@@ -780,8 +790,6 @@ static int realm_enter_failed(struct rk_vm *vm, struct rk_vcpu *v, uint64_t x0, 
 
 static int realm_loop(struct rk_vm *vm, struct rk_vcpu *v)
 {
-	struct rk_host *h = vm->host;
-
 	for (;;) {
 		uint64_t gen, x0;
 		int ret = host_run_wait(vm, v, &gen);
@@ -791,7 +799,7 @@ static int realm_loop(struct rk_vm *vm, struct rk_vcpu *v)
 		ret = realm_prepare(vm, v);
 		if (ret != 1)
 			return ret;
-		x0 = host_rmi_rec_enter(h, v->rec, v->run_pa);
+		x0 = host_vcpu_enter(vm, v); /* REC_ENTER on the vCPU's host CPU (vtimer.c) */
 		STAT(vm, entries);
 		ret = x0 == RMI_SUCCESS ? realm_exit(vm, v, gen) : realm_enter_failed(vm, v, x0, gen);
 		if (ret != 1) {

@@ -39,7 +39,8 @@ uint64_t rec_timer_ctl(uint64_t ctl, uint64_t cval, uint64_t now)
 
 static bool asserted(uint64_t ctl, uint64_t cval, uint64_t now)
 {
-	return (rec_timer_ctl(ctl, cval, now) & (CTL_RW | CNT_CTL_ISTATUS)) == (CNT_CTL_ENABLE | CNT_CTL_ISTATUS);
+	return (rec_timer_ctl(ctl, cval, now) & (CTL_RW | CNT_CTL_ISTATUS)) ==
+	       (CNT_CTL_ENABLE | CNT_CTL_ISTATUS);
 }
 
 unsigned int rec_timer_outputs(const struct rec_timer *t, uint64_t now)

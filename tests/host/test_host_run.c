@@ -25,6 +25,7 @@
 #include "machine.h"
 #include "realmkit/cpu.h"
 #include "realmkit/arch/psci.h"
+#include "realmkit/platform.h"
 #include "realmkit/host.h"
 #include "realmkit/measure.h"
 #include "rk_test.h"
@@ -602,6 +603,84 @@ static void test_mmio(void **state)
 	}
 }
 
+/* ---- timers (stage-2 mode): WFI blocks the vCPU, it does not spin ---- */
+
+struct tdev {
+	uint64_t v[2];
+	unsigned int n;
+};
+
+static int tdev_write(void *arg, uint32_t vcpu, uint64_t off, uint32_t size, uint64_t v)
+{
+	struct tdev *d = arg;
+
+	(void)vcpu;
+	(void)size;
+	if (off < 16)
+		d->v[off / 8] = v;
+	d->n++;
+	return 0;
+}
+
+static const struct rk_mmio_ops tdev_ops = { dev_read, tdev_write };
+
+#define TA64_CNTVCT A64_SYSREG(3, 3, 14, 0, 2)
+#define TA64_CNTV_CTL A64_SYSREG(3, 3, 14, 3, 1)
+#define TA64_CNTV_CVAL A64_SYSREG(3, 3, 14, 3, 2)
+#define TA64_CMP_X7_X4 0xEB0400FFu /* subs xzr, x7, x4 */
+#define WAIT_TICKS 12500000ULL     /* 200 ms at 62.5 MHz */
+
+/*
+ * The realm arms its virtual timer 200 ms ahead (enabled, unmasked; IRQs
+ * masked, no GIC set up) and WFIs until CNTVCT reaches it, then stores the
+ * counter and CNTV_CTL to the device and powers off. The host blocks the
+ * vCPU in each trapped WFI until the timer's deadline: the run uses a small
+ * fraction of a core (CPU time only is asserted; a host that re-entered at
+ * once used all of it), and the wait was no shorter than 200 ms.
+ */
+static void test_wfi_sleeps(void **state)
+{
+	enum rk_cpu_mode mode = rk_cpu_default_mode();
+	uint32_t code[256] = { 0 };
+	struct tdev d = { .n = 0 };
+	struct timespec c0, c1;
+	size_t n = 0;
+
+	(void)state;
+	rk_cpu_set_default_mode(RK_CPU_MODE_STAGE2);
+	n += a64_mov64(code + n, 1, DEV_IPA);
+	code[n++] = a64_mrs(3, TA64_CNTVCT);
+	n += a64_mov64(code + n, 5, WAIT_TICKS);
+	code[n++] = 0x8B050064u; /* add x4, x3, x5 */
+	code[n++] = a64_msr(TA64_CNTV_CVAL, 4);
+	n += a64_mov64(code + n, 6, 1);
+	code[n++] = a64_msr(TA64_CNTV_CTL, 6);
+	code[n++] = A64_WFI;
+	code[n++] = a64_mrs(7, TA64_CNTVCT);
+	code[n++] = TA64_CMP_X7_X4;
+	code[n++] = a64_bcond(3 /* LO */, -3);
+	code[n++] = a64_str_off(7, 1, 0);
+	code[n++] = a64_mrs(8, TA64_CNTV_CTL);
+	code[n++] = a64_str_off(8, 1, 8);
+	n += a64_mov64(code + n, 0, PSCI_SYSTEM_OFF);
+	code[n++] = A64_SMC;
+	code[n++] = A64_B_SELF;
+	struct guest *g = guest_new(NULL, code, n, RK_VM_REALM, RMI_HASH_SHA_256, 1);
+	assert_int_equal(rk_vm_add_mmio(g->vm, DEV_IPA, 0x1000, &tdev_ops, &d), 0);
+	uint64_t t0 = rk_counter_read();
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+	assert_int_equal(rk_vm_run(g->vm, 60000), 0);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+	rk_cpu_set_default_mode(mode); /* before any assertion: the next tests run in their mode */
+	double cpu_ms = (double)(c1.tv_sec - c0.tv_sec) * 1e3 + (double)(c1.tv_nsec - c0.tv_nsec) / 1e6;
+	print_message("WFI for 200 ms: %.1f ms of CPU\n", cpu_ms);
+	assert_int_equal(d.n, 2);
+	assert_true(d.v[0] >= t0 + WAIT_TICKS); /* never early */
+	assert_int_equal(d.v[1], 5);            /* ENABLE | ISTATUS */
+	assert_true(cpu_ms < 100.0);            /* the bound is 10%: 20 ms; generous for loaded machines */
+	guest_free(g);
+}
+
 /*
  * The widest IPA space the machine offers, both kinds, used to its top: b =
  * FR0.S2SZ for a realm, host_ipa_limit for a normal VM (both
@@ -1116,6 +1195,7 @@ int main(void)
 		cmocka_unit_test(test_attest_and_shared),
 		cmocka_unit_test(test_stress),
 		cmocka_unit_test(test_mmio),
+		cmocka_unit_test(test_wfi_sleeps),
 		cmocka_unit_test(test_wide_ipa),
 		cmocka_unit_test(test_fault_outside_slots),
 		cmocka_unit_test(test_last_vcpu_off),

@@ -31,7 +31,6 @@
 
 #define TEN_MS (CNTFRQ_HZ / 100)
 
-
 static void realm_of(struct xr *x, struct prog *p)
 {
 	xr_create(&env, x, RMI_HASH_SHA_256, NULL);

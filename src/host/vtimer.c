@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Realm vCPUs: the GIC virtual CPU interface around REC_ENTER, the timer
+ * PPIs, and WFI blocking. A minimal path (the place of KVM's vgic_v3_load /
+ * vgic_v3_put, kvm_realm_timers_update and kvm_vcpu_block), meant to be
+ * replaced by a full vGIC: only the timer PPIs are injected, by
+ * host_inject_ppi().
+ *
+ * - vCPU i enters on host CPU i % nhcpus. Its ICH state (HCR, VMCR, APRs,
+ *   LRs) is written to that CPU before the SMC and read back after it,
+ *   under the host's lock of that CPU, so vCPUs sharing a CPU (more vCPUs
+ *   than host CPUs, or several VMs) each see their own state.
+ * - After every exit the timer lines are RecExit's: ENABLE && ISTATUS &&
+ *   !IMASK of cntv_ctl (PPI 27) and cntp_ctl (PPI 30), level-sensitive.
+ *   Before the next entry a high line whose PPI is in no list register goes
+ *   into a free one as pending, Group 1, priority 0xa0 (host_inject_ppi); a
+ *   list register the realm deactivated is free again (the RMM reports
+ *   that in ELRSR). A line still high at the next entry after the realm's
+ *   EOI is injected again, as a level interrupt is.
+ * - WFI is trapped (RecEnter TRAP_WFI): the vCPU blocks until a PPI is
+ *   pending for it, the earliest deadline of an enabled, unmasked timer
+ *   (RecExit's cvals against rk_counter_read()), a kick (host_vcpu_kick) or
+ *   the VM's stop; at most HOST_WFI_MAX_MS at a time (a wake-up the host does
+ *   not model still arrives, and a WFI may complete early).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "realmkit/arch/gic.h"
+#include "realmkit/arch/sysreg.h"
+#include "host_internal.h"
+
+#define HOST_WFI_MAX_MS 10u
+#define PPI_PRIORITY 0xa0u
+
+static int vcpu_hcpu(const struct rk_vm *vm, const struct rk_vcpu *v)
+{
+	const struct rk_host *h = vm->host;
+
+	return h->nhcpus ? (int)(v->id % h->nhcpus) : -1;
+}
+
+/* The vCPU's state onto its host CPU (hcpu_mtx held). */
+static void gic_load(struct rk_vm *vm, struct rk_vcpu *v, unsigned int cpu)
+{
+	struct rk_machine *m = vm->host->m;
+	struct host_vgic_cpu *g = &v->gic;
+
+	if (!g->nr_lrs) {
+		uint64_t vtr = 0;
+		(void)rk_hcpu_ich_read(m, cpu, ICH_VTR_EL2, &vtr);
+		g->nr_lrs = (uint32_t)(vtr & ICH_VTR_LISTREGS_MASK) + 1;
+		if (g->nr_lrs > 16)
+			g->nr_lrs = 16;
+		g->hcr = ICH_HCR_EN;
+	}
+	(void)rk_hcpu_ich_write(m, cpu, ICH_VMCR_EL2, g->vmcr);
+	(void)rk_hcpu_ich_write(m, cpu, ICH_AP0R_EL2(0), g->ap0r);
+	(void)rk_hcpu_ich_write(m, cpu, ICH_AP1R_EL2(0), g->ap1r);
+	for (unsigned int n = 0; n < g->nr_lrs; n++)
+		(void)rk_hcpu_ich_write(m, cpu, ICH_LR_EL2(n), g->lr[n]);
+	(void)rk_hcpu_ich_write(m, cpu, ICH_HCR_EL2, g->hcr | ICH_HCR_EN);
+}
+
+/* ... and back after the exit (En is clear now: keep the host's bits). */
+static void gic_save(struct rk_vm *vm, struct rk_vcpu *v, unsigned int cpu)
+{
+	struct rk_machine *m = vm->host->m;
+	struct host_vgic_cpu *g = &v->gic;
+
+	(void)rk_hcpu_ich_read(m, cpu, ICH_VMCR_EL2, &g->vmcr);
+	(void)rk_hcpu_ich_read(m, cpu, ICH_AP0R_EL2(0), &g->ap0r);
+	(void)rk_hcpu_ich_read(m, cpu, ICH_AP1R_EL2(0), &g->ap1r);
+	for (unsigned int n = 0; n < g->nr_lrs; n++)
+		(void)rk_hcpu_ich_read(m, cpu, ICH_LR_EL2(n), &g->lr[n]);
+}
+
+static bool lr_valid(uint64_t lr)
+{
+	return (lr & ICH_LR_STATE_MASK) != 0;
+}
+
+int host_inject_ppi(struct rk_vm *vm, struct rk_vcpu *v, uint32_t intid)
+{
+	struct host_vgic_cpu *g = &v->gic;
+	int free_lr = -1;
+
+	(void)vm;
+	for (unsigned int n = 0; n < g->nr_lrs; n++) {
+		if (lr_valid(g->lr[n]) && (g->lr[n] & ICH_LR_VINTID_MASK) == intid)
+			return 0; /* pending or active already: a level interrupt is not queued twice */
+		if (!lr_valid(g->lr[n]) && free_lr < 0)
+			free_lr = (int)n;
+	}
+	if (free_lr < 0)
+		return -EBUSY;
+	g->lr[free_lr] = ICH_LR(ICH_LR_STATE_PENDING, 1, PPI_PRIORITY, intid);
+	return 0;
+}
+
+/* kvm_realm_timers_update: the lines from RecExit. */
+static void timer_lines(struct rk_vcpu *v, const struct rmi_rec_exit *ex)
+{
+	const uint64_t mask = CNT_CTL_ENABLE | CNT_CTL_IMASK | CNT_CTL_ISTATUS,
+		       high = CNT_CTL_ENABLE | CNT_CTL_ISTATUS;
+
+	v->gic.timer = ((ex->cntv_ctl & mask) == high ? 1u : 0u) | ((ex->cntp_ctl & mask) == high ? 2u : 0u);
+}
+
+uint64_t host_vcpu_enter(struct rk_vm *vm, struct rk_vcpu *v)
+{
+	struct rk_host *h = vm->host;
+	int cpu = vcpu_hcpu(vm, v);
+	uint64_t x0;
+
+	if (cpu < 0)
+		return host_rmi_on(h, -1, RMI_FID_REC_ENTER, NULL, v->rec.pa, v->run_pa, 0, 0, 0);
+	if (v->gic.timer & 1)
+		(void)host_inject_ppi(vm, v, PPI_VTIMER);
+	if (v->gic.timer & 2)
+		(void)host_inject_ppi(vm, v, PPI_PTIMER);
+	pthread_mutex_lock(&h->hcpu_mtx[cpu]);
+	gic_load(vm, v, (unsigned int)cpu);
+	x0 = host_rmi_on(h, cpu, RMI_FID_REC_ENTER, NULL, v->rec.pa, v->run_pa, 0, 0, 0);
+	gic_save(vm, v, (unsigned int)cpu);
+	pthread_mutex_unlock(&h->hcpu_mtx[cpu]);
+	if (x0 == RMI_SUCCESS)
+		timer_lines(v, &v->run->exit);
+	return x0;
+}
+
+void host_vcpu_kick(struct rk_vm *vm, struct rk_vcpu *v)
+{
+	pthread_mutex_lock(&vm->run.mtx);
+	v->gic.kick_gen++;
+	pthread_cond_broadcast(&vm->run.cv);
+	pthread_mutex_unlock(&vm->run.mtx);
+}
+
+/*
+ * An interrupt would wake the vCPU's WFI: a pending Group 1 interrupt (in an
+ * LR, or a timer line about to be injected) the interface can signal
+ * (Group 1 enabled, priority above the mask; PSTATE.I does not matter).
+ */
+static bool irq_pending(const struct rk_vcpu *v)
+{
+	const struct host_vgic_cpu *g = &v->gic;
+	uint64_t pmr = (g->vmcr & ICH_VMCR_VPMR_MASK) >> ICH_VMCR_VPMR_SHIFT;
+
+	if (!(g->vmcr & ICH_VMCR_VENG1))
+		return false;
+	if (g->timer && PPI_PRIORITY < pmr)
+		return true;
+	for (unsigned int n = 0; n < g->nr_lrs; n++)
+		if ((g->lr[n] & ICH_LR_PENDING_BIT) && (g->lr[n] & ICH_LR_GROUP) &&
+		    ((g->lr[n] & ICH_LR_PRIORITY_MASK) >> ICH_LR_PRIORITY_SHIFT) < pmr)
+			return true;
+	return false;
+}
+
+/*
+ * The earliest counter value at which an enabled, unmasked timer of the last
+ * exit that had not fired yet fires (one that has is a line already).
+ */
+static uint64_t timer_deadline(const struct rmi_rec_exit *ex)
+{
+	const uint64_t mask = CNT_CTL_ENABLE | CNT_CTL_IMASK | CNT_CTL_ISTATUS;
+	uint64_t d = UINT64_MAX;
+
+	if ((ex->cntv_ctl & mask) == CNT_CTL_ENABLE)
+		d = ex->cntv_cval;
+	if ((ex->cntp_ctl & mask) == CNT_CTL_ENABLE && ex->cntp_cval < d)
+		d = ex->cntp_cval;
+	return d;
+}
+
+void host_vcpu_wfi(struct rk_vm *vm, struct rk_vcpu *v)
+{
+	uint64_t due = timer_deadline(&v->run->exit), now = rk_counter_read(), ns;
+	struct timespec ts;
+
+	if (irq_pending(v) || (due != UINT64_MAX && due <= now))
+		return;
+	ns = (uint64_t)HOST_WFI_MAX_MS * 1000000u;
+	if (due != UINT64_MAX && (due - now) < ns / 16u)
+		ns = (due - now) * 16u; /* 62.5 MHz: 16 ns a tick */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ns / 1000000000u);
+	ts.tv_nsec += (long)(ns % 1000000000u);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&vm->run.mtx);
+	uint64_t gen = v->gic.kick_gen;
+	while (!host_run_stopping_locked(vm) && v->gic.kick_gen == gen &&
+	       pthread_cond_timedwait(&vm->run.cv, &vm->run.mtx, &ts) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&vm->run.mtx);
+}
