@@ -48,12 +48,12 @@ int main(void)
 	bool ok = frq != 0;
 
 	period = frq / 1000 * PERIOD_MS;
-	rk_printf("timer: CNTFRQ_EL0 %lu Hz, %u ticks of %u ms from the virtual timer (PPI %u)\n", frq,
-		  TICKS, PERIOD_MS, PPI_VTIMER);
+	rk_printf("timer: CNTFRQ_EL0 %lu Hz, %u ticks of %u ms from the virtual timer (PPI %u)\n", frq, TICKS,
+		  PERIOD_MS, PPI_VTIMER);
 	rk_set_irq_handler(irq);
-	msr(S3_0_C12_C12_5, 7);       /* ICC_SRE_EL1: SRE */
-	msr(S3_0_C4_C6_0, 0xf0);      /* ICC_PMR_EL1: everything above the lowest priority */
-	msr(S3_0_C12_C12_7, 1);       /* ICC_IGRPEN1_EL1: Group 1 on */
+	msr(S3_0_C12_C12_5, 7);  /* ICC_SRE_EL1: SRE */
+	msr(S3_0_C4_C6_0, 0xf0); /* ICC_PMR_EL1: everything above the lowest priority */
+	msr(S3_0_C12_C12_7, 1);  /* ICC_IGRPEN1_EL1: Group 1 on */
 	__asm__ volatile("isb");
 	stamps[0] = rk_read_sysreg(cntvct_el0);
 	msr(cntv_tval_el0, period);
