@@ -654,8 +654,9 @@ static void console_rx_ready(void *arg)
 /* "hello", ... (guest/README.md) or "result 0x..." */
 static const char *example_name(uint64_t id, char buf[32])
 {
-	static const char *const names[] = { NULL,     "hello",        "smp", "ripas", "abort", "stress",
-					     "attest", "ripas_toggle", "mmu", "user",  "unmap", "echo", "timer" };
+	static const char *const names[] = { NULL,     "hello",  "smp",          "ripas", "abort",
+					     "stress", "attest", "ripas_toggle", "mmu",   "user",
+					     "unmap",  "echo",   "timer" };
 
 	if (id < sizeof(names) / sizeof(names[0]) && names[id])
 		return names[id];
