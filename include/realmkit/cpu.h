@@ -236,11 +236,21 @@ RK_API int rk_cpu_invalidate_code(struct rk_cpu *cpu, uint64_t ipa, uint64_t siz
  * with the TLBI flushes at its next run only. Stage-2 mode only (in hooks mode
  * the guest's MMU is off: there is no stage-1 TLB to keep coherent).
  *
+ * The same domain carries instruction-cache maintenance: each engine keeps
+ * its own translated code, so code one vCPU writes is not seen by another
+ * that already translated it. IC IALLUIS (EL1) or IC IVAU (broadcast to the
+ * PoU; EL0 too with SCTLR_EL1.UCI) on one vCPU bumps code_gen, and every other
+ * vCPU whose code_gen is behind drops all its translated code before its next
+ * run starts (the whole of it, whatever the VA: one drop per run however many
+ * IC ops preceded it). The issuing vCPU's engine sees its own stores to code
+ * (QEMU's self-modifying-code detection) and drops nothing.
+ *
  * The caller owns the storage: zero it or rk_cpu_tlb_domain_init() it, and
  * keep it alive while any vCPU is in it (rk_cpu_destroy leaves).
  */
 struct rk_cpu_tlb_domain {
-	uint64_t gen; /* broadcast TLBIs so far (atomic; read it with __atomic builtins) */
+	uint64_t gen;      /* broadcast TLBIs so far (atomic; read it with __atomic builtins) */
+	uint64_t code_gen; /* IC IALLUIS / IC IVAU so far (atomic) */
 };
 RK_API void rk_cpu_tlb_domain_init(struct rk_cpu_tlb_domain *d);
 /* Put cpu in domain d (NULL: in none), flushing its TLB before its next run. -EBUSY while it runs. */
@@ -266,6 +276,8 @@ struct rk_cpu_stats {
 	uint64_t code_flushes;          /* translated code dropped to stay in the budget */
 	uint64_t tlbi_broadcast;        /* broadcast TLBIs the guest executed (rk_cpu_set_tlb_domain) */
 	uint64_t tlb_domain_flushes;    /* TLB flushes for another vCPU's broadcast TLBI */
+	uint64_t ic_broadcast;          /* IC IALLUIS / IC IVAU the guest executed */
+	uint64_t code_domain_flushes;   /* code drops for another vCPU's IC IALLUIS / IC IVAU */
 };
 RK_API void rk_cpu_get_stats(const struct rk_cpu *cpu, struct rk_cpu_stats *out);
 

@@ -162,5 +162,10 @@ static inline uint32_t a64_tlbi(unsigned int crm, unsigned int op2, unsigned int
 #define A64_TLBI_VAE1IS(rt) a64_tlbi(3, 1, rt)
 #define A64_TLBI_VAE1(rt) a64_tlbi(7, 1, rt)
 #define A64_TLBI_VMALLE1IS a64_tlbi(3, 0, 31)
+/* Cache maintenance (SYS, CRn 7): IC IVAU / DC CVAU, Xt (op1 3); IC IALLUIS / IALLU (op1 0). */
+#define A64_IC_IVAU(rt) (0xD50B7520u | (rt))
+#define A64_DC_CVAU(rt) (0xD50B7B20u | (rt))
+#define A64_IC_IALLUIS 0xD508711Fu
+#define A64_IC_IALLU 0xD508751Fu
 
 #endif
