@@ -30,10 +30,10 @@
 #define FN 0x2000ull /* the function: movz x0, #n; ret */
 
 /* Entry points (offsets into RAM); every one ends in SMC. */
-#define E_MMU 0x00   /* enable the MMU */
-#define E_CALL 0x40  /* blr x6 (x6 = FN) */
-#define E_IVAU 0x80  /* [x4] = x3; dc cvau, x4; dsb ish; ic ivau, x4; dsb ish; isb */
-#define E_ALLIS 0xc0 /* the same with ic ialluis */
+#define E_MMU 0x00    /* enable the MMU */
+#define E_CALL 0x40   /* blr x6 (x6 = FN) */
+#define E_IVAU 0x80   /* [x4] = x3; dc cvau, x4; dsb ish; ic ivau, x4; dsb ish; isb */
+#define E_ALLIS 0xc0  /* the same with ic ialluis */
 #define E_LOCAL 0x100 /* the same with ic iallu (local) */
 #define E_SELF 0x140  /* [x4] = x3; blr x6: the engine's own store to code it ran */
 
@@ -74,11 +74,11 @@ static int fx_setup_size(void **state, uint64_t ram_size)
 	};
 	const uint32_t call[] = { A64_BLR(6), A64_SMC };
 	const uint32_t ivau[] = { a64_str(3, 4), A64_DC_CVAU(4), A64_DSB_ISH, A64_IC_IVAU(4),
-				  A64_DSB_ISH,   A64_ISB,	 A64_SMC };
+				  A64_DSB_ISH,   A64_ISB,        A64_SMC };
 	const uint32_t allis[] = { a64_str(3, 4), A64_DC_CVAU(4), A64_DSB_ISH, A64_IC_IALLUIS,
-				   A64_DSB_ISH,   A64_ISB,	  A64_SMC };
+				   A64_DSB_ISH,   A64_ISB,        A64_SMC };
 	const uint32_t local[] = { a64_str(3, 4), A64_DC_CVAU(4), A64_DSB_ISH, A64_IC_IALLU,
-				   A64_DSB_ISH,   A64_ISB,	  A64_SMC };
+				   A64_DSB_ISH,   A64_ISB,        A64_SMC };
 	const uint32_t self[] = { a64_str(3, 4), A64_BLR(6), A64_SMC };
 	const uint64_t tcr = 25 | 1ull << 8 | 1ull << 10 | 3ull << 12 | 1ull << 23 | 4ull << 32;
 	struct fx *f = calloc(1, sizeof(*f));

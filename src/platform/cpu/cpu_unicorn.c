@@ -93,7 +93,10 @@
  * bumps the TLB domain's generation (rk_cpu_set_tlb_domain), and every other
  * vCPU of the domain sees the new generation when its next run starts
  * (tlb_domain_check, from s2_sync) and changes VMID, which flushes its whole
- * TLB. No exit, no hook on other instructions.
+ * TLB. No exit, no hook on other instructions. IC IVAU and IC IALLUIS bump
+ * the domain's code generation the same way; every other vCPU moves to a
+ * fresh engine (all its translated code dropped) before its next run
+ * (code_domain_check, from rk_cpu_run).
  *
  * Timeouts and kicks must stop the vCPU at a point where it can resume
  * exactly. In hooks mode, a plain uc_emu_stop() from another thread does not: Unicorn 2.0.1
