@@ -56,9 +56,8 @@ struct rk_host {
 	pthread_mutex_t fault_lock; /* the armed faults (host_rmi() runs without the host lock) */
 	struct rk_machine *m;
 	/* host CPUs the vCPU threads issue REC_ENTER on (vtimer.c): vCPU i on
-	 * CPU i % nhcpus, its GIC state loaded and saved around the SMC under
-	 * hcpu_mtx[that CPU] */
-	unsigned int nhcpus;
+	 * CPU i % nhcpus (below), its GIC state loaded and saved around the SMC
+	 * under hcpu_mtx[that CPU] */
 	pthread_mutex_t hcpu_mtx[HOST_MAX_HCPUS];
 	uint8_t *ledger; /* per granule: state, dirty, role */
 	uint32_t *owner; /* per granule: VM id (0: host) */
@@ -87,7 +86,7 @@ struct rk_host {
 	uint32_t nbanks;
 	uint32_t nfaults;
 	uint32_t next_vm_id;
-	uint32_t reserved;
+	uint32_t nhcpus; /* host CPUs in use (hcpu_mtx above) */
 };
 
 /* A run of granules held by the RMM for an object (a REC's aux granules). */

@@ -28,8 +28,9 @@ struct rd {
 	uint8_t num_bps;       /* RmiRealmParams.num_bps (breakpoints - 1) */
 	uint8_t num_wps;       /* RmiRealmParams.num_wps (watchpoints - 1) */
 	uint16_t vmid;         /* allocated by the RMM */
-	uint16_t rec_count;    /* RECs created so far (next MPIDR index) */
-	uint16_t running_recs; /* RECs inside REC_ENTER now */
+	uint16_t reserved;     /* no hole (pahole) */
+	uint32_t rec_count;    /* RECs created so far (next MPIDR index) */
+	uint32_t running_recs; /* RECs inside REC_ENTER now */
 	uint64_t flags0;       /* RmiRealmParams.flags0 as given */
 	uint64_t s2_gen;       /* stage-2 generation: bumped when a mapping goes away */
 	/* RMM writes into realm memory (run lock): write n went to page code_log[n % REALM_CODE_LOG] */

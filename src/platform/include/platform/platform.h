@@ -48,6 +48,7 @@ struct platform {
 	unsigned int pa_bits;
 	struct plat_bank banks[RK_MAX_DRAM_BANKS];
 	unsigned int ncpus;      /* host CPUs (rk_machine_config.ncpus) */
+	unsigned int reserved;   /* no hole (pahole) */
 	struct plat_hcpu *hcpus; /* their GIC virtual CPU interfaces (platform/gic.h) */
 	uint64_t ich_vtr;        /* ICH_VTR_EL2 of every CPU */
 };
