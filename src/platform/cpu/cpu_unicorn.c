@@ -2762,34 +2762,33 @@ static int s2_drop_code(struct rk_cpu *cpu)
 	return rc;
 }
 
+/* A generation of the vCPU's domain moved since *seen: note the new one. */
+static bool domain_gen_moved(const uint64_t *gen, uint64_t *seen)
+{
+	uint64_t g = __atomic_load_n(gen, __ATOMIC_ACQUIRE);
+
+	if (g == *seen)
+		return false;
+	*seen = g;
+	return true;
+}
+
 /* Another vCPU of the domain executed a broadcast TLBI since this one last ran: flush (s2_sync). */
 static void tlb_domain_check(struct rk_cpu *cpu)
 {
-	uint64_t gen;
-
-	if (!cpu->tlb_dom)
-		return;
-	gen = __atomic_load_n(&cpu->tlb_dom->gen, __ATOMIC_ACQUIRE);
-	if (gen == cpu->tlb_seen)
-		return;
-	cpu->tlb_seen = gen;
-	cpu->tlb_stale = true;
-	cpu->stats.tlb_domain_flushes++;
+	if (cpu->tlb_dom && domain_gen_moved(&cpu->tlb_dom->gen, &cpu->tlb_seen)) {
+		cpu->tlb_stale = true;
+		cpu->stats.tlb_domain_flushes++;
+	}
 }
 
 /* Another vCPU of the domain executed IC IALLUIS or IC IVAU since this one last ran (s2_sync). */
 static void code_domain_check(struct rk_cpu *cpu)
 {
-	uint64_t gen;
-
-	if (!cpu->tlb_dom)
-		return;
-	gen = __atomic_load_n(&cpu->tlb_dom->code_gen, __ATOMIC_ACQUIRE);
-	if (gen == cpu->code_seen)
-		return;
-	cpu->code_seen = gen;
-	cpu->code_stale = true;
-	cpu->stats.code_domain_flushes++;
+	if (cpu->tlb_dom && domain_gen_moved(&cpu->tlb_dom->code_gen, &cpu->code_seen)) {
+		cpu->code_stale = true;
+		cpu->stats.code_domain_flushes++;
+	}
 }
 
 /* Stage-2 mode: bring the engine up to date with the caller's memory map. */
