@@ -20,14 +20,14 @@
  * register to realm_sysreg_handler() inside the run, with the engine's value;
  * it dispatches: ID registers here (writes and EL0 reads are declined: the
  * engine's own rules, UNDEF, apply), the generic timers and counters to
- * timer.c (rec_timer_sysreg).
+ * the platform's emulation (realmkit/gtimer.h, rk_gtimer_sysreg).
  */
 #include "idregs.h"
 
 #include <errno.h>
 
 #include "realmkit/arch/sysreg.h"
-#include "timer.h"
+#include "realmkit/gtimer.h"
 
 #define FIELD(shift) (0xfull << (shift))
 
@@ -122,17 +122,9 @@ static bool realm_sysreg_handler(struct rk_cpu *cpu, struct rk_cpu_sysreg *acc, 
 {
 	(void)cpu;
 	if (acc->op0 == 3 && acc->op1 == 3 && acc->crn == 14)
-		return c->timer && rec_timer_sysreg(c->timer, acc);
+		return c->timer && rk_gtimer_sysreg(c->timer, acc);
 	return realm_idreg_handler(acc, c);
 }
-
-/* The timer and counter registers timer.c emulates */
-#define SR(r) RK_CPU_SYSREG(r)
-static const uint32_t timer_regs[] = {
-	SR(SYSREG_CNTPCT_EL0),   SR(SYSREG_CNTVCT_EL0),    SR(SYSREG_CNTP_TVAL_EL0),
-	SR(SYSREG_CNTP_CTL_EL0), SR(SYSREG_CNTP_CVAL_EL0), SR(SYSREG_CNTV_TVAL_EL0),
-	SR(SYSREG_CNTV_CTL_EL0), SR(SYSREG_CNTV_CVAL_EL0),
-};
 
 int realm_idregs_attach(struct rk_cpu *cpu, struct rk_cpu_sysreg_ctx *c)
 {
@@ -144,7 +136,7 @@ int realm_idregs_attach(struct rk_cpu *cpu, struct rk_cpu_sysreg_ctx *c)
 	for (unsigned int crm = 4; !ret && crm <= 7; crm++)
 		for (unsigned int op2 = 0; !ret && op2 <= 7; op2++)
 			ret = rk_cpu_trap_sysreg(cpu, ID(crm, op2), true);
-	for (unsigned int k = 0; !ret && c->timer && k < sizeof(timer_regs) / sizeof(timer_regs[0]); k++)
-		ret = rk_cpu_trap_sysreg(cpu, timer_regs[k], true);
+	if (!ret && c->timer)
+		ret = rk_gtimer_trap(cpu);
 	return ret;
 }

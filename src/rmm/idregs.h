@@ -12,7 +12,7 @@
 
 #include "realmkit/cpu.h"
 
-struct rec_timer;
+struct rk_gtimer;
 
 /* What the engine's sysreg hook needs (set at REC_CREATE from the realm's parameters). */
 struct rk_cpu_sysreg_ctx {
@@ -21,7 +21,7 @@ struct rk_cpu_sysreg_ctx {
 	uint8_t sve;     /* bool: SVE enabled for the realm */
 	uint8_t pmu;     /* bool: PMU enabled for the realm */
 	uint8_t reserved[4];
-	struct rec_timer *timer; /* the REC's EL1 timers (timer.h) */
+	struct rk_gtimer *timer; /* the REC's EL1 timers (realmkit/gtimer.h) */
 };
 
 /* True if enc (RK_CPU_SYSREG) is in the AArch64 feature ID space: op0 3, op1 0, CRn 0, CRm 4..7. */
@@ -33,7 +33,7 @@ uint64_t realm_idreg(const struct rk_cpu_sysreg_ctx *c, uint32_t enc, uint64_t r
 /*
  * Make cpu answer the realm's system register accesses the RMM emulates
  * (stage-2 mode; hooks mode: nothing, 0): ID register reads at EL1 with
- * realm_idreg(), the EL1 timers and counters with rec_timer_sysreg() against
+ * realm_idreg(), the EL1 timers and counters with rk_gtimer_sysreg() against
  * c->timer. Negative errno on failure.
  */
 int realm_idregs_attach(struct rk_cpu *cpu, struct rk_cpu_sysreg_ctx *c);

@@ -7,10 +7,10 @@
 
 #include "granule.h"
 #include "platform/gic.h"
+#include "realmkit/gtimer.h"
 #include "idregs.h"
 #include "rmm.h"
 #include "s2tt.h"
-#include "timer.h"
 
 #define REC_NUM_AUX 16u /* granules donated to every REC by the REC_CREATE SRO */
 #define REC_NUM_GPRS 31u
@@ -91,11 +91,12 @@ struct rec {
 	struct plat_ich vgic;
 	uint8_t virq;      /* bool: the engine's virtual IRQ line (HCR_EL2.VI) is raised */
 	uint8_t sysreg_rt; /* REC_PENDING_SYSREG: the MRS's target register (31: XZR) */
-	uint8_t timer_out; /* REC_TIMER_OUT_*: the timer outputs reported at the last exit */
+	uint8_t timer_out; /* RK_GTIMER_OUT_*: the timer outputs reported at the last exit */
 	uint8_t reserved3[5];
-	/* The EL1 generic timers the RMM emulates (timer.c; stage-2 mode),
-	 * reported in RecExit on every exit (CNTVOFF = CNTPOFF = 0). */
-	struct rec_timer timer;
+	/* The REC's EL1 generic timers (the platform's emulation,
+	 * realmkit/gtimer.h; stage-2 mode), reported in RecExit on every exit
+	 * (CNTVOFF = CNTPOFF = 0). */
+	struct rk_gtimer timer;
 };
 
 _Static_assert(sizeof(struct rec) <= 4096, "REC must fit its granule");

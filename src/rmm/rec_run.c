@@ -22,7 +22,7 @@
  * condition ends the run with an IRQ exit, as the physical maintenance
  * interrupt would; the realm's ICC_* accesses, UNDEF exits of the engine, are
  * emulated against it: rec_icc_access), and every exit hands it back with
- * ICH_HCR_EL2.En clear and reports the REC's timers (timer.c: a timer output
+ * ICH_HCR_EL2.En clear and reports the REC's timers (realmkit/gtimer.h: a timer output
  * that changed since the last exit ends the run with an IRQ exit, and the
  * slice ends at the next timer deadline).
  */
@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "realmkit/cpu.h"
+#include "realmkit/gtimer.h"
 #include "realmkit/arch/gic.h"
 #include "realmkit/arch/insn.h"
 #include "realmkit/arch/psci.h"
@@ -39,6 +40,7 @@
 #include "realmkit/arch/sysreg.h"
 #include "realmkit/platform.h"
 #include "platform/platform.h"
+#include "platform/vcpuif.h"
 #include "engines.h"
 #include "granule.h"
 #include "ns.h"
@@ -48,7 +50,6 @@
 #include "rsi/smc.h"
 #include "run_lock.h"
 #include "s2tt.h"
-#include "timer.h"
 #include "vgic.h"
 
 #define ENTER_FLAG(f, name) (((f)&RMI_REC_ENTER_FLAGS_##name##_MASK) != 0)
@@ -313,7 +314,7 @@ enum icc_outcome { ICC_NOT, ICC_DONE, ICC_EXIT };
  * An UNDEF exit at the realm's EL1 that is an MRS/MSR of an ICC_*_EL1
  * register (op0 3, op1 0, CRn 12 CRm 8-15, or ICC_PMR_EL1): the engine has no
  * GIC CPU interface, so the RMM emulates the realm's virtual one against
- * rec->vgic (vgic_icc_access). Done: X[Rt] for a read, PC += 4, the run goes
+ * rec->vgic (plat_icv_access). Done: X[Rt] for a read, PC += 4, the run goes
  * on (the loop re-evaluates the vIRQ line and the maintenance interrupt).
  * A trap for the host (SGIs, ICH_HCR_EL2 TC/TALLn/TDIR): a SYNC exit with
  * EC 0x18, the ISS with Rt = 0, gprs[0] = the value written, PC += 4; a read
@@ -337,13 +338,13 @@ static enum icc_outcome rec_icc_access(struct rec *rec, uint32_t insn, struct rm
 	enc = (uint32_t)SYSREG_ENC(op0, op1, crn, crm, op2);
 	if (!is_read && rt != 31 && rk_cpu_get_reg(rec->cpu, RK_CPU_REG_X(rt), &val))
 		return ICC_NOT;
-	switch (vgic_icc_access(&rec->vgic, enc, is_read, &val)) {
-	case VGIC_DONE:
+	switch (plat_icv_access(&rec->vgic, enc, is_read, &val)) {
+	case PLAT_ICV_DONE:
 		if (is_read && rt != 31)
 			(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_X(rt), val);
 		(void)rk_cpu_skip_insn(rec->cpu);
 		return ICC_DONE;
-	case VGIC_TRAP:
+	case PLAT_ICV_TRAP:
 		(void)rk_cpu_skip_insn(rec->cpu);
 		exit->exit_reason = RMI_EXIT_SYNC;
 		exit->esr = ESR_EC(ESR_EC_SYS64) | ESR_IL | enc | (is_read ? ESR_SYS64_DIR_READ : 0);
@@ -354,7 +355,7 @@ static enum icc_outcome rec_icc_access(struct rec *rec, uint32_t insn, struct rm
 			exit->gprs[0] = val;
 		}
 		return ICC_EXIT;
-	case VGIC_UNDEF:
+	case PLAT_ICV_UNDEF:
 	default:
 		return ICC_NOT;
 	}
@@ -527,7 +528,7 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, struct rd *rd, const 
 		 * exit. Else the slice ends at the next CVAL that would assert one.
 		 */
 		uint64_t now = plat_counter_read();
-		if (rec_timer_outputs(&rec->timer, now) != rec->timer_out) {
+		if (rk_gtimer_outputs(&rec->timer, now) != rec->timer_out) {
 			exit->exit_reason = RMI_EXIT_IRQ;
 			return;
 		}
@@ -536,15 +537,15 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, struct rd *rd, const 
 			exit->exit_reason = RMI_EXIT_IRQ;
 			return;
 		}
-		uint64_t due = rec_timer_next(&rec->timer, now);
+		uint64_t due = rk_gtimer_next(&rec->timer, now);
 		if (due != UINT64_MAX && (double)(due - now) * 1e6 / CNTFRQ_HZ + 1 < left)
 			left = (double)(due - now) * 1e6 / CNTFRQ_HZ + 1;
 		/* the maintenance interrupt is a physical IRQ for the host: it ends the run */
-		if (vgic_maint(&rec->vgic)) {
+		if (plat_ich_maint(&rec->vgic)) {
 			exit->exit_reason = RMI_EXIT_IRQ;
 			return;
 		}
-		bool virq = vgic_virq(&rec->vgic);
+		bool virq = plat_icv_virq(&rec->vgic);
 		if (virq != (rec->virq != 0) && !rk_cpu_set_virq(rec->cpu, virq))
 			rec->virq = virq;
 		rec_sync_code(rec, rd, s2);
@@ -770,11 +771,11 @@ uint64_t rmi_rec_enter(struct rmm *rmm, const struct rmi_rec_enter_args *args, s
 	 * ones the next entries compare with), and the GIC state back on the
 	 * CPU with En clear */
 	uint64_t now = plat_counter_read();
-	exit.cntp_ctl = rec_timer_ctl(rec->timer.cntp_ctl, rec->timer.cntp_cval, now);
+	exit.cntp_ctl = rk_gtimer_ctl(rec->timer.cntp_ctl, rec->timer.cntp_cval, now);
 	exit.cntp_cval = rec->timer.cntp_cval;
-	exit.cntv_ctl = rec_timer_ctl(rec->timer.cntv_ctl, rec->timer.cntv_cval, now);
+	exit.cntv_ctl = rk_gtimer_ctl(rec->timer.cntv_ctl, rec->timer.cntv_cval, now);
 	exit.cntv_cval = rec->timer.cntv_cval;
-	rec->timer_out = (uint8_t)rec_timer_outputs(&rec->timer, now);
+	rec->timer_out = (uint8_t)rk_gtimer_outputs(&rec->timer, now);
 	if (cpu_ich)
 		vgic_give_back(cpu_ich, &rec->vgic);
 	(void)rmm_ns_write(rmm, run_pa + RMI_REC_RUN_OFF_EXIT, &exit, sizeof(exit));
