@@ -342,6 +342,9 @@ enum rk_cpu_exit_reason {
 	RK_CPU_EXIT_KICK,    /* rk_cpu_kick(); pc = next instruction */
 	RK_CPU_EXIT_ERROR,   /* the engine failed or the guest did something
 	                        the backend cannot model; error says what */
+	RK_CPU_EXIT_SYSREG,  /* the sysreg handler completed an access and asked
+	                        to stop (rk_cpu_sysreg.stop); pc = next instruction;
+	                        sysreg = the access as completed */
 };
 
 /* A data or instruction abort. */
@@ -392,6 +395,15 @@ struct rk_cpu_sysreg {
 	uint8_t rt; /* the transfer register; 31 = XZR */
 	uint8_t el; /* the EL that executed it: 0 or 1 */
 	/*
+	 * Set by a sysreg handler that completes the access (returns true): end
+	 * the run right after it, with RK_CPU_EXIT_SYSREG (the access may have
+	 * changed what the caller does between runs: the virtual IRQ line, or
+	 * something to report). Honoured for an access the engine refuses
+	 * (known false, e.g. GICv3 ICC_*); ignored for a trapped register the
+	 * engine implements.
+	 */
+	bool stop;
+	/*
 	 * MSR: the value written. MRS: the engine's own value of a register it
 	 * implements (else 0); the handler leaves the result here.
 	 */
@@ -410,7 +422,8 @@ struct rk_cpu_exit {
 	uint32_t insn;                /* SMC/HVC/WFI/UNDEF/DABT: the instruction (0 if unknown) */
 	uint16_t imm;                 /* SMC/HVC: the immediate */
 	struct rk_cpu_mem_access mem; /* DABT; IABT uses addr, va, is_perm and s1ptw */
-	struct rk_cpu_sysreg sysreg;  /* UNDEF (stage-2 mode): a refused MRS/MSR at EL1 */
+	struct rk_cpu_sysreg sysreg;  /* UNDEF: a refused MRS/MSR at EL1 (valid set; hooks mode:
+					 decoded from the instruction); SYSREG: the access */
 	int error;                    /* ERROR: negative errno (-EIO engine, -ENOTSUP guest) */
 };
 
@@ -479,10 +492,15 @@ RK_API int rk_cpu_set_smc_handler_noimm(struct rk_cpu *cpu, rk_cpu_smc_fn fn, st
  * exits as RK_CPU_EXIT_UNDEF with exit.sysreg valid and pc on the
  * instruction (complete it with rk_cpu_complete_sysreg_read() or
  * rk_cpu_skip_insn(), or rk_cpu_inject_undef()); at EL0 the guest's EL1
- * takes the UNDEF (ESR EC 0), as for any EL0 UNDEF. fn must not call
- * rk_cpu functions other than the register getters. ctx is a type of the
- * caller's choosing; fn = NULL removes the handler.
- * Hooks mode has none of this: a refused access is a plain UNDEF exit.
+ * takes the UNDEF (ESR EC 0), as for any EL0 UNDEF. A handler that completes
+ * a refused access may also end the run there (acc->stop: an
+ * RK_CPU_EXIT_SYSREG exit, PC past the instruction), e.g. when the access
+ * changed the virtual IRQ line (rk_cpu_set_virq() cannot be called from the
+ * handler) or traps to the layer above. fn must not call rk_cpu functions
+ * other than the register getters. ctx is a type of the caller's choosing;
+ * fn = NULL removes the handler.
+ * Hooks mode has none of this: a refused access is a plain UNDEF exit (with
+ * exit.sysreg decoded from the instruction).
  */
 struct rk_cpu_sysreg_ctx;
 typedef bool (*rk_cpu_sysreg_fn)(struct rk_cpu *cpu, struct rk_cpu_sysreg *acc,

@@ -20,7 +20,8 @@
  * register to realm_sysreg_handler() inside the run, with the engine's value;
  * it dispatches: ID registers here (writes and EL0 reads are declined: the
  * engine's own rules, UNDEF, apply), the generic timers and counters to
- * the platform's emulation (realmkit/gtimer.h, rk_gtimer_sysreg).
+ * the platform's emulation (realmkit/gtimer.h, rk_gtimer_sysreg), the GICv3
+ * CPU interface's ICC_* registers to vgic.c (vgic_icc_sysreg).
  */
 #include "idregs.h"
 
@@ -28,6 +29,7 @@
 
 #include "realmkit/arch/sysreg.h"
 #include "realmkit/gtimer.h"
+#include "vgic.h"
 
 #define FIELD(shift) (0xfull << (shift))
 
@@ -117,12 +119,35 @@ static bool realm_idreg_handler(struct rk_cpu_sysreg *acc, struct rk_cpu_sysreg_
 	return true;
 }
 
+/* The GICv3 CPU interface (vgic.c): a trapped read leaves X[Rt] as it is (the
+ * host's value goes there at the next entry: rec_run.c). */
+static bool realm_icc_handler(struct rk_cpu *cpu, struct rk_cpu_sysreg *acc, struct rk_cpu_sysreg_ctx *c)
+{
+	switch (vgic_icc_sysreg(c->ich, *c->virq != 0, acc)) {
+	case VGIC_ICC_DONE:
+		return true;
+	case VGIC_ICC_RECHECK:
+		acc->stop = true;
+		return true;
+	case VGIC_ICC_TRAP:
+		if (acc->is_read && acc->rt != 31 && rk_cpu_get_reg(cpu, RK_CPU_REG_X(acc->rt), &acc->value))
+			return false;
+		c->icc_trap = 1;
+		acc->stop = true;
+		return true;
+	case VGIC_ICC_NOT:
+	default:
+		return false;
+	}
+}
+
 /* The engine's sysreg handler: every register the RMM emulates for the realm. */
 static bool realm_sysreg_handler(struct rk_cpu *cpu, struct rk_cpu_sysreg *acc, struct rk_cpu_sysreg_ctx *c)
 {
-	(void)cpu;
 	if (acc->op0 == 3 && acc->op1 == 3 && acc->crn == 14)
 		return c->timer && rk_gtimer_sysreg(c->timer, acc);
+	if (acc->op0 == 3 && acc->op1 == 0 && (acc->crn == 12 || acc->crn == 4))
+		return c->ich && c->virq && realm_icc_handler(cpu, acc, c);
 	return realm_idreg_handler(acc, c);
 }
 

@@ -13,6 +13,7 @@
 #include "realmkit/cpu.h"
 
 struct rk_gtimer;
+struct plat_ich;
 
 /* What the engine's sysreg hook needs (set at REC_CREATE from the realm's parameters). */
 struct rk_cpu_sysreg_ctx {
@@ -20,8 +21,13 @@ struct rk_cpu_sysreg_ctx {
 	uint8_t num_wps; /* watchpoints - 1 */
 	uint8_t sve;     /* bool: SVE enabled for the realm */
 	uint8_t pmu;     /* bool: PMU enabled for the realm */
-	uint8_t reserved[4];
+	/* bool: the handler completed an ICC access that traps to EL2 and ended
+	 * the run (RK_CPU_EXIT_SYSREG): the run loop reports it to the host */
+	uint8_t icc_trap;
+	uint8_t reserved[3];
 	struct rk_gtimer *timer; /* the REC's EL1 timers (realmkit/gtimer.h) */
+	struct plat_ich *ich;    /* the REC's GIC virtual CPU interface state (vgic.h) */
+	const uint8_t *virq;     /* bool: the engine's virtual IRQ line as last set */
 };
 
 /* True if enc (RK_CPU_SYSREG) is in the AArch64 feature ID space: op0 3, op1 0, CRn 0, CRm 4..7. */
@@ -34,7 +40,10 @@ uint64_t realm_idreg(const struct rk_cpu_sysreg_ctx *c, uint32_t enc, uint64_t r
  * Make cpu answer the realm's system register accesses the RMM emulates
  * (stage-2 mode; hooks mode: nothing, 0): ID register reads at EL1 with
  * realm_idreg(), the EL1 timers and counters with rk_gtimer_sysreg() against
- * c->timer. Negative errno on failure.
+ * c->timer, the GICv3 CPU interface (ICC_*) with vgic_icc_sysreg() against
+ * c->ich: an access that changes the vIRQ line or the maintenance interrupt
+ * ends the run (RK_CPU_EXIT_SYSREG), one that traps to EL2 too, with
+ * c->icc_trap set. Negative errno on failure.
  */
 int realm_idregs_attach(struct rk_cpu *cpu, struct rk_cpu_sysreg_ctx *c);
 

@@ -20,8 +20,10 @@
  * REC_ENTER checks its list registers (vgic_lrs_valid), the REC runs with a
  * copy of it (rec->vgic: the virtual IRQ line follows it, a maintenance
  * condition ends the run with an IRQ exit, as the physical maintenance
- * interrupt would; the realm's ICC_* accesses, UNDEF exits of the engine, are
- * emulated against it: rec_icc_access), and every exit hands it back with
+ * interrupt would; the realm's ICC_* accesses are emulated against it by the
+ * CPU interface's emulation, platform/vcpuif.h: inside the engine through the
+ * sysreg handler, idregs.c, or from an UNDEF exit in hooks mode,
+ * rec_icc_undef), and every exit hands it back with
  * ICH_HCR_EL2.En clear and reports the REC's timers (realmkit/gtimer.h: a timer output
  * that changed since the last exit ends the run with an IRQ exit, and the
  * slice ends at the next timer deadline).
@@ -188,6 +190,9 @@ static int rec_engine(struct rmm *rmm, struct rec *rec, struct rd *rd)
 	if (!ret)
 		ret = rk_cpu_set_smc_handler_noimm(rec->cpu, rsi_fast, &rec->fast);
 	rec->idregs.timer = &rec->timer;
+	rec->idregs.ich = &rec->vgic;
+	rec->idregs.virq = &rec->virq;
+	rec->idregs.icc_trap = 0;
 	if (!ret)
 		ret = realm_idregs_attach(rec->cpu, &rec->idregs);
 	if (!ret)
@@ -303,59 +308,53 @@ static void xloop_reset(struct rec *rec)
 	rec->xloop.count = 0;
 }
 
-/* MRS/MSR (register): 1101 0101 00 L 1 o0 op1 CRn CRm op2 Rt, op0 = 2 + o0 */
-#define A64_MRS_MSR_MASK 0xffd00000u
-#define A64_MSR_REG 0xd5100000u
-#define A64_MRS_L RK_BIT(21)
+/*
+ * A realm ICC_* access that traps to EL2 (SGIs, ICH_HCR_EL2 TC/TALLn/TDIR),
+ * PC already past it: a SYNC exit with EC 0x18, the ISS with Rt = 0,
+ * gprs[0] = the value written; a read completes from enter.gprs[0] at the
+ * next entry (TF-RMM emulate_sysreg_access_ns / complete_sysreg_emulation).
+ */
+static void icc_trap_exit(struct rec *rec, const struct rk_cpu_sysreg *acc, struct rmi_rec_exit *exit)
+{
+	uint64_t enc = SYSREG_ENC(acc->op0, acc->op1, acc->crn, acc->crm, acc->op2);
+
+	exit->exit_reason = RMI_EXIT_SYNC;
+	exit->esr = ESR_EC(ESR_EC_SYS64) | ESR_IL | enc | (acc->is_read ? ESR_SYS64_DIR_READ : 0);
+	if (acc->is_read) {
+		rec->pending = REC_PENDING_SYSREG;
+		rec->sysreg_rt = acc->rt;
+	} else {
+		exit->gprs[0] = acc->value;
+	}
+}
 
 enum icc_outcome { ICC_NOT, ICC_DONE, ICC_EXIT };
 
 /*
- * An UNDEF exit at the realm's EL1 that is an MRS/MSR of an ICC_*_EL1
- * register (op0 3, op1 0, CRn 12 CRm 8-15, or ICC_PMR_EL1): the engine has no
- * GIC CPU interface, so the RMM emulates the realm's virtual one against
- * rec->vgic (plat_icv_access). Done: X[Rt] for a read, PC += 4, the run goes
- * on (the loop re-evaluates the vIRQ line and the maintenance interrupt).
- * A trap for the host (SGIs, ICH_HCR_EL2 TC/TALLn/TDIR): a SYNC exit with
- * EC 0x18, the ISS with Rt = 0, gprs[0] = the value written, PC += 4; a read
- * completes from enter.gprs[0] at the next entry (TF-RMM
- * emulate_sysreg_access_ns / complete_sysreg_emulation). ICC_NOT: not such an
- * access (the caller injects the UNDEF).
+ * An UNDEF exit that is an MRS/MSR the engine refused (ex->sysreg): in
+ * hooks mode, which has no sysreg handler, the realm's ICC_* accesses come
+ * this way (stage-2 mode: realm_sysreg_handler, idregs.c, completes them
+ * inside the run). Done: X[Rt] for a read, PC += 4, the run goes on (the
+ * loop re-evaluates the vIRQ line and the maintenance interrupt). A trap:
+ * icc_trap_exit(). ICC_NOT: not such an access (the caller injects the UNDEF).
  */
-static enum icc_outcome rec_icc_access(struct rec *rec, uint32_t insn, struct rmi_rec_exit *exit)
+static enum icc_outcome rec_icc_undef(struct rec *rec, struct rk_cpu_sysreg *acc, struct rmi_rec_exit *exit)
 {
-	unsigned int op0 = 2 + (insn >> 19 & 1), op1 = insn >> 16 & 7, crn = insn >> 12 & 15,
-		     crm = insn >> 8 & 15, op2 = insn >> 5 & 7, rt = insn & 31;
-	bool is_read = (insn & A64_MRS_L) != 0;
-	uint64_t pstate = 0, val = 0;
-	uint32_t enc;
-
-	if ((insn & A64_MRS_MSR_MASK) != A64_MSR_REG || op0 != 3 || op1 != 0 ||
-	    !((crn == 12 && crm >= 8) || (crn == 4 && crm == 6 && op2 == 0)))
+	if (!acc->valid)
 		return ICC_NOT;
-	if (rk_cpu_get_reg(rec->cpu, RK_CPU_REG_PSTATE, &pstate) || (pstate & PSTATE_M_MASK) < PSTATE_M_EL1T)
-		return ICC_NOT; /* EL0: UNDEFINED */
-	enc = (uint32_t)SYSREG_ENC(op0, op1, crn, crm, op2);
-	if (!is_read && rt != 31 && rk_cpu_get_reg(rec->cpu, RK_CPU_REG_X(rt), &val))
-		return ICC_NOT;
-	switch (plat_icv_access(&rec->vgic, enc, is_read, &val)) {
-	case PLAT_ICV_DONE:
-		if (is_read && rt != 31)
-			(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_X(rt), val);
-		(void)rk_cpu_skip_insn(rec->cpu);
+	switch (vgic_icc_sysreg(&rec->vgic, rec->virq != 0, acc)) {
+	case VGIC_ICC_DONE:
+	case VGIC_ICC_RECHECK:
+		if (acc->is_read)
+			(void)rk_cpu_complete_sysreg_read(rec->cpu, acc->value);
+		else
+			(void)rk_cpu_skip_insn(rec->cpu);
 		return ICC_DONE;
-	case PLAT_ICV_TRAP:
+	case VGIC_ICC_TRAP:
 		(void)rk_cpu_skip_insn(rec->cpu);
-		exit->exit_reason = RMI_EXIT_SYNC;
-		exit->esr = ESR_EC(ESR_EC_SYS64) | ESR_IL | enc | (is_read ? ESR_SYS64_DIR_READ : 0);
-		if (is_read) {
-			rec->pending = REC_PENDING_SYSREG;
-			rec->sysreg_rt = (uint8_t)rt;
-		} else {
-			exit->gprs[0] = val;
-		}
+		icc_trap_exit(rec, acc, exit);
 		return ICC_EXIT;
-	case PLAT_ICV_UNDEF:
+	case VGIC_ICC_NOT:
 	default:
 		return ICC_NOT;
 	}
@@ -583,8 +582,17 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, struct rd *rd, const 
 			(void)rk_cpu_set_reg(rec->cpu, RK_CPU_REG_PC, where);
 			inject_undef(rec);
 			break;
+		case RK_CPU_EXIT_SYSREG:
+			/* the sysreg handler ended the run after an ICC access (idregs.c) */
+			xloop_reset(rec);
+			if (rec->idregs.icc_trap) {
+				rec->idregs.icc_trap = 0;
+				icc_trap_exit(rec, &ex.sysreg, exit);
+				return;
+			}
+			break; /* the vIRQ line or the maintenance interrupt changed: checked above */
 		case RK_CPU_EXIT_UNDEF: {
-			enum icc_outcome icc = rec_icc_access(rec, ex.insn, exit);
+			enum icc_outcome icc = rec_icc_undef(rec, &ex.sysreg, exit);
 			if (icc == ICC_EXIT) {
 				xloop_reset(rec);
 				return;

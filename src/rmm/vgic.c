@@ -4,6 +4,8 @@
 
 #include "vgic.h"
 
+#include "platform/vcpuif.h"
+
 static _Thread_local struct plat_ich *cur_cpu;
 
 void vgic_set_cpu(struct plat_ich *ich)
@@ -47,4 +49,21 @@ void vgic_give_back(struct plat_ich *cpu, const struct plat_ich *rec_state)
 {
 	*cpu = *rec_state;
 	cpu->hcr &= ~ICH_HCR_EN;
+}
+
+enum vgic_icc vgic_icc_sysreg(struct plat_ich *s, bool virq, struct rk_cpu_sysreg *acc)
+{
+	uint32_t enc = (uint32_t)SYSREG_ENC(acc->op0, acc->op1, acc->crn, acc->crm, acc->op2);
+
+	if (acc->el != 1 || !plat_icv_space(enc))
+		return VGIC_ICC_NOT;
+	switch (plat_icv_access(s, enc, acc->is_read, &acc->value)) {
+	case PLAT_ICV_DONE:
+		return plat_ich_maint(s) || plat_icv_virq(s) != virq ? VGIC_ICC_RECHECK : VGIC_ICC_DONE;
+	case PLAT_ICV_TRAP:
+		return VGIC_ICC_TRAP;
+	case PLAT_ICV_UNDEF:
+	default:
+		return VGIC_ICC_NOT;
+	}
 }

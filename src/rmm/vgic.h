@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "platform/gic.h"
+#include "realmkit/cpu.h"
 
 /* The CPU the current SMC was issued on: set by rmm_handle_smc() for the call (NULL: none). */
 void vgic_set_cpu(struct plat_ich *ich);
@@ -34,5 +35,22 @@ void vgic_take(struct plat_ich *rec_state, const struct plat_ich *cpu, uint64_t 
 /* Back onto the CPU at the exit: as the realm left it, ICH_HCR_EL2.En cleared (TF-RMM
  * gic_disable_virtual_cpuif). */
 void vgic_give_back(struct plat_ich *cpu, const struct plat_ich *rec_state);
+
+enum vgic_icc {
+	VGIC_ICC_NOT = 0, /* not an ICC access the realm may make: UNDEFINED */
+	VGIC_ICC_DONE,    /* emulated (a read's value in acc->value); nothing else changed */
+	VGIC_ICC_RECHECK, /* emulated; the vIRQ line or the maintenance interrupt changed:
+			     evaluate them before the realm goes on */
+	VGIC_ICC_TRAP,    /* traps to EL2: an exit to the host (EC 0x18) */
+};
+
+/*
+ * A realm's MRS/MSR acc (the engine's, realmkit/cpu.h) that may be of an
+ * ICC_*_EL1 register, against the REC's state s (the CPU interface's
+ * emulation, platform/vcpuif.h), with the engine's vIRQ line at virq. At EL0
+ * an ICC access is UNDEFINED (ICC_SRE_EL1.SRE_EL0 does not exist for the
+ * virtual interface: NOT).
+ */
+enum vgic_icc vgic_icc_sysreg(struct plat_ich *s, bool virq, struct rk_cpu_sysreg *acc);
 
 #endif

@@ -670,6 +670,54 @@ static void test_sysreg_unknown(void **state)
 	assert_int_equal(rk_cpu_set_sysreg_handler(f->cpu, NULL, NULL), 0);
 }
 
+/*
+ * A handler that completes a refused access and sets stop: the run ends right
+ * after it (RK_CPU_EXIT_SYSREG, PC past it, the read's value in Xt), and the
+ * next run goes on at the next instruction, executed once.
+ */
+static bool sr_stop_handler(struct rk_cpu *cpu, struct rk_cpu_sysreg *acc, struct rk_cpu_sysreg_ctx *ctx)
+{
+	(void)cpu;
+	(void)ctx;
+	g_sr.calls++;
+	acc->value = 0x1234;
+	acc->stop = true;
+	return true;
+}
+
+static void test_sysreg_stop(void **state)
+{
+	struct fx *f = *state;
+	struct rk_cpu_exit e;
+
+	/* EL1: mrs x4, S3_0_C15_C0_0; mrs x5, S3_0_C15_C0_0; smc #9 */
+	put32(f, P_CODE1 + 0x100, a64_mrs(4, A64_IMPDEF));
+	put32(f, P_CODE1 + 0x104, a64_mrs(5, A64_IMPDEF));
+	put32(f, P_CODE1 + 0x108, 0xd4000123);
+	assert_int_equal(rk_cpu_invalidate_code(f->cpu, RAM_IPA, 4096), 0);
+	memset(&g_sr, 0, sizeof(g_sr));
+	assert_int_equal(rk_cpu_set_sysreg_handler(f->cpu, sr_stop_handler, NULL), 0);
+	t_cpu_set(f->cpu, RK_CPU_REG_PC, VA(P_CODE1 + 0x100));
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SYSREG);
+	assert_int_equal(e.pc, VA(P_CODE1 + 0x104));
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_PC), VA(P_CODE1 + 0x104));
+	assert_true(e.sysreg.is_read);
+	assert_true(e.sysreg.stop);
+	assert_int_equal(e.sysreg.rt, 4);
+	assert_int_equal(e.sysreg.value, 0x1234);
+	assert_int_equal(t_cpu_reg(f->cpu, RK_CPU_REG_X(4)), 0x1234);
+	assert_int_equal(g_sr.calls, 1);
+	assert_string_equal(rk_cpu_exit_reason_name(RK_CPU_EXIT_SYSREG), "sysreg");
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SYSREG); /* the next one, once */
+	assert_int_equal(e.pc, VA(P_CODE1 + 0x108));
+	assert_int_equal(e.sysreg.rt, 5);
+	assert_int_equal(g_sr.calls, 2);
+	e = t_cpu_run(f->cpu, RK_CPU_EXIT_SMC); /* the SMC after them, not skipped */
+	assert_int_equal(e.imm, 9);
+	assert_int_equal(g_sr.calls, 2);
+	assert_int_equal(rk_cpu_set_sysreg_handler(f->cpu, NULL, NULL), 0);
+}
+
 /* A trapped register the engine implements: the handler gets the engine's value and answers. */
 static void test_sysreg_trap(void **state)
 {
@@ -732,6 +780,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_el0_inject_new_window, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_el1_exceptions, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_sysreg_unknown, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sysreg_stop, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_sysreg_trap, fx_setup, fx_teardown),
 	};
 

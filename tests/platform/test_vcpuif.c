@@ -494,9 +494,9 @@ static void test_icv_space(void **state)
 	assert_true(plat_icv_space(ICC_PMR_EL1));
 	assert_true(plat_icv_space(ICC_SGI1R_EL1));
 	assert_true(plat_icv_space(ICC_AP0R_EL1(3)));
-	assert_false(plat_icv_space(ICH_HCR_EL2));                 /* op1 4: EL2's */
-	assert_false(plat_icv_space(SYSREG_ENC(3, 0, 4, 6, 1)));   /* next to ICC_PMR */
-	assert_false(plat_icv_space(SYSREG_ENC(3, 0, 12, 7, 0)));  /* CRm 7 */
+	assert_false(plat_icv_space(ICH_HCR_EL2));                       /* op1 4: EL2's */
+	assert_false(plat_icv_space(SYSREG_ENC(3, 0, 4, 6, 1)));         /* next to ICC_PMR */
+	assert_false(plat_icv_space(SYSREG_ENC(3, 0, 12, 7, 0)));        /* CRm 7 */
 	assert_false(plat_icv_space(ICC_IAR1_EL1 | ESR_SYS64_DIR_READ)); /* not an encoding */
 }
 

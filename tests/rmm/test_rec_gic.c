@@ -477,6 +477,44 @@ static void test_icc_ack_eoi(void **state)
 	xr_teardown(xs, 1);
 }
 
+/*
+ * Stage-2 mode: the realm's ICC_* accesses are completed inside the engine by
+ * the sysreg handler (no engine exit each); one that changes the vIRQ line
+ * ends the engine run, and the RMM raises or lowers the line before the realm
+ * goes on. Hooks mode has no handler: every access is an UNDEF exit.
+ */
+static void test_icc_in_engine(void **state)
+{
+	struct rk_cpu_stats st0;
+	struct prog p = { .n = 0 };
+	struct rmi_rec_exit ex;
+	struct xr x;
+
+	(void)state;
+	p_prologue(&p);
+	p_put(&p, a64_mrs(1, ICC_A64(ICC_PMR_EL1)));
+	p_put(&p, a64_mrs(2, ICC_A64(ICC_CTLR_EL1)));
+	p_put(&p, a64_mrs(3, ICC_A64(ICC_RPR_EL1)));
+	p_put(&p, a64_msr(ICC_A64(ICC_BPR1_EL1), 2));
+	p_report(&p, 3);
+	xr_create(&env, &x, RMI_HASH_SHA_256, NULL);
+	xr_program(&x, &p);
+	xr_rec(&x, true, XR_CODE_IPA);
+	xr_activate(&x);
+	ich_w(&x, 0, ICH_VMCR_EL2, VMCR_ON);
+	ich_w(&x, 0, ICH_HCR_EL2, ICH_HCR_EN);
+	assert_int_equal(enter_run(&x, 0, 0, 0, &ex), RMI_SUCCESS);
+	expect_store(&ex, 0xff); /* ICC_RPR: nothing active */
+	struct rec *rec = xr_recp(&x, 0);
+	rk_cpu_get_stats(rec->cpu, &st0);
+	if (rk_cpu_mode(rec->cpu) == RK_CPU_MODE_STAGE2)
+		assert_int_equal(st0.sysreg_in_hook, 4); /* the four ICC accesses, no exit */
+	else
+		assert_int_equal(st0.sysreg_in_hook, 0);
+	struct xr *xs[] = { &x };
+	xr_teardown(xs, 1);
+}
+
 /* SGIs and trapped ICC accesses exit to the host (EC 0x18); a read completes from enter.gprs[0]. */
 static void test_icc_traps(void **state)
 {
@@ -612,6 +650,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_maintenance_at_entry, xenv_setup, xenv_teardown),
 		cmocka_unit_test_setup_teardown(test_virq, xenv_setup, xenv_teardown),
 		cmocka_unit_test_setup_teardown(test_icc_ack_eoi, xenv_setup, xenv_teardown),
+		cmocka_unit_test_setup_teardown(test_icc_in_engine, xenv_setup, xenv_teardown),
 		cmocka_unit_test_setup_teardown(test_icc_traps, xenv_setup, xenv_teardown),
 		cmocka_unit_test_setup_teardown(test_every_exit, xenv_setup, xenv_teardown),
 	};

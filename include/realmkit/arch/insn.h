@@ -4,7 +4,9 @@
  * and HVC with #imm16 = 0 (imm16 is bits [20:5]). Transcribed from the Arm
  * Architecture Reference Manual for A-profile (Arm DDI 0487), the A64 base
  * instruction descriptions "WFI", "WFE" (HINT space, CRm:op2 0000:011 and
- * 0000:010), "SMC" and "HVC" (exception generation, LL 11 and 10).
+ * 0000:010), "SMC" and "HVC" (exception generation, LL 11 and 10), "MRS" and
+ * "MSR (register)" (1101 0101 00 L 1 o0 op1 CRn CRm op2 Rt: op0 = 2 + o0, L = 1
+ * for MRS).
  */
 #ifndef REALMKIT_ARCH_INSN_H
 #define REALMKIT_ARCH_INSN_H
@@ -14,5 +16,8 @@
 #define A64_SMC 0xD4000003            /* SMC #0 */
 #define A64_HVC 0xD4000002            /* HVC #0 */
 #define A64_EXC_IMM16_MASK 0x001FFFE0 /* the #imm16 field of SMC/HVC/SVC/BRK */
+#define A64_MRS_MSR_MASK 0xFFD00000   /* insn & mask == A64_MRS_MSR: MRS or MSR (register) */
+#define A64_MRS_MSR 0xD5100000
+#define A64_MRS_L 0x00200000 /* L: MRS (a read) */
 
 #endif /* REALMKIT_ARCH_INSN_H */

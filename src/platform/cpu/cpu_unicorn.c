@@ -1028,6 +1028,18 @@ static void s2_sysreg_refused(struct rk_cpu *cpu, uc_engine *uc, uint64_t pc, ui
 		if (acc.is_read && acc.rt != 31)
 			write_u64(uc, gpr_uc_id(acc.rt), acc.value);
 		cpu->stats.sysreg_in_hook++;
+		if (acc.stop) {
+			/* the handler ends the run there (rk_cpu_sysreg.stop): PC is set
+			 * past it once the engine has stopped (rk_cpu_run), as for an
+			 * abort; a PC write here would restart the engine */
+			memset(&e, 0, sizeof(e));
+			e.reason = RK_CPU_EXIT_SYSREG;
+			e.pc = pc + 4;
+			e.sysreg = acc;
+			record(cpu, &e);
+			uc_emu_stop(uc);
+			return;
+		}
 		/* the engine goes on at the next instruction (a PC write restarts it there) */
 		write_u64(uc, UC_ARM64_REG_PC, pc + 4);
 		return;
@@ -1128,6 +1140,29 @@ out:
 	uc_emu_stop(uc);
 }
 
+/*
+ * Hooks mode: an UNDEF that is an MRS/MSR (register form) fills exit.sysreg as
+ * stage-2 mode's refusals do (the guest is at EL1; an MSR's value from Xt).
+ */
+static void hooks_undef_sysreg(uc_engine *uc, uint32_t insn, struct rk_cpu_sysreg *a)
+{
+	uint64_t v;
+
+	if ((insn & A64_MRS_MSR_MASK) != A64_MRS_MSR)
+		return;
+	a->valid = true;
+	a->is_read = (insn & A64_MRS_L) != 0;
+	a->op0 = (uint8_t)(2 + (insn >> 19 & 1));
+	a->op1 = (uint8_t)(insn >> 16 & 7);
+	a->crn = (uint8_t)(insn >> 12 & 15);
+	a->crm = (uint8_t)(insn >> 8 & 15);
+	a->op2 = (uint8_t)(insn >> 5 & 7);
+	a->rt = (uint8_t)(insn & 31);
+	a->el = 1;
+	a->known = !uc_cp_read(uc, &v, a->op0, a->op1, a->crn, a->crm, a->op2);
+	a->value = !a->is_read && a->rt != 31 ? read_u64(uc, gpr_uc_id(a->rt)) : 0;
+}
+
 static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 {
 	struct rk_cpu *cpu = user;
@@ -1195,6 +1230,8 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 		fetch_insn(cpu, pc, &insn);
 		e.reason = insn == A64_WFI ? RK_CPU_EXIT_WFI : RK_CPU_EXIT_UNDEF;
 		e.insn = insn;
+		if (e.reason == RK_CPU_EXIT_UNDEF)
+			hooks_undef_sysreg(uc, insn, &e.sysreg);
 		break;
 	case RK_UC_EXCP_SVC:
 	case RK_UC_EXCP_BKPT:
@@ -3134,6 +3171,8 @@ const char *rk_cpu_exit_reason_name(enum rk_cpu_exit_reason reason)
 		return "kick";
 	case RK_CPU_EXIT_ERROR:
 		return "error";
+	case RK_CPU_EXIT_SYSREG:
+		return "sysreg";
 	}
 	return "?";
 }
@@ -3394,7 +3433,8 @@ int rk_cpu_run(struct rk_cpu *cpu, uint64_t timeout_us, struct rk_cpu_exit *exit
 		}
 		if (cpu->have_pending) {
 			*exit = cpu->pending;
-			if (exit->reason == RK_CPU_EXIT_DABT || exit->reason == RK_CPU_EXIT_IABT)
+			if (exit->reason == RK_CPU_EXIT_DABT || exit->reason == RK_CPU_EXIT_IABT ||
+			    exit->reason == RK_CPU_EXIT_SYSREG)
 				write_u64(uc, UC_ARM64_REG_PC, exit->pc);
 			break;
 		}
