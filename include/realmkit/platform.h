@@ -182,6 +182,39 @@ RK_API int rk_hcpu_ich_read(struct rk_machine *m, unsigned int cpu, uint32_t reg
 RK_API int rk_hcpu_ich_write(struct rk_machine *m, unsigned int cpu, uint32_t reg, uint64_t val);
 
 /*
+ * The guest side of a host CPU's GIC virtual CPU interface, as the hardware
+ * gives it to a vCPU the host runs there itself (a normal VM: KVM at EL2 sets
+ * HCR_EL2.IMO/FMO, so the guest's ICC_*_EL1 accesses reach the ICV_*
+ * registers, driven by the ICH_*_EL2 state the host programmed with
+ * rk_hcpu_ich_write()). The engine has no GIC (realmkit/cpu.h), so the host
+ * hands each such access from its sysreg handler to rk_hcpu_icc_access(); the
+ * RMM does the same for a realm against the state it took at REC_ENTER. The
+ * emulation is the platform's one (docs/architecture.md, "Interrupts").
+ *
+ * rk_hcpu_icc_access(): acc is an MRS (acc->is_read) or MSR of the guest
+ * (realmkit/cpu.h; a write's value in acc->value). Returns RK_ICC_DONE
+ * (emulated: a read's value in acc->value; the vIRQ line or the maintenance
+ * interrupt may have changed), RK_ICC_TRAP (the access traps to EL2: SGI
+ * generation, ICC_SGI0R/SGI1R/ASGI1R, always; the registers ICH_HCR_EL2's
+ * TC/TALL0/TALL1/TDIR trap; nothing changed), RK_ICC_UNDEF (UNDEFINED: at
+ * EL0, not an ICC register this interface implements, the wrong direction;
+ * nothing changed), or -EINVAL (no such CPU, NULL acc).
+ * rk_hcpu_virq(): the virtual IRQ line the interface drives now (HCR_EL2.VI
+ * for the engine: rk_cpu_set_virq()). rk_hcpu_maint(): its maintenance
+ * interrupt is asserted (En and ICH_MISR_EL2 != 0), a physical interrupt for
+ * the host. Both false for no such CPU. Thread-safe, as rk_hcpu_ich_read().
+ */
+enum rk_icc_result {
+	RK_ICC_DONE = 0,
+	RK_ICC_TRAP = 1,
+	RK_ICC_UNDEF = 2,
+};
+struct rk_cpu_sysreg;
+RK_API int rk_hcpu_icc_access(struct rk_machine *m, unsigned int cpu, struct rk_cpu_sysreg *acc);
+RK_API bool rk_hcpu_virq(struct rk_machine *m, unsigned int cpu);
+RK_API bool rk_hcpu_maint(struct rk_machine *m, unsigned int cpu);
+
+/*
  * Issue an SMC on host CPU cpu: as rk_smc(), and an RMI_REC_ENTER runs the
  * REC with that CPU's GIC virtual CPU interface. -EINVAL (nothing issued) if
  * there is no such CPU. rk_smc() is an SMC from a CPU whose virtual interface

@@ -16,6 +16,7 @@
 
 #include "realmkit/arch/stage2.h"
 #include "realmkit/cpu.h"
+#include "realmkit/gtimer.h"
 #include "realmkit/host.h"
 #include "realmkit/measure.h"
 
@@ -132,6 +133,19 @@ struct host_vgic_cpu {
 	uint64_t kick_gen; /* host_vcpu_kick() count (run.mtx): wakes a vCPU asleep in WFI */
 };
 
+/*
+ * A normal VM's vCPU as its engine's sysreg handler sees it (run_normal.c):
+ * its EL1 timers (realmkit/gtimer.h) and the host CPU it is on.
+ */
+struct rk_cpu_sysreg_ctx {
+	struct rk_vm *vm;
+	struct rk_gtimer timer;
+	int32_t hcpu; /* the host CPU it runs on now (hcpu_mtx held); -1: none */
+	uint8_t virq; /* bool: the engine's virtual IRQ line as last set */
+	uint8_t trap; /* bool: an ICC access that traps to EL2 ended the run */
+	uint8_t reserved[2];
+};
+
 /* A vCPU: host-side record; its REC exists once the realm is activated. */
 struct rk_vcpu {
 	uint64_t pc;
@@ -146,8 +160,9 @@ struct rk_vcpu {
 	uint64_t wake_gen;       /* CPU_ON completions that targeted this vCPU (run.mtx) */
 	struct host_pending pend;
 	struct host_vgic_cpu gic;
-	uint32_t on;     /* power state as the host sees it (run.mtx) */
-	uint32_t in_run; /* a thread is inside rk_vcpu_run() for it (run.mtx) */
+	struct rk_cpu_sysreg_ctx nvm; /* normal VM: its sysreg handler's (run_normal.c) */
+	uint32_t on;                  /* power state as the host sees it (run.mtx) */
+	uint32_t in_run;              /* a thread is inside rk_vcpu_run() for it (run.mtx) */
 	uint32_t id;
 	uint32_t flags; /* RK_VCPU_RUNNABLE, VCPU_REC_LOST */
 };
@@ -330,6 +345,17 @@ uint64_t host_vcpu_enter(struct rk_vm *vm, struct rk_vcpu *v);
 int host_inject_ppi(struct rk_vm *vm, struct rk_vcpu *v, uint32_t intid);
 void host_vcpu_wfi(struct rk_vm *vm, struct rk_vcpu *v);
 void host_vcpu_kick(struct rk_vm *vm, struct rk_vcpu *v);
+/*
+ * The parts the normal VM's loop (run_normal.c) shares: the vCPU's host CPU
+ * (-1: none), its GIC state loaded onto / saved from that CPU (hcpu_mtx held),
+ * its timer lines (v->gic.timer) put into list registers, and blocking until
+ * an interrupt, the counter value due (UINT64_MAX: none), a kick or a stop.
+ */
+int host_vcpu_hcpu(const struct rk_vm *vm, const struct rk_vcpu *v);
+void host_gic_load(struct rk_vm *vm, struct rk_vcpu *v, unsigned int cpu);
+void host_gic_save(struct rk_vm *vm, struct rk_vcpu *v, unsigned int cpu);
+void host_vcpu_inject_timers(struct rk_vm *vm, struct rk_vcpu *v);
+void host_vcpu_block(struct rk_vm *vm, struct rk_vcpu *v, uint64_t due);
 bool host_run_stopping_locked(struct rk_vm *vm); /* run.mtx held */
 
 uint64_t host_rmi(struct rk_host *h, uint64_t fid, uint64_t out[5], uint64_t a1, uint64_t a2, uint64_t a3,

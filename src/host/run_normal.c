@@ -14,8 +14,24 @@
  *       AFFINITY_INFO, SYSTEM_OFF, SYSTEM_RESET), SMCCC_VERSION, and the
  *       RSI_HOST_CALL function ID as a host call (the realm payloads report
  *       through it); anything else returns SMC_UNKNOWN;
- *   WFI/WFE: completed (the vCPU yields its host CPU); undefined instruction:
- *       UNDEF injected; time slice (2 ms) or kick: check for a stop request.
+ *   WFI: completed, and the vCPU blocks until an interrupt is pending for it,
+ *       its timer deadline, a kick or the stop (vtimer.c, as for a realm);
+ *       WFE: not trapped; undefined instruction: UNDEF injected; time slice
+ *       (2 ms) or kick: check for a stop request.
+ *
+ * Interrupts and timers, as KVM gives a normal VM the CPU's own: vCPU i runs
+ * on host CPU i % ncpus with its GIC virtual interface state loaded there
+ * (host_gic_load/save, vtimer.c: the same code and state as a realm vCPU's
+ * REC_ENTER), and its ICC_*_EL1 accesses are the CPU interface's
+ * (rk_hcpu_icc_access(): the platform's emulation the RMM uses for realms),
+ * taken by the engine's sysreg handler (stage-2 mode; hooks mode: from the
+ * UNDEF exit), which ends the run when the vIRQ line or the maintenance
+ * interrupt changes (the line is set before each run). Its EL1 timers are the
+ * platform's emulation (realmkit/gtimer.h) in v->nvm.timer: a slice ends at
+ * the next deadline, and a high timer output is its PPI (27, 30) put into a
+ * list register (host_vcpu_inject_timers), as the realm loop does from
+ * RecExit. SGIs the guest sends (an EC 0x18 trap) stop the VM with an error:
+ * no vGIC routes them yet (nor a realm's).
  *
  * One engine of a VM runs at a time (run.exec_mtx), as the RMM runs one REC of
  * a realm at a time: exclusives and atomics are not atomic between Unicorn
@@ -24,11 +40,13 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <sched.h>
 #include <string.h>
 
 #include "s2.h"
 #include "realmkit/cpu.h"
+#include "realmkit/gtimer.h"
+#include "realmkit/platform.h"
+#include "realmkit/arch/gic.h"
 #include "realmkit/arch/psci.h"
 #include "realmkit/arch/smccc.h"
 #include "realmkit/arch/sysreg.h"
@@ -105,6 +123,54 @@ static int engine_add_ram(struct rk_vm *vm, struct rk_cpu *cpu)
 	return ret == -ENOSPC || ret == -ERANGE ? 0 : ret;
 }
 
+/*
+ * The guest's ICC_* access acc on host CPU c->hcpu: true if complete (a read's
+ * value in acc->value). acc->stop when the vIRQ line or the maintenance
+ * interrupt changed, or it trapped to EL2 (c->trap; a read leaves Xt as it is).
+ */
+static bool icc_access(struct rk_cpu *cpu, struct rk_cpu_sysreg *acc, struct rk_cpu_sysreg_ctx *c)
+{
+	struct rk_machine *m = c->vm->host->m;
+	unsigned int hc = (unsigned int)c->hcpu;
+
+	if (c->hcpu < 0)
+		return false;
+	switch (rk_hcpu_icc_access(m, hc, acc)) {
+	case RK_ICC_DONE:
+		if (rk_hcpu_maint(m, hc) || rk_hcpu_virq(m, hc) != (c->virq != 0))
+			acc->stop = true;
+		return true;
+	case RK_ICC_TRAP:
+		if (acc->is_read && acc->rt != 31 && rk_cpu_get_reg(cpu, RK_CPU_REG_X(acc->rt), &acc->value))
+			return false;
+		c->trap = 1;
+		acc->stop = true;
+		return true;
+	default:
+		return false; /* UNDEFINED */
+	}
+}
+
+/* The engine's sysreg handler (stage-2 mode): the EL1 timers and the GIC CPU interface. */
+static bool normal_sysreg(struct rk_cpu *cpu, struct rk_cpu_sysreg *acc, struct rk_cpu_sysreg_ctx *c)
+{
+	if (acc->op0 == 3 && acc->op1 == 3 && acc->crn == 14)
+		return rk_gtimer_sysreg(&c->timer, acc);
+	return icc_access(cpu, acc, c);
+}
+
+/* An ICC access that trapped to EL2: SGIs have nowhere to go until the host's vGIC is wired in. */
+static int icc_trap(struct rk_vm *vm, struct rk_vcpu *v, const struct rk_cpu_sysreg *acc)
+{
+	char msg[160];
+
+	v->nvm.trap = 0;
+	snprintf(msg, sizeof(msg),
+		 "ICC access S3_%u_C%u_C%u_%u (%s 0x%" PRIx64 ") traps to the host, which routes no SGIs yet",
+		 acc->op1, acc->crn, acc->crm, acc->op2, acc->is_read ? "read" : "write", acc->value);
+	return host_run_error(vm, v, -ENOTSUP, 0, 0, msg);
+}
+
 static int engine_create(struct rk_vm *vm, struct rk_vcpu *v)
 {
 	uint64_t mpidr = host_rec_mpidr(v->id), x[RK_CPU_NUM_GPRS] = { 0 };
@@ -128,6 +194,15 @@ static int engine_create(struct rk_vm *vm, struct rk_vcpu *v)
 		ret = rk_cpu_set_reg(cpu, RK_CPU_REG_PC, v->pc);
 	if (!ret)
 		ret = rk_cpu_set_tlb_domain(cpu, &vm->run.tlb); /* a broadcast TLBI reaches every vCPU */
+	v->nvm.vm = vm;
+	v->nvm.hcpu = -1;
+	v->nvm.virq = 0; /* a new engine's line is low */
+	v->nvm.trap = 0;
+	if (!ret && rk_cpu_mode(cpu) == RK_CPU_MODE_STAGE2) {
+		ret = rk_cpu_set_sysreg_handler(cpu, normal_sysreg, &v->nvm);
+		if (!ret)
+			ret = rk_gtimer_trap(cpu);
+	}
 	if (ret) {
 		rk_cpu_destroy(cpu);
 		return ret;
@@ -357,16 +432,87 @@ static int dabt(struct rk_vm *vm, struct rk_vcpu *v, const struct rk_cpu_exit *e
 	return 1;
 }
 
+/*
+ * Before a run: the timer lines into list registers, the vCPU's GIC state onto
+ * its host CPU (hcpu_mtx[hc] taken, released by after_run) and the engine's
+ * vIRQ line from it. The slice: at most to the next timer deadline. False:
+ * the maintenance interrupt is asserted, a physical IRQ for the host (no run).
+ */
+static bool before_run(struct rk_vm *vm, struct rk_vcpu *v, int hc, uint64_t *slice_us)
+{
+	struct rk_host *h = vm->host;
+	uint64_t now = rk_counter_read(), due = rk_gtimer_next(&v->nvm.timer, now);
+	bool virq;
+
+	*slice_us = SLICE_US;
+	if (due != UINT64_MAX && (due - now) / (CNTFRQ_HZ / 1000000u) + 1 < *slice_us)
+		*slice_us = (due - now) / (CNTFRQ_HZ / 1000000u) + 1;
+	if (hc < 0)
+		return true;
+	v->gic.timer = rk_gtimer_outputs(&v->nvm.timer, now);
+	host_vcpu_inject_timers(vm, v);
+	pthread_mutex_lock(&h->hcpu_mtx[hc]);
+	host_gic_load(vm, v, (unsigned int)hc);
+	v->nvm.hcpu = hc;
+	if (rk_hcpu_maint(h->m, (unsigned int)hc))
+		return false;
+	virq = rk_hcpu_virq(h->m, (unsigned int)hc);
+	if (virq != (v->nvm.virq != 0) && !rk_cpu_set_virq(v->cpu, virq))
+		v->nvm.virq = virq;
+	return true;
+}
+
+static void after_run(struct rk_vm *vm, struct rk_vcpu *v, int hc)
+{
+	if (hc < 0)
+		return;
+	v->nvm.hcpu = -1;
+	host_gic_save(vm, v, (unsigned int)hc);
+	pthread_mutex_unlock(&vm->host->hcpu_mtx[hc]);
+	v->gic.timer = rk_gtimer_outputs(&v->nvm.timer, rk_counter_read());
+}
+
+/* A trapped WFI: block until an interrupt is pending, the next timer deadline, a kick or the stop. */
+static void wfi(struct rk_vm *vm, struct rk_vcpu *v)
+{
+	host_vcpu_block(vm, v, rk_gtimer_next(&v->nvm.timer, rk_counter_read()));
+}
+
+/* Hooks mode (no sysreg handler): an ICC access comes as an UNDEF exit. 1 done, 0 not one, <0 stop. */
+static int undef_icc(struct rk_vm *vm, struct rk_vcpu *v, int hc, struct rk_cpu_exit *ex)
+{
+	struct rk_cpu_sysreg *acc = &ex->sysreg;
+	int ret;
+
+	if (!acc->valid || hc < 0)
+		return 0;
+	v->nvm.hcpu = hc; /* rk_hcpu_icc_access on the CPU it ran on (its state saved) */
+	pthread_mutex_lock(&vm->host->hcpu_mtx[hc]);
+	host_gic_load(vm, v, (unsigned int)hc);
+	ret = icc_access(v->cpu, acc, &v->nvm) ? 1 : 0;
+	host_gic_save(vm, v, (unsigned int)hc);
+	pthread_mutex_unlock(&vm->host->hcpu_mtx[hc]);
+	v->nvm.hcpu = -1;
+	if (ret && v->nvm.trap) {
+		(void)rk_cpu_skip_insn(v->cpu);
+		return icc_trap(vm, v, acc);
+	}
+	if (ret)
+		(void)(acc->is_read ? rk_cpu_complete_sysreg_read(v->cpu, acc->value)
+				    : rk_cpu_skip_insn(v->cpu));
+	return ret;
+}
+
 int host_normal_vcpu_loop(struct rk_vm *vm, struct rk_vcpu *v)
 {
 	struct rk_cpu_exit ex;
 	char msg[160];
-	int ret;
+	int ret, hc = host_vcpu_hcpu(vm, v);
 
 	if (!v->cpu && (ret = engine_create(vm, v)))
 		return host_run_error(vm, v, ret, 0, 0, "cannot create a CPU engine");
 	for (;;) {
-		uint64_t gen;
+		uint64_t gen, slice;
 
 		ret = host_run_wait(vm, v, &gen);
 		if (ret != 1)
@@ -377,9 +523,16 @@ int host_normal_vcpu_loop(struct rk_vm *vm, struct rk_vcpu *v)
 			cpu_reset(v->cpu, v->pend.start_pc, v->pend.start_ctx);
 		}
 		pthread_mutex_unlock(&vm->run.mtx);
-		pthread_mutex_lock(&vm->run.exec_mtx);
-		ret = rk_cpu_run(v->cpu, SLICE_US, &ex);
-		pthread_mutex_unlock(&vm->run.exec_mtx);
+		if (before_run(vm, v, hc, &slice)) {
+			pthread_mutex_lock(&vm->run.exec_mtx);
+			ret = rk_cpu_run(v->cpu, slice, &ex);
+			pthread_mutex_unlock(&vm->run.exec_mtx);
+		} else {
+			ret = 0; /* the maintenance interrupt: the host's IRQ, as a REC's IRQ exit */
+			memset(&ex, 0, sizeof(ex));
+			ex.reason = RK_CPU_EXIT_KICK;
+		}
+		after_run(vm, v, hc);
 		__atomic_fetch_add(&vm->run.info.entries, 1, __ATOMIC_RELAXED);
 		if (ret)
 			return host_run_error(vm, v, ret, 0, 0, "rk_cpu_run failed");
@@ -392,7 +545,12 @@ int host_normal_vcpu_loop(struct rk_vm *vm, struct rk_vcpu *v)
 		case RK_CPU_EXIT_WFI:
 			EXIT(vm, RMI_EXIT_SYNC);
 			(void)rk_cpu_skip_insn(v->cpu);
-			sched_yield();
+			wfi(vm, v);
+			break;
+		case RK_CPU_EXIT_SYSREG:
+			/* the sysreg handler ended the run after an ICC access */
+			if (v->nvm.trap)
+				ret = icc_trap(vm, v, &ex.sysreg);
 			break;
 		case RK_CPU_EXIT_DABT:
 			EXIT(vm, RMI_EXIT_SYNC);
@@ -416,7 +574,11 @@ int host_normal_vcpu_loop(struct rk_vm *vm, struct rk_vcpu *v)
 		}
 		case RK_CPU_EXIT_UNDEF:
 			EXIT(vm, RMI_EXIT_SYNC);
-			(void)rk_cpu_inject_undef(v->cpu);
+			ret = undef_icc(vm, v, hc, &ex);
+			if (ret == 0) {
+				(void)rk_cpu_inject_undef(v->cpu);
+				ret = 1;
+			}
 			break;
 		case RK_CPU_EXIT_TIMEOUT:
 		case RK_CPU_EXIT_KICK:

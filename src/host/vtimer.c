@@ -22,6 +22,10 @@
  *   (RecExit's cvals against rk_counter_read()), a kick (host_vcpu_kick) or
  *   the VM's stop; at most HOST_WFI_MAX_MS at a time (a wake-up the host does
  *   not model still arrives, and a WFI may complete early).
+ * - Normal VMs (run_normal.c) share the host-CPU load/save, the PPI injection
+ *   and the blocking (host_gic_load/save, host_vcpu_inject_timers,
+ *   host_vcpu_block); their timer lines come from the platform's timer
+ *   emulation instead of RecExit.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -35,7 +39,7 @@
 #define HOST_WFI_MAX_MS 10u
 #define PPI_PRIORITY 0xa0u
 
-static int vcpu_hcpu(const struct rk_vm *vm, const struct rk_vcpu *v)
+int host_vcpu_hcpu(const struct rk_vm *vm, const struct rk_vcpu *v)
 {
 	const struct rk_host *h = vm->host;
 
@@ -43,7 +47,7 @@ static int vcpu_hcpu(const struct rk_vm *vm, const struct rk_vcpu *v)
 }
 
 /* The vCPU's state onto its host CPU (hcpu_mtx held). */
-static void gic_load(struct rk_vm *vm, struct rk_vcpu *v, unsigned int cpu)
+void host_gic_load(struct rk_vm *vm, struct rk_vcpu *v, unsigned int cpu)
 {
 	struct rk_machine *m = vm->host->m;
 	struct host_vgic_cpu *g = &v->gic;
@@ -65,7 +69,7 @@ static void gic_load(struct rk_vm *vm, struct rk_vcpu *v, unsigned int cpu)
 }
 
 /* ... and back after the exit (En is clear now: keep the host's bits). */
-static void gic_save(struct rk_vm *vm, struct rk_vcpu *v, unsigned int cpu)
+void host_gic_save(struct rk_vm *vm, struct rk_vcpu *v, unsigned int cpu)
 {
 	struct rk_machine *m = vm->host->m;
 	struct host_vgic_cpu *g = &v->gic;
@@ -109,22 +113,27 @@ static void timer_lines(struct rk_vcpu *v, const struct rmi_rec_exit *ex)
 	v->gic.timer = ((ex->cntv_ctl & mask) == high ? 1u : 0u) | ((ex->cntp_ctl & mask) == high ? 2u : 0u);
 }
 
-uint64_t host_vcpu_enter(struct rk_vm *vm, struct rk_vcpu *v)
+void host_vcpu_inject_timers(struct rk_vm *vm, struct rk_vcpu *v)
 {
-	struct rk_host *h = vm->host;
-	int cpu = vcpu_hcpu(vm, v);
-	uint64_t x0;
-
-	if (cpu < 0)
-		return host_rmi_on(h, -1, RMI_FID_REC_ENTER, NULL, v->rec.pa, v->run_pa, 0, 0, 0);
 	if (v->gic.timer & 1)
 		(void)host_inject_ppi(vm, v, PPI_VTIMER);
 	if (v->gic.timer & 2)
 		(void)host_inject_ppi(vm, v, PPI_PTIMER);
+}
+
+uint64_t host_vcpu_enter(struct rk_vm *vm, struct rk_vcpu *v)
+{
+	struct rk_host *h = vm->host;
+	int cpu = host_vcpu_hcpu(vm, v);
+	uint64_t x0;
+
+	if (cpu < 0)
+		return host_rmi_on(h, -1, RMI_FID_REC_ENTER, NULL, v->rec.pa, v->run_pa, 0, 0, 0);
+	host_vcpu_inject_timers(vm, v);
 	pthread_mutex_lock(&h->hcpu_mtx[cpu]);
-	gic_load(vm, v, (unsigned int)cpu);
+	host_gic_load(vm, v, (unsigned int)cpu);
 	x0 = host_rmi_on(h, cpu, RMI_FID_REC_ENTER, NULL, v->rec.pa, v->run_pa, 0, 0, 0);
-	gic_save(vm, v, (unsigned int)cpu);
+	host_gic_save(vm, v, (unsigned int)cpu);
 	pthread_mutex_unlock(&h->hcpu_mtx[cpu]);
 	if (x0 == RMI_SUCCESS)
 		timer_lines(v, &v->run->exit);
@@ -178,7 +187,12 @@ static uint64_t timer_deadline(const struct rmi_rec_exit *ex)
 
 void host_vcpu_wfi(struct rk_vm *vm, struct rk_vcpu *v)
 {
-	uint64_t due = timer_deadline(&v->run->exit), now = rk_counter_read(), ns;
+	host_vcpu_block(vm, v, timer_deadline(&v->run->exit));
+}
+
+void host_vcpu_block(struct rk_vm *vm, struct rk_vcpu *v, uint64_t due)
+{
+	uint64_t now = rk_counter_read(), ns;
 	struct timespec ts;
 
 	if (irq_pending(v) || (due != UINT64_MAX && due <= now))

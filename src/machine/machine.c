@@ -9,6 +9,8 @@
 
 #include "platform/gic.h"
 #include "platform/platform.h"
+#include "platform/vcpuif.h"
+#include "realmkit/cpu.h"
 #include "realmkit/platform.h"
 #include "machine.h"
 #include "rmm/firmware.h"
@@ -133,6 +135,61 @@ int rk_hcpu_ich_write(struct rk_machine *m, unsigned int cpu, uint32_t reg, uint
 	ret = plat_ich_write(&c->ich, reg, val);
 	pthread_mutex_unlock(&c->lock);
 	return ret;
+}
+
+int rk_hcpu_icc_access(struct rk_machine *m, unsigned int cpu, struct rk_cpu_sysreg *acc)
+{
+	struct plat_hcpu *c;
+	uint32_t enc;
+	int ret;
+
+	if (!acc)
+		return -EINVAL;
+	c = hcpu_get(m, cpu);
+	if (!c)
+		return -EINVAL;
+	enc = (uint32_t)SYSREG_ENC(acc->op0, acc->op1, acc->crn, acc->crm, acc->op2);
+	if (acc->el != 1 || !plat_icv_space(enc)) {
+		ret = RK_ICC_UNDEF;
+	} else {
+		switch (plat_icv_access(&c->ich, enc, acc->is_read, &acc->value)) {
+		case PLAT_ICV_DONE:
+			ret = RK_ICC_DONE;
+			break;
+		case PLAT_ICV_TRAP:
+			ret = RK_ICC_TRAP;
+			break;
+		default:
+			ret = RK_ICC_UNDEF;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+bool rk_hcpu_virq(struct rk_machine *m, unsigned int cpu)
+{
+	struct plat_hcpu *c = hcpu_get(m, cpu);
+	bool on;
+
+	if (!c)
+		return false;
+	on = plat_icv_virq(&c->ich);
+	pthread_mutex_unlock(&c->lock);
+	return on;
+}
+
+bool rk_hcpu_maint(struct rk_machine *m, unsigned int cpu)
+{
+	struct plat_hcpu *c = hcpu_get(m, cpu);
+	bool on;
+
+	if (!c)
+		return false;
+	on = plat_ich_maint(&c->ich);
+	pthread_mutex_unlock(&c->lock);
+	return on;
 }
 
 int rk_ns_read(struct rk_machine *m, uint64_t pa, void *buf, size_t len)
