@@ -454,6 +454,7 @@ static bool before_run(struct rk_vm *vm, struct rk_vcpu *v, int hc, uint64_t *sl
 	pthread_mutex_lock(&h->hcpu_mtx[hc]);
 	host_gic_load(vm, v, (unsigned int)hc);
 	v->nvm.hcpu = hc;
+	v->nvm.trap = 0;
 	if (rk_hcpu_maint(h->m, (unsigned int)hc))
 		return false;
 	virq = rk_hcpu_virq(h->m, (unsigned int)hc);

@@ -548,6 +548,7 @@ static void rec_run_loop(struct rmm *rmm, struct rec *rec, struct rd *rd, const 
 		if (virq != (rec->virq != 0) && !rk_cpu_set_virq(rec->cpu, virq))
 			rec->virq = virq;
 		rec_sync_code(rec, rd, s2);
+		rec->idregs.icc_trap = 0;
 		if (rk_cpu_run(rec->cpu, (uint64_t)left, &ex)) {
 			exit->exit_reason = RMI_EXIT_SERROR;
 			rec_set_runnable(rec, false);
