@@ -17,6 +17,11 @@
  * IPA in vCPU 0's x0 (x1..x3 = 0). Without --dtb nothing of it is built, so
  * the realm and its RIM are what they were.
  *
+ * --kernel IMAGE [--initrd FILE] [--append ARGS] boots a Linux arm64 Image by
+ * the boot protocol (tools/kernel.c): at the RAM base + text_offset with
+ * image_size bytes for it, the initrd after that, the device tree (implied)
+ * with /chosen bootargs and initrd range; all three measured.
+ *
  * The construction plan (what is measured) is built by plan_from_options(),
  * which `realmkit measure` (cmd_measure.c) shares: it predicts the RIM from
  * the same plan with rk_plan_rim(), without a host.
@@ -56,6 +61,7 @@
 #include "args.h"
 #include "console_in.h"
 #include "image.h"
+#include "kernel.h"
 #include "realmkit/attest.h"
 #include "realmkit/measure.h"
 #include "run_plan.h"
@@ -78,7 +84,9 @@ struct run_opts {
 	const char *cpak;
 	const char *cpak_out;
 	const char *dtb_out;
-	const char *bootargs;
+	const char *bootargs; /* --bootargs or --append */
+	const char *kernel;   /* --kernel: the image, booted as a Linux arm64 Image (kernel.h) */
+	const char *initrd;
 	uint64_t mem_mib;
 	double timeout_s;
 	uint32_t cpus;
@@ -90,11 +98,14 @@ struct run_opts {
 struct run_plan {
 	struct rk_vm_plan plan;
 	struct rk_plan_memslot slots[2];
-	struct rk_plan_load loads[IMAGE_MAX_LOADS + 1]; /* the image's, then the device tree */
+	struct rk_plan_load loads[IMAGE_MAX_LOADS + 2]; /* the image's, the initrd, the device tree */
 	struct rk_vcpu_config *vcpus;
 	uint8_t *dtb; /* --dtb: the device tree, dtb_len bytes at dtb_ipa */
 	size_t dtb_len;
 	uint64_t dtb_ipa;
+	uint64_t kernel_end; /* --kernel: the end of its image_size region */
+	uint8_t *initrd;     /* --initrd: initrd_len bytes at initrd_ipa */
+	uint64_t initrd_len, initrd_ipa;
 };
 
 /* --dtb: where the device tree goes (kvmtool's place): 2 MiB aligned, the last 2 MiB of RAM below 256 MiB. */
@@ -109,20 +120,31 @@ static void usage(FILE *f, bool measure)
 		fprintf(f,
 			"usage: realmkit measure IMAGE [-m MEM_MIB] [-c CPUS] [--hash sha256|sha384|sha512]\n"
 			"                        [--dtb] [--bootargs STR] [--dtb-out FILE]\n"
+			"       realmkit measure --kernel IMAGE [--initrd FILE] [--append ARGS] [options]\n"
 			"\n"
 			"Print the RIM (hex) the realm `realmkit run IMAGE` with the same options builds\n"
 			"will have, computed from the host's construction plan through the measurement\n"
-			"path only: no RMM, no realm. --dtb, --bootargs and --dtb-out FILE (which writes\n"
-			"the device tree) are those of run; its other options are accepted and ignored.\n"
+			"path only: no RMM, no realm. --dtb, --bootargs, --dtb-out FILE (which writes\n"
+			"the device tree), --kernel, --initrd and --append are those of run; its other\n"
+			"options are accepted and ignored.\n"
 			"  -v, --verbose   also print the plan on stderr\n");
 		return;
 	}
 	fprintf(f,
 		"usage: realmkit run IMAGE [options]\n"
+		"       realmkit run --kernel IMAGE [--initrd FILE] [--append ARGS] [options]\n"
 		"\n"
 		"Build a realm from IMAGE (AArch64 ELF, or a flat image loaded at 0x%llx),\n"
 		"run it with its console on stdout, tear it down. See guest/README.md.\n"
 		"\n"
+		"      --kernel IMAGE     boot IMAGE as Linux does on arm64 (booting.rst): a raw,\n"
+		"                         gzip or zstd Image (an EFI-stub/signed PE Image, an EFI\n"
+		"                         zboot image), placed at RAM base + text_offset with\n"
+		"                         image_size bytes for it, entered with x0 = the device\n"
+		"                         tree (implies --dtb); kernel, initrd and tree are measured\n"
+		"      --initrd FILE      the initrd, after the kernel's image_size (page aligned),\n"
+		"                         in the tree's /chosen linux,initrd-start/end\n"
+		"      --append ARGS      the kernel command line (the tree's /chosen/bootargs)\n"
 		"  -m, --mem MIB          guest RAM at 0x%llx (default %u, multiple of 2)\n"
 		"  -c, --cpus N           vCPUs (default 1; the guest starts them with PSCI CPU_ON)\n"
 		"  -H, --hash ALGO        sha256 (default), sha384 or sha512: the realm's measurement\n"
@@ -229,7 +251,10 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 		OPT_CPAK_OUT,
 		OPT_DTB,
 		OPT_DTB_OUT,
-		OPT_BOOTARGS
+		OPT_BOOTARGS,
+		OPT_KERNEL,
+		OPT_INITRD,
+		OPT_APPEND
 	};
 	static const struct option opts[] = {
 		{ "mem", required_argument, NULL, 'm' },
@@ -248,10 +273,14 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 		{ "dtb", no_argument, NULL, OPT_DTB },
 		{ "dtb-out", required_argument, NULL, OPT_DTB_OUT },
 		{ "bootargs", required_argument, NULL, OPT_BOOTARGS },
+		{ "kernel", required_argument, NULL, OPT_KERNEL },
+		{ "initrd", required_argument, NULL, OPT_INITRD },
+		{ "append", required_argument, NULL, OPT_APPEND },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	const char *append = NULL;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -315,12 +344,23 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 			o->dtb = true;
 			break;
 		case OPT_BOOTARGS:
+		case OPT_APPEND:
 			if (strlen(optarg) >= RK_FDT_BOOTARGS_MAX) {
-				fprintf(stderr, "%s: --bootargs takes at most %u bytes, not %zu\n", prog,
-					RK_FDT_BOOTARGS_MAX - 1, strlen(optarg));
+				fprintf(stderr, "%s: --%s takes at most %u bytes, not %zu\n", prog,
+					c == OPT_APPEND ? "append" : "bootargs", RK_FDT_BOOTARGS_MAX - 1,
+					strlen(optarg));
 				return 2;
 			}
-			o->bootargs = optarg;
+			if (c == OPT_APPEND)
+				append = optarg;
+			else
+				o->bootargs = optarg;
+			break;
+		case OPT_KERNEL:
+			o->kernel = optarg;
+			break;
+		case OPT_INITRD:
+			o->initrd = optarg;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -336,11 +376,30 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 			return 2;
 		}
 	}
-	if (optind != argc - 1) {
+	if (o->kernel && optind != argc) {
+		fprintf(stderr, "%s: --kernel %s is the image: give no IMAGE argument ('%s') with it\n", prog,
+			o->kernel, argv[optind]);
+		return 2;
+	}
+	if (!o->kernel && optind != argc - 1) {
 		usage(stderr, measure);
 		return 2;
 	}
-	o->image = argv[optind];
+	if (!o->kernel && (o->initrd || append)) {
+		fprintf(stderr, "%s: %s is for a Linux kernel: it needs --kernel\n", prog,
+			o->initrd ? "--initrd" : "--append");
+		return 2;
+	}
+	if (append && o->bootargs) {
+		fprintf(stderr, "%s: --append and --bootargs both give the kernel command line: give one\n",
+			prog);
+		return 2;
+	}
+	if (append)
+		o->bootargs = append;
+	o->image = o->kernel ? o->kernel : argv[optind];
+	if (o->kernel)
+		o->dtb = true; /* the boot protocol: the DTB's address in x0 */
 	if (o->bootargs && !o->dtb) {
 		fprintf(stderr, "%s: --bootargs goes in the device tree: it needs --dtb (or --dtb-out)\n",
 			prog);
@@ -365,11 +424,14 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 
 /* ---- the construction plan: what `run` builds and `measure` measures ---- */
 
-/* Load o->image for o->mem_mib of guest RAM: 0, or -errno with "PROG: IMAGE: why" on stderr. */
+/* Load o->image (or --kernel) for o->mem_mib of guest RAM: 0, or -errno with "PROG: IMAGE: why" on stderr. */
 static int run_load_image(const char *prog, const struct run_opts *o, struct image *img)
 {
 	char err[IMAGE_ERR_LEN];
-	int ret = image_load_file(o->image, RK_GUEST_RAM_BASE, o->mem_mib * MIB, img, err, sizeof(err));
+	int ret = o->kernel ? kernel_load_file(o->image, RK_GUEST_RAM_BASE, o->mem_mib * MIB, img, err,
+					       sizeof(err))
+			    : image_load_file(o->image, RK_GUEST_RAM_BASE, o->mem_mib * MIB, img, err,
+					      sizeof(err));
 
 	if (ret)
 		fprintf(stderr, "%s: %s: %s%s\n", prog, o->image, err,
@@ -388,10 +450,12 @@ static int run_add_dtb(const char *prog, const struct run_opts *o, struct run_pl
 	char err[256];
 	int ret;
 
-	/* the image (and the SDK's .bss and stacks) end below the 2 MiB block the tree goes in */
+	/* the image (and the SDK's .bss and stacks, a kernel's image_size) end below the 2 MiB block the tree goes in */
 	for (uint32_t i = 0; i < p->plan.nloads; i++)
 		if (p->loads[i].ipa + p->loads[i].len > end)
 			end = p->loads[i].ipa + p->loads[i].len;
+	if (p->kernel_end > end)
+		end = p->kernel_end;
 	end = (end + DTB_ALIGN - 1) & ~(DTB_ALIGN - 1);
 	p->dtb_ipa = RK_GUEST_RAM_BASE + (ram < DTB_LOWMEM ? ram : DTB_LOWMEM) - DTB_ALIGN;
 	if (p->dtb_ipa < end) {
@@ -411,9 +475,25 @@ static int run_add_dtb(const char *prog, const struct run_opts *o, struct run_pl
 				prog, o->mem_mib, p->dtb_ipa, end, need / MIB);
 		return -ENOSPC;
 	}
+	if (o->initrd) {
+		/* after the kernel's image_size region, not in the tree's 2 MiB block */
+		ret = kernel_read_initrd(o->initrd, ram, &p->initrd, &p->initrd_len, err, sizeof(err));
+		if (!ret)
+			ret = kernel_place_initrd(RK_GUEST_RAM_BASE, ram, p->kernel_end, p->dtb_ipa,
+						  DTB_ALIGN, p->initrd_len, &p->initrd_ipa, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "%s: --initrd %s: %s%s\n", prog, o->initrd, err,
+				ret == -ENOSPC || strstr(err, "guest RAM") ? " (see -m)" : "");
+			return ret;
+		}
+	}
 	rk_fdt_config_default(&fc, o->normal ? RK_VM_NORMAL : RK_VM_REALM, o->cpus, ram);
 	fc.ipa_bits = p->plan.config.ipa_bits;
 	fc.bootargs = o->bootargs;
+	if (p->initrd) {
+		fc.initrd_start = p->initrd_ipa;
+		fc.initrd_end = p->initrd_ipa + p->initrd_len;
+	}
 	ret = rk_fdt_build(&fc, NULL, 0, &p->dtb_len, err, sizeof(err)); /* its size */
 	if (ret == -ENOSPC) {
 		p->dtb = malloc(p->dtb_len);
@@ -424,6 +504,9 @@ static int run_add_dtb(const char *prog, const struct run_opts *o, struct run_pl
 			ret == -EINVAL ? err : strerror(-ret));
 		return ret;
 	}
+	if (p->initrd) /* measured, like the kernel and the tree: the RIM covers all three */
+		p->loads[p->plan.nloads++] = (struct rk_plan_load){ p->initrd_ipa, p->initrd, p->initrd_len,
+								    RK_POPULATE_MEASURE, 0 };
 	p->loads[p->plan.nloads++] =
 		(struct rk_plan_load){ p->dtb_ipa, p->dtb, p->dtb_len, RK_POPULATE_MEASURE, 0 };
 	/* booting.rst: x0 = the DTB's address, x1..x3 = 0 (measured: RmiRecParams.gprs) */
@@ -457,6 +540,8 @@ static int run_make_plan(const char *prog, const struct run_opts *o, const struc
 						     img->loads[i].len, RK_POPULATE_MEASURE, 0 };
 	p->plan.loads = p->loads;
 	p->plan.nloads = img->nloads;
+	if (img->format == IMAGE_LINUX) /* booting.rst: image_size bytes from the Image are the kernel's */
+		p->kernel_end = img->loads[0].addr + img->reserve;
 	/* vCPU 0 runnable at the entry point; the guest starts the others (PSCI CPU_ON) */
 	p->vcpus[0].pc = img->entry;
 	p->vcpus[0].flags = RK_VCPU_RUNNABLE;
@@ -488,6 +573,7 @@ static void run_free(struct image *img, struct run_plan *p)
 	if (p) {
 		free(p->vcpus);
 		free(p->dtb);
+		free(p->initrd);
 	}
 }
 
@@ -605,6 +691,14 @@ int run_plan_rim(int argc, char **argv, const char *prog, uint8_t rim[64], size_
 			o.image, image_format_name(img.format), rk_hash_name(o.hash_algo),
 			p.plan.config.ipa_bits, p.plan.config.num_bps, p.plan.config.num_wps,
 			img.loads[0].addr, img.loads[0].len, pages, img.entry, o.cpus, o.cpus > 1 ? "s" : "");
+		if (img.format == IMAGE_LINUX && n > 0 && (size_t)n < desc_len)
+			n += snprintf(desc + n, desc_len - (size_t)n,
+				      ", %s kernel, image_size 0x%" PRIx64 " reserved",
+				      kernel_compression_name(img.compression), img.reserve);
+		if (p.initrd && n > 0 && (size_t)n < desc_len)
+			n += snprintf(desc + n, desc_len - (size_t)n,
+				      ", initrd 0x%" PRIx64 "+0x%" PRIx64 " measured", p.initrd_ipa,
+				      p.initrd_len);
 		if (p.dtb && n > 0 && (size_t)n < desc_len)
 			snprintf(desc + n, desc_len - (size_t)n,
 				 ", device tree 0x%" PRIx64 "+0x%zx measured, x0 = 0x%" PRIx64 "%s%s",
@@ -1068,6 +1162,16 @@ int cmd_run(int argc, char **argv)
 			print_hex(stderr, rim, rim_len);
 			fprintf(stderr, "\n");
 		}
+	}
+	if (img.format == IMAGE_LINUX && !o.quiet) {
+		fprintf(stderr,
+			"%s: kernel: %s Image, 0x%" PRIx64 " bytes at 0x%" PRIx64 ", image_size 0x%" PRIx64,
+			prog, kernel_compression_name(img.compression), img.loads[0].len, img.loads[0].addr,
+			img.reserve);
+		if (plan.initrd)
+			fprintf(stderr, "; initrd: 0x%" PRIx64 " bytes at 0x%" PRIx64, plan.initrd_len,
+				plan.initrd_ipa);
+		fprintf(stderr, "\n");
 	}
 	if (plan.dtb && !o.quiet)
 		fprintf(stderr, "%s: device tree: %zu bytes at 0x%" PRIx64 "%s, x0 of vCPU 0\n", prog,

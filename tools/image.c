@@ -48,7 +48,7 @@ static const char *size_str(uint64_t n, char buf[32])
 
 const char *image_format_name(enum image_format f)
 {
-	return f == IMAGE_ELF ? "ELF" : "flat image";
+	return f == IMAGE_ELF ? "ELF" : f == IMAGE_LINUX ? "Linux arm64 Image" : "flat image";
 }
 
 int image_pread_full(int fd, void *buf, uint64_t len, uint64_t off)

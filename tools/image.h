@@ -6,8 +6,9 @@
  *
  * Formats: an AArch64 ELF64 (its PT_LOAD segments, read with libelf) and a
  * flat image (loaded at ram_base, entered at its first byte). A format is
- * recognised by its first bytes; more formats (a Linux arm64 Image) add an
- * enum value and a loader here, not a change to the callers.
+ * recognised by its first bytes. A Linux arm64 Image is loaded by
+ * tools/kernel.c (`--kernel`: the boot protocol places it) into the same
+ * struct image, format IMAGE_LINUX.
  *
  * Every refusal is one precise sentence in the caller's error buffer (no
  * prefix, no path): "truncated ELF (segment 2 ends at 0x2000 past the file end
@@ -26,6 +27,7 @@
 enum image_format {
 	IMAGE_FLAT,
 	IMAGE_ELF,
+	IMAGE_LINUX, /* a Linux arm64 Image (tools/kernel.c, `--kernel`) */
 };
 
 #define IMAGE_MAX_PHDRS 256u /* program headers an ELF may have */
@@ -44,6 +46,9 @@ struct image {
 	uint64_t entry;
 	/* The ELF defines rk_report: it tells its result with RK_HC_RESULT (guest/README.md). */
 	bool reports;
+	uint32_t compression; /* Linux: enum kernel_compression (kernel.h) of the file */
+	/* Linux: the Image header's image_size, the RAM from loads[0].addr the kernel owns (.bss too) */
+	uint64_t reserve;
 	uint32_t nloads;
 	/*
 	 * ELF: one load from the lowest segment to the end of the highest, zero-filled
@@ -64,7 +69,7 @@ int image_load_file(const char *path, uint64_t ram_base, uint64_t ram_size, stru
 int image_load_fd(int fd, uint64_t ram_base, uint64_t ram_size, struct image *img, char *err, size_t err_len);
 void image_free(struct image *img);
 
-/* "ELF" / "flat image" */
+/* "ELF" / "flat image" / "Linux arm64 Image" */
 const char *image_format_name(enum image_format f);
 
 /* Read exactly len bytes at off (in chunks, retrying EINTR): 0, -EIO at a short file, or -errno. */

@@ -44,6 +44,7 @@ SECTIONS
 		__stacks_end = .;
 	}
 	__end = .;
+	__image_size = __end - __image_start; /* a Linux Image header's image_size (guest/linux/head.S) */
 	ASSERT(__end - RK_GUEST_RAM_BASE <= RK_GUEST_RAM_SIZE,
 	       "payload (image + bss + stacks) exceeds RK_GUEST_RAM_SIZE")
 	/DISCARD/ : { *(.comment) *(.note .note.*) *(.eh_frame .eh_frame_hdr) }

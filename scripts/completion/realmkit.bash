@@ -58,7 +58,7 @@ _realmkit()
 		mapfile -t COMPREPLY < <(compgen -W "sha256 sha384 sha512" -- "$cur")
 		return 0
 		;;
-	-m | --mem | -c | --cpus | -n | --cycles | --timeout | -s | --size | --attest | -r | --rim | --challenge | --bootargs)
+	-m | --mem | -c | --cpus | -n | --cycles | --timeout | -s | --size | --attest | -r | --rim | --challenge | --bootargs | --append)
 		return 0 # a number, hex or free text: nothing to offer
 		;;
 	esac

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kimage: a realm payload that is a Linux arm64 Image (head.S puts the header
+ * in front of it), for `realmkit run --kernel` (tests/cli/test_cli_kernel.sh).
+ * It prints what the boot protocol gave it: the PC it was entered at, x0..x3,
+ * the device tree at x0 (magic, size, /chosen bootargs and
+ * linux,initrd-start/end), the initrd's length and FNV-1a hash, and the RIM
+ * (RSI_MEASUREMENT_READ); then SYSTEM_OFF.
+ */
+#include "sdk.h"
+
+extern uint64_t kimage_boot[5];
+
+#define FDT_MAGIC 0xd00dfeedu
+#define FDT_BEGIN_NODE 1u
+#define FDT_END_NODE 2u
+#define FDT_PROP 3u
+#define FDT_NOP 4u
+#define FDT_END 9u
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t be64(const uint8_t *p)
+{
+	return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
+/* Walk the tree's structure block: print /chosen's properties, return its initrd range. */
+static bool walk_chosen(const uint8_t *fdt, uint64_t *start, uint64_t *end)
+{
+	uint32_t size = be32(fdt + 4), off = be32(fdt + 8), strings = be32(fdt + 12), depth = 0;
+	bool chosen = false, s = false, e = false;
+
+	while (off + 4 <= size) {
+		uint32_t tok = be32(fdt + off);
+
+		off += 4;
+		if (tok == FDT_BEGIN_NODE) {
+			const char *name = (const char *)fdt + off;
+
+			depth++;
+			if (depth == 2)
+				chosen = str_eq(name, "chosen");
+			off += ((uint32_t)strlen(name) + 1 + 3) & ~3u;
+		} else if (tok == FDT_END_NODE) {
+			if (depth == 2)
+				chosen = false;
+			depth--;
+		} else if (tok == FDT_PROP) {
+			uint32_t len = be32(fdt + off);
+			const char *name = (const char *)fdt + strings + be32(fdt + off + 4);
+			const uint8_t *val = fdt + off + 8;
+
+			if (chosen && depth == 2 && str_eq(name, "bootargs")) {
+				rk_printf("kimage: bootargs \"%s\"\n", (const char *)val);
+			} else if (chosen && depth == 2 && len == 8 && str_eq(name, "linux,initrd-start")) {
+				*start = be64(val);
+				s = true;
+				rk_printf("kimage: initrd-start 0x%lx\n", *start);
+			} else if (chosen && depth == 2 && len == 8 && str_eq(name, "linux,initrd-end")) {
+				*end = be64(val);
+				e = true;
+				rk_printf("kimage: initrd-end 0x%lx\n", *end);
+			}
+			off += 8 + ((len + 3) & ~3u);
+		} else if (tok != FDT_NOP) {
+			break; /* FDT_END, or not a tree */
+		}
+	}
+	return s && e;
+}
+
+int main(void)
+{
+	const uint8_t *fdt = (const uint8_t *)kimage_boot[0];
+	uint8_t rim[RSI_MEASUREMENT_MAX];
+	uint64_t start = 0, end = 0, ret;
+	size_t len = RSI_MEASUREMENT_MAX;
+
+	rk_printf("kimage: entered at 0x%lx, x0 0x%lx x1 0x%lx x2 0x%lx x3 0x%lx\n", kimage_boot[4],
+		  kimage_boot[0], kimage_boot[1], kimage_boot[2], kimage_boot[3]);
+	if (!fdt || be32(fdt) != FDT_MAGIC) {
+		rk_printf("kimage: no device tree at x0\n");
+	} else {
+		rk_printf("kimage: device tree magic ok, %u bytes\n", be32(fdt + 4));
+		if (walk_chosen(fdt, &start, &end) && end > start) {
+			const uint8_t *p = (const uint8_t *)start;
+			uint32_t h = 2166136261u; /* FNV-1a, 32-bit */
+
+			for (uint64_t i = 0; i < end - start; i++)
+				h = (h ^ p[i]) * 16777619u;
+			rk_printf("kimage: initrd %lu bytes, fnv1a 0x%08x\n", end - start, h);
+		}
+	}
+	ret = rsi_measurement_read(0, rim);
+	if (ret != RSI_SUCCESS) {
+		rk_printf("kimage: RSI_MEASUREMENT_READ failed: %lu\n", ret);
+	} else {
+		bool upper_zero = true;
+
+		for (size_t i = 32; i < RSI_MEASUREMENT_MAX; i++)
+			upper_zero = upper_zero && rim[i] == 0;
+		if (upper_zero)
+			len = 32;
+		rk_puts("RIM: ");
+		rk_print_hex(rim, len);
+		rk_puts("\n");
+	}
+	return 0; /* -> PSCI SYSTEM_OFF */
+}
