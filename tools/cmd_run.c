@@ -72,10 +72,15 @@
 #define MAX_CPUS 64u
 #define SHARED_IPA RUN_SHARED_IPA /* 64 KiB of shared memory for RK_HC_SHARED_BUF */
 #define SHARED_SIZE RUN_SHARED_SIZE
-/* Breakpoints and watchpoints (RmiRealmParams num_bps/num_wps, measured): the RMM's maximum,
- * given explicitly so that `realmkit measure` needs no RMM to know it. */
-#define PLAN_NUM_BPS 15u
-#define PLAN_NUM_WPS 15u
+/*
+ * Breakpoints and watchpoints (RmiRealmParams num_bps/num_wps: the count - 1, measured): what
+ * the vCPU implements, Unicorn 2.0.1's Cortex-A72 (6 and 4), so that the realm's
+ * ID_AA64DFR0_EL1 BRPs/WRPs name no register the engine lacks (Linux writes every DBGBCR/DBGWCR
+ * it is told of at boot; DBGBCR6_EL1 is an UNDEF). The RMM's RMI_FEATURES says 15 and 15: more
+ * than the CPU has. Given explicitly so that `realmkit measure` needs no RMM to know them.
+ */
+#define PLAN_NUM_BPS 5u
+#define PLAN_NUM_WPS 3u
 #define CHALLENGE_SIZE 64u
 
 struct run_opts {

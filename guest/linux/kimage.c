@@ -4,8 +4,9 @@
  * in front of it), for `realmkit run --kernel` (tests/cli/test_cli_kernel.sh).
  * It prints what the boot protocol gave it: the PC it was entered at, x0..x3,
  * the device tree at x0 (magic, size, /chosen bootargs and
- * linux,initrd-start/end), the initrd's length and FNV-1a hash, and the RIM
- * (RSI_MEASUREMENT_READ); then SYSTEM_OFF.
+ * linux,initrd-start/end), the initrd's length and FNV-1a hash, the debug
+ * breakpoints and watchpoints it is told of (each one's last register written,
+ * as Linux does at boot), and the RIM (RSI_MEASUREMENT_READ); then SYSTEM_OFF.
  */
 #include "sdk.h"
 
@@ -80,6 +81,68 @@ static bool walk_chosen(const uint8_t *fdt, uint64_t *start, uint64_t *end)
 	return s && e;
 }
 
+/* one case of a switch over the register number: write the control register (0: disabled) */
+#define BCR(n)                                                              \
+	case n:                                                             \
+		__asm__ volatile("msr dbgbcr" #n "_el1, xzr" ::: "memory"); \
+		break
+#define WCR(n)                                                              \
+	case n:                                                             \
+		__asm__ volatile("msr dbgwcr" #n "_el1, xzr" ::: "memory"); \
+		break
+
+/*
+ * The breakpoints and watchpoints ID_AA64DFR0_EL1 advertises (BRPs, WRPs: count - 1), as
+ * Linux's hw_breakpoint_reset() uses them: the last control register of each is written
+ * (disabled). One the vCPU does not have is an UNDEF (the SDK reports it and switches off).
+ */
+static void debug_regs(void)
+{
+	uint64_t dfr0;
+	unsigned int brps, wrps;
+
+	__asm__ volatile("mrs %0, id_aa64dfr0_el1" : "=r"(dfr0));
+	brps = (dfr0 >> 12) & 0xf;
+	wrps = (dfr0 >> 20) & 0xf;
+	switch (brps) {
+		BCR(0);
+		BCR(1);
+		BCR(2);
+		BCR(3);
+		BCR(4);
+		BCR(5);
+		BCR(6);
+		BCR(7);
+		BCR(8);
+		BCR(9);
+		BCR(10);
+		BCR(11);
+		BCR(12);
+		BCR(13);
+		BCR(14);
+		BCR(15);
+	}
+	switch (wrps) {
+		WCR(0);
+		WCR(1);
+		WCR(2);
+		WCR(3);
+		WCR(4);
+		WCR(5);
+		WCR(6);
+		WCR(7);
+		WCR(8);
+		WCR(9);
+		WCR(10);
+		WCR(11);
+		WCR(12);
+		WCR(13);
+		WCR(14);
+		WCR(15);
+	}
+	rk_printf("kimage: %u breakpoints, %u watchpoints: the last of each written\n", brps + 1, wrps + 1);
+}
+
 int main(void)
 {
 	const uint8_t *fdt = (const uint8_t *)kimage_boot[0];
@@ -102,6 +165,7 @@ int main(void)
 			rk_printf("kimage: initrd %lu bytes, fnv1a 0x%08x\n", end - start, h);
 		}
 	}
+	debug_regs();
 	ret = rsi_measurement_read(0, rim);
 	if (ret != RSI_SUCCESS) {
 		rk_printf("kimage: RSI_MEASUREMENT_READ failed: %lu\n", ret);

@@ -40,6 +40,8 @@ out_has raw out "kimage: bootargs \"$args\""
 out_has raw out "kimage: initrd-start $(hex $initrd_ipa)"
 out_has raw out "kimage: initrd-end $(hex $((initrd_ipa + 100000)))"
 out_has raw out "kimage: initrd 100000 bytes, fnv1a $fnv"
+# the debug registers the realm is told of exist (Linux writes them all at boot)
+out_has raw out "kimage: 6 breakpoints, 4 watchpoints: the last of each written"
 out_has raw err "kernel: raw Image, $(hex $(stat -c %s "$k")) bytes at 0x80000000, image_size $(hex $isize); initrd: 0x186a0 bytes at $(hex $initrd_ipa)"
 out_has raw err "device tree: "
 out_has raw err "bytes at 0x81e00000, measured, x0 of vCPU 0"
