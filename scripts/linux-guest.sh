@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # The Linux guest kit (issue 13, first part): Debian's arm64 cloud kernel with Arm CCA realm
 # guest support, the modules attestation needs, and busybox in an initramfs, fetched from
-# Debian's registry and cached. Nothing boots it yet; docs/linux-guest.md says what is built.
+# Debian's registry and cached, for `realmkit run --kernel`; docs/linux-guest.md says what is built.
 #
 #   scripts/linux-guest.sh [--out DIR] [--mirror URL] [--suite SUITE] [--keyring FILE]
 #                          [--force] [--offline]
