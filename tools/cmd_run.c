@@ -57,6 +57,7 @@
 #include "realmkit/guest_abi.h"
 #include "cli.h"
 #include "realmkit/attest.h"
+#include "realmkit/cpu_model.h"
 #include "realmkit/host.h"
 #include "args.h"
 #include "console_in.h"
@@ -76,11 +77,11 @@
  * Breakpoints and watchpoints (RmiRealmParams num_bps/num_wps: the count - 1, measured): what
  * the vCPU implements, Unicorn 2.0.1's Cortex-A72 (6 and 4), so that the realm's
  * ID_AA64DFR0_EL1 BRPs/WRPs name no register the engine lacks (Linux writes every DBGBCR/DBGWCR
- * it is told of at boot; DBGBCR6_EL1 is an UNDEF). The RMM's RMI_FEATURES says 15 and 15: more
- * than the CPU has. Given explicitly so that `realmkit measure` needs no RMM to know them.
+ * it is told of at boot; DBGBCR6_EL1 is an UNDEF): the RMM's RMI_FEATURES maximum
+ * (RK_MACHINE_CPU_BRPS/WRPS). Given explicitly so that `realmkit measure` needs no RMM to know them.
  */
-#define PLAN_NUM_BPS 5u
-#define PLAN_NUM_WPS 3u
+#define PLAN_NUM_BPS RK_MACHINE_CPU_BRPS
+#define PLAN_NUM_WPS RK_MACHINE_CPU_WRPS
 #define CHALLENGE_SIZE 64u
 
 struct run_opts {

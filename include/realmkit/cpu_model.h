@@ -12,4 +12,15 @@
  */
 #define RK_MACHINE_CPU_PA_BITS 44u
 
+/*
+ * The debug registers of the CPU model (Cortex-A72, ID_AA64DFR0_EL1): BRPs
+ * and WRPs, the number of breakpoints and watchpoints minus one (6 and 4).
+ * The RMM advertises these (RMI_FEATURES FR0.NUM_BPS/NUM_WPS, as TF-RMM takes
+ * them from ID_AA64DFR0_EL1), so a realm is never told of a DBGBCR<n>_EL1 the
+ * vCPU lacks (Linux writes every one it is told of at boot).
+ * tests/platform/test_cpu_model.c checks all three against the engine.
+ */
+#define RK_MACHINE_CPU_BRPS 5u
+#define RK_MACHINE_CPU_WRPS 3u
+
 #endif /* REALMKIT_CPU_MODEL_H */

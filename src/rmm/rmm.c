@@ -33,13 +33,14 @@ static void rmm_init_features(struct rmm *rmm, const struct platform *plat)
 	memset(fr, 0, sizeof(rmm->feat.reg));
 	/* FR0: IPA width = PA width, at most 48 (no LPA2) and what the realm's
 	 * vCPUs can address (RK_CPU_PA_BITS: advertise only what runs); no SVE or
-	 * PMU; 16 BPs and WPs */
+	 * PMU; the CPU's breakpoints and watchpoints (TF-RMM: ID_AA64DFR0_EL1
+	 * BRPs/WRPs; RK_MACHINE_CPU_BRPS/WRPS) */
 	unsigned int s2sz = plat->pa_bits > 48 ? 48 : plat->pa_bits;
 
 	if (s2sz > RK_CPU_PA_BITS)
 		s2sz = RK_CPU_PA_BITS;
-	fr[0] = field(s2sz, RMI_FR0_S2SZ_SHIFT) | field(15, RMI_FR0_NUM_BPS_SHIFT) |
-		field(15, RMI_FR0_NUM_WPS_SHIFT);
+	fr[0] = field(s2sz, RMI_FR0_S2SZ_SHIFT) | field(RK_MACHINE_CPU_BRPS, RMI_FR0_NUM_BPS_SHIFT) |
+		field(RK_MACHINE_CPU_WRPS, RMI_FR0_NUM_WPS_SHIFT);
 	/* FR1: 4 KiB granules; SHA-256, SHA-384 and SHA-512; 2^10 - 1 RECs; L0GPT 1 GiB; PPS 48 */
 	fr[1] = field(1, RMI_FR1_GRAN_SZ_4KB_SHIFT) | field(1, RMI_FR1_HASH_SHA_256_SHIFT) |
 		field(1, RMI_FR1_HASH_SHA_384_SHIFT) | field(1, RMI_FR1_HASH_SHA_512_SHIFT) |

@@ -23,6 +23,7 @@
 #include "a64.h"
 #include "machine.h"
 #include "realmkit/arch/psci.h"
+#include "realmkit/cpu_model.h"
 #include "realmkit/host.h"
 #include "realmkit/measure.h"
 #include "rk_test.h"
@@ -488,7 +489,8 @@ static void make_plan(struct e2e_plan *e, enum rk_vm_kind kind, const uint8_t *d
 	k = guest_program(e->code, (len + 7) / 8, kind == RK_VM_REALM);
 	assert_true(k <= 64);
 	rk_vm_config_default(&e->p.config, kind);
-	e->p.config.num_bps = e->p.config.num_wps = kind == RK_VM_REALM ? 15 : 0;
+	e->p.config.num_bps = kind == RK_VM_REALM ? RK_MACHINE_CPU_BRPS : 0;
+	e->p.config.num_wps = kind == RK_VM_REALM ? RK_MACHINE_CPU_WRPS : 0;
 	e->slot = (struct rk_plan_memslot){ RAM, 16 * MIB, 0, 0 };
 	e->p.memslots = &e->slot;
 	e->p.nmemslots = 1;

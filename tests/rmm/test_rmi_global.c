@@ -67,8 +67,9 @@ static void check_features(struct rk_machine *m, unsigned int s2sz)
 	assert_int_equal(FIELD(f0, FR0, LPA2), 0);
 	assert_int_equal(FIELD(f0, FR0, SVE_EN), 0);
 	assert_int_equal(FIELD(f0, FR0, SVE_VL), 0);
-	assert_int_equal(FIELD(f0, FR0, NUM_BPS), 15);
-	assert_int_equal(FIELD(f0, FR0, NUM_WPS), 15);
+	/* the CPU model's (Cortex-A72: 6 breakpoints, 4 watchpoints), as TF-RMM reads ID_AA64DFR0_EL1 */
+	assert_int_equal(FIELD(f0, FR0, NUM_BPS), 5);
+	assert_int_equal(FIELD(f0, FR0, NUM_WPS), 3);
 	assert_int_equal(FIELD(f0, FR0, PMU_EN), 0);
 	assert_int_equal(FIELD(f0, FR0, PMU_NUM_CTRS), 0);
 	assert_int_equal(f0 >> 32, 0);

@@ -158,11 +158,11 @@ static void test_create(void **state)
 	params_default(&p);
 	p.sve_vl = 3;
 	p.pmu_num_ctrs = 2;
-	p.num_bps = 15;
-	p.num_wps = 15;
+	p.num_bps = 4;
+	p.num_wps = 2;
 	p.rtt_base = ROOT_PA + 2 * G; /* not measured */
 	assert_int_equal(create_with(RD_PA, &p), RMI_SUCCESS);
-	t_ref_rim_init(0, 0, 40, 3, 15, 15, 2, rim);
+	t_ref_rim_init(0, 0, 40, 3, 4, 2, 2, rim);
 	assert_memory_equal(t_rim(m, RD_PA), rim, 64);
 	destroy(RD_PA);
 }
@@ -326,19 +326,20 @@ static void test_create_params(void **state)
 		p.s2sz = bad_s2sz[i];
 		create_fails(RMI_ERROR_INPUT, RD_PA, &p);
 	}
-	/* breakpoints and watchpoints: 0 and above FR0 (15) */
-	static const uint64_t bad_bps[] = { 0, 16, 63, 64, 1ULL << 40 };
+	/* breakpoints and watchpoints: 0 and above FR0 (5 and 3: the CPU's) */
+	static const uint64_t bad_bps[] = { 0, 6, 15, 16, 63, 64, 1ULL << 40 };
+	static const uint64_t bad_wps[] = { 0, 4, 15, 16, 63, 64, 1ULL << 40 };
 	for (size_t i = 0; i < sizeof(bad_bps) / sizeof(bad_bps[0]); i++) {
 		params_default(&p);
 		p.num_bps = bad_bps[i];
 		create_fails(RMI_ERROR_INPUT, RD_PA, &p);
 		params_default(&p);
-		p.num_wps = bad_bps[i];
+		p.num_wps = bad_wps[i];
 		create_fails(RMI_ERROR_INPUT, RD_PA, &p);
 	}
 	params_default(&p);
 	p.num_bps = 1;
-	p.num_wps = 15;
+	p.num_wps = 3;
 	assert_int_equal(create_with(RD_PA, &p), RMI_SUCCESS);
 	destroy(RD_PA);
 
