@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * timer: periodic ticks from the EL1 virtual timer (needs RK_CPU_MODE=stage2:
- * the RMM emulates the realm's generic timers there). The GIC CPU interface
- * is set up (ICC_SRE, PMR, IGRPEN1), IRQs unmasked; every tick the IRQ
- * handler acknowledges the virtual timer's PPI 27 (ICC_IAR1_EL1), rearms
- * the timer (CNTV_TVAL_EL0) and EOIs it (ICC_EOIR1_EL1); the main loop
- * sleeps in WFI between ticks. Prints each interval measured from
+ * the RMM emulates the realm's generic timers there). The GIC is set up
+ * with the SDK (distributor, this vCPU's redistributor and CPU interface),
+ * the virtual timer's PPI 27 enabled in the redistributor (a normal VM, which
+ * has no vGIC yet, only the CPU interface), IRQs unmasked;
+ * every tick the IRQ handler acknowledges it (ICC_IAR1_EL1), rearms the
+ * timer (CNTV_TVAL_EL0) and EOIs it (ICC_EOIR1_EL1); the main loop sleeps in
+ * WFI between ticks. Prints each interval measured from
  * CNTVCT_EL0; PASS if every tick came, none early.
  */
 #include "sdk.h"
 
 #define TICKS 5
 #define PERIOD_MS 20
-#define PPI_VTIMER 27
+#define PPI_VTIMER RK_GIC_PPI_VTIMER
 
 #define msr(name, v) __asm__ volatile("msr " #name ", %0" ::"r"((uint64_t)(v)))
 
@@ -23,12 +25,12 @@ static uint64_t period;
 
 static void irq(struct rk_exc_frame *frame)
 {
-	uint64_t intid = rk_read_sysreg(S3_0_C12_C12_0) & 0xffffff; /* ICC_IAR1_EL1 */
+	unsigned intid = rk_gic_ack(); /* ICC_IAR1_EL1 */
 
 	(void)frame;
 	if (intid != PPI_VTIMER) {
 		if (intid < 1020)
-			msr(S3_0_C12_C12_1, intid); /* ICC_EOIR1_EL1 */
+			rk_gic_eoi(intid);
 		spurious++;
 		return;
 	}
@@ -39,7 +41,7 @@ static void irq(struct rk_exc_frame *frame)
 		msr(cntv_ctl_el0, 2); /* done: disabled, masked */
 	}
 	__asm__ volatile("isb");
-	msr(S3_0_C12_C12_1, intid); /* ICC_EOIR1_EL1 */
+	rk_gic_eoi(intid); /* ICC_EOIR1_EL1 */
 }
 
 int main(void)
@@ -51,18 +53,23 @@ int main(void)
 	rk_printf("timer: CNTFRQ_EL0 %lu Hz, %u ticks of %u ms from the virtual timer (PPI %u)\n", frq, TICKS,
 		  PERIOD_MS, PPI_VTIMER);
 	rk_set_irq_handler(irq);
-	msr(S3_0_C12_C12_5, 7);  /* ICC_SRE_EL1: SRE */
-	msr(S3_0_C4_C6_0, 0xf0); /* ICC_PMR_EL1: everything above the lowest priority */
-	msr(S3_0_C12_C12_7, 1);  /* ICC_IGRPEN1_EL1: Group 1 on */
-	__asm__ volatile("isb");
+	uint64_t lower, higher;
+	if (rsi_version(RSI_REVISION(1, 0), &lower, &higher) != (uint64_t)-1) {
+		rk_gic_init();     /* the distributor: Group 1 on */
+		rk_gic_cpu_init(); /* the redistributor awake; ICC_SRE, PMR, IGRPEN1 */
+		rk_gic_enable(PPI_VTIMER, RK_GIC_PRIO_DEFAULT);
+	} else {
+		rk_gic_cpuif_init(); /* a normal VM has no vGIC yet: ICC_SRE, PMR, IGRPEN1 */
+	}
 	stamps[0] = rk_read_sysreg(cntvct_el0);
 	msr(cntv_tval_el0, period);
 	msr(cntv_ctl_el0, 1); /* enabled, unmasked */
-	__asm__ volatile("isb; msr daifclr, #2" ::: "memory");
+	__asm__ volatile("isb");
+	rk_irq_enable();
 	uint64_t limit = stamps[0] + frq * 30; /* give up after 30 s */
 	while (ticks < TICKS && rk_read_sysreg(cntvct_el0) < limit)
 		__asm__ volatile("wfi");
-	__asm__ volatile("msr daifset, #2" ::: "memory");
+	rk_irq_disable();
 	msr(cntv_ctl_el0, 0);
 	for (unsigned i = 1; i <= ticks; i++) {
 		uint64_t d = stamps[i] - stamps[i - 1];

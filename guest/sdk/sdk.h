@@ -18,6 +18,7 @@
 #include "realmkit/guest_abi.h"
 #include "realmkit/arch/esr.h" /* esr_ec(), ESR_EC_*, ESR_FSC_* */
 #include "console.h"
+#include "gic.h"
 #include "mmu.h"
 #include "psci.h"
 #include "rsi.h"

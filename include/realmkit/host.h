@@ -413,14 +413,17 @@ typedef void (*rk_console_fn)(void *arg, const char *buf, size_t len);
  *    reads UARTDR, UARTFR, UARTRIS or UARTMIS, and whenever it makes room in
  *    an RX FIFO that was full. A feeder holding bytes back retries then.
  *  - irq (optional): the interrupt line UARTINTR (UARTMIS != 0) changed
- *    level; an interrupt controller raises or lowers the UART's SPI with it
- *    (RK_GUEST_UART_SPI). Nothing is wired to it yet.
+ *    level. In a realm the line also drives SPI intid of the realm's vGIC
+ *    (level-sensitive; 0: INTID 32 + RK_GUEST_UART_SPI, what the device tree
+ *    says); a vCPU it is routed to is woken from WFI.
  */
 struct rk_uart_config {
 	rk_console_fn out;
 	void (*rx_ready)(void *arg);
 	void (*irq)(void *arg, bool level);
 	void *arg;
+	uint32_t intid; /* the SPI (32..) in a realm's vGIC; 0: 32 + RK_GUEST_UART_SPI */
+	uint32_t reserved;
 };
 RK_API int rk_vm_add_pl011(struct rk_vm *vm, uint64_t ipa, const struct rk_uart_config *cfg);
 /* rk_vm_add_pl011() with output only (out, arg). */

@@ -14,7 +14,9 @@
 #include <string.h>
 
 #include "pl011.h"
+#include "realmkit/guest_abi.h"
 #include "s2.h"
+#include "vgic.h"
 
 #define UART_LINE 256u
 
@@ -22,7 +24,11 @@
 struct uart {
 	struct pl011 regs;
 	struct rk_uart_config cfg;
-	bool rx_seen; /* the guest has looked at the receive side (cfg.rx_ready called) */
+	struct rk_vm *vm;
+	uint32_t intid; /* the SPI its line drives in a realm's vGIC */
+	bool rx_seen;
+	bool cr;
+	/* a '\r' not yet passed on: dropped if a '\n' follows */ /* the guest has looked at the receive side (cfg.rx_ready called) */
 	uint32_t len;
 	char buf[UART_LINE];
 };
@@ -45,10 +51,14 @@ static void uart_tx(void *arg, uint8_t c)
 		uart_flush(u);
 }
 
+/* The line, with the device lock held: the SPI in the realm's vGIC (level-sensitive), then the hook. */
 static void uart_irq(void *arg, bool level)
 {
 	struct uart *u = arg;
+	struct host_vgic *g = u->vm->run.vgic;
 
+	if (g && !host_vgic_set_level(g, u->intid, 0, level) && level)
+		host_vgic_kick_pending(u->vm, UINT32_MAX);
 	if (u->cfg.irq)
 		u->cfg.irq(u->cfg.arg, level);
 }
@@ -158,11 +168,21 @@ int rk_vm_add_pl011(struct rk_vm *vm, uint64_t ipa, const struct rk_uart_config 
 
 	if (!vm)
 		return -EINVAL;
+	if (cfg && cfg->intid &&
+	    (cfg->intid < GIC_NR_PRIVATE || cfg->intid >= GIC_NR_PRIVATE + HOST_VGIC_DEFAULT_SPIS)) {
+		host_lock(vm->host);
+		host_fail(vm->host, -EINVAL, 0, 0, "rk_vm_add_pl011: INTID %u is no SPI of the vGIC (32..%u)",
+			  cfg->intid, GIC_NR_PRIVATE + HOST_VGIC_DEFAULT_SPIS - 1);
+		host_unlock(vm->host);
+		return -EINVAL;
+	}
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
 	if (cfg)
 		u->cfg = *cfg;
+	u->vm = vm;
+	u->intid = u->cfg.intid ? u->cfg.intid : GIC_NR_PRIVATE + RK_GUEST_UART_SPI;
 	pl011_init(&u->regs, &(struct pl011_cb){ uart_tx, uart_irq, uart_rx_space, u });
 	host_lock(vm->host);
 	ret = add_mmio(vm, ipa, RK_UART_SIZE, &uart_ops, u, u);
@@ -251,8 +271,60 @@ void host_devices_flush(struct rk_vm *vm)
 	pthread_mutex_unlock(&vm->run.dev_mtx);
 }
 
+/*
+ * A realm's vGIC (vgic.c), one redistributor per vCPU, with its frames where
+ * realmkit's machine has them (realmkit/guest_abi.h: the distributor at
+ * RK_GUEST_GICD_IPA, the redistributors from RK_GUEST_GICR_IPA, in the
+ * unprotected half of the realm's IPA space, whatever its size), and the
+ * UARTs' lines as they are now. Before the first run: the vCPUs are known
+ * and none runs. Host lock held.
+ */
+int host_gic_init(struct rk_vm *vm)
+{
+	struct rk_host *h = vm->host;
+	uint64_t unprot = 1ULL << (vm->ipa_bits - 1),
+		 gicd = unprot + (RK_GUEST_GICD_IPA - RK_GUEST_UNPROT_BASE),
+		 gicr = unprot + (RK_GUEST_GICR_IPA - RK_GUEST_UNPROT_BASE);
+	uint32_t nframes = vm->nvcpus < RK_GUEST_GICR_MAX_CPUS ? vm->nvcpus : RK_GUEST_GICR_MAX_CPUS;
+	struct host_vgic *g;
+	int ret;
+
+	ret = host_vgic_create(vm->nvcpus, 0, &g);
+	if (ret)
+		return host_fail(h, ret, 0, 0, "vm %u: cannot create its vGIC for %u vCPUs", vm->id,
+				 vm->nvcpus);
+	ret = add_mmio(vm, gicd, GICD_FRAME_SIZE, &host_vgic_gicd_ops, g, NULL);
+	if (!ret) {
+		ret = add_mmio(vm, gicr, (uint64_t)nframes * GICR_STRIDE, &host_vgic_gicr_ops, g, NULL);
+		if (ret)
+			vm->run.nmmio--; /* the distributor's, added last */
+	}
+	if (ret) {
+		host_vgic_destroy(g);
+		return host_fail(h, ret, 0, 0,
+				 "vm %u: the GIC's frames (distributor at 0x%" PRIx64
+				 ", redistributors at 0x%" PRIx64 ") cannot be placed: %.120s",
+				 vm->id, gicd, gicr, h->err.msg);
+	}
+	if (nframes < vm->nvcpus)
+		host_run_log(vm, "the redistributors of vCPUs %u.. have no frame (room for %u)", nframes,
+			     nframes);
+	pthread_mutex_lock(&vm->run.dev_mtx);
+	vm->run.vgic = g;
+	for (uint32_t i = 0; i < vm->run.nmmio; i++)
+		if (vm->run.mmio[i].ops == &uart_ops) {
+			struct uart *u = vm->run.mmio[i].arg;
+			(void)host_vgic_set_level(g, u->intid, 0, pl011_irq_level(&u->regs));
+		}
+	pthread_mutex_unlock(&vm->run.dev_mtx);
+	host_ok(h);
+	return 0;
+}
+
 void host_devices_free(struct rk_vm *vm)
 {
+	host_vgic_destroy(vm->run.vgic);
+	vm->run.vgic = NULL;
 	for (uint32_t i = 0; i < vm->run.nmmio; i++)
 		free(vm->run.mmio[i].owned);
 	free(vm->run.mmio);

@@ -122,8 +122,11 @@ struct host_pending {
 };
 
 /*
- * A vCPU's GIC virtual CPU interface state while it is not on a host CPU
- * (vtimer.c; KVM: struct vgic_v3_cpu_if), and its timer lines.
+ * A vCPU's interrupt inputs besides the vGIC (vtimer.c): the timer lines of
+ * its last exit and its kicks; and, for a normal VM's vCPU only, its GIC
+ * virtual CPU interface state while it is not on a host CPU (host_gic_load/
+ * save; KVM: struct vgic_v3_cpu_if), until normal VMs use the vGIC. A realm
+ * vCPU's list registers are its vGIC's (host_vgic_flush_hcpu/sync_hcpu).
  */
 struct host_vgic_cpu {
 	uint64_t hcr, vmcr, ap0r, ap1r;
@@ -188,6 +191,9 @@ struct host_run {
 	rk_ripas_policy_fn ripas_fn;
 	void *ripas_arg;
 	FILE *log;
+	/* realm: its vGIC (vgic.h), created at the first run (host_gic_init);
+	 * set and read by devices under dev_mtx, by vCPU threads after that */
+	struct host_vgic *vgic;
 	/*
 	 * host_run_log's rate limit: messages of one kind (one format string) are
 	 * printed HOST_RUN_LOG_LIMIT times, then counted; host_run_log_flush() says
@@ -203,6 +209,8 @@ struct host_run {
 	uint32_t nmmio, mmio_cap;
 	uint32_t stop_requested; /* rk_vm_stop() until rk_vm_resume() */
 	uint32_t running;        /* threads inside rk_vcpu_run() */
+	uint32_t wfi_max_ms;     /* realm: the longest WFI sleep without a wake-up (0: 10 ms; tests) */
+	uint32_t reserved;
 	/* normal VM: its engines share their broadcast TLBIs (run_normal.c) */
 	struct rk_cpu_tlb_domain tlb;
 };
@@ -334,22 +342,27 @@ uint64_t host_rmi_on(struct rk_host *h, int cpu, uint64_t fid, uint64_t out[5], 
 		     uint64_t a3, uint64_t a4, uint64_t a5);
 
 /*
- * Timers and interrupt injection for realm vCPUs (vtimer.c): a minimal path
- * until the host has a vGIC. host_vcpu_enter issues REC_ENTER on the vCPU's
- * host CPU with its GIC state loaded (and its timer PPIs put into list
- * registers), saves the state after the exit and updates the timer lines
- * from RecExit. host_vcpu_wfi blocks a vCPU whose WFI trapped until an
- * interrupt is due for it, its earliest timer deadline, a kick or a stop.
+ * Interrupts of realm vCPUs (vtimer.c): host_vcpu_enter issues REC_ENTER on
+ * the vCPU's host CPU between host_vgic_flush_hcpu() and
+ * host_vgic_sync_hcpu(), and drives the timer PPIs from RecExit.
+ * host_vcpu_wfi blocks a vCPU whose WFI trapped until its vGIC has an
+ * interrupt for it, its earliest timer deadline, a kick or a stop.
+ * host_vcpu_kick wakes it from WFI and makes a running REC exit;
+ * host_vgic_kick_pending kicks every vCPU (but skip) with something pending.
  */
 uint64_t host_vcpu_enter(struct rk_vm *vm, struct rk_vcpu *v);
-int host_inject_ppi(struct rk_vm *vm, struct rk_vcpu *v, uint32_t intid);
 void host_vcpu_wfi(struct rk_vm *vm, struct rk_vcpu *v);
 void host_vcpu_kick(struct rk_vm *vm, struct rk_vcpu *v);
+void host_vgic_kick_pending(struct rk_vm *vm, uint32_t skip);
+/* An SGI the realm's vCPU v wrote (EC 0x18 exit): to the vGIC, targets kicked. */
+void host_vcpu_sgi(struct rk_vm *vm, struct rk_vcpu *v, uint32_t reg, uint64_t value);
 /*
  * The parts the normal VM's loop (run_normal.c) shares: the vCPU's host CPU
  * (-1: none), its GIC state loaded onto / saved from that CPU (hcpu_mtx held),
  * its timer lines (v->gic.timer) put into list registers, and blocking until
- * an interrupt, the counter value due (UINT64_MAX: none), a kick or a stop.
+ * an interrupt (the vGIC's if the VM has one, else the list registers'), the
+ * counter value due (UINT64_MAX: none), a kick or a stop (host_vcpu_wfi is
+ * this with RecExit's deadline).
  */
 int host_vcpu_hcpu(const struct rk_vm *vm, const struct rk_vcpu *v);
 void host_gic_load(struct rk_vm *vm, struct rk_vcpu *v, unsigned int cpu);
@@ -357,6 +370,8 @@ void host_gic_save(struct rk_vm *vm, struct rk_vcpu *v, unsigned int cpu);
 void host_vcpu_inject_timers(struct rk_vm *vm, struct rk_vcpu *v);
 void host_vcpu_block(struct rk_vm *vm, struct rk_vcpu *v, uint64_t due);
 bool host_run_stopping_locked(struct rk_vm *vm); /* run.mtx held */
+/* A realm's vGIC and its MMIO frames (devices.c), before its first run (host lock held). */
+int host_gic_init(struct rk_vm *vm);
 
 uint64_t host_rmi(struct rk_host *h, uint64_t fid, uint64_t out[5], uint64_t a1, uint64_t a2, uint64_t a3,
 		  uint64_t a4, uint64_t a5);

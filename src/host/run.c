@@ -28,7 +28,9 @@
 
 #include "rmi_cmds.h"
 #include "s2.h"
+#include "vgic.h"
 #include "realmkit/arch/esr.h"
+#include "realmkit/arch/gic.h"
 #include "realmkit/arch/psci.h"
 
 #define RIPAS_RETRIES 4
@@ -525,6 +527,19 @@ static int realm_sync(struct rk_vm *vm, struct rk_vcpu *v, const struct rmi_rec_
 			host_vcpu_wfi(vm, v);
 		return 1;
 	}
+	if (ec == ESR_EC_SYS64) {
+		/* the RMM hands over ICC_SGI1R/SGI0R/ASGI1R writes (and registers the
+		 * host traps, none here): the value is in gprs[0] */
+		uint32_t reg = (uint32_t)(esr & SYSREG_ENC_MASK);
+
+		if (!(esr & ESR_SYS64_DIR_READ) &&
+		    (reg == ICC_SGI1R_EL1 || reg == ICC_SGI0R_EL1 || reg == ICC_ASGI1R_EL1)) {
+			host_vcpu_sgi(vm, v, reg, ex->gprs[0]);
+			return 1;
+		}
+		snprintf(msg, sizeof(msg), "unexpected system register trap (ESR 0x%" PRIx64 ")", esr);
+		return host_run_error(vm, v, -EPROTO, 0, 0, msg);
+	}
 	if (ec != ESR_EC_DABT_LOW && ec != ESR_EC_IABT_LOW) {
 		snprintf(msg, sizeof(msg), "unexpected SYNC exit (ESR 0x%" PRIx64 ", EC 0x%x)", esr, ec);
 		return host_run_error(vm, v, -EPROTO, 0, 0, msg);
@@ -792,10 +807,19 @@ static int realm_loop(struct rk_vm *vm, struct rk_vcpu *v)
 {
 	for (;;) {
 		uint64_t gen, x0;
-		int ret = host_run_wait(vm, v, &gen);
+		bool was_off;
+		int ret;
+
+		pthread_mutex_lock(&vm->run.mtx);
+		was_off = !v->on;
+		pthread_mutex_unlock(&vm->run.mtx);
+		ret = host_run_wait(vm, v, &gen);
 
 		if (ret != 1)
 			return ret;
+		/* started by a CPU_ON: its GIC CPU interface from reset (pending kept) */
+		if (was_off)
+			host_vgic_vcpu_reset(vm->run.vgic, v->id);
 		ret = realm_prepare(vm, v);
 		if (ret != 1)
 			return ret;
@@ -893,7 +917,9 @@ int rk_vcpu_run(struct rk_vm *vm, uint32_t id)
 	v = vm->vcpus[id];
 	if (vm->kind == RK_VM_REALM && !(vm->flags & VM_BLOCKS_DONE))
 		complete_populated_blocks(vm);
-	ret = vcpu_prepare(vm, v);
+	ret = vm->kind == RK_VM_REALM && !vm->run.vgic ? host_gic_init(vm) : 0;
+	if (!ret)
+		ret = vcpu_prepare(vm, v);
 	if (!ret) {
 		pthread_mutex_lock(&vm->run.mtx);
 		if (v->in_run) {

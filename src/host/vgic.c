@@ -457,6 +457,30 @@ bool host_vgic_vcpu_pending(struct host_vgic *g, uint32_t vcpu)
 	return r;
 }
 
+void host_vgic_vcpu_reset(struct host_vgic *g, uint32_t vcpu)
+{
+	struct vgic_vcpu *c;
+
+	if (!g || vcpu >= g->nvcpus)
+		return;
+	pthread_mutex_lock(&g->mtx);
+	c = &g->cpu[vcpu];
+	if (c->live) /* flushed and not run: fold back what was written */
+		sync_locked(g, vcpu, c->saved.lr);
+	c->saved.vmcr = 0;
+	memset(c->saved.ap0r, 0, sizeof(c->saved.ap0r));
+	memset(c->saved.ap1r, 0, sizeof(c->saved.ap1r));
+	/* what was active on the PE is gone with its context: inactive, pending kept */
+	for (uint32_t n = 0; n < GIC_NR_PRIVATE + g->nr_spis; n++) {
+		struct vgic_irq *i = n < GIC_NR_PRIVATE ? &c->priv[n] : &g->spi[n - GIC_NR_PRIVATE];
+		if (i->active && i->active_vcpu == vcpu) {
+			i->active = 0;
+			i->active_vcpu = NO_VCPU;
+		}
+	}
+	pthread_mutex_unlock(&g->mtx);
+}
+
 /* ---- MMIO: the per-INTID tables shared by the distributor and redistributors ---- */
 
 enum reg_kind { R_GROUP, R_SENABLE, R_CENABLE, R_SPEND, R_CPEND, R_SACTIVE, R_CACTIVE };

@@ -102,6 +102,12 @@ int host_vgic_sync_hcpu(struct host_vgic *g, uint32_t vcpu, struct rk_machine *m
  * consulted (WFI wakes on any). */
 bool host_vgic_vcpu_pending(struct host_vgic *g, uint32_t vcpu);
 
+/* vcpu's CPU interface as a PE's warm reset leaves it (a PSCI CPU_ON after
+ * CPU_OFF): VMCR and the active priorities zero, the interrupts active on it
+ * deactivated; what is pending for it (an SGI sent while it was off) stays
+ * pending. Nothing for a bad vcpu. */
+void host_vgic_vcpu_reset(struct host_vgic *g, uint32_t vcpu);
+
 /* The MMIO frames (rk_mmio_ops; arg: the struct host_vgic; offset from the
  * frame's base). Never fail: bad accesses are RAZ/WI. */
 extern const struct rk_mmio_ops host_vgic_gicd_ops;

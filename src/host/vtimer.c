@@ -1,31 +1,41 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Realm vCPUs: the GIC virtual CPU interface around REC_ENTER, the timer
- * PPIs, and WFI blocking. A minimal path (the place of KVM's vgic_v3_load /
- * vgic_v3_put, kvm_realm_timers_update and kvm_vcpu_block), meant to be
- * replaced by a full vGIC: only the timer PPIs are injected, by
- * host_inject_ppi().
+ * Realm vCPUs and their interrupts: the host's vGIC (vgic.c) around
+ * REC_ENTER, the timer PPIs, SGIs, kicks and WFI blocking (the place of KVM's
+ * vgic_flush_hwstate / vgic_sync_hwstate, kvm_realm_timers_update and
+ * kvm_vcpu_block).
  *
- * - vCPU i enters on host CPU i % nhcpus. Its ICH state (HCR, VMCR, APRs,
- *   LRs) is written to that CPU before the SMC and read back after it,
- *   under the host's lock of that CPU, so vCPUs sharing a CPU (more vCPUs
+ * - vCPU i enters on host CPU i % nhcpus: host_vgic_flush_hcpu() writes the
+ *   interrupts it should see into that CPU's list registers (with HCR, VMCR
+ *   and the APRs) before the SMC, host_vgic_sync_hcpu() folds them back after
+ *   it, under the host's lock of that CPU, so vCPUs sharing a CPU (more vCPUs
  *   than host CPUs, or several VMs) each see their own state.
  * - After every exit the timer lines are RecExit's: ENABLE && ISTATUS &&
- *   !IMASK of cntv_ctl (PPI 27) and cntp_ctl (PPI 30), level-sensitive.
- *   Before the next entry a high line whose PPI is in no list register goes
- *   into a free one as pending, Group 1, priority 0xa0 (host_inject_ppi); a
- *   list register the realm deactivated is free again (the RMM reports
- *   that in ELRSR). A line still high at the next entry after the realm's
- *   EOI is injected again, as a level interrupt is.
- * - WFI is trapped (RecEnter TRAP_WFI): the vCPU blocks until a PPI is
- *   pending for it, the earliest deadline of an enabled, unmasked timer
- *   (RecExit's cvals against rk_counter_read()), a kick (host_vcpu_kick) or
- *   the VM's stop; at most HOST_WFI_MAX_MS at a time (a wake-up the host does
- *   not model still arrives, and a WFI may complete early).
- * - Normal VMs (run_normal.c) share the host-CPU load/save, the PPI injection
- *   and the blocking (host_gic_load/save, host_vcpu_inject_timers,
- *   host_vcpu_block); their timer lines come from the platform's timer
- *   emulation instead of RecExit.
+ *   !IMASK of cntv_ctl (PPI 27) and cntp_ctl (PPI 30), driven into the vGIC
+ *   with host_vgic_set_level() (level-sensitive: pending while high, and
+ *   re-sampled when the realm deactivates it).
+ * - An SGI the realm writes (ICC_SGI1R/SGI0R/ASGI1R, an EC 0x18 exit) goes
+ *   to host_vgic_sgi(); every other vCPU that has something pending then is
+ *   kicked (host_vgic_kick_pending), as after a device raised a line.
+ * - A kick bumps the vCPU's kick generation (waking it from WFI) and IPIs the
+ *   CPU running its REC (rk_smc_kick_rec: REC_ENTER returns with an IRQ exit,
+ *   and the next flush carries the interrupt). A kick that lands between a
+ *   vCPU's flush and the start of its run is late, not lost: the run ends at
+ *   the RMM's time slice at the latest and the next flush carries it.
+ * - WFI is trapped (RecEnter TRAP_WFI): the vCPU blocks until its vGIC has an
+ *   interrupt for it (host_vgic_vcpu_pending), the earliest deadline of an
+ *   enabled, unmasked timer (RecExit's cvals against rk_counter_read()), a
+ *   kick or the VM's stop; at most HOST_WFI_MAX_MS at a time (run.wfi_max_ms:
+ *   tests make it long, so that only a wake-up ends the sleep). The kick
+ *   generation is read before the vGIC is asked, so an interrupt made pending
+ *   between the question and the sleep still ends the sleep.
+ * - Normal VMs (run_normal.c) share the host CPU, the blocking
+ *   (host_vcpu_hcpu, host_vcpu_block) and, until they use the vGIC too, keep
+ *   their own minimal path: their ICH state (HCR, VMCR, APRs, LRs) loaded onto
+ *   and saved from the host CPU around each run (host_gic_load/save), a high
+ *   timer line of the platform's timer emulation put into a free list
+ *   register as pending, Group 1, priority 0xa0 (host_inject_ppi), and WFI
+ *   waking on a pending interrupt in those list registers.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -35,6 +45,7 @@
 #include "realmkit/arch/gic.h"
 #include "realmkit/arch/sysreg.h"
 #include "host_internal.h"
+#include "vgic.h"
 
 #define HOST_WFI_MAX_MS 10u
 #define PPI_PRIORITY 0xa0u
@@ -86,7 +97,7 @@ static bool lr_valid(uint64_t lr)
 	return (lr & ICH_LR_STATE_MASK) != 0;
 }
 
-int host_inject_ppi(struct rk_vm *vm, struct rk_vcpu *v, uint32_t intid)
+static int host_inject_ppi(struct rk_vm *vm, struct rk_vcpu *v, uint32_t intid)
 {
 	struct host_vgic_cpu *g = &v->gic;
 	int free_lr = -1;
@@ -104,13 +115,19 @@ int host_inject_ppi(struct rk_vm *vm, struct rk_vcpu *v, uint32_t intid)
 	return 0;
 }
 
-/* kvm_realm_timers_update: the lines from RecExit. */
-static void timer_lines(struct rk_vcpu *v, const struct rmi_rec_exit *ex)
+/* kvm_realm_timers_update: the lines from RecExit into the vGIC. */
+static void timer_lines(struct rk_vm *vm, struct rk_vcpu *v, const struct rmi_rec_exit *ex)
 {
 	const uint64_t mask = CNT_CTL_ENABLE | CNT_CTL_IMASK | CNT_CTL_ISTATUS,
 		       high = CNT_CTL_ENABLE | CNT_CTL_ISTATUS;
+	uint32_t lines =
+		((ex->cntv_ctl & mask) == high ? 1u : 0u) | ((ex->cntp_ctl & mask) == high ? 2u : 0u);
 
-	v->gic.timer = ((ex->cntv_ctl & mask) == high ? 1u : 0u) | ((ex->cntp_ctl & mask) == high ? 2u : 0u);
+	if (lines != v->gic.timer && vm->run.vgic) {
+		(void)host_vgic_set_level(vm->run.vgic, PPI_VTIMER, v->id, (lines & 1) != 0);
+		(void)host_vgic_set_level(vm->run.vgic, PPI_PTIMER, v->id, (lines & 2) != 0);
+	}
+	v->gic.timer = lines;
 }
 
 void host_vcpu_inject_timers(struct rk_vm *vm, struct rk_vcpu *v)
@@ -124,19 +141,23 @@ void host_vcpu_inject_timers(struct rk_vm *vm, struct rk_vcpu *v)
 uint64_t host_vcpu_enter(struct rk_vm *vm, struct rk_vcpu *v)
 {
 	struct rk_host *h = vm->host;
-	int cpu = host_vcpu_hcpu(vm, v);
+	struct host_vgic *g = vm->run.vgic;
+	int cpu = host_vcpu_hcpu(vm, v), ret;
 	uint64_t x0;
 
-	if (cpu < 0)
+	if (cpu < 0 || !g)
 		return host_rmi_on(h, -1, RMI_FID_REC_ENTER, NULL, v->rec.pa, v->run_pa, 0, 0, 0);
-	host_vcpu_inject_timers(vm, v);
 	pthread_mutex_lock(&h->hcpu_mtx[cpu]);
-	host_gic_load(vm, v, (unsigned int)cpu);
+	ret = host_vgic_flush_hcpu(g, v->id, h->m, (unsigned int)cpu);
 	x0 = host_rmi_on(h, cpu, RMI_FID_REC_ENTER, NULL, v->rec.pa, v->run_pa, 0, 0, 0);
-	host_gic_save(vm, v, (unsigned int)cpu);
+	if (ret >= 0)
+		ret = host_vgic_sync_hcpu(g, v->id, h->m, (unsigned int)cpu);
 	pthread_mutex_unlock(&h->hcpu_mtx[cpu]);
+	if (ret < 0)
+		host_run_log(vm, "vCPU %u: host CPU %d's GIC interface refused the vGIC's state (%d)", v->id,
+			     cpu, ret);
 	if (x0 == RMI_SUCCESS)
-		timer_lines(v, &v->run->exit);
+		timer_lines(vm, v, &v->run->exit);
 	return x0;
 }
 
@@ -145,15 +166,33 @@ void host_vcpu_kick(struct rk_vm *vm, struct rk_vcpu *v)
 	pthread_mutex_lock(&vm->run.mtx);
 	v->gic.kick_gen++;
 	pthread_cond_broadcast(&vm->run.cv);
+	if (v->rec.pa)
+		rk_smc_kick_rec(vm->host->m, v->rec.pa);
 	pthread_mutex_unlock(&vm->run.mtx);
 }
 
+void host_vgic_kick_pending(struct rk_vm *vm, uint32_t skip)
+{
+	struct host_vgic *g = vm->run.vgic;
+
+	for (uint32_t t = 0; g && t < vm->nvcpus; t++)
+		if (t != skip && host_vgic_vcpu_pending(g, t))
+			host_vcpu_kick(vm, vm->vcpus[t]);
+}
+
+void host_vcpu_sgi(struct rk_vm *vm, struct rk_vcpu *v, uint32_t reg, uint64_t value)
+{
+	/* the sender's own SGI is in its next flush: only the others are kicked */
+	if (vm->run.vgic && host_vgic_sgi(vm->run.vgic, v->id, reg, value) > 0)
+		host_vgic_kick_pending(vm, v->id);
+}
+
 /*
- * An interrupt would wake the vCPU's WFI: a pending Group 1 interrupt (in an
+ * A normal VM without a vGIC: an interrupt would wake the vCPU's WFI: a pending Group 1 interrupt (in an
  * LR, or a timer line about to be injected) the interface can signal
  * (Group 1 enabled, priority above the mask; PSTATE.I does not matter).
  */
-static bool irq_pending(const struct rk_vcpu *v)
+static bool lr_irq_pending(const struct rk_vcpu *v)
 {
 	const struct host_vgic_cpu *g = &v->gic;
 	uint64_t pmr = (g->vmcr & ICH_VMCR_VPMR_MASK) >> ICH_VMCR_VPMR_SHIFT;
@@ -192,12 +231,19 @@ void host_vcpu_wfi(struct rk_vm *vm, struct rk_vcpu *v)
 
 void host_vcpu_block(struct rk_vm *vm, struct rk_vcpu *v, uint64_t due)
 {
-	uint64_t now = rk_counter_read(), ns;
+	uint64_t now = rk_counter_read(), ns, gen;
 	struct timespec ts;
+	bool pending;
 
-	if (irq_pending(v) || (due != UINT64_MAX && due <= now))
+	/* the generation first: a kick after this (an interrupt made pending after
+	 * the vGIC was asked below) ends the wait */
+	pthread_mutex_lock(&vm->run.mtx);
+	gen = v->gic.kick_gen;
+	pthread_mutex_unlock(&vm->run.mtx);
+	pending = vm->run.vgic ? host_vgic_vcpu_pending(vm->run.vgic, v->id) : lr_irq_pending(v);
+	if (pending || (due != UINT64_MAX && due <= now))
 		return;
-	ns = (uint64_t)HOST_WFI_MAX_MS * 1000000u;
+	ns = (uint64_t)(vm->run.wfi_max_ms ? vm->run.wfi_max_ms : HOST_WFI_MAX_MS) * 1000000u;
 	if (due != UINT64_MAX && (due - now) < ns / 16u)
 		ns = (due - now) * 16u; /* 62.5 MHz: 16 ns a tick */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -208,7 +254,6 @@ void host_vcpu_block(struct rk_vm *vm, struct rk_vcpu *v, uint64_t due)
 		ts.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&vm->run.mtx);
-	uint64_t gen = v->gic.kick_gen;
 	while (!host_run_stopping_locked(vm) && v->gic.kick_gen == gen &&
 	       pthread_cond_timedwait(&vm->run.cv, &vm->run.mtx, &ts) != ETIMEDOUT)
 		;
