@@ -756,7 +756,7 @@ static const char *example_name(uint64_t id, char buf[32])
 {
 	static const char *const names[] = { NULL,     "hello",  "smp",          "ripas", "abort",
 					     "stress", "attest", "ripas_toggle", "mmu",   "user",
-					     "unmap",  "echo",   "timer" };
+					     "unmap",  "echo",   "timer",        "ipi" };
 
 	if (id < sizeof(names) / sizeof(names[0]) && names[id])
 		return names[id];

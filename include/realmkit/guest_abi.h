@@ -123,5 +123,6 @@
 #define RK_GUEST_EX_UNMAP 10
 #define RK_GUEST_EX_ECHO 11
 #define RK_GUEST_EX_TIMER 12
+#define RK_GUEST_EX_IPI 13
 
 #endif /* RK_REALMKIT_GUEST_ABI_H */
