@@ -1,17 +1,46 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * echo: reads the console line by line (polling the UART, no interrupts) and
- * prints each line back as "echo: <line>" (control characters as ^X), until a line "quit": PASS with
- * the number of lines echoed. Input ends only with "quit": without it the
+ * echo: reads the console line by line and prints each line back as
+ * "echo: <line>" (control characters as ^X), until a line "quit": PASS with
+ * the number of lines echoed. Input is interrupt-driven: the PL011's RX and
+ * receive-timeout interrupts (UARTIMSC RXIM, RTIM) on its SPI (INTID 33)
+ * through the GIC; the reader sleeps in WFI until input comes. A normal VM
+ * (no RMM: RSI_VERSION is SMC_UNKNOWN) has no vGIC yet: there it polls. Input ends only with "quit": without it the
  * realm keeps waiting (`realmkit run --timeout` ends it).
  */
 #include "sdk.h"
 
+static volatile uint64_t uart_irqs, other_irqs;
+
+static void irq(struct rk_exc_frame *frame)
+{
+	unsigned intid = rk_gic_ack();
+
+	(void)frame;
+	if (intid >= RK_GIC_SPURIOUS - 3)
+		return;
+	if (intid == RK_GIC_SPI_UART) {
+		rk_console_irq(); /* RX interrupts masked until the reader waits again */
+		uart_irqs++;
+	} else {
+		other_irqs++;
+	}
+	rk_gic_eoi(intid);
+}
+
 int main(void)
 {
 	char line[128];
-	uint64_t lines = 0;
+	uint64_t lines = 0, lower, higher;
+	bool realm = rsi_version(RSI_REVISION(1, 0), &lower, &higher) != (uint64_t)-1;
 
+	if (realm) {
+		rk_set_irq_handler(irq);
+		rk_gic_init();
+		rk_gic_cpu_init();
+		rk_console_irq_input(); /* SPI 33 to this vCPU, enabled */
+		rk_irq_enable();
+	}
 	rk_puts("echo: type lines, \"quit\" to stop\n");
 	for (;;) {
 		rk_puts("> ");
@@ -27,7 +56,13 @@ int main(void)
 		rk_putc('\n');
 		lines++;
 	}
-	rk_printf("echo: %lu lines: PASS\n", lines);
-	rk_report(RK_GUEST_EX_ECHO, true, lines);
+	rk_irq_disable();
+	bool ok = !realm || (uart_irqs && !other_irqs);
+	if (realm)
+		rk_printf("echo: %lu lines, %lu UART interrupts: %s\n", lines, uart_irqs,
+			  ok ? "PASS" : "FAIL");
+	else
+		rk_printf("echo: %lu lines (polled): PASS\n", lines);
+	rk_report(RK_GUEST_EX_ECHO, ok, lines);
 	return 0; /* -> PSCI SYSTEM_OFF */
 }

@@ -207,11 +207,15 @@ void rk_print_hex(const void *buf, size_t len)
 	rk_spin_unlock(&console_lock);
 }
 
-/* ---- input: polling UARTFR.RXFE, no interrupts ---- */
+/* ---- input: polling UARTFR.RXFE, or waiting for the RX interrupt ---- */
 
 static rk_spinlock_t input_lock;
 static bool fifo_on;
 static bool after_cr; /* the last line ended in '\r': a '\n' right after it is part of it */
+
+/* Interrupt-driven input (console_irq.c, an archive member: linked only into
+ * payloads that call rk_console_irq_input()): a weak reference. */
+__attribute__((weak)) void rk_console_wait_input(void);
 
 static int getc_locked(bool wait)
 {
@@ -220,9 +224,12 @@ static int getc_locked(bool wait)
 		UART_REG(UART_LCR_H) = UART_LCR_H_FEN_8N1;
 		fifo_on = true;
 	}
-	while (UART_REG(UART_FR) & UART_FR_RXFE)
+	while (UART_REG(UART_FR) & UART_FR_RXFE) {
 		if (!wait)
 			return -1;
+		if (rk_console_wait_input)
+			rk_console_wait_input();
+	}
 	return (int)(UART_REG(0) & 0xff);
 }
 

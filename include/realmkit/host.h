@@ -406,7 +406,8 @@ typedef void (*rk_console_fn)(void *arg, const char *buf, size_t len);
  * PCellID 0xb105f00d). Every callback gets arg and is called with the VM's
  * device lock held (one at a time per VM), from a vCPU thread or from the
  * thread calling rk_vm_uart_input(); none may call rk_vm_uart_input().
- *  - out: what the guest writes to UARTDR, a line at a time ('\r' dropped),
+ *  - out: what the guest writes to UARTDR, a line at a time ("\r\n" as
+ *    '\n', a lone '\r' kept),
  *    or whatever is pending when the guest reads UARTDR, or UARTFR with
  *    nothing received (it is waiting for input), and when the VM stops.
  *  - rx_ready (optional): the guest wants input: called the first time it

@@ -35,6 +35,10 @@ struct uart {
 
 static void uart_flush(struct uart *u)
 {
+	if (u->cr && u->len < UART_LINE) {
+		u->buf[u->len++] = '\r'; /* a lone '\r' (the guest waits, or stops) */
+		u->cr = false;
+	}
 	if (u->len && u->cfg.out)
 		u->cfg.out(u->cfg.arg, u->buf, u->len);
 	u->len = 0;
@@ -44,8 +48,20 @@ static void uart_tx(void *arg, uint8_t c)
 {
 	struct uart *u = arg;
 
-	if (c == '\r')
+	/* "\r\n" is a line end, passed on as '\n' (a terminal in raw mode keeps
+	 * output processing: '\n' -> "\r\n"); a lone '\r' is passed on */
+	if (u->cr) {
+		u->cr = false;
+		if (c != '\n') {
+			u->buf[u->len++] = '\r';
+			if (u->len == UART_LINE)
+				uart_flush(u);
+		}
+	}
+	if (c == '\r') {
+		u->cr = true;
 		return;
+	}
 	u->buf[u->len++] = (char)c;
 	if (c == '\n' || u->len == UART_LINE)
 		uart_flush(u);
