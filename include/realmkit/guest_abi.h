@@ -32,7 +32,8 @@
 /* PL011 UART (4 KiB, the host's src/host/pl011.h): the guest writes
  * characters to its 32-bit data register (offset 0) with a single STR Wt (an
  * emulatable MMIO store in the unprotected half; the host prints the low 8
- * bits); the SDK's input polls UARTFR (0x18) and reads UARTDR. */
+ * bits); the SDK's input polls UARTFR (0x18), or waits for the UART's
+ * interrupt (SPI RK_GUEST_UART_SPI), and reads UARTDR. */
 #ifndef RK_GUEST_UART_IPA
 #define RK_GUEST_UART_IPA (RK_GUEST_UNPROT_BASE + RK_GUEST_U64(0x09000000))
 #endif
@@ -42,8 +43,9 @@
  * distributor (64 KiB) and one redistributor frame per vCPU (RD_base +
  * SGI_base, 128 KiB each, vCPU i's at RK_GUEST_GICR_IPA + i *
  * RK_GUEST_GICR_STRIDE), up to the UART: room for RK_GUEST_GICR_MAX_CPUS.
- * The device tree (rk_fdt_build(), realmkit/host.h) describes them; the host's
- * vGIC (src/host/vgic.c) is not yet wired to them (docs/architecture.md, "Device tree").
+ * The device tree (rk_fdt_build(), realmkit/host.h) describes them; a realm's
+ * host serves them with its vGIC (src/host/vgic.c; docs/architecture.md,
+ * "Interrupts"), the guest SDK drives them (guest/sdk/gic.h).
  */
 #define RK_GUEST_GICD_IPA (RK_GUEST_UNPROT_BASE + RK_GUEST_U64(0x08000000))
 #define RK_GUEST_GICD_SIZE RK_GUEST_U64(0x10000)

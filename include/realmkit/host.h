@@ -371,7 +371,15 @@ RK_API int rk_vm_activate(struct rk_vm *vm);
  *         on the next entry; to EMPTY the private pages are then unmapped and
  *         undelegated, to RAM the unprotected alias is unmapped first.
  *     HOST_CALL: the VM's host-call handler; its answer goes in enter.gprs.
+ *     SYNC WFI (trapped): the vCPU sleeps until its vGIC has an interrupt
+ *         for it, a timer deadline, or a stop. SYNC ICC_SGI1R/SGI0R/ASGI1R:
+ *         the SGI to the vGIC, its targets woken.
  *     IRQ, FIQ: enter again. SERROR: the RMM's engine failed: the VM stops.
+ *   A realm has a GICv3 (the host's vGIC, docs/architecture.md "Interrupts"):
+ *   created at its first run with a redistributor per vCPU, its frames at
+ *   RK_GUEST_GICD_IPA / RK_GUEST_GICR_IPA (realmkit/guest_abi.h, moved with
+ *   the realm's IPA size; an MMIO region added there fails that run); the
+ *   timer PPIs 27 and 30 and each PL011's SPI (rk_uart_config.intid) feed it.
  *   normal VM: the host runs the vCPU on a CPU backend engine it owns
  *     (src/platform/cpu), with the same devices, PSCI, host calls (the SMC
  *     RSI_HOST_CALL is emulated by the host) and stage-2 faults.
@@ -630,8 +638,10 @@ RK_API uint32_t rk_vm_rmm_realm_states(struct rk_vm *vm);
  * unprotected half, and the tree gives their protected alias (the IPA with
  * bit ipa_bits - 1 clear), as kvmtool and QEMU do: a realm-aware Linux maps
  * every device whose RIPAS is not DEV at its unprotected alias itself
- * (ioremap through PROT_NS_SHARED). The host emulates no GIC and no timer
- * interrupt yet: the tree describes the machine they will make.
+ * (ioremap through PROT_NS_SHARED). A realm's host serves the GIC at the
+ * default addresses (its vGIC, created at the first run) with the timer PPIs
+ * and the UART's SPI; a normal VM has the CPU interface and its timer PPIs
+ * but no vGIC yet.
  */
 #define RK_FDT_MAX_SIZE (2u << 20) /* booting.rst: a DTB is at most 2 MiB */
 #define RK_FDT_MAX_MEM 8u
