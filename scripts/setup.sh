@@ -18,8 +18,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The Linux guest kit (issue 13: Debian's arm64 kernel, attestation modules and busybox in an
-# initramfs, cached under ~/.cache/realmkit/linux): opt-in with RK_LINUX_GUEST=1 while
-# nothing in realmkit boots it yet; tests/project/test_linux_kit.sh checks it when it is cached.
-if [ "${RK_LINUX_GUEST:-0}" = 1 ]; then
-	"$here/scripts/linux-guest.sh"
+# initramfs, cached under ~/.cache/realmkit/linux; ~30 s cold, under 1 s warm), which
+# tests/cli/test_cli_linux.sh boots as a realm. RK_LINUX_GUEST=0 skips it. A kit that cannot be
+# fetched (registry unreachable: exit 2) does not stop the set-up: the tests that need it say
+# they are skipped and why.
+if [ "${RK_LINUX_GUEST:-1}" != 0 ]; then
+	rc=0
+	"$here/scripts/linux-guest.sh" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		echo "setup: WARNING: the Linux guest kit failed (scripts/linux-guest.sh exit $rc);" \
+			"the Linux realm tests will be skipped" >&2
+	fi
 fi
