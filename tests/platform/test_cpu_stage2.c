@@ -62,10 +62,28 @@ static void load(struct fx *f, uint64_t off, const uint32_t *w, size_t n)
 
 /* ------------------------------------------------------------------------ */
 
+static uint64_t calib_runs(void)
+{
+	uint64_t runs = 0;
+
+	rk_cpu_unicorn_calibration_counts(&runs, NULL);
+	return runs;
+}
+
+static uint64_t calib_checks(void)
+{
+	uint64_t checks = 0;
+
+	rk_cpu_unicorn_calibration_counts(NULL, &checks);
+	return checks;
+}
+
 /*
- * The engine's calibration: found once, verified by every engine; a layout
- * that does not match (a bias pretends the blob moved) makes creation fail
- * cleanly with -ENOTSUP, and parking/waking (a new engine) fails the same way.
+ * The engine's calibration: found once with a known fault (a run), verified by
+ * every later engine without a run; a layout that does not match (a bias
+ * pretends the blob moved) makes creation fail cleanly with -ENOTSUP, on the
+ * calibrating path and on the verifying path alike, and parking/waking (a new
+ * engine) fails the same way.
  */
 static void test_calibration(void **state)
 {
@@ -73,26 +91,48 @@ static void test_calibration(void **state)
 	struct rk_cpu *cpu = (struct rk_cpu *)0x1;
 	struct rk_cpu_exit e;
 	int off = rk_cpu_unicorn_exception_offset();
+	uint64_t runs, checks;
 
-	assert_true(off > 0); /* found by the fixture's engine */
+	assert_true(off > 0); /* found by the fixture's engine (or an earlier one) */
+	/* a later engine: verified without the fault run */
+	runs = calib_runs();
+	checks = calib_checks();
+	assert_int_equal(rk_cpu_create(&cpu), 0);
+	assert_int_equal(calib_runs(), runs);
+	assert_int_equal(calib_checks(), checks + 1);
+	rk_cpu_destroy(cpu);
 
-	rk_cpu_unicorn_calibration_test(8);
+	/* the verifying path with a moved layout: refused, still without a run */
+	cpu = (struct rk_cpu *)0x1;
+	rk_cpu_unicorn_calibration_bias_test(8);
 	assert_int_equal(rk_cpu_create(&cpu), -ENOTSUP);
 	assert_null(cpu);
+	assert_int_equal(calib_runs(), runs);
+	assert_int_equal(rk_cpu_unicorn_exception_offset(), off);
+
+	/* the calibrating path (the offset forgotten) with a moved layout */
+	rk_cpu_unicorn_calibration_test(8);
+	cpu = (struct rk_cpu *)0x1;
+	assert_int_equal(rk_cpu_create(&cpu), -ENOTSUP);
+	assert_null(cpu);
+	assert_int_equal(calib_runs(), runs + 1);
 	/* an existing vCPU's next engine (after parking) is refused too */
 	assert_int_equal(rk_cpu_park(f->cpu), 0);
 	assert_int_equal(rk_cpu_run(f->cpu, 0, &e), 0);
 	assert_int_equal(e.reason, RK_CPU_EXIT_ERROR);
 	assert_int_equal(rk_cpu_get_reg(f->cpu, RK_CPU_REG_PC, &(uint64_t){ 0 }), -EIO);
 
-	/* the right layout again: engines open, the offset is found again */
+	/* the right layout again: engines open, the offset is found again (a run), then verified */
 	rk_cpu_unicorn_calibration_test(0);
+	runs = calib_runs();
 	assert_int_equal(rk_cpu_create(&cpu), 0);
+	assert_int_equal(calib_runs(), runs + 1);
 	assert_int_equal(rk_cpu_unicorn_exception_offset(), off);
 	rk_cpu_destroy(cpu);
 	t_cpu_set(f->cpu, RK_CPU_REG_PC, RAM_IPA);
 	load(f, 0, (const uint32_t[]){ 0xd4000003 /* smc #0 */ }, 1);
-	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC);
+	t_cpu_run(f->cpu, RK_CPU_EXIT_SMC); /* its new engine: verified */
+	assert_int_equal(calib_runs(), runs + 1);
 }
 
 /*

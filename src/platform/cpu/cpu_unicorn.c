@@ -657,12 +657,45 @@ static void hook_error(struct rk_cpu *cpu, uc_engine *uc)
 static pthread_mutex_t calib_lock = PTHREAD_MUTEX_INITIALIZER;
 static int exc_offset = -1;
 static int exc_bias;
+/*
+ * What the calibrating engine leaves for the later ones (calib_lock; see
+ * calibrate()): its context in the reset state at NS EL1 (restored instead
+ * of running the eret and the fault again), and the offsets, relative to
+ * env->exception, of registers the backend can write (calib_anchor_reg), by
+ * which every later engine checks its context's layout without a run.
+ */
+#define RK_CALIB_ANCHORS 2
+static const int calib_anchor_reg[RK_CALIB_ANCHORS] = { UC_ARM64_REG_ELR_EL2, UC_ARM64_REG_FAR_EL2 };
+static int calib_anchor[RK_CALIB_ANCHORS];
+static uc_context *calib_template;
+static uint64_t calib_runs;   /* calibrations with the known fault (tests) */
+static uint64_t calib_checks; /* engines checked without a run; also the check's sentinels */
 
 void rk_cpu_unicorn_calibration_test(int bias)
 {
 	pthread_mutex_lock(&calib_lock);
 	exc_bias = bias;
 	exc_offset = -1;
+	if (calib_template)
+		uc_context_free(calib_template);
+	calib_template = NULL;
+	pthread_mutex_unlock(&calib_lock);
+}
+
+void rk_cpu_unicorn_calibration_bias_test(int bias)
+{
+	pthread_mutex_lock(&calib_lock);
+	exc_bias = bias;
+	pthread_mutex_unlock(&calib_lock);
+}
+
+void rk_cpu_unicorn_calibration_counts(uint64_t *runs, uint64_t *checks)
+{
+	pthread_mutex_lock(&calib_lock);
+	if (runs)
+		*runs = calib_runs;
+	if (checks)
+		*checks = calib_checks;
 	pthread_mutex_unlock(&calib_lock);
 }
 
@@ -1537,13 +1570,62 @@ static int find_code_bufs(uintptr_t *starts, size_t *sizes, unsigned max)
 static int setup_engine(struct rk_cpu *cpu);
 static unsigned to_uc_prot(unsigned prot);
 
+/*
+ * The code buffers the last scan found (engine_open_lock; nknown -1: none to
+ * trust, scan before opening). Reading /proc/self/maps costs ~40-60 us here,
+ * so an open compares its one scan with the list the previous open left,
+ * less the buffers of the engines closed since (close_engine_locked). A
+ * buffer that came or went unseen (an engine opened outside rk_cpu) can only
+ * make an open find no buffer or two, and then that vCPU bounds its code by
+ * runs (RK_CPU_CODE_FALLBACK_RUNS), as when the scan fails.
+ */
+static uintptr_t known_buf[RK_CPU_CODE_BUFS_MAX];
+static size_t known_buf_sz[RK_CPU_CODE_BUFS_MAX];
+static int nknown = -1;
+
+/* Close cpu's engine (engine_open_lock held): its code buffer leaves the known list. */
+static void close_engine_locked(struct rk_cpu *cpu)
+{
+	int i;
+
+	uc_close(cpu->uc);
+	cpu->uc = NULL;
+	for (i = 0; cpu->code_buf && i < nknown; i++)
+		if (known_buf[i] == (uintptr_t)cpu->code_buf)
+			break;
+	if (!cpu->code_buf || i >= nknown) {
+		nknown = -1; /* not ours to remove: scan before the next open */
+	} else {
+		known_buf[i] = known_buf[nknown - 1];
+		known_buf_sz[i] = known_buf_sz[nknown - 1];
+		nknown--;
+	}
+	cpu->code_buf = NULL;
+}
+
+static void close_engine(struct rk_cpu *cpu)
+{
+	pthread_mutex_lock(&engine_open_lock);
+	close_engine_locked(cpu);
+	pthread_mutex_unlock(&engine_open_lock);
+}
+
 /* Open and set up cpu's engine, and find its code buffer (engine_open_lock held). */
 static int open_engine_locked(struct rk_cpu *cpu)
 {
 	static uintptr_t before[RK_CPU_CODE_BUFS_MAX], after[RK_CPU_CODE_BUFS_MAX];
 	static size_t before_sz[RK_CPU_CODE_BUFS_MAX], after_sz[RK_CPU_CODE_BUFS_MAX];
-	int nb = find_code_bufs(before, before_sz, RK_CPU_CODE_BUFS_MAX), na, found = -1, rc;
+	int nb, na, found = -1, rc;
 	uint64_t budget = atomic_load(&code_budget_default);
+
+	if (nknown >= 0) {
+		nb = nknown;
+		memcpy(before, known_buf, (size_t)nb * sizeof(*before));
+		memcpy(before_sz, known_buf_sz, (size_t)nb * sizeof(*before_sz));
+	} else {
+		nb = find_code_bufs(before, before_sz, RK_CPU_CODE_BUFS_MAX);
+	}
+	cpu->code_buf = NULL;
 
 	if (uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &cpu->uc) != UC_ERR_OK) {
 		cpu->uc = NULL;
@@ -1553,6 +1635,11 @@ static int open_engine_locked(struct rk_cpu *cpu)
 	if (rc)
 		return rc;
 	na = find_code_bufs(after, after_sz, RK_CPU_CODE_BUFS_MAX);
+	nknown = na;
+	if (na > 0) {
+		memcpy(known_buf, after, (size_t)na * sizeof(*after));
+		memcpy(known_buf_sz, after_sz, (size_t)na * sizeof(*after_sz));
+	}
 	for (int i = 0; nb >= 0 && na >= 0 && i < na; i++) {
 		bool old = false;
 
@@ -1704,9 +1791,9 @@ static int s2_layout(struct rk_cpu *cpu, bool shadows)
 			return -EIO;
 		at = cpu->win[i].pa + cpu->win[i].size;
 	}
-	if (shadow_map(cpu, at, (1ull << 48) - at) ||
-	    shadow_map(cpu, 1ull << 48, 0xffff000000000000ull - (1ull << 48)) ||
-	    shadow_map(cpu, 0xffff000000000000ull, 1ull << 48))
+	/* the rest of the 64-bit space as one region (each region costs the engine a TLB flush and
+	 * a rebuild of its memory map, ~10 us): its end wraps to 0, which Unicorn's lookup handles */
+	if (shadow_map(cpu, at, 0 - at))
 		return -EIO;
 	cpu->shadowed = true;
 	return 0;
@@ -1930,13 +2017,126 @@ static int stop_calibrate_locked(struct rk_cpu *cpu)
 	return 0;
 }
 
+/* A sentinel for anchor i of check n (never 0: the registers' reset value). */
+static uint64_t calib_sentinel(uint64_t n, unsigned i)
+{
+	return (0x5ca1ab1e00000000ull | (uint64_t)(i + 1) << 28) ^ (n * 0x9e3779b97f4a7c15ull >> 8);
+}
+
+/* The unique offset of the 8 bytes v in blob (4-aligned), or -1. */
+static int blob_find_u64(const uint8_t *blob, size_t size, uint64_t v)
+{
+	int found = -1;
+
+	for (size_t off = 0; off + 8 <= size; off += 4) {
+		if (memcmp(blob + off, &v, 8))
+			continue;
+		if (found >= 0)
+			return -1;
+		found = (int)off;
+	}
+	return found;
+}
+
+/*
+ * Write a sentinel into every anchor register, save the context into
+ * cpu->exc_ctx, and put the registers back to 0 (their value in every
+ * engine's reset state). The sentinels are returned in v.
+ */
+static int calib_mark(struct rk_cpu *cpu, uint64_t n, uint64_t v[RK_CALIB_ANCHORS])
+{
+	uc_engine *uc = cpu->uc;
+	int rc = 0;
+
+	for (unsigned i = 0; i < RK_CALIB_ANCHORS; i++) {
+		v[i] = calib_sentinel(n, i);
+		if (uc_reg_write(uc, calib_anchor_reg[i], &v[i]) != UC_ERR_OK)
+			rc = -EIO;
+	}
+	if (!rc && uc_context_save(uc, cpu->exc_ctx) != UC_ERR_OK)
+		rc = -EIO;
+	for (unsigned i = 0; i < RK_CALIB_ANCHORS; i++)
+		write_u64(uc, calib_anchor_reg[i], 0);
+	return rc;
+}
+
+/*
+ * Every engine after the calibrating one (calib_lock held): restore the
+ * calibrated engine's context (the reset state at NS EL1: a context restore
+ * carries the EL and the translation regime, as parking relies on), then
+ * check that this engine's context has the calibrated layout: fresh
+ * sentinels written to the anchor registers appear at their offsets from
+ * env->exception, and env->exception holds the known fault the template
+ * carries. -ENOTSUP and a message on a mismatch.
+ */
+static int calib_check_locked(struct rk_cpu *cpu, const struct exc_info *want)
+{
+	uc_engine *uc = cpu->uc;
+	const uint8_t *blob = (const uint8_t *)cpu->exc_ctx;
+	size_t size = uc_context_size(uc);
+	int off = exc_offset + exc_bias;
+	uint64_t v[RK_CALIB_ANCHORS];
+	bool ok;
+
+	if (uc_context_restore(uc, calib_template) != UC_ERR_OK || calib_mark(cpu, ++calib_checks, v))
+		return -EIO;
+	ok = off >= 0 && (size_t)off + 20 <= size;
+	for (unsigned i = 0; ok && i < RK_CALIB_ANCHORS; i++) {
+		int at = off + calib_anchor[i];
+
+		ok = at >= 0 && (size_t)at + 8 <= size && !memcmp(blob + at, &v[i], 8);
+	}
+	if (ok) {
+		struct exc_info x = exc_at(blob, (size_t)off);
+
+		ok = x.esr == want->esr && x.far == want->far && x.target_el == want->target_el;
+	}
+	if (!ok) {
+		calib_fail("the engine's context does not have the calibrated layout", off, exc_offset);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/*
+ * The first engine (calib_lock held, after the known fault, exc_offset found):
+ * locate the anchor registers relative to env->exception, and keep the
+ * engine's context, to be put in the reset state by the caller before it is
+ * saved (calib_keep_template).
+ */
+static int calib_find_anchors_locked(struct rk_cpu *cpu)
+{
+	size_t size = uc_context_size(cpu->uc);
+	uint64_t v[RK_CALIB_ANCHORS];
+	int rc = calib_mark(cpu, 0, v);
+
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < RK_CALIB_ANCHORS; i++) {
+		int at = blob_find_u64((const uint8_t *)cpu->exc_ctx, size, v[i]);
+
+		if (at < 0) {
+			calib_fail(
+				"a register written for the layout check was not found (once) in the context",
+				-1, exc_offset);
+			return -ENOTSUP;
+		}
+		calib_anchor[i] = at - exc_offset;
+	}
+	return 0;
+}
+
 /*
  * Enter NS EL1 under stage 2 (an eret: the engine computes its translation
  * regime at exceptions and returns only) and take a known stage-2 fault: an
  * instruction fetch at RK_S2_CALIB_IPA, which the empty stage 2 does not map.
  * Its syndrome, address and target EL locate env->exception in the context
- * blob (the first engine) or verify that offset (every engine). Leaves the
- * vCPU in its reset state at NS EL1. -ENOTSUP on a mismatch.
+ * blob. That is the first engine's calibration (and again after
+ * rk_cpu_unicorn_calibration_test); it keeps its context, in the reset state,
+ * as the template of the later engines, which restore it and check their
+ * context's layout without a run (calib_check_locked: ~30 us less per
+ * engine). Leaves the vCPU in its reset state at NS EL1. -ENOTSUP on a
+ * mismatch.
  */
 static int calibrate(struct rk_cpu *cpu)
 {
@@ -1945,13 +2145,19 @@ static int calibrate(struct rk_cpu *cpu)
 	const struct exc_info want = { RK_S2_CALIB_ESR, RK_S2_CALIB_IPA, 2 };
 	uint64_t hpfar = 0;
 	uint32_t pstate = PSTATE_EL1H_DAIF;
+	bool full;
 	int off, rc;
 
 	pthread_mutex_lock(&calib_lock);
 	rc = stop_calibrate_locked(cpu);
+	full = exc_offset < 0 || !calib_template;
+	if (!rc && !full)
+		rc = calib_check_locked(cpu, &want);
 	pthread_mutex_unlock(&calib_lock);
 	if (rc)
 		return rc;
+	if (!full)
+		goto reset; /* the template's state, on this vCPU's stage 2 */
 	memcpy(cpu->tt_pool + RK_S2_TRAMP_OFF, eret, sizeof(eret));
 	memset(cpu->tt_pool + RK_S2_EMPTY_ROOT_OFF, 0, RK_S2TT_PAGE);
 	write_u64(uc, UC_ARM64_REG_ELR_EL1, RK_S2_CALIB_IPA);
@@ -1966,6 +2172,7 @@ static int calibrate(struct rk_cpu *cpu)
 	if (CP_READ(uc, &hpfar, SYSREG_HPFAR_EL2))
 		return -EIO;
 	pthread_mutex_lock(&calib_lock);
+	calib_runs++;
 	if (cpu->calib_intno != RK_UC_EXCP_PREFETCH_ABORT ||
 	    read_u64(uc, UC_ARM64_REG_PC) != RK_S2_CALIB_IPA ||
 	    hpfar != (RK_S2_CALIB_IPA >> 12) << HPFAR_EL2_FIPA_SHIFT) {
@@ -1981,6 +2188,10 @@ static int calibrate(struct rk_cpu *cpu)
 			goto out;
 		}
 	}
+	/* (cpu->exc_ctx now holds the fault with the anchors marked) */
+	rc = calib_find_anchors_locked(cpu);
+	if (rc)
+		goto out;
 	off = exc_offset + exc_bias;
 	if (off < 0 || (size_t)off + 20 > uc_context_size(uc)) {
 		calib_fail("the exception syndrome is outside the context", off, exc_offset);
@@ -1999,13 +2210,24 @@ out:
 	pthread_mutex_unlock(&calib_lock);
 	if (rc)
 		return rc;
-	/* the reset state, at NS EL1 now, on the vCPU's stage 2 (a VMID of its own: the TLB holds nothing of it) */
-	if (CP_WRITE(uc, rk_s2tt_root_pa(&cpu->tt) | (uint64_t)cpu->vmid << VTTBR_EL2_VMID_SHIFT,
-		     SYSREG_VTTBR_EL2))
-		return -EIO;
 	write_u64(uc, UC_ARM64_REG_PC, 0);
 	write_u64(uc, UC_ARM64_REG_ELR_EL1, 0);
 	if (CP_WRITE(uc, 0, SYSREG_SPSR_EL1) || uc_reg_write(uc, UC_ARM64_REG_PSTATE, &pstate) != UC_ERR_OK)
+		return -EIO;
+	/* the reset state at NS EL1, for the later engines */
+	pthread_mutex_lock(&calib_lock);
+	if (!calib_template && uc_context_alloc(uc, &calib_template) != UC_ERR_OK)
+		calib_template = NULL;
+	if (calib_template && uc_context_save(uc, calib_template) != UC_ERR_OK) {
+		uc_context_free(calib_template);
+		calib_template = NULL;
+	}
+	pthread_mutex_unlock(&calib_lock);
+reset:
+	/* on the vCPU's stage 2 (a VMID of its own: the TLB holds nothing of it) */
+	if (CP_WRITE(uc, rk_s2tt_root_pa(&cpu->tt) | (uint64_t)cpu->vmid << VTTBR_EL2_VMID_SHIFT,
+		     SYSREG_VTTBR_EL2) ||
+	    CP_WRITE(uc, cpu->hcr, SYSREG_HCR_EL2))
 		return -EIO;
 	return 0;
 }
@@ -2089,12 +2311,62 @@ static int open_engine(struct rk_cpu *cpu)
 
 	pthread_mutex_lock(&engine_open_lock);
 	rc = open_engine_locked(cpu);
-	if (rc && cpu->uc) {
-		uc_close(cpu->uc);
-		cpu->uc = NULL;
-	}
+	if (rc && cpu->uc)
+		close_engine_locked(cpu);
 	pthread_mutex_unlock(&engine_open_lock);
 	return rc;
+}
+
+/*
+ * Stage-2 tables pools. A pool is 64 MiB of address space touched a page at
+ * a time; mapping one per engine and unmapping it (a TLB shootdown when the
+ * vCPU's threads ran on several host CPUs) cost ~0.03-0.05 ms per engine, so
+ * a few freed pools are kept for the next engines, their first
+ * RK_S2_POOL_KEEP bytes resident (what a small realm's tables use), the rest
+ * given back. A kept pool's old contents do not matter: rk_s2tt clears the
+ * root and every table it hands out, and calibrate()/stop_probe() write
+ * their pages before use.
+ */
+#define RK_S2_POOL_CACHE 4u
+#define RK_S2_POOL_KEEP (64u * RK_S2TT_PAGE)
+static pthread_mutex_t pool_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t *pool_cache[RK_S2_POOL_CACHE];
+static unsigned npool_cache;
+
+static uint8_t *pool_get(void)
+{
+	uint8_t *p = NULL;
+
+	pthread_mutex_lock(&pool_cache_lock);
+	if (npool_cache)
+		p = pool_cache[--npool_cache];
+	pthread_mutex_unlock(&pool_cache_lock);
+	if (p)
+		return p;
+	p = mmap(NULL, RK_S2_POOL_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Tables are touched a page at a time: a transparent huge page
+	 * would make the first one zero 2 MiB (~0.1 ms per engine). */
+	(void)madvise(p, RK_S2_POOL_SIZE, MADV_NOHUGEPAGE);
+	return p;
+}
+
+static void pool_put(uint8_t *p)
+{
+	if (!p)
+		return;
+	if (madvise(p + RK_S2_POOL_KEEP, RK_S2_POOL_SIZE - RK_S2_POOL_KEEP, MADV_DONTNEED) == 0) {
+		pthread_mutex_lock(&pool_cache_lock);
+		if (npool_cache < RK_S2_POOL_CACHE) {
+			pool_cache[npool_cache++] = p;
+			p = NULL;
+		}
+		pthread_mutex_unlock(&pool_cache_lock);
+	}
+	if (p)
+		munmap(p, RK_S2_POOL_SIZE);
 }
 
 static int wd_start(struct rk_cpu *cpu)
@@ -2146,17 +2418,10 @@ int rk_cpu_create(struct rk_cpu **out)
 		cpu->hcr |= HCR_EL2_VM;
 		cpu->vmid = 1;
 		cpu->win_next_pa = RK_S2_WIN_BASE;
-		cpu->tt_pool = mmap(NULL, RK_S2_POOL_SIZE, PROT_READ | PROT_WRITE,
-				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		cpu->tt_pool = pool_get();
 		cpu->stale_code = calloc(RK_CPU_MAX_REGIONS, sizeof(*cpu->stale_code));
-		if (cpu->tt_pool == MAP_FAILED || !cpu->stale_code) {
-			if (cpu->tt_pool == MAP_FAILED)
-				cpu->tt_pool = NULL;
+		if (!cpu->tt_pool || !cpu->stale_code)
 			goto err_free;
-		}
-		/* Tables are touched a page at a time: a transparent huge page
-		 * would make the first one zero 2 MiB (~0.1 ms per engine). */
-		(void)madvise(cpu->tt_pool, RK_S2_POOL_SIZE, MADV_NOHUGEPAGE);
 		rk_s2tt_init(&cpu->tt, cpu->tt_pool, RK_S2_POOL_PA, RK_S2_POOL_SIZE / RK_S2TT_PAGE,
 			     RK_S2_POOL_RESERVED);
 	}
@@ -2185,15 +2450,12 @@ err_cond:
 err_mutex:
 	pthread_mutex_destroy(&cpu->lock);
 err_close:
-	pthread_mutex_lock(&engine_open_lock);
-	uc_close(cpu->uc);
-	pthread_mutex_unlock(&engine_open_lock);
+	close_engine(cpu);
 err_free:
 	free(cpu->sr_trap);
 	if (cpu->exc_ctx)
 		uc_context_free(cpu->exc_ctx);
-	if (cpu->tt_pool)
-		munmap(cpu->tt_pool, RK_S2_POOL_SIZE);
+	pool_put(cpu->tt_pool);
 	free(cpu->stale_code);
 	free(cpu->pieces);
 	free(cpu->regions);
@@ -2208,18 +2470,14 @@ void rk_cpu_destroy(struct rk_cpu *cpu)
 	wd_stop(cpu);
 	pthread_cond_destroy(&cpu->cond);
 	pthread_mutex_destroy(&cpu->lock);
-	if (cpu->uc) {
-		pthread_mutex_lock(&engine_open_lock);
-		uc_close(cpu->uc);
-		pthread_mutex_unlock(&engine_open_lock);
-	}
+	if (cpu->uc)
+		close_engine(cpu);
 	if (cpu->parked)
 		uc_context_free(cpu->parked);
 	free(cpu->sr_trap);
 	if (cpu->exc_ctx)
 		uc_context_free(cpu->exc_ctx);
-	if (cpu->tt_pool)
-		munmap(cpu->tt_pool, RK_S2_POOL_SIZE);
+	pool_put(cpu->tt_pool);
 	free(cpu->stale_code);
 	free(cpu->pieces);
 	free(cpu->regions);
@@ -2252,11 +2510,7 @@ static int park_engine(struct rk_cpu *cpu)
 		return -EIO;
 	}
 	wd_stop(cpu);
-	pthread_mutex_lock(&engine_open_lock);
-	uc_close(cpu->uc);
-	pthread_mutex_unlock(&engine_open_lock);
-	cpu->uc = NULL;
-	cpu->code_buf = NULL;
+	close_engine(cpu);
 	cpu->parked = ctx;
 	cpu->npieces = 0; /* the new engine starts with no memory */
 	cpu->pool_in_engine = false;
@@ -2323,10 +2577,7 @@ static int wake(struct rk_cpu *cpu)
 	cpu->stats.wakes++;
 	return 0;
 err:
-	pthread_mutex_lock(&engine_open_lock);
-	uc_close(cpu->uc);
-	pthread_mutex_unlock(&engine_open_lock);
-	cpu->uc = NULL;
+	close_engine(cpu);
 	return rc;
 }
 

@@ -7,6 +7,8 @@
 #ifndef RK_PLATFORM_CPU_UNICORN_H
 #define RK_PLATFORM_CPU_UNICORN_H
 
+#include <stdint.h>
+
 #include "realmkit/arch/sysreg.h" /* SYSREG_* encodings for UC_ARM64_REG_CP_REG, HCR/SCR bits */
 
 /*
@@ -38,12 +40,19 @@ struct uc_struct *rk_cpu_engine(struct rk_cpu *cpu);
  * EL of the exception being taken are QEMU's env->exception, which Unicorn
  * 2.0.1 does not expose; uc_context_save() copies it with the rest of the
  * CPU state. The first stage-2 engine of the process finds its offset in the
- * context blob from a known fault; every engine verifies it with the same
- * fault when it is opened. For tests: bias is added to the offset before
- * verifying (non-zero pretends that the blob's layout changed), and the
- * found offset is forgotten, so the next engine searches again.
+ * context blob from a known fault (a run), and the offsets of two registers
+ * it can write relative to it; every later engine restores that engine's
+ * reset state and verifies the layout without a run (the two registers'
+ * fresh values at their offsets, the known fault at the offset). For tests:
+ * bias is added to the offset before verifying (non-zero pretends that the
+ * blob's layout changed), and the found offset is forgotten, so the next
+ * engine calibrates with the fault again.
  */
 void rk_cpu_unicorn_calibration_test(int bias);
+/* For tests: only set the bias (the offset kept: the next engine verifies without a run). */
+void rk_cpu_unicorn_calibration_bias_test(int bias);
+/* How many engines calibrated with the known fault, and how many verified without a run. */
+void rk_cpu_unicorn_calibration_counts(uint64_t *runs, uint64_t *checks);
 /* The offset found (-1: not calibrated yet). */
 int rk_cpu_unicorn_exception_offset(void);
 /*
