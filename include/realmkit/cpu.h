@@ -238,19 +238,29 @@ RK_API int rk_cpu_invalidate_code(struct rk_cpu *cpu, uint64_t ipa, uint64_t siz
  *
  * The same domain carries instruction-cache maintenance: each engine keeps
  * its own translated code, so code one vCPU writes is not seen by another
- * that already translated it. IC IALLUIS (EL1) or IC IVAU (broadcast to the
- * PoU; EL0 too with SCTLR_EL1.UCI) on one vCPU bumps code_gen, and every other
- * vCPU whose code_gen is behind drops all its translated code before its next
- * run starts (the whole of it, whatever the VA: one drop per run however many
- * IC ops preceded it). The issuing vCPU's engine sees its own stores to code
- * (QEMU's self-modifying-code detection) and drops nothing.
+ * that already translated it. IC IVAU (broadcast to the PoU; EL0 too with
+ * SCTLR_EL1.UCI) on one vCPU records the page of its VA (translated through
+ * the vCPU's stage 1 and stage 2 to the backing host page) in the domain's
+ * code log and bumps code_gen; every other vCPU whose code_gen is behind drops
+ * the translated code of just those pages before its next run starts. IC
+ * IALLUIS (EL1), an IC IVAU whose VA cannot be translated, or a vCPU more
+ * than RK_CPU_CODE_LOG entries behind drops all its translated code instead
+ * (a fresh engine). Repeated IC IVAU of one page within one run of the
+ * issuer (a line at a time) are one entry. The issuing vCPU's engine sees its
+ * own stores to code (QEMU's self-modifying-code detection) and drops nothing.
  *
  * The caller owns the storage: zero it or rk_cpu_tlb_domain_init() it, and
  * keep it alive while any vCPU is in it (rk_cpu_destroy leaves).
  */
+#define RK_CPU_CODE_LOG 16u
 struct rk_cpu_tlb_domain {
 	uint64_t gen;      /* broadcast TLBIs so far (atomic; read it with __atomic builtins) */
 	uint64_t code_gen; /* IC IALLUIS / IC IVAU so far (atomic) */
+	/* The code log, under code_lock (a spin lock: 0 free): */
+	uint64_t code_all;                   /* the last code_gen that drops all code (0: none) */
+	uint64_t code_page[RK_CPU_CODE_LOG]; /* host page of code_gen g at g % RK_CPU_CODE_LOG */
+	uint32_t code_lock;
+	uint32_t code_reserved;
 };
 RK_API void rk_cpu_tlb_domain_init(struct rk_cpu_tlb_domain *d);
 /* Put cpu in domain d (NULL: in none), flushing its TLB before its next run. -EBUSY while it runs. */
@@ -277,7 +287,8 @@ struct rk_cpu_stats {
 	uint64_t tlbi_broadcast;        /* broadcast TLBIs the guest executed (rk_cpu_set_tlb_domain) */
 	uint64_t tlb_domain_flushes;    /* TLB flushes for another vCPU's broadcast TLBI */
 	uint64_t ic_broadcast;          /* IC IALLUIS / IC IVAU the guest executed */
-	uint64_t code_domain_flushes;   /* code drops for another vCPU's IC IALLUIS / IC IVAU */
+	uint64_t code_domain_flushes;   /* whole code drops for another vCPU's IC IALLUIS / IC IVAU */
+	uint64_t code_page_drops;       /* pages whose code was dropped for another vCPU's IC IVAU */
 };
 RK_API void rk_cpu_get_stats(const struct rk_cpu *cpu, struct rk_cpu_stats *out);
 

@@ -31,3 +31,11 @@ struct rk_cpu_exit t_cpu_run(struct rk_cpu *cpu, enum rk_cpu_exit_reason want)
 			 e.error, (unsigned long long)e.pc, rk_cpu_exit_reason_name(want));
 	return e;
 }
+
+struct rk_cpu_stats t_cpu_stats(struct rk_cpu *cpu)
+{
+	struct rk_cpu_stats s;
+
+	rk_cpu_get_stats(cpu, &s);
+	return s;
+}

@@ -18,5 +18,7 @@ void t_cpu_set(struct rk_cpu *cpu, enum rk_cpu_reg r, uint64_t v);
 /* Run (a 5 s slice, only to bound a hang) and return the exit; fails the test
  * unless the run succeeds with exit reason want. */
 struct rk_cpu_exit t_cpu_run(struct rk_cpu *cpu, enum rk_cpu_exit_reason want);
+/* The vCPU's counters (rk_cpu_get_stats). */
+struct rk_cpu_stats t_cpu_stats(struct rk_cpu *cpu);
 
 #endif

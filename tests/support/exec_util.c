@@ -544,3 +544,43 @@ void xr_block_end(struct xr_blocked *b)
 	assert_int_equal(b->x0, RMI_SUCCESS);
 	assert_int_equal(xr_refcount_locked(b->x->m, b->x->rec[b->i]), 0);
 }
+
+/* TCR_EL1: T0SZ 25 (39-bit VA, start at level 1), WB IS walks, 4 KiB, 44-bit IPS */
+#define XR_S1_TCR (25ULL | 1ULL << 8 | 1ULL << 10 | 3ULL << 12 | 1ULL << 23 | 4ULL << 32)
+#define XR_S1_MAIR 0x00ffULL /* attr 0 Normal WB, attr 1 Device-nGnRnE */
+
+void p_s1_mmu_on(struct prog *p)
+{
+	p_mov(p, 9, XR_VEC_IPA);
+	p_put(p, a64_msr(A64_VBAR_EL1, 9));
+	p_mov(p, 9, XR_S1_L1);
+	p_put(p, a64_msr(A64_SYSREG(3, 0, 2, 0, 0), 9)); /* TTBR0_EL1 */
+	p_mov(p, 9, XR_S1_TCR);
+	p_put(p, a64_msr(A64_SYSREG(3, 0, 2, 0, 2), 9)); /* TCR_EL1 */
+	p_mov(p, 9, XR_S1_MAIR);
+	p_put(p, a64_msr(A64_SYSREG(3, 0, 10, 2, 0), 9)); /* MAIR_EL1 */
+	p_put(p, A64_ISB);
+	p_put(p, a64_mrs(9, A64_SYSREG(3, 0, 1, 0, 0)));
+	p_put(p, 0xb2400129u); /* orr x9, x9, #1 (M) */
+	p_put(p, a64_msr(A64_SYSREG(3, 0, 1, 0, 0), 9));
+	p_put(p, A64_ISB);
+	p_mov(p, XR_MMIO_REG, XR_S1_MMIO_VA);
+}
+
+void xr_s1_tables(struct xr *x, uint64_t va, uint64_t ipa)
+{
+	static uint64_t l1[512], l2[512], l3[512];
+
+	memset(l1, 0, sizeof(l1));
+	memset(l2, 0, sizeof(l2));
+	memset(l3, 0, sizeof(l3));
+	l1[0] = XR_S1_L2 | 3;
+	l1[XR_S1_MMIO_VA >> 30] = XR_MMIO_IPA | 0x405; /* block, AF, attr 1 (device) */
+	l2[0] = XR_S1_L3 | 3;
+	for (unsigned int i = 0; i < 16; i++)
+		l3[i] = (0x1000ULL * i) | XR_S1_PAGE;
+	l3[(va >> 12) & 511] = (ipa & ~0xfffULL) | XR_S1_PAGE;
+	xr_page(x, XR_S1_L1, l1, RMI_NO_MEASURE_CONTENT);
+	xr_page(x, XR_S1_L2, l2, RMI_NO_MEASURE_CONTENT);
+	xr_page(x, XR_S1_L3, l3, RMI_NO_MEASURE_CONTENT);
+}

@@ -213,6 +213,22 @@ uint64_t p_ipa(unsigned int k);
 void p_prologue(struct prog *p);
 
 /*
+ * Programs with their MMU on over one set of shared stage-1 tables at
+ * XR_S1_L1..L3 (4 KiB pages, 39-bit VA): the realm's first 64 KiB identity-
+ * mapped (Normal WB, inner shareable) and XR_S1_MMIO_VA an L1 device block at
+ * XR_MMIO_IPA. p_s1_mmu_on(): VBAR_EL1 = the vector page, TTBR0/TCR/MAIR set,
+ * SCTLR_EL1.M on, x28 = XR_S1_MMIO_VA (x9 scratch). xr_s1_tables(): create
+ * the tables, with VA page va -> ipa (va == ipa: no exception to identity).
+ */
+#define XR_S1_L1 0x8000ULL
+#define XR_S1_L2 0x9000ULL
+#define XR_S1_L3 0xa000ULL
+#define XR_S1_MMIO_VA 0x40000000ULL
+#define XR_S1_PAGE 0x703ULL /* page descriptor: AF, inner shareable, attr 0 */
+void p_s1_mmu_on(struct prog *p);
+void xr_s1_tables(struct xr *x, uint64_t va, uint64_t ipa);
+
+/*
  * The RPC program: x19 = x0 (its RsiHostCall structure); then forever:
  * RSI_HOST_CALL; x0..x17 = the structure's gprs[0..17] (what the host put in
  * enter.gprs); SMC; the structure's gprs[0..17] = x0..x17. So the host reads

@@ -93,10 +93,13 @@
  * bumps the TLB domain's generation (rk_cpu_set_tlb_domain), and every other
  * vCPU of the domain sees the new generation when its next run starts
  * (tlb_domain_check, from s2_sync) and changes VMID, which flushes its whole
- * TLB. No exit, no hook on other instructions. IC IVAU and IC IALLUIS bump
- * the domain's code generation the same way; every other vCPU moves to a
- * fresh engine (all its translated code dropped) before its next run
- * (code_domain_check, from rk_cpu_run).
+ * TLB. No exit, no hook on other instructions. IC IVAU logs the host page
+ * behind its VA (the guest's stage 1 walked in software, then the vCPU's
+ * memory map) in the domain's code log with a new code generation, and every
+ * other vCPU drops the translated code of just the logged pages (by engine
+ * PA, s2_drop_code) before its next run (code_domain_check); IC IALLUIS, an
+ * IC IVAU whose VA cannot be walked, or a vCPU more than RK_CPU_CODE_LOG
+ * entries behind moves that vCPU to a fresh engine instead (all its code).
  *
  * Timeouts and kicks must stop the vCPU at a point where it can resume
  * exactly. In hooks mode, a plain uc_emu_stop() from another thread does not: Unicorn 2.0.1
@@ -362,6 +365,12 @@ struct rk_cpu {
 	uint64_t tlb_seen;
 	uint64_t code_seen; /* the domain's code_gen this engine's translated code reflects */
 	bool code_stale;    /* drop all translated code before the next run (s2_drop_code) */
+	/* IC IVAU (ic_broadcast): the last VA page translated, in this run, while no MSR or TLBI
+	 * since; and the code_gen that recorded its host page (0: none this run). */
+	bool ic_cached;
+	uint64_t ic_va;
+	uint64_t ic_host;
+	uint64_t ic_gen;
 
 	/* Memory: what the caller asked for, and what the engine has. */
 	struct rk_cpu_region *regions; /* sorted, coalesced */
@@ -583,12 +592,13 @@ static bool read_ipa_u64(const struct rk_cpu *cpu, uint64_t ipa, uint64_t *v)
 }
 
 /*
- * Stage-2 mode, the guest's MMU on: the instruction at the VA va, found by
- * walking the guest's stage-1 tables in software (4 KiB granule; the top
- * byte ignored; descriptors read at their IPAs). False if the walk cannot
- * be done here (another granule, a descriptor not in guest memory, a fault).
+ * Stage-2 mode, the guest's MMU on: the IPA of the VA va, found by walking
+ * the guest's stage-1 tables in software (4 KiB granule; the top byte
+ * ignored; descriptors read at their IPAs; permissions not checked). False
+ * if the walk cannot be done here (another granule, a descriptor not in
+ * guest memory, a fault).
  */
-static bool fetch_insn_va(const struct rk_cpu *cpu, uc_engine *uc, uint64_t va, uint32_t *insn)
+static bool s1_walk(const struct rk_cpu *cpu, uc_engine *uc, uint64_t va, uint64_t *ipa)
 {
 	bool upper = (va >> 55) & 1u;
 	uint64_t tcr = 0, ttbr = 0, desc, table;
@@ -616,12 +626,39 @@ static bool fetch_insn_va(const struct rk_cpu *cpu, uc_engine *uc, uint64_t va, 
 			if ((level == 3u) != ((desc & 3u) == 3u) || level == 0u)
 				return false;
 			uint64_t off = va & ((1ull << shift) - 1u);
-			return fetch_insn(cpu, (desc & 0x0000fffffffff000ull & ~((1ull << shift) - 1u)) | off,
-					  insn);
+			*ipa = (desc & 0x0000fffffffff000ull & ~((1ull << shift) - 1u)) | off;
+			return true;
 		}
 		table = desc & 0x0000fffffffff000ull;
 		level++;
 	}
+}
+
+/* Stage-2 mode, the guest's MMU on: the instruction at the VA va (s1_walk). */
+static bool fetch_insn_va(const struct rk_cpu *cpu, uc_engine *uc, uint64_t va, uint32_t *insn)
+{
+	uint64_t ipa;
+
+	return s1_walk(cpu, uc, va, &ipa) && fetch_insn(cpu, ipa, insn);
+}
+
+/* The host address backing the IPA ipa (any protection), or NULL. */
+static const uint8_t *ipa_host(const struct rk_cpu *cpu, uint64_t ipa)
+{
+	unsigned lo = 0, hi = cpu->nregions;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		const struct rk_cpu_region *r = &cpu->regions[mid];
+
+		if (ipa < r->ipa)
+			hi = mid;
+		else if (ipa - r->ipa >= r->size)
+			lo = mid + 1;
+		else
+			return r->host + (ipa - r->ipa);
+	}
+	return NULL;
 }
 
 static void record(struct rk_cpu *cpu, const struct rk_cpu_exit *e)
@@ -953,6 +990,8 @@ static uint32_t sysreg_access(struct rk_cpu *cpu, uc_engine *uc, int reg, const 
 	cpu->sr_pc = read_u64(uc, UC_ARM64_REG_PC);
 	cpu->sr_valid = true;
 	cpu->sr_declined = false;
+	if (!is_read)
+		cpu->ic_cached = false; /* TTBR, TCR, SCTLR...: IC IVAU translates again */
 	if (__builtin_expect(!sr_trapped(cpu, a), 1) || !cpu->sysreg_fn)
 		return 0;
 	if (uc_cp_read(uc, &v, a->op0, a->op1, a->crn, a->crm, a->op2))
@@ -983,30 +1022,92 @@ static uint32_t hook_msr(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg 
 	return sysreg_access(user, uc, (int)reg, cp, false);
 }
 
+/* The domain's code log (struct rk_cpu_tlb_domain): a spin lock, held for a few stores. */
+static void code_log_lock(struct rk_cpu_tlb_domain *d)
+{
+	while (__atomic_exchange_n(&d->code_lock, 1u, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&d->code_lock, __ATOMIC_RELAXED))
+			;
+}
+
+static void code_log_unlock(struct rk_cpu_tlb_domain *d)
+{
+	__atomic_store_n(&d->code_lock, 0u, __ATOMIC_RELEASE);
+}
+
+/*
+ * The host page behind the VA of an IC IVAU (inside the SYS hook): the
+ * guest's stage 1 (s1_walk; VA == IPA with its MMU off), then the vCPU's
+ * memory map. False if it cannot be found here (the caller drops all code).
+ */
+static bool ic_host_page(const struct rk_cpu *cpu, uc_engine *uc, uint64_t va, uint64_t *host)
+{
+	uint64_t sctlr = 0, ipa = va;
+	const uint8_t *h;
+
+	if (CP_READ(uc, &sctlr, SYSREG_SCTLR_EL1) || ((sctlr & SCTLR_EL1_M) && !s1_walk(cpu, uc, va, &ipa)))
+		return false;
+	h = ipa_host(cpu, ipa);
+	if (!h)
+		return false;
+	*host = (uint64_t)(uintptr_t)h & ~(uint64_t)(RK_CPU_PAGE_SIZE - 1);
+	return true;
+}
+
 /*
  * IC IALLUIS (op1 0, CRn 7, CRm 1, op2 0; EL1) or IC IVAU (op1 3, CRn 7, CRm 5,
  * op2 1; EL0 too when SCTLR_EL1.UCI allows it, else the engine raises the trap
- * and the bump is merely spurious): every other vCPU of the domain drops all
- * its translated code before it runs again (code_domain_check). This vCPU's
- * own engine needs nothing: QEMU invalidates the translations of a page when
- * the engine itself writes to it (test_cpu_icache).
+ * and the entry is merely spurious): an entry in the domain's code log, the
+ * host page of IC IVAU's VA or "all", which every other vCPU of the domain
+ * applies before it runs again (code_domain_check: that page's code, or all
+ * of it). IC IVAU of the page this run already logged, with no IC op of
+ * another vCPU since, adds nothing (Linux cleans a page a line at a time).
+ * This vCPU's own engine needs nothing: QEMU invalidates the translations of
+ * a page when the engine itself writes to it (test_cpu_icache).
  */
 static uint32_t ic_broadcast(struct rk_cpu *cpu, uc_engine *uc, const uc_arm64_cp_reg *cp)
 {
-	uint64_t old;
+	struct rk_cpu_tlb_domain *d = cpu->tlb_dom;
+	uint64_t host = 0, va, g;
+	bool all;
 
 	if (cp->op1 == 0 && cp->crm == 1 && cp->op2 == 0) {
 		if (PSTATE_EL(read_pstate(uc)) != 1)
 			return 0; /* EL0: UNDEFINED, the engine raises it */
-	} else if (!(cp->op1 == 3 && cp->crm == 5 && cp->op2 == 1)) {
+		all = true;
+	} else if (cp->op1 == 3 && cp->crm == 5 && cp->op2 == 1) {
+		all = false;
+	} else {
 		return 0; /* DC ops, IC IALLU (local), AT */
 	}
 	cpu->stats.ic_broadcast++;
-	if (!cpu->tlb_dom)
+	if (!d)
 		return 0;
-	old = __atomic_fetch_add(&cpu->tlb_dom->code_gen, 1, __ATOMIC_ACQ_REL);
-	if (old == cpu->code_seen)
-		cpu->code_seen = old + 1;
+	if (!all) {
+		va = cp->val & ~(uint64_t)(RK_CPU_PAGE_SIZE - 1);
+		if (cpu->ic_cached && cpu->ic_va == va) {
+			if (cpu->ic_gen && cpu->ic_gen == __atomic_load_n(&d->code_gen, __ATOMIC_ACQUIRE))
+				return 0; /* this page is the log's last entry, from this run */
+			host = cpu->ic_host;
+		} else if (ic_host_page(cpu, uc, cp->val, &host)) {
+			cpu->ic_cached = true;
+			cpu->ic_va = va;
+			cpu->ic_host = host;
+		} else {
+			all = true;
+		}
+	}
+	code_log_lock(d);
+	g = d->code_gen + 1;
+	if (all)
+		d->code_all = g;
+	else
+		d->code_page[g % RK_CPU_CODE_LOG] = host;
+	__atomic_store_n(&d->code_gen, g, __ATOMIC_RELEASE);
+	code_log_unlock(d);
+	if (cpu->code_seen == g - 1)
+		cpu->code_seen = g;
+	cpu->ic_gen = all ? 0 : g;
 	return 0;
 }
 
@@ -1028,6 +1129,8 @@ static uint32_t hook_sys(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg 
 	(void)reg;
 	if (cp->crn == 7)
 		return ic_broadcast(cpu, uc, cp);
+	if (cp->crn == 8 || cp->crn == 9)
+		cpu->ic_cached = false; /* a TLBI: IC IVAU translates again */
 	if (cp->op1 != 0 || (cp->crn != 8 && cp->crn != 9) ||
 	    !(cp->crm == 1 || cp->crm == 2 || cp->crm == 3 || cp->crm == 5))
 		return 0;
@@ -2575,6 +2678,8 @@ static int wake(struct rk_cpu *cpu)
 	uc_context_free(cpu->parked);
 	cpu->parked = NULL;
 	cpu->stats.wakes++;
+	if (cpu->tlb_dom) /* a fresh engine: no code to drop for IC ops before now */
+		cpu->code_seen = __atomic_load_n(&cpu->tlb_dom->code_gen, __ATOMIC_ACQUIRE);
 	return 0;
 err:
 	close_engine(cpu);
@@ -2885,6 +2990,7 @@ int rk_cpu_invalidate_code(struct rk_cpu *cpu, uint64_t ipa, uint64_t size)
 void rk_cpu_tlb_domain_init(struct rk_cpu_tlb_domain *d)
 {
 	if (d) {
+		memset(d, 0, sizeof(*d));
 		__atomic_store_n(&d->gen, 0, __ATOMIC_RELEASE);
 		__atomic_store_n(&d->code_gen, 0, __ATOMIC_RELEASE);
 	}
@@ -3070,13 +3176,55 @@ static void tlb_domain_check(struct rk_cpu *cpu)
 	}
 }
 
-/* Another vCPU of the domain executed IC IALLUIS or IC IVAU since this one last ran (s2_sync). */
+/* The translated code of the host page host (another vCPU's IC IVAU) goes before the next run. */
+static void code_page_stale(struct rk_cpu *cpu, uint64_t host)
+{
+	for (unsigned i = 0; i < cpu->nwin; i++) {
+		const struct rk_cpu_window *w = &cpu->win[i];
+		uint64_t start = (uint64_t)(uintptr_t)w->host;
+
+		if (!w->in_engine || host < start || host - start >= w->size)
+			continue;
+		if (cpu->nstale_code >= RK_CPU_MAX_REGIONS) {
+			cpu->code_stale = true; /* no room: all of it */
+			return;
+		}
+		stale_code(cpu, w->pa + (host - start), RK_CPU_PAGE_SIZE);
+		cpu->stats.code_page_drops++;
+		return;
+	}
+	/* in no window of this engine: it has no code from that page */
+}
+
+/*
+ * Another vCPU of the domain executed IC IVAU or IC IALLUIS since this one
+ * last ran (rk_cpu_run, s2_sync): the code of the pages in the domain's code
+ * log since code_seen goes before the run (s2_drop_code), or all of it
+ * (code_stale: IC IALLUIS, an IC IVAU not logged by page, or more entries
+ * than the log keeps).
+ */
 static void code_domain_check(struct rk_cpu *cpu)
 {
-	if (cpu->tlb_dom && domain_gen_moved(&cpu->tlb_dom->code_gen, &cpu->code_seen)) {
+	struct rk_cpu_tlb_domain *d = cpu->tlb_dom;
+	uint64_t seen = cpu->code_seen, g;
+
+	if (!d || __atomic_load_n(&d->code_gen, __ATOMIC_ACQUIRE) == seen)
+		return;
+	code_log_lock(d);
+	g = d->code_gen;
+	if (!cpu->uc) {
+		/* parked: the next engine starts with no code */
+	} else if (d->code_all > seen || g - seen > RK_CPU_CODE_LOG) {
 		cpu->code_stale = true;
 		cpu->stats.code_domain_flushes++;
+	} else {
+		for (uint64_t k = seen + 1; k - 1 != g && !cpu->code_stale; k++)
+			code_page_stale(cpu, d->code_page[k % RK_CPU_CODE_LOG]);
+		if (cpu->code_stale)
+			cpu->stats.code_domain_flushes++;
 	}
+	code_log_unlock(d);
+	cpu->code_seen = g;
 }
 
 /* Stage-2 mode: bring the engine up to date with the caller's memory map. */
@@ -3617,13 +3765,17 @@ int rk_cpu_run(struct rk_cpu *cpu, uint64_t timeout_us, struct rk_cpu_exit *exit
 	if (!atomic_compare_exchange_strong(&cpu->running, &expected, true))
 		return -EBUSY;
 	cpu->stats.runs++;
+	cpu->ic_cached = false;
+	cpu->ic_gen = 0;
 	if (cpu->stale_code_all && cpu->uc && !park_engine(cpu))
 		cpu->stats.code_flushes++; /* too much stale code: a fresh engine */
 	if (cpu->mode == RK_CPU_MODE_STAGE2 && cpu->uc) {
 		/*
-		 * All code must go (another vCPU's IC IALLUIS / IC IVAU): a fresh engine,
-		 * measured cheaper (~0.5-0.9 ms) than uc_ctl_remove_cache() over every RAM
-		 * window (~0.8 ms for 64 KiB, 6 ms for 256 MiB); on failure s2_drop_code does that.
+		 * All code must go (another vCPU's IC IALLUIS, or IC IVAU the code log
+		 * cannot name by page): a fresh engine, measured cheaper (~0.5-0.9 ms) than
+		 * uc_ctl_remove_cache() over every RAM window (~0.8 ms for 64 KiB, 6 ms for
+		 * 256 MiB); on failure s2_drop_code does that. Pages of the code log go
+		 * by page in s2_drop_code.
 		 */
 		code_domain_check(cpu);
 		if (cpu->code_stale)
