@@ -14,35 +14,13 @@
 #define OLD_IPA 0x4000ULL
 #define NEW_IPA 0x5000ULL
 #define VA 0x6000ULL /* -> OLD_IPA, then NEW_IPA; IPA 0x6000 itself is never mapped */
-#define PT_L1 0x8000ULL
-#define PT_L2 0x9000ULL
-#define PT_L3 0xa000ULL
-#define MMIO_VA 0x40000000ULL /* -> XR_MMIO_IPA (an L1 device block) */
 #define OLD_VAL 0x0101010101010101ULL
 #define NEW_VAL 0x0202020202020202ULL
 
-/* TCR_EL1: T0SZ 25 (39-bit VA, start at level 1), WB IS walks, 4 KiB, 44-bit IPS */
-#define TCR (25ULL | 1ULL << 8 | 1ULL << 10 | 3ULL << 12 | 1ULL << 23 | 4ULL << 32)
-#define MAIR 0x00ffULL   /* attr 0 Normal WB, attr 1 Device-nGnRnE */
-#define S1_PAGE 0x703ULL /* AF, inner shareable, attr 0 */
-
-/* MMU on with the shared tables; x28 = MMIO, x2 = VA. */
+/* MMU on with the shared tables (xr_s1_tables); x28 = MMIO, x2 = VA. */
 static void p_mmu_on(struct prog *p)
 {
-	p_mov(p, 9, XR_VEC_IPA);
-	p_put(p, a64_msr(A64_VBAR_EL1, 9));
-	p_mov(p, 9, PT_L1);
-	p_put(p, a64_msr(A64_SYSREG(3, 0, 2, 0, 0), 9)); /* TTBR0_EL1 */
-	p_mov(p, 9, TCR);
-	p_put(p, a64_msr(A64_SYSREG(3, 0, 2, 0, 2), 9)); /* TCR_EL1 */
-	p_mov(p, 9, MAIR);
-	p_put(p, a64_msr(A64_SYSREG(3, 0, 10, 2, 0), 9)); /* MAIR_EL1 */
-	p_put(p, A64_ISB);
-	p_put(p, a64_mrs(9, A64_SYSREG(3, 0, 1, 0, 0)));
-	p_put(p, 0xb2400129u); /* orr x9, x9, #1 (M) */
-	p_put(p, a64_msr(A64_SYSREG(3, 0, 1, 0, 0), 9));
-	p_put(p, A64_ISB);
-	p_mov(p, XR_MMIO_REG, MMIO_VA);
+	p_s1_mmu_on(p);
 	p_mov(p, 2, VA);
 }
 
@@ -51,24 +29,6 @@ static void p_read_report(struct prog *p)
 {
 	p_put(p, a64_ldr(1, 2));
 	p_put(p, a64_str(1, XR_MMIO_REG));
-}
-
-static void tables(struct xr *x)
-{
-	static uint64_t l1[512], l2[512], l3[512];
-
-	memset(l1, 0, sizeof(l1));
-	memset(l2, 0, sizeof(l2));
-	memset(l3, 0, sizeof(l3));
-	l1[0] = PT_L2 | 3;
-	l1[MMIO_VA >> 30] = XR_MMIO_IPA | 0x405; /* block, AF, attr 1 (device) */
-	l2[0] = PT_L3 | 3;
-	for (unsigned int i = 0; i < 16; i++)
-		l3[i] = (0x1000ULL * i) | S1_PAGE;
-	l3[VA >> 12] = OLD_IPA | S1_PAGE;
-	xr_page(x, PT_L1, l1, RMI_NO_MEASURE_CONTENT);
-	xr_page(x, PT_L2, l2, RMI_NO_MEASURE_CONTENT);
-	xr_page(x, PT_L3, l3, RMI_NO_MEASURE_CONTENT);
 }
 
 /* The next exit of REC i is an MMIO store: its value (the previous one completed first if mmio). */
@@ -96,8 +56,8 @@ static void test_vae1is_across_recs(void **state)
 	/* REC 0: read; remap VA to NEW_IPA with TLBI VAE1IS; read */
 	p_mmu_on(&p);
 	p_read_report(&p);
-	p_mov(&p, 3, NEW_IPA | S1_PAGE);
-	p_mov(&p, 4, PT_L3 + 8 * (VA >> 12));
+	p_mov(&p, 3, NEW_IPA | XR_S1_PAGE);
+	p_mov(&p, 4, XR_S1_L3 + 8 * (VA >> 12));
 	p_mov(&p, 5, VA >> 12); /* TLBI argument: VA[55:12], ASID 0 */
 	p_put(&p, a64_str(3, 4));
 	p_put(&p, A64_DSB_ISH);
@@ -121,7 +81,7 @@ static void test_vae1is_across_recs(void **state)
 	for (unsigned int i = 0; i < 512; i++)
 		page[i] = NEW_VAL;
 	xr_page(&x, NEW_IPA, page, RMI_NO_MEASURE_CONTENT);
-	tables(&x);
+	xr_s1_tables(&x, VA, OLD_IPA);
 	xr_rec(&x, true, XR_CODE_IPA);
 	xr_rec(&x, true, p_ipa(pc_b));
 	xr_activate(&x);
