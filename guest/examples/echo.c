@@ -4,9 +4,9 @@
  * "echo: <line>" (control characters as ^X), until a line "quit": PASS with
  * the number of lines echoed. Input is interrupt-driven: the PL011's RX and
  * receive-timeout interrupts (UARTIMSC RXIM, RTIM) on its SPI (INTID 33)
- * through the GIC; the reader sleeps in WFI until input comes. A normal VM
- * (no RMM: RSI_VERSION is SMC_UNKNOWN) has no vGIC yet: there it polls. Input ends only with "quit": without it the
- * realm keeps waiting (`realmkit run --timeout` ends it).
+ * through the GIC (the host's vGIC, in a realm and in a normal VM alike);
+ * the reader sleeps in WFI until input comes. Input ends only with "quit":
+ * without it the guest keeps waiting (`realmkit run --timeout` ends it).
  */
 #include "sdk.h"
 
@@ -31,16 +31,13 @@ static void irq(struct rk_exc_frame *frame)
 int main(void)
 {
 	char line[128];
-	uint64_t lines = 0, lower, higher;
-	bool realm = rsi_version(RSI_REVISION(1, 0), &lower, &higher) != (uint64_t)-1;
+	uint64_t lines = 0;
 
-	if (realm) {
-		rk_set_irq_handler(irq);
-		rk_gic_init();
-		rk_gic_cpu_init();
-		rk_console_irq_input(); /* SPI 33 to this vCPU, enabled */
-		rk_irq_enable();
-	}
+	rk_set_irq_handler(irq);
+	rk_gic_init();
+	rk_gic_cpu_init();
+	rk_console_irq_input(); /* SPI 33 to this vCPU, enabled */
+	rk_irq_enable();
 	rk_puts("echo: type lines, \"quit\" to stop\n");
 	for (;;) {
 		rk_puts("> ");
@@ -57,12 +54,8 @@ int main(void)
 		lines++;
 	}
 	rk_irq_disable();
-	bool ok = !realm || (uart_irqs && !other_irqs);
-	if (realm)
-		rk_printf("echo: %lu lines, %lu UART interrupts: %s\n", lines, uart_irqs,
-			  ok ? "PASS" : "FAIL");
-	else
-		rk_printf("echo: %lu lines (polled): PASS\n", lines);
+	bool ok = uart_irqs && !other_irqs;
+	rk_printf("echo: %lu lines, %lu UART interrupts: %s\n", lines, uart_irqs, ok ? "PASS" : "FAIL");
 	rk_report(RK_GUEST_EX_ECHO, ok, lines);
 	return 0; /* -> PSCI SYSTEM_OFF */
 }

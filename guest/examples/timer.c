@@ -3,8 +3,7 @@
  * timer: periodic ticks from the EL1 virtual timer (needs RK_CPU_MODE=stage2:
  * the RMM emulates the realm's generic timers there). The GIC is set up
  * with the SDK (distributor, this vCPU's redistributor and CPU interface),
- * the virtual timer's PPI 27 enabled in the redistributor (a normal VM, which
- * has no vGIC yet, only the CPU interface), IRQs unmasked;
+ * the virtual timer's PPI 27 enabled in the redistributor, IRQs unmasked;
  * every tick the IRQ handler acknowledges it (ICC_IAR1_EL1), rearms the
  * timer (CNTV_TVAL_EL0) and EOIs it (ICC_EOIR1_EL1); the main loop sleeps in
  * WFI between ticks. Prints each interval measured from
@@ -53,14 +52,9 @@ int main(void)
 	rk_printf("timer: CNTFRQ_EL0 %lu Hz, %u ticks of %u ms from the virtual timer (PPI %u)\n", frq, TICKS,
 		  PERIOD_MS, PPI_VTIMER);
 	rk_set_irq_handler(irq);
-	uint64_t lower, higher;
-	if (rsi_version(RSI_REVISION(1, 0), &lower, &higher) != (uint64_t)-1) {
-		rk_gic_init();     /* the distributor: Group 1 on */
-		rk_gic_cpu_init(); /* the redistributor awake; ICC_SRE, PMR, IGRPEN1 */
-		rk_gic_enable(PPI_VTIMER, RK_GIC_PRIO_DEFAULT);
-	} else {
-		rk_gic_cpuif_init(); /* a normal VM has no vGIC yet: ICC_SRE, PMR, IGRPEN1 */
-	}
+	rk_gic_init();     /* the distributor: Group 1 on */
+	rk_gic_cpu_init(); /* the redistributor awake; ICC_SRE, PMR, IGRPEN1 */
+	rk_gic_enable(PPI_VTIMER, RK_GIC_PRIO_DEFAULT);
 	stamps[0] = rk_read_sysreg(cntvct_el0);
 	msr(cntv_tval_el0, period);
 	msr(cntv_ctl_el0, 1); /* enabled, unmasked */

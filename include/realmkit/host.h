@@ -422,7 +422,7 @@ typedef void (*rk_console_fn)(void *arg, const char *buf, size_t len);
  *    reads UARTDR, UARTFR, UARTRIS or UARTMIS, and whenever it makes room in
  *    an RX FIFO that was full. A feeder holding bytes back retries then.
  *  - irq (optional): the interrupt line UARTINTR (UARTMIS != 0) changed
- *    level. In a realm the line also drives SPI intid of the realm's vGIC
+ *    level. The line also drives SPI intid of the VM's vGIC (realm or normal VM)
  *    (level-sensitive; 0: INTID 32 + RK_GUEST_UART_SPI, what the device tree
  *    says); a vCPU it is routed to is woken from WFI.
  */
@@ -431,7 +431,7 @@ struct rk_uart_config {
 	void (*rx_ready)(void *arg);
 	void (*irq)(void *arg, bool level);
 	void *arg;
-	uint32_t intid; /* the SPI (32..) in a realm's vGIC; 0: 32 + RK_GUEST_UART_SPI */
+	uint32_t intid; /* the SPI (32..) in the VM's vGIC; 0: 32 + RK_GUEST_UART_SPI */
 	uint32_t reserved;
 };
 RK_API int rk_vm_add_pl011(struct rk_vm *vm, uint64_t ipa, const struct rk_uart_config *cfg);
@@ -640,8 +640,7 @@ RK_API uint32_t rk_vm_rmm_realm_states(struct rk_vm *vm);
  * every device whose RIPAS is not DEV at its unprotected alias itself
  * (ioremap through PROT_NS_SHARED). A realm's host serves the GIC at the
  * default addresses (its vGIC, created at the first run) with the timer PPIs
- * and the UART's SPI; a normal VM has the CPU interface and its timer PPIs
- * but no vGIC yet.
+ * and the UART's SPI; a normal VM's host likewise (at the default addresses).
  */
 #define RK_FDT_MAX_SIZE (2u << 20) /* booting.rst: a DTB is at most 2 MiB */
 #define RK_FDT_MAX_MEM 8u

@@ -25,7 +25,7 @@ struct uart {
 	struct pl011 regs;
 	struct rk_uart_config cfg;
 	struct rk_vm *vm;
-	uint32_t intid; /* the SPI its line drives in a realm's vGIC */
+	uint32_t intid; /* the SPI its line drives in the VM's vGIC */
 	bool rx_seen;
 	bool cr;
 	/* a '\r' not yet passed on: dropped if a '\n' follows */ /* the guest has looked at the receive side (cfg.rx_ready called) */
@@ -67,7 +67,7 @@ static void uart_tx(void *arg, uint8_t c)
 		uart_flush(u);
 }
 
-/* The line, with the device lock held: the SPI in the realm's vGIC (level-sensitive), then the hook. */
+/* The line, with the device lock held: the SPI in the VM's vGIC (level-sensitive), then the hook. */
 static void uart_irq(void *arg, bool level)
 {
 	struct uart *u = arg;
@@ -288,17 +288,20 @@ void host_devices_flush(struct rk_vm *vm)
 }
 
 /*
- * A realm's vGIC (vgic.c), one redistributor per vCPU, with its frames where
+ * A VM's vGIC (vgic.c), one redistributor per vCPU, with its frames where
  * realmkit's machine has them (realmkit/guest_abi.h: the distributor at
- * RK_GUEST_GICD_IPA, the redistributors from RK_GUEST_GICR_IPA, in the
- * unprotected half of the realm's IPA space, whatever its size), and the
- * UARTs' lines as they are now. Before the first run: the vCPUs are known
- * and none runs. Host lock held.
+ * RK_GUEST_GICD_IPA, the redistributors from RK_GUEST_GICR_IPA). A realm's
+ * are in the unprotected half of its IPA space, whatever its size; a normal
+ * VM's at those IPAs (where the device tree puts them, as its UART), or, in
+ * an IPA space too small to hold them, at the same offsets from its middle.
+ * The UARTs' lines as they are now. Before the first run: the vCPUs are
+ * known and none runs. Host lock held.
  */
 int host_gic_init(struct rk_vm *vm)
 {
 	struct rk_host *h = vm->host;
-	uint64_t unprot = 1ULL << (vm->ipa_bits - 1),
+	uint64_t unprot = vm->kind == RK_VM_REALM || vm->ipa_bits < RK_GUEST_S2SZ ? 1ULL << (vm->ipa_bits - 1)
+										  : RK_GUEST_UNPROT_BASE,
 		 gicd = unprot + (RK_GUEST_GICD_IPA - RK_GUEST_UNPROT_BASE),
 		 gicr = unprot + (RK_GUEST_GICR_IPA - RK_GUEST_UNPROT_BASE);
 	uint32_t nframes = vm->nvcpus < RK_GUEST_GICR_MAX_CPUS ? vm->nvcpus : RK_GUEST_GICR_MAX_CPUS;

@@ -122,18 +122,13 @@ struct host_pending {
 };
 
 /*
- * A vCPU's interrupt inputs besides the vGIC (vtimer.c): the timer lines of
- * its last exit and its kicks; and, for a normal VM's vCPU only, its GIC
- * virtual CPU interface state while it is not on a host CPU (host_gic_load/
- * save; KVM: struct vgic_v3_cpu_if), until normal VMs use the vGIC. A realm
- * vCPU's list registers are its vGIC's (host_vgic_flush_hcpu/sync_hcpu).
+ * A vCPU's interrupt inputs besides its vGIC state (vtimer.c): the timer
+ * lines as last driven into the vGIC, and its kicks.
  */
-struct host_vgic_cpu {
-	uint64_t hcr, vmcr, ap0r, ap1r;
-	uint64_t lr[16];
-	uint32_t nr_lrs;   /* ICH_VTR_EL2.ListRegs + 1 (0: not read yet) */
-	uint32_t timer;    /* timer lines high after the last exit: 1 virtual, 2 physical */
+struct host_vcpu_irq {
 	uint64_t kick_gen; /* host_vcpu_kick() count (run.mtx): wakes a vCPU asleep in WFI */
+	uint32_t timer;    /* timer lines high, as last set: 1 virtual, 2 physical */
+	uint32_t reserved;
 };
 
 /*
@@ -143,10 +138,11 @@ struct host_vgic_cpu {
 struct rk_cpu_sysreg_ctx {
 	struct rk_vm *vm;
 	struct rk_gtimer timer;
-	int32_t hcpu; /* the host CPU it runs on now (hcpu_mtx held); -1: none */
-	uint8_t virq; /* bool: the engine's virtual IRQ line as last set */
-	uint8_t trap; /* bool: an ICC access that traps to EL2 ended the run */
-	uint8_t reserved[2];
+	int32_t hcpu;   /* the host CPU it runs on now (hcpu_mtx held); -1: none */
+	uint8_t virq;   /* bool: the engine's virtual IRQ line as last set */
+	uint8_t trap;   /* bool: an ICC access that traps to EL2 ended the run */
+	uint8_t loaded; /* bool: host_gic_load() succeeded (host_gic_save() syncs) */
+	uint8_t reserved;
 };
 
 /* A vCPU: host-side record; its REC exists once the realm is activated. */
@@ -162,7 +158,7 @@ struct rk_vcpu {
 	struct rk_cpu *cpu;      /* normal VM: its engine; NULL: none yet */
 	uint64_t wake_gen;       /* CPU_ON completions that targeted this vCPU (run.mtx) */
 	struct host_pending pend;
-	struct host_vgic_cpu gic;
+	struct host_vcpu_irq gic;
 	struct rk_cpu_sysreg_ctx nvm; /* normal VM: its sysreg handler's (run_normal.c) */
 	uint32_t on;                  /* power state as the host sees it (run.mtx) */
 	uint32_t in_run;              /* a thread is inside rk_vcpu_run() for it (run.mtx) */
@@ -191,7 +187,7 @@ struct host_run {
 	rk_ripas_policy_fn ripas_fn;
 	void *ripas_arg;
 	FILE *log;
-	/* realm: its vGIC (vgic.h), created at the first run (host_gic_init);
+	/* its vGIC (vgic.h; realm and normal VM), created at the first run (host_gic_init);
 	 * set and read by devices under dev_mtx, by vCPU threads after that */
 	struct host_vgic *vgic;
 	/*
@@ -342,35 +338,37 @@ uint64_t host_rmi_on(struct rk_host *h, int cpu, uint64_t fid, uint64_t out[5], 
 		     uint64_t a3, uint64_t a4, uint64_t a5);
 
 /*
- * Interrupts of realm vCPUs (vtimer.c): host_vcpu_enter issues REC_ENTER on
- * the vCPU's host CPU between host_vgic_flush_hcpu() and
- * host_vgic_sync_hcpu(), and drives the timer PPIs from RecExit.
- * host_vcpu_wfi blocks a vCPU whose WFI trapped until its vGIC has an
- * interrupt for it, its earliest timer deadline, a kick or a stop.
- * host_vcpu_kick wakes it from WFI and makes a running REC exit;
- * host_vgic_kick_pending kicks every vCPU (but skip) with something pending.
+ * Interrupts of realm and normal VM vCPUs (vtimer.c): host_vcpu_enter
+ * issues REC_ENTER on the vCPU's host CPU between host_gic_load() and
+ * host_gic_save(), and drives the timer PPIs from RecExit. host_vcpu_wfi
+ * blocks a realm vCPU whose WFI trapped until its vGIC has an interrupt for
+ * it, its earliest timer deadline, a kick or a stop (host_vcpu_block with
+ * RecExit's deadline). host_vcpu_kick wakes it from WFI and ends its run (a
+ * REC's or an engine's); host_vgic_kick_pending kicks every vCPU (but skip)
+ * with something pending.
  */
 uint64_t host_vcpu_enter(struct rk_vm *vm, struct rk_vcpu *v);
 void host_vcpu_wfi(struct rk_vm *vm, struct rk_vcpu *v);
 void host_vcpu_kick(struct rk_vm *vm, struct rk_vcpu *v);
 void host_vgic_kick_pending(struct rk_vm *vm, uint32_t skip);
-/* An SGI the realm's vCPU v wrote (EC 0x18 exit): to the vGIC, targets kicked. */
+/* An SGI vCPU v wrote (ICC_SGI1R/SGI0R/ASGI1R, value): to the vGIC, targets kicked. */
 void host_vcpu_sgi(struct rk_vm *vm, struct rk_vcpu *v, uint32_t reg, uint64_t value);
 /*
- * The parts the normal VM's loop (run_normal.c) shares: the vCPU's host CPU
- * (-1: none), its GIC state loaded onto / saved from that CPU (hcpu_mtx held),
- * its timer lines (v->gic.timer) put into list registers, and blocking until
- * an interrupt (the vGIC's if the VM has one, else the list registers'), the
- * counter value due (UINT64_MAX: none), a kick or a stop (host_vcpu_wfi is
- * this with RecExit's deadline).
+ * What both loops share: the vCPU's host CPU (-1: none, or no vGIC); its
+ * vGIC state onto that CPU (host_gic_load: hcpu_mtx[cpu] taken, the
+ * vGIC's flush; <0: refused, nothing to sync) and back (host_gic_save: the
+ * sync unless loaded < 0, hcpu_mtx[cpu] released); its timer lines (1
+ * virtual, 2 physical) into the vGIC's PPIs 27 and 30; and blocking until
+ * the vGIC has an interrupt for it, the counter value due (UINT64_MAX:
+ * none), a kick or a stop.
  */
 int host_vcpu_hcpu(const struct rk_vm *vm, const struct rk_vcpu *v);
-void host_gic_load(struct rk_vm *vm, struct rk_vcpu *v, unsigned int cpu);
-void host_gic_save(struct rk_vm *vm, struct rk_vcpu *v, unsigned int cpu);
-void host_vcpu_inject_timers(struct rk_vm *vm, struct rk_vcpu *v);
+int host_gic_load(struct rk_vm *vm, struct rk_vcpu *v, unsigned int cpu);
+void host_gic_save(struct rk_vm *vm, struct rk_vcpu *v, unsigned int cpu, int loaded);
+void host_vcpu_timer_lines(struct rk_vm *vm, struct rk_vcpu *v, uint32_t lines);
 void host_vcpu_block(struct rk_vm *vm, struct rk_vcpu *v, uint64_t due);
 bool host_run_stopping_locked(struct rk_vm *vm); /* run.mtx held */
-/* A realm's vGIC and its MMIO frames (devices.c), before its first run (host lock held). */
+/* A VM's vGIC and its MMIO frames (devices.c), before its first run (host lock held). */
 int host_gic_init(struct rk_vm *vm);
 
 uint64_t host_rmi(struct rk_host *h, uint64_t fid, uint64_t out[5], uint64_t a1, uint64_t a2, uint64_t a3,

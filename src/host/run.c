@@ -917,7 +917,7 @@ int rk_vcpu_run(struct rk_vm *vm, uint32_t id)
 	v = vm->vcpus[id];
 	if (vm->kind == RK_VM_REALM && !(vm->flags & VM_BLOCKS_DONE))
 		complete_populated_blocks(vm);
-	ret = vm->kind == RK_VM_REALM && !vm->run.vgic ? host_gic_init(vm) : 0;
+	ret = !vm->run.vgic ? host_gic_init(vm) : 0;
 	if (!ret)
 		ret = vcpu_prepare(vm, v);
 	if (!ret) {

@@ -14,24 +14,27 @@
  *       AFFINITY_INFO, SYSTEM_OFF, SYSTEM_RESET), SMCCC_VERSION, and the
  *       RSI_HOST_CALL function ID as a host call (the realm payloads report
  *       through it); anything else returns SMC_UNKNOWN;
- *   WFI: completed, and the vCPU blocks until an interrupt is pending for it,
- *       its timer deadline, a kick or the stop (vtimer.c, as for a realm);
+ *   WFI: completed, and the vCPU blocks until its vGIC has an interrupt for
+ *       it, its timer deadline, a kick or the stop (vtimer.c, as for a realm);
  *       WFE: not trapped; undefined instruction: UNDEF injected; time slice
  *       (2 ms) or kick: check for a stop request.
  *
- * Interrupts and timers, as KVM gives a normal VM the CPU's own: vCPU i runs
- * on host CPU i % ncpus with its GIC virtual interface state loaded there
- * (host_gic_load/save, vtimer.c: the same code and state as a realm vCPU's
+ * Interrupts and timers, as KVM gives a normal VM the CPU's own: the VM has
+ * a vGIC as a realm has (vgic.c, its frames at RK_GUEST_GICD_IPA/GICR_IPA),
+ * vCPU i runs on host CPU i % ncpus with the vGIC's state for it flushed
+ * into that CPU's list registers before the run and synced after it
+ * (host_gic_load/save, vtimer.c: the same code as a realm vCPU's
  * REC_ENTER), and its ICC_*_EL1 accesses are the CPU interface's
  * (rk_hcpu_icc_access(): the platform's emulation the RMM uses for realms),
  * taken by the engine's sysreg handler (stage-2 mode; hooks mode: from the
  * UNDEF exit), which ends the run when the vIRQ line or the maintenance
  * interrupt changes (the line is set before each run). Its EL1 timers are the
  * platform's emulation (realmkit/gtimer.h) in v->nvm.timer: a slice ends at
- * the next deadline, and a high timer output is its PPI (27, 30) put into a
- * list register (host_vcpu_inject_timers), as the realm loop does from
- * RecExit. SGIs the guest sends (an EC 0x18 trap) stop the VM with an error:
- * no vGIC routes them yet (nor a realm's).
+ * the next deadline, and the timer outputs drive the vGIC's PPIs 27 and 30
+ * (host_vcpu_timer_lines), as the realm loop does from RecExit. An SGI the
+ * guest sends (an ICC access that traps to EL2) goes to the vGIC and kicks
+ * its targets (host_vcpu_sgi, as a realm's EC 0x18 exit); the PL011's line
+ * is the vGIC's SPI; a CPU_ON resets the started vCPU's CPU interface.
  *
  * One engine of a VM runs at a time (run.exec_mtx), as the RMM runs one REC of
  * a realm at a time: exclusives and atomics are not atomic between Unicorn
@@ -43,6 +46,7 @@
 #include <string.h>
 
 #include "s2.h"
+#include "vgic.h"
 #include "realmkit/cpu.h"
 #include "realmkit/gtimer.h"
 #include "realmkit/platform.h"
@@ -159,14 +163,19 @@ static bool normal_sysreg(struct rk_cpu *cpu, struct rk_cpu_sysreg *acc, struct 
 	return icc_access(cpu, acc, c);
 }
 
-/* An ICC access that trapped to EL2: SGIs have nowhere to go until the host's vGIC is wired in. */
+/* An ICC access that trapped to EL2: an SGI to the vGIC (targets kicked); anything else stops the VM. */
 static int icc_trap(struct rk_vm *vm, struct rk_vcpu *v, const struct rk_cpu_sysreg *acc)
 {
+	uint32_t reg = (uint32_t)SYSREG_ENC(acc->op0, acc->op1, acc->crn, acc->crm, acc->op2);
 	char msg[160];
 
 	v->nvm.trap = 0;
+	if (!acc->is_read && (reg == ICC_SGI1R_EL1 || reg == ICC_SGI0R_EL1 || reg == ICC_ASGI1R_EL1)) {
+		host_vcpu_sgi(vm, v, reg, acc->value);
+		return 1;
+	}
 	snprintf(msg, sizeof(msg),
-		 "ICC access S3_%u_C%u_C%u_%u (%s 0x%" PRIx64 ") traps to the host, which routes no SGIs yet",
+		 "ICC access S3_%u_C%u_C%u_%u (%s 0x%" PRIx64 ") traps to the host, which traps none",
 		 acc->op1, acc->crn, acc->crm, acc->op2, acc->is_read ? "read" : "write", acc->value);
 	return host_run_error(vm, v, -ENOTSUP, 0, 0, msg);
 }
@@ -433,9 +442,9 @@ static int dabt(struct rk_vm *vm, struct rk_vcpu *v, const struct rk_cpu_exit *e
 }
 
 /*
- * Before a run: the timer lines into list registers, the vCPU's GIC state onto
- * its host CPU (hcpu_mtx[hc] taken, released by after_run) and the engine's
- * vIRQ line from it. The slice: at most to the next timer deadline. False:
+ * Before a run: the timer lines into the vGIC, the vGIC's state for the vCPU
+ * onto its host CPU (hcpu_mtx[hc] taken, released by after_run) and the
+ * engine's vIRQ line from it. The slice: at most to the next timer deadline. False:
  * the maintenance interrupt is asserted, a physical IRQ for the host (no run).
  */
 static bool before_run(struct rk_vm *vm, struct rk_vcpu *v, int hc, uint64_t *slice_us)
@@ -447,12 +456,10 @@ static bool before_run(struct rk_vm *vm, struct rk_vcpu *v, int hc, uint64_t *sl
 	*slice_us = SLICE_US;
 	if (due != UINT64_MAX && (due - now) / (CNTFRQ_HZ / 1000000u) + 1 < *slice_us)
 		*slice_us = (due - now) / (CNTFRQ_HZ / 1000000u) + 1;
+	host_vcpu_timer_lines(vm, v, rk_gtimer_outputs(&v->nvm.timer, now));
 	if (hc < 0)
 		return true;
-	v->gic.timer = rk_gtimer_outputs(&v->nvm.timer, now);
-	host_vcpu_inject_timers(vm, v);
-	pthread_mutex_lock(&h->hcpu_mtx[hc]);
-	host_gic_load(vm, v, (unsigned int)hc);
+	v->nvm.loaded = host_gic_load(vm, v, (unsigned int)hc) >= 0;
 	v->nvm.hcpu = hc;
 	v->nvm.trap = 0;
 	if (rk_hcpu_maint(h->m, (unsigned int)hc))
@@ -468,12 +475,11 @@ static void after_run(struct rk_vm *vm, struct rk_vcpu *v, int hc)
 	if (hc < 0)
 		return;
 	v->nvm.hcpu = -1;
-	host_gic_save(vm, v, (unsigned int)hc);
-	pthread_mutex_unlock(&vm->host->hcpu_mtx[hc]);
-	v->gic.timer = rk_gtimer_outputs(&v->nvm.timer, rk_counter_read());
+	host_gic_save(vm, v, (unsigned int)hc, v->nvm.loaded ? 0 : -1);
+	host_vcpu_timer_lines(vm, v, rk_gtimer_outputs(&v->nvm.timer, rk_counter_read()));
 }
 
-/* A trapped WFI: block until an interrupt is pending, the next timer deadline, a kick or the stop. */
+/* A trapped WFI: block until the vGIC has an interrupt for it, the next timer deadline, a kick or the stop. */
 static void wfi(struct rk_vm *vm, struct rk_vcpu *v)
 {
 	host_vcpu_block(vm, v, rk_gtimer_next(&v->nvm.timer, rk_counter_read()));
@@ -483,16 +489,14 @@ static void wfi(struct rk_vm *vm, struct rk_vcpu *v)
 static int undef_icc(struct rk_vm *vm, struct rk_vcpu *v, int hc, struct rk_cpu_exit *ex)
 {
 	struct rk_cpu_sysreg *acc = &ex->sysreg;
-	int ret;
+	int ret, loaded;
 
 	if (!acc->valid || hc < 0)
 		return 0;
-	v->nvm.hcpu = hc; /* rk_hcpu_icc_access on the CPU it ran on (its state saved) */
-	pthread_mutex_lock(&vm->host->hcpu_mtx[hc]);
-	host_gic_load(vm, v, (unsigned int)hc);
-	ret = icc_access(v->cpu, acc, &v->nvm) ? 1 : 0;
-	host_gic_save(vm, v, (unsigned int)hc);
-	pthread_mutex_unlock(&vm->host->hcpu_mtx[hc]);
+	v->nvm.hcpu = hc; /* rk_hcpu_icc_access on the CPU it ran on (its state synced) */
+	loaded = host_gic_load(vm, v, (unsigned int)hc);
+	ret = loaded >= 0 && icc_access(v->cpu, acc, &v->nvm) ? 1 : 0;
+	host_gic_save(vm, v, (unsigned int)hc, loaded);
 	v->nvm.hcpu = -1;
 	if (ret && v->nvm.trap) {
 		(void)rk_cpu_skip_insn(v->cpu);
@@ -522,6 +526,8 @@ int host_normal_vcpu_loop(struct rk_vm *vm, struct rk_vcpu *v)
 		if (v->pend.start) {
 			v->pend.start = 0;
 			cpu_reset(v->cpu, v->pend.start_pc, v->pend.start_ctx);
+			/* its GIC CPU interface from reset, as a realm's (pending kept) */
+			host_vgic_vcpu_reset(vm->run.vgic, v->id);
 		}
 		pthread_mutex_unlock(&vm->run.mtx);
 		if (before_run(vm, v, hc, &slice)) {

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Interrupts through the realm run loop (src/host/vtimer.c, devices.c, the
- * vGIC of vgic.c): realms whose vCPUs sleep in WFI with the host's WFI
- * timeout made very long (run.wfi_max_ms), so that only a wake-up the host
- * delivers ends a sleep — a lost kick hangs the realm and the run times out.
+ * Interrupts through the run loops (src/host/vtimer.c, devices.c, the vGIC
+ * of vgic.c; run.c for realms, run_normal.c for normal VMs): realms and
+ * normal VMs whose vCPUs sleep in WFI with the host's WFI timeout made very
+ * long (run.wfi_max_ms), so that only a wake-up the host delivers ends a
+ * sleep — a lost kick hangs the guest and the run times out. The ipi, timer
+ * and echo cases run as a realm and as a normal VM.
  *  - the ipi example with 1, 2, 4 and 8 vCPUs: SGIs to one vCPU, to all but
  *    the sender (IRM = 1) and to a list, a token around every vCPU, vCPU 0
  *    woken from WFI by the others' SGIs; 12 interrupts pending at once on
@@ -127,8 +129,9 @@ static uint8_t *load_payload(const char *name, size_t *len)
 	return buf;
 }
 
-/* A realm running payload name (NULL: code[] of n words) with ncpus vCPUs, the UART and the host calls. */
-static struct guest *guest_new(const char *name, const uint32_t *code, size_t n, uint32_t ncpus)
+/* A VM of kind running payload name (NULL: code[] of n words) with ncpus vCPUs, the UART and the host calls. */
+static struct guest *guest_new(const char *name, const uint32_t *code, size_t n, uint32_t ncpus,
+			       enum rk_vm_kind kind)
 {
 	struct guest *g = calloc(1, sizeof(*g));
 	struct rk_plan_memslot slot = { RAM, 16 * MIB, 0, 0 };
@@ -151,7 +154,7 @@ static struct guest *guest_new(const char *name, const uint32_t *code, size_t n,
 	}
 	g->ncpus = ncpus;
 	memset(&p, 0, sizeof(p));
-	rk_vm_config_default(&p.config, RK_VM_REALM);
+	rk_vm_config_default(&p.config, kind);
 	p.memslots = &slot;
 	p.nmemslots = 1;
 	load = (struct rk_plan_load){ RAM, g->image, g->len, RK_POPULATE_MEASURE, 0 };
@@ -211,9 +214,9 @@ static void test_ipi(void **state)
 	char line[160];
 
 	(void)state;
-	for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
-		uint32_t n = counts[k];
-		struct guest *g = guest_new("ipi", NULL, 0, n);
+	for (size_t k = 0; k < 2 * sizeof(counts) / sizeof(counts[0]); k++) {
+		uint32_t n = counts[k % 4];
+		struct guest *g = guest_new("ipi", NULL, 0, n, k < 4 ? RK_VM_REALM : RK_VM_NORMAL);
 
 		if (!g)
 			T_NO_PAYLOAD("ipi");
@@ -239,22 +242,25 @@ static void test_ipi(void **state)
 static void test_timer_ppi(void **state)
 {
 	enum rk_cpu_mode mode = rk_cpu_default_mode();
-	struct guest *g;
-	int ret;
 
 	(void)state;
-	rk_cpu_set_default_mode(RK_CPU_MODE_STAGE2);
-	g = guest_new("timer", NULL, 0, 1);
-	if (!g) {
+	for (int kind = RK_VM_NORMAL; kind <= RK_VM_REALM; kind++) {
+		struct guest *g;
+		int ret;
+
+		rk_cpu_set_default_mode(RK_CPU_MODE_STAGE2);
+		g = guest_new("timer", NULL, 0, 1, (enum rk_vm_kind)kind);
+		if (!g) {
+			rk_cpu_set_default_mode(mode);
+			T_NO_PAYLOAD("timer");
+		}
+		ret = rk_vm_run(g->vm, 120000);
 		rk_cpu_set_default_mode(mode);
-		T_NO_PAYLOAD("timer");
+		expect_pass(g, ret, RK_GUEST_EX_TIMER);
+		assert_int_equal(g->result_value, 5);
+		expect_out(g, "timer: 5 of 5 ticks, 0 spurious: PASS");
+		guest_free(g);
 	}
-	ret = rk_vm_run(g->vm, 120000);
-	rk_cpu_set_default_mode(mode);
-	expect_pass(g, ret, RK_GUEST_EX_TIMER);
-	assert_int_equal(g->result_value, 5);
-	expect_out(g, "timer: 5 of 5 ticks, 0 spurious: PASS");
-	guest_free(g);
 }
 
 /* ---- the UART's SPI: echo fed from another thread ---- */
@@ -286,24 +292,26 @@ static void *feed_main(void *arg)
 
 static void test_uart_spi(void **state)
 {
-	struct guest *g = guest_new("echo", NULL, 0, 1);
-	struct feeder f = { g, "one\ntwo\r\nquit\n", 0 };
-	pthread_t t;
-	int ret;
-
 	(void)state;
-	if (!g)
-		T_NO_PAYLOAD("echo");
-	assert_int_equal(pthread_create(&t, NULL, feed_main, &f), 0);
-	ret = rk_vm_run(g->vm, 120000);
-	pthread_join(t, NULL);
-	assert_int_equal(f.err, 0);
-	expect_pass(g, ret, RK_GUEST_EX_ECHO);
-	assert_int_equal(g->result_value, 2);
-	expect_out(g, "echo: one\n");
-	expect_out(g, "echo: two\n");
-	expect_out(g, " UART interrupts: PASS");
-	guest_free(g);
+	for (int kind = RK_VM_NORMAL; kind <= RK_VM_REALM; kind++) {
+		struct guest *g = guest_new("echo", NULL, 0, 1, (enum rk_vm_kind)kind);
+		struct feeder f = { g, "one\ntwo\r\nquit\n", 0 };
+		pthread_t t;
+		int ret;
+
+		if (!g)
+			T_NO_PAYLOAD("echo");
+		assert_int_equal(pthread_create(&t, NULL, feed_main, &f), 0);
+		ret = rk_vm_run(g->vm, 120000);
+		pthread_join(t, NULL);
+		assert_int_equal(f.err, 0);
+		expect_pass(g, ret, RK_GUEST_EX_ECHO);
+		assert_int_equal(g->result_value, 2);
+		expect_out(g, "echo: one\n");
+		expect_out(g, "echo: two\n");
+		expect_out(g, " UART interrupts: PASS");
+		guest_free(g);
+	}
 }
 
 /* ---- carriage returns on the console ---- */
@@ -323,7 +331,7 @@ static void test_console_cr(void **state)
 	n += a64_mov64(code + n, 0, PSCI_SYSTEM_OFF);
 	code[n++] = A64_SMC;
 	code[n++] = A64_B_SELF;
-	struct guest *g = guest_new(NULL, code, n, 1);
+	struct guest *g = guest_new(NULL, code, n, 1, RK_VM_REALM);
 	assert_int_equal(rk_vm_run(g->vm, 60000), 0);
 	/* "\r\n" a line end; a lone '\r' kept, the last one when the realm stops */
 	assert_string_equal(g->out, "a\rb\nc\rd\n\r");

@@ -722,15 +722,13 @@ static void test_timer_irq(void **state)
 		code[n++] = a64_msr(TA64_ICC(ICC_PMR_EL1), 6);
 		n += a64_mov64(code + n, 6, 1);
 		code[n++] = a64_msr(TA64_ICC(ICC_IGRPEN1_EL1), 6);
-		if (kind == RK_VM_REALM) {
-			/* the vGIC: Group 1 on in the distributor, PPI 27 enabled in vCPU 0's redistributor */
-			n += a64_mov64(code + n, 7, RK_GUEST_GICD_IPA);
-			n += a64_mov64(code + n, 8, GICD_CTLR_ARE | GICD_CTLR_ENABLEGRP1);
-			code[n++] = a64_ldst(A64_OP_STRW, 2, 8, 7, GICD_CTLR);
-			n += a64_mov64(code + n, 7, RK_GUEST_GICR_IPA + GICR_SGI_BASE);
-			n += a64_mov64(code + n, 8, 1u << PPI_VTIMER);
-			code[n++] = a64_ldst(A64_OP_STRW, 2, 8, 7, GICR_ISENABLER0);
-		}
+		/* the vGIC (both kinds): Group 1 on in the distributor, PPI 27 enabled in vCPU 0's redistributor */
+		n += a64_mov64(code + n, 7, RK_GUEST_GICD_IPA);
+		n += a64_mov64(code + n, 8, GICD_CTLR_ARE | GICD_CTLR_ENABLEGRP1);
+		code[n++] = a64_ldst(A64_OP_STRW, 2, 8, 7, GICD_CTLR);
+		n += a64_mov64(code + n, 7, RK_GUEST_GICR_IPA + GICR_SGI_BASE);
+		n += a64_mov64(code + n, 8, 1u << PPI_VTIMER);
+		code[n++] = a64_ldst(A64_OP_STRW, 2, 8, 7, GICR_ISENABLER0);
 		code[n++] = a64_mrs(3, TA64_CNTVCT);
 		n += a64_mov64(code + n, 5, IRQ_TICKS);
 		code[n++] = 0x8B050064u; /* add x4, x3, x5 */
