@@ -224,13 +224,18 @@ static struct uart *uart_at(struct rk_vm *vm, uint64_t ipa)
 
 int rk_vm_uart_input(struct rk_vm *vm, uint64_t ipa, const void *buf, size_t len, size_t *taken)
 {
-	struct uart *u = uart_at(vm, ipa);
+	struct uart *u;
 
 	if (taken)
 		*taken = 0;
-	if (!u || (!buf && len))
+	if (!vm)
+		return -ENODEV;
+	pthread_mutex_lock(&vm->run.dev_mtx); /* the table may grow at the first run (host_gic_init) */
+	u = uart_at(vm, ipa);
+	if (!u || (!buf && len)) {
+		pthread_mutex_unlock(&vm->run.dev_mtx);
 		return u ? -EINVAL : -ENODEV;
-	pthread_mutex_lock(&vm->run.dev_mtx);
+	}
 	len = pl011_rx_push(&u->regs, buf, len);
 	pthread_mutex_unlock(&vm->run.dev_mtx);
 	if (taken)
@@ -240,12 +245,17 @@ int rk_vm_uart_input(struct rk_vm *vm, uint64_t ipa, const void *buf, size_t len
 
 int rk_vm_uart_irq_level(struct rk_vm *vm, uint64_t ipa)
 {
-	struct uart *u = uart_at(vm, ipa);
+	struct uart *u;
 	int level;
 
-	if (!u)
+	if (!vm)
 		return -ENODEV;
 	pthread_mutex_lock(&vm->run.dev_mtx);
+	u = uart_at(vm, ipa);
+	if (!u) {
+		pthread_mutex_unlock(&vm->run.dev_mtx);
+		return -ENODEV;
+	}
 	level = pl011_irq_level(&u->regs);
 	pthread_mutex_unlock(&vm->run.dev_mtx);
 	return level;
@@ -312,6 +322,9 @@ int host_gic_init(struct rk_vm *vm)
 	if (ret)
 		return host_fail(h, ret, 0, 0, "vm %u: cannot create its vGIC for %u vCPUs", vm->id,
 				 vm->nvcpus);
+	/* the device lock: a thread feeding a UART (rk_vm_uart_input) may look
+	 * the MMIO table up while it grows (it may move) */
+	pthread_mutex_lock(&vm->run.dev_mtx);
 	ret = add_mmio(vm, gicd, GICD_FRAME_SIZE, &host_vgic_gicd_ops, g, NULL);
 	if (!ret) {
 		ret = add_mmio(vm, gicr, (uint64_t)nframes * GICR_STRIDE, &host_vgic_gicr_ops, g, NULL);
@@ -319,16 +332,13 @@ int host_gic_init(struct rk_vm *vm)
 			vm->run.nmmio--; /* the distributor's, added last */
 	}
 	if (ret) {
+		pthread_mutex_unlock(&vm->run.dev_mtx);
 		host_vgic_destroy(g);
 		return host_fail(h, ret, 0, 0,
 				 "vm %u: the GIC's frames (distributor at 0x%" PRIx64
 				 ", redistributors at 0x%" PRIx64 ") cannot be placed: %.120s",
 				 vm->id, gicd, gicr, h->err.msg);
 	}
-	if (nframes < vm->nvcpus)
-		host_run_log(vm, "the redistributors of vCPUs %u.. have no frame (room for %u)", nframes,
-			     nframes);
-	pthread_mutex_lock(&vm->run.dev_mtx);
 	vm->run.vgic = g;
 	for (uint32_t i = 0; i < vm->run.nmmio; i++)
 		if (vm->run.mmio[i].ops == &uart_ops) {
@@ -336,6 +346,9 @@ int host_gic_init(struct rk_vm *vm)
 			(void)host_vgic_set_level(g, u->intid, 0, pl011_irq_level(&u->regs));
 		}
 	pthread_mutex_unlock(&vm->run.dev_mtx);
+	if (nframes < vm->nvcpus)
+		host_run_log(vm, "the redistributors of vCPUs %u.. have no frame (room for %u)", nframes,
+			     nframes);
 	host_ok(h);
 	return 0;
 }
