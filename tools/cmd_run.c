@@ -62,6 +62,7 @@
 #include "args.h"
 #include "console_in.h"
 #include "image.h"
+#include "kconsole.h"
 #include "kernel.h"
 #include "realmkit/attest.h"
 #include "realmkit/measure.h"
@@ -93,12 +94,15 @@ struct run_opts {
 	const char *bootargs; /* --bootargs or --append */
 	const char *kernel;   /* --kernel: the image, booted as a Linux arm64 Image (kernel.h) */
 	const char *initrd;
+	char **command; /* -- COMMAND...: ncommand words, run by the guest's /init (with --kernel) */
+	int ncommand;
 	uint64_t mem_mib;
 	double timeout_s;
 	uint32_t cpus;
 	uint32_t hash_algo;
 	bool trace, normal, quiet, attest, state, dtb, no_stdin;
 	uint8_t challenge[CHALLENGE_SIZE];
+	char cmdline[RK_FDT_BOOTARGS_MAX]; /* --kernel: --append, rk.challenge=, -- COMMAND */
 };
 
 struct run_plan {
@@ -139,6 +143,7 @@ static void usage(FILE *f, bool measure)
 	fprintf(f,
 		"usage: realmkit run IMAGE [options]\n"
 		"       realmkit run --kernel IMAGE [--initrd FILE] [--append ARGS] [options]\n"
+		"                    [-- COMMAND...]\n"
 		"\n"
 		"Build a realm from IMAGE (AArch64 ELF, or a flat image loaded at 0x%llx),\n"
 		"run it with its console on stdout, tear it down. See guest/README.md.\n"
@@ -151,6 +156,13 @@ static void usage(FILE *f, bool measure)
 		"      --initrd FILE      the initrd, after the kernel's image_size (page aligned),\n"
 		"                         in the tree's /chosen linux,initrd-start/end\n"
 		"      --append ARGS      the kernel command line (the tree's /chosen/bootargs)\n"
+		"      -- COMMAND...      (--kernel) run COMMAND in the guest and exit with its\n"
+		"                         status: its words, joined by spaces, go after ' -- ' on\n"
+		"                         the kernel command line, where the kit's /init runs them\n"
+		"                         with sh -c and prints 'RK-GUEST: exit N' (quote for the\n"
+		"                         guest's shell, as with ssh); refused: control characters\n"
+		"                         (newline, tab), empty words, more than 32 words, ' -- '\n"
+		"                         in --append, a command line over 2047 bytes\n"
 		"  -m, --mem MIB          guest RAM at 0x%llx (default %u, multiple of 2)\n"
 		"  -c, --cpus N           vCPUs (default 1; the guest starts them with PSCI CPU_ON)\n"
 		"  -H, --hash ALGO        sha256 (default), sha384 or sha512: the realm's measurement\n"
@@ -159,8 +171,12 @@ static void usage(FILE *f, bool measure)
 		"                         none)\n"
 		"      --trace            print every RMI call (and each exit) and every RSI call\n"
 		"                         the realm makes, with arguments and results, on stderr\n"
-		"      --attest HEX       the 64-byte challenge the attest example gets (RK_HC_CHALLENGE)\n"
+		"      --attest HEX       the 64-byte challenge the attest example gets (RK_HC_CHALLENGE);\n"
+		"                         with --kernel: rk.challenge=HEX on the (measured) command\n"
+		"                         line, for the kit's /init to get a token through configfs-tsm\n"
 		"      --token-out FILE   write the attestation token the realm hands over there\n"
+		"                         (a --kernel guest: as 'RK-GUEST: token' console lines,\n"
+		"                         taken out of the output)\n"
 		"                         (opened before the realm is built; left as it was if\n"
 		"                         no token comes)\n"
 		"      --cpak KEY.pem     the machine's CCA platform attestation key (PEM, private;\n"
@@ -182,7 +198,9 @@ static void usage(FILE *f, bool measure)
 		"  -q, --quiet            no realmkit messages on success\n"
 		"  -h, --help             this help\n"
 		"\n"
-		"Exit status: 0 the realm reported PASS (or switched off, if it does not report),\n"
+		"Exit status: with --kernel, the status of 'RK-GUEST: exit N' on the console (the\n"
+		"command's); with -- COMMAND and no such line (a panic, a timeout) 1. Otherwise\n"
+		"0 the realm reported PASS (or switched off, if it does not report),\n"
 		"1 it reported FAIL, stopped on an error or timed out, or IMAGE cannot be loaded\n"
 		"(the reason on stderr), 2 usage error (a bad option value, an unusable --cpak,\n"
 		"--token-out or --dtb-out file: nothing is built), 130 interrupted (SIGINT,\n"
@@ -243,6 +261,131 @@ static bool same_file(const char *a, const char *b)
 	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* The kernel's words in s (lib/cmdline.c next_arg: split at whitespace outside double quotes). */
+static unsigned int kernel_words(const char *s)
+{
+	unsigned int n = 0;
+	bool quote = false, in_word = false;
+
+	for (; *s; s++) {
+		if (!quote && (*s == ' ' || (*s >= '\t' && *s <= '\r'))) {
+			in_word = false;
+			continue;
+		}
+		if (!in_word)
+			n++;
+		in_word = true;
+		if (*s == '"')
+			quote = !quote;
+	}
+	return n;
+}
+
+/*
+ * --kernel with -- COMMAND and/or --attest: the command line is --append's text, then
+ * rk.challenge=HEX (--attest), then " -- " and COMMAND's words joined by single spaces
+ * (scripts/linux-guest-init.sh runs the text after the first " -- " of /proc/cmdline with
+ * sh -c, so the guest's shell interprets it, as ssh's remote shell does). Refused, because
+ * they would not arrive as given: control characters (the init reads one line; the kernel
+ * splits at any whitespace), empty words (lost in the join), " -- " in --append (the init
+ * would run what follows it, rk.challenge= included), an unbalanced double quote in --append
+ * (Linux would not see the "--" and would parse COMMAND as its parameters), more than 32 words after "--" (Linux hands them to init as
+ * arguments, at most MAX_INIT_ARGS = CONFIG_INIT_ENV_ARG_LIMIT = 32: more panic the kernel),
+ * more than RK_FDT_BOOTARGS_MAX - 1 bytes. False with the reason on stderr.
+ */
+static bool compose_cmdline(const char *prog, struct run_opts *o)
+{
+	size_t cap = sizeof(o->cmdline), n = 0;
+	char *b = o->cmdline;
+	bool over = false;
+
+	if (o->bootargs) {
+		size_t l = strlen(o->bootargs);
+		const char *a = o->bootargs;
+
+		if (!strcmp(a, "--") || !strncmp(a, "-- ", 3) || strstr(a, " -- ") ||
+		    (l >= 3 && !strcmp(a + l - 3, " --"))) {
+			fprintf(stderr,
+				"%s: --append has ' -- ': with -- COMMAND or --attest realmkit writes it (the "
+				"guest's /init runs what follows the first one); give the command after --\n",
+				prog);
+			return false;
+		}
+		for (l = 0; *a; a++)
+			l += *a == '"';
+		if (l % 2) {
+			fprintf(stderr,
+				"%s: --append has an unbalanced double quote: Linux would not see the '--' "
+				"before COMMAND, and would take its words as kernel parameters\n",
+				prog);
+			return false;
+		}
+	}
+	for (int i = 0; i < o->ncommand; i++) {
+		const unsigned char *w = (const unsigned char *)o->command[i];
+
+		if (!*w) {
+			fprintf(stderr,
+				"%s: COMMAND word %d is empty: words are joined with spaces, so it would be "
+				"lost (quote it for the guest's shell: '')\n",
+				prog, i + 1);
+			return false;
+		}
+		for (; *w; w++)
+			if (*w < 0x20 || *w == 0x7f) {
+				fprintf(stderr,
+					"%s: COMMAND word %d has a control character (0x%02x): the kernel command "
+					"line cannot carry it (one line, split at whitespace)\n",
+					prog, i + 1, *w);
+				return false;
+			}
+	}
+#define CAT(str)                                                                              \
+	do {                                                                                  \
+		int k_ = snprintf(b + n, n < cap ? cap - n : 0, "%s%s", n ? " " : "", (str)); \
+		if (k_ < 0 || (size_t)k_ >= cap - n)                                          \
+			over = true;                                                          \
+		else                                                                          \
+			n += (size_t)k_;                                                      \
+	} while (0)
+	b[0] = 0;
+	if (o->bootargs && *o->bootargs)
+		CAT(o->bootargs);
+	if (o->attest) {
+		char p[sizeof("rk.challenge=") + 2 * CHALLENGE_SIZE];
+
+		memcpy(p, "rk.challenge=", 13);
+		for (unsigned int i = 0; i < CHALLENGE_SIZE; i++)
+			snprintf(p + 13 + 2 * i, 3, "%02x", o->challenge[i]);
+		CAT(p);
+	}
+	if (o->ncommand) {
+		size_t start;
+
+		CAT("--");
+		start = n;
+		for (int i = 0; i < o->ncommand && !over; i++)
+			CAT(o->command[i]);
+		if (!over && kernel_words(b + start) > 32) {
+			fprintf(stderr,
+				"%s: COMMAND is %u words on the kernel command line (split at whitespace "
+				"outside double quotes): Linux hands at most 32 to init, more panic it\n",
+				prog, kernel_words(b + start));
+			return false;
+		}
+	}
+#undef CAT
+	if (over) {
+		fprintf(stderr,
+			"%s: the kernel command line (--append, rk.challenge=, -- COMMAND) would be longer "
+			"than %u bytes\n",
+			prog, RK_FDT_BOOTARGS_MAX - 1);
+		return false;
+	}
+	o->bootargs = o->cmdline;
+	return true;
+}
+
 /* 0 parsed, 1 help printed, 2 usage error. */
 static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o, bool measure)
 {
@@ -286,7 +429,8 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *append = NULL;
+	const char *append = NULL, *positional = NULL, *last_optarg = NULL;
+	bool dashdash;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -294,8 +438,18 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 	o->cpus = 1;
 	o->hash_algo = RMI_HASH_SHA_256;
 	optind = 0; /* a full reset of getopt's state: parsers may run more than once (tests/fuzz) */
-	while ((c = getopt_long(argc, argv, "m:c:H:t:qvh", opts, NULL)) != -1) {
+	/* "-": operands in order (case 1), none permuted; optind ends just after a "--" */
+	while ((c = getopt_long(argc, argv, "-m:c:H:t:qvh", opts, NULL)) != -1) {
+		if (c != 1 && optarg)
+			last_optarg = optarg;
 		switch (c) {
+		case 1:
+			if (positional) {
+				usage(stderr, measure);
+				return 2;
+			}
+			positional = optarg;
+			break;
 		case 'm':
 			if (!run_opt_mem(prog, optarg, &o->mem_mib))
 				return 2;
@@ -382,13 +536,28 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 			return 2;
 		}
 	}
-	if (o->kernel && optind != argc) {
+	/* a "--" that ended the options (not the value of one, as in --append --) */
+	dashdash = optind > 0 && optind <= argc && !strcmp(argv[optind - 1], "--") &&
+		   argv[optind - 1] != last_optarg;
+	if (dashdash) {
+		o->command = argv + optind;
+		o->ncommand = argc - optind;
+	}
+	if (o->kernel && positional) {
 		fprintf(stderr, "%s: --kernel %s is the image: give no IMAGE argument ('%s') with it\n", prog,
-			o->kernel, argv[optind]);
+			o->kernel, positional);
 		return 2;
 	}
-	if (!o->kernel && optind != argc - 1) {
+	if (!o->kernel && !positional) {
 		usage(stderr, measure);
+		return 2;
+	}
+	if (dashdash && !o->kernel) {
+		fprintf(stderr, "%s: -- COMMAND is run by a Linux guest's /init: it needs --kernel\n", prog);
+		return 2;
+	}
+	if (dashdash && !o->ncommand) {
+		fprintf(stderr, "%s: -- needs a COMMAND after it\n", prog);
 		return 2;
 	}
 	if (!o->kernel && (o->initrd || append)) {
@@ -403,7 +572,9 @@ static int run_parse(int argc, char **argv, const char *prog, struct run_opts *o
 	}
 	if (append)
 		o->bootargs = append;
-	o->image = o->kernel ? o->kernel : argv[optind];
+	o->image = o->kernel ? o->kernel : positional;
+	if (o->kernel && (o->ncommand || o->attest) && !compose_cmdline(prog, o))
+		return 2;
 	if (o->kernel)
 		o->dtb = true; /* the boot protocol: the DTB's address in x0 */
 	if (o->bootargs && !o->dtb) {
@@ -730,18 +901,34 @@ struct run_ctx {
 	uint64_t unknown_hc;    /* unknown host calls (the first RUN_MSG_LIMIT are reported) */
 	uint64_t unmap_refused; /* RK_HC_UNMAP refused (the first RUN_MSG_LIMIT are reported) */
 	struct console_in *cin; /* stdin for the console; NULL with --no-stdin */
+	bool kernel;            /* --kernel: the console goes through kc (kconsole.h) */
+	struct kcon kc;
 };
+
+static double now_ms(void);
 
 /* Per-event messages (one per guest action) are printed this many times, then counted. */
 #define RUN_MSG_LIMIT 10u
 
-static void console_out(void *arg, const char *buf, size_t len)
+static void console_write(void *arg, const char *buf, size_t len)
 {
 	struct run_ctx *c = arg;
 
 	fwrite(buf, 1, len, stdout);
 	fflush(stdout);
-	c->console_nl = len && buf[len - 1] == '\n';
+	if (len)
+		c->console_nl = buf[len - 1] == '\n';
+}
+
+/* A Linux guest's marker lines (its command's status, a token) are read on the way. */
+static void console_out(void *arg, const char *buf, size_t len)
+{
+	struct run_ctx *c = arg;
+
+	if (c->kernel)
+		kcon_feed(&c->kc, buf, len, now_ms());
+	else
+		console_write(arg, buf, len);
 }
 
 static void console_rx_ready(void *arg)
@@ -1108,6 +1295,8 @@ int cmd_run(int argc, char **argv)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.o = &o;
 	ctx.console_nl = true;
+	ctx.kernel = img.format == IMAGE_LINUX;
+	kcon_init(&ctx.kc, console_write, &ctx);
 	t0 = now_ms();
 
 	rk_machine_config_default(&mcfg);
@@ -1201,6 +1390,7 @@ int cmd_run(int argc, char **argv)
 	ret = rk_vm_run(vm, (uint64_t)(o.timeout_s * 1000));
 	console_in_stop(cin); /* the terminal is itself again before anything more is printed */
 	rk_vm_get_run_info(vm, &info);
+	kcon_finish(&ctx.kc);
 	if (!ctx.console_nl)
 		fputc('\n', stdout); /* the console's last line had no end */
 	fflush(stdout);
@@ -1234,6 +1424,17 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "%s: the guest reported FAIL (%s, value 0x%" PRIx64 ")\n", prog,
 				example_name(ctx.result_id, nb), ctx.result_value);
 		}
+	} else if (ctx.kernel && ctx.kc.status >= 0) {
+		/* the kit's /init: the command's (or shell's) status */
+		status = ctx.kc.status;
+		if (!o.quiet)
+			fprintf(stderr, "%s: the guest's command exited with status %d, then %s\n", prog,
+				status, info.msg);
+	} else if (ctx.kernel && o.ncommand) {
+		fprintf(stderr,
+			"%s: the guest ended (%s) without reporting COMMAND's exit status (no 'RK-GUEST: exit N' "
+			"line on its console: a kernel panic, or an init that is not the kit's)\n",
+			prog, info.msg);
 	} else if (img.reports) {
 		fprintf(stderr,
 			"%s: the guest switched itself off (%s) without reporting a result: "
@@ -1244,7 +1445,33 @@ int cmd_run(int argc, char **argv)
 		if (!o.quiet)
 			fprintf(stderr, "%s: %s\n", prog, info.msg);
 	}
-	if (ctx.token_seen && !status) {
+	if (ctx.kernel && o.ncommand && ctx.kc.status < 0 && status == 1 &&
+	    info.reason != RK_STOP_SYSTEM_OFF && info.reason != RK_STOP_SYSTEM_RESET)
+		fprintf(stderr, "%s: no 'RK-GUEST: exit N' line came: COMMAND's exit status is unknown\n",
+			prog);
+	if (ctx.kernel && o.token_out && status != 130 && info.reason == RK_STOP_SYSTEM_OFF) {
+		/* a Linux guest's token: its console's token lines, whatever the command's status */
+		int st = 1;
+
+		if (ctx.kc.token_state == KCON_TOKEN_DONE) {
+			st = token_out_write(prog, &tok, ctx.kc.token, ctx.kc.token_len);
+			if (!st && !o.quiet)
+				fprintf(stderr, "%s: attestation token: %zu bytes written to %s\n", prog,
+					ctx.kc.token_len, o.token_out);
+		} else if (ctx.kc.token_state == KCON_TOKEN_NONE) {
+			fprintf(stderr,
+				"%s: --token-out: the guest printed no token ('RK-GUEST: token' lines: the kit's "
+				"/init with rk.challenge= on the command line)\n",
+				prog);
+		} else {
+			fprintf(stderr, "%s: --token-out: %s\n", prog, ctx.kc.token_err);
+		}
+		if (st && !status)
+			status = 1;
+	} else if (ctx.kernel && o.token_out) {
+		if (!status)
+			status = 1;
+	} else if (ctx.token_seen && !status) {
 		if (ctx.token_status || !ctx.token) {
 			fprintf(stderr,
 				"%s: the realm could not hand over its attestation token (status 0x%x)\n",
@@ -1286,6 +1513,7 @@ out:
 	rk_host_destroy(h);
 	rk_machine_destroy(m);
 	free(ctx.token);
+	kcon_free(&ctx.kc);
 	token_out_close(&tok);
 	run_free(&img, &plan);
 	return status;

@@ -6,7 +6,19 @@
  * the device tree at x0 (magic, size, /chosen bootargs and
  * linux,initrd-start/end), the initrd's length and FNV-1a hash, the debug
  * breakpoints and watchpoints it is told of (each one's last register written,
- * as Linux does at boot), and the RIM (RSI_MEASUREMENT_READ); then SYSTEM_OFF.
+ * as Linux does at boot), and the RIM (RSI_MEASUREMENT_READ). Then it plays the
+ * kit's /init (scripts/linux-guest-init.sh) for `realmkit run --kernel ... --
+ * COMMAND` (tests/cli/test_cli_kernel.sh): with rk.challenge=HEX before " -- "
+ * on the command line, an attestation token for it (RSI) as "RK-GUEST: token"
+ * lines; then, with a " -- ", "RK-GUEST: ready" and for the command after it:
+ *   exit N        "RK-GUEST: exit N"
+ *   panic         no status line (as a kernel panic)
+ *   hang          spins (until the host's timeout)
+ *   badtoken      (with a challenge) the token's length line is wrong
+ *   notoken       (with a challenge) no token
+ *   spoof         prints "RK-GUEST: exit 7" itself, then the real "exit 0"
+ *   anything else "RK-GUEST: exit 0"
+ * then SYSTEM_OFF.
  */
 #include "sdk.h"
 
@@ -37,6 +49,8 @@ static bool str_eq(const char *a, const char *b)
 }
 
 /* Walk the tree's structure block: print /chosen's properties, return its initrd range. */
+static const char *bootargs;
+
 static bool walk_chosen(const uint8_t *fdt, uint64_t *start, uint64_t *end)
 {
 	uint32_t size = be32(fdt + 4), off = be32(fdt + 8), strings = be32(fdt + 12), depth = 0;
@@ -63,6 +77,7 @@ static bool walk_chosen(const uint8_t *fdt, uint64_t *start, uint64_t *end)
 			const uint8_t *val = fdt + off + 8;
 
 			if (chosen && depth == 2 && str_eq(name, "bootargs")) {
+				bootargs = (const char *)val;
 				rk_printf("kimage: bootargs \"%s\"\n", (const char *)val);
 			} else if (chosen && depth == 2 && len == 8 && str_eq(name, "linux,initrd-start")) {
 				*start = be64(val);
@@ -143,6 +158,94 @@ static void debug_regs(void)
 	rk_printf("kimage: %u breakpoints, %u watchpoints: the last of each written\n", brps + 1, wrps + 1);
 }
 
+/* The first occurrence of n in h, or NULL. */
+static const char *find(const char *h, const char *n)
+{
+	size_t ln = strlen(n);
+
+	for (; *h; h++)
+		if (!memcmp(h, n, ln))
+			return h;
+	return NULL;
+}
+
+static bool starts(const char *s, const char *p)
+{
+	return !memcmp(s, p, strlen(p));
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+#define TOKEN_CAP (4 * RSI_GRANULE_SIZE)
+static uint8_t token[TOKEN_CAP] __attribute__((aligned(4096)));
+
+/* rk.challenge=HEX (before cmd, if any): the token as the kit's /init prints it. */
+static void attest(const char *cmd, bool bad_len)
+{
+	const char *p = find(bootargs, "rk.challenge=");
+	uint8_t challenge[RSI_CHALLENGE_SIZE];
+	size_t len = 0;
+	uint64_t ret;
+
+	if (!p || (cmd && p > cmd))
+		return;
+	p += 13;
+	for (unsigned int i = 0; i < RSI_CHALLENGE_SIZE; i++) {
+		int hi = hexval(p[2 * i]), lo = hi < 0 ? -1 : hexval(p[2 * i + 1]);
+
+		if (lo < 0) {
+			rk_puts("RK-GUEST: token-error rk.challenge is not 128 hex digits\n");
+			return;
+		}
+		challenge[i] = (uint8_t)(hi << 4 | lo);
+	}
+	ret = rsi_attest_token(challenge, token, TOKEN_CAP, &len);
+	if (ret != RSI_SUCCESS) {
+		rk_printf("RK-GUEST: token-error RSI status %lu\n", ret);
+		return;
+	}
+	rk_puts("RK-GUEST: token-begin\n");
+	for (size_t i = 0; i < len; i += 16) {
+		rk_puts("RK-GUEST: token ");
+		rk_print_hex(token + i, len - i < 16 ? len - i : 16);
+		rk_puts("\n");
+	}
+	rk_printf("RK-GUEST: token-end %lu\n", (uint64_t)(bad_len ? len + 1 : len));
+}
+
+/* The kit's /init, for the command after " -- " (see the top). */
+static void init(void)
+{
+	const char *cmd = bootargs ? find(bootargs, " -- ") : NULL;
+	unsigned int n = 0;
+
+	if (!bootargs)
+		return;
+	if (!cmd && starts(bootargs, "-- "))
+		cmd = bootargs - 1;
+	if (cmd)
+		cmd += 4;
+	if (!cmd || !starts(cmd, "notoken"))
+		attest(cmd, cmd && starts(cmd, "badtoken"));
+	if (!cmd)
+		return;
+	rk_puts("RK-GUEST: ready\n");
+	if (starts(cmd, "panic"))
+		return;
+	if (starts(cmd, "hang"))
+		for (;;)
+			__asm__ volatile("wfe");
+	if (starts(cmd, "spoof"))
+		rk_puts("RK-GUEST: exit 7\n");
+	if (starts(cmd, "exit "))
+		for (const char *d = cmd + 5; *d >= '0' && *d <= '9'; d++)
+			n = n * 10 + (unsigned int)(*d - '0');
+	rk_printf("RK-GUEST: exit %u\n", n);
+}
+
 int main(void)
 {
 	const uint8_t *fdt = (const uint8_t *)kimage_boot[0];
@@ -180,5 +283,6 @@ int main(void)
 		rk_print_hex(rim, len);
 		rk_puts("\n");
 	}
+	init();
 	return 0; /* -> PSCI SYSTEM_OFF */
 }

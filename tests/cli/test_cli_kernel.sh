@@ -9,7 +9,11 @@
 # same options predicts that RIM (kernel, initrd and tree measured), and the kernel gzip-,
 # zstd- and EFI-zboot-compressed gives the same RIM as the raw one. Then every refusal:
 # broken Images (tests/support/mkkernel.py), an initrd that is missing or does not fit, and
-# usage errors. Needs RK_CLI and RK_BINARY_DIR (set by ctest) and the guest payloads.
+# usage errors. `run --kernel ... -- COMMAND`: the command line the words make, the exit status
+# from the guest's "RK-GUEST: exit N" line (kimage plays the kit's /init), 1 without one (a
+# panic, a timeout), the refusals; --attest/--token-out: rk.challenge= on the command line, a
+# real token (RSI) out through the console's token lines, `verify` accepting it against
+# `measure --kernel ... --attest`. Needs RK_CLI and RK_BINARY_DIR (set by ctest) and the guest payloads.
 set -uo pipefail
 
 . "$(dirname "$0")/../support/cli_common.sh"
@@ -177,6 +181,78 @@ run_cli u_none 2 run --kernel
 # --bootargs works with --kernel too (it is the same /chosen/bootargs)
 [ "$("$cli" measure --kernel "$k" --bootargs "$args" -m 32)" = "$("$cli" measure --kernel "$k" --append "$args" -m 32)" ] ||
 	fail "--bootargs and --append give different realms"
+
+# ---- -- COMMAND: the command line, the status from 'RK-GUEST: exit N', a token out ----
+
+run_cli cmd_exit 3 run --kernel "$k" -m 16 --append "console=ttyAMA0" --timeout 60 --no-stdin -- exit 3
+out_has cmd_exit out 'kimage: bootargs "console=ttyAMA0 -- exit 3"'
+out_has cmd_exit out "RK-GUEST: exit 3"
+out_has cmd_exit err "the guest's command exited with status 3"
+out_has cmd_exit err "torn down, nothing leaked"
+# the words joined by single spaces; the RIM covers the command (measure takes it too)
+run_cli cmd_words 0 run --kernel "$k" -m 16 --timeout 60 --no-stdin -- echo 'a  b' '"q"' "\$HOME;x"
+out_has cmd_words out "kimage: bootargs \"-- echo a  b \"q\" \$HOME;x\""
+[ "$(rim_of cmd_words)" = "$("$cli" measure --kernel "$k" -m 16 -- echo 'a  b' '"q"' "\$HOME;x")" ] ||
+	fail "cmd_words: measure -- COMMAND is not the RIM"
+[ "$("$cli" measure --kernel "$k" -m 16 -- exit 1)" != "$("$cli" measure --kernel "$k" -m 16 -- exit 2)" ] ||
+	fail "the command is not measured"
+# an option after the image's options, a "--" that is --append's value is not the separator
+run_cli cmd_optval 0 measure --kernel "$k" -m 16 --append --
+run_cli cmd_later 3 run --kernel "$k" --no-stdin -- exit 3 -m 99
+out_has cmd_later out 'kimage: bootargs "-- exit 3 -m 99"'
+# no status line: a panic (the realm switches off), a hang (timeout): 1 and why
+run_cli cmd_panic 1 run --kernel "$k" -m 16 --timeout 60 --no-stdin -- panic
+out_has cmd_panic err "without reporting COMMAND's exit status (no 'RK-GUEST: exit N' line"
+run_cli cmd_hang 1 run --kernel "$k" -m 16 --timeout 1 --no-stdin -- hang
+out_has cmd_hang err "timed out after 1 s"
+out_has cmd_hang err "COMMAND's exit status is unknown"
+out_has cmd_hang err "torn down, nothing leaked"
+# the last status line counts (the init's comes after the command's output)
+run_cli cmd_spoof 0 run --kernel "$k" -m 16 --timeout 60 --no-stdin -- spoof
+# without -- COMMAND a status line still decides; none: SYSTEM_OFF is 0, as before
+run_cli cmd_append 4 run --kernel "$k" --append "-- exit 4" --timeout 60 --no-stdin
+# refused: nothing built, exit 2
+cmd_refuse() { # cmd_refuse NAME TEXT ARGS...
+	local n=$1 t=$2
+	shift 2
+	run_cli $n 2 run --kernel "$k" --no-stdin "$@"
+	out_has $n err "$t"
+	out_hasnt $n err "realmkit: realm"
+}
+cmd_refuse r_nocmd "-- needs a COMMAND after it" --
+cmd_refuse r_nl "COMMAND word 2 has a control character (0x0a)" -- echo "$(printf 'a\nb')"
+cmd_refuse r_tab "COMMAND word 1 has a control character (0x09)" -- "$(printf 'a\tb')"
+cmd_refuse r_empty "COMMAND word 2 is empty" -- echo ''
+cmd_refuse r_dash "--append has ' -- ': with -- COMMAND or --attest realmkit writes it" --append "quiet -- x" -- true
+cmd_refuse r_quote "--append has an unbalanced double quote" --append 'a="b' -- true
+cmd_refuse r_many "COMMAND is 33 words on the kernel command line" -- $(seq 33)
+run_cli ok_32 0 measure --kernel "$k" -- $(seq 32)
+cmd_refuse r_long "would be longer than 2047 bytes" --append "$(printf 'x%.0s' {1..2040})" -- true
+run_cli r_image 2 run "$k" --no-stdin -- true
+out_has r_image err "-- COMMAND is run by a Linux guest's /init: it needs --kernel"
+
+# ---- --attest with --kernel: rk.challenge= on the command line, the token from the console ----
+
+chal=$(for i in $(seq 0 63); do printf '%02x' $(((i * 37 + 11) & 255)); done)
+run_cli tok 5 run --kernel "$k" -m 16 --attest "$chal" --token-out "$tmp/k.cbor" --timeout 60 --no-stdin -- exit 5
+out_has tok out "kimage: bootargs \"rk.challenge=$chal -- exit 5\""
+out_hasnt tok out "RK-GUEST: token"
+out_has tok err "attestation token: "
+out_has tok err "bytes written to $tmp/k.cbor"
+rim_t=$("$cli" measure --kernel "$k" -m 16 --attest "$chal" -- exit 5) || fail "measure --attest"
+[ "$rim_t" = "$(rim_of tok)" ] || fail "tok: measure --kernel --attest is not the RIM"
+run_cli tok_verify 0 verify "$tmp/k.cbor" --rim "$rim_t" --challenge "$chal"
+out_has tok_verify out "result: VALID"
+other=$(for i in $(seq 0 63); do printf '%02x' $(((i * 37 + 12) & 255)); done)
+run_cli tok_other 1 verify "$tmp/k.cbor" --rim "$rim_t" --challenge "$other"
+# a token whose length line is wrong, and none at all: 1, the file not created
+run_cli tok_bad 1 run --kernel "$k" -m 16 --attest "$chal" --token-out "$tmp/bad.cbor" --timeout 60 --no-stdin -- badtoken
+out_has tok_bad err "the token's length is not what 'token-end' says"
+[ ! -e "$tmp/bad.cbor" ] || fail "tok_bad: --token-out file left behind"
+run_cli tok_none 1 run --kernel "$k" -m 16 --attest "$chal" --token-out "$tmp/none.cbor" --timeout 60 --no-stdin -- notoken
+out_has tok_none err "--token-out: the guest printed no token"
+[ ! -e "$tmp/none.cbor" ] || fail "tok_none: --token-out file left behind"
+cmd_refuse r_dash_att "--append has ' -- '" --append "x -- true" --attest "$chal"
 
 if [ $failures -ne 0 ]; then
 	echo "$failures failure(s)"

@@ -9,7 +9,7 @@
  * by tests/fuzz/run.sh (CMake, RK_BUILD_FUZZ); -close_fd_mask=3 hides the
  * parsers' usage messages (crash reports still appear).
  */
-// fuzz-sources: tools/args.c tools/image.c tools/kernel.c tools/console_in.c tools/cmd_*.c
+// fuzz-sources: tools/args.c tools/image.c tools/kernel.c tools/kconsole.c tools/console_in.c tools/cmd_*.c
 // fuzz-options: -max_len=512 -close_fd_mask=3 -dict=tests/fuzz/fuzz_cli.dict
 #include <stdint.h>
 #include <stdlib.h>

@@ -163,6 +163,32 @@ check_cmd 'a=b-- c -- sh -c "x  y" -- z' 'sh -c "x  y" -- z'
 check_cmd '-- true' 'true'
 check_cmd 'console=ttyAMA0 --' ''
 check_cmd 'console=ttyAMA0' ''
+# rk.challenge= before the " -- " only; the token through a stand-in configfs-tsm report
+sed -n '/^rk_challenge()/,/^}/p; /^rk_attest()/,/^}/p' "$src/scripts/linux-guest-init.sh" >"$tmp/rk_att.sh"
+chal=$(printf '0123456789abcdef%.0s' 1 2 3 4 5 6 7 8)
+for c in "a rk.challenge=$chal b -- x" "rk.challenge=$chal -- rk.challenge=no" "rk.challenge=$chal"; do
+	got=$(sh -c '. "$1"; rk_challenge "$2"' x "$tmp/rk_att.sh" "$c")
+	[ "$got" = "$chal" ] || fail "rk_challenge '$c': got '$got'"
+done
+got=$(sh -c '. "$1"; rk_challenge "$2"' x "$tmp/rk_att.sh" "a -- rk.challenge=$chal")
+[ -z "$got" ] || fail "rk_challenge: took the command's rk.challenge= ('$got')"
+if command -v xxd >/dev/null; then
+	mkdir -p "$tmp/tsm"
+	head -c 37 /dev/urandom >"$tmp/tok.bin"
+	# mkdir stands in for configfs: the report's outblob is the token, inblob what was written
+	TOK=$tmp/tok.bin INB=$tmp/inblob sh -c '. "$1"; mkdir() { command mkdir "$@" && cp "$TOK" "$1/outblob"; }
+	       rmdir() { cp "$1/inblob" "$INB"; rm -rf "$1"; }
+	       RK_TSM=$2 rk_attest "$3"' x "$tmp/rk_att.sh" "$tmp/tsm" "$chal" >"$tmp/att.out" 2>&1
+	[ "$(head -1 "$tmp/att.out")" = "RK-GUEST: token-begin" ] || fail "rk_attest: no token-begin ($(head -3 "$tmp/att.out"))"
+	[ "$(tail -1 "$tmp/att.out")" = "RK-GUEST: token-end 37" ] || fail "rk_attest: no token-end 37"
+	[ "$(sed -n 's/^RK-GUEST: token \([0-9a-f]*\)$/\1/p' "$tmp/att.out" | tr -d '\n')" = "$(xxd -p "$tmp/tok.bin" | tr -d '\n')" ] ||
+		fail "rk_attest: the token lines are not the outblob"
+	[ "$(xxd -p "$tmp/inblob" | tr -d '\n')" = "$chal" ] || fail "rk_attest: inblob is not the challenge"
+	got=$(sh -c '. "$1"; rk_attest 12' x "$tmp/rk_att.sh")
+	[ "$got" = "RK-GUEST: token-error rk.challenge is not 64 bytes (128 hex digits)" ] || fail "rk_attest 12: '$got'"
+	got=$(sh -c '. "$1"; RK_TSM=/nonexistent rk_attest "$2" 2>/dev/null' x "$tmp/rk_att.sh" "$chal")
+	case "$got" in "RK-GUEST: token-error cannot create /nonexistent/rk-token"*) ;; *) fail "rk_attest without configfs: '$got'" ;; esac
+fi
 
 # --- the kit script itself, offline ------------------------------------------------
 expect help 0 "$kit" --help
