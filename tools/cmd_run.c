@@ -761,8 +761,7 @@ struct run_setup {
 	struct run_plan p;
 };
 
-int run_setup_open(const char *prog, const char *image, uint64_t mem_mib, uint32_t cpus, uint32_t hash_algo,
-		   bool normal, struct run_setup **out)
+int run_setup_open_argv(const char *prog, int argc, char **argv, struct run_setup **out)
 {
 	struct run_setup *s = calloc(1, sizeof(*s));
 	int ret;
@@ -770,12 +769,9 @@ int run_setup_open(const char *prog, const char *image, uint64_t mem_mib, uint32
 	*out = NULL;
 	if (!s)
 		return -ENOMEM;
-	s->o.image = image;
-	s->o.mem_mib = mem_mib;
-	s->o.cpus = cpus;
-	s->o.hash_algo = hash_algo;
-	s->o.normal = normal;
-	ret = run_load_image(prog, &s->o, &s->img);
+	ret = run_parse(argc, argv, prog, &s->o, false);
+	if (!ret)
+		ret = run_load_image(prog, &s->o, &s->img);
 	if (ret) {
 		free(s);
 		return ret;
@@ -788,6 +784,11 @@ int run_setup_open(const char *prog, const char *image, uint64_t mem_mib, uint32
 	}
 	*out = s;
 	return 0;
+}
+
+bool run_setup_is_kernel(const struct run_setup *s)
+{
+	return s->img.format == IMAGE_LINUX;
 }
 
 const struct rk_vm_plan *run_setup_plan(const struct run_setup *s)

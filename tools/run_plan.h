@@ -34,11 +34,16 @@ bool run_opt_mem(const char *prog, const char *arg, uint64_t *mib);   /* -m: MiB
 bool run_opt_cpus(const char *prog, const char *arg, uint32_t *cpus); /* -c: 1..64 */
 bool run_opt_hash(const char *prog, const char *arg, uint32_t *algo); /* --hash: sha256|sha384|sha512 */
 
-/* An image loaded and the plan `realmkit run IMAGE -m MEM -c CPUS --hash ALGO [--normal]` makes. */
+/* An image loaded and the plan `realmkit run` makes with the same options. */
 struct run_setup;
-/* 0, or -errno with a message on stderr (prefixed by prog). */
-int run_setup_open(const char *prog, const char *image, uint64_t mem_mib, uint32_t cpus, uint32_t hash_algo,
-		   bool normal, struct run_setup **out);
+/*
+ * Open one from run's own options (argv[0] is not an option; IMAGE or --kernel, --initrd,
+ * --append, -- COMMAND, -m, -c, --hash, --normal, ...): 0, or 1 (help), 2 (usage), -errno,
+ * each with a message on stderr.
+ */
+int run_setup_open_argv(const char *prog, int argc, char **argv, struct run_setup **out);
+/* A Linux kernel (--kernel): its console carries the kit's marker lines (kconsole.h). */
+bool run_setup_is_kernel(const struct run_setup *s);
 const struct rk_vm_plan *run_setup_plan(const struct run_setup *s);
 /* The image is an ELF that defines rk_report: it tells its result with RK_HC_RESULT. */
 bool run_setup_reports(const struct run_setup *s);
