@@ -10,6 +10,11 @@
  *   MMIO exit round trip       a store to an emulated device: realm (exit to the host,
  *                              EMULATED_MMIO, enter) and normal VM vs rk_cpu exit +
  *                              rk_cpu_complete_mmio_write + rk_cpu_run
+ *   IPI ping-pong              2 vCPUs (vCPU 1 by PSCI CPU_ON) bounce SGI 1 through the
+ *                              vGIC, WFI + ICC_IAR1/EOIR1: realm vs normal VM
+ *   UART IRQ echo              the host feeds the PL011 (rk_vm_uart_input), the guest takes
+ *                              SPI 33 and writes the byte back, the console callback sees it
+ *                              and the next byte is fed: realm vs normal VM
  *   hello realm lifecycle      build (create, populate, RECs, activate), run to
  *                              SYSTEM_OFF, tear down; and the same with machine + host
  *
@@ -31,7 +36,7 @@
  * real cost.
  *
  *   bench_run [scale [workload... | mode...]]   (scale 1 = default sizes; 0.1 for a
- *                            quick run; workloads: int store load rsi mmio hello;
+ *                            quick run; workloads: int store load rsi mmio ipi irq hello;
  *                            modes: hooks stage2, the vCPU backend's mode of every
  *                            column, both by default. In stage-2 mode the raw column
  *                            is a raw engine with the same regime: HCR_EL2.VM,
@@ -39,6 +44,7 @@
  */
 #include <inttypes.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +57,8 @@
 #include "platform/cpu/cpu_unicorn.h"
 #include "realmkit/arch/psci.h"
 #include "realmkit/host.h"
+#include "realmkit/arch/gic.h"
+#include "../tests/support/a64.h"
 
 #define MIB ((uint64_t)1 << 20)
 #define RAM RK_GUEST_RAM_BASE
@@ -189,6 +197,8 @@ static void die(const char *what)
 	fprintf(stderr, "bench_run: %s\n", what);
 	exit(1);
 }
+
+static int cmp_double(const void *a, const void *b);
 
 /* ---- raw Unicorn ---- */
 
@@ -439,6 +449,315 @@ static double vm_run(enum rk_vm_kind kind, int loop, uint64_t n, uint64_t *entri
 	return mk.t[1] - mk.t[0];
 }
 
+/* ---- interrupts: IPI ping-pong and UART echo, realm vs normal VM ---- */
+
+/*
+ * Both guests keep PSTATE.I masked (as they start) and have no vectors: a
+ * vCPU waits for an interrupt with WFI (which wakes on a pending interrupt
+ * whether or not it is masked), then takes it with ICC_IAR1_EL1 and drops it
+ * with ICC_EOIR1_EL1. So each round trip goes through the whole delivery
+ * path (the vGIC makes it pending, the sleeping vCPU is woken and enters with
+ * it in a list register, the acknowledge) except the vector entry.
+ *
+ *   ipi: vCPU 0 sends SGI 1 to vCPU 1 (ICC_SGI1R_EL1), which takes it and
+ *        answers with SGI 1 to vCPU 0; x4 round trips between the marks.
+ *   irq: the host feeds '\n' to the PL011 (rk_vm_uart_input, from a feeder
+ *        thread: the console callback may not feed); the guest (UARTIMSC
+ *        RXIM, SPI 33) takes the interrupt, reads UARTDR, writes the byte
+ *        back; the host's console callback sees the line and wakes the
+ *        feeder for the next byte; x4 round trips between the marks.
+ */
+enum { X_IPI, X_IRQ, X_COUNT };
+static const char *const irq_keys[X_COUNT] = { "ipi", "irq" };
+static uint32_t irq_prog[X_COUNT][512];
+
+#define A64_COND_HS 0x2u
+#define ICC_SRE_EL1_R A64_SYSREG(3, 0, 12, 12, 5)
+#define ICC_PMR_EL1_R A64_SYSREG(3, 0, 4, 6, 0)
+#define ICC_IGRPEN1_EL1_R A64_SYSREG(3, 0, 12, 12, 7)
+#define ICC_IAR1_EL1_R A64_SYSREG(3, 0, 12, 12, 0)
+#define ICC_EOIR1_EL1_R A64_SYSREG(3, 0, 12, 12, 1)
+#define ICC_SGI1R_EL1_R A64_SYSREG(3, 0, 12, 11, 5)
+#define IPI_SGI 1u
+
+static size_t emit_host_call(uint32_t *p)
+{
+	size_t n = 0;
+
+	n += mov64(p + n, 0, RSI_FID_HOST_CALL);
+	n += mov64(p + n, 1, HC_IPA);
+	p[n++] = SMC;
+	return n;
+}
+
+/* The distributor on (ARE, EnableGrp1), SPIs 32-63 group 1, SPI 33 enabled and routed to vCPU 0. */
+static size_t emit_gicd_init(uint32_t *p, bool uart_spi)
+{
+	size_t n = 0;
+
+	n += mov64(p + n, 20, RK_GUEST_GICD_IPA);
+	p[n++] = movz(1, GICD_CTLR_ARE | GICD_CTLR_ENABLEGRP1, 0);
+	p[n++] = a64_ldst(A64_OP_STRW, 2, 1, 20, GICD_CTLR);
+	if (uart_spi) {
+		n += mov64(p + n, 1, 0xffffffffu);
+		p[n++] = a64_ldst(A64_OP_STRW, 2, 1, 20, GICD_IGROUPR + 4);
+		p[n++] = a64_ldst(A64_OP_STRX, 3, 31, 20, GICD_IROUTER + 8 * (32 + RK_GUEST_UART_SPI));
+		p[n++] = movz(1, 1u << RK_GUEST_UART_SPI, 0);
+		p[n++] = a64_ldst(A64_OP_STRW, 2, 1, 20, GICD_ISENABLER + 4);
+	}
+	return n;
+}
+
+/* vCPU cpu's redistributor awake, SGIs/PPIs group 1 and enabled; the CPU interface on. */
+static size_t emit_cpu_init(uint32_t *p, unsigned cpu)
+{
+	uint64_t rd = RK_GUEST_GICR_IPA + cpu * RK_GUEST_GICR_STRIDE;
+	size_t n = 0;
+
+	n += mov64(p + n, 20, rd);
+	p[n++] = a64_ldst(A64_OP_STRW, 2, 31, 20, GICR_WAKER); /* ProcessorSleep off */
+	p[n++] = a64_ldst(A64_OP_LDRW, 2, 1, 20, GICR_WAKER);  /* wait for ChildrenAsleep clear */
+	p[n++] = 0x121E0021u;                                  /* and w1, w1, #4 */
+	p[n++] = a64_cbnz(1, -2);
+	n += mov64(p + n, 20, rd + GICR_SGI_BASE);
+	n += mov64(p + n, 1, 0xffffffffu);
+	p[n++] = a64_ldst(A64_OP_STRW, 2, 1, 20, GICR_IGROUPR0);
+	p[n++] = a64_ldst(A64_OP_STRW, 2, 1, 20, GICR_ISENABLER0);
+	p[n++] = movz(1, 7, 0); /* SRE, DFB, DIB */
+	p[n++] = a64_msr(ICC_SRE_EL1_R, 1);
+	p[n++] = A64_ISB;
+	p[n++] = movz(1, 0xf0, 0);
+	p[n++] = a64_msr(ICC_PMR_EL1_R, 1);
+	p[n++] = movz(1, 1, 0);
+	p[n++] = a64_msr(ICC_IGRPEN1_EL1_R, 1);
+	p[n++] = A64_ISB;
+	return n;
+}
+
+/* WFI until an interrupt is acknowledged: its INTID in x1 (not yet EOId). */
+static size_t emit_wait(uint32_t *p)
+{
+	size_t n = 0;
+
+	p[n++] = A64_WFI;
+	p[n++] = a64_mrs(1, ICC_IAR1_EL1_R);
+	p[n++] = a64_subs_imm(31, 1, 1020); /* cmp x1, #1020: a special INTID (spurious) */
+	p[n++] = a64_bcond(A64_COND_HS, -3);
+	return n;
+}
+
+static size_t emit_sgi(uint32_t *p, unsigned target)
+{
+	size_t n = 0;
+
+	n += mov64(p + n, 2, (uint64_t)IPI_SGI << 24 | 1u << target);
+	p[n++] = a64_msr(ICC_SGI1R_EL1_R, 2);
+	return n;
+}
+
+static size_t emit_end(uint32_t *p)
+{
+	size_t n = emit_host_call(p);
+
+	n += mov64(p + n, 0, PSCI_SYSTEM_OFF);
+	p[n++] = SMC;
+	p[n++] = b(0);
+	return n;
+}
+
+static uint32_t ipi_secondary_off;
+
+static void build_irq_programs(void)
+{
+	uint32_t *p = irq_prog[X_IPI];
+	size_t n = 0, loop;
+
+	/* vCPU 0 */
+	p[n++] = mov(9, 4);
+	n += emit_gicd_init(p + n, false);
+	n += emit_cpu_init(p + n, 0);
+	n += mov64(p + n, 0, PSCI_CPU_ON_64);
+	n += mov64(p + n, 1, 1); /* MPIDR of vCPU 1 */
+	n += mov64(p + n, 2, 0); /* patched below: vCPU 1's entry */
+	n += mov64(p + n, 3, 0);
+	p[n++] = SMC;
+	n += emit_wait(p + n); /* vCPU 1 is up */
+	p[n++] = a64_msr(ICC_EOIR1_EL1_R, 1);
+	n += emit_host_call(p + n); /* start mark */
+	loop = n;
+	n += emit_sgi(p + n, 1);
+	n += emit_wait(p + n);
+	p[n++] = a64_msr(ICC_EOIR1_EL1_R, 1);
+	p[n++] = a64_subs_imm(9, 9, 1);
+	p[n] = bne((int32_t)loop - (int32_t)n);
+	n++;
+	n += emit_end(p + n); /* end mark, SYSTEM_OFF */
+	/* vCPU 1 */
+	ipi_secondary_off = (uint32_t)n * 4;
+	n += emit_cpu_init(p + n, 1);
+	n += emit_sgi(p + n, 0); /* up */
+	loop = n;
+	n += emit_wait(p + n);
+	p[n++] = a64_msr(ICC_EOIR1_EL1_R, 1);
+	n += emit_sgi(p + n, 0);
+	p[n] = b((int32_t)loop - (int32_t)n);
+	n++;
+	if (n > sizeof(irq_prog[0]) / 4)
+		die("ipi program too long");
+	{ /* x2 = RAM + ipi_secondary_off: its mov64 follows x0's and x1's */
+		size_t at = 1;
+
+		while (p[at] != movz(2, 0, 0))
+			at++;
+		mov64(p + at, 2, RAM + ipi_secondary_off);
+	}
+
+	/* UART echo on vCPU 0 */
+	p = irq_prog[X_IRQ];
+	n = 0;
+	p[n++] = mov(9, 4);
+	n += emit_gicd_init(p + n, true);
+	n += emit_cpu_init(p + n, 0);
+	n += mov64(p + n, 22, RK_GUEST_UART_IPA);
+	p[n++] = movz(1, 1u << 4, 0);                    /* UARTIMSC.RXIM */
+	p[n++] = a64_ldst(A64_OP_STRW, 2, 1, 22, 0x038); /* UARTIMSC */
+	n += emit_host_call(p + n);                      /* start mark: the host feeds the first byte */
+	loop = n;
+	n += emit_wait(p + n);
+	p[n++] = a64_ldst(A64_OP_LDRW, 2, 2, 22, 0); /* UARTDR: the RX interrupt drops */
+	p[n++] = a64_ldst(A64_OP_STRW, 2, 2, 22, 0); /* and back */
+	p[n++] = a64_msr(ICC_EOIR1_EL1_R, 1);
+	p[n++] = a64_subs_imm(9, 9, 1);
+	p[n] = bne((int32_t)loop - (int32_t)n);
+	n++;
+	n += emit_end(p + n);
+}
+
+struct echo {
+	struct rk_vm *vm;
+	sem_t feed;
+	volatile bool stop;
+	double t[2];
+	int marks;
+	uint64_t lines;
+};
+
+static void echo_out(void *arg, const char *buf, size_t len)
+{
+	struct echo *e = arg;
+
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] == '\n') {
+			e->lines++;
+			sem_post(&e->feed);
+		}
+}
+
+static int echo_mark(void *arg, struct rk_vm *vm, uint32_t vcpu, uint32_t imm, uint64_t g[31])
+{
+	struct echo *e = arg;
+
+	(void)vm, (void)vcpu, (void)imm;
+	memset(g, 0, 31 * sizeof(uint64_t));
+	if (e->marks < 2)
+		e->t[e->marks++] = now_s();
+	if (e->marks == 2)
+		e->stop = true;
+	sem_post(&e->feed); /* the first byte; at the end, the feeder's exit */
+	return 0;
+}
+
+static void *feeder(void *arg)
+{
+	struct echo *e = arg;
+
+	for (;;) {
+		size_t taken;
+
+		while (sem_wait(&e->feed))
+			;
+		if (e->stop)
+			return NULL;
+		if (rk_vm_uart_input(e->vm, RK_GUEST_UART_IPA, "\n", 1, &taken))
+			die("rk_vm_uart_input failed");
+	}
+}
+
+static double irq_run(enum rk_vm_kind kind, int x, uint64_t n)
+{
+	struct rk_plan_memslot slot = { RAM, RAM_SIZE, 0, 0 };
+	struct rk_plan_load load = { RAM, irq_prog[x], sizeof(irq_prog[x]), RK_POPULATE_MEASURE, 0 };
+	struct rk_vcpu_config vc[2];
+	struct rk_vm_plan plan;
+	struct marks mk = { { 0, 0 }, 0 };
+	struct echo e;
+	pthread_t th;
+	struct rk_vm *vm;
+	double t;
+
+	memset(vc, 0, sizeof(vc));
+	memset(&e, 0, sizeof(e));
+	vc[0].pc = RAM;
+	vc[0].flags = RK_VCPU_RUNNABLE;
+	vc[0].gprs[4] = n;
+	memset(&plan, 0, sizeof(plan));
+	rk_vm_config_default(&plan.config, kind);
+	plan.memslots = &slot;
+	plan.nmemslots = 1;
+	plan.loads = &load;
+	plan.nloads = 1;
+	plan.vcpus = vc;
+	plan.nvcpus = x == X_IPI ? 2 : 1;
+	if (rk_vm_create_from_plan(host, &plan, &vm))
+		die(rk_host_last_error(host)->msg);
+	if (x == X_IRQ) {
+		e.vm = vm;
+		if (sem_init(&e.feed, 0, 0) || rk_vm_add_uart(vm, RK_GUEST_UART_IPA, echo_out, &e))
+			die("uart setup failed");
+	}
+	if (rk_vm_activate(vm))
+		die(rk_host_last_error(host)->msg);
+	if (x == X_IPI) {
+		rk_vm_set_host_call_handler(vm, mark, &mk);
+		if (rk_vm_run(vm, 0) || mk.n != 2)
+			die(rk_host_last_error(host)->msg);
+		t = mk.t[1] - mk.t[0];
+	} else {
+		rk_vm_set_host_call_handler(vm, echo_mark, &e);
+		if (pthread_create(&th, NULL, feeder, &e))
+			die("cannot create a thread");
+		if (rk_vm_run(vm, 0) || e.marks != 2)
+			die(rk_host_last_error(host)->msg);
+		pthread_join(th, NULL);
+		sem_destroy(&e.feed);
+		if (e.lines < n)
+			die("echo: fewer lines than round trips");
+		t = e.t[1] - e.t[0];
+	}
+	if (rk_vm_destroy(vm))
+		die(rk_host_last_error(host)->msg);
+	rk_vm_free(vm);
+	return t;
+}
+
+/* TRIALS rounds of normal VM then realm: best ns per round trip of each, median of the paired ratios. */
+static void irq_measure(int x, uint64_t n, double ns[2], double *ratio)
+{
+	double t[2][TRIALS], q[TRIALS];
+
+	ns[0] = ns[1] = 1e30;
+	for (int i = 0; i < TRIALS; i++) {
+		for (int k = 0; k < 2; k++) {
+			t[k][i] = irq_run(k ? RK_VM_REALM : RK_VM_NORMAL, x, n) / (double)n * 1e9;
+			if (t[k][i] < ns[k])
+				ns[k] = t[k][i];
+		}
+		q[i] = t[1][i] / t[0][i];
+	}
+	qsort(q, TRIALS, sizeof(q[0]), cmp_double);
+	*ratio = q[TRIALS / 2];
+}
+
 /* ---- hello lifecycle ---- */
 
 static uint8_t *hello;
@@ -625,6 +944,8 @@ static bool selected(int argc, char **argv, const char *key)
 
 	for (int l = 0; l < L_COUNT; l++)
 		any = any || named(argc, argv, loop_keys[l]);
+	for (int x = 0; x < X_COUNT; x++)
+		any = any || named(argc, argv, irq_keys[x]);
 	return !(any || named(argc, argv, "hello")) || named(argc, argv, key);
 }
 
@@ -646,6 +967,7 @@ int main(int argc, char **argv)
 	if (scale <= 0)
 		scale = 1;
 	build_programs();
+	build_irq_programs();
 	rk_machine_config_default(&cfg);
 	cfg.dram_size = 256 * MIB;
 	if (rk_machine_create(&cfg, &m) || rk_host_create(m, NULL, &host))
@@ -686,6 +1008,21 @@ int main(int argc, char **argv)
 				       " REC entries)\n",
 				       loop_names[l], r.ns[C_RAW], r.ns[C_RK], r.ns[C_NORMAL], r.ns[C_REALM],
 				       100 * r.ratio[C_RAW], 100 * r.ratio[C_NORMAL], r.entries);
+		}
+		for (int x = 0; x < X_COUNT; x++) {
+			static const uint64_t irq_n[X_COUNT] = { 5000, 5000 };
+			uint64_t n = (uint64_t)((double)irq_n[x] * scale);
+			double ns[2], ratio;
+
+			if (!selected(argc, argv, irq_keys[x]))
+				continue;
+			if (n < 10)
+				n = 10;
+			irq_measure(x, n, ns, &ratio);
+			printf("%-14s %12s %12s %12.0f %12.0f   %-12s %.2fx time   (ns per round trip, %" PRIu64
+			       " per run)\n",
+			       x == X_IPI ? "IPI ping-pong" : "UART IRQ echo", "-", "-", ns[0], ns[1], "-",
+			       ratio, n);
 		}
 
 		snprintf(path, sizeof(path), "%s/guest/hello.bin", bindir ? bindir : ".");
