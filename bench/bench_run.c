@@ -461,6 +461,8 @@ static double vm_run(enum rk_vm_kind kind, int loop, uint64_t n, uint64_t *entri
  *
  *   ipi: vCPU 0 sends SGI 1 to vCPU 1 (ICC_SGI1R_EL1), which takes it and
  *        answers with SGI 1 to vCPU 0; x4 round trips between the marks.
+ *        Every acknowledged INTID is checked (a wrong one: SYSTEM_OFF
+ *        without the end mark, and bench_run fails).
  *   irq: the host feeds '\n' to the PL011 (rk_vm_uart_input, from a feeder
  *        thread: the console callback may not feed); the guest (UARTIMSC
  *        RXIM, SPI 33) takes the interrupt, reads UARTDR, writes the byte
@@ -546,6 +548,19 @@ static size_t emit_wait(uint32_t *p)
 	return n;
 }
 
+/* x1 must be intid; else SYSTEM_OFF without the end mark, which the host reports as a failure. */
+static size_t emit_expect(uint32_t *p, unsigned intid)
+{
+	size_t n = 0;
+
+	p[n++] = a64_subs_imm(31, 1, intid);
+	p[n++] = a64_bcond(A64_COND_EQ, 7);
+	n += mov64(p + n, 0, PSCI_SYSTEM_OFF);
+	p[n++] = SMC;
+	p[n++] = b(0);
+	return n;
+}
+
 static size_t emit_sgi(uint32_t *p, unsigned target)
 {
 	size_t n = 0;
@@ -587,6 +602,7 @@ static void build_irq_programs(void)
 	loop = n;
 	n += emit_sgi(p + n, 1);
 	n += emit_wait(p + n);
+	n += emit_expect(p + n, IPI_SGI);
 	p[n++] = a64_msr(ICC_EOIR1_EL1_R, 1);
 	p[n++] = a64_subs_imm(9, 9, 1);
 	p[n] = bne((int32_t)loop - (int32_t)n);
@@ -598,6 +614,7 @@ static void build_irq_programs(void)
 	n += emit_sgi(p + n, 0); /* up */
 	loop = n;
 	n += emit_wait(p + n);
+	n += emit_expect(p + n, IPI_SGI);
 	p[n++] = a64_msr(ICC_EOIR1_EL1_R, 1);
 	n += emit_sgi(p + n, 0);
 	p[n] = b((int32_t)loop - (int32_t)n);
@@ -624,6 +641,7 @@ static void build_irq_programs(void)
 	n += emit_host_call(p + n);                      /* start mark: the host feeds the first byte */
 	loop = n;
 	n += emit_wait(p + n);
+	n += emit_expect(p + n, 32 + RK_GUEST_UART_SPI);
 	p[n++] = a64_ldst(A64_OP_LDRW, 2, 2, 22, 0); /* UARTDR: the RX interrupt drops */
 	p[n++] = a64_ldst(A64_OP_STRW, 2, 2, 22, 0); /* and back */
 	p[n++] = a64_msr(ICC_EOIR1_EL1_R, 1);
@@ -719,17 +737,23 @@ static double irq_run(enum rk_vm_kind kind, int x, uint64_t n)
 		die(rk_host_last_error(host)->msg);
 	if (x == X_IPI) {
 		rk_vm_set_host_call_handler(vm, mark, &mk);
-		if (rk_vm_run(vm, 0) || mk.n != 2)
+		if (rk_vm_run(vm, 0))
 			die(rk_host_last_error(host)->msg);
+		if (mk.n != 2)
+			die("ipi: the guest acknowledged an unexpected INTID");
 		t = mk.t[1] - mk.t[0];
 	} else {
 		rk_vm_set_host_call_handler(vm, echo_mark, &e);
 		if (pthread_create(&th, NULL, feeder, &e))
 			die("cannot create a thread");
-		if (rk_vm_run(vm, 0) || e.marks != 2)
+		if (rk_vm_run(vm, 0))
 			die(rk_host_last_error(host)->msg);
+		e.stop = true; /* the feeder's exit, whatever the guest did */
+		sem_post(&e.feed);
 		pthread_join(th, NULL);
 		sem_destroy(&e.feed);
+		if (e.marks != 2)
+			die("irq: the guest acknowledged an unexpected INTID");
 		if (e.lines < n)
 			die("echo: fewer lines than round trips");
 		t = e.t[1] - e.t[0];
