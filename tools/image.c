@@ -17,10 +17,7 @@
 #define GRANULE 4096u
 #define READ_CHUNK ((uint64_t)1 << 30) /* below Linux's 0x7ffff000 per read */
 
-static int fail(char *err, size_t err_len, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t err_len, int ret, const char *fmt, ...)
+int image_fail(char *err, size_t err_len, int ret, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -33,7 +30,7 @@ static int fail(char *err, size_t err_len, int ret, const char *fmt, ...)
 }
 
 /* "3 GiB", "16 MiB", "12 KiB", "4097 bytes" */
-static const char *size_str(uint64_t n, char buf[32])
+const char *image_size_str(uint64_t n, char buf[32])
 {
 	if (n && !(n & ((1ULL << 30) - 1)))
 		snprintf(buf, 32, "%" PRIu64 " GiB", n >> 30);
@@ -149,31 +146,32 @@ static int load_elf(int fd, uint64_t fsize, uint64_t ram_base, uint64_t ram_top,
 	int ret;
 
 	if (fsize < sizeof(Elf64_Ehdr))
-		return fail(err, err_len, -EINVAL,
-			    "truncated ELF (the file is %" PRIu64 " bytes, an ELF64 header %zu)", fsize,
-			    sizeof(Elf64_Ehdr));
+		return image_fail(err, err_len, -EINVAL,
+				  "truncated ELF (the file is %" PRIu64 " bytes, an ELF64 header %zu)", fsize,
+				  sizeof(Elf64_Ehdr));
 	ret = image_pread_full(fd, ident, sizeof(ident), 0);
 	if (ret)
-		return fail(err, err_len, ret, "cannot read: %s", strerror(-ret));
+		return image_fail(err, err_len, ret, "cannot read: %s", strerror(-ret));
 	if (ident[EI_CLASS] == ELFCLASS32)
-		return fail(err, err_len, -EINVAL, "not a 64-bit ELF (ELFCLASS32)");
+		return image_fail(err, err_len, -EINVAL, "not a 64-bit ELF (ELFCLASS32)");
 	if (ident[EI_CLASS] != ELFCLASS64)
-		return fail(err, err_len, -EINVAL, "not a 64-bit ELF (EI_CLASS %u)", ident[EI_CLASS]);
+		return image_fail(err, err_len, -EINVAL, "not a 64-bit ELF (EI_CLASS %u)", ident[EI_CLASS]);
 	if (ident[EI_DATA] == ELFDATA2MSB)
-		return fail(err, err_len, -EINVAL,
-			    "not a little-endian ELF (ELFDATA2MSB): AArch64 realms are little-endian");
+		return image_fail(err, err_len, -EINVAL,
+				  "not a little-endian ELF (ELFDATA2MSB): AArch64 realms are little-endian");
 	if (ident[EI_DATA] != ELFDATA2LSB)
-		return fail(err, err_len, -EINVAL, "not a little-endian ELF (EI_DATA %u)", ident[EI_DATA]);
+		return image_fail(err, err_len, -EINVAL, "not a little-endian ELF (EI_DATA %u)",
+				  ident[EI_DATA]);
 	if (elf_version(EV_CURRENT) == EV_NONE)
-		return fail(err, err_len, -EINVAL, "libelf: %s", elf_errmsg(-1));
+		return image_fail(err, err_len, -EINVAL, "libelf: %s", elf_errmsg(-1));
 	e = elf_begin(fd, ELF_C_READ, NULL);
 	if (!e || elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh)) {
-		ret = fail(err, err_len, -EINVAL, "unreadable ELF header (%s)", elf_errmsg(-1));
+		ret = image_fail(err, err_len, -EINVAL, "unreadable ELF header (%s)", elf_errmsg(-1));
 		goto out;
 	}
 	if (eh.e_machine != EM_AARCH64) {
-		ret = fail(err, err_len, -EINVAL, "ELF is for %s, not AArch64",
-			   machine_name(eh.e_machine, nb));
+		ret = image_fail(err, err_len, -EINVAL, "ELF is for %s, not AArch64",
+				 machine_name(eh.e_machine, nb));
 		goto out;
 	}
 	/* the count as the file says it (elf_getphdrnum clamps it to what fits the file) */
@@ -183,7 +181,7 @@ static int load_elf(int fd, uint64_t fsize, uint64_t ram_base, uint64_t ram_top,
 		Elf_Scn *s0 = eh.e_shoff ? elf_getscn(e, 0) : NULL;
 
 		if (!s0 || !gelf_getshdr(s0, &sh0)) {
-			ret = fail(
+			ret = image_fail(
 				err, err_len, -EINVAL,
 				"e_phnum is PN_XNUM (65535) but there is no section 0 holding the program header count");
 			goto out;
@@ -191,37 +189,38 @@ static int load_elf(int fd, uint64_t fsize, uint64_t ram_base, uint64_t ram_top,
 		nph = sh0.sh_info;
 	}
 	if (nph > IMAGE_MAX_PHDRS) {
-		ret = fail(err, err_len, -EINVAL, "too many program headers (%zu; at most %u)", nph,
-			   IMAGE_MAX_PHDRS);
+		ret = image_fail(err, err_len, -EINVAL, "too many program headers (%zu; at most %u)", nph,
+				 IMAGE_MAX_PHDRS);
 		goto out;
 	}
 	if (!nph) {
-		ret = fail(err, err_len, -EINVAL, "no program headers: not a loadable ELF");
+		ret = image_fail(err, err_len, -EINVAL, "no program headers: not a loadable ELF");
 		goto out;
 	}
 	if (eh.e_phentsize != sizeof(Elf64_Phdr)) {
-		ret = fail(err, err_len, -EINVAL, "program header size %u, not %zu", eh.e_phentsize,
-			   sizeof(Elf64_Phdr));
+		ret = image_fail(err, err_len, -EINVAL, "program header size %u, not %zu", eh.e_phentsize,
+				 sizeof(Elf64_Phdr));
 		goto out;
 	}
 	if (__builtin_add_overflow(eh.e_phoff, (uint64_t)nph * sizeof(Elf64_Phdr), &phend) || phend > fsize) {
-		ret = fail(err, err_len, -EINVAL,
-			   "truncated ELF (program headers at 0x%" PRIx64 " end past the file end 0x%" PRIx64
-			   ")",
-			   (uint64_t)eh.e_phoff, fsize);
+		ret = image_fail(err, err_len, -EINVAL,
+				 "truncated ELF (program headers at 0x%" PRIx64
+				 " end past the file end 0x%" PRIx64 ")",
+				 (uint64_t)eh.e_phoff, fsize);
 		goto out;
 	}
 	{
 		size_t n = 0;
 
 		if (elf_getphdrnum(e, &n) || n != nph) {
-			ret = fail(err, err_len, -EINVAL, "unreadable program headers (%s)", elf_errmsg(-1));
+			ret = image_fail(err, err_len, -EINVAL, "unreadable program headers (%s)",
+					 elf_errmsg(-1));
 			goto out;
 		}
 	}
 	segs = calloc(nph, sizeof(*segs));
 	if (!segs) {
-		ret = fail(err, err_len, -ENOMEM, "out of memory");
+		ret = image_fail(err, err_len, -ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < nph; i++) {
@@ -230,47 +229,47 @@ static int load_elf(int fd, uint64_t fsize, uint64_t ram_base, uint64_t ram_top,
 		uint64_t fend;
 
 		if (!gelf_getphdr(e, (int)i, &ph)) {
-			ret = fail(err, err_len, -EINVAL, "unreadable program header %zu (%s)", i,
-				   elf_errmsg(-1));
+			ret = image_fail(err, err_len, -EINVAL, "unreadable program header %zu (%s)", i,
+					 elf_errmsg(-1));
 			goto out;
 		}
 		if (ph.p_type != PT_LOAD || !ph.p_memsz)
 			continue;
 		if (ph.p_filesz > ph.p_memsz) {
-			ret = fail(err, err_len, -EINVAL,
-				   "segment %zu: file size 0x%" PRIx64
-				   " is larger than its memory size 0x%" PRIx64,
-				   i, (uint64_t)ph.p_filesz, (uint64_t)ph.p_memsz);
+			ret = image_fail(err, err_len, -EINVAL,
+					 "segment %zu: file size 0x%" PRIx64
+					 " is larger than its memory size 0x%" PRIx64,
+					 i, (uint64_t)ph.p_filesz, (uint64_t)ph.p_memsz);
 			goto out;
 		}
 		s = (struct seg){ i, ph.p_paddr, 0, ph.p_offset, ph.p_filesz };
 		if (__builtin_add_overflow(ph.p_paddr, ph.p_memsz, &s.end)) {
-			ret = fail(err, err_len, -EINVAL,
-				   "segment %zu at 0x%" PRIx64 " of 0x%" PRIx64
-				   " bytes wraps around the address space",
-				   i, s.addr, (uint64_t)ph.p_memsz);
+			ret = image_fail(err, err_len, -EINVAL,
+					 "segment %zu at 0x%" PRIx64 " of 0x%" PRIx64
+					 " bytes wraps around the address space",
+					 i, s.addr, (uint64_t)ph.p_memsz);
 			goto out;
 		}
 		if (s.addr < ram_base || s.end > ram_top) {
-			ret = fail(err, err_len, -EINVAL,
-				   "segment %zu [0x%" PRIx64 ",0x%" PRIx64
-				   ") is outside guest RAM [0x%" PRIx64 ",0x%" PRIx64 ")",
-				   i, s.addr, s.end, ram_base, ram_top);
+			ret = image_fail(err, err_len, -EINVAL,
+					 "segment %zu [0x%" PRIx64 ",0x%" PRIx64
+					 ") is outside guest RAM [0x%" PRIx64 ",0x%" PRIx64 ")",
+					 i, s.addr, s.end, ram_base, ram_top);
 			goto out;
 		}
 		if (__builtin_add_overflow(ph.p_offset, ph.p_filesz, &fend) || fend > fsize) {
-			ret = fail(err, err_len, -EINVAL,
-				   "truncated ELF (segment %zu ends at 0x%" PRIx64
-				   "%s past the file end 0x%" PRIx64 ")",
-				   i, fend, fend < ph.p_offset ? " (wrapped)" : "", fsize);
+			ret = image_fail(err, err_len, -EINVAL,
+					 "truncated ELF (segment %zu ends at 0x%" PRIx64
+					 "%s past the file end 0x%" PRIx64 ")",
+					 i, fend, fend < ph.p_offset ? " (wrapped)" : "", fsize);
 			goto out;
 		}
 		for (size_t j = 0; j < nsegs; j++) {
 			if (s.addr < segs[j].end && segs[j].addr < s.end) {
-				ret = fail(err, err_len, -EINVAL,
-					   "segment %zu [0x%" PRIx64 ",0x%" PRIx64
-					   ") overlaps segment %zu [0x%" PRIx64 ",0x%" PRIx64 ")",
-					   i, s.addr, s.end, segs[j].index, segs[j].addr, segs[j].end);
+				ret = image_fail(err, err_len, -EINVAL,
+						 "segment %zu [0x%" PRIx64 ",0x%" PRIx64
+						 ") overlaps segment %zu [0x%" PRIx64 ",0x%" PRIx64 ")",
+						 i, s.addr, s.end, segs[j].index, segs[j].addr, segs[j].end);
 				goto out;
 			}
 		}
@@ -281,23 +280,25 @@ static int load_elf(int fd, uint64_t fsize, uint64_t ram_base, uint64_t ram_top,
 		}
 	}
 	if (lo >= hi) {
-		ret = fail(err, err_len, -EINVAL, "no PT_LOAD segment with contents");
+		ret = image_fail(err, err_len, -EINVAL, "no PT_LOAD segment with contents");
 		goto out;
 	}
 	if (lo & (GRANULE - 1)) {
-		ret = fail(err, err_len, -EINVAL,
-			   "the lowest segment, at 0x%" PRIx64 ", is not 4 KiB aligned", lo);
+		ret = image_fail(err, err_len, -EINVAL,
+				 "the lowest segment, at 0x%" PRIx64 ", is not 4 KiB aligned", lo);
 		goto out;
 	}
 	if (eh.e_entry < ram_base || eh.e_entry >= ram_top) {
-		ret = fail(err, err_len, -EINVAL,
-			   "entry point 0x%" PRIx64 " is outside guest RAM [0x%" PRIx64 ",0x%" PRIx64 ")",
-			   (uint64_t)eh.e_entry, ram_base, ram_top);
+		ret = image_fail(err, err_len, -EINVAL,
+				 "entry point 0x%" PRIx64 " is outside guest RAM [0x%" PRIx64 ",0x%" PRIx64
+				 ")",
+				 (uint64_t)eh.e_entry, ram_base, ram_top);
 		goto out;
 	}
 	img->loads[0].data = calloc(1, hi - lo); /* hi - lo <= the RAM size */
 	if (!img->loads[0].data) {
-		ret = fail(err, err_len, -ENOMEM, "out of memory for %s of contents", size_str(hi - lo, nb));
+		ret = image_fail(err, err_len, -ENOMEM, "out of memory for %s of contents",
+				 image_size_str(hi - lo, nb));
 		goto out;
 	}
 	img->nloads = 1;
@@ -309,7 +310,8 @@ static int load_elf(int fd, uint64_t fsize, uint64_t ram_base, uint64_t ram_top,
 		ret = image_pread_full(fd, img->loads[0].data + (segs[j].addr - lo), segs[j].filesz,
 				       segs[j].offset);
 		if (ret) {
-			fail(err, err_len, ret, "cannot read segment %zu: %s", segs[j].index, strerror(-ret));
+			image_fail(err, err_len, ret, "cannot read segment %zu: %s", segs[j].index,
+				   strerror(-ret));
 			goto out;
 		}
 	}
@@ -331,18 +333,18 @@ static int load_flat(int fd, uint64_t fsize, uint64_t ram_base, uint64_t ram_siz
 	int ret;
 
 	if (!fsize)
-		return fail(err, err_len, -EINVAL, "flat image is empty");
+		return image_fail(err, err_len, -EINVAL, "flat image is empty");
 	if (fsize > ram_size)
-		return fail(err, err_len, -EINVAL, "flat image is %s, guest RAM is %s", size_str(fsize, a),
-			    size_str(ram_size, b));
+		return image_fail(err, err_len, -EINVAL, "flat image is %s, guest RAM is %s",
+				  image_size_str(fsize, a), image_size_str(ram_size, b));
 	img->loads[0].data = malloc(fsize);
 	if (!img->loads[0].data)
-		return fail(err, err_len, -ENOMEM, "out of memory for a flat image of %s",
-			    size_str(fsize, a));
+		return image_fail(err, err_len, -ENOMEM, "out of memory for a flat image of %s",
+				  image_size_str(fsize, a));
 	img->nloads = 1;
 	ret = image_pread_full(fd, img->loads[0].data, fsize, 0);
 	if (ret)
-		return fail(err, err_len, ret, "cannot read: %s", strerror(-ret));
+		return image_fail(err, err_len, ret, "cannot read: %s", strerror(-ret));
 	img->format = IMAGE_FLAT;
 	img->loads[0].addr = ram_base;
 	img->loads[0].len = fsize;
@@ -361,17 +363,17 @@ int image_load_fd(int fd, uint64_t ram_base, uint64_t ram_size, struct image *im
 	if (err && err_len)
 		err[0] = '\0';
 	if (__builtin_add_overflow(ram_base, ram_size, &ram_top) || !ram_size)
-		return fail(err, err_len, -EINVAL, "bad guest RAM window");
+		return image_fail(err, err_len, -EINVAL, "bad guest RAM window");
 	if (fstat(fd, &st))
-		return fail(err, err_len, -errno, "cannot stat: %s", strerror(errno));
+		return image_fail(err, err_len, -errno, "cannot stat: %s", strerror(errno));
 	if (S_ISDIR(st.st_mode))
-		return fail(err, err_len, -EISDIR, "is a directory");
+		return image_fail(err, err_len, -EISDIR, "is a directory");
 	if (!S_ISREG(st.st_mode))
-		return fail(err, err_len, -EINVAL, "not a regular file");
+		return image_fail(err, err_len, -EINVAL, "not a regular file");
 	if (st.st_size >= SELFMAG) {
 		ret = image_pread_full(fd, magic, SELFMAG, 0);
 		if (ret)
-			return fail(err, err_len, ret, "cannot read: %s", strerror(-ret));
+			return image_fail(err, err_len, ret, "cannot read: %s", strerror(-ret));
 		if (!memcmp(magic, ELFMAG, SELFMAG))
 			ret = load_elf(fd, (uint64_t)st.st_size, ram_base, ram_top, img, err, err_len);
 		else
@@ -392,7 +394,7 @@ int image_load_file(const char *path, uint64_t ram_base, uint64_t ram_size, stru
 
 	memset(img, 0, sizeof(*img));
 	if (fd < 0)
-		return fail(err, err_len, -errno, "%s", strerror(errno));
+		return image_fail(err, err_len, -errno, "%s", strerror(errno));
 	ret = image_load_fd(fd, ram_base, ram_size, img, err, err_len);
 	close(fd);
 	return ret;

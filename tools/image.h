@@ -72,6 +72,12 @@ void image_free(struct image *img);
 /* "ELF" / "flat image" / "Linux arm64 Image" */
 const char *image_format_name(enum image_format f);
 
+/* Write the message into err (when err_len > 0) and return ret: the loaders' error exit. */
+int image_fail(char *err, size_t err_len, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* n for a message: "3 GiB", "16 MiB", "12 KiB", "4097 bytes" (buf returned). */
+const char *image_size_str(uint64_t n, char buf[32]);
+
 /* Read exactly len bytes at off (in chunks, retrying EINTR): 0, -EIO at a short file, or -errno. */
 int image_pread_full(int fd, void *buf, uint64_t len, uint64_t off);
 

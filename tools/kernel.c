@@ -12,27 +12,13 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "image.h"
 #include "kernel.h"
 
 #define GRANULE 4096u
 #define IN_CHUNK ((size_t)1 << 20)  /* compressed input read this much at a time */
 #define OUT_FIRST ((size_t)8 << 20) /* decompression output: first buffer, then doubled */
 #define ZBOOT_HEADER 56u            /* EFI zboot: "MZ", "zimg", payload offset/size, comp_type[32] */
-
-static int fail(char *err, size_t err_len, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t err_len, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 static uint64_t le(const uint8_t *p, unsigned int n)
 {
@@ -41,20 +27,6 @@ static uint64_t le(const uint8_t *p, unsigned int n)
 	for (unsigned int i = 0; i < n; i++)
 		v |= (uint64_t)p[i] << (8 * i);
 	return v;
-}
-
-/* "3 GiB", "16 MiB", "12 KiB", "4097 bytes" */
-static const char *size_str(uint64_t n, char buf[32])
-{
-	if (n && !(n & ((1ULL << 30) - 1)))
-		snprintf(buf, 32, "%" PRIu64 " GiB", n >> 30);
-	else if (n && !(n & ((1ULL << 20) - 1)))
-		snprintf(buf, 32, "%" PRIu64 " MiB", n >> 20);
-	else if (n && !(n & ((1ULL << 10) - 1)))
-		snprintf(buf, 32, "%" PRIu64 " KiB", n >> 10);
-	else
-		snprintf(buf, 32, "%" PRIu64 " bytes", n);
-	return buf;
 }
 
 const char *kernel_compression_name(uint32_t c)
@@ -71,38 +43,41 @@ int kernel_parse_header(const uint8_t *b, size_t len, uint64_t image_len, struct
 
 	memset(h, 0, sizeof(*h));
 	if (len < KERNEL_HEADER_SIZE)
-		return fail(err, err_len, -EINVAL,
-			    "truncated Linux arm64 Image (%zu bytes; its header alone is %u)", len,
-			    KERNEL_HEADER_SIZE);
+		return image_fail(err, err_len, -EINVAL,
+				  "truncated Linux arm64 Image (%zu bytes; its header alone is %u)", len,
+				  KERNEL_HEADER_SIZE);
 	magic = (uint32_t)le(b + 56, 4);
 	if (magic != KERNEL_MAGIC)
-		return fail(err, err_len, -EINVAL,
-			    "not a Linux arm64 Image: no magic 0x%08x (\"ARM\\x64\") at offset 56 (0x%08x)",
-			    KERNEL_MAGIC, magic);
+		return image_fail(
+			err, err_len, -EINVAL,
+			"not a Linux arm64 Image: no magic 0x%08x (\"ARM\\x64\") at offset 56 (0x%08x)",
+			KERNEL_MAGIC, magic);
 	h->text_offset = le(b + 8, 8);
 	h->image_size = le(b + 16, 8);
 	h->flags = le(b + 24, 8);
 	h->pe = b[0] == 'M' && b[1] == 'Z';
 	if (h->flags & KERNEL_FLAG_BE)
-		return fail(err, err_len, -EINVAL,
-			    "a big-endian kernel (Image flags bit 0): realms run little-endian");
+		return image_fail(err, err_len, -EINVAL,
+				  "a big-endian kernel (Image flags bit 0): realms run little-endian");
 	page = (unsigned int)((h->flags & KERNEL_FLAG_PAGE_MASK) >> KERNEL_FLAG_PAGE_SHIFT);
 	if (page == 2)
-		return fail(
+		return image_fail(
 			err, err_len, -EINVAL,
 			"a kernel built for 16 KiB pages (Image flags bits 1-2 = 2): the vCPU (Cortex-A72) "
 			"has no 16 KiB translation granule; use a 4 KiB or 64 KiB page kernel");
 	if (!h->image_size)
-		return fail(err, err_len, -EINVAL,
-			    "image_size is 0 in the Image header: a kernel older than Linux 3.17, whose "
-			    "memory needs the header does not give");
+		return image_fail(
+			err, err_len, -EINVAL,
+			"image_size is 0 in the Image header: a kernel older than Linux 3.17, whose "
+			"memory needs the header does not give");
 	if (h->text_offset & (GRANULE - 1))
-		return fail(err, err_len, -EINVAL, "text_offset 0x%" PRIx64 " is not 4 KiB aligned",
-			    h->text_offset);
+		return image_fail(err, err_len, -EINVAL, "text_offset 0x%" PRIx64 " is not 4 KiB aligned",
+				  h->text_offset);
 	if (h->image_size < image_len)
-		return fail(err, err_len, -EINVAL,
-			    "image_size 0x%" PRIx64 " in the Image header is smaller than the Image (%s)",
-			    h->image_size, size_str(image_len, nb));
+		return image_fail(err, err_len, -EINVAL,
+				  "image_size 0x%" PRIx64
+				  " in the Image header is smaller than the Image (%s)",
+				  h->image_size, image_size_str(image_len, nb));
 	return 0;
 }
 
@@ -156,13 +131,13 @@ static int gunzip(struct inbuf *in, uint64_t max, uint8_t **out, size_t *cap, ui
 
 	memset(&zs, 0, sizeof(zs));
 	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
-		return fail(err, err_len, -ENOMEM, "zlib: cannot start inflating");
+		return image_fail(err, err_len, -ENOMEM, "zlib: cannot start inflating");
 	for (;;) {
 		if (!zs.avail_in) {
 			ssize_t n = in_next(in);
 
 			if (n < 0) {
-				ret = fail(err, err_len, (int)n, "cannot read: %s", strerror((int)-n));
+				ret = image_fail(err, err_len, (int)n, "cannot read: %s", strerror((int)-n));
 				break;
 			}
 			if (!n)
@@ -179,7 +154,7 @@ static int gunzip(struct inbuf *in, uint64_t max, uint8_t **out, size_t *cap, ui
 			}
 			for (uInt i = 0; i < zs.avail_in; i++)
 				if (zs.next_in[i]) {
-					ret = fail(
+					ret = image_fail(
 						err, err_len, -EINVAL,
 						"data after the end of the gzip stream (at compressed byte %" PRIu64
 						")",
@@ -204,14 +179,15 @@ static int gunzip(struct inbuf *in, uint64_t max, uint8_t **out, size_t *cap, ui
 		} else if (zret == Z_BUF_ERROR) {
 			continue; /* needs more input or more output: both are given above */
 		} else if (zret != Z_OK) {
-			ret = fail(err, err_len, -EINVAL, "corrupt gzip data (zlib: %s)",
-				   zs.msg ? zs.msg : "error");
+			ret = image_fail(err, err_len, -EINVAL, "corrupt gzip data (zlib: %s)",
+					 zs.msg ? zs.msg : "error");
 			break;
 		}
 	}
 	if (!ret && !ended)
-		ret = fail(err, err_len, -EINVAL,
-			   "truncated gzip stream (the file ends after %" PRIu64 " bytes of output)", *olen);
+		ret = image_fail(err, err_len, -EINVAL,
+				 "truncated gzip stream (the file ends after %" PRIu64 " bytes of output)",
+				 *olen);
 out:
 	inflateEnd(&zs);
 	return ret;
@@ -226,13 +202,13 @@ static int unzstd(struct inbuf *in, uint64_t max, uint8_t **out, size_t *cap, ui
 	int ret = 0;
 
 	if (!z)
-		return fail(err, err_len, -ENOMEM, "zstd: cannot make a decompression context");
+		return image_fail(err, err_len, -ENOMEM, "zstd: cannot make a decompression context");
 	for (;;) {
 		if (ib.pos == ib.size) {
 			ssize_t n = in_next(in);
 
 			if (n < 0) {
-				ret = fail(err, err_len, (int)n, "cannot read: %s", strerror((int)-n));
+				ret = image_fail(err, err_len, (int)n, "cannot read: %s", strerror((int)-n));
 				break;
 			}
 			if (!n)
@@ -248,8 +224,8 @@ static int unzstd(struct inbuf *in, uint64_t max, uint8_t **out, size_t *cap, ui
 			*olen = ob.pos;
 		}
 		if (ZSTD_isError(zr)) {
-			ret = fail(err, err_len, -EINVAL, "corrupt zstd data (libzstd: %s)",
-				   ZSTD_getErrorName(zr));
+			ret = image_fail(err, err_len, -EINVAL, "corrupt zstd data (libzstd: %s)",
+					 ZSTD_getErrorName(zr));
 			break;
 		}
 	}
@@ -262,12 +238,13 @@ static int unzstd(struct inbuf *in, uint64_t max, uint8_t **out, size_t *cap, ui
 		ob = (ZSTD_outBuffer){ *out, *cap, (size_t)*olen };
 		zr = ZSTD_decompressStream(z, &ob, &ib);
 		if (ZSTD_isError(zr)) {
-			ret = fail(err, err_len, -EINVAL, "corrupt zstd data (libzstd: %s)",
-				   ZSTD_getErrorName(zr));
+			ret = image_fail(err, err_len, -EINVAL, "corrupt zstd data (libzstd: %s)",
+					 ZSTD_getErrorName(zr));
 		} else if (ob.pos == *olen && zr) {
-			ret = fail(err, err_len, -EINVAL,
-				   "truncated zstd stream (the file ends after %" PRIu64 " bytes of output)",
-				   *olen);
+			ret = image_fail(err, err_len, -EINVAL,
+					 "truncated zstd stream (the file ends after %" PRIu64
+					 " bytes of output)",
+					 *olen);
 		}
 		*olen = ob.pos;
 	}
@@ -290,21 +267,21 @@ static int decompress(int fd, uint64_t off, uint64_t len, uint32_t comp, uint64_
 	*out = NULL;
 	*olen = 0;
 	if (!in.buf)
-		return fail(err, err_len, -ENOMEM, "out of memory");
+		return image_fail(err, err_len, -ENOMEM, "out of memory");
 	ret = comp == KERNEL_GZIP ? gunzip(&in, max, out, &cap, olen, err, err_len)
 				  : unzstd(&in, max, out, &cap, olen, err, err_len);
 	free(in.buf);
 	if (ret == -EFBIG)
-		fail(err, err_len, -EINVAL, "the %s kernel decompresses to more than guest RAM (%s)",
-		     kernel_compression_name(comp), size_str(max, nb));
+		image_fail(err, err_len, -EINVAL, "the %s kernel decompresses to more than guest RAM (%s)",
+			   kernel_compression_name(comp), image_size_str(max, nb));
 	else if (ret == -ENOMEM)
-		fail(err, err_len, ret, "out of memory decompressing the %s kernel",
-		     kernel_compression_name(comp));
+		image_fail(err, err_len, ret, "out of memory decompressing the %s kernel",
+			   kernel_compression_name(comp));
 	if (ret == -EFBIG)
 		ret = -EINVAL;
 	if (!ret && !*olen)
-		ret = fail(err, err_len, -EINVAL, "the %s kernel decompresses to nothing",
-			   kernel_compression_name(comp));
+		ret = image_fail(err, err_len, -EINVAL, "the %s kernel decompresses to nothing",
+				 kernel_compression_name(comp));
 	if (ret) {
 		free(*out);
 		*out = NULL;
@@ -357,20 +334,20 @@ int kernel_load_fd(int fd, uint64_t ram_base, uint64_t ram_size, struct image *i
 		err[0] = '\0';
 	if (__builtin_add_overflow(ram_base, ram_size, &ram_top) || !ram_size ||
 	    (ram_base & (KERNEL_ALIGN - 1)))
-		return fail(err, err_len, -EINVAL, "bad guest RAM window");
+		return image_fail(err, err_len, -EINVAL, "bad guest RAM window");
 	if (fstat(fd, &st))
-		return fail(err, err_len, -errno, "cannot stat: %s", strerror(errno));
+		return image_fail(err, err_len, -errno, "cannot stat: %s", strerror(errno));
 	if (S_ISDIR(st.st_mode))
-		return fail(err, err_len, -EISDIR, "is a directory");
+		return image_fail(err, err_len, -EISDIR, "is a directory");
 	if (!S_ISREG(st.st_mode))
-		return fail(err, err_len, -EINVAL, "not a regular file");
+		return image_fail(err, err_len, -EINVAL, "not a regular file");
 	fsize = (uint64_t)st.st_size;
 	if (!fsize)
-		return fail(err, err_len, -EINVAL, "the kernel file is empty");
+		return image_fail(err, err_len, -EINVAL, "the kernel file is empty");
 	hn = fsize < sizeof(head) ? (size_t)fsize : sizeof(head);
 	ret = image_pread_full(fd, head, hn, 0);
 	if (ret)
-		return fail(err, err_len, ret, "cannot read: %s", strerror(-ret));
+		return image_fail(err, err_len, ret, "cannot read: %s", strerror(-ret));
 	clen = fsize;
 	if (hn >= 2 && head[0] == 0x1f && head[1] == 0x8b) {
 		comp = KERNEL_GZIP;
@@ -381,30 +358,30 @@ int kernel_load_fd(int fd, uint64_t ram_base, uint64_t ram_size, struct image *i
 		char type[33];
 
 		if (hn < ZBOOT_HEADER)
-			return fail(err, err_len, -EINVAL, "truncated EFI zboot image (%" PRIu64 " bytes)",
-				    fsize);
+			return image_fail(err, err_len, -EINVAL,
+					  "truncated EFI zboot image (%" PRIu64 " bytes)", fsize);
 		off = le(head + 8, 4);
 		clen = le(head + 12, 4);
 		memcpy(type, head + 24, 32);
 		type[32] = '\0';
 		if (!clen || off > fsize || clen > fsize - off)
-			return fail(err, err_len, -EINVAL,
-				    "EFI zboot image: its payload [0x%" PRIx64 ", +0x%" PRIx64
-				    ") is not inside the file (%" PRIu64 " bytes)",
-				    off, clen, fsize);
+			return image_fail(err, err_len, -EINVAL,
+					  "EFI zboot image: its payload [0x%" PRIx64 ", +0x%" PRIx64
+					  ") is not inside the file (%" PRIu64 " bytes)",
+					  off, clen, fsize);
 		if (!strcmp(type, "gzip"))
 			comp = KERNEL_GZIP;
 		else if (!strcmp(type, "zstd") || !strcmp(type, "zstd22"))
 			comp = KERNEL_ZSTD;
 		else
-			return fail(
+			return image_fail(
 				err, err_len, -EINVAL,
 				"EFI zboot image compressed with '%.32s': realmkit decompresses gzip and zstd",
 				type);
 	} else if (fsize >= KERNEL_HEADER_SIZE && le(head + 56, 4) == KERNEL_MAGIC) {
 		comp = KERNEL_RAW;
 	} else if ((other = other_format(head, hn))) {
-		return fail(err, err_len, -EINVAL, "%s", other);
+		return image_fail(err, err_len, -EINVAL, "%s", other);
 	}
 	if (comp == KERNEL_RAW) {
 		/* check the header before reading the whole file */
@@ -412,17 +389,17 @@ int kernel_load_fd(int fd, uint64_t ram_base, uint64_t ram_size, struct image *i
 		if (ret)
 			return ret;
 		if (fsize > ram_size)
-			return fail(err, err_len, -EINVAL, "the kernel is %s, guest RAM is %s",
-				    size_str(fsize, a), size_str(ram_size, b));
+			return image_fail(err, err_len, -EINVAL, "the kernel is %s, guest RAM is %s",
+					  image_size_str(fsize, a), image_size_str(ram_size, b));
 		data = malloc(fsize);
 		if (!data)
-			return fail(err, err_len, -ENOMEM, "out of memory for a kernel of %s",
-				    size_str(fsize, a));
+			return image_fail(err, err_len, -ENOMEM, "out of memory for a kernel of %s",
+					  image_size_str(fsize, a));
 		len = fsize;
 		ret = image_pread_full(fd, data, len, 0);
 		if (ret) {
 			free(data);
-			return fail(err, err_len, ret, "cannot read: %s", strerror(-ret));
+			return image_fail(err, err_len, ret, "cannot read: %s", strerror(-ret));
 		}
 	} else {
 		ret = decompress(fd, off, clen, comp, ram_size, &data, &len, err, err_len);
@@ -433,8 +410,8 @@ int kernel_load_fd(int fd, uint64_t ram_base, uint64_t ram_size, struct image *i
 			char why[IMAGE_ERR_LEN];
 
 			snprintf(why, sizeof(why), "%s", err ? err : "");
-			fail(err, err_len, ret, "the %s kernel decompresses to %s: %s",
-			     kernel_compression_name(comp), size_str(len, a), why);
+			image_fail(err, err_len, ret, "the %s kernel decompresses to %s: %s",
+				   kernel_compression_name(comp), image_size_str(len, a), why);
 			free(data);
 			return ret;
 		}
@@ -442,12 +419,13 @@ int kernel_load_fd(int fd, uint64_t ram_base, uint64_t ram_size, struct image *i
 	/* booting.rst: text_offset above a 2 MiB aligned base; image_size bytes from there are the kernel's */
 	if (h.text_offset >= ram_size || h.image_size > ram_size - h.text_offset) {
 		free(data);
-		return fail(
+		return image_fail(
 			err, err_len, -EINVAL,
 			"the kernel needs %s of RAM (text_offset 0x%" PRIx64 " + image_size 0x%" PRIx64
 			"), guest RAM is %s",
-			size_str(((h.text_offset + h.image_size) + (1 << 20) - 1) & ~((1ULL << 20) - 1), a),
-			h.text_offset, h.image_size, size_str(ram_size, b));
+			image_size_str(((h.text_offset + h.image_size) + (1 << 20) - 1) & ~((1ULL << 20) - 1),
+				       a),
+			h.text_offset, h.image_size, image_size_str(ram_size, b));
 	}
 	load = ram_base + h.text_offset;
 	img->format = IMAGE_LINUX;
@@ -466,7 +444,7 @@ int kernel_load_file(const char *path, uint64_t ram_base, uint64_t ram_size, str
 
 	memset(img, 0, sizeof(*img));
 	if (fd < 0)
-		return fail(err, err_len, -errno, "%s", strerror(errno));
+		return image_fail(err, err_len, -errno, "%s", strerror(errno));
 	ret = kernel_load_fd(fd, ram_base, ram_size, img, err, err_len);
 	close(fd);
 	return ret;
@@ -482,23 +460,23 @@ int kernel_read_initrd(const char *path, uint64_t max, uint8_t **data, uint64_t 
 	*data = NULL;
 	*len = 0;
 	if (fd < 0)
-		return fail(err, err_len, -errno, "%s", strerror(errno));
+		return image_fail(err, err_len, -errno, "%s", strerror(errno));
 	if (fstat(fd, &st)) {
-		ret = fail(err, err_len, -errno, "cannot stat: %s", strerror(errno));
+		ret = image_fail(err, err_len, -errno, "cannot stat: %s", strerror(errno));
 	} else if (S_ISDIR(st.st_mode)) {
-		ret = fail(err, err_len, -EISDIR, "is a directory");
+		ret = image_fail(err, err_len, -EISDIR, "is a directory");
 	} else if (!S_ISREG(st.st_mode)) {
-		ret = fail(err, err_len, -EINVAL, "not a regular file");
+		ret = image_fail(err, err_len, -EINVAL, "not a regular file");
 	} else if (!st.st_size) {
-		ret = fail(err, err_len, -EINVAL, "the initrd is empty");
+		ret = image_fail(err, err_len, -EINVAL, "the initrd is empty");
 	} else if ((uint64_t)st.st_size > max) {
-		ret = fail(err, err_len, -EINVAL, "the initrd is %s, guest RAM is %s",
-			   size_str((uint64_t)st.st_size, a), size_str(max, b));
+		ret = image_fail(err, err_len, -EINVAL, "the initrd is %s, guest RAM is %s",
+				 image_size_str((uint64_t)st.st_size, a), image_size_str(max, b));
 	} else if (!(*data = malloc((size_t)st.st_size))) {
-		ret = fail(err, err_len, -ENOMEM, "out of memory for an initrd of %s",
-			   size_str((uint64_t)st.st_size, a));
+		ret = image_fail(err, err_len, -ENOMEM, "out of memory for an initrd of %s",
+				 image_size_str((uint64_t)st.st_size, a));
 	} else if ((ret = image_pread_full(fd, *data, (uint64_t)st.st_size, 0))) {
-		fail(err, err_len, ret, "cannot read: %s", strerror(-ret));
+		image_fail(err, err_len, ret, "cannot read: %s", strerror(-ret));
 	} else {
 		*len = (uint64_t)st.st_size;
 	}
@@ -519,10 +497,11 @@ int kernel_place_initrd(uint64_t ram_base, uint64_t ram_size, uint64_t kernel_en
 	if (start < dtb_ipa + dtb_size && dtb_ipa < start + len)
 		start = dtb_ipa + dtb_size; /* after the device tree */
 	if (start < ram_base || start > ram_top || len > ram_top - start)
-		return fail(err, err_len, -ENOSPC,
-			    "the initrd (%s) does not fit in guest RAM [0x%" PRIx64 ",0x%" PRIx64
-			    ") after the kernel (up to 0x%" PRIx64 ") and the device tree (0x%" PRIx64 ")",
-			    size_str(len, a), ram_base, ram_top, kernel_end, dtb_ipa);
+		return image_fail(err, err_len, -ENOSPC,
+				  "the initrd (%s) does not fit in guest RAM [0x%" PRIx64 ",0x%" PRIx64
+				  ") after the kernel (up to 0x%" PRIx64 ") and the device tree (0x%" PRIx64
+				  ")",
+				  image_size_str(len, a), ram_base, ram_top, kernel_end, dtb_ipa);
 	*ipa = start;
 	return 0;
 }
