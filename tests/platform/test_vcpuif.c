@@ -23,49 +23,13 @@
 
 #include "platform/vcpuif.h"
 
-#define VPMR(p) ((uint64_t)(p) << ICH_VMCR_VPMR_SHIFT)
-#define VBPR1(b) ((uint64_t)(b) << ICH_VMCR_VBPR1_SHIFT)
-#define VBPR0(b) ((uint64_t)(b) << ICH_VMCR_VBPR0_SHIFT)
-#define G1P(prio, id) ICH_LR(ICH_LR_STATE_PENDING, 1, prio, id)
-#define G0P(prio, id) ICH_LR(ICH_LR_STATE_PENDING, 0, prio, id)
-
-/* An enabled interface with nr LRs: En, Group 1 on, PMR 0xf8 (everything but the lowest). */
-static struct plat_ich on(unsigned int nr)
-{
-	struct plat_ich s;
-
-	plat_ich_reset(&s, plat_ich_vtr(nr));
-	s.hcr = ICH_HCR_EN;
-	s.vmcr = plat_ich_vmcr_sanitise(ICH_VMCR_VENG1 | VPMR(0xf8));
-	return s;
-}
-
-static uint64_t rd(struct plat_ich *s, uint32_t enc)
-{
-	uint64_t v = 0xdead;
-
-	assert_int_equal(plat_icv_access(s, enc, true, &v), PLAT_ICV_DONE);
-	return v;
-}
-
-static void wr(struct plat_ich *s, uint32_t enc, uint64_t v)
-{
-	assert_int_equal(plat_icv_access(s, enc, false, &v), PLAT_ICV_DONE);
-}
-
-static uint64_t reg(const struct plat_ich *s, uint32_t enc)
-{
-	uint64_t v = 0;
-
-	assert_int_equal(plat_ich_read(s, enc, &v), 0);
-	return v;
-}
+#include "ich_util.h"
 
 /* ---- acknowledge ---------------------------------------------------------------- */
 
 static void test_iar_priority_order(void **state)
 {
-	struct plat_ich s = on(4);
+	struct plat_ich s = t_ich_on(4);
 
 	(void)state;
 	s.lr[0] = G1P(0xa0, 40);
@@ -73,97 +37,97 @@ static void test_iar_priority_order(void **state)
 	s.lr[2] = G1P(0x80, 42); /* same priority, higher index */
 	s.lr[3] = G1P(0xc0, 43);
 	assert_true(plat_icv_virq(&s));
-	assert_int_equal(rd(&s, ICC_HPPIR1_EL1), 41);
-	assert_int_equal(rd(&s, ICC_RPR_EL1), 0xff);
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), 41);
+	assert_int_equal(t_icv_rd(&s, ICC_HPPIR1_EL1), 41);
+	assert_int_equal(t_icv_rd(&s, ICC_RPR_EL1), 0xff);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), 41);
 	assert_int_equal(ich_lr_state(s.lr[1]), ICH_LR_STATE_ACTIVE);
 	assert_int_equal(s.ap1r[0], 1u << (0x80 >> 3));
-	assert_int_equal(rd(&s, ICC_RPR_EL1), 0x80);
+	assert_int_equal(t_icv_rd(&s, ICC_RPR_EL1), 0x80);
 	/* nothing of lower or equal priority preempts the running one */
 	assert_false(plat_icv_virq(&s));
-	assert_int_equal(rd(&s, ICC_HPPIR1_EL1), 42); /* HPPIR ignores the running priority */
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), GIC_INTID_SPURIOUS);
+	assert_int_equal(t_icv_rd(&s, ICC_HPPIR1_EL1), 42); /* HPPIR ignores the running priority */
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), GIC_INTID_SPURIOUS);
 	assert_int_equal(ich_lr_state(s.lr[2]), ICH_LR_STATE_PENDING);
 	/* EOI (EOImode 0): drop and deactivate; then 42, 40, 43 in priority order */
-	wr(&s, ICC_EOIR1_EL1, 41);
+	t_icv_wr(&s, ICC_EOIR1_EL1, 41);
 	assert_int_equal(ich_lr_state(s.lr[1]), ICH_LR_STATE_INVALID);
 	assert_int_equal(s.ap1r[0], 0);
-	assert_int_equal(rd(&s, ICC_RPR_EL1), 0xff);
+	assert_int_equal(t_icv_rd(&s, ICC_RPR_EL1), 0xff);
 	unsigned int want[] = { 42, 40, 43 };
 	for (unsigned int k = 0; k < 3; k++) {
 		assert_true(plat_icv_virq(&s));
-		uint64_t id = rd(&s, ICC_IAR1_EL1);
+		uint64_t id = t_icv_rd(&s, ICC_IAR1_EL1);
 		assert_int_equal(id, want[k]);
-		wr(&s, ICC_EOIR1_EL1, id);
+		t_icv_wr(&s, ICC_EOIR1_EL1, id);
 	}
 	assert_false(plat_icv_virq(&s));
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), GIC_INTID_SPURIOUS);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), GIC_INTID_SPURIOUS);
 	assert_int_equal(plat_ich_elrsr(&s), 0xf); /* every LR free */
 }
 
 static void test_iar_preemption_nested(void **state)
 {
-	struct plat_ich s = on(4);
+	struct plat_ich s = t_ich_on(4);
 
 	(void)state;
 	s.lr[0] = G1P(0xa0, 50);
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), 50);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), 50);
 	/* a higher-priority interrupt arrives: it preempts the running one */
 	s.lr[1] = G1P(0x80, 51);
 	assert_true(plat_icv_virq(&s));
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), 51);
-	assert_int_equal(rd(&s, ICC_RPR_EL1), 0x80);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), 51);
+	assert_int_equal(t_icv_rd(&s, ICC_RPR_EL1), 0x80);
 	assert_int_equal(s.ap1r[0], (1u << (0xa0 >> 3)) | (1u << (0x80 >> 3)));
 	/* its EOI drops to the outer one's priority */
-	wr(&s, ICC_EOIR1_EL1, 51);
-	assert_int_equal(rd(&s, ICC_RPR_EL1), 0xa0);
+	t_icv_wr(&s, ICC_EOIR1_EL1, 51);
+	assert_int_equal(t_icv_rd(&s, ICC_RPR_EL1), 0xa0);
 	assert_int_equal(ich_lr_state(s.lr[0]), ICH_LR_STATE_ACTIVE);
-	wr(&s, ICC_EOIR1_EL1, 50);
-	assert_int_equal(rd(&s, ICC_RPR_EL1), 0xff);
+	t_icv_wr(&s, ICC_EOIR1_EL1, 50);
+	assert_int_equal(t_icv_rd(&s, ICC_RPR_EL1), 0xff);
 	assert_int_equal(plat_ich_elrsr(&s), 0xf);
 }
 
 static void test_iar_masks(void **state)
 {
-	struct plat_ich s = on(4);
+	struct plat_ich s = t_ich_on(4);
 
 	(void)state;
 	s.lr[0] = G1P(0x80, 60);
 	/* PMR: only a priority strictly above it (numerically lower) is signalled */
-	wr(&s, ICC_PMR_EL1, 0x80);
+	t_icv_wr(&s, ICC_PMR_EL1, 0x80);
 	assert_false(plat_icv_virq(&s));
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), GIC_INTID_SPURIOUS);
-	assert_int_equal(rd(&s, ICC_HPPIR1_EL1), 60); /* still the highest pending */
-	wr(&s, ICC_PMR_EL1, 0x8f);                    /* 5 bits: reads 0x88 */
-	assert_int_equal(rd(&s, ICC_PMR_EL1), 0x88);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), GIC_INTID_SPURIOUS);
+	assert_int_equal(t_icv_rd(&s, ICC_HPPIR1_EL1), 60); /* still the highest pending */
+	t_icv_wr(&s, ICC_PMR_EL1, 0x8f);                    /* 5 bits: reads 0x88 */
+	assert_int_equal(t_icv_rd(&s, ICC_PMR_EL1), 0x88);
 	assert_int_equal((s.vmcr & ICH_VMCR_VPMR_MASK) >> ICH_VMCR_VPMR_SHIFT, 0x88);
 	assert_true(plat_icv_virq(&s));
 	/* Group 1 disabled */
-	wr(&s, ICC_IGRPEN1_EL1, 0);
-	assert_int_equal(rd(&s, ICC_IGRPEN1_EL1), 0);
+	t_icv_wr(&s, ICC_IGRPEN1_EL1, 0);
+	assert_int_equal(t_icv_rd(&s, ICC_IGRPEN1_EL1), 0);
 	assert_int_equal(s.vmcr & ICH_VMCR_VENG1, 0);
 	assert_false(plat_icv_virq(&s));
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), GIC_INTID_SPURIOUS);
-	assert_int_equal(rd(&s, ICC_HPPIR1_EL1), GIC_INTID_SPURIOUS);
-	wr(&s, ICC_IGRPEN1_EL1, 1);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), GIC_INTID_SPURIOUS);
+	assert_int_equal(t_icv_rd(&s, ICC_HPPIR1_EL1), GIC_INTID_SPURIOUS);
+	t_icv_wr(&s, ICC_IGRPEN1_EL1, 1);
 	/* the interface off (ICH_HCR_EL2.En = 0) */
 	s.hcr &= ~ICH_HCR_EN;
 	assert_false(plat_icv_virq(&s));
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), GIC_INTID_SPURIOUS);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), GIC_INTID_SPURIOUS);
 	s.hcr |= ICH_HCR_EN;
 	/* a pending+active LR is not acknowledged again (it is active) */
 	s.lr[0] = ICH_LR(ICH_LR_STATE_PENDING_ACTIVE, 1, 0x80, 60);
 	assert_false(plat_icv_virq(&s));
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), GIC_INTID_SPURIOUS);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), GIC_INTID_SPURIOUS);
 	/* priority 0xff is never above any mask */
 	s.lr[0] = G1P(0xff, 60);
-	wr(&s, ICC_PMR_EL1, 0xff);
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), GIC_INTID_SPURIOUS);
+	t_icv_wr(&s, ICC_PMR_EL1, 0xff);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), GIC_INTID_SPURIOUS);
 }
 
 static void test_groups(void **state)
 {
-	struct plat_ich s = on(4);
+	struct plat_ich s = t_ich_on(4);
 
 	(void)state;
 	s.vmcr |= ICH_VMCR_VENG0;
@@ -171,40 +135,40 @@ static void test_groups(void **state)
 	s.lr[1] = G1P(0x80, 71);
 	/* the highest pending is Group 0: IAR1 and HPPIR1 see nothing, no vIRQ (vFIQ not signalled) */
 	assert_false(plat_icv_virq(&s));
-	assert_int_equal(rd(&s, ICC_HPPIR1_EL1), GIC_INTID_SPURIOUS);
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), GIC_INTID_SPURIOUS);
-	assert_int_equal(rd(&s, ICC_HPPIR0_EL1), 70);
-	assert_int_equal(rd(&s, ICC_IAR0_EL1), 70);
+	assert_int_equal(t_icv_rd(&s, ICC_HPPIR1_EL1), GIC_INTID_SPURIOUS);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), GIC_INTID_SPURIOUS);
+	assert_int_equal(t_icv_rd(&s, ICC_HPPIR0_EL1), 70);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR0_EL1), 70);
 	assert_int_equal(s.ap0r[0], 1u << (0x40 >> 3));
 	assert_int_equal(s.ap1r[0], 0);
 	/* Group 1 at 0x80 cannot preempt Group 0 running at 0x40 */
 	assert_false(plat_icv_virq(&s));
-	wr(&s, ICC_EOIR0_EL1, 70);
+	t_icv_wr(&s, ICC_EOIR0_EL1, 70);
 	assert_int_equal(ich_lr_state(s.lr[0]), ICH_LR_STATE_INVALID);
 	assert_true(plat_icv_virq(&s));
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), 71);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), 71);
 	/* EOIR1 of a Group 0 interrupt: the priority drops, the LR stays active */
 	s.lr[0] = G0P(0x20, 72);
-	assert_int_equal(rd(&s, ICC_IAR0_EL1), 72);
-	wr(&s, ICC_EOIR1_EL1, 72); /* drops 0x20 (the highest active) */
+	assert_int_equal(t_icv_rd(&s, ICC_IAR0_EL1), 72);
+	t_icv_wr(&s, ICC_EOIR1_EL1, 72); /* drops 0x20 (the highest active) */
 	assert_int_equal(s.ap0r[0], 0);
 	assert_int_equal(ich_lr_state(s.lr[0]), ICH_LR_STATE_ACTIVE);
-	assert_int_equal(rd(&s, ICC_RPR_EL1), 0x80);
+	assert_int_equal(t_icv_rd(&s, ICC_RPR_EL1), 0x80);
 }
 
 static void test_special_vintid(void **state)
 {
-	struct plat_ich s = on(4);
+	struct plat_ich s = t_ich_on(4);
 
 	(void)state;
 	s.lr[0] = G1P(0x80, 1020);
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), 1020);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), 1020);
 	assert_int_equal(ich_lr_state(s.lr[0]), ICH_LR_STATE_INVALID); /* not activated */
 	assert_int_equal(s.ap1r[0], 0);
 	/* an EOI of a special INTID does nothing (no drop) */
 	s.lr[1] = G1P(0x80, 80);
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), 80);
-	wr(&s, ICC_EOIR1_EL1, GIC_INTID_SPURIOUS);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), 80);
+	t_icv_wr(&s, ICC_EOIR1_EL1, GIC_INTID_SPURIOUS);
 	assert_int_equal(s.ap1r[0], 1u << (0x80 >> 3));
 	assert_int_equal(ich_lr_state(s.lr[1]), ICH_LR_STATE_ACTIVE);
 }
@@ -213,54 +177,54 @@ static void test_special_vintid(void **state)
 
 static void test_eoimode1_dir(void **state)
 {
-	struct plat_ich s = on(4);
+	struct plat_ich s = t_ich_on(4);
 
 	(void)state;
-	wr(&s, ICC_CTLR_EL1, ICC_CTLR_EOIMODE);
+	t_icv_wr(&s, ICC_CTLR_EL1, ICC_CTLR_EOIMODE);
 	assert_true(s.vmcr & ICH_VMCR_VEOIM);
 	s.lr[0] = G1P(0x80, 90);
 	s.lr[1] = G1P(0x90, 91);
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), 90);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), 90);
 	/* EOImode 1: EOIR only drops the priority */
-	wr(&s, ICC_EOIR1_EL1, 90);
-	assert_int_equal(rd(&s, ICC_RPR_EL1), 0xff);
+	t_icv_wr(&s, ICC_EOIR1_EL1, 90);
+	assert_int_equal(t_icv_rd(&s, ICC_RPR_EL1), 0xff);
 	assert_int_equal(ich_lr_state(s.lr[0]), ICH_LR_STATE_ACTIVE);
 	/* the next one can be taken while 90 is still active */
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), 91);
-	wr(&s, ICC_EOIR1_EL1, 91);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), 91);
+	t_icv_wr(&s, ICC_EOIR1_EL1, 91);
 	/* DIR deactivates */
-	wr(&s, ICC_DIR_EL1, 90);
+	t_icv_wr(&s, ICC_DIR_EL1, 90);
 	assert_int_equal(ich_lr_state(s.lr[0]), ICH_LR_STATE_INVALID);
 	assert_int_equal(ich_lr_state(s.lr[1]), ICH_LR_STATE_ACTIVE);
-	wr(&s, ICC_DIR_EL1, 91);
+	t_icv_wr(&s, ICC_DIR_EL1, 91);
 	assert_int_equal(ich_lr_state(s.lr[1]), ICH_LR_STATE_INVALID);
 	assert_int_equal(s.hcr & ICH_HCR_EOICOUNT_MASK, 0);
 	/* DIR of an interrupt no LR holds: EOIcount */
-	wr(&s, ICC_DIR_EL1, 99);
+	t_icv_wr(&s, ICC_DIR_EL1, 99);
 	assert_int_equal((s.hcr & ICH_HCR_EOICOUNT_MASK) >> ICH_HCR_EOICOUNT_SHIFT, 1);
 	/* EOImode 0: DIR is ignored */
-	wr(&s, ICC_CTLR_EL1, 0);
+	t_icv_wr(&s, ICC_CTLR_EL1, 0);
 	s.lr[0] = G1P(0x80, 92);
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), 92);
-	wr(&s, ICC_DIR_EL1, 92);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), 92);
+	t_icv_wr(&s, ICC_DIR_EL1, 92);
 	assert_int_equal(ich_lr_state(s.lr[0]), ICH_LR_STATE_ACTIVE);
-	wr(&s, ICC_DIR_EL1, 99);
+	t_icv_wr(&s, ICC_DIR_EL1, 99);
 	assert_int_equal((s.hcr & ICH_HCR_EOICOUNT_MASK) >> ICH_HCR_EOICOUNT_SHIFT, 1);
 }
 
 static void test_eoicount(void **state)
 {
-	struct plat_ich s = on(4);
+	struct plat_ich s = t_ich_on(4);
 
 	(void)state;
 	/* nothing active: an EOI changes nothing */
-	wr(&s, ICC_EOIR1_EL1, 100);
+	t_icv_wr(&s, ICC_EOIR1_EL1, 100);
 	assert_int_equal(s.hcr, ICH_HCR_EN);
 	/* active priority, but the interrupt left the LRs (the host took it out): EOIcount */
 	s.ap1r[0] = 1u << (0x80 >> 3);
 	s.hcr |= ICH_HCR_LRENPIE;
 	assert_false(plat_ich_misr(&s) & ICH_MISR_LRENP);
-	wr(&s, ICC_EOIR1_EL1, 100);
+	t_icv_wr(&s, ICC_EOIR1_EL1, 100);
 	assert_int_equal(s.ap1r[0], 0);
 	assert_int_equal((s.hcr & ICH_HCR_EOICOUNT_MASK) >> ICH_HCR_EOICOUNT_SHIFT, 1);
 	assert_true(plat_ich_misr(&s) & ICH_MISR_LRENP);
@@ -268,19 +232,19 @@ static void test_eoicount(void **state)
 	/* 5 bits: wraps */
 	s.hcr |= ICH_HCR_EOICOUNT_MASK;
 	s.ap1r[0] = 1;
-	wr(&s, ICC_EOIR1_EL1, 100);
+	t_icv_wr(&s, ICC_EOIR1_EL1, 100);
 	assert_int_equal(s.hcr & ICH_HCR_EOICOUNT_MASK, 0);
 	/* an EOI whose priority is not the one dropped does not deactivate */
 	s.lr[0] = ICH_LR(ICH_LR_STATE_ACTIVE, 1, 0x80, 101);
 	s.ap1r[0] = 1u << (0x40 >> 3);
-	wr(&s, ICC_EOIR1_EL1, 101);
+	t_icv_wr(&s, ICC_EOIR1_EL1, 101);
 	assert_int_equal(ich_lr_state(s.lr[0]), ICH_LR_STATE_ACTIVE);
 	assert_int_equal(s.ap1r[0], 0);
 }
 
 static void test_eoi_maintenance(void **state)
 {
-	struct plat_ich s = on(4);
+	struct plat_ich s = t_ich_on(4);
 
 	(void)state;
 	s.lr[0] = G1P(0x80, 27) | ICH_LR_EOI; /* a level interrupt the host wants to resample */
@@ -288,19 +252,19 @@ static void test_eoi_maintenance(void **state)
 	assert_int_equal(plat_ich_eisr(&s), 0);
 	assert_int_equal(plat_ich_elrsr(&s), 0xc);
 	assert_false(plat_ich_maint(&s));
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), 27);
-	wr(&s, ICC_EOIR1_EL1, 27);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), 27);
+	t_icv_wr(&s, ICC_EOIR1_EL1, 27);
 	assert_int_equal(ich_lr_state(s.lr[0]), ICH_LR_STATE_INVALID);
 	assert_int_equal(plat_ich_eisr(&s), 0x1);
 	assert_int_equal(plat_ich_elrsr(&s), 0xc); /* not free: its EOI is still to be seen */
 	assert_int_equal(plat_ich_misr(&s), ICH_MISR_EOI);
 	assert_true(plat_ich_maint(&s));
 	/* the same through the registers the host reads */
-	assert_int_equal(reg(&s, ICH_EISR_EL2), 0x1);
-	assert_int_equal(reg(&s, ICH_MISR_EL2), ICH_MISR_EOI);
+	assert_int_equal(t_ich_reg(&s, ICH_EISR_EL2), 0x1);
+	assert_int_equal(t_ich_reg(&s, ICH_MISR_EL2), ICH_MISR_EOI);
 	/* an LR without EOI deactivated: free, no maintenance */
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), 28);
-	wr(&s, ICC_EOIR1_EL1, 28);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), 28);
+	t_icv_wr(&s, ICC_EOIR1_EL1, 28);
 	assert_int_equal(plat_ich_elrsr(&s), 0xe);
 	/* En = 0: computed, not signalled */
 	s.hcr &= ~ICH_HCR_EN;
@@ -311,7 +275,7 @@ static void test_eoi_maintenance(void **state)
 /* More interrupts pending than LRs: the host fills all 4 and asks for underflow. */
 static void test_lr_overflow(void **state)
 {
-	struct plat_ich s = on(4);
+	struct plat_ich s = t_ich_on(4);
 	unsigned int taken = 0;
 
 	(void)state;
@@ -322,9 +286,9 @@ static void test_lr_overflow(void **state)
 	assert_false(plat_ich_misr(&s) & ICH_MISR_U);
 	/* the realm handles them one by one; underflow when at most one LR is left */
 	while (!plat_ich_maint(&s)) {
-		uint64_t id = rd(&s, ICC_IAR1_EL1);
+		uint64_t id = t_icv_rd(&s, ICC_IAR1_EL1);
 		assert_int_equal(id, 200 + taken);
-		wr(&s, ICC_EOIR1_EL1, id);
+		t_icv_wr(&s, ICC_EOIR1_EL1, id);
 		taken++;
 		assert_true(taken <= 3);
 	}
@@ -341,20 +305,20 @@ static void test_lr_overflow(void **state)
 
 static void test_misr_np_vgrp(void **state)
 {
-	struct plat_ich s = on(4);
+	struct plat_ich s = t_ich_on(4);
 
 	(void)state;
 	s.hcr |= ICH_HCR_NPIE;
 	assert_int_equal(plat_ich_misr(&s), ICH_MISR_NP); /* nothing pending */
 	s.lr[0] = G1P(0x80, 27);
 	assert_int_equal(plat_ich_misr(&s), 0);
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), 27); /* active now: none pending */
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), 27); /* active now: none pending */
 	assert_int_equal(plat_ich_misr(&s), ICH_MISR_NP);
 	s.hcr = ICH_HCR_EN | ICH_HCR_VGRP1EIE | ICH_HCR_VGRP1DIE | ICH_HCR_VGRP0EIE | ICH_HCR_VGRP0DIE;
 	assert_int_equal(plat_ich_misr(&s), ICH_MISR_VGRP1E | ICH_MISR_VGRP0D);
-	wr(&s, ICC_IGRPEN1_EL1, 0);
-	wr(&s, ICC_IGRPEN0_EL1, 1);
-	assert_int_equal(rd(&s, ICC_IGRPEN0_EL1), 1);
+	t_icv_wr(&s, ICC_IGRPEN1_EL1, 0);
+	t_icv_wr(&s, ICC_IGRPEN0_EL1, 1);
+	assert_int_equal(t_icv_rd(&s, ICC_IGRPEN0_EL1), 1);
 	assert_int_equal(plat_ich_misr(&s), ICH_MISR_VGRP1D | ICH_MISR_VGRP0E);
 	assert_true(plat_ich_maint(&s));
 }
@@ -363,69 +327,69 @@ static void test_misr_np_vgrp(void **state)
 
 static void test_bpr(void **state)
 {
-	struct plat_ich s = on(4);
+	struct plat_ich s = t_ich_on(4);
 
 	(void)state;
 	/* minimums: BPR0 2, BPR1 3 (5 preemption bits); a lower write reads the minimum */
-	assert_int_equal(rd(&s, ICC_BPR0_EL1), PLAT_GIC_MIN_BPR0);
-	assert_int_equal(rd(&s, ICC_BPR1_EL1), PLAT_GIC_MIN_BPR1);
-	wr(&s, ICC_BPR1_EL1, 0);
-	assert_int_equal(rd(&s, ICC_BPR1_EL1), 3);
-	wr(&s, ICC_BPR0_EL1, 0);
-	assert_int_equal(rd(&s, ICC_BPR0_EL1), 2);
+	assert_int_equal(t_icv_rd(&s, ICC_BPR0_EL1), PLAT_GIC_MIN_BPR0);
+	assert_int_equal(t_icv_rd(&s, ICC_BPR1_EL1), PLAT_GIC_MIN_BPR1);
+	t_icv_wr(&s, ICC_BPR1_EL1, 0);
+	assert_int_equal(t_icv_rd(&s, ICC_BPR1_EL1), 3);
+	t_icv_wr(&s, ICC_BPR0_EL1, 0);
+	assert_int_equal(t_icv_rd(&s, ICC_BPR0_EL1), 2);
 	/* BPR1 = 3: group priority bits [7:3], 0x80 preempts a running 0x88 */
 	s.lr[0] = G1P(0x88, 110);
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), 110);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), 110);
 	s.lr[1] = G1P(0x80, 111);
 	assert_true(plat_icv_virq(&s));
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), 111);
-	wr(&s, ICC_EOIR1_EL1, 111);
-	wr(&s, ICC_EOIR1_EL1, 110);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), 111);
+	t_icv_wr(&s, ICC_EOIR1_EL1, 111);
+	t_icv_wr(&s, ICC_EOIR1_EL1, 110);
 	/* BPR1 = 4: bits [7:4], 0x80 and 0x88 are one group priority: no preemption */
-	wr(&s, ICC_BPR1_EL1, 4);
-	assert_int_equal(rd(&s, ICC_BPR1_EL1), 4);
+	t_icv_wr(&s, ICC_BPR1_EL1, 4);
+	assert_int_equal(t_icv_rd(&s, ICC_BPR1_EL1), 4);
 	s.lr[0] = G1P(0x88, 112);
 	s.lr[1] = 0;
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), 112);
-	assert_int_equal(rd(&s, ICC_RPR_EL1), 0x80); /* the group priority */
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), 112);
+	assert_int_equal(t_icv_rd(&s, ICC_RPR_EL1), 0x80); /* the group priority */
 	s.lr[1] = G1P(0x80, 113);
 	assert_false(plat_icv_virq(&s));
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), GIC_INTID_SPURIOUS);
-	wr(&s, ICC_EOIR1_EL1, 112);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), GIC_INTID_SPURIOUS);
+	t_icv_wr(&s, ICC_EOIR1_EL1, 112);
 	assert_int_equal(ich_lr_state(s.lr[0]), ICH_LR_STATE_INVALID);
 	/* CBPR: Group 1 uses BPR0; BPR1 reads BPR0 + 1, its writes are ignored */
-	wr(&s, ICC_CTLR_EL1, ICC_CTLR_CBPR);
-	wr(&s, ICC_BPR0_EL1, 5);
-	assert_int_equal(rd(&s, ICC_BPR1_EL1), 6);
-	wr(&s, ICC_BPR1_EL1, 3);
-	assert_int_equal(rd(&s, ICC_BPR1_EL1), 6);
-	wr(&s, ICC_BPR0_EL1, 7);
-	assert_int_equal(rd(&s, ICC_BPR1_EL1), 7); /* saturates */
+	t_icv_wr(&s, ICC_CTLR_EL1, ICC_CTLR_CBPR);
+	t_icv_wr(&s, ICC_BPR0_EL1, 5);
+	assert_int_equal(t_icv_rd(&s, ICC_BPR1_EL1), 6);
+	t_icv_wr(&s, ICC_BPR1_EL1, 3);
+	assert_int_equal(t_icv_rd(&s, ICC_BPR1_EL1), 6);
+	t_icv_wr(&s, ICC_BPR0_EL1, 7);
+	assert_int_equal(t_icv_rd(&s, ICC_BPR1_EL1), 7); /* saturates */
 }
 
 static void test_ctlr_sre_apr(void **state)
 {
-	struct plat_ich s = on(4);
+	struct plat_ich s = t_ich_on(4);
 	uint64_t ctlr;
 
 	(void)state;
-	ctlr = rd(&s, ICC_CTLR_EL1);
+	ctlr = t_icv_rd(&s, ICC_CTLR_EL1);
 	assert_int_equal(ctlr,
 			 (4ULL << ICC_CTLR_PRIBITS_SHIFT) | (0ULL << ICC_CTLR_IDBITS_SHIFT) | ICC_CTLR_A3V);
-	wr(&s, ICC_CTLR_EL1, ~0ULL); /* only CBPR and EOImode are writable */
-	assert_int_equal(rd(&s, ICC_CTLR_EL1), ctlr | ICC_CTLR_CBPR | ICC_CTLR_EOIMODE);
+	t_icv_wr(&s, ICC_CTLR_EL1, ~0ULL); /* only CBPR and EOImode are writable */
+	assert_int_equal(t_icv_rd(&s, ICC_CTLR_EL1), ctlr | ICC_CTLR_CBPR | ICC_CTLR_EOIMODE);
 	assert_true(s.vmcr & ICH_VMCR_VCBPR);
 	assert_true(s.vmcr & ICH_VMCR_VEOIM);
-	assert_int_equal(rd(&s, ICC_SRE_EL1), 7);
-	wr(&s, ICC_SRE_EL1, 0);
-	assert_int_equal(rd(&s, ICC_SRE_EL1), 7);
+	assert_int_equal(t_icv_rd(&s, ICC_SRE_EL1), 7);
+	t_icv_wr(&s, ICC_SRE_EL1, 0);
+	assert_int_equal(t_icv_rd(&s, ICC_SRE_EL1), 7);
 	/* AP1R0 is the active-priorities register the host saw */
-	wr(&s, ICC_AP1R_EL1(0), 0x100);
+	t_icv_wr(&s, ICC_AP1R_EL1(0), 0x100);
 	assert_int_equal(s.ap1r[0], 0x100);
-	assert_int_equal(rd(&s, ICC_AP1R_EL1(0)), 0x100);
-	assert_int_equal(rd(&s, ICC_RPR_EL1), 8 << 3);
-	wr(&s, ICC_AP0R_EL1(0), 0x80);
-	assert_int_equal(rd(&s, ICC_RPR_EL1), 7 << 3);
+	assert_int_equal(t_icv_rd(&s, ICC_AP1R_EL1(0)), 0x100);
+	assert_int_equal(t_icv_rd(&s, ICC_RPR_EL1), 8 << 3);
+	t_icv_wr(&s, ICC_AP0R_EL1(0), 0x80);
+	assert_int_equal(t_icv_rd(&s, ICC_RPR_EL1), 7 << 3);
 	/* 5 preemption bits: AP0R1..3 / AP1R1..3 are not implemented */
 	uint64_t v = 0;
 	for (unsigned int n = 1; n < 4; n++) {
@@ -436,7 +400,7 @@ static void test_ctlr_sre_apr(void **state)
 
 static void test_traps_and_undef(void **state)
 {
-	struct plat_ich s = on(4), before;
+	struct plat_ich s = t_ich_on(4), before;
 	uint64_t v = 0x1234;
 
 	(void)state;
@@ -481,10 +445,10 @@ static void test_traps_and_undef(void **state)
 	}
 	/* the other group's registers and the common ones are not trapped by TALLn */
 	s.hcr = ICH_HCR_EN | ICH_HCR_TALL0;
-	assert_int_equal(rd(&s, ICC_IAR1_EL1), 27);
-	assert_int_equal(rd(&s, ICC_PMR_EL1), 0xf8);
+	assert_int_equal(t_icv_rd(&s, ICC_IAR1_EL1), 27);
+	assert_int_equal(t_icv_rd(&s, ICC_PMR_EL1), 0xf8);
 	s.hcr = ICH_HCR_EN | ICH_HCR_TDIR;
-	assert_int_equal(rd(&s, ICC_CTLR_EL1) & ICC_CTLR_EOIMODE, 0);
+	assert_int_equal(t_icv_rd(&s, ICC_CTLR_EL1) & ICC_CTLR_EOIMODE, 0);
 }
 
 static void test_icv_space(void **state)

@@ -15,36 +15,13 @@
 #include "platform/vcpuif.h"
 #include "rmm/vgic.h"
 
-#define VPMR(p) ((uint64_t)(p) << ICH_VMCR_VPMR_SHIFT)
-#define VBPR1(b) ((uint64_t)(b) << ICH_VMCR_VBPR1_SHIFT)
-#define VBPR0(b) ((uint64_t)(b) << ICH_VMCR_VBPR0_SHIFT)
-#define G1P(prio, id) ICH_LR(ICH_LR_STATE_PENDING, 1, prio, id)
-#define G0P(prio, id) ICH_LR(ICH_LR_STATE_PENDING, 0, prio, id)
-
-/* An enabled interface with nr LRs: En, Group 1 on, PMR 0xf8 (everything but the lowest). */
-static struct plat_ich on(unsigned int nr)
-{
-	struct plat_ich s;
-
-	plat_ich_reset(&s, plat_ich_vtr(nr));
-	s.hcr = ICH_HCR_EN;
-	s.vmcr = plat_ich_vmcr_sanitise(ICH_VMCR_VENG1 | VPMR(0xf8));
-	return s;
-}
-
-static uint64_t rd(struct plat_ich *s, uint32_t enc)
-{
-	uint64_t v = 0xdead;
-
-	assert_int_equal(plat_icv_access(s, enc, true, &v), PLAT_ICV_DONE);
-	return v;
-}
+#include "ich_util.h"
 
 /* ---- REC_ENTER's check ----------------------------------------------------------- */
 
 static void test_lrs_valid(void **state)
 {
-	struct plat_ich s = on(4);
+	struct plat_ich s = t_ich_on(4);
 
 	(void)state;
 	assert_true(vgic_lrs_valid(&s)); /* nothing in use */
@@ -75,7 +52,7 @@ static void test_lrs_valid(void **state)
 
 static void test_take_give_back(void **state)
 {
-	struct plat_ich cpu = on(4), rec, back;
+	struct plat_ich cpu = t_ich_on(4), rec, back;
 
 	(void)state;
 	cpu.hcr |= ICH_HCR_UIE | ICH_HCR_TALL1 | (3ULL << ICH_HCR_EOICOUNT_SHIFT);
@@ -93,7 +70,7 @@ static void test_take_give_back(void **state)
 	assert_int_equal(rec.vtr, plat_ich_vtr(4));
 	assert_false(plat_icv_virq(&rec));
 	assert_false(plat_ich_maint(&rec));
-	assert_int_equal(rd(&rec, ICC_IAR1_EL1), GIC_INTID_SPURIOUS);
+	assert_int_equal(t_icv_rd(&rec, ICC_IAR1_EL1), GIC_INTID_SPURIOUS);
 }
 
 int main(void)
