@@ -28,6 +28,7 @@
 
 #include "realmkit/guest_abi.h"
 #include "a64.h"
+#include "payload_util.h"
 #include "realmkit/arch/psci.h"
 #include "realmkit/cpu.h"
 #include "realmkit/host.h"
@@ -106,29 +107,6 @@ static int host_call(void *arg, struct rk_vm *vm, uint32_t vcpu, uint32_t imm, u
 	return 0;
 }
 
-static uint8_t *load_payload(const char *name, size_t *len)
-{
-	const char *dir = getenv("RK_BINARY_DIR");
-	char path[4096];
-	uint8_t *buf;
-	FILE *f;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/guest/%s.bin", dir ? dir : ".", name);
-	f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 /* A VM of kind running payload name (NULL: code[] of n words) with ncpus vCPUs, the UART and the host calls. */
 static struct guest *guest_new(const char *name, const uint32_t *code, size_t n, uint32_t ncpus,
 			       enum rk_vm_kind kind)
@@ -142,7 +120,7 @@ static struct guest *guest_new(const char *name, const uint32_t *code, size_t n,
 	assert_non_null(g);
 	pthread_mutex_init(&g->mtx, NULL);
 	if (name) {
-		g->image = load_payload(name, &g->len);
+		g->image = t_load_payload(name, &g->len);
 		if (!g->image) {
 			free(g);
 			return NULL;

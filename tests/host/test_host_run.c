@@ -22,6 +22,7 @@
 
 #include "realmkit/guest_abi.h"
 #include "a64.h"
+#include "payload_util.h"
 #include "machine.h"
 #include "realmkit/cpu.h"
 #include "realmkit/arch/gic.h"
@@ -143,31 +144,6 @@ static int host_call(void *arg, struct rk_vm *vm, uint32_t vcpu, uint32_t imm, u
 	return 0;
 }
 
-static uint8_t *load_payload(const char *name, size_t *len)
-{
-	const char *dir = getenv("RK_BINARY_DIR");
-	char path[4096];
-	uint8_t *buf;
-	FILE *f;
-	long n;
-
-	if (!dir)
-		dir = ".";
-	snprintf(path, sizeof(path), "%s/guest/%s.bin", dir, name);
-	f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 /* The plan `realmkit run` makes (tools/cmd_run.c): RAM at RK_GUEST_RAM_BASE, the image measured, a shared slot. */
 static void make_plan(struct rk_vm_plan *p, struct rk_plan_memslot slots[2], struct rk_plan_load *load,
 		      struct rk_vcpu_config *vcpus, enum rk_vm_kind kind, uint32_t algo, const void *img,
@@ -202,7 +178,7 @@ static struct guest *guest_new(const char *name, const uint32_t *code, size_t n,
 
 	assert_non_null(g);
 	if (name) {
-		g->image = load_payload(name, &g->len);
+		g->image = t_load_payload(name, &g->len);
 		if (!g->image) {
 			free(g);
 			return NULL;

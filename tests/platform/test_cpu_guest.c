@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "payload_util.h"
+
 #include "realmkit/cpu.h"
 #include "rk_payload.h"
 #include "realmkit/guest_abi.h"
@@ -72,32 +74,6 @@ struct vm {
 
 static const uint64_t sea_esr = ESR_MAKE(ESR_EC_DABT_CUR, 1, ESR_FSC_SEA);
 
-static uint8_t *load_payload(const char *name, size_t *len)
-{
-	const char *dir = getenv("RK_BINARY_DIR");
-	char path[4096];
-	uint8_t *buf;
-	FILE *f;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/guest/%s.bin", dir ? dir : ".", name);
-	f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc(n > 0 ? (size_t)n : 1);
-	if (!buf || n <= 0 || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 static void map_all(struct vm *vm, uint64_t ipa, uint64_t size, uint8_t *host, unsigned prot)
 {
 	for (unsigned i = 0; i < vm->ncpu; i++)
@@ -117,7 +93,7 @@ static struct vm *vm_new(const char *name, unsigned ncpu)
 	uint8_t *img;
 	size_t len = 0;
 
-	img = load_payload(name, &len);
+	img = t_load_payload(name, &len);
 	if (!img)
 		return NULL;
 	vm = calloc(1, sizeof(*vm));
