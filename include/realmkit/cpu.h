@@ -246,8 +246,20 @@ RK_API int rk_cpu_invalidate_code(struct rk_cpu *cpu, uint64_t ipa, uint64_t siz
  * IALLUIS (EL1), an IC IVAU whose VA cannot be translated, or a vCPU more
  * than RK_CPU_CODE_LOG entries behind drops all its translated code instead
  * (a fresh engine). Repeated IC IVAU of one page within one run of the
- * issuer (a line at a time) are one entry. The issuing vCPU's engine sees its
- * own stores to code (QEMU's self-modifying-code detection) and drops nothing.
+ * issuer (a line at a time) are one entry.
+ *
+ * The issuing vCPU's own engine: Unicorn 2.0.1 would notice the engine's own
+ * stores to code it translated, on every store to any page, which makes all
+ * stores slow; realmkit switches that off once per process (cpu_ucfix.c), so
+ * like the CPU it models (Cortex-A72: CTR_EL0.DIC = 0) a guest that writes
+ * code must clean to the point of unification and invalidate the instruction
+ * cache before it runs it (DC CVAU, DSB, IC, DSB, ISB), and the issuer
+ * performs that maintenance on its own engine too, in either mode, with or
+ * without a domain: IC IVAU drops its translations of the line, IC IALLU or
+ * IALLUIS (EL1) and an IC IVAU it cannot translate all of them (a fresh
+ * engine, within the run). RK_UNICORN_FAST_STORES=0 in the environment before
+ * the process's first vCPU runs keeps Unicorn's detection (and slow stores);
+ * so does a failure to switch it off (one line on stderr says why).
  *
  * The caller owns the storage: zero it or rk_cpu_tlb_domain_init() it, and
  * keep it alive while any vCPU is in it (rk_cpu_destroy leaves).
@@ -289,6 +301,9 @@ struct rk_cpu_stats {
 	uint64_t ic_broadcast;          /* IC IALLUIS / IC IVAU the guest executed */
 	uint64_t code_domain_flushes;   /* whole code drops for another vCPU's IC IALLUIS / IC IVAU */
 	uint64_t code_page_drops;       /* pages whose code was dropped for another vCPU's IC IVAU */
+	uint64_t ic_local_lines;        /* IC IVAU lines whose code this vCPU's own engine dropped */
+	uint64_t ic_local_flushes;      /* fresh engines for this vCPU's own IC IALLU(IS), or an IC IVAU
+					   whose VA it could not walk */
 };
 RK_API void rk_cpu_get_stats(const struct rk_cpu *cpu, struct rk_cpu_stats *out);
 

@@ -18,9 +18,18 @@
  * The RMM advertises these (RMI_FEATURES FR0.NUM_BPS/NUM_WPS, as TF-RMM takes
  * them from ID_AA64DFR0_EL1), so a realm is never told of a DBGBCR<n>_EL1 the
  * vCPU lacks (Linux writes every one it is told of at boot).
- * tests/platform/test_cpu_model.c checks all three against the engine.
+ * tests/platform/test_cpu_model.c checks these against the engine.
  */
 #define RK_MACHINE_CPU_BRPS 5u
 #define RK_MACHINE_CPU_WRPS 3u
+
+/*
+ * The CPU model's cache maintenance (Cortex-A72, CTR_EL0): the smallest
+ * instruction cache line, 4 << IminLine bytes (IminLine 4: 64 bytes), the
+ * unit of IC IVAU; DIC and IDC are 0, so software must clean the data cache
+ * and invalidate the instruction cache to the point of unification before it
+ * runs code it wrote (realmkit's vCPUs rely on that: include/realmkit/cpu.h).
+ */
+#define RK_MACHINE_CPU_IMINLINE_BYTES 64u
 
 #endif /* REALMKIT_CPU_MODEL_H */

@@ -8,7 +8,10 @@
  * DC CVAU; DSB ISH; IC <op>; DSB ISH; ISB, then A calls it again. IC IVAU
  * drops that page's code on A (the domain's code log), keeping A's engine and
  * its other translations; IC IALLUIS, an IC IVAU the log cannot name, or a
- * log A fell too far behind drops all of A's code (a fresh engine).
+ * log A fell too far behind drops all of A's code (a fresh engine). With
+ * fast stores (src/platform/cpu/cpu_ucfix.c) the issuer applies its own IC
+ * ops to its own engine too; test_cpu_icache_slowstores runs it all again on
+ * Unicorn's own store path.
  * The fixture (two vCPUs, shared RAM and page tables): tests/support/cpu_smp.h.
  */
 #include <errno.h>
@@ -23,6 +26,7 @@
 #include "a64.h"
 #include "cpu_smp.h"
 #include "cpu_util.h"
+#include "platform/cpu/cpu_ucfix.h"
 #include "realmkit/cpu.h"
 
 #define BIG_RAM_SIZE (256ull << 20)
@@ -39,7 +43,8 @@
 #define E_SELF (E_LOCAL + 0x20)  /* [x4] = x3; blr x6: the engine's own store to code it ran */
 #define E_LINES (E_SELF + 0x10)  /* [x4] = x3; dc cvau; dsb; ic ivau, x4; ic ivau, x5 (same page); dsb; isb */
 #define E_BOTH (E_LINES + 0x30)  /* [x4] = x3; [x9] = x8; dsb; ic ivau, x4 (FN only); dsb; isb */
-#define E_IVAU_AT (E_BOTH + 0x20) /* ic ivau, x13; dsb; isb */
+#define E_IVAU_AT (E_BOTH + 0x20)       /* ic ivau, x13; dsb; isb */
+#define E_IALLU_LOOP (E_IVAU_AT + 0x10) /* L: ic iallu; dsb; isb; b L */
 
 #define A64_BLR(rn) (0xD63F0000u | ((rn) << 5))
 #define A64_RET 0xD65F03C0u
@@ -66,6 +71,7 @@ static int fx_setup_size(void **state, uint64_t ram_size)
 	const uint32_t both[] = { a64_str(3, 4), a64_str(8, 9), A64_DSB_ISH, A64_IC_IVAU(4),
 				  A64_DSB_ISH,   A64_ISB,       A64_SMC };
 	const uint32_t at[] = { A64_IC_IVAU(13), A64_DSB_ISH, A64_ISB, A64_SMC };
+	const uint32_t iallu_loop[] = { A64_IC_IALLU, A64_DSB_ISH, A64_ISB, 0x17fffffdu /* b -12 */ };
 	struct t_smp *f = t_smp_new(ram_size);
 	uint64_t d;
 
@@ -78,6 +84,7 @@ static int fx_setup_size(void **state, uint64_t ram_size)
 	t_smp_put(f, E_LINES, lines, 8);
 	t_smp_put(f, E_BOTH, both, 7);
 	t_smp_put(f, E_IVAU_AT, at, 4);
+	t_smp_put(f, E_IALLU_LOOP, iallu_loop, 4);
 	d = fn_code(1);
 	memcpy(f->ram + FN, &d, 8);
 	memcpy(f->ram + FN2, &d, 8);
@@ -103,6 +110,12 @@ static int fx_setup(void **state)
 static int fx_setup_big(void **state)
 {
 	return fx_setup_size(state, BIG_RAM_SIZE);
+}
+
+/* Fast stores (cpu_ucfix.c): the engine does not see its own stores to code. */
+static bool fast(void)
+{
+	return rk_ucfix_state() == RK_UCFIX_FAST;
 }
 
 static int fx_teardown(void **state)
@@ -184,7 +197,9 @@ static void test_ialluis_reaches_other_vcpu(void **state)
 	assert_int_equal(t_cpu_stats(a).code_page_drops, 0);
 	assert_int_equal(engines(a), a_eng + 1);
 	assert_int_equal(call(b), 2);
-	assert_int_equal(engines(b), b_eng); /* the issuer drops nothing */
+	/* the issuer drops its own code too, with fast stores (cpu_ucfix.c) */
+	assert_int_equal(engines(b), b_eng + (fast() ? 1 : 0));
+	assert_int_equal(t_cpu_stats(b).ic_local_flushes, fast() ? 1 : 0);
 	patch(a, E_ALLIS, 3);
 	assert_int_equal(call(b), 3);
 	assert_int_equal(t_cpu_stats(b).code_domain_flushes, 1);
@@ -284,24 +299,53 @@ static void test_iallu_local(void **state)
 	assert_int_equal(call(b), 2);
 	assert_int_equal(t_cpu_stats(b).ic_broadcast, 0);
 	assert_int_equal(t_smp_code_gen(f), 0);
+	assert_int_equal(t_cpu_stats(b).ic_local_flushes, fast() ? 1 : 0); /* within E_LOCAL's run */
 }
 
 /*
- * One engine writing code it has translated, with no maintenance at all, runs
- * the new code at once: QEMU's self-modifying-code detection, which is why
- * the issuing vCPU drops nothing.
+ * One engine writing code it has translated. With fast stores (cpu_ucfix.c,
+ * the default on Unicorn 2.0.1) the engine does not see its own store: with no
+ * maintenance the old code may run (as on the A72, CTR_EL0.DIC = 0), and IC
+ * IVAU on the same vCPU drops just that line's code, keeping the engine.
+ * With Unicorn's own path (RK_UNICORN_FAST_STORES=0: test_cpu_icache_slow)
+ * the store alone is enough and IC IVAU drops nothing of its own.
  */
 static void test_self_modifying_same_engine(void **state)
 {
 	struct t_smp *f = *state;
 	struct rk_cpu *a = f->cpu[0];
+	uint64_t a_eng = engines(a);
 
 	assert_int_equal(call(a), 1);
 	assert_int_equal(call(a), 1);
 	t_cpu_set(a, RK_CPU_REG_X(3), fn_code(7));
-	t_smp_run(a, E_SELF);
-	assert_int_equal(t_cpu_reg(a, RK_CPU_REG_X(0)), 7);
+	t_smp_run(a, E_SELF); /* [FN] = x3; blr FN: no maintenance */
+	assert_int_equal(t_cpu_reg(a, RK_CPU_REG_X(0)), fast() ? 1 : 7);
+	patch(a, E_IVAU, 8); /* the same with DC CVAU; DSB; IC IVAU; DSB; ISB */
+	assert_int_equal(call(a), 8);
+	assert_int_equal(t_cpu_stats(a).ic_local_lines, fast() ? 1 : 0);
+	assert_int_equal(engines(a), a_eng); /* the line's code went, not the engine */
 	assert_int_equal(t_cpu_stats(a).code_domain_flushes, 0);
+}
+
+/*
+ * A guest that issues IC IALLU in a loop: each one drops all of the vCPU's
+ * code (a fresh engine within the run), and the run still ends when its
+ * time slice does (the slice is not restarted by each fresh engine).
+ */
+static void test_iallu_loop_times_out(void **state)
+{
+	struct t_smp *f = *state;
+	struct rk_cpu *b = f->cpu[1];
+	struct rk_cpu_exit e;
+
+	if (!fast())
+		skip(); /* Unicorn's own path: IC IALLU does nothing on the issuer */
+	t_cpu_set(b, RK_CPU_REG_PC, T_SMP_RAM_IPA + E_IALLU_LOOP);
+	assert_int_equal(rk_cpu_run(b, 20000, &e), 0);
+	assert_int_equal(e.reason, RK_CPU_EXIT_TIMEOUT);
+	assert_true(t_cpu_stats(b).ic_local_flushes >= 1);
+	assert_int_equal(t_cpu_stats(b).ic_local_flushes, t_cpu_stats(b).wakes);
 }
 
 /* A parked vCPU wakes with no code (and drops nothing for what came before); outside a domain nothing is logged. */
@@ -334,6 +378,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ivau_untranslatable, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_iallu_local, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_self_modifying_same_engine, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_iallu_loop_times_out, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_park_and_no_domain, fx_setup, fx_teardown),
 	};
 

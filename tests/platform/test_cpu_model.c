@@ -3,7 +3,7 @@
  * The CPU model constants (include/realmkit/cpu_model.h) against the engine
  * Debian ships: what the RMM advertises (FR0.S2SZ, NUM_BPS, NUM_WPS) must be
  * what a vCPU implements, or a realm is told of registers or addresses the
- * engine lacks. Read from a plain Unicorn engine, the model rk_cpu uses.
+ * engine lacks; and the cache maintenance realmkit's vCPUs rely on (CTR_EL0). Read from a plain Unicorn engine, the model rk_cpu uses.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,15 +30,21 @@ static void test_model_matches_engine(void **state)
 
 	(void)state;
 	assert_int_equal(uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &uc), UC_ERR_OK);
-	uint64_t mmfr0 = id_reg(uc, 7, 0); /* ID_AA64MMFR0_EL1 */
-	uint64_t dfr0 = id_reg(uc, 5, 0);  /* ID_AA64DFR0_EL1 */
+	uint64_t mmfr0 = id_reg(uc, 7, 0);                                              /* ID_AA64MMFR0_EL1 */
+	uint64_t dfr0 = id_reg(uc, 5, 0);                                               /* ID_AA64DFR0_EL1 */
+	uc_arm64_cp_reg ctr_reg = { .op0 = 3, .op1 = 3, .crn = 0, .crm = 0, .op2 = 1 }; /* CTR_EL0 */
+	assert_int_equal(uc_reg_read(uc, UC_ARM64_REG_CP_REG, &ctr_reg), UC_ERR_OK);
+	uint64_t ctr = ctr_reg.val;
 	uc_close(uc);
 
 	unsigned int parange = mmfr0 & 0xf;
 	assert_true(parange < sizeof(parange_bits) / sizeof(parange_bits[0]));
 	assert_int_equal(parange_bits[parange], RK_MACHINE_CPU_PA_BITS);
-	assert_int_equal((dfr0 >> 12) & 0xf, RK_MACHINE_CPU_BRPS); /* BRPs */
-	assert_int_equal((dfr0 >> 20) & 0xf, RK_MACHINE_CPU_WRPS); /* WRPs */
+	assert_int_equal((dfr0 >> 12) & 0xf, RK_MACHINE_CPU_BRPS);          /* BRPs */
+	assert_int_equal((dfr0 >> 20) & 0xf, RK_MACHINE_CPU_WRPS);          /* WRPs */
+	assert_int_equal(4u << (ctr & 0xf), RK_MACHINE_CPU_IMINLINE_BYTES); /* IminLine */
+	assert_int_equal((ctr >> 29) & 1, 0);                               /* DIC: IC maintenance needed */
+	assert_int_equal((ctr >> 28) & 1, 0);                               /* IDC: DC CVAU needed */
 }
 
 int main(void)

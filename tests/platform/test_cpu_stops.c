@@ -257,7 +257,7 @@ static void *kicker_main(void *arg)
 /* The loop in short slices, kicked from another thread, until enough stops of both kinds. */
 static void hammer(struct fx *f)
 {
-	const uint64_t n = 20000;
+	const uint64_t n = 200000; /* a few ms a round with fast stores (cpu_ucfix.c) */
 	unsigned kick_exits = 0, slice_exits = 0, rounds = 0, seed = 12345;
 	struct kicker k = { .cpu = f->cpu, .seed = 777 };
 	pthread_t th;

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "realmkit/arch/insn.h" /* A64_SMC, A64_HVC, A64_WFI, A64_WFE */
+#include "realmkit/arch/insn.h" /* A64_SMC, A64_HVC, A64_WFI, A64_WFE, barriers, cache maintenance */
 
 static inline uint32_t a64_movz(unsigned int rd, uint16_t imm, unsigned int hw)
 {
@@ -151,9 +151,7 @@ static inline uint32_t a64_msr(uint32_t sysreg, unsigned int rt)
 	return 0xD5000000u | sysreg | rt;
 }
 
-/* Barriers and TLB maintenance (SYS, op0 1). */
-#define A64_DSB_ISH 0xd5033b9fu
-#define A64_ISB 0xd5033fdfu
+/* TLB maintenance (SYS, op0 1); the barriers are in realmkit/arch/insn.h. */
 /* TLBI <op>, Xt at EL1: op1 0, CRn 8 (CRm 3: inner shareable, 7: local; op2 0 VMALLE1, 1 VAE1...) */
 static inline uint32_t a64_tlbi(unsigned int crm, unsigned int op2, unsigned int rt)
 {
@@ -162,10 +160,6 @@ static inline uint32_t a64_tlbi(unsigned int crm, unsigned int op2, unsigned int
 #define A64_TLBI_VAE1IS(rt) a64_tlbi(3, 1, rt)
 #define A64_TLBI_VAE1(rt) a64_tlbi(7, 1, rt)
 #define A64_TLBI_VMALLE1IS a64_tlbi(3, 0, 31)
-/* Cache maintenance (SYS, CRn 7): IC IVAU / DC CVAU, Xt (op1 3); IC IALLUIS / IALLU (op1 0). */
-#define A64_IC_IVAU(rt) (0xD50B7520u | (rt))
-#define A64_DC_CVAU(rt) (0xD50B7B20u | (rt))
-#define A64_IC_IALLUIS 0xD508711Fu
-#define A64_IC_IALLU 0xD508751Fu
+/* Cache maintenance (IC IVAU, DC CVAU, IC IALLU(IS)): realmkit/arch/insn.h. */
 
 #endif

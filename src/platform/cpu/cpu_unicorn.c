@@ -101,6 +101,17 @@
  * IC IVAU whose VA cannot be walked, or a vCPU more than RK_CPU_CODE_LOG
  * entries behind moves that vCPU to a fresh engine instead (all its code).
  *
+ * Stores and self-modifying code (both modes). Unicorn 2.0.1 sends every
+ * store through its slow path to notice stores to translated code; realmkit
+ * turns that off once per process (cpu_ucfix.c: patched, proven, or left as
+ * it is with a message), so each vCPU applies its own IC ops to its own engine
+ * (ic_op, from the SYS hook, which hooks mode installs for that alone): IC
+ * IVAU drops the translations overlapping its line (rk_ucfix_code_written on
+ * the host address of the line), IC IALLU(IS) or an IC IVAU that cannot be
+ * walked drops all of them (ic_drop_own: the run stops at its next exact
+ * point and goes on in a fresh engine, renew_in_run, within the same time
+ * slice).
+ *
  * Timeouts and kicks must stop the vCPU at a point where it can resume
  * exactly. In hooks mode, a plain uc_emu_stop() from another thread does not: Unicorn 2.0.1
  * checks for an exit request at the start of every translated block AND right
@@ -196,7 +207,9 @@
 
 #include "cpu/cpu_decode.h"
 #include "cpu/cpu_s2tt.h"
+#include "cpu/cpu_ucfix.h"
 #include "cpu/cpu_unicorn.h"
+#include "realmkit/cpu_model.h"
 
 /* Hard cap on engine regions: well below Unicorn's fatal 1024th. */
 #define RK_CPU_ENGINE_MAX_PIECES 768u
@@ -365,7 +378,7 @@ struct rk_cpu {
 	uint64_t tlb_seen;
 	uint64_t code_seen; /* the domain's code_gen this engine's translated code reflects */
 	bool code_stale;    /* drop all translated code before the next run (s2_drop_code) */
-	/* IC IVAU (ic_broadcast): the last VA page translated, in this run, while no MSR or TLBI
+	/* IC IVAU (ic_op): the last VA page translated, in this run, while no MSR or TLBI
 	 * since; and the code_gen that recorded its host page (0: none this run). */
 	bool ic_cached;
 	uint64_t ic_va;
@@ -1054,49 +1067,102 @@ static bool ic_host_page(const struct rk_cpu *cpu, uc_engine *uc, uint64_t va, u
 	return true;
 }
 
+/* The IC instructions (SYS, CRn 7) ic_op handles. */
+enum ic_kind {
+	IC_OTHER,   /* DC ops, AT: nothing to do */
+	IC_IVAU,    /* op1 3, CRm 5, op2 1; EL0 too when SCTLR_EL1.UCI allows it */
+	IC_IALLUIS, /* op1 0, CRm 1, op2 0; EL1 */
+	IC_IALLU,   /* op1 0, CRm 5, op2 0; EL1; this PE only */
+};
+
+static enum ic_kind ic_kind(const uc_arm64_cp_reg *cp)
+{
+	if (cp->op1 == 3 && cp->crm == 5 && cp->op2 == 1)
+		return IC_IVAU;
+	if (cp->op1 == 0 && cp->op2 == 0 && cp->crm == 1)
+		return IC_IALLUIS;
+	if (cp->op1 == 0 && cp->op2 == 0 && cp->crm == 5)
+		return IC_IALLU;
+	return IC_OTHER;
+}
+
 /*
- * IC IALLUIS (op1 0, CRn 7, CRm 1, op2 0; EL1) or IC IVAU (op1 3, CRn 7, CRm 5,
- * op2 1; EL0 too when SCTLR_EL1.UCI allows it, else the engine raises the trap
- * and the entry is merely spurious): an entry in the domain's code log, the
- * host page of IC IVAU's VA or "all", which every other vCPU of the domain
- * applies before it runs again (code_domain_check: that page's code, or all
- * of it). IC IVAU of the page this run already logged, with no IC op of
- * another vCPU since, adds nothing (Linux cleans a page a line at a time).
- * This vCPU's own engine needs nothing: QEMU invalidates the translations of
- * a page when the engine itself writes to it (test_cpu_icache).
+ * This vCPU's own code must all go before its next instruction (its IC
+ * IALLU(IS), or an IC IVAU it cannot walk, with fast stores): the run stops
+ * at its next exact point (stage-2 mode: the next block start, the ISB having
+ * ended this block; hooks mode: want_stop) and goes on in a fresh engine
+ * (rk_cpu_run, renew_in_run).
  */
-static uint32_t ic_broadcast(struct rk_cpu *cpu, uc_engine *uc, const uc_arm64_cp_reg *cp)
+static void ic_drop_own(struct rk_cpu *cpu, uc_engine *uc)
+{
+	if (!cpu->stale_code_all)
+		cpu->stats.ic_local_flushes++;
+	cpu->stale_code_all = true;
+	if (cpu->mode == RK_CPU_MODE_STAGE2)
+		uc_emu_stop(uc);
+	else
+		atomic_store(&cpu->want_stop, true);
+}
+
+/*
+ * An IC instruction, in the SYS hook (never skipped: the engine raises what
+ * it raises, e.g. the trap of an IC IVAU at EL0 without SCTLR_EL1.UCI, after
+ * which anything done here was merely spurious).
+ *
+ * On this vCPU's engine, with fast stores only (cpu_ucfix.c; else the engine
+ * notices its own stores to code itself): IC IVAU drops the translations that
+ * overlap the line of its VA (host address: the guest's stage 1 walked in
+ * software, s1_walk, then the memory map), IC IALLU(IS) all of them
+ * (ic_drop_own), as does an IC IVAU whose VA cannot be walked here.
+ *
+ * For the other vCPUs of the domain (stage-2 mode): IC IVAU and IC IALLUIS
+ * add an entry to the domain's code log, the host page of IC IVAU's VA or
+ * "all", which every other vCPU of the domain applies before it runs again
+ * (code_domain_check: that page's code, or all of it). IC IVAU of the page
+ * this run already logged, with no IC op of another vCPU since, adds nothing
+ * (Linux cleans a page a line at a time).
+ */
+static uint32_t ic_op(struct rk_cpu *cpu, uc_engine *uc, const uc_arm64_cp_reg *cp)
 {
 	struct rk_cpu_tlb_domain *d = cpu->tlb_dom;
-	uint64_t host = 0, va, g;
-	bool all;
+	enum ic_kind k = ic_kind(cp);
+	uint64_t host = 0, va = cp->val & ~(uint64_t)(RK_CPU_PAGE_SIZE - 1), g;
+	bool logged = false, all = true, fast = rk_ucfix_state() == RK_UCFIX_FAST;
 
-	if (cp->op1 == 0 && cp->crm == 1 && cp->op2 == 0) {
-		if (PSTATE_EL(read_pstate(uc)) != 1)
-			return 0; /* EL0: UNDEFINED, the engine raises it */
-		all = true;
-	} else if (cp->op1 == 3 && cp->crm == 5 && cp->op2 == 1) {
-		all = false;
-	} else {
-		return 0; /* DC ops, IC IALLU (local), AT */
-	}
-	cpu->stats.ic_broadcast++;
-	if (!d)
+	if (k == IC_OTHER)
 		return 0;
-	if (!all) {
-		va = cp->val & ~(uint64_t)(RK_CPU_PAGE_SIZE - 1);
+	if (k != IC_IVAU && PSTATE_EL(read_pstate(uc)) != 1)
+		return 0; /* EL0: UNDEFINED, the engine raises it */
+	if (k != IC_IALLU)
+		cpu->stats.ic_broadcast++;
+	if (cpu->mode != RK_CPU_MODE_STAGE2)
+		cpu->ic_cached = false; /* no MSR hook to tell a TTBR write: walk every time */
+	if (k == IC_IVAU) {
 		if (cpu->ic_cached && cpu->ic_va == va) {
-			if (cpu->ic_gen && cpu->ic_gen == __atomic_load_n(&d->code_gen, __ATOMIC_ACQUIRE))
-				return 0; /* this page is the log's last entry, from this run */
+			/* this page is the log's last entry, from this run */
+			logged = d && cpu->ic_gen &&
+				 cpu->ic_gen == __atomic_load_n(&d->code_gen, __ATOMIC_ACQUIRE);
 			host = cpu->ic_host;
+			all = false;
 		} else if (ic_host_page(cpu, uc, cp->val, &host)) {
 			cpu->ic_cached = true;
 			cpu->ic_va = va;
 			cpu->ic_host = host;
-		} else {
-			all = true;
+			all = false;
 		}
 	}
+	if (fast) {
+		uint64_t line =
+			cp->val & (RK_CPU_PAGE_SIZE - 1) & ~(uint64_t)(RK_MACHINE_CPU_IMINLINE_BYTES - 1);
+
+		if (!all && rk_ucfix_code_written(uc, (const void *)(uintptr_t)(host + line),
+						  RK_MACHINE_CPU_IMINLINE_BYTES))
+			cpu->stats.ic_local_lines++;
+		else
+			ic_drop_own(cpu, uc);
+	}
+	if (!d || cpu->mode != RK_CPU_MODE_STAGE2 || k == IC_IALLU || logged)
+		return 0;
 	code_log_lock(d);
 	g = d->code_gen + 1;
 	if (all)
@@ -1128,7 +1194,7 @@ static uint32_t hook_sys(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg 
 
 	(void)reg;
 	if (cp->crn == 7)
-		return ic_broadcast(cpu, uc, cp);
+		return ic_op(cpu, uc, cp);
 	if (cp->crn == 8 || cp->crn == 9)
 		cpu->ic_cached = false; /* a TLBI: IC IVAU translates again */
 	if (cp->op1 != 0 || (cp->crn != 8 && cp->crn != 9) ||
@@ -1143,6 +1209,13 @@ static uint32_t hook_sys(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg 
 	if (old == cpu->tlb_seen)
 		cpu->tlb_seen = old + 1;
 	return 0;
+}
+
+/* Hooks mode: the SYS hook (installed with fast stores only) does the IC ops' own-engine part. */
+static uint32_t hook_sys_hooks(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *cp, void *user)
+{
+	(void)reg;
+	return cp->crn == 7 ? ic_op(user, uc, cp) : 0;
 }
 
 /*
@@ -1721,6 +1794,7 @@ static int open_engine_locked(struct rk_cpu *cpu)
 	int nb, na, found = -1, rc;
 	uint64_t budget = atomic_load(&code_budget_default);
 
+	rk_ucfix_init(); /* once, before the first engine (it opens and closes one of its own) */
 	if (nknown >= 0) {
 		nb = nknown;
 		memcpy(before, known_buf, (size_t)nb * sizeof(*before));
@@ -2403,6 +2477,10 @@ static int setup_engine(struct rk_cpu *cpu)
 	    uc_hook_add(uc, &h, UC_HOOK_MEM_WRITE | UC_HOOK_MEM_READ_AFTER, (void *)hook_mem_access, cpu, 1,
 			0) != UC_ERR_OK ||
 	    uc_hook_add(uc, &h, UC_HOOK_BLOCK, (void *)hook_block, cpu, 1, 0) != UC_ERR_OK)
+		return -EIO;
+	/* With fast stores the vCPU performs its IC ops on its own engine (ic_op). */
+	if (rk_ucfix_state() == RK_UCFIX_FAST && uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)hook_sys_hooks,
+							     cpu, 1, 0, UC_ARM64_INS_SYS) != UC_ERR_OK)
 		return -EIO;
 	return 0;
 }
@@ -3745,6 +3823,39 @@ int rk_cpu_set_virq(struct rk_cpu *cpu, bool pending)
 	return 0;
 }
 
+/*
+ * The vCPU's own IC IALLU(IS) (ic_drop_own) stopped the run: all its code goes
+ * now (a fresh engine in the same state, as at the start of a run), and the
+ * run goes on with what is left of its time slice (*out_of_time if none).
+ */
+static int renew_in_run(struct rk_cpu *cpu, uint64_t timeout_us, const struct timespec *end,
+			bool *out_of_time)
+{
+	uint64_t left_us = 0;
+	int rc;
+
+	wd_disarm(cpu);
+	rc = park_engine(cpu);
+	if (!rc)
+		rc = wake(cpu);
+	if (!rc)
+		rc = cpu->mode == RK_CPU_MODE_STAGE2 ? s2_sync(cpu) : sync_memory(cpu);
+	if (rc)
+		return rc;
+	if (timeout_us) {
+		struct timespec now = mono_now();
+
+		if (ts_cmp(&now, end) >= 0) {
+			*out_of_time = true;
+			return 0;
+		}
+		left_us = (uint64_t)(end->tv_sec - now.tv_sec) * 1000000u +
+			  (uint64_t)((end->tv_nsec - now.tv_nsec) / 1000) + 1u;
+	}
+	wd_arm(cpu, left_us);
+	return 0;
+}
+
 static void set_simple(struct rk_cpu_exit *exit, enum rk_cpu_exit_reason reason, uint64_t pc)
 {
 	memset(exit, 0, sizeof(*exit));
@@ -3754,6 +3865,7 @@ static void set_simple(struct rk_cpu_exit *exit, enum rk_cpu_exit_reason reason,
 
 int rk_cpu_run(struct rk_cpu *cpu, uint64_t timeout_us, struct rk_cpu_exit *exit)
 {
+	struct timespec end = { 0, 0 };
 	bool expected = false;
 	uc_engine *uc;
 	int rc;
@@ -3803,8 +3915,12 @@ int rk_cpu_run(struct rk_cpu *cpu, uint64_t timeout_us, struct rk_cpu_exit *exit
 		goto out;
 	}
 
+	if (timeout_us)
+		end = ts_add_ns(mono_now(),
+				timeout_us > UINT64_MAX / 1000u ? UINT64_MAX : timeout_us * 1000u);
 	wd_arm(cpu, timeout_us);
 	for (;;) {
+		bool out_of_time = false;
 		uc_err err;
 
 		cpu->have_pending = false;
@@ -3863,8 +3979,21 @@ int rk_cpu_run(struct rk_cpu *cpu, uint64_t timeout_us, struct rk_cpu_exit *exit
 			set_simple(exit, RK_CPU_EXIT_TIMEOUT, read_u64(uc, UC_ARM64_REG_PC));
 			break;
 		}
-		/* A guest exception delivered, or a stop meant for an earlier
-		 * moment: keep running. */
+		if (cpu->stale_code_all) {
+			rc = renew_in_run(cpu, timeout_us, &end, &out_of_time);
+			uc = cpu->uc;
+			if (rc) {
+				set_simple(exit, RK_CPU_EXIT_ERROR, uc ? read_u64(uc, UC_ARM64_REG_PC) : 0);
+				exit->error = rc;
+				break;
+			}
+			if (out_of_time) {
+				set_simple(exit, RK_CPU_EXIT_TIMEOUT, read_u64(uc, UC_ARM64_REG_PC));
+				break;
+			}
+		}
+		/* A guest exception delivered, a fresh engine, or a stop meant
+		 * for an earlier moment: keep running. */
 	}
 	wd_disarm(cpu);
 out:
