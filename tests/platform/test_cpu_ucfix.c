@@ -41,11 +41,12 @@
 #define E_ALL 0x2200u  /* str w3, [x4]; dsb ish; ic iallu; dsb ish; isb; smc */
 
 enum scenario {
-	SC_DEFAULT,   /* stage-2 mode, nothing asked */
-	SC_HOOKS,     /* hooks mode, nothing asked */
-	SC_OPT_OUT,   /* RK_UNICORN_FAST_STORES=0 */
-	SC_NO_PATCH,  /* the byte left alone: the proof's store check fails */
-	SC_NO_IC,     /* the proof's IC does nothing: it fails after patching */
+	SC_DEFAULT,  /* stage-2 mode, nothing asked */
+	SC_HOOKS,    /* hooks mode, nothing asked */
+	SC_OPT_OUT,  /* RK_UNICORN_FAST_STORES=0 */
+	SC_NO_PATCH, /* the byte left alone: the proof's store check fails */
+	SC_NO_IC,    /* the proof's IC does nothing: it fails after patching */
+	SC_MPROTECT, /* /proc/self/mem refused: the byte written through mprotect */
 };
 
 struct result {
@@ -87,6 +88,8 @@ static void child(enum scenario sc, struct result *r)
 		rk_ucfix_sabotage_test(RK_UCFIX_SABOTAGE_NO_PATCH);
 	if (sc == SC_NO_IC)
 		rk_ucfix_sabotage_test(RK_UCFIX_SABOTAGE_NO_IC);
+	if (sc == SC_MPROTECT)
+		rk_ucfix_sabotage_test(RK_UCFIX_SABOTAGE_NO_PROCMEM);
 	rk_cpu_set_default_mode(sc == SC_HOOKS ? RK_CPU_MODE_HOOKS : RK_CPU_MODE_STAGE2);
 	r->err = 1;
 	if (!ram)
@@ -157,8 +160,8 @@ static void run(enum scenario sc, struct result *r, char *err, size_t errsz)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	if (r->err)
-		fail_msg("scenario %d: step %d failed (state %d: %s)\nstderr: %s", sc, r->err, r->state, r->reason,
-			 err);
+		fail_msg("scenario %d: step %d failed (state %d: %s)\nstderr: %s", sc, r->err, r->state,
+			 r->reason, err);
 }
 
 static bool unicorn_2_0(void)
@@ -200,6 +203,12 @@ static void test_fast_hooks(void **state)
 {
 	(void)state;
 	check_fast(SC_HOOKS);
+}
+
+static void test_fast_through_mprotect(void **state)
+{
+	(void)state;
+	check_fast(SC_MPROTECT);
 }
 
 /* Unicorn's own path: every store to code is seen; IC ops cost nothing on the issuer. */
@@ -251,11 +260,9 @@ static void test_proof_fails_after_patch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fast_stage2),
-		cmocka_unit_test(test_fast_hooks),
-		cmocka_unit_test(test_opt_out),
-		cmocka_unit_test(test_patch_without_effect),
-		cmocka_unit_test(test_proof_fails_after_patch),
+		cmocka_unit_test(test_fast_stage2),           cmocka_unit_test(test_fast_hooks),
+		cmocka_unit_test(test_fast_through_mprotect), cmocka_unit_test(test_opt_out),
+		cmocka_unit_test(test_patch_without_effect),  cmocka_unit_test(test_proof_fails_after_patch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

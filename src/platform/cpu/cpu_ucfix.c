@@ -19,8 +19,9 @@
  * inline fast path. Conditions: Unicorn 2.0 (uc_version); the function found
  * by dlsym and its size by dladdr1; exactly one such instruction in it; the
  * two functions the issuer's IC IVAU needs (qemu_ram_addr_from_host_aarch64,
- * tb_invalidate_phys_range_aarch64) exported; mprotect allowed on that one
- * page of libunicorn's text (which makes it a private copy). Done once per
+ * tb_invalidate_phys_range_aarch64) exported; the byte written through
+ * /proc/self/mem, else by mprotect on its page (either way the kernel gives
+ * the process a private copy of that one page of libunicorn). Done once per
  * process, before realmkit's first engine opens (the engine-open lock is
  * held: no engine of realmkit runs), and then proven on a scratch engine:
  *   1. a function returning 1 runs (translated);
@@ -54,6 +55,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -73,7 +75,7 @@
 #define RK_UCFIX_SITE_FN "tlb_set_page_with_attrs_aarch64"
 #define RK_UCFIX_RAM_FN "qemu_ram_addr_from_host_aarch64"
 #define RK_UCFIX_INVAL_FN "tb_invalidate_phys_range_aarch64"
-#define RK_UCFIX_IMM_BYTE 4u /* the 0x01 of imm32 0x100 in 48|49 81 cX 00 01 00 00 */
+#define RK_UCFIX_IMM_BYTE 4u            /* the 0x01 of imm32 0x100 in 48|49 81 cX 00 01 00 00 */
 #define RK_UCFIX_RAM_INVALID UINT64_MAX /* QEMU's RAM_ADDR_INVALID */
 
 /* The proof's memory: two pages, the function on the first, the writer on the second. */
@@ -94,7 +96,7 @@ static char reason[200] = "not decided yet";
 static ram_from_host_fn ram_from_host;
 static inval_range_fn inval_range;
 static _Atomic bool proving; /* the proof runs: rk_ucfix_code_written works for it */
-static _Atomic int sabotage;  /* enum rk_ucfix_sabotage (tests) */
+static _Atomic int sabotage; /* enum rk_ucfix_sabotage (tests) */
 
 void rk_ucfix_sabotage_test(enum rk_ucfix_sabotage how)
 {
@@ -137,20 +139,42 @@ static uint8_t *find_site(void)
 	return at;
 }
 
-/* Write one byte of libunicorn's text (its page is made writable for the store). */
+/*
+ * The store for poke()'s mprotect path, outside the sanitizers' view: their
+ * shadow memory for a library's text is not writable (TSan faults).
+ */
+__attribute__((no_sanitize("thread", "address", "undefined"))) static void store_text(uint8_t *at, uint8_t v)
+{
+	*(volatile uint8_t *)at = v;
+}
+
+/*
+ * Write one byte of libunicorn's text: through /proc/self/mem (as a debugger
+ * does: the kernel copies the page, whose protection never changes), else by
+ * making its page writable for the store.
+ */
 static int poke(uint8_t *at, uint8_t v)
 {
 	long pg = sysconf(_SC_PAGESIZE);
 	void *page = (void *)((uintptr_t)at & ~(uintptr_t)(pg > 0 ? pg - 1 : 4095));
 	size_t len = pg > 0 ? (size_t)pg : 4096u;
+	int fd = atomic_load(&sabotage) == RK_UCFIX_SABOTAGE_NO_PROCMEM
+			 ? -1
+			 : open("/proc/self/mem", O_RDWR | O_CLOEXEC);
 
+	if (fd >= 0) {
+		ssize_t n = pwrite(fd, &v, 1, (off_t)(uintptr_t)at);
+
+		close(fd);
+		if (n == 1 && *(volatile uint8_t *)at == v)
+			return 0;
+	}
 	if (mprotect(page, len, PROT_READ | PROT_WRITE | PROT_EXEC))
 		return -errno;
-	*(volatile uint8_t *)at = v;
-	__builtin___clear_cache((char *)at, (char *)at + 1);
+	store_text(at, v);
 	if (mprotect(page, len, PROT_READ | PROT_EXEC))
 		return -errno;
-	return 0;
+	return *(volatile uint8_t *)at == v ? 0 : -EIO;
 }
 
 bool rk_ucfix_code_written(struct uc_struct *uc, const void *host, size_t len)
@@ -293,7 +317,7 @@ static void decide(void)
 	}
 	rc = !at ? -ENOENT : atomic_load(&sabotage) == RK_UCFIX_SABOTAGE_NO_PATCH ? 0 : poke(at, 0);
 	if (at && rc) {
-		snprintf(reason, sizeof(reason), "libunicorn's text cannot be made writable (%s)", strerror(-rc));
+		snprintf(reason, sizeof(reason), "libunicorn's text cannot be written (%s)", strerror(-rc));
 		at = NULL;
 	}
 	if (at) {

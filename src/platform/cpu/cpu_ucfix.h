@@ -50,10 +50,11 @@ bool rk_ucfix_code_written(struct uc_struct *uc, const void *host, size_t len);
 
 /* For tests, before the first engine: make the set-up fail in one of its steps. */
 enum rk_ucfix_sabotage {
-	RK_UCFIX_SABOTAGE_NONE,     /* the real thing */
-	RK_UCFIX_SABOTAGE_NO_PATCH, /* leave the byte as it is: the proof's store check fails */
-	RK_UCFIX_SABOTAGE_NO_IC,    /* the proof's IC IVAU invalidates nothing: its last check
+	RK_UCFIX_SABOTAGE_NONE,       /* the real thing */
+	RK_UCFIX_SABOTAGE_NO_PATCH,   /* leave the byte as it is: the proof's store check fails */
+	RK_UCFIX_SABOTAGE_NO_IC,      /* the proof's IC IVAU invalidates nothing: its last check
 				       fails, and the byte must be put back */
+	RK_UCFIX_SABOTAGE_NO_PROCMEM, /* /proc/self/mem refused: the mprotect path writes it */
 };
 void rk_ucfix_sabotage_test(enum rk_ucfix_sabotage how);
 
