@@ -240,9 +240,10 @@ RK_API int rk_cpu_invalidate_code(struct rk_cpu *cpu, uint64_t ipa, uint64_t siz
  * its own translated code, so code one vCPU writes is not seen by another
  * that already translated it. IC IVAU (broadcast to the PoU; EL0 too with
  * SCTLR_EL1.UCI) on one vCPU records the page of its VA (translated through
- * the vCPU's stage 1 and stage 2 to the backing host page) in the domain's
- * code log and bumps code_gen; every other vCPU whose code_gen is behind drops
- * the translated code of just those pages before its next run starts. IC
+ * the vCPU's stage 1 to its IPA, which names the page for every vCPU of the
+ * domain alike) in the domain's code log and bumps code_gen; every other vCPU
+ * whose code_gen is behind drops the translated code of just those pages (if
+ * they are in its memory map at all) before its next run starts. IC
  * IALLUIS (EL1), an IC IVAU whose VA cannot be translated, or a vCPU more
  * than RK_CPU_CODE_LOG entries behind drops all its translated code instead
  * (a fresh engine). Repeated IC IVAU of one page within one run of the
@@ -270,7 +271,7 @@ struct rk_cpu_tlb_domain {
 	uint64_t code_gen; /* IC IALLUIS / IC IVAU so far (atomic) */
 	/* The code log, under code_lock (a spin lock: 0 free): */
 	uint64_t code_all;                   /* the last code_gen that drops all code (0: none) */
-	uint64_t code_page[RK_CPU_CODE_LOG]; /* host page of code_gen g at g % RK_CPU_CODE_LOG */
+	uint64_t code_page[RK_CPU_CODE_LOG]; /* IPA page of code_gen g at g % RK_CPU_CODE_LOG */
 	uint32_t code_lock;
 	uint32_t code_reserved;
 };

@@ -288,6 +288,34 @@ static void test_ivau_untranslatable(void **state)
 	assert_int_equal(engines(a), a_eng + 1);
 }
 
+/*
+ * B issues IC IVAU for a page its stage 1 maps but its memory map does not
+ * hold (written through another vCPU, say): B's engine has no code from it,
+ * so B keeps everything; the log names the page by IPA, and A drops just
+ * that page's code.
+ */
+static void test_ivau_page_not_in_issuers_map(void **state)
+{
+	struct t_smp *f = *state;
+	struct rk_cpu *a = f->cpu[0], *b = f->cpu[1];
+	uint64_t a_eng = engines(a), b_eng = engines(b);
+
+	assert_int_equal(call(a), 1);
+	assert_int_equal(call_at(a, E_CALL2), 1);
+	assert_int_equal(rk_cpu_unmap(b, T_SMP_RAM_IPA + FN2, 4096), 0);
+	memcpy(f->ram + FN2, &(uint64_t){ fn_code(5) }, 8); /* written from outside B */
+	t_cpu_set(b, RK_CPU_REG_X(13), T_SMP_RAM_IPA + FN2);
+	t_smp_run(b, E_IVAU_AT);
+	assert_int_equal(t_smp_code_gen(f), 1);
+	assert_int_equal(t_cpu_stats(b).ic_local_flushes, 0);
+	assert_int_equal(engines(b), b_eng);
+	assert_int_equal(call_at(a, E_CALL2), 5);
+	assert_int_equal(call(a), 1); /* FN's translation survived */
+	assert_int_equal(t_cpu_stats(a).code_page_drops, 1);
+	assert_int_equal(t_cpu_stats(a).code_domain_flushes, 0);
+	assert_int_equal(engines(a), a_eng);
+}
+
 /* IC IALLU is local: no bump; B's engine runs its own new code. */
 static void test_iallu_local(void **state)
 {
@@ -376,6 +404,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ivau_lines_one_entry, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_code_log_overflow, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_ivau_untranslatable, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_ivau_page_not_in_issuers_map, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_iallu_local, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_self_modifying_same_engine, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_iallu_loop_times_out, fx_setup, fx_teardown),

@@ -93,11 +93,12 @@
  * bumps the TLB domain's generation (rk_cpu_set_tlb_domain), and every other
  * vCPU of the domain sees the new generation when its next run starts
  * (tlb_domain_check, from s2_sync) and changes VMID, which flushes its whole
- * TLB. No exit, no hook on other instructions. IC IVAU logs the host page
- * behind its VA (the guest's stage 1 walked in software, then the vCPU's
- * memory map) in the domain's code log with a new code generation, and every
- * other vCPU drops the translated code of just the logged pages (by engine
- * PA, s2_drop_code) before its next run (code_domain_check); IC IALLUIS, an
+ * TLB. No exit, no hook on other instructions. IC IVAU logs the IPA page
+ * behind its VA (the guest's stage 1 walked in software) in the domain's
+ * code log with a new code generation, and every other vCPU drops the
+ * translated code of just the logged pages (its memory map from IPA to host
+ * page, then by engine PA, s2_drop_code) before its next run
+ * (code_domain_check); IC IALLUIS, an
  * IC IVAU whose VA cannot be walked, or a vCPU more than RK_CPU_CODE_LOG
  * entries behind moves that vCPU to a fresh engine instead (all its code).
  *
@@ -379,10 +380,10 @@ struct rk_cpu {
 	uint64_t code_seen; /* the domain's code_gen this engine's translated code reflects */
 	bool code_stale;    /* drop all translated code before the next run (s2_drop_code) */
 	/* IC IVAU (ic_op): the last VA page translated, in this run, while no MSR or TLBI
-	 * since; and the code_gen that recorded its host page (0: none this run). */
+	 * since, and its IPA page; and the code_gen that recorded it (0: none this run). */
 	bool ic_cached;
 	uint64_t ic_va;
-	uint64_t ic_host;
+	uint64_t ic_ipa;
 	uint64_t ic_gen;
 
 	/* Memory: what the caller asked for, and what the engine has. */
@@ -1049,21 +1050,21 @@ static void code_log_unlock(struct rk_cpu_tlb_domain *d)
 }
 
 /*
- * The host page behind the VA of an IC IVAU (inside the SYS hook): the
- * guest's stage 1 (s1_walk; VA == IPA with its MMU off), then the vCPU's
- * memory map. False if it cannot be found here (the caller drops all code).
+ * The IPA page behind the VA of an IC IVAU (inside the SYS hook): the
+ * guest's stage 1 (s1_walk; VA == IPA with its MMU off). False if it cannot
+ * be walked here (the caller drops all code). The IPA names the page for
+ * every vCPU of the domain alike (they share one stage 2); the data page need
+ * not be in this vCPU's memory map (written through another vCPU: then this
+ * engine has no code from it).
  */
-static bool ic_host_page(const struct rk_cpu *cpu, uc_engine *uc, uint64_t va, uint64_t *host)
+static bool ic_ipa_page(const struct rk_cpu *cpu, uc_engine *uc, uint64_t va, uint64_t *ipa)
 {
-	uint64_t sctlr = 0, ipa = va;
-	const uint8_t *h;
+	uint64_t sctlr = 0;
 
-	if (CP_READ(uc, &sctlr, SYSREG_SCTLR_EL1) || ((sctlr & SCTLR_EL1_M) && !s1_walk(cpu, uc, va, &ipa)))
+	*ipa = va;
+	if (CP_READ(uc, &sctlr, SYSREG_SCTLR_EL1) || ((sctlr & SCTLR_EL1_M) && !s1_walk(cpu, uc, va, ipa)))
 		return false;
-	h = ipa_host(cpu, ipa);
-	if (!h)
-		return false;
-	*host = (uint64_t)(uintptr_t)h & ~(uint64_t)(RK_CPU_PAGE_SIZE - 1);
+	*ipa &= ~(uint64_t)(RK_CPU_PAGE_SIZE - 1);
 	return true;
 }
 
@@ -1112,11 +1113,12 @@ static void ic_drop_own(struct rk_cpu *cpu, uc_engine *uc)
  * On this vCPU's engine, with fast stores only (cpu_ucfix.c; else the engine
  * notices its own stores to code itself): IC IVAU drops the translations that
  * overlap the line of its VA (host address: the guest's stage 1 walked in
- * software, s1_walk, then the memory map), IC IALLU(IS) all of them
- * (ic_drop_own), as does an IC IVAU whose VA cannot be walked here.
+ * software, s1_walk, then the memory map; a page not in this vCPU's map has
+ * no code in its engine), IC IALLU(IS) all of them (ic_drop_own), as does an
+ * IC IVAU whose VA cannot be walked here.
  *
  * For the other vCPUs of the domain (stage-2 mode): IC IVAU and IC IALLUIS
- * add an entry to the domain's code log, the host page of IC IVAU's VA or
+ * add an entry to the domain's code log, the IPA page of IC IVAU's VA or
  * "all", which every other vCPU of the domain applies before it runs again
  * (code_domain_check: that page's code, or all of it). IC IVAU of the page
  * this run already logged, with no IC op of another vCPU since, adds nothing
@@ -1126,7 +1128,7 @@ static uint32_t ic_op(struct rk_cpu *cpu, uc_engine *uc, const uc_arm64_cp_reg *
 {
 	struct rk_cpu_tlb_domain *d = cpu->tlb_dom;
 	enum ic_kind k = ic_kind(cp);
-	uint64_t host = 0, va = cp->val & ~(uint64_t)(RK_CPU_PAGE_SIZE - 1), g;
+	uint64_t ipa = 0, va = cp->val & ~(uint64_t)(RK_CPU_PAGE_SIZE - 1), g;
 	bool logged = false, all = true, fast = rk_ucfix_state() == RK_UCFIX_FAST;
 
 	if (k == IC_OTHER)
@@ -1142,23 +1144,26 @@ static uint32_t ic_op(struct rk_cpu *cpu, uc_engine *uc, const uc_arm64_cp_reg *
 			/* this page is the log's last entry, from this run */
 			logged = d && cpu->ic_gen &&
 				 cpu->ic_gen == __atomic_load_n(&d->code_gen, __ATOMIC_ACQUIRE);
-			host = cpu->ic_host;
+			ipa = cpu->ic_ipa;
 			all = false;
-		} else if (ic_host_page(cpu, uc, cp->val, &host)) {
+		} else if (ic_ipa_page(cpu, uc, cp->val, &ipa)) {
 			cpu->ic_cached = true;
 			cpu->ic_va = va;
-			cpu->ic_host = host;
+			cpu->ic_ipa = ipa;
 			all = false;
 		}
 	}
-	if (fast) {
+	if (fast && all) {
+		ic_drop_own(cpu, uc);
+	} else if (fast) {
 		uint64_t line =
 			cp->val & (RK_CPU_PAGE_SIZE - 1) & ~(uint64_t)(RK_MACHINE_CPU_IMINLINE_BYTES - 1);
+		const uint8_t *h = ipa_host(cpu, ipa);
 
-		if (!all && rk_ucfix_code_written(uc, (const void *)(uintptr_t)(host + line),
-						  RK_MACHINE_CPU_IMINLINE_BYTES))
+		/* not in this vCPU's map: its engine has no code from the page */
+		if (h && rk_ucfix_code_written(uc, h + line, RK_MACHINE_CPU_IMINLINE_BYTES))
 			cpu->stats.ic_local_lines++;
-		else
+		else if (h)
 			ic_drop_own(cpu, uc);
 	}
 	if (!d || cpu->mode != RK_CPU_MODE_STAGE2 || k == IC_IALLU || logged)
@@ -1168,7 +1173,7 @@ static uint32_t ic_op(struct rk_cpu *cpu, uc_engine *uc, const uc_arm64_cp_reg *
 	if (all)
 		d->code_all = g;
 	else
-		d->code_page[g % RK_CPU_CODE_LOG] = host;
+		d->code_page[g % RK_CPU_CODE_LOG] = ipa;
 	__atomic_store_n(&d->code_gen, g, __ATOMIC_RELEASE);
 	code_log_unlock(d);
 	if (cpu->code_seen == g - 1)
@@ -3254,9 +3259,18 @@ static void tlb_domain_check(struct rk_cpu *cpu)
 	}
 }
 
-/* The translated code of the host page host (another vCPU's IC IVAU) goes before the next run. */
-static void code_page_stale(struct rk_cpu *cpu, uint64_t host)
+/*
+ * The translated code of the IPA page ipa (another vCPU's IC IVAU) goes before
+ * the next run: through this vCPU's memory map to its host page and the RAM
+ * window that holds it in this engine. Not mapped here: no code from it.
+ */
+static void code_page_stale(struct rk_cpu *cpu, uint64_t ipa)
 {
+	const uint8_t *h = ipa_host(cpu, ipa);
+	uint64_t host = (uint64_t)(uintptr_t)h;
+
+	if (!h)
+		return;
 	for (unsigned i = 0; i < cpu->nwin; i++) {
 		const struct rk_cpu_window *w = &cpu->win[i];
 		uint64_t start = (uint64_t)(uintptr_t)w->host;
