@@ -47,6 +47,7 @@ enum scenario {
 	SC_NO_PATCH, /* the byte left alone: the proof's store check fails */
 	SC_NO_IC,    /* the proof's IC does nothing: it fails after patching */
 	SC_MPROTECT, /* /proc/self/mem refused: the byte written through mprotect */
+	SC_BAD_ENV,  /* RK_UNICORN_FAST_STORES=off: neither 0 nor 1 */
 };
 
 struct result {
@@ -84,6 +85,8 @@ static void child(enum scenario sc, struct result *r)
 
 	if (sc == SC_OPT_OUT)
 		setenv("RK_UNICORN_FAST_STORES", "0", 1);
+	if (sc == SC_BAD_ENV)
+		setenv("RK_UNICORN_FAST_STORES", "off", 1);
 	if (sc == SC_NO_PATCH)
 		rk_ucfix_sabotage_test(RK_UCFIX_SABOTAGE_NO_PATCH);
 	if (sc == SC_NO_IC)
@@ -183,7 +186,11 @@ static void check_fast(enum scenario sc)
 	run(sc, &r, err, sizeof(err));
 	assert_int_equal(r.state, RK_UCFIX_FAST);
 	assert_non_null(strstr(r.reason, "proven"));
-	assert_string_equal(err, ""); /* nothing to say */
+	if (sc == SC_BAD_ENV)
+		assert_string_equal(err,
+				    "realmkit: RK_UNICORN_FAST_STORES=off is neither 0 nor 1: fast stores\n");
+	else
+		assert_string_equal(err, ""); /* nothing to say */
 	assert_int_equal(r.first, 1);
 	assert_int_equal(r.after_store, 1); /* old code: no maintenance yet */
 	assert_int_equal(r.after_ivau, 7);  /* the line dropped, the engine kept */
@@ -203,6 +210,13 @@ static void test_fast_hooks(void **state)
 {
 	(void)state;
 	check_fast(SC_HOOKS);
+}
+
+/* A value that is neither 0 nor 1: said on stderr, and the default (fast) taken. */
+static void test_bad_env_value(void **state)
+{
+	(void)state;
+	check_fast(SC_BAD_ENV);
 }
 
 static void test_fast_through_mprotect(void **state)
@@ -260,9 +274,13 @@ static void test_proof_fails_after_patch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fast_stage2),           cmocka_unit_test(test_fast_hooks),
-		cmocka_unit_test(test_fast_through_mprotect), cmocka_unit_test(test_opt_out),
-		cmocka_unit_test(test_patch_without_effect),  cmocka_unit_test(test_proof_fails_after_patch),
+		cmocka_unit_test(test_fast_stage2),
+		cmocka_unit_test(test_fast_hooks),
+		cmocka_unit_test(test_fast_through_mprotect),
+		cmocka_unit_test(test_bad_env_value),
+		cmocka_unit_test(test_opt_out),
+		cmocka_unit_test(test_patch_without_effect),
+		cmocka_unit_test(test_proof_fails_after_patch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -301,6 +301,8 @@ static void decide(void)
 		atomic_store(&state, RK_UCFIX_SLOW);
 		return;
 	}
+	if (env && *env && strcmp(env, "1"))
+		fprintf(stderr, "realmkit: %s=%s is neither 0 nor 1: fast stores\n", RK_UCFIX_ENV, env);
 	uc_version(&major, &minor);
 	if (major != 2 || minor != 0) {
 		/* 2.1 and later do not mark every page (and are not what this patch knows) */
