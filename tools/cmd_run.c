@@ -750,7 +750,7 @@ static void run_free(struct image *img, struct run_plan *p)
 	if (p) {
 		free(p->vcpus);
 		free(p->dtb);
-		free(p->initrd);
+		image_buf_free(p->initrd, p->initrd_len);
 	}
 }
 

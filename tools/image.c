@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "image.h"
 
 #define GRANULE 4096u
+#define HUGE_PAGE ((uint64_t)2 << 20)  /* a transparent huge page (x86-64, arm64 with 4 KiB pages) */
 #define READ_CHUNK ((uint64_t)1 << 30) /* below Linux's 0x7ffff000 per read */
 
 int image_fail(char *err, size_t err_len, int ret, const char *fmt, ...)
@@ -69,12 +71,51 @@ int image_pread_full(int fd, void *buf, uint64_t len, uint64_t off)
 	return 0;
 }
 
+static uint64_t page_span(uint64_t len)
+{
+	return (len + GRANULE - 1) & ~(uint64_t)(GRANULE - 1);
+}
+
+uint8_t *image_buf_alloc(uint64_t len)
+{
+	uint64_t span = page_span(len), total = span + HUGE_PAGE;
+	uint8_t *q, *p;
+
+	if (!len || span < len || total < span || total > SIZE_MAX)
+		return NULL;
+	q = mmap(NULL, (size_t)total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+		 0);
+	if (q == MAP_FAILED)
+		return NULL;
+	/* keep the 2 MiB aligned [p, p + span) of it */
+	p = (uint8_t *)(((uintptr_t)q + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+	if (p > q)
+		munmap(q, (size_t)(p - q));
+	if (q + total > p + span)
+		munmap(p + span, (size_t)(q + total - (p + span)));
+	if (span >= HUGE_PAGE)
+		(void)madvise(p, (size_t)span, MADV_HUGEPAGE); /* refused (no THP): 4 KiB pages */
+	return p;
+}
+
+void image_buf_trim(uint8_t *p, uint64_t len, uint64_t keep)
+{
+	if (p && page_span(keep) < page_span(len))
+		munmap(p + page_span(keep), (size_t)(page_span(len) - page_span(keep)));
+}
+
+void image_buf_free(uint8_t *p, uint64_t len)
+{
+	if (p && len)
+		munmap(p, (size_t)page_span(len));
+}
+
 void image_free(struct image *img)
 {
 	if (!img)
 		return;
 	for (uint32_t i = 0; i < img->nloads; i++)
-		free(img->loads[i].data);
+		image_buf_free(img->loads[i].data, img->loads[i].len);
 	memset(img, 0, sizeof(*img));
 }
 
@@ -295,7 +336,7 @@ static int load_elf(int fd, uint64_t fsize, uint64_t ram_base, uint64_t ram_top,
 				 (uint64_t)eh.e_entry, ram_base, ram_top);
 		goto out;
 	}
-	img->loads[0].data = calloc(1, hi - lo); /* hi - lo <= the RAM size */
+	img->loads[0].data = image_buf_alloc(hi - lo); /* hi - lo <= the RAM size; zeroed */
 	if (!img->loads[0].data) {
 		ret = image_fail(err, err_len, -ENOMEM, "out of memory for %s of contents",
 				 image_size_str(hi - lo, nb));
@@ -337,10 +378,11 @@ static int load_flat(int fd, uint64_t fsize, uint64_t ram_base, uint64_t ram_siz
 	if (fsize > ram_size)
 		return image_fail(err, err_len, -EINVAL, "flat image is %s, guest RAM is %s",
 				  image_size_str(fsize, a), image_size_str(ram_size, b));
-	img->loads[0].data = malloc(fsize);
+	img->loads[0].data = image_buf_alloc(fsize);
 	if (!img->loads[0].data)
 		return image_fail(err, err_len, -ENOMEM, "out of memory for a flat image of %s",
 				  image_size_str(fsize, a));
+	img->loads[0].len = fsize; /* freed with it on failure */
 	img->nloads = 1;
 	ret = image_pread_full(fd, img->loads[0].data, fsize, 0);
 	if (ret)

@@ -78,6 +78,20 @@ int image_fail(char *err, size_t err_len, int ret, const char *fmt, ...)
 /* n for a message: "3 GiB", "16 MiB", "12 KiB", "4097 bytes" (buf returned). */
 const char *image_size_str(uint64_t n, char buf[32]);
 
+/*
+ * Memory for an image's bytes (a kernel is tens of MiB, read or decompressed
+ * once, then hashed and copied granule by granule): anonymous memory, zeroed,
+ * 2 MiB aligned and advised to the kernel's transparent huge pages (a 40 MiB
+ * buffer in 2 MiB pages takes ~20 page faults, not ~10,000; without THP, 4 KiB
+ * pages as before). Reserved with MAP_NORESERVE: untouched pages cost nothing.
+ * NULL when len is 0 or there is no memory. Freed with image_buf_free() and
+ * the same len; image_buf_trim() gives back all but the first keep bytes
+ * (then free with keep).
+ */
+uint8_t *image_buf_alloc(uint64_t len);
+void image_buf_trim(uint8_t *p, uint64_t len, uint64_t keep);
+void image_buf_free(uint8_t *p, uint64_t len);
+
 /* Read exactly len bytes at off (in chunks, retrying EINTR): 0, -EIO at a short file, or -errno. */
 int image_pread_full(int fd, void *buf, uint64_t len, uint64_t off);
 

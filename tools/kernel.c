@@ -16,9 +16,8 @@
 #include "kernel.h"
 
 #define GRANULE 4096u
-#define IN_CHUNK ((size_t)1 << 20)  /* compressed input read this much at a time */
-#define OUT_FIRST ((size_t)8 << 20) /* decompression output: first buffer, then doubled */
-#define ZBOOT_HEADER 56u            /* EFI zboot: "MZ", "zimg", payload offset/size, comp_type[32] */
+#define IN_CHUNK ((size_t)1 << 20) /* compressed input read this much at a time */
+#define ZBOOT_HEADER 56u           /* EFI zboot: "MZ", "zimg", payload offset/size, comp_type[32] */
 
 static uint64_t le(const uint8_t *p, unsigned int n)
 {
@@ -104,26 +103,8 @@ static ssize_t in_next(struct inbuf *in)
 	return (ssize_t)n;
 }
 
-/* Grow *out (cap *cap, used bytes len) to hold more, up to max: 0, -EFBIG at max, -ENOMEM. */
-static int out_grow(uint8_t **out, size_t *cap, uint64_t max)
-{
-	size_t n = *cap ? *cap * 2 : OUT_FIRST;
-	uint8_t *p;
-
-	if (*cap >= max)
-		return -EFBIG;
-	if (n > max)
-		n = (size_t)max;
-	p = realloc(*out, n);
-	if (!p)
-		return -ENOMEM;
-	*out = p;
-	*cap = n;
-	return 0;
-}
-
-static int gunzip(struct inbuf *in, uint64_t max, uint8_t **out, size_t *cap, uint64_t *olen, char *err,
-		  size_t err_len)
+/* The decompressors write into out, cap bytes (reserved, touched as written): -EFBIG when it is full. */
+static int gunzip(struct inbuf *in, uint8_t *out, uint64_t cap, uint64_t *olen, char *err, size_t err_len)
 {
 	z_stream zs;
 	int zret = Z_OK, ret = 0;
@@ -164,10 +145,12 @@ static int gunzip(struct inbuf *in, uint64_t max, uint8_t **out, size_t *cap, ui
 			zs.avail_in = 0;
 			continue;
 		}
-		if (*olen == *cap && (ret = out_grow(out, cap, max)))
+		if (*olen == cap) {
+			ret = -EFBIG;
 			break;
-		zs.next_out = *out + *olen;
-		zs.avail_out = (uInt)(*cap - *olen < UINT32_MAX ? *cap - *olen : UINT32_MAX);
+		}
+		zs.next_out = out + *olen;
+		zs.avail_out = (uInt)(cap - *olen < UINT32_MAX ? cap - *olen : UINT32_MAX);
 		{
 			uInt before = zs.avail_out;
 
@@ -193,8 +176,7 @@ out:
 	return ret;
 }
 
-static int unzstd(struct inbuf *in, uint64_t max, uint8_t **out, size_t *cap, uint64_t *olen, char *err,
-		  size_t err_len)
+static int unzstd(struct inbuf *in, uint8_t *out, uint64_t cap, uint64_t *olen, char *err, size_t err_len)
 {
 	ZSTD_DCtx *z = ZSTD_createDCtx();
 	ZSTD_inBuffer ib = { NULL, 0, 0 };
@@ -215,10 +197,12 @@ static int unzstd(struct inbuf *in, uint64_t max, uint8_t **out, size_t *cap, ui
 				break;
 			ib = (ZSTD_inBuffer){ in->buf, (size_t)n, 0 };
 		}
-		if (*olen == *cap && (ret = out_grow(out, cap, max)))
+		if (*olen == cap) {
+			ret = -EFBIG;
 			break;
+		}
 		{
-			ZSTD_outBuffer ob = { *out, *cap, (size_t)*olen };
+			ZSTD_outBuffer ob = { out, (size_t)cap, (size_t)*olen };
 
 			zr = ZSTD_decompressStream(z, &ob, &ib);
 			*olen = ob.pos;
@@ -233,9 +217,11 @@ static int unzstd(struct inbuf *in, uint64_t max, uint8_t **out, size_t *cap, ui
 	while (!ret && zr) {
 		ZSTD_outBuffer ob;
 
-		if (*olen == *cap && (ret = out_grow(out, cap, max)))
+		if (*olen == cap) {
+			ret = -EFBIG;
 			break;
-		ob = (ZSTD_outBuffer){ *out, *cap, (size_t)*olen };
+		}
+		ob = (ZSTD_outBuffer){ out, (size_t)cap, (size_t)*olen };
 		zr = ZSTD_decompressStream(z, &ob, &ib);
 		if (ZSTD_isError(zr)) {
 			ret = image_fail(err, err_len, -EINVAL, "corrupt zstd data (libzstd: %s)",
@@ -254,22 +240,28 @@ static int unzstd(struct inbuf *in, uint64_t max, uint8_t **out, size_t *cap, ui
 
 /*
  * Decompress [off, off + len) of fd (comp) into a buffer of at most max bytes:
- * 0 with *out (malloc'ed) and *olen, or -errno with why.
+ * 0 with *out (image_buf_alloc()'ed, *olen bytes) and *olen, or -errno with why.
+ * The output goes straight into one buffer of max bytes reserved up front (no
+ * copies as it grows); what it does not use is given back at the end.
  */
 static int decompress(int fd, uint64_t off, uint64_t len, uint32_t comp, uint64_t max, uint8_t **out,
 		      uint64_t *olen, char *err, size_t err_len)
 {
 	struct inbuf in = { fd, off, off + len, malloc(IN_CHUNK) };
-	size_t cap = 0;
 	char nb[32];
 	int ret;
 
-	*out = NULL;
 	*olen = 0;
-	if (!in.buf)
-		return image_fail(err, err_len, -ENOMEM, "out of memory");
-	ret = comp == KERNEL_GZIP ? gunzip(&in, max, out, &cap, olen, err, err_len)
-				  : unzstd(&in, max, out, &cap, olen, err, err_len);
+	*out = image_buf_alloc(max);
+	if (!in.buf || !*out) {
+		free(in.buf);
+		image_buf_free(*out, max);
+		*out = NULL;
+		return image_fail(err, err_len, -ENOMEM, "out of memory for a %s buffer for the %s kernel",
+				  image_size_str(max, nb), kernel_compression_name(comp));
+	}
+	ret = comp == KERNEL_GZIP ? gunzip(&in, *out, max, olen, err, err_len)
+				  : unzstd(&in, *out, max, olen, err, err_len);
 	free(in.buf);
 	if (ret == -EFBIG)
 		image_fail(err, err_len, -EINVAL, "the %s kernel decompresses to more than guest RAM (%s)",
@@ -283,9 +275,11 @@ static int decompress(int fd, uint64_t off, uint64_t len, uint32_t comp, uint64_
 		ret = image_fail(err, err_len, -EINVAL, "the %s kernel decompresses to nothing",
 				 kernel_compression_name(comp));
 	if (ret) {
-		free(*out);
+		image_buf_free(*out, max);
 		*out = NULL;
 		*olen = 0;
+	} else {
+		image_buf_trim(*out, max, *olen);
 	}
 	return ret;
 }
@@ -391,14 +385,14 @@ int kernel_load_fd(int fd, uint64_t ram_base, uint64_t ram_size, struct image *i
 		if (fsize > ram_size)
 			return image_fail(err, err_len, -EINVAL, "the kernel is %s, guest RAM is %s",
 					  image_size_str(fsize, a), image_size_str(ram_size, b));
-		data = malloc(fsize);
+		data = image_buf_alloc(fsize);
 		if (!data)
 			return image_fail(err, err_len, -ENOMEM, "out of memory for a kernel of %s",
 					  image_size_str(fsize, a));
 		len = fsize;
 		ret = image_pread_full(fd, data, len, 0);
 		if (ret) {
-			free(data);
+			image_buf_free(data, len);
 			return image_fail(err, err_len, ret, "cannot read: %s", strerror(-ret));
 		}
 	} else {
@@ -412,13 +406,13 @@ int kernel_load_fd(int fd, uint64_t ram_base, uint64_t ram_size, struct image *i
 			snprintf(why, sizeof(why), "%s", err ? err : "");
 			image_fail(err, err_len, ret, "the %s kernel decompresses to %s: %s",
 				   kernel_compression_name(comp), image_size_str(len, a), why);
-			free(data);
+			image_buf_free(data, len);
 			return ret;
 		}
 	}
 	/* booting.rst: text_offset above a 2 MiB aligned base; image_size bytes from there are the kernel's */
 	if (h.text_offset >= ram_size || h.image_size > ram_size - h.text_offset) {
-		free(data);
+		image_buf_free(data, len);
 		return image_fail(
 			err, err_len, -EINVAL,
 			"the kernel needs %s of RAM (text_offset 0x%" PRIx64 " + image_size 0x%" PRIx64
@@ -454,6 +448,7 @@ int kernel_read_initrd(const char *path, uint64_t max, uint8_t **data, uint64_t 
 		       size_t err_len)
 {
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), ret;
+	uint64_t size = 0;
 	struct stat st;
 	char a[32], b[32];
 
@@ -472,7 +467,7 @@ int kernel_read_initrd(const char *path, uint64_t max, uint8_t **data, uint64_t 
 	} else if ((uint64_t)st.st_size > max) {
 		ret = image_fail(err, err_len, -EINVAL, "the initrd is %s, guest RAM is %s",
 				 image_size_str((uint64_t)st.st_size, a), image_size_str(max, b));
-	} else if (!(*data = malloc((size_t)st.st_size))) {
+	} else if (!(*data = image_buf_alloc(size = (uint64_t)st.st_size))) {
 		ret = image_fail(err, err_len, -ENOMEM, "out of memory for an initrd of %s",
 				 image_size_str((uint64_t)st.st_size, a));
 	} else if ((ret = image_pread_full(fd, *data, (uint64_t)st.st_size, 0))) {
@@ -481,7 +476,7 @@ int kernel_read_initrd(const char *path, uint64_t max, uint8_t **data, uint64_t 
 		*len = (uint64_t)st.st_size;
 	}
 	if (ret) {
-		free(*data);
+		image_buf_free(*data, size);
 		*data = NULL;
 	}
 	close(fd);

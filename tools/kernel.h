@@ -64,7 +64,10 @@ int kernel_load_fd(int fd, uint64_t ram_base, uint64_t ram_size, struct image *i
 /* "raw", "gzip", "zstd" */
 const char *kernel_compression_name(uint32_t c);
 
-/* Read an initrd of at most max bytes whole: 0 (*data malloc'ed, *len > 0), or -errno with why. */
+/*
+ * Read an initrd of at most max bytes whole: 0 (*data from image_buf_alloc(), free it
+ * with image_buf_free(*data, *len); *len > 0), or -errno with why.
+ */
 int kernel_read_initrd(const char *path, uint64_t max, uint8_t **data, uint64_t *len, char *err,
 		       size_t err_len);
 

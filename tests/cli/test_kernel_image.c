@@ -9,7 +9,8 @@
  * decompression larger than RAM, a kernel larger than RAM, a truncated
  * stream are refused with nothing held; the initrd goes after the kernel's
  * image_size region, 4 KiB aligned, after the device tree's block when it
- * would overlap it, and is refused when it does not fit.
+ * would overlap it, and is refused when it does not fit. The loaders' buffers
+ * (image_buf_alloc) are zeroed, 2 MiB aligned, trimmed and freed to the page.
  */
 // test-sources: tools/image.c tools/kernel.c
 #define _GNU_SOURCE
@@ -289,7 +290,7 @@ static void test_read_initrd(void **state)
 	assert_int_equal(kernel_read_initrd(path, 8192, &data, &len, err, sizeof(err)), 0);
 	assert_int_equal(len, sizeof(buf));
 	assert_memory_equal(data, buf, sizeof(buf));
-	free(data);
+	image_buf_free(data, len);
 	assert_int_equal(kernel_read_initrd(path, 4096, &data, &len, err, sizeof(err)), -EINVAL);
 	assert_null(data);
 	assert_non_null(strstr(err, "guest RAM is 4 KiB"));
@@ -298,12 +299,42 @@ static void test_read_initrd(void **state)
 	assert_int_equal(kernel_read_initrd("/tmp", 8192, &data, &len, err, sizeof(err)), -EISDIR);
 }
 
+/* a page's mapping, seen through msync: 0 mapped, -1 (ENOMEM) not */
+static int mapped(const uint8_t *p)
+{
+	return msync((void *)p, 4096, MS_ASYNC) ? -errno : 0;
+}
+
+static void test_image_buf(void **state)
+{
+	uint64_t len = 5 * MIB + 1;
+	uint8_t *p = image_buf_alloc(len);
+
+	(void)state;
+	assert_null(image_buf_alloc(0));
+	assert_non_null(p);
+	assert_int_equal((uintptr_t)p & (2 * MIB - 1), 0); /* 2 MiB aligned: huge pages can back it */
+	assert_int_equal(p[0] | p[MIB] | p[len - 1], 0);   /* zeroed */
+	p[0] = p[len - 1] = 0xa5;
+	assert_int_equal(mapped(p + len - 1 - ((len - 1) & 4095)), 0);
+	assert_int_equal(mapped(p + ((len + 4095) & ~4095ULL)), -ENOMEM); /* nothing past its last page */
+	image_buf_trim(p, len, 4097);                                     /* keeps two pages */
+	assert_int_equal(mapped(p), 0);
+	assert_int_equal(mapped(p + 4096), 0);
+	assert_int_equal(mapped(p + 8192), -ENOMEM);
+	assert_int_equal(p[0], 0xa5);
+	image_buf_free(p, 4097);
+	assert_int_equal(mapped(p), -ENOMEM);
+	assert_int_equal(mapped(p + 4096), -ENOMEM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header),       cmocka_unit_test(test_placement),
 		cmocka_unit_test(test_gzip),         cmocka_unit_test(test_zstd),
 		cmocka_unit_test(test_initrd_place), cmocka_unit_test(test_read_initrd),
+		cmocka_unit_test(test_image_buf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
