@@ -422,8 +422,13 @@ void host_realm_params(struct rmi_realm_params *p, uint32_t ipa_bits, uint32_t h
 uint64_t host_rec_mpidr(uint32_t idx);
 void host_rec_params(struct rmi_rec_params *p, uint32_t id, uint32_t flags, uint64_t pc,
 		     const uint64_t gprs[8]);
-/* The 4 KiB page at ipa of a populate of [src_ipa, src_ipa + len) from buf (zero-filled past its end). */
-void host_populate_page(uint8_t page[4096], const uint8_t *buf, uint64_t src_ipa, uint64_t len, uint64_t ipa);
+/*
+ * The 4 KiB page at ipa of a populate of [src_ipa, src_ipa + len) from buf: in buf
+ * itself when all of it is there, else copied into page and zero-filled past
+ * the end (the last page of a length that is not a multiple of 4 KiB).
+ */
+const uint8_t *host_populate_page(uint8_t page[4096], const uint8_t *buf, uint64_t src_ipa, uint64_t len,
+				  uint64_t ipa);
 
 /* ---- the run loop (run.c, run_normal.c, devices.c) ---- */
 int host_run_init(struct rk_vm *vm);

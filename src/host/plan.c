@@ -50,13 +50,17 @@ void host_rec_params(struct rmi_rec_params *p, uint32_t id, uint32_t flags, uint
 	memcpy(p->gprs, gprs, 8 * sizeof(uint64_t));
 }
 
-void host_populate_page(uint8_t page[4096], const uint8_t *buf, uint64_t src_ipa, uint64_t len, uint64_t ipa)
+const uint8_t *host_populate_page(uint8_t page[4096], const uint8_t *buf, uint64_t src_ipa, uint64_t len,
+				  uint64_t ipa)
 {
 	uint64_t off = ipa - src_ipa, n = off >= len ? 0 : len - off < G4K ? len - off : G4K;
 
+	if (n == G4K)
+		return buf + off; /* no copy: a 40 MiB kernel is ~10k pages, hashed (and written) once each */
 	if (n)
 		memcpy(page, buf + off, n);
 	memset(page + n, 0, G4K - n);
+	return page;
 }
 
 int rk_plan_rim(const struct rk_vm_plan *plan, uint64_t rmi_fr0, uint8_t rim[64], size_t *len)
@@ -90,8 +94,8 @@ int rk_plan_rim(const struct rk_vm_plan *plan, uint64_t rmi_fr0, uint8_t rim[64]
 		if (!l->data || !l->len || (l->ipa & (G4K - 1)))
 			return -EINVAL;
 		for (uint64_t ipa = l->ipa; !ret && ipa < l->ipa + l->len; ipa += G4K) {
-			host_populate_page(page, l->data, l->ipa, l->len, ipa);
-			ret = rk_rim_extend_data(algo, rim, ipa, flags, page);
+			ret = rk_rim_extend_data(algo, rim, ipa, flags,
+						 host_populate_page(page, l->data, l->ipa, l->len, ipa));
 		}
 	}
 	/* RECs at activation, in id (MPIDR) order; only runnable ones are measured */

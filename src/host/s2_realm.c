@@ -299,6 +299,7 @@ static int r_map_init(struct s2_ctx *ctx, struct host_shadow *node, uint64_t pa,
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t ipa = ctx->addr + i * G4K, x0 = 0;
 		rk_data_t data = { pa + i * G4K };
+		const uint8_t *content;
 		int ret;
 
 		if (host_led_state(s2->h, data.pa) == RK_GRANULE_HOST) {
@@ -306,8 +307,9 @@ static int r_map_init(struct s2_ctx *ctx, struct host_shadow *node, uint64_t pa,
 			if (ret)
 				return ret;
 		}
-		host_populate_page(page, src->buf, src->ipa, src->len, ipa); /* as rk_plan_rim() (plan.c) */
-		if (host_ns_write(s2->h, s2->h->bounce_pa, page, G4K))
+		content = host_populate_page(page, src->buf, src->ipa, src->len,
+					     ipa); /* as rk_plan_rim() (plan.c) */
+		if (host_ns_write(s2->h, s2->h->bounce_pa, content, G4K))
 			return host_fail(s2->h, -EIO, 0, 0, "cannot write the bounce page");
 		for (int tries = 0; tries <= RTT_RETRIES; tries++) {
 			x0 = host_rmi_data_map_init(s2->h, rd_of(s2), data, ipa, s2->h->bounce_pa,
@@ -322,7 +324,8 @@ static int r_map_init(struct s2_ctx *ctx, struct host_shadow *node, uint64_t pa,
 		node->e[ctx->idx + i] = s2e_leaf(data.pa, S2_MAX_LEVEL, S2_LEAF_ATTRS);
 		if (!(s2->vm->flags & VM_NO_RIM))
 			rk_rim_extend_data(realm->hash_algo, realm->rim, ipa,
-					   src->measure ? RMI_MEASURE_CONTENT : RMI_NO_MEASURE_CONTENT, page);
+					   src->measure ? RMI_MEASURE_CONTENT : RMI_NO_MEASURE_CONTENT,
+					   content);
 	}
 	return 0;
 }
