@@ -62,11 +62,22 @@ static const uint32_t loop[] = {
 };
 #define LOOP_LAST 0x28u /* the smc after the loop: a boundary too */
 
+struct kicker {
+	struct rk_cpu *cpu;
+	atomic_bool stop;
+	atomic_ulong kicks;
+	unsigned seed;
+};
+
 struct fx {
 	struct rk_cpu *cpu;
 	uint8_t *ram;
 	enum rk_cpu_mode mode;
 	bool mmu;
+	/* hammer's kicker thread: stopped by the teardown too, should an assertion end the test */
+	struct kicker k;
+	pthread_t kicker;
+	bool kicking;
 };
 
 static uint64_t ram64(const struct fx *f, uint64_t off)
@@ -149,10 +160,20 @@ static int fx_hooks_off(void **state)
 	return fx_setup_mode(state, RK_CPU_MODE_HOOKS, false);
 }
 
+static void kicker_stop(struct fx *f)
+{
+	if (!f->kicking)
+		return;
+	atomic_store(&f->k.stop, true);
+	pthread_join(f->kicker, NULL);
+	f->kicking = false;
+}
+
 static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
 
+	kicker_stop(f);
 	rk_cpu_destroy(f->cpu);
 	free(f->ram);
 	free(f);
@@ -229,13 +250,6 @@ static bool consistent(const struct fx *f, uint64_t n, uint64_t pc, const uint64
 	return ok;
 }
 
-struct kicker {
-	struct rk_cpu *cpu;
-	atomic_bool stop;
-	atomic_ulong kicks;
-	unsigned seed;
-};
-
 static void *kicker_main(void *arg)
 {
 	struct kicker *k = arg;
@@ -257,18 +271,22 @@ static void *kicker_main(void *arg)
 /* The loop in short slices, kicked from another thread, until enough stops of both kinds. */
 static void hammer(struct fx *f)
 {
-	const uint64_t n = 200000; /* a few ms a round with fast stores (cpu_ucfix.c) */
+	/* a few ms a round: stage-2 mode's stores are inline (cpu_ucfix.c), hooks mode calls hooks */
+	const uint64_t n = f->mode == RK_CPU_MODE_HOOKS ? 200000 : 2000000;
 	unsigned kick_exits = 0, slice_exits = 0, rounds = 0, seed = 12345;
-	struct kicker k = { .cpu = f->cpu, .seed = 777 };
-	pthread_t th;
 
-	atomic_init(&k.stop, false);
-	atomic_init(&k.kicks, 0);
-	assert_int_equal(pthread_create(&th, NULL, kicker_main, &k), 0);
+	f->k.cpu = f->cpu;
+	f->k.seed = 777;
+	atomic_init(&f->k.stop, false);
+	atomic_init(&f->k.kicks, 0);
+	assert_int_equal(pthread_create(&f->kicker, NULL, kicker_main, &f->k), 0);
+	f->kicking = true;
 	while (kick_exits < MIN_KICK_EXITS || slice_exits < MIN_SLICE_EXITS) {
 		uint64_t x[RK_CPU_NUM_GPRS];
 
-		assert_true(rounds++ < MAX_ROUNDS);
+		if (rounds++ >= MAX_ROUNDS)
+			fail_msg("%u rounds: %u kick exits, %u slice exits", MAX_ROUNDS, kick_exits,
+				 slice_exits);
 		memset(f->ram + DATA_OFF, 0, 16);
 		memset(x, 0, sizeof(x));
 		x[2] = RAM_IPA + DATA_OFF;
@@ -304,9 +322,8 @@ static void hammer(struct fx *f)
 		assert_int_equal(ram64(f, DATA_OFF + 8), tri(n));
 		assert_int_equal(x[5], 0);
 	}
-	atomic_store(&k.stop, true);
-	pthread_join(th, NULL);
-	assert_true(atomic_load(&k.kicks) > 0);
+	kicker_stop(f);
+	assert_true(atomic_load(&f->k.kicks) > 0);
 }
 
 static void test_hammer(void **state)
