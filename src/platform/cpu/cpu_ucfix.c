@@ -58,6 +58,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -103,9 +104,14 @@ void rk_ucfix_sabotage_test(enum rk_ucfix_sabotage how)
 	atomic_store(&sabotage, (int)how);
 }
 
-static void set_reason(const char *fmt, const char *detail)
+/* The reason of the decision (rk_ucfix_reason), printf-style. */
+__attribute__((format(printf, 1, 2))) static void set_reason(const char *fmt, ...)
 {
-	snprintf(reason, sizeof(reason), fmt, detail ? detail : "");
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
 }
 
 /* The one `or $0x100, %r64` in tlb_set_page_with_attrs_aarch64, or NULL (reason set). */
@@ -132,8 +138,7 @@ static uint8_t *find_site(void)
 			at = b + i + RK_UCFIX_IMM_BYTE;
 		}
 	if (hits != 1) {
-		snprintf(reason, sizeof(reason), "%u places in %s set TLB_NOTDIRTY, not exactly one", hits,
-			 RK_UCFIX_SITE_FN);
+		set_reason("%u places in %s set TLB_NOTDIRTY, not exactly one", hits, RK_UCFIX_SITE_FN);
 		return NULL;
 	}
 	return at;
@@ -246,7 +251,7 @@ static int prove(void)
 
 	p.mem = mmap(NULL, PROOF_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p.mem == MAP_FAILED) {
-		set_reason("no memory for the proof%s", NULL);
+		set_reason("no memory for the proof");
 		return -ENOMEM;
 	}
 	put32(p.mem, PROOF_FN, fn, 2);
@@ -254,7 +259,7 @@ static int prove(void)
 	put32(p.mem, PROOF_IC, ic, 4);
 	if (uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &uc) != UC_ERR_OK) {
 		uc = NULL;
-		set_reason("the proof's engine did not open%s", NULL);
+		set_reason("the proof's engine did not open");
 		goto out;
 	}
 	if (uc_ctl_exits_enable(uc) != UC_ERR_OK ||
@@ -263,22 +268,21 @@ static int prove(void)
 	    uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)proof_sys, &p, 1, 0, UC_ARM64_INS_SYS) != UC_ERR_OK ||
 	    uc_reg_write(uc, UC_ARM64_REG_X1, &x1) != UC_ERR_OK ||
 	    uc_reg_write(uc, UC_ARM64_REG_X2, &x2) != UC_ERR_OK) {
-		set_reason("the proof's engine could not be set up%s", NULL);
+		set_reason("the proof's engine could not be set up");
 		goto out;
 	}
 	if (!proof_run(uc, PROOF_FN, &x0) || x0 != 1) {
-		set_reason("proof: the test function did not run%s", NULL);
+		set_reason("proof: the test function did not run");
 		goto out;
 	}
 	if (!proof_run(uc, PROOF_WRITE, &x0) || !proof_run(uc, PROOF_FN, &x0) || x0 != 1) {
-		set_reason("proof: a store still invalidates the code it overwrites (the patch had no "
-			   "effect)%s",
-			   NULL);
+		set_reason(
+			"proof: a store still invalidates the code it overwrites (the patch had no effect)");
 		goto out;
 	}
 	if (!proof_run(uc, PROOF_IC, &x0) || p.ic_seen != 1 || !p.ic_done || !proof_run(uc, PROOF_FN, &x0) ||
 	    x0 != 2) {
-		set_reason("proof: IC IVAU did not invalidate the rewritten code%s", NULL);
+		set_reason("proof: IC IVAU did not invalidate the rewritten code");
 		goto out;
 	}
 	rc = 0;
@@ -306,7 +310,7 @@ static void decide(void)
 	uc_version(&major, &minor);
 	if (major != 2 || minor != 0) {
 		/* 2.1 and later do not mark every page (and are not what this patch knows) */
-		snprintf(reason, sizeof(reason), "Unicorn %u.%u: its own store path", major, minor);
+		set_reason("Unicorn %u.%u: its own store path", major, minor);
 		atomic_store(&state, RK_UCFIX_SLOW);
 		return;
 	}
@@ -319,7 +323,7 @@ static void decide(void)
 	}
 	rc = !at ? -ENOENT : atomic_load(&sabotage) == RK_UCFIX_SABOTAGE_NO_PATCH ? 0 : poke(at, 0);
 	if (at && rc) {
-		snprintf(reason, sizeof(reason), "libunicorn's text cannot be written (%s)", strerror(-rc));
+		set_reason("libunicorn's text cannot be written (%s)", strerror(-rc));
 		at = NULL;
 	}
 	if (at) {
@@ -327,7 +331,7 @@ static void decide(void)
 		rc = prove();
 		atomic_store(&proving, false);
 		if (!rc) {
-			set_reason("Unicorn 2.0's TLB_NOTDIRTY patched out and proven%s", NULL);
+			set_reason("Unicorn 2.0's TLB_NOTDIRTY patched out and proven");
 			atomic_store(&state, RK_UCFIX_FAST);
 			return;
 		}
