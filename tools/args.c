@@ -9,7 +9,7 @@
 
 #include "args.h"
 
-static int hexval(int c)
+int arg_hexdigit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -34,7 +34,7 @@ bool arg_u64(const char *s, uint64_t *v)
 	if (!*s)
 		return false;
 	for (; *s; s++) {
-		int d = hexval((unsigned char)*s);
+		int d = arg_hexdigit((unsigned char)*s);
 
 		if (d < 0 || (unsigned int)d >= base || __builtin_mul_overflow(n, base, &n) ||
 		    __builtin_add_overflow(n, (uint64_t)d, &n))
@@ -84,7 +84,8 @@ long arg_hex(const char *s, uint8_t *out, size_t cap)
 	if (len == 0 || len % 2 || len / 2 > cap)
 		return -1;
 	for (n = 0; n < len / 2; n++) {
-		int hi = hexval((unsigned char)s[2 * n]), lo = hexval((unsigned char)s[2 * n + 1]);
+		int hi = arg_hexdigit((unsigned char)s[2 * n]),
+		    lo = arg_hexdigit((unsigned char)s[2 * n + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;

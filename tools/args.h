@@ -30,6 +30,8 @@ bool arg_seconds(const char *prog, const char *opt, const char *s, double *v);
 #define ARG_DRAM_MIB_MIN 64u
 #define ARG_DRAM_MIB_MAX 65536u
 
+/* The value of one hex digit (either case), or -1. */
+int arg_hexdigit(int c);
 /* Hex (optional 0x prefix) into out: the byte count, or -1 (empty, odd length, not hex, more than cap). */
 long arg_hex(const char *s, uint8_t *out, size_t cap);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "kconsole.h"
 
 #define PREFIX_LEN (sizeof(KCON_PREFIX) - 1)
@@ -28,17 +29,6 @@ static void token_bad(struct kcon *k, const char *why)
 {
 	k->token_state = KCON_TOKEN_BAD;
 	snprintf(k->token_err, sizeof(k->token_err), "%s", why);
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* A decimal number 0..max, the whole of s. */
@@ -77,7 +67,7 @@ static void token_data(struct kcon *k, const char *hex)
 		return;
 	}
 	for (size_t i = 0; i < n; i += 2) {
-		int hi = hexval(hex[i]), lo = hexval(hex[i + 1]);
+		int hi = arg_hexdigit((unsigned char)hex[i]), lo = arg_hexdigit((unsigned char)hex[i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			token_bad(k, "a token line that is not hex");

@@ -8,7 +8,7 @@
  * token refused when lines are lost, not hex, unfinished, or the guest reports
  * an error; a partial line held at the end is passed on by kcon_finish().
  */
-// test-sources: tools/kconsole.c
+// test-sources: tools/args.c tools/kconsole.c
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
