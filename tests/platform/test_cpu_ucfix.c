@@ -186,6 +186,9 @@ static void check_fast(enum scenario sc)
 	run(sc, &r, err, sizeof(err));
 	assert_int_equal(r.state, RK_UCFIX_FAST);
 	assert_non_null(strstr(r.reason, "proven"));
+	/* the byte written through /proc/self/mem, or mprotect when that is refused */
+	assert_non_null(
+		strstr(r.reason, sc == SC_MPROTECT ? "(through mprotect)" : "(through /proc/self/mem)"));
 	if (sc == SC_BAD_ENV)
 		assert_string_equal(err,
 				    "realmkit: RK_UNICORN_FAST_STORES=off is neither 0 nor 1: fast stores\n");

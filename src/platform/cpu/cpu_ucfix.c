@@ -98,6 +98,7 @@ static ram_from_host_fn ram_from_host;
 static inval_range_fn inval_range;
 static _Atomic bool proving; /* the proof runs: rk_ucfix_code_written works for it */
 static _Atomic int sabotage; /* enum rk_ucfix_sabotage (tests) */
+static const char *poked_by; /* how poke() last wrote: "/proc/self/mem" or "mprotect" */
 
 void rk_ucfix_sabotage_test(enum rk_ucfix_sabotage how)
 {
@@ -171,9 +172,12 @@ static int poke(uint8_t *at, uint8_t v)
 		ssize_t n = pwrite(fd, &v, 1, (off_t)(uintptr_t)at);
 
 		close(fd);
-		if (n == 1 && *(volatile uint8_t *)at == v)
+		if (n == 1 && *(volatile uint8_t *)at == v) {
+			poked_by = "/proc/self/mem";
 			return 0;
+		}
 	}
+	poked_by = "mprotect";
 	if (mprotect(page, len, PROT_READ | PROT_WRITE | PROT_EXEC))
 		return -errno;
 	store_text(at, v);
@@ -331,7 +335,8 @@ static void decide(void)
 		rc = prove();
 		atomic_store(&proving, false);
 		if (!rc) {
-			set_reason("Unicorn 2.0's TLB_NOTDIRTY patched out and proven");
+			set_reason("Unicorn 2.0's TLB_NOTDIRTY patched out (through %s) and proven",
+				   poked_by);
 			atomic_store(&state, RK_UCFIX_FAST);
 			return;
 		}
