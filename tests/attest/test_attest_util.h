@@ -7,13 +7,16 @@
 #ifndef RK_TEST_ATTEST_UTIL_H
 #define RK_TEST_ATTEST_UTIL_H
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <cbor.h>
@@ -44,10 +47,32 @@ static inline const char *ta_path(const char *name)
 	return buf;
 }
 
+/*
+ * The public samples are not in the tree (../shared/testdata/attestation next to
+ * the checkout): without them a test that needs one is skipped, and says so.
+ */
+static inline bool ta_have(const char *name)
+{
+	return !(access(ta_path(name), F_OK) && errno == ENOENT);
+}
+
+static inline void ta_need(const char *name)
+{
+	if (!ta_have(name)) {
+		print_message("SKIP: the public attestation sample %s is not there (it comes with the "
+			      "project's shared test data, ../shared/testdata/attestation)\n",
+			      ta_path(name));
+		skip();
+	}
+}
+
 static inline uint8_t *ta_read(const char *name, size_t *len)
 {
 	uint8_t *buf = NULL;
-	int ret = rk_attest_read_file(ta_path(name), 1u << 20, &buf, len);
+	int ret;
+
+	ta_need(name);
+	ret = rk_attest_read_file(ta_path(name), 1u << 20, &buf, len);
 
 	if (ret)
 		fail_msg("cannot read %s: %s", ta_path(name), strerror(-ret));
@@ -57,7 +82,10 @@ static inline uint8_t *ta_read(const char *name, size_t *len)
 static inline struct rk_attest_key *ta_key(const char *name)
 {
 	struct rk_attest_key *k = NULL;
-	int ret = rk_attest_key_load_pem(ta_path(name), &k);
+	int ret;
+
+	ta_need(name);
+	ret = rk_attest_key_load_pem(ta_path(name), &k);
 
 	if (ret)
 		fail_msg("cannot load key %s: %s", ta_path(name), strerror(-ret));
